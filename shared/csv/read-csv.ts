@@ -28,6 +28,8 @@ export interface CsvReadOptions {
   /** Called about every `progressEvery` records with the count so far and bytes read. */
   onProgress?: (records: number, bytesRead: number) => void;
   progressEvery?: number;
+  /** Sees every raw chunk as read (e.g. to hash the file in the same pass). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface CsvHeader {
@@ -187,12 +189,15 @@ export async function readCsv(
     const n = s.length;
     let pos = 0;
     let ln = line;
+    // Position of the next quote at or after pos (-1: none in this text); cached, because
+    // searching anew per record would rescan the whole chunk when a file has no quotes.
+    let q = -2;
     while (pos < n) {
       // Header: detect the delimiter on the first physical line.
       const nl = s.indexOf('\n', pos);
       if (nl < 0 && !final) break;
       const lineEnd = nl < 0 ? n : nl;
-      const q = s.indexOf('"', pos);
+      if (q !== -1 && q < pos) q = s.indexOf('"', pos);
       let fields: string[];
       let next: number;
       let linesUsed = 1;
@@ -246,6 +251,7 @@ export async function readCsv(
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytesRead += chunk.length;
+      options.onChunk?.(chunk);
       text += decode(chunk, false);
       parse(false);
     }

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type NodeDb = Database.Database;
+
+/** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
+const MIGRATIONS: string[] = [
+  `
+  -- The imported dataset (INPUT.md): only what METRICS.md needs (data minimisation).
+  CREATE TABLE dataset (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    imported_at TEXT NOT NULL,
+    enrolments_file TEXT NOT NULL,
+    enrolments_sha256 TEXT NOT NULL,
+    enrolments_records INTEGER NOT NULL,
+    enrolments_encoding TEXT NOT NULL,
+    attendance_file TEXT NOT NULL,
+    attendance_sha256 TEXT NOT NULL,
+    attendance_records INTEGER NOT NULL,
+    attendance_encoding TEXT NOT NULL,
+    rows_skipped INTEGER NOT NULL,
+    observations_dropped INTEGER NOT NULL,
+    problems_total INTEGER NOT NULL,
+    has_birth_date INTEGER NOT NULL,
+    has_start_time INTEGER NOT NULL,
+    max_date INTEGER
+  );
+  -- Dates are day numbers (days since 1970-01-01); exit reasons are reduced to a diploma flag.
+  CREATE TABLE enrolment (
+    idx INTEGER PRIMARY KEY,
+    student_id TEXT NOT NULL,
+    enrolment_id TEXT NOT NULL UNIQUE,
+    birth_date INTEGER,
+    crebo TEXT NOT NULL,
+    niveau INTEGER NOT NULL,
+    leerweg TEXT NOT NULL CHECK (leerweg IN ('BOL', 'BBL')),
+    start_date INTEGER NOT NULL,
+    end_date INTEGER,
+    diploma INTEGER NOT NULL,
+    line INTEGER NOT NULL
+  );
+  -- Weekly sums per enrolment instead of observations; rows in (enrolment, monday, sy) order.
+  CREATE TABLE enrolment_week (
+    enrolment INTEGER NOT NULL,
+    monday INTEGER NOT NULL,
+    sy INTEGER NOT NULL,
+    min_present INTEGER NOT NULL,
+    min_abs_auth INTEGER NOT NULL,
+    min_abs_unauth INTEGER NOT NULL,
+    min_unregistered INTEGER NOT NULL,
+    n_registered INTEGER NOT NULL,
+    n_late INTEGER NOT NULL,
+    n_counted INTEGER NOT NULL,
+    n_all INTEGER NOT NULL,
+    n_outside INTEGER NOT NULL
+  );
+  `,
+];
+
+/**
+ * Open (and create or migrate) the node's database `node.sqlite` under its home folder.
+ * WAL mode, so a crash never loses a committed transaction (ARCHITECTURE.md "Data at rest").
+ */
+export function openNodeDb(home: string): NodeDb {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const db = new Database(join(home, 'node.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: NodeDb): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
