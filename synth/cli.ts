@@ -10,6 +10,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--students <n>', 'students per institution', '500')
     .option('--seed <s>', 'random seed', '1')
     .option('--year <S>', 'studiejaar S (S-(S+1))', '2024')
+    .option('--crebos <n>', 'codebook size (programmes)', '120')
     .option('--messy', 'write SIS-export shapes (semicolons, Windows-1252, DD-MM-YYYY, CRLF, extra columns)')
     .action(async (opts: Record<string, string | boolean>) => {
       const { runSynth } = await import('./run-synth.js');
