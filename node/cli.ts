@@ -1,0 +1,83 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { SbError } from '../shared/errors/sb-error.js';
+import { vectorToCsv } from './vector/vector-csv.js';
+import { importProgressReporter } from './cli-progress.js';
+
+function intOption(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new SbError('SB_ERR_USAGE', `${name} must be a whole number, not '${value}'.`);
+  return n;
+}
+
+function write(out: string | undefined, text: string): void {
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
+/** `sectorbench node …`: what an institution's data team runs on-prem. */
+export function registerNodeCommands(program: Command): void {
+  const node = program.command('node').description("an institution's node: import SIS exports, compute, check and send its contribution");
+
+  node
+    .command('import')
+    .description('import enrolments and attendance exports into the node database (all or nothing)')
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--enrolments <file>', 'enrolments export (INPUT.md)')
+    .requiredOption('--attendance <file>', 'attendance export (INPUT.md)')
+    .option('--mapping <file>', 'mapping file for SIS column names and codes (see node/mappings/)')
+    .option('--max-errors <n>', 'skip up to N bad rows instead of refusing the import', '0')
+    .addOption(new Option('--encoding <enc>', 'encoding of the files').choices(['auto', 'utf-8', 'windows-1252']).default('auto'))
+    .option('--codebook <file>', 'check niveaus against this codebook while importing')
+    .action(async (o: { home: string; enrolments: string; attendance: string; mapping?: string; maxErrors: string; encoding: 'auto' | 'utf-8' | 'windows-1252'; codebook?: string }) => {
+      const { importDataset } = await import('./import/import-dataset.js');
+      const progress = importProgressReporter();
+      try {
+        const r = await importDataset({
+          home: o.home,
+          enrolments: o.enrolments,
+          attendance: o.attendance,
+          mapping: o.mapping,
+          maxErrors: intOption('--max-errors', o.maxErrors),
+          encoding: o.encoding,
+          codebook: o.codebook,
+          onProgress: progress.update,
+        });
+        progress.stop();
+        process.stdout.write(
+          `Imported ${r.enrolments.imported} enrolments (${r.enrolments.encoding}, '${r.enrolments.delimiter === '\t' ? 'tab' : r.enrolments.delimiter}') and ${r.attendance.records - r.observationsDropped} observations (${r.attendance.encoding}) into ${o.home} in ${(r.durationMs / 1000).toFixed(1)} s; stored as ${r.attendance.weeks} weekly sums.\n` +
+            (r.rowsSkipped ? `${r.rowsSkipped} bad row(s) skipped under --max-errors (${r.problemsTotal} problem(s)); ${r.observationsDropped} observation(s) dropped with skipped enrolments. They are recorded with the dataset and shown in the quality report.\n` : ''),
+        );
+      } finally {
+        progress.stop();
+      }
+    });
+
+  node
+    .command('vector')
+    .description('compute the METRICS.md contribution vector of the imported dataset')
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--codebook <file>', "the round's codebook")
+    .requiredOption('--year <S>', 'studiejaar S (2024 for 2024-2025)')
+    .addOption(new Option('--format <f>', 'output format').choices(['json', 'csv']).default('json'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (o: { home: string; codebook: string; year: string; format: 'json' | 'csv'; out?: string }) => {
+      const { computeNodeVector } = await import('./vector/node-vector.js');
+      const r = await computeNodeVector({ home: o.home, codebook: o.codebook, year: intOption('--year', o.year) });
+      write(o.out, o.format === 'json' ? `${JSON.stringify(r.json, null, 2)}\n` : vectorToCsv(r.json));
+    });
+
+  node
+    .command('quality')
+    .description('the data-quality report a data team reads before anything is sent')
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--codebook <file>', "the round's codebook")
+    .requiredOption('--year <S>', 'studiejaar S (2024 for 2024-2025)')
+    .addOption(new Option('--format <f>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (o: { home: string; codebook: string; year: string; format: 'text' | 'json'; out?: string }) => {
+      const { qualityReport, renderQualityText } = await import('./quality/quality-report.js');
+      const r = await qualityReport({ home: o.home, codebook: o.codebook, year: intOption('--year', o.year) });
+      write(o.out, o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : renderQualityText(r));
+    });
+}
