@@ -4,7 +4,7 @@ import nodeCrypto, { createCipheriv, createHmac } from 'node:crypto';
  * A deterministic byte stream: AES-256-CTR keystream under key HMAC-SHA256(seed, label), IV 0.
  */
 export class SeededStream {
-  #cipher: nodeCrypto.Cipheriv;
+  #cipher: nodeCrypto.Cipher;
   constructor(seed: Uint8Array, label: string) {
     if (!(seed instanceof Uint8Array) || seed.byteLength !== 32) throw new RangeError('seed must be 32 bytes');
     const key = createHmac('sha256', seed).update(label).digest();

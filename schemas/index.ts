@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import { CoordinatorConfigSchema, KeyHolderConfigSchema, NodeConfigSchema } from './config.js';
+import { ContributionEnvelopeSchema } from './envelope.js';
+import { RoundManifestSchema } from './manifest.js';
+import { ReceiptSchema } from './receipt.js';
+import { ReleaseSchema } from './release.js';
+
+export * from './common.js';
+export * from './config.js';
+export * from './envelope.js';
+export * from './manifest.js';
+export * from './receipt.js';
+export * from './release.js';
+
+/** Every protocol message, manifest, receipt, release and config file, by JSON Schema file name. */
+export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
+  'round-manifest': RoundManifestSchema,
+  'contribution-envelope': ContributionEnvelopeSchema,
+  receipt: ReceiptSchema,
+  release: ReleaseSchema,
+  'node-config': NodeConfigSchema,
+  'coordinator-config': CoordinatorConfigSchema,
+  'key-holder-config': KeyHolderConfigSchema,
+});
