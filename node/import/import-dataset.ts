@@ -32,6 +32,8 @@ export interface ImportOptions {
   /** When given, niveaus are checked against this codebook at import. */
   codebook?: string;
   onProgress?: (p: ImportProgress) => void;
+  /** Read size in bytes (tests use small chunks to reach encoding and boundary cases). */
+  chunkSize?: number;
   /** Injected clock. */
   now?: () => Date;
 }
@@ -79,6 +81,7 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   const enr = await readEnrolments(opts.enrolments, enrFile, problems, mapping?.enrolments, {
     encoding: opts.encoding && opts.encoding !== 'auto' ? opts.encoding : (mapping?.enrolments?.encoding ?? 'auto'),
     displayName: enrFile,
+    chunkSize: opts.chunkSize,
     onChunk: (c) => enrHash.update(c),
     onProgress: (rows, bytes) => progress?.({ phase: 'enrolments', rows, bytes, totalBytes: enrBytes }),
     progressEvery: 100_000,
@@ -105,6 +108,7 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
     {
       encoding: opts.encoding && opts.encoding !== 'auto' ? opts.encoding : (mapping?.attendance?.encoding ?? 'auto'),
       displayName: attFile,
+      chunkSize: opts.chunkSize,
       onChunk: (c) => attHash.update(c),
       onProgress: (rows, bytes) => progress?.({ phase: 'attendance', rows, bytes, totalBytes: attBytes }),
     },

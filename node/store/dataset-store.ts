@@ -117,7 +117,11 @@ export function loadDataset(db: NodeDb): StoredDataset | null {
   return { meta, enrolments: t };
 }
 
-/** Stream the weekly rows (in enrolment, monday order) as arrays of WEEK_COLUMNS. */
-export function iterateWeeks(db: NodeDb): IterableIterator<number[]> {
-  return db.prepare(`SELECT ${WEEK_COLUMNS.join(', ')} FROM enrolment_week ORDER BY rowid`).raw().iterate() as IterableIterator<number[]>;
+/**
+ * The weekly rows (in enrolment, monday order) as arrays of WEEK_COLUMNS. Lazy: the statement
+ * runs only when iterated, and for-of closes it on early exit, so the connection never stays busy.
+ */
+export function iterateWeeks(db: NodeDb): Iterable<number[]> {
+  const stmt = db.prepare(`SELECT ${WEEK_COLUMNS.join(', ')} FROM enrolment_week ORDER BY rowid`).raw();
+  return { [Symbol.iterator]: () => stmt.iterate() as IterableIterator<number[]> };
 }
