@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { SbError } from '../errors/sb-error.js';
@@ -19,7 +19,7 @@ import { SbError } from '../errors/sb-error.js';
 export type CsvEncoding = 'utf-8' | 'windows-1252';
 
 export interface CsvReadOptions {
-  /** `auto` (default) detects: BOM or valid UTF-8 in the first chunk gives UTF-8, else Windows-1252. */
+  /** `auto` (default) detects: BOM or valid UTF-8 in the first MiB gives UTF-8, else Windows-1252. */
   encoding?: CsvEncoding | 'auto';
   /** Only for display in errors; defaults to the path. */
   displayName?: string;
@@ -53,6 +53,26 @@ export interface CsvSummary {
 export type CsvRecordHandler = (fields: string[], line: number) => void;
 
 const CANDIDATES = [',', ';', '|', '\t'];
+/** Bytes read up front to detect the encoding, whatever the chunk size. */
+const PROBE_BYTES = 1 << 20;
+
+/** Auto-detection: valid UTF-8 in the first MiB means UTF-8, else Windows-1252. */
+function probeEncoding(path: string): CsvEncoding | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // reported as not found by the stream
+  }
+  try {
+    const buf = Buffer.alloc(PROBE_BYTES);
+    const n = readSync(fd, buf, 0, PROBE_BYTES, 0);
+    const probe = n < PROBE_BYTES ? buf.subarray(0, n) : buf.subarray(0, utf8CompletePrefix(buf));
+    return isUtf8(probe) ? 'utf-8' : 'windows-1252';
+  } finally {
+    closeSync(fd);
+  }
+}
 /** A record longer than this is taken as a runaway quote rather than data. */
 const MAX_RECORD_CHARS = 1 << 20;
 
@@ -155,10 +175,7 @@ export async function readCsv(
       } else if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
         throw new CsvError('SB_ERR_CSV_ENCODING', 'the file is UTF-16, which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".', file, 1);
       }
-      if (!encoding) {
-        const probe = final ? chunk : chunk.subarray(0, utf8CompletePrefix(chunk));
-        encoding = isUtf8(probe) ? 'utf-8' : 'windows-1252';
-      }
+      if (!encoding) encoding = probeEncoding(path) ?? 'utf-8';
     }
     if (encoding === 'windows-1252') return iconv.decode(chunk, 'win1252');
     let buf = pendingBytes ? Buffer.concat([pendingBytes, chunk]) : chunk;
