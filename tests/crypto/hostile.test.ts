@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createRequire } from 'node:module';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 import { generateBfvKeyPair } from '../../shared/crypto/bfv-keys.js';
@@ -18,14 +18,12 @@ const values = BigUint64Array.from({ length: 5000 }, (_, i) => BigInt(i * 3));
 const good = await encryptSlots(publicKey, values);
 const good2 = await encryptSlots(publicKey, values);
 
-function expectReject(t: Tap.Test, bytes: Uint8Array, code: string, name: string) {
+function expectReject(t: Test, bytes: Uint8Array, code: string, name: string) {
   t.throws(() => validateCiphertext(bytes), { code }, name);
   const s = new CiphertextSum(2);
   t.throws(() => s.add([good[0]!, bytes]), { code }, `${name}: refused by the sum`);
   t.throws(() => s.result(), { code: 'SB_ERR_SUM_EMPTY' }, 'and nothing was added');
 }
-type Tap = typeof t;
-declare namespace Tap { type Test = Tap; }
 
 t.test('structural rejects', async (t) => {
   expectReject(t, new Uint8Array(0), 'SB_ERR_CT_LENGTH', 'empty');
