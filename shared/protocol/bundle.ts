@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
+import { InstitutionId, RoundId, Sha256Hex } from '../../schemas/common.js';
+import { SbError } from '../errors/sb-error.js';
+
+/**
+ * The close-of-round bundle the coordinator hands the key holder (ARCHITECTURE.md "The round",
+ * step 3): a folder with
+ * - `bundle.json` — index (schema below),
+ * - `manifest.json` — the signed round manifest,
+ * - `contributions/<institution_id>.sbc` — each accepted contribution in the wire format
+ *   (shared/protocol/wire.ts: signed envelope + ciphertexts), exactly as received,
+ * - `sum/<k>.ct` — the coordinator's homomorphic sum, one raw SEAL ciphertext per index.
+ * Files are checked against the SHA-256 digests in `bundle.json` when read.
+ */
+export const BundleIndexSchema = z
+  .object({
+    type: z.literal('sectorbench.round-bundle'),
+    version: z.literal(1),
+    round_id: RoundId,
+    manifest_sha256: Sha256Hex,
+    contributions: z.array(z.object({ institution_id: InstitutionId, file: z.string(), sha256: Sha256Hex, envelope_digest: Sha256Hex }).strict()),
+    sum: z.array(z.object({ file: z.string(), sha256: Sha256Hex }).strict()),
+  })
+  .strict();
+export type BundleIndex = z.infer<typeof BundleIndexSchema>;
+
+export interface Bundle {
+  index: BundleIndex;
+  manifest: RoundManifest;
+  /** Wire bytes per institution, in index order. */
+  contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[];
+  sum: Uint8Array[];
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Write a bundle folder. */
+export function writeBundle(dir: string, b: { manifest: RoundManifest; contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[]; sum: readonly Uint8Array[] }): BundleIndex {
+  mkdirSync(join(dir, 'contributions'), { recursive: true });
+  mkdirSync(join(dir, 'sum'), { recursive: true });
+  const manifestBytes = Buffer.from(JSON.stringify(b.manifest, null, 2) + '\n');
+  writeFileSync(join(dir, 'manifest.json'), manifestBytes);
+  const index: BundleIndex = {
+    type: 'sectorbench.round-bundle',
+    version: 1,
+    round_id: b.manifest.round_id,
+    manifest_sha256: sha(manifestBytes),
+    contributions: b.contributions.map((c) => {
+      const file = `contributions/${c.institutionId}.sbc`;
+      writeFileSync(join(dir, file), c.wire);
+      return { institution_id: c.institutionId, file, sha256: sha(c.wire), envelope_digest: c.envelopeDigest };
+    }),
+    sum: b.sum.map((ct, k) => {
+      const file = `sum/${k}.ct`;
+      writeFileSync(join(dir, file), ct);
+      return { file, sha256: sha(ct) };
+    }),
+  };
+  writeFileSync(join(dir, 'bundle.json'), JSON.stringify(index, null, 2) + '\n');
+  return index;
+}
+
+/** Read a bundle folder, checking every file against its digest. */
+export function readBundle(dir: string): Bundle {
+  const read = (file: string, digest?: string): Buffer => {
+    if (file.includes('..')) throw new SbError('SB_ERR_BUNDLE', `bundle file name ${file} is not allowed.`);
+    let b: Buffer;
+    try {
+      b = readFileSync(join(dir, file));
+    } catch {
+      throw new SbError('SB_ERR_BUNDLE', `${join(dir, file)} is missing from the bundle; ask the coordinator for the complete bundle.`, { file });
+    }
+    if (digest && sha(b) !== digest) throw new SbError('SB_ERR_BUNDLE', `${join(dir, file)} does not match its digest in bundle.json; the bundle is damaged or altered.`, { file });
+    return b;
+  };
+  const idx = BundleIndexSchema.safeParse(JSON.parse(read('bundle.json').toString('utf8')));
+  if (!idx.success) throw new SbError('SB_ERR_BUNDLE', `${dir}/bundle.json is not a valid bundle index: ${idx.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const index = idx.data;
+  const m = RoundManifestSchema.safeParse(JSON.parse(read('manifest.json', index.manifest_sha256).toString('utf8')));
+  if (!m.success) throw new SbError('SB_ERR_BUNDLE', `${dir}/manifest.json is not a valid round manifest.`);
+  return {
+    index,
+    manifest: m.data,
+    contributions: index.contributions.map((c) => ({ institutionId: c.institution_id, wire: new Uint8Array(read(c.file, c.sha256)), envelopeDigest: c.envelope_digest })),
+    sum: index.sum.map((s) => new Uint8Array(read(s.file, s.sha256))),
+  };
+}

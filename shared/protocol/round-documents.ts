@@ -1,0 +1,76 @@
+import type { EndorsementFile } from '../../schemas/endorsement.js';
+import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
+import type { Release } from '../../schemas/release.js';
+import { buildCodebook, codebookDigest, type Codebook } from '../metrics/codebook.js';
+import { canonicalBytes } from './canonical.js';
+import { signDetached, verifyDetached } from '../crypto/identity.js';
+import { signObject, verifyObject } from './signed-object.js';
+
+/** Signature purposes (domain separation) of the round's documents. */
+export const PURPOSE = {
+  manifest: 'round-manifest',
+  endorsement: 'key-holder-endorsement',
+  receipt: 'receipt',
+  release: 'release',
+} as const;
+
+/** What the key holder's endorsement signature covers (schemas/manifest.ts, KeyHolderEndorsementSchema). */
+export function endorsementPayload(e: { round_id: string; he_params: string; he_public_key_digest: string; max_participants: number; thresholds: Thresholds }) {
+  return { round_id: e.round_id, he_params: e.he_params, he_public_key_digest: e.he_public_key_digest, max_participants: e.max_participants, thresholds: e.thresholds };
+}
+
+/** Key holder: sign an endorsement of a round's key and thresholds. */
+export function signEndorsement(
+  e: Omit<EndorsementFile, 'signature' | 'ed25519_public_key'>,
+  identity: { publicKey: Uint8Array; secretKey: Uint8Array },
+): EndorsementFile {
+  const sig = signDetached(PURPOSE.endorsement, canonicalBytes(endorsementPayload(e)), identity.secretKey);
+  return { ...e, ed25519_public_key: Buffer.from(identity.publicKey).toString('base64'), signature: Buffer.from(sig).toString('base64') };
+}
+
+/** Verify the key holder's endorsement inside a manifest against the pinned key-holder key. */
+export function verifyManifestEndorsement(m: RoundManifest, keyHolderKey: Uint8Array): boolean {
+  if (m.key_holder_endorsement.ed25519_public_key !== Buffer.from(keyHolderKey).toString('base64')) return false;
+  const payload = endorsementPayload({ round_id: m.round_id, he_params: m.he_params, he_public_key_digest: m.he_public_key.digest, max_participants: m.max_participants, thresholds: m.thresholds });
+  return verifyDetached(PURPOSE.endorsement, canonicalBytes(payload), new Uint8Array(Buffer.from(m.key_holder_endorsement.signature, 'base64')), keyHolderKey);
+}
+
+/** Verify an endorsement file against the pinned key-holder key. */
+export function verifyEndorsementFile(e: EndorsementFile, keyHolderKey: Uint8Array): boolean {
+  if (e.ed25519_public_key !== Buffer.from(keyHolderKey).toString('base64')) return false;
+  return verifyDetached(PURPOSE.endorsement, canonicalBytes(endorsementPayload(e)), new Uint8Array(Buffer.from(e.signature, 'base64')), keyHolderKey);
+}
+
+/** Coordinator: sign a manifest (all fields but `coordinator_signature`). */
+export function signManifest(m: Omit<RoundManifest, 'coordinator_signature'>, secretKey: Uint8Array): RoundManifest {
+  return signObject(PURPOSE.manifest, m, 'coordinator_signature', secretKey) as RoundManifest;
+}
+
+/** Verify the coordinator's signature on a manifest. */
+export function verifyManifest(m: RoundManifest, coordinatorKey: Uint8Array): boolean {
+  return verifyObject(PURPOSE.manifest, m as unknown as Record<string, unknown>, 'coordinator_signature', coordinatorKey);
+}
+
+/** Key holder: sign a release (all fields but `key_holder_signature`). */
+export function signRelease(r: Omit<Release, 'key_holder_signature'>, secretKey: Uint8Array): Release {
+  return signObject(PURPOSE.release, r, 'key_holder_signature', secretKey) as Release;
+}
+
+/** Verify the key holder's signature on a release. */
+export function verifyRelease(r: Release, keyHolderKey: Uint8Array): boolean {
+  return verifyObject(PURPOSE.release, r as unknown as Record<string, unknown>, 'key_holder_signature', keyHolderKey);
+}
+
+/** The codebook of a manifest, with its digest checked against the manifest's. */
+export function manifestCodebook(m: RoundManifest): Codebook {
+  const cb = buildCodebook(
+    m.codebook.entries.map((e) => ({ crebo: e.crebo, name: e.name, niveau: e.niveau, sectorkamerCode: e.sectorkamer_code, sectorkamerName: e.sectorkamer_name })),
+  );
+  if (codebookDigest(cb) !== m.codebook.digest) throw new Error('the manifest codebook does not match its digest');
+  return cb;
+}
+
+/** The studiejaar S (first year) of a manifest's `S-(S+1)` label. */
+export function manifestYear(m: RoundManifest): number {
+  return Number(m.studiejaar.slice(0, 4));
+}
