@@ -1,34 +1,43 @@
 import { SbError } from '../errors/sb-error.js';
-import { ciphertextFromWords, validateCiphertext } from './ciphertext-validate.js';
-import { CIPHERTEXT_COEFFS, DATA_COEFF_MODULI, SLOTS_PER_CIPHERTEXT } from './he-params.js';
+import { CIPHERTEXT_SHAPE, ciphertextFromWords, shapePrefix, validateCiphertext } from './ciphertext-validate.js';
+import { CIPHERTEXT_BYTES, CIPHERTEXT_COEFFS, CIPHERTEXT_DATA_OFFSET, DATA_COEFF_MODULI, SLOTS_PER_CIPHERTEXT } from './he-params.js';
 
 const TWO32 = 4294967296;
 const Q = DATA_COEFF_MODULI.map(Number);
+const CT_PREFIX = shapePrefix(CIPHERTEXT_SHAPE);
+// Layout: polynomial-major, then modulus: segment s uses modulus Q[s % 2].
+if (Q.length !== 2) throw new Error('sum.ts assumes two data-level moduli');
+
+/** Contributions a sum can take before a float64 accumulator could lose exactness (2^53 / 2^38). */
+export const MAX_SUM_CONTRIBUTIONS = 32768;
 
 /**
  * Streaming homomorphic sum of contributions: one accumulator per ciphertext index.
  *
  * Adding BFV ciphertexts is coefficient-wise addition modulo each q_j of the RNS
  * representation; that is exactly what SEAL's `Evaluator.add` computes, done here in JS on the
- * validated coefficients (exact in float64 since q_j < 2^38), so the coordinator never loads
- * untrusted bytes into SEAL. `tests/crypto/sum.test.ts` checks byte equality with SEAL.
+ * validated coefficients, so the coordinator never loads untrusted bytes into SEAL.
+ * Coefficients are below q_j < 2^38, so float64 accumulators hold exact integer sums of up to
+ * {@link MAX_SUM_CONTRIBUTIONS} contributions; the reduction modulo q_j happens once, in
+ * {@link CiphertextSum.result}. `tests/crypto/he.test.ts` checks byte equality with SEAL.
  *
- * A contribution is validated completely before any of it is added, so a rejected
- * contribution leaves the sum untouched.
+ * Each ciphertext goes through the checks of `validateCiphertext` (exact length, fixed
+ * header, every coefficient below q_j) in the same pass that adds it; if any check fails, the
+ * part already added is subtracted again (exact), so a rejected contribution leaves the sum
+ * untouched.
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "The round" step 3
  */
 export class CiphertextSum {
   readonly ciphertextCount: number;
   #acc: Float64Array[];
-  #scratch: Uint32Array[];
+  #words = new Uint32Array(CIPHERTEXT_COEFFS * 2);
   #added = 0;
 
   constructor(ciphertextCount: number) {
     if (!Number.isInteger(ciphertextCount) || ciphertextCount < 1) throw new RangeError('ciphertextCount must be a positive integer');
     this.ciphertextCount = ciphertextCount;
     this.#acc = Array.from({ length: ciphertextCount }, () => new Float64Array(CIPHERTEXT_COEFFS));
-    this.#scratch = Array.from({ length: ciphertextCount }, () => new Uint32Array(CIPHERTEXT_COEFFS * 2));
   }
 
   /** Number of contributions added so far. */
@@ -48,40 +57,95 @@ export class CiphertextSum {
         { expected: this.ciphertextCount, actual: ciphertexts.length },
       );
     }
-    ciphertexts.forEach((ct, c) => validateCiphertext(ct, { label: `${label}, ciphertext ${c}` }, this.#scratch[c]));
-    for (let c = 0; c < this.ciphertextCount; c++) addWords(this.#acc[c] as Float64Array, this.#scratch[c] as Uint32Array);
+    if (this.#added >= MAX_SUM_CONTRIBUTIONS) throw new SbError('SB_ERR_SUM_FULL', `a sum takes at most ${MAX_SUM_CONTRIBUTIONS} contributions; split the round.`);
+    const words = this.#words;
+    const bytes8 = new Uint8Array(words.buffer);
+    for (let c = 0; c < this.ciphertextCount; c++) {
+      const ct = ciphertexts[c] as Uint8Array;
+      const acc = this.#acc[c] as Float64Array;
+      // Exact length and fixed header: cheap, checked first.
+      try {
+        checkPrefix(ct, `${label}, ciphertext ${c}`);
+      } catch (e) {
+        this.#rollback(ciphertexts, c, CIPHERTEXT_COEFFS);
+        throw e;
+      }
+      bytes8.set(ct.subarray(CIPHERTEXT_DATA_OFFSET));
+      const bad = addChecked(acc, words);
+      if (bad >= 0) {
+        subtract(acc, words, bad);
+        this.#rollback(ciphertexts, c, CIPHERTEXT_COEFFS);
+        // Let the validator produce the precise error.
+        validateCiphertext(ct, { label: `${label}, ciphertext ${c}` });
+        throw new Error('unreachable: coefficient check disagreed with validateCiphertext');
+      }
+    }
     this.#added++;
   }
 
-  /** The summed ciphertexts, serialized like SEAL does (uncompressed). */
+  /** Subtract ciphertexts [0, upTo) of a contribution again (only after they were fully added). */
+  #rollback(ciphertexts: readonly Uint8Array[], upTo: number, n: number): void {
+    const words = this.#words;
+    const bytes8 = new Uint8Array(words.buffer);
+    for (let c = 0; c < upTo; c++) {
+      bytes8.set((ciphertexts[c] as Uint8Array).subarray(CIPHERTEXT_DATA_OFFSET));
+      subtract(this.#acc[c] as Float64Array, words, n);
+    }
+  }
+
+  /** The summed ciphertexts (reduced modulo each q_j), serialized like SEAL does (uncompressed). */
   result(): Uint8Array[] {
     if (this.#added === 0) throw new SbError('SB_ERR_SUM_EMPTY', 'no contribution was added; a sum needs at least one.');
     return this.#acc.map((acc) => ciphertextFromWords(accToWords(acc)));
   }
 }
 
-function addWords(acc: Float64Array, words: Uint32Array): void {
-  for (let p = 0; p < 2; p++) {
-    for (let j = 0; j < Q.length; j++) {
-      const q = Q[j] as number;
-      const base = (p * Q.length + j) * SLOTS_PER_CIPHERTEXT;
-      const end = base + SLOTS_PER_CIPHERTEXT;
-      for (let i = base; i < end; i++) {
-        let v = (acc[i] as number) + (words[2 * i + 1] as number) * TWO32 + (words[2 * i] as number);
-        if (v >= q) v -= q;
-        acc[i] = v;
-      }
+function checkPrefix(ct: Uint8Array, label: string): void {
+  if (!(ct instanceof Uint8Array) || ct.byteLength !== CIPHERTEXT_BYTES) {
+    validateCiphertext(ct, { label });
+    throw new Error('unreachable');
+  }
+  for (let i = 0; i < CIPHERTEXT_DATA_OFFSET; i++) {
+    if (ct[i] !== CT_PREFIX[i]) {
+      validateCiphertext(ct, { label });
+      throw new Error('unreachable');
     }
   }
 }
 
+/**
+ * acc[i] += coefficient i, checking each coefficient against its modulus. Returns -1, or the
+ * index of the first out-of-range coefficient (coefficients before it were added).
+ * hi * 2^32 + lo is exact below 2^53 and rounds to a value >= 2^53 > q otherwise, so one
+ * comparison suffices.
+ */
+function addChecked(acc: Float64Array, words: Uint32Array): number {
+  for (let seg = 0; seg < 4; seg++) {
+    const q = Q[seg & 1] as number;
+    const end = (seg + 1) * SLOTS_PER_CIPHERTEXT;
+    for (let i = seg * SLOTS_PER_CIPHERTEXT; i < end; i++) {
+      const v = (words[2 * i + 1] as number) * TWO32 + (words[2 * i] as number);
+      if (v >= q) return i;
+      acc[i] = (acc[i] as number) + v;
+    }
+  }
+  return -1;
+}
+
+function subtract(acc: Float64Array, words: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) - ((words[2 * i + 1] as number) * TWO32 + (words[2 * i] as number));
+}
+
 function accToWords(acc: Float64Array): Uint32Array {
   const w = new Uint32Array(acc.length * 2);
-  for (let i = 0; i < acc.length; i++) {
-    const v = acc[i] as number;
-    const hi = Math.floor(v / TWO32);
-    w[2 * i] = v - hi * TWO32;
-    w[2 * i + 1] = hi;
+  for (let seg = 0; seg < 4; seg++) {
+    const q = Q[seg & 1] as number;
+    for (let i = seg * SLOTS_PER_CIPHERTEXT; i < (seg + 1) * SLOTS_PER_CIPHERTEXT; i++) {
+      const v = (acc[i] as number) % q;
+      const hi = Math.floor(v / TWO32);
+      w[2 * i] = v - hi * TWO32;
+      w[2 * i + 1] = hi;
+    }
   }
   return w;
 }

@@ -8,7 +8,7 @@ import { CiphertextSum, sumContributions } from '../../shared/crypto/sum.js';
 import { flatten, layoutCiphertexts, unflatten, valueBound } from '../../shared/protocol/layout.js';
 import { vectorToJson } from '../../shared/metrics/vector.js';
 import { emptyVector } from '../../shared/metrics/vector.js';
-import { katFixture, katValues, sampleCodebook, sampleVector } from './sample.js';
+import { katFixture, katValues, sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const { kat, publicKey, secretKey } = katFixture();

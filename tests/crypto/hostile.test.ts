@@ -9,7 +9,7 @@ import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import { CIPHERTEXT_BYTES, CIPHERTEXT_DATA_OFFSET, DATA_COEFF_MODULI } from '../../shared/crypto/he-params.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { CiphertextSum, sumContributions } from '../../shared/crypto/sum.js';
-import { katFixture } from './sample.js';
+import { katFixture } from '../fixtures/crypto/sample.js';
 
 const { publicKey, secretKey } = katFixture();
 t.teardown(() => sealWorker().close());

@@ -16,7 +16,7 @@ import {
 } from '../../shared/protocol/envelope.js';
 import { flatten } from '../../shared/protocol/layout.js';
 import { encodeContribution, parseContribution } from '../../shared/protocol/wire.js';
-import { katFixture, sampleCodebook, sampleVector } from '../crypto/sample.js';
+import { katFixture, sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const { publicKey } = katFixture();
 const cb = await sampleCodebook();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PLAIN_MODULUS } from '../../shared/crypto/he-params.js';
 import { addModT, describeSlot, flatten, layoutCiphertexts, layoutLength, subModT, unflatten, valueBound } from '../../shared/protocol/layout.js';
-import { sampleCodebook, sampleVector } from '../crypto/sample.js';
+import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const cb = await sampleCodebook();
 
