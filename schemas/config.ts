@@ -34,19 +34,29 @@ export const CoordinatorConfigSchema = z
   })
   .strict();
 
-/** Key holder configuration. */
+/**
+ * Key holder configuration (`<home>/keyholder.json`, written by `sectorbench keyholder init`).
+ * Relative paths are resolved against the folder of the configuration file. Until key custody
+ * (k-of-n custodian shares) lands, the BFV secret key is a plain 0600 file
+ * (`bfv_secret_key_file`); custody will add `sealed_bfv_secret_key_file` and `custodians`.
+ * `pinned_coordinator` is set by `keyholder pin-coordinator`; a release refuses a manifest whose
+ * coordinator signature does not verify against it.
+ */
 export const KeyHolderConfigSchema = z
   .object({
     data_dir: Path,
     identity_key_file: Path,
     bfv_public_key_file: Path,
-    sealed_bfv_secret_key_file: Path,
-    custodians: z.object({ k: z.number().int().min(1), n: z.number().int().min(1) }).strict().refine((c) => c.k <= c.n, 'k must not exceed n'),
-    coordinator_url: z.url(),
-    pinned_coordinator: PinnedKeySchema,
+    bfv_secret_key_file: Path.optional(),
+    sealed_bfv_secret_key_file: Path.optional(),
+    custodians: z.object({ k: z.number().int().min(1), n: z.number().int().min(1) }).strict().refine((c) => c.k <= c.n, 'k must not exceed n').optional(),
+    coordinator_url: z.url().optional(),
+    pinned_coordinator: PinnedKeySchema.optional(),
     log_level: LogLevel,
   })
-  .strict();
+  .strict()
+  .refine((c) => c.bfv_secret_key_file !== undefined || c.sealed_bfv_secret_key_file !== undefined, 'give bfv_secret_key_file or sealed_bfv_secret_key_file')
+  .refine((c) => c.sealed_bfv_secret_key_file === undefined || c.custodians !== undefined, 'a sealed secret key needs custodians');
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfigSchema>;
