@@ -162,14 +162,35 @@ export async function duckdbVector(opts: DuckdbVectorOptions): Promise<VectorJso
     requireCols(acols, ['enrolment_id', 'date', 'minutes', 'status'], 'attendance.csv');
     const acol = (c: string): string => T(q(acols.get(c) as string));
     const src = `read_csv(${sqlStr(opts.attendance)}, header=true, all_varchar=true, delim=',', quote='"', escape='"')`;
+    const raw = (c: string): string => q(acols.get(c) as string);
+    // One pass over the CSV grouped by the raw strings (few distinct values), then trim and cast
+    // the distinct values only: trimming 15 million strings is the slow part otherwise.
+    await con.run(`
+      CREATE TEMP TABLE raw AS
+      SELECT e, d, s, count(*) AS n, coalesce(sum(m), 0) AS m,
+             count(*) FILTER (WHERE m IS NULL OR m < 1 OR m > 720) AS n_badm
+      FROM (
+        SELECT ${raw('enrolment_id')} AS e, ${raw('date')} AS d, ${raw('status')} AS s,
+               coalesce(TRY_CAST(${raw('minutes')} AS BIGINT), TRY_CAST(${T(raw('minutes'))} AS BIGINT)) AS m
+        FROM ${src}
+      ) GROUP BY e, d, s`);
     if (acols.has('start_time') && opts.checkDuplicates !== false) {
-      const dups = Number(
-        await scalar(
-          con,
-          `SELECT count(*) FROM (SELECT 1 FROM (SELECT ${acol('enrolment_id')} e, ${acol('date')} d, ${acol('start_time')} t FROM ${src})
-             WHERE t <> '' GROUP BY e, CAST(d AS DATE), t HAVING count(*) > 1)`,
-        ),
-      );
+      // Fast path: group by the raw strings. Exact (trimmed) grouping only when some distinct raw
+      // id, date or start_time carries white space that trimming removes (checked with JS trim).
+      const distinct = async (sql: string): Promise<string[]> =>
+        (await con.runAndReadAll(sql)).getRows().map((r) => (r[0] ?? '') as string);
+      const values = [
+        ...(await distinct(`SELECT DISTINCT e FROM raw`)),
+        ...(await distinct(`SELECT DISTINCT d FROM raw`)),
+        ...(await distinct(`SELECT DISTINCT ${raw('start_time')} FROM ${src}`)),
+      ];
+      const dirty = values.some((v) => v !== v.trim());
+      const dupSql = dirty
+        ? `SELECT count(*) FROM (SELECT 1 FROM (SELECT ${acol('enrolment_id')} e, ${acol('date')} d, ${acol('start_time')} t FROM ${src})
+             WHERE t <> '' GROUP BY e, CAST(d AS DATE), t HAVING count(*) > 1)`
+        : `SELECT count(*) FROM (SELECT 1 FROM ${src} WHERE coalesce(${raw('start_time')}, '') <> ''
+             GROUP BY ${raw('enrolment_id')}, ${raw('date')}, ${raw('start_time')} HAVING count(*) > 1)`;
+      const dups = Number(await scalar(con, dupSql));
       if (dups)
         throw new SbError(
           'SB_ERR_INPUT_DUPLICATE_LESSON',
@@ -179,22 +200,23 @@ export async function duckdbVector(opts: DuckdbVectorOptions): Promise<VectorJso
     }
     await con.run(`
       CREATE TEMP TABLE od AS
+      WITH de AS (SELECT e, ${T('e')} AS eid FROM (SELECT DISTINCT e FROM raw)),
+           dd AS (SELECT d, CAST(NULLIF(${T('d')}, '') AS DATE) AS d2 FROM (SELECT DISTINCT d FROM raw)),
+           ds AS (SELECT s, ${T('s')} AS st FROM (SELECT DISTINCT s FROM raw)),
+           r AS (SELECT de.eid, dd.d2 AS d, ds.st, raw.n, raw.m, raw.n_badm
+                 FROM raw JOIN de ON raw.e IS NOT DISTINCT FROM de.e JOIN dd ON raw.d IS NOT DISTINCT FROM dd.d
+                 JOIN ds ON raw.s IS NOT DISTINCT FROM ds.s)
       SELECT eid, d,
-        count(*) AS n_all,
-        count(*) FILTER (WHERE st <> 'not_applicable') AS n_counted,
+        sum(n) AS n_all,
+        coalesce(sum(n) FILTER (WHERE st <> 'not_applicable'), 0) AS n_counted,
         coalesce(sum(m) FILTER (WHERE st IN ('present', 'late')), 0) AS m_present,
         coalesce(sum(m) FILTER (WHERE st = 'absent_authorized'), 0) AS m_abs_a,
         coalesce(sum(m) FILTER (WHERE st = 'absent_unauthorized'), 0) AS m_abs_u,
         coalesce(sum(m) FILTER (WHERE st = 'unregistered'), 0) AS m_unreg,
-        count(*) FILTER (WHERE st IN ('present', 'late', 'absent_authorized', 'absent_unauthorized')) AS n_registered,
-        count(*) FILTER (WHERE st = 'late') AS n_late,
-        count(*) FILTER (WHERE st NOT IN ('present', 'late', 'absent_authorized', 'absent_unauthorized', 'not_applicable', 'unregistered')
-                            OR m IS NULL OR m < 1 OR m > 720) AS n_invalid
-      FROM (
-        SELECT ${acol('enrolment_id')} AS eid, CAST(${acol('date')} AS DATE) AS d,
-               TRY_CAST(${acol('minutes')} AS BIGINT) AS m, ${acol('status')} AS st
-        FROM ${src}
-      ) GROUP BY eid, d`);
+        coalesce(sum(n) FILTER (WHERE st IN ('present', 'late', 'absent_authorized', 'absent_unauthorized')), 0) AS n_registered,
+        coalesce(sum(n) FILTER (WHERE st = 'late'), 0) AS n_late,
+        coalesce(sum(n_badm), 0) + coalesce(sum(n) FILTER (WHERE st IS NULL OR st NOT IN ('present', 'late', 'absent_authorized', 'absent_unauthorized', 'not_applicable', 'unregistered')), 0) AS n_invalid
+      FROM r GROUP BY eid, d`);
     const abad = await con.runAndReadAll(`
       SELECT coalesce(sum(n_invalid), 0), coalesce(sum(n_all) FILTER (WHERE enr.eid IS NULL), 0)
       FROM od LEFT JOIN enr ON od.eid = enr.eid`);
