@@ -1,0 +1,34 @@
+import { ReceiptSchema, type Receipt } from '../../schemas/receipt.js';
+import { SbError } from '../errors/sb-error.js';
+import { PURPOSE } from './round-documents.js';
+import { signObject, verifyObject } from './signed-object.js';
+
+export type { Receipt };
+
+/** What a receipt says, before the coordinator signs it. */
+export type UnsignedReceipt = Omit<Receipt, 'coordinator_signature'>;
+
+/**
+ * Coordinator: sign a receipt for an accepted contribution (purpose `receipt`, field
+ * `coordinator_signature`, over the RFC 8785 JSON of all other fields).
+ * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 2
+ */
+export function signReceipt(r: UnsignedReceipt, secretKey: Uint8Array): Receipt {
+  const unsigned: UnsignedReceipt = { ...r };
+  if (unsigned.audit_head === undefined) delete unsigned.audit_head;
+  return ReceiptSchema.parse(signObject(PURPOSE.receipt, unsigned, 'coordinator_signature', secretKey));
+}
+
+/** Verify a receipt's schema and the coordinator's signature; false on any mismatch. */
+export function verifyReceipt(r: unknown, coordinatorKey: Uint8Array): r is Receipt {
+  const parsed = ReceiptSchema.safeParse(r);
+  if (!parsed.success) return false;
+  return verifyObject(PURPOSE.receipt, parsed.data as unknown as Record<string, unknown>, 'coordinator_signature', coordinatorKey);
+}
+
+/** Parse a receipt (schema only); throws `SB_ERR_RECEIPT`. */
+export function parseReceipt(r: unknown): Receipt {
+  const parsed = ReceiptSchema.safeParse(r);
+  if (!parsed.success) throw new SbError('SB_ERR_RECEIPT', `not a sectorbench receipt: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
