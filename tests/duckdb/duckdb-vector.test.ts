@@ -1,6 +1,5 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { duckdbVector } from '../../bench/ingest/duckdb-vector.js';
