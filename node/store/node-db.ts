@@ -56,6 +56,30 @@ const MIGRATIONS: string[] = [
     n_outside INTEGER NOT NULL
   );
   `,
+  `
+  -- Rounds this node took part in: the verified manifest as fetched.
+  CREATE TABLE round (
+    round_id TEXT PRIMARY KEY,
+    manifest_json TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+  );
+  -- The outbox: a contribution is stored (with the plaintext vector it encrypts) before it is
+  -- sent, so a crash between sending and the receipt loses nothing; resending the same bytes is
+  -- idempotent at the coordinator.
+  CREATE TABLE submission (
+    id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL REFERENCES round(round_id),
+    envelope_digest TEXT NOT NULL UNIQUE,
+    envelope_json TEXT NOT NULL,
+    vector_json TEXT NOT NULL,
+    wire BLOB NOT NULL,
+    wire_bytes INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    receipt_json TEXT
+  );
+  CREATE INDEX submission_round ON submission(round_id, id);
+  `,
 ];
 
 /**

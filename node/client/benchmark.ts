@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { ReleaseSchema, type Release } from '../../schemas/release.js';
+import type { RoundManifest } from '../../schemas/manifest.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
+import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/protocol/round-documents.js';
+import { buildComparison, comparisonCsv, comparisonHtml } from '../report/comparison.js';
+import { openNodeDb } from '../store/node-db.js';
+import { computeFromDb } from '../vector/node-vector.js';
+import { fetchManifest } from './manifest.js';
+import { openClient } from './submit.js';
+
+export interface BenchmarkOptions {
+  home: string;
+  roundId: string;
+  out: string;
+  coordinatorUrl?: string;
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Verify a release against the pinned key-holder key and the round's manifest. */
+export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, manifest: RoundManifest): Release {
+  const r = ReleaseSchema.safeParse(raw);
+  if (!r.success) throw new SbError('SB_ERR_RELEASE_INVALID', `the release of round ${manifest.round_id} is malformed; ask the coordinator.`);
+  if (!verifyRelease(r.data, new Uint8Array(Buffer.from(keyHolderKeyB64, 'base64')))) {
+    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment; it was not used. Contact the coordinator and the key holder.`);
+  }
+  if (r.data.round_id !== manifest.round_id || r.data.codebook_digest !== manifest.codebook.digest || r.data.studiejaar !== manifest.studiejaar) {
+    throw new SbError('SB_ERR_RELEASE_INVALID', `the release does not belong to round ${manifest.round_id} as this node knows it (round, codebook or studiejaar differ).`);
+  }
+  return r.data;
+}
+
+/**
+ * `sectorbench node benchmark`: fetch the signed release, verify it, and write the
+ * institution's comparison (HTML and CSV) under `out`. Own figures are those of the
+ * contribution this node sent (or, without one, computed from the dataset); they stay local.
+ */
+export async function writeBenchmark(o: BenchmarkOptions): Promise<{ html: string; csv: string; release: string; rows: number; releaseVersion: number }> {
+  const now = o.now ?? (() => new Date());
+  const { config, identity, client } = await openClient(o);
+  const db = openNodeDb(o.home);
+  try {
+    const stored = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(o.roundId) as { manifest_json: string } | undefined;
+    const manifest: RoundManifest = stored ? (JSON.parse(stored.manifest_json) as RoundManifest) : await fetchManifest(client, db, config, identity.publicKey, o.roundId, now());
+    const release = verifyReleaseForNode(await client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`), config.pinned.key_holder.ed25519_public_key, manifest);
+    const codebook = manifestCodebook(manifest);
+    const sent = db.prepare('SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1').get(o.roundId) as { vector_json: string } | undefined;
+    const own = sent ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson) : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
+    const rows = buildComparison(codebook, own, release);
+    mkdirSync(o.out, { recursive: true });
+    const paths = { html: join(o.out, 'benchmark.html'), csv: join(o.out, 'benchmark.csv'), release: join(o.out, 'release.json') };
+    writeFileSync(paths.html, comparisonHtml(rows, { institutionId: config.institution_id, roundId: o.roundId, studiejaar: manifest.studiejaar, releaseVersion: release.release_version, keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: now().toISOString() }));
+    writeFileSync(paths.csv, comparisonCsv(rows));
+    writeFileSync(paths.release, JSON.stringify(release, null, 2) + '\n');
+    return { ...paths, rows: rows.length, releaseVersion: release.release_version };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,31 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeConfigSchema, type NodeConfig } from '../../schemas/config.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { writePublicFile } from '../../shared/crypto/key-files.js';
+
+export type { NodeConfig };
+
+export const CONFIG_FILE = 'node.json';
+
+/** Read and validate `<home>/node.json`, or say how to create it. */
+export function readNodeConfig(home: string): NodeConfig {
+  const path = join(home, CONFIG_FILE);
+  if (!existsSync(path)) {
+    throw new SbError('SB_ERR_NODE_NOT_INITIALISED', `${home} has no ${CONFIG_FILE}. Run \`sectorbench node init --home ${home} --institution ID --coordinator URL --coordinator-key FILE --key-holder-key FILE\` first.`, { home });
+  }
+  const r = NodeConfigSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!r.success) {
+    throw new SbError('SB_ERR_CONFIG_INVALID', `${path} is not a valid node configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { path });
+  }
+  return r.data;
+}
+
+export async function writeNodeConfig(home: string, config: NodeConfig): Promise<void> {
+  await writePublicFile(join(home, CONFIG_FILE), JSON.stringify(NodeConfigSchema.parse(config), null, 2) + '\n');
+}
+
+/** The identity key file of a node (absolute, or relative to its home). */
+export function identityPath(home: string, config: NodeConfig): string {
+  return config.identity_key_file.startsWith('/') ? config.identity_key_file : join(home, config.identity_key_file);
+}

@@ -1,0 +1,122 @@
+import { request, type Dispatcher } from 'undici';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { signRequest } from '../../shared/protocol/request-signing.js';
+
+export interface ClientOptions {
+  /** The configured coordinator origin; the only host this node ever talks to. */
+  baseUrl: string;
+  institutionId: string;
+  secretKey: Uint8Array;
+  /** Injected HTTP dispatcher (undici Agent, or MockAgent in tests). */
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts for transient failures (network errors, 429, 502-504). */
+  attempts?: number;
+  /** The audit log's chain head, sent in every signed request (issue 6). */
+  auditHead?: () => string | undefined;
+  /** Called with the size of every request body actually sent (the audit of outbound bytes). */
+  onSent?: (info: { method: string; path: string; bytes: number; status: number }) => void;
+}
+
+export interface Response {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
+
+/**
+ * The node's only door to the outside: HTTP to the configured coordinator, nothing else.
+ * Requests are built from a path (never a URL from a message), redirects are refused, every
+ * request is signed, and transient failures are retried with exponential backoff.
+ */
+export class CoordinatorClient {
+  private readonly origin: string;
+  constructor(private readonly o: ClientOptions) {
+    this.origin = new URL(o.baseUrl).origin;
+  }
+
+  /** Refuse anything that would leave the configured coordinator. */
+  checkSameOrigin(url: string): void {
+    let origin: string;
+    try {
+      origin = new URL(url, this.origin).origin;
+    } catch {
+      origin = 'invalid';
+    }
+    if (origin !== this.origin) {
+      throw new SbError('SB_ERR_EGRESS', `refused to contact ${url}: this node only talks to its configured coordinator ${this.origin}.`, { url });
+    }
+  }
+
+  async send(method: 'GET' | 'POST', path: string, body?: Uint8Array, contentType = 'application/octet-stream'): Promise<Response> {
+    if (!path.startsWith('/')) throw new SbError('SB_ERR_EGRESS', `refused to contact ${path}: only paths on the configured coordinator are allowed.`);
+    const attempts = this.o.attempts ?? 5;
+    const sleep = this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const payload = body ?? new Uint8Array(0);
+      const headers: Record<string, string> = {
+        ...signRequest({ method, path, body: payload, institutionId: this.o.institutionId, secretKey: this.o.secretKey, now: this.o.now?.() ?? new Date(), auditHead: this.o.auditHead?.() }),
+        accept: 'application/json, application/problem+json, application/octet-stream',
+      };
+      if (body) headers['content-type'] = contentType;
+      try {
+        const res = await request(`${this.origin}${path}`, { method, headers, body: body ? Buffer.from(body) : undefined, dispatcher: this.o.dispatcher });
+        const buf = Buffer.from(await res.body.arrayBuffer());
+        this.o.onSent?.({ method, path, bytes: payload.byteLength, status: res.statusCode });
+        if (res.statusCode >= 300 && res.statusCode < 400) {
+          throw new SbError('SB_ERR_EGRESS', `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects are refused, this node only talks to ${this.origin}.`, { status: res.statusCode });
+        }
+        if (TRANSIENT_STATUS.has(res.statusCode) && attempt < attempts) {
+          lastError = new SbError('SB_ERR_HTTP', `${method} ${path}: ${res.statusCode}`);
+          await sleep(backoff(attempt));
+          continue;
+        }
+        const ct = String(res.headers['content-type'] ?? '');
+        if (res.statusCode >= 400) throw problemError(method, path, res.statusCode, ct, buf);
+        return { status: res.statusCode, contentType: ct, body: buf };
+      } catch (e) {
+        if (e instanceof SbError) throw e;
+        lastError = e;
+        if (attempt < attempts) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+      }
+    }
+    const msg = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new SbError('SB_ERR_COORDINATOR_UNREACHABLE', `could not reach the coordinator at ${this.origin} after ${attempts} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`, { origin: this.origin });
+  }
+
+  async getJson(path: string): Promise<unknown> {
+    const r = await this.send('GET', path);
+    try {
+      return JSON.parse(r.body.toString('utf8'));
+    } catch {
+      throw new SbError('SB_ERR_PROTOCOL', `GET ${path}: the coordinator did not answer with JSON.`);
+    }
+  }
+}
+
+/** 0.5 s, 1 s, 2 s, 4 s … with ±20% jitter. */
+function backoff(attempt: number): number {
+  return 500 * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+}
+
+function problemError(method: string, path: string, status: number, contentType: string, body: Buffer): SbError {
+  let detail = body.toString('utf8').slice(0, 500);
+  let code = 'SB_ERR_HTTP';
+  if (contentType.includes('json')) {
+    try {
+      const p = JSON.parse(body.toString('utf8')) as { title?: string; detail?: string; code?: string };
+      detail = [p.title, p.detail].filter(Boolean).join(': ');
+      if (p.code) code = p.code;
+    } catch {
+      /* keep the raw text */
+    }
+  }
+  return new SbError(code, `the coordinator refused ${method} ${path} (${status}): ${detail}`, { status });
+}
