@@ -85,7 +85,8 @@ export async function readAttendance(
   let iEnr = -1, iDate = -1, iMin = -1, iStatus = -1, iTime = -1, iFrom = -1, iTo = -1;
   let statusIdx: number[] = [];
   let hasStartTime = false;
-  let keys = new Float64Array(Math.max(1024, Math.ceil(sizeHint / 20)));
+  // Sized for ~32 bytes per row (canonical rows are 30-40); grows by doubling if needed.
+  let keys = new Float64Array(Math.max(1024, Math.ceil(sizeHint / 32)));
   let nKeys = 0;
   let dropped = 0;
   let maxDate: number | null = null;
