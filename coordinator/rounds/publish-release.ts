@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { ReleaseSchema, type Release } from '../../schemas/release.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { canonicalBytes } from '../../shared/protocol/canonical.js';
+import { verifyRelease } from '../../shared/protocol/round-documents.js';
+import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
+import { pinnedKeyHolder } from '../store/pins.js';
+import { getRound } from '../store/rounds.js';
+import { findRelease, insertRelease, type StoredRelease } from '../store/releases.js';
+
+/** SHA-256 (hex) of a signed release's RFC 8785 canonical bytes (what `previous_release_digest` names). */
+export function releaseDigest(release: Release | Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalBytes(release)).digest('hex');
+}
+
+/** Input of {@link publishRelease}. */
+export interface PublishReleaseInput {
+  db: CoordinatorDb;
+  roundId: string;
+  /** The key holder's signed release (parsed JSON, or its text). */
+  release: unknown;
+  now: Date;
+}
+
+/**
+ * Publish a signed release (ARCHITECTURE.md "The round", step 5): schema, the key holder's
+ * signature by the key endorsed in the manifest (which must still be the pinned key), and that
+ * round, studiejaar, metric spec, codebook digest and thresholds match the manifest. Versions
+ * follow each other (`release_version` = latest + 1, `previous_release_digest` = digest of the
+ * latest). Publishing the same release again is a no-op. The round must be closed.
+ */
+export function publishRelease(input: PublishReleaseInput): StoredRelease {
+  const { db, roundId, now } = input;
+  let raw: unknown = input.release;
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      throw new SbError('SB_ERR_RELEASE', 'the release is not JSON; use the file the key holder signed.');
+    }
+  }
+  const parsed = ReleaseSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new SbError('SB_ERR_RELEASE', `the release does not match the release schema: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`);
+  }
+  const release = raw as Release;
+  const round = getRound(db, roundId);
+  const m = round.manifest;
+  const endorsedKey = new Uint8Array(Buffer.from(m.key_holder_endorsement.ed25519_public_key, 'base64'));
+  const pinned = pinnedKeyHolder(db);
+  if (Buffer.compare(Buffer.from(pinned), Buffer.from(endorsedKey)) !== 0) {
+    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the pinned key holder key changed since round ${roundId} was opened; a release must be signed by the key that endorsed the round.`);
+  }
+  if (!verifyRelease(release, endorsedKey)) {
+    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the release of round ${roundId} is not signed by the key holder that endorsed the round; refuse it and ask the key holder for the signed file.`);
+  }
+  const mismatch: [string, unknown, unknown][] = [
+    ['round_id', release.round_id, roundId],
+    ['studiejaar', release.studiejaar, m.studiejaar],
+    ['metric_spec', release.metric_spec, m.metric_spec],
+    ['codebook_digest', release.codebook_digest, m.codebook.digest],
+    ['thresholds', JSON.stringify(canonicalThresholds(release.thresholds)), JSON.stringify(canonicalThresholds(m.thresholds))],
+  ];
+  for (const [field, got, want] of mismatch) {
+    if (got !== want) throw new SbError('SB_ERR_RELEASE_MISMATCH', `the release's ${field} is ${String(got)}, round ${roundId} has ${String(want)}; this release belongs to another round.`, { field });
+  }
+  const digest = releaseDigest(release);
+  const json = new TextDecoder().decode(canonicalBytes(release));
+  return tx(db, () => {
+    const r = getRound(db, roundId);
+    if (r.state === 'open') throw new SbError('SB_ERR_ROUND_OPEN', `round ${roundId} is still open; close it and have the key holder decrypt the bundle first.`);
+    const latest = findRelease(db, roundId);
+    const same = findRelease(db, roundId, release.release_version);
+    if (same && same.digest === digest) return same;
+    const wantVersion = (latest?.version ?? 0) + 1;
+    if (release.release_version !== wantVersion) {
+      throw new SbError('SB_ERR_RELEASE_VERSION', `the release is version ${release.release_version}; the next version of round ${roundId} is ${wantVersion}.`, { expected: wantVersion });
+    }
+    const wantPrev = latest?.digest ?? null;
+    if (release.previous_release_digest !== wantPrev) {
+      throw new SbError('SB_ERR_RELEASE_VERSION', `the release names previous digest ${String(release.previous_release_digest)}, the published version ${latest?.version ?? '(none)'} has ${String(wantPrev)}.`);
+    }
+    const publishedAt = now.toISOString();
+    insertRelease(db, { roundId, version: release.release_version, json, digest, publishedAt });
+    db.prepare("UPDATE rounds SET state = 'released' WHERE id = ?").run(roundId);
+    recordEvent(db, { at: publishedAt, kind: 'release.published', roundId, detail: { version: release.release_version, digest } });
+    return { roundId, version: release.release_version, release: parsed.data, json, digest, publishedAt };
+  });
+}
+
+function canonicalThresholds(t: Release['thresholds']): unknown {
+  return { min_institutions: t.min_institutions, min_population: t.min_population, dominance_share: t.dominance_share, min_institutions_distribution: t.min_institutions_distribution };
+}

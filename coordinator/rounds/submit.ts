@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { Receipt } from '../../schemas/receipt.js';
+import { validateCiphertext } from '../../shared/crypto/ciphertext-validate.js';
+import type { Identity } from '../../shared/crypto/identity.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
+import { signReceipt } from '../../shared/protocol/receipt.js';
+import { MAX_ENVELOPE_BYTES, parseContribution } from '../../shared/protocol/wire.js';
+import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
+import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
+import { getInstitution } from '../store/institutions.js';
+import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
+import { findSubmissionByDigest, insertReceipt, insertSubmission, nextSequence, submissionReceipt } from '../store/submissions.js';
+
+/**
+ * Largest contribution body accepted for a round: twice the expected ciphertext bytes plus the
+ * largest envelope and the 12 framing bytes. Anything larger is refused (413) before it is read.
+ */
+export function contributionBodyLimit(ciphertextCount: number): number {
+  return 2 * ciphertextCount * CIPHERTEXT_BYTES + MAX_ENVELOPE_BYTES + 12;
+}
+
+/** Input of {@link acceptContribution}. */
+export interface AcceptContributionInput {
+  db: CoordinatorDb;
+  identity: Identity;
+  roundId: string;
+  /** The authenticated institution that sent the request. */
+  institutionId: string;
+  /** Wire format v1 bytes (shared/protocol/wire.ts). */
+  wire: Uint8Array;
+  /** The request's `sb-audit-head`, echoed into the receipt. */
+  auditHead?: string | null;
+  now: Date;
+}
+
+/** Outcome: `created` (new current submission, 201) or `existing` (the same envelope again, 200). */
+export interface AcceptContributionResult {
+  status: 'created' | 'existing';
+  receipt: Receipt;
+  /** True when the new submission replaced an earlier one of the institution. */
+  replaced: boolean;
+}
+
+function checkOpen(round: StoredRound, now: Date): void {
+  if (round.state !== 'open') {
+    throw new SbError('SB_ERR_ROUND_CLOSED', `round ${round.id} is ${round.state}; no contributions are accepted any more.`, { round_id: round.id, state: round.state });
+  }
+  if (now.getTime() >= Date.parse(round.deadline)) {
+    throw new SbError('SB_ERR_DEADLINE_PASSED', `the deadline of round ${round.id} (${round.deadline}) has passed; no new contributions are accepted.`, { round_id: round.id, deadline: round.deadline });
+  }
+}
+
+/**
+ * Accept one institution's contribution to a round (ARCHITECTURE.md "The round", step 2):
+ * the round exists, the institution is a participant, the wire format parses, the ciphertexts
+ * are well-formed and match the signed digests, the envelope is signed by the institution's
+ * registered key and names this round, this institution, the manifest's codebook and BFV key
+ * and the layout's ciphertext count; the round is open and before its deadline.
+ *
+ * The same envelope again returns the stored receipt (idempotent); a new envelope replaces the
+ * institution's current one (both stay recorded). The submission and its signed receipt are
+ * committed in one transaction before this returns.
+ *
+ * @see ../../../shared/spec/ARCHITECTURE.md "Data at rest"
+ */
+export function acceptContribution(input: AcceptContributionInput): AcceptContributionResult {
+  const { db, roundId, institutionId, wire, now } = input;
+  const round = getRound(db, roundId);
+  const institution = getInstitution(db, institutionId);
+  if (!institution) throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${institutionId} is not registered.`, { institution_id: institutionId });
+  if (institution.revokedAt) throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${institutionId} was revoked.`, { institution_id: institutionId });
+  if (!isParticipant(db, roundId, institutionId)) {
+    throw new SbError('SB_ERR_NOT_PARTICIPANT', `institution ${institutionId} is not a participant of round ${roundId} (see the manifest's participants).`, { institution_id: institutionId, round_id: roundId });
+  }
+  // Framing, envelope schema and ciphertext digests (cheap); coefficient validation below.
+  const contribution = parseContribution(wire, { validate: false });
+  const digest = envelopeDigest(contribution.envelope);
+
+  const existing = findSubmissionByDigest(db, roundId, institutionId, digest);
+  if (existing) {
+    if (existing.supersededBy !== null) {
+      throw new SbError('SB_ERR_SUPERSEDED', `this envelope was replaced by a later submission (sequence ${existing.supersededBy}); it cannot become current again. Submit a new envelope.`, { sequence: existing.sequence });
+    }
+    return { status: 'existing', receipt: submissionReceipt(db, existing.id), replaced: false };
+  }
+  checkOpen(round, now);
+
+  const m = round.manifest;
+  verifyEnvelope(contribution.envelope, new Uint8Array(Buffer.from(institution.ed25519PublicKey, 'base64')), {
+    expect: { roundId, institutionId, codebookDigest: m.codebook.digest, hePublicKeyDigest: m.he_public_key.digest, ciphertextCount: round.ciphertextCount },
+  });
+  contribution.ciphertexts.forEach((ct, i) => validateCiphertext(ct, { label: `ciphertext ${i} of ${institutionId}` }));
+
+  const receivedAt = now.toISOString();
+  const wireSha256 = createHash('sha256').update(wire).digest('hex');
+  return tx(db, () => {
+    // Re-check inside the write transaction: a close or a concurrent identical submission may have won.
+    const again = findSubmissionByDigest(db, roundId, institutionId, digest);
+    if (again && again.supersededBy === null) return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
+    checkOpen(findRound(db, roundId) as StoredRound, now);
+    const sequence = nextSequence(db, roundId);
+    const replaced = (db.prepare('SELECT 1 FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL').get(roundId, institutionId) ?? null) !== null;
+    const id = insertSubmission(db, { roundId, institutionId, envelopeDigest: digest, wire, wireSha256, receivedAt, sequence, auditHead: input.auditHead ?? null });
+    const receipt = signReceipt(
+      {
+        type: 'sectorbench.receipt',
+        version: 1,
+        round_id: roundId,
+        institution_id: institutionId,
+        envelope_digest: digest,
+        wire_bytes: wire.byteLength,
+        received_at: receivedAt,
+        sequence,
+        ...(input.auditHead ? { audit_head: input.auditHead } : {}),
+      },
+      input.identity.secretKey,
+    );
+    insertReceipt(db, id, receipt);
+    recordEvent(db, { at: receivedAt, kind: replaced ? 'contribution.replaced' : 'contribution.accepted', roundId, institutionId, detail: { sequence, envelope_digest: digest, wire_bytes: wire.byteLength } });
+    return { status: 'created' as const, receipt, replaced };
+  });
+}
