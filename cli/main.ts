@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSbError } from '../shared/errors/sb-error.js';
 import { registerNodeCommands } from '../node/cli.js';
 import { registerSynthCommand } from '../synth/cli.js';
+import { registerKeyholderCommands } from '../keyholder/cli.js';
 
 /**
  * The `sectorbench` CLI: one subcommand group per role (`node`, `coordinator`, `keyholder`),
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerNodeCommands(program);
   registerSynthCommand(program);
+  registerKeyholderCommands(program);
   return program;
 }
 

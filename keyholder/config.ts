@@ -1,0 +1,74 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { KeyHolderConfigSchema, type KeyHolderConfig } from '../schemas/config.js';
+import { SbError } from '../shared/errors/sb-error.js';
+
+/** File name of the key holder's configuration inside its home folder. */
+export const CONFIG_FILE = 'keyholder.json';
+
+/** Fixed file names inside the key holder's home (ARCHITECTURE.md "Data at rest"). */
+export const HOME_FILES = {
+  config: CONFIG_FILE,
+  bfvPublicKey: 'bfv-public.key',
+  bfvSecretKey: 'bfv-secret.key',
+  identity: 'identity.key',
+  store: 'keyholder.sqlite',
+} as const;
+
+/** Absolute paths of the key holder's files, resolved from its configuration. */
+export interface KeyHolderPaths {
+  home: string;
+  config: string;
+  dataDir: string;
+  identity: string;
+  bfvPublicKey: string;
+  bfvSecretKey: string;
+}
+
+/**
+ * Read and validate `<home>/keyholder.json`. Throws `SB_ERR_KEYHOLDER_CONFIG` when it is missing
+ * or invalid.
+ * @see ../../shared/spec/ARCHITECTURE.md "Roles" (key holder)
+ */
+export function readKeyHolderConfig(home: string): KeyHolderConfig {
+  const path = join(home, CONFIG_FILE);
+  if (!existsSync(path)) {
+    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${path} does not exist; run 'sectorbench keyholder init --home ${home}' first.`, { path });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${path} is not valid JSON; restore it from backup.`, { path });
+  }
+  const r = KeyHolderConfigSchema.safeParse(json);
+  if (!r.success) {
+    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${path} is not a valid key holder configuration (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); fix it or restore it from backup.`, { path });
+  }
+  return r.data;
+}
+
+/** Write `<home>/keyholder.json` atomically (write + rename), after validating it. */
+export function writeKeyHolderConfig(home: string, config: KeyHolderConfig): void {
+  const valid = KeyHolderConfigSchema.parse(config);
+  const path = join(home, CONFIG_FILE);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+/** Resolve the configured files against the home folder. */
+export function keyHolderPaths(home: string, config: KeyHolderConfig): KeyHolderPaths {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(home, p));
+  if (config.bfv_secret_key_file === undefined) {
+    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${join(home, CONFIG_FILE)} names only a sealed BFV secret key; unsealing with custodian shares is not available in this version. Set bfv_secret_key_file.`);
+  }
+  return {
+    home: resolve(home),
+    config: at(CONFIG_FILE),
+    dataDir: at(config.data_dir),
+    identity: at(config.identity_key_file),
+    bfvPublicKey: at(config.bfv_public_key_file),
+    bfvSecretKey: at(config.bfv_secret_key_file),
+  };
+}

@@ -1,0 +1,255 @@
+import { performance } from 'node:perf_hooks';
+import { ReleaseSchema, type Release } from '../schemas/release.js';
+import { readBfvSecretKey } from '../shared/crypto/bfv-keys.js';
+import { decryptSum, findCulprits } from '../shared/crypto/decrypt.js';
+import { sealWorker, type SealWorkerHost } from '../shared/crypto/seal-worker-host.js';
+import { sumContributions } from '../shared/crypto/sum.js';
+import { SbError, isSbError } from '../shared/errors/sb-error.js';
+import { readBundle, type Bundle } from '../shared/protocol/bundle.js';
+import { layoutCiphertexts, unflatten } from '../shared/protocol/layout.js';
+import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
+import { checkConsistency } from './consistency.js';
+import { bundleDigest, releaseDigest, sumDigest } from './digests.js';
+import { DEFAULT_PASSES, disclosureContext, renderReleaseRows, runDisclosure, type DisclosurePass, type PassSummary } from './disclosure/index.js';
+import { loadKeyHolder } from './init.js';
+import { KeyHolderStore } from './store/keyholder-store.js';
+import { isoSeconds } from './time.js';
+import { verifyContributions, verifyRoundManifest } from './verify-bundle.js';
+
+/** Phases of a release, as reported to `onPhase`. */
+export type ReleasePhase = 'load' | 'verify' | 'sum' | 'decrypt' | 'checks' | 'disclosure' | 'sign';
+
+/** Options of {@link releaseRound}. */
+export interface ReleaseOptions {
+  home: string;
+  /** The coordinator's close-of-round bundle (shared/protocol/bundle.ts). */
+  bundleDir: string;
+  now?: () => Date;
+  /** The latest signed release of this round, to make the next version (re-release). */
+  previous?: Release;
+  /** Disclosure passes; default {@link DEFAULT_PASSES}. */
+  passes?: readonly DisclosurePass[];
+  /** Called after each phase with its wall time in milliseconds (benchmarks). */
+  onPhase?: (phase: ReleasePhase, ms: number) => void;
+  /** SEAL worker to decrypt in; default the process-wide one. */
+  sealHost?: SealWorkerHost;
+}
+
+/** A release with what the key holder logged about it. */
+export interface ReleaseResult {
+  release: Release;
+  releaseDigest: string;
+  bundleDigest: string;
+  /** Blocks (row x block A/B) published and suppressed, by rule. */
+  blocks: { published: number; suppressed: number; byRule: Record<string, number> };
+  passes: PassSummary[];
+}
+
+/**
+ * Release a round: verify the coordinator's bundle, recompute and compare the sum, refuse below
+ * `min_institutions`, decrypt (logged before and after), check consistency, apply disclosure
+ * control, sign the release (`schemas/release.ts`) and record it. Every refusal is an
+ * `SbError` (codes in keyholder/README.md) and is recorded in the key holder's log.
+ *
+ * @see ../../shared/spec/ARCHITECTURE.md "The round", step 4, and "Disclosure control"
+ */
+export async function releaseRound(options: ReleaseOptions): Promise<Release> {
+  return (await releaseRoundDetailed(options)).release;
+}
+
+/** {@link releaseRound}, returning also the digests and block counts. */
+export async function releaseRoundDetailed(options: ReleaseOptions): Promise<ReleaseResult> {
+  const now = options.now ?? (() => new Date());
+  const at = () => isoSeconds(now());
+  let t0 = performance.now();
+  const phase = (p: ReleasePhase) => {
+    const t = performance.now();
+    options.onPhase?.(p, t - t0);
+    t0 = t;
+  };
+  const kh = await loadKeyHolder(options.home);
+  const store = KeyHolderStore.open(kh.paths.dataDir);
+  let roundId: string | null = null;
+  let bDigest: string | null = null;
+  try {
+    const bundle: Bundle = readBundle(options.bundleDir);
+    roundId = bundle.manifest.round_id;
+    bDigest = bundleDigest(bundle.index);
+    const manifest = bundle.manifest;
+    phase('load');
+
+    // 1. Manifest, earlier releases, contributions.
+    const codebook = verifyRoundManifest(bundle, {
+      keyHolderKey: kh.identity.publicKey,
+      hePublicKeyDigest: kh.hePublicKeyDigest,
+      ...(kh.coordinatorKey ? { coordinatorKey: kh.coordinatorKey } : {}),
+      endorsements: store.endorsements(manifest.round_id),
+    });
+    const version = nextVersion(store, manifest.round_id, options.previous, kh.identity.publicKey);
+    const contributions = verifyContributions(bundle, manifest, codebook);
+    const n = contributions.length;
+    if (n > manifest.max_participants) {
+      throw new SbError('SB_ERR_BUNDLE', `the bundle holds ${n} contributions, more than max_participants ${manifest.max_participants}: the sum may have wrapped. Do not release.`);
+    }
+    if (n < manifest.thresholds.min_institutions) {
+      throw new SbError(
+        'SB_ERR_BELOW_MIN_INSTITUTIONS',
+        `round ${manifest.round_id} has ${n} valid contribution(s), fewer than min_institutions ${manifest.thresholds.min_institutions}; nothing is decrypted. Extend the round until more institutions have submitted.`,
+        { contributions: n, min_institutions: manifest.thresholds.min_institutions },
+      );
+    }
+    phase('verify');
+
+    // 2. Recompute the sum and compare with the coordinator's, byte for byte.
+    const ciphertextCount = layoutCiphertexts(codebook);
+    const sum = sumContributions(
+      contributions.map((c) => c.ciphertexts),
+      ciphertextCount,
+    );
+    if (bundle.sum.length !== sum.length) {
+      throw new SbError('SB_ERR_SUM_MISMATCH', `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`);
+    }
+    const differing = sum.flatMap((ct, k) => (Buffer.compare(ct, bundle.sum[k] as Uint8Array) === 0 ? [] : [k]));
+    if (differing.length > 0) {
+      throw new SbError(
+        'SB_ERR_SUM_MISMATCH',
+        `the coordinator's sum differs from the sum of the ${n} verified contributions in ciphertext(s) ${differing.join(', ')}: it holds something else than the contributions in the bundle. Do not release; ask the coordinator which contributions it added.`,
+        { ciphertexts: differing },
+      );
+    }
+    const sDigest = sumDigest(sum);
+    phase('sum');
+
+    // 3. Decrypt the sum (logged before and after).
+    const host = options.sealHost ?? sealWorker();
+    const secretKey = await readBfvSecretKey(kh.paths.bfvSecretKey);
+    const logId = store.decryptionStarted({ roundId: manifest.round_id, kind: 'sum', at: at(), bundleDigest: bDigest, institutions: n, sumDigest: sDigest });
+    let slots: BigUint64Array;
+    try {
+      slots = await decryptSum(secretKey, sum, host);
+      store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });
+    } catch (e) {
+      store.decryptionCompleted(logId, { at: at(), outcome: 'failed', errorCode: isSbError(e) ? e.code : 'SB_ERR_INTERNAL' });
+      if (isSbError(e) && e.code === 'SB_ERR_NOISE_BUDGET') {
+        const budgetLog = store.decryptionStarted({ roundId: manifest.round_id, kind: 'noise-budget', at: at(), bundleDigest: bDigest, institutions: n, sumDigest: sDigest });
+        const culprits = await findCulprits(secretKey, contributions, host);
+        store.decryptionCompleted(budgetLog, { at: at(), outcome: 'decrypted' });
+        if (culprits.length > 0) {
+          const ids = [...new Set(culprits.map((c) => c.institutionId))];
+          throw new SbError(
+            'SB_ERR_CULPRITS',
+            `the sum cannot be decrypted: the ciphertexts of ${ids.join(', ')} have no noise budget under this key holder's key (encrypted under another key, or forged). Nothing was decoded. Ask the coordinator to exclude ${ids.length === 1 ? 'it' : 'them'}, sum again and send a new bundle; ${ids.length === 1 ? 'that institution' : 'those institutions'} must re-encrypt with the round key.`,
+            { culprits },
+          );
+        }
+      }
+      throw e;
+    } finally {
+      secretKey.fill(0);
+    }
+    phase('decrypt');
+
+    // 4. Consistency of the decrypted sum.
+    const sector = unflatten(codebook, slots, manifest.studiejaar);
+    slots.fill(0n);
+    const violations = checkConsistency(codebook, sector, n);
+    if (violations.length > 0) {
+      const shown = violations.slice(0, 5).map((v) => `${v.row} ${v.key} slot ${v.slot} (${v.rule})`);
+      throw new SbError(
+        'SB_ERR_CONSISTENCY',
+        `the decrypted sum of round ${manifest.round_id} fails ${violations.length} consistency check(s): ${shown.join('; ')}${violations.length > 5 ? '; …' : ''}. Some contribution was computed wrongly or forged; nothing is released. Ask the coordinator to have the institutions check their vectors (node quality report) and resubmit.`,
+        { violations },
+      );
+    }
+    phase('checks');
+
+    // 5. Disclosure control.
+    const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
+    const { decisions, summary } = runDisclosure(ctx, options.passes ?? DEFAULT_PASSES);
+    const rows = renderReleaseRows(ctx, decisions);
+    const byRule: Record<string, number> = {};
+    let published = 0;
+    let suppressed = 0;
+    for (const m of [decisions.cells, decisions.rollups]) {
+      for (const r of m.values()) {
+        for (const d of Object.values(r)) {
+          if (d.status === 'published') published++;
+          else {
+            suppressed++;
+            byRule[d.rule] = (byRule[d.rule] ?? 0) + 1;
+          }
+        }
+      }
+    }
+    phase('disclosure');
+
+    // 6. Sign, validate, record.
+    const release = signRelease(
+      {
+        type: 'sectorbench.release',
+        version: 1,
+        round_id: manifest.round_id,
+        release_version: version.version,
+        previous_release_digest: version.previousDigest,
+        studiejaar: manifest.studiejaar,
+        metric_spec: manifest.metric_spec,
+        codebook_digest: manifest.codebook.digest,
+        institutions: n,
+        thresholds: manifest.thresholds,
+        published_at: at(),
+        cells: rows.cells,
+        rollups: rows.rollups,
+      },
+      kh.identity.secretKey,
+    );
+    const valid = ReleaseSchema.safeParse(release);
+    if (!valid.success) throw new SbError('SB_ERR_INTERNAL', `the release does not match the release schema (${valid.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); this is a bug, report it.`);
+    const rDigest = releaseDigest(release);
+    store.db.transaction(() => {
+      store.recordRelease({
+        roundId: manifest.round_id,
+        releaseVersion: version.version,
+        releaseDigest: rDigest,
+        previousReleaseDigest: version.previousDigest,
+        bundleDigest: bDigest as string,
+        institutions: n,
+        publishedAt: release.published_at,
+        blocksPublished: published,
+        blocksSuppressed: suppressed,
+      });
+      store.decryptionReleased(logId, rDigest);
+    })();
+    phase('sign');
+    return { release, releaseDigest: rDigest, bundleDigest: bDigest, blocks: { published, suppressed, byRule }, passes: summary };
+  } catch (e) {
+    const code = isSbError(e) ? e.code : 'SB_ERR_INTERNAL';
+    store.recordRefusal({ roundId, at: at(), bundleDigest: bDigest, code, message: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    store.close();
+  }
+}
+
+/** The version of the next release of a round: 1, or previous + 1 when `previous` is the latest release. */
+function nextVersion(store: KeyHolderStore, roundId: string, previous: Release | undefined, ownKey: Uint8Array): { version: number; previousDigest: string | null } {
+  const earlier = store.releases(roundId);
+  const latest = earlier[earlier.length - 1];
+  if (!previous) {
+    if (latest) {
+      throw new SbError(
+        'SB_ERR_ALREADY_RELEASED',
+        `round ${roundId} was released already (version ${latest.releaseVersion}, digest ${latest.releaseDigest}); a round is released once. For a corrected re-release pass that release with --previous to sign version ${latest.releaseVersion + 1}.`,
+      );
+    }
+    return { version: 1, previousDigest: null };
+  }
+  const p = ReleaseSchema.safeParse(previous);
+  if (!p.success || p.data.round_id !== roundId || !verifyRelease(p.data, ownKey)) {
+    throw new SbError('SB_ERR_PREVIOUS_RELEASE', `the previous release given is not a release of round ${roundId} signed by this key holder; pass the release.json this key holder signed last.`);
+  }
+  const digest = releaseDigest(p.data);
+  if (latest && latest.releaseDigest !== digest) {
+    throw new SbError('SB_ERR_PREVIOUS_RELEASE', `the previous release given (version ${p.data.release_version}) is not the latest release of round ${roundId}; the latest is version ${latest.releaseVersion} (digest ${latest.releaseDigest}).`);
+  }
+  return { version: p.data.release_version + 1, previousDigest: digest };
+}
