@@ -1,0 +1,114 @@
+/** Shared set-up of the key holder tests: a key holder home, three sample institutions, bundles. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Thresholds } from '../../schemas/manifest.js';
+import { identityFromSeed, type Identity } from '../../shared/crypto/identity.js';
+import type { Codebook } from '../../shared/metrics/codebook.js';
+import type { ContributionVector, VectorJson } from '../../shared/metrics/vector.js';
+import { contributionWire, encryptVector, roundManifest, writeRoundBundle, type BundledContribution } from '../../bench/keyholder/simulate-round.js';
+import { endorseRound } from '../../keyholder/endorse.js';
+import { initKeyHolder, loadKeyHolder, type KeyHolderKeys } from '../../keyholder/init.js';
+import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
+import type { RoundManifest } from '../../schemas/manifest.js';
+import type { EndorsementFile } from '../../schemas/endorsement.js';
+
+export const NOW = () => new Date('2025-11-03T09:00:00Z');
+export const STUDIEJAAR = '2024-2025';
+
+export const seeded = (n: number): Identity => identityFromSeed(new Uint8Array(32).fill(n));
+
+export interface SampleInstitution {
+  id: string;
+  identity: Identity;
+  vector: ContributionVector;
+  ciphertexts: Uint8Array[];
+}
+
+export interface RoundFixture {
+  base: string;
+  home: string;
+  coordinator: Identity;
+  cb: Codebook;
+  kh: KeyHolderKeys;
+  institutions: SampleInstitution[];
+  sector: VectorJson;
+  /** Wire of an institution's contribution to a round (optionally other ciphertexts or signer). */
+  wire(roundId: string, inst: SampleInstitution, o?: { ciphertexts?: Uint8Array[]; signer?: Identity; institutionId?: string }): BundledContribution;
+  /** Endorse a round, sign its manifest and write its bundle; returns the bundle folder. */
+  bundle(roundId: string, o?: BundleOptions): Promise<{ dir: string; manifest: RoundManifest; endorsement: EndorsementFile }>;
+  cleanup(): void;
+}
+
+export interface BundleOptions {
+  thresholds?: Partial<Thresholds>;
+  /** Contributions to bundle; default one per sample institution. */
+  contributions?: (f: { roundId: string; all: BundledContribution[] }) => BundledContribution[];
+  /** Extra participants besides the sample institutions. */
+  extraParticipants?: { institutionId: string; publicKey: Uint8Array }[];
+  /** The coordinator's sum; default the honest sum of the bundled contributions. */
+  sum?: (contributions: BundledContribution[]) => Uint8Array[];
+  /** Sign the manifest with another key / put other thresholds in it than endorsed. */
+  coordinator?: Identity;
+  override?: { thresholds?: Thresholds; maxParticipants?: number };
+  /** Replace the endorsement (e.g. another key holder's). */
+  endorsement?: (e: EndorsementFile) => EndorsementFile;
+}
+
+/** Key holder home with the coordinator pinned, and the three sample vectors encrypted under its key. */
+export async function roundFixture(): Promise<RoundFixture> {
+  const base = mkdtempSync(join(tmpdir(), 'sb-keyholder-'));
+  const home = join(base, 'home');
+  const coordinator = seeded(200);
+  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
+  const kh = await loadKeyHolder(home);
+  const cb = await sampleCodebook();
+  const institutions: SampleInstitution[] = [];
+  for (const [i, name] of (['inst-1', 'inst-2', 'inst-3'] as const).entries()) {
+    const vector = sampleVector(cb, name).vector;
+    institutions.push({ id: `INST${i + 1}`, identity: seeded(10 + i), vector, ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500) });
+  }
+  const sector = sampleVector(cb, 'sector').json;
+  let counter = 0;
+  const f: RoundFixture = {
+    base,
+    home,
+    coordinator,
+    cb,
+    kh,
+    institutions,
+    sector,
+    wire(roundId, inst, o = {}) {
+      return contributionWire({
+        roundId,
+        institutionId: o.institutionId ?? inst.id,
+        identity: o.signer ?? inst.identity,
+        codebook: cb,
+        hePublicKeyDigest: kh.hePublicKeyDigest,
+        ciphertexts: o.ciphertexts ?? inst.ciphertexts,
+      });
+    },
+    async bundle(roundId, o = {}) {
+      let endorsement = await endorseRound({ home, roundId, maxParticipants: 500, thresholds: o.thresholds ?? {}, now: NOW });
+      if (o.endorsement) endorsement = o.endorsement(endorsement);
+      const manifest = roundManifest({
+        codebook: cb,
+        studiejaar: STUDIEJAAR,
+        participants: [...institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), ...(o.extraParticipants ?? [])],
+        hePublicKey: kh.bfvPublicKey,
+        endorsement,
+        coordinator: o.coordinator ?? coordinator,
+        ...(o.override ? { override: o.override } : {}),
+      });
+      const all = institutions.map((i) => f.wire(roundId, i));
+      const contributions = o.contributions ? o.contributions({ roundId, all }) : all;
+      const dir = join(base, `bundle-${roundId}-${counter++}`);
+      writeRoundBundle(dir, { manifest, codebook: cb, contributions, ...(o.sum ? { sum: o.sum(contributions) } : {}) });
+      return { dir, manifest, endorsement };
+    },
+    cleanup() {
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return f;
+}
