@@ -1,0 +1,68 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
+import type { Identity } from '../shared/crypto/identity.js';
+import { DEFAULT_APP_CONFIG, type CoordinatorAppConfig, type CoordinatorContext } from './context.js';
+import type { CoordinatorDb } from './store/db.js';
+import problemPlugin from './plugins/problem.js';
+import securityPlugin from './plugins/security.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
+import swaggerPlugin from './plugins/swagger.js';
+import requestAuthPlugin from './plugins/request-auth.js';
+import bodyPlugin from './plugins/body.js';
+import healthRoutes from './routes/health.js';
+import roundRoutes from './routes/rounds.js';
+import contributionRoutes from './routes/contributions.js';
+import releaseRoutes from './routes/releases.js';
+
+export type { CoordinatorAppConfig, CoordinatorContext };
+
+/** Options of {@link buildApp}. */
+export interface BuildAppOptions {
+  db: CoordinatorDb;
+  identity: Identity;
+  /** Injected clock; default `() => new Date()`. */
+  clock?: () => Date;
+  /** HTTP settings; `publicUrl` is required, the rest default (context.ts). */
+  config: Partial<CoordinatorAppConfig> & Pick<CoordinatorAppConfig, 'publicUrl'>;
+  /** A pino logger (see server.ts for the redacting one); default: no logging. */
+  logger?: FastifyBaseLogger;
+}
+
+/**
+ * Build the coordinator's HTTP app (not listening): fastify with one plugin per concern
+ * (problem+json errors, helmet, rate limits, OpenAPI + Swagger UI at `/docs`, signed-request
+ * auth, bounded octet-stream bodies) and the `/v1` routes. The caller owns `db` and closes it
+ * after `app.close()`.
+ *
+ * @see ../../shared/spec/ARCHITECTURE.md "The round"
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const config: CoordinatorAppConfig = { ...DEFAULT_APP_CONFIG, ...options.config };
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 100 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  const context: CoordinatorContext = { db: options.db, identity: options.identity, clock: options.clock ?? (() => new Date()), config };
+  app.decorate('coordinator', context);
+
+  await app.register(problemPlugin);
+  await app.register(securityPlugin);
+  await app.register(bodyPlugin);
+  await app.register(requestAuthPlugin);
+  await app.register(rateLimitPlugin);
+  await app.register(swaggerPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(roundRoutes);
+  await app.register(contributionRoutes);
+  await app.register(releaseRoutes);
+  await app.ready();
+  return app;
+}

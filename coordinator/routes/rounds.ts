@@ -1,0 +1,72 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { roundStatus } from '../rounds/status.js';
+import { getHePublicKey, getRound, listRounds } from '../store/rounds.js';
+import { problems, RoundParams } from './schemas.js';
+
+const StatusSchema = z.object({
+  round_id: z.string(),
+  studiejaar: z.string(),
+  state: z.enum(['open', 'closed', 'released']),
+  deadline: z.string(),
+  participants: z.number().int(),
+  submitted: z.number().int(),
+  submissions: z.number().int(),
+  closed_at: z.string().nullable(),
+  release_versions: z.number().int(),
+});
+
+/** Public round routes: list, signed manifest, BFV public key, status (counts only). */
+const rounds: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app.coordinator;
+
+  app.get(
+    '/v1/rounds',
+    { schema: { tags: ['rounds'], summary: 'Rounds on this coordinator', response: { 200: z.object({ rounds: z.array(z.object({ round_id: z.string(), studiejaar: z.string(), state: z.string(), deadline: z.string() })) }) } } },
+    async () => ({ rounds: listRounds(db).map((r) => ({ round_id: r.id, studiejaar: r.manifest.studiejaar, state: r.state, deadline: r.deadline })) }),
+  );
+
+  app.get(
+    '/v1/rounds/:roundId/manifest',
+    {
+      schema: {
+        tags: ['rounds'],
+        summary: 'The signed round manifest (RoundManifestSchema, schemas/json/round-manifest.schema.json)',
+        params: RoundParams,
+        response: { 200: z.unknown().describe('the signed manifest, byte for byte as stored'), ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const r = getRound(db, request.params.roundId);
+      return reply.type('application/json; charset=utf-8').serializer((x: unknown) => x as string).send(r.manifestJson);
+    },
+  );
+
+  app.get(
+    '/v1/rounds/:roundId/he-public-key',
+    {
+      schema: {
+        tags: ['rounds'],
+        summary: "The key holder's BFV public key (SEAL serialization); its SHA-256 is the manifest's he_public_key.digest",
+        params: RoundParams,
+        response: { 200: z.unknown().describe('application/octet-stream'), ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const key = getHePublicKey(db, request.params.roundId);
+      if (!key) throw new SbError('SB_ERR_ROUND_UNKNOWN', `round ${request.params.roundId} does not exist on this coordinator.`, { round_id: request.params.roundId });
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="${request.params.roundId}-bfv.pub"`)
+        .send(Buffer.from(key));
+    },
+  );
+
+  app.get(
+    '/v1/rounds/:roundId/status',
+    { schema: { tags: ['rounds'], summary: 'Round status: counts only, never payloads', params: RoundParams, response: { 200: StatusSchema, ...problems(400, 404) } } },
+    async (request) => roundStatus(db, request.params.roundId),
+  );
+};
+export default rounds;
