@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { contributionWire, encryptVector, roundManifest, writeRoundBundle } from '../../bench/keyholder/simulate-round.js';
+import { loadKeyHolder, pinCoordinator } from '../../keyholder/init.js';
+import { readKeyHolderConfig } from '../../keyholder/config.js';
+import { EndorsementFileSchema } from '../../schemas/endorsement.js';
+import { ReleaseSchema } from '../../schemas/release.js';
+import { fingerprint, writeIdentityFiles } from '../../shared/crypto/identity.js';
+import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
+import { verifyEndorsementFile, verifyRelease } from '../../shared/protocol/round-documents.js';
+import { runCli } from '../helpers/cli.js';
+import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
+import { seeded } from './round-fixture.js';
+
+const base = mkdtempSync(join(tmpdir(), 'sb-keyholder-cli-'));
+t.teardown(async () => {
+  await sealWorker().close();
+  rmSync(base, { recursive: true, force: true });
+});
+const home = join(base, 'kh');
+const coordinator = seeded(200);
+await writeIdentityFiles(coordinator, join(base, 'coordinator.key'));
+
+t.test('init, endorse, release, log through the CLI', async (t) => {
+  const init = runCli(['keyholder', 'init', '--home', home]);
+  t.equal(init.code, 0, init.stderr);
+  t.match(init.stdout, /Fingerprint: (\d{5} ){5}\d{5}/);
+  t.match(init.stdout, /No coordinator pinned yet/);
+  t.equal(statSync(join(home, 'bfv-secret.key')).mode & 0o777, 0o600, 'BFV secret key 0600');
+  t.equal(statSync(join(home, 'identity.key')).mode & 0o777, 0o600, 'identity 0600');
+  const again = runCli(['keyholder', 'init', '--home', home]);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /SB_ERR_KEYHOLDER_EXISTS/);
+
+  const pin = runCli(['keyholder', 'pin-coordinator', '--home', home, '--key', join(base, 'coordinator.key.pub')]);
+  t.equal(pin.code, 0, pin.stderr);
+  t.match(pin.stdout, fingerprint(coordinator.publicKey));
+  t.equal(readKeyHolderConfig(home).pinned_coordinator?.fingerprint, fingerprint(coordinator.publicKey));
+
+  const bad = runCli(['keyholder', 'endorse', '--home', home, '--round', 'r1', '--min-institutions', '1', '--out', join(base, 'e.json')]);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /SB_ERR_USAGE.*min_institutions/);
+
+  const e = runCli(['keyholder', 'endorse', '--home', home, '--round', '2024-2025-r1', '--min-population', '12', '--out', join(base, 'e.json')]);
+  t.equal(e.code, 0, e.stderr);
+  const endorsement = EndorsementFileSchema.parse(JSON.parse(readFileSync(join(base, 'e.json'), 'utf8')));
+  const kh = await loadKeyHolder(home);
+  t.ok(verifyEndorsementFile(endorsement, kh.identity.publicKey), 'endorsement verifies');
+  t.same(endorsement.thresholds, { min_institutions: 3, min_population: 12, dominance_share: 0.85, min_institutions_distribution: 5 });
+  t.equal(endorsement.he_public_key_digest, kh.hePublicKeyDigest);
+
+  const cb = await sampleCodebook();
+  const insts = await Promise.all(
+    (['inst-1', 'inst-2', 'inst-3'] as const).map(async (name, i) => ({ id: `INST${i + 1}`, identity: seeded(10 + i), cts: await encryptVector(cb, sampleVector(cb, name).vector, kh.bfvPublicKey, 500) })),
+  );
+  const manifest = roundManifest({ codebook: cb, studiejaar: '2024-2025', participants: insts.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), hePublicKey: kh.bfvPublicKey, endorsement, coordinator });
+  const bundle = join(base, 'bundle');
+  writeRoundBundle(bundle, {
+    manifest,
+    codebook: cb,
+    contributions: insts.map((i) => contributionWire({ roundId: '2024-2025-r1', institutionId: i.id, identity: i.identity, codebook: cb, hePublicKeyDigest: kh.hePublicKeyDigest, ciphertexts: i.cts })),
+  });
+  const out = join(base, 'release.json');
+  const rel = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out]);
+  t.equal(rel.code, 0, rel.stderr);
+  t.match(rel.stdout, /Released round 2024-2025-r1 version 1 from 3 institutions: \d+ blocks published, \d+ suppressed \(min_institutions \d+/);
+  const release = ReleaseSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+  t.ok(verifyRelease(release, kh.identity.publicKey), 'written release verifies');
+
+  const twice = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', join(base, 'r2.json')]);
+  t.equal(twice.code, 1);
+  t.match(twice.stderr, /SB_ERR_ALREADY_RELEASED.*--previous/);
+  const v2 = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', join(base, 'r2.json'), '--previous', out]);
+  t.equal(v2.code, 0, v2.stderr);
+  t.match(v2.stdout, /version 2/);
+
+  const log = runCli(['keyholder', 'log', '--home', home, '--round', '2024-2025-r1']);
+  t.equal(log.code, 0, log.stderr);
+  const parsed = JSON.parse(log.stdout) as { decryptions: unknown[]; refusals: unknown[]; releases: unknown[] };
+  t.equal(parsed.decryptions.length, 2);
+  t.match(parsed.refusals, [{ code: 'SB_ERR_ALREADY_RELEASED' }]);
+  t.equal(parsed.releases.length, 2);
+});
+
+t.test('pinCoordinator re-pins', async (t) => {
+  const other = seeded(201);
+  t.equal(pinCoordinator({ home, coordinatorKey: other.publicKey }), fingerprint(other.publicKey));
+  t.throws(() => pinCoordinator({ home, coordinatorKey: new Uint8Array(5) }), { code: 'SB_ERR_KEY_FILE' });
+  t.throws(() => readKeyHolderConfig(join(base, 'nowhere')), { code: 'SB_ERR_KEYHOLDER_CONFIG' });
+});
