@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isSbError } from '../shared/errors/sb-error.js';
 import { registerNodeCommands } from '../node/cli.js';
+import { registerCoordinatorCommands } from '../coordinator/cli.js';
 import { registerSynthCommand } from '../synth/cli.js';
 import { registerKeyholderCommands } from '../keyholder/cli.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerNodeCommands(program);
+  registerCoordinatorCommands(program);
   registerSynthCommand(program);
   registerKeyholderCommands(program);
   return program;

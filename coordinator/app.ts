@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import type { Identity } from '../shared/crypto/identity.js';
 import { DEFAULT_APP_CONFIG, type CoordinatorAppConfig, type CoordinatorContext } from './context.js';
@@ -26,6 +26,8 @@ export interface BuildAppOptions {
   config: Partial<CoordinatorAppConfig> & Pick<CoordinatorAppConfig, 'publicUrl'>;
   /** A pino logger (see server.ts for the redacting one); default: no logging. */
   logger?: FastifyBaseLogger;
+  /** TLS certificate and key (PEM): serve HTTPS. */
+  https?: { cert: Buffer | string; key: Buffer | string };
 }
 
 /**
@@ -39,6 +41,7 @@ export interface BuildAppOptions {
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const config: CoordinatorAppConfig = { ...DEFAULT_APP_CONFIG, ...options.config };
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
     trustProxy: config.trustProxy,
@@ -46,7 +49,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 100 },
-  });
+  } as FastifyServerOptions) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const context: CoordinatorContext = { db: options.db, identity: options.identity, clock: options.clock ?? (() => new Date()), config };
