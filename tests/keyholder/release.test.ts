@@ -132,8 +132,12 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
     t.match(log[0], { kind: 'sum', outcome: 'decrypted', institutions: 3, startedAt: '2025-11-03T09:00:00Z', releaseDigest: res.releaseDigest, bundleDigest: res.bundleDigest });
     t.match(log[0]!.sumDigest, /^[0-9a-f]{64}$/);
     t.match(store.releases('2024-2025-r1'), [{ releaseVersion: 1, releaseDigest: releaseDigest(r), institutions: 3 }]);
-    const text = JSON.stringify(store.db.prepare('SELECT * FROM decryption').all());
-    t.notMatch(text, /"a_enrolments"|36/, 'the log holds digests and counts, no figures');
+    const row = store.db.prepare('SELECT * FROM decryption').get() as Record<string, unknown>;
+    t.same(
+      Object.keys(row).sort(),
+      ['bundle_digest', 'completed_at', 'error_code', 'id', 'institutions', 'kind', 'outcome', 'release_digest', 'round_id', 'started_at', 'sum_digest'],
+      'the log holds digests and counts, no figures',
+    );
   } finally {
     store.close();
   }
