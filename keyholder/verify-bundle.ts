@@ -109,7 +109,7 @@ export function verifyContributions(bundle: Bundle, manifest: RoundManifest, cod
       seen.add(id);
       verifyEnvelope(parsed.envelope, key, {
         expect: { roundId: manifest.round_id, institutionId: id, codebookDigest: manifest.codebook.digest, hePublicKeyDigest: manifest.he_public_key.digest, ciphertextCount },
-        ciphertexts: parsed.ciphertexts,
+        // parseContribution already bound each ciphertext to its signed digest.
       });
       const env = parsed.envelope;
       for (const [field, got, want] of [

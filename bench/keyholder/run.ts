@@ -1,0 +1,82 @@
+/**
+ * Benchmark: time in the key holder for one round of 63 institutions on the sample codebook
+ * (read bundle, verify manifest and every envelope, recompute and compare the sum, decrypt,
+ * consistency checks, disclosure control, sign). Setup (keys, encryption, bundle) is not timed.
+ *
+ *   node --import tsx bench/keyholder/run.ts [--institutions 63] [--runs 5]
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { endorseRound } from '../../keyholder/endorse.js';
+import { initKeyHolder, loadKeyHolder } from '../../keyholder/init.js';
+import { releaseRoundDetailed, type ReleasePhase } from '../../keyholder/release.js';
+import { identityFromSeed } from '../../shared/crypto/identity.js';
+import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
+import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
+import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
+import { layoutCiphertexts } from '../../shared/protocol/layout.js';
+import { contributionWire, encryptVector, roundManifest, writeRoundBundle } from './simulate-round.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const N = arg('--institutions', 63);
+const RUNS = arg('--runs', 5);
+const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/sample');
+
+const base = mkdtempSync(join(tmpdir(), 'sb-bench-keyholder-'));
+try {
+  const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
+  const vectors = (['inst-1', 'inst-2', 'inst-3'] as const).map((n) => vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', `${n}.json`), 'utf8')) as VectorJson));
+  const coordinator = identityFromSeed(new Uint8Array(32).fill(200));
+  const home = join(base, 'home');
+  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
+  const kh = await loadKeyHolder(home);
+  const t0 = performance.now();
+  const institutions = [];
+  for (let i = 0; i < N; i++) {
+    institutions.push({ id: `INST${String(i + 1).padStart(3, '0')}`, identity: identityFromSeed(new Uint8Array(32).fill(i + 1)), cts: await encryptVector(cb, vectors[i % 3]!, kh.bfvPublicKey, 500) });
+  }
+  const setupMs = performance.now() - t0;
+  const results: { total: number; phases: Record<string, number> }[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const roundId = `bench-r${run + 1}`;
+    const endorsement = await endorseRound({ home, roundId, maxParticipants: 500 });
+    const manifest = roundManifest({ codebook: cb, studiejaar: '2024-2025', participants: institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), hePublicKey: kh.bfvPublicKey, endorsement, coordinator });
+    const dir = join(base, roundId);
+    writeRoundBundle(dir, {
+      manifest,
+      codebook: cb,
+      contributions: institutions.map((i) => contributionWire({ roundId, institutionId: i.id, identity: i.identity, codebook: cb, hePublicKeyDigest: kh.hePublicKeyDigest, ciphertexts: i.cts })),
+    });
+    const phases: Record<string, number> = {};
+    const start = performance.now();
+    const r = await releaseRoundDetailed({ home, bundleDir: dir, onPhase: (p: ReleasePhase, ms: number) => (phases[p] = ms) });
+    const total = performance.now() - start;
+    if (r.release.institutions !== N) throw new Error('unexpected release');
+    results.push({ total, phases });
+    process.stdout.write(`run ${run + 1}: ${total.toFixed(0)} ms  ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}  (${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed)\n`);
+  }
+  const warm = results.slice(1).map((r) => r.total).sort((a, b) => a - b);
+  const median = (xs: number[]) => (xs.length ? xs[Math.floor(xs.length / 2)]! : NaN);
+  const phaseMedian = (p: string) => median(results.slice(1).map((r) => r.phases[p] ?? 0).sort((a, b) => a - b));
+  process.stdout.write(
+    [
+      '',
+      `key holder, ${N} institutions, sample codebook (${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${layoutCiphertexts(cb)} ciphertexts per contribution, ${((N * layoutCiphertexts(cb) * 131185) / 1e6).toFixed(1)} MB of ciphertexts)`,
+      `machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
+      `setup (not timed in the key holder): ${N} encryptions in ${(setupMs / 1000).toFixed(1)} s`,
+      `first run (cold SEAL worker): ${results[0]!.total.toFixed(0)} ms`,
+      `median of ${warm.length} warm runs: ${median(warm).toFixed(0)} ms (min ${warm[0]?.toFixed(0)}, max ${warm[warm.length - 1]?.toFixed(0)})`,
+      `median phases (warm): ${(['load', 'verify', 'sum', 'decrypt', 'checks', 'disclosure', 'sign'] as const).map((p) => `${p} ${phaseMedian(p).toFixed(0)} ms`).join(', ')}`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await sealWorker().close();
+  rmSync(base, { recursive: true, force: true });
+}
