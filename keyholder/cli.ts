@@ -106,6 +106,7 @@ export function registerKeyholderCommands(program: Command): void {
       try {
         const r = await releaseRoundDetailed({ home: o.home, bundleDir: o.bundle, ...(previous ? { previous } : {}) });
         writeFileSync(o.out, JSON.stringify(r.release, null, 2) + '\n');
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         const rules = Object.entries(r.blocks.byRule).map(([k, v]) => `${k} ${v}`).join(', ');
         process.stdout.write(
           `Released round ${r.release.round_id} version ${r.release.release_version} from ${r.release.institutions} institutions: ${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed${rules ? ` (${rules})` : ''}.\nWrote ${o.out} (digest ${r.releaseDigest}).\n`,

@@ -43,6 +43,8 @@ export interface ReleaseResult {
   /** Blocks (row x block A/B) published and suppressed, by rule. */
   blocks: { published: number; suppressed: number; byRule: Record<string, number> };
   passes: PassSummary[];
+  /** Things the operator should know (e.g. no coordinator key pinned). */
+  warnings: string[];
 }
 
 /**
@@ -220,7 +222,8 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       store.decryptionReleased(logId, rDigest);
     })();
     phase('sign');
-    return { release, releaseDigest: rDigest, bundleDigest: bDigest, blocks: { published, suppressed, byRule }, passes: summary };
+    const warnings = kh.coordinatorKey ? [] : [`no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`];
+    return { release, releaseDigest: rDigest, bundleDigest: bDigest, blocks: { published, suppressed, byRule }, passes: summary, warnings };
   } catch (e) {
     const code = isSbError(e) ? e.code : 'SB_ERR_INTERNAL';
     store.recordRefusal({ roundId, at: at(), bundleDigest: bDigest, code, message: e instanceof Error ? e.message : String(e) });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { HOME_FILES } from '../config.js';
@@ -127,7 +127,9 @@ export class KeyHolderStore {
   /** Open (and create or migrate) the store in a key holder's data folder. */
   static open(dataDir: string): KeyHolderStore {
     mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, HOME_FILES.store));
+    const path = join(dataDir, HOME_FILES.store);
+    const db = new Database(path);
+    chmodSync(path, 0o600);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
