@@ -7,7 +7,16 @@ const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).de
 /** An Ed25519 key pinned at enrolment, with the fingerprint read out over the phone. */
 export const PinnedKeySchema = z.object({ ed25519_public_key: Ed25519PublicKeyB64, fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/) }).strict();
 
-/** Node configuration (`sectorbench-node.json`), one per institution. */
+/** A privacy officer whose signed approval lets a contribution leave (issue 6, node/audit/README.md). */
+export const ApproverSchema = z
+  .object({ name: z.string().min(1).max(200), ed25519_public_key: Ed25519PublicKeyB64, fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/) })
+  .strict();
+
+/**
+ * Node configuration (`<home>/node.json`), one per institution. `approvers` are the privacy
+ * officers whose signed approval of exactly the vector of a round `submit` requires;
+ * `approvals_required` distinct approvers must approve (2 = four-eyes).
+ */
 export const NodeConfigSchema = z
   .object({
     institution_id: InstitutionId,
@@ -15,9 +24,12 @@ export const NodeConfigSchema = z
     identity_key_file: Path,
     coordinator_url: z.url(),
     pinned: z.object({ coordinator: PinnedKeySchema, key_holder: PinnedKeySchema }).strict(),
+    approvers: z.array(ApproverSchema).max(20).default([]),
+    approvals_required: z.union([z.literal(1), z.literal(2)]).default(1),
     log_level: LogLevel,
   })
-  .strict();
+  .strict()
+  .refine((c) => new Set(c.approvers.map((a) => a.ed25519_public_key)).size === c.approvers.length, 'an approver key appears twice');
 
 /** Coordinator configuration. */
 export const CoordinatorConfigSchema = z
@@ -59,5 +71,6 @@ export const KeyHolderConfigSchema = z
   .refine((c) => c.sealed_bfv_secret_key_file === undefined || c.custodians !== undefined, 'a sealed secret key needs custodians');
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+export type Approver = z.infer<typeof ApproverSchema>;
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfigSchema>;
 export type KeyHolderConfig = z.infer<typeof KeyHolderConfigSchema>;

@@ -1,10 +1,12 @@
 import type { z } from 'zod';
+import { ApprovalSchema } from './approval.js';
 import { CoordinatorConfigSchema, KeyHolderConfigSchema, NodeConfigSchema } from './config.js';
 import { ContributionEnvelopeSchema } from './envelope.js';
 import { RoundManifestSchema } from './manifest.js';
 import { ReceiptSchema } from './receipt.js';
 import { ReleaseSchema } from './release.js';
 
+export * from './approval.js';
 export * from './common.js';
 export * from './config.js';
 export * from './envelope.js';
@@ -17,6 +19,7 @@ export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   'round-manifest': RoundManifestSchema,
   'contribution-envelope': ContributionEnvelopeSchema,
   receipt: ReceiptSchema,
+  approval: ApprovalSchema,
   release: ReleaseSchema,
   'node-config': NodeConfigSchema,
   'coordinator-config': CoordinatorConfigSchema,

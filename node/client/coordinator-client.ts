@@ -15,8 +15,21 @@ export interface ClientOptions {
   attempts?: number;
   /** The audit log's chain head, sent in every signed request (issue 6). */
   auditHead?: () => string | undefined;
-  /** Called with the size of every request body actually sent (the audit of outbound bytes). */
-  onSent?: (info: { method: string; path: string; bytes: number; status: number }) => void;
+  /** Called with the size and SHA-256 of every request body actually sent (the audit of outbound bytes, issue 6). */
+  onSent?: (info: SentInfo) => void;
+}
+
+/** One request that left the node: what {@link ClientOptions.onSent} receives. */
+export interface SentInfo {
+  method: string;
+  path: string;
+  /** Body bytes sent (0 for a GET). */
+  bytes: number;
+  /** Lower-case hex SHA-256 of the body (as signed in `sb-content-sha256`). */
+  body_sha256: string;
+  /** The audit head sent in `sb-audit-head`, if any. */
+  audit_head: string | null;
+  status: number;
 }
 
 export interface Response {
@@ -58,15 +71,17 @@ export class CoordinatorClient {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const payload = body ?? new Uint8Array(0);
+      const auditHead = this.o.auditHead?.();
+      const signed = signRequest({ method, path, body: payload, institutionId: this.o.institutionId, secretKey: this.o.secretKey, now: this.o.now?.() ?? new Date(), auditHead });
       const headers: Record<string, string> = {
-        ...signRequest({ method, path, body: payload, institutionId: this.o.institutionId, secretKey: this.o.secretKey, now: this.o.now?.() ?? new Date(), auditHead: this.o.auditHead?.() }),
+        ...signed,
         accept: 'application/json, application/problem+json, application/octet-stream',
       };
       if (body) headers['content-type'] = contentType;
       try {
         const res = await request(`${this.origin}${path}`, { method, headers, body: body ? Buffer.from(body) : undefined, dispatcher: this.o.dispatcher });
         const buf = Buffer.from(await res.body.arrayBuffer());
-        this.o.onSent?.({ method, path, bytes: payload.byteLength, status: res.statusCode });
+        this.o.onSent?.({ method, path, bytes: payload.byteLength, body_sha256: signed['sb-content-sha256'] as string, audit_head: auditHead ?? null, status: res.statusCode });
         if (res.statusCode >= 300 && res.statusCode < 400) {
           throw new SbError('SB_ERR_EGRESS', `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects are refused, this node only talks to ${this.origin}.`, { status: res.statusCode });
         }

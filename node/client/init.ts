@@ -46,6 +46,8 @@ export async function initNode(o: InitNodeOptions): Promise<{ config: NodeConfig
       coordinator: { ed25519_public_key: Buffer.from(coordinatorKey).toString('base64'), fingerprint: fingerprint(coordinatorKey) },
       key_holder: { ed25519_public_key: Buffer.from(keyHolderKey).toString('base64'), fingerprint: fingerprint(keyHolderKey) },
     },
+    approvers: [],
+    approvals_required: 1,
     log_level: 'info',
   };
   await writeNodeConfig(o.home, config);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { ReceiptSchema, type Receipt } from '../../schemas/receipt.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
@@ -7,15 +8,15 @@ import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorToJson } from '../../shared/metrics/vector.js';
 import { buildEnvelope, envelopeDigest, signEnvelope } from '../../shared/protocol/envelope.js';
-import { flatten } from '../../shared/protocol/layout.js';
-import { manifestCodebook, manifestYear, PURPOSE } from '../../shared/protocol/round-documents.js';
+import { PURPOSE } from '../../shared/protocol/round-documents.js';
 import { verifyObject } from '../../shared/protocol/signed-object.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
-import { openNodeDb, type NodeDb } from '../store/node-db.js';
-import { computeFromDb } from '../vector/node-vector.js';
+import { requireApprovals } from '../audit/approval.js';
+import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
+import { computeRoundVector } from '../audit/round-vector.js';
+import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import { identityPath, readNodeConfig, type NodeConfig } from './config.js';
-import { CoordinatorClient } from './coordinator-client.js';
-import { fetchManifest } from './manifest.js';
+import { CoordinatorClient, type SentInfo } from './coordinator-client.js';
 
 export interface SubmitOptions {
   home: string;
@@ -38,13 +39,21 @@ export interface SubmitResult {
 }
 
 /** Open the node's client: config, identity and an HTTP client bound to the configured coordinator. */
-export async function openClient(o: { home: string; coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> }) {
+export async function openClient(o: {
+  home: string;
+  coordinatorUrl?: string;
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  auditHead?: () => string | undefined;
+  onSent?: (info: SentInfo) => void;
+}) {
   const config = readNodeConfig(o.home);
   if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
     throw new SbError('SB_ERR_EGRESS', `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`);
   }
   const identity = await readIdentityFile(identityPath(o.home, config));
-  const client = new CoordinatorClient({ baseUrl: config.coordinator_url, institutionId: config.institution_id, secretKey: identity.secretKey, dispatcher: o.dispatcher, now: o.now, sleep: o.sleep });
+  const client = new CoordinatorClient({ baseUrl: config.coordinator_url, institutionId: config.institution_id, secretKey: identity.secretKey, dispatcher: o.dispatcher, now: o.now, sleep: o.sleep, auditHead: o.auditHead, onSent: o.onSent });
   return { config, identity, client };
 }
 
@@ -70,21 +79,24 @@ interface OutboxRow {
 
 /**
  * `sectorbench node submit`: fetch and verify the manifest, compute the vector with the round's
- * codebook, range-check, encrypt under the round key, sign the envelope, store it in the outbox
- * with the plaintext it encrypts, send it, verify and keep the receipt.
+ * codebook, range-check, require the privacy officers' approval of exactly this vector
+ * (issue 6), encrypt under the round key with a fresh secret seed, sign the envelope, store it in
+ * the outbox and the audit log with the plaintext it encrypts, send it, verify and keep the
+ * receipt. Every request, the envelope, the receipt and any refusal are logged
+ * (node/audit/README.md).
  *
- * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 2
+ * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 2, and "Audit"
  */
 export async function submitContribution(o: SubmitOptions): Promise<SubmitResult> {
-  const now = o.now ?? (() => new Date());
-  const { config, identity, client } = await openClient(o);
-  const db = openNodeDb(o.home);
+  const s = await openAuditedSession(o);
+  const now = s.now;
   try {
     o.onPhase?.('manifest');
-    const manifest = await fetchManifest(client, db, config, identity.publicKey, o.roundId, now());
+    const manifest = await fetchManifestAudited(s, o.roundId);
     if (Date.parse(manifest.deadline) < now().getTime()) {
-      throw new SbError('SB_ERR_ROUND_CLOSED', `the deadline of round ${o.roundId} (${manifest.deadline}) has passed; nothing was sent.`);
+      throw s.refusal('submit', o.roundId, new SbError('SB_ERR_ROUND_CLOSED', `the deadline of round ${o.roundId} (${manifest.deadline}) has passed; nothing was sent.`));
     }
+    const db = s.db;
     // An unreceipted entry (crash or network failure after storing) is resent as is: idempotent.
     const pending = db.prepare('SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1').get(o.roundId) as OutboxRow | undefined;
     let entry: OutboxRow;
@@ -93,48 +105,77 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
       entry = pending;
       resent = true;
     } else {
-      entry = await prepareContribution(db, o.home, config, identity.secretKey, manifest, client, now, o.onPhase);
+      entry = await logRefusals(s, 'submit', o.roundId, () => prepareContribution(s, o.home, manifest, o.onPhase));
     }
     o.onPhase?.('send');
-    const res = await client.send('POST', `/v1/rounds/${encodeURIComponent(o.roundId)}/contributions`, entry.wire);
-    const receipt = verifyReceipt(JSON.parse(res.body.toString('utf8')), config, { roundId: o.roundId, envelopeDigest: entry.envelope_digest });
-    db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(now().toISOString(), JSON.stringify(receipt), entry.id);
+    let res;
+    try {
+      res = await s.client.send('POST', `/v1/rounds/${encodeURIComponent(o.roundId)}/contributions`, entry.wire);
+    } catch (e) {
+      throw s.refusal('send', o.roundId, e);
+    }
+    const receipt = await logRefusals(s, 'receipt', o.roundId, () => verifyReceipt(JSON.parse(res.body.toString('utf8')), s.config, { roundId: o.roundId, envelopeDigest: entry.envelope_digest }));
+    db.transaction(() => {
+      db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(now().toISOString(), JSON.stringify(receipt), entry.id);
+      appendAudit(db, s.identity, { kind: 'receipt', roundId: o.roundId, at: now(), payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt } });
+    })();
     return { receipt, envelopeDigest: entry.envelope_digest, wireBytes: entry.wire_bytes, ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length, resent };
   } finally {
-    db.close();
+    s.close();
   }
 }
 
-async function prepareContribution(
-  db: NodeDb,
-  home: string,
-  config: NodeConfig,
-  secretKey: Uint8Array,
-  manifest: RoundManifest,
-  client: CoordinatorClient,
-  now: () => Date,
-  onPhase?: (phase: string) => void,
-): Promise<OutboxRow> {
+async function prepareContribution(s: AuditedSession, home: string, manifest: RoundManifest, onPhase?: (phase: string) => void): Promise<OutboxRow> {
+  const { db, config, identity, client, now } = s;
   onPhase?.('compute');
-  const codebook = manifestCodebook(manifest);
-  const computed = computeFromDb(db, home, codebook, manifestYear(manifest));
-  const slots = flatten(codebook, computed.vector, { maxParticipants: manifest.max_participants });
+  const rv = computeRoundVector(db, home, manifest, config.institution_id);
+  onPhase?.('approval');
+  const approvals = requireApprovals(db, config, { roundId: manifest.round_id, vectorDigest: rv.digest, home });
   onPhase?.('encrypt');
   const keyRes = await client.send('GET', `/v1/rounds/${encodeURIComponent(manifest.round_id)}/he-public-key`);
   const hePublicKey = new Uint8Array(keyRes.body);
   if (bfvPublicKeyDigest(hePublicKey) !== manifest.he_public_key.digest) {
     throw new SbError('SB_ERR_MANIFEST_INVALID', `the round key served by the coordinator does not match the digest the key holder endorsed; nothing was sent. Contact the coordinator.`);
   }
-  const ciphertexts = await encryptSlots(hePublicKey, slots);
+  // A fresh secret seed per contribution; ciphertext i's randomness derives from (seed, i)
+  // (shared/crypto/encrypt.ts). It stays in the local audit log only: with it, the ciphertexts
+  // can be reproduced byte for byte (audit verify --deep), and it is as sensitive as the plaintext.
+  const seed = new Uint8Array(randomBytes(32));
+  const ciphertexts = await encryptSlots(hePublicKey, rv.slots, { seed });
   const envelope = signEnvelope(
     buildEnvelope({ roundId: manifest.round_id, institutionId: config.institution_id, codebookDigest: manifest.codebook.digest, hePublicKeyDigest: manifest.he_public_key.digest, ciphertexts, createdAt: now() }),
-    secretKey,
+    identity.secretKey,
   );
   const wire = encodeContribution({ envelope, ciphertexts });
+  if (wire.byteLength !== rv.wireBytes) {
+    throw new SbError('SB_ERR_PREVIEW_MISMATCH', `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes}; nothing was sent. This is a bug: report it.`);
+  }
   const digest = envelopeDigest(envelope);
-  const vectorJson = vectorToJson(codebook, computed.vector);
-  const info = db
-    .prepare('INSERT INTO submission (round_id, envelope_digest, envelope_json, vector_json, wire, wire_bytes, created_at) VALUES (?,?,?,?,?,?,?)')
-    .run(manifest.round_id, digest, JSON.stringify(envelope), JSON.stringify(vectorJson), Buffer.from(wire), wire.byteLength, now().toISOString());
-  return { id: Number(info.lastInsertRowid), envelope_digest: digest, envelope_json: JSON.stringify(envelope), wire: Buffer.from(wire), wire_bytes: wire.byteLength, receipt_json: null };
+  const vectorJson = vectorToJson(rv.codebook, rv.computed.vector);
+  const id = db.transaction(() => {
+    db.prepare('INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key').run(manifest.round_id, manifest.he_public_key.digest, Buffer.from(hePublicKey));
+    const info = db
+      .prepare('INSERT INTO submission (round_id, envelope_digest, envelope_json, vector_json, wire, wire_bytes, created_at) VALUES (?,?,?,?,?,?,?)')
+      .run(manifest.round_id, digest, JSON.stringify(envelope), JSON.stringify(vectorJson), Buffer.from(wire), wire.byteLength, now().toISOString());
+    appendAudit(db, identity, {
+      kind: 'envelope',
+      roundId: manifest.round_id,
+      at: now(),
+      payload: {
+        envelope_digest: digest,
+        envelope,
+        vector_digest: rv.digest,
+        vector: vectorJson,
+        max_participants: manifest.max_participants,
+        ciphertext_digests: envelope.ciphertext_digests,
+        wire_bytes: wire.byteLength,
+        wire_sha256: sha256Hex(wire),
+        he_public_key_digest: manifest.he_public_key.digest,
+        approvals: approvals.valid.map((a) => ({ approver_name: a.approver_name, approver_public_key: a.approver_public_key, approval_digest: canonicalDigest(a) })),
+        encryption_seed: Buffer.from(seed).toString('base64'),
+      },
+    });
+    return Number(info.lastInsertRowid);
+  })();
+  return { id, envelope_digest: digest, envelope_json: JSON.stringify(envelope), wire: Buffer.from(wire), wire_bytes: wire.byteLength, receipt_json: null };
 }

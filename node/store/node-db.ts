@@ -80,6 +80,42 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX submission_round ON submission(round_id, id);
   `,
+  `
+  -- Issue 6, node/audit/README.md. The audit log: append-only, each entry hash-chained to the
+  -- previous one and signed with the node's key. The triggers stop accidental edits; deliberate
+  -- ones are caught by \`sectorbench node audit verify\`.
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    round_id TEXT,
+    payload_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    signature TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_round ON audit_log(round_id, seq);
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  -- Privacy officers' signed approvals (schemas/approval.ts).
+  CREATE TABLE approval (
+    id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL,
+    vector_digest TEXT NOT NULL,
+    approver_public_key TEXT NOT NULL,
+    approval_json TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    UNIQUE (round_id, vector_digest, approver_public_key)
+  );
+  -- The round's BFV public key as used for encryption, for \`audit verify --deep\`.
+  CREATE TABLE round_he_key (
+    round_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    public_key BLOB NOT NULL
+  );
+  `,
 ];
 
 /**

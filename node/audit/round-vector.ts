@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { RoundManifest } from '../../schemas/manifest.js';
+import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
+import type { Codebook } from '../../shared/metrics/codebook.js';
+import { METRIC_SPEC } from '../../shared/metrics/slots.js';
+import { buildEnvelope, encodeEnvelope } from '../../shared/protocol/envelope.js';
+import { flatten, layoutCiphertexts, SLOT_LAYOUT_VERSION } from '../../shared/protocol/layout.js';
+import { manifestCodebook, manifestYear } from '../../shared/protocol/round-documents.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import type { ComputedVector } from '../vector/compute.js';
+import type { StoredDataset } from '../store/dataset-store.js';
+import type { NodeDb } from '../store/node-db.js';
+import { computeFromDb } from '../vector/node-vector.js';
+
+/**
+ * Digest of the vector a privacy officer approves (issue 6): lower-case hex SHA-256 of the
+ * RFC 8785 JSON of
+ * `{codebook_digest, metric_spec, slot_layout, slots_sha256, studiejaar}`, where
+ * `slots_sha256` is the SHA-256 of the flattened slots (layout v1, shared/protocol/layout.ts)
+ * as unsigned 64-bit big-endian integers, exactly the values that are encrypted. Any change to
+ * one value, the codebook, the spec version or the studiejaar changes the digest.
+ */
+export function vectorDigest(input: { codebookDigest: string; studiejaar: string; slots: BigUint64Array }): string {
+  const buf = Buffer.alloc(input.slots.length * 8);
+  input.slots.forEach((v, i) => buf.writeBigUInt64BE(v, i * 8));
+  const slotsSha256 = createHash('sha256').update(buf).digest('hex');
+  const doc = JSON.stringify({
+    codebook_digest: input.codebookDigest,
+    metric_spec: METRIC_SPEC,
+    slot_layout: SLOT_LAYOUT_VERSION,
+    slots_sha256: slotsSha256,
+    studiejaar: input.studiejaar,
+  }); // keys already in RFC 8785 order, all strings: this is the canonical form
+  return createHash('sha256').update(doc).digest('hex');
+}
+
+/**
+ * Size in bytes of the body of the contribution POST (wire format v1,
+ * shared/protocol/wire.ts): `12 + envelope + n x 131,185`. The envelope's length is fixed by
+ * the lengths of its fields (ids, digests, a 24-character timestamp, base64 nonce and
+ * signature), so it is computed from a placeholder envelope of the same shape.
+ */
+export function contributionBytes(manifest: RoundManifest, institutionId: string, ciphertexts: number): number {
+  const placeholder = buildEnvelope({
+    roundId: manifest.round_id,
+    institutionId,
+    codebookDigest: manifest.codebook.digest,
+    hePublicKeyDigest: manifest.he_public_key.digest,
+    ciphertexts: [],
+    createdAt: new Date('2000-01-01T00:00:00.000Z'),
+    nonce: new Uint8Array(16),
+  });
+  const env = encodeEnvelope({ ...placeholder, ciphertext_digests: new Array<string>(ciphertexts).fill('0'.repeat(64)), signature: Buffer.alloc(64).toString('base64') });
+  return 12 + env.byteLength + ciphertexts * CIPHERTEXT_BYTES;
+}
+
+/** The vector of a round as it will be encrypted, with everything preview, approve and submit need. */
+export interface RoundVector {
+  codebook: Codebook;
+  computed: ComputedVector & { dataset: StoredDataset };
+  slots: BigUint64Array;
+  digest: string;
+  ciphertexts: number;
+  wireBytes: number;
+}
+
+/** Compute, range-check and digest this node's vector for a (verified) round manifest. */
+export function computeRoundVector(db: NodeDb, home: string, manifest: RoundManifest, institutionId: string): RoundVector {
+  const codebook = manifestCodebook(manifest);
+  const computed = computeFromDb(db, home, codebook, manifestYear(manifest));
+  const slots = flatten(codebook, computed.vector, { maxParticipants: manifest.max_participants });
+  const ciphertexts = layoutCiphertexts(codebook);
+  return {
+    codebook,
+    computed,
+    slots,
+    digest: vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots }),
+    ciphertexts,
+    wireBytes: contributionBytes(manifest, institutionId, ciphertexts),
+  };
+}
+
+/** The manifest this node stored for a round (fetched and verified by preview or submit). */
+export function storedManifest(db: NodeDb, roundId: string, home: string): RoundManifest {
+  const r = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId) as { manifest_json: string } | undefined;
+  if (!r) {
+    throw new SbError('SB_ERR_NO_MANIFEST', `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} --round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`, { roundId });
+  }
+  return JSON.parse(r.manifest_json) as RoundManifest;
+}
