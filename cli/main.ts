@@ -4,6 +4,7 @@ import { registerNodeCommands } from '../node/cli.js';
 import { registerCoordinatorCommands } from '../coordinator/cli.js';
 import { registerSynthCommand } from '../synth/cli.js';
 import { registerKeyholderCommands } from '../keyholder/cli.js';
+import { registerDemoCommand } from '../demo/cli.js';
 
 /**
  * The `sectorbench` CLI: one subcommand group per role (`node`, `coordinator`, `keyholder`),
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCoordinatorCommands(program);
   registerSynthCommand(program);
   registerKeyholderCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Release } from '../schemas/release.js';
+import type { Thresholds } from '../schemas/manifest.js';
+import {
+  addInstitution,
+  closeRound,
+  initCoordinator,
+  openCoordinatorHome,
+  openRound,
+  pinKeyHolder,
+  publishRelease,
+  startServer,
+  type CoordinatorDb,
+  type RunningServer,
+} from '../coordinator/index.js';
+import { endorseRound } from '../keyholder/endorse.js';
+import { initKeyHolder } from '../keyholder/init.js';
+import { releaseRoundDetailed, type ReleaseResult } from '../keyholder/release.js';
+import { HOME_FILES } from '../keyholder/config.js';
+import { importDataset } from '../node/import/import-dataset.js';
+import { initNode } from '../node/client/init.js';
+import { submitContribution, type SubmitResult } from '../node/client/submit.js';
+import { writeBenchmark } from '../node/client/benchmark.js';
+import { readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
+import { readPublicIdentityFile, type Identity } from '../shared/crypto/identity.js';
+import { SbError } from '../shared/errors/sb-error.js';
+
+/** One institution's exports. */
+export interface InstitutionData {
+  id: string;
+  enrolments: string;
+  attendance: string;
+  mapping?: string;
+}
+
+/** Find the institutions in a folder laid out like `../shared/sample/`. */
+export function institutionsIn(dir: string): { codebook: string; institutions: InstitutionData[] } {
+  const codebook = join(dir, 'codebook.csv');
+  if (!existsSync(codebook)) throw new SbError('SB_ERR_USAGE', `${dir} has no codebook.csv; --data takes a folder laid out like ../shared/sample (codebook.csv and one folder per institution).`);
+  const names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'enrolments.csv')) && existsSync(join(dir, d.name, 'attendance.csv'))).map((d) => d.name);
+  // `X-dirty` is another export of institution X (as in the sample): the same records, so skip it when X is there.
+  const institutions = names
+    .filter((n) => !(n.endsWith('-dirty') && names.includes(n.slice(0, -'-dirty'.length))))
+    .sort()
+    .map((n) => ({ id: n, enrolments: join(dir, n, 'enrolments.csv'), attendance: join(dir, n, 'attendance.csv') }));
+  if (institutions.length === 0) throw new SbError('SB_ERR_USAGE', `${dir} holds no institution folders with enrolments.csv and attendance.csv.`);
+  return { codebook, institutions };
+}
+
+export interface LocalRoundOptions {
+  /** Where every role's home and every output goes. */
+  out: string;
+  codebook: string;
+  institutions: InstitutionData[];
+  /** Studiejaar S. */
+  year: number;
+  roundId?: string;
+  thresholds?: Partial<Thresholds>;
+  maxParticipants?: number;
+  /** Injected clock. */
+  now?: () => Date;
+  /** Progress lines (phases and counts only). */
+  log?: (line: string) => void;
+  /** Called per node after import and enrolment, before it submits (approvals hook in here). */
+  beforeSubmit?: (node: LocalNode, round: LocalRound) => Promise<void>;
+}
+
+export interface LocalNode {
+  id: string;
+  home: string;
+  publicKeyFile: string;
+  fingerprint: string;
+}
+
+/** A round in progress on this machine: handles to every role. */
+export interface LocalRound {
+  roundId: string;
+  out: string;
+  coordinator: { home: string; url: string; server: RunningServer; db: CoordinatorDb; identity: Identity; publicKeyFile: string };
+  keyHolder: { home: string; publicKeyFile: string };
+  nodes: LocalNode[];
+  codebook: string;
+  year: number;
+  now: () => Date;
+  log: (line: string) => void;
+  /** Stop the coordinator and close its database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Set up a round on this machine: key holder and coordinator homes and keys (each pinning the
+ * other), the coordinator listening on 127.0.0.1 (port 0), one node home per institution with
+ * its data imported and its key registered, the key holder's endorsement, and the open round.
+ *
+ * @see ../shared/spec/ARCHITECTURE.md "The round"
+ */
+export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound> {
+  const now = o.now ?? (() => new Date());
+  const log = o.log ?? (() => {});
+  const out = resolve(o.out);
+  const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
+  mkdirSync(out, { recursive: true });
+  const coordHome = join(out, 'coordinator');
+  const khHome = join(out, 'keyholder');
+  for (const d of [coordHome, khHome, join(out, 'nodes'), join(out, 'bundle')]) rmSync(d, { recursive: true, force: true });
+
+  log('coordinator and key holder: keys');
+  const coord = await initCoordinator({ home: coordHome, host: '127.0.0.1', port: 0 });
+  const coordPub = `${coord.identityPath}.pub`;
+  await initKeyHolder({ home: khHome, coordinatorKey: await readPublicIdentityFile(coordPub) });
+  const khPub = join(khHome, `${HOME_FILES.identity}.pub`);
+  const admin = await openCoordinatorHome(coordHome);
+  pinKeyHolder(admin.db, { publicKey: await readPublicIdentityFile(khPub), now: now() });
+
+  const server = await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, clock: now });
+  const url = server.url;
+  log(`coordinator listening on ${url}`);
+
+  const nodes: LocalNode[] = [];
+  for (const inst of o.institutions) {
+    const home = join(out, 'nodes', inst.id);
+    const r = await importDataset({ home, enrolments: inst.enrolments, attendance: inst.attendance, mapping: inst.mapping, now });
+    const n = await initNode({ home, institutionId: inst.id, coordinatorUrl: url, coordinatorKeyFile: coordPub, keyHolderKeyFile: khPub });
+    addInstitution(admin.db, { id: inst.id, publicKey: await readPublicIdentityFile(n.publicKeyFile), now: now() });
+    nodes.push({ id: inst.id, home, publicKeyFile: n.publicKeyFile, fingerprint: n.fingerprint });
+    log(`${inst.id}: imported ${r.enrolments.imported} enrolments and ${r.attendance.records - r.observationsDropped} observations; enrolled (${n.fingerprint})`);
+  }
+
+  const endorsement = await endorseRound({ home: khHome, roundId, maxParticipants: o.maxParticipants ?? 500, thresholds: o.thresholds, now });
+  await openRound({
+    db: admin.db,
+    identity: admin.identity,
+    roundId,
+    studiejaar: o.year,
+    codebook: o.codebook,
+    endorsement,
+    hePublicKey: await readBfvPublicKey(join(khHome, HOME_FILES.bfvPublicKey)),
+    deadline: new Date(now().getTime() + 24 * 3600 * 1000),
+    publicUrl: url,
+    now: now(),
+  });
+  log(`round ${roundId} open: ${nodes.length} participants, thresholds ${JSON.stringify(endorsement.thresholds)}`);
+  return {
+    roundId,
+    out,
+    coordinator: { home: coordHome, url, server, db: admin.db, identity: admin.identity, publicKeyFile: coordPub },
+    keyHolder: { home: khHome, publicKeyFile: khPub },
+    nodes,
+    codebook: o.codebook,
+    year: o.year,
+    now,
+    log,
+    async stop() {
+      await server.close();
+      admin.db.close();
+    },
+  };
+}
+
+/** Every node computes, encrypts, signs and submits over HTTP. */
+export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOptions['beforeSubmit']): Promise<Map<string, SubmitResult>> {
+  const results = new Map<string, SubmitResult>();
+  for (const node of round.nodes) {
+    await beforeSubmit?.(node, round);
+    const r = await submitContribution({ home: node.home, roundId: round.roundId, now: round.now });
+    results.set(node.id, r);
+    round.log(`${node.id}: submitted ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes; receipt ${r.receipt.sequence}`);
+  }
+  return results;
+}
+
+/** Close the round, let the key holder release it, publish the release. */
+export async function closeAndRelease(round: LocalRound): Promise<{ release: Release; result: ReleaseResult; keyHolderMs: number; bundleDir: string }> {
+  const bundleDir = join(round.out, 'bundle');
+  const closed = await closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir, now: round.now() });
+  round.log(`round closed: ${closed.contributions} contributions summed; bundle in ${bundleDir}`);
+  const t0 = performance.now();
+  const result = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir, now: round.now });
+  const keyHolderMs = performance.now() - t0;
+  round.log(`key holder: release signed in ${(keyHolderMs / 1000).toFixed(1)} s (${result.blocks.published} blocks published, ${result.blocks.suppressed} suppressed)`);
+  await publishRelease({ db: round.coordinator.db, roundId: round.roundId, release: result.release, now: round.now() });
+  return { release: result.release, result, keyHolderMs, bundleDir };
+}
+
+/** Each node fetches the release, verifies it and writes its comparison. */
+export async function writeAllBenchmarks(round: LocalRound): Promise<Map<string, { html: string; csv: string }>> {
+  const out = new Map<string, { html: string; csv: string }>();
+  for (const node of round.nodes) {
+    const r = await writeBenchmark({ home: node.home, roundId: round.roundId, out: join(node.home, 'benchmark'), now: round.now });
+    out.set(node.id, { html: r.html, csv: r.csv });
+  }
+  return out;
+}
+
+/** Save the coordinator's published pages (JSON, CSV, HTML) under `out`. */
+export async function savePublishedRelease(round: LocalRound): Promise<{ json: string; csv: string; html: string }> {
+  const paths = { json: join(round.out, 'release.json'), csv: join(round.out, 'benchmark.csv'), html: join(round.out, 'benchmark.html') };
+  for (const [suffix, path] of [['', paths.json], ['.csv', paths.csv], ['.html', paths.html]] as const) {
+    const res = await fetch(`${round.coordinator.url}/v1/rounds/${round.roundId}/release${suffix}`);
+    if (!res.ok) throw new SbError('SB_ERR_DEMO', `the coordinator did not serve release${suffix} (${res.status}).`);
+    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+  }
+  return paths;
+}

@@ -1,0 +1,88 @@
+import { join, resolve } from 'node:path';
+import type { Thresholds } from '../schemas/manifest.js';
+import { synthesize } from '../synth/run-synth.js';
+import { DERIVED, formatShare } from '../shared/metrics/derived.js';
+import { closeAndRelease, institutionsIn, savePublishedRelease, setupLocalRound, submitAll, writeAllBenchmarks, type InstitutionData, type LocalRoundOptions } from './local-round.js';
+
+export interface DemoOptions {
+  out: string;
+  institutions: number;
+  students: number;
+  seed: string;
+  year: number;
+  /** A folder laid out like ../shared/sample instead of generated data. */
+  data?: string;
+  messy?: boolean;
+  thresholds?: Partial<Thresholds>;
+  beforeSubmit?: LocalRoundOptions['beforeSubmit'];
+  log?: (line: string) => void;
+}
+
+export interface DemoResult {
+  out: string;
+  release: string;
+  benchmarkHtml: string;
+  benchmarkCsv: string;
+  comparisons: { id: string; html: string; csv: string }[];
+  nodeHomes: { id: string; home: string }[];
+  summary: string;
+}
+
+/**
+ * The main job (`npm start`): a complete round on this machine. Synthetic institutions (or
+ * `--data`), a key holder and a coordinator on loopback, every node over real HTTP, close,
+ * release, publish, and each institution's comparison.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const out = resolve(o.out);
+  const t0 = performance.now();
+  let codebook: string;
+  let institutions: InstitutionData[];
+  if (o.data) {
+    ({ codebook, institutions } = institutionsIn(o.data));
+    log(`data: ${institutions.length} institutions from ${o.data}`);
+  } else {
+    log(`generating ${o.institutions} synthetic institutions (about ${o.students} students each, seed ${o.seed})`);
+    const s = await synthesize({ out: join(out, 'data'), institutions: o.institutions, students: o.students, seed: o.seed, year: o.year, messy: o.messy, progress: false });
+    codebook = s.codebook;
+    institutions = s.institutions.map((inst, i) => ({ id: `inst-${i + 1}`, enrolments: inst.enrolments, attendance: inst.attendance }));
+  }
+  const round = await setupLocalRound({ out, codebook, institutions, year: o.year, thresholds: o.thresholds, log });
+  try {
+    const submitted = await submitAll(round, o.beforeSubmit);
+    const { release, result, keyHolderMs } = await closeAndRelease(round);
+    const published = await savePublishedRelease(round);
+    const comparisons = await writeAllBenchmarks(round);
+    const bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
+    const total = release.rollups.total;
+    const lines = [
+      '',
+      `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
+      `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${Object.entries(result.blocks.byRule).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'})`,
+      '',
+      '  Sector (total)                           ',
+      ...DERIVED.map((d) => `  ${d.label.padEnd(42)} ${formatShare(total ? d.compute(total.slots) : null).padStart(7)}`),
+      '',
+      `Signed release:      ${published.json}`,
+      `Benchmark page:      ${published.html}`,
+      `Benchmark CSV:       ${published.csv}`,
+      `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv)`,
+      `Node homes:          ${join(out, 'nodes')} (database, outbox; try: sectorbench node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year})`,
+      '',
+    ];
+    const summary = lines.join('\n');
+    return {
+      out,
+      release: published.json,
+      benchmarkHtml: published.html,
+      benchmarkCsv: published.csv,
+      comparisons: [...comparisons.entries()].map(([id, p]) => ({ id, ...p })),
+      nodeHomes: round.nodes.map((n) => ({ id: n.id, home: n.home })),
+      summary,
+    };
+  } finally {
+    await round.stop();
+  }
+}
