@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { Thresholds } from '../../schemas/manifest.js';
+import { setupLocalRound, type InstitutionData, type LocalRound, type LocalRoundOptions } from '../../demo/local-round.js';
+import { sampleDir } from './paths.js';
+
+/** The three conformance institutions of ../shared/sample. */
+export function sampleInstitutions(ids: readonly string[] = ['inst-1', 'inst-2', 'inst-3']): InstitutionData[] {
+  return ids.map((id) => ({ id, enrolments: join(sampleDir, id, 'enrolments.csv'), attendance: join(sampleDir, id, 'attendance.csv') }));
+}
+
+/**
+ * A real round on loopback for a test: key holder and coordinator homes in `dir`, the
+ * coordinator listening on 127.0.0.1 port 0, one node home per institution with its data
+ * imported and its key registered, the round open. Stop it with `round.stop()` (tap teardown).
+ */
+export async function startRound(
+  dir: string,
+  o: { institutions?: InstitutionData[]; thresholds?: Partial<Thresholds>; now?: () => Date; codebook?: string; year?: number } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants'> = {},
+): Promise<LocalRound> {
+  return setupLocalRound({
+    out: dir,
+    codebook: o.codebook ?? join(sampleDir, 'codebook.csv'),
+    institutions: o.institutions ?? sampleInstitutions(),
+    year: o.year ?? 2024,
+    thresholds: o.thresholds,
+    now: o.now,
+    roundId: o.roundId,
+    maxParticipants: o.maxParticipants,
+  });
+}
