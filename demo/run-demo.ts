@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Thresholds } from '../schemas/manifest.js';
 import { synthesize } from '../synth/run-synth.js';
 import { DERIVED, formatShare } from '../shared/metrics/derived.js';
+import { approveAsPrivacyOfficer } from './approve.js';
 import { closeAndRelease, institutionsIn, savePublishedRelease, setupLocalRound, submitAll, writeAllBenchmarks, type InstitutionData, type LocalRoundOptions } from './local-round.js';
 
 export interface DemoOptions {
@@ -50,7 +51,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   const round = await setupLocalRound({ out, codebook, institutions, year: o.year, thresholds: o.thresholds, log });
   try {
-    const submitted = await submitAll(round, o.beforeSubmit);
+    const submitted = await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer);
     const { release, result, keyHolderMs } = await closeAndRelease(round);
     const published = await savePublishedRelease(round);
     const comparisons = await writeAllBenchmarks(round);
@@ -69,7 +70,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       `Benchmark page:      ${published.html}`,
       `Benchmark CSV:       ${published.csv}`,
       `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv)`,
-      `Node homes:          ${join(out, 'nodes')} (database, outbox; try: sectorbench node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year})`,
+      `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
+      `  try: sectorbench node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+      `       sectorbench node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+      `       sectorbench node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year}`,
       '',
     ];
     const summary = lines.join('\n');

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeConfigSchema, type NodeConfig } from '../../schemas/config.js';
 import { SbError } from '../../shared/errors/sb-error.js';
-import { writePublicFile } from '../../shared/crypto/key-files.js';
 
 export type { NodeConfig };
 
@@ -21,8 +20,12 @@ export function readNodeConfig(home: string): NodeConfig {
   return r.data;
 }
 
+/** Write `<home>/node.json` atomically (temp file + rename), so a crash never leaves half a config. */
 export async function writeNodeConfig(home: string, config: NodeConfig): Promise<void> {
-  await writePublicFile(join(home, CONFIG_FILE), JSON.stringify(NodeConfigSchema.parse(config), null, 2) + '\n');
+  const path = join(home, CONFIG_FILE);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(NodeConfigSchema.parse(config), null, 2) + '\n', { mode: 0o644 });
+  renameSync(tmp, path);
 }
 
 /** The identity key file of a node (absolute, or relative to its home). */
