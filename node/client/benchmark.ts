@@ -7,10 +7,9 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/protocol/round-documents.js';
 import { buildComparison, comparisonCsv, comparisonHtml } from '../report/comparison.js';
-import { openNodeDb } from '../store/node-db.js';
+import { appendAudit, canonicalDigest } from '../audit/log.js';
+import { fetchManifestAudited, openAuditedSession } from '../audit/session.js';
 import { computeFromDb } from '../vector/node-vector.js';
-import { fetchManifest } from './manifest.js';
-import { openClient } from './submit.js';
 
 export interface BenchmarkOptions {
   home: string;
@@ -41,13 +40,24 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
  * contribution this node sent (or, without one, computed from the dataset); they stay local.
  */
 export async function writeBenchmark(o: BenchmarkOptions): Promise<{ html: string; csv: string; release: string; rows: number; releaseVersion: number }> {
-  const now = o.now ?? (() => new Date());
-  const { config, identity, client } = await openClient(o);
-  const db = openNodeDb(o.home);
+  const s = await openAuditedSession(o);
+  const now = s.now;
+  const { db, config } = s;
   try {
     const stored = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(o.roundId) as { manifest_json: string } | undefined;
-    const manifest: RoundManifest = stored ? (JSON.parse(stored.manifest_json) as RoundManifest) : await fetchManifest(client, db, config, identity.publicKey, o.roundId, now());
-    const release = verifyReleaseForNode(await client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`), config.pinned.key_holder.ed25519_public_key, manifest);
+    const manifest: RoundManifest = stored ? (JSON.parse(stored.manifest_json) as RoundManifest) : await fetchManifestAudited(s, o.roundId);
+    let release: Release;
+    try {
+      release = verifyReleaseForNode(await s.client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`), config.pinned.key_holder.ed25519_public_key, manifest);
+    } catch (e) {
+      throw s.refusal('release', o.roundId, e);
+    }
+    appendAudit(db, s.identity, {
+      kind: 'release_fetched',
+      roundId: o.roundId,
+      at: now(),
+      payload: { release_digest: canonicalDigest(release), release_version: release.release_version, key_holder_signature: release.key_holder_signature },
+    });
     const codebook = manifestCodebook(manifest);
     const sent = db.prepare('SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1').get(o.roundId) as { vector_json: string } | undefined;
     const own = sent ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson) : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
@@ -59,6 +69,6 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{ html: strin
     writeFileSync(paths.release, JSON.stringify(release, null, 2) + '\n');
     return { ...paths, rows: rows.length, releaseVersion: release.release_version };
   } finally {
-    db.close();
+    s.close();
   }
 }

@@ -1,0 +1,249 @@
+import type { RoundManifest } from '../../schemas/manifest.js';
+import { readIdentityFile } from '../../shared/crypto/identity.js';
+import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
+import { openNodeDb } from '../store/node-db.js';
+import { readAudit, redactPayload, type AuditEntry } from './log.js';
+import { storedManifest } from './round-vector.js';
+import { verifyAuditLog, type VerifyResult } from './verify.js';
+
+const int = (x: number) => x.toLocaleString('nl-NL');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Dutch label of each entry kind. */
+export const KIND_NL: Record<string, string> = {
+  manifest_fetched: 'rondedocument opgehaald en gecontroleerd',
+  preview: 'voorbeeld getoond',
+  approval: 'goedkeuring',
+  envelope: 'bijdrage versleuteld en ondertekend',
+  request: 'verzoek aan de coördinator',
+  receipt: 'ontvangstbewijs van de coördinator',
+  release_fetched: 'publicatie opgehaald en gecontroleerd',
+  refusal: 'geweigerd',
+  approver_added: 'goedkeurder toegevoegd',
+};
+
+/** One line per entry, in Dutch; secrets are never shown. */
+export function describeEntry(e: AuditEntry): string {
+  const p = redactPayload(e.payload);
+  switch (e.kind) {
+    case 'manifest_fetched':
+      return `studiejaar ${p.studiejaar}, codeboek ${String(p.codebook_digest).slice(0, 12)}…, deadline ${p.deadline}`;
+    case 'preview':
+      return `${int(Number(p.wire_bytes))} bytes aangekondigd, digest ${p.vector_digest}`;
+    case 'approval': {
+      const a = p.approval as { approver_name: string; vector_digest: string };
+      return `door ${a.approver_name} (${p.approver_fingerprint}) voor digest ${a.vector_digest}`;
+    }
+    case 'envelope':
+      return `${int(Number(p.wire_bytes))} bytes, ${(p.ciphertext_digests as string[]).length} versleutelde blokken, digest ${p.vector_digest}, envelop ${String(p.envelope_digest).slice(0, 12)}… (onversleutelde cijfers en geheim zaadje staan in het lokale log)`;
+    case 'request':
+      return `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, antwoord ${p.status}`;
+    case 'receipt': {
+      const r = p.receipt as { sequence: number; received_at: string; wire_bytes: number; audit_head?: string };
+      return `ontvangen ${r.received_at}, ${int(r.wire_bytes)} bytes, volgnummer ${r.sequence}${r.audit_head ? `, logkop ${r.audit_head.slice(0, 12)}…` : ''}`;
+    }
+    case 'release_fetched':
+      return `versie ${p.release_version}`;
+    case 'refusal':
+      return `${p.stage}: ${p.code} — ${p.message}`;
+    case 'approver_added': {
+      const a = p.approver as { name: string; fingerprint: string };
+      return `${a.name} (${a.fingerprint}); vereist: ${p.approvals_required}`;
+    }
+    default:
+      return JSON.stringify(p).slice(0, 200);
+  }
+}
+
+function verdict(v: VerifyResult): string[] {
+  const L: string[] = [];
+  L.push(v.ok ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.` : `Controle: NIET IN ORDE (${v.findings.length} bevinding(en)).`);
+  for (const f of v.findings) L.push(`  - [${f.kind}] ${f.message}`);
+  L.push(`Logkop: ${v.head ?? '(leeg)'}`);
+  return L;
+}
+
+function accounting(v: VerifyResult): string[] {
+  return v.accounting.map(
+    (a) =>
+      `Ronde ${a.round_id}: ${a.requests} verzoek(en), ${int(a.bytes_sent)} bytes inhoud verstuurd; daarvan ${a.contribution_posts} bijdrage(n) met ${int(a.contribution_bytes)} bytes; ${a.envelopes} gelogde envelop(pen) van samen ${int(a.envelope_wire_bytes)} bytes; ontvangstbewijzen bevestigen ${int(a.receipted_bytes)} bytes${a.posts_match_envelopes ? '' : ' — LET OP: een verzonden bijdrage past bij geen gelogde envelop'}.`,
+  );
+}
+
+/** `sectorbench node audit show`: the log for a person (Dutch text or HTML), verified first. */
+export async function showAudit(o: { home: string; format?: 'text' | 'html'; roundId?: string }): Promise<string> {
+  const v = await verifyAuditLog({ home: o.home });
+  const config = readNodeConfig(o.home);
+  const db = openNodeDb(o.home);
+  let entries: AuditEntry[];
+  try {
+    entries = readAudit(db, { roundId: o.roundId });
+  } finally {
+    db.close();
+  }
+  const title = `Auditlog van node ${config.institution_id}${o.roundId ? `, ronde ${o.roundId}` : ''}`;
+  if (o.format === 'html') {
+    return `<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2rem .5rem;vertical-align:top}.bad{color:#a00}code{font-size:.85em}</style></head>
+<body><h1>${esc(title)}</h1>
+<p class="${v.ok ? '' : 'bad'}">${verdict(v).map(esc).join('<br>')}</p>
+<h2>Bytes per ronde</h2><ul>${accounting(v).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<h2>Regels</h2>
+<table><tr><th>#</th><th>tijd</th><th>soort</th><th>ronde</th><th>wat</th><th>hash</th></tr>
+${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_NL[e.kind] ?? e.kind)}</td><td>${esc(e.round_id ?? '')}</td><td>${esc(describeEntry(e))}</td><td><code>${e.hash.slice(0, 16)}…</code></td></tr>`).join('\n')}
+</table></body></html>
+`;
+  }
+  const L = [title, '', ...verdict(v), '', ...accounting(v), ''];
+  for (const e of entries) L.push(`${String(e.seq).padStart(5)}  ${e.at}  ${(KIND_NL[e.kind] ?? e.kind).padEnd(40)} ${e.round_id ?? '-'}  ${describeEntry(e)}`);
+  return L.join('\n') + '\n';
+}
+
+/** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */
+export interface Art30Record {
+  type: 'sectorbench.avg-art30-record';
+  generated_at: string;
+  controller: { institution_id: string };
+  processing: string;
+  purposes: string[];
+  legal_basis_note: string;
+  data_subjects: string[];
+  personal_data_categories_local: string[];
+  data_leaving_the_institution: string[];
+  recipients: { role: string; url?: string; fingerprint: string }[];
+  third_country_transfers: string;
+  retention: string[];
+  security_measures: string[];
+  approvers: { name: string; fingerprint: string }[];
+  approvals_required: number;
+  rounds: { round_id: string; sent_at: string[]; bytes_sent: number; contributions: number; receipted_bytes: number }[];
+  audit_log: { location: string; entries: number; head: string | null; verified: boolean };
+}
+
+/** Build the art. 30 record from the real config and log. */
+export async function exportArt30(o: { home: string; now?: () => Date }): Promise<Art30Record> {
+  const config = readNodeConfig(o.home);
+  await readIdentityFile(identityPath(o.home, config)); // the node must be intact
+  const v = await verifyAuditLog({ home: o.home });
+  const db = openNodeDb(o.home);
+  let sentAt: Map<string, string[]>;
+  try {
+    sentAt = new Map();
+    for (const e of readAudit(db).filter((x) => x.kind === 'receipt' && x.round_id)) sentAt.set(e.round_id as string, [...(sentAt.get(e.round_id as string) ?? []), e.at]);
+  } finally {
+    db.close();
+  }
+  return {
+    type: 'sectorbench.avg-art30-record',
+    generated_at: (o.now ?? (() => new Date()))().toISOString(),
+    controller: { institution_id: config.institution_id },
+    processing: 'Deelname aan sectorbench: sectorbrede benchmark van verzuim en uitval in jaar 1 (mbo)',
+    purposes: [
+      'de eigen opleidingen vergelijken met dezelfde opleidingen elders (kwaliteitszorg, verzuimbeleid)',
+      'bijdragen aan sectorcijfers die alleen als optelsom van instellingen worden gepubliceerd',
+    ],
+    legal_basis_note: 'Door de instelling in te vullen (bv. art. 6 lid 1 sub e AVG, taak van algemeen belang); sectorbench stelt het niet vast.',
+    data_subjects: ['studenten van de instelling met een inschrijving in het studiejaar van de ronde'],
+    personal_data_categories_local: [
+      'inschrijvingen: studentnummer, inschrijvingsnummer, geboortedatum (indien geleverd), crebo, niveau, leerweg, begin- en einddatum, diploma ja/nee',
+      'aanwezigheid: per les status en minuten, opgeslagen als weeksommen per inschrijving',
+    ],
+    data_leaving_the_institution: [
+      'alleen geaggregeerde gehele getallen per opleidingscel en groep (METRICS.md v1), versleuteld (BFV); geen gegevens per student',
+      'een ondertekende envelop met ronde, instelling, versies en digests',
+      'ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest, kop van het auditlog)',
+    ],
+    recipients: [
+      { role: 'coördinator (ontvangt alleen versleutelde bijdragen)', url: config.coordinator_url, fingerprint: config.pinned.coordinator.fingerprint },
+      { role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole)', fingerprint: config.pinned.key_holder.fingerprint },
+    ],
+    third_country_transfers: `Geen door de node: de node verbindt alleen met ${config.coordinator_url}. Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.`,
+    retention: [
+      'de geïmporteerde gegevens blijven in de node-database tot een nieuwe import ze vervangt; de instelling bepaalt de bewaartermijn',
+      'het auditlog (met de onversleutelde cijfers die vertrokken) wordt bewaard zolang de instelling moet kunnen verantwoorden wat is verstuurd',
+    ],
+    security_measures: [
+      'gegevens blijven on-premises; alleen aggregaten vertrekken',
+      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder',
+      'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
+      `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS' : ' (LET OP: coördinator-URL zonder TLS)'}; de node praat met niets anders dan de ingestelde coördinator`,
+      `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
+      'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
+    ],
+    approvers: config.approvers.map((a) => ({ name: a.name, fingerprint: a.fingerprint })),
+    approvals_required: config.approvals_required,
+    rounds: v.accounting.map((a) => ({ round_id: a.round_id, sent_at: sentAt.get(a.round_id) ?? [], bytes_sent: a.bytes_sent, contributions: a.contribution_posts, receipted_bytes: a.receipted_bytes })),
+    audit_log: { location: `${o.home}/node.sqlite, tabel audit_log`, entries: v.entries, head: v.head, verified: v.ok },
+  };
+}
+
+/** Plain-text rendering of the art. 30 record (Dutch). */
+export function renderArt30Text(r: Art30Record): string {
+  const list = (xs: string[]) => xs.map((x) => `  - ${x}`).join('\n');
+  return `Verwerkingsregister (AVG art. 30) — ${r.processing}
+Verwerkingsverantwoordelijke: instelling ${r.controller.institution_id}
+Doeleinden:
+${list(r.purposes)}
+Grondslag: ${r.legal_basis_note}
+Betrokkenen:
+${list(r.data_subjects)}
+Persoonsgegevens (alleen lokaal):
+${list(r.personal_data_categories_local)}
+Wat de instelling verlaat:
+${list(r.data_leaving_the_institution)}
+Ontvangers:
+${list(r.recipients.map((x) => `${x.role}${x.url ? `, ${x.url}` : ''}, vingerafdruk ${x.fingerprint}`))}
+Doorgifte buiten de EER: ${r.third_country_transfers}
+Bewaartermijnen:
+${list(r.retention)}
+Beveiligingsmaatregelen:
+${list(r.security_measures)}
+Goedkeurders (${r.approvals_required} vereist):
+${list(r.approvers.map((a) => `${a.name}, ${a.fingerprint}`))}
+Rondes:
+${list(r.rounds.map((x) => `${x.round_id}: ${x.contributions} bijdrage(n), ${x.bytes_sent.toLocaleString('nl-NL')} bytes verstuurd, ${x.receipted_bytes.toLocaleString('nl-NL')} bytes bevestigd; ${x.sent_at.join(', ')}`))}
+Auditlog: ${r.audit_log.location}; ${r.audit_log.entries} regels; kop ${r.audit_log.head ?? '-'}; ${r.audit_log.verified ? 'gecontroleerd, in orde' : 'CONTROLE NIET IN ORDE'}
+Opgesteld ${r.generated_at}
+`;
+}
+
+/**
+ * `sectorbench node dataflow`: the data-flow statement for a DPIA, in Dutch and English, from
+ * the real config and the round's verified manifest (stored by preview or submit).
+ */
+export function dataflowStatement(o: { home: string; roundId: string }): { nl: string; en: string; manifest: RoundManifest; config: NodeConfig } {
+  const config = readNodeConfig(o.home);
+  const db = openNodeDb(o.home);
+  let manifest: RoundManifest;
+  try {
+    manifest = storedManifest(db, o.roundId, o.home);
+  } finally {
+    db.close();
+  }
+  const t = manifest.thresholds;
+  const tls = config.coordinator_url.startsWith('https:');
+  const codebookSize = manifest.codebook.entries.length;
+  const approvers = config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—';
+  const nl = `Gegevensstroom sectorbench — instelling ${config.institution_id}, ronde ${manifest.round_id} (studiejaar ${manifest.studiejaar})
+
+Wat wordt verstuurd. Eén bijdrage: per opleidingscel (${codebookSize} opleidingen uit het codeboek, elk BOL en BBL) 64 gehele getallen en per groep 24 (metriekspecificatie ${manifest.metric_spec}), versleuteld met BFV (${manifest.he_params}) onder de publieke sleutel van de sleutelhouder, in een door de instelling ondertekende envelop. Geen gegevens per student.
+Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${config.pinned.coordinator.fingerprint}), die de versleutelde bijdragen optelt zonder ze te kunnen lezen. De sleutelhouder (vingerafdruk ${config.pinned.key_holder.fingerprint}) ontsleutelt alleen de optelsom van alle instellingen.
+Wanneer. Na goedkeuring door ${config.approvals_required} van de goedkeurders (${approvers}), vóór de deadline ${manifest.deadline}; daarna alleen het ophalen van de publicatie.
+Drempels (ondertekend door de sleutelhouder). Een cijfer wordt alleen gepubliceerd met minstens ${t.min_institutions} instellingen en een populatie van minstens ${t.min_population}; niet als één instelling meer dan ${t.dominance_share * 100}% kan hebben; verdelingen alleen bij minstens ${t.min_institutions_distribution} instellingen; met secundaire onderdrukking tegen aftrekken.
+Beschermingen. Alleen aggregaten; homomorfe versleuteling; ondertekende verzoeken ${tls ? 'over TLS' : 'ZONDER TLS (de coördinator-URL is http)'}; de node verbindt met niets anders dan ${config.coordinator_url}; goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
+Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht; de onversleutelde cijfers; het geheime zaadje van de versleuteling.
+Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beheerde omgeving van de instelling; controleren met \`sectorbench node audit verify\`, tonen met \`sectorbench node audit show\`.
+`;
+  const en = `Data flow of sectorbench — institution ${config.institution_id}, round ${manifest.round_id} (studiejaar ${manifest.studiejaar})
+
+What is sent. One contribution: 64 integers per programme cell (${codebookSize} programmes of the codebook, each BOL and BBL) and 24 per group (metric spec ${manifest.metric_spec}), encrypted with BFV (${manifest.he_params}) under the key holder's public key, in an envelope signed by the institution. No student-level data.
+To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.pinned.coordinator.fingerprint}), which adds the encrypted contributions without being able to read them. The key holder (fingerprint ${config.pinned.key_holder.fingerprint}) decrypts only the sum over all institutions.
+When. After approval by ${config.approvals_required} of the approvers (${approvers}), before the deadline ${manifest.deadline}; afterwards only the release is fetched.
+Thresholds (signed by the key holder). A figure is published only with at least ${t.min_institutions} institutions and a population of at least ${t.min_population}; not when one institution could hold more than ${t.dominance_share * 100}%; distributions only with at least ${t.min_institutions_distribution} institutions; with secondary suppression against differencing.
+Protections. Aggregates only; homomorphic encryption; signed requests ${tls ? 'over TLS' : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url}; approval of exactly the figures to be sent; append-only, signed audit log.
+What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed.
+Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's managed environment; verify with \`sectorbench node audit verify\`, show with \`sectorbench node audit show\`.
+`;
+  return { nl, en, manifest, config };
+}

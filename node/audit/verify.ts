@@ -1,0 +1,322 @@
+import { readFileSync } from 'node:fs';
+import type { Receipt } from '../../schemas/receipt.js';
+import type { RoundManifest } from '../../schemas/manifest.js';
+import type { ContributionEnvelope } from '../../schemas/envelope.js';
+import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
+import { encryptSlots } from '../../shared/crypto/encrypt.js';
+import { readIdentityFile } from '../../shared/crypto/identity.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
+import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
+import { flatten } from '../../shared/protocol/layout.js';
+import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { manifestCodebook } from '../../shared/protocol/round-documents.js';
+import { encodeContribution } from '../../shared/protocol/wire.js';
+import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
+import { openNodeDb, type NodeDb } from '../store/node-db.js';
+import { evaluateApprovals } from './approval.js';
+import { canonicalDigest, entryHash, GENESIS_HASH, readAudit, sha256Hex, verifyEntrySignature, type AuditEntry } from './log.js';
+import { vectorDigest } from './round-vector.js';
+
+/** What `audit verify` can find. */
+export type FindingKind =
+  | 'edited'
+  | 'bad_signature'
+  | 'deleted'
+  | 'reordered'
+  | 'truncated'
+  | 'receipt_invalid'
+  | 'inconsistent'
+  | 'deep_mismatch'
+  | 'unlogged_approver';
+
+/** One problem, with a Dutch explanation for the privacy officer. */
+export interface Finding {
+  kind: FindingKind;
+  seq?: number;
+  message: string;
+}
+
+/** Bytes that left the node in one round, from the log alone (issue 6 "account for every byte"). */
+export interface RoundAccounting {
+  round_id: string;
+  requests: number;
+  /** Sum of the body bytes of every logged request of the round. */
+  bytes_sent: number;
+  contribution_posts: number;
+  /** Sum of the body bytes of the logged contribution POSTs. */
+  contribution_bytes: number;
+  /** Envelopes logged (with their plaintext); their wire sizes summed. */
+  envelopes: number;
+  envelope_wire_bytes: number;
+  /** The coordinator's receipts for them: `wire_bytes` summed (each envelope counted once). */
+  receipted_bytes: number;
+  /** Every contribution POST body matches a logged envelope's wire bytes (SHA-256). */
+  posts_match_envelopes: boolean;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  entries: number;
+  head: string | null;
+  findings: Finding[];
+  receipts_checked: number;
+  deep: { envelopes: number; ciphertexts: number } | null;
+  accounting: RoundAccounting[];
+}
+
+/** Inputs of {@link verifyAuditEntries} besides the entries. */
+export interface VerifyInputs {
+  /** The node's Ed25519 public key. */
+  publicKey: Uint8Array;
+  /** The coordinator's pinned key, to check receipts. */
+  coordinatorKey: Uint8Array;
+  /** Receipts known from anywhere (outbox, files kept elsewhere); the log's own are added. */
+  receipts?: readonly unknown[];
+  /** Chain heads written down elsewhere (e.g. by the privacy officer); each must be in the chain. */
+  expectHeads?: readonly string[];
+  /** Envelope digests in the outbox: each must have an `envelope` entry. */
+  outboxEnvelopes?: readonly string[];
+}
+
+const short = (h: string) => `${h.slice(0, 12)}…`;
+
+/**
+ * Check the chain without any secret: every entry's hash and signature (edits, forged
+ * signatures), `seq` continuity and `prev_hash` links (deletions, reordering), and every
+ * receipt's `audit_head` (truncation: a head the coordinator signed must be in the chain, and
+ * every receipt must be logged after it). Also checks each logged envelope against its digests.
+ *
+ * @see ./README.md
+ */
+export function verifyAuditEntries(entries: readonly AuditEntry[], inputs: VerifyInputs): { findings: Finding[]; receiptsChecked: number } {
+  const findings: Finding[] = [];
+  const index = new Map(entries.map((e, i) => [e.hash, i]));
+  let prevSeq = 0;
+  entries.forEach((e, i) => {
+    if (entryHash(e) !== e.hash) findings.push({ kind: 'edited', seq: e.seq, message: `regel ${e.seq} (${e.kind}) is gewijzigd: de inhoud past niet bij de opgeslagen hash.` });
+    else if (!verifyEntrySignature(e.hash, e.signature, inputs.publicKey)) findings.push({ kind: 'bad_signature', seq: e.seq, message: `regel ${e.seq} (${e.kind}) draagt geen geldige handtekening van de sleutel van deze node.` });
+    let gap = false;
+    if (e.seq > prevSeq + 1) {
+      gap = true;
+      findings.push({ kind: 'deleted', seq: e.seq, message: `regel(s) ${prevSeq + 1}${e.seq - 1 > prevSeq + 1 ? `–${e.seq - 1}` : ''} ontbreken (verwijderd).` });
+    } else if (e.seq <= prevSeq) {
+      findings.push({ kind: 'reordered', seq: e.seq, message: `regel ${e.seq} staat niet op zijn plaats (volgorde gewijzigd).` });
+    }
+    const expected = i === 0 ? GENESIS_HASH : (entries[i - 1] as AuditEntry).hash;
+    if (e.prev_hash !== expected) {
+      const j = index.get(e.prev_hash);
+      if (j !== undefined && j !== i - 1) findings.push({ kind: 'reordered', seq: e.seq, message: `regel ${e.seq} hoort na regel ${(entries[j] as AuditEntry).seq} te staan: de volgorde is gewijzigd.` });
+      else if (!gap) findings.push({ kind: 'deleted', seq: e.seq, message: `de regel vóór regel ${e.seq} ontbreekt of is vervangen (de keten is onderbroken).` });
+    }
+    prevSeq = Math.max(prevSeq, e.seq);
+  });
+
+  // Receipts: from the log, and from outside it.
+  const logged = entries.filter((e) => e.kind === 'receipt');
+  const loggedReceiptKeys = new Set(logged.map((e) => receiptKey(e.payload.receipt)));
+  const all = [...logged.map((e) => e.payload.receipt), ...(inputs.receipts ?? [])];
+  const seen = new Set<string>();
+  let checked = 0;
+  for (const r of all) {
+    const key = receiptKey(r);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    checked++;
+    if (!verifyReceipt(r, inputs.coordinatorKey)) {
+      findings.push({ kind: 'receipt_invalid', message: `een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt niet mee (${key}).` });
+      continue;
+    }
+    const receipt = r as Receipt;
+    if (receipt.audit_head !== undefined && !index.has(receipt.audit_head)) {
+      findings.push({ kind: 'truncated', message: `het ontvangstbewijs van ronde ${receipt.round_id} (volgnummer ${receipt.sequence}) noemt logkop ${short(receipt.audit_head)}, die niet in het log staat: de nieuwste regels zijn afgeknipt of vervangen.` });
+    } else if (!loggedReceiptKeys.has(key)) {
+      findings.push({ kind: 'truncated', message: `het ontvangstbewijs van ronde ${receipt.round_id} (envelop ${short(receipt.envelope_digest)}) staat niet in het log: de nieuwste regels zijn afgeknipt.` });
+    }
+  }
+  for (const h of inputs.expectHeads ?? []) {
+    if (!index.has(h)) findings.push({ kind: 'truncated', message: `de elders vastgelegde logkop ${short(h)} staat niet in het log: regels zijn afgeknipt of vervangen.` });
+  }
+  const envelopes = new Set(entries.filter((e) => e.kind === 'envelope').map((e) => String(e.payload.envelope_digest)));
+  for (const d of inputs.outboxEnvelopes ?? []) {
+    if (!envelopes.has(d)) findings.push({ kind: 'truncated', message: `de verzendbak bevat envelop ${short(d)}, maar het log niet: regels ontbreken.` });
+  }
+  for (const e of entries.filter((x) => x.kind === 'envelope')) {
+    const env = e.payload.envelope as ContributionEnvelope | undefined;
+    if (!env || envelopeDigest(env) !== e.payload.envelope_digest || JSON.stringify(env.ciphertext_digests) !== JSON.stringify(e.payload.ciphertext_digests)) {
+      findings.push({ kind: 'inconsistent', seq: e.seq, message: `regel ${e.seq}: de gelogde envelop past niet bij zijn digests.` });
+    }
+  }
+  return { findings, receiptsChecked: checked };
+}
+
+function receiptKey(r: unknown): string {
+  const x = r as Partial<Receipt> | undefined;
+  return `${x?.round_id}/${x?.envelope_digest}/${x?.sequence}/${x?.coordinator_signature}`;
+}
+
+/** Bytes per round from the log alone. */
+export function accountBytes(entries: readonly AuditEntry[]): RoundAccounting[] {
+  const rounds = new Map<string, RoundAccounting & { wireShas: Set<string>; postShas: string[]; receipted: Map<string, number> }>();
+  const get = (id: string) => {
+    let r = rounds.get(id);
+    if (!r) rounds.set(id, (r = { round_id: id, requests: 0, bytes_sent: 0, contribution_posts: 0, contribution_bytes: 0, envelopes: 0, envelope_wire_bytes: 0, receipted_bytes: 0, posts_match_envelopes: true, wireShas: new Set(), postShas: [], receipted: new Map() }));
+    return r;
+  };
+  for (const e of entries) {
+    if (!e.round_id) continue;
+    const r = get(e.round_id);
+    if (e.kind === 'request') {
+      const bytes = Number(e.payload.bytes ?? 0);
+      r.requests++;
+      r.bytes_sent += bytes;
+      if (e.payload.method === 'POST' && /\/contributions$/.test(String(e.payload.path))) {
+        r.contribution_posts++;
+        r.contribution_bytes += bytes;
+        r.postShas.push(String(e.payload.body_sha256));
+      }
+    } else if (e.kind === 'envelope') {
+      r.envelopes++;
+      r.envelope_wire_bytes += Number(e.payload.wire_bytes ?? 0);
+      r.wireShas.add(String(e.payload.wire_sha256));
+    } else if (e.kind === 'receipt') {
+      r.receipted.set(String(e.payload.envelope_digest), Number((e.payload.receipt as Receipt | undefined)?.wire_bytes ?? 0));
+    }
+  }
+  return [...rounds.values()].map(({ wireShas, postShas, receipted, ...r }) => ({
+    ...r,
+    receipted_bytes: [...receipted.values()].reduce((a, b) => a + b, 0),
+    posts_match_envelopes: postShas.every((s) => wireShas.has(s)),
+  }));
+}
+
+/**
+ * Re-encrypt each logged vector with its logged seed under the stored round key and compare
+ * the ciphertexts with the digests that were signed, sent and receipted: proof that the
+ * ciphertexts held exactly the logged figures (issue 6, part 4).
+ */
+export async function deepVerify(db: NodeDb, entries: readonly AuditEntry[], config: NodeConfig, nodePublicKey: Uint8Array): Promise<{ findings: Finding[]; envelopes: number; ciphertexts: number }> {
+  const findings: Finding[] = [];
+  let envelopes = 0;
+  let cts = 0;
+  const posts = new Set(entries.filter((e) => e.kind === 'request' && e.payload.method === 'POST').map((e) => String(e.payload.body_sha256)));
+  const receipts = new Map(entries.filter((e) => e.kind === 'receipt').map((e) => [String(e.payload.envelope_digest), e.payload.receipt as Receipt]));
+  const manifestDigests = new Set(entries.filter((e) => e.kind === 'manifest_fetched').map((e) => String(e.payload.manifest_digest)));
+  const approvalsLogged = entries.filter((e) => e.kind === 'approval').map((e) => e.payload.approval);
+  for (const e of entries) {
+    if (e.kind !== 'envelope') continue;
+    envelopes++;
+    const bad = (message: string) => findings.push({ kind: 'deep_mismatch', seq: e.seq, message: `regel ${e.seq} (ronde ${e.round_id}): ${message}` });
+    const p = e.payload as { envelope: ContributionEnvelope; envelope_digest: string; vector: VectorJson; vector_digest: string; max_participants: number; ciphertext_digests: string[]; wire_bytes: number; wire_sha256: string; he_public_key_digest: string; encryption_seed?: string };
+    const m = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(e.round_id) as { manifest_json: string } | undefined;
+    const key = db.prepare('SELECT digest, public_key FROM round_he_key WHERE round_id = ?').get(e.round_id) as { digest: string; public_key: Buffer } | undefined;
+    if (!m || !key || !p.encryption_seed) {
+      bad('het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.');
+      continue;
+    }
+    const manifest = JSON.parse(m.manifest_json) as RoundManifest;
+    if (!manifestDigests.has(canonicalDigest(manifest))) bad('het opgeslagen rondedocument is niet het gelogde.');
+    if (bfvPublicKeyDigest(new Uint8Array(key.public_key)) !== p.he_public_key_digest || key.digest !== p.he_public_key_digest) {
+      bad('de opgeslagen rondesleutel is niet de sleutel waaronder versleuteld is.');
+      continue;
+    }
+    try {
+      verifyEnvelope(p.envelope, nodePublicKey, { expect: { roundId: e.round_id ?? undefined, institutionId: config.institution_id } });
+    } catch {
+      bad('de envelop draagt geen geldige handtekening van deze node.');
+    }
+    let slots: BigUint64Array;
+    try {
+      const codebook = manifestCodebook(manifest);
+      slots = flatten(codebook, vectorFromJson(codebook, p.vector), { maxParticipants: p.max_participants });
+    } catch {
+      bad('de gelogde vector past niet bij het codeboek van de ronde.');
+      continue;
+    }
+    const digest = vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots });
+    if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
+    const cited = (e.payload.approvals as { approval_digest: string }[] | undefined) ?? [];
+    const covering = approvalsLogged.filter((a) => cited.some((c) => c.approval_digest === canonicalDigest(a)));
+    const approvers = covering.map((a) => ({ name: 'x', ed25519_public_key: String((a as { approver_public_key?: unknown }).approver_public_key), fingerprint: '00000 00000 00000 00000 00000 00000' }));
+    if (cited.length === 0 || !evaluateApprovals(covering, { ...config, approvers, approvals_required: cited.length as 1 | 2 }, { roundId: e.round_id as string, vectorDigest: digest }).ok) {
+      bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
+    }
+    const ciphertexts = await encryptSlots(new Uint8Array(key.public_key), slots, { seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')) });
+    cts += ciphertexts.length;
+    const digests = ciphertexts.map(ciphertextDigest);
+    if (JSON.stringify(digests) !== JSON.stringify(p.envelope.ciphertext_digests)) {
+      bad('opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde blokken: de verzonden blokken bevatten andere cijfers.');
+      continue;
+    }
+    const wire = encodeContribution({ envelope: p.envelope, ciphertexts });
+    const wireSha = sha256Hex(wire);
+    if (wire.byteLength !== p.wire_bytes || wireSha !== p.wire_sha256) bad('de opnieuw opgebouwde bijdrage past niet bij de gelogde grootte of digest.');
+    const receipt = receipts.get(p.envelope_digest);
+    if (posts.size > 0 && receipt && !posts.has(wireSha)) bad('de verzonden bijdrage (digest van het verzoek) is niet deze bijdrage.');
+    if (receipt && (receipt.envelope_digest !== envelopeDigest(p.envelope) || receipt.wire_bytes !== wire.byteLength)) bad('het ontvangstbewijs bevestigt een andere envelop of grootte.');
+  }
+  return { findings, envelopes, ciphertexts: cts };
+}
+
+/** Options of {@link verifyAuditLog}. */
+export interface VerifyAuditOptions {
+  home: string;
+  /** Re-encrypt every logged vector and compare (slow: seconds per contribution). */
+  deep?: boolean;
+  /** Receipt files (JSON) kept outside the node's database. */
+  receiptFiles?: readonly string[];
+  /** Chain heads written down elsewhere. */
+  expectHeads?: readonly string[];
+}
+
+/**
+ * `sectorbench node audit verify`: the whole log of a node home, with the receipts from its
+ * outbox and any given receipt files; `deep` adds the ciphertext proof.
+ */
+export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResult> {
+  const config = readNodeConfig(o.home);
+  const identity = await readIdentityFile(identityPath(o.home, config));
+  const db = openNodeDb(o.home);
+  try {
+    const entries = readAudit(db);
+    const outbox = db.prepare('SELECT envelope_digest, receipt_json FROM submission ORDER BY id').all() as { envelope_digest: string; receipt_json: string | null }[];
+    const receipts: unknown[] = outbox.filter((r) => r.receipt_json).map((r) => JSON.parse(r.receipt_json as string) as unknown);
+    for (const f of o.receiptFiles ?? []) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(f, 'utf8'));
+      } catch {
+        throw new SbError('SB_ERR_USAGE', `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`);
+      }
+      for (const r of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) receipts.push(r);
+    }
+    const { findings, receiptsChecked } = verifyAuditEntries(entries, {
+      publicKey: identity.publicKey,
+      coordinatorKey: new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')),
+      receipts,
+      expectHeads: o.expectHeads,
+      outboxEnvelopes: outbox.map((r) => r.envelope_digest),
+    });
+    const added = new Set(entries.filter((e) => e.kind === 'approver_added').map((e) => String((e.payload.approver as { ed25519_public_key?: string } | undefined)?.ed25519_public_key)));
+    for (const a of config.approvers) {
+      if (!added.has(a.ed25519_public_key)) findings.push({ kind: 'unlogged_approver', message: `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` toegevoegd: controleer wie de configuratie heeft gewijzigd.` });
+    }
+    let deep: VerifyResult['deep'] = null;
+    if (o.deep) {
+      const d = await deepVerify(db, entries, config, identity.publicKey);
+      findings.push(...d.findings);
+      deep = { envelopes: d.envelopes, ciphertexts: d.ciphertexts };
+    }
+    return {
+      ok: findings.length === 0,
+      entries: entries.length,
+      head: entries.at(-1)?.hash ?? null,
+      findings,
+      receipts_checked: receiptsChecked,
+      deep,
+      accounting: accountBytes(entries),
+    };
+  } finally {
+    db.close();
+  }
+}
