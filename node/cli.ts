@@ -209,7 +209,7 @@ export function registerNodeCommands(program: Command): void {
             `Logkop: ${r.head ?? '(leeg)'}\n`,
         );
       }
-      if (!r.ok) process.exitCode = 1;
+      if (!r.ok) throw new SbError('SB_ERR_AUDIT_TAMPERED', `the audit log of ${o.home} does not verify (${r.findings.length} finding(s) above); keep a copy of node.sqlite as evidence and contact the privacy officer.`);
     });
   audit
     .command('show')

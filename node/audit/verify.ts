@@ -152,7 +152,13 @@ export function verifyAuditEntries(entries: readonly AuditEntry[], inputs: Verif
 
 function receiptKey(r: unknown): string {
   const x = r as Partial<Receipt> | undefined;
-  return `${x?.round_id}/${x?.envelope_digest}/${x?.sequence}/${x?.coordinator_signature}`;
+  let d: string;
+  try {
+    d = canonicalDigest(r).slice(0, 16);
+  } catch {
+    d = 'invalid';
+  }
+  return `ronde ${x?.round_id}, volgnummer ${x?.sequence}, ${d}`;
 }
 
 /** Bytes per round from the log alone. */
