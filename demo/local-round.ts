@@ -12,7 +12,6 @@ import {
   publishRelease,
   startServer,
   type CoordinatorDb,
-  type RunningServer,
 } from '../coordinator/index.js';
 import { endorseRound } from '../keyholder/endorse.js';
 import { initKeyHolder } from '../keyholder/init.js';
@@ -62,6 +61,11 @@ export interface LocalRoundOptions {
   now?: () => Date;
   /** Progress lines (phases and counts only). */
   log?: (line: string) => void;
+  /**
+   * Start the coordinator's server for its home; default in this process on 127.0.0.1 port 0.
+   * Benchmarks run it as a child process to measure its memory on its own.
+   */
+  startCoordinator?: (home: string, now: () => Date) => Promise<{ url: string; close(): Promise<void> }>;
   /** Called per node after import and enrolment, before it submits (approvals hook in here). */
   beforeSubmit?: (node: LocalNode, round: LocalRound) => Promise<void>;
 }
@@ -77,7 +81,7 @@ export interface LocalNode {
 export interface LocalRound {
   roundId: string;
   out: string;
-  coordinator: { home: string; url: string; server: RunningServer; db: CoordinatorDb; identity: Identity; publicKeyFile: string };
+  coordinator: { home: string; url: string; server: { close(): Promise<void> }; db: CoordinatorDb; identity: Identity; publicKeyFile: string };
   keyHolder: { home: string; publicKeyFile: string };
   nodes: LocalNode[];
   codebook: string;
@@ -113,7 +117,9 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   const admin = await openCoordinatorHome(coordHome);
   pinKeyHolder(admin.db, { publicKey: await readPublicIdentityFile(khPub), now: now() });
 
-  const server = await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, clock: now });
+  const server = o.startCoordinator
+    ? await o.startCoordinator(coordHome, now)
+    : await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, clock: now });
   const url = server.url;
   log(`coordinator listening on ${url}`);
 
@@ -158,15 +164,19 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   };
 }
 
-/** Every node computes, encrypts, signs and submits over HTTP. */
-export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOptions['beforeSubmit']): Promise<Map<string, SubmitResult>> {
+/** Every node computes, encrypts, signs and submits over HTTP (`concurrency` nodes at a time). */
+export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOptions['beforeSubmit'], concurrency = 1): Promise<Map<string, SubmitResult>> {
   const results = new Map<string, SubmitResult>();
-  for (const node of round.nodes) {
-    await beforeSubmit?.(node, round);
-    const r = await submitContribution({ home: node.home, roundId: round.roundId, now: round.now });
-    results.set(node.id, r);
-    round.log(`${node.id}: submitted ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes; receipt ${r.receipt.sequence}`);
-  }
+  const queue = [...round.nodes];
+  const worker = async () => {
+    for (let node = queue.shift(); node; node = queue.shift()) {
+      await beforeSubmit?.(node, round);
+      const r = await submitContribution({ home: node.home, roundId: round.roundId, now: round.now });
+      results.set(node.id, r);
+      round.log(`${node.id}: submitted ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes; receipt ${r.receipt.sequence}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return results;
 }
 
