@@ -90,14 +90,18 @@ const RULE_NL: Record<string, string> = {
 /** The comparison as an HTML page (Dutch), static, no scripts. */
 export function comparisonHtml(rows: ComparisonRow[], meta: { institutionId: string; roundId: string; studiejaar: string; releaseVersion: number; keyHolderFingerprint: string; generatedAt: string }): string {
   const figs = DERIVED;
-  const cell = (own: number | null, sec: number | null, rule: string | undefined) => {
+  // Colour only where the difference is at least one percentage point and the direction is
+  // meaningful: light red where the institution does worse than the sector, light green better.
+  const cell = (own: number | null, sec: number | null, rule: string | undefined, higherIsBetter: boolean | null) => {
     const diff = own !== null && sec !== null ? own - sec : null;
-    const cls = diff === null ? '' : Math.abs(diff) < 0.01 ? 'eq' : diff > 0 ? 'up' : 'down';
+    const cls = diff === null || higherIsBetter === null || Math.abs(diff) < 0.01 ? '' : diff > 0 === higherIsBetter ? 'better' : 'worse';
     return `<td>${formatShare(own)}</td><td class="${cls}">${rule ? `<span class="sup" title="${esc(RULE_NL[rule] ?? rule)}">onderdrukt</span>` : formatShare(sec)}</td>`;
   };
-  const body = rows
+  // The institution as a whole and its groups first, then the programmes.
+  const ordered = [...rows.filter((r) => r.kind === 'rollup'), ...rows.filter((r) => r.kind === 'cell')];
+  const body = ordered
     .map((r) => {
-      const tds = figs.map((f) => cell(r.own.figures[f.id] ?? null, r.sector.figures[f.id] ?? null, r.sector.suppressed[f.block])).join('');
+      const tds = figs.map((f) => cell(r.own.figures[f.id] ?? null, r.sector.figures[f.id] ?? null, r.sector.suppressed[f.block], f.higherIsBetter)).join('');
       return `<tr class="${r.kind}"><th scope="row">${esc(r.label)}<br><small>${esc(r.key)}</small></th><td>${r.own.enrolments}</td><td>${r.own.starters}</td><td>${r.sector.institutions.a}/${r.sector.institutions.b}</td>${tds}</tr>`;
     })
     .join('\n');
@@ -105,11 +109,11 @@ export function comparisonHtml(rows: ComparisonRow[], meta: { institutionId: str
   const sub = figs.map(() => '<th>eigen</th><th>sector</th>').join('');
   return `<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Benchmark ${esc(meta.institutionId)} – ${esc(meta.studiejaar)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .4rem;text-align:right}th[scope=row]{text-align:left}tr.rollup{background:#f3f6fa}.sup{color:#888;font-style:italic}.up{background:#fdecea}.down{background:#e8f5e9}small{color:#666}</style></head>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .4rem;text-align:right}th[scope=row]{text-align:left}tr.rollup{background:#f3f6fa}.sup{color:#888;font-style:italic}.worse{background:#fdecea}.better{background:#e8f5e9}small{color:#666}</style></head>
 <body>
 <h1>Benchmark verzuim en uitval – ${esc(meta.institutionId)}</h1>
 <p>Ronde <b>${esc(meta.roundId)}</b>, studiejaar ${esc(meta.studiejaar)}, release versie ${meta.releaseVersion}. De sectorcijfers zijn ondertekend door de sleutelbeheerder (vingerafdruk ${esc(meta.keyHolderFingerprint)}) en gecontroleerd op deze computer.</p>
-<p>De eigen cijfers zijn op deze computer berekend en hebben de instelling niet verlaten. "Onderdrukt" betekent dat de sleutelbeheerder het sectorcijfer niet publiceert om instellingen of kleine groepen te beschermen. Instellingen: aantal instellingen achter blok A (verzuim) / blok B (uitval).</p>
+<p>De eigen cijfers zijn op deze computer berekend en hebben de instelling niet verlaten. "Onderdrukt" betekent dat de sleutelbeheerder het sectorcijfer niet publiceert om instellingen of kleine groepen te beschermen. Instellingen: aantal instellingen achter blok A (verzuim) / blok B (uitval). <span class="worse">Lichtrood</span>: de instelling scoort minstens 1 procentpunt ongunstiger dan de sector; <span class="better">lichtgroen</span>: gunstiger.</p>
 <table><thead><tr><th rowspan="2">Opleiding of groep</th><th rowspan="2">Inschrijvingen</th><th rowspan="2">Starters</th><th rowspan="2">Instellingen</th>${head}</tr><tr>${sub}</tr></thead>
 <tbody>
 ${body}
