@@ -2,7 +2,7 @@
 // dataset untouched (INPUT.md "Bad input"; issue 2 "Done when").
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import iconv from 'iconv-lite';
 import { importDataset } from '../../node/import/import-dataset.js';
 import { ImportRefusedError } from '../../node/import/problems.js';
@@ -17,7 +17,7 @@ const edgeAtt = readFileSync(join(EDGE, 'attendance.csv'), 'utf8');
 const expected = JSON.parse(readFileSync(join(EDGE, 'expected.json'), 'utf8'));
 
 /** A home with the edge set imported, and a folder to write broken copies into. */
-async function withGoodDataset(t: Tap.Test) {
+async function withGoodDataset(t: Test) {
   const dir = t.testdir({ home: {} });
   const home = join(dir, 'home');
   await importDataset({ home, enrolments: join(EDGE, 'enrolments.csv'), attendance: join(EDGE, 'attendance.csv') });
@@ -28,7 +28,7 @@ async function withGoodDataset(t: Tap.Test) {
 }
 
 /** Assert the dataset is still the edge set: same metadata, same vector. */
-async function assertUntouched(t: Tap.Test, home: string, before: unknown) {
+async function assertUntouched(t: Test, home: string, before: unknown) {
   const db = openNodeDb(home);
   t.same(loadDataset(db)!.meta, before, 'the previous dataset is untouched');
   db.close();
