@@ -10,7 +10,7 @@ import { layoutCiphertexts, unflatten } from '../shared/protocol/layout.js';
 import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
 import { checkConsistency } from './consistency.js';
 import { bundleDigest, releaseDigest, sumDigest } from './digests.js';
-import { DEFAULT_PASSES, disclosureContext, renderReleaseRows, runDisclosure, type DisclosurePass, type PassSummary } from './disclosure/index.js';
+import { DEFAULT_PASSES, discloseAndAudit, disclosureContext, type DisclosurePass, type PassSummary, type ProtectionParams } from './disclosure/index.js';
 import { loadKeyHolder } from './init.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
@@ -27,8 +27,12 @@ export interface ReleaseOptions {
   now?: () => Date;
   /** The latest signed release of this round, to make the next version (re-release). */
   previous?: Release;
-  /** Disclosure passes; default {@link DEFAULT_PASSES}. */
+  /** Disclosure passes; default {@link DEFAULT_PASSES} (primary, dominance, secondary). */
   passes?: readonly DisclosurePass[];
+  /** Protection the audit requires; default `hi - lo >= max(3, v/2)` for primary and dominance suppressions. */
+  protection?: ProtectionParams;
+  /** Earlier releases of this round besides `previous` and those in the log (older logs keep digests only). */
+  earlier?: readonly Release[];
   /** Called after each phase with its wall time in milliseconds (benchmarks). */
   onPhase?: (phase: ReleasePhase, ms: number) => void;
   /** SEAL worker to decrypt in; default the process-wide one. */
@@ -165,24 +169,14 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     }
     phase('checks');
 
-    // 5. Disclosure control.
+    // 5. Disclosure control and its audit (against every earlier version of the round).
     const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
-    const { decisions, summary } = runDisclosure(ctx, options.passes ?? DEFAULT_PASSES);
-    const rows = renderReleaseRows(ctx, decisions);
-    const byRule: Record<string, number> = {};
-    let published = 0;
-    let suppressed = 0;
-    for (const m of [decisions.cells, decisions.rollups]) {
-      for (const r of m.values()) {
-        for (const d of Object.values(r)) {
-          if (d.status === 'published') published++;
-          else {
-            suppressed++;
-            byRule[d.rule] = (byRule[d.rule] ?? 0) + 1;
-          }
-        }
-      }
-    }
+    const earlier = earlierReleases(store, manifest.round_id, options.previous, options.earlier, kh.identity.publicKey);
+    const disclosed = await discloseAndAudit(ctx, { passes: options.passes ?? DEFAULT_PASSES, ...(options.protection ? { protection: options.protection } : {}), earlier });
+    const rows = { cells: disclosed.cells, rollups: disclosed.rollups };
+    const summary = disclosed.passes;
+    const { published, suppressed } = disclosed.blocks;
+    const byRule: Record<string, number> = { ...disclosed.blocks.byRule };
     phase('disclosure');
 
     // 6. Sign, validate, record.
@@ -201,6 +195,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
         published_at: at(),
         cells: rows.cells,
         rollups: rows.rollups,
+        disclosure: disclosed.outcome,
       },
       kh.identity.secretKey,
     );
@@ -218,6 +213,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
         publishedAt: release.published_at,
         blocksPublished: published,
         blocksSuppressed: suppressed,
+        releaseJson: JSON.stringify(release),
       });
       store.decryptionReleased(logId, rDigest);
     })();
@@ -231,6 +227,22 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
   } finally {
     store.close();
   }
+}
+
+/**
+ * Every earlier signed release of a round that the audit compares the new one with: those whose
+ * JSON the log keeps, `previous`, and any given explicitly — each checked to be this round's and
+ * signed by this key holder.
+ */
+function earlierReleases(store: KeyHolderStore, roundId: string, previous: Release | undefined, given: readonly Release[] | undefined, ownKey: Uint8Array): Release[] {
+  const byVersion = new Map<number, Release>();
+  const consider = (r: unknown) => {
+    const p = ReleaseSchema.safeParse(r);
+    if (p.success && p.data.round_id === roundId && verifyRelease(p.data, ownKey)) byVersion.set(p.data.release_version, p.data);
+  };
+  for (const json of store.releaseDocuments(roundId)) consider(JSON.parse(json));
+  for (const r of [...(given ?? []), ...(previous ? [previous] : [])]) consider(r);
+  return [...byVersion.values()].sort((a, b) => a.release_version - b.release_version);
 }
 
 /** The version of the next release of a round: 1, or previous + 1 when `previous` is the latest release. */

@@ -59,6 +59,11 @@ const MIGRATIONS: string[] = [
     message TEXT NOT NULL
   );
   `,
+  `
+  -- The signed release itself (public), so that the disclosure audit of a re-release can
+  -- compare it with every earlier version of the round.
+  ALTER TABLE release ADD COLUMN release_json TEXT;
+  `,
 ];
 
 /** An endorsement as recorded. */
@@ -98,6 +103,8 @@ export interface ReleaseRecord {
   publishedAt: string;
   blocksPublished: number;
   blocksSuppressed: number;
+  /** The signed release JSON, kept on insert (read back with `releaseDocuments`). */
+  releaseJson?: string | null;
 }
 
 /** A refused bundle. */
@@ -207,14 +214,14 @@ export class KeyHolderStore {
   recordRelease(r: ReleaseRecord): void {
     this.db
       .prepare(
-        'INSERT INTO release (round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO release (round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed, release_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(r.roundId, r.releaseVersion, r.releaseDigest, r.previousReleaseDigest, r.bundleDigest, r.institutions, r.publishedAt, r.blocksPublished, r.blocksSuppressed);
+      .run(r.roundId, r.releaseVersion, r.releaseDigest, r.previousReleaseDigest, r.bundleDigest, r.institutions, r.publishedAt, r.blocksPublished, r.blocksSuppressed, r.releaseJson ?? null);
   }
 
   /** Releases signed for a round, oldest version first. */
   releases(roundId: string): ReleaseRecord[] {
-    return (this.db.prepare('SELECT * FROM release WHERE round_id = ? ORDER BY release_version').all(roundId) as Record<string, unknown>[]).map((r) => ({
+    return (this.db.prepare('SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id = ? ORDER BY release_version').all(roundId) as Record<string, unknown>[]).map((r) => ({
       roundId: r.round_id as string,
       releaseVersion: r.release_version as number,
       releaseDigest: r.release_digest as string,
@@ -225,6 +232,11 @@ export class KeyHolderStore {
       blocksPublished: r.blocks_published as number,
       blocksSuppressed: r.blocks_suppressed as number,
     }));
+  }
+
+  /** The signed release documents (JSON) of a round kept in the log, oldest version first. */
+  releaseDocuments(roundId: string): string[] {
+    return (this.db.prepare('SELECT release_json FROM release WHERE round_id = ? AND release_json IS NOT NULL ORDER BY release_version').all(roundId) as { release_json: string }[]).map((r) => r.release_json);
   }
 
   recordRefusal(r: RefusalRecord): void {

@@ -1,0 +1,186 @@
+import type { DisclosureOutcome, Release, ReleaseRow } from '../../schemas/release.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { auditRelease, type AuditFinding, type AuditReport } from './audit.js';
+import { BLOCK_COUNTS, BLOCKS } from './context.js';
+import { renderDistributions, type DistributionTally } from './distributions.js';
+import { runDisclosure, type PassSummary } from './pipeline.js';
+import { renderReleaseRows } from './render.js';
+import { DEFAULT_PROTECTION, secondaryPassWith, type ProtectionParams, type ProtectionRequest } from './secondary.js';
+import type { BlockName, DisclosureContext, DisclosureDecisions, DisclosurePass, RowDecision, SuppressionRule } from './types.js';
+
+/** Options of {@link discloseAndAudit}. */
+export interface DiscloseOptions {
+  passes: readonly DisclosurePass[];
+  protection?: ProtectionParams;
+  /** Earlier signed releases of the round, for the audit across versions. */
+  earlier?: readonly Release[];
+  /** Rounds of extra protection after a too narrow interval (default 25). */
+  maxRetries?: number;
+  /** Secondary suppressions of cells to try to publish again under the full audit (default 50). */
+  maxCleaning?: number;
+}
+
+/** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
+export interface DisclosedRelease {
+  decisions: DisclosureDecisions;
+  passes: PassSummary[];
+  cells: Record<string, ReleaseRow>;
+  rollups: Record<string, ReleaseRow>;
+  audit: AuditReport;
+  outcome: DisclosureOutcome;
+  blocks: { published: number; suppressed: number; byRule: Partial<Record<SuppressionRule, number>> };
+}
+
+export const AUDIT_METHOD =
+  'exact rank test over the rationals (fraction-free BigInt elimination) of all published additive relations (every rollup = sum of its cells) per block; ' +
+  'protection intervals of a_enrolments / b_starters by linear programming (GLPK simplex, optima rounded inward) with bounds from institution counts and suppression rules; ' +
+  'differences with every earlier version of the round';
+
+function tallyBlocks(d: DisclosureDecisions): DisclosedRelease['blocks'] {
+  const byRule: Partial<Record<SuppressionRule, number>> = {};
+  let published = 0;
+  let suppressed = 0;
+  for (const m of [d.cells, d.rollups]) {
+    for (const r of m.values()) {
+      for (const b of BLOCKS) {
+        const x = r[b as BlockName];
+        if (x.status === 'published') published++;
+        else {
+          suppressed++;
+          byRule[x.rule] = (byRule[x.rule] ?? 0) + 1;
+        }
+      }
+    }
+  }
+  return { published, suppressed, byRule };
+}
+
+const RULE_NL: Record<string, string> = {
+  min_institutions: 'te weinig instellingen',
+  min_population: 'te weinig studenten',
+  dominance: 'één instelling te groot aandeel',
+  secondary: 'secundair, zodat niets terug te rekenen is',
+  min_institutions_distribution: 'te weinig instellingen in de verdeling',
+};
+
+/** The plain-language Dutch summary of the rules and the outcome, for the benchmark page. */
+export function summaryNl(o: Omit<DisclosureOutcome, 'summary_nl'>, thresholds: { min_institutions: number; min_population: number; dominance_share: number; min_institutions_distribution: number }): string {
+  const rules = Object.entries(o.rules)
+    .map(([r, n]) => `${n} × ${RULE_NL[r] ?? r}`)
+    .join(', ');
+  const pct = Math.round(thresholds.dominance_share * 100);
+  return [
+    `Een cijfer wordt alleen gepubliceerd als minstens ${thresholds.min_institutions} instellingen en ${thresholds.min_population} studenten erachter staan en geen enkele instelling meer dan ${pct}% ervan kan hebben.`,
+    `Een verdeling van instellingen wordt alleen getoond als er minstens ${thresholds.min_institutions_distribution} instellingen in zitten.`,
+    `Daarnaast zijn cijfers weggelaten zodat geen weggelaten cijfer terug te rekenen is uit totalen min de gepubliceerde delen.`,
+    `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed}${rules ? ` (${rules})` : ''}; verdelingen getoond: ${o.distributions.published}.`,
+    `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
+      (o.audit.versions.compared.length > 0 ? `, en dat het verschil met eerdere versies (${o.audit.versions.compared.join(', ')}) geen kleine groep instellingen blootlegt.` : '.'),
+  ].join(' ');
+}
+
+function describe(findings: readonly AuditFinding[]): string {
+  const shown = findings.slice(0, 5).map((f) => f.message);
+  return `${shown.join('; ')}${findings.length > 5 ? `; … (${findings.length} findings)` : ''}`;
+}
+
+/**
+ * Disclosure control with its audit: run the passes (primary, dominance, secondary), render the
+ * rows, audit them ({@link auditRelease}); while a protection interval is too narrow, ask
+ * secondary suppression for one more suppression next to that block and audit again. Refuses
+ * (`SB_ERR_DISCLOSURE_AUDIT`) when the audit still finds anything — a determined value, a narrow
+ * interval, or a difference with an earlier version that isolates fewer than `min_institutions`.
+ *
+ * @see ../../../shared/spec/ARCHITECTURE.md "Disclosure control"; docs/DISCLOSURE.md
+ */
+export async function discloseAndAudit(ctx: DisclosureContext, options: DiscloseOptions): Promise<DisclosedRelease> {
+  const protection = options.protection ?? DEFAULT_PROTECTION;
+  let { decisions, summary } = runDisclosure(ctx, options.passes);
+  const truth = new Map<string, number>();
+  for (const r of [...ctx.cells, ...ctx.rollups]) for (const b of BLOCKS) truth.set(`${b}:${r.kind}:${r.key}`, r.values[BLOCK_COUNTS[b].population] as number);
+  const audit = async (d: DisclosureDecisions) => {
+    const rows = renderReleaseRows(ctx, d);
+    const report = await auditRelease({
+      codebook: ctx.codebook,
+      thresholds: ctx.thresholds,
+      cells: rows.cells,
+      rollups: rows.rollups,
+      truePopulation: (b, kind, key) => truth.get(`${b}:${kind}:${key}`) as number,
+      protection,
+      ...(options.earlier ? { earlier: options.earlier } : {}),
+    });
+    return { rows, report };
+  };
+  let { rows, report } = await audit(decisions);
+  for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
+    const fixable = report.findings.filter((f) => f.kind === 'interval' || f.kind === 'determined');
+    if (fixable.length === 0 || fixable.length !== report.findings.length) break;
+    const requests: ProtectionRequest[] = fixable.map((f) => ({ block: f.block, key: f.entry.slice(f.entry.indexOf(':') + 1), deficit: f.deficit ?? 1 }));
+    const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], decisions);
+    decisions = more.decisions;
+    summary = [...summary, ...more.summary];
+    ({ rows, report } = await audit(decisions));
+  }
+  if (report.findings.length === 0) {
+    // Cleaning: publish again secondary suppressions of cells the full audit does not need
+    // (largest first; the greedy choices are made one relation at a time).
+    const candidates: { key: string; block: BlockName; value: number }[] = [];
+    for (const row of ctx.cells) {
+      for (const b of BLOCKS) {
+        const d = (decisions.cells.get(row.key) as RowDecision)[b];
+        if (d.status === 'suppressed' && d.rule === 'secondary') candidates.push({ key: row.key, block: b, value: row.values[BLOCK_COUNTS[b].population] as number });
+      }
+    }
+    candidates.sort((x, y) => y.value - x.value);
+    let undone = 0;
+    for (const c of candidates.slice(0, options.maxCleaning ?? 50)) {
+      const cells = new Map(decisions.cells);
+      cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
+      const trial: DisclosureDecisions = { cells, rollups: decisions.rollups };
+      const again = await audit(trial);
+      if (again.report.findings.length === 0) {
+        decisions = trial;
+        ({ rows, report } = again);
+        undone++;
+      }
+    }
+    if (undone > 0) summary = [...summary, { pass: 'cleaning', suppressed: -undone }];
+  }
+  if (report.findings.length > 0) {
+    const versions = report.findings.some((f) => f.kind === 'version_difference');
+    throw new SbError(
+      'SB_ERR_DISCLOSURE_AUDIT',
+      `the disclosure audit refuses this release: ${describe(report.findings)}. Nothing was signed. ${
+        versions
+          ? 'A re-release may only add or change contributions of at least min_institutions institutions in every figure it publishes again; wait until more late contributions are in, or leave the earlier version as the release of this round.'
+          : 'Secondary suppression could not protect these figures; raise the thresholds for this round or report this as a bug.'
+      }`,
+      { findings: report.findings.slice(0, 50) },
+    );
+  }
+  const dist = renderDistributions(ctx, decisions);
+  for (const [k, r] of Object.entries(rows.cells)) r.distributions = dist.cells[k];
+  for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
+  const blocks = tallyBlocks(decisions);
+  const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report);
+  return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks };
+}
+
+function buildOutcome(ctx: DisclosureContext, p: ProtectionParams, blocks: DisclosedRelease['blocks'], dist: DistributionTally, a: AuditReport): DisclosureOutcome {
+  const base: Omit<DisclosureOutcome, 'summary_nl'> = {
+    protection: { min_width: p.minWidth, ratio_num: p.ratioNum, ratio_den: p.ratioDen, rules: [...p.rules] as SuppressionRule[] },
+    blocks: { published: blocks.published, suppressed: blocks.suppressed },
+    rules: { ...blocks.byRule },
+    distributions: { published: dist.published, withheld: { ...dist.withheld } },
+    audit: {
+      verdict: 'passed',
+      method: AUDIT_METHOD,
+      checked_blocks: a.checkedBlocks,
+      determined: 0,
+      rank: { A: a.rank.A, B: a.rank.B },
+      intervals: { checked: a.intervalsChecked, lp_solved: a.lpSolved, min_width_ratio_permille: a.minWidthRatioPermille },
+      versions: { compared: [...a.versionsCompared].sort((x, y) => x - y), differences_checked: a.differencesChecked },
+    },
+  };
+  return { ...base, summary_nl: summaryNl(base, ctx.thresholds) };
+}
