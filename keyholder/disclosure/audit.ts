@@ -54,7 +54,12 @@ interface Entry {
   row: ReleaseRow;
 }
 
-/** Absolute tolerance for reading GLPK's floating-point optima; intervals are narrowed by it. */
+/**
+ * Relative tolerance for reading GLPK's floating-point solutions: a coordinate within it of an
+ * integer is that integer (vertices of these systems are rationals with small denominators, far
+ * from 1e-6 of an integer unless they are one); any other is rounded inward (floor for a
+ * maximum, ceil for a minimum), since the true values are integers.
+ */
 const TOL = 1e-6;
 
 /**
@@ -74,9 +79,10 @@ const TOL = 1e-6;
  *    rule says (`min_population`: below the threshold; `dominance`/`secondary`: passed the
  *    primary rules). Refused when `hi - lo < max(min_width, v * ratio)`, where the requirement
  *    is capped at the width the row's own published rule and institution count already leave
- *    (a primary suppression discloses that much by design). Optima are read conservatively:
- *    `hi = floor(z - tol)`, `lo = ceil(z + tol)`; every LP solution is also kept as a feasible
- *    point that certifies widths of other unknowns, so most need no LP of their own.
+ *    (a primary suppression discloses that much by design). Optima are read inward (an
+ *    integer within 1e-6 is that integer, otherwise `hi = floor(z)`, `lo = ceil(z)`: true
+ *    values are integers); every LP solution is also kept as a feasible point that certifies
+ *    widths of other unknowns, so most need no LP of their own.
  * 4. Versions: against every earlier release of the round, a block published (or known) in both
  *    whose figures differ is the contribution of the institutions that came, went or changed in
  *    between; refused unless at least `min_institutions` more (or fewer) institutions are behind
@@ -169,9 +175,10 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     const absorb = (x: Float64Array) => {
       for (let c = 0; c < x.length; c++) {
         const z = x[c] as number;
-        const t = TOL * Math.max(1, Math.abs(z));
-        loC[c] = Math.min(loC[c] as number, Math.ceil(z + t));
-        hiC[c] = Math.max(hiC[c] as number, Math.floor(z - t));
+        const r = Math.round(z);
+        const near = Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z));
+        loC[c] = Math.min(loC[c] as number, near ? r : Math.ceil(z));
+        hiC[c] = Math.max(hiC[c] as number, near ? r : Math.floor(z));
       }
     };
     const g = need.some((n) => n > 0) ? await glpk() : null;
