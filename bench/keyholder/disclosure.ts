@@ -1,0 +1,53 @@
+/**
+ * Benchmark and measurement of disclosure control (issue 5):
+ * 1. the three sample institutions and 20 generated sectors of 5 to 63 institutions
+ *    (bench/keyholder/synthetic-sector.ts, 400-crebo codebooks): audit verdict, published share of
+ *    the cells that pass the primary rules, cell blocks suppressed per rule;
+ * 2. suppression + audit for a 63-institution release of a 1,200-crebo codebook (median of runs).
+ *
+ *   node --import tsx bench/keyholder/disclosure.ts [--runs 5]
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
+import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
+import { measureSector, type SectorMeasure } from './disclosure-sectors.js';
+import { sectorOf, syntheticCodebook, syntheticInstitutions } from './synthetic-sector.js';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
+const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/sample');
+
+const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
+const line = (name: string, m: SectorMeasure) =>
+  `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ')} | ${m.distributions.published} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
+
+console.log('| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | audit | ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
+const sample = vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', 'sector.json'), 'utf8')) as VectorJson);
+console.log(line('sample', await measureSector(cb, sample, 3)));
+const all: SectorMeasure[] = [];
+for (let k = 0; k < 20; k++) {
+  const n = 5 + Math.round((k * 58) / 19);
+  const scb = syntheticCodebook(400, 100 + k);
+  const m = await measureSector(scb, sectorOf(scb, syntheticInstitutions(scb, n, 200 + k)), n);
+  all.push(m);
+  console.log(line(`synthetic ${k + 1}`, m));
+}
+const sum = (f: (m: SectorMeasure) => number) => all.reduce((a, m) => a + f(m), 0);
+console.log(
+  `| 20 synthetic | ${sum((m) => m.institutions)} | ${sum((m) => m.cellBlocks)} | ${sum((m) => m.primaryPassing)} | ${pct(sum((m) => m.published), sum((m) => m.primaryPassing))} (min ${pct(Math.min(...all.map((m) => m.published / m.primaryPassing)) * 100, 100)}) | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(sum((m) => m.cellRules[r] ?? 0), sum((m) => m.cellBlocks))).join(' | ')} | ${sum((m) => m.distributions.published)} | ${all.every((m) => m.auditPassed) ? 'all passed' : 'REFUSED'} | |`,
+);
+
+const big = syntheticCodebook(1200, 7);
+const bigSector = sectorOf(big, syntheticInstitutions(big, 63, 9));
+const times: number[] = [];
+let last: SectorMeasure | null = null;
+for (let r = 0; r < RUNS; r++) {
+  last = await measureSector(big, bigSector, 63);
+  times.push(last.ms);
+}
+times.sort((a, b) => a - b);
+console.log(`\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`);
