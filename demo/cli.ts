@@ -14,8 +14,8 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('run a complete federated round on this machine (generated data, key holder, coordinator on loopback, nodes over HTTP)')
     .option('--out <dir>', 'output folder', 'out')
-    .option('--institutions <k>', 'number of synthetic institutions', '5')
-    .option('--students <n>', 'students of the first institution (the others 0.6x-1.4x)', '1000')
+    .option('--institutions <k>', 'number of synthetic institutions', '10')
+    .option('--students <n>', 'students of the first institution (the others 0.6x-1.4x)', '3000')
     .option('--seed <s>', 'random seed of the generated data', '1')
     .option('--year <S>', 'studiejaar S', '2024')
     .option('--data <dir>', 'use institutions in the layout of ../shared/sample instead of generated data')
@@ -33,8 +33,8 @@ export function registerDemoCommand(program: Command): void {
       }
       const r = await runDemo({
         out: o.out ?? 'out',
-        institutions: num('--institutions', o.institutions, 1) ?? 5,
-        students: num('--students', o.students, 20) ?? 1000,
+        institutions: num('--institutions', o.institutions, 1) ?? 10,
+        students: num('--students', o.students, 20) ?? 3000,
         seed: o.seed ?? '1',
         year: num('--year', o.year, 1990) ?? 2024,
         data: o.data,

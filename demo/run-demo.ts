@@ -71,9 +71,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       `Benchmark CSV:       ${published.csv}`,
       `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv)`,
       `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
-      `  try: sectorbench node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
-      `       sectorbench node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
-      `       sectorbench node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year}`,
+      `  try: node bin/sectorbench.js node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+      `       node bin/sectorbench.js node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+      `       node bin/sectorbench.js node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year}`,
       '',
     ];
     const summary = lines.join('\n');
