@@ -14,6 +14,7 @@ export { DEFAULT_PROTECTION, SECONDARY_PASS_NAME, SENSITIVE_RULES, requiredWidth
 export { auditRelease, type AuditFinding, type AuditInput, type AuditReport } from './audit.js';
 export { AUDIT_METHOD, discloseAndAudit, summaryNl, type DiscloseOptions, type DisclosedRelease } from './protect.js';
 export { ExactBasis, decimalFraction } from './exact-rref.js';
+export { ExchangeSystem, type Delta, type ExchangeInput } from './exchange.js';
 export { hierarchicalRelations, type Relation } from './relations.js';
 export type * from './types.js';
 

@@ -117,6 +117,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
     if (fixable.length === 0 || fixable.length !== report.findings.length) break;
     const requests: ProtectionRequest[] = fixable.map((f) => ({ block: f.block, key: f.entry.slice(f.entry.indexOf(':') + 1), deficit: f.deficit ?? 1 }));
     const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], decisions);
+    if (more.summary.every((p) => p.suppressed === 0)) break; // nothing left to suppress next to these blocks
     decisions = more.decisions;
     summary = [...summary, ...more.summary];
     ({ rows, report } = await audit(decisions));

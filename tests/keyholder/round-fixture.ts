@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Thresholds } from '../../schemas/manifest.js';
 import { identityFromSeed, type Identity } from '../../shared/crypto/identity.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
-import type { ContributionVector, VectorJson } from '../../shared/metrics/vector.js';
+import { addVectors, vectorToJson, type ContributionVector, type VectorJson } from '../../shared/metrics/vector.js';
 import { contributionWire, encryptVector, roundManifest, writeRoundBundle, type BundledContribution } from '../../bench/keyholder/simulate-round.js';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder, type KeyHolderKeys } from '../../keyholder/init.js';
@@ -55,20 +55,29 @@ export interface BundleOptions {
   endorsement?: (e: EndorsementFile) => EndorsementFile;
 }
 
-/** Key holder home with the coordinator pinned, and the three sample vectors encrypted under its key. */
-export async function roundFixture(): Promise<RoundFixture> {
+/** Other institutions than the three sample ones: a codebook and one vector per institution. */
+export interface FixtureData {
+  codebook: Codebook;
+  vectors: readonly ContributionVector[];
+}
+
+/**
+ * Key holder home with the coordinator pinned, and the three sample vectors (or `data`'s)
+ * encrypted under its key.
+ */
+export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
   const base = mkdtempSync(join(tmpdir(), 'sb-keyholder-'));
   const home = join(base, 'home');
   const coordinator = seeded(200);
   await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
   const kh = await loadKeyHolder(home);
-  const cb = await sampleCodebook();
+  const cb = data?.codebook ?? (await sampleCodebook());
+  const vectors = data?.vectors ?? (['inst-1', 'inst-2', 'inst-3'] as const).map((name) => sampleVector(cb, name).vector);
   const institutions: SampleInstitution[] = [];
-  for (const [i, name] of (['inst-1', 'inst-2', 'inst-3'] as const).entries()) {
-    const vector = sampleVector(cb, name).vector;
+  for (const [i, vector] of vectors.entries()) {
     institutions.push({ id: `INST${i + 1}`, identity: seeded(10 + i), vector, ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500) });
   }
-  const sector = sampleVector(cb, 'sector').json;
+  const sector = data ? vectorToJson(cb, addVectors(cb, vectors)) : sampleVector(cb, 'sector').json;
   let counter = 0;
   const f: RoundFixture = {
     base,
