@@ -3,16 +3,22 @@
  * 1. the three sample institutions and 20 generated sectors of 5 to 63 institutions
  *    (bench/keyholder/synthetic-sector.ts, 400-crebo codebooks): audit verdict, published share of
  *    the cells that pass the primary rules, cell blocks suppressed per rule;
- * 2. suppression + audit for a 63-institution release of a 1,200-crebo codebook (median of runs).
+ * 2. suppression + audit for a 63-institution release of a 1,200-crebo codebook (median of runs);
+ * 3. real-data sectors: synthetic institutions through the node (synth → import → vector,
+ *    bench/keyholder/node-sector.ts), by default 6 × 150 students / 60 crebos, 20 × 150 / 300 and
+ *    63 × 150 / 1,200 (the lead's round): suppression + audit with exchange certificates, and
+ *    with LPs only (the method before them) for comparison. `--no-real` skips this part.
  *
- *   node --import tsx bench/keyholder/disclosure.ts [--runs 5]
+ *   node --import tsx bench/keyholder/disclosure.ts [--runs 5] [--no-real]
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { measureSector, type SectorMeasure } from './disclosure-sectors.js';
+import { nodeSector } from './node-sector.js';
 import { sectorOf, syntheticCodebook, syntheticInstitutions } from './synthetic-sector.js';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -51,3 +57,28 @@ for (let r = 0; r < RUNS; r++) {
 }
 times.sort((a, b) => a - b);
 console.log(`\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`);
+
+if (!process.argv.includes('--no-real')) {
+  console.log('\nReal-data sectors (synth → node import → node vector → sum); suppression + audit, median of runs:\n');
+  console.log('| institutions × students | crebos | cells | pass primary | published of those | rules (all blocks) | intervals | certified exactly | LPs | audit | ms | LP only: LPs | LP only: ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const work = mkdtempSync(join(tmpdir(), 'sb-bench-disclosure-'));
+  try {
+    for (const [k, [n, students, crebos]] of ([[6, 150, 60], [20, 150, 300], [63, 150, 1200]] as const).entries()) {
+      const s = await nodeSector({ work: join(work, String(k)), institutions: n, students, crebos, seed: `bench-disclosure-${k}` });
+      const median = async (exchange: boolean) => {
+        const runs: SectorMeasure[] = [];
+        for (let r = 0; r < (exchange ? RUNS : Math.min(RUNS, 2)); r++) runs.push(await measureSector(s.codebook, s.sector, n, undefined, { exchange }));
+        runs.sort((a, b) => a.ms - b.ms);
+        return runs[Math.floor((runs.length - 1) / 2)] as SectorMeasure;
+      };
+      const m = await median(true);
+      const lp = await median(false);
+      console.log(
+        `| ${n} × ${students} | ${crebos} | ${s.codebook.cellKeys.length} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${JSON.stringify(m.rules)} | ${m.intervalsChecked} | ${m.exchangeCertified} | ${m.lpSolved} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} | ${lp.lpSolved} | ${Math.round(lp.ms)} |`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

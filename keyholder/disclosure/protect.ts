@@ -18,6 +18,8 @@ export interface DiscloseOptions {
   maxRetries?: number;
   /** Secondary suppressions of cells to try to publish again under the full audit (default 50). */
   maxCleaning?: number;
+  /** Let the audit prove intervals with exact exchange tables before LPs (default true; see `AuditInput.exchange`). */
+  exchange?: boolean;
 }
 
 /** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
@@ -108,6 +110,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
       truePopulation: (b, kind, key) => truth.get(`${b}:${kind}:${key}`) as number,
       protection,
       ...(options.earlier ? { earlier: options.earlier } : {}),
+      ...(options.exchange === false ? { exchange: false } : {}),
     });
     return { rows, report };
   };

@@ -9,13 +9,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { auditRelease, BLOCK_COUNTS, DEFAULT_PASSES, DEFAULT_PROTECTION, discloseAndAudit, disclosureContext, ExchangeSystem, primaryPass, renderReleaseRows, runDisclosure } from '../../keyholder/disclosure/index.js';
 import { releaseRound } from '../../keyholder/release.js';
-import { importDataset } from '../../node/import/import-dataset.js';
-import { computeNodeVector } from '../../node/vector/node-vector.js';
 import { ThresholdsSchema } from '../../schemas/manifest.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
-import type { Codebook } from '../../shared/metrics/codebook.js';
-import { addVectors, type ContributionVector } from '../../shared/metrics/vector.js';
-import { synthesize } from '../../synth/run-synth.js';
+import { nodeSector } from '../../bench/keyholder/node-sector.js';
 import { NOW, roundFixture } from './round-fixture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-disclosure-real-'));
@@ -25,21 +21,7 @@ t.teardown(async () => {
 });
 
 /** Six institutions of about 150 students over a 60-crebo codebook, through the node. */
-async function nodeVectors(): Promise<{ codebook: Codebook; vectors: ContributionVector[] }> {
-  const data = await synthesize({ out: join(work, 'data'), institutions: 6, students: 150, seed: 'disclosure-real', year: 2024, crebos: 60, progress: false });
-  const vectors: ContributionVector[] = [];
-  let codebook: Codebook | null = null;
-  for (const [i, inst] of data.institutions.entries()) {
-    const home = join(work, `node-${i + 1}`);
-    await importDataset({ home, enrolments: inst.enrolments, attendance: inst.attendance });
-    const v = await computeNodeVector({ home, codebook: data.codebook, year: 2024 });
-    vectors.push(v.computed.vector);
-    codebook = v.codebook;
-  }
-  return { codebook: codebook as Codebook, vectors };
-}
-
-const real = await nodeVectors();
+const real = await nodeSector({ work, institutions: 6, students: 150, crebos: 60, seed: 'disclosure-real' });
 
 t.test('a release of node-computed vectors of synthetic institutions passes the audit', async (t) => {
   const f = await roundFixture(real);
@@ -59,8 +41,8 @@ t.test('a release of node-computed vectors of synthetic institutions passes the 
 });
 
 t.test('exchange certificates and LP agree on the real sector (same verdict, fewer LPs)', async (t) => {
-  const { codebook, vectors } = real;
-  const ctx = disclosureContext({ codebook, sector: addVectors(codebook, vectors), thresholds: ThresholdsSchema.parse({}), contributions: vectors.length });
+  const { codebook, vectors, sector } = real;
+  const ctx = disclosureContext({ codebook, sector, thresholds: ThresholdsSchema.parse({}), contributions: vectors.length });
   const truth = new Map<string, number>();
   for (const row of [...ctx.cells, ...ctx.rollups]) for (const b of ['A', 'B'] as const) truth.set(`${b}:${row.kind}:${row.key}`, row.values[BLOCK_COUNTS[b].population] as number);
   const input = (rows: ReturnType<typeof renderReleaseRows>) => ({ codebook, thresholds: ctx.thresholds, ...rows, truePopulation: (b: 'A' | 'B', kind: 'cell' | 'rollup', key: string) => truth.get(`${b}:${kind}:${key}`) as number, protection: DEFAULT_PROTECTION });
