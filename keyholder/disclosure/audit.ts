@@ -3,6 +3,7 @@ import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import { ExactBasis } from './exact-rref.js';
+import { DesignBounds } from './design-width.js';
 import { ExchangeSystem, type Delta } from './exchange.js';
 import { glpk, optimise, type BoundedSystem } from './lp.js';
 import { requiredWidth, type ProtectionParams } from './secondary.js';
@@ -87,8 +88,8 @@ const TOL = 1e-6;
  *    published relations, each unknown at least its (published) institution count, and what its
  *    rule says (`min_population`: below the threshold; `dominance`/`secondary`: passed the
  *    primary rules). Refused when `hi - lo < max(min_width, v * ratio)`, where the requirement
- *    is capped at the width the row's own published rule and institution count already leave
- *    (a primary suppression discloses that much by design). Optima are read inward (an
+ *    is capped at the width the published rules and institution counts of the row and the rows
+ *    it adds up to or from already leave ({@link DesignBounds}; no suppression could give more). Optima are read inward (an
  *    integer within 1e-6 is that integer, otherwise `hi = floor(z)`, `lo = ceil(z)`: true
  *    values are integers); every LP solution is also kept as a feasible point that certifies
  *    widths of other unknowns. Before any LP, exact integer tables built from exchange moves
@@ -137,7 +138,17 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       }
     });
     const unknowns = entries.flatMap((_, i) => (known[i] ? [] : [i]));
-    const cellInstitutions = (e: number) => (flat[e - nc]?.members ?? []).reduce((a, m) => a + (entries[m] as Entry).row.institutions[def.inst], 0);
+    const design = new DesignBounds(
+      nc,
+      flat,
+      groupsOf,
+      (e) => (entries[e] as Entry).row.institutions[def.inst],
+      (e) => {
+        const row = (entries[e] as Entry).row;
+        if (row.institutions[def.inst] === 0) return 0;
+        return row.suppressed[def.population]?.rule === 'min_population' ? thresholds.min_population - 1 : Infinity;
+      },
+    );
     report.checkedBlocks += unknowns.length;
     if (unknowns.length === 0) continue;
     const col = new Map(unknowns.map((e, c) => [e, c]));
@@ -183,10 +194,8 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       const [kind, key] = [id.slice(0, id.indexOf(':')) as 'cell' | 'rollup', id.slice(id.indexOf(':') + 1)];
       const v = input.truePopulation(block, kind, key);
       truth.push(v);
-      // What the published institution counts alone already tell: a rollup holds at least one
-      // student per institution in each of its cells (counts are published for every row).
-      const byDesignLo = e < nc ? lo : Math.max(lo, cellInstitutions(e));
-      need.push(rule !== undefined && input.protection.rules.includes(rule) ? Math.max(0, Math.min(requiredWidth(v, input.protection), hi - byDesignLo)) : 0);
+      // Capped at what the published institution counts and primary rules leave anyway.
+      need.push(rule !== undefined && input.protection.rules.includes(rule) ? Math.min(requiredWidth(v, input.protection), design.width(e, lo, hi)) : 0);
     }
     const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
     // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
