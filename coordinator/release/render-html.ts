@@ -1,11 +1,10 @@
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
+import { escapeHtml } from './html.js';
+import { distributionsSection, protectionSection } from './render-disclosure.js';
 
-/** HTML-escape text for element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
-}
+export { escapeHtml };
 
 /** Dutch labels of the suppression rules. */
 export const RULE_LABELS: Readonly<Record<string, string>> = Object.freeze({
@@ -95,7 +94,10 @@ function groupLabel(key: string, names: Map<string, string>): string {
  * ongeoorloofd verzuim = a_min_abs_unauth / a_min_registered, startersresultaat =
  * (b_retained + b_left_diploma) / b_starters, uitval = dropouts / b_starters), "onderdrukt" with
  * the rule where a figure was withheld, the number of institutions, the thresholds and the key
- * holder's fingerprint. Static HTML and CSS, no scripts; every text is escaped.
+ * holder's fingerprint; the key holder's disclosure outcome ("Bescherming": summary, withheld
+ * blocks per rule, the audit's verdict) and the distributions of institutions' rates for the
+ * total and niveau rollups (render-disclosure.ts). Static HTML and CSS, no scripts; every text
+ * is escaped.
  * @see ../../../shared/spec/METRICS.md "Derived figures"
  */
 export function renderReleaseHtml(release: Release, manifest: RoundManifest, meta: { digest: string; versions: number[] }): string {
@@ -131,6 +133,8 @@ thead th{background:#eef2f6;position:sticky;top:0}td.num{text-align:right;font-v
 td.sup{color:#8a4b00;background:#fff6e8}td.na{color:#888;text-align:center}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
 code{font-size:.85em;word-break:break-all}footer{margin-top:2rem;font-size:.85rem;color:#555}
+caption{text-align:left;font-weight:600;padding:.25rem 0;caption-side:top}table.small{font-size:.85rem;margin:.5rem 0 1rem}
+.dists{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}table.dist td.sup{vertical-align:top;max-width:9rem}p.audit{max-width:60rem}
 </style>
 </head>
 <body>
@@ -146,6 +150,7 @@ Geen enkele instelling en geen enkele student is hierin herkenbaar: cijfers die 
 <dt>Digest van deze publicatie</dt><dd><code>${escapeHtml(meta.digest)}</code></dd>
 <dt>Downloads</dt><dd><a href="${base}/release?version=${release.release_version}">JSON (ondertekend)</a> · <a href="${base}/release.csv?version=${release.release_version}">CSV</a></dd>
 </dl>
+${protectionSection(release)}
 <h2>Totalen en groepen</h2>
 <table>
 <thead><tr><th>Groep</th>${HEAD}</tr></thead>
@@ -153,6 +158,7 @@ Geen enkele instelling en geen enkele student is hierin herkenbaar: cijfers die 
 ${groupRows}
 </tbody>
 </table>
+${distributionsSection(release)}
 <h2>Per opleiding</h2>
 <table>
 <thead><tr><th>Opleiding</th><th>Niveau</th><th>Leerweg</th>${HEAD}</tr></thead>
