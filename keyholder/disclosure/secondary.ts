@@ -54,7 +54,7 @@ class BlockTable {
   readonly pinned = new Set<number>();
 
   constructor(
-    ctx: DisclosureContext,
+    readonly ctx: DisclosureContext,
     readonly block: BlockName,
     decisions: DisclosureDecisions,
     readonly protection: ProtectionParams,
@@ -206,15 +206,82 @@ class BlockTable {
     }
   }
 
-  /** Protect an entry further after a too narrow interval: suppress one more entry in its relations with enough slack. */
-  widen(key: string, deficit: number): boolean {
+  /**
+   * What an attacker knows of entry m without its value: published and known-zero entries
+   * exactly; a suppressed one is at least its published institution count, at least
+   * `min_population` when its rule says it passed the primary rules (secondary, dominance), and
+   * below `min_population` when suppressed for that.
+   */
+  private attackerBounds(m: number, decisions: DisclosureDecisions): [number, number] {
+    if (this.state[m] !== 2) return [this.value[m] as number, this.value[m] as number];
+    const d = this.added.get(m) ?? this.decisionOf(decisions, m);
+    const inst = this.institutions[m] as number;
+    const minPop = this.ctx.thresholds.min_population;
+    if (d.status === 'suppressed' && d.rule === 'min_population') return [inst, minPop - 1];
+    if (d.status === 'suppressed' && (d.rule === 'secondary' || d.rule === 'dominance')) return [Math.max(inst, minPop), Infinity];
+    return [inst, Infinity];
+  }
+
+  /** The upper bound on entry e that relation k alone leaves an attacker. */
+  private upperFrom(e: number, k: number, decisions: DisclosureDecisions): number {
+    const r = this.relations[k] as Relation;
+    if (r.total === e) return r.members.reduce((a, m) => a + this.attackerBounds(m, decisions)[1], 0);
+    const others = r.members.reduce((a, m) => (m === e ? a : a + this.attackerBounds(m, decisions)[0]), 0);
+    return this.attackerBounds(r.total, decisions)[1] - others;
+  }
+
+  /**
+   * Protect an entry further after a too narrow interval: suppress one more entry with enough
+   * slack. First in the relations that bind it most (the lowest upper bound an attacker gets
+   * from one relation: suppressing elsewhere would not move that bound), then in its other
+   * relations, then an entry of the most binding relation with some slack; when none has a published member with slack (e.g. every sibling is suppressed
+   * and the parent rollup sits at its known minimum), the search moves out through the
+   * relations of the suppressed entries it reaches, level by level, since any slack in that
+   * connected part of the table widens the interval. Falls back to the cheapest entry without
+   * enough slack when none has it.
+   */
+  widen(key: string, deficit: number, decisions: DisclosureDecisions): boolean {
     const e = this.index.get(`cell:${key}`) ?? this.index.get(`rollup:${key}`);
     if (e === undefined) return false;
-    const pick = this.choose(this.byEntry[e] as number[], deficit);
-    if (!pick) return false;
-    this.suppress(pick.entry, e, pick.via);
-    this.pinned.add(pick.entry);
-    return true;
+    const take = (pick: { entry: number; via: number }) => {
+      this.suppress(pick.entry, e, pick.via);
+      this.pinned.add(pick.entry);
+      return true;
+    };
+    const hasSlack = (pick: { entry: number } | null): pick is { entry: number; via: number } =>
+      pick !== null && (this.value[pick.entry] as number) - (this.lowerBound[pick.entry] as number) >= deficit;
+    const own = [...(this.byEntry[e] as number[])].map((k) => ({ k, ub: this.upperFrom(e, k, decisions) })).sort((a, b) => a.ub - b.ub);
+    let partial: { entry: number; via: number } | null = null;
+    for (const { k, ub } of own) {
+      if (!Number.isFinite(ub)) break;
+      const pick: { entry: number; via: number } | null = this.choose([k], deficit);
+      const slack = pick ? (this.value[pick.entry] as number) - (this.lowerBound[pick.entry] as number) : 0;
+      if (pick && slack >= deficit) return take(pick);
+      // In the relation that binds most, some slack still widens the interval; the next audit
+      // round continues from the entry suppressed now (up the hierarchy).
+      if (!partial && ub === own[0]?.ub && pick && slack > 0) partial = pick;
+    }
+    if (partial) return take(partial);
+    const seen = new Set<number>([e]);
+    let frontier = [e];
+    let fallback: { entry: number; via: number } | null = null;
+    while (frontier.length > 0) {
+      const rels = [...new Set(frontier.flatMap((x) => this.byEntry[x] as number[]))];
+      const pick = this.choose(rels, deficit);
+      if (hasSlack(pick)) return take(pick);
+      fallback ??= pick;
+      const next: number[] = [];
+      for (const k of rels) {
+        for (const m of this.members(k)) {
+          if (this.state[m] === 2 && !seen.has(m)) {
+            seen.add(m);
+            next.push(m);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return fallback ? take(fallback) : false;
   }
 }
 
@@ -249,7 +316,7 @@ function merge(ctx: DisclosureContext, current: DisclosureDecisions, tables: Blo
  */
 export function secondarySuppression(ctx: DisclosureContext, current: DisclosureDecisions, protection: ProtectionParams = DEFAULT_PROTECTION, requests: readonly ProtectionRequest[] = []): DisclosureDecisions {
   const tables = BLOCKS.map((b) => new BlockTable(ctx, b, current, protection));
-  for (const r of requests) (tables[BLOCKS.indexOf(r.block)] as BlockTable).widen(r.key, r.deficit);
+  for (const r of requests) (tables[BLOCKS.indexOf(r.block)] as BlockTable).widen(r.key, r.deficit, current);
   for (const t of tables) {
     t.protect(current);
     t.prune();
