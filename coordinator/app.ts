@@ -13,6 +13,7 @@ import healthRoutes from './routes/health.js';
 import roundRoutes from './routes/rounds.js';
 import contributionRoutes from './routes/contributions.js';
 import releaseRoutes from './routes/releases.js';
+import institutionRoutes from './routes/institutions.js';
 
 export type { CoordinatorAppConfig, CoordinatorContext };
 
@@ -66,6 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(roundRoutes);
   await app.register(contributionRoutes);
   await app.register(releaseRoutes);
+  await app.register(institutionRoutes);
   await app.ready();
   return app;
 }

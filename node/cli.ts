@@ -198,15 +198,18 @@ export function registerNodeCommands(program: Command): void {
     .option('--deep', 'also re-encrypt every logged vector and compare with the sent and receipted ciphertext digests')
     .option('--receipt <file...>', 'receipt files kept outside the node (JSON)')
     .option('--expect-head <hex...>', 'chain heads written down elsewhere; each must be in the log')
+    .option('--online', 'also ask the coordinator (signed, logged request) for the newest head it saw; it must be in the log')
+    .option('--coordinator <url>', 'with --online: the coordinator (must be the one the node was enrolled with)')
     .option('--json', 'machine-readable result')
-    .action(async (o: { home: string; deep?: boolean; receipt?: string[]; expectHead?: string[]; json?: boolean }) => {
+    .action(async (o: { home: string; deep?: boolean; receipt?: string[]; expectHead?: string[]; online?: boolean; coordinator?: string; json?: boolean }) => {
       const { verifyAuditLog } = await import('./audit/verify.js');
-      const r = await verifyAuditLog({ home: o.home, deep: o.deep, receiptFiles: o.receipt, expectHeads: o.expectHead });
+      const r = await verifyAuditLog({ home: o.home, deep: o.deep, receiptFiles: o.receipt, expectHeads: o.expectHead, online: o.online ? { coordinatorUrl: o.coordinator } : false });
       if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
         process.stdout.write(
           (r.ok ? `Auditlog in orde: ${r.entries} regels, ${r.receipts_checked} ontvangstbewijs/-bewijzen${r.deep ? `, ${r.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.\n` : `Auditlog NIET in orde:\n${r.findings.map((f) => `- [${f.kind}] ${f.message}`).join('\n')}\n`) +
-            `Logkop: ${r.head ?? '(leeg)'}\n`,
+            `Logkop: ${r.head ?? '(leeg)'}\n` +
+            (r.coordinator ? `Laatst door de coördinator gezien: ${r.coordinator.head ?? '(nog geen)'}${r.coordinator.seen_at ? ` (${r.coordinator.seen_at})` : ''}\n` : ''),
         );
       }
       if (!r.ok) throw new SbError('SB_ERR_AUDIT_TAMPERED', `the audit log of ${o.home} does not verify (${r.findings.length} finding(s) above); keep a copy of node.sqlite as evidence and contact the privacy officer.`);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ApprovalSchema } from './approval.js';
+import { AuditHeadAttestationSchema } from './audit-head.js';
 import { CoordinatorConfigSchema, KeyHolderConfigSchema, NodeConfigSchema } from './config.js';
 import { ContributionEnvelopeSchema } from './envelope.js';
 import { RoundManifestSchema } from './manifest.js';
@@ -7,6 +8,7 @@ import { ReceiptSchema } from './receipt.js';
 import { ReleaseSchema } from './release.js';
 
 export * from './approval.js';
+export * from './audit-head.js';
 export * from './common.js';
 export * from './config.js';
 export * from './envelope.js';
@@ -19,6 +21,7 @@ export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   'round-manifest': RoundManifestSchema,
   'contribution-envelope': ContributionEnvelopeSchema,
   receipt: ReceiptSchema,
+  'audit-head-attestation': AuditHeadAttestationSchema,
   approval: ApprovalSchema,
   release: ReleaseSchema,
   'node-config': NodeConfigSchema,

@@ -4,6 +4,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { parseSignedRequestHeaders, verifyRequestBody, verifyRequestSignature } from '../../shared/protocol/request-signing.js';
 import { getInstitution } from '../store/institutions.js';
 import { rememberNonce } from '../store/nonces.js';
+import { recordAuditHead } from '../store/audit-heads.js';
 
 /**
  * Signed node requests (routes with `config: { signed: true }`), checked before the body is
@@ -12,6 +13,10 @@ import { rememberNonce } from '../store/nonces.js';
  * seen (409, remembered in the database for 3 × the maximum age). After the body is read, its
  * SHA-256 must equal the signed `sb-content-sha256` (400).
  *
+ * Public routes (GET manifest, key, release …) stay open to unsigned requests, but a request
+ * that carries `sb-*` headers (as every node request does) is verified the same way. The
+ * `sb-audit-head` of every verified request is recorded (table `audit_heads`, issue 6).
+ *
  * @see ../../../shared/spec/ARCHITECTURE.md "Layers of protection"
  */
 export default fp(
@@ -19,7 +24,9 @@ export default fp(
     const { db, clock, config } = app.coordinator;
     app.decorateRequest('sbAuth', null);
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      if (!request.routeOptions.config?.signed) return;
+      const headers = request.headers;
+      const hasSb = headers['sb-signature'] !== undefined || headers['sb-institution'] !== undefined;
+      if (!request.routeOptions.config?.signed && !hasSb) return;
       const h = parseSignedRequestHeaders(request.headers);
       const inst = getInstitution(db, h.institutionId);
       if (!inst) {
@@ -38,6 +45,7 @@ export default fp(
         throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${inst.id} was revoked on ${inst.revokedAt}; its requests are refused. Contact the coalition to re-enrol.`, { institution_id: inst.id });
       }
       rememberNonce(db, { institutionId: inst.id, nonce: h.nonce, nowMs: now.getTime(), retainMs: 3 * config.requestMaxAgeSeconds * 1000 });
+      if (h.auditHead !== null) recordAuditHead(db, { institutionId: inst.id, head: h.auditHead, seenAt: now, method: request.method, path: request.url, nonce: h.nonce });
       request.sbAuth = { institutionId: inst.id, nonce: h.nonce, contentSha256: h.contentSha256, auditHead: h.auditHead };
       request.log.info({ institution: inst.id }, 'signed request');
     });

@@ -23,6 +23,7 @@ export default fp(
           { name: 'rounds', description: 'round manifests, keys and status' },
           { name: 'contributions', description: 'signed node submissions' },
           { name: 'releases', description: 'published benchmarks' },
+          { name: 'institutions', description: "what the coordinator saw of an institution's audit log" },
           { name: 'health', description: 'liveness' },
         ],
         components: {

@@ -7,7 +7,7 @@ export type CoordinatorDb = Database.Database;
 /** File name of the coordinator database inside its home folder. */
 export const DB_FILE = 'coordinator.sqlite';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATION_1 = `
 CREATE TABLE meta (
@@ -92,6 +92,20 @@ CREATE TABLE events (
 ) STRICT;
 `;
 
+/** Issue 6: every audit-log head a node sent in a signed request (history, newest last). */
+const MIGRATION_2 = `
+CREATE TABLE audit_heads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  institution_id TEXT NOT NULL REFERENCES institutions(id),
+  head TEXT NOT NULL,
+  seen_at TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  nonce TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_heads_institution ON audit_heads (institution_id, id);
+`;
+
 /**
  * Open (creating and migrating if needed) the coordinator database: WAL, `synchronous=FULL`
  * (a commit is on disk before a receipt is returned), foreign keys on.
@@ -123,7 +137,13 @@ function migrate(db: CoordinatorDb): void {
   if (version < 1) {
     db.transaction(() => {
       db.exec(MIGRATION_1);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.pragma('user_version = 1');
+    }).immediate();
+  }
+  if (version < 2) {
+    db.transaction(() => {
+      db.exec(MIGRATION_2);
+      db.pragma('user_version = 2');
     }).immediate();
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
 import type { Receipt } from '../../schemas/receipt.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { ContributionEnvelope } from '../../schemas/envelope.js';
@@ -10,13 +11,15 @@ import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js'
 import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
 import { flatten } from '../../shared/protocol/layout.js';
 import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { verifyAuditHeadAttestation, type AuditHeadAttestation } from '../../shared/protocol/audit-head.js';
 import { manifestCodebook } from '../../shared/protocol/round-documents.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { evaluateApprovals } from './approval.js';
-import { canonicalDigest, entryHash, GENESIS_HASH, readAudit, sha256Hex, verifyEntrySignature, type AuditEntry } from './log.js';
+import { auditHead, canonicalDigest, entryHash, GENESIS_HASH, readAudit, sha256Hex, verifyEntrySignature, type AuditEntry } from './log.js';
 import { vectorDigest } from './round-vector.js';
+import { openAuditedSession } from './session.js';
 
 /** What `audit verify` can find. */
 export type FindingKind =
@@ -26,6 +29,7 @@ export type FindingKind =
   | 'reordered'
   | 'truncated'
   | 'receipt_invalid'
+  | 'attestation_invalid'
   | 'inconsistent'
   | 'deep_mismatch'
   | 'unlogged_approver';
@@ -63,6 +67,8 @@ export interface VerifyResult {
   receipts_checked: number;
   deep: { envelopes: number; ciphertexts: number } | null;
   accounting: RoundAccounting[];
+  /** `online`: the newest head the coordinator saw before the check (null: none), or null offline. */
+  coordinator: { head: string | null; seen_at: string | null; path: string | null } | null;
 }
 
 /** Inputs of {@link verifyAuditEntries} besides the entries. */
@@ -273,13 +279,51 @@ export interface VerifyAuditOptions {
   receiptFiles?: readonly string[];
   /** Chain heads written down elsewhere. */
   expectHeads?: readonly string[];
+  /**
+   * Also ask the coordinator (signed, logged request) for the newest head it saw from this node
+   * and require it in the chain: detects entries cut off after the last receipt.
+   */
+  online?: boolean | { coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> };
+}
+
+/**
+ * Fetch the coordinator's signed attestation of the newest audit head it saw from this node
+ * before this request (`GET /v1/institutions/me/audit-head`), through the audited session (the
+ * request carries the current head and is logged like any other). Returns the attestation,
+ * or a finding when it is not signed by the pinned coordinator key or does not answer this
+ * request.
+ */
+export async function fetchAuditHeadAttestation(o: { home: string; coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Promise<{ attestation: AuditHeadAttestation | null; finding: Finding | null }> {
+  const s = await openAuditedSession(o);
+  try {
+    const sentHead = auditHead(s.db) ?? null;
+    let raw: unknown;
+    try {
+      raw = await s.client.getJson('/v1/institutions/me/audit-head');
+    } catch (e) {
+      throw s.refusal('audit-head', null, e);
+    }
+    const key = new Uint8Array(Buffer.from(s.config.pinned.coordinator.ed25519_public_key, 'base64'));
+    if (!verifyAuditHeadAttestation(raw, key)) {
+      return { attestation: null, finding: { kind: 'attestation_invalid', message: 'de verklaring van de coördinator over de laatst geziene logkop is niet geldig ondertekend door de vastgelegde coördinatorsleutel; de controle bij de coördinator is niet gelukt.' } };
+    }
+    if (raw.institution_id !== s.config.institution_id || raw.request_head !== sentHead) {
+      return { attestation: null, finding: { kind: 'attestation_invalid', message: 'de verklaring van de coördinator hoort niet bij dit verzoek van deze instelling (andere instelling of logkop); de controle bij de coördinator is niet gelukt.' } };
+    }
+    return { attestation: raw, finding: null };
+  } finally {
+    s.close();
+  }
 }
 
 /**
  * `sectorbench node audit verify`: the whole log of a node home, with the receipts from its
- * outbox and any given receipt files; `deep` adds the ciphertext proof.
+ * outbox and any given receipt files; `deep` adds the ciphertext proof; `online` checks the
+ * newest head the coordinator saw (signed attestation) is in the chain.
  */
 export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResult> {
+  // Online first: the request it sends is itself logged and then verified with the rest.
+  const online = o.online ? await fetchAuditHeadAttestation({ home: o.home, ...(typeof o.online === 'object' ? o.online : {}) }) : null;
   const config = readNodeConfig(o.home);
   const identity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
@@ -307,6 +351,21 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
     for (const a of config.approvers) {
       if (!added.has(a.ed25519_public_key)) findings.push({ kind: 'unlogged_approver', message: `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` toegevoegd: controleer wie de configuratie heeft gewijzigd.` });
     }
+    if (online?.finding) findings.push(online.finding);
+    const attested = online?.attestation;
+    if (attested) {
+      const hashes = new Set(entries.map((e) => e.hash));
+      const all = [...attested.history, ...(attested.head && attested.seen_at && attested.path !== null ? [{ head: attested.head, seen_at: attested.seen_at, path: attested.path }] : [])];
+      const missing = all.filter((h) => !hashes.has(h.head));
+      const newest = missing.at(-1);
+      if (newest) {
+        const more = new Set(missing.map((h) => h.head)).size - 1;
+        findings.push({
+          kind: 'truncated',
+          message: `de coördinator zag op ${newest.seen_at} logkop ${short(newest.head)} (bij ${newest.path})${more > 0 ? ` en nog ${more} andere` : ''}, die niet in het log staat: regels zijn afgeknipt of vervangen.`,
+        });
+      }
+    }
     let deep: VerifyResult['deep'] = null;
     if (o.deep) {
       const d = await deepVerify(db, entries, config, identity.publicKey);
@@ -321,6 +380,7 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
       receipts_checked: receiptsChecked,
       deep,
       accounting: accountBytes(entries),
+      coordinator: attested ? { head: attested.head, seen_at: attested.seen_at, path: attested.path } : null,
     };
   } finally {
     db.close();

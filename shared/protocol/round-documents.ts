@@ -11,6 +11,7 @@ export const PURPOSE = {
   manifest: 'round-manifest',
   endorsement: 'key-holder-endorsement',
   receipt: 'receipt',
+  auditHead: 'audit-head-attestation',
   release: 'release',
 } as const;
 
