@@ -1,6 +1,7 @@
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
+import { DERIVED, type DerivedFigure } from '../../shared/metrics/derived.js';
 import { escapeHtml } from './html.js';
 import { distributionsSection, protectionSection } from './render-disclosure.js';
 
@@ -25,13 +26,6 @@ function slot(row: ReleaseRow, name: string): Figure {
   return { kind: 'value', value: v };
 }
 
-function combine(figs: Figure[], f: (xs: number[]) => number | null): Figure | { kind: 'rate'; value: number | null } {
-  const sup = figs.find((x) => x.kind === 'suppressed');
-  if (sup) return sup;
-  if (figs.some((x) => x.kind === 'missing')) return { kind: 'missing' };
-  return { kind: 'rate', value: f(figs.map((x) => (x as { value: number }).value)) };
-}
-
 const nl = new Intl.NumberFormat('nl-NL');
 const pct = new Intl.NumberFormat('nl-NL', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -45,26 +39,27 @@ function countCell(f: Figure): string {
   return `<td class="num">${nl.format(f.value)}</td>`;
 }
 
-function rateCell(f: Figure | { kind: 'rate'; value: number | null }): string {
-  if (f.kind === 'suppressed') return suppressedCell(f.rule);
-  if (f.kind === 'missing' || (f.kind === 'rate' && f.value === null)) return '<td class="na">—</td>';
-  return `<td class="num">${pct.format((f as { value: number }).value)}</td>`;
-}
+const FIGURES = new Map<string, DerivedFigure>(DERIVED.map((d) => [d.id, d]));
 
-const ratio = ([n, d]: number[]) => (d ? (n as number) / d : null);
+/** A derived rate (shared/metrics/derived.ts); its block is suppressed or published as a whole. */
+function rateCell(row: ReleaseRow, id: string): string {
+  const d = FIGURES.get(id) as DerivedFigure;
+  const population = slot(row, d.block === 'A' ? 'a_enrolments' : 'b_starters');
+  if (population.kind === 'suppressed') return suppressedCell(population.rule);
+  const value = population.kind === 'missing' ? null : d.compute(row.slots);
+  return value === null ? '<td class="na">—</td>' : `<td class="num">${pct.format(value)}</td>`;
+}
 
 /** The published figures and derived rates of one row (METRICS.md "Derived figures"). */
 function figureCells(row: ReleaseRow): string {
-  const reg = slot(row, 'a_min_registered');
-  const starters = slot(row, 'b_starters');
   return [
     `<td class="num">${nl.format(row.institutions.a)} / ${nl.format(row.institutions.b)}</td>`,
     countCell(slot(row, 'a_enrolments')),
-    rateCell(combine([slot(row, 'a_min_present'), reg], ratio)),
-    rateCell(combine([slot(row, 'a_min_abs_unauth'), reg], ratio)),
-    countCell(starters),
-    rateCell(combine([slot(row, 'b_retained'), slot(row, 'b_left_diploma'), starters], ([r, l, s]) => (s ? ((r as number) + (l as number)) / s : null))),
-    rateCell(combine([slot(row, 'b_retained'), slot(row, 'b_left_diploma'), starters], ([r, l, s]) => (s ? ((s as number) - (r as number) - (l as number)) / s : null))),
+    rateCell(row, 'attendance_rate'),
+    rateCell(row, 'absence_unauthorized_rate'),
+    countCell(slot(row, 'b_starters')),
+    rateCell(row, 'startersresultaat'),
+    rateCell(row, 'dropout_share'),
   ].join('');
 }
 
