@@ -53,7 +53,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   } as FastifyServerOptions) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  const context: CoordinatorContext = { db: options.db, identity: options.identity, clock: options.clock ?? (() => new Date()), config };
+  const context: CoordinatorContext = {
+    db: options.db,
+    identity: options.identity,
+    clock: options.clock ?? (() => new Date()),
+    config,
+  };
   app.decorate('coordinator', context);
 
   await app.register(problemPlugin);

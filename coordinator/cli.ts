@@ -27,7 +27,8 @@ function readJsonFile(path: string, what: string): unknown {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new SbError('SB_ERR_USAGE', `--port must be 0..65535, not '${value}'.`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new SbError('SB_ERR_USAGE', `--port must be 0..65535, not '${value}'.`);
   return n;
 }
 
@@ -37,7 +38,9 @@ function port(value: string): number {
  * @see ../../shared/spec/ARCHITECTURE.md "The round"
  */
 export function registerCoordinatorCommands(program: Command): void {
-  const c = program.command('coordinator').description('the coordinator: institution registry, rounds, encrypted contributions and published benchmarks');
+  const c = program
+    .command('coordinator')
+    .description('the coordinator: institution registry, rounds, encrypted contributions and published benchmarks');
 
   c.command('init')
     .description('create a coordinator home: Ed25519 identity, coordinator.json and an empty database')
@@ -48,7 +51,9 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { home: string; publicUrl?: string; host: string; port: string }) => {
       const { initCoordinator } = await import('./home.js');
       const r = await initCoordinator({ home: o.home, publicUrl: o.publicUrl, host: o.host, port: port(o.port) });
-      out(`Coordinator created in ${r.home}.\nIdentity: ${r.identityPath} (public key ${r.identityPath}.pub)\nFingerprint: ${r.fingerprint}\nRead this fingerprint to every institution and to the key holder when they pin the coordinator.`);
+      out(
+        `Coordinator created in ${r.home}.\nIdentity: ${r.identityPath} (public key ${r.identityPath}.pub)\nFingerprint: ${r.fingerprint}\nRead this fingerprint to every institution and to the key holder when they pin the coordinator.`,
+      );
     });
 
   c.command('pin-keyholder')
@@ -59,8 +64,12 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { home: string; key: string; replace?: boolean }) => {
       const { pinKeyHolder } = await import('./store/pins.js');
       const pk = await readPublicIdentityFile(o.key);
-      const r = await withHome(o.home, (h) => pinKeyHolder(h.db, { publicKey: pk, now: new Date(), replace: o.replace }));
-      out(`Pinned the key holder key.\nFingerprint: ${r.fingerprint}\nCompare it with the fingerprint the key holder reads out; if they differ, pin again with the right file.`);
+      const r = await withHome(o.home, (h) =>
+        pinKeyHolder(h.db, { publicKey: pk, now: new Date(), replace: o.replace }),
+      );
+      out(
+        `Pinned the key holder key.\nFingerprint: ${r.fingerprint}\nCompare it with the fingerprint the key holder reads out; if they differ, pin again with the right file.`,
+      );
     });
 
   const inst = c.command('institution').description('the institution registry (Ed25519 public keys)');
@@ -74,7 +83,9 @@ export function registerCoordinatorCommands(program: Command): void {
       const { addInstitution } = await import('./store/institutions.js');
       const pk = await readPublicIdentityFile(o.key);
       const r = await withHome(o.home, (h) => addInstitution(h.db, { id: o.id, publicKey: pk, now: new Date() }));
-      out(`Registered ${r.id}.\nFingerprint: ${r.fingerprint}\nCompare it with the fingerprint the institution reads out.`);
+      out(
+        `Registered ${r.id}.\nFingerprint: ${r.fingerprint}\nCompare it with the fingerprint the institution reads out.`,
+      );
     });
   inst
     .command('list')
@@ -86,7 +97,8 @@ export function registerCoordinatorCommands(program: Command): void {
       const list = await withHome(o.home, (h) => listInstitutions(h.db));
       if (o.json) return out(JSON.stringify(list, null, 2));
       if (!list.length) return out('No institutions registered.');
-      for (const i of list) out(`${i.id.padEnd(12)} ${i.fingerprint}  added ${i.addedAt}${i.revokedAt ? `  REVOKED ${i.revokedAt}` : ''}`);
+      for (const i of list)
+        out(`${i.id.padEnd(12)} ${i.fingerprint}  added ${i.addedAt}${i.revokedAt ? `  REVOKED ${i.revokedAt}` : ''}`);
     });
   inst
     .command('revoke')
@@ -102,7 +114,9 @@ export function registerCoordinatorCommands(program: Command): void {
   const round = c.command('round').description('rounds: open, status, close, publish');
   round
     .command('open')
-    .description('open a round: sign a manifest with the codebook, thresholds, participants, deadline and the endorsed BFV key')
+    .description(
+      'open a round: sign a manifest with the codebook, thresholds, participants, deadline and the endorsed BFV key',
+    )
     .requiredOption('--home <dir>', "the coordinator's home folder")
     .requiredOption('--round <id>', 'round id, e.g. 2024-2025-r1')
     .requiredOption('--studiejaar <year>', 'first year S of studiejaar S-(S+1), e.g. 2024')
@@ -111,28 +125,46 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--he-public-key <file>', "the key holder's BFV public key")
     .requiredOption('--deadline <iso>', 'deadline, ISO date-time (UTC), e.g. 2025-11-01T00:00:00Z')
     .option('--participants <ids>', 'comma-separated institution ids (default: every active institution)')
-    .action(async (o: { home: string; round: string; studiejaar: string; codebook: string; endorsement: string; hePublicKey: string; deadline: string; participants?: string }) => {
-      const { openRound } = await import('./rounds/open-round.js');
-      const { readBfvPublicKey } = await import('../shared/crypto/bfv-keys.js');
-      const hePublicKey = await readBfvPublicKey(o.hePublicKey);
-      const endorsement = readJsonFile(o.endorsement, 'endorsement');
-      const m = await withHome(o.home, (h) =>
-        openRound({
-          db: h.db,
-          identity: h.identity,
-          roundId: o.round,
-          studiejaar: o.studiejaar,
-          codebook: o.codebook,
-          endorsement,
-          hePublicKey,
-          participants: o.participants ? o.participants.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-          deadline: o.deadline,
-          publicUrl: h.appConfig.publicUrl,
-          now: new Date(),
-        }),
-      );
-      out(`Opened round ${m.round_id} (${m.studiejaar}) with ${m.participants.length} participants until ${m.deadline}.\nManifest: ${m.he_public_key.url?.replace(/he-public-key$/, 'manifest')}`);
-    });
+    .action(
+      async (o: {
+        home: string;
+        round: string;
+        studiejaar: string;
+        codebook: string;
+        endorsement: string;
+        hePublicKey: string;
+        deadline: string;
+        participants?: string;
+      }) => {
+        const { openRound } = await import('./rounds/open-round.js');
+        const { readBfvPublicKey } = await import('../shared/crypto/bfv-keys.js');
+        const hePublicKey = await readBfvPublicKey(o.hePublicKey);
+        const endorsement = readJsonFile(o.endorsement, 'endorsement');
+        const m = await withHome(o.home, (h) =>
+          openRound({
+            db: h.db,
+            identity: h.identity,
+            roundId: o.round,
+            studiejaar: o.studiejaar,
+            codebook: o.codebook,
+            endorsement,
+            hePublicKey,
+            participants: o.participants
+              ? o.participants
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : undefined,
+            deadline: o.deadline,
+            publicUrl: h.appConfig.publicUrl,
+            now: new Date(),
+          }),
+        );
+        out(
+          `Opened round ${m.round_id} (${m.studiejaar}) with ${m.participants.length} participants until ${m.deadline}.\nManifest: ${m.he_public_key.url?.replace(/he-public-key$/, 'manifest')}`,
+        );
+      },
+    );
   round
     .command('status')
     .description('round status (counts only); all rounds without --round')
@@ -142,11 +174,15 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { home: string; round?: string; json?: boolean }) => {
       const { roundStatus } = await import('./rounds/status.js');
       const { listRounds } = await import('./store/rounds.js');
-      const list = await withHome(o.home, (h) => (o.round ? [roundStatus(h.db, o.round)] : listRounds(h.db).map((r) => roundStatus(h.db, r.id))));
+      const list = await withHome(o.home, (h) =>
+        o.round ? [roundStatus(h.db, o.round)] : listRounds(h.db).map((r) => roundStatus(h.db, r.id)),
+      );
       if (o.json) return out(JSON.stringify(o.round ? list[0] : list, null, 2));
       if (!list.length) return out('No rounds.');
       for (const s of list) {
-        out(`${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`);
+        out(
+          `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
+        );
       }
     });
   round
@@ -158,8 +194,12 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--force', 'close before the deadline although not every participant has submitted')
     .action(async (o: { home: string; round: string; bundle: string; force?: boolean }) => {
       const { closeRound } = await import('./rounds/close-round.js');
-      const r = await withHome(o.home, (h) => closeRound({ db: h.db, roundId: o.round, bundleDir: o.bundle, force: o.force, now: new Date() }));
-      out(`${r.closedNow ? 'Closed' : 'Round was already closed; wrote the bundle again for'} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed.\nBundle for the key holder: ${r.bundleDir}`);
+      const r = await withHome(o.home, (h) =>
+        closeRound({ db: h.db, roundId: o.round, bundleDir: o.bundle, force: o.force, now: new Date() }),
+      );
+      out(
+        `${r.closedNow ? 'Closed' : 'Round was already closed; wrote the bundle again for'} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed.\nBundle for the key holder: ${r.bundleDir}`,
+      );
     });
   round
     .command('publish')
@@ -171,7 +211,9 @@ export function registerCoordinatorCommands(program: Command): void {
       const { publishRelease } = await import('./rounds/publish-release.js');
       const release = readJsonFile(o.release, 'release');
       const r = await withHome(o.home, (h) => publishRelease({ db: h.db, roundId: o.round, release, now: new Date() }));
-      out(`Published release version ${r.version} of round ${r.roundId} (digest ${r.digest}).\nServed at /v1/rounds/${r.roundId}/release, release.csv and release.html.`);
+      out(
+        `Published release version ${r.version} of round ${r.roundId} (digest ${r.digest}).\nServed at /v1/rounds/${r.roundId}/release, release.csv and release.html.`,
+      );
     });
 
   c.command('serve')
@@ -182,7 +224,11 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { home: string; host?: string; port?: string }) => {
       const { startServer } = await import('./server.js');
       const { default: closeWithGrace } = await import('close-with-grace');
-      const s = await startServer({ home: o.home, host: o.host, port: o.port === undefined ? undefined : port(o.port) });
+      const s = await startServer({
+        home: o.home,
+        host: o.host,
+        port: o.port === undefined ? undefined : port(o.port),
+      });
       out(`Coordinator listening on ${s.url} (OpenAPI at ${s.url}/docs).`);
       closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
         if (err) s.app.log.error({ err }, 'shutting down after an error');

@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { fingerprint, generateIdentity, readIdentityFile, writeIdentityFiles, type Identity } from '../shared/crypto/identity.js';
+import {
+  fingerprint,
+  generateIdentity,
+  readIdentityFile,
+  writeIdentityFiles,
+  type Identity,
+} from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import type { CoordinatorAppConfig } from './context.js';
 import { DB_FILE, openCoordinatorDb, type CoordinatorDb } from './store/db.js';
@@ -18,13 +24,25 @@ export const IDENTITY_FILE = 'coordinator-identity.json';
  */
 export const CoordinatorHomeConfigSchema = z
   .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) }).strict(),
+    listen: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) })
+      .strict(),
     public_url: z.url(),
     identity_key_file: z.string().min(1).default(IDENTITY_FILE),
-    tls: z.object({ cert_file: z.string().min(1), key_file: z.string().min(1) }).strict().optional(),
-    max_contribution_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+    tls: z
+      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .strict()
+      .optional(),
+    max_contribution_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     request_max_age_seconds: z.number().int().positive().default(300),
-    rate_limit: z.object({ ip_per_minute: z.number().int().positive(), institution_per_minute: z.number().int().positive() }).strict().default({ ip_per_minute: 600, institution_per_minute: 60 }),
+    rate_limit: z
+      .object({ ip_per_minute: z.number().int().positive(), institution_per_minute: z.number().int().positive() })
+      .strict()
+      .default({ ip_per_minute: 600, institution_per_minute: 60 }),
     trust_proxy: z.boolean().default(false),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
@@ -45,13 +63,19 @@ export interface InitCoordinatorInput {
  * `sectorbench coordinator init`: create the home folder with a new Ed25519 identity, the
  * configuration file and an empty database. Refuses to overwrite an existing coordinator.
  */
-export async function initCoordinator(input: InitCoordinatorInput): Promise<{ home: string; configPath: string; identityPath: string; dbPath: string; fingerprint: string }> {
+export async function initCoordinator(
+  input: InitCoordinatorInput,
+): Promise<{ home: string; configPath: string; identityPath: string; dbPath: string; fingerprint: string }> {
   const home = resolve(input.home);
   mkdirSync(home, { recursive: true });
   const configPath = join(home, CONFIG_FILE);
   const identityPath = join(home, IDENTITY_FILE);
   if (existsSync(configPath) || existsSync(identityPath)) {
-    throw new SbError('SB_ERR_EXISTS', `${home} already holds a coordinator; use another --home or remove it deliberately.`, { home });
+    throw new SbError(
+      'SB_ERR_EXISTS',
+      `${home} already holds a coordinator; use another --home or remove it deliberately.`,
+      { home },
+    );
   }
   const host = input.host ?? '127.0.0.1';
   const port = input.port ?? 8443;
@@ -74,10 +98,19 @@ export function readHomeConfig(home: string): CoordinatorHomeConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new SbError('SB_ERR_CONFIG', `cannot read ${path} (${(e as Error).message}); run 'sectorbench coordinator init --home ${home}' first.`, { path });
+    throw new SbError(
+      'SB_ERR_CONFIG',
+      `cannot read ${path} (${(e as Error).message}); run 'sectorbench coordinator init --home ${home}' first.`,
+      { path },
+    );
   }
   const r = CoordinatorHomeConfigSchema.safeParse(raw);
-  if (!r.success) throw new SbError('SB_ERR_CONFIG', `${path} is not a valid coordinator configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { path });
+  if (!r.success)
+    throw new SbError(
+      'SB_ERR_CONFIG',
+      `${path} is not a valid coordinator configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      { path },
+    );
   return r.data;
 }
 

@@ -13,11 +13,28 @@ export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: {
-      paths: ['req.headers["sb-signature"]', 'req.headers["sb-nonce"]', 'req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.body', 'body', 'payload', 'wire', 'err.details'],
+      paths: [
+        'req.headers["sb-signature"]',
+        'req.headers["sb-nonce"]',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.body',
+        'res.body',
+        'body',
+        'payload',
+        'wire',
+        'err.details',
+      ],
       censor: '[redacted]',
     },
     serializers: {
-      req: (req: { method?: string; url?: string; headers?: Record<string, unknown>; ip?: string; socket?: { remoteAddress?: string } }) => ({
+      req: (req: {
+        method?: string;
+        url?: string;
+        headers?: Record<string, unknown>;
+        ip?: string;
+        socket?: { remoteAddress?: string };
+      }) => ({
         method: req.method,
         url: req.url,
         institution: req.headers?.['sb-institution'],
@@ -40,12 +57,28 @@ export interface RunningServer {
  * Start the coordinator of a home folder (`sectorbench coordinator serve`): open the database
  * and identity, build the app and listen (HTTPS when the config names a certificate).
  */
-export async function startServer(input: { home: string; host?: string; port?: number; logger?: FastifyBaseLogger | false; clock?: () => Date }): Promise<RunningServer> {
+export async function startServer(input: {
+  home: string;
+  host?: string;
+  port?: number;
+  logger?: FastifyBaseLogger | false;
+  clock?: () => Date;
+}): Promise<RunningServer> {
   const h = await openCoordinatorHome(input.home);
-  const logger = input.logger === false ? undefined : (input.logger ?? (pino(loggerOptions(h.config.log_level)) as unknown as FastifyBaseLogger));
+  const logger =
+    input.logger === false
+      ? undefined
+      : (input.logger ?? (pino(loggerOptions(h.config.log_level)) as unknown as FastifyBaseLogger));
   let app: FastifyInstance;
   try {
-    app = await buildApp({ db: h.db, identity: h.identity, config: h.appConfig, logger, clock: input.clock, https: tlsOptions(h.home, h.config.tls) });
+    app = await buildApp({
+      db: h.db,
+      identity: h.identity,
+      config: h.appConfig,
+      logger,
+      clock: input.clock,
+      https: tlsOptions(h.home, h.config.tls),
+    });
     await app.listen({ host: input.host ?? h.config.listen.host, port: input.port ?? h.config.listen.port });
   } catch (e) {
     h.db.close();
@@ -68,7 +101,10 @@ export async function startServer(input: { home: string; host?: string; port?: n
   };
 }
 
-function tlsOptions(home: string, tls: { cert_file: string; key_file: string } | undefined): { cert: Buffer; key: Buffer } | undefined {
+function tlsOptions(
+  home: string,
+  tls: { cert_file: string; key_file: string } | undefined,
+): { cert: Buffer; key: Buffer } | undefined {
   if (!tls) return undefined;
   const p = (f: string) => (isAbsolute(f) ? f : join(home, f));
   return { cert: readFileSync(p(tls.cert_file)), key: readFileSync(p(tls.key_file)) };

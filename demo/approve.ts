@@ -19,5 +19,11 @@ export async function approveAsPrivacyOfficer(node: LocalNode, round: LocalRound
   const { publicKeyFile } = await approverKeygen(keyFile);
   await addApprover({ home: node.home, publicKeyFile, name: `Privacy officer ${node.id}`, now: round.now });
   const { preview } = await previewRound({ home: node.home, roundId: round.roundId, now: round.now });
-  await approveRound({ home: node.home, roundId: round.roundId, approverKeyFile: keyFile, expectDigest: preview.vector_digest, now: round.now });
+  await approveRound({
+    home: node.home,
+    roundId: round.roundId,
+    approverKeyFile: keyFile,
+    expectDigest: preview.vector_digest,
+    now: round.now,
+  });
 }

@@ -4,7 +4,8 @@ import { SbError } from '../shared/errors/sb-error.js';
 function num(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new SbError('SB_ERR_USAGE', `${name} must be a number >= ${min}, not '${v}'.`);
+  if (!Number.isFinite(n) || n < min)
+    throw new SbError('SB_ERR_USAGE', `${name} must be a number >= ${min}, not '${v}'.`);
   return n;
 }
 
@@ -12,7 +13,9 @@ function num(name: string, v: string | undefined, min: number): number | undefin
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a complete federated round on this machine (generated data, key holder, coordinator on loopback, nodes over HTTP)')
+    .description(
+      'run a complete federated round on this machine (generated data, key holder, coordinator on loopback, nodes over HTTP)',
+    )
     .option('--out <dir>', 'output folder', 'out')
     .option('--institutions <k>', 'number of synthetic institutions', '10')
     .option('--students <n>', 'students of the first institution (the others 0.6x-1.4x)', '3000')
@@ -27,7 +30,12 @@ export function registerDemoCommand(program: Command): void {
     .action(async (o: Record<string, string | undefined>) => {
       const { runDemo } = await import('./run-demo.js');
       const thresholds: Record<string, number> = {};
-      for (const [flag, key, min] of [['minInstitutions', 'min_institutions', 2], ['minPopulation', 'min_population', 1], ['dominanceShare', 'dominance_share', 0], ['minInstitutionsDistribution', 'min_institutions_distribution', 2]] as const) {
+      for (const [flag, key, min] of [
+        ['minInstitutions', 'min_institutions', 2],
+        ['minPopulation', 'min_population', 1],
+        ['dominanceShare', 'dominance_share', 0],
+        ['minInstitutionsDistribution', 'min_institutions_distribution', 2],
+      ] as const) {
         const v = num(`--${key.replace(/_/g, '-')}`, o[flag], min);
         if (v !== undefined) thresholds[key] = v;
       }

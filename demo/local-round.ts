@@ -36,14 +36,26 @@ export interface InstitutionData {
 /** Find the institutions in a folder laid out like `../shared/sample/`. */
 export function institutionsIn(dir: string): { codebook: string; institutions: InstitutionData[] } {
   const codebook = join(dir, 'codebook.csv');
-  if (!existsSync(codebook)) throw new SbError('SB_ERR_USAGE', `${dir} has no codebook.csv; --data takes a folder laid out like ../shared/sample (codebook.csv and one folder per institution).`);
-  const names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'enrolments.csv')) && existsSync(join(dir, d.name, 'attendance.csv'))).map((d) => d.name);
+  if (!existsSync(codebook))
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `${dir} has no codebook.csv; --data takes a folder laid out like ../shared/sample (codebook.csv and one folder per institution).`,
+    );
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter(
+      (d) =>
+        d.isDirectory() &&
+        existsSync(join(dir, d.name, 'enrolments.csv')) &&
+        existsSync(join(dir, d.name, 'attendance.csv')),
+    )
+    .map((d) => d.name);
   // `X-dirty` is another export of institution X (as in the sample): the same records, so skip it when X is there.
   const institutions = names
     .filter((n) => !(n.endsWith('-dirty') && names.includes(n.slice(0, -'-dirty'.length))))
     .sort()
     .map((n) => ({ id: n, enrolments: join(dir, n, 'enrolments.csv'), attendance: join(dir, n, 'attendance.csv') }));
-  if (institutions.length === 0) throw new SbError('SB_ERR_USAGE', `${dir} holds no institution folders with enrolments.csv and attendance.csv.`);
+  if (institutions.length === 0)
+    throw new SbError('SB_ERR_USAGE', `${dir} holds no institution folders with enrolments.csv and attendance.csv.`);
   return { codebook, institutions };
 }
 
@@ -81,7 +93,14 @@ export interface LocalNode {
 export interface LocalRound {
   roundId: string;
   out: string;
-  coordinator: { home: string; url: string; server: { close(): Promise<void> }; db: CoordinatorDb; identity: Identity; publicKeyFile: string };
+  coordinator: {
+    home: string;
+    url: string;
+    server: { close(): Promise<void> };
+    db: CoordinatorDb;
+    identity: Identity;
+    publicKeyFile: string;
+  };
   keyHolder: { home: string; publicKeyFile: string };
   nodes: LocalNode[];
   codebook: string;
@@ -107,7 +126,8 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   mkdirSync(out, { recursive: true });
   const coordHome = join(out, 'coordinator');
   const khHome = join(out, 'keyholder');
-  for (const d of [coordHome, khHome, join(out, 'nodes'), join(out, 'bundle')]) rmSync(d, { recursive: true, force: true });
+  for (const d of [coordHome, khHome, join(out, 'nodes'), join(out, 'bundle')])
+    rmSync(d, { recursive: true, force: true });
 
   log('coordinator and key holder: keys');
   const coord = await initCoordinator({ home: coordHome, host: '127.0.0.1', port: 0 });
@@ -126,14 +146,34 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   const nodes: LocalNode[] = [];
   for (const inst of o.institutions) {
     const home = join(out, 'nodes', inst.id);
-    const r = await importDataset({ home, enrolments: inst.enrolments, attendance: inst.attendance, mapping: inst.mapping, now });
-    const n = await initNode({ home, institutionId: inst.id, coordinatorUrl: url, coordinatorKeyFile: coordPub, keyHolderKeyFile: khPub });
+    const r = await importDataset({
+      home,
+      enrolments: inst.enrolments,
+      attendance: inst.attendance,
+      mapping: inst.mapping,
+      now,
+    });
+    const n = await initNode({
+      home,
+      institutionId: inst.id,
+      coordinatorUrl: url,
+      coordinatorKeyFile: coordPub,
+      keyHolderKeyFile: khPub,
+    });
     addInstitution(admin.db, { id: inst.id, publicKey: await readPublicIdentityFile(n.publicKeyFile), now: now() });
     nodes.push({ id: inst.id, home, publicKeyFile: n.publicKeyFile, fingerprint: n.fingerprint });
-    log(`${inst.id}: imported ${r.enrolments.imported} enrolments and ${r.attendance.records - r.observationsDropped} observations; enrolled (${n.fingerprint})`);
+    log(
+      `${inst.id}: imported ${r.enrolments.imported} enrolments and ${r.attendance.records - r.observationsDropped} observations; enrolled (${n.fingerprint})`,
+    );
   }
 
-  const endorsement = await endorseRound({ home: khHome, roundId, maxParticipants: o.maxParticipants ?? 500, thresholds: o.thresholds, now });
+  const endorsement = await endorseRound({
+    home: khHome,
+    roundId,
+    maxParticipants: o.maxParticipants ?? 500,
+    thresholds: o.thresholds,
+    now,
+  });
   await openRound({
     db: admin.db,
     identity: admin.identity,
@@ -165,7 +205,11 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
 }
 
 /** Every node computes, encrypts, signs and submits over HTTP (`concurrency` nodes at a time). */
-export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOptions['beforeSubmit'], concurrency = 1): Promise<Map<string, SubmitResult>> {
+export async function submitAll(
+  round: LocalRound,
+  beforeSubmit?: LocalRoundOptions['beforeSubmit'],
+  concurrency = 1,
+): Promise<Map<string, SubmitResult>> {
   const results = new Map<string, SubmitResult>();
   const queue = [...round.nodes];
   const worker = async () => {
@@ -173,7 +217,9 @@ export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOpti
       await beforeSubmit?.(node, round);
       const r = await submitContribution({ home: node.home, roundId: round.roundId, now: round.now });
       results.set(node.id, r);
-      round.log(`${node.id}: submitted ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes; receipt ${r.receipt.sequence}`);
+      round.log(
+        `${node.id}: submitted ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes; receipt ${r.receipt.sequence}`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
@@ -181,14 +227,18 @@ export async function submitAll(round: LocalRound, beforeSubmit?: LocalRoundOpti
 }
 
 /** Close the round, let the key holder release it, publish the release. */
-export async function closeAndRelease(round: LocalRound): Promise<{ release: Release; result: ReleaseResult; keyHolderMs: number; bundleDir: string }> {
+export async function closeAndRelease(
+  round: LocalRound,
+): Promise<{ release: Release; result: ReleaseResult; keyHolderMs: number; bundleDir: string }> {
   const bundleDir = join(round.out, 'bundle');
   const closed = await closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir, now: round.now() });
   round.log(`round closed: ${closed.contributions} contributions summed; bundle in ${bundleDir}`);
   const t0 = performance.now();
   const result = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir, now: round.now });
   const keyHolderMs = performance.now() - t0;
-  round.log(`key holder: release signed in ${(keyHolderMs / 1000).toFixed(1)} s (${result.blocks.published} blocks published, ${result.blocks.suppressed} suppressed)`);
+  round.log(
+    `key holder: release signed in ${(keyHolderMs / 1000).toFixed(1)} s (${result.blocks.published} blocks published, ${result.blocks.suppressed} suppressed)`,
+  );
   await publishRelease({ db: round.coordinator.db, roundId: round.roundId, release: result.release, now: round.now() });
   return { release: result.release, result, keyHolderMs, bundleDir };
 }
@@ -197,7 +247,12 @@ export async function closeAndRelease(round: LocalRound): Promise<{ release: Rel
 export async function writeAllBenchmarks(round: LocalRound): Promise<Map<string, { html: string; csv: string }>> {
   const out = new Map<string, { html: string; csv: string }>();
   for (const node of round.nodes) {
-    const r = await writeBenchmark({ home: node.home, roundId: round.roundId, out: join(node.home, 'benchmark'), now: round.now });
+    const r = await writeBenchmark({
+      home: node.home,
+      roundId: round.roundId,
+      out: join(node.home, 'benchmark'),
+      now: round.now,
+    });
     out.set(node.id, { html: r.html, csv: r.csv });
   }
   return out;
@@ -205,8 +260,16 @@ export async function writeAllBenchmarks(round: LocalRound): Promise<Map<string,
 
 /** Save the coordinator's published pages (JSON, CSV, HTML) under `out`. */
 export async function savePublishedRelease(round: LocalRound): Promise<{ json: string; csv: string; html: string }> {
-  const paths = { json: join(round.out, 'release.json'), csv: join(round.out, 'benchmark.csv'), html: join(round.out, 'benchmark.html') };
-  for (const [suffix, path] of [['', paths.json], ['.csv', paths.csv], ['.html', paths.html]] as const) {
+  const paths = {
+    json: join(round.out, 'release.json'),
+    csv: join(round.out, 'benchmark.csv'),
+    html: join(round.out, 'benchmark.html'),
+  };
+  for (const [suffix, path] of [
+    ['', paths.json],
+    ['.csv', paths.csv],
+    ['.html', paths.html],
+  ] as const) {
     const res = await fetch(`${round.coordinator.url}/v1/rounds/${round.roundId}/release${suffix}`);
     if (!res.ok) throw new SbError('SB_ERR_DEMO', `the coordinator did not serve release${suffix} (${res.status}).`);
     writeFileSync(path, Buffer.from(await res.arrayBuffer()));

@@ -3,7 +3,16 @@ import type { Thresholds } from '../schemas/manifest.js';
 import { synthesize } from '../synth/run-synth.js';
 import { DERIVED, formatShare } from '../shared/metrics/derived.js';
 import { approveAsPrivacyOfficer } from './approve.js';
-import { closeAndRelease, institutionsIn, savePublishedRelease, setupLocalRound, submitAll, writeAllBenchmarks, type InstitutionData, type LocalRoundOptions } from './local-round.js';
+import {
+  closeAndRelease,
+  institutionsIn,
+  savePublishedRelease,
+  setupLocalRound,
+  submitAll,
+  writeAllBenchmarks,
+  type InstitutionData,
+  type LocalRoundOptions,
+} from './local-round.js';
 
 export interface DemoOptions {
   out: string;
@@ -45,9 +54,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log(`data: ${institutions.length} institutions from ${o.data}`);
   } else {
     log(`generating ${o.institutions} synthetic institutions (about ${o.students} students each, seed ${o.seed})`);
-    const s = await synthesize({ out: join(out, 'data'), institutions: o.institutions, students: o.students, seed: o.seed, year: o.year, messy: o.messy, progress: false });
+    const s = await synthesize({
+      out: join(out, 'data'),
+      institutions: o.institutions,
+      students: o.students,
+      seed: o.seed,
+      year: o.year,
+      messy: o.messy,
+      progress: false,
+    });
     codebook = s.codebook;
-    institutions = s.institutions.map((inst, i) => ({ id: `inst-${i + 1}`, enrolments: inst.enrolments, attendance: inst.attendance }));
+    institutions = s.institutions.map((inst, i) => ({
+      id: `inst-${i + 1}`,
+      enrolments: inst.enrolments,
+      attendance: inst.attendance,
+    }));
   }
   const round = await setupLocalRound({ out, codebook, institutions, year: o.year, thresholds: o.thresholds, log });
   try {
@@ -61,10 +82,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       '',
       `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
       `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-      `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${Object.entries(result.blocks.byRule).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'})`,
+      `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
+        Object.entries(result.blocks.byRule)
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ') || 'none'
+      })`,
       '',
       '  Sector (total)                           ',
-      ...DERIVED.map((d) => `  ${d.label.padEnd(42)} ${formatShare(total ? d.compute(total.slots) : null).padStart(7)}`),
+      ...DERIVED.map(
+        (d) => `  ${d.label.padEnd(42)} ${formatShare(total ? d.compute(total.slots) : null).padStart(7)}`,
+      ),
       '',
       `Signed release:      ${published.json}`,
       `Benchmark page:      ${published.html}`,

@@ -6,14 +6,16 @@ import { SbError } from '../shared/errors/sb-error.js';
 function intOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new SbError('SB_ERR_USAGE', `${name} must be a positive whole number, not '${value}'.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new SbError('SB_ERR_USAGE', `${name} must be a positive whole number, not '${value}'.`);
   return n;
 }
 
 function shareOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n > 0 && n <= 1)) throw new SbError('SB_ERR_USAGE', `${name} must be a number above 0 and at most 1, not '${value}'.`);
+  if (!(n > 0 && n <= 1))
+    throw new SbError('SB_ERR_USAGE', `${name} must be a number above 0 and at most 1, not '${value}'.`);
   return n;
 }
 
@@ -32,7 +34,11 @@ async function closeSeal(): Promise<void> {
 
 /** `sectorbench keyholder …`: what the independent key holder runs. */
 export function registerKeyholderCommands(program: Command): void {
-  const kh = program.command('keyholder').description('the independent key holder: round keys, endorsements, decryption of the sector sum and signed releases');
+  const kh = program
+    .command('keyholder')
+    .description(
+      'the independent key holder: round keys, endorsements, decryption of the sector sum and signed releases',
+    );
 
   kh.command('init')
     .description('create a key holder home: BFV key pair, Ed25519 identity, configuration and log')
@@ -46,7 +52,9 @@ export function registerKeyholderCommands(program: Command): void {
         const r = await initKeyHolder({ home: o.home, ...(coordinatorKey ? { coordinatorKey } : {}) });
         process.stdout.write(
           `Key holder created in ${r.home}.\nFingerprint: ${r.fingerprint}\n(read it out to the coordinator and the institutions, who pin it)\nBFV public key digest: ${r.hePublicKeyDigest}\n` +
-            (r.coordinatorFingerprint ? `Pinned coordinator: ${r.coordinatorFingerprint}\n` : `No coordinator pinned yet: run 'keyholder pin-coordinator' before the first release.\n`),
+            (r.coordinatorFingerprint
+              ? `Pinned coordinator: ${r.coordinatorFingerprint}\n`
+              : `No coordinator pinned yet: run 'keyholder pin-coordinator' before the first release.\n`),
         );
       } finally {
         await closeSeal();
@@ -74,23 +82,43 @@ export function registerKeyholderCommands(program: Command): void {
     .option('--dominance-share <x>', 'largest share one institution may hold (default 0.85)')
     .option('--min-institutions-distribution <n>', 'institutions a published distribution needs (default 5)')
     .requiredOption('--out <file>', 'endorsement file to write')
-    .action(async (o: { home: string; round: string; maxParticipants: string; minInstitutions?: string; minPopulation?: string; dominanceShare?: string; minInstitutionsDistribution?: string; out: string }) => {
-      const { endorseRound } = await import('./endorse.js');
-      const thresholds = Object.fromEntries(
-        Object.entries({
-          min_institutions: intOption('--min-institutions', o.minInstitutions),
-          min_population: intOption('--min-population', o.minPopulation),
-          dominance_share: shareOption('--dominance-share', o.dominanceShare),
-          min_institutions_distribution: intOption('--min-institutions-distribution', o.minInstitutionsDistribution),
-        }).filter(([, v]) => v !== undefined),
-      );
-      const e = await endorseRound({ home: o.home, roundId: o.round, maxParticipants: intOption('--max-participants', o.maxParticipants) as number, thresholds });
-      writeFileSync(o.out, JSON.stringify(e, null, 2) + '\n');
-      process.stdout.write(`Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}); wrote ${o.out}. Send it to the coordinator.\n`);
-    });
+    .action(
+      async (o: {
+        home: string;
+        round: string;
+        maxParticipants: string;
+        minInstitutions?: string;
+        minPopulation?: string;
+        dominanceShare?: string;
+        minInstitutionsDistribution?: string;
+        out: string;
+      }) => {
+        const { endorseRound } = await import('./endorse.js');
+        const thresholds = Object.fromEntries(
+          Object.entries({
+            min_institutions: intOption('--min-institutions', o.minInstitutions),
+            min_population: intOption('--min-population', o.minPopulation),
+            dominance_share: shareOption('--dominance-share', o.dominanceShare),
+            min_institutions_distribution: intOption('--min-institutions-distribution', o.minInstitutionsDistribution),
+          }).filter(([, v]) => v !== undefined),
+        );
+        const e = await endorseRound({
+          home: o.home,
+          roundId: o.round,
+          maxParticipants: intOption('--max-participants', o.maxParticipants) as number,
+          thresholds,
+        });
+        writeFileSync(o.out, JSON.stringify(e, null, 2) + '\n');
+        process.stdout.write(
+          `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}); wrote ${o.out}. Send it to the coordinator.\n`,
+        );
+      },
+    );
 
   kh.command('release')
-    .description("verify the coordinator's bundle, decrypt the sector sum, apply disclosure control and sign the release")
+    .description(
+      "verify the coordinator's bundle, decrypt the sector sum, apply disclosure control and sign the release",
+    )
     .requiredOption('--home <dir>', "the key holder's home folder")
     .requiredOption('--bundle <dir>', "the coordinator's close-of-round bundle folder")
     .requiredOption('--out <file>', 'release.json to write')
@@ -107,7 +135,9 @@ export function registerKeyholderCommands(program: Command): void {
         const r = await releaseRoundDetailed({ home: o.home, bundleDir: o.bundle, ...(previous ? { previous } : {}) });
         writeFileSync(o.out, JSON.stringify(r.release, null, 2) + '\n');
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-        const rules = Object.entries(r.blocks.byRule).map(([k, v]) => `${k} ${v}`).join(', ');
+        const rules = Object.entries(r.blocks.byRule)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
         process.stdout.write(
           `Released round ${r.release.round_id} version ${r.release.release_version} from ${r.release.institutions} institutions: ${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed${rules ? ` (${rules})` : ''}.\nWrote ${o.out} (digest ${r.releaseDigest}).\n`,
         );

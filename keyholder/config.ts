@@ -33,7 +33,11 @@ export interface KeyHolderPaths {
 export function readKeyHolderConfig(home: string): KeyHolderConfig {
   const path = join(home, CONFIG_FILE);
   if (!existsSync(path)) {
-    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${path} does not exist; run 'sectorbench keyholder init --home ${home}' first.`, { path });
+    throw new SbError(
+      'SB_ERR_KEYHOLDER_CONFIG',
+      `${path} does not exist; run 'sectorbench keyholder init --home ${home}' first.`,
+      { path },
+    );
   }
   let json: unknown;
   try {
@@ -43,7 +47,11 @@ export function readKeyHolderConfig(home: string): KeyHolderConfig {
   }
   const r = KeyHolderConfigSchema.safeParse(json);
   if (!r.success) {
-    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${path} is not a valid key holder configuration (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); fix it or restore it from backup.`, { path });
+    throw new SbError(
+      'SB_ERR_KEYHOLDER_CONFIG',
+      `${path} is not a valid key holder configuration (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); fix it or restore it from backup.`,
+      { path },
+    );
   }
   return r.data;
 }
@@ -61,7 +69,10 @@ export function writeKeyHolderConfig(home: string, config: KeyHolderConfig): voi
 export function keyHolderPaths(home: string, config: KeyHolderConfig): KeyHolderPaths {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(home, p));
   if (config.bfv_secret_key_file === undefined) {
-    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `${join(home, CONFIG_FILE)} names only a sealed BFV secret key; unsealing with custodian shares is not available in this version. Set bfv_secret_key_file.`);
+    throw new SbError(
+      'SB_ERR_KEYHOLDER_CONFIG',
+      `${join(home, CONFIG_FILE)} names only a sealed BFV secret key; unsealing with custodian shares is not available in this version. Set bfv_secret_key_file.`,
+    );
   }
   return {
     home: resolve(home),

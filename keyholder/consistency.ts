@@ -26,7 +26,11 @@ const C_DROP = range('c_drop_bin_', 10);
  * @param contributions number of contributions in the sum (bounds the `c_contrib_*` counts)
  * @see ../../shared/spec/METRICS.md "The contribution vector of one institution"
  */
-export function checkConsistency(codebook: Codebook, v: ContributionVector, contributions: number): ConsistencyViolation[] {
+export function checkConsistency(
+  codebook: Codebook,
+  v: ContributionVector,
+  contributions: number,
+): ConsistencyViolation[] {
   const out: ConsistencyViolation[] = [];
   const n = BigInt(contributions);
 
@@ -62,7 +66,8 @@ export function checkConsistency(codebook: Codebook, v: ContributionVector, cont
     // Block A
     if (sum(A_HIST) !== g('a_rated')) fail('a_hist_0', 'sum of a_hist_* = a_rated');
     le('a_rated', 'a_enrolments');
-    if (g('a_min_present') + g('a_min_abs_auth') + g('a_min_abs_unauth') !== g('a_min_registered')) fail('a_min_registered', 'a_min_present + a_min_abs_auth + a_min_abs_unauth = a_min_registered');
+    if (g('a_min_present') + g('a_min_abs_auth') + g('a_min_abs_unauth') !== g('a_min_registered'))
+      fail('a_min_registered', 'a_min_present + a_min_abs_auth + a_min_abs_unauth = a_min_registered');
     le('a_min_registered', 'a_min_planned');
     le('a_late', 'a_obs_registered');
     le('a_signal16', 'a_enrolments');
@@ -70,20 +75,25 @@ export function checkConsistency(codebook: Codebook, v: ContributionVector, cont
     le('a_signal16_u18', 'a_enrolments_u18');
     le('a_enrolments_u18', 'a_age_known');
     le('a_age_known', 'a_enrolments');
-    if (g('a_rated') > 0n && g('a_min_registered') === 0n) fail('a_min_registered', 'a_min_registered > 0 when a_rated > 0');
+    if (g('a_rated') > 0n && g('a_min_registered') === 0n)
+      fail('a_min_registered', 'a_min_registered > 0 when a_rated > 0');
     // Block B
     le('b_retained', 'b_starters');
-    if (g('b_retained') + g('b_left_diploma') > g('b_starters')) fail('b_left_diploma', 'b_retained + b_left_diploma <= b_starters');
-    if (g('b_switched') + g('b_progressed') > g('b_retained')) fail('b_switched', 'b_switched + b_progressed <= b_retained');
+    if (g('b_retained') + g('b_left_diploma') > g('b_starters'))
+      fail('b_left_diploma', 'b_retained + b_left_diploma <= b_starters');
+    if (g('b_switched') + g('b_progressed') > g('b_retained'))
+      fail('b_switched', 'b_switched + b_progressed <= b_retained');
     le('b_early_n', 'b_starters');
     if (sum(B_TOTAL) !== g('b_early_n')) fail('b_early_total_0', 'sum of b_early_total_* = b_early_n');
     B_DROP.forEach((d, i) => le(d, B_TOTAL[i] as string));
     const dropouts = g('b_starters') - g('b_retained') - g('b_left_diploma');
     const earlyDrop = sum(B_DROP);
-    if (earlyDrop > dropouts) fail('b_early_dropout_0', 'sum of b_early_dropout_* <= b_starters - b_retained - b_left_diploma');
+    if (earlyDrop > dropouts)
+      fail('b_early_dropout_0', 'sum of b_early_dropout_* <= b_starters - b_retained - b_left_diploma');
     if (g('b_sum_x') > 1000n * g('b_early_n')) fail('b_sum_x', 'b_sum_x <= 1000 * b_early_n');
     if (g('b_sum_x2') > 1000n * g('b_sum_x')) fail('b_sum_x2', 'b_sum_x2 <= 1000 * b_sum_x');
-    if (g('b_sum_x') * g('b_sum_x') > g('b_early_n') * g('b_sum_x2')) fail('b_sum_x2', 'b_sum_x^2 <= b_early_n * b_sum_x2 (Cauchy-Schwarz)');
+    if (g('b_sum_x') * g('b_sum_x') > g('b_early_n') * g('b_sum_x2'))
+      fail('b_sum_x2', 'b_sum_x^2 <= b_early_n * b_sum_x2 (Cauchy-Schwarz)');
     le('b_sum_xy', 'b_sum_x');
     if (g('b_sum_xy') > 1000n * earlyDrop) fail('b_sum_xy', 'b_sum_xy <= 1000 * sum of b_early_dropout_*');
     checkC('cell', key, g, g('a_enrolments'), g('b_starters'));

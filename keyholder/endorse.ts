@@ -35,10 +35,17 @@ export function thresholdsText(t: Thresholds): string {
  */
 export async function endorseRound(options: EndorseOptions): Promise<EndorsementFile> {
   const round = RoundId.safeParse(options.roundId);
-  if (!round.success) throw new SbError('SB_ERR_USAGE', `round id '${options.roundId}' is not valid: lower-case letters, digits and -, at most 63.`);
+  if (!round.success)
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `round id '${options.roundId}' is not valid: lower-case letters, digits and -, at most 63.`,
+    );
   const t = ThresholdsSchema.safeParse(options.thresholds ?? {});
   if (!t.success) {
-    throw new SbError('SB_ERR_USAGE', `the thresholds are not valid (${t.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); see ARCHITECTURE.md "Disclosure control".`);
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `the thresholds are not valid (${t.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); see ARCHITECTURE.md "Disclosure control".`,
+    );
   }
   const maxParticipants = options.maxParticipants ?? 500;
   const kh = await loadKeyHolder(options.home);

@@ -1,8 +1,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyHolderConfig } from '../schemas/config.js';
-import { bfvPublicKeyDigest, generateBfvKeyPair, readBfvPublicKey, writeBfvKeyPair } from '../shared/crypto/bfv-keys.js';
-import { fingerprint, generateIdentity, readIdentityFile, writeIdentityFiles, type Identity } from '../shared/crypto/identity.js';
+import {
+  bfvPublicKeyDigest,
+  generateBfvKeyPair,
+  readBfvPublicKey,
+  writeBfvKeyPair,
+} from '../shared/crypto/bfv-keys.js';
+import {
+  fingerprint,
+  generateIdentity,
+  readIdentityFile,
+  writeIdentityFiles,
+  type Identity,
+} from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import { CONFIG_FILE, HOME_FILES, keyHolderPaths, readKeyHolderConfig, writeKeyHolderConfig } from './config.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
@@ -19,7 +30,11 @@ export interface InitResult {
 }
 
 function pinned(key: Uint8Array): NonNullable<KeyHolderConfig['pinned_coordinator']> {
-  if (key.byteLength !== 32) throw new SbError('SB_ERR_KEY_FILE', 'a coordinator key is a 32-byte Ed25519 public key; pass the coordinator\'s identity .pub file.');
+  if (key.byteLength !== 32)
+    throw new SbError(
+      'SB_ERR_KEY_FILE',
+      "a coordinator key is a 32-byte Ed25519 public key; pass the coordinator's identity .pub file.",
+    );
   return { ed25519_public_key: Buffer.from(key).toString('base64'), fingerprint: fingerprint(key) };
 }
 
@@ -36,7 +51,11 @@ export async function initKeyHolder(options: { home: string; coordinatorKey?: Ui
   mkdirSync(home, { recursive: true, mode: 0o700 });
   for (const f of [HOME_FILES.config, HOME_FILES.bfvSecretKey, HOME_FILES.bfvPublicKey, HOME_FILES.identity]) {
     if (existsSync(join(home, f))) {
-      throw new SbError('SB_ERR_KEYHOLDER_EXISTS', `${join(home, f)} exists already: ${home} holds a key holder. Use another --home, or move the old one away if you really mean to replace its keys.`, { file: f });
+      throw new SbError(
+        'SB_ERR_KEYHOLDER_EXISTS',
+        `${join(home, f)} exists already: ${home} holds a key holder. Use another --home, or move the old one away if you really mean to replace its keys.`,
+        { file: f },
+      );
     }
   }
   const config: KeyHolderConfig = {
@@ -90,9 +109,21 @@ export async function loadKeyHolder(home: string): Promise<KeyHolderKeys> {
   const paths = keyHolderPaths(home, config);
   const identity = await readIdentityFile(paths.identity);
   const bfvPublicKey = await readBfvPublicKey(paths.bfvPublicKey);
-  const coordinatorKey = config.pinned_coordinator ? new Uint8Array(Buffer.from(config.pinned_coordinator.ed25519_public_key, 'base64')) : undefined;
+  const coordinatorKey = config.pinned_coordinator
+    ? new Uint8Array(Buffer.from(config.pinned_coordinator.ed25519_public_key, 'base64'))
+    : undefined;
   if (coordinatorKey && fingerprint(coordinatorKey) !== config.pinned_coordinator?.fingerprint) {
-    throw new SbError('SB_ERR_KEYHOLDER_CONFIG', `the pinned coordinator key in ${join(home, CONFIG_FILE)} does not match its fingerprint; pin it again with 'keyholder pin-coordinator'.`);
+    throw new SbError(
+      'SB_ERR_KEYHOLDER_CONFIG',
+      `the pinned coordinator key in ${join(home, CONFIG_FILE)} does not match its fingerprint; pin it again with 'keyholder pin-coordinator'.`,
+    );
   }
-  return { config, paths, identity, bfvPublicKey, hePublicKeyDigest: bfvPublicKeyDigest(bfvPublicKey), ...(coordinatorKey ? { coordinatorKey } : {}) };
+  return {
+    config,
+    paths,
+    identity,
+    bfvPublicKey,
+    hePublicKeyDigest: bfvPublicKeyDigest(bfvPublicKey),
+    ...(coordinatorKey ? { coordinatorKey } : {}),
+  };
 }

@@ -10,7 +10,14 @@ import { layoutCiphertexts, unflatten } from '../shared/protocol/layout.js';
 import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
 import { checkConsistency } from './consistency.js';
 import { bundleDigest, releaseDigest, sumDigest } from './digests.js';
-import { DEFAULT_PASSES, discloseAndAudit, disclosureContext, type DisclosurePass, type PassSummary, type ProtectionParams } from './disclosure/index.js';
+import {
+  DEFAULT_PASSES,
+  discloseAndAudit,
+  disclosureContext,
+  type DisclosurePass,
+  type PassSummary,
+  type ProtectionParams,
+} from './disclosure/index.js';
 import { loadKeyHolder } from './init.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
@@ -95,7 +102,10 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     const contributions = verifyContributions(bundle, manifest, codebook);
     const n = contributions.length;
     if (n > manifest.max_participants) {
-      throw new SbError('SB_ERR_BUNDLE', `the bundle holds ${n} contributions, more than max_participants ${manifest.max_participants}: the sum may have wrapped. Do not release.`);
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `the bundle holds ${n} contributions, more than max_participants ${manifest.max_participants}: the sum may have wrapped. Do not release.`,
+      );
     }
     if (n < manifest.thresholds.min_institutions) {
       throw new SbError(
@@ -113,7 +123,10 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       ciphertextCount,
     );
     if (bundle.sum.length !== sum.length) {
-      throw new SbError('SB_ERR_SUM_MISMATCH', `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`);
+      throw new SbError(
+        'SB_ERR_SUM_MISMATCH',
+        `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`,
+      );
     }
     const differing = sum.flatMap((ct, k) => (Buffer.compare(ct, bundle.sum[k] as Uint8Array) === 0 ? [] : [k]));
     if (differing.length > 0) {
@@ -129,15 +142,33 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     // 3. Decrypt the sum (logged before and after).
     const host = options.sealHost ?? sealWorker();
     const secretKey = await readBfvSecretKey(kh.paths.bfvSecretKey);
-    const logId = store.decryptionStarted({ roundId: manifest.round_id, kind: 'sum', at: at(), bundleDigest: bDigest, institutions: n, sumDigest: sDigest });
+    const logId = store.decryptionStarted({
+      roundId: manifest.round_id,
+      kind: 'sum',
+      at: at(),
+      bundleDigest: bDigest,
+      institutions: n,
+      sumDigest: sDigest,
+    });
     let slots: BigUint64Array;
     try {
       slots = await decryptSum(secretKey, sum, host);
       store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });
     } catch (e) {
-      store.decryptionCompleted(logId, { at: at(), outcome: 'failed', errorCode: isSbError(e) ? e.code : 'SB_ERR_INTERNAL' });
+      store.decryptionCompleted(logId, {
+        at: at(),
+        outcome: 'failed',
+        errorCode: isSbError(e) ? e.code : 'SB_ERR_INTERNAL',
+      });
       if (isSbError(e) && e.code === 'SB_ERR_NOISE_BUDGET') {
-        const budgetLog = store.decryptionStarted({ roundId: manifest.round_id, kind: 'noise-budget', at: at(), bundleDigest: bDigest, institutions: n, sumDigest: sDigest });
+        const budgetLog = store.decryptionStarted({
+          roundId: manifest.round_id,
+          kind: 'noise-budget',
+          at: at(),
+          bundleDigest: bDigest,
+          institutions: n,
+          sumDigest: sDigest,
+        });
         const culprits = await findCulprits(secretKey, contributions, host);
         store.decryptionCompleted(budgetLog, { at: at(), outcome: 'decrypted' });
         if (culprits.length > 0) {
@@ -172,7 +203,11 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     // 5. Disclosure control and its audit (against every earlier version of the round).
     const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
     const earlier = earlierReleases(store, manifest.round_id, options.previous, options.earlier, kh.identity.publicKey);
-    const disclosed = await discloseAndAudit(ctx, { passes: options.passes ?? DEFAULT_PASSES, ...(options.protection ? { protection: options.protection } : {}), earlier });
+    const disclosed = await discloseAndAudit(ctx, {
+      passes: options.passes ?? DEFAULT_PASSES,
+      ...(options.protection ? { protection: options.protection } : {}),
+      earlier,
+    });
     const rows = { cells: disclosed.cells, rollups: disclosed.rollups };
     const summary = disclosed.passes;
     const { published, suppressed } = disclosed.blocks;
@@ -200,7 +235,14 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       kh.identity.secretKey,
     );
     const valid = ReleaseSchema.safeParse(release);
-    if (!valid.success) throw new SbError('SB_ERR_INTERNAL', `the release does not match the release schema (${valid.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); this is a bug, report it.`);
+    if (!valid.success)
+      throw new SbError(
+        'SB_ERR_INTERNAL',
+        `the release does not match the release schema (${valid.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}); this is a bug, report it.`,
+      );
     const rDigest = releaseDigest(release);
     store.db.transaction(() => {
       store.recordRelease({
@@ -218,11 +260,28 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       store.decryptionReleased(logId, rDigest);
     })();
     phase('sign');
-    const warnings = kh.coordinatorKey ? [] : [`no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`];
-    return { release, releaseDigest: rDigest, bundleDigest: bDigest, blocks: { published, suppressed, byRule }, passes: summary, warnings };
+    const warnings = kh.coordinatorKey
+      ? []
+      : [
+          `no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`,
+        ];
+    return {
+      release,
+      releaseDigest: rDigest,
+      bundleDigest: bDigest,
+      blocks: { published, suppressed, byRule },
+      passes: summary,
+      warnings,
+    };
   } catch (e) {
     const code = isSbError(e) ? e.code : 'SB_ERR_INTERNAL';
-    store.recordRefusal({ roundId, at: at(), bundleDigest: bDigest, code, message: e instanceof Error ? e.message : String(e) });
+    store.recordRefusal({
+      roundId,
+      at: at(),
+      bundleDigest: bDigest,
+      code,
+      message: e instanceof Error ? e.message : String(e),
+    });
     throw e;
   } finally {
     store.close();
@@ -234,11 +293,18 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
  * JSON the log keeps, `previous`, and any given explicitly — each checked to be this round's and
  * signed by this key holder.
  */
-function earlierReleases(store: KeyHolderStore, roundId: string, previous: Release | undefined, given: readonly Release[] | undefined, ownKey: Uint8Array): Release[] {
+function earlierReleases(
+  store: KeyHolderStore,
+  roundId: string,
+  previous: Release | undefined,
+  given: readonly Release[] | undefined,
+  ownKey: Uint8Array,
+): Release[] {
   const byVersion = new Map<number, Release>();
   const consider = (r: unknown) => {
     const p = ReleaseSchema.safeParse(r);
-    if (p.success && p.data.round_id === roundId && verifyRelease(p.data, ownKey)) byVersion.set(p.data.release_version, p.data);
+    if (p.success && p.data.round_id === roundId && verifyRelease(p.data, ownKey))
+      byVersion.set(p.data.release_version, p.data);
   };
   for (const json of store.releaseDocuments(roundId)) consider(JSON.parse(json));
   for (const r of [...(given ?? []), ...(previous ? [previous] : [])]) consider(r);
@@ -246,7 +312,12 @@ function earlierReleases(store: KeyHolderStore, roundId: string, previous: Relea
 }
 
 /** The version of the next release of a round: 1, or previous + 1 when `previous` is the latest release. */
-function nextVersion(store: KeyHolderStore, roundId: string, previous: Release | undefined, ownKey: Uint8Array): { version: number; previousDigest: string | null } {
+function nextVersion(
+  store: KeyHolderStore,
+  roundId: string,
+  previous: Release | undefined,
+  ownKey: Uint8Array,
+): { version: number; previousDigest: string | null } {
   const earlier = store.releases(roundId);
   const latest = earlier[earlier.length - 1];
   if (!previous) {
@@ -260,11 +331,17 @@ function nextVersion(store: KeyHolderStore, roundId: string, previous: Release |
   }
   const p = ReleaseSchema.safeParse(previous);
   if (!p.success || p.data.round_id !== roundId || !verifyRelease(p.data, ownKey)) {
-    throw new SbError('SB_ERR_PREVIOUS_RELEASE', `the previous release given is not a release of round ${roundId} signed by this key holder; pass the release.json this key holder signed last.`);
+    throw new SbError(
+      'SB_ERR_PREVIOUS_RELEASE',
+      `the previous release given is not a release of round ${roundId} signed by this key holder; pass the release.json this key holder signed last.`,
+    );
   }
   const digest = releaseDigest(p.data);
   if (latest && latest.releaseDigest !== digest) {
-    throw new SbError('SB_ERR_PREVIOUS_RELEASE', `the previous release given (version ${p.data.release_version}) is not the latest release of round ${roundId}; the latest is version ${latest.releaseVersion} (digest ${latest.releaseDigest}).`);
+    throw new SbError(
+      'SB_ERR_PREVIOUS_RELEASE',
+      `the previous release given (version ${p.data.release_version}) is not the latest release of round ${roundId}; the latest is version ${latest.releaseVersion} (digest ${latest.releaseDigest}).`,
+    );
   }
   return { version: p.data.release_version + 1, previousDigest: digest };
 }

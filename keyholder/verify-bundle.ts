@@ -33,7 +33,10 @@ export interface ManifestTrust {
 export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codebook {
   const m = bundle.manifest;
   if (bundle.index.round_id !== m.round_id) {
-    throw new SbError('SB_ERR_BUNDLE', `bundle.json is for round ${bundle.index.round_id} but its manifest for ${m.round_id}; ask the coordinator for a consistent bundle.`);
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `bundle.json is for round ${bundle.index.round_id} but its manifest for ${m.round_id}; ask the coordinator for a consistent bundle.`,
+    );
   }
   if (trust.coordinatorKey && !verifyManifest(m, trust.coordinatorKey)) {
     throw new SbError(
@@ -50,10 +53,16 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     );
   }
   if (m.he_public_key.digest !== trust.hePublicKeyDigest) {
-    throw new SbError('SB_ERR_MANIFEST_KEY', `round ${m.round_id} uses BFV key ${m.he_public_key.digest}, this key holder's key is ${trust.hePublicKeyDigest}; this home cannot decrypt the round.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_KEY',
+      `round ${m.round_id} uses BFV key ${m.he_public_key.digest}, this key holder's key is ${trust.hePublicKeyDigest}; this home cannot decrypt the round.`,
+    );
   }
   const t = thresholdsText(m.thresholds);
-  const recorded = trust.endorsements.some((e) => e.hePublicKeyDigest === m.he_public_key.digest && e.maxParticipants === m.max_participants && e.thresholds === t);
+  const recorded = trust.endorsements.some(
+    (e) =>
+      e.hePublicKeyDigest === m.he_public_key.digest && e.maxParticipants === m.max_participants && e.thresholds === t,
+  );
   if (!recorded) {
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
@@ -64,7 +73,10 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   try {
     return manifestCodebook(m);
   } catch (e) {
-    throw new SbError('SB_ERR_MANIFEST', `the codebook of round ${m.round_id}'s manifest does not match its digest (${(e as Error).message}); ask the coordinator for the signed manifest.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST',
+      `the codebook of round ${m.round_id}'s manifest does not match its digest (${(e as Error).message}); ask the coordinator for the signed manifest.`,
+    );
   }
 }
 
@@ -75,7 +87,11 @@ export interface VerifiedContribution extends Contribution {
 
 function inContribution(e: unknown, i: number, institutionId: string): unknown {
   if (!isSbError(e)) return e;
-  return new SbError(e.code, `contribution ${i} (${institutionId}) in the bundle: ${e.message}`, { ...e.details, institution_id: institutionId, index: i });
+  return new SbError(e.code, `contribution ${i} (${institutionId}) in the bundle: ${e.message}`, {
+    ...e.details,
+    institution_id: institutionId,
+    index: i,
+  });
 }
 
 /**
@@ -87,8 +103,14 @@ function inContribution(e: unknown, i: number, institutionId: string): unknown {
  *
  * @see ../../shared/spec/ARCHITECTURE.md "The round", step 4
  */
-export function verifyContributions(bundle: Bundle, manifest: RoundManifest, codebook: Codebook): VerifiedContribution[] {
-  const participants = new Map(manifest.participants.map((p) => [p.institution_id, new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))]));
+export function verifyContributions(
+  bundle: Bundle,
+  manifest: RoundManifest,
+  codebook: Codebook,
+): VerifiedContribution[] {
+  const participants = new Map(
+    manifest.participants.map((p) => [p.institution_id, new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))]),
+  );
   const ciphertextCount = layoutCiphertexts(codebook);
   const seen = new Set<string>();
   const out: VerifiedContribution[] = [];
@@ -97,18 +119,33 @@ export function verifyContributions(bundle: Bundle, manifest: RoundManifest, cod
       const parsed = parseContribution(c.wire, { validate: true });
       const id = parsed.envelope.institution_id;
       if (id !== c.institutionId) {
-        throw new SbError('SB_ERR_ENVELOPE_MISMATCH', `the bundle indexes it as ${c.institutionId} but its envelope is from ${id}; the bundle is inconsistent, ask the coordinator for a new one.`);
+        throw new SbError(
+          'SB_ERR_ENVELOPE_MISMATCH',
+          `the bundle indexes it as ${c.institutionId} but its envelope is from ${id}; the bundle is inconsistent, ask the coordinator for a new one.`,
+        );
       }
       const key = participants.get(id);
       if (!key) {
-        throw new SbError('SB_ERR_NOT_PARTICIPANT', `institution ${id} is not a participant of round ${manifest.round_id}; the coordinator must leave it out of the bundle.`);
+        throw new SbError(
+          'SB_ERR_NOT_PARTICIPANT',
+          `institution ${id} is not a participant of round ${manifest.round_id}; the coordinator must leave it out of the bundle.`,
+        );
       }
       if (seen.has(id)) {
-        throw new SbError('SB_ERR_DUPLICATE_INSTITUTION', `institution ${id} appears more than once; one contribution per institution is summed. The coordinator must rebuild the bundle with only the institution's accepted contribution.`);
+        throw new SbError(
+          'SB_ERR_DUPLICATE_INSTITUTION',
+          `institution ${id} appears more than once; one contribution per institution is summed. The coordinator must rebuild the bundle with only the institution's accepted contribution.`,
+        );
       }
       seen.add(id);
       verifyEnvelope(parsed.envelope, key, {
-        expect: { roundId: manifest.round_id, institutionId: id, codebookDigest: manifest.codebook.digest, hePublicKeyDigest: manifest.he_public_key.digest, ciphertextCount },
+        expect: {
+          roundId: manifest.round_id,
+          institutionId: id,
+          codebookDigest: manifest.codebook.digest,
+          hePublicKeyDigest: manifest.he_public_key.digest,
+          ciphertextCount,
+        },
         // parseContribution already bound each ciphertext to its signed digest.
       });
       const env = parsed.envelope;
@@ -117,10 +154,18 @@ export function verifyContributions(bundle: Bundle, manifest: RoundManifest, cod
         ['slot_layout', env.slot_layout, manifest.slot_layout],
         ['he_params', env.he_params, manifest.he_params],
       ] as const) {
-        if (got !== want) throw new SbError('SB_ERR_ENVELOPE_MISMATCH', `the envelope's ${field} is ${got}, round ${manifest.round_id} uses ${want}; the institution must resubmit.`, { field });
+        if (got !== want)
+          throw new SbError(
+            'SB_ERR_ENVELOPE_MISMATCH',
+            `the envelope's ${field} is ${got}, round ${manifest.round_id} uses ${want}; the institution must resubmit.`,
+            { field },
+          );
       }
       if (envelopeDigest(env) !== c.envelopeDigest) {
-        throw new SbError('SB_ERR_BUNDLE', `its envelope digest differs from the one in bundle.json; the bundle is inconsistent, ask the coordinator for a new one.`);
+        throw new SbError(
+          'SB_ERR_BUNDLE',
+          `its envelope digest differs from the one in bundle.json; the bundle is inconsistent, ask the coordinator for a new one.`,
+        );
       }
       out.push({ ...parsed, institutionId: id });
     } catch (e) {

@@ -5,7 +5,10 @@ import type { ImportProgress } from './import/import-dataset.js';
  * Import progress on stderr: a bar on a terminal, plain lines elsewhere (logs, CI). Counts rows
  * and phases only, never row contents.
  */
-export function importProgressReporter(stream: NodeJS.WriteStream = process.stderr): { update: (p: ImportProgress) => void; stop: () => void } {
+export function importProgressReporter(stream: NodeJS.WriteStream = process.stderr): {
+  update: (p: ImportProgress) => void;
+  stop: () => void;
+} {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       { stream, format: '{phase} [{bar}] {percentage}% | {rows} rijen', hideCursor: true, clearOnComplete: false },

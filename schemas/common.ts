@@ -9,7 +9,10 @@ const b64 = (bytes: number) => {
     .string()
     .length(len)
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'standard base64')
-    .refine((s) => Buffer.from(s, 'base64').length === bytes && Buffer.from(s, 'base64').toString('base64') === s, `base64 of exactly ${bytes} bytes`);
+    .refine(
+      (s) => Buffer.from(s, 'base64').length === bytes && Buffer.from(s, 'base64').toString('base64') === s,
+      `base64 of exactly ${bytes} bytes`,
+    );
 };
 
 /** Base64 (RFC 4648 §4, padded) of an Ed25519 public key (32 bytes). */
@@ -22,7 +25,9 @@ export const NonceB64 = b64(16);
 /** Round id, e.g. `2024-2025-r1`. */
 export const RoundId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, at most 63');
 /** Institution id (BRIN-like code or coalition id). */
-export const InstitutionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'letters, digits, _ and -, at most 32');
+export const InstitutionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'letters, digits, _ and -, at most 32');
 /** `S-(S+1)`, e.g. `2024-2025`. */
 export const Studiejaar = z
   .string()
@@ -33,7 +38,9 @@ export const IsoDateTime = z.iso.datetime({ offset: false });
 /** Cell key `crebo|niveau|leerweg`. */
 export const CellKey = z.string().regex(/^\d{5}\|[1-4]\|(BOL|BBL)$/);
 /** Rollup group key (METRICS.md "Group rows"). */
-export const GroupKey = z.string().regex(/^(total|niveau\|[1-4]|leerweg\|(BOL|BBL)|sectorkamer\|[^|]+|sectorkamer_niveau\|[^|]+\|[1-4])$/);
+export const GroupKey = z
+  .string()
+  .regex(/^(total|niveau\|[1-4]|leerweg\|(BOL|BBL)|sectorkamer\|[^|]+|sectorkamer_niveau\|[^|]+\|[1-4])$/);
 
 export const METRIC_SPEC_V1 = z.literal('v1');
 export const SLOT_LAYOUT_V1 = z.literal('sb-layout-v1');

@@ -5,11 +5,17 @@ const Path = z.string().min(1);
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
 
 /** An Ed25519 key pinned at enrolment, with the fingerprint read out over the phone. */
-export const PinnedKeySchema = z.object({ ed25519_public_key: Ed25519PublicKeyB64, fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/) }).strict();
+export const PinnedKeySchema = z
+  .object({ ed25519_public_key: Ed25519PublicKeyB64, fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/) })
+  .strict();
 
 /** A privacy officer whose signed approval lets a contribution leave (issue 6, node/audit/README.md). */
 export const ApproverSchema = z
-  .object({ name: z.string().min(1).max(200), ed25519_public_key: Ed25519PublicKeyB64, fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/) })
+  .object({
+    name: z.string().min(1).max(200),
+    ed25519_public_key: Ed25519PublicKeyB64,
+    fingerprint: z.string().regex(/^(\d{5} ){5}\d{5}$/),
+  })
   .strict();
 
 /**
@@ -29,17 +35,26 @@ export const NodeConfigSchema = z
     log_level: LogLevel,
   })
   .strict()
-  .refine((c) => new Set(c.approvers.map((a) => a.ed25519_public_key)).size === c.approvers.length, 'an approver key appears twice');
+  .refine(
+    (c) => new Set(c.approvers.map((a) => a.ed25519_public_key)).size === c.approvers.length,
+    'an approver key appears twice',
+  );
 
 /** Coordinator configuration. */
 export const CoordinatorConfigSchema = z
   .object({
-    listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) }).strict(),
+    listen: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) })
+      .strict(),
     public_url: z.url(),
     data_dir: Path,
     identity_key_file: Path,
     tls: z.object({ cert_file: Path, key_file: Path }).strict().optional(),
-    max_contribution_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+    max_contribution_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     request_max_age_seconds: z.number().int().positive().default(300),
     pinned_key_holder: PinnedKeySchema,
     log_level: LogLevel,
@@ -61,14 +76,24 @@ export const KeyHolderConfigSchema = z
     bfv_public_key_file: Path,
     bfv_secret_key_file: Path.optional(),
     sealed_bfv_secret_key_file: Path.optional(),
-    custodians: z.object({ k: z.number().int().min(1), n: z.number().int().min(1) }).strict().refine((c) => c.k <= c.n, 'k must not exceed n').optional(),
+    custodians: z
+      .object({ k: z.number().int().min(1), n: z.number().int().min(1) })
+      .strict()
+      .refine((c) => c.k <= c.n, 'k must not exceed n')
+      .optional(),
     coordinator_url: z.url().optional(),
     pinned_coordinator: PinnedKeySchema.optional(),
     log_level: LogLevel,
   })
   .strict()
-  .refine((c) => c.bfv_secret_key_file !== undefined || c.sealed_bfv_secret_key_file !== undefined, 'give bfv_secret_key_file or sealed_bfv_secret_key_file')
-  .refine((c) => c.sealed_bfv_secret_key_file === undefined || c.custodians !== undefined, 'a sealed secret key needs custodians');
+  .refine(
+    (c) => c.bfv_secret_key_file !== undefined || c.sealed_bfv_secret_key_file !== undefined,
+    'give bfv_secret_key_file or sealed_bfv_secret_key_file',
+  )
+  .refine(
+    (c) => c.sealed_bfv_secret_key_file === undefined || c.custodians !== undefined,
+    'a sealed secret key needs custodians',
+  );
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 export type Approver = z.infer<typeof ApproverSchema>;

@@ -46,7 +46,10 @@ export const HePublicKeyRefSchema = z
   .object({
     digest: Sha256Hex,
     url: z.url().optional(),
-    base64: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).optional(),
+    base64: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+      .optional(),
   })
   .strict()
   .refine((k) => k.url !== undefined || k.base64 !== undefined, 'give url or base64');
@@ -87,7 +90,10 @@ export const RoundManifestSchema = z
   })
   .strict()
   .refine((m) => m.participants.length <= m.max_participants, 'more participants than max_participants')
-  .refine((m) => new Set(m.participants.map((p) => p.institution_id)).size === m.participants.length, 'institution ids must be unique');
+  .refine(
+    (m) => new Set(m.participants.map((p) => p.institution_id)).size === m.participants.length,
+    'institution ids must be unique',
+  );
 
 export type RoundManifest = z.infer<typeof RoundManifestSchema>;
 export type Thresholds = z.infer<typeof ThresholdsSchema>;

@@ -6,7 +6,14 @@ import { z } from 'zod';
  */
 
 const Encoding = z.enum(['auto', 'utf-8', 'windows-1252']);
-const Status = z.enum(['present', 'late', 'absent_authorized', 'absent_unauthorized', 'not_applicable', 'unregistered']);
+const Status = z.enum([
+  'present',
+  'late',
+  'absent_authorized',
+  'absent_unauthorized',
+  'not_applicable',
+  'unregistered',
+]);
 
 /** Minutes from a begin and end time column (`HH:MM`), as EduArte exports lessons. */
 export const MinutesFromTimes = z
@@ -67,7 +74,9 @@ export const AttendanceMapping = z
         from: z.array(z.string()).min(1).max(4).describe('SIS columns whose trimmed values, joined by |, form the key'),
         codes: z
           .record(z.string(), Status)
-          .describe("key -> contract status; '*' in a part matches any value; matched case-insensitively; the most specific key wins"),
+          .describe(
+            "key -> contract status; '*' in a part matches any value; matched case-insensitively; the most specific key wins",
+          ),
       })
       .strict()
       .optional(),

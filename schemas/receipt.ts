@@ -17,7 +17,10 @@ export const ReceiptSchema = z
     received_at: IsoDateTime,
     sequence: z.number().int().nonnegative(),
     /** The node's audit-log chain head sent with the request (`sb-audit-head`), when present. */
-    audit_head: z.string().regex(/^[0-9a-f]{2,256}$/).optional(),
+    audit_head: z
+      .string()
+      .regex(/^[0-9a-f]{2,256}$/)
+      .optional(),
     coordinator_signature: Ed25519SignatureB64,
   })
   .strict();

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { CellKey, Ed25519SignatureB64, GroupKey, IsoDateTime, METRIC_SPEC_V1, RoundId, Sha256Hex, Studiejaar } from './common.js';
+import {
+  CellKey,
+  Ed25519SignatureB64,
+  GroupKey,
+  IsoDateTime,
+  METRIC_SPEC_V1,
+  RoundId,
+  Sha256Hex,
+  Studiejaar,
+} from './common.js';
 import { ThresholdsSchema } from './manifest.js';
 
 /** Why a figure was withheld (ARCHITECTURE.md "Disclosure control"); new rules add a value here. */
@@ -25,10 +34,17 @@ export const ReleaseRowDistributionsSchema = z
   .object({
     c_abs_bin: Histogram.nullable(),
     c_drop_bin: Histogram.nullable(),
-    suppressed: z.object({ c_abs_bin: SuppressionSchema.optional(), c_drop_bin: SuppressionSchema.optional() }).strict(),
+    suppressed: z
+      .object({ c_abs_bin: SuppressionSchema.optional(), c_drop_bin: SuppressionSchema.optional() })
+      .strict(),
   })
   .strict()
-  .refine((d) => (d.c_abs_bin === null) === (d.suppressed.c_abs_bin !== undefined) && (d.c_drop_bin === null) === (d.suppressed.c_drop_bin !== undefined), 'a null histogram has a suppression entry, and only a null one');
+  .refine(
+    (d) =>
+      (d.c_abs_bin === null) === (d.suppressed.c_abs_bin !== undefined) &&
+      (d.c_drop_bin === null) === (d.suppressed.c_drop_bin !== undefined),
+    'a null histogram has a suppression entry, and only a null one',
+  );
 
 /**
  * One released row (a cell or a rollup group): each slot's sector sum, or null with the rule
@@ -44,7 +60,7 @@ export const ReleaseRowSchema = z
   })
   .strict()
   .refine(
-    (r) => Object.entries(r.slots).every(([k, v]) => (v === null) === (k in r.suppressed)),
+    (r) => Object.entries(r.slots).every(([k, v]) => (v === null) === k in r.suppressed),
     'every null slot has a suppression entry, and only null slots do',
   );
 

@@ -15,14 +15,77 @@ export const SECTORKAMERS: readonly (readonly [string, string])[] = [
 
 /** Base programmes per sectorkamer with the niveaus they exist at. */
 const PROGRAMMES: Record<string, readonly (readonly [string, readonly number[]])[]> = {
-  HAN: [['Verkoper', [2]], ['Verkoopspecialist', [3]], ['Ondernemer retail', [4]], ['Medewerker e-commerce', [2, 3]], ['Manager retail', [4]], ['Entree, assistent verkoop/retail', [1]]],
-  ICI: [['Medewerker ICT', [2]], ['Allround medewerker IT systems and devices', [3]], ['Expert IT systems and devices', [4]], ['Software developer', [4]], ['Mediavormgever', [4]], ['Audiovisueel specialist', [4]], ['Signmaker', [2, 3]]],
-  MTLM: [['Logistiek medewerker', [2]], ['Logistiek teamleider', [3]], ['Autotechniek', [2, 3, 4]], ['Chauffeur wegvervoer', [2]], ['Vliegtuigonderhoud', [2, 3, 4]], ['Schipper binnenvaart', [3]], ['Entree, assistent logistiek', [1]]],
-  SV: [['Meubelmaker', [2, 3]], ['Goud- en zilversmid', [2, 3, 4]], ['Haarverzorging', [2, 3]], ['Uurwerktechnicus', [3, 4]], ['Orthopedisch schoentechnicus', [3]]],
-  TGO: [['Bouwkunde', [4]], ['Timmerman', [2, 3]], ['Installatietechniek', [2, 3, 4]], ['Elektrotechniek', [2, 3, 4]], ['Metaal en techniek', [2, 3]], ['Schilder', [2, 3]], ['Mechatronica', [3, 4]], ['Entree, assistent bouwen en wonen', [1]]],
-  VGG: [['Kok', [2, 3]], ['Gastheer/gastvrouw', [2, 3]], ['Bloem en styling', [2, 3, 4]], ['Dierverzorging', [2, 3, 4]], ['Hovenier', [2, 3]], ['Manager horeca', [4]], ['Entree, assistent horeca en voeding', [1]]],
-  ZDV: [['Management assistant', [4]], ['Beveiliger', [2]], ['Zelfstandig medewerker toerisme', [3]], ['Juridisch medewerker', [4]], ['Financieel administratief medewerker', [3, 4]], ['Medewerker evenementen', [3]]],
-  ZWS: [['Helpende zorg en welzijn', [2]], ['Verzorgende IG', [3]], ['Verpleegkundige', [4]], ['Pedagogisch medewerker', [3, 4]], ['Sport en bewegen', [2, 3, 4]], ['Tandartsassistent', [4]], ['Apothekersassistent', [4]], ['Maatschappelijke zorg', [3, 4]], ['Entree, assistent dienstverlening en zorg', [1]]],
+  HAN: [
+    ['Verkoper', [2]],
+    ['Verkoopspecialist', [3]],
+    ['Ondernemer retail', [4]],
+    ['Medewerker e-commerce', [2, 3]],
+    ['Manager retail', [4]],
+    ['Entree, assistent verkoop/retail', [1]],
+  ],
+  ICI: [
+    ['Medewerker ICT', [2]],
+    ['Allround medewerker IT systems and devices', [3]],
+    ['Expert IT systems and devices', [4]],
+    ['Software developer', [4]],
+    ['Mediavormgever', [4]],
+    ['Audiovisueel specialist', [4]],
+    ['Signmaker', [2, 3]],
+  ],
+  MTLM: [
+    ['Logistiek medewerker', [2]],
+    ['Logistiek teamleider', [3]],
+    ['Autotechniek', [2, 3, 4]],
+    ['Chauffeur wegvervoer', [2]],
+    ['Vliegtuigonderhoud', [2, 3, 4]],
+    ['Schipper binnenvaart', [3]],
+    ['Entree, assistent logistiek', [1]],
+  ],
+  SV: [
+    ['Meubelmaker', [2, 3]],
+    ['Goud- en zilversmid', [2, 3, 4]],
+    ['Haarverzorging', [2, 3]],
+    ['Uurwerktechnicus', [3, 4]],
+    ['Orthopedisch schoentechnicus', [3]],
+  ],
+  TGO: [
+    ['Bouwkunde', [4]],
+    ['Timmerman', [2, 3]],
+    ['Installatietechniek', [2, 3, 4]],
+    ['Elektrotechniek', [2, 3, 4]],
+    ['Metaal en techniek', [2, 3]],
+    ['Schilder', [2, 3]],
+    ['Mechatronica', [3, 4]],
+    ['Entree, assistent bouwen en wonen', [1]],
+  ],
+  VGG: [
+    ['Kok', [2, 3]],
+    ['Gastheer/gastvrouw', [2, 3]],
+    ['Bloem en styling', [2, 3, 4]],
+    ['Dierverzorging', [2, 3, 4]],
+    ['Hovenier', [2, 3]],
+    ['Manager horeca', [4]],
+    ['Entree, assistent horeca en voeding', [1]],
+  ],
+  ZDV: [
+    ['Management assistant', [4]],
+    ['Beveiliger', [2]],
+    ['Zelfstandig medewerker toerisme', [3]],
+    ['Juridisch medewerker', [4]],
+    ['Financieel administratief medewerker', [3, 4]],
+    ['Medewerker evenementen', [3]],
+  ],
+  ZWS: [
+    ['Helpende zorg en welzijn', [2]],
+    ['Verzorgende IG', [3]],
+    ['Verpleegkundige', [4]],
+    ['Pedagogisch medewerker', [3, 4]],
+    ['Sport en bewegen', [2, 3, 4]],
+    ['Tandartsassistent', [4]],
+    ['Apothekersassistent', [4]],
+    ['Maatschappelijke zorg', [3, 4]],
+    ['Entree, assistent dienstverlening en zorg', [1]],
+  ],
 };
 
 const ROMAN = ['', ' II', ' III', ' IV', ' V', ' VI', ' VII', ' VIII', ' IX', ' X'];
@@ -49,7 +112,13 @@ export function generateCodebook(rng: Rng, size = 120): CodebookEntry[] {
       used.add(crebo);
       const sk = SECTORKAMERS.find(([c]) => c === b.sk) as readonly [string, string];
       const suffix = round < ROMAN.length ? (ROMAN[round] as string) : ` ${round + 1}`;
-      out.push({ crebo, name: `${b.name}${suffix} (synthetisch)`, niveau: b.niveau, sectorkamerCode: sk[0], sectorkamerName: sk[1] });
+      out.push({
+        crebo,
+        name: `${b.name}${suffix} (synthetisch)`,
+        niveau: b.niveau,
+        sectorkamerCode: sk[0],
+        sectorkamerName: sk[1],
+      });
     }
   }
   // Order as SBB lists them: by sectorkamer, then name, niveau.

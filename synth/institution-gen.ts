@@ -3,8 +3,20 @@ import { dayNum, isoDow, schoolYear, REGIONS, type SchoolYear } from './calendar
 import { rngFor, type Rng } from './prng.js';
 
 /** Status codes of INPUT.md, indexed as the generator emits them. */
-export const STATUSES = ['present', 'late', 'absent_authorized', 'absent_unauthorized', 'not_applicable', 'unregistered'] as const;
-export const ST_PRESENT = 0, ST_LATE = 1, ST_AUTH = 2, ST_UNAUTH = 3, ST_NA = 4, ST_UNREG = 5;
+export const STATUSES = [
+  'present',
+  'late',
+  'absent_authorized',
+  'absent_unauthorized',
+  'not_applicable',
+  'unregistered',
+] as const;
+export const ST_PRESENT = 0,
+  ST_LATE = 1,
+  ST_AUTH = 2,
+  ST_UNAUTH = 3,
+  ST_NA = 4,
+  ST_UNREG = 5;
 
 /** One enrolment record (INPUT.md `enrolments.csv`); dates as day numbers. */
 export interface EnrolmentRec {
@@ -52,14 +64,40 @@ export interface InstitutionProfile {
   unknown: string[];
 }
 
-const DIPLOMA_SPELLINGS = ['diploma', 'diploma', 'diploma', 'diploma', 'diploma', 'diploma', 'Diploma', ' Diploma ', 'DIPLOMA', 'diploma '];
-const OTHER_EXITS = ['werk gevonden', 'geëindigd zonder diploma', 'voortijdig uitgeschreven', 'verhuisd, elders verder', 'overstap andere instelling – mbo', 'diploma behaald', ''];
+const DIPLOMA_SPELLINGS = [
+  'diploma',
+  'diploma',
+  'diploma',
+  'diploma',
+  'diploma',
+  'diploma',
+  'Diploma',
+  ' Diploma ',
+  'DIPLOMA',
+  'diploma ',
+];
+const OTHER_EXITS = [
+  'werk gevonden',
+  'geëindigd zonder diploma',
+  'voortijdig uitgeschreven',
+  'verhuisd, elders verder',
+  'overstap andere instelling – mbo',
+  'diploma behaald',
+  '',
+];
 
 /**
  * The profile of institution `index` (1-based): size, region, levels, programme subset.
  * Institution 1 has exactly `students` students; the others 0.6x..1.4x.
  */
-export function institutionProfile(seed: string, index: number, students: number, S: number, codebook: readonly CodebookEntry[], unknown: string[]): InstitutionProfile {
+export function institutionProfile(
+  seed: string,
+  index: number,
+  students: number,
+  S: number,
+  codebook: readonly CodebookEntry[],
+  unknown: string[],
+): InstitutionProfile {
   const rng = rngFor(seed, 'profile', index);
   const size = index === 1 ? students : Math.max(20, Math.round(students * (0.6 + 0.8 * rng.next())));
   const region = REGIONS[(index - 1) % 3] as (typeof REGIONS)[number];
@@ -68,7 +106,9 @@ export function institutionProfile(seed: string, index: number, students: number
   const codes = [...new Set(codebook.map((e) => e.sectorkamerCode))];
   const focus = new Set([rng.pick(codes), rng.pick(codes)]);
   const nivBias = [0, 0.6 + rng.next(), 0.8 + rng.next(), 0.8 + rng.next(), 0.5 + 1.5 * rng.next()];
-  const programmes = codebook.filter((e) => (broad ? rng.chance(0.55) : focus.has(e.sectorkamerCode) && rng.chance(0.8)));
+  const programmes = codebook.filter((e) =>
+    broad ? rng.chance(0.55) : focus.has(e.sectorkamerCode) && rng.chance(0.8),
+  );
   if (programmes.length < 4) programmes.push(...codebook.slice(0, 4).filter((e) => !programmes.includes(e)));
   if (!programmes.some((e) => e.niveau === 1)) {
     const entree = codebook.find((e) => e.niveau === 1);
@@ -109,10 +149,32 @@ interface EnrolSpec {
 
 /** Scenario names forced on the first students of every institution (sample README list). */
 const SCENARIOS = [
-  'tie', 'switchBeforeP0', 'entreeThenN2', 'entreeDiplomaSpaced', 'entreeDiplomaUpper', 'entreeDiplomaBehaald',
-  'diplomaP1minus1', 'unregFirst', 'noObs', 'onlyNa', 'leaverAugSep', 'pm1OnlyExcluded', 'returnerOld',
-  'returner0930', 'returner1001', 'startJuly', 'secondYearAfterPm1', 'secondYearOnPm1', 'leerwegChange',
-  'progressMidyear', 'switchLower', 'switchExcluded', 'intakeAfterP0', 'emptyBirth', 'u18Signal', 'obsBeforeStart',
+  'tie',
+  'switchBeforeP0',
+  'entreeThenN2',
+  'entreeDiplomaSpaced',
+  'entreeDiplomaUpper',
+  'entreeDiplomaBehaald',
+  'diplomaP1minus1',
+  'unregFirst',
+  'noObs',
+  'onlyNa',
+  'leaverAugSep',
+  'pm1OnlyExcluded',
+  'returnerOld',
+  'returner0930',
+  'returner1001',
+  'startJuly',
+  'secondYearAfterPm1',
+  'secondYearOnPm1',
+  'leerwegChange',
+  'progressMidyear',
+  'switchLower',
+  'switchExcluded',
+  'intakeAfterP0',
+  'emptyBirth',
+  'u18Signal',
+  'obsBeforeStart',
   'geendigd',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number] | 'random';
@@ -140,7 +202,8 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
   const pickProg = (pred?: (e: CodebookEntry) => boolean): CodebookEntry => {
     for (let tries = 0; tries < 50; tries++) {
       const r = rng.next() * (p.cumWeights[p.cumWeights.length - 1] as number);
-      let lo = 0, hi = p.cumWeights.length - 1;
+      let lo = 0,
+        hi = p.cumWeights.length - 1;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if ((p.cumWeights[mid] as number) > r) hi = mid;
@@ -153,7 +216,9 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
     return rng.pick(all.length ? all : p.programmes);
   };
   const D = (y: number, m: number, d: number): number => dayNum(y, m, d);
-  const P0 = D(S, 10, 1), P1 = D(S + 1, 10, 1), PM1 = D(S - 1, 10, 1);
+  const P0 = D(S, 10, 1),
+    P1 = D(S + 1, 10, 1),
+    PM1 = D(S - 1, 10, 1);
   const iso = (day: number): string => new Date(day * 86400000).toISOString().slice(0, 10);
   const between = (a: number, b: number): number => (b <= a ? a : rng.int(a, b));
   const diploma = (): string => rng.pick(DIPLOMA_SPELLINGS);
@@ -162,7 +227,7 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
 
   for (let k = 0; k < p.students; k++) {
     const sc: Scenario = k < SCENARIOS.length && p.students >= 60 ? (SCENARIOS[k] as Scenario) : 'random';
-    const studentId = `0${p.index}${String(k * 7919 % 100000 + 100000 * Math.floor(k / 100000)).padStart(5, '0')}`;
+    const studentId = `0${p.index}${String(((k * 7919) % 100000) + 100000 * Math.floor(k / 100000)).padStart(5, '0')}`;
     // propensity: skewed absence with institution and programme levels
     const skew = Math.exp(0.9 * rng.normal() - 0.4);
     const uShare = 0.25 + 0.5 * rng.next();
@@ -184,102 +249,253 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
     if (!p.hasBirthDate) birth = '';
 
     const specs: EnrolSpec[] = [];
-    const mk = (e: CodebookEntry | { crebo: string; niveau: number; name: string }, lw: 'BOL' | 'BBL', start: number, end: number | null, exit: string, id?: string): EnrolSpec => {
-      const s: EnrolSpec = { rec: { studentId, enrolmentId: id ?? newId(), birthDate: birth, crebo: e.crebo, niveau: e.niveau, leerweg: lw, name: e.name, start, end, exitReason: end === null ? '' : exit }, mode: 'normal' };
+    const mk = (
+      e: CodebookEntry | { crebo: string; niveau: number; name: string },
+      lw: 'BOL' | 'BBL',
+      start: number,
+      end: number | null,
+      exit: string,
+      id?: string,
+    ): EnrolSpec => {
+      const s: EnrolSpec = {
+        rec: {
+          studentId,
+          enrolmentId: id ?? newId(),
+          birthDate: birth,
+          crebo: e.crebo,
+          niveau: e.niveau,
+          leerweg: lw,
+          name: e.name,
+          start,
+          end,
+          exitReason: end === null ? '' : exit,
+        },
+        mode: 'normal',
+      };
       specs.push(s);
       return s;
     };
-    const unknownProg = (): { crebo: string; niveau: number; name: string } => ({ crebo: rng.pick(p.unknown), niveau: rng.int(2, 4), name: 'Onbekende opleiding' });
+    const unknownProg = (): { crebo: string; niveau: number; name: string } => ({
+      crebo: rng.pick(p.unknown),
+      niveau: rng.int(2, 4),
+      name: 'Onbekende opleiding',
+    });
     let absRate = Math.min(0.9, p.absBase * (p.progFactor.get(prog.crebo) ?? 1) * skew);
     if (sc === 'u18Signal') absRate = 0.5;
     const dropP = 0.03 + 0.55 * Math.min(1, absRate / 0.45) ** 1.4;
 
-    const startDefault = rng.chance(0.88) ? D(S, 8, 1) : rng.chance(0.6) ? p.school.firstLessonMonday : between(D(S, 8, 2), D(S, 9, 25));
+    const startDefault = rng.chance(0.88)
+      ? D(S, 8, 1)
+      : rng.chance(0.6)
+        ? p.school.firstLessonMonday
+        : between(D(S, 8, 2), D(S, 9, 25));
     const entree = (): CodebookEntry => pickProg((e) => e.niveau === 1);
     switch (sc) {
       case 'tie': {
         mk(prog, 'BOL', D(S, 8, 1), null, '', newId(7, '1'));
-        mk(pickProg((e) => e.crebo !== prog.crebo), 'BBL', D(S, 8, 1), null, '', newId(5, '9'));
+        mk(
+          pickProg((e) => e.crebo !== prog.crebo),
+          'BBL',
+          D(S, 8, 1),
+          null,
+          '',
+          newId(5, '9'),
+        );
         break;
       }
       case 'switchBeforeP0': {
         const d = D(S, 9, 20);
         mk(prog, 'BBL', D(S, 8, 1), d - 1, 'interne overstap');
-        mk(pickProg((e) => e.crebo !== prog.crebo), 'BOL', d, null, '');
+        mk(
+          pickProg((e) => e.crebo !== prog.crebo),
+          'BOL',
+          d,
+          null,
+          '',
+        );
         break;
       }
       case 'entreeThenN2': {
         prog = entree();
         mk(prog, 'BOL', D(S, 8, 1), D(S + 1, 6, 18), 'diploma');
-        mk(pickProg((e) => e.niveau === 2), 'BOL', D(S + 1, 8, 1), null, '');
+        mk(
+          pickProg((e) => e.niveau === 2),
+          'BOL',
+          D(S + 1, 8, 1),
+          null,
+          '',
+        );
         break;
       }
-      case 'entreeDiplomaSpaced': mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 7, 8), ' Diploma '); break;
-      case 'entreeDiplomaUpper': mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 6, 27), 'DIPLOMA'); break;
-      case 'entreeDiplomaBehaald': mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 6, 20), 'diploma behaald'); break;
-      case 'diplomaP1minus1': mk(prog, 'BBL', D(S, 8, 1), D(S + 1, 9, 30), 'diploma'); break;
-      case 'unregFirst': mk(prog, 'BOL', D(S, 8, 1), null, '').mode = 'unregFirst'; break;
-      case 'noObs': mk(prog, 'BOL', D(S, 8, 1), null, '').mode = 'none'; break;
-      case 'onlyNa': mk(prog, 'BOL', D(S - 1, 8, 1), null, '').mode = 'na'; break;
-      case 'leaverAugSep': mk(prog, 'BOL', D(S, 8, 1), D(S + 1, 9, 4), 'werk gevonden'); break;
+      case 'entreeDiplomaSpaced':
+        mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 7, 8), ' Diploma ');
+        break;
+      case 'entreeDiplomaUpper':
+        mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 6, 27), 'DIPLOMA');
+        break;
+      case 'entreeDiplomaBehaald':
+        mk(entree(), 'BOL', D(S, 8, 1), D(S + 1, 6, 20), 'diploma behaald');
+        break;
+      case 'diplomaP1minus1':
+        mk(prog, 'BBL', D(S, 8, 1), D(S + 1, 9, 30), 'diploma');
+        break;
+      case 'unregFirst':
+        mk(prog, 'BOL', D(S, 8, 1), null, '').mode = 'unregFirst';
+        break;
+      case 'noObs':
+        mk(prog, 'BOL', D(S, 8, 1), null, '').mode = 'none';
+        break;
+      case 'onlyNa':
+        mk(prog, 'BOL', D(S - 1, 8, 1), null, '').mode = 'na';
+        break;
+      case 'leaverAugSep':
+        mk(prog, 'BOL', D(S, 8, 1), D(S + 1, 9, 4), 'werk gevonden');
+        break;
       case 'pm1OnlyExcluded': {
         mk(unknownProg(), 'BOL', D(S - 1, 8, 1), D(S, 6, 30), 'interne overstap');
         mk(prog, 'BOL', D(S, 8, 1), null, '');
         break;
       }
-      case 'returnerOld': mk(prog, 'BBL', D(S - 3, 8, 1), D(S - 2, 3, 1), 'overstap andere instelling – mbo'); mk(prog, 'BOL', D(S, 8, 1), null, ''); break;
-      case 'returner0930': mk(pickProg(), 'BOL', D(S - 2, 8, 1), D(S - 1, 9, 30), ''); mk(prog, 'BOL', D(S, 8, 1), null, ''); break;
-      case 'returner1001': mk(pickProg(), 'BOL', D(S - 2, 8, 1), PM1, 'geëindigd zonder diploma'); mk(prog, 'BOL', D(S, 8, 1), null, ''); break;
-      case 'startJuly': mk(prog, 'BOL', D(S, 7, 15), null, ''); break;
-      case 'secondYearAfterPm1': mk(prog, 'BOL', D(S - 1, 10, 24), null, ''); break;
-      case 'secondYearOnPm1': mk(prog, 'BBL', PM1, null, ''); break;
-      case 'leerwegChange': { const d = D(S, 12, 11); mk(prog, 'BOL', D(S, 8, 1), d - 1, 'interne overstap'); mk(prog, 'BBL', d, null, ''); break; }
+      case 'returnerOld':
+        mk(prog, 'BBL', D(S - 3, 8, 1), D(S - 2, 3, 1), 'overstap andere instelling – mbo');
+        mk(prog, 'BOL', D(S, 8, 1), null, '');
+        break;
+      case 'returner0930':
+        mk(pickProg(), 'BOL', D(S - 2, 8, 1), D(S - 1, 9, 30), '');
+        mk(prog, 'BOL', D(S, 8, 1), null, '');
+        break;
+      case 'returner1001':
+        mk(pickProg(), 'BOL', D(S - 2, 8, 1), PM1, 'geëindigd zonder diploma');
+        mk(prog, 'BOL', D(S, 8, 1), null, '');
+        break;
+      case 'startJuly':
+        mk(prog, 'BOL', D(S, 7, 15), null, '');
+        break;
+      case 'secondYearAfterPm1':
+        mk(prog, 'BOL', D(S - 1, 10, 24), null, '');
+        break;
+      case 'secondYearOnPm1':
+        mk(prog, 'BBL', PM1, null, '');
+        break;
+      case 'leerwegChange': {
+        const d = D(S, 12, 11);
+        mk(prog, 'BOL', D(S, 8, 1), d - 1, 'interne overstap');
+        mk(prog, 'BBL', d, null, '');
+        break;
+      }
       case 'progressMidyear': {
         const lo = pickProg((e) => e.niveau <= 3);
         const d = D(S + 1, 2, 3);
         mk(lo, 'BOL', D(S, 8, 1), d - 1, 'interne overstap');
-        mk(pickProg((e) => e.niveau > lo.niveau), 'BOL', d, null, '');
+        mk(
+          pickProg((e) => e.niveau > lo.niveau),
+          'BOL',
+          d,
+          null,
+          '',
+        );
         break;
       }
       case 'switchLower': {
         const hi = pickProg((e) => e.niveau >= 3);
         const d = D(S + 1, 1, 17);
         mk(hi, 'BOL', D(S, 8, 1), d - 1, 'interne overstap');
-        mk(pickProg((e) => e.niveau < hi.niveau && e.niveau >= 2), 'BOL', d, null, '');
+        mk(
+          pickProg((e) => e.niveau < hi.niveau && e.niveau >= 2),
+          'BOL',
+          d,
+          null,
+          '',
+        );
         break;
       }
-      case 'switchExcluded': { const d = D(S + 1, 1, 6); mk(prog, 'BOL', D(S, 8, 1), d - 1, 'interne overstap'); mk(unknownProg(), 'BOL', d, null, ''); break; }
-      case 'intakeAfterP0': mk(prog, 'BOL', D(S, 11, 1), null, ''); break;
-      case 'emptyBirth': mk(prog, leerweg, D(S, 8, 1), null, ''); break;
-      case 'u18Signal': mk(prog, 'BOL', D(S, 8, 1), null, ''); break;
-      case 'obsBeforeStart': mk(prog, 'BOL', p.school.firstLessonMonday + 8, null, '').extraBefore = true; break;
-      case 'geendigd': mk(prog, 'BOL', D(S, 8, 1), D(S + 1, 2, 14), 'geëindigd zonder diploma'); break;
+      case 'switchExcluded': {
+        const d = D(S + 1, 1, 6);
+        mk(prog, 'BOL', D(S, 8, 1), d - 1, 'interne overstap');
+        mk(unknownProg(), 'BOL', d, null, '');
+        break;
+      }
+      case 'intakeAfterP0':
+        mk(prog, 'BOL', D(S, 11, 1), null, '');
+        break;
+      case 'emptyBirth':
+        mk(prog, leerweg, D(S, 8, 1), null, '');
+        break;
+      case 'u18Signal':
+        mk(prog, 'BOL', D(S, 8, 1), null, '');
+        break;
+      case 'obsBeforeStart':
+        mk(prog, 'BOL', p.school.firstLessonMonday + 8, null, '').extraBefore = true;
+        break;
+      case 'geendigd':
+        mk(prog, 'BOL', D(S, 8, 1), D(S + 1, 2, 14), 'geëindigd zonder diploma');
+        break;
       default: {
         const outside = rng.chance(0.02);
         const base: CodebookEntry | { crebo: string; niveau: number; name: string } = outside ? unknownProg() : prog;
         if (starter) {
           const r = rng.next();
-          const start = r < 0.04 ? between(D(S, 11, 1), D(S + 1, 2, 20)) : r < 0.06 ? between(D(S - 1, 10, 2), D(S - 1, 12, 31)) : startDefault;
-          if (rng.chance(0.02)) mk(rng.chance(0.3) ? unknownProg() : pickProg(), 'BOL', D(S - 3, 8, 1), between(D(S - 2, 9, 1), D(S - 1, 7, 15)), otherExit());
+          const start =
+            r < 0.04
+              ? between(D(S, 11, 1), D(S + 1, 2, 20))
+              : r < 0.06
+                ? between(D(S - 1, 10, 2), D(S - 1, 12, 31))
+                : startDefault;
+          if (rng.chance(0.02))
+            mk(
+              rng.chance(0.3) ? unknownProg() : pickProg(),
+              'BOL',
+              D(S - 3, 8, 1),
+              between(D(S - 2, 9, 1), D(S - 1, 7, 15)),
+              otherExit(),
+            );
           if (rng.chance(dropP)) {
             mk(base, leerweg, start, Math.max(start, between(D(S, 9, 1), D(S + 1, 6, 30))), otherExit());
           } else if (base.niveau === 1 && rng.chance(0.85)) {
             mk(base, leerweg, start, summerEnd(), diploma());
-            if (rng.chance(0.45)) mk(pickProg((e) => e.niveau === 2), leerweg, D(S + 1, 8, 1), null, '');
+            if (rng.chance(0.45))
+              mk(
+                pickProg((e) => e.niveau === 2),
+                leerweg,
+                D(S + 1, 8, 1),
+                null,
+                '',
+              );
           } else if (rng.chance(0.09)) {
             const d = between(Math.max(start + 10, D(S, 9, 1)), D(S + 1, 3, 1));
             const r2 = rng.next();
             const next = r2 < 0.2 ? base : r2 < 0.25 ? unknownProg() : pickProg((e) => e.crebo !== base.crebo);
             mk(base, leerweg, start, d - 1, 'interne overstap');
-            mk(next, r2 < 0.2 ? (leerweg === 'BOL' ? 'BBL' : 'BOL') : rng.chance(p.bblShare) ? 'BBL' : 'BOL', d, null, '');
+            mk(
+              next,
+              r2 < 0.2 ? (leerweg === 'BOL' ? 'BBL' : 'BOL') : rng.chance(p.bblShare) ? 'BBL' : 'BOL',
+              d,
+              null,
+              '',
+            );
           } else if (rng.chance(0.03)) {
-            mk(base, leerweg, start, between(D(S + 1, 8, 1), D(S + 1, 9, 30)), rng.chance(0.5) ? diploma() : otherExit());
+            mk(
+              base,
+              leerweg,
+              start,
+              between(D(S + 1, 8, 1), D(S + 1, 9, 30)),
+              rng.chance(0.5) ? diploma() : otherExit(),
+            );
           } else {
             mk(base, leerweg, start, null, '');
-            if (rng.chance(0.025)) mk(pickProg((e) => e.crebo !== base.crebo), 'BBL', start, null, '');
+            if (rng.chance(0.025))
+              mk(
+                pickProg((e) => e.crebo !== base.crebo),
+                'BBL',
+                start,
+                null,
+                '',
+              );
           }
         } else {
-          const start = rng.chance(0.9) ? D(S - yearsIn, 8, 1) : between(D(S - yearsIn - 1, 8, 1), D(S - yearsIn, 8, 1));
+          const start = rng.chance(0.9)
+            ? D(S - yearsIn, 8, 1)
+            : between(D(S - yearsIn - 1, 8, 1), D(S - yearsIn, 8, 1));
           const finalYear = yearsIn >= (base.niveau <= 2 ? 1 : base.niveau === 3 ? 2 : 3);
           if (rng.chance(dropP * 0.5)) mk(base, leerweg, start, between(D(S, 8, 15), D(S + 1, 7, 1)), otherExit());
           else if (finalYear && rng.chance(0.8)) mk(base, leerweg, start, summerEnd(), diploma());
@@ -295,7 +511,15 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
 }
 
 /** Timetable + statuses of one enrolment, over its days with lessons. */
-function emitLessons(rng: Rng, p: InstitutionProfile, s: EnrolSpec, absRate: number, uShare: number, lateRate: number, sink: InstitutionSink): void {
+function emitLessons(
+  rng: Rng,
+  p: InstitutionProfile,
+  s: EnrolSpec,
+  absRate: number,
+  uShare: number,
+  lateRate: number,
+  sink: InstitutionSink,
+): void {
   const e = s.rec;
   const sy = p.school;
   const bbl = e.leerweg === 'BBL';
@@ -314,7 +538,8 @@ function emitLessons(rng: Rng, p: InstitutionProfile, s: EnrolSpec, absRate: num
     }
   }
   // BPV block (BOL): 8-12 weeks without lessons
-  let bpvFrom = 0, bpvTo = -1;
+  let bpvFrom = 0,
+    bpvTo = -1;
   if (!bbl && rng.chance(0.45)) {
     bpvFrom = sy.firstLessonMonday + 7 * rng.int(10, 26);
     bpvTo = bpvFrom + 7 * rng.int(8, 12) - 1;
@@ -339,7 +564,14 @@ function emitLessons(rng: Rng, p: InstitutionProfile, s: EnrolSpec, absRate: num
     if (!slots.length) continue;
     if (s.extraBefore && day < e.start) {
       // one observation before start_date (counted as given, flagged)
-      if (lessonDays++ === 0) sink.lesson(e.enrolmentId, day, (slots[0] as [number, number])[1], ST_PRESENT, (slots[0] as [number, number])[0]);
+      if (lessonDays++ === 0)
+        sink.lesson(
+          e.enrolmentId,
+          day,
+          (slots[0] as [number, number])[1],
+          ST_PRESENT,
+          (slots[0] as [number, number])[0],
+        );
       continue;
     }
     const wk = day - (dow - 1);

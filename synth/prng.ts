@@ -20,13 +20,18 @@ export interface Rng {
  * other streams are consumed.
  */
 export function rngFor(seed: string | number, ...labels: (string | number)[]): Rng {
-  const h = createHash('sha256').update([String(seed), ...labels.map(String)].join('\u0000')).digest();
+  const h = createHash('sha256')
+    .update([String(seed), ...labels.map(String)].join('\u0000'))
+    .digest();
   let a = h.readUInt32LE(0);
   let b = h.readUInt32LE(4);
   let c = h.readUInt32LE(8);
   let d = h.readUInt32LE(12);
   const u32 = (): number => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);

@@ -26,7 +26,15 @@ export interface SynthOptions {
 /** What {@link synthesize} wrote. */
 export interface SynthResult {
   codebook: string;
-  institutions: { dir: string; enrolments: string; attendance: string; students: number; enrolmentRows: number; observations: number; bytes: number }[];
+  institutions: {
+    dir: string;
+    enrolments: string;
+    attendance: string;
+    students: number;
+    enrolmentRows: number;
+    observations: number;
+    bytes: number;
+  }[];
   seconds: number;
 }
 
@@ -46,9 +54,15 @@ export async function synthesize(o: SynthOptions): Promise<SynthResult> {
   const cbPath = join(o.out, 'codebook.csv');
   const cbw = new BufferedWriter(cbPath);
   cbw.write('crebo,name,niveau,sectorkamer_code,sectorkamer_name\n');
-  for (const e of entries) cbw.write([e.crebo, e.name, String(e.niveau), e.sectorkamerCode, e.sectorkamerName].map((x) => csvField(x, ',')).join(',') + '\n');
+  for (const e of entries)
+    cbw.write(
+      [e.crebo, e.name, String(e.niveau), e.sectorkamerCode, e.sectorkamerName].map((x) => csvField(x, ',')).join(',') +
+        '\n',
+    );
   await cbw.close();
-  const profiles = Array.from({ length: o.institutions }, (_, i) => institutionProfile(seed, i + 1, o.students, o.year, entries, unknown));
+  const profiles = Array.from({ length: o.institutions }, (_, i) =>
+    institutionProfile(seed, i + 1, o.students, o.year, entries, unknown),
+  );
   const total = profiles.reduce((a, p) => a + p.students, 0);
   const progress = o.progress ?? total > 5000;
   const result: SynthResult = { codebook: cbPath, institutions: [], seconds: 0 };
@@ -60,15 +74,27 @@ export async function synthesize(o: SynthOptions): Promise<SynthResult> {
     const attPath = join(dir, 'attendance.csv');
     const enr = new BufferedWriter(enrPath, o.messy ? win1252 : undefined);
     const att = new BufferedWriter(attPath);
-    const inner = o.messy ? messySink(p, enr, att, rngFor(seed, 'messy', p.index), codebook.byCrebo) : canonicalSink(p, enr, att);
-    let enrolmentRows = 0, observations = 0, students = 0;
+    const inner = o.messy
+      ? messySink(p, enr, att, rngFor(seed, 'messy', p.index), codebook.byCrebo)
+      : canonicalSink(p, enr, att);
+    let enrolmentRows = 0,
+      observations = 0,
+      students = 0;
     const sink: InstitutionSink = {
-      enrolment: (e) => { enrolmentRows++; inner.enrolment(e); },
-      lesson: (a, b, c, d, e) => { observations++; inner.lesson(a, b, c, d, e); },
+      enrolment: (e) => {
+        enrolmentRows++;
+        inner.enrolment(e);
+      },
+      lesson: (a, b, c, d, e) => {
+        observations++;
+        inner.lesson(a, b, c, d, e);
+      },
       drain: async () => {
         students++;
         if (progress && (done + students) % 2000 === 0)
-          process.stderr.write(`synth: ${done + students}/${total} students, ${observations} observations in inst-${p.index}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+          process.stderr.write(
+            `synth: ${done + students}/${total} students, ${observations} observations in inst-${p.index}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+          );
         await inner.drain();
       },
     };
@@ -76,7 +102,15 @@ export async function synthesize(o: SynthOptions): Promise<SynthResult> {
     await enr.close();
     await att.close();
     done += p.students;
-    result.institutions.push({ dir, enrolments: enrPath, attendance: attPath, students: p.students, enrolmentRows, observations, bytes: enr.bytes + att.bytes });
+    result.institutions.push({
+      dir,
+      enrolments: enrPath,
+      attendance: attPath,
+      students: p.students,
+      enrolmentRows,
+      observations,
+      bytes: enr.bytes + att.bytes,
+    });
   }
   result.seconds = (performance.now() - t0) / 1000;
   if (progress) process.stderr.write(`synth: done, ${total} students in ${result.seconds.toFixed(1)} s\n`);
@@ -85,7 +119,10 @@ export async function synthesize(o: SynthOptions): Promise<SynthResult> {
 
 function intOpt(v: unknown, name: string, min: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new SbError('SB_ERR_SYNTH_OPTION', `--${name} must be an integer >= ${min} (got '${String(v)}').`, { option: name });
+  if (!Number.isInteger(n) || n < min)
+    throw new SbError('SB_ERR_SYNTH_OPTION', `--${name} must be an integer >= ${min} (got '${String(v)}').`, {
+      option: name,
+    });
   return n;
 }
 
@@ -101,6 +138,8 @@ export async function runSynth(opts: Record<string, string | boolean>): Promise<
     crebos: intOpt(opts.crebos ?? 120, 'crebos', 4),
   });
   for (const i of r.institutions)
-    process.stdout.write(`${i.dir}: ${i.students} students, ${i.enrolmentRows} enrolments, ${i.observations} observations, ${(i.bytes / 1e6).toFixed(1)} MB\n`);
+    process.stdout.write(
+      `${i.dir}: ${i.students} students, ${i.enrolmentRows} enrolments, ${i.observations} observations, ${(i.bytes / 1e6).toFixed(1)} MB\n`,
+    );
   process.stdout.write(`codebook: ${r.codebook}; ${r.seconds.toFixed(1)} s\n`);
 }

@@ -15,7 +15,11 @@ export class BufferedWriter {
   private size = 0;
   private readonly stream: WriteStream;
   bytes = 0;
-  constructor(path: string, private readonly encode: (s: string) => Buffer = (s) => Buffer.from(s, 'utf8'), private readonly chunk = 1 << 20) {
+  constructor(
+    path: string,
+    private readonly encode: (s: string) => Buffer = (s) => Buffer.from(s, 'utf8'),
+    private readonly chunk = 1 << 20,
+  ) {
     this.stream = createWriteStream(path);
   }
   write(s: string): void {
@@ -47,7 +51,8 @@ export class BufferedWriter {
 
 /** Quote a CSV field (RFC 4180) when it holds the delimiter, a quote, CR/LF or must keep padding. */
 export function csvField(v: string, delim: string, force = false): string {
-  if (force || v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r')) return `"${v.replace(/"/g, '""')}"`;
+  if (force || v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r'))
+    return `"${v.replace(/"/g, '""')}"`;
   return v;
 }
 
@@ -72,19 +77,41 @@ const MINUTES: string[] = Array.from({ length: 721 }, (_, m) => String(m));
 
 /** Canonical INPUT.md shape: comma, UTF-8 without BOM, LF, ISO dates, exact column names. */
 export function canonicalSink(p: InstitutionProfile, enr: BufferedWriter, att: BufferedWriter): InstitutionSink {
-  const ecols = ['student_id', 'enrolment_id', ...(p.hasBirthDate ? ['birth_date'] : []), 'crebo', 'niveau', 'leerweg', 'start_date', 'end_date', 'exit_reason'];
+  const ecols = [
+    'student_id',
+    'enrolment_id',
+    ...(p.hasBirthDate ? ['birth_date'] : []),
+    'crebo',
+    'niveau',
+    'leerweg',
+    'start_date',
+    'end_date',
+    'exit_reason',
+  ];
   enr.write(ecols.join(',') + '\n');
   att.write(p.hasStartTime ? 'enrolment_id,date,minutes,status,start_time\n' : 'enrolment_id,date,minutes,status\n');
   const st = p.hasStartTime;
   return {
     enrolment(e: EnrolmentRec) {
-      const f = [e.studentId, e.enrolmentId, ...(p.hasBirthDate ? [e.birthDate] : []), e.crebo, String(e.niveau), e.leerweg, isoOf(e.start), e.end === null ? '' : isoOf(e.end), e.exitReason];
+      const f = [
+        e.studentId,
+        e.enrolmentId,
+        ...(p.hasBirthDate ? [e.birthDate] : []),
+        e.crebo,
+        String(e.niveau),
+        e.leerweg,
+        isoOf(e.start),
+        e.end === null ? '' : isoOf(e.end),
+        e.exitReason,
+      ];
       enr.write(f.map((x) => csvField(x, ',')).join(',') + '\n');
     },
     lesson(eid, day, minutes, status, startMin) {
-      att.write(st
-        ? `${eid},${isoOf(day)},${MINUTES[minutes]},${STATUSES[status]},${TIMES[startMin]}\n`
-        : `${eid},${isoOf(day)},${MINUTES[minutes]},${STATUSES[status]}\n`);
+      att.write(
+        st
+          ? `${eid},${isoOf(day)},${MINUTES[minutes]},${STATUSES[status]},${TIMES[startMin]}\n`
+          : `${eid},${isoOf(day)},${MINUTES[minutes]},${STATUSES[status]}\n`,
+      );
     },
     async drain() {
       await enr.maybeFlush();
@@ -93,9 +120,59 @@ export function canonicalSink(p: InstitutionProfile, enr: BufferedWriter, att: B
   };
 }
 
-const FIRST = ['Zoë', 'Ömer', 'Inês', 'Noë', 'Chloë', 'Anaïs', 'Björn', 'Fenna', 'Sem', 'Daan', 'Mohammed', 'Yusuf', 'Lotte', 'Iris', 'Eline', 'Luuk', 'Thijs', 'Sanne', 'Gijs', 'Noah', 'Saïd', 'François'];
-const LAST = ['Çelik', 'Bakker', 'de Vries', 'Peeters', 'Yilmaz', 'Öztürk', 'Müller', 'Jansen', 'Visser', 'Smit', 'Mulder', 'de Groot', 'Bos', 'Ramdin', 'El Idrissi', 'van den Berg'];
-const REMARKS = ['', '', '', '', '', '', 'mentor: J. Smit; akkoord', 'zie dossier; "BBL-contract" loopt\nnog niet', 'verlof aangevraagd "zorg"'];
+const FIRST = [
+  'Zoë',
+  'Ömer',
+  'Inês',
+  'Noë',
+  'Chloë',
+  'Anaïs',
+  'Björn',
+  'Fenna',
+  'Sem',
+  'Daan',
+  'Mohammed',
+  'Yusuf',
+  'Lotte',
+  'Iris',
+  'Eline',
+  'Luuk',
+  'Thijs',
+  'Sanne',
+  'Gijs',
+  'Noah',
+  'Saïd',
+  'François',
+];
+const LAST = [
+  'Çelik',
+  'Bakker',
+  'de Vries',
+  'Peeters',
+  'Yilmaz',
+  'Öztürk',
+  'Müller',
+  'Jansen',
+  'Visser',
+  'Smit',
+  'Mulder',
+  'de Groot',
+  'Bos',
+  'Ramdin',
+  'El Idrissi',
+  'van den Berg',
+];
+const REMARKS = [
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  'mentor: J. Smit; akkoord',
+  'zie dossier; "BBL-contract" loopt\nnog niet',
+  'verlof aangevraagd "zorg"',
+];
 const VAK = ['REK', 'NED', 'ENG', 'BV', 'LOB', 'Praktijk; werkplaats', 'Keuzedeel "ondernemen"', 'SLB', 'Burgerschap'];
 
 /**
@@ -104,10 +181,33 @@ const VAK = ['REK', 'NED', 'ENG', 'BV', 'LOB', 'Praktijk; werkplaats', 'Keuzedee
  * opmerking); attendance in UTF-8 with BOM, `;`, CRLF, D-M-YYYY, reordered columns and `vak`.
  * The messy decoration uses its own PRNG, so the records equal the canonical twin's.
  */
-export function messySink(p: InstitutionProfile, enr: BufferedWriter, att: BufferedWriter, rng: Rng, codebook: ReadonlyMap<string, CodebookEntry>): InstitutionSink {
-  const hdr = ['Student_ID', 'Deelnemernaam', 'Enrolment_ID', ' Crebo ', 'Opleidingsnaam', 'NIVEAU', 'Leerweg', 'Start_Date', 'End_Date', 'Exit_Reason', ...(p.hasBirthDate ? ['Birth_Date'] : []), 'Opmerking'];
+export function messySink(
+  p: InstitutionProfile,
+  enr: BufferedWriter,
+  att: BufferedWriter,
+  rng: Rng,
+  codebook: ReadonlyMap<string, CodebookEntry>,
+): InstitutionSink {
+  const hdr = [
+    'Student_ID',
+    'Deelnemernaam',
+    'Enrolment_ID',
+    ' Crebo ',
+    'Opleidingsnaam',
+    'NIVEAU',
+    'Leerweg',
+    'Start_Date',
+    'End_Date',
+    'Exit_Reason',
+    ...(p.hasBirthDate ? ['Birth_Date'] : []),
+    'Opmerking',
+  ];
   enr.write(hdr.join(';') + '\r\n');
-  att.write('\ufeff' + (p.hasStartTime ? 'Status;Date;Enrolment_ID;Minutes;Start_Time;Vak' : 'Status;Date;Enrolment_ID;Minutes;Vak') + '\r\n');
+  att.write(
+    '\ufeff' +
+      (p.hasStartTime ? 'Status;Date;Enrolment_ID;Minutes;Start_Time;Vak' : 'Status;Date;Enrolment_ID;Minutes;Vak') +
+      '\r\n',
+  );
   const names = new Map<string, [string, string]>();
   const pad = (v: string): string => {
     const r = rng.next();
@@ -123,7 +223,8 @@ export function messySink(p: InstitutionProfile, enr: BufferedWriter, att: Buffe
     enrolment(e: EnrolmentRec) {
       let nm = names.get(e.studentId);
       if (!nm) {
-        const first = rng.pick(FIRST), last = rng.pick(LAST);
+        const first = rng.pick(FIRST),
+          last = rng.pick(LAST);
         nm = [rng.chance(0.1) ? `${last}; ${first}` : `${first} ${last}`, rng.pick(REMARKS)];
         names.set(e.studentId, nm);
       }
@@ -154,9 +255,11 @@ export function messySink(p: InstitutionProfile, enr: BufferedWriter, att: Buffe
       const s = r > 0.985 ? `${STATUSES[status]} ` : (STATUSES[status] as string);
       const vak = VAK[(startMin + day) % VAK.length] as string;
       const v = vak.includes(';') || vak.includes('"') ? csvField(vak, ';', true) : vak;
-      att.write(st
-        ? `${s};${dmyShortOf(day)};${id};${MINUTES[minutes]};${TIMES[startMin]};${v}\r\n`
-        : `${s};${dmyShortOf(day)};${id};${MINUTES[minutes]};${v}\r\n`);
+      att.write(
+        st
+          ? `${s};${dmyShortOf(day)};${id};${MINUTES[minutes]};${TIMES[startMin]};${v}\r\n`
+          : `${s};${dmyShortOf(day)};${id};${MINUTES[minutes]};${v}\r\n`,
+      );
     },
     async drain() {
       await enr.maybeFlush();

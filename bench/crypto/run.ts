@@ -30,7 +30,7 @@ const nCt = layoutCiphertexts(cb);
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 function vector(seed: number) {
   const r = rng(seed);
@@ -62,16 +62,26 @@ for (let i = 0; i < DISTINCT; i++) {
   flats.push(flat);
   contribs.push(cts);
 }
-console.log(`encode+encrypt one contribution: median ${median(encTimes).toFixed(0)} ms (min ${Math.min(...encTimes).toFixed(0)}, n=${DISTINCT})`);
+console.log(
+  `encode+encrypt one contribution: median ${median(encTimes).toFixed(0)} ms (min ${Math.min(...encTimes).toFixed(0)}, n=${DISTINCT})`,
+);
 
 // 2. Bytes on the wire.
 const env = signEnvelope(
-  buildEnvelope({ roundId: '2024-2025-r1', institutionId: 'INST1', codebookDigest: codebookDigest(cb), hePublicKeyDigest: bfvPublicKeyDigest(kp.publicKey), ciphertexts: contribs[0]! }),
+  buildEnvelope({
+    roundId: '2024-2025-r1',
+    institutionId: 'INST1',
+    codebookDigest: codebookDigest(cb),
+    hePublicKeyDigest: bfvPublicKeyDigest(kp.publicKey),
+    ciphertexts: contribs[0]!,
+  }),
   id.secretKey,
 );
 const wire = encodeContribution({ envelope: env, ciphertexts: contribs[0]! });
 const raw = nCt * CIPHERTEXT_BYTES;
-console.log(`wire: ${wire.byteLength} bytes for ${raw} raw ciphertext bytes (+${(((wire.byteLength - raw) / raw) * 100).toFixed(3)} %)`);
+console.log(
+  `wire: ${wire.byteLength} bytes for ${raw} raw ciphertext bytes (+${(((wire.byteLength - raw) / raw) * 100).toFixed(3)} %)`,
+);
 let t0 = performance.now();
 for (let i = 0; i < 10; i++) parseContribution(wire);
 console.log(`parse wire (digests + validation): ${(ms(t0) / 10).toFixed(1)} ms per contribution`);
@@ -95,17 +105,22 @@ function plainSum(n: number): number {
 }
 let sum63: Uint8Array[] = [];
 for (const n of [63, 500]) {
-  heSum(n); plainSum(n); // warm-up
+  heSum(n);
+  plainSum(n); // warm-up
   const he = [0, 1, 2].map(() => heSum(n));
   const pl = [0, 1, 2].map(() => plainSum(n));
   const h = median(he.map((x) => x.t));
   const p = median(pl);
   if (n === 63) sum63 = he[0]!.sum;
-  console.log(`sum of ${n}: encrypted ${h.toFixed(0)} ms (validation included), plain BigUint64Array ${p.toFixed(0)} ms, ratio ${(h / p).toFixed(2)}`);
+  console.log(
+    `sum of ${n}: encrypted ${h.toFixed(0)} ms (validation included), plain BigUint64Array ${p.toFixed(0)} ms, ratio ${(h / p).toFixed(2)}`,
+  );
 }
 t0 = performance.now();
 await sealSum(Array.from({ length: 63 }, (_, i) => contribs[i % DISTINCT]!));
-console.log(`for comparison, sum of 63 with SEAL Evaluator.add in the worker (incl. transfer, validation, load): ${ms(t0).toFixed(0)} ms`);
+console.log(
+  `for comparison, sum of 63 with SEAL Evaluator.add in the worker (incl. transfer, validation, load): ${ms(t0).toFixed(0)} ms`,
+);
 
 // 4. Decryption of the sum (key holder, in the worker).
 await decryptSum(kp.secretKey, sum63);

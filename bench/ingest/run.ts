@@ -38,18 +38,45 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t0];
 }
 
-function runNode(home: string, files: { codebook: string; enrolments: string; attendance: string }, out: string): Promise<{ importMs: number; vectorMs: number; maxRssKb: number; wallMs: number }> {
+function runNode(
+  home: string,
+  files: { codebook: string; enrolments: string; attendance: string },
+  out: string,
+): Promise<{ importMs: number; vectorMs: number; maxRssKb: number; wallMs: number }> {
   rmSync(home, { recursive: true, force: true });
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'bench/ingest/node-child.ts'), '--home', home, '--codebook', files.codebook, '--enrolments', files.enrolments, '--attendance', files.attendance, '--year', String(year), '--out', out], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repo, 'bench/ingest/node-child.ts'),
+        '--home',
+        home,
+        '--codebook',
+        files.codebook,
+        '--enrolments',
+        files.enrolments,
+        '--attendance',
+        files.attendance,
+        '--year',
+        String(year),
+        '--out',
+        out,
+      ],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`node import/vector child exited with ${code}`));
       const last = stdout.trim().split('\n').pop() ?? '{}';
-      resolve({ ...(JSON.parse(last) as { importMs: number; vectorMs: number; maxRssKb: number }), wallMs: performance.now() - t0 });
+      resolve({
+        ...(JSON.parse(last) as { importMs: number; vectorMs: number; maxRssKb: number }),
+        wallMs: performance.now() - t0,
+      });
     });
   });
 }
@@ -61,12 +88,23 @@ try {
   let synthMs = 0;
   if (!existsSync(join(dataDir, 'inst-1', 'attendance.csv'))) {
     log(`generating one institution of ${students} students in ${dataDir}`);
-    [, synthMs] = await timed(() => synthesize({ out: dataDir, institutions: 1, students, seed: a.seed as string, year, progress: true }));
+    [, synthMs] = await timed(() =>
+      synthesize({ out: dataDir, institutions: 1, students, seed: a.seed as string, year, progress: true }),
+    );
   } else log(`reusing ${dataDir}`);
-  const files = { codebook: join(dataDir, 'codebook.csv'), enrolments: join(dataDir, 'inst-1', 'enrolments.csv'), attendance: join(dataDir, 'inst-1', 'attendance.csv') };
+  const files = {
+    codebook: join(dataDir, 'codebook.csv'),
+    enrolments: join(dataDir, 'inst-1', 'enrolments.csv'),
+    attendance: join(dataDir, 'inst-1', 'attendance.csv'),
+  };
   const csvBytes = statSync(files.enrolments).size + statSync(files.attendance).size;
 
-  const duckNo: number[] = [], duckDup: number[] = [], nodeTot: number[] = [], nodeImp: number[] = [], nodeVec: number[] = [], rss: number[] = [];
+  const duckNo: number[] = [],
+    duckDup: number[] = [],
+    nodeTot: number[] = [],
+    nodeImp: number[] = [],
+    nodeVec: number[] = [],
+    rss: number[] = [];
   let duckJson = '';
   let equal = true;
   let observations = 0;
@@ -93,12 +131,19 @@ try {
 
   const cpu = (() => {
     try {
-      return execFileSync('lscpu', { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Model name'))?.replace(/^Model name:\s*/, '') ?? cpus()[0]?.model;
+      return (
+        execFileSync('lscpu', { encoding: 'utf8' })
+          .split('\n')
+          .find((l) => l.startsWith('Model name'))
+          ?.replace(/^Model name:\s*/, '') ?? cpus()[0]?.model
+      );
     } catch {
       return cpus()[0]?.model;
     }
   })();
-  const nodeMs = median(nodeTot), dupMs = median(duckDup), noMs = median(duckNo);
+  const nodeMs = median(nodeTot),
+    dupMs = median(duckDup),
+    noMs = median(duckNo);
   const rows: [string, string][] = [
     ['machine', `${cpus().length} vCPU, ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`],
     ['students / enrolments / observations', `${students} / ${enrolments} / ${observations}`],
@@ -115,7 +160,9 @@ try {
     ['vectors equal', equal ? 'yes' : 'NO'],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`).join('\n')}\n${runs > 1 ? `(medians of ${runs} runs)\n` : ''}`);
+  process.stdout.write(
+    `\n| measure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`).join('\n')}\n${runs > 1 ? `(medians of ${runs} runs)\n` : ''}`,
+  );
   if (!equal) process.exitCode = 1;
 } finally {
   if (!a.keep) rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,12 @@
 /** Measuring disclosure control on a sector: what each rule suppressed and the published share. */
-import { BLOCKS, DEFAULT_PASSES, discloseAndAudit, disclosureContext, primaryPass, runDisclosure } from '../../keyholder/disclosure/index.js';
+import {
+  BLOCKS,
+  DEFAULT_PASSES,
+  discloseAndAudit,
+  disclosureContext,
+  primaryPass,
+  runDisclosure,
+} from '../../keyholder/disclosure/index.js';
 import { ThresholdsSchema, type Thresholds } from '../../schemas/manifest.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
@@ -26,13 +33,35 @@ export interface SectorMeasure {
 }
 
 /** Run the default passes with the audit on one sector sum and tally. */
-export async function measureSector(codebook: Codebook, sector: ContributionVector, institutions: number, thresholds: Thresholds = ThresholdsSchema.parse({}), options: { exchange?: boolean } = {}): Promise<SectorMeasure> {
+export async function measureSector(
+  codebook: Codebook,
+  sector: ContributionVector,
+  institutions: number,
+  thresholds: Thresholds = ThresholdsSchema.parse({}),
+  options: { exchange?: boolean } = {},
+): Promise<SectorMeasure> {
   const ctx = disclosureContext({ codebook, sector, thresholds, contributions: institutions });
   const primary = runDisclosure(ctx, [primaryPass]).decisions;
   const t0 = performance.now();
-  const r = await discloseAndAudit(ctx, { passes: DEFAULT_PASSES, ...(options.exchange === false ? { exchange: false } : {}) });
+  const r = await discloseAndAudit(ctx, {
+    passes: DEFAULT_PASSES,
+    ...(options.exchange === false ? { exchange: false } : {}),
+  });
   const ms = performance.now() - t0;
-  const m: SectorMeasure = { institutions, ms, cellBlocks: 0, primaryPassing: 0, published: 0, cellRules: {}, rules: { ...r.blocks.byRule }, distributions: { published: r.outcome.distributions.published, withheld: { ...r.outcome.distributions.withheld } }, lpSolved: r.audit.lpSolved, exchangeCertified: r.audit.exchangeCertified, intervalsChecked: r.audit.intervalsChecked, auditPassed: r.audit.findings.length === 0 };
+  const m: SectorMeasure = {
+    institutions,
+    ms,
+    cellBlocks: 0,
+    primaryPassing: 0,
+    published: 0,
+    cellRules: {},
+    rules: { ...r.blocks.byRule },
+    distributions: { published: r.outcome.distributions.published, withheld: { ...r.outcome.distributions.withheld } },
+    lpSolved: r.audit.lpSolved,
+    exchangeCertified: r.audit.exchangeCertified,
+    intervalsChecked: r.audit.intervalsChecked,
+    auditPassed: r.audit.findings.length === 0,
+  };
   for (const row of ctx.cells) {
     for (const b of BLOCKS) {
       if ((row.facts[b === 'A' ? 'c_contrib_a' : 'c_contrib_b'] as number) === 0) continue;

@@ -29,10 +29,15 @@ const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixe
 const line = (name: string, m: SectorMeasure) =>
   `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ')} | ${m.distributions.published} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
 
-console.log('| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | audit | ms |');
+console.log(
+  '| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | audit | ms |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
-const sample = vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', 'sector.json'), 'utf8')) as VectorJson);
+const sample = vectorFromJson(
+  cb,
+  JSON.parse(readFileSync(join(sampleDir, 'expected', 'sector.json'), 'utf8')) as VectorJson,
+);
 console.log(line('sample', await measureSector(cb, sample, 3)));
 const all: SectorMeasure[] = [];
 for (let k = 0; k < 20; k++) {
@@ -44,7 +49,24 @@ for (let k = 0; k < 20; k++) {
 }
 const sum = (f: (m: SectorMeasure) => number) => all.reduce((a, m) => a + f(m), 0);
 console.log(
-  `| 20 synthetic | ${sum((m) => m.institutions)} | ${sum((m) => m.cellBlocks)} | ${sum((m) => m.primaryPassing)} | ${pct(sum((m) => m.published), sum((m) => m.primaryPassing))} (min ${pct(Math.min(...all.map((m) => m.published / m.primaryPassing)) * 100, 100)}) | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(sum((m) => m.cellRules[r] ?? 0), sum((m) => m.cellBlocks))).join(' | ')} | ${sum((m) => m.distributions.published)} | ${all.every((m) => m.auditPassed) ? 'all passed' : 'REFUSED'} | |`,
+  `| 20 synthetic | ${sum((m) => m.institutions)} | ${sum((m) => m.cellBlocks)} | ${sum((m) => m.primaryPassing)} | ${pct(
+    sum((m) => m.published),
+    sum((m) => m.primaryPassing),
+  )} (min ${pct(Math.min(...all.map((m) => m.published / m.primaryPassing)) * 100, 100)}) | ${[
+    'min_institutions',
+    'min_population',
+    'dominance',
+    'secondary',
+  ]
+    .map((r) =>
+      pct(
+        sum((m) => m.cellRules[r] ?? 0),
+        sum((m) => m.cellBlocks),
+      ),
+    )
+    .join(
+      ' | ',
+    )} | ${sum((m) => m.distributions.published)} | ${all.every((m) => m.auditPassed) ? 'all passed' : 'REFUSED'} | |`,
 );
 
 const big = syntheticCodebook(1200, 7);
@@ -56,19 +78,36 @@ for (let r = 0; r < RUNS; r++) {
   times.push(last.ms);
 }
 times.sort((a, b) => a - b);
-console.log(`\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`);
+console.log(
+  `\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`,
+);
 
 if (!process.argv.includes('--no-real')) {
   console.log('\nReal-data sectors (synth → node import → node vector → sum); suppression + audit, median of runs:\n');
-  console.log('| institutions × students | crebos | cells | pass primary | published of those | rules (all blocks) | intervals | certified exactly | LPs | audit | ms | LP only: LPs | LP only: ms |');
+  console.log(
+    '| institutions × students | crebos | cells | pass primary | published of those | rules (all blocks) | intervals | certified exactly | LPs | audit | ms | LP only: LPs | LP only: ms |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const work = mkdtempSync(join(tmpdir(), 'sb-bench-disclosure-'));
   try {
-    for (const [k, [n, students, crebos]] of ([[6, 150, 60], [20, 150, 300], [63, 150, 1200]] as const).entries()) {
-      const s = await nodeSector({ work: join(work, String(k)), institutions: n, students, crebos, seed: `bench-disclosure-${k}` });
+    for (const [k, [n, students, crebos]] of (
+      [
+        [6, 150, 60],
+        [20, 150, 300],
+        [63, 150, 1200],
+      ] as const
+    ).entries()) {
+      const s = await nodeSector({
+        work: join(work, String(k)),
+        institutions: n,
+        students,
+        crebos,
+        seed: `bench-disclosure-${k}`,
+      });
       const median = async (exchange: boolean) => {
         const runs: SectorMeasure[] = [];
-        for (let r = 0; r < (exchange ? RUNS : Math.min(RUNS, 2)); r++) runs.push(await measureSector(s.codebook, s.sector, n, undefined, { exchange }));
+        for (let r = 0; r < (exchange ? RUNS : Math.min(RUNS, 2)); r++)
+          runs.push(await measureSector(s.codebook, s.sector, n, undefined, { exchange }));
         runs.sort((a, b) => a.ms - b.ms);
         return runs[Math.floor((runs.length - 1) / 2)] as SectorMeasure;
       };

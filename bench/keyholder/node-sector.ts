@@ -24,10 +24,20 @@ export interface NodeSectorOptions {
 }
 
 /** Codebook, per-institution vectors and their sum, computed through the node. */
-export async function nodeSector(o: NodeSectorOptions): Promise<{ codebook: Codebook; vectors: ContributionVector[]; sector: ContributionVector }> {
+export async function nodeSector(
+  o: NodeSectorOptions,
+): Promise<{ codebook: Codebook; vectors: ContributionVector[]; sector: ContributionVector }> {
   const year = o.year ?? 2024;
   mkdirSync(o.work, { recursive: true });
-  const data = await synthesize({ out: join(o.work, 'data'), institutions: o.institutions, students: o.students, seed: o.seed, year, crebos: o.crebos, progress: false });
+  const data = await synthesize({
+    out: join(o.work, 'data'),
+    institutions: o.institutions,
+    students: o.students,
+    seed: o.seed,
+    year,
+    crebos: o.crebos,
+    progress: false,
+  });
   const vectors: ContributionVector[] = [];
   let codebook: Codebook | null = null;
   for (const [i, inst] of data.institutions.entries()) {

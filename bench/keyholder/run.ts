@@ -31,7 +31,9 @@ const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '..
 const base = mkdtempSync(join(tmpdir(), 'sb-bench-keyholder-'));
 try {
   const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
-  const vectors = (['inst-1', 'inst-2', 'inst-3'] as const).map((n) => vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', `${n}.json`), 'utf8')) as VectorJson));
+  const vectors = (['inst-1', 'inst-2', 'inst-3'] as const).map((n) =>
+    vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', `${n}.json`), 'utf8')) as VectorJson),
+  );
   const coordinator = identityFromSeed(new Uint8Array(32).fill(200));
   const home = join(base, 'home');
   await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
@@ -39,31 +41,68 @@ try {
   const t0 = performance.now();
   const institutions = [];
   for (let i = 0; i < N; i++) {
-    institutions.push({ id: `INST${String(i + 1).padStart(3, '0')}`, identity: identityFromSeed(new Uint8Array(32).fill(i + 1)), cts: await encryptVector(cb, vectors[i % 3]!, kh.bfvPublicKey, 500) });
+    institutions.push({
+      id: `INST${String(i + 1).padStart(3, '0')}`,
+      identity: identityFromSeed(new Uint8Array(32).fill(i + 1)),
+      cts: await encryptVector(cb, vectors[i % 3]!, kh.bfvPublicKey, 500),
+    });
   }
   const setupMs = performance.now() - t0;
   const results: { total: number; phases: Record<string, number> }[] = [];
   for (let run = 0; run < RUNS; run++) {
     const roundId = `bench-r${run + 1}`;
     const endorsement = await endorseRound({ home, roundId, maxParticipants: 500 });
-    const manifest = roundManifest({ codebook: cb, studiejaar: '2024-2025', participants: institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), hePublicKey: kh.bfvPublicKey, endorsement, coordinator });
+    const manifest = roundManifest({
+      codebook: cb,
+      studiejaar: '2024-2025',
+      participants: institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
+      hePublicKey: kh.bfvPublicKey,
+      endorsement,
+      coordinator,
+    });
     const dir = join(base, roundId);
     writeRoundBundle(dir, {
       manifest,
       codebook: cb,
-      contributions: institutions.map((i) => contributionWire({ roundId, institutionId: i.id, identity: i.identity, codebook: cb, hePublicKeyDigest: kh.hePublicKeyDigest, ciphertexts: i.cts })),
+      contributions: institutions.map((i) =>
+        contributionWire({
+          roundId,
+          institutionId: i.id,
+          identity: i.identity,
+          codebook: cb,
+          hePublicKeyDigest: kh.hePublicKeyDigest,
+          ciphertexts: i.cts,
+        }),
+      ),
     });
     const phases: Record<string, number> = {};
     const start = performance.now();
-    const r = await releaseRoundDetailed({ home, bundleDir: dir, onPhase: (p: ReleasePhase, ms: number) => (phases[p] = ms) });
+    const r = await releaseRoundDetailed({
+      home,
+      bundleDir: dir,
+      onPhase: (p: ReleasePhase, ms: number) => (phases[p] = ms),
+    });
     const total = performance.now() - start;
     if (r.release.institutions !== N) throw new Error('unexpected release');
     results.push({ total, phases });
-    process.stdout.write(`run ${run + 1}: ${total.toFixed(0)} ms  ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}  (${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed)\n`);
+    process.stdout.write(
+      `run ${run + 1}: ${total.toFixed(0)} ms  ${Object.entries(phases)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ')}  (${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed)\n`,
+    );
   }
-  const warm = results.slice(1).map((r) => r.total).sort((a, b) => a - b);
+  const warm = results
+    .slice(1)
+    .map((r) => r.total)
+    .sort((a, b) => a - b);
   const median = (xs: number[]) => (xs.length ? xs[Math.floor(xs.length / 2)]! : NaN);
-  const phaseMedian = (p: string) => median(results.slice(1).map((r) => r.phases[p] ?? 0).sort((a, b) => a - b));
+  const phaseMedian = (p: string) =>
+    median(
+      results
+        .slice(1)
+        .map((r) => r.phases[p] ?? 0)
+        .sort((a, b) => a - b),
+    );
   process.stdout.write(
     [
       '',

@@ -27,7 +27,12 @@ export interface BundledContribution {
 }
 
 /** Encrypt a vector as a node would (layout v1, range-checked for `maxParticipants`). */
-export async function encryptVector(codebook: Codebook, vector: ContributionVector, publicKey: Uint8Array, maxParticipants: number): Promise<Uint8Array[]> {
+export async function encryptVector(
+  codebook: Codebook,
+  vector: ContributionVector,
+  publicKey: Uint8Array,
+  maxParticipants: number,
+): Promise<Uint8Array[]> {
   return encryptSlots(publicKey, flatten(codebook, vector, { maxParticipants }));
 }
 
@@ -52,7 +57,11 @@ export function contributionWire(o: {
     }),
     o.identity.secretKey,
   );
-  return { institutionId: o.institutionId, wire: encodeContribution({ envelope, ciphertexts: [...o.ciphertexts] }), envelopeDigest: envelopeDigest(envelope) };
+  return {
+    institutionId: o.institutionId,
+    wire: encodeContribution({ envelope, ciphertexts: [...o.ciphertexts] }),
+    envelopeDigest: envelopeDigest(envelope),
+  };
 }
 
 /** The coordinator's signed manifest for a round, carrying the key holder's endorsement. */
@@ -79,13 +88,25 @@ export function roundManifest(o: {
       he_params: HE_PARAMS.id,
       codebook: {
         digest: codebookDigest(o.codebook),
-        entries: o.codebook.entries.map((x) => ({ crebo: x.crebo, name: x.name, niveau: x.niveau, sectorkamer_code: x.sectorkamerCode, sectorkamer_name: x.sectorkamerName })),
+        entries: o.codebook.entries.map((x) => ({
+          crebo: x.crebo,
+          name: x.name,
+          niveau: x.niveau,
+          sectorkamer_code: x.sectorkamerCode,
+          sectorkamer_name: x.sectorkamerName,
+        })),
       },
       thresholds: o.override?.thresholds ?? e.thresholds,
-      participants: o.participants.map((p) => ({ institution_id: p.institutionId, ed25519_public_key: Buffer.from(p.publicKey).toString('base64') })),
+      participants: o.participants.map((p) => ({
+        institution_id: p.institutionId,
+        ed25519_public_key: Buffer.from(p.publicKey).toString('base64'),
+      })),
       max_participants: o.override?.maxParticipants ?? e.max_participants,
       deadline: o.deadline ?? '2025-11-01T00:00:00Z',
-      he_public_key: { digest: bfvPublicKeyDigest(o.hePublicKey), base64: Buffer.from(o.hePublicKey).toString('base64') },
+      he_public_key: {
+        digest: bfvPublicKeyDigest(o.hePublicKey),
+        base64: Buffer.from(o.hePublicKey).toString('base64'),
+      },
       key_holder_endorsement: { ed25519_public_key: e.ed25519_public_key, signature: e.signature },
     },
     o.coordinator.secretKey,
@@ -96,7 +117,15 @@ export function roundManifest(o: {
  * Write a close-of-round bundle. The sum defaults to the coordinator's honest sum of the
  * contributions (JS streaming sum, as the coordinator computes it).
  */
-export function writeRoundBundle(dir: string, o: { manifest: RoundManifest; codebook: Codebook; contributions: BundledContribution[]; sum?: readonly Uint8Array[] }): BundleIndex {
-  const sum = o.sum ?? sumContributions(o.contributions.map((c) => parseContribution(c.wire, { validate: false }).ciphertexts), layoutCiphertexts(o.codebook));
+export function writeRoundBundle(
+  dir: string,
+  o: { manifest: RoundManifest; codebook: Codebook; contributions: BundledContribution[]; sum?: readonly Uint8Array[] },
+): BundleIndex {
+  const sum =
+    o.sum ??
+    sumContributions(
+      o.contributions.map((c) => parseContribution(c.wire, { validate: false }).ciphertexts),
+      layoutCiphertexts(o.codebook),
+    );
   return writeBundle(dir, { manifest: o.manifest, contributions: o.contributions, sum });
 }

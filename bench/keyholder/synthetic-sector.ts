@@ -37,7 +37,13 @@ export function syntheticCodebook(crebos: number, seed = 1): Codebook {
     const u = r();
     const niveau = (u < 0.04 ? 1 : u < 0.22 ? 2 : u < 0.52 ? 3 : 4) as 1 | 2 | 3 | 4;
     const sk = SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)] as string;
-    entries.push({ crebo: String(20000 + i * 7), name: `Opleiding ${i}`, niveau, sectorkamerCode: sk, sectorkamerName: `Sectorkamer ${sk}` });
+    entries.push({
+      crebo: String(20000 + i * 7),
+      name: `Opleiding ${i}`,
+      niveau,
+      sectorkamerCode: sk,
+      sectorkamerName: `Sectorkamer ${sk}`,
+    });
   }
   return buildCodebook(entries);
 }
@@ -57,7 +63,10 @@ export function syntheticInstitutions(cb: Codebook, count: number, seed = 1): Sy
   for (let k = 0; k < count; k++) {
     const size = Math.round(Math.exp(Math.log(2500) + 1.0 * normal(r)));
     const offered = Math.max(3, Math.min(Math.round(nCrebo * 0.5), Math.round(size / 55)));
-    const home = new Set([SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)], SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)]]);
+    const home = new Set([
+      SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)],
+      SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)],
+    ]);
     const generalist = offered > 60;
     const chosen = new Set<number>();
     for (let tries = 0; chosen.size < offered && tries < offered * 30; tries++) {
@@ -77,9 +86,17 @@ export function syntheticInstitutions(cb: Codebook, count: number, seed = 1): Sy
         [1, 0.35],
       ] as const) {
         if (lw === 1 && !bbl) continue;
-        const a = Math.max(1, Math.round(perCrebo * share * Math.exp(0.8 * normal(r)) * Math.sqrt(popularity[i] as number)));
+        const a = Math.max(
+          1,
+          Math.round(perCrebo * share * Math.exp(0.8 * normal(r)) * Math.sqrt(popularity[i] as number)),
+        );
         const b = Math.max(0, Math.round(a * (0.25 + 0.15 * r())));
-        cells.set(2 * i + lw, { a, b, absPm: Math.max(0, Math.round(absBase + 40 * normal(r))), dropPm: Math.max(0, Math.round(dropBase + 50 * normal(r))) });
+        cells.set(2 * i + lw, {
+          a,
+          b,
+          absPm: Math.max(0, Math.round(absBase + 40 * normal(r))),
+          dropPm: Math.max(0, Math.round(dropBase + 50 * normal(r))),
+        });
       }
     }
     out.push({ id: `SYN${String(k + 1).padStart(3, '0')}`, cells });
@@ -133,7 +150,11 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
 }
 
 /** The sector sum (populations and block C) of the given institutions. */
-export function sectorOf(cb: Codebook, institutions: readonly SyntheticInstitution[], studiejaar = '2024-2025'): ContributionVector {
+export function sectorOf(
+  cb: Codebook,
+  institutions: readonly SyntheticInstitution[],
+  studiejaar = '2024-2025',
+): ContributionVector {
   const v = emptyVector(cb, studiejaar);
   for (const inst of institutions) addInstitution(cb, v, inst);
   return v;

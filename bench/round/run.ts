@@ -34,24 +34,57 @@ function peakRssMiB(pid: number): number {
 }
 
 const t0 = performance.now();
-const data = await synthesize({ out: join(work, 'data'), institutions: K, students, seed: 'bench-round', year: 2024, crebos, progress: false });
+const data = await synthesize({
+  out: join(work, 'data'),
+  institutions: K,
+  students,
+  seed: 'bench-round',
+  year: 2024,
+  crebos,
+  progress: false,
+});
 const tData = performance.now();
 let child: ReturnType<typeof spawn> | undefined;
 let childPid = 0;
 const round = await setupLocalRound({
   out: work,
   codebook: data.codebook,
-  institutions: data.institutions.map((d, i) => ({ id: `inst-${i + 1}`, enrolments: d.enrolments, attendance: d.attendance })),
+  institutions: data.institutions.map((d, i) => ({
+    id: `inst-${i + 1}`,
+    enrolments: d.enrolments,
+    attendance: d.attendance,
+  })),
   year: 2024,
   startCoordinator: (home) =>
     new Promise((resolveStart, reject) => {
-      child = spawn(process.execPath, [join(repo, 'bin/sectorbench.js'), 'coordinator', 'serve', '--home', home, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn(
+        process.execPath,
+        [
+          join(repo, 'bin/sectorbench.js'),
+          'coordinator',
+          'serve',
+          '--home',
+          home,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       childPid = child.pid ?? 0;
       let buf = '';
       child.stdout!.on('data', (c: Buffer) => {
         buf += c.toString();
         const m = /listening on (http:\/\/[^\s)]+)/.exec(buf);
-        if (m) resolveStart({ url: (m[1] as string).replace(/\.$/, ''), close: async () => { child!.kill('SIGTERM'); await new Promise((r) => child!.once('exit', r)); } });
+        if (m)
+          resolveStart({
+            url: (m[1] as string).replace(/\.$/, ''),
+            close: async () => {
+              child!.kill('SIGTERM');
+              await new Promise((r) => child!.once('exit', r));
+            },
+          });
       });
       child.once('exit', (code) => reject(new Error(`coordinator exited early (${code}); run npm run build first`)));
     }),

@@ -58,7 +58,10 @@ export function statusForCode(code: string): number {
 
 /** `type` URI of a problem code. */
 export function problemType(code: string): string {
-  return `https://sectorbench.invalid/problems/${code.replace(/^SB_ERR_/, '').toLowerCase().replaceAll('_', '-')}`;
+  return `https://sectorbench.invalid/problems/${code
+    .replace(/^SB_ERR_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`;
 }
 
 /** RFC 9457 problem document, with sectorbench's stable `code`. */
@@ -77,7 +80,12 @@ export const ProblemSchema = z
 export type Problem = z.infer<typeof ProblemSchema>;
 
 /** Build a problem document. */
-export function problem(status: number, code: string, detail: string, extra: { instance?: string; details?: Record<string, unknown> } = {}): Problem {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  extra: { instance?: string; details?: Record<string, unknown> } = {},
+): Problem {
   const p: Problem = { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail, code };
   if (extra.instance) p.instance = extra.instance;
   if (extra.details && Object.keys(extra.details).length) p.details = extra.details;

@@ -5,7 +5,11 @@ import { SbError } from '../../shared/errors/sb-error.js';
 const DEFAULT_LIMIT = 1024 * 1024;
 
 function tooLarge(limit: number): SbError {
-  return new SbError('SB_ERR_BODY_TOO_LARGE', `the body is larger than the ${limit} bytes this request may have; a contribution must be exactly the round's ciphertexts and one envelope.`, { limit });
+  return new SbError(
+    'SB_ERR_BODY_TOO_LARGE',
+    `the body is larger than the ${limit} bytes this request may have; a contribution must be exactly the round's ciphertexts and one envelope.`,
+    { limit },
+  );
 }
 
 /**

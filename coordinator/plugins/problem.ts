@@ -21,14 +21,26 @@ export function toProblem(err: unknown, instance?: string): Problem {
   }
   const e = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(e)) {
-    return problem(400, 'SB_ERR_VALIDATION', `the request does not match the route's schema: ${e.validation.map((v) => `${v.instancePath || v.params?.issue?.path?.join('.') || '(root)'} ${v.message}`).join('; ')}`, { instance });
+    return problem(
+      400,
+      'SB_ERR_VALIDATION',
+      `the request does not match the route's schema: ${e.validation.map((v) => `${v.instancePath || v.params?.issue?.path?.join('.') || '(root)'} ${v.message}`).join('; ')}`,
+      { instance },
+    );
   }
   const mapped = e?.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) return problem(mapped[0], mapped[1], e.message, { instance });
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
-  if (status === 429) return problem(429, 'SB_ERR_RATE_LIMIT', 'too many requests; wait a minute and retry with backoff.', { instance });
-  if (status >= 400 && status < 500) return problem(status, 'SB_ERR_HTTP', e.message || 'the request was refused.', { instance });
-  return problem(500, 'SB_ERR_INTERNAL', 'the coordinator failed to handle this request; it was logged. Retry later or contact the coalition.', { instance });
+  if (status === 429)
+    return problem(429, 'SB_ERR_RATE_LIMIT', 'too many requests; wait a minute and retry with backoff.', { instance });
+  if (status >= 400 && status < 500)
+    return problem(status, 'SB_ERR_HTTP', e.message || 'the request was refused.', { instance });
+  return problem(
+    500,
+    'SB_ERR_INTERNAL',
+    'the coordinator failed to handle this request; it was logged. Retry later or contact the coalition.',
+    { instance },
+  );
 }
 
 /**
@@ -45,7 +57,12 @@ export default fp(
       void reply.code(p.status).type('application/problem+json').send(p);
     });
     app.setNotFoundHandler((request, reply) => {
-      const p = problem(404, 'SB_ERR_NOT_FOUND', `there is no ${request.method} ${request.url.split('?')[0]} on this coordinator; see /docs.`, { instance: request.url.split('?')[0] });
+      const p = problem(
+        404,
+        'SB_ERR_NOT_FOUND',
+        `there is no ${request.method} ${request.url.split('?')[0]} on this coordinator; see /docs.`,
+        { instance: request.url.split('?')[0] },
+      );
       void reply.code(404).type('application/problem+json').send(p);
     });
   },

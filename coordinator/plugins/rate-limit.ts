@@ -17,7 +17,11 @@ export default fp(
       max: cfg.ipPerMinute,
       timeWindow: 60_000,
       keyGenerator: (request) => request.ip,
-      errorResponseBuilder: (_request, context) => new SbError('SB_ERR_RATE_LIMIT', `more than ${context.max} requests per minute from this address; retry in ${context.after}.`),
+      errorResponseBuilder: (_request, context) =>
+        new SbError(
+          'SB_ERR_RATE_LIMIT',
+          `more than ${context.max} requests per minute from this address; retry in ${context.after}.`,
+        ),
     });
     const windows = new Map<string, { start: number; count: number }>();
     app.addHook('preHandler', async (request) => {
@@ -31,7 +35,10 @@ export default fp(
       }
       w.count++;
       if (w.count > cfg.institutionPerMinute) {
-        throw new SbError('SB_ERR_RATE_LIMIT', `institution ${auth.institutionId} sent more than ${cfg.institutionPerMinute} signed requests this minute; retry in a minute with backoff.`);
+        throw new SbError(
+          'SB_ERR_RATE_LIMIT',
+          `institution ${auth.institutionId} sent more than ${cfg.institutionPerMinute} signed requests this minute; retry in a minute with backoff.`,
+        );
       }
     });
   },

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SbError } from '../../shared/errors/sb-error.js';
-import { parseSignedRequestHeaders, verifyRequestBody, verifyRequestSignature } from '../../shared/protocol/request-signing.js';
+import {
+  parseSignedRequestHeaders,
+  verifyRequestBody,
+  verifyRequestSignature,
+} from '../../shared/protocol/request-signing.js';
 import { getInstitution } from '../store/institutions.js';
 import { rememberNonce } from '../store/nonces.js';
 import { recordAuditHead } from '../store/audit-heads.js';
@@ -30,7 +34,11 @@ export default fp(
       const h = parseSignedRequestHeaders(request.headers);
       const inst = getInstitution(db, h.institutionId);
       if (!inst) {
-        throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${h.institutionId} is not registered with this coordinator; enrol it first ('sectorbench coordinator institution add').`, { institution_id: h.institutionId });
+        throw new SbError(
+          'SB_ERR_UNKNOWN_INSTITUTION',
+          `institution ${h.institutionId} is not registered with this coordinator; enrol it first ('sectorbench coordinator institution add').`,
+          { institution_id: h.institutionId },
+        );
       }
       const now = clock();
       verifyRequestSignature({
@@ -42,18 +50,43 @@ export default fp(
         maxAgeSeconds: config.requestMaxAgeSeconds,
       });
       if (inst.revokedAt) {
-        throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${inst.id} was revoked on ${inst.revokedAt}; its requests are refused. Contact the coalition to re-enrol.`, { institution_id: inst.id });
+        throw new SbError(
+          'SB_ERR_INSTITUTION_REVOKED',
+          `institution ${inst.id} was revoked on ${inst.revokedAt}; its requests are refused. Contact the coalition to re-enrol.`,
+          { institution_id: inst.id },
+        );
       }
-      rememberNonce(db, { institutionId: inst.id, nonce: h.nonce, nowMs: now.getTime(), retainMs: 3 * config.requestMaxAgeSeconds * 1000 });
-      if (h.auditHead !== null) recordAuditHead(db, { institutionId: inst.id, head: h.auditHead, seenAt: now, method: request.method, path: request.url, nonce: h.nonce });
-      request.sbAuth = { institutionId: inst.id, nonce: h.nonce, contentSha256: h.contentSha256, auditHead: h.auditHead };
+      rememberNonce(db, {
+        institutionId: inst.id,
+        nonce: h.nonce,
+        nowMs: now.getTime(),
+        retainMs: 3 * config.requestMaxAgeSeconds * 1000,
+      });
+      if (h.auditHead !== null)
+        recordAuditHead(db, {
+          institutionId: inst.id,
+          head: h.auditHead,
+          seenAt: now,
+          method: request.method,
+          path: request.url,
+          nonce: h.nonce,
+        });
+      request.sbAuth = {
+        institutionId: inst.id,
+        nonce: h.nonce,
+        contentSha256: h.contentSha256,
+        auditHead: h.auditHead,
+      };
       request.log.info({ institution: inst.id }, 'signed request');
     });
     app.addHook('preValidation', async (request: FastifyRequest) => {
       if (!request.sbAuth) return;
       const body = request.body;
       if (body !== undefined && body !== null && !(body instanceof Uint8Array)) {
-        throw new SbError('SB_ERR_MEDIA_TYPE', 'signed node requests carry application/octet-stream bodies (or none); the digest covers the exact bytes.');
+        throw new SbError(
+          'SB_ERR_MEDIA_TYPE',
+          'signed node requests carry application/octet-stream bodies (or none); the digest covers the exact bytes.',
+        );
       }
       verifyRequestBody(request.sbAuth, body ?? null);
     });

@@ -28,14 +28,23 @@ export default fp(
         ],
         components: {
           securitySchemes: {
-            sbSignature: { type: 'apiKey', in: 'header', name: 'sb-signature', description: 'Ed25519 request signature (with the other sb-* headers)' },
+            sbSignature: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'sb-signature',
+              description: 'Ed25519 request signature (with the other sb-* headers)',
+            },
           },
         },
       },
       transform: jsonSchemaTransform,
       transformObject: jsonSchemaTransformObject,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: false } });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      uiConfig: { docExpansion: 'list', deepLinking: false },
+    });
   },
   { name: 'sb-swagger' },
 );

@@ -21,13 +21,30 @@ export function renderReleaseCsv(release: Release): string {
   const emit = (type: 'cell' | 'group', key: string, row: ReleaseRow) => {
     for (const slot of Object.keys(row.slots).sort()) {
       const v = row.slots[slot] ?? null;
-      lines.push([type, key, slot, v, row.suppressed[slot]?.rule ?? null, row.institutions.a, row.institutions.b].map(csvField).join(','));
+      lines.push(
+        [type, key, slot, v, row.suppressed[slot]?.rule ?? null, row.institutions.a, row.institutions.b]
+          .map(csvField)
+          .join(','),
+      );
     }
     const dist = row.distributions;
     if (!dist) return;
     for (const which of ['c_abs_bin', 'c_drop_bin'] as const) {
       const h = dist[which];
-      for (let k = 0; k < 10; k++) lines.push([type, key, `${which}_${k}`, h ? (h[k] as number) : null, h ? null : (dist.suppressed[which]?.rule ?? null), row.institutions.a, row.institutions.b].map(csvField).join(','));
+      for (let k = 0; k < 10; k++)
+        lines.push(
+          [
+            type,
+            key,
+            `${which}_${k}`,
+            h ? (h[k] as number) : null,
+            h ? null : (dist.suppressed[which]?.rule ?? null),
+            row.institutions.a,
+            row.institutions.b,
+          ]
+            .map(csvField)
+            .join(','),
+        );
     }
   };
   for (const key of Object.keys(release.cells).sort()) emit('cell', key, release.cells[key] as ReleaseRow);

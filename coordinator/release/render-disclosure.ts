@@ -54,12 +54,17 @@ export function protectionSection(release: Release): string {
   const rows = Object.entries(d.rules)
     .filter(([, n]) => (n ?? 0) > 0)
     .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
-    .map(([rule, n]) => `<tr><td>${escapeHtml(ruleSentence(rule, t))}</td><td class="num">${nl.format(n ?? 0)}</td></tr>`);
+    .map(
+      ([rule, n]) => `<tr><td>${escapeHtml(ruleSentence(rule, t))}</td><td class="num">${nl.format(n ?? 0)}</td></tr>`,
+    );
   const withheld = Object.entries(d.distributions.withheld)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([rule, n]) => `${nl.format(n ?? 0)} wegens ${ruleSentence(rule, t)}`);
   const iv = d.audit.intervals;
-  const versions = d.audit.versions.compared.length > 0 ? ` en met eerdere versies (${d.audit.versions.compared.join(', ')}) vergeleken` : '';
+  const versions =
+    d.audit.versions.compared.length > 0
+      ? ` en met eerdere versies (${d.audit.versions.compared.join(', ')}) vergeleken`
+      : '';
   const audit =
     `De sleutelhouder heeft deze publicatie vóór ondertekening gecontroleerd en goedgekeurd: van alle ${nl.format(d.audit.checked_blocks)} weggelaten blokken is met exacte rekenkunde (breuken, geen afronding) bewezen dat geen enkel cijfer terug te rekenen is uit totalen en gepubliceerde delen, ` +
     `en voor ${nl.format(iv.checked)} om privacy weggelaten aantallen studenten dat ze alleen binnen een marge van minstens ${nl.format(d.protection.min_width)} en ${d.protection.ratio_num}/${d.protection.ratio_den} van de waarde te schatten zijn (met gehele voorbeeldtabellen of lineaire programmering)${versions}.`;
@@ -79,7 +84,13 @@ ${rows.join('\n') || '<tr><td colspan="2">geen</td></tr>'}
 
 type DistKey = 'c_abs_bin' | 'c_drop_bin';
 
-function distributionTable(release: Release, groups: readonly { key: string; label: string }[], which: DistKey, caption: string, edges: readonly number[]): string {
+function distributionTable(
+  release: Release,
+  groups: readonly { key: string; label: string }[],
+  which: DistKey,
+  caption: string,
+  edges: readonly number[],
+): string {
   const rows = groups.map((g) => ({ ...g, row: release.rollups[g.key] as ReleaseRow }));
   const head = rows.map((r) => `<th scope="col">${escapeHtml(r.label)}</th>`).join('');
   const body: string[] = [];
@@ -120,7 +131,10 @@ export function distributionsSection(release: Release): string {
   const niveaus = Object.keys(release.rollups)
     .filter((k) => k.startsWith('niveau|'))
     .sort();
-  const groups = [...(release.rollups['total'] ? [{ key: 'total', label: 'Totaal sector' }] : []), ...niveaus.map((k) => ({ key: k, label: `Niveau ${k.slice('niveau|'.length)}` }))];
+  const groups = [
+    ...(release.rollups['total'] ? [{ key: 'total', label: 'Totaal sector' }] : []),
+    ...niveaus.map((k) => ({ key: k, label: `Niveau ${k.slice('niveau|'.length)}` })),
+  ];
   if (groups.length === 0) return '';
   return `<h2 id="verdelingen">Verdelingen van instellingen</h2>
 <p>Hoeveel instellingen vallen in elke klasse van hun eigen percentage? Zo kan een instelling zich plaatsen zonder dat andere instellingen herkenbaar zijn.

@@ -63,7 +63,8 @@ function figureCells(row: ReleaseRow): string {
   ].join('');
 }
 
-const HEAD = '<th>Instellingen (A / B)</th><th>Inschrijvingen</th><th>Aanwezigheid</th><th>Ongeoorloofd verzuim</th><th>Starters</th><th>Startersresultaat</th><th>Uitval</th>';
+const HEAD =
+  '<th>Instellingen (A / B)</th><th>Inschrijvingen</th><th>Aanwezigheid</th><th>Ongeoorloofd verzuim</th><th>Starters</th><th>Startersresultaat</th><th>Uitval</th>';
 
 function groupLabel(key: string, names: Map<string, string>): string {
   const p = key.split('|');
@@ -95,9 +96,18 @@ function groupLabel(key: string, names: Map<string, string>): string {
  * is escaped.
  * @see ../../../shared/spec/METRICS.md "Derived figures"
  */
-export function renderReleaseHtml(release: Release, manifest: RoundManifest, meta: { digest: string; versions: number[] }): string {
+export function renderReleaseHtml(
+  release: Release,
+  manifest: RoundManifest,
+  meta: { digest: string; versions: number[] },
+): string {
   const crebo = new Map(manifest.codebook.entries.map((e) => [e.crebo, e]));
-  const skNames = new Map(manifest.codebook.entries.map((e) => [e.sectorkamer_code, e.sectorkamer_name ? `${e.sectorkamer_code} (${e.sectorkamer_name})` : e.sectorkamer_code]));
+  const skNames = new Map(
+    manifest.codebook.entries.map((e) => [
+      e.sectorkamer_code,
+      e.sectorkamer_name ? `${e.sectorkamer_code} (${e.sectorkamer_name})` : e.sectorkamer_code,
+    ]),
+  );
   const khKey = new Uint8Array(Buffer.from(manifest.key_holder_endorsement.ed25519_public_key, 'base64'));
   const t = release.thresholds;
   const cellRows = Object.keys(release.cells)
@@ -108,10 +118,14 @@ export function renderReleaseHtml(release: Release, manifest: RoundManifest, met
       return `<tr><th scope="row">${escapeHtml(c)} ${escapeHtml(name)}</th><td>${escapeHtml(niveau)}</td><td>${escapeHtml(leerweg)}</td>${figureCells(release.cells[key] as ReleaseRow)}</tr>`;
     })
     .join('\n');
-  const groupOrder = (k: string) => ['total', 'niveau', 'leerweg', 'sectorkamer', 'sectorkamer_niveau'].indexOf(k.split('|')[0] as string);
+  const groupOrder = (k: string) =>
+    ['total', 'niveau', 'leerweg', 'sectorkamer', 'sectorkamer_niveau'].indexOf(k.split('|')[0] as string);
   const groupRows = Object.keys(release.rollups)
     .sort((a, b) => groupOrder(a) - groupOrder(b) || (a < b ? -1 : a > b ? 1 : 0))
-    .map((key) => `<tr><th scope="row">${escapeHtml(groupLabel(key, skNames))}</th>${figureCells(release.rollups[key] as ReleaseRow)}</tr>`)
+    .map(
+      (key) =>
+        `<tr><th scope="row">${escapeHtml(groupLabel(key, skNames))}</th>${figureCells(release.rollups[key] as ReleaseRow)}</tr>`,
+    )
     .join('\n');
   const base = `/v1/rounds/${encodeURIComponent(release.round_id)}`;
   return `<!doctype html>

@@ -51,14 +51,24 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
       const participants = round.manifest.participants.length;
       const beforeDeadline = now.getTime() < Date.parse(round.deadline);
       if (beforeDeadline && current.length < participants && !input.force) {
-        throw new SbError('SB_ERR_ROUND_NOT_DUE', `round ${roundId} runs until ${round.deadline} and ${current.length} of ${participants} participants have submitted; wait, or pass --force to close now.`, {
-          submitted: current.length,
-          participants,
-        });
+        throw new SbError(
+          'SB_ERR_ROUND_NOT_DUE',
+          `round ${roundId} runs until ${round.deadline} and ${current.length} of ${participants} participants have submitted; wait, or pass --force to close now.`,
+          {
+            submitted: current.length,
+            participants,
+          },
+        );
       }
-      if (current.length === 0) throw new SbError('SB_ERR_NO_CONTRIBUTIONS', `round ${roundId} has no contributions; there is nothing to sum.`);
+      if (current.length === 0)
+        throw new SbError('SB_ERR_NO_CONTRIBUTIONS', `round ${roundId} has no contributions; there is nothing to sum.`);
       db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), roundId);
-      recordEvent(db, { at: now.toISOString(), kind: 'round.closed', roundId, detail: { contributions: current.length, participants, forced: Boolean(input.force && beforeDeadline) } });
+      recordEvent(db, {
+        at: now.toISOString(),
+        kind: 'round.closed',
+        roundId,
+        detail: { contributions: current.length, participants, forced: Boolean(input.force && beforeDeadline) },
+      });
       closedNow = true;
     }
     return current;
@@ -70,7 +80,10 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   for (const s of subs) {
     const wire = submissionWire(db, s.id);
     if (createHash('sha256').update(wire).digest('hex') !== s.wireSha256) {
-      throw new SbError('SB_ERR_STORE_CORRUPT', `the stored contribution of ${s.institutionId} (sequence ${s.sequence}) does not match its digest; restore the database from backup.`);
+      throw new SbError(
+        'SB_ERR_STORE_CORRUPT',
+        `the stored contribution of ${s.institutionId} (sequence ${s.sequence}) does not match its digest; restore the database from backup.`,
+      );
     }
     sum.add(parseContribution(wire, { validate: false }).ciphertexts, `contribution of ${s.institutionId}`);
     contributions.push({ institutionId: s.institutionId, wire, envelopeDigest: s.envelopeDigest });
@@ -80,8 +93,17 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   const index = writeBundle(bundleDir, { manifest: round.manifest, contributions, sum: summed });
   tx(db, () => {
     const r = findRound(db, roundId);
-    db.prepare('UPDATE rounds SET bundle_dir = ?, bundle_json = ? WHERE id = ?').run(bundleDir, JSON.stringify(index), roundId);
-    recordEvent(db, { at: now.toISOString(), kind: 'round.bundle-written', roundId, detail: { bundle_dir: bundleDir, state: r?.state } });
+    db.prepare('UPDATE rounds SET bundle_dir = ?, bundle_json = ? WHERE id = ?').run(
+      bundleDir,
+      JSON.stringify(index),
+      roundId,
+    );
+    recordEvent(db, {
+      at: now.toISOString(),
+      kind: 'round.bundle-written',
+      roundId,
+      detail: { bundle_dir: bundleDir, state: r?.state },
+    });
   });
   return {
     roundId,

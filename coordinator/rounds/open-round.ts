@@ -55,48 +55,87 @@ function studiejaarLabel(s: number | string): string {
  */
 export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
   const { db } = input;
-  if (!RoundId.safeParse(input.roundId).success) throw new SbError('SB_ERR_USAGE', `'${input.roundId}' is not a round id (lower-case letters, digits and -, at most 63).`);
+  if (!RoundId.safeParse(input.roundId).success)
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `'${input.roundId}' is not a round id (lower-case letters, digits and -, at most 63).`,
+    );
   const studiejaar = studiejaarLabel(input.studiejaar);
   const codebook = typeof input.codebook === 'string' ? await readCodebookFile(input.codebook) : input.codebook;
 
   const e = EndorsementFileSchema.safeParse(input.endorsement);
   if (!e.success) {
-    throw new SbError('SB_ERR_ENDORSEMENT', `the endorsement is not a key-holder endorsement file: ${e.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`);
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      `the endorsement is not a key-holder endorsement file: ${e.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`,
+    );
   }
   const endorsement = e.data;
   const keyHolderKey = pinnedKeyHolder(db);
   if (endorsement.round_id !== input.roundId) {
-    throw new SbError('SB_ERR_ENDORSEMENT', `the endorsement is for round ${endorsement.round_id}, not ${input.roundId}; ask the key holder to endorse this round.`);
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      `the endorsement is for round ${endorsement.round_id}, not ${input.roundId}; ask the key holder to endorse this round.`,
+    );
   }
   if (!verifyEndorsementFile(endorsement, keyHolderKey)) {
-    throw new SbError('SB_ERR_ENDORSEMENT', 'the endorsement is not signed by the pinned key holder key; check the pinned fingerprint and ask the key holder for a new endorsement.');
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      'the endorsement is not signed by the pinned key holder key; check the pinned fingerprint and ask the key holder for a new endorsement.',
+    );
   }
-  if (endorsement.he_params !== HE_PARAMS.id) throw new SbError('SB_ERR_ENDORSEMENT', `the endorsement names HE parameters ${endorsement.he_params}, this coordinator uses ${HE_PARAMS.id}.`);
+  if (endorsement.he_params !== HE_PARAMS.id)
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      `the endorsement names HE parameters ${endorsement.he_params}, this coordinator uses ${HE_PARAMS.id}.`,
+    );
   validateSealObject(input.hePublicKey, PUBLIC_KEY_SHAPE, { label: 'the round BFV public key' });
   const heDigest = bfvPublicKeyDigest(input.hePublicKey);
   if (heDigest !== endorsement.he_public_key_digest) {
-    throw new SbError('SB_ERR_ENDORSEMENT', `the BFV public key (digest ${heDigest}) is not the one the key holder endorsed (${endorsement.he_public_key_digest}); use the key file that came with the endorsement.`);
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      `the BFV public key (digest ${heDigest}) is not the one the key holder endorsed (${endorsement.he_public_key_digest}); use the key file that came with the endorsement.`,
+    );
   }
 
   const deadline = new Date(input.deadline);
-  if (Number.isNaN(deadline.getTime())) throw new SbError('SB_ERR_USAGE', `deadline '${String(input.deadline)}' is not an ISO date-time.`);
-  if (deadline.getTime() <= input.now.getTime()) throw new SbError('SB_ERR_USAGE', `the deadline ${deadline.toISOString()} is not in the future.`);
+  if (Number.isNaN(deadline.getTime()))
+    throw new SbError('SB_ERR_USAGE', `deadline '${String(input.deadline)}' is not an ISO date-time.`);
+  if (deadline.getTime() <= input.now.getTime())
+    throw new SbError('SB_ERR_USAGE', `the deadline ${deadline.toISOString()} is not in the future.`);
 
   const base = input.publicUrl.replace(/\/+$/, '');
   return tx(db, () => {
-    if (findRound(db, input.roundId)) throw new SbError('SB_ERR_ROUND_EXISTS', `round ${input.roundId} already exists; pick a new round id.`, { round_id: input.roundId });
+    if (findRound(db, input.roundId))
+      throw new SbError('SB_ERR_ROUND_EXISTS', `round ${input.roundId} already exists; pick a new round id.`, {
+        round_id: input.roundId,
+      });
     const all = listInstitutions(db);
     const byId = new Map(all.map((i) => [i.id, i]));
-    const ids = input.participants ? [...new Set(input.participants)] : all.filter((i) => !i.revokedAt).map((i) => i.id);
+    const ids = input.participants
+      ? [...new Set(input.participants)]
+      : all.filter((i) => !i.revokedAt).map((i) => i.id);
     const participants = ids.map((id) => {
       const inst = byId.get(id);
-      if (!inst) throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `participant ${id} is not registered; add it with 'sectorbench coordinator institution add'.`, { institution_id: id });
-      if (inst.revokedAt) throw new SbError('SB_ERR_INSTITUTION_REVOKED', `participant ${id} was revoked on ${inst.revokedAt}.`, { institution_id: id });
+      if (!inst)
+        throw new SbError(
+          'SB_ERR_UNKNOWN_INSTITUTION',
+          `participant ${id} is not registered; add it with 'sectorbench coordinator institution add'.`,
+          { institution_id: id },
+        );
+      if (inst.revokedAt)
+        throw new SbError('SB_ERR_INSTITUTION_REVOKED', `participant ${id} was revoked on ${inst.revokedAt}.`, {
+          institution_id: id,
+        });
       return { institution_id: inst.id, ed25519_public_key: inst.ed25519PublicKey };
     });
-    if (participants.length === 0) throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
+    if (participants.length === 0)
+      throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
     if (participants.length > endorsement.max_participants) {
-      throw new SbError('SB_ERR_ENDORSEMENT', `${participants.length} participants, but the key holder endorsed at most ${endorsement.max_participants}; ask for an endorsement with a larger max_participants.`);
+      throw new SbError(
+        'SB_ERR_ENDORSEMENT',
+        `${participants.length} participants, but the key holder endorsed at most ${endorsement.max_participants}; ask for an endorsement with a larger max_participants.`,
+      );
     }
     const unsigned: Omit<RoundManifest, 'coordinator_signature'> = {
       type: 'sectorbench.round-manifest',
@@ -108,7 +147,13 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       he_params: HE_PARAMS.id as RoundManifest['he_params'],
       codebook: {
         digest: codebookDigest(codebook),
-        entries: codebook.entries.map((c) => ({ crebo: c.crebo, name: c.name, niveau: c.niveau, sectorkamer_code: c.sectorkamerCode, sectorkamer_name: c.sectorkamerName })),
+        entries: codebook.entries.map((c) => ({
+          crebo: c.crebo,
+          name: c.name,
+          niveau: c.niveau,
+          sectorkamer_code: c.sectorkamerCode,
+          sectorkamer_name: c.sectorkamerName,
+        })),
       },
       thresholds: endorsement.thresholds,
       participants,
@@ -119,8 +164,19 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
     };
     const manifest = RoundManifestSchema.parse(signManifest(unsigned, input.identity.secretKey));
     const at = input.now.toISOString();
-    insertRound(db, { manifest, manifestJson: JSON.stringify(manifest), hePublicKey: input.hePublicKey, ciphertextCount: layoutCiphertexts(codebook), createdAt: at });
-    recordEvent(db, { at, kind: 'round.opened', roundId: input.roundId, detail: { participants: participants.length, deadline: manifest.deadline } });
+    insertRound(db, {
+      manifest,
+      manifestJson: JSON.stringify(manifest),
+      hePublicKey: input.hePublicKey,
+      ciphertextCount: layoutCiphertexts(codebook),
+      createdAt: at,
+    });
+    recordEvent(db, {
+      at,
+      kind: 'round.opened',
+      roundId: input.roundId,
+      detail: { participants: participants.length, deadline: manifest.deadline },
+    });
     return manifest;
   });
 }

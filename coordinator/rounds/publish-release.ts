@@ -41,7 +41,13 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
   }
   const parsed = ReleaseSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new SbError('SB_ERR_RELEASE', `the release does not match the release schema: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`);
+    throw new SbError(
+      'SB_ERR_RELEASE',
+      `the release does not match the release schema: ${parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ')}.`,
+    );
   }
   const release = raw as Release;
   const round = getRound(db, roundId);
@@ -49,45 +55,81 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
   const endorsedKey = new Uint8Array(Buffer.from(m.key_holder_endorsement.ed25519_public_key, 'base64'));
   const pinned = pinnedKeyHolder(db);
   if (Buffer.compare(Buffer.from(pinned), Buffer.from(endorsedKey)) !== 0) {
-    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the pinned key holder key changed since round ${roundId} was opened; a release must be signed by the key that endorsed the round.`);
+    throw new SbError(
+      'SB_ERR_RELEASE_SIGNATURE',
+      `the pinned key holder key changed since round ${roundId} was opened; a release must be signed by the key that endorsed the round.`,
+    );
   }
   if (!verifyRelease(release, endorsedKey)) {
-    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the release of round ${roundId} is not signed by the key holder that endorsed the round; refuse it and ask the key holder for the signed file.`);
+    throw new SbError(
+      'SB_ERR_RELEASE_SIGNATURE',
+      `the release of round ${roundId} is not signed by the key holder that endorsed the round; refuse it and ask the key holder for the signed file.`,
+    );
   }
   const mismatch: [string, unknown, unknown][] = [
     ['round_id', release.round_id, roundId],
     ['studiejaar', release.studiejaar, m.studiejaar],
     ['metric_spec', release.metric_spec, m.metric_spec],
     ['codebook_digest', release.codebook_digest, m.codebook.digest],
-    ['thresholds', JSON.stringify(canonicalThresholds(release.thresholds)), JSON.stringify(canonicalThresholds(m.thresholds))],
+    [
+      'thresholds',
+      JSON.stringify(canonicalThresholds(release.thresholds)),
+      JSON.stringify(canonicalThresholds(m.thresholds)),
+    ],
   ];
   for (const [field, got, want] of mismatch) {
-    if (got !== want) throw new SbError('SB_ERR_RELEASE_MISMATCH', `the release's ${field} is ${String(got)}, round ${roundId} has ${String(want)}; this release belongs to another round.`, { field });
+    if (got !== want)
+      throw new SbError(
+        'SB_ERR_RELEASE_MISMATCH',
+        `the release's ${field} is ${String(got)}, round ${roundId} has ${String(want)}; this release belongs to another round.`,
+        { field },
+      );
   }
   const digest = releaseDigest(release);
   const json = new TextDecoder().decode(canonicalBytes(release));
   return tx(db, () => {
     const r = getRound(db, roundId);
-    if (r.state === 'open') throw new SbError('SB_ERR_ROUND_OPEN', `round ${roundId} is still open; close it and have the key holder decrypt the bundle first.`);
+    if (r.state === 'open')
+      throw new SbError(
+        'SB_ERR_ROUND_OPEN',
+        `round ${roundId} is still open; close it and have the key holder decrypt the bundle first.`,
+      );
     const latest = findRelease(db, roundId);
     const same = findRelease(db, roundId, release.release_version);
     if (same && same.digest === digest) return same;
     const wantVersion = (latest?.version ?? 0) + 1;
     if (release.release_version !== wantVersion) {
-      throw new SbError('SB_ERR_RELEASE_VERSION', `the release is version ${release.release_version}; the next version of round ${roundId} is ${wantVersion}.`, { expected: wantVersion });
+      throw new SbError(
+        'SB_ERR_RELEASE_VERSION',
+        `the release is version ${release.release_version}; the next version of round ${roundId} is ${wantVersion}.`,
+        { expected: wantVersion },
+      );
     }
     const wantPrev = latest?.digest ?? null;
     if (release.previous_release_digest !== wantPrev) {
-      throw new SbError('SB_ERR_RELEASE_VERSION', `the release names previous digest ${String(release.previous_release_digest)}, the published version ${latest?.version ?? '(none)'} has ${String(wantPrev)}.`);
+      throw new SbError(
+        'SB_ERR_RELEASE_VERSION',
+        `the release names previous digest ${String(release.previous_release_digest)}, the published version ${latest?.version ?? '(none)'} has ${String(wantPrev)}.`,
+      );
     }
     const publishedAt = now.toISOString();
     insertRelease(db, { roundId, version: release.release_version, json, digest, publishedAt });
     db.prepare("UPDATE rounds SET state = 'released' WHERE id = ?").run(roundId);
-    recordEvent(db, { at: publishedAt, kind: 'release.published', roundId, detail: { version: release.release_version, digest } });
+    recordEvent(db, {
+      at: publishedAt,
+      kind: 'release.published',
+      roundId,
+      detail: { version: release.release_version, digest },
+    });
     return { roundId, version: release.release_version, release: parsed.data, json, digest, publishedAt };
   });
 }
 
 function canonicalThresholds(t: Release['thresholds']): unknown {
-  return { min_institutions: t.min_institutions, min_population: t.min_population, dominance_share: t.dominance_share, min_institutions_distribution: t.min_institutions_distribution };
+  return {
+    min_institutions: t.min_institutions,
+    min_population: t.min_population,
+    dominance_share: t.dominance_share,
+    min_institutions_distribution: t.min_institutions_distribution,
+  };
 }

@@ -10,7 +10,13 @@ import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { getInstitution } from '../store/institutions.js';
 import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
-import { findSubmissionByDigest, insertReceipt, insertSubmission, nextSequence, submissionReceipt } from '../store/submissions.js';
+import {
+  findSubmissionByDigest,
+  insertReceipt,
+  insertSubmission,
+  nextSequence,
+  submissionReceipt,
+} from '../store/submissions.js';
 
 /**
  * Largest contribution body accepted for a round: twice the expected ciphertext bytes plus the
@@ -44,10 +50,18 @@ export interface AcceptContributionResult {
 
 function checkOpen(round: StoredRound, now: Date): void {
   if (round.state !== 'open') {
-    throw new SbError('SB_ERR_ROUND_CLOSED', `round ${round.id} is ${round.state}; no contributions are accepted any more.`, { round_id: round.id, state: round.state });
+    throw new SbError(
+      'SB_ERR_ROUND_CLOSED',
+      `round ${round.id} is ${round.state}; no contributions are accepted any more.`,
+      { round_id: round.id, state: round.state },
+    );
   }
   if (now.getTime() >= Date.parse(round.deadline)) {
-    throw new SbError('SB_ERR_DEADLINE_PASSED', `the deadline of round ${round.id} (${round.deadline}) has passed; no new contributions are accepted.`, { round_id: round.id, deadline: round.deadline });
+    throw new SbError(
+      'SB_ERR_DEADLINE_PASSED',
+      `the deadline of round ${round.id} (${round.deadline}) has passed; no new contributions are accepted.`,
+      { round_id: round.id, deadline: round.deadline },
+    );
   }
 }
 
@@ -68,10 +82,20 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
   const { db, roundId, institutionId, wire, now } = input;
   const round = getRound(db, roundId);
   const institution = getInstitution(db, institutionId);
-  if (!institution) throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${institutionId} is not registered.`, { institution_id: institutionId });
-  if (institution.revokedAt) throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${institutionId} was revoked.`, { institution_id: institutionId });
+  if (!institution)
+    throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${institutionId} is not registered.`, {
+      institution_id: institutionId,
+    });
+  if (institution.revokedAt)
+    throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${institutionId} was revoked.`, {
+      institution_id: institutionId,
+    });
   if (!isParticipant(db, roundId, institutionId)) {
-    throw new SbError('SB_ERR_NOT_PARTICIPANT', `institution ${institutionId} is not a participant of round ${roundId} (see the manifest's participants).`, { institution_id: institutionId, round_id: roundId });
+    throw new SbError(
+      'SB_ERR_NOT_PARTICIPANT',
+      `institution ${institutionId} is not a participant of round ${roundId} (see the manifest's participants).`,
+      { institution_id: institutionId, round_id: roundId },
+    );
   }
   // Framing, envelope schema and ciphertext digests (cheap); coefficient validation below.
   const contribution = parseContribution(wire, { validate: false });
@@ -80,7 +104,11 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
   const existing = findSubmissionByDigest(db, roundId, institutionId, digest);
   if (existing) {
     if (existing.supersededBy !== null) {
-      throw new SbError('SB_ERR_SUPERSEDED', `this envelope was replaced by a later submission (sequence ${existing.supersededBy}); it cannot become current again. Submit a new envelope.`, { sequence: existing.sequence });
+      throw new SbError(
+        'SB_ERR_SUPERSEDED',
+        `this envelope was replaced by a later submission (sequence ${existing.supersededBy}); it cannot become current again. Submit a new envelope.`,
+        { sequence: existing.sequence },
+      );
     }
     return { status: 'existing', receipt: submissionReceipt(db, existing.id), replaced: false };
   }
@@ -88,7 +116,13 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
 
   const m = round.manifest;
   verifyEnvelope(contribution.envelope, new Uint8Array(Buffer.from(institution.ed25519PublicKey, 'base64')), {
-    expect: { roundId, institutionId, codebookDigest: m.codebook.digest, hePublicKeyDigest: m.he_public_key.digest, ciphertextCount: round.ciphertextCount },
+    expect: {
+      roundId,
+      institutionId,
+      codebookDigest: m.codebook.digest,
+      hePublicKeyDigest: m.he_public_key.digest,
+      ciphertextCount: round.ciphertextCount,
+    },
   });
   contribution.ciphertexts.forEach((ct, i) => validateCiphertext(ct, { label: `ciphertext ${i} of ${institutionId}` }));
 
@@ -97,11 +131,24 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
   return tx(db, () => {
     // Re-check inside the write transaction: a close or a concurrent identical submission may have won.
     const again = findSubmissionByDigest(db, roundId, institutionId, digest);
-    if (again && again.supersededBy === null) return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
+    if (again && again.supersededBy === null)
+      return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
     checkOpen(findRound(db, roundId) as StoredRound, now);
     const sequence = nextSequence(db, roundId);
-    const replaced = (db.prepare('SELECT 1 FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL').get(roundId, institutionId) ?? null) !== null;
-    const id = insertSubmission(db, { roundId, institutionId, envelopeDigest: digest, wire, wireSha256, receivedAt, sequence, auditHead: input.auditHead ?? null });
+    const replaced =
+      (db
+        .prepare('SELECT 1 FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL')
+        .get(roundId, institutionId) ?? null) !== null;
+    const id = insertSubmission(db, {
+      roundId,
+      institutionId,
+      envelopeDigest: digest,
+      wire,
+      wireSha256,
+      receivedAt,
+      sequence,
+      auditHead: input.auditHead ?? null,
+    });
     const receipt = signReceipt(
       {
         type: 'sectorbench.receipt',
@@ -117,7 +164,13 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       input.identity.secretKey,
     );
     insertReceipt(db, id, receipt);
-    recordEvent(db, { at: receivedAt, kind: replaced ? 'contribution.replaced' : 'contribution.accepted', roundId, institutionId, detail: { sequence, envelope_digest: digest, wire_bytes: wire.byteLength } });
+    recordEvent(db, {
+      at: receivedAt,
+      kind: replaced ? 'contribution.replaced' : 'contribution.accepted',
+      roundId,
+      institutionId,
+      detail: { sequence, envelope_digest: digest, wire_bytes: wire.byteLength },
+    });
     return { status: 'created' as const, receipt, replaced };
   });
 }

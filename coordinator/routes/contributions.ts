@@ -31,16 +31,38 @@ const contributions: FastifyPluginAsyncZod = async (app) => {
       onRequest: async (request) => {
         // Before the body is read: the round must exist, and it bounds the body size.
         const round = findRound(db, (request.params as { roundId: string }).roundId);
-        if (!round) throw new SbError('SB_ERR_ROUND_UNKNOWN', `round ${(request.params as { roundId: string }).roundId} does not exist on this coordinator; check the manifest's round_id.`);
+        if (!round)
+          throw new SbError(
+            'SB_ERR_ROUND_UNKNOWN',
+            `round ${(request.params as { roundId: string }).roundId} does not exist on this coordinator; check the manifest's round_id.`,
+          );
         request.sbBodyLimit = Math.min(config.maxContributionBytes, contributionBodyLimit(round.ciphertextCount));
       },
     },
     async (request, reply) => {
       const auth = request.sbAuth;
       if (!auth) throw new SbError('SB_ERR_REQUEST_UNSIGNED', 'this route needs a signed request.');
-      if (!(request.body instanceof Uint8Array)) throw new SbError('SB_ERR_MEDIA_TYPE', 'send the contribution as application/octet-stream (wire format v1).');
-      const r = acceptContribution({ db, identity, roundId: request.params.roundId, institutionId: auth.institutionId, wire: request.body, auditHead: auth.auditHead, now: clock() });
-      request.log.info({ round: request.params.roundId, institution: auth.institutionId, sequence: r.receipt.sequence, outcome: r.status, replaced: r.replaced }, 'contribution');
+      if (!(request.body instanceof Uint8Array))
+        throw new SbError('SB_ERR_MEDIA_TYPE', 'send the contribution as application/octet-stream (wire format v1).');
+      const r = acceptContribution({
+        db,
+        identity,
+        roundId: request.params.roundId,
+        institutionId: auth.institutionId,
+        wire: request.body,
+        auditHead: auth.auditHead,
+        now: clock(),
+      });
+      request.log.info(
+        {
+          round: request.params.roundId,
+          institution: auth.institutionId,
+          sequence: r.receipt.sequence,
+          outcome: r.status,
+          replaced: r.replaced,
+        },
+        'contribution',
+      );
       return reply.code(r.status === 'created' ? 201 : 200).send(r.receipt);
     },
   );

@@ -11,12 +11,24 @@ const health: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['health'],
         summary: 'Liveness and the coordinator key fingerprint',
-        response: { 200: z.object({ status: z.literal('ok'), time: z.string(), coordinator_fingerprint: z.string(), coordinator_public_key: z.string() }) },
+        response: {
+          200: z.object({
+            status: z.literal('ok'),
+            time: z.string(),
+            coordinator_fingerprint: z.string(),
+            coordinator_public_key: z.string(),
+          }),
+        },
       },
     },
     async () => {
       app.coordinator.db.prepare('SELECT 1').get();
-      return { status: 'ok' as const, time: app.coordinator.clock().toISOString(), coordinator_fingerprint: fp, coordinator_public_key: Buffer.from(app.coordinator.identity.publicKey).toString('base64') };
+      return {
+        status: 'ok' as const,
+        time: app.coordinator.clock().toISOString(),
+        coordinator_fingerprint: fp,
+        coordinator_public_key: Buffer.from(app.coordinator.identity.publicKey).toString('base64'),
+      };
     },
   );
 };

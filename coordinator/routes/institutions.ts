@@ -19,7 +19,8 @@ const institutions: FastifyPluginAsyncZod = async (app) => {
       config: { signed: true },
       schema: {
         tags: ['institutions'],
-        summary: "The newest audit-log head seen from this institution before this request, signed by the coordinator (AuditHeadAttestationSchema)",
+        summary:
+          'The newest audit-log head seen from this institution before this request, signed by the coordinator (AuditHeadAttestationSchema)',
         security: [{ sbSignature: [] }],
         response: { 200: AuditHeadAttestationSchema, ...problems(400, 401, 403, 409, 429) },
       },
@@ -36,7 +37,11 @@ const institutions: FastifyPluginAsyncZod = async (app) => {
           head: seen?.head ?? null,
           seen_at: seen?.seenAt ?? null,
           path: seen?.path ?? null,
-          history: auditHeadHistory(db, auth.institutionId, auth.nonce).map((h) => ({ head: h.head, seen_at: h.seenAt, path: h.path })),
+          history: auditHeadHistory(db, auth.institutionId, auth.nonce).map((h) => ({
+            head: h.head,
+            seen_at: h.seenAt,
+            path: h.path,
+          })),
           request_head: auth.auditHead,
           attested_at: clock().toISOString(),
         },

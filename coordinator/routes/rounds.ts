@@ -23,8 +23,27 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/v1/rounds',
-    { schema: { tags: ['rounds'], summary: 'Rounds on this coordinator', response: { 200: z.object({ rounds: z.array(z.object({ round_id: z.string(), studiejaar: z.string(), state: z.string(), deadline: z.string() })) }) } } },
-    async () => ({ rounds: listRounds(db).map((r) => ({ round_id: r.id, studiejaar: r.manifest.studiejaar, state: r.state, deadline: r.deadline })) }),
+    {
+      schema: {
+        tags: ['rounds'],
+        summary: 'Rounds on this coordinator',
+        response: {
+          200: z.object({
+            rounds: z.array(
+              z.object({ round_id: z.string(), studiejaar: z.string(), state: z.string(), deadline: z.string() }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      rounds: listRounds(db).map((r) => ({
+        round_id: r.id,
+        studiejaar: r.manifest.studiejaar,
+        state: r.state,
+        deadline: r.deadline,
+      })),
+    }),
   );
 
   app.get(
@@ -39,7 +58,10 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const r = getRound(db, request.params.roundId);
-      return reply.type('application/json; charset=utf-8').serializer((x: unknown) => x as string).send(r.manifestJson);
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer((x: unknown) => x as string)
+        .send(r.manifestJson);
     },
   );
 
@@ -48,14 +70,20 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['rounds'],
-        summary: "The key holder's BFV public key (SEAL serialization); its SHA-256 is the manifest's he_public_key.digest",
+        summary:
+          "The key holder's BFV public key (SEAL serialization); its SHA-256 is the manifest's he_public_key.digest",
         params: RoundParams,
         response: { 200: z.unknown().describe('application/octet-stream'), ...problems(400, 404) },
       },
     },
     async (request, reply) => {
       const key = getHePublicKey(db, request.params.roundId);
-      if (!key) throw new SbError('SB_ERR_ROUND_UNKNOWN', `round ${request.params.roundId} does not exist on this coordinator.`, { round_id: request.params.roundId });
+      if (!key)
+        throw new SbError(
+          'SB_ERR_ROUND_UNKNOWN',
+          `round ${request.params.roundId} does not exist on this coordinator.`,
+          { round_id: request.params.roundId },
+        );
       return reply
         .type('application/octet-stream')
         .header('content-disposition', `attachment; filename="${request.params.roundId}-bfv.pub"`)
@@ -65,7 +93,14 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     '/v1/rounds/:roundId/status',
-    { schema: { tags: ['rounds'], summary: 'Round status: counts only, never payloads', params: RoundParams, response: { 200: StatusSchema, ...problems(400, 404) } } },
+    {
+      schema: {
+        tags: ['rounds'],
+        summary: 'Round status: counts only, never payloads',
+        params: RoundParams,
+        response: { 200: StatusSchema, ...problems(400, 404) },
+      },
+    },
     async (request) => roundStatus(db, request.params.roundId),
   );
 };

@@ -6,4 +6,5 @@ import { ProblemSchema } from '../http/problem.js';
 export const RoundParams = z.object({ roundId: RoundId.describe('round id, e.g. 2024-2025-r1') });
 
 /** Problem responses for OpenAPI. */
-export const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemSchema])) as Record<number, typeof ProblemSchema>;
+export const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, ProblemSchema])) as Record<number, typeof ProblemSchema>;

@@ -117,7 +117,12 @@ export function openCoordinatorDb(path: string, options: { readonly?: boolean } 
   try {
     db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (e) {
-    throw new SbError('SB_ERR_DB_OPEN', `cannot open the coordinator database ${path}: ${(e as Error).message}; run 'sectorbench coordinator init --home DIR' first.`, { path }, { cause: e });
+    throw new SbError(
+      'SB_ERR_DB_OPEN',
+      `cannot open the coordinator database ${path}: ${(e as Error).message}; run 'sectorbench coordinator init --home DIR' first.`,
+      { path },
+      { cause: e },
+    );
   }
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
@@ -132,7 +137,10 @@ export function openCoordinatorDb(path: string, options: { readonly?: boolean } 
 function migrate(db: CoordinatorDb): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new SbError('SB_ERR_DB_VERSION', `the coordinator database has schema version ${version}, this sectorbench knows ${SCHEMA_VERSION}; upgrade sectorbench.`);
+    throw new SbError(
+      'SB_ERR_DB_VERSION',
+      `the coordinator database has schema version ${version}, this sectorbench knows ${SCHEMA_VERSION}; upgrade sectorbench.`,
+    );
   }
   if (version < 1) {
     db.transaction(() => {
@@ -154,7 +162,10 @@ export function tx<T>(db: CoordinatorDb, fn: () => T): T {
 }
 
 /** Record an event (inside the caller's transaction). Never holds payloads. */
-export function recordEvent(db: CoordinatorDb, e: { at: string; kind: string; roundId?: string; institutionId?: string; detail?: Record<string, unknown> }): void {
+export function recordEvent(
+  db: CoordinatorDb,
+  e: { at: string; kind: string; roundId?: string; institutionId?: string; detail?: Record<string, unknown> },
+): void {
   db.prepare('INSERT INTO events (at, kind, round_id, institution_id, detail) VALUES (?, ?, ?, ?, ?)').run(
     e.at,
     e.kind,
@@ -172,5 +183,8 @@ export function getMeta(db: CoordinatorDb, key: string): string | undefined {
 
 /** Write a meta value (inside the caller's transaction). */
 export function setMeta(db: CoordinatorDb, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+    key,
+    value,
+  );
 }

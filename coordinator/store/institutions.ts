@@ -21,14 +21,23 @@ interface Row {
   revoked_at: string | null;
 }
 
-const toInstitution = (r: Row): Institution => ({ id: r.id, ed25519PublicKey: r.ed25519_public_key, fingerprint: r.fingerprint, addedAt: r.added_at, revokedAt: r.revoked_at });
+const toInstitution = (r: Row): Institution => ({
+  id: r.id,
+  ed25519PublicKey: r.ed25519_public_key,
+  fingerprint: r.fingerprint,
+  addedAt: r.added_at,
+  revokedAt: r.revoked_at,
+});
 
 /**
  * Register an institution with its Ed25519 public key (enrolment; compare the returned
  * fingerprint with the institution over the phone). Refuses a duplicate id or key.
  * @see ../../../shared/spec/ARCHITECTURE.md "Roles"
  */
-export function addInstitution(db: CoordinatorDb, input: { id: string; publicKey: Uint8Array; now: Date }): Institution {
+export function addInstitution(
+  db: CoordinatorDb,
+  input: { id: string; publicKey: Uint8Array; now: Date },
+): Institution {
   if (!InstitutionId.safeParse(input.id).success) {
     throw new SbError('SB_ERR_USAGE', `'${input.id}' is not an institution id (letters, digits, _ and -, at most 32).`);
   }
@@ -37,7 +46,9 @@ export function addInstitution(db: CoordinatorDb, input: { id: string; publicKey
   const fp = fingerprint(input.publicKey);
   const at = input.now.toISOString();
   return tx(db, () => {
-    const existing = db.prepare('SELECT * FROM institutions WHERE id = ? OR ed25519_public_key = ?').get(input.id, key) as Row | undefined;
+    const existing = db
+      .prepare('SELECT * FROM institutions WHERE id = ? OR ed25519_public_key = ?')
+      .get(input.id, key) as Row | undefined;
     if (existing) {
       throw new SbError(
         'SB_ERR_INSTITUTION_EXISTS',
@@ -47,7 +58,12 @@ export function addInstitution(db: CoordinatorDb, input: { id: string; publicKey
         { institution_id: existing.id },
       );
     }
-    db.prepare('INSERT INTO institutions (id, ed25519_public_key, fingerprint, added_at) VALUES (?, ?, ?, ?)').run(input.id, key, fp, at);
+    db.prepare('INSERT INTO institutions (id, ed25519_public_key, fingerprint, added_at) VALUES (?, ?, ?, ?)').run(
+      input.id,
+      key,
+      fp,
+      at,
+    );
     recordEvent(db, { at, kind: 'institution.added', institutionId: input.id, detail: { fingerprint: fp } });
     return { id: input.id, ed25519PublicKey: key, fingerprint: fp, addedAt: at, revokedAt: null };
   });
@@ -57,7 +73,12 @@ export function addInstitution(db: CoordinatorDb, input: { id: string; publicKey
 export function revokeInstitution(db: CoordinatorDb, input: { id: string; now: Date }): Institution {
   return tx(db, () => {
     const row = db.prepare('SELECT * FROM institutions WHERE id = ?').get(input.id) as Row | undefined;
-    if (!row) throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${input.id} is not registered; see 'sectorbench coordinator institution list'.`, { institution_id: input.id });
+    if (!row)
+      throw new SbError(
+        'SB_ERR_UNKNOWN_INSTITUTION',
+        `institution ${input.id} is not registered; see 'sectorbench coordinator institution list'.`,
+        { institution_id: input.id },
+      );
     if (row.revoked_at) return toInstitution(row);
     const at = input.now.toISOString();
     db.prepare('UPDATE institutions SET revoked_at = ? WHERE id = ?').run(at, input.id);

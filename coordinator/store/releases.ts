@@ -45,6 +45,15 @@ export function listReleases(db: CoordinatorDb, roundId: string): StoredRelease[
 }
 
 /** Insert a release version (inside the caller's transaction). */
-export function insertRelease(db: CoordinatorDb, r: { roundId: string; version: number; json: string; digest: string; publishedAt: string }): void {
-  db.prepare('INSERT INTO releases (round_id, version, release_json, digest, published_at) VALUES (?, ?, ?, ?, ?)').run(r.roundId, r.version, r.json, r.digest, r.publishedAt);
+export function insertRelease(
+  db: CoordinatorDb,
+  r: { roundId: string; version: number; json: string; digest: string; publishedAt: string },
+): void {
+  db.prepare('INSERT INTO releases (round_id, version, release_json, digest, published_at) VALUES (?, ?, ?, ?, ?)').run(
+    r.roundId,
+    r.version,
+    r.json,
+    r.digest,
+    r.publishedAt,
+  );
 }

@@ -55,7 +55,12 @@ export function findRound(db: CoordinatorDb, id: string): StoredRound | undefine
 /** One round; throws `SB_ERR_ROUND_UNKNOWN` (404). */
 export function getRound(db: CoordinatorDb, id: string): StoredRound {
   const r = findRound(db, id);
-  if (!r) throw new SbError('SB_ERR_ROUND_UNKNOWN', `round ${id} does not exist on this coordinator; check the round id in the manifest.`, { round_id: id });
+  if (!r)
+    throw new SbError(
+      'SB_ERR_ROUND_UNKNOWN',
+      `round ${id} does not exist on this coordinator; check the round id in the manifest.`,
+      { round_id: id },
+    );
   return r;
 }
 
@@ -66,21 +71,34 @@ export function listRounds(db: CoordinatorDb): StoredRound[] {
 
 /** The round's BFV public key bytes. */
 export function getHePublicKey(db: CoordinatorDb, id: string): Uint8Array | undefined {
-  const row = db.prepare('SELECT he_public_key FROM rounds WHERE id = ?').get(id) as { he_public_key: Buffer } | undefined;
+  const row = db.prepare('SELECT he_public_key FROM rounds WHERE id = ?').get(id) as
+    | { he_public_key: Buffer }
+    | undefined;
   return row ? new Uint8Array(row.he_public_key) : undefined;
 }
 
 /** Whether an institution is a participant of a round. */
 export function isParticipant(db: CoordinatorDb, roundId: string, institutionId: string): boolean {
-  return db.prepare('SELECT 1 FROM participants WHERE round_id = ? AND institution_id = ?').get(roundId, institutionId) !== undefined;
+  return (
+    db.prepare('SELECT 1 FROM participants WHERE round_id = ? AND institution_id = ?').get(roundId, institutionId) !==
+    undefined
+  );
 }
 
 /** Insert a new round with its participants (inside the caller's transaction). */
 export function insertRound(
   db: CoordinatorDb,
-  r: { manifest: RoundManifest; manifestJson: string; hePublicKey: Uint8Array; ciphertextCount: number; createdAt: string },
+  r: {
+    manifest: RoundManifest;
+    manifestJson: string;
+    hePublicKey: Uint8Array;
+    ciphertextCount: number;
+    createdAt: string;
+  },
 ): void {
-  db.prepare('INSERT INTO rounds (id, manifest_json, he_public_key, deadline, ciphertext_count, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO rounds (id, manifest_json, he_public_key, deadline, ciphertext_count, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(
     r.manifest.round_id,
     r.manifestJson,
     Buffer.from(r.hePublicKey),

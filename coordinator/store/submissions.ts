@@ -29,7 +29,8 @@ interface Row {
   superseded_by: number | null;
 }
 
-const COLUMNS = 'id, round_id, institution_id, envelope_digest, wire_bytes, wire_sha256, received_at, sequence, audit_head, superseded_by';
+const COLUMNS =
+  'id, round_id, institution_id, envelope_digest, wire_bytes, wire_sha256, received_at, sequence, audit_head, superseded_by';
 
 const toInfo = (r: Row): SubmissionInfo => ({
   id: r.id,
@@ -45,25 +46,46 @@ const toInfo = (r: Row): SubmissionInfo => ({
 });
 
 /** The submission of an envelope digest by an institution in a round, or undefined. */
-export function findSubmissionByDigest(db: CoordinatorDb, roundId: string, institutionId: string, envelopeDigest: string): SubmissionInfo | undefined {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND envelope_digest = ?`).get(roundId, institutionId, envelopeDigest) as Row | undefined;
+export function findSubmissionByDigest(
+  db: CoordinatorDb,
+  roundId: string,
+  institutionId: string,
+  envelopeDigest: string,
+): SubmissionInfo | undefined {
+  const row = db
+    .prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND envelope_digest = ?`)
+    .get(roundId, institutionId, envelopeDigest) as Row | undefined;
   return row ? toInfo(row) : undefined;
 }
 
 /** The current (not superseded) submission of an institution in a round, or undefined. */
-export function currentSubmission(db: CoordinatorDb, roundId: string, institutionId: string): SubmissionInfo | undefined {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL`).get(roundId, institutionId) as Row | undefined;
+export function currentSubmission(
+  db: CoordinatorDb,
+  roundId: string,
+  institutionId: string,
+): SubmissionInfo | undefined {
+  const row = db
+    .prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL`)
+    .get(roundId, institutionId) as Row | undefined;
   return row ? toInfo(row) : undefined;
 }
 
 /** Current submissions of a round, by institution id. */
 export function currentSubmissions(db: CoordinatorDb, roundId: string): SubmissionInfo[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND superseded_by IS NULL ORDER BY institution_id`).all(roundId) as Row[]).map(toInfo);
+  return (
+    db
+      .prepare(
+        `SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND superseded_by IS NULL ORDER BY institution_id`,
+      )
+      .all(roundId) as Row[]
+  ).map(toInfo);
 }
 
 /** Every submission of a round (current and superseded), in sequence order. */
 export function allSubmissions(db: CoordinatorDb, roundId: string): SubmissionInfo[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? ORDER BY sequence`).all(roundId) as Row[]).map(toInfo);
+  return (
+    db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? ORDER BY sequence`).all(roundId) as Row[]
+  ).map(toInfo);
 }
 
 /** The wire bytes of a submission. */
@@ -75,14 +97,18 @@ export function submissionWire(db: CoordinatorDb, id: number): Uint8Array {
 
 /** The receipt of a submission. */
 export function submissionReceipt(db: CoordinatorDb, submissionId: number): Receipt {
-  const row = db.prepare('SELECT receipt_json FROM receipts WHERE submission_id = ?').get(submissionId) as { receipt_json: string } | undefined;
+  const row = db.prepare('SELECT receipt_json FROM receipts WHERE submission_id = ?').get(submissionId) as
+    | { receipt_json: string }
+    | undefined;
   if (!row) throw new Error(`submission ${submissionId} has no receipt`);
   return ReceiptSchema.parse(JSON.parse(row.receipt_json));
 }
 
 /** Next sequence number of a round (inside the caller's transaction). */
 export function nextSequence(db: CoordinatorDb, roundId: string): number {
-  const row = db.prepare('SELECT MAX(sequence) AS m FROM submissions WHERE round_id = ?').get(roundId) as { m: number | null };
+  const row = db.prepare('SELECT MAX(sequence) AS m FROM submissions WHERE round_id = ?').get(roundId) as {
+    m: number | null;
+  };
   return row.m === null ? 0 : row.m + 1;
 }
 
@@ -92,22 +118,52 @@ export function nextSequence(db: CoordinatorDb, roundId: string): number {
  */
 export function insertSubmission(
   db: CoordinatorDb,
-  s: { roundId: string; institutionId: string; envelopeDigest: string; wire: Uint8Array; wireSha256: string; receivedAt: string; sequence: number; auditHead: string | null },
+  s: {
+    roundId: string;
+    institutionId: string;
+    envelopeDigest: string;
+    wire: Uint8Array;
+    wireSha256: string;
+    receivedAt: string;
+    sequence: number;
+    auditHead: string | null;
+  },
 ): number {
-  db.prepare('UPDATE submissions SET superseded_by = ? WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL').run(s.sequence, s.roundId, s.institutionId);
+  db.prepare(
+    'UPDATE submissions SET superseded_by = ? WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL',
+  ).run(s.sequence, s.roundId, s.institutionId);
   const r = db
-    .prepare('INSERT INTO submissions (round_id, institution_id, envelope_digest, wire, wire_bytes, wire_sha256, received_at, sequence, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(s.roundId, s.institutionId, s.envelopeDigest, Buffer.from(s.wire.buffer, s.wire.byteOffset, s.wire.byteLength), s.wire.byteLength, s.wireSha256, s.receivedAt, s.sequence, s.auditHead);
+    .prepare(
+      'INSERT INTO submissions (round_id, institution_id, envelope_digest, wire, wire_bytes, wire_sha256, received_at, sequence, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      s.roundId,
+      s.institutionId,
+      s.envelopeDigest,
+      Buffer.from(s.wire.buffer, s.wire.byteOffset, s.wire.byteLength),
+      s.wire.byteLength,
+      s.wireSha256,
+      s.receivedAt,
+      s.sequence,
+      s.auditHead,
+    );
   return Number(r.lastInsertRowid);
 }
 
 /** Store a submission's receipt (inside the caller's transaction). */
 export function insertReceipt(db: CoordinatorDb, submissionId: number, receipt: Receipt): void {
-  db.prepare('INSERT INTO receipts (submission_id, receipt_json) VALUES (?, ?)').run(submissionId, JSON.stringify(receipt));
+  db.prepare('INSERT INTO receipts (submission_id, receipt_json) VALUES (?, ?)').run(
+    submissionId,
+    JSON.stringify(receipt),
+  );
 }
 
 /** Counts for the public status: submitted (institutions with a current submission) and all submissions. */
 export function submissionCounts(db: CoordinatorDb, roundId: string): { submitted: number; submissions: number } {
-  const row = db.prepare('SELECT COUNT(*) AS total, SUM(CASE WHEN superseded_by IS NULL THEN 1 ELSE 0 END) AS cur FROM submissions WHERE round_id = ?').get(roundId) as { total: number; cur: number | null };
+  const row = db
+    .prepare(
+      'SELECT COUNT(*) AS total, SUM(CASE WHEN superseded_by IS NULL THEN 1 ELSE 0 END) AS cur FROM submissions WHERE round_id = ?',
+    )
+    .get(roundId) as { total: number; cur: number | null };
   return { submitted: row.cur ?? 0, submissions: row.total };
 }

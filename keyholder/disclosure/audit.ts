@@ -107,14 +107,28 @@ const TOL = 1e-6;
  */
 export async function auditRelease(input: AuditInput): Promise<AuditReport> {
   const { codebook, thresholds } = input;
-  const report: AuditReport = { findings: [], checkedBlocks: 0, rank: { A: 0, B: 0 }, intervalsChecked: 0, exchangeCertified: 0, lpSolved: 0, minWidthRatioPermille: null, versionsCompared: [], differencesChecked: 0 };
+  const report: AuditReport = {
+    findings: [],
+    checkedBlocks: 0,
+    rank: { A: 0, B: 0 },
+    intervalsChecked: 0,
+    exchangeCertified: 0,
+    lpSolved: 0,
+    minWidthRatioPermille: null,
+    versionsCompared: [],
+    differencesChecked: 0,
+  };
   const entries: Entry[] = [
     ...codebook.cellKeys.map((k) => ({ id: `cell:${k}`, row: input.cells[k] as ReleaseRow })),
     ...codebook.groupKeys.map((k) => ({ id: `rollup:${k}`, row: input.rollups[k] as ReleaseRow })),
   ];
   if (entries.some((e) => !e.row)) throw new Error('audit: the release lacks a row of the codebook');
   const nc = codebook.cellKeys.length;
-  const flat = codebook.groupKeys.map((g, j) => ({ name: `${g} = sum of its cells`, total: nc + j, members: codebook.groupCells.get(g) ?? [] }));
+  const flat = codebook.groupKeys.map((g, j) => ({
+    name: `${g} = sum of its cells`,
+    total: nc + j,
+    members: codebook.groupCells.get(g) ?? [],
+  }));
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) (groupsOf[m] as number[]).push(r.total);
   let worst: number | null = null;
@@ -127,7 +141,12 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     entries.forEach((e, i) => {
       const nulls = def.slots.filter((s) => e.row.slots[s] === null).length;
       if (nulls !== 0 && nulls !== def.slots.length) {
-        report.findings.push({ kind: 'mixed_block', block, entry: e.id, message: `${e.id}: block ${block} is partly suppressed; a block is published or suppressed as a whole` });
+        report.findings.push({
+          kind: 'mixed_block',
+          block,
+          entry: e.id,
+          message: `${e.id}: block ${block} is partly suppressed; a block is published or suppressed as a whole`,
+        });
       }
       if (nulls === 0) {
         known[i] = 1;
@@ -174,7 +193,12 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     report.rank[block] = basis.rank;
     for (const c of basis.determinedColumns()) {
       const e = entries[unknowns[c] as number] as Entry;
-      report.findings.push({ kind: 'determined', block, entry: e.id, message: `${e.id}: block ${block} is suppressed but uniquely determined by the published figures (rollups minus published siblings)` });
+      report.findings.push({
+        kind: 'determined',
+        block,
+        entry: e.id,
+        message: `${e.id}: block ${block} is suppressed but uniquely determined by the published figures (rollups minus published siblings)`,
+      });
     }
 
     // 3. Protection intervals of the population slot.
@@ -195,7 +219,11 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       const v = input.truePopulation(block, kind, key);
       truth.push(v);
       // Capped at what the published institution counts and primary rules leave anyway.
-      need.push(rule !== undefined && input.protection.rules.includes(rule) ? Math.min(requiredWidth(v, input.protection), design.width(e, lo, hi)) : 0);
+      need.push(
+        rule !== undefined && input.protection.rules.includes(rule)
+          ? Math.min(requiredWidth(v, input.protection), design.width(e, lo, hi))
+          : 0,
+      );
     }
     const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
     // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
@@ -235,7 +263,8 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       const e = unknowns[c] as number;
       const v = truth[c] as number;
       absorbDelta(exchange.push(e, 1, (loC[c] as number) + n - v).delta);
-      if ((hiC[c] as number) - (loC[c] as number) < n) absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
+      if ((hiC[c] as number) - (loC[c] as number) < n)
+        absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
       if ((hiC[c] as number) - (loC[c] as number) >= n) report.exchangeCertified++;
     }
     const g = need.some((n, c) => n > 0 && (hiC[c] as number) - (loC[c] as number) < n) ? await glpk() : null;
@@ -248,7 +277,12 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
         const r = optimise(g, sys, c, dir);
         report.lpSolved++;
         if (r === null) {
-          report.findings.push({ kind: 'infeasible', block, entry: (entries[unknowns[c] as number] as Entry).id, message: `the interval LP of block ${block} is infeasible: the published figures contradict the bounds (a bug, report it)` });
+          report.findings.push({
+            kind: 'infeasible',
+            block,
+            entry: (entries[unknowns[c] as number] as Entry).id,
+            message: `the interval LP of block ${block} is infeasible: the published figures contradict the bounds (a bug, report it)`,
+          });
           break;
         }
         if (r.z === Infinity) {
@@ -262,7 +296,13 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       if (ratio !== null && (worst === null || ratio < worst)) worst = ratio;
       if (width < n) {
         const e = entries[unknowns[c] as number] as Entry;
-        report.findings.push({ kind: 'interval', block, entry: e.id, deficit: n - width, message: `${e.id}: block ${block}'s ${def.population} is known to lie in an interval of width ${width}, narrower than the required ${n}` });
+        report.findings.push({
+          kind: 'interval',
+          block,
+          entry: e.id,
+          deficit: n - width,
+          message: `${e.id}: block ${block}'s ${def.population} is known to lie in an interval of width ${width}, narrower than the required ${n}`,
+        });
       }
     }
   }
@@ -277,7 +317,12 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       if (!old) continue;
       for (const block of ['A', 'B'] as BlockName[]) {
         const def = BLOCK_DEF[block];
-        const read = (r: ReleaseRow): number[] | null => (r.institutions[def.inst] === 0 ? def.slots.map(() => 0) : def.slots.some((s) => r.slots[s] === null) ? null : def.slots.map((s) => r.slots[s] as number));
+        const read = (r: ReleaseRow): number[] | null =>
+          r.institutions[def.inst] === 0
+            ? def.slots.map(() => 0)
+            : def.slots.some((s) => r.slots[s] === null)
+              ? null
+              : def.slots.map((s) => r.slots[s] as number);
         const now = read(e.row);
         const then = read(old);
         if (!now || !then) continue;

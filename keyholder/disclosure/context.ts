@@ -2,7 +2,10 @@ import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOT_INDEX, GROUP_SLOTS } from '../.
 import type { BlockName, DisclosureContext, SectorInput, SectorRow } from './types.js';
 
 /** The slots of each published block, in METRICS.md order. */
-export const BLOCK_SLOTS: Readonly<Record<BlockName, readonly string[]>> = Object.freeze({ A: BLOCK_A_SLOTS, B: BLOCK_B_SLOTS });
+export const BLOCK_SLOTS: Readonly<Record<BlockName, readonly string[]>> = Object.freeze({
+  A: BLOCK_A_SLOTS,
+  B: BLOCK_B_SLOTS,
+});
 
 /** Blocks in release order. */
 export const BLOCKS: readonly BlockName[] = Object.freeze(['A', 'B'] as BlockName[]);

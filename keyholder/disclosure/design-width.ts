@@ -50,20 +50,25 @@ export class DesignBounds {
     if (e < this.cells) {
       for (const g of this.groupsOf[e] as readonly number[]) {
         const ug = this.ruleUpper(g);
-        if (Number.isFinite(ug)) hiD = Math.min(hiD, ug - ((this.sumInst[g - this.cells] as number) - this.institutions(e)));
+        if (Number.isFinite(ug))
+          hiD = Math.min(hiD, ug - ((this.sumInst[g - this.cells] as number) - this.institutions(e)));
       }
     } else {
       const j = e - this.cells;
       const mine = this.flat[j] as FlatRelation;
       loD = Math.max(loD, this.sumInst[j] as number);
-      hiD = Math.min(hiD, mine.members.reduce((a, c) => a + this.ruleUpper(c), 0));
+      hiD = Math.min(
+        hiD,
+        mine.members.reduce((a, c) => a + this.ruleUpper(c), 0),
+      );
       const sets = this.sets();
       this.flat.forEach((g, k) => {
         if (k === j) return;
         const ug = this.ruleUpper(g.total);
         if (!Number.isFinite(ug) || g.members.length < mine.members.length) return;
         const s = sets[k] as Set<number>;
-        if (mine.members.every((c) => s.has(c))) hiD = Math.min(hiD, ug - ((this.sumInst[k] as number) - (this.sumInst[j] as number)));
+        if (mine.members.every((c) => s.has(c)))
+          hiD = Math.min(hiD, ug - ((this.sumInst[k] as number) - (this.sumInst[j] as number)));
       });
     }
     return Math.max(0, hiD - loD);

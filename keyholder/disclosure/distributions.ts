@@ -2,10 +2,11 @@ import type { ReleaseRowDistributions } from '../../schemas/release.js';
 import type { BlockName, DisclosureContext, RowDecision, SectorRow, SuppressionRule } from './types.js';
 
 /** The two distributions of block C and the block whose population they describe. */
-export const DISTRIBUTIONS: readonly { name: 'c_abs_bin' | 'c_drop_bin'; block: BlockName; bins: number }[] = Object.freeze([
-  { name: 'c_abs_bin', block: 'A', bins: 10 },
-  { name: 'c_drop_bin', block: 'B', bins: 10 },
-]);
+export const DISTRIBUTIONS: readonly { name: 'c_abs_bin' | 'c_drop_bin'; block: BlockName; bins: number }[] =
+  Object.freeze([
+    { name: 'c_abs_bin', block: 'A', bins: 10 },
+    { name: 'c_drop_bin', block: 'B', bins: 10 },
+  ]);
 
 /** Counts of released and withheld distributions, by rule. */
 export interface DistributionTally {
@@ -23,7 +24,12 @@ export interface DistributionTally {
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "Disclosure control" (distributions)
  */
-export function rowDistributions(row: SectorRow, decision: RowDecision, minInstitutions: number, tally?: DistributionTally): ReleaseRowDistributions {
+export function rowDistributions(
+  row: SectorRow,
+  decision: RowDecision,
+  minInstitutions: number,
+  tally?: DistributionTally,
+): ReleaseRowDistributions {
   const out: ReleaseRowDistributions = { c_abs_bin: null, c_drop_bin: null, suppressed: {} };
   for (const d of DISTRIBUTIONS) {
     const bins = Array.from({ length: d.bins }, (_, k) => row.facts[`${d.name}_${k}`] as number);
@@ -50,7 +56,10 @@ export function rowDistributions(row: SectorRow, decision: RowDecision, minInsti
 }
 
 /** Distributions of every cell and rollup, with the tally. */
-export function renderDistributions(ctx: DisclosureContext, decisions: { cells: ReadonlyMap<string, RowDecision>; rollups: ReadonlyMap<string, RowDecision> }): {
+export function renderDistributions(
+  ctx: DisclosureContext,
+  decisions: { cells: ReadonlyMap<string, RowDecision>; rollups: ReadonlyMap<string, RowDecision> },
+): {
   cells: Record<string, ReleaseRowDistributions>;
   rollups: Record<string, ReleaseRowDistributions>;
   tally: DistributionTally;
@@ -60,6 +69,7 @@ export function renderDistributions(ctx: DisclosureContext, decisions: { cells: 
   const cells: Record<string, ReleaseRowDistributions> = {};
   for (const r of ctx.cells) cells[r.key] = rowDistributions(r, decisions.cells.get(r.key) as RowDecision, min, tally);
   const rollups: Record<string, ReleaseRowDistributions> = {};
-  for (const r of ctx.rollups) rollups[r.key] = rowDistributions(r, decisions.rollups.get(r.key) as RowDecision, min, tally);
+  for (const r of ctx.rollups)
+    rollups[r.key] = rowDistributions(r, decisions.rollups.get(r.key) as RowDecision, min, tally);
   return { cells, rollups, tally };
 }

@@ -1,7 +1,15 @@
 import type { Thresholds } from '../../schemas/manifest.js';
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
 import { decimalFraction } from './exact-rref.js';
-import type { BlockDecision, BlockName, DisclosureContext, DisclosureDecisions, DisclosurePass, RowDecision, SectorRow } from './types.js';
+import type {
+  BlockDecision,
+  BlockName,
+  DisclosureContext,
+  DisclosureDecisions,
+  DisclosurePass,
+  RowDecision,
+  SectorRow,
+} from './types.js';
 
 export const DOMINANCE_PASS_NAME = 'dominance';
 
@@ -36,7 +44,12 @@ export const dominancePass: DisclosurePass = {
           for (const b of BLOCKS) {
             out[b] =
               before[b].status === 'published' && isDominated(row, b, ctx.thresholds)
-                ? { status: 'suppressed', rule: 'dominance', note: `one institution could hold more than ${pct}% of ${BLOCK_COUNTS[b].population}`, pass: DOMINANCE_PASS_NAME }
+                ? {
+                    status: 'suppressed',
+                    rule: 'dominance',
+                    note: `one institution could hold more than ${pct}% of ${BLOCK_COUNTS[b].population}`,
+                    pass: DOMINANCE_PASS_NAME,
+                  }
                 : before[b];
           }
           return [row.key, out] as const;

@@ -63,7 +63,8 @@ export class ExactBasis {
     // Pivot on the column with the smallest coefficient (keeps numbers small).
     let pivot = -1;
     let best = 0n;
-    for (const [c, v] of r) if (pivot < 0 || abs(v) < best || (abs(v) === best && c < pivot)) [pivot, best] = [c, abs(v)];
+    for (const [c, v] of r)
+      if (pivot < 0 || abs(v) < best || (abs(v) === best && c < pivot)) [pivot, best] = [c, abs(v)];
     for (const b of this.rows) if (b.row.has(pivot)) eliminate(b.row, r, pivot);
     this.pivotOf.set(pivot, this.rows.length);
     this.rows.push({ pivot, row: r });

@@ -81,7 +81,9 @@ export class ExchangeSystem {
     if (ok === undefined) {
       const A = this.classes[a] as CellClass;
       const B = this.classes[b] as CellClass;
-      ok = A.groups.every((g) => B.groupSet.has(g) || !this.s.known[g]) && B.groups.every((g) => A.groupSet.has(g) || !this.s.known[g]);
+      ok =
+        A.groups.every((g) => B.groupSet.has(g) || !this.s.known[g]) &&
+        B.groups.every((g) => A.groupSet.has(g) || !this.s.known[g]);
       this.compatible.set(key, ok);
     }
     return ok;
@@ -187,7 +189,8 @@ export class ExchangeSystem {
                 yield null;
                 continue;
               }
-              for (const b of unknown(kb)) yield b !== a && b !== u && ok(b, 1) ? [[u, 1], [b, 1], [a, -1], [c, -1], ...groups] : null;
+              for (const b of unknown(kb))
+                yield b !== a && b !== u && ok(b, 1) ? [[u, 1], [b, 1], [a, -1], [c, -1], ...groups] : null;
             }
           }
         }

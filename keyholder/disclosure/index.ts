@@ -10,7 +10,17 @@ export { PRIMARY_PASS_NAME, primaryBlockDecision, primaryDisclosure, primaryPass
 export { renderReleaseRows } from './render.js';
 export { DOMINANCE_PASS_NAME, dominancePass, isDominated } from './dominance.js';
 export { DISTRIBUTIONS, renderDistributions, rowDistributions, type DistributionTally } from './distributions.js';
-export { DEFAULT_PROTECTION, SECONDARY_PASS_NAME, SENSITIVE_RULES, requiredWidth, secondaryPass, secondaryPassWith, secondarySuppression, type ProtectionParams, type ProtectionRequest } from './secondary.js';
+export {
+  DEFAULT_PROTECTION,
+  SECONDARY_PASS_NAME,
+  SENSITIVE_RULES,
+  requiredWidth,
+  secondaryPass,
+  secondaryPassWith,
+  secondarySuppression,
+  type ProtectionParams,
+  type ProtectionRequest,
+} from './secondary.js';
 export { auditRelease, type AuditFinding, type AuditInput, type AuditReport } from './audit.js';
 export { AUDIT_METHOD, discloseAndAudit, summaryNl, type DiscloseOptions, type DisclosedRelease } from './protect.js';
 export { ExactBasis, decimalFraction } from './exact-rref.js';

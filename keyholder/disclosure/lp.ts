@@ -22,15 +22,30 @@ export interface BoundedSystem {
  * (floating point; callers round conservatively), or null when the system is infeasible or
  * the variable unbounded (`Infinity` for an unbounded maximum).
  */
-export function optimise(g: Glpk, sys: BoundedSystem, target: number, direction: 'max' | 'min'): { z: number; x: Float64Array } | null {
+export function optimise(
+  g: Glpk,
+  sys: BoundedSystem,
+  target: number,
+  direction: 'max' | 'min',
+): { z: number; x: Float64Array } | null {
   const lp: LP = {
     name: 'interval',
-    objective: { direction: direction === 'max' ? g.GLP_MAX : g.GLP_MIN, name: 'z', vars: [{ name: sys.vars[target] as string, coef: 1 }] },
-    subjectTo: sys.rows.map((r) => ({ name: r.name, vars: r.coefs.map((t) => ({ name: sys.vars[t.v] as string, coef: t.c })), bnds: { type: g.GLP_FX, lb: r.rhs, ub: r.rhs } })),
+    objective: {
+      direction: direction === 'max' ? g.GLP_MAX : g.GLP_MIN,
+      name: 'z',
+      vars: [{ name: sys.vars[target] as string, coef: 1 }],
+    },
+    subjectTo: sys.rows.map((r) => ({
+      name: r.name,
+      vars: r.coefs.map((t) => ({ name: sys.vars[t.v] as string, coef: t.c })),
+      bnds: { type: g.GLP_FX, lb: r.rhs, ub: r.rhs },
+    })),
     bounds: sys.vars.map((name, i) => {
       const ub = sys.upper[i] as number;
       const lb = sys.lower[i] as number;
-      return Number.isFinite(ub) ? { name, type: ub === lb ? g.GLP_FX : g.GLP_DB, lb, ub } : { name, type: g.GLP_LO, lb, ub: 0 };
+      return Number.isFinite(ub)
+        ? { name, type: ub === lb ? g.GLP_FX : g.GLP_DB, lb, ub }
+        : { name, type: g.GLP_LO, lb, ub: 0 };
     }),
   };
   let res = g.solve(lp, { msglev: g.GLP_MSG_OFF, presol: true });

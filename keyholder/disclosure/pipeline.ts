@@ -9,13 +9,18 @@ export interface PassSummary {
 
 /** Decisions with every block of every row published (the start of the pipeline). */
 export function allPublished(ctx: DisclosureContext): DisclosureDecisions {
-  const row = (): RowDecision => Object.fromEntries(BLOCKS.map((b) => [b, { status: 'published' }])) as unknown as RowDecision;
-  return { cells: new Map(ctx.cells.map((r) => [r.key, row()])), rollups: new Map(ctx.rollups.map((r) => [r.key, row()])) };
+  const row = (): RowDecision =>
+    Object.fromEntries(BLOCKS.map((b) => [b, { status: 'published' }])) as unknown as RowDecision;
+  return {
+    cells: new Map(ctx.cells.map((r) => [r.key, row()])),
+    rollups: new Map(ctx.rollups.map((r) => [r.key, row()])),
+  };
 }
 
 function count(d: DisclosureDecisions): number {
   let n = 0;
-  for (const m of [d.cells, d.rollups]) for (const r of m.values()) for (const b of BLOCKS) if (r[b as BlockName].status === 'suppressed') n++;
+  for (const m of [d.cells, d.rollups])
+    for (const r of m.values()) for (const b of BLOCKS) if (r[b as BlockName].status === 'suppressed') n++;
   return n;
 }
 
@@ -27,13 +32,18 @@ function count(d: DisclosureDecisions): number {
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "Layers of protection" (disclosure control)
  */
-export function runDisclosure(ctx: DisclosureContext, passes: readonly DisclosurePass[], start: DisclosureDecisions = allPublished(ctx)): { decisions: DisclosureDecisions; summary: PassSummary[] } {
+export function runDisclosure(
+  ctx: DisclosureContext,
+  passes: readonly DisclosurePass[],
+  start: DisclosureDecisions = allPublished(ctx),
+): { decisions: DisclosureDecisions; summary: PassSummary[] } {
   let current = start;
   const summary: PassSummary[] = [];
   for (const pass of passes) {
     const next = pass.apply(ctx, current);
     for (const kind of ['cells', 'rollups'] as const) {
-      if (next[kind].size !== current[kind].size) throw new Error(`disclosure pass ${pass.name} changed the number of ${kind}`);
+      if (next[kind].size !== current[kind].size)
+        throw new Error(`disclosure pass ${pass.name} changed the number of ${kind}`);
       for (const [key, before] of current[kind]) {
         const after = next[kind].get(key);
         if (!after) throw new Error(`disclosure pass ${pass.name} dropped ${kind} ${key}`);
@@ -41,7 +51,9 @@ export function runDisclosure(ctx: DisclosureContext, passes: readonly Disclosur
           const x = before[b];
           const y = after[b];
           if (x.status === 'suppressed' && (y.status !== 'suppressed' || y.rule !== x.rule)) {
-            throw new Error(`disclosure pass ${pass.name} tried to undo the ${x.rule} suppression of block ${b} of ${kind} ${key}`);
+            throw new Error(
+              `disclosure pass ${pass.name} tried to undo the ${x.rule} suppression of block ${b} of ${kind} ${key}`,
+            );
           }
         }
       }

@@ -3,7 +3,15 @@ import type { Codebook } from '../../shared/metrics/codebook.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
 import { BLOCK_COUNTS, BLOCKS, disclosureContext } from './context.js';
 import { allPublished, runDisclosure } from './pipeline.js';
-import type { BlockDecision, BlockName, DisclosureContext, DisclosureDecisions, DisclosurePass, RowDecision, SectorRow } from './types.js';
+import type {
+  BlockDecision,
+  BlockName,
+  DisclosureContext,
+  DisclosureDecisions,
+  DisclosurePass,
+  RowDecision,
+  SectorRow,
+} from './types.js';
 
 /**
  * Primary disclosure control of one block of one row (ARCHITECTURE.md "Disclosure control",
@@ -16,10 +24,20 @@ export function primaryBlockDecision(row: SectorRow, block: BlockName, threshold
   const { institutions, population } = BLOCK_COUNTS[block];
   const n = row.facts[institutions] as number;
   if (n < thresholds.min_institutions) {
-    return { status: 'suppressed', rule: 'min_institutions', note: `${n} contributing institution(s), fewer than ${thresholds.min_institutions}`, pass: PRIMARY_PASS_NAME };
+    return {
+      status: 'suppressed',
+      rule: 'min_institutions',
+      note: `${n} contributing institution(s), fewer than ${thresholds.min_institutions}`,
+      pass: PRIMARY_PASS_NAME,
+    };
   }
   if ((row.values[population] as number) < thresholds.min_population) {
-    return { status: 'suppressed', rule: 'min_population', note: `${population} below ${thresholds.min_population}`, pass: PRIMARY_PASS_NAME };
+    return {
+      status: 'suppressed',
+      rule: 'min_population',
+      note: `${population} below ${thresholds.min_population}`,
+      pass: PRIMARY_PASS_NAME,
+    };
   }
   return { status: 'published' };
 }
@@ -35,7 +53,8 @@ export const primaryPass: DisclosurePass = {
         rows.map((row) => {
           const before = prev.get(row.key) as RowDecision;
           const out = {} as Record<BlockName, BlockDecision>;
-          for (const b of BLOCKS) out[b] = before[b].status === 'suppressed' ? before[b] : primaryBlockDecision(row, b, ctx.thresholds);
+          for (const b of BLOCKS)
+            out[b] = before[b].status === 'suppressed' ? before[b] : primaryBlockDecision(row, b, ctx.thresholds);
           return [row.key, out] as const;
         }),
       );
@@ -47,7 +66,12 @@ export const primaryPass: DisclosurePass = {
  * Primary disclosure control as a pure function of the decrypted sector vector, codebook and
  * thresholds: per cell and rollup group, blocks A and B published or suppressed with the rule.
  */
-export function primaryDisclosure(codebook: Codebook, sector: ContributionVector, thresholds: Thresholds, contributions: number): DisclosureDecisions {
+export function primaryDisclosure(
+  codebook: Codebook,
+  sector: ContributionVector,
+  thresholds: Thresholds,
+  contributions: number,
+): DisclosureDecisions {
   const ctx = disclosureContext({ codebook, sector, thresholds, contributions });
   return runDisclosure(ctx, [primaryPass], allPublished(ctx)).decisions;
 }

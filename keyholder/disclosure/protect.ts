@@ -6,7 +6,14 @@ import { renderDistributions, type DistributionTally } from './distributions.js'
 import { runDisclosure, type PassSummary } from './pipeline.js';
 import { renderReleaseRows } from './render.js';
 import { DEFAULT_PROTECTION, secondaryPassWith, type ProtectionParams, type ProtectionRequest } from './secondary.js';
-import type { BlockName, DisclosureContext, DisclosureDecisions, DisclosurePass, RowDecision, SuppressionRule } from './types.js';
+import type {
+  BlockName,
+  DisclosureContext,
+  DisclosureDecisions,
+  DisclosurePass,
+  RowDecision,
+  SuppressionRule,
+} from './types.js';
 
 /** Options of {@link discloseAndAudit}. */
 export interface DiscloseOptions {
@@ -66,7 +73,15 @@ const RULE_NL: Record<string, string> = {
 };
 
 /** The plain-language Dutch summary of the rules and the outcome, for the benchmark page. */
-export function summaryNl(o: Omit<DisclosureOutcome, 'summary_nl'>, thresholds: { min_institutions: number; min_population: number; dominance_share: number; min_institutions_distribution: number }): string {
+export function summaryNl(
+  o: Omit<DisclosureOutcome, 'summary_nl'>,
+  thresholds: {
+    min_institutions: number;
+    min_population: number;
+    dominance_share: number;
+    min_institutions_distribution: number;
+  },
+): string {
   const rules = Object.entries(o.rules)
     .map(([r, n]) => `${n} × ${RULE_NL[r] ?? r}`)
     .join(', ');
@@ -77,7 +92,9 @@ export function summaryNl(o: Omit<DisclosureOutcome, 'summary_nl'>, thresholds: 
     `Daarnaast zijn cijfers weggelaten zodat geen weggelaten cijfer terug te rekenen is uit totalen min de gepubliceerde delen.`,
     `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed}${rules ? ` (${rules})` : ''}; verdelingen getoond: ${o.distributions.published}.`,
     `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
-      (o.audit.versions.compared.length > 0 ? `, en dat het verschil met eerdere versies (${o.audit.versions.compared.join(', ')}) geen kleine groep instellingen blootlegt.` : '.'),
+      (o.audit.versions.compared.length > 0
+        ? `, en dat het verschil met eerdere versies (${o.audit.versions.compared.join(', ')}) geen kleine groep instellingen blootlegt.`
+        : '.'),
   ].join(' ');
 }
 
@@ -99,7 +116,8 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   const protection = options.protection ?? DEFAULT_PROTECTION;
   let { decisions, summary } = runDisclosure(ctx, options.passes);
   const truth = new Map<string, number>();
-  for (const r of [...ctx.cells, ...ctx.rollups]) for (const b of BLOCKS) truth.set(`${b}:${r.kind}:${r.key}`, r.values[BLOCK_COUNTS[b].population] as number);
+  for (const r of [...ctx.cells, ...ctx.rollups])
+    for (const b of BLOCKS) truth.set(`${b}:${r.kind}:${r.key}`, r.values[BLOCK_COUNTS[b].population] as number);
   const audit = async (d: DisclosureDecisions) => {
     const rows = renderReleaseRows(ctx, d);
     const report = await auditRelease({
@@ -118,7 +136,11 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
     const fixable = report.findings.filter((f) => f.kind === 'interval' || f.kind === 'determined');
     if (fixable.length === 0 || fixable.length !== report.findings.length) break;
-    const requests: ProtectionRequest[] = fixable.map((f) => ({ block: f.block, key: f.entry.slice(f.entry.indexOf(':') + 1), deficit: f.deficit ?? 1 }));
+    const requests: ProtectionRequest[] = fixable.map((f) => ({
+      block: f.block,
+      key: f.entry.slice(f.entry.indexOf(':') + 1),
+      deficit: f.deficit ?? 1,
+    }));
     const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], decisions);
     if (more.summary.every((p) => p.suppressed === 0)) break; // nothing left to suppress next to these blocks
     decisions = more.decisions;
@@ -132,7 +154,8 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
     for (const row of ctx.cells) {
       for (const b of BLOCKS) {
         const d = (decisions.cells.get(row.key) as RowDecision)[b];
-        if (d.status === 'suppressed' && d.rule === 'secondary') candidates.push({ key: row.key, block: b, value: row.values[BLOCK_COUNTS[b].population] as number });
+        if (d.status === 'suppressed' && d.rule === 'secondary')
+          candidates.push({ key: row.key, block: b, value: row.values[BLOCK_COUNTS[b].population] as number });
       }
     }
     candidates.sort((x, y) => y.value - x.value);
@@ -170,9 +193,20 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks };
 }
 
-function buildOutcome(ctx: DisclosureContext, p: ProtectionParams, blocks: DisclosedRelease['blocks'], dist: DistributionTally, a: AuditReport): DisclosureOutcome {
+function buildOutcome(
+  ctx: DisclosureContext,
+  p: ProtectionParams,
+  blocks: DisclosedRelease['blocks'],
+  dist: DistributionTally,
+  a: AuditReport,
+): DisclosureOutcome {
   const base: Omit<DisclosureOutcome, 'summary_nl'> = {
-    protection: { min_width: p.minWidth, ratio_num: p.ratioNum, ratio_den: p.ratioDen, rules: [...p.rules] as SuppressionRule[] },
+    protection: {
+      min_width: p.minWidth,
+      ratio_num: p.ratioNum,
+      ratio_den: p.ratioDen,
+      rules: [...p.rules] as SuppressionRule[],
+    },
     blocks: { published: blocks.published, suppressed: blocks.suppressed },
     rules: { ...blocks.byRule },
     distributions: { published: dist.published, withheld: { ...dist.withheld } },
@@ -182,7 +216,11 @@ function buildOutcome(ctx: DisclosureContext, p: ProtectionParams, blocks: Discl
       checked_blocks: a.checkedBlocks,
       determined: 0,
       rank: { A: a.rank.A, B: a.rank.B },
-      intervals: { checked: a.intervalsChecked, lp_solved: a.lpSolved, min_width_ratio_permille: a.minWidthRatioPermille },
+      intervals: {
+        checked: a.intervalsChecked,
+        lp_solved: a.lpSolved,
+        min_width_ratio_permille: a.minWidthRatioPermille,
+      },
       versions: { compared: [...a.versionsCompared].sort((x, y) => x - y), differences_checked: a.differencesChecked },
     },
   };

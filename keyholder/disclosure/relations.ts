@@ -30,14 +30,38 @@ export function hierarchicalRelations(codebook: Codebook): Relation[] {
   for (const g of codebook.groupKeys) {
     const [kind, a, b] = g.split('|') as [string, string, string | undefined];
     if (kind === 'sectorkamer_niveau' || kind === 'leerweg') add(g, cellsOf(g), `${g} = sum of its cells`);
-    else if (kind === 'sectorkamer') add(g, byPrefix(`sectorkamer_niveau|${a}|`).map((x) => idx.get(x) as number), `${g} = sum of sectorkamer_niveau|${a}|*`);
-    else if (kind === 'niveau') add(g, codebook.groupKeys.filter((x) => x.startsWith('sectorkamer_niveau|') && x.split('|')[2] === a).map((x) => idx.get(x) as number), `${g} = sum of sectorkamer_niveau|*|${a}`);
+    else if (kind === 'sectorkamer')
+      add(
+        g,
+        byPrefix(`sectorkamer_niveau|${a}|`).map((x) => idx.get(x) as number),
+        `${g} = sum of sectorkamer_niveau|${a}|*`,
+      );
+    else if (kind === 'niveau')
+      add(
+        g,
+        codebook.groupKeys
+          .filter((x) => x.startsWith('sectorkamer_niveau|') && x.split('|')[2] === a)
+          .map((x) => idx.get(x) as number),
+        `${g} = sum of sectorkamer_niveau|*|${a}`,
+      );
     void b;
   }
   if (idx.has('total')) {
-    add('total', byPrefix('niveau|').map((x) => idx.get(x) as number), 'total = sum of niveau|*');
-    add('total', byPrefix('leerweg|').map((x) => idx.get(x) as number), 'total = sum of leerweg|*');
-    add('total', byPrefix('sectorkamer|').map((x) => idx.get(x) as number), 'total = sum of sectorkamer|*');
+    add(
+      'total',
+      byPrefix('niveau|').map((x) => idx.get(x) as number),
+      'total = sum of niveau|*',
+    );
+    add(
+      'total',
+      byPrefix('leerweg|').map((x) => idx.get(x) as number),
+      'total = sum of leerweg|*',
+    );
+    add(
+      'total',
+      byPrefix('sectorkamer|').map((x) => idx.get(x) as number),
+      'total = sum of sectorkamer|*',
+    );
   }
   return rel;
 }

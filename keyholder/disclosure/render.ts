@@ -19,7 +19,10 @@ function renderRow(row: SectorRow, decision: RowDecision): ReleaseRow {
     }
   }
   return {
-    institutions: { a: row.facts[BLOCK_COUNTS.A.institutions] as number, b: row.facts[BLOCK_COUNTS.B.institutions] as number },
+    institutions: {
+      a: row.facts[BLOCK_COUNTS.A.institutions] as number,
+      b: row.facts[BLOCK_COUNTS.B.institutions] as number,
+    },
     slots,
     suppressed,
   };
@@ -30,7 +33,10 @@ function renderRow(row: SectorRow, decision: RowDecision): ReleaseRow {
  * `null` with the rule that suppressed its block, and the institutions behind blocks A and B.
  * Block C (`c_sq_*` above all) is not rendered.
  */
-export function renderReleaseRows(ctx: DisclosureContext, decisions: DisclosureDecisions): { cells: Record<string, ReleaseRow>; rollups: Record<string, ReleaseRow> } {
+export function renderReleaseRows(
+  ctx: DisclosureContext,
+  decisions: DisclosureDecisions,
+): { cells: Record<string, ReleaseRow>; rollups: Record<string, ReleaseRow> } {
   const cells: Record<string, ReleaseRow> = {};
   for (const r of ctx.cells) cells[r.key] = renderRow(r, decisions.cells.get(r.key) as RowDecision);
   const rollups: Record<string, ReleaseRow> = {};

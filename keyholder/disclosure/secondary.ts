@@ -1,7 +1,15 @@
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
 import { ExactBasis } from './exact-rref.js';
 import { hierarchicalRelations, relationsByEntry, type Relation } from './relations.js';
-import type { BlockDecision, BlockName, DisclosureContext, DisclosureDecisions, DisclosurePass, RowDecision, SectorRow } from './types.js';
+import type {
+  BlockDecision,
+  BlockName,
+  DisclosureContext,
+  DisclosureDecisions,
+  DisclosurePass,
+  RowDecision,
+  SectorRow,
+} from './types.js';
 
 export const SECONDARY_PASS_NAME = 'secondary';
 
@@ -18,7 +26,12 @@ export interface ProtectionParams {
 }
 
 /** Defaults of the issue: `hi - lo >= max(3, v / 2)` for primary and dominance suppressions. */
-export const DEFAULT_PROTECTION: ProtectionParams = Object.freeze({ minWidth: 3, ratioNum: 1, ratioDen: 2, rules: SENSITIVE_RULES });
+export const DEFAULT_PROTECTION: ProtectionParams = Object.freeze({
+  minWidth: 3,
+  ratioNum: 1,
+  ratioDen: 2,
+  rules: SENSITIVE_RULES,
+});
 
 /** Required protection width for a value: `max(minWidth, ceil(v * num / den))`. */
 export function requiredWidth(v: number, p: ProtectionParams): number {
@@ -63,7 +76,9 @@ class BlockTable {
     const { population, institutions } = BLOCK_COUNTS[block];
     this.value = this.rows.map((r) => r.values[population] as number);
     this.institutions = this.rows.map((r) => r.facts[institutions] as number);
-    this.lowerBound = this.institutions.map((n, i) => Math.max(n, (this.decisionOf(decisions, i).status === 'published' ? ctx.thresholds.min_population : 0)));
+    this.lowerBound = this.institutions.map((n, i) =>
+      Math.max(n, this.decisionOf(decisions, i).status === 'published' ? ctx.thresholds.min_population : 0),
+    );
     this.index = new Map(this.rows.map((r, i) => [`${r.kind}:${r.key}`, i]));
     this.state = new Uint8Array(this.rows.length);
     this.rows.forEach((_, i) => {
@@ -73,7 +88,9 @@ class BlockTable {
     this.relations = hierarchicalRelations(ctx.codebook);
     this.byEntry = relationsByEntry(this.relations, this.rows.length);
     this.unknownCount = new Int32Array(this.relations.length);
-    this.relations.forEach((r, k) => (this.unknownCount[k] = [r.total, ...r.members].filter((e) => this.state[e] === 2).length));
+    this.relations.forEach(
+      (r, k) => (this.unknownCount[k] = [r.total, ...r.members].filter((e) => this.state[e] === 2).length),
+    );
   }
 
   private decisionOf(d: DisclosureDecisions, i: number): BlockDecision {
@@ -124,7 +141,9 @@ class BlockTable {
         for (const j of this.byEntry[c] as number[]) {
           if (j === k || this.unknownCount[j] !== 0) continue;
           let cheapest = Infinity;
-          for (const m of this.members(j)) if (m !== c && this.state[m] === 0 && (this.rows[m] as SectorRow).kind === 'cell') cheapest = Math.min(cheapest, this.value[m] as number);
+          for (const m of this.members(j))
+            if (m !== c && this.state[m] === 0 && (this.rows[m] as SectorRow).kind === 'cell')
+              cheapest = Math.min(cheapest, this.value[m] as number);
           cost += Number.isFinite(cheapest) ? cheapest : ROLLUP_COST / 10;
         }
         if (!best || cost < best.cost || (cost === best.cost && c < best.entry)) best = { entry: c, via: k, cost };
@@ -162,7 +181,8 @@ class BlockTable {
       if (single.length > 0) {
         const { rel, entry } = single[0] as { rel: number; entry: number };
         const pick = this.choose([rel], this.need(entry, decisions));
-        if (!pick) throw new Error(`secondary suppression found no candidate in ${(this.relations[rel] as Relation).name}`);
+        if (!pick)
+          throw new Error(`secondary suppression found no candidate in ${(this.relations[rel] as Relation).name}`);
         this.suppress(pick.entry, entry, pick.via);
         continue;
       }
@@ -171,7 +191,8 @@ class BlockTable {
       const e = det[0] as number;
       const rels = (this.byEntry[e] as number[]).filter((k) => (this.unknownCount[k] as number) > 0);
       const pick = this.choose(rels, this.need(e, decisions));
-      if (!pick) throw new Error(`secondary suppression found no candidate to protect ${(this.rows[e] as SectorRow).key}`);
+      if (!pick)
+        throw new Error(`secondary suppression found no candidate to protect ${(this.rows[e] as SectorRow).key}`);
       this.suppress(pick.entry, e, pick.via);
     }
     throw new Error('secondary suppression did not converge');
@@ -197,7 +218,8 @@ class BlockTable {
     for (const e of order) {
       if (this.pinned.has(e)) continue;
       this.unsuppress(e);
-      const ok = (this.byEntry[e] as number[]).every((k) => this.unknownCount[k] !== 1) && this.determined().length === 0;
+      const ok =
+        (this.byEntry[e] as number[]).every((k) => this.unknownCount[k] !== 1) && this.determined().length === 0;
       if (ok) this.added.delete(e);
       else {
         this.state[e] = 2;
@@ -218,7 +240,8 @@ class BlockTable {
     const inst = this.institutions[m] as number;
     const minPop = this.ctx.thresholds.min_population;
     if (d.status === 'suppressed' && d.rule === 'min_population') return [inst, minPop - 1];
-    if (d.status === 'suppressed' && (d.rule === 'secondary' || d.rule === 'dominance')) return [Math.max(inst, minPop), Infinity];
+    if (d.status === 'suppressed' && (d.rule === 'secondary' || d.rule === 'dominance'))
+      return [Math.max(inst, minPop), Infinity];
     return [inst, Infinity];
   }
 
@@ -250,7 +273,9 @@ class BlockTable {
     };
     const hasSlack = (pick: { entry: number } | null): pick is { entry: number; via: number } =>
       pick !== null && (this.value[pick.entry] as number) - (this.lowerBound[pick.entry] as number) >= deficit;
-    const own = [...(this.byEntry[e] as number[])].map((k) => ({ k, ub: this.upperFrom(e, k, decisions) })).sort((a, b) => a.ub - b.ub);
+    const own = [...(this.byEntry[e] as number[])]
+      .map((k) => ({ k, ub: this.upperFrom(e, k, decisions) }))
+      .sort((a, b) => a.ub - b.ub);
     let partial: { entry: number; via: number } | null = null;
     for (const { k, ub } of own) {
       if (!Number.isFinite(ub)) break;
@@ -314,7 +339,12 @@ function merge(ctx: DisclosureContext, current: DisclosureDecisions, tables: Blo
  * published), not an unknown. `requests` (from a failed interval check of the audit) ask for one
  * more suppression next to an entry whose protection interval was too narrow.
  */
-export function secondarySuppression(ctx: DisclosureContext, current: DisclosureDecisions, protection: ProtectionParams = DEFAULT_PROTECTION, requests: readonly ProtectionRequest[] = []): DisclosureDecisions {
+export function secondarySuppression(
+  ctx: DisclosureContext,
+  current: DisclosureDecisions,
+  protection: ProtectionParams = DEFAULT_PROTECTION,
+  requests: readonly ProtectionRequest[] = [],
+): DisclosureDecisions {
   const tables = BLOCKS.map((b) => new BlockTable(ctx, b, current, protection));
   for (const r of requests) (tables[BLOCKS.indexOf(r.block)] as BlockTable).widen(r.key, r.deficit, current);
   for (const t of tables) {
@@ -331,6 +361,12 @@ export const secondaryPass: DisclosurePass = {
 };
 
 /** A secondary pass that first acts on protection requests from a failed audit. */
-export function secondaryPassWith(protection: ProtectionParams, requests: readonly ProtectionRequest[]): DisclosurePass {
-  return { name: SECONDARY_PASS_NAME, apply: (ctx, current) => secondarySuppression(ctx, current, protection, requests) };
+export function secondaryPassWith(
+  protection: ProtectionParams,
+  requests: readonly ProtectionRequest[],
+): DisclosurePass {
+  return {
+    name: SECONDARY_PASS_NAME,
+    apply: (ctx, current) => secondarySuppression(ctx, current, protection, requests),
+  };
 }

@@ -50,7 +50,7 @@ export interface DisclosureContext {
 /** The fate of one block of one row. */
 export type BlockDecision =
   | { status: 'published' }
-  | { status: 'suppressed'; rule: SuppressionRule; note?: string; /** the pass that suppressed it */ pass: string };
+  | { status: 'suppressed'; rule: SuppressionRule; note?: string /** the pass that suppressed it */; pass: string };
 
 /** The decisions of one row. */
 export type RowDecision = Readonly<Record<BlockName, BlockDecision>>;

@@ -156,13 +156,19 @@ export class KeyHolderStore {
 
   recordEndorsement(e: EndorsementRecord): void {
     this.db
-      .prepare('INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(e.roundId, e.hePublicKeyDigest, e.maxParticipants, e.thresholds, e.endorsedAt, e.signature);
   }
 
   endorsements(roundId: string): EndorsementRecord[] {
     return (
-      this.db.prepare('SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature FROM endorsement WHERE round_id = ? ORDER BY id').all(roundId) as {
+      this.db
+        .prepare(
+          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature FROM endorsement WHERE round_id = ? ORDER BY id',
+        )
+        .all(roundId) as {
         round_id: string;
         he_public_key_digest: string;
         max_participants: number;
@@ -170,20 +176,38 @@ export class KeyHolderStore {
         endorsed_at: string;
         signature: string;
       }[]
-    ).map((r) => ({ roundId: r.round_id, hePublicKeyDigest: r.he_public_key_digest, maxParticipants: r.max_participants, thresholds: r.thresholds, endorsedAt: r.endorsed_at, signature: r.signature }));
+    ).map((r) => ({
+      roundId: r.round_id,
+      hePublicKeyDigest: r.he_public_key_digest,
+      maxParticipants: r.max_participants,
+      thresholds: r.thresholds,
+      endorsedAt: r.endorsed_at,
+      signature: r.signature,
+    }));
   }
 
   /** Log the intent to use the secret key; call BEFORE using it. Returns the log row id. */
-  decryptionStarted(d: { roundId: string; kind: 'sum' | 'noise-budget'; at: string; bundleDigest: string; institutions: number; sumDigest: string }): number {
+  decryptionStarted(d: {
+    roundId: string;
+    kind: 'sum' | 'noise-budget';
+    at: string;
+    bundleDigest: string;
+    institutions: number;
+    sumDigest: string;
+  }): number {
     const r = this.db
-      .prepare("INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest, outcome) VALUES (?, ?, ?, ?, ?, ?, 'started')")
+      .prepare(
+        "INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest, outcome) VALUES (?, ?, ?, ?, ?, ?, 'started')",
+      )
       .run(d.roundId, d.kind, d.at, d.bundleDigest, d.institutions, d.sumDigest);
     return Number(r.lastInsertRowid);
   }
 
   /** Complete a logged decryption. */
   decryptionCompleted(id: number, d: { at: string; outcome: 'decrypted' | 'failed'; errorCode?: string }): void {
-    this.db.prepare('UPDATE decryption SET completed_at = ?, outcome = ?, error_code = ? WHERE id = ?').run(d.at, d.outcome, d.errorCode ?? null, id);
+    this.db
+      .prepare('UPDATE decryption SET completed_at = ?, outcome = ?, error_code = ? WHERE id = ?')
+      .run(d.at, d.outcome, d.errorCode ?? null, id);
   }
 
   /** Link a decryption to the release built from it. */
@@ -193,9 +217,11 @@ export class KeyHolderStore {
 
   /** The decryption log, oldest first (all rounds, or one). */
   decryptions(roundId?: string): DecryptionRecord[] {
-    const rows = (roundId === undefined
-      ? this.db.prepare('SELECT * FROM decryption ORDER BY id').all()
-      : this.db.prepare('SELECT * FROM decryption WHERE round_id = ? ORDER BY id').all(roundId)) as Record<string, unknown>[];
+    const rows = (
+      roundId === undefined
+        ? this.db.prepare('SELECT * FROM decryption ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM decryption WHERE round_id = ? ORDER BY id').all(roundId)
+    ) as Record<string, unknown>[];
     return rows.map((r) => ({
       id: r.id as number,
       roundId: r.round_id as string,
@@ -216,12 +242,29 @@ export class KeyHolderStore {
       .prepare(
         'INSERT INTO release (round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed, release_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(r.roundId, r.releaseVersion, r.releaseDigest, r.previousReleaseDigest, r.bundleDigest, r.institutions, r.publishedAt, r.blocksPublished, r.blocksSuppressed, r.releaseJson ?? null);
+      .run(
+        r.roundId,
+        r.releaseVersion,
+        r.releaseDigest,
+        r.previousReleaseDigest,
+        r.bundleDigest,
+        r.institutions,
+        r.publishedAt,
+        r.blocksPublished,
+        r.blocksSuppressed,
+        r.releaseJson ?? null,
+      );
   }
 
   /** Releases signed for a round, oldest version first. */
   releases(roundId: string): ReleaseRecord[] {
-    return (this.db.prepare('SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id = ? ORDER BY release_version').all(roundId) as Record<string, unknown>[]).map((r) => ({
+    return (
+      this.db
+        .prepare(
+          'SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id = ? ORDER BY release_version',
+        )
+        .all(roundId) as Record<string, unknown>[]
+    ).map((r) => ({
       roundId: r.round_id as string,
       releaseVersion: r.release_version as number,
       releaseDigest: r.release_digest as string,
@@ -236,17 +279,33 @@ export class KeyHolderStore {
 
   /** The signed release documents (JSON) of a round kept in the log, oldest version first. */
   releaseDocuments(roundId: string): string[] {
-    return (this.db.prepare('SELECT release_json FROM release WHERE round_id = ? AND release_json IS NOT NULL ORDER BY release_version').all(roundId) as { release_json: string }[]).map((r) => r.release_json);
+    return (
+      this.db
+        .prepare(
+          'SELECT release_json FROM release WHERE round_id = ? AND release_json IS NOT NULL ORDER BY release_version',
+        )
+        .all(roundId) as { release_json: string }[]
+    ).map((r) => r.release_json);
   }
 
   recordRefusal(r: RefusalRecord): void {
-    this.db.prepare('INSERT INTO refusal (round_id, at, bundle_digest, code, message) VALUES (?, ?, ?, ?, ?)').run(r.roundId, r.at, r.bundleDigest, r.code, r.message);
+    this.db
+      .prepare('INSERT INTO refusal (round_id, at, bundle_digest, code, message) VALUES (?, ?, ?, ?, ?)')
+      .run(r.roundId, r.at, r.bundleDigest, r.code, r.message);
   }
 
   refusals(roundId?: string): RefusalRecord[] {
-    const rows = (roundId === undefined
-      ? this.db.prepare('SELECT * FROM refusal ORDER BY id').all()
-      : this.db.prepare('SELECT * FROM refusal WHERE round_id = ? ORDER BY id').all(roundId)) as Record<string, unknown>[];
-    return rows.map((r) => ({ roundId: r.round_id as string | null, at: r.at as string, bundleDigest: r.bundle_digest as string | null, code: r.code as string, message: r.message as string }));
+    const rows = (
+      roundId === undefined
+        ? this.db.prepare('SELECT * FROM refusal ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM refusal WHERE round_id = ? ORDER BY id').all(roundId)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      roundId: r.round_id as string | null,
+      at: r.at as string,
+      bundleDigest: r.bundle_digest as string | null,
+      code: r.code as string,
+      message: r.message as string,
+    }));
   }
 }

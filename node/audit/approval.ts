@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { ApprovalSchema, type Approval } from '../../schemas/approval.js';
 import type { Approver } from '../../schemas/config.js';
-import { fingerprint, generateIdentity, readIdentityFile, readPublicIdentityFile, writeIdentityFiles, type Identity } from '../../shared/crypto/identity.js';
+import {
+  fingerprint,
+  generateIdentity,
+  readIdentityFile,
+  readPublicIdentityFile,
+  writeIdentityFiles,
+  type Identity,
+} from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { signObject, verifyObject } from '../../shared/protocol/signed-object.js';
 import { identityPath, readNodeConfig, writeNodeConfig, type NodeConfig } from '../client/config.js';
@@ -16,7 +23,14 @@ export const APPROVAL_PURPOSE = 'approval';
 
 /** Sign an approval with a privacy officer's identity. */
 export function signApproval(
-  a: { roundId: string; institutionId: string; vectorDigest: string; wireBytes: number; approverName: string; approvedAt?: Date },
+  a: {
+    roundId: string;
+    institutionId: string;
+    vectorDigest: string;
+    wireBytes: number;
+    approverName: string;
+    approvedAt?: Date;
+  },
   approver: Identity,
 ): Approval {
   const unsigned = {
@@ -37,7 +51,12 @@ export function signApproval(
 export function verifyApprovalSignature(a: unknown): a is Approval {
   const r = ApprovalSchema.safeParse(a);
   if (!r.success) return false;
-  return verifyObject(APPROVAL_PURPOSE, r.data as unknown as Record<string, unknown>, 'signature', new Uint8Array(Buffer.from(r.data.approver_public_key, 'base64')));
+  return verifyObject(
+    APPROVAL_PURPOSE,
+    r.data as unknown as Record<string, unknown>,
+    'signature',
+    new Uint8Array(Buffer.from(r.data.approver_public_key, 'base64')),
+  );
 }
 
 /** Why one stored approval does not cover a contribution. */
@@ -60,7 +79,11 @@ export interface ApprovalCheck {
  * signature), name this round, this institution and exactly this vector digest. `ok` when at
  * least `approvals_required` distinct approvers do.
  */
-export function evaluateApprovals(candidates: readonly unknown[], config: NodeConfig, want: { roundId: string; vectorDigest: string }): ApprovalCheck {
+export function evaluateApprovals(
+  candidates: readonly unknown[],
+  config: NodeConfig,
+  want: { roundId: string; vectorDigest: string },
+): ApprovalCheck {
   const known = new Set(config.approvers.map((a) => a.ed25519_public_key));
   const valid = new Map<string, Approval>();
   const rejected: ApprovalMismatch[] = [];
@@ -69,24 +92,38 @@ export function evaluateApprovals(candidates: readonly unknown[], config: NodeCo
     if (!verifyApprovalSignature(c)) rejected.push({ approver_public_key: key, reason: 'bad_signature' });
     else if (!known.has(c.approver_public_key)) rejected.push({ approver_public_key: key, reason: 'unknown_approver' });
     else if (c.round_id !== want.roundId) rejected.push({ approver_public_key: key, reason: 'other_round' });
-    else if (c.institution_id !== config.institution_id) rejected.push({ approver_public_key: key, reason: 'other_institution' });
+    else if (c.institution_id !== config.institution_id)
+      rejected.push({ approver_public_key: key, reason: 'other_institution' });
     else if (c.vector_digest !== want.vectorDigest) rejected.push({ approver_public_key: key, reason: 'other_vector' });
     else valid.set(c.approver_public_key, c);
   }
   const required = config.approvals_required;
-  return { ok: config.approvers.length >= required && valid.size >= required, required, valid: [...valid.values()], rejected };
+  return {
+    ok: config.approvers.length >= required && valid.size >= required,
+    required,
+    valid: [...valid.values()],
+    rejected,
+  };
 }
 
 /** Every approval stored for a round (any vector), parsed. */
 export function storedApprovals(db: NodeDb, roundId: string): unknown[] {
-  return (db.prepare('SELECT approval_json FROM approval WHERE round_id = ? ORDER BY id').all(roundId) as { approval_json: string }[]).map((r) => JSON.parse(r.approval_json) as unknown);
+  return (
+    db.prepare('SELECT approval_json FROM approval WHERE round_id = ? ORDER BY id').all(roundId) as {
+      approval_json: string;
+    }[]
+  ).map((r) => JSON.parse(r.approval_json) as unknown);
 }
 
 /**
  * Refuse unless the stored approvals cover exactly this round and vector (used by `submit`).
  * Throws `SB_ERR_NO_APPROVERS` or `SB_ERR_APPROVAL_MISSING`, saying what is needed.
  */
-export function requireApprovals(db: NodeDb, config: NodeConfig, want: { roundId: string; vectorDigest: string; home: string }): ApprovalCheck {
+export function requireApprovals(
+  db: NodeDb,
+  config: NodeConfig,
+  want: { roundId: string; vectorDigest: string; home: string },
+): ApprovalCheck {
   if (config.approvers.length < config.approvals_required) {
     throw new SbError(
       'SB_ERR_NO_APPROVERS',
@@ -96,11 +133,19 @@ export function requireApprovals(db: NodeDb, config: NodeConfig, want: { roundId
   }
   const check = evaluateApprovals(storedApprovals(db, want.roundId), config, want);
   if (!check.ok) {
-    const why = check.rejected.length ? ` Stored approvals that do not count: ${check.rejected.map((r) => `${r.reason.replace('_', ' ')} (${r.approver_public_key.slice(0, 12)}…)`).join(', ')}.` : '';
+    const why = check.rejected.length
+      ? ` Stored approvals that do not count: ${check.rejected.map((r) => `${r.reason.replace('_', ' ')} (${r.approver_public_key.slice(0, 12)}…)`).join(', ')}.`
+      : '';
     throw new SbError(
       'SB_ERR_APPROVAL_MISSING',
       `round ${want.roundId}: ${check.valid.length} of ${check.required} required approval(s) cover the vector with digest ${want.vectorDigest}; nothing was sent.${why} Have a privacy officer read \`sectorbench node preview --home ${want.home} --round ${want.roundId}\` and run \`sectorbench node approve --home ${want.home} --round ${want.roundId} --key FILE\`.`,
-      { roundId: want.roundId, vectorDigest: want.vectorDigest, valid: check.valid.length, required: check.required, rejected: check.rejected },
+      {
+        roundId: want.roundId,
+        vectorDigest: want.vectorDigest,
+        valid: check.valid.length,
+        required: check.required,
+        rejected: check.rejected,
+      },
     );
   }
   return check;
@@ -110,14 +155,26 @@ export function requireApprovals(db: NodeDb, config: NodeConfig, want: { roundId
 export function storeApproval(db: NodeDb, signer: AuditSigner, approval: Approval, now: Date): void {
   db.transaction(() => {
     const r = db
-      .prepare('INSERT INTO approval (round_id, vector_digest, approver_public_key, approval_json, stored_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING')
-      .run(approval.round_id, approval.vector_digest, approval.approver_public_key, JSON.stringify(approval), now.toISOString());
+      .prepare(
+        'INSERT INTO approval (round_id, vector_digest, approver_public_key, approval_json, stored_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING',
+      )
+      .run(
+        approval.round_id,
+        approval.vector_digest,
+        approval.approver_public_key,
+        JSON.stringify(approval),
+        now.toISOString(),
+      );
     if (r.changes > 0) {
       appendAudit(db, signer, {
         kind: 'approval',
         roundId: approval.round_id,
         at: now,
-        payload: { approval, approval_digest: canonicalDigest(approval), approver_fingerprint: fingerprint(new Uint8Array(Buffer.from(approval.approver_public_key, 'base64'))) },
+        payload: {
+          approval,
+          approval_digest: canonicalDigest(approval),
+          approver_fingerprint: fingerprint(new Uint8Array(Buffer.from(approval.approver_public_key, 'base64'))),
+        },
       });
     }
   })();
@@ -139,7 +196,9 @@ export interface ApproveOptions {
  * round (recomputed from the dataset and the stored, verified manifest), after reading the
  * preview. The approver must be configured; the approval is stored and logged.
  */
-export async function approveRound(o: ApproveOptions): Promise<{ approval: Approval; approvals: number; required: number }> {
+export async function approveRound(
+  o: ApproveOptions,
+): Promise<{ approval: Approval; approvals: number; required: number }> {
   const now = o.now ?? (() => new Date());
   const config = readNodeConfig(o.home);
   const approver = await readIdentityFile(o.approverKeyFile);
@@ -149,20 +208,45 @@ export async function approveRound(o: ApproveOptions): Promise<{ approval: Appro
     const pk = Buffer.from(approver.publicKey).toString('base64');
     const entry = config.approvers.find((a) => a.ed25519_public_key === pk);
     const refuse = (code: string, message: string, details: Record<string, unknown> = {}): never => {
-      appendAudit(db, nodeIdentity, { kind: 'refusal', roundId: o.roundId, at: now(), payload: { stage: 'approve', code, message, approver_fingerprint: fingerprint(approver.publicKey) } });
+      appendAudit(db, nodeIdentity, {
+        kind: 'refusal',
+        roundId: o.roundId,
+        at: now(),
+        payload: { stage: 'approve', code, message, approver_fingerprint: fingerprint(approver.publicKey) },
+      });
       throw new SbError(code, message, details);
     };
     if (!entry) {
-      refuse('SB_ERR_APPROVER_UNKNOWN', `the key in ${o.approverKeyFile} (fingerprint ${fingerprint(approver.publicKey)}) is not an approver of this node; nothing was approved. Add it first with \`sectorbench node approver add --home ${o.home} --name NAME --key ${o.approverKeyFile}.pub\`.`);
+      refuse(
+        'SB_ERR_APPROVER_UNKNOWN',
+        `the key in ${o.approverKeyFile} (fingerprint ${fingerprint(approver.publicKey)}) is not an approver of this node; nothing was approved. Add it first with \`sectorbench node approver add --home ${o.home} --name NAME --key ${o.approverKeyFile}.pub\`.`,
+      );
     }
     const manifest = storedManifest(db, o.roundId, o.home);
     const rv = computeRoundVector(db, o.home, manifest, config.institution_id);
     if (o.expectDigest !== undefined && o.expectDigest !== rv.digest) {
-      refuse('SB_ERR_APPROVAL_STALE', `the vector of round ${o.roundId} now has digest ${rv.digest}, not ${o.expectDigest} as in the preview you read: the data changed. Read a fresh preview before approving.`, { digest: rv.digest });
+      refuse(
+        'SB_ERR_APPROVAL_STALE',
+        `the vector of round ${o.roundId} now has digest ${rv.digest}, not ${o.expectDigest} as in the preview you read: the data changed. Read a fresh preview before approving.`,
+        { digest: rv.digest },
+      );
     }
-    const approval = signApproval({ roundId: o.roundId, institutionId: config.institution_id, vectorDigest: rv.digest, wireBytes: rv.wireBytes, approverName: (entry as Approver).name, approvedAt: now() }, approver);
+    const approval = signApproval(
+      {
+        roundId: o.roundId,
+        institutionId: config.institution_id,
+        vectorDigest: rv.digest,
+        wireBytes: rv.wireBytes,
+        approverName: (entry as Approver).name,
+        approvedAt: now(),
+      },
+      approver,
+    );
     storeApproval(db, nodeIdentity, approval, now());
-    const check = evaluateApprovals(storedApprovals(db, o.roundId), config, { roundId: o.roundId, vectorDigest: rv.digest });
+    const check = evaluateApprovals(storedApprovals(db, o.roundId), config, {
+      roundId: o.roundId,
+      vectorDigest: rv.digest,
+    });
     return { approval, approvals: check.valid.length, required: check.required };
   } finally {
     db.close();
@@ -176,9 +260,16 @@ export async function approveRound(o: ApproveOptions): Promise<{ approval: Appro
 export async function importApproval(o: { home: string; approval: unknown; now?: () => Date }): Promise<Approval> {
   const config = readNodeConfig(o.home);
   const approval = o.approval;
-  if (!verifyApprovalSignature(approval)) throw new SbError('SB_ERR_APPROVAL_INVALID', 'the approval is malformed or its signature does not verify; ask the privacy officer to sign it again.');
+  if (!verifyApprovalSignature(approval))
+    throw new SbError(
+      'SB_ERR_APPROVAL_INVALID',
+      'the approval is malformed or its signature does not verify; ask the privacy officer to sign it again.',
+    );
   if (!config.approvers.some((a) => a.ed25519_public_key === approval.approver_public_key)) {
-    throw new SbError('SB_ERR_APPROVER_UNKNOWN', 'the approval is signed by a key that is not an approver of this node; add the approver first.');
+    throw new SbError(
+      'SB_ERR_APPROVER_UNKNOWN',
+      'the approval is signed by a key that is not an approver of this node; add the approver first.',
+    );
   }
   const nodeIdentity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
@@ -192,7 +283,12 @@ export async function importApproval(o: { home: string; approval: unknown; now?:
 
 /** `sectorbench node approver keygen`: a privacy officer's identity file (0600) and `.pub`. */
 export async function approverKeygen(out: string): Promise<{ publicKeyFile: string; fingerprint: string }> {
-  if (existsSync(out)) throw new SbError('SB_ERR_KEY_EXISTS', `${out} exists; choose another file, an approver key is never overwritten.`, { out });
+  if (existsSync(out))
+    throw new SbError(
+      'SB_ERR_KEY_EXISTS',
+      `${out} exists; choose another file, an approver key is never overwritten.`,
+      { out },
+    );
   const id = generateIdentity();
   await writeIdentityFiles(id, out);
   return { publicKeyFile: `${out}.pub`, fingerprint: fingerprint(id.publicKey) };
@@ -202,19 +298,40 @@ export async function approverKeygen(out: string): Promise<{ publicKeyFile: stri
  * `sectorbench node approver add`: configure a privacy officer's public key (read its
  * fingerprint out to them). Logged; `approvalsRequired` sets four-eyes (2).
  */
-export async function addApprover(o: { home: string; publicKeyFile: string; name: string; approvalsRequired?: 1 | 2; now?: () => Date }): Promise<Approver> {
+export async function addApprover(o: {
+  home: string;
+  publicKeyFile: string;
+  name: string;
+  approvalsRequired?: 1 | 2;
+  now?: () => Date;
+}): Promise<Approver> {
   const config = readNodeConfig(o.home);
   const pk = await readPublicIdentityFile(o.publicKeyFile);
-  const approver: Approver = { name: o.name, ed25519_public_key: Buffer.from(pk).toString('base64'), fingerprint: fingerprint(pk) };
+  const approver: Approver = {
+    name: o.name,
+    ed25519_public_key: Buffer.from(pk).toString('base64'),
+    fingerprint: fingerprint(pk),
+  };
   if (config.approvers.some((a) => a.ed25519_public_key === approver.ed25519_public_key)) {
-    throw new SbError('SB_ERR_APPROVER_EXISTS', `this key (fingerprint ${approver.fingerprint}) is already an approver of this node.`);
+    throw new SbError(
+      'SB_ERR_APPROVER_EXISTS',
+      `this key (fingerprint ${approver.fingerprint}) is already an approver of this node.`,
+    );
   }
-  const next: NodeConfig = { ...config, approvers: [...config.approvers, approver], approvals_required: o.approvalsRequired ?? config.approvals_required };
+  const next: NodeConfig = {
+    ...config,
+    approvers: [...config.approvers, approver],
+    approvals_required: o.approvalsRequired ?? config.approvals_required,
+  };
   const nodeIdentity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
   try {
     await writeNodeConfig(o.home, next);
-    appendAudit(db, nodeIdentity, { kind: 'approver_added', at: (o.now ?? (() => new Date()))(), payload: { approver, approvals_required: next.approvals_required } });
+    appendAudit(db, nodeIdentity, {
+      kind: 'approver_added',
+      at: (o.now ?? (() => new Date()))(),
+      payload: { approver, approvals_required: next.approvals_required },
+    });
   } finally {
     db.close();
   }

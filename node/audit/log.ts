@@ -66,7 +66,16 @@ interface AuditRow {
 /** The hash of an entry's content (see the module comment). */
 export function entryHash(e: Pick<AuditEntry, 'seq' | 'at' | 'kind' | 'round_id' | 'payload' | 'prev_hash'>): string {
   return createHash('sha256')
-    .update(canonicalBytes({ seq: e.seq, at: e.at, kind: e.kind, round_id: e.round_id, payload: e.payload, prev_hash: e.prev_hash }))
+    .update(
+      canonicalBytes({
+        seq: e.seq,
+        at: e.at,
+        kind: e.kind,
+        round_id: e.round_id,
+        payload: e.payload,
+        prev_hash: e.prev_hash,
+      }),
+    )
     .digest('hex');
 }
 
@@ -78,7 +87,12 @@ export function signEntryHash(hash: string, secretKey: Uint8Array): string {
 /** Verify an entry's signature; false on any mismatch. */
 export function verifyEntrySignature(hash: string, signature: string, publicKey: Uint8Array): boolean {
   if (!/^[0-9a-f]{64}$/.test(hash)) return false;
-  return verifyDetached(AUDIT_PURPOSE, Buffer.from(hash, 'hex'), new Uint8Array(Buffer.from(signature, 'base64')), publicKey);
+  return verifyDetached(
+    AUDIT_PURPOSE,
+    Buffer.from(hash, 'hex'),
+    new Uint8Array(Buffer.from(signature, 'base64')),
+    publicKey,
+  );
 }
 
 /** The node identity that signs entries. */
@@ -101,7 +115,9 @@ export interface NewAuditEntry {
  */
 export function appendAudit(db: NodeDb, signer: AuditSigner, e: NewAuditEntry): AuditEntry {
   return db.transaction((): AuditEntry => {
-    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; hash: string }
+      | undefined;
     const payload = JSON.parse(JSON.stringify(e.payload)) as Record<string, unknown>;
     const entry = {
       seq: (last?.seq ?? 0) + 1,
@@ -113,16 +129,9 @@ export function appendAudit(db: NodeDb, signer: AuditSigner, e: NewAuditEntry): 
     };
     const hash = entryHash(entry);
     const signature = signEntryHash(hash, signer.secretKey);
-    db.prepare('INSERT INTO audit_log (seq, at, kind, round_id, payload_json, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?)').run(
-      entry.seq,
-      entry.at,
-      entry.kind,
-      entry.round_id,
-      JSON.stringify(payload),
-      entry.prev_hash,
-      hash,
-      signature,
-    );
+    db.prepare(
+      'INSERT INTO audit_log (seq, at, kind, round_id, payload_json, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?)',
+    ).run(entry.seq, entry.at, entry.kind, entry.round_id, JSON.stringify(payload), entry.prev_hash, hash, signature);
     return { ...entry, hash, signature };
   })();
 }
@@ -150,14 +159,24 @@ export function readAudit(db: NodeDb, filter: { roundId?: string } = {}): AuditE
     } catch {
       payload = { __unparseable__: r.payload_json };
     }
-    return { seq: r.seq, at: r.at, kind: r.kind, round_id: r.round_id, payload, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature };
+    return {
+      seq: r.seq,
+      at: r.at,
+      kind: r.kind,
+      round_id: r.round_id,
+      payload,
+      prev_hash: r.prev_hash,
+      hash: r.hash,
+      signature: r.signature,
+    };
   });
 }
 
 /** A copy of a payload with secret fields replaced, for anything a person or file sees. */
 export function redactPayload(payload: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(payload)) out[k] = SECRET_FIELDS.includes(k) ? '(geheim; alleen in het lokale log)' : v;
+  for (const [k, v] of Object.entries(payload))
+    out[k] = SECRET_FIELDS.includes(k) ? '(geheim; alleen in het lokale log)' : v;
   return out;
 }
 
@@ -179,5 +198,10 @@ export function roundOfPath(path: string): string | null {
 
 /** Throw when the log holds no entries where some are required. */
 export function requireAudit(entries: readonly AuditEntry[], home: string): void {
-  if (entries.length === 0) throw new SbError('SB_ERR_AUDIT_EMPTY', `the audit log in ${home} is empty: this node has not fetched, previewed or sent anything yet.`, { home });
+  if (entries.length === 0)
+    throw new SbError(
+      'SB_ERR_AUDIT_EMPTY',
+      `the audit log in ${home} is empty: this node has not fetched, previewed or sent anything yet.`,
+      { home },
+    );
 }

@@ -70,7 +70,11 @@ export interface Preview {
     rows_skipped: number;
     problems_total: number;
   };
-  approvals: { required: number; approvers: { name: string; fingerprint: string }[]; valid: { name: string; approved_at: string }[] };
+  approvals: {
+    required: number;
+    approvers: { name: string; fingerprint: string }[];
+    valid: { name: string; approved_at: string }[];
+  };
 }
 
 const int = (x: number) => x.toLocaleString('nl-NL');
@@ -111,10 +115,17 @@ export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundMani
     });
   });
   const groups = computed.vector.groups
-    .map((row, j) => ({ key: codebook.groupKeys[j] as string, label: groupText(codebook.groupKeys[j] as string), values: values(GROUP_SLOTS, row) }))
+    .map((row, j) => ({
+      key: codebook.groupKeys[j] as string,
+      label: groupText(codebook.groupKeys[j] as string),
+      values: values(GROUP_SLOTS, row),
+    }))
     .filter((g) => g.values.length > 0);
   const meta = computed.dataset.meta;
-  const check = evaluateApprovals(storedApprovals(db, manifest.round_id), config, { roundId: manifest.round_id, vectorDigest: rv.digest });
+  const check = evaluateApprovals(storedApprovals(db, manifest.round_id), config, {
+    roundId: manifest.round_id,
+    vectorDigest: rv.digest,
+  });
   return {
     type: 'sectorbench.preview',
     institution_id: config.institution_id,
@@ -127,7 +138,12 @@ export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundMani
     metric_spec: manifest.metric_spec,
     slot_layout: manifest.slot_layout,
     he_params: manifest.he_params,
-    codebook: { digest: manifest.codebook.digest, programmes: codebook.entries.length, cells: codebook.cellKeys.length, groups: codebook.groupKeys.length },
+    codebook: {
+      digest: manifest.codebook.digest,
+      programmes: codebook.entries.length,
+      cells: codebook.cellKeys.length,
+      groups: codebook.groupKeys.length,
+    },
     thresholds: manifest.thresholds,
     vector_digest: rv.digest,
     slots_total: rv.slots.length,
@@ -174,30 +190,52 @@ export function renderPreviewText(p: Preview): string {
   L.push(`Instelling ${p.institution_id}. Deadline ${p.deadline}.`);
   L.push('');
   L.push('Wat wordt verstuurd, en aan wie');
-  L.push(`- Eén bijdrage van precies ${int(p.wire_bytes)} bytes aan de coördinator ${p.coordinator_url} (vingerafdruk ${p.coordinator_fingerprint}):`);
-  L.push(`  een ondertekende envelop van ${int(p.envelope_bytes)} bytes (ronde, instelling, versies, digests; geen cijfers) en ${p.ciphertexts} versleutelde blokken van ${int(CIPHERTEXT_BYTES)} bytes, plus 12 bytes opmaak.`);
-  L.push(`- De versleutelde blokken bevatten precies de ${int(p.slots_total)} getallen hieronder (${int(p.slots_nonzero)} niet nul), versleuteld met de rondesleutel van de sleutelhouder (vingerafdruk ${p.key_holder_fingerprint}).`);
-  L.push('- Verder alleen de ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest van de inhoud, kop van het auditlog, handtekening) bij het ophalen van het rondedocument en de sleutel.');
+  L.push(
+    `- Eén bijdrage van precies ${int(p.wire_bytes)} bytes aan de coördinator ${p.coordinator_url} (vingerafdruk ${p.coordinator_fingerprint}):`,
+  );
+  L.push(
+    `  een ondertekende envelop van ${int(p.envelope_bytes)} bytes (ronde, instelling, versies, digests; geen cijfers) en ${p.ciphertexts} versleutelde blokken van ${int(CIPHERTEXT_BYTES)} bytes, plus 12 bytes opmaak.`,
+  );
+  L.push(
+    `- De versleutelde blokken bevatten precies de ${int(p.slots_total)} getallen hieronder (${int(p.slots_nonzero)} niet nul), versleuteld met de rondesleutel van de sleutelhouder (vingerafdruk ${p.key_holder_fingerprint}).`,
+  );
+  L.push(
+    '- Verder alleen de ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest van de inhoud, kop van het auditlog, handtekening) bij het ophalen van het rondedocument en de sleutel.',
+  );
   L.push('');
   L.push('Wat nooit vertrekt');
   for (const x of NEVER_LEAVES_NL) L.push(`- ${x}`);
   L.push('');
   L.push('Drempels die de sleutelhouder toepast (ondertekend door de sleutelhouder)');
-  L.push(`- een cijfer wordt alleen gepubliceerd met bijdragen van minstens ${p.thresholds.min_institutions} instellingen en een populatie van minstens ${p.thresholds.min_population};`);
-  L.push(`- niet als één instelling meer dan ${Math.round(p.thresholds.dominance_share * 100)}% van de populatie kan hebben;`);
-  L.push(`- verdelingen van instellingen alleen bij minstens ${p.thresholds.min_institutions_distribution} instellingen.`);
+  L.push(
+    `- een cijfer wordt alleen gepubliceerd met bijdragen van minstens ${p.thresholds.min_institutions} instellingen en een populatie van minstens ${p.thresholds.min_population};`,
+  );
+  L.push(
+    `- niet als één instelling meer dan ${Math.round(p.thresholds.dominance_share * 100)}% van de populatie kan hebben;`,
+  );
+  L.push(
+    `- verdelingen van instellingen alleen bij minstens ${p.thresholds.min_institutions_distribution} instellingen.`,
+  );
   L.push('');
-  L.push(`Versies: metriekspecificatie ${p.metric_spec}, indeling ${p.slot_layout}, versleuteling ${p.he_params}; codeboek ${p.codebook.digest} (${p.codebook.programmes} opleidingen, ${p.codebook.cells} cellen, ${p.codebook.groups} groepen).`);
+  L.push(
+    `Versies: metriekspecificatie ${p.metric_spec}, indeling ${p.slot_layout}, versleuteling ${p.he_params}; codeboek ${p.codebook.digest} (${p.codebook.programmes} opleidingen, ${p.codebook.cells} cellen, ${p.codebook.groups} groepen).`,
+  );
   L.push('');
   const q = p.data_quality;
   L.push('Datakwaliteit (blijft lokaal)');
-  L.push(`- geïmporteerd ${q.imported_at}; ${int(q.enrolments)} inschrijvingen (${int(q.enrolments_not_in_codebook)} buiten het codeboek), ${int(q.observations)} registraties (${int(q.observations_in_year)} in het studiejaar, ${int(q.observations_outside_enrolment)} buiten de inschrijfperiode);`);
+  L.push(
+    `- geïmporteerd ${q.imported_at}; ${int(q.enrolments)} inschrijvingen (${int(q.enrolments_not_in_codebook)} buiten het codeboek), ${int(q.observations)} registraties (${int(q.observations_in_year)} in het studiejaar, ${int(q.observations_outside_enrolment)} buiten de inschrijfperiode);`,
+  );
   L.push(`- ${int(q.rows_skipped)} regel(s) overgeslagen, ${int(q.problems_total)} probleem/problemen bij de import.`);
   L.push('');
-  L.push(`De cijfers per cel (${p.cells.length} cellen met gegevens; ${p.zero_cells} cellen zijn geheel 0 en gaan als nullen mee)`);
+  L.push(
+    `De cijfers per cel (${p.cells.length} cellen met gegevens; ${p.zero_cells} cellen zijn geheel 0 en gaan als nullen mee)`,
+  );
   for (const c of p.cells) {
     L.push('');
-    L.push(`${c.key} — ${c.name}, niveau ${c.niveau}, ${c.leerweg}: ${int(c.students)} student(en) in blok A, ${int(c.starters)} starter(s)`);
+    L.push(
+      `${c.key} — ${c.name}, niveau ${c.niveau}, ${c.leerweg}: ${int(c.students)} student(en) in blok A, ${int(c.starters)} starter(s)`,
+    );
     for (const v of c.values) L.push(`  ${v.slot.padEnd(20)} ${int(v.value).padStart(14)}  ${v.uitleg}`);
   }
   L.push('');
@@ -209,11 +247,19 @@ export function renderPreviewText(p: Preview): string {
   L.push('');
   L.push('Goedkeuring');
   L.push(`- Digest van precies deze getallen (dit ondertekent u): ${p.vector_digest}`);
-  L.push(`- Nodig: ${p.approvals.required} goedkeuring(en) van: ${p.approvals.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '(nog geen goedkeurders ingesteld)'}`);
-  L.push(`- Aanwezig voor deze getallen: ${p.approvals.valid.map((a) => `${a.name} op ${a.approved_at}`).join(', ') || 'geen'}`);
-  L.push(`- Goedkeuren: sectorbench node approve --home <map> --round ${p.round_id} --key <uw sleutelbestand> --digest ${p.vector_digest}`);
+  L.push(
+    `- Nodig: ${p.approvals.required} goedkeuring(en) van: ${p.approvals.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '(nog geen goedkeurders ingesteld)'}`,
+  );
+  L.push(
+    `- Aanwezig voor deze getallen: ${p.approvals.valid.map((a) => `${a.name} op ${a.approved_at}`).join(', ') || 'geen'}`,
+  );
+  L.push(
+    `- Goedkeuren: sectorbench node approve --home <map> --round ${p.round_id} --key <uw sleutelbestand> --digest ${p.vector_digest}`,
+  );
   L.push('');
-  L.push('Niets anders verlaat de instelling: de node praat alleen met de ingestelde coördinator, en elke verzonden byte staat in het auditlog.');
+  L.push(
+    'Niets anders verlaat de instelling: de node praat alleen met de ingestelde coördinator, en elke verzonden byte staat in het auditlog.',
+  );
   return L.join('\n') + '\n';
 }
 
@@ -221,7 +267,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** HTML rendering (Dutch), self-contained. */
 export function renderPreviewHtml(p: Preview): string {
-  const rows = (vs: PreviewValue[]) => vs.map((v) => `<tr><td><code>${esc(v.slot)}</code></td><td class="n">${int(v.value)}</td><td>${esc(v.uitleg)}</td></tr>`).join('');
+  const rows = (vs: PreviewValue[]) =>
+    vs
+      .map(
+        (v) =>
+          `<tr><td><code>${esc(v.slot)}</code></td><td class="n">${int(v.value)}</td><td>${esc(v.uitleg)}</td></tr>`,
+      )
+      .join('');
   const text = renderPreviewText(p).split('\n\nDe cijfers per cel')[0] as string;
   return `<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Wat de instelling verlaat — ${esc(p.round_id)}</title>
@@ -254,16 +306,30 @@ export async function previewRound(o: PreviewOptions): Promise<{ preview: Previe
   const s = await openAuditedSession(o);
   try {
     const manifest = await fetchManifestAudited(s, o.roundId);
-    const rv = await logRefusals(s, 'preview', o.roundId, () => computeRoundVector(s.db, o.home, manifest, s.config.institution_id));
+    const rv = await logRefusals(s, 'preview', o.roundId, () =>
+      computeRoundVector(s.db, o.home, manifest, s.config.institution_id),
+    );
     const preview = buildPreview(s.db, s.config, manifest, rv);
     const format = o.format ?? 'text';
     appendAudit(s.db, s.identity, {
       kind: 'preview',
       roundId: o.roundId,
       at: s.now(),
-      payload: { vector_digest: rv.digest, wire_bytes: rv.wireBytes, ciphertexts: rv.ciphertexts, slots_nonzero: preview.slots_nonzero, cells_nonzero: preview.cells.length, format },
+      payload: {
+        vector_digest: rv.digest,
+        wire_bytes: rv.wireBytes,
+        ciphertexts: rv.ciphertexts,
+        slots_nonzero: preview.slots_nonzero,
+        cells_nonzero: preview.cells.length,
+        format,
+      },
     });
-    const rendered = format === 'json' ? `${JSON.stringify(preview, null, 2)}\n` : format === 'html' ? renderPreviewHtml(preview) : renderPreviewText(preview);
+    const rendered =
+      format === 'json'
+        ? `${JSON.stringify(preview, null, 2)}\n`
+        : format === 'html'
+          ? renderPreviewHtml(preview)
+          : renderPreviewText(preview);
     return { preview, rendered };
   } finally {
     s.close();

@@ -57,7 +57,11 @@ export function describeEntry(e: AuditEntry): string {
 
 function verdict(v: VerifyResult): string[] {
   const L: string[] = [];
-  L.push(v.ok ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.` : `Controle: NIET IN ORDE (${v.findings.length} bevinding(en)).`);
+  L.push(
+    v.ok
+      ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.`
+      : `Controle: NIET IN ORDE (${v.findings.length} bevinding(en)).`,
+  );
   for (const f of v.findings) L.push(`  - [${f.kind}] ${f.message}`);
   L.push(`Logkop: ${v.head ?? '(leeg)'}`);
   return L;
@@ -88,7 +92,9 @@ export async function showAudit(o: { home: string; format?: 'text' | 'html'; rou
 <style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2rem .5rem;vertical-align:top}.bad{color:#a00}code{font-size:.85em}</style></head>
 <body><h1>${esc(title)}</h1>
 <p class="${v.ok ? '' : 'bad'}">${verdict(v).map(esc).join('<br>')}</p>
-<h2>Bytes per ronde</h2><ul>${accounting(v).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<h2>Bytes per ronde</h2><ul>${accounting(v)
+      .map((l) => `<li>${esc(l)}</li>`)
+      .join('')}</ul>
 <h2>Regels</h2>
 <table><tr><th>#</th><th>tijd</th><th>soort</th><th>ronde</th><th>wat</th><th>hash</th></tr>
 ${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_NL[e.kind] ?? e.kind)}</td><td>${esc(e.round_id ?? '')}</td><td>${esc(describeEntry(e))}</td><td><code>${e.hash.slice(0, 16)}…</code></td></tr>`).join('\n')}
@@ -96,7 +102,10 @@ ${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_N
 `;
   }
   const L = [title, '', ...verdict(v), '', ...accounting(v), ''];
-  for (const e of entries) L.push(`${String(e.seq).padStart(5)}  ${e.at}  ${(KIND_NL[e.kind] ?? e.kind).padEnd(40)} ${e.round_id ?? '-'}  ${describeEntry(e)}`);
+  for (const e of entries)
+    L.push(
+      `${String(e.seq).padStart(5)}  ${e.at}  ${(KIND_NL[e.kind] ?? e.kind).padEnd(40)} ${e.round_id ?? '-'}  ${describeEntry(e)}`,
+    );
   return L.join('\n') + '\n';
 }
 
@@ -130,7 +139,8 @@ export async function exportArt30(o: { home: string; now?: () => Date }): Promis
   let sentAt: Map<string, string[]>;
   try {
     sentAt = new Map();
-    for (const e of readAudit(db).filter((x) => x.kind === 'receipt' && x.round_id)) sentAt.set(e.round_id as string, [...(sentAt.get(e.round_id as string) ?? []), e.at]);
+    for (const e of readAudit(db).filter((x) => x.kind === 'receipt' && x.round_id))
+      sentAt.set(e.round_id as string, [...(sentAt.get(e.round_id as string) ?? []), e.at]);
   } finally {
     db.close();
   }
@@ -143,7 +153,8 @@ export async function exportArt30(o: { home: string; now?: () => Date }): Promis
       'de eigen opleidingen vergelijken met dezelfde opleidingen elders (kwaliteitszorg, verzuimbeleid)',
       'bijdragen aan sectorcijfers die alleen als optelsom van instellingen worden gepubliceerd',
     ],
-    legal_basis_note: 'Door de instelling in te vullen (bv. art. 6 lid 1 sub e AVG, taak van algemeen belang); sectorbench stelt het niet vast.',
+    legal_basis_note:
+      'Door de instelling in te vullen (bv. art. 6 lid 1 sub e AVG, taak van algemeen belang); sectorbench stelt het niet vast.',
     data_subjects: ['studenten van de instelling met een inschrijving in het studiejaar van de ronde'],
     personal_data_categories_local: [
       'inschrijvingen: studentnummer, inschrijvingsnummer, geboortedatum (indien geleverd), crebo, niveau, leerweg, begin- en einddatum, diploma ja/nee',
@@ -155,8 +166,15 @@ export async function exportArt30(o: { home: string; now?: () => Date }): Promis
       'ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest, kop van het auditlog)',
     ],
     recipients: [
-      { role: 'coördinator (ontvangt alleen versleutelde bijdragen)', url: config.coordinator_url, fingerprint: config.pinned.coordinator.fingerprint },
-      { role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole)', fingerprint: config.pinned.key_holder.fingerprint },
+      {
+        role: 'coördinator (ontvangt alleen versleutelde bijdragen)',
+        url: config.coordinator_url,
+        fingerprint: config.pinned.coordinator.fingerprint,
+      },
+      {
+        role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole)',
+        fingerprint: config.pinned.key_holder.fingerprint,
+      },
     ],
     third_country_transfers: `Geen door de node: de node verbindt alleen met ${config.coordinator_url}. Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.`,
     retention: [
@@ -173,7 +191,13 @@ export async function exportArt30(o: { home: string; now?: () => Date }): Promis
     ],
     approvers: config.approvers.map((a) => ({ name: a.name, fingerprint: a.fingerprint })),
     approvals_required: config.approvals_required,
-    rounds: v.accounting.map((a) => ({ round_id: a.round_id, sent_at: sentAt.get(a.round_id) ?? [], bytes_sent: a.bytes_sent, contributions: a.contribution_posts, receipted_bytes: a.receipted_bytes })),
+    rounds: v.accounting.map((a) => ({
+      round_id: a.round_id,
+      sent_at: sentAt.get(a.round_id) ?? [],
+      bytes_sent: a.bytes_sent,
+      contributions: a.contribution_posts,
+      receipted_bytes: a.receipted_bytes,
+    })),
     audit_log: { location: `${o.home}/node.sqlite, tabel audit_log`, entries: v.entries, head: v.head, verified: v.ok },
   };
 }
@@ -212,7 +236,12 @@ Opgesteld ${r.generated_at}
  * `sectorbench node dataflow`: the data-flow statement for a DPIA, in Dutch and English, from
  * the real config and the round's verified manifest (stored by preview or submit).
  */
-export function dataflowStatement(o: { home: string; roundId: string }): { nl: string; en: string; manifest: RoundManifest; config: NodeConfig } {
+export function dataflowStatement(o: { home: string; roundId: string }): {
+  nl: string;
+  en: string;
+  manifest: RoundManifest;
+  config: NodeConfig;
+} {
   const config = readNodeConfig(o.home);
   const db = openNodeDb(o.home);
   let manifest: RoundManifest;

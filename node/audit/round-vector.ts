@@ -50,7 +50,11 @@ export function contributionBytes(manifest: RoundManifest, institutionId: string
     createdAt: new Date('2000-01-01T00:00:00.000Z'),
     nonce: new Uint8Array(16),
   });
-  const env = encodeEnvelope({ ...placeholder, ciphertext_digests: new Array<string>(ciphertexts).fill('0'.repeat(64)), signature: Buffer.alloc(64).toString('base64') });
+  const env = encodeEnvelope({
+    ...placeholder,
+    ciphertext_digests: new Array<string>(ciphertexts).fill('0'.repeat(64)),
+    signature: Buffer.alloc(64).toString('base64'),
+  });
   return 12 + env.byteLength + ciphertexts * CIPHERTEXT_BYTES;
 }
 
@@ -65,7 +69,12 @@ export interface RoundVector {
 }
 
 /** Compute, range-check and digest this node's vector for a (verified) round manifest. */
-export function computeRoundVector(db: NodeDb, home: string, manifest: RoundManifest, institutionId: string): RoundVector {
+export function computeRoundVector(
+  db: NodeDb,
+  home: string,
+  manifest: RoundManifest,
+  institutionId: string,
+): RoundVector {
   const codebook = manifestCodebook(manifest);
   const computed = computeFromDb(db, home, codebook, manifestYear(manifest));
   const slots = flatten(codebook, computed.vector, { maxParticipants: manifest.max_participants });
@@ -82,9 +91,15 @@ export function computeRoundVector(db: NodeDb, home: string, manifest: RoundMani
 
 /** The manifest this node stored for a round (fetched and verified by preview or submit). */
 export function storedManifest(db: NodeDb, roundId: string, home: string): RoundManifest {
-  const r = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId) as { manifest_json: string } | undefined;
+  const r = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId) as
+    | { manifest_json: string }
+    | undefined;
   if (!r) {
-    throw new SbError('SB_ERR_NO_MANIFEST', `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} --round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`, { roundId });
+    throw new SbError(
+      'SB_ERR_NO_MANIFEST',
+      `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} --round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`,
+      { roundId },
+    );
   }
   return JSON.parse(r.manifest_json) as RoundManifest;
 }

@@ -53,7 +53,11 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
         kind: 'refusal',
         roundId,
         at: now(),
-        payload: { stage, code: isSbError(e) ? e.code : 'SB_ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) },
+        payload: {
+          stage,
+          code: isSbError(e) ? e.code : 'SB_ERR_INTERNAL',
+          message: e instanceof Error ? e.message : String(e),
+        },
       });
     } catch {
       /* the refusal itself is what matters to the caller */
@@ -66,7 +70,12 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
       now,
       auditHead: () => auditHead(db),
       onSent: (info) => {
-        appendAudit(db, identity, { kind: 'request', roundId: roundOfPath(info.path), at: now(), payload: { ...info } });
+        appendAudit(db, identity, {
+          kind: 'request',
+          roundId: roundOfPath(info.path),
+          at: now(),
+          payload: { ...info },
+        });
       },
     });
     return { config, identity, db, client, now, close: () => db.close(), refusal };
@@ -106,7 +115,12 @@ export async function fetchManifestAudited(s: AuditedSession, roundId: string): 
 }
 
 /** Run `fn`, logging any SbError it throws as a refusal at `stage`. */
-export async function logRefusals<T>(s: AuditedSession, stage: string, roundId: string, fn: () => Promise<T> | T): Promise<T> {
+export async function logRefusals<T>(
+  s: AuditedSession,
+  stage: string,
+  roundId: string,
+  fn: () => Promise<T> | T,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {

@@ -4,10 +4,41 @@
  *
  * @see ../../../shared/spec/METRICS.md "The contribution vector of one institution"
  */
-const HIST_A = ['0 tot 2%', '2 tot 5%', '5 tot 10%', '10 tot 15%', '15 tot 20%', '20 tot 30%', '30 tot 50%', '50 tot en met 100%'];
+const HIST_A = [
+  '0 tot 2%',
+  '2 tot 5%',
+  '5 tot 10%',
+  '10 tot 15%',
+  '15 tot 20%',
+  '20 tot 30%',
+  '30 tot 50%',
+  '50 tot en met 100%',
+];
 const EARLY = ['0 tot 70%', '70 tot 80%', '80 tot 90%', '90 tot 95%', '95 tot en met 100%'];
-const ABS_BIN = ['0 tot 5%', '5 tot 7,5%', '7,5 tot 10%', '10 tot 12,5%', '12,5 tot 15%', '15 tot 17,5%', '17,5 tot 20%', '20 tot 25%', '25 tot 30%', '30 tot en met 100%'];
-const DROP_BIN = ['0 tot 5%', '5 tot 10%', '10 tot 15%', '15 tot 20%', '20 tot 25%', '25 tot 30%', '30 tot 35%', '35 tot 40%', '40 tot 50%', '50 tot en met 100%'];
+const ABS_BIN = [
+  '0 tot 5%',
+  '5 tot 7,5%',
+  '7,5 tot 10%',
+  '10 tot 12,5%',
+  '12,5 tot 15%',
+  '15 tot 17,5%',
+  '17,5 tot 20%',
+  '20 tot 25%',
+  '25 tot 30%',
+  '30 tot en met 100%',
+];
+const DROP_BIN = [
+  '0 tot 5%',
+  '5 tot 10%',
+  '10 tot 15%',
+  '15 tot 20%',
+  '20 tot 25%',
+  '25 tot 30%',
+  '30 tot 35%',
+  '35 tot 40%',
+  '40 tot 50%',
+  '50 tot en met 100%',
+];
 
 const TEXT: Record<string, string> = {
   a_enrolments: 'aantal inschrijvingen met minstens één telbare registratie in het studiejaar',
@@ -34,16 +65,25 @@ const TEXT: Record<string, string> = {
   b_sum_xy: 'som van de vroege aanwezigheid van de uitvallers',
   c_contrib_a: '1 als deze instelling aan blok A bijdraagt, anders 0 (telt instellingen)',
   c_contrib_b: '1 als deze instelling starters heeft, anders 0 (telt instellingen)',
-  c_sq_a: 'aantal inschrijvingen in het kwadraat (alleen voor de dominantietoets van de sleutelhouder; wordt nooit gepubliceerd)',
+  c_sq_a:
+    'aantal inschrijvingen in het kwadraat (alleen voor de dominantietoets van de sleutelhouder; wordt nooit gepubliceerd)',
   c_sq_b: 'aantal starters in het kwadraat (alleen voor de dominantietoets; wordt nooit gepubliceerd)',
 };
-HIST_A.forEach((b, i) => (TEXT[`a_hist_${i}`] = `beoordeelde inschrijvingen met verzuim van ${b} van de geregistreerde tijd`));
+HIST_A.forEach(
+  (b, i) => (TEXT[`a_hist_${i}`] = `beoordeelde inschrijvingen met verzuim van ${b} van de geregistreerde tijd`),
+);
 EARLY.forEach((b, i) => {
   TEXT[`b_early_total_${i}`] = `starters met vroege aanwezigheid ${b}`;
   TEXT[`b_early_dropout_${i}`] = `daarvan uitgevallen, vroege aanwezigheid ${b}`;
 });
-ABS_BIN.forEach((b, i) => (TEXT[`c_abs_bin_${i}`] = `1 als het verzuim van deze instelling ${b} is (alleen bij ≥ 10 beoordeelde inschrijvingen)`));
-DROP_BIN.forEach((b, i) => (TEXT[`c_drop_bin_${i}`] = `1 als de uitval van deze instelling ${b} is (alleen bij ≥ 10 starters)`));
+ABS_BIN.forEach(
+  (b, i) =>
+    (TEXT[`c_abs_bin_${i}`] =
+      `1 als het verzuim van deze instelling ${b} is (alleen bij ≥ 10 beoordeelde inschrijvingen)`),
+);
+DROP_BIN.forEach(
+  (b, i) => (TEXT[`c_drop_bin_${i}`] = `1 als de uitval van deze instelling ${b} is (alleen bij ≥ 10 starters)`),
+);
 
 /** The Dutch explanation of a slot name, or the name itself when unknown. */
 export function slotText(slot: string): string {

@@ -17,7 +17,16 @@ import { encodeContribution } from '../../shared/protocol/wire.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { evaluateApprovals } from './approval.js';
-import { auditHead, canonicalDigest, entryHash, GENESIS_HASH, readAudit, sha256Hex, verifyEntrySignature, type AuditEntry } from './log.js';
+import {
+  auditHead,
+  canonicalDigest,
+  entryHash,
+  GENESIS_HASH,
+  readAudit,
+  sha256Hex,
+  verifyEntrySignature,
+  type AuditEntry,
+} from './log.js';
 import { vectorDigest } from './round-vector.js';
 import { openAuditedSession } from './session.js';
 
@@ -95,25 +104,56 @@ const short = (h: string) => `${h.slice(0, 12)}…`;
  *
  * @see ./README.md
  */
-export function verifyAuditEntries(entries: readonly AuditEntry[], inputs: VerifyInputs): { findings: Finding[]; receiptsChecked: number } {
+export function verifyAuditEntries(
+  entries: readonly AuditEntry[],
+  inputs: VerifyInputs,
+): { findings: Finding[]; receiptsChecked: number } {
   const findings: Finding[] = [];
   const index = new Map(entries.map((e, i) => [e.hash, i]));
   let prevSeq = 0;
   entries.forEach((e, i) => {
-    if (entryHash(e) !== e.hash) findings.push({ kind: 'edited', seq: e.seq, message: `regel ${e.seq} (${e.kind}) is gewijzigd: de inhoud past niet bij de opgeslagen hash.` });
-    else if (!verifyEntrySignature(e.hash, e.signature, inputs.publicKey)) findings.push({ kind: 'bad_signature', seq: e.seq, message: `regel ${e.seq} (${e.kind}) draagt geen geldige handtekening van de sleutel van deze node.` });
+    if (entryHash(e) !== e.hash)
+      findings.push({
+        kind: 'edited',
+        seq: e.seq,
+        message: `regel ${e.seq} (${e.kind}) is gewijzigd: de inhoud past niet bij de opgeslagen hash.`,
+      });
+    else if (!verifyEntrySignature(e.hash, e.signature, inputs.publicKey))
+      findings.push({
+        kind: 'bad_signature',
+        seq: e.seq,
+        message: `regel ${e.seq} (${e.kind}) draagt geen geldige handtekening van de sleutel van deze node.`,
+      });
     let gap = false;
     if (e.seq > prevSeq + 1) {
       gap = true;
-      findings.push({ kind: 'deleted', seq: e.seq, message: `regel(s) ${prevSeq + 1}${e.seq - 1 > prevSeq + 1 ? `–${e.seq - 1}` : ''} ontbreken (verwijderd).` });
+      findings.push({
+        kind: 'deleted',
+        seq: e.seq,
+        message: `regel(s) ${prevSeq + 1}${e.seq - 1 > prevSeq + 1 ? `–${e.seq - 1}` : ''} ontbreken (verwijderd).`,
+      });
     } else if (e.seq <= prevSeq) {
-      findings.push({ kind: 'reordered', seq: e.seq, message: `regel ${e.seq} staat niet op zijn plaats (volgorde gewijzigd).` });
+      findings.push({
+        kind: 'reordered',
+        seq: e.seq,
+        message: `regel ${e.seq} staat niet op zijn plaats (volgorde gewijzigd).`,
+      });
     }
     const expected = i === 0 ? GENESIS_HASH : (entries[i - 1] as AuditEntry).hash;
     if (e.prev_hash !== expected) {
       const j = index.get(e.prev_hash);
-      if (j !== undefined && j !== i - 1) findings.push({ kind: 'reordered', seq: e.seq, message: `regel ${e.seq} hoort na regel ${(entries[j] as AuditEntry).seq} te staan: de volgorde is gewijzigd.` });
-      else if (!gap) findings.push({ kind: 'deleted', seq: e.seq, message: `de regel vóór regel ${e.seq} ontbreekt of is vervangen (de keten is onderbroken).` });
+      if (j !== undefined && j !== i - 1)
+        findings.push({
+          kind: 'reordered',
+          seq: e.seq,
+          message: `regel ${e.seq} hoort na regel ${(entries[j] as AuditEntry).seq} te staan: de volgorde is gewijzigd.`,
+        });
+      else if (!gap)
+        findings.push({
+          kind: 'deleted',
+          seq: e.seq,
+          message: `de regel vóór regel ${e.seq} ontbreekt of is vervangen (de keten is onderbroken).`,
+        });
     }
     prevSeq = Math.max(prevSeq, e.seq);
   });
@@ -130,27 +170,52 @@ export function verifyAuditEntries(entries: readonly AuditEntry[], inputs: Verif
     seen.add(key);
     checked++;
     if (!verifyReceipt(r, inputs.coordinatorKey)) {
-      findings.push({ kind: 'receipt_invalid', message: `een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt niet mee (${key}).` });
+      findings.push({
+        kind: 'receipt_invalid',
+        message: `een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt niet mee (${key}).`,
+      });
       continue;
     }
     const receipt = r as Receipt;
     if (receipt.audit_head !== undefined && !index.has(receipt.audit_head)) {
-      findings.push({ kind: 'truncated', message: `het ontvangstbewijs van ronde ${receipt.round_id} (volgnummer ${receipt.sequence}) noemt logkop ${short(receipt.audit_head)}, die niet in het log staat: de nieuwste regels zijn afgeknipt of vervangen.` });
+      findings.push({
+        kind: 'truncated',
+        message: `het ontvangstbewijs van ronde ${receipt.round_id} (volgnummer ${receipt.sequence}) noemt logkop ${short(receipt.audit_head)}, die niet in het log staat: de nieuwste regels zijn afgeknipt of vervangen.`,
+      });
     } else if (!loggedReceiptKeys.has(key)) {
-      findings.push({ kind: 'truncated', message: `het ontvangstbewijs van ronde ${receipt.round_id} (envelop ${short(receipt.envelope_digest)}) staat niet in het log: de nieuwste regels zijn afgeknipt.` });
+      findings.push({
+        kind: 'truncated',
+        message: `het ontvangstbewijs van ronde ${receipt.round_id} (envelop ${short(receipt.envelope_digest)}) staat niet in het log: de nieuwste regels zijn afgeknipt.`,
+      });
     }
   }
   for (const h of inputs.expectHeads ?? []) {
-    if (!index.has(h)) findings.push({ kind: 'truncated', message: `de elders vastgelegde logkop ${short(h)} staat niet in het log: regels zijn afgeknipt of vervangen.` });
+    if (!index.has(h))
+      findings.push({
+        kind: 'truncated',
+        message: `de elders vastgelegde logkop ${short(h)} staat niet in het log: regels zijn afgeknipt of vervangen.`,
+      });
   }
   const envelopes = new Set(entries.filter((e) => e.kind === 'envelope').map((e) => String(e.payload.envelope_digest)));
   for (const d of inputs.outboxEnvelopes ?? []) {
-    if (!envelopes.has(d)) findings.push({ kind: 'truncated', message: `de verzendbak bevat envelop ${short(d)}, maar het log niet: regels ontbreken.` });
+    if (!envelopes.has(d))
+      findings.push({
+        kind: 'truncated',
+        message: `de verzendbak bevat envelop ${short(d)}, maar het log niet: regels ontbreken.`,
+      });
   }
   for (const e of entries.filter((x) => x.kind === 'envelope')) {
     const env = e.payload.envelope as ContributionEnvelope | undefined;
-    if (!env || envelopeDigest(env) !== e.payload.envelope_digest || JSON.stringify(env.ciphertext_digests) !== JSON.stringify(e.payload.ciphertext_digests)) {
-      findings.push({ kind: 'inconsistent', seq: e.seq, message: `regel ${e.seq}: de gelogde envelop past niet bij zijn digests.` });
+    if (
+      !env ||
+      envelopeDigest(env) !== e.payload.envelope_digest ||
+      JSON.stringify(env.ciphertext_digests) !== JSON.stringify(e.payload.ciphertext_digests)
+    ) {
+      findings.push({
+        kind: 'inconsistent',
+        seq: e.seq,
+        message: `regel ${e.seq}: de gelogde envelop past niet bij zijn digests.`,
+      });
     }
   }
   return { findings, receiptsChecked: checked };
@@ -169,10 +234,30 @@ function receiptKey(r: unknown): string {
 
 /** Bytes per round from the log alone. */
 export function accountBytes(entries: readonly AuditEntry[]): RoundAccounting[] {
-  const rounds = new Map<string, RoundAccounting & { wireShas: Set<string>; postShas: string[]; receipted: Map<string, number> }>();
+  const rounds = new Map<
+    string,
+    RoundAccounting & { wireShas: Set<string>; postShas: string[]; receipted: Map<string, number> }
+  >();
   const get = (id: string) => {
     let r = rounds.get(id);
-    if (!r) rounds.set(id, (r = { round_id: id, requests: 0, bytes_sent: 0, contribution_posts: 0, contribution_bytes: 0, envelopes: 0, envelope_wire_bytes: 0, receipted_bytes: 0, posts_match_envelopes: true, wireShas: new Set(), postShas: [], receipted: new Map() }));
+    if (!r)
+      rounds.set(
+        id,
+        (r = {
+          round_id: id,
+          requests: 0,
+          bytes_sent: 0,
+          contribution_posts: 0,
+          contribution_bytes: 0,
+          envelopes: 0,
+          envelope_wire_bytes: 0,
+          receipted_bytes: 0,
+          posts_match_envelopes: true,
+          wireShas: new Set(),
+          postShas: [],
+          receipted: new Map(),
+        }),
+      );
     return r;
   };
   for (const e of entries) {
@@ -192,7 +277,10 @@ export function accountBytes(entries: readonly AuditEntry[]): RoundAccounting[] 
       r.envelope_wire_bytes += Number(e.payload.wire_bytes ?? 0);
       r.wireShas.add(String(e.payload.wire_sha256));
     } else if (e.kind === 'receipt') {
-      r.receipted.set(String(e.payload.envelope_digest), Number((e.payload.receipt as Receipt | undefined)?.wire_bytes ?? 0));
+      r.receipted.set(
+        String(e.payload.envelope_digest),
+        Number((e.payload.receipt as Receipt | undefined)?.wire_bytes ?? 0),
+      );
     }
   }
   return [...rounds.values()].map(({ wireShas, postShas, receipted, ...r }) => ({
@@ -207,33 +295,71 @@ export function accountBytes(entries: readonly AuditEntry[]): RoundAccounting[] 
  * the ciphertexts with the digests that were signed, sent and receipted: proof that the
  * ciphertexts held exactly the logged figures (issue 6, part 4).
  */
-export async function deepVerify(db: NodeDb, entries: readonly AuditEntry[], config: NodeConfig, nodePublicKey: Uint8Array): Promise<{ findings: Finding[]; envelopes: number; ciphertexts: number }> {
+export async function deepVerify(
+  db: NodeDb,
+  entries: readonly AuditEntry[],
+  config: NodeConfig,
+  nodePublicKey: Uint8Array,
+): Promise<{ findings: Finding[]; envelopes: number; ciphertexts: number }> {
   const findings: Finding[] = [];
   let envelopes = 0;
   let cts = 0;
-  const posts = new Set(entries.filter((e) => e.kind === 'request' && e.payload.method === 'POST').map((e) => String(e.payload.body_sha256)));
-  const receipts = new Map(entries.filter((e) => e.kind === 'receipt').map((e) => [String(e.payload.envelope_digest), e.payload.receipt as Receipt]));
-  const manifestDigests = new Set(entries.filter((e) => e.kind === 'manifest_fetched').map((e) => String(e.payload.manifest_digest)));
+  const posts = new Set(
+    entries
+      .filter((e) => e.kind === 'request' && e.payload.method === 'POST')
+      .map((e) => String(e.payload.body_sha256)),
+  );
+  const receipts = new Map(
+    entries
+      .filter((e) => e.kind === 'receipt')
+      .map((e) => [String(e.payload.envelope_digest), e.payload.receipt as Receipt]),
+  );
+  const manifestDigests = new Set(
+    entries.filter((e) => e.kind === 'manifest_fetched').map((e) => String(e.payload.manifest_digest)),
+  );
   const approvalsLogged = entries.filter((e) => e.kind === 'approval').map((e) => e.payload.approval);
   for (const e of entries) {
     if (e.kind !== 'envelope') continue;
     envelopes++;
-    const bad = (message: string) => findings.push({ kind: 'deep_mismatch', seq: e.seq, message: `regel ${e.seq} (ronde ${e.round_id}): ${message}` });
-    const p = e.payload as { envelope: ContributionEnvelope; envelope_digest: string; vector: VectorJson; vector_digest: string; max_participants: number; ciphertext_digests: string[]; wire_bytes: number; wire_sha256: string; he_public_key_digest: string; encryption_seed?: string };
-    const m = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(e.round_id) as { manifest_json: string } | undefined;
-    const key = db.prepare('SELECT digest, public_key FROM round_he_key WHERE round_id = ?').get(e.round_id) as { digest: string; public_key: Buffer } | undefined;
+    const bad = (message: string) =>
+      findings.push({ kind: 'deep_mismatch', seq: e.seq, message: `regel ${e.seq} (ronde ${e.round_id}): ${message}` });
+    const p = e.payload as {
+      envelope: ContributionEnvelope;
+      envelope_digest: string;
+      vector: VectorJson;
+      vector_digest: string;
+      max_participants: number;
+      ciphertext_digests: string[];
+      wire_bytes: number;
+      wire_sha256: string;
+      he_public_key_digest: string;
+      encryption_seed?: string;
+    };
+    const m = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(e.round_id) as
+      | { manifest_json: string }
+      | undefined;
+    const key = db.prepare('SELECT digest, public_key FROM round_he_key WHERE round_id = ?').get(e.round_id) as
+      | { digest: string; public_key: Buffer }
+      | undefined;
     if (!m || !key || !p.encryption_seed) {
-      bad('het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.');
+      bad(
+        'het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.',
+      );
       continue;
     }
     const manifest = JSON.parse(m.manifest_json) as RoundManifest;
     if (!manifestDigests.has(canonicalDigest(manifest))) bad('het opgeslagen rondedocument is niet het gelogde.');
-    if (bfvPublicKeyDigest(new Uint8Array(key.public_key)) !== p.he_public_key_digest || key.digest !== p.he_public_key_digest) {
+    if (
+      bfvPublicKeyDigest(new Uint8Array(key.public_key)) !== p.he_public_key_digest ||
+      key.digest !== p.he_public_key_digest
+    ) {
       bad('de opgeslagen rondesleutel is niet de sleutel waaronder versleuteld is.');
       continue;
     }
     try {
-      verifyEnvelope(p.envelope, nodePublicKey, { expect: { roundId: e.round_id ?? undefined, institutionId: config.institution_id } });
+      verifyEnvelope(p.envelope, nodePublicKey, {
+        expect: { roundId: e.round_id ?? undefined, institutionId: config.institution_id },
+      });
     } catch {
       bad('de envelop draagt geen geldige handtekening van deze node.');
     }
@@ -249,23 +375,41 @@ export async function deepVerify(db: NodeDb, entries: readonly AuditEntry[], con
     if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
     const cited = (e.payload.approvals as { approval_digest: string }[] | undefined) ?? [];
     const covering = approvalsLogged.filter((a) => cited.some((c) => c.approval_digest === canonicalDigest(a)));
-    const approvers = covering.map((a) => ({ name: 'x', ed25519_public_key: String((a as { approver_public_key?: unknown }).approver_public_key), fingerprint: '00000 00000 00000 00000 00000 00000' }));
-    if (cited.length === 0 || !evaluateApprovals(covering, { ...config, approvers, approvals_required: cited.length as 1 | 2 }, { roundId: e.round_id as string, vectorDigest: digest }).ok) {
+    const approvers = covering.map((a) => ({
+      name: 'x',
+      ed25519_public_key: String((a as { approver_public_key?: unknown }).approver_public_key),
+      fingerprint: '00000 00000 00000 00000 00000 00000',
+    }));
+    if (
+      cited.length === 0 ||
+      !evaluateApprovals(
+        covering,
+        { ...config, approvers, approvals_required: cited.length as 1 | 2 },
+        { roundId: e.round_id as string, vectorDigest: digest },
+      ).ok
+    ) {
       bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
     }
-    const ciphertexts = await encryptSlots(new Uint8Array(key.public_key), slots, { seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')) });
+    const ciphertexts = await encryptSlots(new Uint8Array(key.public_key), slots, {
+      seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')),
+    });
     cts += ciphertexts.length;
     const digests = ciphertexts.map(ciphertextDigest);
     if (JSON.stringify(digests) !== JSON.stringify(p.envelope.ciphertext_digests)) {
-      bad('opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde blokken: de verzonden blokken bevatten andere cijfers.');
+      bad(
+        'opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde blokken: de verzonden blokken bevatten andere cijfers.',
+      );
       continue;
     }
     const wire = encodeContribution({ envelope: p.envelope, ciphertexts });
     const wireSha = sha256Hex(wire);
-    if (wire.byteLength !== p.wire_bytes || wireSha !== p.wire_sha256) bad('de opnieuw opgebouwde bijdrage past niet bij de gelogde grootte of digest.');
+    if (wire.byteLength !== p.wire_bytes || wireSha !== p.wire_sha256)
+      bad('de opnieuw opgebouwde bijdrage past niet bij de gelogde grootte of digest.');
     const receipt = receipts.get(p.envelope_digest);
-    if (posts.size > 0 && receipt && !posts.has(wireSha)) bad('de verzonden bijdrage (digest van het verzoek) is niet deze bijdrage.');
-    if (receipt && (receipt.envelope_digest !== envelopeDigest(p.envelope) || receipt.wire_bytes !== wire.byteLength)) bad('het ontvangstbewijs bevestigt een andere envelop of grootte.');
+    if (posts.size > 0 && receipt && !posts.has(wireSha))
+      bad('de verzonden bijdrage (digest van het verzoek) is niet deze bijdrage.');
+    if (receipt && (receipt.envelope_digest !== envelopeDigest(p.envelope) || receipt.wire_bytes !== wire.byteLength))
+      bad('het ontvangstbewijs bevestigt een andere envelop of grootte.');
   }
   return { findings, envelopes, ciphertexts: cts };
 }
@@ -283,7 +427,9 @@ export interface VerifyAuditOptions {
    * Also ask the coordinator (signed, logged request) for the newest head it saw from this node
    * and require it in the chain: detects entries cut off after the last receipt.
    */
-  online?: boolean | { coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> };
+  online?:
+    | boolean
+    | { coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> };
 }
 
 /**
@@ -293,7 +439,13 @@ export interface VerifyAuditOptions {
  * or a finding when it is not signed by the pinned coordinator key or does not answer this
  * request.
  */
-export async function fetchAuditHeadAttestation(o: { home: string; coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Promise<{ attestation: AuditHeadAttestation | null; finding: Finding | null }> {
+export async function fetchAuditHeadAttestation(o: {
+  home: string;
+  coordinatorUrl?: string;
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<{ attestation: AuditHeadAttestation | null; finding: Finding | null }> {
   const s = await openAuditedSession(o);
   try {
     const sentHead = auditHead(s.db) ?? null;
@@ -305,10 +457,24 @@ export async function fetchAuditHeadAttestation(o: { home: string; coordinatorUr
     }
     const key = new Uint8Array(Buffer.from(s.config.pinned.coordinator.ed25519_public_key, 'base64'));
     if (!verifyAuditHeadAttestation(raw, key)) {
-      return { attestation: null, finding: { kind: 'attestation_invalid', message: 'de verklaring van de coördinator over de laatst geziene logkop is niet geldig ondertekend door de vastgelegde coördinatorsleutel; de controle bij de coördinator is niet gelukt.' } };
+      return {
+        attestation: null,
+        finding: {
+          kind: 'attestation_invalid',
+          message:
+            'de verklaring van de coördinator over de laatst geziene logkop is niet geldig ondertekend door de vastgelegde coördinatorsleutel; de controle bij de coördinator is niet gelukt.',
+        },
+      };
     }
     if (raw.institution_id !== s.config.institution_id || raw.request_head !== sentHead) {
-      return { attestation: null, finding: { kind: 'attestation_invalid', message: 'de verklaring van de coördinator hoort niet bij dit verzoek van deze instelling (andere instelling of logkop); de controle bij de coördinator is niet gelukt.' } };
+      return {
+        attestation: null,
+        finding: {
+          kind: 'attestation_invalid',
+          message:
+            'de verklaring van de coördinator hoort niet bij dit verzoek van deze instelling (andere instelling of logkop); de controle bij de coördinator is niet gelukt.',
+        },
+      };
     }
     return { attestation: raw, finding: null };
   } finally {
@@ -323,20 +489,30 @@ export async function fetchAuditHeadAttestation(o: { home: string; coordinatorUr
  */
 export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResult> {
   // Online first: the request it sends is itself logged and then verified with the rest.
-  const online = o.online ? await fetchAuditHeadAttestation({ home: o.home, ...(typeof o.online === 'object' ? o.online : {}) }) : null;
+  const online = o.online
+    ? await fetchAuditHeadAttestation({ home: o.home, ...(typeof o.online === 'object' ? o.online : {}) })
+    : null;
   const config = readNodeConfig(o.home);
   const identity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
   try {
     const entries = readAudit(db);
-    const outbox = db.prepare('SELECT envelope_digest, receipt_json FROM submission ORDER BY id').all() as { envelope_digest: string; receipt_json: string | null }[];
-    const receipts: unknown[] = outbox.filter((r) => r.receipt_json).map((r) => JSON.parse(r.receipt_json as string) as unknown);
+    const outbox = db.prepare('SELECT envelope_digest, receipt_json FROM submission ORDER BY id').all() as {
+      envelope_digest: string;
+      receipt_json: string | null;
+    }[];
+    const receipts: unknown[] = outbox
+      .filter((r) => r.receipt_json)
+      .map((r) => JSON.parse(r.receipt_json as string) as unknown);
     for (const f of o.receiptFiles ?? []) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(readFileSync(f, 'utf8'));
       } catch {
-        throw new SbError('SB_ERR_USAGE', `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`);
+        throw new SbError(
+          'SB_ERR_USAGE',
+          `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`,
+        );
       }
       for (const r of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) receipts.push(r);
     }
@@ -347,15 +523,28 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
       expectHeads: o.expectHeads,
       outboxEnvelopes: outbox.map((r) => r.envelope_digest),
     });
-    const added = new Set(entries.filter((e) => e.kind === 'approver_added').map((e) => String((e.payload.approver as { ed25519_public_key?: string } | undefined)?.ed25519_public_key)));
+    const added = new Set(
+      entries
+        .filter((e) => e.kind === 'approver_added')
+        .map((e) => String((e.payload.approver as { ed25519_public_key?: string } | undefined)?.ed25519_public_key)),
+    );
     for (const a of config.approvers) {
-      if (!added.has(a.ed25519_public_key)) findings.push({ kind: 'unlogged_approver', message: `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` toegevoegd: controleer wie de configuratie heeft gewijzigd.` });
+      if (!added.has(a.ed25519_public_key))
+        findings.push({
+          kind: 'unlogged_approver',
+          message: `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` toegevoegd: controleer wie de configuratie heeft gewijzigd.`,
+        });
     }
     if (online?.finding) findings.push(online.finding);
     const attested = online?.attestation;
     if (attested) {
       const hashes = new Set(entries.map((e) => e.hash));
-      const all = [...attested.history, ...(attested.head && attested.seen_at && attested.path !== null ? [{ head: attested.head, seen_at: attested.seen_at, path: attested.path }] : [])];
+      const all = [
+        ...attested.history,
+        ...(attested.head && attested.seen_at && attested.path !== null
+          ? [{ head: attested.head, seen_at: attested.seen_at, path: attested.path }]
+          : []),
+      ];
       const missing = all.filter((h) => !hashes.has(h.head));
       const newest = missing.at(-1);
       if (newest) {

@@ -24,12 +24,26 @@ export interface BenchmarkOptions {
 /** Verify a release against the pinned key-holder key and the round's manifest. */
 export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, manifest: RoundManifest): Release {
   const r = ReleaseSchema.safeParse(raw);
-  if (!r.success) throw new SbError('SB_ERR_RELEASE_INVALID', `the release of round ${manifest.round_id} is malformed; ask the coordinator.`);
+  if (!r.success)
+    throw new SbError(
+      'SB_ERR_RELEASE_INVALID',
+      `the release of round ${manifest.round_id} is malformed; ask the coordinator.`,
+    );
   if (!verifyRelease(r.data, new Uint8Array(Buffer.from(keyHolderKeyB64, 'base64')))) {
-    throw new SbError('SB_ERR_RELEASE_SIGNATURE', `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment; it was not used. Contact the coordinator and the key holder.`);
+    throw new SbError(
+      'SB_ERR_RELEASE_SIGNATURE',
+      `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment; it was not used. Contact the coordinator and the key holder.`,
+    );
   }
-  if (r.data.round_id !== manifest.round_id || r.data.codebook_digest !== manifest.codebook.digest || r.data.studiejaar !== manifest.studiejaar) {
-    throw new SbError('SB_ERR_RELEASE_INVALID', `the release does not belong to round ${manifest.round_id} as this node knows it (round, codebook or studiejaar differ).`);
+  if (
+    r.data.round_id !== manifest.round_id ||
+    r.data.codebook_digest !== manifest.codebook.digest ||
+    r.data.studiejaar !== manifest.studiejaar
+  ) {
+    throw new SbError(
+      'SB_ERR_RELEASE_INVALID',
+      `the release does not belong to round ${manifest.round_id} as this node knows it (round, codebook or studiejaar differ).`,
+    );
   }
   return r.data;
 }
@@ -39,16 +53,26 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
  * institution's comparison (HTML and CSV) under `out`. Own figures are those of the
  * contribution this node sent (or, without one, computed from the dataset); they stay local.
  */
-export async function writeBenchmark(o: BenchmarkOptions): Promise<{ html: string; csv: string; release: string; rows: number; releaseVersion: number }> {
+export async function writeBenchmark(
+  o: BenchmarkOptions,
+): Promise<{ html: string; csv: string; release: string; rows: number; releaseVersion: number }> {
   const s = await openAuditedSession(o);
   const now = s.now;
   const { db, config } = s;
   try {
-    const stored = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(o.roundId) as { manifest_json: string } | undefined;
-    const manifest: RoundManifest = stored ? (JSON.parse(stored.manifest_json) as RoundManifest) : await fetchManifestAudited(s, o.roundId);
+    const stored = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(o.roundId) as
+      | { manifest_json: string }
+      | undefined;
+    const manifest: RoundManifest = stored
+      ? (JSON.parse(stored.manifest_json) as RoundManifest)
+      : await fetchManifestAudited(s, o.roundId);
     let release: Release;
     try {
-      release = verifyReleaseForNode(await s.client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`), config.pinned.key_holder.ed25519_public_key, manifest);
+      release = verifyReleaseForNode(
+        await s.client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`),
+        config.pinned.key_holder.ed25519_public_key,
+        manifest,
+      );
     } catch (e) {
       throw s.refusal('release', o.roundId, e);
     }
@@ -56,15 +80,39 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{ html: strin
       kind: 'release_fetched',
       roundId: o.roundId,
       at: now(),
-      payload: { release_digest: canonicalDigest(release), release_version: release.release_version, key_holder_signature: release.key_holder_signature },
+      payload: {
+        release_digest: canonicalDigest(release),
+        release_version: release.release_version,
+        key_holder_signature: release.key_holder_signature,
+      },
     });
     const codebook = manifestCodebook(manifest);
-    const sent = db.prepare('SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1').get(o.roundId) as { vector_json: string } | undefined;
-    const own = sent ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson) : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
+    const sent = db
+      .prepare(
+        'SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1',
+      )
+      .get(o.roundId) as { vector_json: string } | undefined;
+    const own = sent
+      ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson)
+      : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
     const rows = buildComparison(codebook, own, release);
     mkdirSync(o.out, { recursive: true });
-    const paths = { html: join(o.out, 'benchmark.html'), csv: join(o.out, 'benchmark.csv'), release: join(o.out, 'release.json') };
-    writeFileSync(paths.html, comparisonHtml(rows, { institutionId: config.institution_id, roundId: o.roundId, studiejaar: manifest.studiejaar, releaseVersion: release.release_version, keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: now().toISOString() }));
+    const paths = {
+      html: join(o.out, 'benchmark.html'),
+      csv: join(o.out, 'benchmark.csv'),
+      release: join(o.out, 'release.json'),
+    };
+    writeFileSync(
+      paths.html,
+      comparisonHtml(rows, {
+        institutionId: config.institution_id,
+        roundId: o.roundId,
+        studiejaar: manifest.studiejaar,
+        releaseVersion: release.release_version,
+        keyHolderFingerprint: config.pinned.key_holder.fingerprint,
+        generatedAt: now().toISOString(),
+      }),
+    );
     writeFileSync(paths.csv, comparisonCsv(rows));
     writeFileSync(paths.release, JSON.stringify(release, null, 2) + '\n');
     return { ...paths, rows: rows.length, releaseVersion: release.release_version };

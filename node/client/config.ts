@@ -11,11 +11,19 @@ export const CONFIG_FILE = 'node.json';
 export function readNodeConfig(home: string): NodeConfig {
   const path = join(home, CONFIG_FILE);
   if (!existsSync(path)) {
-    throw new SbError('SB_ERR_NODE_NOT_INITIALISED', `${home} has no ${CONFIG_FILE}. Run \`sectorbench node init --home ${home} --institution ID --coordinator URL --coordinator-key FILE --key-holder-key FILE\` first.`, { home });
+    throw new SbError(
+      'SB_ERR_NODE_NOT_INITIALISED',
+      `${home} has no ${CONFIG_FILE}. Run \`sectorbench node init --home ${home} --institution ID --coordinator URL --coordinator-key FILE --key-holder-key FILE\` first.`,
+      { home },
+    );
   }
   const r = NodeConfigSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!r.success) {
-    throw new SbError('SB_ERR_CONFIG_INVALID', `${path} is not a valid node configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { path });
+    throw new SbError(
+      'SB_ERR_CONFIG_INVALID',
+      `${path} is not a valid node configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      { path },
+    );
   }
   return r.data;
 }

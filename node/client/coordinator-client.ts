@@ -60,30 +60,67 @@ export class CoordinatorClient {
       origin = 'invalid';
     }
     if (origin !== this.origin) {
-      throw new SbError('SB_ERR_EGRESS', `refused to contact ${url}: this node only talks to its configured coordinator ${this.origin}.`, { url });
+      throw new SbError(
+        'SB_ERR_EGRESS',
+        `refused to contact ${url}: this node only talks to its configured coordinator ${this.origin}.`,
+        { url },
+      );
     }
   }
 
-  async send(method: 'GET' | 'POST', path: string, body?: Uint8Array, contentType = 'application/octet-stream'): Promise<Response> {
-    if (!path.startsWith('/')) throw new SbError('SB_ERR_EGRESS', `refused to contact ${path}: only paths on the configured coordinator are allowed.`);
+  async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Uint8Array,
+    contentType = 'application/octet-stream',
+  ): Promise<Response> {
+    if (!path.startsWith('/'))
+      throw new SbError(
+        'SB_ERR_EGRESS',
+        `refused to contact ${path}: only paths on the configured coordinator are allowed.`,
+      );
     const attempts = this.o.attempts ?? 5;
     const sleep = this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const payload = body ?? new Uint8Array(0);
       const auditHead = this.o.auditHead?.();
-      const signed = signRequest({ method, path, body: payload, institutionId: this.o.institutionId, secretKey: this.o.secretKey, now: this.o.now?.() ?? new Date(), auditHead });
+      const signed = signRequest({
+        method,
+        path,
+        body: payload,
+        institutionId: this.o.institutionId,
+        secretKey: this.o.secretKey,
+        now: this.o.now?.() ?? new Date(),
+        auditHead,
+      });
       const headers: Record<string, string> = {
         ...signed,
         accept: 'application/json, application/problem+json, application/octet-stream',
       };
       if (body) headers['content-type'] = contentType;
       try {
-        const res = await request(`${this.origin}${path}`, { method, headers, body: body ? Buffer.from(body) : undefined, dispatcher: this.o.dispatcher });
+        const res = await request(`${this.origin}${path}`, {
+          method,
+          headers,
+          body: body ? Buffer.from(body) : undefined,
+          dispatcher: this.o.dispatcher,
+        });
         const buf = Buffer.from(await res.body.arrayBuffer());
-        this.o.onSent?.({ method, path, bytes: payload.byteLength, body_sha256: signed['sb-content-sha256'] as string, audit_head: auditHead ?? null, status: res.statusCode });
+        this.o.onSent?.({
+          method,
+          path,
+          bytes: payload.byteLength,
+          body_sha256: signed['sb-content-sha256'] as string,
+          audit_head: auditHead ?? null,
+          status: res.statusCode,
+        });
         if (res.statusCode >= 300 && res.statusCode < 400) {
-          throw new SbError('SB_ERR_EGRESS', `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects are refused, this node only talks to ${this.origin}.`, { status: res.statusCode });
+          throw new SbError(
+            'SB_ERR_EGRESS',
+            `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects are refused, this node only talks to ${this.origin}.`,
+            { status: res.statusCode },
+          );
         }
         if (TRANSIENT_STATUS.has(res.statusCode) && attempt < attempts) {
           lastError = new SbError('SB_ERR_HTTP', `${method} ${path}: ${res.statusCode}`);
@@ -103,7 +140,11 @@ export class CoordinatorClient {
       }
     }
     const msg = lastError instanceof Error ? lastError.message : String(lastError);
-    throw new SbError('SB_ERR_COORDINATOR_UNREACHABLE', `could not reach the coordinator at ${this.origin} after ${attempts} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`, { origin: this.origin });
+    throw new SbError(
+      'SB_ERR_COORDINATOR_UNREACHABLE',
+      `could not reach the coordinator at ${this.origin} after ${attempts} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`,
+      { origin: this.origin },
+    );
   }
 
   async getJson(path: string): Promise<unknown> {

@@ -1,6 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, generateIdentity, readPublicIdentityFile, writeIdentityFiles } from '../../shared/crypto/identity.js';
+import {
+  fingerprint,
+  generateIdentity,
+  readPublicIdentityFile,
+  writeIdentityFiles,
+} from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { openNodeDb } from '../store/node-db.js';
 import { CONFIG_FILE, writeNodeConfig, type NodeConfig } from './config.js';
@@ -22,10 +27,16 @@ export interface InitNodeOptions {
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "Roles"
  */
-export async function initNode(o: InitNodeOptions): Promise<{ config: NodeConfig; fingerprint: string; publicKeyFile: string }> {
+export async function initNode(
+  o: InitNodeOptions,
+): Promise<{ config: NodeConfig; fingerprint: string; publicKeyFile: string }> {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   if (existsSync(join(o.home, CONFIG_FILE))) {
-    throw new SbError('SB_ERR_NODE_EXISTS', `${o.home} is already initialised (${CONFIG_FILE} exists). Use another --home, or remove it deliberately to re-enrol.`, { home: o.home });
+    throw new SbError(
+      'SB_ERR_NODE_EXISTS',
+      `${o.home} is already initialised (${CONFIG_FILE} exists). Use another --home, or remove it deliberately to re-enrol.`,
+      { home: o.home },
+    );
   }
   const coordinatorKey = await readPublicIdentityFile(o.coordinatorKeyFile);
   const keyHolderKey = await readPublicIdentityFile(o.keyHolderKeyFile);
@@ -33,7 +44,10 @@ export async function initNode(o: InitNodeOptions): Promise<{ config: NodeConfig
   try {
     url = new URL(o.coordinatorUrl);
   } catch {
-    throw new SbError('SB_ERR_USAGE', `--coordinator '${o.coordinatorUrl}' is not a URL (e.g. https://coordinator.example.nl).`);
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `--coordinator '${o.coordinatorUrl}' is not a URL (e.g. https://coordinator.example.nl).`,
+    );
   }
   const identity = generateIdentity();
   await writeIdentityFiles(identity, join(o.home, 'identity.key'));
@@ -43,8 +57,14 @@ export async function initNode(o: InitNodeOptions): Promise<{ config: NodeConfig
     identity_key_file: 'identity.key',
     coordinator_url: url.origin,
     pinned: {
-      coordinator: { ed25519_public_key: Buffer.from(coordinatorKey).toString('base64'), fingerprint: fingerprint(coordinatorKey) },
-      key_holder: { ed25519_public_key: Buffer.from(keyHolderKey).toString('base64'), fingerprint: fingerprint(keyHolderKey) },
+      coordinator: {
+        ed25519_public_key: Buffer.from(coordinatorKey).toString('base64'),
+        fingerprint: fingerprint(coordinatorKey),
+      },
+      key_holder: {
+        ed25519_public_key: Buffer.from(keyHolderKey).toString('base64'),
+        fingerprint: fingerprint(keyHolderKey),
+      },
     },
     approvers: [],
     approvals_required: 1,

@@ -13,37 +13,78 @@ const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
  * and thresholds, each against the key pinned at enrolment; this institution among the
  * participants with its own key; the codebook digest; the key URL on the configured coordinator.
  */
-export function verifyManifestForNode(raw: unknown, config: NodeConfig, ownPublicKey: Uint8Array, roundId: string, client?: CoordinatorClient): RoundManifest {
+export function verifyManifestForNode(
+  raw: unknown,
+  config: NodeConfig,
+  ownPublicKey: Uint8Array,
+  roundId: string,
+  client?: CoordinatorClient,
+): RoundManifest {
   const parsed = RoundManifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new SbError('SB_ERR_MANIFEST_INVALID', `the manifest of round ${roundId} is malformed: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Ask the coordinator.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_INVALID',
+      `the manifest of round ${roundId} is malformed: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}. Ask the coordinator.`,
+    );
   }
   const m = parsed.data;
-  if (m.round_id !== roundId) throw new SbError('SB_ERR_MANIFEST_INVALID', `asked for round ${roundId} but the coordinator sent the manifest of round ${m.round_id}.`);
+  if (m.round_id !== roundId)
+    throw new SbError(
+      'SB_ERR_MANIFEST_INVALID',
+      `asked for round ${roundId} but the coordinator sent the manifest of round ${m.round_id}.`,
+    );
   if (!verifyManifest(m, b64(config.pinned.coordinator.ed25519_public_key))) {
-    throw new SbError('SB_ERR_MANIFEST_SIGNATURE', `the manifest of round ${roundId} is not signed by the coordinator key pinned at enrolment (fingerprint ${config.pinned.coordinator.fingerprint}). Nothing was sent. Contact the coordinator before going on.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_SIGNATURE',
+      `the manifest of round ${roundId} is not signed by the coordinator key pinned at enrolment (fingerprint ${config.pinned.coordinator.fingerprint}). Nothing was sent. Contact the coordinator before going on.`,
+    );
   }
   if (!verifyManifestEndorsement(m, b64(config.pinned.key_holder.ed25519_public_key))) {
-    throw new SbError('SB_ERR_MANIFEST_ENDORSEMENT', `the round key and thresholds of round ${roundId} are not endorsed by the key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}). Nothing was sent. Contact the coordinator and the key holder.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_ENDORSEMENT',
+      `the round key and thresholds of round ${roundId} are not endorsed by the key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}). Nothing was sent. Contact the coordinator and the key holder.`,
+    );
   }
   const me = m.participants.find((p) => p.institution_id === config.institution_id);
-  if (!me) throw new SbError('SB_ERR_NOT_PARTICIPANT', `institution ${config.institution_id} is not a participant of round ${roundId}. Ask the coordinator to add it.`);
+  if (!me)
+    throw new SbError(
+      'SB_ERR_NOT_PARTICIPANT',
+      `institution ${config.institution_id} is not a participant of round ${roundId}. Ask the coordinator to add it.`,
+    );
   if (me.ed25519_public_key !== Buffer.from(ownPublicKey).toString('base64')) {
-    throw new SbError('SB_ERR_NOT_PARTICIPANT', `round ${roundId} lists institution ${config.institution_id} with another public key than this node's identity. Read out this node's fingerprint to the coordinator again.`);
+    throw new SbError(
+      'SB_ERR_NOT_PARTICIPANT',
+      `round ${roundId} lists institution ${config.institution_id} with another public key than this node's identity. Read out this node's fingerprint to the coordinator again.`,
+    );
   }
   try {
     manifestCodebook(m);
   } catch {
-    throw new SbError('SB_ERR_MANIFEST_INVALID', `the codebook in the manifest of round ${roundId} does not match its digest.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_INVALID',
+      `the codebook in the manifest of round ${roundId} does not match its digest.`,
+    );
   }
   if (m.he_public_key.url && client) client.checkSameOrigin(m.he_public_key.url);
   return m;
 }
 
 /** Fetch, verify and record the manifest of a round. */
-export async function fetchManifest(client: CoordinatorClient, db: NodeDb, config: NodeConfig, ownPublicKey: Uint8Array, roundId: string, now: Date): Promise<RoundManifest> {
+export async function fetchManifest(
+  client: CoordinatorClient,
+  db: NodeDb,
+  config: NodeConfig,
+  ownPublicKey: Uint8Array,
+  roundId: string,
+  now: Date,
+): Promise<RoundManifest> {
   const raw = await client.getJson(`/v1/rounds/${encodeURIComponent(roundId)}/manifest`);
   const m = verifyManifestForNode(raw, config, ownPublicKey, roundId, client);
-  db.prepare('INSERT INTO round (round_id, manifest_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET manifest_json = excluded.manifest_json, fetched_at = excluded.fetched_at').run(roundId, JSON.stringify(m), now.toISOString());
+  db.prepare(
+    'INSERT INTO round (round_id, manifest_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET manifest_json = excluded.manifest_json, fetched_at = excluded.fetched_at',
+  ).run(roundId, JSON.stringify(m), now.toISOString());
   return m;
 }

@@ -50,20 +50,53 @@ export async function openClient(o: {
 }) {
   const config = readNodeConfig(o.home);
   if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
-    throw new SbError('SB_ERR_EGRESS', `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`);
+    throw new SbError(
+      'SB_ERR_EGRESS',
+      `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`,
+    );
   }
   const identity = await readIdentityFile(identityPath(o.home, config));
-  const client = new CoordinatorClient({ baseUrl: config.coordinator_url, institutionId: config.institution_id, secretKey: identity.secretKey, dispatcher: o.dispatcher, now: o.now, sleep: o.sleep, auditHead: o.auditHead, onSent: o.onSent });
+  const client = new CoordinatorClient({
+    baseUrl: config.coordinator_url,
+    institutionId: config.institution_id,
+    secretKey: identity.secretKey,
+    dispatcher: o.dispatcher,
+    now: o.now,
+    sleep: o.sleep,
+    auditHead: o.auditHead,
+    onSent: o.onSent,
+  });
   return { config, identity, client };
 }
 
 /** Verify a receipt: the coordinator's signature (pinned key) and that it acknowledges exactly this envelope. */
-export function verifyReceipt(raw: unknown, config: NodeConfig, expected: { roundId: string; envelopeDigest: string }): Receipt {
+export function verifyReceipt(
+  raw: unknown,
+  config: NodeConfig,
+  expected: { roundId: string; envelopeDigest: string },
+): Receipt {
   const r = ReceiptSchema.safeParse(raw);
-  if (!r.success) throw new SbError('SB_ERR_RECEIPT_INVALID', 'the coordinator sent a malformed receipt; the submission is kept in the outbox, run submit again to resend it.');
-  const ok = verifyObject(PURPOSE.receipt, r.data as unknown as Record<string, unknown>, 'coordinator_signature', new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')));
-  if (!ok || r.data.envelope_digest !== expected.envelopeDigest || r.data.round_id !== expected.roundId || r.data.institution_id !== config.institution_id) {
-    throw new SbError('SB_ERR_RECEIPT_INVALID', 'the receipt is not signed by the pinned coordinator key or does not acknowledge this envelope; the submission is kept in the outbox. Contact the coordinator.');
+  if (!r.success)
+    throw new SbError(
+      'SB_ERR_RECEIPT_INVALID',
+      'the coordinator sent a malformed receipt; the submission is kept in the outbox, run submit again to resend it.',
+    );
+  const ok = verifyObject(
+    PURPOSE.receipt,
+    r.data as unknown as Record<string, unknown>,
+    'coordinator_signature',
+    new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')),
+  );
+  if (
+    !ok ||
+    r.data.envelope_digest !== expected.envelopeDigest ||
+    r.data.round_id !== expected.roundId ||
+    r.data.institution_id !== config.institution_id
+  ) {
+    throw new SbError(
+      'SB_ERR_RECEIPT_INVALID',
+      'the receipt is not signed by the pinned coordinator key or does not acknowledge this envelope; the submission is kept in the outbox. Contact the coordinator.',
+    );
   }
   return r.data;
 }
@@ -94,11 +127,22 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
     o.onPhase?.('manifest');
     const manifest = await fetchManifestAudited(s, o.roundId);
     if (Date.parse(manifest.deadline) < now().getTime()) {
-      throw s.refusal('submit', o.roundId, new SbError('SB_ERR_ROUND_CLOSED', `the deadline of round ${o.roundId} (${manifest.deadline}) has passed; nothing was sent.`));
+      throw s.refusal(
+        'submit',
+        o.roundId,
+        new SbError(
+          'SB_ERR_ROUND_CLOSED',
+          `the deadline of round ${o.roundId} (${manifest.deadline}) has passed; nothing was sent.`,
+        ),
+      );
     }
     const db = s.db;
     // An unreceipted entry (crash or network failure after storing) is resent as is: idempotent.
-    const pending = db.prepare('SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1').get(o.roundId) as OutboxRow | undefined;
+    const pending = db
+      .prepare(
+        'SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1',
+      )
+      .get(o.roundId) as OutboxRow | undefined;
     let entry: OutboxRow;
     let resent = false;
     if (pending && pending.receipt_json === null) {
@@ -114,18 +158,43 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
     } catch (e) {
       throw s.refusal('send', o.roundId, e);
     }
-    const receipt = await logRefusals(s, 'receipt', o.roundId, () => verifyReceipt(JSON.parse(res.body.toString('utf8')), s.config, { roundId: o.roundId, envelopeDigest: entry.envelope_digest }));
+    const receipt = await logRefusals(s, 'receipt', o.roundId, () =>
+      verifyReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
+        roundId: o.roundId,
+        envelopeDigest: entry.envelope_digest,
+      }),
+    );
     db.transaction(() => {
-      db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(now().toISOString(), JSON.stringify(receipt), entry.id);
-      appendAudit(db, s.identity, { kind: 'receipt', roundId: o.roundId, at: now(), payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt } });
+      db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(
+        now().toISOString(),
+        JSON.stringify(receipt),
+        entry.id,
+      );
+      appendAudit(db, s.identity, {
+        kind: 'receipt',
+        roundId: o.roundId,
+        at: now(),
+        payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt },
+      });
     })();
-    return { receipt, envelopeDigest: entry.envelope_digest, wireBytes: entry.wire_bytes, ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length, resent };
+    return {
+      receipt,
+      envelopeDigest: entry.envelope_digest,
+      wireBytes: entry.wire_bytes,
+      ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length,
+      resent,
+    };
   } finally {
     s.close();
   }
 }
 
-async function prepareContribution(s: AuditedSession, home: string, manifest: RoundManifest, onPhase?: (phase: string) => void): Promise<OutboxRow> {
+async function prepareContribution(
+  s: AuditedSession,
+  home: string,
+  manifest: RoundManifest,
+  onPhase?: (phase: string) => void,
+): Promise<OutboxRow> {
   const { db, config, identity, client, now } = s;
   onPhase?.('compute');
   const rv = computeRoundVector(db, home, manifest, config.institution_id);
@@ -135,7 +204,10 @@ async function prepareContribution(s: AuditedSession, home: string, manifest: Ro
   const keyRes = await client.send('GET', `/v1/rounds/${encodeURIComponent(manifest.round_id)}/he-public-key`);
   const hePublicKey = new Uint8Array(keyRes.body);
   if (bfvPublicKeyDigest(hePublicKey) !== manifest.he_public_key.digest) {
-    throw new SbError('SB_ERR_MANIFEST_INVALID', `the round key served by the coordinator does not match the digest the key holder endorsed; nothing was sent. Contact the coordinator.`);
+    throw new SbError(
+      'SB_ERR_MANIFEST_INVALID',
+      `the round key served by the coordinator does not match the digest the key holder endorsed; nothing was sent. Contact the coordinator.`,
+    );
   }
   // A fresh secret seed per contribution; ciphertext i's randomness derives from (seed, i)
   // (shared/crypto/encrypt.ts). It stays in the local audit log only: with it, the ciphertexts
@@ -143,20 +215,42 @@ async function prepareContribution(s: AuditedSession, home: string, manifest: Ro
   const seed = new Uint8Array(randomBytes(32));
   const ciphertexts = await encryptSlots(hePublicKey, rv.slots, { seed });
   const envelope = signEnvelope(
-    buildEnvelope({ roundId: manifest.round_id, institutionId: config.institution_id, codebookDigest: manifest.codebook.digest, hePublicKeyDigest: manifest.he_public_key.digest, ciphertexts, createdAt: now() }),
+    buildEnvelope({
+      roundId: manifest.round_id,
+      institutionId: config.institution_id,
+      codebookDigest: manifest.codebook.digest,
+      hePublicKeyDigest: manifest.he_public_key.digest,
+      ciphertexts,
+      createdAt: now(),
+    }),
     identity.secretKey,
   );
   const wire = encodeContribution({ envelope, ciphertexts });
   if (wire.byteLength !== rv.wireBytes) {
-    throw new SbError('SB_ERR_PREVIEW_MISMATCH', `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes}; nothing was sent. This is a bug: report it.`);
+    throw new SbError(
+      'SB_ERR_PREVIEW_MISMATCH',
+      `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes}; nothing was sent. This is a bug: report it.`,
+    );
   }
   const digest = envelopeDigest(envelope);
   const vectorJson = vectorToJson(rv.codebook, rv.computed.vector);
   const id = db.transaction(() => {
-    db.prepare('INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key').run(manifest.round_id, manifest.he_public_key.digest, Buffer.from(hePublicKey));
+    db.prepare(
+      'INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key',
+    ).run(manifest.round_id, manifest.he_public_key.digest, Buffer.from(hePublicKey));
     const info = db
-      .prepare('INSERT INTO submission (round_id, envelope_digest, envelope_json, vector_json, wire, wire_bytes, created_at) VALUES (?,?,?,?,?,?,?)')
-      .run(manifest.round_id, digest, JSON.stringify(envelope), JSON.stringify(vectorJson), Buffer.from(wire), wire.byteLength, now().toISOString());
+      .prepare(
+        'INSERT INTO submission (round_id, envelope_digest, envelope_json, vector_json, wire, wire_bytes, created_at) VALUES (?,?,?,?,?,?,?)',
+      )
+      .run(
+        manifest.round_id,
+        digest,
+        JSON.stringify(envelope),
+        JSON.stringify(vectorJson),
+        Buffer.from(wire),
+        wire.byteLength,
+        now().toISOString(),
+      );
     appendAudit(db, identity, {
       kind: 'envelope',
       roundId: manifest.round_id,
@@ -171,11 +265,22 @@ async function prepareContribution(s: AuditedSession, home: string, manifest: Ro
         wire_bytes: wire.byteLength,
         wire_sha256: sha256Hex(wire),
         he_public_key_digest: manifest.he_public_key.digest,
-        approvals: approvals.valid.map((a) => ({ approver_name: a.approver_name, approver_public_key: a.approver_public_key, approval_digest: canonicalDigest(a) })),
+        approvals: approvals.valid.map((a) => ({
+          approver_name: a.approver_name,
+          approver_public_key: a.approver_public_key,
+          approval_digest: canonicalDigest(a),
+        })),
         encryption_seed: Buffer.from(seed).toString('base64'),
       },
     });
     return Number(info.lastInsertRowid);
   })();
-  return { id, envelope_digest: digest, envelope_json: JSON.stringify(envelope), wire: Buffer.from(wire), wire_bytes: wire.byteLength, receipt_json: null };
+  return {
+    id,
+    envelope_digest: digest,
+    envelope_json: JSON.stringify(envelope),
+    wire: Buffer.from(wire),
+    wire_bytes: wire.byteLength,
+    receipt_json: null,
+  };
 }

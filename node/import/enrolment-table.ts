@@ -20,5 +20,16 @@ export interface EnrolmentTable {
 }
 
 export function emptyEnrolmentTable(): EnrolmentTable {
-  return { studentId: [], enrolmentId: [], birthDate: [], crebo: [], niveau: [], leerweg: [], startDate: [], endDate: [], diploma: [], line: [] };
+  return {
+    studentId: [],
+    enrolmentId: [],
+    birthDate: [],
+    crebo: [],
+    niveau: [],
+    leerweg: [],
+    startDate: [],
+    endDate: [],
+    diploma: [],
+    line: [],
+  };
 }

@@ -93,7 +93,12 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
     for (let i = 0; i < t.crebo.length; i++) {
       const e = cb.byCrebo.get(t.crebo[i] as string);
       if (e && e.niveau !== t.niveau[i]) {
-        problems.add({ file: enrFile, line: t.line[i] as number, column: 'niveau', reason: `niveau ${t.niveau[i]} contradicts the codebook, which has crebo ${t.crebo[i]} at niveau ${e.niveau}` });
+        problems.add({
+          file: enrFile,
+          line: t.line[i] as number,
+          column: 'niveau',
+          reason: `niveau ${t.niveau[i]} contradicts the codebook, which has crebo ${t.crebo[i]} at niveau ${e.niveau}`,
+        });
         problems.rowsRejected++;
       }
     }
@@ -139,7 +144,10 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
         problemsTotal: problems.total,
         hasBirthDate: enr.hasBirthDate,
         hasStartTime: att.hasStartTime,
-        maxDate: Math.max(enr.maxDate ?? -Infinity, att.maxDate ?? -Infinity) === -Infinity ? null : Math.max(enr.maxDate ?? -Infinity, att.maxDate ?? -Infinity),
+        maxDate:
+          Math.max(enr.maxDate ?? -Infinity, att.maxDate ?? -Infinity) === -Infinity
+            ? null
+            : Math.max(enr.maxDate ?? -Infinity, att.maxDate ?? -Infinity),
       },
       enr.table,
       att.weeks,
@@ -150,8 +158,19 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   }
   progress?.({ phase: 'done', rows: enr.records + att.records });
   return {
-    enrolments: { records: enr.records, imported: enr.table.enrolmentId.length, encoding: enr.header.encoding, delimiter: enr.header.delimiter },
-    attendance: { records: att.records, encoding: att.header.encoding, delimiter: att.header.delimiter, weeks: att.weeks.rows, hasStartTime: att.hasStartTime },
+    enrolments: {
+      records: enr.records,
+      imported: enr.table.enrolmentId.length,
+      encoding: enr.header.encoding,
+      delimiter: enr.header.delimiter,
+    },
+    attendance: {
+      records: att.records,
+      encoding: att.header.encoding,
+      delimiter: att.header.delimiter,
+      weeks: att.weeks.rows,
+      hasStartTime: att.hasStartTime,
+    },
     rowsSkipped: problems.rowsRejected,
     observationsDropped: att.droppedWithEnrolment,
     problemsTotal: problems.total,

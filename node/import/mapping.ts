@@ -22,13 +22,18 @@ export function readMappingFile(path: string): MappingFile {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new SbError('SB_ERR_FILE_NOT_FOUND', `${path}: mapping file not found. Check the path.`, { file: path });
+    if (err.code === 'ENOENT')
+      throw new SbError('SB_ERR_FILE_NOT_FOUND', `${path}: mapping file not found. Check the path.`, { file: path });
     throw new SbError('SB_ERR_MAPPING_INVALID', `${path}: not valid JSON (${err.message}).`, { file: path });
   }
   const r = MappingFile.safeParse(raw);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new SbError('SB_ERR_MAPPING_INVALID', `${path}: the mapping file is not valid:\n${issues}\nSee node/mappings/README.md for the format.`, { file: path });
+    throw new SbError(
+      'SB_ERR_MAPPING_INVALID',
+      `${path}: the mapping file is not valid:\n${issues}\nSee node/mappings/README.md for the format.`,
+      { file: path },
+    );
   }
   return r.data;
 }
@@ -43,7 +48,10 @@ export class StatusResolver {
   private readonly patterns: { parts: (string | null)[]; code: StatusCode; wild: number }[] = [];
   private readonly cache = new Map<string, StatusCode | null>();
 
-  constructor(codes: Record<string, keyof typeof STATUS>, readonly width: number) {
+  constructor(
+    codes: Record<string, keyof typeof STATUS>,
+    readonly width: number,
+  ) {
     for (const [key, status] of Object.entries(codes)) {
       const parts = key.split('|').map((p) => p.trim().toLowerCase());
       while (parts.length < width) parts.push('');

@@ -75,14 +75,23 @@ export async function readAttendance(
   const dateCol = new DateColumn();
   const minutesSpec = mapping?.columns?.minutes;
   const fromTimes = typeof minutesSpec === 'object' ? minutesSpec : undefined;
-  const renames = { ...(mapping?.columns ?? {}), minutes: typeof minutesSpec === 'string' ? minutesSpec : undefined } as Record<string, string | undefined>;
+  const renames = {
+    ...(mapping?.columns ?? {}),
+    minutes: typeof minutesSpec === 'string' ? minutesSpec : undefined,
+  } as Record<string, string | undefined>;
   for (const k of Object.keys(renames)) if (renames[k] === undefined) delete renames[k];
   const statusFrom = mapping?.status?.from;
   const resolver = mapping?.status ? new StatusResolver(mapping.status.codes, mapping.status.from.length) : undefined;
   const start = Int32Array.from(table.startDate);
   const end = Int32Array.from(table.endDate, (e) => (e === null ? 2 ** 31 - 1 : e));
 
-  let iEnr = -1, iDate = -1, iMin = -1, iStatus = -1, iTime = -1, iFrom = -1, iTo = -1;
+  let iEnr = -1,
+    iDate = -1,
+    iMin = -1,
+    iStatus = -1,
+    iTime = -1,
+    iFrom = -1,
+    iTo = -1;
   let statusIdx: number[] = [];
   let hasStartTime = false;
   // Sized for ~32 bytes per row (canonical rows are 30-40); grows by doubling if needed.
@@ -91,7 +100,10 @@ export async function readAttendance(
   let dropped = 0;
   let maxDate: number | null = null;
   // Cache of the last date's derived values (files repeat dates on consecutive rows).
-  let lastDay = NaN, lastMonday = 0, lastSy = 0, lastPart = 0;
+  let lastDay = NaN,
+    lastMonday = 0,
+    lastSy = 0,
+    lastPart = 0;
   const d = weeks; // alias for the hot loop
 
   const fold = (idx: number, day: number, minutes: number, status: StatusCode, sign: 1 | -1) => {
@@ -170,11 +182,16 @@ export async function readAttendance(
     let status: StatusCode | null;
     if (resolver) {
       status = resolver.resolve(statusIdx.map((i) => (f[i] ?? '').trim()));
-      if (status === null) problem(statusFrom!.join('|'), `'${statusIdx.map((i) => (f[i] ?? '').trim()).join('|')}' has no status in the mapping file`);
+      if (status === null)
+        problem(
+          statusFrom!.join('|'),
+          `'${statusIdx.map((i) => (f[i] ?? '').trim()).join('|')}' has no status in the mapping file`,
+        );
     } else {
       const ss = (f[iStatus] ?? '').trim();
       status = CANONICAL.get(ss) ?? null;
-      if (status === null) problem('status', `'${ss}' is not a status code (${STATUS_NAMES}); map SIS codes in a mapping file`);
+      if (status === null)
+        problem('status', `'${ss}' is not a status code (${STATUS_NAMES}); map SIS codes in a mapping file`);
     }
     let time = -1;
     if (iTime >= 0) {
@@ -204,7 +221,15 @@ export async function readAttendance(
     iTime = c.start_time as number;
     hasStartTime = iTime >= 0;
     if (fromTimes) {
-      const t = locateColumns(h, file, [{ name: 'start', required: true }, { name: 'end', required: true }], fromTimes);
+      const t = locateColumns(
+        h,
+        file,
+        [
+          { name: 'start', required: true },
+          { name: 'end', required: true },
+        ],
+        fromTimes,
+      );
       iFrom = t.start;
       iTo = t.end;
     }
@@ -253,23 +278,40 @@ export async function readAttendance(
     if (dup.size > 0) {
       // Second pass, only on this error path: name the lines and undo the extra rows.
       const firstSeen = new Map<number, number>();
-      await readCsv(path, () => {}, (f, line) => {
-        const r = parseRow(f, line, false);
-        if (r === null || r === 'dropped' || r.time < 0) return;
-        const k = lessonKey(r.idx, r.day, r.time);
-        if (!dup.has(k)) return;
-        const first = firstSeen.get(k);
-        if (first === undefined) {
-          firstSeen.set(k, line);
-          return;
-        }
-        duplicates++;
-        problems.rowsRejected++;
-        problems.add({ file, line, column: 'start_time', reason: `duplicate lesson: the same enrolment_id, date and start_time are on line ${first}` });
-        fold(r.idx, r.day, r.minutes, r.status, -1);
-      }, { ...csv, onProgress: undefined, onChunk: undefined });
+      await readCsv(
+        path,
+        () => {},
+        (f, line) => {
+          const r = parseRow(f, line, false);
+          if (r === null || r === 'dropped' || r.time < 0) return;
+          const k = lessonKey(r.idx, r.day, r.time);
+          if (!dup.has(k)) return;
+          const first = firstSeen.get(k);
+          if (first === undefined) {
+            firstSeen.set(k, line);
+            return;
+          }
+          duplicates++;
+          problems.rowsRejected++;
+          problems.add({
+            file,
+            line,
+            column: 'start_time',
+            reason: `duplicate lesson: the same enrolment_id, date and start_time are on line ${first}`,
+          });
+          fold(r.idx, r.day, r.minutes, r.status, -1);
+        },
+        { ...csv, onProgress: undefined, onChunk: undefined },
+      );
     }
   }
-  return { header: summary.header, records: summary.records, weeks, hasStartTime, droppedWithEnrolment: dropped, duplicates, maxDate };
-
+  return {
+    header: summary.header,
+    records: summary.records,
+    weeks,
+    hasStartTime,
+    droppedWithEnrolment: dropped,
+    duplicates,
+    maxDate,
+  };
 }

@@ -71,22 +71,28 @@ export async function readEnrolments(
         problems.add({ file, line, column, reason });
       };
       if (f.length < 2) {
-        problem('student_id', `the row has ${f.length} field(s); the header has more. Check the delimiter and quoting of this line.`);
+        problem(
+          'student_id',
+          `the row has ${f.length} field(s); the header has more. Check the delimiter and quoting of this line.`,
+        );
       }
       const studentId = get('student_id');
       if (!studentId) problem('student_id', 'is empty');
       const enrolmentId = get('enrolment_id');
       if (!enrolmentId) problem('enrolment_id', 'is empty');
-      else if (firstLine.has(enrolmentId)) problem('enrolment_id', `is a duplicate: the same enrolment_id is on line ${firstLine.get(enrolmentId)}`);
+      else if (firstLine.has(enrolmentId))
+        problem('enrolment_id', `is a duplicate: the same enrolment_id is on line ${firstLine.get(enrolmentId)}`);
       else firstLine.set(enrolmentId, line);
       const crebo = get('crebo');
       if (!/^\d{5}$/.test(crebo)) problem('crebo', crebo ? `'${crebo}' is not a 5-digit crebo code` : 'is empty');
       const niveauText = get('niveau');
       const niveauCanon = niveauMap.get(niveauText.toLowerCase()) ?? niveauText;
-      if (!['1', '2', '3', '4'].includes(niveauCanon)) problem('niveau', `'${niveauText}' is not 1, 2, 3 or 4 (map other spellings in the mapping file)`);
+      if (!['1', '2', '3', '4'].includes(niveauCanon))
+        problem('niveau', `'${niveauText}' is not 1, 2, 3 or 4 (map other spellings in the mapping file)`);
       const lwText = get('leerweg');
       const lw = leerwegMap.get(lwText.toLowerCase()) ?? lwText;
-      if (lw !== 'BOL' && lw !== 'BBL') problem('leerweg', `'${lwText}' is not BOL or BBL (map other spellings in the mapping file)`);
+      if (lw !== 'BOL' && lw !== 'BBL')
+        problem('leerweg', `'${lwText}' is not BOL or BBL (map other spellings in the mapping file)`);
       const date = (c: 'birth_date' | 'start_date' | 'end_date', required: boolean): number | null => {
         const s = get(c);
         if (!s) {
@@ -126,5 +132,13 @@ export async function readEnrolments(
     csv,
   );
   // A duplicate enrolment_id (refused unless --max-errors) keeps the first row; observations go to it.
-  return { table: t, header: summary.header, records: summary.records, byId, rejectedIds, hasBirthDate: col.birth_date >= 0, maxDate };
+  return {
+    table: t,
+    header: summary.header,
+    records: summary.records,
+    byId,
+    rejectedIds,
+    hasBirthDate: col.birth_date >= 0,
+    maxDate,
+  };
 }

@@ -20,7 +20,9 @@ export const WEEK_COLUMNS = [
   'n_outside', // observations dated outside the enrolment's [start, end]
 ] as const;
 
-export const W = Object.fromEntries(WEEK_COLUMNS.map((c, i) => [c, i])) as { [K in (typeof WEEK_COLUMNS)[number]]: number };
+export const W = Object.fromEntries(WEEK_COLUMNS.map((c, i) => [c, i])) as {
+  [K in (typeof WEEK_COLUMNS)[number]]: number;
+};
 export const WEEK_WIDTH = WEEK_COLUMNS.length;
 
 /** Growable column store keyed by (enrolment, week, part). */

@@ -56,7 +56,15 @@ export async function qualityReport(opts: { home: string; codebook: string; year
     const { inCodebook, cell, mismatches } = codebookMembership(t, codebook);
     const s = sumEnrolments(n, iterateWeeks(db), cal);
     const cells = new Map<number, CellQuality>();
-    const overall = { enrolments: 0, planned_minutes: 0, registered_minutes: 0, unregistered_minutes: 0, coverage_permille: null as number | null, observations_outside_enrolment: 0, observations_in_year: 0 };
+    const overall = {
+      enrolments: 0,
+      planned_minutes: 0,
+      registered_minutes: 0,
+      unregistered_minutes: 0,
+      coverage_permille: null as number | null,
+      observations_outside_enrolment: 0,
+      observations_in_year: 0,
+    };
     let withoutObs = 0;
     const unknown = new Map<string, { active: number; total: number }>();
     for (let i = 0; i < n; i++) {
@@ -72,7 +80,15 @@ export async function qualityReport(opts: { home: string; codebook: string; year
       }
       const c = cell[i] as number;
       if (c < 0) continue;
-      const q = cells.get(c) ?? { cell: codebook.cellKeys[c] as string, enrolments: 0, planned_minutes: 0, registered_minutes: 0, unregistered_minutes: 0, coverage_permille: null, observations_outside_enrolment: 0 };
+      const q = cells.get(c) ?? {
+        cell: codebook.cellKeys[c] as string,
+        enrolments: 0,
+        planned_minutes: 0,
+        registered_minutes: 0,
+        unregistered_minutes: 0,
+        coverage_permille: null,
+        observations_outside_enrolment: 0,
+      };
       q.observations_outside_enrolment += s.nOutside[i] as number;
       if ((s.nCounted[i] as number) > 0) {
         q.enrolments++;
@@ -102,10 +118,18 @@ export async function qualityReport(opts: { home: string; codebook: string; year
     }
     const warnings: string[] = [];
     if (meta.maxDate === null || meta.maxDate < cal.p1) {
-      warnings.push(`De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een export van op of na P1 nodig.`);
+      warnings.push(
+        `De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een export van op of na P1 nodig.`,
+      );
     }
-    if (mismatches.length) warnings.push(`${mismatches.length} inschrijving(en) hebben een niveau dat niet past bij het codeboek; de vector kan pas worden berekend als dat is opgelost.`);
-    if (meta.rowsSkipped) warnings.push(`${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors; dit staat ook in het voorbeeld van wat verstuurd wordt.`);
+    if (mismatches.length)
+      warnings.push(
+        `${mismatches.length} inschrijving(en) hebben een niveau dat niet past bij het codeboek; de vector kan pas worden berekend als dat is opgelost.`,
+      );
+    if (meta.rowsSkipped)
+      warnings.push(
+        `${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors; dit staat ook in het voorbeeld van wat verstuurd wordt.`,
+      );
     return {
       studiejaar: cal.label,
       dataset: {
@@ -122,8 +146,15 @@ export async function qualityReport(opts: { home: string; codebook: string; year
       },
       overall,
       cells: [...cells.entries()].sort((a, b) => a[0] - b[0]).map(([, q]) => q),
-      unknown_crebos: [...unknown.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([crebo, u]) => ({ crebo, enrolments_active_in_year: u.active, enrolments_total: u.total })),
-      niveau_mismatches: mismatches.map((i) => ({ line: t.line[i] as number, crebo: t.crebo[i] as string, niveau: t.niveau[i] as number, codebook_niveau: codebook.byCrebo.get(t.crebo[i] as string)?.niveau as number })),
+      unknown_crebos: [...unknown.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([crebo, u]) => ({ crebo, enrolments_active_in_year: u.active, enrolments_total: u.total })),
+      niveau_mismatches: mismatches.map((i) => ({
+        line: t.line[i] as number,
+        crebo: t.crebo[i] as string,
+        niveau: t.niveau[i] as number,
+        codebook_niveau: codebook.byCrebo.get(t.crebo[i] as string)?.niveau as number,
+      })),
       students_with_conflicting_birth_dates: conflicts.size,
       enrolments_without_observations_in_year: withoutObs,
       warnings,
@@ -141,24 +172,42 @@ export function renderQualityText(r: QualityReport): string {
   const out: string[] = [];
   out.push(`Datakwaliteit, studiejaar ${r.studiejaar}`);
   out.push(`Geïmporteerd: ${r.dataset.imported_at}`);
-  out.push(`  ${r.dataset.enrolments_file}: ${int(r.dataset.enrolments_records)} inschrijvingen (sha256 ${r.dataset.enrolments_sha256.slice(0, 16)}…)`);
-  out.push(`  ${r.dataset.attendance_file}: ${int(r.dataset.attendance_records)} waarnemingen (sha256 ${r.dataset.attendance_sha256.slice(0, 16)}…)`);
-  out.push(`  Overgeslagen regels (--max-errors): ${int(r.dataset.rows_skipped)}; waarnemingen vervallen met overgeslagen inschrijvingen: ${int(r.dataset.observations_dropped_with_skipped_enrolments)}`);
+  out.push(
+    `  ${r.dataset.enrolments_file}: ${int(r.dataset.enrolments_records)} inschrijvingen (sha256 ${r.dataset.enrolments_sha256.slice(0, 16)}…)`,
+  );
+  out.push(
+    `  ${r.dataset.attendance_file}: ${int(r.dataset.attendance_records)} waarnemingen (sha256 ${r.dataset.attendance_sha256.slice(0, 16)}…)`,
+  );
+  out.push(
+    `  Overgeslagen regels (--max-errors): ${int(r.dataset.rows_skipped)}; waarnemingen vervallen met overgeslagen inschrijvingen: ${int(r.dataset.observations_dropped_with_skipped_enrolments)}`,
+  );
   out.push('');
   out.push('Registratie (waarnemingen in het studiejaar, zonder n.v.t.)');
-  out.push(`  Inschrijvingen met waarnemingen: ${int(r.overall.enrolments)}; zonder waarnemingen (wel actief): ${int(r.enrolments_without_observations_in_year)}`);
-  out.push(`  Geregistreerd: ${pct(r.overall.coverage_permille)} van de geplande minuten; niet geregistreerd: ${int(r.overall.unregistered_minutes)} minuten`);
-  out.push(`  Waarnemingen in het studiejaar: ${int(r.overall.observations_in_year)}; buiten de inschrijfperiode (alle data): ${int(r.overall.observations_outside_enrolment)}`);
+  out.push(
+    `  Inschrijvingen met waarnemingen: ${int(r.overall.enrolments)}; zonder waarnemingen (wel actief): ${int(r.enrolments_without_observations_in_year)}`,
+  );
+  out.push(
+    `  Geregistreerd: ${pct(r.overall.coverage_permille)} van de geplande minuten; niet geregistreerd: ${int(r.overall.unregistered_minutes)} minuten`,
+  );
+  out.push(
+    `  Waarnemingen in het studiejaar: ${int(r.overall.observations_in_year)}; buiten de inschrijfperiode (alle data): ${int(r.overall.observations_outside_enrolment)}`,
+  );
   out.push('');
-  out.push('Per cel (crebo|niveau|leerweg): inschrijvingen, registratiegraad, niet-geregistreerde minuten, waarnemingen buiten inschrijfperiode');
+  out.push(
+    'Per cel (crebo|niveau|leerweg): inschrijvingen, registratiegraad, niet-geregistreerde minuten, waarnemingen buiten inschrijfperiode',
+  );
   for (const c of r.cells) {
-    out.push(`  ${c.cell.padEnd(14)} ${String(c.enrolments).padStart(6)}  ${pct(c.coverage_permille).padStart(7)}  ${int(c.unregistered_minutes).padStart(10)}  ${String(c.observations_outside_enrolment).padStart(5)}`);
+    out.push(
+      `  ${c.cell.padEnd(14)} ${String(c.enrolments).padStart(6)}  ${pct(c.coverage_permille).padStart(7)}  ${int(c.unregistered_minutes).padStart(10)}  ${String(c.observations_outside_enrolment).padStart(5)}`,
+    );
   }
   out.push('');
   out.push(`Crebo's buiten het codeboek: ${r.unknown_crebos.length}`);
-  for (const u of r.unknown_crebos) out.push(`  ${u.crebo}: ${u.enrolments_active_in_year} actief in het studiejaar (${u.enrolments_total} in totaal)`);
+  for (const u of r.unknown_crebos)
+    out.push(`  ${u.crebo}: ${u.enrolments_active_in_year} actief in het studiejaar (${u.enrolments_total} in totaal)`);
   out.push(`Niveau wijkt af van het codeboek: ${r.niveau_mismatches.length}`);
-  for (const m of r.niveau_mismatches.slice(0, 100)) out.push(`  regel ${m.line}: crebo ${m.crebo} niveau ${m.niveau}, codeboek ${m.codebook_niveau}`);
+  for (const m of r.niveau_mismatches.slice(0, 100))
+    out.push(`  regel ${m.line}: crebo ${m.crebo} niveau ${m.niveau}, codeboek ${m.codebook_niveau}`);
   out.push(`Studenten met verschillende geboortedata op hun regels: ${r.students_with_conflicting_birth_dates}`);
   if (r.warnings.length) {
     out.push('');

@@ -9,7 +9,13 @@ export interface ComparisonRow {
   key: string;
   label: string;
   own: { enrolments: number; starters: number; figures: Record<string, number | null> };
-  sector: { institutions: { a: number; b: number }; enrolments: number | null; starters: number | null; figures: Record<string, number | null>; suppressed: Record<string, string> };
+  sector: {
+    institutions: { a: number; b: number };
+    enrolments: number | null;
+    starters: number | null;
+    figures: Record<string, number | null>;
+    suppressed: Record<string, string>;
+  };
 }
 
 const AB = [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS];
@@ -41,7 +47,13 @@ function blockRules(suppressed: Record<string, { rule: string }>): Record<string
 export function buildComparison(codebook: Codebook, own: ContributionVector, release: Release): ComparisonRow[] {
   const out: ComparisonRow[] = [];
   const names = new Map(codebook.entries.map((e) => [e.crebo, e.name]));
-  const push = (kind: 'cell' | 'rollup', key: string, label: string, ownRows: number[][], sec: Release['cells'][string] | undefined) => {
+  const push = (
+    kind: 'cell' | 'rollup',
+    key: string,
+    label: string,
+    ownRows: number[][],
+    sec: Release['cells'][string] | undefined,
+  ) => {
     const o = ownSums(ownRows);
     if ((o.a_enrolments as number) === 0 && (o.b_starters as number) === 0) return;
     out.push({
@@ -50,13 +62,31 @@ export function buildComparison(codebook: Codebook, own: ContributionVector, rel
       label,
       own: { enrolments: o.a_enrolments as number, starters: o.b_starters as number, figures: figures(o) },
       sector: sec
-        ? { institutions: sec.institutions, enrolments: sec.slots.a_enrolments ?? null, starters: sec.slots.b_starters ?? null, figures: figures(sec.slots), suppressed: blockRules(sec.suppressed) }
-        : { institutions: { a: 0, b: 0 }, enrolments: null, starters: null, figures: figures({}), suppressed: { A: 'not_released', B: 'not_released' } },
+        ? {
+            institutions: sec.institutions,
+            enrolments: sec.slots.a_enrolments ?? null,
+            starters: sec.slots.b_starters ?? null,
+            figures: figures(sec.slots),
+            suppressed: blockRules(sec.suppressed),
+          }
+        : {
+            institutions: { a: 0, b: 0 },
+            enrolments: null,
+            starters: null,
+            figures: figures({}),
+            suppressed: { A: 'not_released', B: 'not_released' },
+          },
     });
   };
   codebook.cellKeys.forEach((k, i) => {
     const [crebo, niveau, leerweg] = k.split('|');
-    push('cell', k, `${names.get(crebo as string) ?? crebo} (niveau ${niveau}, ${leerweg})`, [own.cells[i] as number[]], release.cells[k]);
+    push(
+      'cell',
+      k,
+      `${names.get(crebo as string) ?? crebo} (niveau ${niveau}, ${leerweg})`,
+      [own.cells[i] as number[]],
+      release.cells[k],
+    );
   });
   codebook.groupKeys.forEach((g) => {
     const cells = (codebook.groupCells.get(g) ?? []).map((i) => own.cells[i] as number[]);
@@ -68,15 +98,21 @@ export function buildComparison(codebook: Codebook, own: ContributionVector, rel
 export function rollupLabel(g: string): string {
   const p = g.split('|');
   switch (p[0]) {
-    case 'total': return 'Hele instelling / sector';
-    case 'niveau': return `Niveau ${p[1]}`;
-    case 'leerweg': return p[1] as string;
-    case 'sectorkamer': return `Sectorkamer ${p[1]}`;
-    default: return `Sectorkamer ${p[1]}, niveau ${p[2]}`;
+    case 'total':
+      return 'Hele instelling / sector';
+    case 'niveau':
+      return `Niveau ${p[1]}`;
+    case 'leerweg':
+      return p[1] as string;
+    case 'sectorkamer':
+      return `Sectorkamer ${p[1]}`;
+    default:
+      return `Sectorkamer ${p[1]}, niveau ${p[2]}`;
   }
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const RULE_NL: Record<string, string> = {
   min_institutions: 'te weinig instellingen',
@@ -88,20 +124,44 @@ const RULE_NL: Record<string, string> = {
 };
 
 /** The comparison as an HTML page (Dutch), static, no scripts. */
-export function comparisonHtml(rows: ComparisonRow[], meta: { institutionId: string; roundId: string; studiejaar: string; releaseVersion: number; keyHolderFingerprint: string; generatedAt: string }): string {
+export function comparisonHtml(
+  rows: ComparisonRow[],
+  meta: {
+    institutionId: string;
+    roundId: string;
+    studiejaar: string;
+    releaseVersion: number;
+    keyHolderFingerprint: string;
+    generatedAt: string;
+  },
+): string {
   const figs = DERIVED;
   // Colour only where the difference is at least one percentage point and the direction is
   // meaningful: light red where the institution does worse than the sector, light green better.
   const cell = (own: number | null, sec: number | null, rule: string | undefined, higherIsBetter: boolean | null) => {
     const diff = own !== null && sec !== null ? own - sec : null;
-    const cls = diff === null || higherIsBetter === null || Math.abs(diff) < 0.01 ? '' : diff > 0 === higherIsBetter ? 'better' : 'worse';
+    const cls =
+      diff === null || higherIsBetter === null || Math.abs(diff) < 0.01
+        ? ''
+        : diff > 0 === higherIsBetter
+          ? 'better'
+          : 'worse';
     return `<td>${formatShare(own)}</td><td class="${cls}">${rule ? `<span class="sup" title="${esc(RULE_NL[rule] ?? rule)}">onderdrukt</span>` : formatShare(sec)}</td>`;
   };
   // The institution as a whole and its groups first, then the programmes.
   const ordered = [...rows.filter((r) => r.kind === 'rollup'), ...rows.filter((r) => r.kind === 'cell')];
   const body = ordered
     .map((r) => {
-      const tds = figs.map((f) => cell(r.own.figures[f.id] ?? null, r.sector.figures[f.id] ?? null, r.sector.suppressed[f.block], f.higherIsBetter)).join('');
+      const tds = figs
+        .map((f) =>
+          cell(
+            r.own.figures[f.id] ?? null,
+            r.sector.figures[f.id] ?? null,
+            r.sector.suppressed[f.block],
+            f.higherIsBetter,
+          ),
+        )
+        .join('');
       return `<tr class="${r.kind}"><th scope="row">${esc(r.label)}<br><small>${esc(r.key)}</small></th><td>${r.own.enrolments}</td><td>${r.own.starters}</td><td>${r.sector.institutions.a}/${r.sector.institutions.b}</td>${tds}</tr>`;
     })
     .join('\n');
@@ -125,12 +185,27 @@ ${body}
 
 /** The comparison as CSV: one line per row and figure. */
 export function comparisonCsv(rows: ComparisonRow[]): string {
-  const lines = ['kind,key,figure,own,sector,sector_suppressed_rule,own_enrolments,own_starters,sector_institutions_a,sector_institutions_b'];
+  const lines = [
+    'kind,key,figure,own,sector,sector_suppressed_rule,own_enrolments,own_starters,sector_institutions_a,sector_institutions_b',
+  ];
   for (const r of rows) {
     for (const f of DERIVED) {
       const own = r.own.figures[f.id];
       const sec = r.sector.figures[f.id];
-      lines.push([r.kind, r.key, f.id, own === null || own === undefined ? '' : own.toFixed(6), sec === null || sec === undefined ? '' : sec.toFixed(6), r.sector.suppressed[f.block] ?? '', r.own.enrolments, r.own.starters, r.sector.institutions.a, r.sector.institutions.b].join(','));
+      lines.push(
+        [
+          r.kind,
+          r.key,
+          f.id,
+          own === null || own === undefined ? '' : own.toFixed(6),
+          sec === null || sec === undefined ? '' : sec.toFixed(6),
+          r.sector.suppressed[f.block] ?? '',
+          r.own.enrolments,
+          r.own.starters,
+          r.sector.institutions.a,
+          r.sector.institutions.b,
+        ].join(','),
+      );
     }
   }
   return lines.join('\n') + '\n';

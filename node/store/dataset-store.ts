@@ -24,7 +24,13 @@ export interface DatasetMeta {
  * Replace the node's dataset in one transaction: either the whole new dataset is there, or the
  * previous one is untouched (INPUT.md "Bad input": all or nothing).
  */
-export function replaceDataset(db: NodeDb, meta: DatasetMeta, t: EnrolmentTable, weeks: WeekTable, onRows?: (n: number) => void): void {
+export function replaceDataset(
+  db: NodeDb,
+  meta: DatasetMeta,
+  t: EnrolmentTable,
+  weeks: WeekTable,
+  onRows?: (n: number) => void,
+): void {
   const insEnr = db.prepare(
     'INSERT INTO enrolment (idx, student_id, enrolment_id, birth_date, crebo, niveau, leerweg, start_date, end_date, diploma, line) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
   );
@@ -41,12 +47,36 @@ export function replaceDataset(db: NodeDb, meta: DatasetMeta, t: EnrolmentTable,
   db.transaction(() => {
     db.exec('DELETE FROM enrolment_week; DELETE FROM enrolment; DELETE FROM dataset;');
     insMeta.run(
-      meta.importedAt, meta.enrolmentsFile, meta.enrolmentsSha256, meta.enrolmentsRecords, meta.enrolmentsEncoding,
-      meta.attendanceFile, meta.attendanceSha256, meta.attendanceRecords, meta.attendanceEncoding, meta.rowsSkipped,
-      meta.observationsDropped, meta.problemsTotal, meta.hasBirthDate ? 1 : 0, meta.hasStartTime ? 1 : 0, meta.maxDate,
+      meta.importedAt,
+      meta.enrolmentsFile,
+      meta.enrolmentsSha256,
+      meta.enrolmentsRecords,
+      meta.enrolmentsEncoding,
+      meta.attendanceFile,
+      meta.attendanceSha256,
+      meta.attendanceRecords,
+      meta.attendanceEncoding,
+      meta.rowsSkipped,
+      meta.observationsDropped,
+      meta.problemsTotal,
+      meta.hasBirthDate ? 1 : 0,
+      meta.hasStartTime ? 1 : 0,
+      meta.maxDate,
     );
     for (let i = 0; i < t.enrolmentId.length; i++) {
-      insEnr.run(i, t.studentId[i], t.enrolmentId[i], t.birthDate[i], t.crebo[i], t.niveau[i], t.leerweg[i], t.startDate[i], t.endDate[i], t.diploma[i] ? 1 : 0, t.line[i]);
+      insEnr.run(
+        i,
+        t.studentId[i],
+        t.enrolmentId[i],
+        t.birthDate[i],
+        t.crebo[i],
+        t.niveau[i],
+        t.leerweg[i],
+        t.startDate[i],
+        t.endDate[i],
+        t.diploma[i] ? 1 : 0,
+        t.line[i],
+      );
     }
     const a = weeks.data;
     const vals = new Array<number>(WEEK_WIDTH);
@@ -66,7 +96,9 @@ function sortedRows(weeks: WeekTable): Uint32Array {
   const keys = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     const o = r * WEEK_WIDTH;
-    keys[r] = ((a[o + W.enrolment] as number) * 131_072 + ((a[o + W.monday] as number) + 25_600)) * 512 + ((a[o + W.sy] as number) - 1900);
+    keys[r] =
+      ((a[o + W.enrolment] as number) * 131_072 + ((a[o + W.monday] as number) + 25_600)) * 512 +
+      ((a[o + W.sy] as number) - 1900);
   }
   const idx = new Uint32Array(n);
   for (let r = 0; r < n; r++) idx[r] = r;
@@ -100,7 +132,18 @@ export function loadDataset(db: NodeDb): StoredDataset | null {
     hasStartTime: m.has_start_time === 1,
     maxDate: (m.max_date as number | null) ?? null,
   };
-  const t: EnrolmentTable = { studentId: [], enrolmentId: [], birthDate: [], crebo: [], niveau: [], leerweg: [], startDate: [], endDate: [], diploma: [], line: [] };
+  const t: EnrolmentTable = {
+    studentId: [],
+    enrolmentId: [],
+    birthDate: [],
+    crebo: [],
+    niveau: [],
+    leerweg: [],
+    startDate: [],
+    endDate: [],
+    diploma: [],
+    line: [],
+  };
   const rows = db.prepare('SELECT * FROM enrolment ORDER BY idx').raw().iterate() as IterableIterator<unknown[]>;
   for (const r of rows) {
     t.studentId.push(r[1] as string);

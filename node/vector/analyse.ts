@@ -60,7 +60,11 @@ export function sumEnrolments(n: number, weeks: Iterable<ArrayLike<number>>, cal
   let cur = -1;
   // Unauthorized minutes of the current enrolment's last 3 lesson weeks, and the running total
   // over all of them (for enrolments with fewer than 4 lesson weeks).
-  let u1 = 0, u2 = 0, u3 = 0, uAll = 0, k = 0;
+  let u1 = 0,
+    u2 = 0,
+    u3 = 0,
+    uAll = 0,
+    k = 0;
   const finish = () => {
     if (cur >= 0 && k > 0 && k < 4 && uAll >= SIGNAL16_MINUTES) s.signal16[cur] = 1;
   };
@@ -110,7 +114,10 @@ export class Students {
   /** enrolment indexes per student, in table order */
   readonly byStudent = new Map<string, number[]>();
 
-  constructor(private readonly t: EnrolmentTable, private readonly inCodebook: Uint8Array) {
+  constructor(
+    private readonly t: EnrolmentTable,
+    private readonly inCodebook: Uint8Array,
+  ) {
     for (let i = 0; i < t.studentId.length; i++) {
       const id = t.studentId[i] as string;
       let list = this.byStudent.get(id);
@@ -138,7 +145,14 @@ export class Students {
       }
       const a = this.t.startDate[i] as number;
       const b = this.t.startDate[best] as number;
-      if (a < b || (a === b && Buffer.compare(Buffer.from(this.t.enrolmentId[i] as string), Buffer.from(this.t.enrolmentId[best] as string)) < 0)) {
+      if (
+        a < b ||
+        (a === b &&
+          Buffer.compare(
+            Buffer.from(this.t.enrolmentId[i] as string),
+            Buffer.from(this.t.enrolmentId[best] as string),
+          ) < 0)
+      ) {
         best = i;
       }
     }
@@ -151,7 +165,10 @@ export class Students {
 }
 
 /** Which enrolments have a crebo of the codebook, and which contradict its niveau. */
-export function codebookMembership(t: EnrolmentTable, codebook: Codebook): { inCodebook: Uint8Array; cell: Int32Array; mismatches: number[] } {
+export function codebookMembership(
+  t: EnrolmentTable,
+  codebook: Codebook,
+): { inCodebook: Uint8Array; cell: Int32Array; mismatches: number[] } {
   const n = t.crebo.length;
   const inCodebook = new Uint8Array(n);
   const cell = new Int32Array(n).fill(-1);

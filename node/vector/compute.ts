@@ -60,7 +60,12 @@ export function computeVector(input: ComputeInput): ComputedVector {
   const n = t.enrolmentId.length;
   const { inCodebook, cell, mismatches } = codebookMembership(t, codebook);
   if (mismatches.length) {
-    const first = mismatches.slice(0, 5).map((i) => `line ${t.line[i]} (crebo ${t.crebo[i]} niveau ${t.niveau[i]}, codebook niveau ${codebook.byCrebo.get(t.crebo[i] as string)?.niveau})`);
+    const first = mismatches
+      .slice(0, 5)
+      .map(
+        (i) =>
+          `line ${t.line[i]} (crebo ${t.crebo[i]} niveau ${t.niveau[i]}, codebook niveau ${codebook.byCrebo.get(t.crebo[i] as string)?.niveau})`,
+      );
     throw new SbError(
       'SB_ERR_NIVEAU_MISMATCH',
       `${mismatches.length} enrolment(s) in enrolments.csv have a niveau that contradicts the codebook: ${first.join('; ')}${mismatches.length > 5 ? '; …' : ''}. Fix the export or the mapping file and import again (sectorbench node quality lists them all).`,
@@ -141,7 +146,16 @@ export function computeVector(input: ComputeInput): ComputedVector {
   }
 
   // Block C per cell, and group rows from pooled sums.
-  const blockC = (out: number[], base: number, enr: number, rated: number, registered: number, absent: number, starters: number, dropouts: number) => {
+  const blockC = (
+    out: number[],
+    base: number,
+    enr: number,
+    rated: number,
+    registered: number,
+    absent: number,
+    starters: number,
+    dropouts: number,
+  ) => {
     if (enr >= 1) out[base + G.c_contrib_a] = 1;
     if (starters >= 1) out[base + G.c_contrib_b] = 1;
     out[base + G.c_sq_a] = enr * enr;

@@ -10,13 +10,22 @@ import { computeVector, type ComputedVector } from './compute.js';
 export function requireDataset(db: NodeDb, home: string): StoredDataset {
   const ds = loadDataset(db);
   if (!ds) {
-    throw new SbError('SB_ERR_NO_DATASET', `no dataset has been imported into ${home} yet. Run \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\` first.`, { home });
+    throw new SbError(
+      'SB_ERR_NO_DATASET',
+      `no dataset has been imported into ${home} yet. Run \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\` first.`,
+      { home },
+    );
   }
   return ds;
 }
 
 /** Compute the vector from an open node database. */
-export function computeFromDb(db: NodeDb, home: string, codebook: Codebook, year: number): ComputedVector & { dataset: StoredDataset } {
+export function computeFromDb(
+  db: NodeDb,
+  home: string,
+  codebook: Codebook,
+  year: number,
+): ComputedVector & { dataset: StoredDataset } {
   const dataset = requireDataset(db, home);
   const computed = computeVector({
     codebook,
@@ -32,12 +41,19 @@ export function computeFromDb(db: NodeDb, home: string, codebook: Codebook, year
  * `sectorbench node vector`: the METRICS.md vector of the node's dataset for a codebook and
  * studiejaar, as the JSON rendering of METRICS.md.
  */
-export async function computeNodeVector(opts: { home: string; codebook: string; year: number }): Promise<{ json: VectorJson; computed: ComputedVector; codebook: Codebook }> {
+export async function computeNodeVector(opts: {
+  home: string;
+  codebook: string;
+  year: number;
+}): Promise<{ json: VectorJson; computed: ComputedVector; codebook: Codebook }> {
   const codebook = await readCodebookFile(opts.codebook);
   const db = openNodeDb(opts.home);
   try {
     const computed = computeFromDb(db, opts.home, codebook, opts.year);
-    const json = vectorToJson(codebook, computed.vector, { excluded_crebos: computed.excludedCrebos, data_quality: computed.dataQuality });
+    const json = vectorToJson(codebook, computed.vector, {
+      excluded_crebos: computed.excludedCrebos,
+      data_quality: computed.dataQuality,
+    });
     return { json, computed, codebook };
   } finally {
     db.close();

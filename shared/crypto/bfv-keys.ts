@@ -42,7 +42,10 @@ export function bfvPublicKeyDigest(publicKey: Uint8Array): string {
 }
 
 /** Write the pair: the secret key with mode 0600, the public key 0644. Never overwrites. */
-export async function writeBfvKeyPair(pair: BfvKeyPair, paths: { publicKey: string; secretKey: string }): Promise<void> {
+export async function writeBfvKeyPair(
+  pair: BfvKeyPair,
+  paths: { publicKey: string; secretKey: string },
+): Promise<void> {
   await writeSecretFile(paths.secretKey, pair.secretKey);
   await writePublicFile(paths.publicKey, pair.publicKey);
 }
@@ -59,7 +62,11 @@ export async function readBfvPublicKey(path: string): Promise<Uint8Array> {
 export async function readBfvSecretKey(path: string): Promise<Uint8Array> {
   const b = new Uint8Array(await readSecretFile(path));
   if (b.byteLength !== SECRET_KEY_BYTES) {
-    throw new SbError('SB_ERR_KEY_FILE', `${path} is ${b.byteLength} bytes, not a sectorbench BFV secret key (${SECRET_KEY_BYTES}); restore it from the custodians' backup.`, { path });
+    throw new SbError(
+      'SB_ERR_KEY_FILE',
+      `${path} is ${b.byteLength} bytes, not a sectorbench BFV secret key (${SECRET_KEY_BYTES}); restore it from the custodians' backup.`,
+      { path },
+    );
   }
   return b;
 }

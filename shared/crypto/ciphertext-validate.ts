@@ -99,7 +99,10 @@ export const PUBLIC_KEY_SHAPE: SealObjectShape = Object.freeze({
 });
 
 const CT_PREFIX = shapePrefix(CIPHERTEXT_SHAPE);
-if (shapeBytes(CIPHERTEXT_SHAPE) !== CIPHERTEXT_BYTES || CIPHERTEXT_SHAPE.polys * 2 * SLOTS_PER_CIPHERTEXT !== CIPHERTEXT_COEFFS) {
+if (
+  shapeBytes(CIPHERTEXT_SHAPE) !== CIPHERTEXT_BYTES ||
+  CIPHERTEXT_SHAPE.polys * 2 * SLOTS_PER_CIPHERTEXT !== CIPHERTEXT_COEFFS
+) {
   throw new Error('ciphertext shape constants disagree');
 }
 

@@ -27,9 +27,17 @@ function validateAll(cts: readonly Uint8Array[], label: string): void {
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "The round" step 4
  */
-export async function decryptSum(secretKey: Uint8Array, sum: readonly Uint8Array[], host: SealWorkerHost = sealWorker()): Promise<BigUint64Array> {
+export async function decryptSum(
+  secretKey: Uint8Array,
+  sum: readonly Uint8Array[],
+  host: SealWorkerHost = sealWorker(),
+): Promise<BigUint64Array> {
   validateAll(sum, 'sum');
-  const r = await host.call<{ budgets: number[]; slots: BigUint64Array | null }>({ op: 'decrypt', secretKey, ciphertexts: [...sum] });
+  const r = await host.call<{ budgets: number[]; slots: BigUint64Array | null }>({
+    op: 'decrypt',
+    secretKey,
+    ciphertexts: [...sum],
+  });
   if (!r.slots) {
     const bad = r.budgets.flatMap((b, i) => (b > 0 ? [] : [i]));
     throw new SbError(
@@ -45,7 +53,11 @@ export async function decryptSum(secretKey: Uint8Array, sum: readonly Uint8Array
  * Noise budgets (bits) of ciphertexts. Measuring the budget does not decode the plaintext, so
  * the key holder can check one institution's ciphertexts without reading its values.
  */
-export async function noiseBudgets(secretKey: Uint8Array, ciphertexts: readonly Uint8Array[], host: SealWorkerHost = sealWorker()): Promise<number[]> {
+export async function noiseBudgets(
+  secretKey: Uint8Array,
+  ciphertexts: readonly Uint8Array[],
+  host: SealWorkerHost = sealWorker(),
+): Promise<number[]> {
   validateAll(ciphertexts, 'ciphertexts');
   return host.call<number[]>({ op: 'budgets', secretKey, ciphertexts: [...ciphertexts] });
 }
@@ -70,7 +82,10 @@ export async function findCulprits(
 }
 
 /** SEAL's own sum (`Evaluator.add`) in the worker; used to cross-check {@link CiphertextSum}. */
-export async function sealSum(contributions: readonly (readonly Uint8Array[])[], host: SealWorkerHost = sealWorker()): Promise<Uint8Array[]> {
+export async function sealSum(
+  contributions: readonly (readonly Uint8Array[])[],
+  host: SealWorkerHost = sealWorker(),
+): Promise<Uint8Array[]> {
   contributions.forEach((c, i) => validateAll(c, `contribution ${i}`));
   return host.call<Uint8Array[]>({ op: 'seal-sum', contributions: contributions.map((c) => [...c]) });
 }

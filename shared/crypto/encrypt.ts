@@ -31,10 +31,18 @@ export function ciphertextsFor(length: number): number {
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "The round" step 2
  */
-export async function encryptSlots(publicKey: Uint8Array, slots: BigUint64Array, options: EncryptOptions = {}): Promise<Uint8Array[]> {
+export async function encryptSlots(
+  publicKey: Uint8Array,
+  slots: BigUint64Array,
+  options: EncryptOptions = {},
+): Promise<Uint8Array[]> {
   for (let i = 0; i < slots.length; i++) {
     if ((slots[i] as bigint) >= PLAIN_MODULUS) {
-      throw new SbError('SB_ERR_PLAIN_RANGE', `slot ${i} holds ${slots[i]}, not below the plain modulus ${PLAIN_MODULUS}; flatten the vector with the round's range checks first.`, { slot: i });
+      throw new SbError(
+        'SB_ERR_PLAIN_RANGE',
+        `slot ${i} holds ${slots[i]}, not below the plain modulus ${PLAIN_MODULUS}; flatten the vector with the round's range checks first.`,
+        { slot: i },
+      );
     }
   }
   validateSealObject(publicKey, PUBLIC_KEY_SHAPE, { label: 'the round public key' });

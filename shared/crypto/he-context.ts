@@ -48,7 +48,10 @@ async function create(): Promise<HeContext> {
     parms.setPlainModulus(PlainModulus.Batching(HE_PARAMS.polyModulusDegree, HE_PARAMS.plainModulusBits));
     const context = seal.Context(parms, true, SecurityLevel.tc128);
     if (!context.parametersSet()) {
-      throw new SbError('SB_ERR_HE_PARAMS', 'SEAL refused the BFV parameters; reinstall node-seal 6.0.3 exactly (npm ci).');
+      throw new SbError(
+        'SB_ERR_HE_PARAMS',
+        'SEAL refused the BFV parameters; reinstall node-seal 6.0.3 exactly (npm ci).',
+      );
     }
     const first = context.firstContextData;
     const key = context.keyContextData;
@@ -72,7 +75,8 @@ async function create(): Promise<HeContext> {
       );
     }
     const encoder = seal.BatchEncoder(context);
-    if (encoder.slotCount !== SLOTS_PER_CIPHERTEXT) throw new SbError('SB_ERR_HE_PARAMS', 'unexpected slot count; install node-seal 6.0.3 exactly.');
+    if (encoder.slotCount !== SLOTS_PER_CIPHERTEXT)
+      throw new SbError('SB_ERR_HE_PARAMS', 'unexpected slot count; install node-seal 6.0.3 exactly.');
     const evaluator = seal.Evaluator(context);
     return { seal, context, encoder, evaluator };
   } finally {

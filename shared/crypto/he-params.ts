@@ -36,12 +36,10 @@ export const DATA_COEFF_MODULI: readonly bigint[] = Object.freeze([68719403009n,
 export const KEY_COEFF_MODULI: readonly bigint[] = Object.freeze([68719403009n, 68719230977n, 137438822401n]);
 
 /** SEAL's parms_id of the data level (SHA-3 of the parameters), hex of 4 little-endian u64. */
-export const DATA_PARMS_ID_HEX =
-  'a3fc8c45ad976a7ce685db7c20583c8c0305a5b0dda020f91dbc29f60a66207c';
+export const DATA_PARMS_ID_HEX = 'a3fc8c45ad976a7ce685db7c20583c8c0305a5b0dda020f91dbc29f60a66207c';
 
 /** SEAL's parms_id of the key level (public and secret keys). */
-export const KEY_PARMS_ID_HEX =
-  '1e5ddb5c2d0561081534885ae95fbdf7cf0958fee10b9de9ad3f750bfa20d19b';
+export const KEY_PARMS_ID_HEX = '1e5ddb5c2d0561081534885ae95fbdf7cf0958fee10b9de9ad3f750bfa20d19b';
 
 /** Exact byte length of an uncompressed public key (2 polynomials, 3 moduli, NTT form). */
 export const PUBLIC_KEY_BYTES = 196721;

@@ -57,13 +57,20 @@ export function signingInput(purpose: string, canonical: Uint8Array): Uint8Array
 
 /** Detached Ed25519 signature over `signingInput(purpose, canonical)`. */
 export function signDetached(purpose: string, canonical: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  if (secretKey.byteLength !== nacl.sign.secretKeyLength) throw new SbError('SB_ERR_KEY_FILE', 'an Ed25519 secret key is 64 bytes; check the identity file.');
+  if (secretKey.byteLength !== nacl.sign.secretKeyLength)
+    throw new SbError('SB_ERR_KEY_FILE', 'an Ed25519 secret key is 64 bytes; check the identity file.');
   return nacl.sign.detached(signingInput(purpose, canonical), secretKey);
 }
 
 /** Verify a detached signature; false (never throws) on any mismatch or malformed input. */
-export function verifyDetached(purpose: string, canonical: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.byteLength !== nacl.sign.signatureLength || publicKey.byteLength !== nacl.sign.publicKeyLength) return false;
+export function verifyDetached(
+  purpose: string,
+  canonical: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  if (signature.byteLength !== nacl.sign.signatureLength || publicKey.byteLength !== nacl.sign.publicKeyLength)
+    return false;
   return nacl.sign.detached.verify(signingInput(purpose, canonical), signature, publicKey);
 }
 
@@ -91,7 +98,11 @@ function parseIdentityFile(text: string, path: string): IdentityFile {
   try {
     j = JSON.parse(text);
   } catch {
-    throw new SbError('SB_ERR_KEY_FILE', `${path} is not an identity file (not JSON); generate one with 'sectorbench keygen'.`, { path });
+    throw new SbError(
+      'SB_ERR_KEY_FILE',
+      `${path} is not an identity file (not JSON); generate one with 'sectorbench keygen'.`,
+      { path },
+    );
   }
   const f = j as IdentityFile;
   if (f?.type !== 'sectorbench-ed25519-identity' || typeof f.public_key !== 'string') {
@@ -106,7 +117,9 @@ export async function readIdentityFile(path: string): Promise<Identity> {
   const publicKey = new Uint8Array(Buffer.from(f.public_key, 'base64'));
   const secretKey = new Uint8Array(Buffer.from(f.secret_key ?? '', 'base64'));
   if (secretKey.length !== 64 || publicKey.length !== 32 || Buffer.compare(secretKey.subarray(32), publicKey) !== 0) {
-    throw new SbError('SB_ERR_KEY_FILE', `${path} holds an inconsistent Ed25519 key pair; restore it from backup.`, { path });
+    throw new SbError('SB_ERR_KEY_FILE', `${path} holds an inconsistent Ed25519 key pair; restore it from backup.`, {
+      path,
+    });
   }
   return { publicKey, secretKey };
 }
@@ -116,7 +129,11 @@ export async function readPublicIdentityFile(path: string): Promise<Uint8Array> 
   const f = parseIdentityFile(await readFile(path, 'utf8'), path);
   const publicKey = new Uint8Array(Buffer.from(f.public_key, 'base64'));
   if (publicKey.length !== 32 || f.fingerprint !== fingerprint(publicKey)) {
-    throw new SbError('SB_ERR_KEY_FILE', `${path}: the public key does not match its fingerprint; get the file again from its owner.`, { path });
+    throw new SbError(
+      'SB_ERR_KEY_FILE',
+      `${path}: the public key does not match its fingerprint; get the file again from its owner.`,
+      { path },
+    );
   }
   return publicKey;
 }

@@ -8,7 +8,11 @@ async function writeNewFile(path: string, data: Uint8Array | string, mode: numbe
     fh = await open(path, 'wx', mode);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SbError('SB_ERR_KEY_EXISTS', `${path} exists already; move it away first if you really mean to replace a key.`, { path });
+      throw new SbError(
+        'SB_ERR_KEY_EXISTS',
+        `${path} exists already; move it away first if you really mean to replace a key.`,
+        { path },
+      );
     }
     throw e;
   }
@@ -38,7 +42,11 @@ export async function writePublicFile(path: string, data: Uint8Array | string): 
 export async function readSecretFile(path: string): Promise<Buffer> {
   const st = await stat(path);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    throw new SbError('SB_ERR_KEY_PERMISSIONS', `${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}.`, { path });
+    throw new SbError(
+      'SB_ERR_KEY_PERMISSIONS',
+      `${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}.`,
+      { path },
+    );
   }
   return readFile(path);
 }

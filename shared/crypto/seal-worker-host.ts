@@ -51,7 +51,10 @@ export class SealWorkerHost {
         if (m.sealError) this.#replace(w);
         p.reject(
           m.sealError
-            ? new SbError('SB_ERR_SEAL', `SEAL refused the input (${m.error.message}); the SEAL worker was replaced. Check the input's origin.`)
+            ? new SbError(
+                'SB_ERR_SEAL',
+                `SEAL refused the input (${m.error.message}); the SEAL worker was replaced. Check the input's origin.`,
+              )
             : new SbError(m.error.code, m.error.message, m.error.details),
         );
       }
@@ -59,7 +62,10 @@ export class SealWorkerHost {
     const fail = (why: string) => {
       if (this.#worker !== w) return;
       this.#worker = undefined;
-      const err = new SbError('SB_ERR_SEAL_WORKER', `the SEAL worker stopped (${why}); it is replaced on the next call. Retry the operation.`);
+      const err = new SbError(
+        'SB_ERR_SEAL_WORKER',
+        `the SEAL worker stopped (${why}); it is replaced on the next call. Retry the operation.`,
+      );
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
     };

@@ -9,7 +9,12 @@ export type WorkerRequest =
 /** A response; `sealError` says the worker must be replaced. */
 export type WorkerResponse =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; sealError: boolean; error: { code: string; message: string; details: Record<string, unknown> } };
+  | {
+      id: number;
+      ok: false;
+      sealError: boolean;
+      error: { code: string; message: string; details: Record<string, unknown> };
+    };
 
 /** A request without its id (the host assigns ids). */
 export type WorkerCall = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -120,7 +120,11 @@ port.on('message', (req: WorkerRequest) => {
         id: req.id,
         ok: false,
         sealError: !sb,
-        error: { code: sb ? (err.code as string) : 'SB_ERR_SEAL', message: String(err?.message ?? e), details: sb ? (err.details ?? {}) : {} },
+        error: {
+          code: sb ? (err.code as string) : 'SB_ERR_SEAL',
+          message: String(err?.message ?? e),
+          details: sb ? (err.details ?? {}) : {},
+        },
       } satisfies WorkerResponse);
     },
   );

@@ -30,7 +30,10 @@ const PREFIX = prefix();
  */
 export function validateSecretKey(bytes: Uint8Array): void {
   const bad = (why: string) =>
-    new SbError('SB_ERR_KEY_FILE', `the BFV secret key is not valid for these parameters (${why}); restore it from the custodians' backup.`);
+    new SbError(
+      'SB_ERR_KEY_FILE',
+      `the BFV secret key is not valid for these parameters (${why}); restore it from the custodians' backup.`,
+    );
   if (!(bytes instanceof Uint8Array) || bytes.byteLength !== SECRET_KEY_BYTES) throw bad('length');
   for (let i = 0; i < SK_OFFSET; i++) if (bytes[i] !== PREFIX[i]) throw bad(`header byte ${i}`);
   const n = (SECRET_KEY_BYTES - SK_OFFSET) / 8;

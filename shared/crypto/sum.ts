@@ -1,6 +1,12 @@
 import { SbError } from '../errors/sb-error.js';
 import { CIPHERTEXT_SHAPE, ciphertextFromWords, shapePrefix, validateCiphertext } from './ciphertext-validate.js';
-import { CIPHERTEXT_BYTES, CIPHERTEXT_COEFFS, CIPHERTEXT_DATA_OFFSET, DATA_COEFF_MODULI, SLOTS_PER_CIPHERTEXT } from './he-params.js';
+import {
+  CIPHERTEXT_BYTES,
+  CIPHERTEXT_COEFFS,
+  CIPHERTEXT_DATA_OFFSET,
+  DATA_COEFF_MODULI,
+  SLOTS_PER_CIPHERTEXT,
+} from './he-params.js';
 
 const TWO32 = 4294967296;
 const Q = DATA_COEFF_MODULI.map(Number);
@@ -35,7 +41,8 @@ export class CiphertextSum {
   #added = 0;
 
   constructor(ciphertextCount: number) {
-    if (!Number.isInteger(ciphertextCount) || ciphertextCount < 1) throw new RangeError('ciphertextCount must be a positive integer');
+    if (!Number.isInteger(ciphertextCount) || ciphertextCount < 1)
+      throw new RangeError('ciphertextCount must be a positive integer');
     this.ciphertextCount = ciphertextCount;
     this.#acc = Array.from({ length: ciphertextCount }, () => new Float64Array(CIPHERTEXT_COEFFS));
   }
@@ -57,7 +64,11 @@ export class CiphertextSum {
         { expected: this.ciphertextCount, actual: ciphertexts.length },
       );
     }
-    if (this.#added >= MAX_SUM_CONTRIBUTIONS) throw new SbError('SB_ERR_SUM_FULL', `a sum takes at most ${MAX_SUM_CONTRIBUTIONS} contributions; split the round.`);
+    if (this.#added >= MAX_SUM_CONTRIBUTIONS)
+      throw new SbError(
+        'SB_ERR_SUM_FULL',
+        `a sum takes at most ${MAX_SUM_CONTRIBUTIONS} contributions; split the round.`,
+      );
     const words = this.#words;
     const bytes8 = new Uint8Array(words.buffer);
     for (let c = 0; c < this.ciphertextCount; c++) {
@@ -95,7 +106,8 @@ export class CiphertextSum {
 
   /** The summed ciphertexts (reduced modulo each q_j), serialized like SEAL does (uncompressed). */
   result(): Uint8Array[] {
-    if (this.#added === 0) throw new SbError('SB_ERR_SUM_EMPTY', 'no contribution was added; a sum needs at least one.');
+    if (this.#added === 0)
+      throw new SbError('SB_ERR_SUM_EMPTY', 'no contribution was added; a sum needs at least one.');
     return this.#acc.map((acc) => ciphertextFromWords(accToWords(acc)));
   }
 }
@@ -133,7 +145,8 @@ function addChecked(acc: Float64Array, words: Uint32Array): number {
 }
 
 function subtract(acc: Float64Array, words: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) - ((words[2 * i + 1] as number) * TWO32 + (words[2 * i] as number));
+  for (let i = 0; i < n; i++)
+    acc[i] = (acc[i] as number) - ((words[2 * i + 1] as number) * TWO32 + (words[2 * i] as number));
 }
 
 function accToWords(acc: Float64Array): Uint32Array {
@@ -151,7 +164,10 @@ function accToWords(acc: Float64Array): Uint32Array {
 }
 
 /** Sum many contributions (any iterable, consumed one at a time). */
-export function sumContributions(contributions: Iterable<readonly Uint8Array[]>, ciphertextCount: number): Uint8Array[] {
+export function sumContributions(
+  contributions: Iterable<readonly Uint8Array[]>,
+  ciphertextCount: number,
+): Uint8Array[] {
   const s = new CiphertextSum(ciphertextCount);
   let n = 0;
   for (const c of contributions) s.add(c, `contribution ${n++}`);

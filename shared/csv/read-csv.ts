@@ -169,11 +169,24 @@ export async function readCsv(
         bom = true;
         chunk = chunk.subarray(3);
         if (encoding === 'windows-1252') {
-          throw new CsvError('SB_ERR_CSV_ENCODING', 'the file starts with a UTF-8 byte-order mark but --encoding windows-1252 was given; omit --encoding or pass utf-8.', file, 1);
+          throw new CsvError(
+            'SB_ERR_CSV_ENCODING',
+            'the file starts with a UTF-8 byte-order mark but --encoding windows-1252 was given; omit --encoding or pass utf-8.',
+            file,
+            1,
+          );
         }
         encoding = 'utf-8';
-      } else if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
-        throw new CsvError('SB_ERR_CSV_ENCODING', 'the file is UTF-16, which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".', file, 1);
+      } else if (
+        chunk.length >= 2 &&
+        ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
+      ) {
+        throw new CsvError(
+          'SB_ERR_CSV_ENCODING',
+          'the file is UTF-16, which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".',
+          file,
+          1,
+        );
       }
       if (!encoding) encoding = probeEncoding(path) ?? 'utf-8';
     }
@@ -237,7 +250,12 @@ export async function readCsv(
         const r = parseQuoted(s, pos, delim, final, file, ln);
         if (!r) {
           if (n - pos > MAX_RECORD_CHARS) {
-            throw new CsvError('SB_ERR_CSV_QUOTE', 'a quoted field is never closed (no matching " before the end of the record). Check this line for a stray double quote.', file, ln);
+            throw new CsvError(
+              'SB_ERR_CSV_QUOTE',
+              'a quoted field is never closed (no matching " before the end of the record). Check this line for a stray double quote.',
+              file,
+              ln,
+            );
           }
           break; // incomplete record: wait for more text
         }
@@ -248,7 +266,13 @@ export async function readCsv(
       pos = next;
       if (!header) {
         const names = fields.map((f) => f.trim());
-        header = { names, keys: names.map((x) => x.toLowerCase()), delimiter: delim, encoding: encoding as CsvEncoding, bom };
+        header = {
+          names,
+          keys: names.map((x) => x.toLowerCase()),
+          delimiter: delim,
+          encoding: encoding as CsvEncoding,
+          bom,
+        };
         onHeader(header);
       } else {
         records++;
@@ -278,7 +302,12 @@ export async function readCsv(
     if (pendingBytes) text += decode(Buffer.alloc(0), true);
     parse(true);
     if (text.length > 0) {
-      throw new CsvError('SB_ERR_CSV_QUOTE', 'a quoted field is never closed before the end of the file. Check this line for a stray double quote.', file, line);
+      throw new CsvError(
+        'SB_ERR_CSV_QUOTE',
+        'a quoted field is never closed before the end of the file. Check this line for a stray double quote.',
+        file,
+        line,
+      );
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -327,7 +356,12 @@ function parseQuoted(
         const close = s.indexOf('"', k);
         if (close < 0) {
           if (!final) return null;
-          throw new CsvError('SB_ERR_CSV_QUOTE', 'a quoted field is never closed before the end of the file. Check this line for a stray double quote.', file, ln);
+          throw new CsvError(
+            'SB_ERR_CSV_QUOTE',
+            'a quoted field is never closed before the end of the file. Check this line for a stray double quote.',
+            file,
+            ln,
+          );
         }
         value += s.slice(k, close);
         if (close + 1 < n && s[close + 1] === '"') {
@@ -358,7 +392,12 @@ function parseQuoted(
         if (k + 1 >= n) return { fields, next: n, lines };
       }
       if (c === '\r' && k + 1 >= n && !final) return null;
-      throw new CsvError('SB_ERR_CSV_QUOTE', `unexpected text after a closing quote in field ${fields.length}; a quote inside a quoted field must be doubled ("").`, file, ln + lines - 1);
+      throw new CsvError(
+        'SB_ERR_CSV_QUOTE',
+        `unexpected text after a closing quote in field ${fields.length}; a quote inside a quoted field must be doubled ("").`,
+        file,
+        ln + lines - 1,
+      );
     }
     // Unquoted field: up to the delimiter or end of line. A quote inside it is taken literally.
     let k = i;

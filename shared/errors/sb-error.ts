@@ -16,6 +16,9 @@ export class SbError extends Error {
 
 /** Type guard that works across module instances. */
 export function isSbError(e: unknown): e is SbError {
-  return e instanceof Error && typeof (e as unknown as { code?: unknown }).code === 'string' &&
-    ((e as unknown as { code: string }).code).startsWith('SB_ERR_');
+  return (
+    e instanceof Error &&
+    typeof (e as unknown as { code?: unknown }).code === 'string' &&
+    (e as unknown as { code: string }).code.startsWith('SB_ERR_')
+  );
 }

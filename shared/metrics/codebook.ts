@@ -93,9 +93,7 @@ export function buildCodebook(entries: readonly CodebookEntry[]): Codebook {
 export function codebookDigest(cb: Codebook): string {
   const h = createHash('sha256');
   for (const e of cb.entries) {
-    h.update(
-      JSON.stringify([e.crebo, e.name, e.niveau, e.sectorkamerCode, e.sectorkamerName]) + '\n',
-    );
+    h.update(JSON.stringify([e.crebo, e.name, e.niveau, e.sectorkamerCode, e.sectorkamerName]) + '\n');
   }
   return h.digest('hex');
 }

@@ -26,13 +26,55 @@ const ratio = (num: (number | null | undefined)[], den: (number | null | undefin
 };
 
 export const DERIVED: readonly DerivedFigure[] = [
-  { id: 'attendance_rate', label: 'Aanwezigheid (van geregistreerde minuten)', block: 'A', higherIsBetter: true, compute: (s) => ratio([s.a_min_present], [s.a_min_registered]) },
-  { id: 'absence_authorized_rate', label: 'Geoorloofd verzuim', block: 'A', higherIsBetter: false, compute: (s) => ratio([s.a_min_abs_auth], [s.a_min_registered]) },
-  { id: 'absence_unauthorized_rate', label: 'Ongeoorloofd verzuim', block: 'A', higherIsBetter: false, compute: (s) => ratio([s.a_min_abs_unauth], [s.a_min_registered]) },
-  { id: 'registration_coverage', label: 'Registratiegraad', block: 'A', higherIsBetter: true, compute: (s) => ratio([s.a_min_registered], [s.a_min_planned]) },
-  { id: 'chronic_absence_share', label: 'Aandeel met ≥ 10% verzuim', block: 'A', higherIsBetter: false, compute: (s) => ratio([s.a_hist_3, s.a_hist_4, s.a_hist_5, s.a_hist_6, s.a_hist_7], [s.a_rated]) },
-  { id: 'signal16_share', label: 'Aandeel met 16-uurssignaal', block: 'A', higherIsBetter: false, compute: (s) => ratio([s.a_signal16], [s.a_enrolments]) },
-  { id: 'startersresultaat', label: 'Startersresultaat', block: 'B', higherIsBetter: true, compute: (s) => ratio([s.b_retained, s.b_left_diploma], [s.b_starters]) },
+  {
+    id: 'attendance_rate',
+    label: 'Aanwezigheid (van geregistreerde minuten)',
+    block: 'A',
+    higherIsBetter: true,
+    compute: (s) => ratio([s.a_min_present], [s.a_min_registered]),
+  },
+  {
+    id: 'absence_authorized_rate',
+    label: 'Geoorloofd verzuim',
+    block: 'A',
+    higherIsBetter: false,
+    compute: (s) => ratio([s.a_min_abs_auth], [s.a_min_registered]),
+  },
+  {
+    id: 'absence_unauthorized_rate',
+    label: 'Ongeoorloofd verzuim',
+    block: 'A',
+    higherIsBetter: false,
+    compute: (s) => ratio([s.a_min_abs_unauth], [s.a_min_registered]),
+  },
+  {
+    id: 'registration_coverage',
+    label: 'Registratiegraad',
+    block: 'A',
+    higherIsBetter: true,
+    compute: (s) => ratio([s.a_min_registered], [s.a_min_planned]),
+  },
+  {
+    id: 'chronic_absence_share',
+    label: 'Aandeel met ≥ 10% verzuim',
+    block: 'A',
+    higherIsBetter: false,
+    compute: (s) => ratio([s.a_hist_3, s.a_hist_4, s.a_hist_5, s.a_hist_6, s.a_hist_7], [s.a_rated]),
+  },
+  {
+    id: 'signal16_share',
+    label: 'Aandeel met 16-uurssignaal',
+    block: 'A',
+    higherIsBetter: false,
+    compute: (s) => ratio([s.a_signal16], [s.a_enrolments]),
+  },
+  {
+    id: 'startersresultaat',
+    label: 'Startersresultaat',
+    block: 'B',
+    higherIsBetter: true,
+    compute: (s) => ratio([s.b_retained, s.b_left_diploma], [s.b_starters]),
+  },
   {
     id: 'dropout_share',
     label: 'Uitval jaar 1',
@@ -44,7 +86,13 @@ export const DERIVED: readonly DerivedFigure[] = [
       return st > 0 ? (st - (s.b_retained as number) - (s.b_left_diploma as number)) / st : null;
     },
   },
-  { id: 'switch_share', label: 'Overstap binnen de instelling', block: 'B', higherIsBetter: null, compute: (s) => ratio([s.b_switched], [s.b_starters]) },
+  {
+    id: 'switch_share',
+    label: 'Overstap binnen de instelling',
+    block: 'B',
+    higherIsBetter: null,
+    compute: (s) => ratio([s.b_switched], [s.b_starters]),
+  },
 ];
 
 /** Format a share as a Dutch percentage with one decimal (`12,3%`), or `—`. */

@@ -7,8 +7,7 @@
 /** The metric-spec version this code implements. */
 export const METRIC_SPEC = 'v1' as const;
 
-const range = (prefix: string, n: number): string[] =>
-  Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+const range = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 /** Block C slot names (C1..C24); also the 24 slots of a group row. */
 export const GROUP_SLOTS: readonly string[] = Object.freeze([
@@ -54,11 +53,7 @@ export const BLOCK_B_SLOTS: readonly string[] = Object.freeze([
 ]);
 
 /** The 64 slots of a cell row: blocks A, B, C in METRICS.md order. */
-export const CELL_SLOTS: readonly string[] = Object.freeze([
-  ...BLOCK_A_SLOTS,
-  ...BLOCK_B_SLOTS,
-  ...GROUP_SLOTS,
-]);
+export const CELL_SLOTS: readonly string[] = Object.freeze([...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS, ...GROUP_SLOTS]);
 
 export const CELL_WIDTH = CELL_SLOTS.length; // 64
 export const GROUP_WIDTH = GROUP_SLOTS.length; // 24

@@ -66,8 +66,7 @@ export function vectorToJson(
   });
   const groups: Record<string, Record<string, number>> = {};
   v.groups.forEach((row, j) => {
-    if (row.some((x) => x !== 0))
-      groups[codebook.groupKeys[j] as string] = rowObject(GROUP_SLOTS, row);
+    if (row.some((x) => x !== 0)) groups[codebook.groupKeys[j] as string] = rowObject(GROUP_SLOTS, row);
   });
   const out: VectorJson = {
     metric_spec: v.metricSpec,

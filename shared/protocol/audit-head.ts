@@ -5,7 +5,10 @@ import { signObject, verifyObject } from './signed-object.js';
 export type { AuditHeadAttestation };
 
 /** Coordinator: sign an audit-head attestation (purpose `audit-head-attestation`, field `coordinator_signature`). */
-export function signAuditHeadAttestation(a: Omit<AuditHeadAttestation, 'coordinator_signature'>, secretKey: Uint8Array): AuditHeadAttestation {
+export function signAuditHeadAttestation(
+  a: Omit<AuditHeadAttestation, 'coordinator_signature'>,
+  secretKey: Uint8Array,
+): AuditHeadAttestation {
   return AuditHeadAttestationSchema.parse(signObject(PURPOSE.auditHead, { ...a }, 'coordinator_signature', secretKey));
 }
 
@@ -13,5 +16,10 @@ export function signAuditHeadAttestation(a: Omit<AuditHeadAttestation, 'coordina
 export function verifyAuditHeadAttestation(a: unknown, coordinatorKey: Uint8Array): a is AuditHeadAttestation {
   const parsed = AuditHeadAttestationSchema.safeParse(a);
   if (!parsed.success) return false;
-  return verifyObject(PURPOSE.auditHead, parsed.data as unknown as Record<string, unknown>, 'coordinator_signature', coordinatorKey);
+  return verifyObject(
+    PURPOSE.auditHead,
+    parsed.data as unknown as Record<string, unknown>,
+    'coordinator_signature',
+    coordinatorKey,
+  );
 }

@@ -22,7 +22,11 @@ export const BundleIndexSchema = z
     version: z.literal(1),
     round_id: RoundId,
     manifest_sha256: Sha256Hex,
-    contributions: z.array(z.object({ institution_id: InstitutionId, file: z.string(), sha256: Sha256Hex, envelope_digest: Sha256Hex }).strict()),
+    contributions: z.array(
+      z
+        .object({ institution_id: InstitutionId, file: z.string(), sha256: Sha256Hex, envelope_digest: Sha256Hex })
+        .strict(),
+    ),
     sum: z.array(z.object({ file: z.string(), sha256: Sha256Hex }).strict()),
   })
   .strict();
@@ -39,7 +43,14 @@ export interface Bundle {
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Write a bundle folder. */
-export function writeBundle(dir: string, b: { manifest: RoundManifest; contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[]; sum: readonly Uint8Array[] }): BundleIndex {
+export function writeBundle(
+  dir: string,
+  b: {
+    manifest: RoundManifest;
+    contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[];
+    sum: readonly Uint8Array[];
+  },
+): BundleIndex {
   mkdirSync(join(dir, 'contributions'), { recursive: true });
   mkdirSync(join(dir, 'sum'), { recursive: true });
   const manifestBytes = Buffer.from(JSON.stringify(b.manifest, null, 2) + '\n');
@@ -72,20 +83,37 @@ export function readBundle(dir: string): Bundle {
     try {
       b = readFileSync(join(dir, file));
     } catch {
-      throw new SbError('SB_ERR_BUNDLE', `${join(dir, file)} is missing from the bundle; ask the coordinator for the complete bundle.`, { file });
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `${join(dir, file)} is missing from the bundle; ask the coordinator for the complete bundle.`,
+        { file },
+      );
     }
-    if (digest && sha(b) !== digest) throw new SbError('SB_ERR_BUNDLE', `${join(dir, file)} does not match its digest in bundle.json; the bundle is damaged or altered.`, { file });
+    if (digest && sha(b) !== digest)
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `${join(dir, file)} does not match its digest in bundle.json; the bundle is damaged or altered.`,
+        { file },
+      );
     return b;
   };
   const idx = BundleIndexSchema.safeParse(JSON.parse(read('bundle.json').toString('utf8')));
-  if (!idx.success) throw new SbError('SB_ERR_BUNDLE', `${dir}/bundle.json is not a valid bundle index: ${idx.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!idx.success)
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `${dir}/bundle.json is not a valid bundle index: ${idx.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const index = idx.data;
   const m = RoundManifestSchema.safeParse(JSON.parse(read('manifest.json', index.manifest_sha256).toString('utf8')));
   if (!m.success) throw new SbError('SB_ERR_BUNDLE', `${dir}/manifest.json is not a valid round manifest.`);
   return {
     index,
     manifest: m.data,
-    contributions: index.contributions.map((c) => ({ institutionId: c.institution_id, wire: new Uint8Array(read(c.file, c.sha256)), envelopeDigest: c.envelope_digest })),
+    contributions: index.contributions.map((c) => ({
+      institutionId: c.institution_id,
+      wire: new Uint8Array(read(c.file, c.sha256)),
+      envelopeDigest: c.envelope_digest,
+    })),
     sum: index.sum.map((s) => new Uint8Array(read(s.file, s.sha256))),
   };
 }

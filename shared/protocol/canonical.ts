@@ -8,6 +8,10 @@ import { SbError } from '../errors/sb-error.js';
  */
 export function canonicalBytes(value: unknown): Uint8Array {
   const s = (canonicalize as unknown as (v: unknown) => string | undefined)(value);
-  if (typeof s !== 'string') throw new SbError('SB_ERR_CANONICAL', 'this value has no canonical JSON form (undefined or a function); fix the message builder.');
+  if (typeof s !== 'string')
+    throw new SbError(
+      'SB_ERR_CANONICAL',
+      'this value has no canonical JSON form (undefined or a function); fix the message builder.',
+    );
   return new TextEncoder().encode(s);
 }

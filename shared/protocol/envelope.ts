@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ContributionEnvelopeSchema, type ContributionEnvelope, type UnsignedContributionEnvelope } from '../../schemas/envelope.js';
+import {
+  ContributionEnvelopeSchema,
+  type ContributionEnvelope,
+  type UnsignedContributionEnvelope,
+} from '../../schemas/envelope.js';
 import { signDetached, verifyDetached } from '../crypto/identity.js';
 import { HE_PARAMS } from '../crypto/he-params.js';
 import { SbError } from '../errors/sb-error.js';
@@ -86,9 +90,13 @@ export function parseEnvelope(input: Uint8Array | unknown): ContributionEnvelope
   }
   const r = ContributionEnvelopeSchema.safeParse(value);
   if (!r.success) {
-    throw new SbError('SB_ERR_ENVELOPE_SCHEMA', `the envelope does not match the contribution-envelope schema (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); the sender must resubmit.`, {
-      issues: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-    });
+    throw new SbError(
+      'SB_ERR_ENVELOPE_SCHEMA',
+      `the envelope does not match the contribution-envelope schema (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); the sender must resubmit.`,
+      {
+        issues: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      },
+    );
   }
   return r.data;
 }
@@ -131,17 +139,28 @@ export function verifyEnvelope(
   ];
   for (const [field, want, got] of checks) {
     if (want !== undefined && want !== got) {
-      throw new SbError('SB_ERR_ENVELOPE_MISMATCH', `the envelope's ${field} is ${String(got)}, this round expects ${String(want)}; the institution must resubmit for this round.`, { field });
+      throw new SbError(
+        'SB_ERR_ENVELOPE_MISMATCH',
+        `the envelope's ${field} is ${String(got)}, this round expects ${String(want)}; the institution must resubmit for this round.`,
+        { field },
+      );
     }
   }
   if (options.ciphertexts) {
     const cts = options.ciphertexts;
     if (cts.length !== parsed.ciphertext_digests.length) {
-      throw new SbError('SB_ERR_CT_DIGEST', `${cts.length} ciphertexts arrived, the envelope signs ${parsed.ciphertext_digests.length}; refuse the submission.`);
+      throw new SbError(
+        'SB_ERR_CT_DIGEST',
+        `${cts.length} ciphertexts arrived, the envelope signs ${parsed.ciphertext_digests.length}; refuse the submission.`,
+      );
     }
     cts.forEach((ct, i) => {
       if (ciphertextDigest(ct) !== parsed.ciphertext_digests[i]) {
-        throw new SbError('SB_ERR_CT_DIGEST', `ciphertext ${i} does not match the digest the institution signed (altered in transit or storage); refuse the submission.`, { index: i });
+        throw new SbError(
+          'SB_ERR_CT_DIGEST',
+          `ciphertext ${i} does not match the digest the institution signed (altered in transit or storage); refuse the submission.`,
+          { index: i },
+        );
       }
     });
   }

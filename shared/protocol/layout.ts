@@ -35,7 +35,10 @@ export function layoutCiphertexts(codebook: Codebook): number {
  */
 export function valueBound(maxParticipants: number): bigint {
   if (!Number.isInteger(maxParticipants) || maxParticipants < 1) {
-    throw new SbError('SB_ERR_MAX_PARTICIPANTS', `max_participants must be a positive integer, not ${maxParticipants}; fix the round manifest.`);
+    throw new SbError(
+      'SB_ERR_MAX_PARTICIPANTS',
+      `max_participants must be a positive integer, not ${maxParticipants}; fix the round manifest.`,
+    );
   }
   return (PLAIN_MODULUS - 1n) / BigInt(maxParticipants);
 }
@@ -44,10 +47,18 @@ export function valueBound(maxParticipants: number): bigint {
 export function describeSlot(codebook: Codebook, k: number): { row: 'cell' | 'group'; key: string; slot: string } {
   const cellSlots = codebook.cellKeys.length * CELL_WIDTH;
   if (k < cellSlots) {
-    return { row: 'cell', key: codebook.cellKeys[Math.floor(k / CELL_WIDTH)] as string, slot: CELL_SLOTS[k % CELL_WIDTH] as string };
+    return {
+      row: 'cell',
+      key: codebook.cellKeys[Math.floor(k / CELL_WIDTH)] as string,
+      slot: CELL_SLOTS[k % CELL_WIDTH] as string,
+    };
   }
   const g = k - cellSlots;
-  return { row: 'group', key: codebook.groupKeys[Math.floor(g / GROUP_WIDTH)] as string, slot: GROUP_SLOTS[g % GROUP_WIDTH] as string };
+  return {
+    row: 'group',
+    key: codebook.groupKeys[Math.floor(g / GROUP_WIDTH)] as string,
+    slot: GROUP_SLOTS[g % GROUP_WIDTH] as string,
+  };
 }
 
 /**
@@ -55,7 +66,11 @@ export function describeSlot(codebook: Codebook, k: number): { row: 'cell' | 'gr
  * value an integer in [0, valueBound(maxParticipants)). Throws `SB_ERR_SLOT_RANGE` naming the
  * cell or group and the slot, or `SB_ERR_LAYOUT_SHAPE` when rows do not match the codebook.
  */
-export function flatten(codebook: Codebook, vector: ContributionVector, options: { maxParticipants: number }): BigUint64Array {
+export function flatten(
+  codebook: Codebook,
+  vector: ContributionVector,
+  options: { maxParticipants: number },
+): BigUint64Array {
   const bound = valueBound(options.maxParticipants);
   const boundN = Number(bound); // < 2^53, exact
   if (vector.cells.length !== codebook.cellKeys.length || vector.groups.length !== codebook.groupKeys.length) {
@@ -66,10 +81,20 @@ export function flatten(codebook: Codebook, vector: ContributionVector, options:
   }
   const out = new BigUint64Array(layoutLength(codebook));
   let k = 0;
-  const put = (rows: number[][], width: number, kind: 'cell' | 'group', keys: readonly string[], names: readonly string[]) => {
+  const put = (
+    rows: number[][],
+    width: number,
+    kind: 'cell' | 'group',
+    keys: readonly string[],
+    names: readonly string[],
+  ) => {
     rows.forEach((row, r) => {
       if (row.length !== width) {
-        throw new SbError('SB_ERR_LAYOUT_SHAPE', `${kind} ${keys[r]} has ${row.length} slots, not ${width}; recompute the vector.`, { row: kind, key: keys[r] });
+        throw new SbError(
+          'SB_ERR_LAYOUT_SHAPE',
+          `${kind} ${keys[r]} has ${row.length} slots, not ${width}; recompute the vector.`,
+          { row: kind, key: keys[r] },
+        );
       }
       for (let s = 0; s < width; s++) {
         const v = row[s] as number;
@@ -95,9 +120,17 @@ export function flatten(codebook: Codebook, vector: ContributionVector, options:
  */
 export function unflatten(codebook: Codebook, slots: BigUint64Array, studiejaar: string): ContributionVector {
   const n = layoutLength(codebook);
-  if (slots.length < n) throw new SbError('SB_ERR_LAYOUT_SHAPE', `${slots.length} slots given, the codebook's layout has ${n}; decrypt all ciphertexts of the sum.`);
+  if (slots.length < n)
+    throw new SbError(
+      'SB_ERR_LAYOUT_SHAPE',
+      `${slots.length} slots given, the codebook's layout has ${n}; decrypt all ciphertexts of the sum.`,
+    );
   for (let k = n; k < slots.length; k++) {
-    if (slots[k] !== 0n) throw new SbError('SB_ERR_LAYOUT_PADDING', `padding slot ${k} is ${slots[k]}, not 0: the sum does not follow layout ${SLOT_LAYOUT_VERSION}. Check the contributions' layout version.`);
+    if (slots[k] !== 0n)
+      throw new SbError(
+        'SB_ERR_LAYOUT_PADDING',
+        `padding slot ${k} is ${slots[k]}, not 0: the sum does not follow layout ${SLOT_LAYOUT_VERSION}. Check the contributions' layout version.`,
+      );
   }
   const v = emptyVector(codebook, studiejaar);
   if (v.metricSpec !== METRIC_SPEC) throw new Error('unreachable');

@@ -23,12 +23,21 @@ export function signReceipt(r: UnsignedReceipt, secretKey: Uint8Array): Receipt 
 export function verifyReceipt(r: unknown, coordinatorKey: Uint8Array): r is Receipt {
   const parsed = ReceiptSchema.safeParse(r);
   if (!parsed.success) return false;
-  return verifyObject(PURPOSE.receipt, parsed.data as unknown as Record<string, unknown>, 'coordinator_signature', coordinatorKey);
+  return verifyObject(
+    PURPOSE.receipt,
+    parsed.data as unknown as Record<string, unknown>,
+    'coordinator_signature',
+    coordinatorKey,
+  );
 }
 
 /** Parse a receipt (schema only); throws `SB_ERR_RECEIPT`. */
 export function parseReceipt(r: unknown): Receipt {
   const parsed = ReceiptSchema.safeParse(r);
-  if (!parsed.success) throw new SbError('SB_ERR_RECEIPT', `not a sectorbench receipt: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new SbError(
+      'SB_ERR_RECEIPT',
+      `not a sectorbench receipt: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

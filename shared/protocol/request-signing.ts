@@ -99,7 +99,10 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   const nonceBytes = input.nonce ?? randomBytes(16);
   if (nonceBytes.byteLength !== 16) throw new SbError('SB_ERR_REQUEST_NONCE', 'a request nonce is 16 bytes.');
   if (input.auditHead !== undefined && !HEX.test(input.auditHead)) {
-    throw new SbError('SB_ERR_REQUEST_HEADERS', 'the audit head must be lower-case hex; pass the audit log chain head as hex.');
+    throw new SbError(
+      'SB_ERR_REQUEST_HEADERS',
+      'the audit head must be lower-case hex; pass the audit log chain head as hex.',
+    );
   }
   const payload: RequestSigningPayload = {
     method: input.method.toUpperCase(),
@@ -137,7 +140,10 @@ type HeaderBag = Record<string, string | string[] | undefined>;
 function single(headers: HeaderBag, name: string): string | undefined {
   const v = headers[name];
   if (Array.isArray(v)) {
-    if (v.length > 1) throw new SbError('SB_ERR_REQUEST_HEADERS', `the ${name} header appears more than once; send it once.`, { header: name });
+    if (v.length > 1)
+      throw new SbError('SB_ERR_REQUEST_HEADERS', `the ${name} header appears more than once; send it once.`, {
+        header: name,
+      });
     return v[0];
   }
   return v;
@@ -151,7 +157,11 @@ export function parseSignedRequestHeaders(headers: HeaderBag): SignedRequestHead
   const get = (name: string): string => {
     const v = single(headers, name);
     if (v === undefined || v === '') {
-      throw new SbError('SB_ERR_REQUEST_UNSIGNED', `the request lacks the ${name} header; node requests must be signed (shared/protocol/request-signing.ts).`, { header: name });
+      throw new SbError(
+        'SB_ERR_REQUEST_UNSIGNED',
+        `the request lacks the ${name} header; node requests must be signed (shared/protocol/request-signing.ts).`,
+        { header: name },
+      );
     }
     return v;
   };
@@ -161,14 +171,19 @@ export function parseSignedRequestHeaders(headers: HeaderBag): SignedRequestHead
   const contentSha256 = get(REQUEST_HEADERS.contentSha256);
   const signatureB64 = get(REQUEST_HEADERS.signature);
   const auditHead = single(headers, REQUEST_HEADERS.auditHead) ?? null;
-  const bad = (header: string, what: string) => new SbError('SB_ERR_REQUEST_HEADERS', `the ${header} header is not ${what}.`, { header });
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(institutionId)) throw bad(REQUEST_HEADERS.institution, 'an institution id');
-  if (!RFC3339_UTC.test(timestamp) || Number.isNaN(Date.parse(timestamp))) throw bad(REQUEST_HEADERS.timestamp, 'an RFC 3339 UTC time (…Z)');
-  if (!/^[A-Za-z0-9+/]{22}==$/.test(nonce) || Buffer.from(nonce, 'base64').length !== 16) throw bad(REQUEST_HEADERS.nonce, 'base64 of 16 bytes');
+  const bad = (header: string, what: string) =>
+    new SbError('SB_ERR_REQUEST_HEADERS', `the ${header} header is not ${what}.`, { header });
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(institutionId))
+    throw bad(REQUEST_HEADERS.institution, 'an institution id');
+  if (!RFC3339_UTC.test(timestamp) || Number.isNaN(Date.parse(timestamp)))
+    throw bad(REQUEST_HEADERS.timestamp, 'an RFC 3339 UTC time (…Z)');
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(nonce) || Buffer.from(nonce, 'base64').length !== 16)
+    throw bad(REQUEST_HEADERS.nonce, 'base64 of 16 bytes');
   if (!SHA256_HEX.test(contentSha256)) throw bad(REQUEST_HEADERS.contentSha256, 'a lower-case hex SHA-256');
   if (auditHead !== null && !HEX.test(auditHead)) throw bad(REQUEST_HEADERS.auditHead, 'lower-case hex');
   const signature = new Uint8Array(Buffer.from(signatureB64, 'base64'));
-  if (signature.byteLength !== 64 || Buffer.from(signature).toString('base64') !== signatureB64) throw bad(REQUEST_HEADERS.signature, 'base64 of a 64-byte Ed25519 signature');
+  if (signature.byteLength !== 64 || Buffer.from(signature).toString('base64') !== signatureB64)
+    throw bad(REQUEST_HEADERS.signature, 'base64 of a 64-byte Ed25519 signature');
   return { institutionId, timestamp, nonce, contentSha256, auditHead, signature };
 }
 
@@ -197,14 +212,21 @@ export interface VerifyRequestInput {
  * Returns the verified fields.
  */
 export function verifyRequestSignature(input: VerifyRequestInput): SignedRequestHeaders {
-  const h = 'signature' in input.headers && input.headers.signature instanceof Uint8Array ? (input.headers as SignedRequestHeaders) : parseSignedRequestHeaders(input.headers as HeaderBag);
+  const h =
+    'signature' in input.headers && input.headers.signature instanceof Uint8Array
+      ? (input.headers as SignedRequestHeaders)
+      : parseSignedRequestHeaders(input.headers as HeaderBag);
   const maxAge = input.maxAgeSeconds ?? DEFAULT_REQUEST_MAX_AGE_SECONDS;
   const skew = Math.abs(input.now.getTime() - Date.parse(h.timestamp)) / 1000;
   if (!(skew <= maxAge)) {
-    throw new SbError('SB_ERR_REQUEST_STALE', `the request was signed at ${h.timestamp}, ${Math.round(skew)} s from the receiver's clock (allowed ${maxAge} s); check the node's clock (NTP) and send a freshly signed request.`, {
-      timestamp: h.timestamp,
-      skewSeconds: Math.round(skew),
-    });
+    throw new SbError(
+      'SB_ERR_REQUEST_STALE',
+      `the request was signed at ${h.timestamp}, ${Math.round(skew)} s from the receiver's clock (allowed ${maxAge} s); check the node's clock (NTP) and send a freshly signed request.`,
+      {
+        timestamp: h.timestamp,
+        skewSeconds: Math.round(skew),
+      },
+    );
   }
   const bytes = requestSigningBytes({
     method: input.method,
@@ -216,21 +238,32 @@ export function verifyRequestSignature(input: VerifyRequestInput): SignedRequest
     audit_head: h.auditHead,
   });
   if (!verifyDetached(REQUEST_PURPOSE, bytes, h.signature, input.publicKey)) {
-    throw new SbError('SB_ERR_REQUEST_SIGNATURE', `the request signature does not verify with the key registered for institution ${h.institutionId}; sign with the enrolled identity key over method, path, timestamp, nonce and body digest.`, {
-      institution_id: h.institutionId,
-    });
+    throw new SbError(
+      'SB_ERR_REQUEST_SIGNATURE',
+      `the request signature does not verify with the key registered for institution ${h.institutionId}; sign with the enrolled identity key over method, path, timestamp, nonce and body digest.`,
+      {
+        institution_id: h.institutionId,
+      },
+    );
   }
   if (input.body !== undefined) verifyRequestBody(h, input.body);
   return h;
 }
 
 /** Check that the body matches the signed `sb-content-sha256`; throws `SB_ERR_REQUEST_DIGEST`. */
-export function verifyRequestBody(h: Pick<SignedRequestHeaders, 'contentSha256'>, body: Uint8Array | string | null | undefined): void {
+export function verifyRequestBody(
+  h: Pick<SignedRequestHeaders, 'contentSha256'>,
+  body: Uint8Array | string | null | undefined,
+): void {
   const got = bodySha256(body);
   if (got !== h.contentSha256) {
-    throw new SbError('SB_ERR_REQUEST_DIGEST', 'the body does not match the signed sb-content-sha256 (altered or truncated in transit); send the request again.', {
-      expected: h.contentSha256,
-      actual: got,
-    });
+    throw new SbError(
+      'SB_ERR_REQUEST_DIGEST',
+      'the body does not match the signed sb-content-sha256 (altered or truncated in transit); send the request again.',
+      {
+        expected: h.contentSha256,
+        actual: got,
+      },
+    );
   }
 }

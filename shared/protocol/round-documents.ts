@@ -16,8 +16,20 @@ export const PURPOSE = {
 } as const;
 
 /** What the key holder's endorsement signature covers (schemas/manifest.ts, KeyHolderEndorsementSchema). */
-export function endorsementPayload(e: { round_id: string; he_params: string; he_public_key_digest: string; max_participants: number; thresholds: Thresholds }) {
-  return { round_id: e.round_id, he_params: e.he_params, he_public_key_digest: e.he_public_key_digest, max_participants: e.max_participants, thresholds: e.thresholds };
+export function endorsementPayload(e: {
+  round_id: string;
+  he_params: string;
+  he_public_key_digest: string;
+  max_participants: number;
+  thresholds: Thresholds;
+}) {
+  return {
+    round_id: e.round_id,
+    he_params: e.he_params,
+    he_public_key_digest: e.he_public_key_digest,
+    max_participants: e.max_participants,
+    thresholds: e.thresholds,
+  };
 }
 
 /** Key holder: sign an endorsement of a round's key and thresholds. */
@@ -26,20 +38,40 @@ export function signEndorsement(
   identity: { publicKey: Uint8Array; secretKey: Uint8Array },
 ): EndorsementFile {
   const sig = signDetached(PURPOSE.endorsement, canonicalBytes(endorsementPayload(e)), identity.secretKey);
-  return { ...e, ed25519_public_key: Buffer.from(identity.publicKey).toString('base64'), signature: Buffer.from(sig).toString('base64') };
+  return {
+    ...e,
+    ed25519_public_key: Buffer.from(identity.publicKey).toString('base64'),
+    signature: Buffer.from(sig).toString('base64'),
+  };
 }
 
 /** Verify the key holder's endorsement inside a manifest against the pinned key-holder key. */
 export function verifyManifestEndorsement(m: RoundManifest, keyHolderKey: Uint8Array): boolean {
   if (m.key_holder_endorsement.ed25519_public_key !== Buffer.from(keyHolderKey).toString('base64')) return false;
-  const payload = endorsementPayload({ round_id: m.round_id, he_params: m.he_params, he_public_key_digest: m.he_public_key.digest, max_participants: m.max_participants, thresholds: m.thresholds });
-  return verifyDetached(PURPOSE.endorsement, canonicalBytes(payload), new Uint8Array(Buffer.from(m.key_holder_endorsement.signature, 'base64')), keyHolderKey);
+  const payload = endorsementPayload({
+    round_id: m.round_id,
+    he_params: m.he_params,
+    he_public_key_digest: m.he_public_key.digest,
+    max_participants: m.max_participants,
+    thresholds: m.thresholds,
+  });
+  return verifyDetached(
+    PURPOSE.endorsement,
+    canonicalBytes(payload),
+    new Uint8Array(Buffer.from(m.key_holder_endorsement.signature, 'base64')),
+    keyHolderKey,
+  );
 }
 
 /** Verify an endorsement file against the pinned key-holder key. */
 export function verifyEndorsementFile(e: EndorsementFile, keyHolderKey: Uint8Array): boolean {
   if (e.ed25519_public_key !== Buffer.from(keyHolderKey).toString('base64')) return false;
-  return verifyDetached(PURPOSE.endorsement, canonicalBytes(endorsementPayload(e)), new Uint8Array(Buffer.from(e.signature, 'base64')), keyHolderKey);
+  return verifyDetached(
+    PURPOSE.endorsement,
+    canonicalBytes(endorsementPayload(e)),
+    new Uint8Array(Buffer.from(e.signature, 'base64')),
+    keyHolderKey,
+  );
 }
 
 /** Coordinator: sign a manifest (all fields but `coordinator_signature`). */
@@ -49,7 +81,12 @@ export function signManifest(m: Omit<RoundManifest, 'coordinator_signature'>, se
 
 /** Verify the coordinator's signature on a manifest. */
 export function verifyManifest(m: RoundManifest, coordinatorKey: Uint8Array): boolean {
-  return verifyObject(PURPOSE.manifest, m as unknown as Record<string, unknown>, 'coordinator_signature', coordinatorKey);
+  return verifyObject(
+    PURPOSE.manifest,
+    m as unknown as Record<string, unknown>,
+    'coordinator_signature',
+    coordinatorKey,
+  );
 }
 
 /** Key holder: sign a release (all fields but `key_holder_signature`). */
@@ -65,7 +102,13 @@ export function verifyRelease(r: Release, keyHolderKey: Uint8Array): boolean {
 /** The codebook of a manifest, with its digest checked against the manifest's. */
 export function manifestCodebook(m: RoundManifest): Codebook {
   const cb = buildCodebook(
-    m.codebook.entries.map((e) => ({ crebo: e.crebo, name: e.name, niveau: e.niveau, sectorkamerCode: e.sectorkamer_code, sectorkamerName: e.sectorkamer_name })),
+    m.codebook.entries.map((e) => ({
+      crebo: e.crebo,
+      name: e.name,
+      niveau: e.niveau,
+      sectorkamerCode: e.sectorkamer_code,
+      sectorkamerName: e.sectorkamer_name,
+    })),
   );
   if (codebookDigest(cb) !== m.codebook.digest) throw new Error('the manifest codebook does not match its digest');
   return cb;

@@ -6,13 +6,23 @@ import { canonicalBytes } from './canonical.js';
  * field except the signature field itself, domain-separated by `purpose`. One scheme for every
  * signed document (manifest, endorsement, receipt, release).
  */
-export function signObject<T extends object, K extends string>(purpose: string, unsigned: T, field: K, secretKey: Uint8Array): T & Record<K, string> {
+export function signObject<T extends object, K extends string>(
+  purpose: string,
+  unsigned: T,
+  field: K,
+  secretKey: Uint8Array,
+): T & Record<K, string> {
   const sig = signDetached(purpose, canonicalBytes(unsigned), secretKey);
   return { ...unsigned, [field]: Buffer.from(sig).toString('base64') } as T & Record<K, string>;
 }
 
 /** Verify a document signed by {@link signObject}; false on any mismatch. */
-export function verifyObject(purpose: string, signed: Record<string, unknown>, field: string, publicKey: Uint8Array): boolean {
+export function verifyObject(
+  purpose: string,
+  signed: Record<string, unknown>,
+  field: string,
+  publicKey: Uint8Array,
+): boolean {
   const sig = signed[field];
   if (typeof sig !== 'string') return false;
   const { [field]: _omit, ...rest } = signed;

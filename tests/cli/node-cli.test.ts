@@ -8,7 +8,14 @@ import { sampleDir } from '../helpers/paths.js';
 const EDGE = join(sampleDir, 'edge');
 
 t.test('--help on every level', async (t) => {
-  for (const args of [['--help'], ['node', '--help'], ['node', 'import', '--help'], ['node', 'vector', '--help'], ['node', 'quality', '--help'], ['synth', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['node', '--help'],
+    ['node', 'import', '--help'],
+    ['node', 'vector', '--help'],
+    ['node', 'quality', '--help'],
+    ['synth', '--help'],
+  ]) {
     const r = runCli(args);
     t.equal(r.code, 0, `${args.join(' ')} exits 0`);
     t.match(r.stdout, /Usage: sectorbench/, `${args.join(' ')} prints usage`);
@@ -17,32 +24,82 @@ t.test('--help on every level', async (t) => {
 
 t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
   const home = t.testdir();
-  const imp = runCli(['node', 'import', '--home', home, '--enrolments', join(EDGE, 'enrolments.csv'), '--attendance', join(EDGE, 'attendance.csv')]);
+  const imp = runCli([
+    'node',
+    'import',
+    '--home',
+    home,
+    '--enrolments',
+    join(EDGE, 'enrolments.csv'),
+    '--attendance',
+    join(EDGE, 'attendance.csv'),
+  ]);
   t.equal(imp.code, 0, imp.stderr);
   t.match(imp.stdout, /Imported 78 enrolments .* and 93 observations/);
   t.match(imp.stderr, /attendance: 93 rows/, 'progress on stderr');
 
   const out = join(home, 'vector.json');
-  const vec = runCli(['node', 'vector', '--home', home, '--codebook', join(EDGE, 'codebook.csv'), '--year', '2024', '--out', out]);
+  const vec = runCli([
+    'node',
+    'vector',
+    '--home',
+    home,
+    '--codebook',
+    join(EDGE, 'codebook.csv'),
+    '--year',
+    '2024',
+    '--out',
+    out,
+  ]);
   t.equal(vec.code, 0, vec.stderr);
   const json = JSON.parse(readFileSync(out, 'utf8'));
   const expected = JSON.parse(readFileSync(join(EDGE, 'expected.json'), 'utf8'));
   t.strictSame(json.cells, expected.cells);
   t.strictSame(json.groups, expected.groups);
 
-  const csv = runCli(['node', 'vector', '--home', home, '--codebook', join(EDGE, 'codebook.csv'), '--year', '2024', '--format', 'csv']);
+  const csv = runCli([
+    'node',
+    'vector',
+    '--home',
+    home,
+    '--codebook',
+    join(EDGE, 'codebook.csv'),
+    '--year',
+    '2024',
+    '--format',
+    'csv',
+  ]);
   t.equal(csv.code, 0);
   const lines = csv.stdout.trim().split('\n');
-  t.equal(lines.length, 1 + Object.keys(expected.cells).length + Object.keys(expected.groups).length, 'one line per non-zero row');
+  t.equal(
+    lines.length,
+    1 + Object.keys(expected.cells).length + Object.keys(expected.groups).length,
+    'one line per non-zero row',
+  );
   t.equal(lines[0]!.split(',').length, 66, 'kind, key and 64 slots');
 
-  const q = runCli(['node', 'quality', '--home', home, '--codebook', join(EDGE, 'codebook.csv'), '--year', '2024', '--format', 'json']);
+  const q = runCli([
+    'node',
+    'quality',
+    '--home',
+    home,
+    '--codebook',
+    join(EDGE, 'codebook.csv'),
+    '--year',
+    '2024',
+    '--format',
+    'json',
+  ]);
   t.equal(q.code, 0, q.stderr);
   const report = JSON.parse(q.stdout);
   t.equal(report.overall.observations_in_year, expected.data_quality.observations_in_year);
   t.equal(report.overall.observations_outside_enrolment, expected.data_quality.observations_outside_enrolment);
   t.same(
-    Object.fromEntries(report.unknown_crebos.filter((u: { enrolments_active_in_year: number }) => u.enrolments_active_in_year > 0).map((u: { crebo: string; enrolments_active_in_year: number }) => [u.crebo, u.enrolments_active_in_year])),
+    Object.fromEntries(
+      report.unknown_crebos
+        .filter((u: { enrolments_active_in_year: number }) => u.enrolments_active_in_year > 0)
+        .map((u: { crebo: string; enrolments_active_in_year: number }) => [u.crebo, u.enrolments_active_in_year]),
+    ),
     expected.excluded_crebos,
   );
   const text = runCli(['node', 'quality', '--home', home, '--codebook', join(EDGE, 'codebook.csv'), '--year', '2024']);
@@ -51,8 +108,19 @@ t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
 });
 
 t.test('a refused import exits 1 with the code, the lines and what to do', async (t) => {
-  const dir = t.testdir({ 'att.csv': 'enrolment_id,date,minutes,status\n81,2024-09-02,60,present\n81,2024-09-02,60,ziek\n' });
-  const r = runCli(['node', 'import', '--home', join(dir, 'home'), '--enrolments', join(EDGE, 'enrolments.csv'), '--attendance', join(dir, 'att.csv')]);
+  const dir = t.testdir({
+    'att.csv': 'enrolment_id,date,minutes,status\n81,2024-09-02,60,present\n81,2024-09-02,60,ziek\n',
+  });
+  const r = runCli([
+    'node',
+    'import',
+    '--home',
+    join(dir, 'home'),
+    '--enrolments',
+    join(EDGE, 'enrolments.csv'),
+    '--attendance',
+    join(dir, 'att.csv'),
+  ]);
   t.equal(r.code, 1);
   t.match(r.stderr, /error SB_ERR_IMPORT_REFUSED/);
   t.match(r.stderr, /att\.csv:3 column status: 'ziek' is not a status code/);
@@ -63,7 +131,16 @@ t.test('usage errors', async (t) => {
   const r = runCli(['node', 'vector', '--home', '/tmp/x']);
   t.not(r.code, 0);
   t.match(r.stderr, /required option/);
-  const r2 = runCli(['node', 'vector', '--home', '/tmp/x', '--codebook', join(EDGE, 'codebook.csv'), '--year', 'twenty']);
+  const r2 = runCli([
+    'node',
+    'vector',
+    '--home',
+    '/tmp/x',
+    '--codebook',
+    join(EDGE, 'codebook.csv'),
+    '--year',
+    'twenty',
+  ]);
   t.equal(r2.code, 1);
   t.match(r2.stderr, /SB_ERR_USAGE/);
 });

@@ -11,7 +11,12 @@ import { request } from 'undici';
 import { openCoordinatorHome } from '../../coordinator/home.js';
 import { currentSubmissions, submissionReceipt } from '../../coordinator/store/submissions.js';
 import { writeBfvKeyPair } from '../../shared/crypto/bfv-keys.js';
-import { generateIdentity, readPublicIdentityFile, writeIdentityFiles, type Identity } from '../../shared/crypto/identity.js';
+import {
+  generateIdentity,
+  readPublicIdentityFile,
+  writeIdentityFiles,
+  type Identity,
+} from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { verifyReceipt } from '../../shared/protocol/receipt.js';
 import { signRelease } from '../../shared/protocol/round-documents.js';
@@ -40,26 +45,71 @@ function ok(tt: Test, r: ReturnType<typeof runCli>, what: string) {
 }
 
 t.test('CLI: init, pin, register, open, list, status', async (t) => {
-  t.match(ok(t, runCli(['coordinator', 'init', '--home', home, '--public-url', 'https://coordinator.example']), 'init'), /Fingerprint: (\d{5} ){5}\d{5}/);
+  t.match(
+    ok(t, runCli(['coordinator', 'init', '--home', home, '--public-url', 'https://coordinator.example']), 'init'),
+    /Fingerprint: (\d{5} ){5}\d{5}/,
+  );
   t.equal(runCli(['coordinator', 'init', '--home', home]).code, 1, 'init refuses an existing home');
   const khPub = await readPublicIdentityFile(join(dir, 'kh.key.pub'));
   const { fingerprint } = await import('../../shared/crypto/identity.js');
-  t.match(ok(t, runCli(['coordinator', 'pin-keyholder', '--home', home, '--key', join(dir, 'kh.key.pub')]), 'pin'), fingerprint(khPub));
-  for (const id of Object.keys(insts)) ok(t, runCli(['coordinator', 'institution', 'add', '--home', home, '--id', id, '--key', join(dir, `${id}.key.pub`)]), `add ${id}`);
-  const dup = runCli(['coordinator', 'institution', 'add', '--home', home, '--id', 'INST1', '--key', join(dir, 'INST1.key.pub')]);
+  t.match(
+    ok(t, runCli(['coordinator', 'pin-keyholder', '--home', home, '--key', join(dir, 'kh.key.pub')]), 'pin'),
+    fingerprint(khPub),
+  );
+  for (const id of Object.keys(insts))
+    ok(
+      t,
+      runCli(['coordinator', 'institution', 'add', '--home', home, '--id', id, '--key', join(dir, `${id}.key.pub`)]),
+      `add ${id}`,
+    );
+  const dup = runCli([
+    'coordinator',
+    'institution',
+    'add',
+    '--home',
+    home,
+    '--id',
+    'INST1',
+    '--key',
+    join(dir, 'INST1.key.pub'),
+  ]);
   t.equal(dup.code, 1);
   t.match(dup.stderr, /SB_ERR_INSTITUTION_EXISTS/);
   t.match(ok(t, runCli(['coordinator', 'institution', 'list', '--home', home]), 'list'), /INST1[\s\S]*INST2/);
   const deadline = new Date(Date.now() + 86_400_000).toISOString();
-  const open = runCli(['coordinator', 'round', 'open', '--home', home, '--round', ROUND, '--studiejaar', '2024', '--codebook', join(sampleDir, 'edge', 'codebook.csv'),
-    '--endorsement', join(dir, 'endorsement.json'), '--he-public-key', join(dir, 'bfv.pub'), '--deadline', deadline]);
+  const open = runCli([
+    'coordinator',
+    'round',
+    'open',
+    '--home',
+    home,
+    '--round',
+    ROUND,
+    '--studiejaar',
+    '2024',
+    '--codebook',
+    join(sampleDir, 'edge', 'codebook.csv'),
+    '--endorsement',
+    join(dir, 'endorsement.json'),
+    '--he-public-key',
+    join(dir, 'bfv.pub'),
+    '--deadline',
+    deadline,
+  ]);
   t.match(ok(t, open, 'round open'), /Opened round live-r1 \(2024-2025\) with 2 participants/);
-  t.match(ok(t, runCli(['coordinator', 'round', 'status', '--home', home, '--round', ROUND]), 'status'), /open; 0 of 2 participants submitted/);
+  t.match(
+    ok(t, runCli(['coordinator', 'round', 'status', '--home', home, '--round', ROUND]), 'status'),
+    /open; 0 of 2 participants submitted/,
+  );
   t.match(ok(t, runCli(['coordinator', 'round', 'open', '--help']), 'help'), /--he-public-key/);
 });
 
 async function serve(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/run.ts'), 'coordinator', 'serve', '--home', home, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'cli/run.ts'), 'coordinator', 'serve', '--home', home, '--port', '0'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
@@ -78,7 +128,16 @@ async function serve(): Promise<{ child: ChildProcess; url: string }> {
 const fx = { bfv: keys, codebook, institutions: insts, clock: { now: new Date() } } as unknown as Fixture;
 async function post(url: string, id: string, wire: Uint8Array) {
   const path = `/v1/rounds/${ROUND}/contributions`;
-  const headers = { 'content-type': 'application/octet-stream', ...signRequest({ method: 'POST', path, body: wire, institutionId: id, secretKey: (insts[id] as Identity).secretKey }) };
+  const headers = {
+    'content-type': 'application/octet-stream',
+    ...signRequest({
+      method: 'POST',
+      path,
+      body: wire,
+      institutionId: id,
+      secretKey: (insts[id] as Identity).secretKey,
+    }),
+  };
   const r = await request(url + path, { method: 'POST', body: Buffer.from(wire), headers });
   return { status: r.statusCode, body: (await r.body.json()) as Record<string, unknown> };
 }
@@ -115,19 +174,50 @@ t.test('an acknowledged contribution survives SIGKILL; the retry gets the same r
 
 t.test('CLI: close, publish, revoke', async (t) => {
   const bundle = join(dir, 'bundle');
-  t.match(ok(t, runCli(['coordinator', 'round', 'close', '--home', home, '--round', ROUND, '--bundle', bundle]), 'close'), /2 of 2 participants contributed/);
+  t.match(
+    ok(t, runCli(['coordinator', 'round', 'close', '--home', home, '--round', ROUND, '--bundle', bundle]), 'close'),
+    /2 of 2 participants contributed/,
+  );
   const h = await openCoordinatorHome(home);
   const m = (await import('../../coordinator/store/rounds.js')).getRound(h.db, ROUND).manifest;
   h.db.close();
   const release = signRelease(
     {
-      type: 'sectorbench.release', version: 1, round_id: ROUND, release_version: 1, previous_release_digest: null, studiejaar: '2024-2025', metric_spec: 'v1',
-      codebook_digest: m.codebook.digest, institutions: 2, thresholds: m.thresholds, published_at: new Date().toISOString(), cells: {}, rollups: {},
+      type: 'sectorbench.release',
+      version: 1,
+      round_id: ROUND,
+      release_version: 1,
+      previous_release_digest: null,
+      studiejaar: '2024-2025',
+      metric_spec: 'v1',
+      codebook_digest: m.codebook.digest,
+      institutions: 2,
+      thresholds: m.thresholds,
+      published_at: new Date().toISOString(),
+      cells: {},
+      rollups: {},
     },
     kh.secretKey,
   );
   writeFileSync(join(dir, 'release.json'), JSON.stringify(release));
-  t.match(ok(t, runCli(['coordinator', 'round', 'publish', '--home', home, '--round', ROUND, '--release', join(dir, 'release.json')]), 'publish'), /Published release version 1/);
+  t.match(
+    ok(
+      t,
+      runCli([
+        'coordinator',
+        'round',
+        'publish',
+        '--home',
+        home,
+        '--round',
+        ROUND,
+        '--release',
+        join(dir, 'release.json'),
+      ]),
+      'publish',
+    ),
+    /Published release version 1/,
+  );
   t.match(ok(t, runCli(['coordinator', 'round', 'status', '--home', home]), 'status'), /released; 2 of 2/);
   ok(t, runCli(['coordinator', 'institution', 'revoke', '--home', home, '--id', 'INST2']), 'revoke');
   t.match(ok(t, runCli(['coordinator', 'institution', 'list', '--home', home]), 'list'), /INST2 .* REVOKED/);

@@ -46,7 +46,12 @@ export function scaled(v: ContributionVector, k: number): ContributionVector {
   return { ...v, cells: v.cells.map((r) => r.map((x) => x * k)), groups: v.groups.map((r) => r.map((x) => x * k)) };
 }
 
-export function endorse(kh: Identity, hePublicKey: Uint8Array, roundId = ROUND, over: Partial<EndorsementFile> = {}): EndorsementFile {
+export function endorse(
+  kh: Identity,
+  hePublicKey: Uint8Array,
+  roundId = ROUND,
+  over: Partial<EndorsementFile> = {},
+): EndorsementFile {
   return signEndorsement(
     {
       type: 'sectorbench.key-holder-endorsement',
@@ -110,7 +115,18 @@ export async function setup(t: Test, opts: { participants?: string[] } = {}): Pr
     publicUrl: 'http://127.0.0.1:8443',
     now: T0,
   });
-  return { dir, dbPath, db, coordinator, keyHolder, bfv: keys, codebook, institutions, manifest, clock: { now: new Date(T0) } };
+  return {
+    dir,
+    dbPath,
+    db,
+    coordinator,
+    keyHolder,
+    bfv: keys,
+    codebook,
+    institutions,
+    manifest,
+    clock: { now: new Date(T0) },
+  };
 }
 
 /** Encrypt a vector and build the signed wire bytes of a contribution. */
@@ -118,9 +134,18 @@ export async function contribution(
   f: Fixture,
   institutionId: string,
   vector: ContributionVector,
-  over: { roundId?: string; envelopeInstitution?: string; signer?: Identity; ciphertexts?: Uint8Array[]; createdAt?: Date; mutate?: (e: ContributionEnvelope) => void } = {},
+  over: {
+    roundId?: string;
+    envelopeInstitution?: string;
+    signer?: Identity;
+    ciphertexts?: Uint8Array[];
+    createdAt?: Date;
+    mutate?: (e: ContributionEnvelope) => void;
+  } = {},
 ): Promise<{ wire: Uint8Array; ciphertexts: Uint8Array[]; envelope: ContributionEnvelope }> {
-  const ciphertexts = over.ciphertexts ?? (await encryptSlots(f.bfv.publicKey, flatten(f.codebook, vector, { maxParticipants: MAX_PARTICIPANTS })));
+  const ciphertexts =
+    over.ciphertexts ??
+    (await encryptSlots(f.bfv.publicKey, flatten(f.codebook, vector, { maxParticipants: MAX_PARTICIPANTS })));
   const unsigned = buildEnvelope({
     roundId: over.roundId ?? ROUND,
     institutionId: over.envelopeInstitution ?? institutionId,

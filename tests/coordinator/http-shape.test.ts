@@ -8,7 +8,12 @@ t.teardown(() => sealWorker().close());
 const f = await setup(t);
 
 t.test('per-IP and per-institution rate limits answer 429 problems', async (t) => {
-  const app = await buildApp({ db: f.db, identity: f.coordinator, clock: () => f.clock.now, config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: { ipPerMinute: 3, institutionPerMinute: 1 } } });
+  const app = await buildApp({
+    db: f.db,
+    identity: f.coordinator,
+    clock: () => f.clock.now,
+    config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: { ipPerMinute: 3, institutionPerMinute: 1 } },
+  });
   t.teardown(() => app.close());
   const codes: number[] = [];
   for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: '/v1/health' })).statusCode);
@@ -20,7 +25,14 @@ t.test('per-IP and per-institution rate limits answer 429 problems', async (t) =
   t.equal(limited.json().code, 'SB_ERR_RATE_LIMIT');
 
   const c = await contribution(f, 'INST1', edgeVector(f.codebook));
-  const send = (ip: string) => app.inject({ method: 'POST', url: contributionsPath(), payload: Buffer.from(c.wire), headers: signedHeaders(f, 'INST1', contributionsPath(), c.wire), remoteAddress: ip });
+  const send = (ip: string) =>
+    app.inject({
+      method: 'POST',
+      url: contributionsPath(),
+      payload: Buffer.from(c.wire),
+      headers: signedHeaders(f, 'INST1', contributionsPath(), c.wire),
+      remoteAddress: ip,
+    });
   t.equal((await send('10.0.1.1')).statusCode, 201);
   const second = await send('10.0.1.2');
   t.equal(second.statusCode, 429, 'institution limit holds across addresses');
@@ -28,7 +40,12 @@ t.test('per-IP and per-institution rate limits answer 429 problems', async (t) =
 });
 
 t.test('problem documents, helmet headers, release 404 before publication', async (t) => {
-  const app = await buildApp({ db: f.db, identity: f.coordinator, clock: () => f.clock.now, config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false } });
+  const app = await buildApp({
+    db: f.db,
+    identity: f.coordinator,
+    clock: () => f.clock.now,
+    config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
+  });
   t.teardown(() => app.close());
   const nf = await app.inject({ url: '/v2/nothing' });
   t.equal(nf.statusCode, 404);
@@ -45,7 +62,9 @@ t.test('problem documents, helmet headers, release 404 before publication', asyn
   t.equal(h.headers['x-frame-options'], 'SAMEORIGIN');
   t.ok(h.headers['strict-transport-security']);
   const list = await app.inject({ url: '/v1/rounds' });
-  t.same(list.json(), { rounds: [{ round_id: ROUND, studiejaar: '2024-2025', state: 'open', deadline: '2025-11-01T00:00:00.000Z' }] });
+  t.same(list.json(), {
+    rounds: [{ round_id: ROUND, studiejaar: '2024-2025', state: 'open', deadline: '2025-11-01T00:00:00.000Z' }],
+  });
   const get = await app.inject({ method: 'DELETE', url: `/v1/rounds/${ROUND}/manifest` });
   t.equal(get.statusCode, 404);
 });

@@ -15,44 +15,138 @@ t.teardown(() => sealWorker().close());
 const f = await setup(t);
 
 t.test('open refuses bad endorsements, keys, participants and deadlines', async (t) => {
-  const base = { db: f.db, identity: f.coordinator, studiejaar: 2024, codebook: f.codebook, hePublicKey: f.bfv.publicKey, deadline: DEADLINE, publicUrl: 'http://x.example', now: T0 };
+  const base = {
+    db: f.db,
+    identity: f.coordinator,
+    studiejaar: 2024,
+    codebook: f.codebook,
+    hePublicKey: f.bfv.publicKey,
+    deadline: DEADLINE,
+    publicUrl: 'http://x.example',
+    now: T0,
+  };
   const r2 = 'round-two';
-  await t.rejects(openRound({ ...base, roundId: r2, endorsement: endorse(generateIdentity(), f.bfv.publicKey, r2) }), { code: 'SB_ERR_ENDORSEMENT' }, 'not the pinned key holder');
-  await t.rejects(openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, 'other-round') }), { code: 'SB_ERR_ENDORSEMENT' }, 'endorsement of another round');
-  await t.rejects(openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, { he_public_key_digest: 'a'.repeat(64) }) }), { code: 'SB_ERR_ENDORSEMENT' }, 'another BFV key');
-  await t.rejects(openRound({ ...base, roundId: r2, endorsement: { ...endorse(f.keyHolder, f.bfv.publicKey, r2), max_participants: 1000 } }), { code: 'SB_ERR_ENDORSEMENT' }, 'altered endorsement');
-  await t.rejects(openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, { max_participants: 2 }) }), { code: 'SB_ERR_ENDORSEMENT' }, 'more participants than endorsed');
-  await t.rejects(openRound({ ...base, roundId: r2, participants: ['GHOST'], endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) }), { code: 'SB_ERR_UNKNOWN_INSTITUTION' });
-  await t.rejects(openRound({ ...base, roundId: r2, deadline: '2025-01-01T00:00:00Z', endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) }), { code: 'SB_ERR_USAGE' }, 'deadline in the past');
-  await t.rejects(openRound({ ...base, roundId: ROUND, endorsement: endorse(f.keyHolder, f.bfv.publicKey, ROUND) }), { code: 'SB_ERR_ROUND_EXISTS' });
-  await t.rejects(openRound({ ...base, roundId: r2, hePublicKey: new Uint8Array(100), endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) }));
+  await t.rejects(
+    openRound({ ...base, roundId: r2, endorsement: endorse(generateIdentity(), f.bfv.publicKey, r2) }),
+    { code: 'SB_ERR_ENDORSEMENT' },
+    'not the pinned key holder',
+  );
+  await t.rejects(
+    openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, 'other-round') }),
+    { code: 'SB_ERR_ENDORSEMENT' },
+    'endorsement of another round',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, { he_public_key_digest: 'a'.repeat(64) }),
+    }),
+    { code: 'SB_ERR_ENDORSEMENT' },
+    'another BFV key',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      endorsement: { ...endorse(f.keyHolder, f.bfv.publicKey, r2), max_participants: 1000 },
+    }),
+    { code: 'SB_ERR_ENDORSEMENT' },
+    'altered endorsement',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, { max_participants: 2 }),
+    }),
+    { code: 'SB_ERR_ENDORSEMENT' },
+    'more participants than endorsed',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      participants: ['GHOST'],
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
+    }),
+    { code: 'SB_ERR_UNKNOWN_INSTITUTION' },
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      deadline: '2025-01-01T00:00:00Z',
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
+    }),
+    { code: 'SB_ERR_USAGE' },
+    'deadline in the past',
+  );
+  await t.rejects(openRound({ ...base, roundId: ROUND, endorsement: endorse(f.keyHolder, f.bfv.publicKey, ROUND) }), {
+    code: 'SB_ERR_ROUND_EXISTS',
+  });
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      hePublicKey: new Uint8Array(100),
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
+    }),
+  );
   const m = await openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) });
-  t.same(m.participants.map((p) => p.institution_id), ['INST1', 'INST2', 'INST3', 'OUTSIDER'], 'default: every active institution');
+  t.same(
+    m.participants.map((p) => p.institution_id),
+    ['INST1', 'INST2', 'INST3', 'OUTSIDER'],
+    'default: every active institution',
+  );
 });
 
 t.test('close needs contributions; publish needs a closed round', async (t) => {
-  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), force: true, now: T0 }), { code: 'SB_ERR_NO_CONTRIBUTIONS' });
-  t.throws(() => closeRound({ db: f.db, roundId: 'nope', bundleDir: t.testdir({}), now: T0 }), { code: 'SB_ERR_ROUND_UNKNOWN' });
+  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), force: true, now: T0 }), {
+    code: 'SB_ERR_NO_CONTRIBUTIONS',
+  });
+  t.throws(() => closeRound({ db: f.db, roundId: 'nope', bundleDir: t.testdir({}), now: T0 }), {
+    code: 'SB_ERR_ROUND_UNKNOWN',
+  });
   t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: '{', now: T0 }), { code: 'SB_ERR_RELEASE' });
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: { type: 'x' }, now: T0 }), { code: 'SB_ERR_RELEASE' });
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: { type: 'x' }, now: T0 }), {
+    code: 'SB_ERR_RELEASE',
+  });
 });
 
 t.test('registry: duplicates refused, revocation recorded; pin replacement explicit', async (t) => {
-  t.throws(() => addInstitution(f.db, { id: 'INST1', publicKey: generateIdentity().publicKey, now: T0 }), { code: 'SB_ERR_INSTITUTION_EXISTS' });
-  t.throws(() => addInstitution(f.db, { id: 'NEW', publicKey: (f.institutions.INST1 as { publicKey: Uint8Array }).publicKey, now: T0 }), { code: 'SB_ERR_INSTITUTION_EXISTS' }, 'same key twice');
-  t.throws(() => addInstitution(f.db, { id: 'bad id', publicKey: generateIdentity().publicKey, now: T0 }), { code: 'SB_ERR_USAGE' });
+  t.throws(() => addInstitution(f.db, { id: 'INST1', publicKey: generateIdentity().publicKey, now: T0 }), {
+    code: 'SB_ERR_INSTITUTION_EXISTS',
+  });
+  t.throws(
+    () =>
+      addInstitution(f.db, {
+        id: 'NEW',
+        publicKey: (f.institutions.INST1 as { publicKey: Uint8Array }).publicKey,
+        now: T0,
+      }),
+    { code: 'SB_ERR_INSTITUTION_EXISTS' },
+    'same key twice',
+  );
+  t.throws(() => addInstitution(f.db, { id: 'bad id', publicKey: generateIdentity().publicKey, now: T0 }), {
+    code: 'SB_ERR_USAGE',
+  });
   t.throws(() => revokeInstitution(f.db, { id: 'GHOST', now: T0 }), { code: 'SB_ERR_UNKNOWN_INSTITUTION' });
   revokeInstitution(f.db, { id: 'OUTSIDER', now: T0 });
   t.equal(revokeInstitution(f.db, { id: 'OUTSIDER', now: new Date() }).revokedAt, T0.toISOString(), 'idempotent');
   t.equal(listInstitutions(f.db).find((i) => i.id === 'OUTSIDER')?.revokedAt, T0.toISOString());
-  t.throws(() => pinKeyHolder(f.db, { publicKey: generateIdentity().publicKey, now: T0 }), { code: 'SB_ERR_PIN_EXISTS' });
+  t.throws(() => pinKeyHolder(f.db, { publicKey: generateIdentity().publicKey, now: T0 }), {
+    code: 'SB_ERR_PIN_EXISTS',
+  });
 });
 
 t.test('nonces: replay refused, old ones purged', async (t) => {
   const db = openCoordinatorDb(`${t.testdir({})}/n.sqlite`);
   t.teardown(() => db.close());
   rememberNonce(db, { institutionId: 'A', nonce: 'n1', nowMs: 1_000_000, retainMs: 900_000 });
-  t.throws(() => rememberNonce(db, { institutionId: 'A', nonce: 'n1', nowMs: 1_000_001, retainMs: 900_000 }), { code: 'SB_ERR_REQUEST_REPLAY' });
+  t.throws(() => rememberNonce(db, { institutionId: 'A', nonce: 'n1', nowMs: 1_000_001, retainMs: 900_000 }), {
+    code: 'SB_ERR_REQUEST_REPLAY',
+  });
   rememberNonce(db, { institutionId: 'B', nonce: 'n1', nowMs: 1_000_001, retainMs: 900_000 });
   rememberNonce(db, { institutionId: 'A', nonce: 'n2', nowMs: 2_000_000, retainMs: 900_000 });
   t.equal((db.prepare('SELECT COUNT(*) AS n FROM nonces').get() as { n: number }).n, 1, 'purged after retention');

@@ -6,12 +6,26 @@ import { closeRound } from '../../coordinator/rounds/close-round.js';
 import { allSubmissions } from '../../coordinator/store/submissions.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
-import { contribution, contributionsPath, edgeVector, scaled, setup, signedHeaders, ROUND, DEADLINE } from './fixture.js';
+import {
+  contribution,
+  contributionsPath,
+  edgeVector,
+  scaled,
+  setup,
+  signedHeaders,
+  ROUND,
+  DEADLINE,
+} from './fixture.js';
 
 t.teardown(() => sealWorker().close());
 
 const f = await setup(t);
-const app = await buildApp({ db: f.db, identity: f.coordinator, clock: () => f.clock.now, config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false } });
+const app = await buildApp({
+  db: f.db,
+  identity: f.coordinator,
+  clock: () => f.clock.now,
+  config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
+});
 t.teardown(() => app.close());
 const v = edgeVector(f.codebook);
 const good = await contribution(f, 'INST1', v);
@@ -21,7 +35,12 @@ async function post(path: string, body: Uint8Array, headers: Record<string, stri
   return { status: r.statusCode, type: r.headers['content-type'], json: r.json() as Record<string, unknown> };
 }
 
-function isProblem(tt: Test, r: { status: number; type: unknown; json: Record<string, unknown> }, status: number, code: string) {
+function isProblem(
+  tt: Test,
+  r: { status: number; type: unknown; json: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
   tt.equal(r.status, status, `status ${status}`);
   tt.match(String(r.type), /^application\/problem\+json/);
   tt.match(r.json, { status, code, type: String, title: String, detail: String });
@@ -30,7 +49,12 @@ function isProblem(tt: Test, r: { status: number; type: unknown; json: Record<st
 const nothingStored = (tt: Test) => tt.equal(allSubmissions(f.db, ROUND).length, 0, 'nothing stored');
 
 t.test('unsigned request: 401', async (t) => {
-  isProblem(t, await post(contributionsPath(), good.wire, { 'content-type': 'application/octet-stream' }), 401, 'SB_ERR_REQUEST_UNSIGNED');
+  isProblem(
+    t,
+    await post(contributionsPath(), good.wire, { 'content-type': 'application/octet-stream' }),
+    401,
+    'SB_ERR_REQUEST_UNSIGNED',
+  );
   nothingStored(t);
 });
 
@@ -54,9 +78,13 @@ t.test('body altered after signing: 400 digest mismatch', async (t) => {
 });
 
 t.test('stale timestamp: 401', async (t) => {
-  const h = signedHeaders(f, 'INST1', contributionsPath(), good.wire, { now: new Date(f.clock.now.getTime() - 301_000) });
+  const h = signedHeaders(f, 'INST1', contributionsPath(), good.wire, {
+    now: new Date(f.clock.now.getTime() - 301_000),
+  });
   isProblem(t, await post(contributionsPath(), good.wire, h), 401, 'SB_ERR_REQUEST_STALE');
-  const future = signedHeaders(f, 'INST1', contributionsPath(), good.wire, { now: new Date(f.clock.now.getTime() + 301_000) });
+  const future = signedHeaders(f, 'INST1', contributionsPath(), good.wire, {
+    now: new Date(f.clock.now.getTime() + 301_000),
+  });
   isProblem(t, await post(contributionsPath(), good.wire, future), 401, 'SB_ERR_REQUEST_STALE');
   nothingStored(t);
 });
@@ -69,7 +97,12 @@ t.test('unknown institution: 401', async (t) => {
 
 t.test('non-participant: 403', async (t) => {
   const c = await contribution(f, 'OUTSIDER', v);
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'OUTSIDER', contributionsPath(), c.wire)), 403, 'SB_ERR_NOT_PARTICIPANT');
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'OUTSIDER', contributionsPath(), c.wire)),
+    403,
+    'SB_ERR_NOT_PARTICIPANT',
+  );
   nothingStored(t);
 });
 
@@ -86,16 +119,34 @@ t.test('wrong round: unknown round 404, envelope for another round 422', async (
 t.test('envelope of another institution: 422', async (t) => {
   // INST1 sends an envelope that names INST2 (signed by INST1): refused.
   const c = await contribution(f, 'INST1', v, { envelopeInstitution: 'INST2', ciphertexts: good.ciphertexts });
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'INST1', contributionsPath(), c.wire)), 422, 'SB_ERR_ENVELOPE_MISMATCH');
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'INST1', contributionsPath(), c.wire)),
+    422,
+    'SB_ERR_ENVELOPE_MISMATCH',
+  );
   // INST1 relays INST2's genuine envelope: its signature is not INST1's.
   const c2 = await contribution(f, 'INST2', v, { ciphertexts: good.ciphertexts });
-  isProblem(t, await post(contributionsPath(), c2.wire, signedHeaders(f, 'INST1', contributionsPath(), c2.wire)), 422, 'SB_ERR_SIGNATURE');
+  isProblem(
+    t,
+    await post(contributionsPath(), c2.wire, signedHeaders(f, 'INST1', contributionsPath(), c2.wire)),
+    422,
+    'SB_ERR_SIGNATURE',
+  );
   nothingStored(t);
 });
 
 t.test('envelope with a broken signature: 422', async (t) => {
-  const c = await contribution(f, 'INST1', v, { ciphertexts: good.ciphertexts, mutate: (e) => (e.created_at = '2025-10-15T08:00:01.000Z') });
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'INST1', contributionsPath(), c.wire)), 422, 'SB_ERR_SIGNATURE');
+  const c = await contribution(f, 'INST1', v, {
+    ciphertexts: good.ciphertexts,
+    mutate: (e) => (e.created_at = '2025-10-15T08:00:01.000Z'),
+  });
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'INST1', contributionsPath(), c.wire)),
+    422,
+    'SB_ERR_SIGNATURE',
+  );
 });
 
 t.test('wrong ciphertext count: 422', async (t) => {
@@ -108,7 +159,12 @@ t.test('wrong ciphertext count: 422', async (t) => {
 
 t.test('garbage: wire framing 400, ciphertext coefficients 422', async (t) => {
   const junk = new Uint8Array(5000).fill(7);
-  isProblem(t, await post(contributionsPath(), junk, signedHeaders(f, 'INST1', contributionsPath(), junk)), 400, 'SB_ERR_WIRE');
+  isProblem(
+    t,
+    await post(contributionsPath(), junk, signedHeaders(f, 'INST1', contributionsPath(), junk)),
+    400,
+    'SB_ERR_WIRE',
+  );
   // A ciphertext of the right size with a valid header but coefficients >= q, correctly signed.
   const bad = Uint8Array.from(good.ciphertexts[0] as Uint8Array);
   bad.fill(0xff, 200, 400);
@@ -127,7 +183,12 @@ t.test('garbage: wire framing 400, ciphertext coefficients 422', async (t) => {
 
 t.test('oversized body: 413 before reading', async (t) => {
   const big = new Uint8Array(2 * 131185 + 256 * 1024 + 13);
-  isProblem(t, await post(contributionsPath(), big, signedHeaders(f, 'INST1', contributionsPath(), big)), 413, 'SB_ERR_BODY_TOO_LARGE');
+  isProblem(
+    t,
+    await post(contributionsPath(), big, signedHeaders(f, 'INST1', contributionsPath(), big)),
+    413,
+    'SB_ERR_BODY_TOO_LARGE',
+  );
   nothingStored(t);
 });
 
@@ -148,17 +209,32 @@ t.test('accepted, then replayed request (same nonce): 409', async (t) => {
 t.test('revoked institution: 403', async (t) => {
   const c = await contribution(f, 'INST3', v);
   revokeInstitution(f.db, { id: 'INST3', now: f.clock.now });
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'INST3', contributionsPath(), c.wire)), 403, 'SB_ERR_INSTITUTION_REVOKED');
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'INST3', contributionsPath(), c.wire)),
+    403,
+    'SB_ERR_INSTITUTION_REVOKED',
+  );
 });
 
 t.test('after the deadline: 409; closed round: 409', async (t) => {
   const c = await contribution(f, 'INST2', scaled(v, 2));
   const saved = f.clock.now;
   f.clock.now = new Date(DEADLINE);
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)), 409, 'SB_ERR_DEADLINE_PASSED');
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)),
+    409,
+    'SB_ERR_DEADLINE_PASSED',
+  );
   f.clock.now = saved;
   closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), force: true, now: f.clock.now });
-  isProblem(t, await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)), 409, 'SB_ERR_ROUND_CLOSED');
+  isProblem(
+    t,
+    await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)),
+    409,
+    'SB_ERR_ROUND_CLOSED',
+  );
   // The acknowledged envelope again is still answered with its receipt (a retry after a lost response).
   const again = await post(contributionsPath(), good.wire, signedHeaders(f, 'INST1', contributionsPath(), good.wire));
   t.equal(again.status, 200);

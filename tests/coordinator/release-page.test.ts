@@ -9,7 +9,15 @@ import { ThresholdsSchema } from '../../schemas/manifest.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
 
 const thresholds = ThresholdsSchema.parse({});
-const A = { a_enrolments: 90, a_min_present: 2700, a_min_registered: 3000, a_min_abs_unauth: 100, b_starters: 30, b_retained: 24, b_left_diploma: 2 };
+const A = {
+  a_enrolments: 90,
+  a_min_present: 2700,
+  a_min_registered: 3000,
+  a_min_abs_unauth: 100,
+  b_starters: 30,
+  b_retained: 24,
+  b_left_diploma: 2,
+};
 const disclosure = DisclosureOutcomeSchema.parse({
   protection: { min_width: 3, ratio_num: 1, ratio_den: 2, rules: ['min_institutions', 'min_population', 'dominance'] },
   blocks: { published: 6, suppressed: 4 },
@@ -31,17 +39,28 @@ const rows = {
     institutions: { a: 6, b: 6 },
     slots: A,
     suppressed: {},
-    distributions: { c_abs_bin: [0, 1, 3, 1, 1, 0, 0, 0, 0, 0], c_drop_bin: [0, 2, 3, 1, 0, 0, 0, 0, 0, 0], suppressed: {} },
+    distributions: {
+      c_abs_bin: [0, 1, 3, 1, 1, 0, 0, 0, 0, 0],
+      c_drop_bin: [0, 2, 3, 1, 0, 0, 0, 0, 0, 0],
+      suppressed: {},
+    },
   }),
   'niveau|2': ReleaseRowSchema.parse({
     institutions: { a: 6, b: 4 },
     slots: A,
     suppressed: {},
-    distributions: { c_abs_bin: [0, 3, 0, 1, 2, 0, 0, 0, 0, 0], c_drop_bin: null, suppressed: { c_drop_bin: { rule: 'min_institutions_distribution', note: '4 institutions' } } },
+    distributions: {
+      c_abs_bin: [0, 3, 0, 1, 2, 0, 0, 0, 0, 0],
+      c_drop_bin: null,
+      suppressed: { c_drop_bin: { rule: 'min_institutions_distribution', note: '4 institutions' } },
+    },
   }),
 };
 const kh = generateIdentity();
-const manifest = { codebook: { entries: [] }, key_holder_endorsement: { ed25519_public_key: Buffer.from(kh.publicKey).toString('base64') } } as unknown as RoundManifest;
+const manifest = {
+  codebook: { entries: [] },
+  key_holder_endorsement: { ed25519_public_key: Buffer.from(kh.publicKey).toString('base64') },
+} as unknown as RoundManifest;
 const release = {
   type: 'sectorbench.release',
   version: 1,
@@ -81,10 +100,26 @@ t.test('the page has a Bescherming section and the distributions', async (t) => 
   t.match(page, /Verdeling van instellingen naar verzuimpercentage/);
   t.match(page, /Verdeling van instellingen naar uitvalpercentage/);
   t.match(page, /<th scope="col">Totaal sector<\/th><th scope="col">Niveau 2<\/th>/);
-  t.match(page, /<th scope="row">7,5–10%<\/th><td class="num">3<\/td><td class="num">0<\/td>/, 'absence bin 2: total 3, niveau 2 0');
-  t.match(page, /niet gepubliceerd \(minder dan 5 instellingen in de verdeling\)/, 'withheld dropout distribution of niveau 2 with its reason');
+  t.match(
+    page,
+    /<th scope="row">7,5–10%<\/th><td class="num">3<\/td><td class="num">0<\/td>/,
+    'absence bin 2: total 3, niveau 2 0',
+  );
+  t.match(
+    page,
+    /niet gepubliceerd \(minder dan 5 instellingen in de verdeling\)/,
+    'withheld dropout distribution of niveau 2 with its reason',
+  );
   t.notMatch(page, /<script/i);
-  const old = renderReleaseHtml({ ...release, disclosure: undefined, rollups: { total: { ...rows.total, distributions: undefined } } } as unknown as Release, manifest, { digest: 'd', versions: [1] });
+  const old = renderReleaseHtml(
+    {
+      ...release,
+      disclosure: undefined,
+      rollups: { total: { ...rows.total, distributions: undefined } },
+    } as unknown as Release,
+    manifest,
+    { digest: 'd', versions: [1] },
+  );
   t.notMatch(old, /Bescherming/, 'a release without a disclosure outcome has no such section');
   t.match(old, /niet gepubliceerd \(niet beschikbaar in deze versie\)/);
 });

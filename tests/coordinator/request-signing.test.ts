@@ -1,29 +1,72 @@
 /** shared/protocol/request-signing.ts: what is signed, and every way verification fails. */
 import t from 'tap';
 import { generateIdentity } from '../../shared/crypto/identity.js';
-import { bodySha256, parseSignedRequestHeaders, signRequest, verifyRequestBody, verifyRequestSignature } from '../../shared/protocol/request-signing.js';
+import {
+  bodySha256,
+  parseSignedRequestHeaders,
+  signRequest,
+  verifyRequestBody,
+  verifyRequestSignature,
+} from '../../shared/protocol/request-signing.js';
 
 const id = generateIdentity();
 const now = new Date('2025-10-15T08:00:00.000Z');
 const body = new Uint8Array([1, 2, 3]);
 const path = '/v1/rounds/r1/contributions?x=1';
-const headers = signRequest({ method: 'post', path, body, institutionId: 'INST1', secretKey: id.secretKey, now, nonce: new Uint8Array(16).fill(5), auditHead: 'ab'.repeat(32) });
+const headers = signRequest({
+  method: 'post',
+  path,
+  body,
+  institutionId: 'INST1',
+  secretKey: id.secretKey,
+  now,
+  nonce: new Uint8Array(16).fill(5),
+  auditHead: 'ab'.repeat(32),
+});
 
 t.test('headers', async (t) => {
-  t.match(headers, { 'sb-institution': 'INST1', 'sb-timestamp': '2025-10-15T08:00:00.000Z', 'sb-nonce': Buffer.alloc(16, 5).toString('base64'), 'sb-content-sha256': bodySha256(body), 'sb-audit-head': 'ab'.repeat(32) });
-  t.equal(bodySha256(undefined), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'empty body = SHA-256 of nothing');
-  t.notOk('sb-audit-head' in signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey }), 'no audit head unless given');
-  t.not(signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey })['sb-nonce'], signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey })['sb-nonce'], 'fresh nonces');
+  t.match(headers, {
+    'sb-institution': 'INST1',
+    'sb-timestamp': '2025-10-15T08:00:00.000Z',
+    'sb-nonce': Buffer.alloc(16, 5).toString('base64'),
+    'sb-content-sha256': bodySha256(body),
+    'sb-audit-head': 'ab'.repeat(32),
+  });
+  t.equal(
+    bodySha256(undefined),
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    'empty body = SHA-256 of nothing',
+  );
+  t.notOk(
+    'sb-audit-head' in signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey }),
+    'no audit head unless given',
+  );
+  t.not(
+    signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey })['sb-nonce'],
+    signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: id.secretKey })['sb-nonce'],
+    'fresh nonces',
+  );
 });
 
 t.test('verifies; method is case-insensitive', async (t) => {
   const h = verifyRequestSignature({ method: 'POST', path, headers, publicKey: id.publicKey, now, body });
   t.match(h, { institutionId: 'INST1', auditHead: 'ab'.repeat(32) });
-  t.doesNotThrow(() => verifyRequestSignature({ method: 'POST', path, headers, publicKey: id.publicKey, now: new Date(now.getTime() + 300_000) }), 'at the edge of the window');
+  t.doesNotThrow(
+    () =>
+      verifyRequestSignature({
+        method: 'POST',
+        path,
+        headers,
+        publicKey: id.publicKey,
+        now: new Date(now.getTime() + 300_000),
+      }),
+    'at the edge of the window',
+  );
 });
 
 t.test('every signed field matters', async (t) => {
-  const v = (o: Partial<Parameters<typeof verifyRequestSignature>[0]>) => () => verifyRequestSignature({ method: 'POST', path, headers, publicKey: id.publicKey, now, ...o });
+  const v = (o: Partial<Parameters<typeof verifyRequestSignature>[0]>) => () =>
+    verifyRequestSignature({ method: 'POST', path, headers, publicKey: id.publicKey, now, ...o });
   t.throws(v({ method: 'PUT' }), { code: 'SB_ERR_REQUEST_SIGNATURE' });
   t.throws(v({ path: '/v1/rounds/r1/contributions' }), { code: 'SB_ERR_REQUEST_SIGNATURE' }, 'query is signed');
   t.throws(v({ publicKey: generateIdentity().publicKey }), { code: 'SB_ERR_REQUEST_SIGNATURE' });
@@ -53,5 +96,9 @@ t.test('malformed headers', async (t) => {
   t.throws(p({ 'sb-content-sha256': 'F'.repeat(64) }), { code: 'SB_ERR_REQUEST_HEADERS' });
   t.throws(p({ 'sb-signature': 'AAAA' }), { code: 'SB_ERR_REQUEST_HEADERS' });
   t.throws(p({ 'sb-institution': 'bad id!' }), { code: 'SB_ERR_REQUEST_HEADERS' });
-  t.throws(p({ 'sb-nonce': [headers['sb-nonce'] as string, headers['sb-nonce'] as string] }), { code: 'SB_ERR_REQUEST_HEADERS' }, 'repeated header');
+  t.throws(
+    p({ 'sb-nonce': [headers['sb-nonce'] as string, headers['sb-nonce'] as string] }),
+    { code: 'SB_ERR_REQUEST_HEADERS' },
+    'repeated header',
+  );
 });

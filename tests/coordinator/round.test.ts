@@ -16,12 +16,26 @@ import { addModT, flatten, layoutLength } from '../../shared/protocol/layout.js'
 import { verifyReceipt } from '../../shared/protocol/receipt.js';
 import { signRelease, verifyManifest } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
-import { contribution, contributionsPath, edgeVector, MAX_PARTICIPANTS, ROUND, scaled, setup, signedHeaders } from './fixture.js';
+import {
+  contribution,
+  contributionsPath,
+  edgeVector,
+  MAX_PARTICIPANTS,
+  ROUND,
+  scaled,
+  setup,
+  signedHeaders,
+} from './fixture.js';
 
 t.teardown(() => sealWorker().close());
 
 const f = await setup(t);
-const app = await buildApp({ db: f.db, identity: f.coordinator, clock: () => f.clock.now, config: { publicUrl: 'http://127.0.0.1:8443' } });
+const app = await buildApp({
+  db: f.db,
+  identity: f.coordinator,
+  clock: () => f.clock.now,
+  config: { publicUrl: 'http://127.0.0.1:8443' },
+});
 t.teardown(() => app.close());
 await app.listen({ host: '127.0.0.1', port: 0 });
 const addr = app.server.address();
@@ -29,7 +43,11 @@ const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 
 const v = edgeVector(f.codebook);
 
 async function submit(id: string, wire: Uint8Array, auditHead?: string) {
-  const r = await request(base + contributionsPath(), { method: 'POST', body: Buffer.from(wire), headers: signedHeaders(f, id, contributionsPath(), wire, { auditHead }) });
+  const r = await request(base + contributionsPath(), {
+    method: 'POST',
+    body: Buffer.from(wire),
+    headers: signedHeaders(f, id, contributionsPath(), wire, { auditHead }),
+  });
   return { status: r.statusCode, body: (await r.body.json()) as Record<string, unknown> };
 }
 
@@ -46,7 +64,10 @@ t.test('health, manifest and BFV key are public and verifiable', async (t) => {
   t.equal(m.statusCode, 200);
   const manifest = RoundManifestSchema.parse(await m.body.json());
   t.ok(verifyManifest(manifest, f.coordinator.publicKey), 'manifest signature verifies');
-  t.same(manifest.participants.map((p) => p.institution_id), ['INST1', 'INST2', 'INST3']);
+  t.same(
+    manifest.participants.map((p) => p.institution_id),
+    ['INST1', 'INST2', 'INST3'],
+  );
   t.equal(manifest.he_public_key.url, `http://127.0.0.1:8443/v1/rounds/${ROUND}/he-public-key`);
   const k = await request(`${base}/v1/rounds/${ROUND}/he-public-key`);
   t.equal(k.headers['content-type'], 'application/octet-stream');
@@ -64,7 +85,13 @@ t.test('submit: 201 with a signed receipt, audit head echoed', async (t) => {
   t.equal(r.status, 201);
   t.ok(verifyReceipt(r.body, f.coordinator.publicKey), 'receipt signature verifies');
   t.notOk(verifyReceipt({ ...r.body, sequence: 7 }, f.coordinator.publicKey), 'an altered receipt does not');
-  t.match(r.body, { round_id: ROUND, institution_id: 'INST1', wire_bytes: c1.wire.byteLength, sequence: 0, audit_head: 'ab'.repeat(32) });
+  t.match(r.body, {
+    round_id: ROUND,
+    institution_id: 'INST1',
+    wire_bytes: c1.wire.byteLength,
+    sequence: 0,
+    audit_head: 'ab'.repeat(32),
+  });
   t.equal(r.body.envelope_digest, currentSubmissions(f.db, ROUND)[0]?.envelopeDigest);
 });
 
@@ -92,29 +119,60 @@ t.test('a new envelope before the deadline replaces the old; both recorded', asy
 t.test('status: counts only', async (t) => {
   const r = await request(`${base}/v1/rounds/${ROUND}/status`);
   const s = (await r.body.json()) as Record<string, unknown>;
-  t.same(s, { round_id: ROUND, studiejaar: '2024-2025', state: 'open', deadline: '2025-11-01T00:00:00.000Z', participants: 3, submitted: 2, submissions: 3, closed_at: null, release_versions: 0 });
+  t.same(s, {
+    round_id: ROUND,
+    studiejaar: '2024-2025',
+    state: 'open',
+    deadline: '2025-11-01T00:00:00.000Z',
+    participants: 3,
+    submitted: 2,
+    submissions: 3,
+    closed_at: null,
+    release_versions: 0,
+  });
 });
 
 t.test('close refuses before the deadline until all submitted; the bundle sum decrypts to the plain sum', async (t) => {
   const dir = t.testdir({});
-  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.clock.now }), { code: 'SB_ERR_ROUND_NOT_DUE' });
+  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.clock.now }), {
+    code: 'SB_ERR_ROUND_NOT_DUE',
+  });
   t.equal((await submit('INST3', c3.wire)).status, 201);
   const res = closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.clock.now });
   t.equal(res.contributions, 3);
   t.ok(res.closedNow);
   const bundle = readBundle(dir);
-  t.same(bundle.contributions.map((c) => c.institutionId), ['INST1', 'INST2', 'INST3']);
-  t.same(Buffer.from(bundle.contributions[1]?.wire as Uint8Array), Buffer.from(c2b.wire), 'the current (replacing) contribution, as received');
+  t.same(
+    bundle.contributions.map((c) => c.institutionId),
+    ['INST1', 'INST2', 'INST3'],
+  );
+  t.same(
+    Buffer.from(bundle.contributions[1]?.wire as Uint8Array),
+    Buffer.from(c2b.wire),
+    'the current (replacing) contribution, as received',
+  );
   t.ok(verifyManifest(bundle.manifest, f.coordinator.publicKey));
   const slots = await decryptSum(f.bfv.secretKey, bundle.sum);
-  const want = [1, 5, 3].map((k) => flatten(f.codebook, scaled(v, k), { maxParticipants: MAX_PARTICIPANTS })).reduce((a, b) => addModT(a, b));
-  t.same(Array.from(slots.subarray(0, layoutLength(f.codebook))), Array.from(want), 'decrypted sum = sum of the plaintexts');
-  t.same(res.sumSha256, bundle.sum.map((c) => createHash('sha256').update(c).digest('hex')));
+  const want = [1, 5, 3]
+    .map((k) => flatten(f.codebook, scaled(v, k), { maxParticipants: MAX_PARTICIPANTS }))
+    .reduce((a, b) => addModT(a, b));
+  t.same(
+    Array.from(slots.subarray(0, layoutLength(f.codebook))),
+    Array.from(want),
+    'decrypted sum = sum of the plaintexts',
+  );
+  t.same(
+    res.sumSha256,
+    bundle.sum.map((c) => createHash('sha256').update(c).digest('hex')),
+  );
   // Closing again rewrites the same bundle.
   const again = closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), now: f.clock.now });
   t.notOk(again.closedNow);
   t.same(again.sumSha256, res.sumSha256, 'the sum is deterministic');
-  const late = await submit('INST1', (await contribution(f, 'INST1', scaled(v, 4), { ciphertexts: c3.ciphertexts })).wire);
+  const late = await submit(
+    'INST1',
+    (await contribution(f, 'INST1', scaled(v, 4), { ciphertexts: c3.ciphertexts })).wire,
+  );
   t.equal(late.status, 409);
 });
 
@@ -134,16 +192,42 @@ function release(over: Partial<Release> = {}): Omit<Release, 'key_holder_signatu
     cells: {
       '90001|2|BOL': {
         institutions: { a: 3, b: 3 },
-        slots: { a_enrolments: 30, a_min_present: 900, a_min_registered: 1000, a_min_abs_unauth: 40, b_starters: 12, b_retained: 9, b_left_diploma: 1 },
+        slots: {
+          a_enrolments: 30,
+          a_min_present: 900,
+          a_min_registered: 1000,
+          a_min_abs_unauth: 40,
+          b_starters: 12,
+          b_retained: 9,
+          b_left_diploma: 1,
+        },
         suppressed: {},
       },
       '90002|3|BBL': {
         institutions: { a: 2, b: 2 },
         slots: { a_enrolments: null, a_min_present: null, a_min_registered: null, b_starters: null },
-        suppressed: { a_enrolments: { rule: 'min_institutions' }, a_min_present: { rule: 'min_institutions' }, a_min_registered: { rule: 'min_institutions' }, b_starters: { rule: 'secondary' } },
+        suppressed: {
+          a_enrolments: { rule: 'min_institutions' },
+          a_min_present: { rule: 'min_institutions' },
+          a_min_registered: { rule: 'min_institutions' },
+          b_starters: { rule: 'secondary' },
+        },
       },
     },
-    rollups: { total: { institutions: { a: 3, b: 3 }, slots: { a_enrolments: 90, a_min_present: 2700, a_min_registered: 3000, b_starters: 30, b_retained: 24, b_left_diploma: 2 }, suppressed: {} } },
+    rollups: {
+      total: {
+        institutions: { a: 3, b: 3 },
+        slots: {
+          a_enrolments: 90,
+          a_min_present: 2700,
+          a_min_registered: 3000,
+          b_starters: 30,
+          b_retained: 24,
+          b_left_diploma: 2,
+        },
+        suppressed: {},
+      },
+    },
     ...over,
   } as Omit<Release, 'key_holder_signature'>;
 }
@@ -153,18 +237,30 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.equal(before.statusCode, 404, '404 until released');
   t.equal(((await before.body.json()) as { code: string }).code, 'SB_ERR_RELEASE_UNKNOWN');
   const forged = signRelease(release(), generateIdentity().secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: forged, now: f.clock.now }), { code: 'SB_ERR_RELEASE_SIGNATURE' });
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: forged, now: f.clock.now }), {
+    code: 'SB_ERR_RELEASE_SIGNATURE',
+  });
   const tampered = { ...signRelease(release(), f.keyHolder.secretKey), institutions: 4 };
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: tampered, now: f.clock.now }), { code: 'SB_ERR_RELEASE_SIGNATURE' });
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: tampered, now: f.clock.now }), {
+    code: 'SB_ERR_RELEASE_SIGNATURE',
+  });
   const wrongCodebook = signRelease(release({ codebook_digest: 'f'.repeat(64) }), f.keyHolder.secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: wrongCodebook, now: f.clock.now }), { code: 'SB_ERR_RELEASE_MISMATCH' });
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: wrongCodebook, now: f.clock.now }), {
+    code: 'SB_ERR_RELEASE_MISMATCH',
+  });
   const v2first = signRelease(release({ release_version: 2 }), f.keyHolder.secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: v2first, now: f.clock.now }), { code: 'SB_ERR_RELEASE_VERSION' });
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: v2first, now: f.clock.now }), {
+    code: 'SB_ERR_RELEASE_VERSION',
+  });
 
   const good = signRelease(release(), f.keyHolder.secretKey);
   const stored = publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.clock.now });
   t.equal(stored.version, 1);
-  t.equal(publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.clock.now }).digest, stored.digest, 'publishing again is a no-op');
+  t.equal(
+    publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.clock.now }).digest,
+    stored.digest,
+    'publishing again is a no-op',
+  );
 
   const j = await request(`${base}/v1/rounds/${ROUND}/release`);
   t.equal(j.statusCode, 200);
@@ -192,13 +288,19 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.ok(page.includes(fingerprint(f.keyHolder.publicKey)), "the key holder's fingerprint");
 
   // A second version chains to the first.
-  const v2 = signRelease(release({ release_version: 2, previous_release_digest: releaseDigest(good), institutions: 3 }), f.keyHolder.secretKey);
+  const v2 = signRelease(
+    release({ release_version: 2, previous_release_digest: releaseDigest(good), institutions: 3 }),
+    f.keyHolder.secretKey,
+  );
   t.equal(publishRelease({ db: f.db, roundId: ROUND, release: v2, now: f.clock.now }).version, 2);
   const latest = (await (await request(`${base}/v1/rounds/${ROUND}/release`)).body.json()) as Release;
   t.equal(latest.release_version, 2);
   const v1 = (await (await request(`${base}/v1/rounds/${ROUND}/release?version=1`)).body.json()) as Release;
   t.equal(v1.release_version, 1);
-  const status = (await (await request(`${base}/v1/rounds/${ROUND}/status`)).body.json()) as { state: string; release_versions: number };
+  const status = (await (await request(`${base}/v1/rounds/${ROUND}/status`)).body.json()) as {
+    state: string;
+    release_versions: number;
+  };
   t.match(status, { state: 'released', release_versions: 2 });
 });
 
@@ -207,7 +309,13 @@ t.test('/docs serves OpenAPI and Swagger UI', async (t) => {
   t.equal(j.statusCode, 200);
   const doc = (await j.body.json()) as { openapi: string; paths: Record<string, unknown> };
   t.match(doc.openapi, /^3\./);
-  for (const p of ['/v1/health', '/v1/rounds/{roundId}/manifest', '/v1/rounds/{roundId}/contributions', '/v1/rounds/{roundId}/release.html']) t.ok(doc.paths[p], p);
+  for (const p of [
+    '/v1/health',
+    '/v1/rounds/{roundId}/manifest',
+    '/v1/rounds/{roundId}/contributions',
+    '/v1/rounds/{roundId}/release.html',
+  ])
+    t.ok(doc.paths[p], p);
   const ui = await fetch(`${base}/docs`);
   t.equal(ui.status, 200, 'Swagger UI served');
   t.match(await ui.text(), /swagger/i);
@@ -215,7 +323,13 @@ t.test('/docs serves OpenAPI and Swagger UI', async (t) => {
 
 t.test('signed GET with a query: the path includes the query', async (t) => {
   const path = `/v1/rounds/${ROUND}/status?x=1`;
-  const h = signRequest({ method: 'GET', path, institutionId: 'INST1', secretKey: (f.institutions.INST1 as { secretKey: Uint8Array }).secretKey, now: f.clock.now });
+  const h = signRequest({
+    method: 'GET',
+    path,
+    institutionId: 'INST1',
+    secretKey: (f.institutions.INST1 as { secretKey: Uint8Array }).secretKey,
+    now: f.clock.now,
+  });
   const r = await request(base + path, { headers: h });
   t.equal(r.statusCode, 200, 'public routes ignore signatures');
   await r.body.dump();

@@ -38,14 +38,20 @@ t.test('sample: three institutions encrypted separately, summed and decrypted gi
   const sum = sumContributions(contribs, n);
   t.same(sum.map(sha), kat.sample_sum.expected_sha256, 'known-answer digest of the summed ciphertexts');
   const viaSeal = await sealSum(contribs);
-  t.ok(sum.every((c, i) => Buffer.compare(c, viaSeal[i]!) === 0), 'JS sum is byte-identical to SEAL Evaluator.add');
+  t.ok(
+    sum.every((c, i) => Buffer.compare(c, viaSeal[i]!) === 0),
+    'JS sum is byte-identical to SEAL Evaluator.add',
+  );
   const slots = await decryptSum(secretKey, sum);
   const sector = sampleVector(cb, 'sector');
   const got = vectorToJson(cb, unflatten(cb, slots, '2024-2025'));
   t.same(got.cells, sector.json.cells);
   t.same(got.groups, sector.json.groups);
   const budgets = await noiseBudgets(secretKey, sum);
-  t.ok(budgets.every((b) => b > 0), `noise budgets left ${budgets.join(',')}`);
+  t.ok(
+    budgets.every((b) => b > 0),
+    `noise budgets left ${budgets.join(',')}`,
+  );
 });
 
 t.test('maximum allowed value in every slot of 500 contributions does not wrap', async (t) => {
@@ -61,12 +67,19 @@ t.test('maximum allowed value in every slot of 500 contributions does not wrap',
   t.equal(acc.contributions, 500);
   const sum = acc.result();
   const budgets = await noiseBudgets(secretKey, sum);
-  t.ok(budgets.every((b) => b > 0), `noise budget after 500: ${budgets.join(',')}`);
+  t.ok(
+    budgets.every((b) => b > 0),
+    `noise budget after 500: ${budgets.join(',')}`,
+  );
   const slots = await decryptSum(secretKey, sum);
   const want = 500n * BigInt(max);
   t.ok(want < PLAIN_MODULUS);
   const out = unflatten(cb, slots, '2024-2025');
-  t.ok(out.cells.every((r) => r.every((x) => BigInt(x) === want)) && out.groups.every((r) => r.every((x) => BigInt(x) === want)), `every slot is 500 x ${max}`);
+  t.ok(
+    out.cells.every((r) => r.every((x) => BigInt(x) === want)) &&
+      out.groups.every((r) => r.every((x) => BigInt(x) === want)),
+    `every slot is 500 x ${max}`,
+  );
 });
 
 t.test('values >= t are refused before encoding', async (t) => {

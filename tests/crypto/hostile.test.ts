@@ -38,7 +38,11 @@ t.test('structural rejects', async (t) => {
     for (const at of [f.start, f.end - 1]) {
       const b = good[0]!.slice();
       b[at] = (b[at] as number) ^ 0x01;
-      t.throws(() => validateCiphertext(b), { code: 'SB_ERR_CT_HEADER', details: { field: f.name } }, `flipped ${f.name} byte ${at}`);
+      t.throws(
+        () => validateCiphertext(b),
+        { code: 'SB_ERR_CT_HEADER', details: { field: f.name } },
+        `flipped ${f.name} byte ${at}`,
+      );
     }
   }
 });
@@ -122,7 +126,8 @@ t.test('1,000 invalid loads in a row, then a correct sum', async (t) => {
   }
   t.equal(refused, 1000);
   // Also through the worker: invalid inputs never reach SEAL.
-  for (let i = 0; i < 20; i++) await t.rejects(decryptSum(secretKey, [good[0]!.subarray(0, 100 + i)]), { code: 'SB_ERR_CT_LENGTH' });
+  for (let i = 0; i < 20; i++)
+    await t.rejects(decryptSum(secretKey, [good[0]!.subarray(0, 100 + i)]), { code: 'SB_ERR_CT_LENGTH' });
   s.add(good);
   s.add(good2);
   const out = await decryptSum(secretKey, s.result());

@@ -2,7 +2,13 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { bfvPublicKeyDigest, generateBfvKeyPair, readBfvPublicKey, readBfvSecretKey, writeBfvKeyPair } from '../../shared/crypto/bfv-keys.js';
+import {
+  bfvPublicKeyDigest,
+  generateBfvKeyPair,
+  readBfvPublicKey,
+  readBfvSecretKey,
+  writeBfvKeyPair,
+} from '../../shared/crypto/bfv-keys.js';
 import { decryptSum } from '../../shared/crypto/decrypt.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import {
@@ -49,8 +55,14 @@ t.test('Ed25519 identities, fingerprints and detached signatures', async (t) => 
   t.same(await readPublicIdentityFile(`${path}.pub`), id.publicKey);
   const fp = fingerprint(id.publicKey);
   t.match(fp, /^(\d{5} ){5}\d{5}$/, 'six groups of five digits');
-  t.equal(fingerprint(identityFromSeed(new Uint8Array(32)).publicKey), fingerprint(identityFromSeed(new Uint8Array(32)).publicKey));
-  t.not(fingerprint(identityFromSeed(new Uint8Array(32)).publicKey), fingerprint(identityFromSeed(new Uint8Array(32).fill(1)).publicKey));
+  t.equal(
+    fingerprint(identityFromSeed(new Uint8Array(32)).publicKey),
+    fingerprint(identityFromSeed(new Uint8Array(32)).publicKey),
+  );
+  t.not(
+    fingerprint(identityFromSeed(new Uint8Array(32)).publicKey),
+    fingerprint(identityFromSeed(new Uint8Array(32).fill(1)).publicKey),
+  );
   const msg = new TextEncoder().encode('{"a":1}');
   const sig = signDetached('test', msg, id.secretKey);
   t.ok(verifyDetached('test', msg, sig, id.publicKey));

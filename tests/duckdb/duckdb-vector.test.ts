@@ -49,16 +49,24 @@ t.test('DuckDB rendering equals edge/expected.json', async (t) => {
 t.test('duplicate lessons with start_time are an error; empty start_time is not compared', async (t) => {
   const dir = t.testdir({
     'codebook.csv': 'crebo,name,niveau,sectorkamer_code,sectorkamer_name\n90001,A (synthetisch),2,AAA,A\n',
-    'enrolments.csv': 'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,2,BOL,2024-08-01,,\n',
-    'ok.csv': 'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,\n1,2024-09-02,60,present,\n1,2024-09-02,60,present,08:30\n',
-    'dup.csv': 'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,08:30\n1,2024-09-02,45,late,08:30\n',
-    'dup-padded.csv': 'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,08:30\n 1 ,2024-09-02,45,late, 08:30\u00a0\n',
+    'enrolments.csv':
+      'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,2,BOL,2024-08-01,,\n',
+    'ok.csv':
+      'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,\n1,2024-09-02,60,present,\n1,2024-09-02,60,present,08:30\n',
+    'dup.csv':
+      'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,08:30\n1,2024-09-02,45,late,08:30\n',
+    'dup-padded.csv':
+      'enrolment_id,date,minutes,status,start_time\n1,2024-09-02,60,present,08:30\n 1 ,2024-09-02,45,late, 08:30\u00a0\n',
   });
   const base = { codebook: join(dir, 'codebook.csv'), enrolments: join(dir, 'enrolments.csv'), year: 2024 };
   const ok = await duckdbVector({ ...base, attendance: join(dir, 'ok.csv') });
   t.equal(ok.cells['90001|2|BOL']?.a_min_present, 180);
-  await t.rejects(duckdbVector({ ...base, attendance: join(dir, 'dup.csv') }), { code: 'SB_ERR_INPUT_DUPLICATE_LESSON' });
-  await t.rejects(duckdbVector({ ...base, attendance: join(dir, 'dup-padded.csv') }), { code: 'SB_ERR_INPUT_DUPLICATE_LESSON' });
+  await t.rejects(duckdbVector({ ...base, attendance: join(dir, 'dup.csv') }), {
+    code: 'SB_ERR_INPUT_DUPLICATE_LESSON',
+  });
+  await t.rejects(duckdbVector({ ...base, attendance: join(dir, 'dup-padded.csv') }), {
+    code: 'SB_ERR_INPUT_DUPLICATE_LESSON',
+  });
   const unchecked = await duckdbVector({ ...base, attendance: join(dir, 'dup.csv'), checkDuplicates: false });
   t.equal(unchecked.cells['90001|2|BOL']?.a_late, 1);
 });
@@ -66,8 +74,10 @@ t.test('duplicate lessons with start_time are an error; empty start_time is not 
 t.test('input errors', async (t) => {
   const dir = t.testdir({
     'codebook.csv': 'crebo,name,niveau,sectorkamer_code,sectorkamer_name\n90001,A (synthetisch),2,AAA,A\n',
-    'enrolments.csv': 'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,2,BOL,2024-08-01,,\n',
-    'bad-niveau.csv': 'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,3,BOL,2024-08-01,,\n',
+    'enrolments.csv':
+      'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,2,BOL,2024-08-01,,\n',
+    'bad-niveau.csv':
+      'student_id,enrolment_id,crebo,niveau,leerweg,start_date,end_date,exit_reason\ns1,1,90001,3,BOL,2024-08-01,,\n',
     'unknown.csv': 'enrolment_id,date,minutes,status\n2,2024-09-02,60,present\n',
     'status.csv': 'enrolment_id,date,minutes,status\n1,2024-09-02,60,P\n',
     'minutes.csv': 'enrolment_id,date,minutes,status\n1,2024-09-02,0,present\n',
@@ -75,5 +85,8 @@ t.test('input errors', async (t) => {
   const base = { codebook: join(dir, 'codebook.csv'), enrolments: join(dir, 'enrolments.csv'), year: 2024 };
   for (const f of ['unknown.csv', 'status.csv', 'minutes.csv'])
     await t.rejects(duckdbVector({ ...base, attendance: join(dir, f) }), { code: 'SB_ERR_INPUT_INVALID' }, f);
-  await t.rejects(duckdbVector({ ...base, enrolments: join(dir, 'bad-niveau.csv'), attendance: join(dir, 'status.csv') }), { code: 'SB_ERR_INPUT_INVALID' });
+  await t.rejects(
+    duckdbVector({ ...base, enrolments: join(dir, 'bad-niveau.csv'), attendance: join(dir, 'status.csv') }),
+    { code: 'SB_ERR_INPUT_INVALID' },
+  );
 });

@@ -12,11 +12,17 @@ const importer = join(repo, 'node', 'import', 'import-dataset.ts');
 const vectorMod = join(repo, 'node', 'vector', 'node-vector.ts');
 
 if (!existsSync(importer) || !existsSync(vectorMod)) {
-  t.pass(`skipped: the node's importer (node/import/import-dataset.ts) or vector (node/vector/node-vector.ts) does not exist yet`);
+  t.pass(
+    `skipped: the node's importer (node/import/import-dataset.ts) or vector (node/vector/node-vector.ts) does not exist yet`,
+  );
 } else {
   t.test('node vector equals DuckDB vector on a synthetic sector, canonical and messy', async (t) => {
-    const { importDataset } = (await import('../../node/import/import-dataset.js')) as typeof import('../../node/import/import-dataset.js');
-    const { computeNodeVector } = (await import('../../node/vector/node-vector.js')) as typeof import('../../node/vector/node-vector.js');
+    const { importDataset } = (await import(
+      '../../node/import/import-dataset.js'
+    )) as typeof import('../../node/import/import-dataset.js');
+    const { computeNodeVector } = (await import(
+      '../../node/vector/node-vector.js'
+    )) as typeof import('../../node/vector/node-vector.js');
     const base = t.testdir({});
     const opts = { institutions: 2, students: 300, seed: 'nvd', year: 2024, progress: false };
     const canon = await synthesize({ ...opts, out: join(base, 'canonical') });
@@ -24,9 +30,17 @@ if (!existsSync(importer) || !existsSync(vectorMod)) {
     for (let i = 0; i < canon.institutions.length; i++) {
       const c = canon.institutions[i]!;
       const m = messy.institutions[i]!;
-      const want = await duckdbVector({ codebook: canon.codebook, enrolments: c.enrolments, attendance: c.attendance, year: 2024 });
+      const want = await duckdbVector({
+        codebook: canon.codebook,
+        enrolments: c.enrolments,
+        attendance: c.attendance,
+        year: 2024,
+      });
       t.ok(Object.keys(want.cells).length > 10, `inst-${i + 1}: DuckDB vector has cells`);
-      for (const [shape, files] of [['canonical', c], ['messy', m]] as const) {
+      for (const [shape, files] of [
+        ['canonical', c],
+        ['messy', m],
+      ] as const) {
         const home = join(base, `home-${shape}-${i + 1}`);
         await importDataset({ home, enrolments: files.enrolments, attendance: files.attendance });
         const { json } = await computeNodeVector({ home, codebook: canon.codebook, year: 2024 });

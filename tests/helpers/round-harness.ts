@@ -1,11 +1,20 @@
 import { join } from 'node:path';
 import type { Thresholds } from '../../schemas/manifest.js';
-import { setupLocalRound, type InstitutionData, type LocalRound, type LocalRoundOptions } from '../../demo/local-round.js';
+import {
+  setupLocalRound,
+  type InstitutionData,
+  type LocalRound,
+  type LocalRoundOptions,
+} from '../../demo/local-round.js';
 import { sampleDir } from './paths.js';
 
 /** The three conformance institutions of ../shared/sample. */
 export function sampleInstitutions(ids: readonly string[] = ['inst-1', 'inst-2', 'inst-3']): InstitutionData[] {
-  return ids.map((id) => ({ id, enrolments: join(sampleDir, id, 'enrolments.csv'), attendance: join(sampleDir, id, 'attendance.csv') }));
+  return ids.map((id) => ({
+    id,
+    enrolments: join(sampleDir, id, 'enrolments.csv'),
+    attendance: join(sampleDir, id, 'attendance.csv'),
+  }));
 }
 
 /**
@@ -15,7 +24,13 @@ export function sampleInstitutions(ids: readonly string[] = ['inst-1', 'inst-2',
  */
 export async function startRound(
   dir: string,
-  o: { institutions?: InstitutionData[]; thresholds?: Partial<Thresholds>; now?: () => Date; codebook?: string; year?: number } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants'> = {},
+  o: {
+    institutions?: InstitutionData[];
+    thresholds?: Partial<Thresholds>;
+    now?: () => Date;
+    codebook?: string;
+    year?: number;
+  } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants'> = {},
 ): Promise<LocalRound> {
   return setupLocalRound({
     out: dir,

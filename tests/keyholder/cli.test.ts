@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { contributionWire, encryptVector, roundManifest, writeRoundBundle } from '../../bench/keyholder/simulate-round.js';
+import {
+  contributionWire,
+  encryptVector,
+  roundManifest,
+  writeRoundBundle,
+} from '../../bench/keyholder/simulate-round.js';
 import { loadKeyHolder, pinCoordinator } from '../../keyholder/init.js';
 import { readKeyHolderConfig } from '../../keyholder/config.js';
 import { EndorsementFileSchema } from '../../schemas/endorsement.js';
@@ -39,40 +44,101 @@ t.test('init, endorse, release, log through the CLI', async (t) => {
   t.match(pin.stdout, fingerprint(coordinator.publicKey));
   t.equal(readKeyHolderConfig(home).pinned_coordinator?.fingerprint, fingerprint(coordinator.publicKey));
 
-  const bad = runCli(['keyholder', 'endorse', '--home', home, '--round', 'r1', '--min-institutions', '1', '--out', join(base, 'e.json')]);
+  const bad = runCli([
+    'keyholder',
+    'endorse',
+    '--home',
+    home,
+    '--round',
+    'r1',
+    '--min-institutions',
+    '1',
+    '--out',
+    join(base, 'e.json'),
+  ]);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /SB_ERR_USAGE.*min_institutions/);
 
-  const e = runCli(['keyholder', 'endorse', '--home', home, '--round', '2024-2025-r1', '--min-population', '12', '--out', join(base, 'e.json')]);
+  const e = runCli([
+    'keyholder',
+    'endorse',
+    '--home',
+    home,
+    '--round',
+    '2024-2025-r1',
+    '--min-population',
+    '12',
+    '--out',
+    join(base, 'e.json'),
+  ]);
   t.equal(e.code, 0, e.stderr);
   const endorsement = EndorsementFileSchema.parse(JSON.parse(readFileSync(join(base, 'e.json'), 'utf8')));
   const kh = await loadKeyHolder(home);
   t.ok(verifyEndorsementFile(endorsement, kh.identity.publicKey), 'endorsement verifies');
-  t.same(endorsement.thresholds, { min_institutions: 3, min_population: 12, dominance_share: 0.85, min_institutions_distribution: 5 });
+  t.same(endorsement.thresholds, {
+    min_institutions: 3,
+    min_population: 12,
+    dominance_share: 0.85,
+    min_institutions_distribution: 5,
+  });
   t.equal(endorsement.he_public_key_digest, kh.hePublicKeyDigest);
 
   const cb = await sampleCodebook();
   const insts = await Promise.all(
-    (['inst-1', 'inst-2', 'inst-3'] as const).map(async (name, i) => ({ id: `INST${i + 1}`, identity: seeded(10 + i), cts: await encryptVector(cb, sampleVector(cb, name).vector, kh.bfvPublicKey, 500) })),
+    (['inst-1', 'inst-2', 'inst-3'] as const).map(async (name, i) => ({
+      id: `INST${i + 1}`,
+      identity: seeded(10 + i),
+      cts: await encryptVector(cb, sampleVector(cb, name).vector, kh.bfvPublicKey, 500),
+    })),
   );
-  const manifest = roundManifest({ codebook: cb, studiejaar: '2024-2025', participants: insts.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), hePublicKey: kh.bfvPublicKey, endorsement, coordinator });
+  const manifest = roundManifest({
+    codebook: cb,
+    studiejaar: '2024-2025',
+    participants: insts.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
+    hePublicKey: kh.bfvPublicKey,
+    endorsement,
+    coordinator,
+  });
   const bundle = join(base, 'bundle');
   writeRoundBundle(bundle, {
     manifest,
     codebook: cb,
-    contributions: insts.map((i) => contributionWire({ roundId: '2024-2025-r1', institutionId: i.id, identity: i.identity, codebook: cb, hePublicKeyDigest: kh.hePublicKeyDigest, ciphertexts: i.cts })),
+    contributions: insts.map((i) =>
+      contributionWire({
+        roundId: '2024-2025-r1',
+        institutionId: i.id,
+        identity: i.identity,
+        codebook: cb,
+        hePublicKeyDigest: kh.hePublicKeyDigest,
+        ciphertexts: i.cts,
+      }),
+    ),
   });
   const out = join(base, 'release.json');
   const rel = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out]);
   t.equal(rel.code, 0, rel.stderr);
-  t.match(rel.stdout, /Released round 2024-2025-r1 version 1 from 3 institutions: \d+ blocks published, \d+ suppressed \(min_institutions \d+/);
+  t.match(
+    rel.stdout,
+    /Released round 2024-2025-r1 version 1 from 3 institutions: \d+ blocks published, \d+ suppressed \(min_institutions \d+/,
+  );
   const release = ReleaseSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
   t.ok(verifyRelease(release, kh.identity.publicKey), 'written release verifies');
 
   const twice = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', join(base, 'r2.json')]);
   t.equal(twice.code, 1);
   t.match(twice.stderr, /SB_ERR_ALREADY_RELEASED.*--previous/);
-  const v2 = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', join(base, 'r2.json'), '--previous', out]);
+  const v2 = runCli([
+    'keyholder',
+    'release',
+    '--home',
+    home,
+    '--bundle',
+    bundle,
+    '--out',
+    join(base, 'r2.json'),
+    '--previous',
+    out,
+  ]);
   t.equal(v2.code, 0, v2.stderr);
   t.match(v2.stdout, /version 2/);
 

@@ -16,6 +16,9 @@ t.test('20 generated sectors of 5 to 63 institutions (same as bench/keyholder/di
     const n = 5 + Math.round((k * 58) / 19);
     const cb = syntheticCodebook(400, 100 + k);
     const m = await measureSector(cb, sectorOf(cb, syntheticInstitutions(cb, n, 200 + k)), n);
-    t.ok(m.auditPassed && m.published >= 0.8 * m.primaryPassing, `${n} institutions: audit passed, published ${m.published} of ${m.primaryPassing} primary-passing cell blocks (${JSON.stringify(m.cellRules)})`);
+    t.ok(
+      m.auditPassed && m.published >= 0.8 * m.primaryPassing,
+      `${n} institutions: audit passed, published ${m.published} of ${m.primaryPassing} primary-passing cell blocks (${JSON.stringify(m.cellRules)})`,
+    );
   }
 });

@@ -1,13 +1,22 @@
 import t from 'tap';
 import { checkConsistency } from '../../keyholder/consistency.js';
-import { allPublished, disclosureContext, primaryDisclosure, renderReleaseRows, runDisclosure, type DisclosurePass, type RowDecision } from '../../keyholder/disclosure/index.js';
+import {
+  allPublished,
+  disclosureContext,
+  primaryDisclosure,
+  renderReleaseRows,
+  runDisclosure,
+  type DisclosurePass,
+  type RowDecision,
+} from '../../keyholder/disclosure/index.js';
 import { ThresholdsSchema } from '../../schemas/manifest.js';
 import { CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const cb = await sampleCodebook();
 const { vector: sector, json } = sampleVector(cb, 'sector');
-const th = (min_institutions: number, min_population: number) => ThresholdsSchema.parse({ min_institutions, min_population });
+const th = (min_institutions: number, min_population: number) =>
+  ThresholdsSchema.parse({ min_institutions, min_population });
 
 t.test('primary: per cell and block, min_institutions first, then min_population (rule written out)', async (t) => {
   for (const [mi, mp] of [
@@ -35,7 +44,11 @@ t.test('primary: per cell and block, min_institutions first, then min_population
   }
   const d = primaryDisclosure(cb, sector, th(3, 10), 3);
   t.same(d.rollups.get('total'), { A: { status: 'published' }, B: { status: 'published' } }, 'total rollup published');
-  t.match(d.rollups.get('sectorkamer|HAN'), { A: { status: 'suppressed', rule: 'min_institutions', pass: 'primary' } }, 'a rollup with one institution');
+  t.match(
+    d.rollups.get('sectorkamer|HAN'),
+    { A: { status: 'suppressed', rule: 'min_institutions', pass: 'primary' } },
+    'a rollup with one institution',
+  );
 });
 
 t.test('rollups sum the cells of the group; institutions come from the group row', async (t) => {
@@ -47,7 +60,10 @@ t.test('rollups sum the cells of the group; institutions come from the group row
   t.equal(total.facts.c_contrib_a, json.groups.total!.c_contrib_a);
   const rows = renderReleaseRows(ctx, runDisclosure(ctx, []).decisions);
   t.equal(rows.rollups.total!.slots.a_enrolments, sumCells('a_enrolments'));
-  t.notOk(Object.keys(rows.rollups.total!.slots).some((s) => s.startsWith('c_')), 'no block C in rendered rows');
+  t.notOk(
+    Object.keys(rows.rollups.total!.slots).some((s) => s.startsWith('c_')),
+    'no block C in rendered rows',
+  );
   t.equal(Object.keys(rows.cells).length, cb.cellKeys.length);
 });
 
@@ -55,24 +71,47 @@ t.test('passes can only suppress more', async (t) => {
   const ctx = disclosureContext({ codebook: cb, sector, thresholds: th(3, 10), contributions: 3 });
   const more: DisclosurePass = {
     name: 'suppress-total',
-    apply: (_c, cur) => ({ cells: cur.cells, rollups: new Map([...cur.rollups].map(([k, r]) => [k, k === 'total' ? ({ ...r, A: { status: 'suppressed', rule: 'secondary', pass: 'suppress-total' } } as RowDecision) : r])) }),
+    apply: (_c, cur) => ({
+      cells: cur.cells,
+      rollups: new Map(
+        [...cur.rollups].map(([k, r]) => [
+          k,
+          k === 'total'
+            ? ({ ...r, A: { status: 'suppressed', rule: 'secondary', pass: 'suppress-total' } } as RowDecision)
+            : r,
+        ]),
+      ),
+    }),
   };
   const undo: DisclosurePass = {
     name: 'undo',
-    apply: (_c, cur) => ({ cells: new Map([...cur.cells].map(([k]) => [k, { A: { status: 'published' }, B: { status: 'published' } } as RowDecision])), rollups: cur.rollups }),
+    apply: (_c, cur) => ({
+      cells: new Map(
+        [...cur.cells].map(([k]) => [k, { A: { status: 'published' }, B: { status: 'published' } } as RowDecision]),
+      ),
+      rollups: cur.rollups,
+    }),
   };
   const { primaryPass } = await import('../../keyholder/disclosure/primary.js');
   const r = runDisclosure(ctx, [primaryPass, more]);
   t.match(r.summary, [{ pass: 'primary' }, { pass: 'suppress-total', suppressed: 1 }]);
   t.throws(() => runDisclosure(ctx, [primaryPass, undo]), /undo the min_institutions suppression/);
-  t.throws(() => runDisclosure(ctx, [{ name: 'drop', apply: (_c, cur) => ({ cells: new Map(), rollups: cur.rollups }) }]), /changed the number of cells/);
+  t.throws(
+    () => runDisclosure(ctx, [{ name: 'drop', apply: (_c, cur) => ({ cells: new Map(), rollups: cur.rollups }) }]),
+    /changed the number of cells/,
+  );
   t.equal(allPublished(ctx).cells.size, cb.cellKeys.length);
 });
 
 t.test('consistency checks', async (t) => {
-  for (const name of ['inst-1', 'inst-2', 'inst-3'] as const) t.same(checkConsistency(cb, sampleVector(cb, name).vector, 1), [], `${name} is consistent`);
+  for (const name of ['inst-1', 'inst-2', 'inst-3'] as const)
+    t.same(checkConsistency(cb, sampleVector(cb, name).vector, 1), [], `${name} is consistent`);
   t.same(checkConsistency(cb, sector, 3), [], 'the sector sum is consistent');
-  t.match(checkConsistency(cb, sector, 2), [{ slot: 'c_contrib_a', rule: /<= number of contributions/ }], 'c_contrib above the number of contributions');
+  t.match(
+    checkConsistency(cb, sector, 2),
+    [{ slot: 'c_contrib_a', rule: /<= number of contributions/ }],
+    'c_contrib above the number of contributions',
+  );
   const cell = cb.cellKeys.indexOf('92530|4|BOL');
   const tweak = (slot: string, delta: number) => {
     const v = structuredClone(sector);

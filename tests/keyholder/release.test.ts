@@ -18,7 +18,11 @@ t.teardown(async () => {
 
 // ---- Expected release, derived from sample/expected/sector.json with the rules written out ----
 type Row = Record<string, number>;
-const sector = JSON.parse(readFileSync(join(sampleDir, 'expected/sector.json'), 'utf8')) as { slots: string[]; cells: Record<string, Row>; groups: Record<string, Row> };
+const sector = JSON.parse(readFileSync(join(sampleDir, 'expected/sector.json'), 'utf8')) as {
+  slots: string[];
+  cells: Record<string, Row>;
+  groups: Record<string, Row>;
+};
 const A = sector.slots.filter((s) => s.startsWith('a_'));
 const B = sector.slots.filter((s) => s.startsWith('b_'));
 const sectorkamer = new Map(f.cb.entries.map((e) => [e.crebo, e.sectorkamerCode]));
@@ -45,7 +49,11 @@ function inGroup(group: string, cell: string): boolean {
 }
 
 /** The rule: fewer than min_institutions contributors, else population below min_population. */
-function rule(institutions: number, population: number, th: { min_institutions: number; min_population: number }): string | null {
+function rule(
+  institutions: number,
+  population: number,
+  th: { min_institutions: number; min_population: number },
+): string | null {
   if (institutions < th.min_institutions) return 'min_institutions';
   if (population < th.min_population) return 'min_population';
   return null;
@@ -63,11 +71,14 @@ function expectedRow(values: Row, facts: Row, th: { min_institutions: number; mi
 }
 
 function expected(th: { min_institutions: number; min_population: number }) {
-  const cells = Object.fromEntries(allCells.map((k) => [k, expectedRow(sector.cells[k] ?? {}, sector.cells[k] ?? {}, th)]));
+  const cells = Object.fromEntries(
+    allCells.map((k) => [k, expectedRow(sector.cells[k] ?? {}, sector.cells[k] ?? {}, th)]),
+  );
   const rollups = Object.fromEntries(
     f.cb.groupKeys.map((g) => {
       const values: Row = {};
-      for (const s of [...A, ...B]) values[s] = allCells.filter((c) => inGroup(g, c)).reduce((acc, c) => acc + (sector.cells[c]?.[s] ?? 0), 0);
+      for (const s of [...A, ...B])
+        values[s] = allCells.filter((c) => inGroup(g, c)).reduce((acc, c) => acc + (sector.cells[c]?.[s] ?? 0), 0);
       return [g, expectedRow(values, sector.groups[g] ?? {}, th)];
     }),
   );
@@ -79,7 +90,12 @@ function expected(th: { min_institutions: number; min_population: number }) {
  * of sector.json or suppressed by a later pass (dominance, secondary) — the audit decides which,
  * tests/keyholder/disclosure-*.test.ts check those passes.
  */
-function checkRelease(t: Test, r: Release, th: { min_institutions: number; min_population: number }, rules: ('min_institutions' | 'min_population')[]) {
+function checkRelease(
+  t: Test,
+  r: Release,
+  th: { min_institutions: number; min_population: number },
+  rules: ('min_institutions' | 'min_population')[],
+) {
   const exp = expected(th);
   const tally = { published: 0, min_institutions: 0, min_population: 0, later: 0 };
   let mismatches = 0;
@@ -110,7 +126,10 @@ function checkRelease(t: Test, r: Release, th: { min_institutions: number; min_p
     }
   }
   t.equal(mismatches, 0, 'every published figure equals sector.json and every suppression follows the rules');
-  t.ok(tally.published > 0 && rules.every((r) => tally[r] > 0), `blocks published and suppressed by ${rules.join(' and ')} (${JSON.stringify(tally)})`);
+  t.ok(
+    tally.published > 0 && rules.every((r) => tally[r] > 0),
+    `blocks published and suppressed by ${rules.join(' and ')} (${JSON.stringify(tally)})`,
+  );
   return tally;
 }
 
@@ -123,11 +142,31 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   t.ok(ReleaseSchema.safeParse(r).success, 'release matches ReleaseSchema');
   t.ok(verifyRelease(r, f.kh.identity.publicKey), 'release signature verifies with the key holder key');
   t.notOk(verifyRelease({ ...r, institutions: 4 }, f.kh.identity.publicKey), 'and not after a change');
-  t.match(r, { round_id: '2024-2025-r1', release_version: 1, previous_release_digest: null, studiejaar: '2024-2025', institutions: 3, published_at: '2025-11-03T09:00:00Z', metric_spec: 'v1' });
-  t.same(r.thresholds, { min_institutions: 3, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 });
+  t.match(r, {
+    round_id: '2024-2025-r1',
+    release_version: 1,
+    previous_release_digest: null,
+    studiejaar: '2024-2025',
+    institutions: 3,
+    published_at: '2025-11-03T09:00:00Z',
+    metric_spec: 'v1',
+  });
+  t.same(r.thresholds, {
+    min_institutions: 3,
+    min_population: 10,
+    dominance_share: 0.85,
+    min_institutions_distribution: 5,
+  });
   t.notMatch(JSON.stringify(r), /c_sq|c_contrib/, 'no summed squares or contributor slots in the release');
-  t.notOk(Object.values(r.cells).some((row) => Object.keys(row.slots).some((s) => s.startsWith('c_'))), 'block C only as distributions');
-  t.match(r.disclosure, { audit: { verdict: 'passed', determined: 0 }, protection: { min_width: 3, ratio_num: 1, ratio_den: 2 } }, 'the audit verdict is in the signed release');
+  t.notOk(
+    Object.values(r.cells).some((row) => Object.keys(row.slots).some((s) => s.startsWith('c_'))),
+    'block C only as distributions',
+  );
+  t.match(
+    r.disclosure,
+    { audit: { verdict: 'passed', determined: 0 }, protection: { min_width: 3, ratio_num: 1, ratio_den: 2 } },
+    'the audit verdict is in the signed release',
+  );
   t.match(r.disclosure?.summary_nl, /minstens 3 instellingen en 10 studenten/);
   const tally = checkRelease(t, r, th, ['min_institutions']);
   t.equal(res.blocks.published, tally.published);
@@ -135,19 +174,41 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   // Spot check one published cell (92530|4|BOL has 3 institutions, 36 enrolments, 20 starters).
   t.equal(r.cells['92530|4|BOL']!.slots.a_enrolments, 36);
   t.equal(r.cells['92530|4|BOL']!.slots.b_starters, 20);
-  t.same(r.cells['90888|3|BBL']!.suppressed.a_enrolments, { rule: 'min_institutions', note: '2 contributing institution(s), fewer than 3' });
+  t.same(r.cells['90888|3|BBL']!.suppressed.a_enrolments, {
+    rule: 'min_institutions',
+    note: '2 contributing institution(s), fewer than 3',
+  });
 
   const store = KeyHolderStore.open(f.home);
   try {
     const log = store.decryptions('2024-2025-r1');
     t.equal(log.length, 1, 'one decryption logged');
-    t.match(log[0], { kind: 'sum', outcome: 'decrypted', institutions: 3, startedAt: '2025-11-03T09:00:00Z', releaseDigest: res.releaseDigest, bundleDigest: res.bundleDigest });
+    t.match(log[0], {
+      kind: 'sum',
+      outcome: 'decrypted',
+      institutions: 3,
+      startedAt: '2025-11-03T09:00:00Z',
+      releaseDigest: res.releaseDigest,
+      bundleDigest: res.bundleDigest,
+    });
     t.match(log[0]!.sumDigest, /^[0-9a-f]{64}$/);
     t.match(store.releases('2024-2025-r1'), [{ releaseVersion: 1, releaseDigest: releaseDigest(r), institutions: 3 }]);
     const row = store.db.prepare('SELECT * FROM decryption').get() as Record<string, unknown>;
     t.same(
       Object.keys(row).sort(),
-      ['bundle_digest', 'completed_at', 'error_code', 'id', 'institutions', 'kind', 'outcome', 'release_digest', 'round_id', 'started_at', 'sum_digest'],
+      [
+        'bundle_digest',
+        'completed_at',
+        'error_code',
+        'id',
+        'institutions',
+        'kind',
+        'outcome',
+        'release_digest',
+        'round_id',
+        'started_at',
+        'sum_digest',
+      ],
       'the log holds digests and counts, no figures',
     );
   } finally {
@@ -159,7 +220,11 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   const v2 = await releaseRound({ home: f.home, bundleDir: dir, now: NOW, previous: r });
   t.equal(v2.release_version, 2);
   t.equal(v2.previous_release_digest, releaseDigest(r));
-  await t.rejects(releaseRound({ home: f.home, bundleDir: dir, now: NOW, previous: r }), { code: 'SB_ERR_PREVIOUS_RELEASE' }, 'only the latest release can be superseded');
+  await t.rejects(
+    releaseRound({ home: f.home, bundleDir: dir, now: NOW, previous: r }),
+    { code: 'SB_ERR_PREVIOUS_RELEASE' },
+    'only the latest release can be superseded',
+  );
 });
 
 t.test('thresholds 2 / 25: other cells published, population rule bites', async (t) => {
@@ -171,6 +236,10 @@ t.test('thresholds 2 / 25: other cells published, population rule bites', async 
   const row = r.cells['90888|3|BBL']!;
   t.equal(row.slots.a_enrolments, 42);
   t.equal(row.slots.b_starters, null);
-  t.same(row.suppressed.b_starters, { rule: 'min_population', note: 'b_starters below 25' }, 'the note does not state the suppressed population');
+  t.same(
+    row.suppressed.b_starters,
+    { rule: 'min_population', note: 'b_starters below 25' },
+    'the note does not state the suppressed population',
+  );
   t.same(row.institutions, { a: 2, b: 2 });
 });

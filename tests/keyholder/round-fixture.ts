@@ -6,7 +6,13 @@ import type { Thresholds } from '../../schemas/manifest.js';
 import { identityFromSeed, type Identity } from '../../shared/crypto/identity.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import { addVectors, vectorToJson, type ContributionVector, type VectorJson } from '../../shared/metrics/vector.js';
-import { contributionWire, encryptVector, roundManifest, writeRoundBundle, type BundledContribution } from '../../bench/keyholder/simulate-round.js';
+import {
+  contributionWire,
+  encryptVector,
+  roundManifest,
+  writeRoundBundle,
+  type BundledContribution,
+} from '../../bench/keyholder/simulate-round.js';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder, type KeyHolderKeys } from '../../keyholder/init.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
@@ -34,9 +40,16 @@ export interface RoundFixture {
   institutions: SampleInstitution[];
   sector: VectorJson;
   /** Wire of an institution's contribution to a round (optionally other ciphertexts or signer). */
-  wire(roundId: string, inst: SampleInstitution, o?: { ciphertexts?: Uint8Array[]; signer?: Identity; institutionId?: string }): BundledContribution;
+  wire(
+    roundId: string,
+    inst: SampleInstitution,
+    o?: { ciphertexts?: Uint8Array[]; signer?: Identity; institutionId?: string },
+  ): BundledContribution;
   /** Endorse a round, sign its manifest and write its bundle; returns the bundle folder. */
-  bundle(roundId: string, o?: BundleOptions): Promise<{ dir: string; manifest: RoundManifest; endorsement: EndorsementFile }>;
+  bundle(
+    roundId: string,
+    o?: BundleOptions,
+  ): Promise<{ dir: string; manifest: RoundManifest; endorsement: EndorsementFile }>;
   cleanup(): void;
 }
 
@@ -72,10 +85,16 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
   await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
   const kh = await loadKeyHolder(home);
   const cb = data?.codebook ?? (await sampleCodebook());
-  const vectors = data?.vectors ?? (['inst-1', 'inst-2', 'inst-3'] as const).map((name) => sampleVector(cb, name).vector);
+  const vectors =
+    data?.vectors ?? (['inst-1', 'inst-2', 'inst-3'] as const).map((name) => sampleVector(cb, name).vector);
   const institutions: SampleInstitution[] = [];
   for (const [i, vector] of vectors.entries()) {
-    institutions.push({ id: `INST${i + 1}`, identity: seeded(10 + i), vector, ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500) });
+    institutions.push({
+      id: `INST${i + 1}`,
+      identity: seeded(10 + i),
+      vector,
+      ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500),
+    });
   }
   const sector = data ? vectorToJson(cb, addVectors(cb, vectors)) : sampleVector(cb, 'sector').json;
   let counter = 0;
@@ -98,12 +117,21 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
       });
     },
     async bundle(roundId, o = {}) {
-      let endorsement = await endorseRound({ home, roundId, maxParticipants: 500, thresholds: o.thresholds ?? {}, now: NOW });
+      let endorsement = await endorseRound({
+        home,
+        roundId,
+        maxParticipants: 500,
+        thresholds: o.thresholds ?? {},
+        now: NOW,
+      });
       if (o.endorsement) endorsement = o.endorsement(endorsement);
       const manifest = roundManifest({
         codebook: cb,
         studiejaar: STUDIEJAAR,
-        participants: [...institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })), ...(o.extraParticipants ?? [])],
+        participants: [
+          ...institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
+          ...(o.extraParticipants ?? []),
+        ],
         hePublicKey: kh.bfvPublicKey,
         endorsement,
         coordinator: o.coordinator ?? coordinator,

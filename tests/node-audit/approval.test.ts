@@ -2,7 +2,13 @@
 // only one of two under four-eyes, data changed since the preview), and every refusal is logged.
 import { join } from 'node:path';
 import t from 'tap';
-import { approveRound, evaluateApprovals, signApproval, storeApproval, storedApprovals } from '../../node/audit/approval.js';
+import {
+  approveRound,
+  evaluateApprovals,
+  signApproval,
+  storeApproval,
+  storedApprovals,
+} from '../../node/audit/approval.js';
 import { readAudit } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { readNodeConfig } from '../../node/client/config.js';
@@ -35,43 +41,79 @@ t.test('wrong approvals are refused', async (t) => {
       db.close();
     }
   };
-  const base = { roundId: ROUND, institutionId: 'EDGE1', vectorDigest: preview.vector_digest, wireBytes: preview.wire_bytes, approverName: 'FG 0' };
+  const base = {
+    roundId: ROUND,
+    institutionId: 'EDGE1',
+    vectorDigest: preview.vector_digest,
+    wireBytes: preview.wire_bytes,
+    approverName: 'FG 0',
+  };
 
   await t.test('approval for other data', async (t) => {
     put(signApproval({ ...base, vectorDigest: 'ab'.repeat(32) }, officer));
-    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING', message: /other vector/ });
+    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+      code: 'SB_ERR_APPROVAL_MISSING',
+      message: /other vector/,
+    });
   });
   await t.test('approval for another round', async (t) => {
     put(signApproval({ ...base, roundId: '2024-2025-r2' }, officer));
     // stored under its own round: this round still has no approval
     await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING' });
-    const check = evaluateApprovals([signApproval({ ...base, roundId: '2024-2025-r2' }, officer)], config, { roundId: ROUND, vectorDigest: preview.vector_digest });
-    t.same(check.rejected.map((r) => r.reason), ['other_round']);
+    const check = evaluateApprovals([signApproval({ ...base, roundId: '2024-2025-r2' }, officer)], config, {
+      roundId: ROUND,
+      vectorDigest: preview.vector_digest,
+    });
+    t.same(
+      check.rejected.map((r) => r.reason),
+      ['other_round'],
+    );
   });
   await t.test('approval by an unknown key', async (t) => {
     const stranger = generateIdentity();
     put(signApproval(base, stranger));
-    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING', message: /unknown approver/ });
+    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+      code: 'SB_ERR_APPROVAL_MISSING',
+      message: /unknown approver/,
+    });
     const strangerFile = join(n.dir, 'stranger.key');
     const { writeIdentityFiles } = await import('../../shared/crypto/identity.js');
     await writeIdentityFiles(stranger, strangerFile);
-    await t.rejects(approveRound({ home: n.home, roundId: ROUND, approverKeyFile: strangerFile }), { code: 'SB_ERR_APPROVER_UNKNOWN' });
+    await t.rejects(approveRound({ home: n.home, roundId: ROUND, approverKeyFile: strangerFile }), {
+      code: 'SB_ERR_APPROVER_UNKNOWN',
+    });
   });
   await t.test('another institution, a bad signature', async (t) => {
     const other = signApproval({ ...base, institutionId: 'OTHER' }, officer);
     const forged = { ...signApproval(base, officer), wire_bytes: 1 };
     const check = evaluateApprovals([other, forged], config, { roundId: ROUND, vectorDigest: preview.vector_digest });
-    t.same(check.rejected.map((r) => r.reason), ['other_institution', 'bad_signature']);
+    t.same(
+      check.rejected.map((r) => r.reason),
+      ['other_institution', 'bad_signature'],
+    );
     t.notOk(check.ok);
   });
   await t.test('approval of a stale preview (data changed)', async (t) => {
-    await t.rejects(approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: 'cd'.repeat(32) }), { code: 'SB_ERR_APPROVAL_STALE' });
+    await t.rejects(
+      approveRound({
+        home: n.home,
+        roundId: ROUND,
+        approverKeyFile: n.approverKeys[0] as string,
+        expectDigest: 'cd'.repeat(32),
+      }),
+      { code: 'SB_ERR_APPROVAL_STALE' },
+    );
   });
   t.equal(n.coordinator.received.length, 0, 'no contribution left the node');
   t.ok(refusals(n.home).length >= 4, 'every refusal is in the log');
 
   await t.test('the right approval lets it go', async (t) => {
-    await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: preview.vector_digest });
+    await approveRound({
+      home: n.home,
+      roundId: ROUND,
+      approverKeyFile: n.approverKeys[0] as string,
+      expectDigest: preview.vector_digest,
+    });
     const r = await submitContribution({ home: n.home, roundId: ROUND });
     t.equal(r.wireBytes, preview.wire_bytes);
     t.equal(n.coordinator.received.length, 1);
@@ -82,14 +124,33 @@ t.test('four-eyes: one of two approvals is not enough', async (t) => {
   const n = await setupNode(t, { approvers: 2, approvalsRequired: 2 });
   t.equal(readNodeConfig(n.home).approvals_required, 2);
   const { preview } = await previewRound({ home: n.home, roundId: ROUND });
-  const first = await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: preview.vector_digest });
+  const first = await approveRound({
+    home: n.home,
+    roundId: ROUND,
+    approverKeyFile: n.approverKeys[0] as string,
+    expectDigest: preview.vector_digest,
+  });
   t.same([first.approvals, first.required], [1, 2]);
   // the same officer approving twice still counts once
   await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string });
-  await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING', message: /1 of 2/ });
+  await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+    code: 'SB_ERR_APPROVAL_MISSING',
+    message: /1 of 2/,
+  });
   t.equal(n.coordinator.received.length, 0);
   // CLI: the second officer approves
-  const cli = runCli(['node', 'approve', '--home', n.home, '--round', ROUND, '--key', n.approverKeys[1] as string, '--digest', preview.vector_digest]);
+  const cli = runCli([
+    'node',
+    'approve',
+    '--home',
+    n.home,
+    '--round',
+    ROUND,
+    '--key',
+    n.approverKeys[1] as string,
+    '--digest',
+    preview.vector_digest,
+  ]);
   t.equal(cli.code, 0, cli.stderr);
   t.match(cli.stdout, /2 van 2/);
   const db = openNodeDb(n.home);
@@ -102,7 +163,10 @@ t.test('four-eyes: one of two approvals is not enough', async (t) => {
 t.test('no approvers configured: submit says how to add one', async (t) => {
   const n = await setupNode(t, { approvers: 0 });
   await previewRound({ home: n.home, roundId: ROUND });
-  await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_NO_APPROVERS', message: /approver add/ });
+  await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+    code: 'SB_ERR_NO_APPROVERS',
+    message: /approver add/,
+  });
   const list = runCli(['node', 'approver', 'list', '--home', n.home]);
   t.match(list.stdout, /geen goedkeurders/);
 });

@@ -13,7 +13,9 @@ import { ROUND, setupNode } from './fixture.js';
 const lastRefusal = (home: string) => {
   const db = openNodeDb(home);
   try {
-    return readAudit(db).filter((e) => e.kind === 'refusal').at(-1);
+    return readAudit(db)
+      .filter((e) => e.kind === 'refusal')
+      .at(-1);
   } finally {
     db.close();
   }
@@ -32,10 +34,17 @@ t.test('egress is refused and logged', async (t) => {
 
   const n = await setupNode(t);
   const { preview } = await previewRound({ home: n.home, roundId: ROUND });
-  await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: preview.vector_digest });
+  await approveRound({
+    home: n.home,
+    roundId: ROUND,
+    approverKeyFile: n.approverKeys[0] as string,
+    expectDigest: preview.vector_digest,
+  });
 
   await t.test('--coordinator other than configured', async (t) => {
-    await t.rejects(submitContribution({ home: n.home, roundId: ROUND, coordinatorUrl: other }), { code: 'SB_ERR_EGRESS' });
+    await t.rejects(submitContribution({ home: n.home, roundId: ROUND, coordinatorUrl: other }), {
+      code: 'SB_ERR_EGRESS',
+    });
     t.equal(lastRefusal(n.home)?.payload.code, 'SB_ERR_EGRESS');
   });
 
@@ -43,7 +52,10 @@ t.test('egress is refused and logged', async (t) => {
     const original = n.coordinator.manifest;
     n.coordinator.setManifest((m) => ({ ...m, he_public_key: { ...m.he_public_key, url: `${other}/key` } }));
     t.teardown(() => void (n.coordinator.manifest = original));
-    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_EGRESS', message: new RegExp(other.replace(/[.]/g, '\\.')) });
+    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+      code: 'SB_ERR_EGRESS',
+      message: new RegExp(other.replace(/[.]/g, '\\.')),
+    });
     t.equal(lastRefusal(n.home)?.payload.stage, 'manifest');
     n.coordinator.manifest = original;
   });
@@ -52,7 +64,10 @@ t.test('egress is refused and logged', async (t) => {
     const path = `/v1/rounds/${ROUND}/he-public-key`;
     n.coordinator.override.set(path, (res) => res.writeHead(302, { location: `${other}/key` }).end());
     t.teardown(() => n.coordinator.override.delete(path));
-    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_EGRESS', message: /redirect/ });
+    await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
+      code: 'SB_ERR_EGRESS',
+      message: /redirect/,
+    });
     t.equal(lastRefusal(n.home)?.payload.code, 'SB_ERR_EGRESS');
     n.coordinator.override.delete(path);
   });

@@ -25,7 +25,12 @@ import { sampleDir } from '../helpers/paths.js';
 
 export const ROUND = '2024-2025-r1';
 export const MAX_PARTICIPANTS = 100;
-export const THRESHOLDS = { min_institutions: 3, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 };
+export const THRESHOLDS = {
+  min_institutions: 3,
+  min_population: 10,
+  dominance_share: 0.85,
+  min_institutions_distribution: 5,
+};
 
 let bfv: Promise<BfvKeyPair> | undefined;
 export function bfvKeys(): Promise<BfvKeyPair> {
@@ -51,7 +56,9 @@ export interface Coordinator {
   /** Override the answer to a path (e.g. a redirect). */
   override: Map<string, (res: ServerResponse) => void>;
   /** Change the manifest (re-signed). */
-  setManifest(change: (m: Omit<RoundManifest, 'coordinator_signature'>) => Omit<RoundManifest, 'coordinator_signature'>): void;
+  setManifest(
+    change: (m: Omit<RoundManifest, 'coordinator_signature'>) => Omit<RoundManifest, 'coordinator_signature'>,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -62,7 +69,10 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Start the coordinator for one participant (its public key given later via `participant`). */
-export async function startCoordinator(t: Test, participant: { id: string; publicKey: () => Uint8Array }): Promise<Coordinator> {
+export async function startCoordinator(
+  t: Test,
+  participant: { id: string; publicKey: () => Uint8Array },
+): Promise<Coordinator> {
   const identity = generateIdentity();
   const keyHolder = generateIdentity();
   const keys = await bfvKeys();
@@ -86,7 +96,16 @@ export async function startCoordinator(t: Test, participant: { id: string; publi
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   const endorsement = signEndorsement(
-    { type: 'sectorbench.key-holder-endorsement', version: 1, round_id: ROUND, he_params: 'bfv-n4096-t40-tc128-v1', he_public_key_digest: bfvPublicKeyDigest(keys.publicKey), max_participants: MAX_PARTICIPANTS, thresholds: THRESHOLDS, endorsed_at: '2025-10-01T00:00:00.000Z' },
+    {
+      type: 'sectorbench.key-holder-endorsement',
+      version: 1,
+      round_id: ROUND,
+      he_params: 'bfv-n4096-t40-tc128-v1',
+      he_public_key_digest: bfvPublicKeyDigest(keys.publicKey),
+      max_participants: MAX_PARTICIPANTS,
+      thresholds: THRESHOLDS,
+      endorsed_at: '2025-10-01T00:00:00.000Z',
+    },
     keyHolder,
   );
   const makeManifest = () =>
@@ -101,14 +120,28 @@ export async function startCoordinator(t: Test, participant: { id: string; publi
         he_params: 'bfv-n4096-t40-tc128-v1',
         codebook: {
           digest: codebookDigest(codebook),
-          entries: codebook.entries.map((e) => ({ crebo: e.crebo, name: e.name, niveau: e.niveau, sectorkamer_code: e.sectorkamerCode, sectorkamer_name: e.sectorkamerName })),
+          entries: codebook.entries.map((e) => ({
+            crebo: e.crebo,
+            name: e.name,
+            niveau: e.niveau,
+            sectorkamer_code: e.sectorkamerCode,
+            sectorkamer_name: e.sectorkamerName,
+          })),
         },
         thresholds: THRESHOLDS,
-        participants: [{ institution_id: participant.id, ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64') }],
+        participants: [
+          {
+            institution_id: participant.id,
+            ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64'),
+          },
+        ],
         max_participants: MAX_PARTICIPANTS,
         deadline: '2099-01-01T00:00:00.000Z',
         he_public_key: { digest: bfvPublicKeyDigest(keys.publicKey), url: `${url}/v1/rounds/${ROUND}/he-public-key` },
-        key_holder_endorsement: { ed25519_public_key: endorsement.ed25519_public_key, signature: endorsement.signature },
+        key_holder_endorsement: {
+          ed25519_public_key: endorsement.ed25519_public_key,
+          signature: endorsement.signature,
+        },
       },
       identity.secretKey,
     );
@@ -119,24 +152,52 @@ export async function startCoordinator(t: Test, participant: { id: string; publi
       const path = req.url ?? '/';
       let auditHead: string | null = null;
       try {
-        const h = verifyRequestSignature({ method: req.method ?? 'GET', path, headers: req.headers, publicKey: participant.publicKey(), now: new Date(), body: b });
+        const h = verifyRequestSignature({
+          method: req.method ?? 'GET',
+          path,
+          headers: req.headers,
+          publicKey: participant.publicKey(),
+          now: new Date(),
+          body: b,
+        });
         auditHead = h.auditHead;
       } catch (e) {
-        res.writeHead(401, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'unsigned', detail: (e as Error).message, code: 'SB_ERR_REQUEST_SIGNATURE' }));
+        res
+          .writeHead(401, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ title: 'unsigned', detail: (e as Error).message, code: 'SB_ERR_REQUEST_SIGNATURE' }));
         return;
       }
-      c.requests.push({ method: req.method ?? 'GET', path, bytes: b.byteLength, auditHead: parseSignedRequestHeaders(req.headers).auditHead });
+      c.requests.push({
+        method: req.method ?? 'GET',
+        path,
+        bytes: b.byteLength,
+        auditHead: parseSignedRequestHeaders(req.headers).auditHead,
+      });
       const o = c.override.get(path);
       if (o) return o(res);
       c.manifest ??= makeManifest();
-      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/manifest`) return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(c.manifest));
-      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/he-public-key`) return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(keys.publicKey));
+      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/manifest`)
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(c.manifest));
+      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/he-public-key`)
+        return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(keys.publicKey));
       if (req.method === 'POST' && path === `/v1/rounds/${ROUND}/contributions`) {
         const contribution = parseContribution(new Uint8Array(b));
-        verifyEnvelope(contribution.envelope, participant.publicKey(), { expect: { roundId: ROUND, institutionId: participant.id } });
+        verifyEnvelope(contribution.envelope, participant.publicKey(), {
+          expect: { roundId: ROUND, institutionId: participant.id },
+        });
         const { envelopeDigest } = await import('../../shared/protocol/envelope.js');
         const receipt = signReceipt(
-          { type: 'sectorbench.receipt', version: 1, round_id: ROUND, institution_id: participant.id, envelope_digest: envelopeDigest(contribution.envelope), wire_bytes: b.byteLength, received_at: new Date().toISOString(), sequence: sequence++, ...(auditHead ? { audit_head: auditHead } : {}) },
+          {
+            type: 'sectorbench.receipt',
+            version: 1,
+            round_id: ROUND,
+            institution_id: participant.id,
+            envelope_digest: envelopeDigest(contribution.envelope),
+            wire_bytes: b.byteLength,
+            received_at: new Date().toISOString(),
+            sequence: sequence++,
+            ...(auditHead ? { audit_head: auditHead } : {}),
+          },
           identity.secretKey,
         );
         c.received.push({ wire: new Uint8Array(b), receipt, auditHead });
@@ -144,7 +205,9 @@ export async function startCoordinator(t: Test, participant: { id: string; publi
       }
       res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'not found' }));
     })().catch((e: unknown) => {
-      res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'bad', detail: (e as Error).message }));
+      res
+        .writeHead(400, { 'content-type': 'application/problem+json' })
+        .end(JSON.stringify({ title: 'bad', detail: (e as Error).message }));
     });
   });
   t.teardown(() => c.close());
@@ -162,22 +225,40 @@ export interface NodeSetup {
  * A node home (edge sample imported) enrolled with a fresh coordinator, with `approvers`
  * approver keys generated (`<dir>/approver-<i>.key`) and added; `approvalsRequired` 1 or 2.
  */
-export async function setupNode(t: Test, o: { approvers?: number; approvalsRequired?: 1 | 2 } = {}): Promise<NodeSetup> {
+export async function setupNode(
+  t: Test,
+  o: { approvers?: number; approvalsRequired?: 1 | 2 } = {},
+): Promise<NodeSetup> {
   const dir = t.testdir({});
   const home = join(dir, 'node');
   let nodeKey: Uint8Array | undefined;
   const coordinator = await startCoordinator(t, { id: 'EDGE1', publicKey: () => nodeKey as Uint8Array });
   await writeIdentityFiles(coordinator.identity, join(dir, 'coordinator.key'));
   await writeIdentityFiles(coordinator.keyHolder, join(dir, 'keyholder.key'));
-  const init = await initNode({ home, institutionId: 'EDGE1', coordinatorUrl: coordinator.url, coordinatorKeyFile: join(dir, 'coordinator.key.pub'), keyHolderKeyFile: join(dir, 'keyholder.key.pub') });
+  const init = await initNode({
+    home,
+    institutionId: 'EDGE1',
+    coordinatorUrl: coordinator.url,
+    coordinatorKeyFile: join(dir, 'coordinator.key.pub'),
+    keyHolderKeyFile: join(dir, 'keyholder.key.pub'),
+  });
   const { readPublicIdentityFile } = await import('../../shared/crypto/identity.js');
   nodeKey = await readPublicIdentityFile(init.publicKeyFile);
-  await importDataset({ home, enrolments: join(sampleDir, 'edge', 'enrolments.csv'), attendance: join(sampleDir, 'edge', 'attendance.csv') });
+  await importDataset({
+    home,
+    enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
+    attendance: join(sampleDir, 'edge', 'attendance.csv'),
+  });
   const approverKeys: string[] = [];
   for (let i = 0; i < (o.approvers ?? 1); i++) {
     const file = join(dir, `approver-${i}.key`);
     await approverKeygen(file);
-    await addApprover({ home, publicKeyFile: `${file}.pub`, name: `FG ${i}`, approvalsRequired: i === (o.approvers ?? 1) - 1 ? o.approvalsRequired : undefined });
+    await addApprover({
+      home,
+      publicKeyFile: `${file}.pub`,
+      name: `FG ${i}`,
+      approvalsRequired: i === (o.approvers ?? 1) - 1 ? o.approvalsRequired : undefined,
+    });
     approverKeys.push(file);
   }
   return { home, dir, coordinator, approverKeys };

@@ -19,7 +19,10 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(rendered, /minstens 3 instellingen en een populatie van minstens 10/);
   t.match(rendered, /Niets anders verlaat de instelling/);
   t.ok(preview.cells.length > 0, 'non-zero cells listed');
-  t.ok(preview.cells.every((c) => c.values.every((v) => v.uitleg.length > 0)), 'every value explained');
+  t.ok(
+    preview.cells.every((c) => c.values.every((v) => v.uitleg.length > 0)),
+    'every value explained',
+  );
   t.ok(preview.cells.some((c) => c.students > 0));
   const html = await previewRound({ home: n.home, roundId: ROUND, format: 'html' });
   t.match(html.rendered, /<html lang="nl">/);
@@ -28,7 +31,12 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING' });
   t.equal(n.coordinator.received.length, 0, 'nothing sent without approval');
 
-  const a = await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: preview.vector_digest });
+  const a = await approveRound({
+    home: n.home,
+    roundId: ROUND,
+    approverKeyFile: n.approverKeys[0] as string,
+    expectDigest: preview.vector_digest,
+  });
   t.equal(a.approval.vector_digest, preview.vector_digest);
   t.equal(a.approval.wire_bytes, preview.wire_bytes);
 
@@ -60,7 +68,10 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   const acc = v.accounting.find((x) => x.round_id === ROUND)!;
   const coordinatorBytes = n.coordinator.requests.reduce((s, q) => s + q.bytes, 0);
   t.equal(acc.bytes_sent, coordinatorBytes, 'logged request bytes = bytes the coordinator received');
-  t.equal(acc.contribution_bytes, n.coordinator.received.reduce((s, x) => s + x.wire.byteLength, 0));
+  t.equal(
+    acc.contribution_bytes,
+    n.coordinator.received.reduce((s, x) => s + x.wire.byteLength, 0),
+  );
   t.equal(acc.envelope_wire_bytes, acc.contribution_bytes);
   t.equal(acc.receipted_bytes, acc.contribution_bytes);
   t.ok(acc.posts_match_envelopes);
@@ -75,7 +86,11 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   const shown = await showAudit({ home: n.home });
   t.match(shown, /Controle: in orde/);
   t.match(shown, /ontvangstbewijs van de coördinator/);
-  t.notMatch(shown, new RegExp(String(env.payload.encryption_seed).replace(/[+/]/g, '.')), 'show never prints the seed');
+  t.notMatch(
+    shown,
+    new RegExp(String(env.payload.encryption_seed).replace(/[+/]/g, '.')),
+    'show never prints the seed',
+  );
   t.match(await showAudit({ home: n.home, format: 'html' }), /<table>/);
 
   const rec = await exportArt30({ home: n.home });

@@ -18,7 +18,11 @@ const run = promisify(execFile);
 /** The CLI in a child process, without blocking this process (the coordinator runs here). */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/run.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
+    const r = await run(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/run.ts'), ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };
@@ -51,9 +55,19 @@ t.test('cutting off the release fetch is detected online, not offline', async (t
   const clean = await verifyAuditLog({ home: node.home, online: { now: round.now } });
   t.ok(clean.ok, JSON.stringify(clean.findings));
   t.ok(clean.coordinator?.head, 'the coordinator saw a head before');
-  t.ok(entries().some((e) => e.hash === clean.coordinator?.head), 'and it is in the chain');
+  t.ok(
+    entries().some((e) => e.hash === clean.coordinator?.head),
+    'and it is in the chain',
+  );
   const check = entries().at(-1)!;
-  t.match(check, { kind: 'request', payload: { method: 'GET', path: '/v1/institutions/me/audit-head', audit_head: fetched.hash, status: 200 } }, 'the check itself is logged with the head it sent');
+  t.match(
+    check,
+    {
+      kind: 'request',
+      payload: { method: 'GET', path: '/v1/institutions/me/audit-head', audit_head: fetched.hash, status: 200 },
+    },
+    'the check itself is logged with the head it sent',
+  );
 
   // Cut off everything from the release fetch on (as an attacker would: triggers dropped).
   const db = openNodeDb(node.home);
@@ -66,7 +80,10 @@ t.test('cutting off the release fetch is detected online, not offline', async (t
 
   const online = await verifyAuditLog({ home: node.home, online: { now: round.now } });
   t.notOk(online.ok);
-  t.same(online.findings.map((f) => f.kind), ['truncated']);
+  t.same(
+    online.findings.map((f) => f.kind),
+    ['truncated'],
+  );
   t.equal(online.coordinator?.head, fetched.hash, 'the coordinator attests the head that was cut off');
   t.match(online.findings[0]?.message, fetched.hash.slice(0, 12));
   t.match(online.findings[0]?.message, /coördinator zag .* niet in het log/);

@@ -18,7 +18,12 @@ import { ROUND, setupNode } from './fixture.js';
 t.test('tamper cases', async (t) => {
   const n = await setupNode(t);
   const p = await previewRound({ home: n.home, roundId: ROUND });
-  await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest: p.preview.vector_digest });
+  await approveRound({
+    home: n.home,
+    roundId: ROUND,
+    approverKeyFile: n.approverKeys[0] as string,
+    expectDigest: p.preview.vector_digest,
+  });
   const r = await submitContribution({ home: n.home, roundId: ROUND });
   const clean = await verifyAuditLog({ home: n.home, deep: true });
   t.ok(clean.ok, 'untouched log verifies (deep)');
@@ -27,7 +32,10 @@ t.test('tamper cases', async (t) => {
 
   let k = 0;
   /** Copy the home, tamper with its database (triggers dropped, as an attacker would), verify. */
-  const tampered = async (tamper: (db: NodeDb) => void, o: { deep?: boolean; withoutOutbox?: boolean; receiptFiles?: string[] } = {}) => {
+  const tampered = async (
+    tamper: (db: NodeDb) => void,
+    o: { deep?: boolean; withoutOutbox?: boolean; receiptFiles?: string[] } = {},
+  ) => {
     const home = join(n.dir, `copy-${k++}`);
     cpSync(n.home, home, { recursive: true });
     const db = openNodeDb(home);
@@ -51,7 +59,9 @@ t.test('tamper cases', async (t) => {
 
   t.test('edit a payload', async (t) => {
     const v = await tampered((db) => {
-      const row = db.prepare('SELECT payload_json FROM audit_log WHERE seq = ?').get(envelope.seq) as { payload_json: string };
+      const row = db.prepare('SELECT payload_json FROM audit_log WHERE seq = ?').get(envelope.seq) as {
+        payload_json: string;
+      };
       const payload = JSON.parse(row.payload_json) as { wire_bytes: number };
       payload.wire_bytes -= 1;
       db.prepare('UPDATE audit_log SET payload_json = ? WHERE seq = ?').run(JSON.stringify(payload), envelope.seq);
@@ -65,7 +75,11 @@ t.test('tamper cases', async (t) => {
       const e = entries.find((x) => x.kind === 'preview')!;
       const payload = { ...e.payload, wire_bytes: 1 };
       const hash = entryHash({ ...e, payload });
-      db.prepare('UPDATE audit_log SET payload_json = ?, hash = ? WHERE seq = ?').run(JSON.stringify(payload), hash, e.seq);
+      db.prepare('UPDATE audit_log SET payload_json = ?, hash = ? WHERE seq = ?').run(
+        JSON.stringify(payload),
+        hash,
+        e.seq,
+      );
     });
     t.notOk(v.ok);
     t.ok(kinds(v).includes('bad_signature') || kinds(v).includes('deleted'), kinds(v).join());
@@ -77,7 +91,12 @@ t.test('tamper cases', async (t) => {
       const last = entries.at(-1)!;
       const payload = { ...last.payload, note: 'forged' };
       const hash = entryHash({ ...last, payload });
-      db.prepare('UPDATE audit_log SET payload_json = ?, hash = ?, signature = ? WHERE seq = ?').run(JSON.stringify(payload), hash, signEntryHash(hash, forger.secretKey), last.seq);
+      db.prepare('UPDATE audit_log SET payload_json = ?, hash = ?, signature = ? WHERE seq = ?').run(
+        JSON.stringify(payload),
+        hash,
+        signEntryHash(hash, forger.secretKey),
+        last.seq,
+      );
     });
     t.notOk(v.ok);
     t.ok(kinds(v).includes('bad_signature'), kinds(v).join());
@@ -93,8 +112,18 @@ t.test('tamper cases', async (t) => {
     const a = entries[2]!;
     const b = entries[3]!;
     const v = await tampered((db) => {
-      const put = db.prepare('UPDATE audit_log SET at = ?, kind = ?, round_id = ?, payload_json = ?, prev_hash = ?, hash = ?, signature = ? WHERE seq = ?');
-      const row = (e: typeof a) => [e.at, e.kind, e.round_id, JSON.stringify(e.payload), e.prev_hash, `${e.hash.slice(0, 63)}x`, e.signature];
+      const put = db.prepare(
+        'UPDATE audit_log SET at = ?, kind = ?, round_id = ?, payload_json = ?, prev_hash = ?, hash = ?, signature = ? WHERE seq = ?',
+      );
+      const row = (e: typeof a) => [
+        e.at,
+        e.kind,
+        e.round_id,
+        JSON.stringify(e.payload),
+        e.prev_hash,
+        `${e.hash.slice(0, 63)}x`,
+        e.signature,
+      ];
       // two-step to respect UNIQUE(hash)
       put.run(...row(a), b.seq);
       put.run(...row(b), a.seq);
@@ -108,14 +137,19 @@ t.test('tamper cases', async (t) => {
   t.test('truncate the newest entries: detected via the receipt audit_head', async (t) => {
     // cut off everything from the envelope entry on, and remove the outbox too: only the
     // receipt kept elsewhere remains, and its audit_head is not in the chain.
-    const v = await tampered((db) => db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(envelope.seq), { withoutOutbox: true, receiptFiles: [receiptFile] });
+    const v = await tampered((db) => db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(envelope.seq), {
+      withoutOutbox: true,
+      receiptFiles: [receiptFile],
+    });
     t.notOk(v.ok);
     t.ok(kinds(v).includes('truncated'), kinds(v).join());
     t.match(v.findings.find((f) => f.kind === 'truncated')?.message ?? '', /logkop/);
   });
 
   t.test('truncate only the receipt entry: the outbox receipt is not in the log', async (t) => {
-    const v = await tampered((db) => db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(entries.find((e) => e.kind === 'receipt')!.seq));
+    const v = await tampered((db) =>
+      db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(entries.find((e) => e.kind === 'receipt')!.seq),
+    );
     t.notOk(v.ok);
     t.ok(kinds(v).includes('truncated'), kinds(v).join());
   });
@@ -143,7 +177,13 @@ t.test('tamper cases', async (t) => {
             first.a_enrolments = (first.a_enrolments ?? 0) + 1;
           }
           const hash = entryHash({ ...e, payload, prev_hash: prev });
-          db.prepare('UPDATE audit_log SET payload_json = ?, prev_hash = ?, hash = ?, signature = ? WHERE seq = ?').run(JSON.stringify(payload), prev, hash, signEntryHash(hash, nodeId.secretKey), e.seq);
+          db.prepare('UPDATE audit_log SET payload_json = ?, prev_hash = ?, hash = ?, signature = ? WHERE seq = ?').run(
+            JSON.stringify(payload),
+            prev,
+            hash,
+            signEntryHash(hash, nodeId.secretKey),
+            e.seq,
+          );
           prev = hash;
         }
       },

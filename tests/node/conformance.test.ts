@@ -11,7 +11,12 @@ const cases = [
   { name: 'inst-1', dir: 'inst-1', codebook: 'codebook.csv', expected: 'expected/inst-1.json' },
   { name: 'inst-2 (no birth_date column)', dir: 'inst-2', codebook: 'codebook.csv', expected: 'expected/inst-2.json' },
   { name: 'inst-3 (no start_time column)', dir: 'inst-3', codebook: 'codebook.csv', expected: 'expected/inst-3.json' },
-  { name: 'inst-1-dirty (Windows-1252, ;, CRLF, D-M-YYYY, extra columns)', dir: 'inst-1-dirty', codebook: 'codebook.csv', expected: 'expected/inst-1.json' },
+  {
+    name: 'inst-1-dirty (Windows-1252, ;, CRLF, D-M-YYYY, extra columns)',
+    dir: 'inst-1-dirty',
+    codebook: 'codebook.csv',
+    expected: 'expected/inst-1.json',
+  },
   { name: 'edge (hand-computed)', dir: 'edge', codebook: 'edge/codebook.csv', expected: 'edge/expected.json' },
 ];
 

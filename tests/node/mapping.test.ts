@@ -19,10 +19,25 @@ const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${St
 
 function eduarte(dir: string, src: string) {
   const enr = read(join(src, 'enrolments.csv'));
-  const lines = ['Deelnemernummer;Naam;Verbintenis;Geboortedatum;Crebo;Niveau;Leerweg;Begindatum;Einddatum;Reden beeindiging'];
+  const lines = [
+    'Deelnemernummer;Naam;Verbintenis;Geboortedatum;Crebo;Niveau;Leerweg;Begindatum;Einddatum;Reden beeindiging',
+  ];
   for (const r of enr) {
     const reason = isDiploma(r.exit_reason ?? '') ? 'Gediplomeerd' : (r.exit_reason ?? '');
-    lines.push([r.student_id, 'Zoë Çelik', r.enrolment_id, dmy(r.birth_date ?? ''), r.crebo, `Niveau ${r.niveau}`, r.leerweg, dmy(r.start_date!), dmy(r.end_date!), q(reason, ';')].join(';'));
+    lines.push(
+      [
+        r.student_id,
+        'Zoë Çelik',
+        r.enrolment_id,
+        dmy(r.birth_date ?? ''),
+        r.crebo,
+        `Niveau ${r.niveau}`,
+        r.leerweg,
+        dmy(r.start_date!),
+        dmy(r.end_date!),
+        q(reason, ';'),
+      ].join(';'),
+    );
   }
   writeFileSync(join(dir, 'enrolments.csv'), iconv.encode(lines.join('\r\n') + '\r\n', 'win1252'));
   const att = read(join(src, 'attendance.csv'));
@@ -38,22 +53,49 @@ function eduarte(dir: string, src: string) {
   for (const r of att) {
     const [h, m] = r.start_time!.split(':').map(Number);
     const start = h! * 60 + m!;
-    out.push([r.enrolment_id, dmy(r.date!), r.start_time, hhmm(start + Number(r.minutes)), ...codes[r.status!]!, '"Keuzedeel; ""ondernemen"""'].join(';'));
+    out.push(
+      [
+        r.enrolment_id,
+        dmy(r.date!),
+        r.start_time,
+        hhmm(start + Number(r.minutes)),
+        ...codes[r.status!]!,
+        '"Keuzedeel; ""ondernemen"""',
+      ].join(';'),
+    );
   }
   writeFileSync(join(dir, 'attendance.csv'), out.join('\r\n') + '\r\n');
 }
 
 function pars(dir: string, src: string) {
   const enr = read(join(src, 'enrolments.csv'));
-  const lines = ['Studentnummer\tInschrijvingsnummer\tOpleidingscode\tNiveau\tLeerweg\tIngangsdatum\tEinddatum\tReden uitschrijving'];
+  const lines = [
+    'Studentnummer\tInschrijvingsnummer\tOpleidingscode\tNiveau\tLeerweg\tIngangsdatum\tEinddatum\tReden uitschrijving',
+  ];
   for (const r of enr) {
     const reason = isDiploma(r.exit_reason ?? '') ? 'Geslaagd' : (r.exit_reason ?? '');
-    lines.push([r.student_id, r.enrolment_id, r.crebo, r.niveau, r.leerweg === 'BOL' ? 'Voltijd' : 'Duaal', r.start_date, r.end_date, q(reason, '\t')].join('\t'));
+    lines.push(
+      [
+        r.student_id,
+        r.enrolment_id,
+        r.crebo,
+        r.niveau,
+        r.leerweg === 'BOL' ? 'Voltijd' : 'Duaal',
+        r.start_date,
+        r.end_date,
+        q(reason, '\t'),
+      ].join('\t'),
+    );
   }
   writeFileSync(join(dir, 'enrolments.csv'), lines.join('\n') + '\n');
   const att = read(join(src, 'attendance.csv'));
   const codes: Record<string, string> = {
-    present: 'Aanwezig', late: 'Te laat', absent_authorized: 'Regulier absent', absent_unauthorized: 'Absent', not_applicable: 'Niet van toepassing', unregistered: '',
+    present: 'Aanwezig',
+    late: 'Te laat',
+    absent_authorized: 'Regulier absent',
+    absent_unauthorized: 'Absent',
+    not_applicable: 'Niet van toepassing',
+    unregistered: '',
   };
   const out = ['Inschrijvingsnummer\tDatum\tAanvang\tDuur\tStatus'];
   for (const r of att) out.push([r.enrolment_id, r.date, r.start_time, r.minutes, codes[r.status!]].join('\t'));
@@ -68,7 +110,12 @@ for (const [name, inst, convert, mapping] of [
     const dir = t.testdir({ home: {} });
     convert(dir, join(sampleDir, inst));
     const home = join(dir, 'home');
-    await importDataset({ home, enrolments: join(dir, 'enrolments.csv'), attendance: join(dir, 'attendance.csv'), mapping: join(repoRoot, 'node/mappings', mapping) });
+    await importDataset({
+      home,
+      enrolments: join(dir, 'enrolments.csv'),
+      attendance: join(dir, 'attendance.csv'),
+      mapping: join(repoRoot, 'node/mappings', mapping),
+    });
     const { json } = await computeNodeVector({ home, codebook: join(sampleDir, 'codebook.csv'), year: 2024 });
     const expected = JSON.parse(readFileSync(join(sampleDir, `expected/${inst}.json`), 'utf8'));
     t.strictSame(json.cells, expected.cells);
@@ -76,12 +123,16 @@ for (const [name, inst, convert, mapping] of [
     t.strictSame(json.excluded_crebos, expected.excluded_crebos);
     // Absence reasons and names never reach the database.
     const db = readFileSync(join(home, 'node.sqlite'));
-    for (const secret of ['Ziek', 'Spijbelen', 'Zoë', 'Çelik', 'Keuzedeel']) t.equal(db.indexOf(Buffer.from(secret)), -1, `'${secret}' is not stored`);
+    for (const secret of ['Ziek', 'Spijbelen', 'Zoë', 'Çelik', 'Keuzedeel'])
+      t.equal(db.indexOf(Buffer.from(secret)), -1, `'${secret}' is not stored`);
   });
 }
 
 t.test('status resolution: most specific key wins, case-insensitive, unknown is null', async (t) => {
-  const r = new StatusResolver({ 'A|Te laat|*': 'late', 'A|*|Ja': 'absent_authorized', 'A|*|*': 'absent_unauthorized', 'P': 'present' }, 3);
+  const r = new StatusResolver(
+    { 'A|Te laat|*': 'late', 'A|*|Ja': 'absent_authorized', 'A|*|*': 'absent_unauthorized', P: 'present' },
+    3,
+  );
   t.equal(r.resolve(['a', 'te LAAT', 'Nee']), STATUS.late);
   t.equal(r.resolve(['A', 'Ziek', 'ja']), STATUS.absent_authorized);
   t.equal(r.resolve(['A', 'Ziek', '']), STATUS.absent_unauthorized);
@@ -94,18 +145,40 @@ t.test('invalid mapping files are refused with the field that is wrong', async (
     'bad.json': JSON.stringify({ attendance: { status: { from: ['S'], codes: { x: 'sick' } } } }),
     'notjson.json': '{',
   });
-  const e = (() => { try { readMappingFile(join(dir, 'bad.json')); } catch (err) { return err as Error & { code: string }; } })();
+  const e = (() => {
+    try {
+      readMappingFile(join(dir, 'bad.json'));
+    } catch (err) {
+      return err as Error & { code: string };
+    }
+  })();
   t.equal(e?.code, 'SB_ERR_MAPPING_INVALID');
   t.match(e?.message, 'attendance.status.codes.x');
-  const e2 = (() => { try { readMappingFile(join(dir, 'notjson.json')); } catch (err) { return err as Error & { code: string }; } })();
+  const e2 = (() => {
+    try {
+      readMappingFile(join(dir, 'notjson.json'));
+    } catch (err) {
+      return err as Error & { code: string };
+    }
+  })();
   t.equal(e2?.code, 'SB_ERR_MAPPING_INVALID');
-  const e3 = (() => { try { readMappingFile(join(dir, 'nope.json')); } catch (err) { return err as Error & { code: string }; } })();
+  const e3 = (() => {
+    try {
+      readMappingFile(join(dir, 'nope.json'));
+    } catch (err) {
+      return err as Error & { code: string };
+    }
+  })();
   t.equal(e3?.code, 'SB_ERR_FILE_NOT_FOUND');
 });
 
 t.test('the dirty sample stores no names, remarks or subjects', async (t) => {
   const home = t.testdir();
-  await importDataset({ home, enrolments: join(sampleDir, 'inst-1-dirty/enrolments.csv'), attendance: join(sampleDir, 'inst-1-dirty/attendance.csv') });
+  await importDataset({
+    home,
+    enrolments: join(sampleDir, 'inst-1-dirty/enrolments.csv'),
+    attendance: join(sampleDir, 'inst-1-dirty/attendance.csv'),
+  });
   const db = readFileSync(join(home, 'node.sqlite'));
   for (const secret of ['Fenna', 'Peeters', 'Bakker', 'zie dossier', 'Praktijk', 'Bouwkunde', 'interne overstap']) {
     t.equal(db.indexOf(Buffer.from(secret)), -1, `'${secret}' is not stored`);

@@ -22,14 +22,23 @@ const { publicKey } = katFixture();
 const cb = await sampleCodebook();
 const inst = identityFromSeed(new Uint8Array(32).fill(9));
 const cts = await encryptSlots(publicKey, flatten(cb, sampleVector(cb, 'inst-1').vector, { maxParticipants: 500 }));
-const expect = { roundId: '2024-2025-r1', institutionId: 'INST1', codebookDigest: codebookDigest(cb), hePublicKeyDigest: bfvPublicKeyDigest(publicKey), ciphertextCount: cts.length };
+const expect = {
+  roundId: '2024-2025-r1',
+  institutionId: 'INST1',
+  codebookDigest: codebookDigest(cb),
+  hePublicKeyDigest: bfvPublicKeyDigest(publicKey),
+  ciphertextCount: cts.length,
+};
 const env = signEnvelope(
   buildEnvelope({ ...expect, ciphertexts: cts, createdAt: new Date('2025-10-15T08:00:00Z') }),
   inst.secretKey,
 );
 
 t.test('canonical bytes are RFC 8785', async (t) => {
-  t.equal(new TextDecoder().decode(canonicalBytes({ b: [1, 'é'], a: 1e21, c: { z: null, y: true } })), '{"a":1e+21,"b":[1,"é"],"c":{"y":true,"z":null}}');
+  t.equal(
+    new TextDecoder().decode(canonicalBytes({ b: [1, 'é'], a: 1e21, c: { z: null, y: true } })),
+    '{"a":1e+21,"b":[1,"é"],"c":{"y":true,"z":null}}',
+  );
   t.throws(() => canonicalBytes(undefined), { code: 'SB_ERR_CANONICAL' });
 });
 
@@ -39,7 +48,11 @@ t.test('a signed envelope verifies and round-trips', async (t) => {
   t.same(parsed, env);
   t.match(envelopeDigest(env), /^[0-9a-f]{64}$/);
   t.equal(env.nonce.length, 24);
-  t.not(buildEnvelope({ ...expect, ciphertexts: cts }).nonce, buildEnvelope({ ...expect, ciphertexts: cts }).nonce, 'fresh nonces');
+  t.not(
+    buildEnvelope({ ...expect, ciphertexts: cts }).nonce,
+    buildEnvelope({ ...expect, ciphertexts: cts }).nonce,
+    'fresh nonces',
+  );
 });
 
 t.test('tampered envelopes, wrong keys and altered ciphertexts fail', async (t) => {
@@ -59,14 +72,28 @@ t.test('tampered envelopes, wrong keys and altered ciphertexts fail', async (t) 
   }
   const sig = Buffer.from(env.signature, 'base64');
   sig[5] ^= 1;
-  t.throws(() => verifyEnvelope({ ...env, signature: sig.toString('base64') }, inst.publicKey), { code: 'SB_ERR_SIGNATURE' }, 'flipped signature bit');
+  t.throws(
+    () => verifyEnvelope({ ...env, signature: sig.toString('base64') }, inst.publicKey),
+    { code: 'SB_ERR_SIGNATURE' },
+    'flipped signature bit',
+  );
   t.throws(() => verifyEnvelope(env, generateIdentity().publicKey), { code: 'SB_ERR_SIGNATURE' }, 'wrong key');
-  t.throws(() => verifyEnvelope({ ...env, extra: 1 } as ContributionEnvelope, inst.publicKey), { code: 'SB_ERR_ENVELOPE_SCHEMA' }, 'unknown field');
+  t.throws(
+    () => verifyEnvelope({ ...env, extra: 1 } as ContributionEnvelope, inst.publicKey),
+    { code: 'SB_ERR_ENVELOPE_SCHEMA' },
+    'unknown field',
+  );
   const altered = cts.map((c) => c.slice());
   altered[2]![5000] ^= 1;
-  t.throws(() => verifyEnvelope(env, inst.publicKey, { ciphertexts: altered }), { code: 'SB_ERR_CT_DIGEST', details: { index: 2 } });
+  t.throws(() => verifyEnvelope(env, inst.publicKey, { ciphertexts: altered }), {
+    code: 'SB_ERR_CT_DIGEST',
+    details: { index: 2 },
+  });
   t.throws(() => verifyEnvelope(env, inst.publicKey, { ciphertexts: cts.slice(1) }), { code: 'SB_ERR_CT_DIGEST' });
-  t.throws(() => verifyEnvelope(env, inst.publicKey, { expect: { ...expect, roundId: 'other' } }), { code: 'SB_ERR_ENVELOPE_MISMATCH', details: { field: 'round_id' } });
+  t.throws(() => verifyEnvelope(env, inst.publicKey, { expect: { ...expect, roundId: 'other' } }), {
+    code: 'SB_ERR_ENVELOPE_MISMATCH',
+    details: { field: 'round_id' },
+  });
   t.throws(() => parseEnvelope(new Uint8Array([0xff, 0xfe])), { code: 'SB_ERR_ENVELOPE_SCHEMA' });
 });
 

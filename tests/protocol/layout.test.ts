@@ -1,6 +1,15 @@
 import t from 'tap';
 import { PLAIN_MODULUS } from '../../shared/crypto/he-params.js';
-import { addModT, describeSlot, flatten, layoutCiphertexts, layoutLength, subModT, unflatten, valueBound } from '../../shared/protocol/layout.js';
+import {
+  addModT,
+  describeSlot,
+  flatten,
+  layoutCiphertexts,
+  layoutLength,
+  subModT,
+  unflatten,
+  valueBound,
+} from '../../shared/protocol/layout.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const cb = await sampleCodebook();
@@ -29,11 +38,17 @@ t.test('range checks name cell and slot', async (t) => {
   const { vector } = sampleVector(cb, 'inst-2');
   const bound = Number(valueBound(500));
   vector.cells[7]![5] = bound;
-  t.throws(() => flatten(cb, vector, { maxParticipants: 500 }), { code: 'SB_ERR_SLOT_RANGE', details: { row: 'cell', key: cb.cellKeys[7], slot: 'a_min_abs_auth' } });
+  t.throws(() => flatten(cb, vector, { maxParticipants: 500 }), {
+    code: 'SB_ERR_SLOT_RANGE',
+    details: { row: 'cell', key: cb.cellKeys[7], slot: 'a_min_abs_auth' },
+  });
   t.doesNotThrow(() => flatten(cb, vector, { maxParticipants: 499 }), 'fits with fewer participants');
   vector.cells[7]![5] = 0;
   vector.groups[0]![2] = -1;
-  t.throws(() => flatten(cb, vector, { maxParticipants: 500 }), { code: 'SB_ERR_SLOT_RANGE', details: { row: 'group', key: 'total', slot: 'c_sq_a' } });
+  t.throws(() => flatten(cb, vector, { maxParticipants: 500 }), {
+    code: 'SB_ERR_SLOT_RANGE',
+    details: { row: 'group', key: 'total', slot: 'c_sq_a' },
+  });
   vector.groups[0]![2] = 1.5;
   t.throws(() => flatten(cb, vector, { maxParticipants: 500 }), { code: 'SB_ERR_SLOT_RANGE' });
   vector.groups[0]![2] = 0;

@@ -14,20 +14,28 @@ import { sampleDir } from '../helpers/paths.js';
 import { startRound } from '../helpers/round-harness.js';
 
 type Row = Record<string, number>;
-const sector = JSON.parse(readFileSync(join(sampleDir, 'expected/sector.json'), 'utf8')) as { cells: Record<string, Row>; groups: Record<string, Row> };
+const sector = JSON.parse(readFileSync(join(sampleDir, 'expected/sector.json'), 'utf8')) as {
+  cells: Record<string, Row>;
+  groups: Record<string, Row>;
+};
 const codebook = await readCodebookFile(join(sampleDir, 'codebook.csv'));
 const THRESHOLDS = { min_institutions: 2, min_population: 25, dominance_share: 0.85, min_institutions_distribution: 5 };
 const zero = (): Row => ({});
 
 /** Expected A and B sums and institution counts of a cell or rollup, from sector.json alone. */
-function expectedRow(kind: 'cell' | 'rollup', key: string): { sums: Row; a: number; b: number; sqA: number; sqB: number } {
+function expectedRow(
+  kind: 'cell' | 'rollup',
+  key: string,
+): { sums: Row; a: number; b: number; sqA: number; sqB: number } {
   if (kind === 'cell') {
     const r = sector.cells[key] ?? zero();
     const sums = Object.fromEntries([...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS].map((s) => [s, r[s] ?? 0]));
     return { sums, a: r.c_contrib_a ?? 0, b: r.c_contrib_b ?? 0, sqA: r.c_sq_a ?? 0, sqB: r.c_sq_b ?? 0 };
   }
   const cells = (codebook.groupCells.get(key) ?? []).map((i) => sector.cells[codebook.cellKeys[i]!] ?? zero());
-  const sums = Object.fromEntries([...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS].map((s) => [s, cells.reduce((acc, r) => acc + (r[s] ?? 0), 0)]));
+  const sums = Object.fromEntries(
+    [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS].map((s) => [s, cells.reduce((acc, r) => acc + (r[s] ?? 0), 0)]),
+  );
   const g = sector.groups[key] ?? zero();
   return { sums, a: g.c_contrib_a ?? 0, b: g.c_contrib_b ?? 0, sqA: g.c_sq_a ?? 0, sqB: g.c_sq_b ?? 0 };
 }
@@ -44,14 +52,20 @@ t.test('a full round of the three sample institutions over loopback HTTP', async
   let published = 0;
   let suppressed = 0;
   const byRule: Record<string, number> = {};
-  for (const [kind, rows] of [['cell', release.cells], ['rollup', release.rollups]] as const) {
+  for (const [kind, rows] of [
+    ['cell', release.cells],
+    ['rollup', release.rollups],
+  ] as const) {
     const keys = kind === 'cell' ? codebook.cellKeys : codebook.groupKeys;
     t.same(Object.keys(rows).sort(), [...keys].sort(), `every ${kind} of the codebook has a row`);
     for (const key of keys) {
       const row = rows[key]!;
       const exp = expectedRow(kind, key);
       t.same(row.institutions, { a: exp.a, b: exp.b }, `${key}: institution counts`);
-      for (const [block, slots, n, pop, sq] of [['A', BLOCK_A_SLOTS, exp.a, exp.sums.a_enrolments!, exp.sqA], ['B', BLOCK_B_SLOTS, exp.b, exp.sums.b_starters!, exp.sqB]] as const) {
+      for (const [block, slots, n, pop, sq] of [
+        ['A', BLOCK_A_SLOTS, exp.a, exp.sums.a_enrolments!, exp.sqA],
+        ['B', BLOCK_B_SLOTS, exp.b, exp.sums.b_starters!, exp.sqB],
+      ] as const) {
         const primaryFails = n < THRESHOLDS.min_institutions || pop < THRESHOLDS.min_population;
         const isSuppressed = slots.every((s) => row.slots[s] === null);
         const isPublished = slots.every((s) => row.slots[s] === exp.sums[s]);
@@ -61,9 +75,15 @@ t.test('a full round of the three sample institutions over loopback HTTP', async
           suppressed++;
           const rule = row.suppressed[slots[0]!]!.rule;
           byRule[rule] = (byRule[rule] ?? 0) + 1;
-          if (rule === 'min_institutions') t.ok(n < THRESHOLDS.min_institutions, `${key} ${block}: min_institutions rule applies (${n})`);
-          else if (rule === 'min_population') t.ok(n >= THRESHOLDS.min_institutions && pop < THRESHOLDS.min_population, `${key} ${block}: min_population rule applies`);
-          else if (rule === 'dominance') t.ok(sq * 100 * 100 > 85 * 85 * pop * pop, `${key} ${block}: dominance applies`);
+          if (rule === 'min_institutions')
+            t.ok(n < THRESHOLDS.min_institutions, `${key} ${block}: min_institutions rule applies (${n})`);
+          else if (rule === 'min_population')
+            t.ok(
+              n >= THRESHOLDS.min_institutions && pop < THRESHOLDS.min_population,
+              `${key} ${block}: min_population rule applies`,
+            );
+          else if (rule === 'dominance')
+            t.ok(sq * 100 * 100 > 85 * 85 * pop * pop, `${key} ${block}: dominance applies`);
           else t.equal(rule, 'secondary', `${key} ${block}: a rule that protects other figures`);
           for (const s of slots) t.ok(row.suppressed[s], `${key} ${s}: carries its rule`);
         } else {
@@ -74,24 +94,39 @@ t.test('a full round of the three sample institutions over loopback HTTP', async
     }
   }
   t.ok(published > 0 && suppressed > 0, `both outcomes occur (published ${published}, suppressed ${suppressed})`);
-  t.ok((byRule.min_institutions ?? 0) > 0 && (byRule.min_population ?? 0) > 0, `both primary rules occur: ${JSON.stringify(byRule)}`);
+  t.ok(
+    (byRule.min_institutions ?? 0) > 0 && (byRule.min_population ?? 0) > 0,
+    `both primary rules occur: ${JSON.stringify(byRule)}`,
+  );
 
   // Each node's comparison: its own figures are those of its expected vector.
   const reports = await writeAllBenchmarks(round);
   for (const inst of ['inst-1', 'inst-2', 'inst-3']) {
-    const own = JSON.parse(readFileSync(join(sampleDir, `expected/${inst}.json`), 'utf8')) as { cells: Record<string, Row> };
+    const own = JSON.parse(readFileSync(join(sampleDir, `expected/${inst}.json`), 'utf8')) as {
+      cells: Record<string, Row>;
+    };
     const cells = Object.values(own.cells);
     const present = cells.reduce((a, r) => a + r.a_min_present!, 0);
     const registered = cells.reduce((a, r) => a + r.a_min_registered!, 0);
     const csv = readFileSync(reports.get(inst)!.csv, 'utf8').split('\n');
     const line = csv.find((l) => l.startsWith('rollup,total,attendance_rate,'))!;
-    t.equal(Number(line.split(',')[3]).toFixed(6), (present / registered).toFixed(6), `${inst}: own total attendance rate in its comparison`);
+    t.equal(
+      Number(line.split(',')[3]).toFixed(6),
+      (present / registered).toFixed(6),
+      `${inst}: own total attendance rate in its comparison`,
+    );
     t.match(readFileSync(reports.get(inst)!.html, 'utf8'), /Benchmark verzuim en uitval/);
   }
 
   // After the round is closed, a node's submission is refused.
-  const late = await submitContribution({ home: round.nodes[0]!.home, roundId: round.roundId, now: round.now }).catch((e) => e);
-  t.match(late.code, /SB_ERR_ROUND_CLOSED|SB_ERR_APPROVAL_MISSING/, `a submission after close is refused (${late.code})`);
+  const late = await submitContribution({ home: round.nodes[0]!.home, roundId: round.roundId, now: round.now }).catch(
+    (e) => e,
+  );
+  t.match(
+    late.code,
+    /SB_ERR_ROUND_CLOSED|SB_ERR_APPROVAL_MISSING/,
+    `a submission after close is refused (${late.code})`,
+  );
 });
 
 t.test('a revoked institution cannot submit; below min_institutions the key holder refuses', async (t) => {
@@ -109,9 +144,18 @@ t.test('a revoked institution cannot submit; below min_institutions the key hold
   t.ok(refused instanceof Error, 'the revoked institution is refused');
   t.match(String(refused.message), /refused|revoked|403/i);
   const { closeRound } = await import('../../coordinator/index.js');
-  await closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir: join(dir, 'bundle'), force: true, now: round.now() });
+  await closeRound({
+    db: round.coordinator.db,
+    roundId: round.roundId,
+    bundleDir: join(dir, 'bundle'),
+    force: true,
+    now: round.now(),
+  });
   const { releaseRound } = await import('../../keyholder/release.js');
   const below = await releaseRound({ home: round.keyHolder.home, bundleDir: join(dir, 'bundle') }).catch((e) => e);
-  t.equal(below.code, 'SB_ERR_BELOW_MIN_INSTITUTIONS', 'two contributions are below min_institutions 3: nothing decrypted');
+  t.equal(
+    below.code,
+    'SB_ERR_BELOW_MIN_INSTITUTIONS',
+    'two contributions are below min_institutions 3: nothing decrypted',
+  );
 });
-

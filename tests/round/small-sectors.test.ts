@@ -7,7 +7,11 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { runDemo } from '../../demo/run-demo.js';
 
-for (const [institutions, students, seed] of [[3, 200, '1'], [7, 250, '2'], [9, 600, '1']] as const) {
+for (const [institutions, students, seed] of [
+  [3, 200, '1'],
+  [7, 250, '2'],
+  [9, 600, '1'],
+] as const) {
   t.test(`${institutions} institutions x ${students} students, seed ${seed}`, async (t) => {
     const out = t.testdir();
     const r = await runDemo({ out, institutions, students, seed, year: 2024, log: () => {} });

@@ -11,10 +11,15 @@ import { sampleDir } from '../helpers/paths.js';
 async function readAll(path: string, chunkSize?: number, encoding?: 'auto' | 'utf-8' | 'windows-1252') {
   const rows: string[][] = [];
   const lines: number[] = [];
-  const s = await readCsv(path, (h) => rows.push(h.names.map((n) => n)), (f, line) => {
-    rows.push(f);
-    lines.push(line);
-  }, { chunkSize, encoding });
+  const s = await readCsv(
+    path,
+    (h) => rows.push(h.names.map((n) => n)),
+    (f, line) => {
+      rows.push(f);
+      lines.push(line);
+    },
+    { chunkSize, encoding },
+  );
   return { rows, lines, header: s.header };
 }
 
@@ -41,20 +46,24 @@ t.test('random RFC 4180 files: same records as csv-parse, at every chunk size', 
     const records: string[][] = [];
     const nrec = 1 + Math.floor(rnd() * 40);
     for (let r = 0; r < nrec; r++) {
-      records.push(Array.from({ length: cols }, () => {
-        const len = Math.floor(rnd() * 8);
-        let s = '';
-        for (let k = 0; k < len; k++) s += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
-        return s;
-      }));
+      records.push(
+        Array.from({ length: cols }, () => {
+          const len = Math.floor(rnd() * 8);
+          let s = '';
+          for (let k = 0; k < len; k++) s += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
+          return s;
+        }),
+      );
     }
     const eol = round % 3 === 0 ? '\r\n' : '\n';
-    const quote = (v: string) => (/[",;|\t\r\n]/.test(v) || v === '' && rnd() < 0.2 ? `"${v.replace(/"/g, '""')}"` : v);
-    const text = [header.join(delim), ...records.map((r) => r.map(quote).join(delim))].join(eol) + (rnd() < 0.5 ? eol : '');
+    const quote = (v: string) =>
+      /[",;|\t\r\n]/.test(v) || (v === '' && rnd() < 0.2) ? `"${v.replace(/"/g, '""')}"` : v;
+    const text =
+      [header.join(delim), ...records.map((r) => r.map(quote).join(delim))].join(eol) + (rnd() < 0.5 ? eol : '');
     const path = join(dir, `r${round}.csv`);
     writeFileSync(path, text);
     // Records that consist of one empty field are blank lines to both readers; skip them.
-    const oracle = (parse(text, { delimiter: delim, relax_column_count: true, skip_empty_lines: true }) as string[][]);
+    const oracle = parse(text, { delimiter: delim, relax_column_count: true, skip_empty_lines: true }) as string[][];
     for (const chunk of [1, 2, 3, 7, 64, 1 << 20]) {
       const got = await readAll(path, chunk);
       t.same(got.rows, oracle, `round ${round}, chunk ${chunk}`);
@@ -68,7 +77,10 @@ t.test('the dirty sample: Windows-1252 detected, quoted newlines, doubled quotes
   const got = await readAll(path, 5);
   t.equal(got.header.encoding, 'windows-1252');
   t.equal(got.header.delimiter, ';');
-  const oracle = parse(iconv.decode(require_(path), 'win1252'), { delimiter: ';', relax_column_count: true }) as string[][];
+  const oracle = parse(iconv.decode(require_(path), 'win1252'), {
+    delimiter: ';',
+    relax_column_count: true,
+  }) as string[][];
   oracle[0] = oracle[0]!.map((n) => n.trim()); // header names are trimmed (INPUT.md)
   t.same(got.rows, oracle);
   const att = await readAll(join(sampleDir, 'inst-1-dirty', 'attendance.csv'), 1000);
@@ -91,7 +103,8 @@ t.test('errors', async (t) => {
     'bomcp.csv': Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x2c, 0x62, 0x0a]),
     'junk.csv': 'a,b\n"x"y,1\n',
   });
-  const code = async (f: string, enc?: 'windows-1252') => (await readAll(join(dir, f), undefined, enc).catch((e) => e)).code;
+  const code = async (f: string, enc?: 'windows-1252') =>
+    (await readAll(join(dir, f), undefined, enc).catch((e) => e)).code;
   t.equal(await code('empty.csv'), 'SB_ERR_CSV_EMPTY');
   t.equal(await code('nodelim.csv'), 'SB_ERR_CSV_DELIMITER');
   t.equal(await code('utf16.csv'), 'SB_ERR_CSV_ENCODING');

@@ -7,7 +7,14 @@ import { parse } from 'csv-parse/sync';
 import { synthesize } from '../../synth/run-synth.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 
-const STATUSES = new Set(['present', 'late', 'absent_authorized', 'absent_unauthorized', 'not_applicable', 'unregistered']);
+const STATUSES = new Set([
+  'present',
+  'late',
+  'absent_authorized',
+  'absent_unauthorized',
+  'not_applicable',
+  'unregistered',
+]);
 const ISO = /^\d{4}-\d{2}-\d{2}$/;
 
 function hashTree(dir: string): Record<string, string> {
@@ -35,10 +42,20 @@ t.test('same seed gives the same bytes; another seed differs', async (t) => {
   await synthesize({ ...opts, out: join(base, 'm1'), messy: true });
   await synthesize({ ...opts, out: join(base, 'm2'), messy: true });
   const a = hashTree(join(base, 'a'));
-  t.same(Object.keys(a), ['codebook.csv', 'inst-1/attendance.csv', 'inst-1/enrolments.csv', 'inst-2/attendance.csv', 'inst-2/enrolments.csv']);
+  t.same(Object.keys(a), [
+    'codebook.csv',
+    'inst-1/attendance.csv',
+    'inst-1/enrolments.csv',
+    'inst-2/attendance.csv',
+    'inst-2/enrolments.csv',
+  ]);
   t.same(hashTree(join(base, 'b')), a, 'canonical output is deterministic');
   t.same(hashTree(join(base, 'm1')), hashTree(join(base, 'm2')), 'messy output is deterministic');
-  t.not(hashTree(join(base, 'c'))['inst-1/attendance.csv'], a['inst-1/attendance.csv'], 'another seed gives other data');
+  t.not(
+    hashTree(join(base, 'c'))['inst-1/attendance.csv'],
+    a['inst-1/attendance.csv'],
+    'another seed gives other data',
+  );
 });
 
 t.test('canonical files follow INPUT.md', async (t) => {
@@ -61,22 +78,39 @@ t.test('canonical files follow INPUT.md', async (t) => {
       const get = (n: string): string => f[col(eh as string[], n)] ?? '';
       t.notOk(eids.has(get('enrolment_id')), 'enrolment_id unique');
       eids.set(get('enrolment_id'), { sd: get('start_date'), ed: get('end_date') });
-      if (!/^\d{5}$/.test(get('crebo')) || !['1', '2', '3', '4'].includes(get('niveau')) || !['BOL', 'BBL'].includes(get('leerweg')) || !ISO.test(get('start_date')))
+      if (
+        !/^\d{5}$/.test(get('crebo')) ||
+        !['1', '2', '3', '4'].includes(get('niveau')) ||
+        !['BOL', 'BBL'].includes(get('leerweg')) ||
+        !ISO.test(get('start_date'))
+      )
         t.fail(`bad enrolment row ${f.join(',')}`);
-      if (get('end_date') && (!ISO.test(get('end_date')) || get('end_date') < get('start_date'))) t.fail(`bad end_date ${f.join(',')}`);
+      if (get('end_date') && (!ISO.test(get('end_date')) || get('end_date') < get('start_date')))
+        t.fail(`bad end_date ${f.join(',')}`);
       const e = cb.byCrebo.get(get('crebo'));
       if (e && String(e.niveau) !== get('niveau')) t.fail('niveau contradicts the codebook');
-      if (col(eh as string[], 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date'))) t.fail('bad birth_date');
+      if (col(eh as string[], 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date')))
+        t.fail('bad birth_date');
     }
     t.equal(er.length, inst.enrolmentRows);
-    t.ok(er.some((f) => !cb.byCrebo.has(f[col(eh as string[], 'crebo')] as string)), 'has crebos outside the codebook');
-    t.ok(er.some((f) => (f[col(eh as string[], 'exit_reason')] ?? '').trim().toLowerCase() === 'diploma'), 'has diplomas');
+    t.ok(
+      er.some((f) => !cb.byCrebo.has(f[col(eh as string[], 'crebo')] as string)),
+      'has crebos outside the codebook',
+    );
+    t.ok(
+      er.some((f) => (f[col(eh as string[], 'exit_reason')] ?? '').trim().toLowerCase() === 'diploma'),
+      'has diplomas',
+    );
     const atext = readFileSync(inst.attendance, 'utf8');
     const lines = atext.split('\n');
     const ah = (lines[0] as string).split(',');
-    t.ok(['enrolment_id,date,minutes,status', 'enrolment_id,date,minutes,status,start_time'].includes(lines[0] as string));
+    t.ok(
+      ['enrolment_id,date,minutes,status', 'enrolment_id,date,minutes,status,start_time'].includes(lines[0] as string),
+    );
     const seen = new Set<string>();
-    let bad = 0, outside = 0, n = 0;
+    let bad = 0,
+      outside = 0,
+      n = 0;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i] as string;
       if (!line) continue;
@@ -96,7 +130,10 @@ t.test('canonical files follow INPUT.md', async (t) => {
     t.equal(n, inst.observations);
     t.ok(outside > 0, 'has observations before the studiejaar');
   }
-  t.ok(headers.some((h) => !h.includes('birth_date')), 'one institution without birth_date');
+  t.ok(
+    headers.some((h) => !h.includes('birth_date')),
+    'one institution without birth_date',
+  );
 });
 
 t.test('messy shape: Windows-1252, BOM, semicolons, CRLF, day-first dates, same records', async (t) => {
@@ -129,19 +166,29 @@ t.test('messy shape: Windows-1252, BOM, semicolons, CRLF, day-first dates, same 
   const mk = (mh as string[]).map((h) => h.trim().toLowerCase());
   const [ch, ...cr] = rows(readFileSync(c.institutions[0]!.enrolments, 'utf8'));
   const norm = (h: string[], f: string[]): string =>
-    (ch as string[]).map((name) => {
-      const v = (f[h.indexOf(name)] ?? '').trim();
-      return name.endsWith('date') ? iso(v) : v;
-    }).join('|');
-  t.same(mr.map((f) => norm(mk, f)), cr.map((f) => norm(ch as string[], f)), 'same enrolment records');
+    (ch as string[])
+      .map((name) => {
+        const v = (f[h.indexOf(name)] ?? '').trim();
+        return name.endsWith('date') ? iso(v) : v;
+      })
+      .join('|');
+  t.same(
+    mr.map((f) => norm(mk, f)),
+    cr.map((f) => norm(ch as string[], f)),
+    'same enrolment records',
+  );
   const ma = rows(atext, ';');
   const mah = (ma[0] as string[]).map((h) => h.trim().toLowerCase());
-  const ca = readFileSync(c.institutions[0]!.attendance, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+  const ca = readFileSync(c.institutions[0]!.attendance, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(','));
   const cah = ca[0] as string[];
   t.equal(ma.length, ca.length, 'same number of observations');
   let diff = 0;
   for (let i = 1; i < ca.length; i++) {
-    const a = ca[i] as string[], b = ma[i] as string[];
+    const a = ca[i] as string[],
+      b = ma[i] as string[];
     for (let j = 0; j < cah.length; j++) {
       const name = cah[j] as string;
       const v = (b[mah.indexOf(name)] ?? '').trim();
@@ -153,7 +200,15 @@ t.test('messy shape: Windows-1252, BOM, semicolons, CRLF, day-first dates, same 
 
 t.test('codebook size option', async (t) => {
   const out = t.testdir({});
-  const r = await synthesize({ out, institutions: 1, students: 30, seed: 'cb', year: 2025, crebos: 1200, progress: false });
+  const r = await synthesize({
+    out,
+    institutions: 1,
+    students: 30,
+    seed: 'cb',
+    year: 2025,
+    crebos: 1200,
+    progress: false,
+  });
   const cb = await readCodebookFile(r.codebook);
   t.equal(cb.entries.length, 1200);
   t.equal(cb.cellKeys.length, 2400);
