@@ -1,0 +1,240 @@
+import { combine } from 'shamir-secret-sharing';
+import nacl from 'tweetnacl';
+import { PLAIN_MODULUS } from '../shared/crypto/he-params.js';
+import { SbError } from '../shared/errors/sb-error.js';
+import {
+  accumulateMask,
+  bytesEqual,
+  checkSurvivorSignatures,
+  type ConsistencyProof,
+  type MaskGraph,
+  maskPeers,
+  openReveals,
+  pairMaskKey,
+  pairSign,
+  type PeerKeys,
+  selfMaskKey,
+  selfSeedCommitment,
+  sortedSet,
+  type SurvivorSets,
+  verifyAdvertisedKeys,
+} from '../shared/secagg/index.js';
+
+/** Input of {@link prepareUnmasking}: everything of the round except the BFV ciphertexts. */
+export interface UnmaskInput {
+  roundId: string;
+  /** Every participant id of the verified manifest. */
+  participants: readonly string[];
+  /** institution id -> Ed25519 public key, from the verified manifest. */
+  identityKeys: ReadonlyMap<string, Uint8Array>;
+  /** Shamir threshold t of the manifest (the key holder endorsed it). */
+  threshold: number;
+  graph: MaskGraph;
+  /** The round's key advertisements (unknown JSON, verified here). */
+  advertisements: readonly unknown[];
+  /** U2 and U3 as the coordinator reports them. */
+  sets: SurvivorSets;
+  /** The survivor-set signatures (unknown JSON). */
+  survivorSignatures: readonly unknown[];
+  /** The encrypted reveals (unknown JSON). */
+  reveals: readonly unknown[];
+  /** Institutions whose masked contributions are in the sum (from the verified envelopes); must equal U3. */
+  contributors: readonly string[];
+  /** The key holder's X25519 reveal secret key (32 bytes). */
+  revealSecretKey: Uint8Array;
+}
+
+/**
+ * What the key holder reconstructed, ready to remove the masks from a decrypted sum. Only
+ * {@link prepareUnmasking} makes one, and it does so only when every check passed, so holding a
+ * plan means the BFV decryption may go ahead.
+ */
+export interface UnmaskPlan {
+  readonly roundId: string;
+  readonly proof: ConsistencyProof;
+  /** Survivors, each with its reconstructed self-mask seed (checked against its commitment). */
+  readonly selfSeeds: ReadonlyMap<string, Uint8Array>;
+  /** Dropped nodes (U2 \ U3), each with its reconstructed mask secret key (checked against its public key). */
+  readonly droppedMaskKeys: ReadonlyMap<string, Uint8Array>;
+  readonly peers: ReadonlyMap<string, PeerKeys>;
+  readonly participants: readonly string[];
+  readonly graph: MaskGraph;
+  /** Senders whose reveal was not used, with why (for the key holder's log). */
+  readonly rejectedReveals: readonly { from: string; reason: string }[];
+}
+
+/**
+ * Key holder, before any decryption: verify the advertisements, the consistency check (at least
+ * t survivors signed exactly U2 and U3), that the contributions in the sum are exactly U3, open
+ * the reveals, and reconstruct with Shamir (`shamir-secret-sharing` combine, at least t shares
+ * from distinct survivors) the self-mask seed of every survivor and the mask secret key of every
+ * dropped node — each checked against the advertisement (seed commitment; X25519 public key).
+ *
+ * @returns the plan for {@link applyUnmasking}
+ * @throws SbError (nothing has been decrypted when it throws):
+ *   `SB_ERR_SECAGG_BELOW_THRESHOLD` — fewer than t survivors, or fewer than t valid shares of
+ *   some secret (names the node and the counts); `SB_ERR_SECAGG_CONSISTENCY` — fewer than t
+ *   matching survivor signatures; `SB_ERR_SECAGG_SURVIVORS` — the contributions in the sum are not
+ *   exactly U3; `SB_ERR_SECAGG_RECONSTRUCT` — t or more shares combine to a value that does not
+ *   match the advertisement (a survivor revealed a bad share); `SB_ERR_SECAGG_KEYS` — a bad
+ *   advertisement
+ * @see Bonawitz et al., CCS 2017, Figure 4, round 4 (server side)
+ */
+export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> {
+  const { roundId, threshold } = input;
+  const peers = verifyAdvertisedKeys(roundId, input.advertisements, input.identityKeys);
+  const proof = checkSurvivorSignatures({
+    roundId,
+    threshold,
+    sets: input.sets,
+    signatures: input.survivorSignatures,
+    identityKeys: input.identityKeys,
+  });
+  const contributors = sortedSet(input.contributors);
+  if (contributors.length !== proof.survivors.length || contributors.some((c, i) => c !== proof.survivors[i]))
+    throw new SbError(
+      'SB_ERR_SECAGG_SURVIVORS',
+      `the masked contributions in the sum of round ${roundId} (${contributors.length}) are not exactly the survivor set the nodes signed (${proof.survivors.length}); nothing is decrypted. Ask the coordinator to sum exactly the survivors' contributions.`,
+      { contributors: contributors.length, survivors: proof.survivors.length },
+    );
+  for (const id of proof.shared)
+    if (!peers.has(id))
+      throw new SbError('SB_ERR_SECAGG_KEYS', `${id} is in the share set but advertised no keys.`, { institution: id });
+  const { opened, rejected } = openReveals({
+    roundId,
+    sets: proof,
+    reveals: input.reveals,
+    peers,
+    revealSecretKey: input.revealSecretKey,
+  });
+  const survivorSet = new Set(proof.survivors);
+  const dropped = proof.shared.filter((x) => !survivorSet.has(x));
+
+  // Count first, for every secret, before any reconstruction: fail closed below t.
+  const seedShares = new Map<string, Uint8Array[]>(proof.survivors.map((u) => [u, []]));
+  const keyShares = new Map<string, Uint8Array[]>(dropped.map((v) => [v, []]));
+  for (const r of opened) {
+    for (const [owner, s] of r.selfSeedShares) seedShares.get(owner)?.push(s);
+    for (const [owner, s] of r.maskKeyShares) keyShares.get(owner)?.push(s);
+  }
+  const short = [
+    ...[...seedShares].filter(([, s]) => s.length < threshold).map(([id, s]) => `${id} (self seed, ${s.length})`),
+    ...[...keyShares].filter(([, s]) => s.length < threshold).map(([id, s]) => `${id} (mask key, ${s.length})`),
+  ];
+  if (short.length > 0)
+    throw new SbError(
+      'SB_ERR_SECAGG_BELOW_THRESHOLD',
+      `round ${roundId}: fewer than t = ${threshold} valid shares for ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; the masks cannot be removed, so nothing is decrypted. The round fails closed.`,
+      { threshold, short: short.length, rejected_reveals: rejected.length },
+    );
+
+  const selfSeeds = new Map<string, Uint8Array>();
+  for (const [u, shares] of seedShares) {
+    const seed = await combineChecked(
+      roundId,
+      u,
+      'self seed',
+      shares,
+      threshold,
+      (s) => s.length === 32 && selfSeedCommitment(roundId, u, s) === (peers.get(u) as PeerKeys).selfSeedCommitment,
+    );
+    selfSeeds.set(u, seed);
+  }
+  const droppedMaskKeys = new Map<string, Uint8Array>();
+  for (const [v, shares] of keyShares) {
+    const key = await combineChecked(
+      roundId,
+      v,
+      'mask key',
+      shares,
+      threshold,
+      (s) => s.length === 32 && bytesEqual(nacl.scalarMult.base(s), (peers.get(v) as PeerKeys).maskPublicKey),
+    );
+    droppedMaskKeys.set(v, key);
+  }
+  return {
+    roundId,
+    proof,
+    selfSeeds,
+    droppedMaskKeys,
+    peers,
+    participants: [...input.participants],
+    graph: input.graph,
+    rejectedReveals: rejected,
+  };
+}
+
+/**
+ * Combine Shamir shares and check the result. All shares are used first; if that fails the check
+ * (some survivor revealed a bad share), each window of t consecutive shares is tried, so up to
+ * (count - t) bad shares in a row still recover; otherwise `SB_ERR_SECAGG_RECONSTRUCT`.
+ */
+async function combineChecked(
+  roundId: string,
+  owner: string,
+  what: string,
+  shares: Uint8Array[],
+  threshold: number,
+  ok: (s: Uint8Array) => boolean,
+): Promise<Uint8Array> {
+  const all = await combine(shares);
+  if (ok(all)) return all;
+  for (let start = 0; start + threshold <= shares.length; start++) {
+    const s = await combine(shares.slice(start, start + threshold));
+    if (ok(s)) return s;
+  }
+  throw new SbError(
+    'SB_ERR_SECAGG_RECONSTRUCT',
+    `round ${roundId}: the ${shares.length} revealed shares of ${owner}'s ${what} do not combine to the value it committed to; some survivor revealed a wrong share. Nothing is decrypted; ask the coordinator to exclude the misbehaving node and run a new round.`,
+    { owner, what, shares: shares.length },
+  );
+}
+
+/**
+ * Key holder, after decrypting the masked sum: remove the masks. From the sum over survivors u
+ * of `x_u + PRG(b_u) + Σ_{v in peers(u)} ±PRG(s_{u,v})` it subtracts every survivor's self mask
+ * and, for every dropped node v and each survivor u that masked with v, u's pairwise mask with
+ * v (computed from v's reconstructed mask secret key and u's advertised mask public key); the
+ * pairwise masks between survivors cancel by themselves.
+ *
+ * @param plan from {@link prepareUnmasking}
+ * @param maskedSum decrypted slots (mod t), at least `length` of them; slots from `length` on
+ *   (ciphertext padding) are copied unchanged
+ * @param length the layout length the nodes masked (shared/protocol/layout.ts `layoutLength`)
+ * @returns the exact sum of the survivors' vectors, slots mod t (same length as `maskedSum`)
+ */
+export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, length: number): BigUint64Array {
+  if (!Number.isInteger(length) || length < 0 || length > maskedSum.length)
+    throw new SbError(
+      'SB_ERR_LAYOUT_SHAPE',
+      `the decrypted sum has ${maskedSum.length} slots, the layout ${length}; decrypt all ciphertexts of the sum.`,
+    );
+  const acc = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = maskedSum[i] as bigint;
+    if (v >= PLAIN_MODULUS) throw new SbError('SB_ERR_PLAIN_RANGE', `decrypted slot ${i} is not below t.`);
+    acc[i] = Number(v);
+  }
+  const roundId = plan.roundId;
+  for (const [u, seed] of plan.selfSeeds) accumulateMask(selfMaskKey(roundId, u, seed), acc, -1);
+  const survivors = new Set(plan.proof.survivors);
+  for (const [v, sk] of plan.droppedMaskKeys) {
+    for (const u of maskPeers(roundId, v, plan.proof.shared, plan.participants, plan.graph)) {
+      if (!survivors.has(u)) continue;
+      const key = pairMaskKey(roundId, u, v, sk, (plan.peers.get(u) as PeerKeys).maskPublicKey);
+      // u added pairSign(u, v) * mask; take it back out.
+      accumulateMask(key, acc, pairSign(u, v) === 1 ? -1 : 1);
+      key.fill(0);
+    }
+  }
+  const out = new BigUint64Array(maskedSum.length);
+  for (let i = 0; i < length; i++) out[i] = BigInt(acc[i] as number);
+  for (let i = length; i < maskedSum.length; i++) out[i] = maskedSum[i] as bigint;
+  return out;
+}
+
+/** Zero the reconstructed secrets of a plan once the sum is unmasked. */
+export function discardPlan(plan: UnmaskPlan): void {
+  for (const s of plan.selfSeeds.values()) s.fill(0);
+  for (const s of plan.droppedMaskKeys.values()) s.fill(0);
+}

@@ -1,0 +1,105 @@
+import { PLAIN_MODULUS } from '../crypto/he-params.js';
+import { SbError } from '../errors/sb-error.js';
+import { type MaskGraph, neighbours } from './graph.js';
+import type { PeerKeys, RoundSecrets } from './keys.js';
+import { accumulateMask, pairMaskKey, selfMaskKey } from './prg.js';
+
+/**
+ * Sign of the pairwise mask of `a` with `b` in a's masked input: +1 when a < b (JavaScript
+ * string order), -1 otherwise. For the pair (i, j) with i < j, i adds and j subtracts, so the
+ * two cancel in the sum.
+ */
+export function pairSign(a: string, b: string): 1 | -1 {
+  return a < b ? 1 : -1;
+}
+
+/** Options of {@link maskInput}. */
+export interface MaskInputOptions {
+  secrets: RoundSecrets;
+  /** The flattened vector (shared/protocol/layout.ts `flatten`), values in [0, t); not changed. */
+  slots: BigUint64Array;
+  /** Verified advertisements of the round. */
+  peers: ReadonlyMap<string, PeerKeys>;
+  /**
+   * The set U2 the coordinator relayed at the end of the share phase: the nodes whose shares
+   * were delivered (this node included). The node masks with its neighbours in U2 and must hold
+   * shares from each of them; the same set goes into its survivor-set signature.
+   */
+  shared: readonly string[];
+  /** Every participant id of the manifest. */
+  participants: readonly string[];
+  graph: MaskGraph;
+}
+
+/** Slots (BigUint64Array, values < t) to doubles. */
+export function toDoubles(slots: BigUint64Array): Float64Array {
+  const out = new Float64Array(slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const v = slots[i] as bigint;
+    if (v >= PLAIN_MODULUS)
+      throw new SbError(
+        'SB_ERR_PLAIN_RANGE',
+        `slot ${i} is not below the plain modulus; flatten the vector with the round's range checks first.`,
+        { slot: i },
+      );
+    out[i] = Number(v);
+  }
+  return out;
+}
+
+/** Doubles (exact integers in [0, t)) back to slots. */
+export function fromDoubles(acc: Float64Array): BigUint64Array {
+  const out = new BigUint64Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = BigInt(acc[i] as number);
+  return out;
+}
+
+/**
+ * The peers a node masks with: its neighbours in the graph that are in U2 (`shared`).
+ * @throws SbError `SB_ERR_SECAGG_PARAMS` when the node itself is not in U2
+ */
+export function maskPeers(
+  roundId: string,
+  me: string,
+  shared: readonly string[],
+  participants: readonly string[],
+  graph: MaskGraph,
+): string[] {
+  if (!shared.includes(me))
+    throw new SbError(
+      'SB_ERR_SECAGG_PARAMS',
+      `${me} is not in the set of nodes whose shares were delivered; it cannot send a masked input in round ${roundId}.`,
+    );
+  const inShared = new Set(shared);
+  return neighbours(roundId, participants, graph, me).filter((p) => inShared.has(p));
+}
+
+/**
+ * Round 2, masked input: `slots + PRG(self seed) + Σ_j ±PRG(pair key with j)` modulo the BFV
+ * plain modulus t, over the vector's slots only (the padding of the last ciphertext stays 0).
+ * j runs over {@link maskPeers}; the sign is {@link pairSign}. Deterministic in its inputs,
+ * so `audit verify --deep` can recompute it from the logged plaintext and the round secrets.
+ *
+ * @returns the masked slots, same length as `slots`, values in [0, t)
+ * @throws SbError `SB_ERR_PLAIN_RANGE` for a slot >= t, `SB_ERR_SECAGG_KEYS` when a peer in U2
+ *   has no verified advertisement or its key is low-order, `SB_ERR_SECAGG_PARAMS` when this node
+ *   is not in U2
+ * @see Bonawitz et al., CCS 2017, Figure 4, round 2 (MaskedInputCollection)
+ */
+export function maskInput(options: MaskInputOptions): BigUint64Array {
+  const { secrets, peers } = options;
+  const me = secrets.institutionId;
+  const acc = toDoubles(options.slots);
+  accumulateMask(selfMaskKey(secrets.roundId, me, secrets.selfSeed), acc, 1);
+  for (const j of maskPeers(secrets.roundId, me, options.shared, options.participants, options.graph)) {
+    const peer = peers.get(j);
+    if (!peer)
+      throw new SbError('SB_ERR_SECAGG_KEYS', `${j} is in the share set but advertised no verified keys.`, {
+        institution: j,
+      });
+    const key = pairMaskKey(secrets.roundId, me, j, secrets.maskSecretKey, peer.maskPublicKey);
+    accumulateMask(key, acc, pairSign(me, j));
+    key.fill(0);
+  }
+  return fromDoubles(acc);
+}

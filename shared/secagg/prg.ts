@@ -1,0 +1,132 @@
+import { createCipheriv, hkdfSync } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { PLAIN_MODULUS } from '../crypto/he-params.js';
+import { SbError } from '../errors/sb-error.js';
+
+/** t as a double (t < 2^40, exact). */
+const T = Number(PLAIN_MODULUS);
+const TWO32 = 4294967296;
+
+/**
+ * HKDF-SHA256 (RFC 5869, node:crypto hkdfSync) of a 32-byte secret into a 32-byte AES-256 key,
+ * with an empty salt and a domain-separated info string.
+ */
+function hkdf32(secret: Uint8Array, info: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), info, 32));
+}
+
+/**
+ * PRG key of a node's self mask: HKDF-SHA256(selfSeed, info =
+ * `sectorbench/v1/secagg/self-mask\n<round>\n<institution>`).
+ */
+export function selfMaskKey(roundId: string, institutionId: string, selfSeed: Uint8Array): Uint8Array {
+  return hkdf32(selfSeed, `sectorbench/v1/secagg/self-mask\n${roundId}\n${institutionId}`);
+}
+
+/**
+ * PRG key of the pairwise mask of nodes a and b: X25519 (nacl.scalarMult) of one's mask secret
+ * key with the other's mask public key, then HKDF-SHA256 with info
+ * `sectorbench/v1/secagg/pair-mask\n<round>\n<lo>\n<hi>` (lo < hi the two ids in string order),
+ * so both ends derive the same key and no two rounds or pairs share one.
+ *
+ * @throws SbError `SB_ERR_SECAGG_KEYS` when the agreement gives the all-zero point (a low-order
+ *   public key: the peer's advertisement is hostile)
+ */
+export function pairMaskKey(
+  roundId: string,
+  a: string,
+  b: string,
+  ownMaskSecretKey: Uint8Array,
+  peerMaskPublicKey: Uint8Array,
+): Uint8Array {
+  const shared = nacl.scalarMult(ownMaskSecretKey, peerMaskPublicKey);
+  if (shared.every((x) => x === 0))
+    throw new SbError(
+      'SB_ERR_SECAGG_KEYS',
+      `the mask key agreement of ${a} and ${b} gives the zero point: a low-order public key was advertised. Stop and tell the coordinator.`,
+      { a, b },
+    );
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  const key = hkdf32(shared, `sectorbench/v1/secagg/pair-mask\n${roundId}\n${lo}\n${hi}`);
+  shared.fill(0);
+  return key;
+}
+
+/**
+ * Expand a 32-byte PRG key into `length` values uniform in [0, t): AES-256-CTR (node:crypto)
+ * with a zero IV over zero bytes (the key is used for this one stream only); each 5 bytes,
+ * little-endian, give a 40-bit candidate, kept when below t (rejection sampling: t < 2^40, so
+ * the kept values are exactly uniform; a candidate is rejected with probability
+ * (2^40 - t) / 2^40 ≈ 1.3e-7).
+ *
+ * `apply(i, v)` is called once per slot in order; callers add or subtract in place, which keeps
+ * the masking loop free of temporary arrays.
+ */
+export function expandMask(key: Uint8Array, length: number, apply: (i: number, v: number) => void): void {
+  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
+  // 5 bytes per value; a little slack per block for the rare rejections.
+  const BLOCK = 5 * 8192;
+  const zeros = new Uint8Array(BLOCK);
+  let buf = cipher.update(zeros);
+  let off = 0;
+  for (let i = 0; i < length; ) {
+    if (off + 5 > buf.length) {
+      const rest = buf.subarray(off);
+      const more = cipher.update(zeros);
+      buf = Buffer.concat([rest, more]);
+      off = 0;
+    }
+    const lo = (buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16);
+    const v = (buf[off + 3] as number) * 16777216 + (buf[off + 4] as number) * TWO32 + lo;
+    off += 5;
+    if (v < T) {
+      apply(i, v);
+      i++;
+    }
+  }
+}
+
+/**
+ * Add (`sign` = 1) or subtract (`sign` = -1) the mask of `key` into `acc` in place, modulo t.
+ * `acc` holds values in [0, t) as doubles (t < 2^40, so every intermediate is an exact integer).
+ * Same stream as {@link expandMask}, without a call per slot.
+ */
+export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1): void {
+  const length = acc.length;
+  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
+  const BLOCK = 5 * 8192;
+  const zeros = new Uint8Array(BLOCK);
+  let buf: Uint8Array = cipher.update(zeros);
+  let off = 0;
+  for (let i = 0; i < length; ) {
+    if (off + 5 > buf.length) {
+      buf = Buffer.concat([buf.subarray(off), cipher.update(zeros)]);
+      off = 0;
+    }
+    const v =
+      ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
+      (buf[off + 3] as number) * 16777216 +
+      (buf[off + 4] as number) * TWO32;
+    off += 5;
+    if (v < T) {
+      const a = acc[i] as number;
+      if (sign === 1) {
+        const s = a + v;
+        acc[i] = s >= T ? s - T : s;
+      } else {
+        acc[i] = a >= v ? a - v : a + T - v;
+      }
+      i++;
+    }
+  }
+  cipher.final();
+}
+
+/** {@link expandMask} into a new Float64Array of values in [0, t) (tests, audit). */
+export function maskVector(key: Uint8Array, length: number): Float64Array {
+  const out = new Float64Array(length);
+  expandMask(key, length, (i, v) => {
+    out[i] = v;
+  });
+  return out;
+}
