@@ -156,6 +156,8 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     const n = await initNode({
       home,
       institutionId: inst.id,
+      // Synthetic institutions get a readable name for their comparison page.
+      institutionName: /^inst-\d+$/.test(inst.id) ? `Instelling ${inst.id.slice(5)} (voorbeeld)` : inst.id,
       coordinatorUrl: url,
       coordinatorKeyFile: coordPub,
       keyHolderKeyFile: khPub,

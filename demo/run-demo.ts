@@ -89,14 +89,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       })`,
       '',
       '  Sector (total)                           ',
-      ...DERIVED.map(
-        (d) => `  ${d.label.padEnd(42)} ${formatShare(total ? d.compute(total.slots) : null).padStart(7)}`,
-      ),
+      ...DERIVED.map((d) => {
+        const v = total ? d.compute(total.slots) : null;
+        const text = d.unit === 'per100' ? (v === null ? '—' : (100 * v).toFixed(1).replace('.', ',')) : formatShare(v);
+        return `  ${d.label.padEnd(42)} ${text.padStart(7)}`;
+      }),
       '',
       `Signed release:      ${published.json}`,
       `Benchmark page:      ${published.html}`,
       `Benchmark CSV:       ${published.csv}`,
-      `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv)`,
+      `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv, -excel.csv, .json)`,
       `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
       `  try: node bin/sectorbench.js node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
       `       node bin/sectorbench.js node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,

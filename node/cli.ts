@@ -105,6 +105,7 @@ export function registerNodeCommands(program: Command): void {
     .description("create the node's identity and configuration; prints the fingerprint to read out at enrolment")
     .requiredOption('--home <dir>', "the node's home folder")
     .requiredOption('--institution <id>', 'institution id as registered with the coordinator')
+    .option('--name <name>', "the institution's name for its comparison page (default: the id)")
     .requiredOption('--coordinator <url>', "the coordinator's URL")
     .requiredOption('--coordinator-key <file>', "the coordinator's public key file (.pub), from enrolment")
     .requiredOption('--key-holder-key <file>', "the key holder's public key file (.pub), from enrolment")
@@ -112,6 +113,7 @@ export function registerNodeCommands(program: Command): void {
       async (o: {
         home: string;
         institution: string;
+        name?: string;
         coordinator: string;
         coordinatorKey: string;
         keyHolderKey: string;
@@ -120,6 +122,7 @@ export function registerNodeCommands(program: Command): void {
         const r = await initNode({
           home: o.home,
           institutionId: o.institution,
+          institutionName: o.name,
           coordinatorUrl: o.coordinator,
           coordinatorKeyFile: o.coordinatorKey,
           keyHolderKeyFile: o.keyHolderKey,

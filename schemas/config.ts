@@ -26,6 +26,8 @@ export const ApproverSchema = z
 export const NodeConfigSchema = z
   .object({
     institution_id: InstitutionId,
+    /** The institution's name as its people know it, for the comparison page (default: the id). */
+    institution_name: z.string().trim().min(1).max(200).optional(),
     data_dir: Path,
     identity_key_file: Path,
     coordinator_url: z.url(),

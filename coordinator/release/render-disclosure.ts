@@ -6,21 +6,13 @@
  * @see ../../../shared/spec/METRICS.md block C (bins); docs/DISCLOSURE.md
  */
 import type { Release, ReleaseRow } from '../../schemas/release.js';
+import { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins.js';
 import { escapeHtml } from './html.js';
 
 const nl = new Intl.NumberFormat('nl-NL');
 const pctNl = new Intl.NumberFormat('nl-NL', { style: 'percent', maximumFractionDigits: 1 });
 
-/** Bin edges in per mille (METRICS.md block C): `c_abs_bin_0..9` and `c_drop_bin_0..9`. */
-export const ABS_BIN_EDGES: readonly number[] = Object.freeze([0, 50, 75, 100, 125, 150, 175, 200, 250, 300, 1000]);
-export const DROP_BIN_EDGES: readonly number[] = Object.freeze([0, 50, 100, 150, 200, 250, 300, 350, 400, 500, 1000]);
-
-/** Label of bin k, e.g. `5–7,5%`; the last bin includes 100%. */
-export function binLabel(edges: readonly number[], k: number): string {
-  const lo = (edges[k] as number) / 1000;
-  const hi = (edges[k + 1] as number) / 1000;
-  return `${pctNl.format(lo).replace(/\s?%$/, '')}–${pctNl.format(hi).replace(/\s/, '')}`;
-}
+export { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins.js';
 
 /** Why a block or a distribution was withheld, in plain Dutch (with the round's thresholds). */
 export function ruleSentence(rule: string, t: Release['thresholds']): string {

@@ -6,10 +6,13 @@ import type { RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/protocol/round-documents.js';
-import { buildComparison, comparisonCsv, comparisonHtml } from '../report/comparison.js';
+import { buildComparison } from '../report/comparison.js';
+import { comparisonCsv, comparisonExcelCsv, comparisonJson } from '../report/comparison-files.js';
+import { comparisonHtml } from '../report/comparison-html.js';
 import { appendAudit, canonicalDigest } from '../audit/log.js';
 import { fetchManifestAudited, openAuditedSession } from '../audit/session.js';
 import { computeFromDb } from '../vector/node-vector.js';
+import { amsterdamTime } from '../../shared/pages/time-nl.js';
 
 export interface BenchmarkOptions {
   home: string;
@@ -53,9 +56,15 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
  * institution's comparison (HTML and CSV) under `out`. Own figures are those of the
  * contribution this node sent (or, without one, computed from the dataset); they stay local.
  */
-export async function writeBenchmark(
-  o: BenchmarkOptions,
-): Promise<{ html: string; csv: string; release: string; rows: number; releaseVersion: number }> {
+export async function writeBenchmark(o: BenchmarkOptions): Promise<{
+  html: string;
+  csv: string;
+  excel: string;
+  json: string;
+  release: string;
+  rows: number;
+  releaseVersion: number;
+}> {
   const s = await openAuditedSession(o);
   const now = s.now;
   const { db, config } = s;
@@ -95,27 +104,32 @@ export async function writeBenchmark(
     const own = sent
       ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson)
       : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
-    const rows = buildComparison(codebook, own, release);
+    const comparison = buildComparison(codebook, own, release, {
+      institutionId: config.institution_id,
+      institutionName: config.institution_name,
+      // The sector sum holds our vector only when the coordinator receipted our contribution.
+      ownIncluded: sent !== undefined,
+    });
     mkdirSync(o.out, { recursive: true });
-    const paths = {
-      html: join(o.out, 'benchmark.html'),
-      csv: join(o.out, 'benchmark.csv'),
-      release: join(o.out, 'release.json'),
+    const files = {
+      html: 'benchmark.html',
+      csv: 'benchmark.csv',
+      excel: 'benchmark-excel.csv',
+      json: 'benchmark.json',
+      release: 'release.json',
     };
-    writeFileSync(
-      paths.html,
-      comparisonHtml(rows, {
-        institutionId: config.institution_id,
-        roundId: o.roundId,
-        studiejaar: manifest.studiejaar,
-        releaseVersion: release.release_version,
-        keyHolderFingerprint: config.pinned.key_holder.fingerprint,
-        generatedAt: now().toISOString(),
-      }),
+    const html = await comparisonHtml(
+      comparison,
+      { keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: amsterdamTime(now()) },
+      files,
     );
-    writeFileSync(paths.csv, comparisonCsv(rows));
-    writeFileSync(paths.release, JSON.stringify(release, null, 2) + '\n');
-    return { ...paths, rows: rows.length, releaseVersion: release.release_version };
+    writeFileSync(join(o.out, files.html), html);
+    writeFileSync(join(o.out, files.csv), comparisonCsv(comparison));
+    writeFileSync(join(o.out, files.excel), comparisonExcelCsv(comparison));
+    writeFileSync(join(o.out, files.json), comparisonJson(comparison));
+    writeFileSync(join(o.out, files.release), JSON.stringify(release, null, 2) + '\n');
+    const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(o.out, f)])) as typeof files;
+    return { ...paths, rows: comparison.rows.length, releaseVersion: release.release_version };
   } finally {
     s.close();
   }

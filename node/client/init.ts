@@ -13,6 +13,8 @@ import { CONFIG_FILE, writeNodeConfig, type NodeConfig } from './config.js';
 export interface InitNodeOptions {
   home: string;
   institutionId: string;
+  /** The institution's name for its pages (optional; the id otherwise). */
+  institutionName?: string;
   coordinatorUrl: string;
   /** The coordinator's public identity file (`.pub`), obtained at enrolment. */
   coordinatorKeyFile: string;
@@ -53,6 +55,7 @@ export async function initNode(
   await writeIdentityFiles(identity, join(o.home, 'identity.key'));
   const config: NodeConfig = {
     institution_id: o.institutionId,
+    ...(o.institutionName ? { institution_name: o.institutionName } : {}),
     data_dir: '.',
     identity_key_file: 'identity.key',
     coordinator_url: url.origin,

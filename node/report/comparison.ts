@@ -1,212 +1,257 @@
-import type { Release } from '../../schemas/release.js';
+/**
+ * The institution's comparison (issue 14): per programme cell and rollup group its own
+ * figures, the sector *without us* (published sector sum minus the node's own vector, computed
+ * here and never sent), the whole sector, funnel limits around the sector without us, and the
+ * institution's place among institutions where distributions are published. Computed on the
+ * node only; own figures never leave it.
+ *
+ * @see ../../../shared/spec/METRICS.md "Derived figures"; node/report/funnel.ts
+ */
+import type { Release, ReleaseRow } from '../../schemas/release.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
-import { DERIVED, formatShare, type Sums } from '../../shared/metrics/derived.js';
-import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOT_INDEX } from '../../shared/metrics/slots.js';
+import { DERIVED, earlyBandDropout, pearsonEarly, type Sums } from '../../shared/metrics/derived.js';
+import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
+import { cellLabel, groupLabel, namesOf, type Names } from '../../shared/pages/labels.js';
+import { type FunnelLimits, type FunnelVerdict, funnelLimits, funnelVerdict } from './funnel.js';
 
+const AB = [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS];
+
+/** One derived figure of one row, compared. */
+export interface FigureComparison {
+  id: string;
+  label: string;
+  unit: 'share' | 'per100';
+  block: 'A' | 'B';
+  higherIsBetter: boolean | null;
+  own: number | null;
+  /** Population of the own figure (persons; the funnel's n). */
+  ownN: number | null;
+  withoutUs: number | null;
+  sector: number | null;
+  /** Limits at `ownN` around `withoutUs` (the funnel's target); null without a target. */
+  limits: FunnelLimits | null;
+  verdict: FunnelVerdict | null;
+}
+
+/** The institution's place in a published distribution of institutions' rates (block C). */
+export interface Position {
+  which: 'c_abs_bin' | 'c_drop_bin';
+  /** Institutions in the histogram (with us when we are in it). */
+  inHistogram: number;
+  /** Our bin (0..9), or null when we are not in the histogram (too small). */
+  ownBin: number | null;
+  /** Institutions in lower bins than ours. */
+  lower: number;
+  /** Other institutions in our bin. */
+  sameBin: number;
+  /** Institutions in higher bins. */
+  higher: number;
+  histogram: number[];
+}
+
+/** One row of the comparison: a programme cell or a rollup group where we have data. */
 export interface ComparisonRow {
   kind: 'cell' | 'rollup';
   key: string;
   label: string;
-  own: { enrolments: number; starters: number; figures: Record<string, number | null> };
+  own: { enrolments: number; starters: number; sums: Sums };
+  withoutUs: { sums: Sums; institutions: { a: number; b: number } };
   sector: {
+    sums: Sums;
     institutions: { a: number; b: number };
-    enrolments: number | null;
-    starters: number | null;
-    figures: Record<string, number | null>;
-    suppressed: Record<string, string>;
+    /** Rule per block ('A', 'B') where the sector block was withheld. */
+    suppressed: Partial<Record<'A' | 'B', string>>;
+    released: boolean;
   };
+  figures: FigureComparison[];
+  early: { own: Band[]; withoutUs: Band[]; sector: Band[] };
+  pearson: { own: number | null; withoutUs: number | null; sector: number | null };
+  positions: { absence: Position | null; dropout: Position | null };
+  /** Rules that withheld distributions here (when no position could be given). */
+  distributionRules: Partial<Record<'c_abs_bin' | 'c_drop_bin', string>>;
 }
 
-const AB = [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS];
+export type Band = ReturnType<typeof earlyBandDropout>[number];
 
-function ownSums(rows: number[][]): Sums {
+/** Whole comparison with its context. */
+export interface Comparison {
+  institution: { id: string; name: string };
+  roundId: string;
+  studiejaar: string;
+  releaseVersion: number;
+  /** Whether the sector sum includes our contribution (we submitted and hold a receipt). */
+  ownIncluded: boolean;
+  thresholds: Release['thresholds'];
+  rows: ComparisonRow[];
+  names: Names;
+}
+
+function sumRows(rows: readonly (readonly number[])[]): Sums {
   const s: Sums = {};
   for (const slot of AB) s[slot] = rows.reduce((a, r) => a + (r[CELL_SLOT_INDEX[slot] as number] as number), 0);
   return s;
 }
 
-function figures(s: Sums): Record<string, number | null> {
-  return Object.fromEntries(DERIVED.map((d) => [d.id, d.compute(s)]));
-}
-
-function blockRules(suppressed: Record<string, { rule: string }>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = BLOCK_A_SLOTS.find((s) => suppressed[s]);
-  const b = BLOCK_B_SLOTS.find((s) => suppressed[s]);
-  if (a) out.A = (suppressed[a] as { rule: string }).rule;
-  if (b) out.B = (suppressed[b] as { rule: string }).rule;
+/** Sector minus own, slot by slot; null where the sector slot is withheld (or missing). */
+export function withoutOwn(sector: Sums, own: Sums, ownIncluded: boolean): Sums {
+  const out: Sums = {};
+  for (const slot of AB) {
+    const s = sector[slot];
+    if (s === null || s === undefined) {
+      out[slot] = null;
+      continue;
+    }
+    const d = ownIncluded ? s - ((own[slot] as number | undefined) ?? 0) : s;
+    // A negative difference means the release is not the sum this node took part in; show nothing.
+    out[slot] = d >= 0 ? d : null;
+  }
   return out;
 }
 
+function blockRules(row: ReleaseRow): Partial<Record<'A' | 'B', string>> {
+  const out: Partial<Record<'A' | 'B', string>> = {};
+  const a = BLOCK_A_SLOTS.find((s) => row.suppressed[s]);
+  const b = BLOCK_B_SLOTS.find((s) => row.suppressed[s]);
+  if (a) out.A = row.suppressed[a]?.rule as string;
+  if (b) out.B = row.suppressed[b]?.rule as string;
+  return out;
+}
+
+function position(
+  which: 'c_abs_bin' | 'c_drop_bin',
+  histogram: readonly number[] | null | undefined,
+  ownOneHot: readonly number[],
+  ownIncluded: boolean,
+): Position | null {
+  if (!histogram) return null;
+  const k = ownOneHot.indexOf(1);
+  const h = [...histogram];
+  const total = h.reduce((a, b) => a + b, 0);
+  if (k < 0 || !ownIncluded) {
+    return { which, inHistogram: total, ownBin: null, lower: 0, sameBin: 0, higher: 0, histogram: h };
+  }
+  const lower = h.slice(0, k).reduce((a, b) => a + b, 0);
+  const same = Math.max(0, (h[k] as number) - 1);
+  return { which, inHistogram: total, ownBin: k, lower, sameBin: same, higher: total - lower - same - 1, histogram: h };
+}
+
+function compareFigures(own: Sums, withoutUs: Sums, sector: Sums, sectorReleased: boolean): FigureComparison[] {
+  return DERIVED.map((d) => {
+    const o = d.compute(own);
+    const n = d.population(own);
+    const w = sectorReleased ? d.compute(withoutUs) : null;
+    const limits = w !== null && n !== null && n > 0 ? funnelLimits(n, w) : null;
+    return {
+      id: d.id,
+      label: d.label,
+      unit: d.unit,
+      block: d.block,
+      higherIsBetter: d.higherIsBetter,
+      own: o,
+      ownN: n,
+      withoutUs: w,
+      sector: sectorReleased ? d.compute(sector) : null,
+      limits,
+      verdict: limits && o !== null ? funnelVerdict(o, limits) : null,
+    };
+  });
+}
+
 /**
- * The institution's comparison (issue 4, node benchmark): its own figures beside the sector's,
- * per cell and rollup where it has enrolments or starters. Computed and written on the node
- * only; own figures never leave it.
+ * Build the comparison of one institution with a verified release.
+ * @param own the vector this node sent (or computed, when it did not take part)
+ * @param ownIncluded whether `own` is in the release's sum (the node holds a receipt); when
+ *   false the sector without us is the sector itself
  */
-export function buildComparison(codebook: Codebook, own: ContributionVector, release: Release): ComparisonRow[] {
-  const out: ComparisonRow[] = [];
-  const names = new Map(codebook.entries.map((e) => [e.crebo, e.name]));
+export function buildComparison(
+  codebook: Codebook,
+  own: ContributionVector,
+  release: Release,
+  o: { institutionId: string; institutionName?: string; ownIncluded: boolean },
+): Comparison {
+  const names = namesOf(codebook.entries);
+  const rows: ComparisonRow[] = [];
   const push = (
     kind: 'cell' | 'rollup',
     key: string,
     label: string,
     ownRows: number[][],
-    sec: Release['cells'][string] | undefined,
+    sec: ReleaseRow | undefined,
+    ownC: (slot: string) => number,
   ) => {
-    const o = ownSums(ownRows);
-    if ((o.a_enrolments as number) === 0 && (o.b_starters as number) === 0) return;
-    out.push({
+    const ownSums = sumRows(ownRows);
+    const enrolments = ownSums.a_enrolments as number;
+    const starters = ownSums.b_starters as number;
+    if (enrolments === 0 && starters === 0) return;
+    const sectorSums: Sums = sec ? { ...sec.slots } : {};
+    const wo = withoutOwn(sectorSums, ownSums, o.ownIncluded);
+    const ownIn = (n: number) => (o.ownIncluded && n > 0 ? 1 : 0);
+    const suppressed = sec ? blockRules(sec) : { A: 'not_released', B: 'not_released' };
+    const figures = compareFigures(ownSums, wo, sectorSums, sec !== undefined).map((f) =>
+      suppressed[f.block] ? { ...f, withoutUs: null, sector: null, limits: null, verdict: null } : f,
+    );
+    const oneHot = (which: string) => Array.from({ length: 10 }, (_, i) => ownC(`${which}_${i}`));
+    const dist = sec?.distributions;
+    const distributionRules: ComparisonRow['distributionRules'] = {};
+    if (dist?.suppressed.c_abs_bin) distributionRules.c_abs_bin = dist.suppressed.c_abs_bin.rule;
+    if (dist?.suppressed.c_drop_bin) distributionRules.c_drop_bin = dist.suppressed.c_drop_bin.rule;
+    rows.push({
       kind,
       key,
       label,
-      own: { enrolments: o.a_enrolments as number, starters: o.b_starters as number, figures: figures(o) },
-      sector: sec
-        ? {
-            institutions: sec.institutions,
-            enrolments: sec.slots.a_enrolments ?? null,
-            starters: sec.slots.b_starters ?? null,
-            figures: figures(sec.slots),
-            suppressed: blockRules(sec.suppressed),
-          }
-        : {
-            institutions: { a: 0, b: 0 },
-            enrolments: null,
-            starters: null,
-            figures: figures({}),
-            suppressed: { A: 'not_released', B: 'not_released' },
-          },
+      own: { enrolments, starters, sums: ownSums },
+      withoutUs: {
+        sums: wo,
+        institutions: {
+          a: Math.max(0, (sec?.institutions.a ?? 0) - ownIn(enrolments)),
+          b: Math.max(0, (sec?.institutions.b ?? 0) - ownIn(starters)),
+        },
+      },
+      sector: {
+        sums: sectorSums,
+        institutions: sec?.institutions ?? { a: 0, b: 0 },
+        suppressed,
+        released: sec !== undefined,
+      },
+      figures,
+      early: {
+        own: earlyBandDropout(ownSums),
+        withoutUs: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(wo),
+        sector: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(sectorSums),
+      },
+      pearson: {
+        own: pearsonEarly(ownSums),
+        withoutUs: suppressed.B ? null : pearsonEarly(wo),
+        sector: suppressed.B ? null : pearsonEarly(sectorSums),
+      },
+      positions: {
+        absence: position('c_abs_bin', dist?.c_abs_bin, oneHot('c_abs_bin'), o.ownIncluded),
+        dropout: position('c_drop_bin', dist?.c_drop_bin, oneHot('c_drop_bin'), o.ownIncluded),
+      },
+      distributionRules,
     });
   };
-  codebook.cellKeys.forEach((k, i) => {
-    const [crebo, niveau, leerweg] = k.split('|');
-    push(
-      'cell',
-      k,
-      `${names.get(crebo as string) ?? crebo} (niveau ${niveau}, ${leerweg})`,
-      [own.cells[i] as number[]],
-      release.cells[k],
-    );
-  });
-  codebook.groupKeys.forEach((g) => {
+  const whole = o.institutionName ?? o.institutionId;
+  codebook.groupKeys.forEach((g, j) => {
     const cells = (codebook.groupCells.get(g) ?? []).map((i) => own.cells[i] as number[]);
-    push('rollup', g, rollupLabel(g), cells, release.rollups[g]);
+    const grow = own.groups[j] as number[];
+    push('rollup', g, groupLabel(g, names, `${whole} als geheel`), cells, release.rollups[g], (slot) => {
+      return (grow[GROUP_SLOT_INDEX[slot] as number] as number) ?? 0;
+    });
   });
-  return out;
-}
-
-export function rollupLabel(g: string): string {
-  const p = g.split('|');
-  switch (p[0]) {
-    case 'total':
-      return 'Hele instelling / sector';
-    case 'niveau':
-      return `Niveau ${p[1]}`;
-    case 'leerweg':
-      return p[1] as string;
-    case 'sectorkamer':
-      return `Sectorkamer ${p[1]}`;
-    default:
-      return `Sectorkamer ${p[1]}, niveau ${p[2]}`;
-  }
-}
-
-const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-
-const RULE_NL: Record<string, string> = {
-  min_institutions: 'te weinig instellingen',
-  min_population: 'te weinig studenten',
-  dominance: 'één instelling domineert',
-  secondary: 'beschermt een andere cel',
-  min_institutions_distribution: 'te weinig instellingen in de verdeling',
-  not_released: 'niet gepubliceerd',
-};
-
-/** The comparison as an HTML page (Dutch), static, no scripts. */
-export function comparisonHtml(
-  rows: ComparisonRow[],
-  meta: {
-    institutionId: string;
-    roundId: string;
-    studiejaar: string;
-    releaseVersion: number;
-    keyHolderFingerprint: string;
-    generatedAt: string;
-  },
-): string {
-  const figs = DERIVED;
-  // Colour only where the difference is at least one percentage point and the direction is
-  // meaningful: light red where the institution does worse than the sector, light green better.
-  const cell = (own: number | null, sec: number | null, rule: string | undefined, higherIsBetter: boolean | null) => {
-    const diff = own !== null && sec !== null ? own - sec : null;
-    const cls =
-      diff === null || higherIsBetter === null || Math.abs(diff) < 0.01
-        ? ''
-        : diff > 0 === higherIsBetter
-          ? 'better'
-          : 'worse';
-    return `<td>${formatShare(own)}</td><td class="${cls}">${rule ? `<span class="sup" title="${esc(RULE_NL[rule] ?? rule)}">onderdrukt</span>` : formatShare(sec)}</td>`;
+  codebook.cellKeys.forEach((k, i) => {
+    const row = own.cells[i] as number[];
+    push('cell', k, cellLabel(k, names), [row], release.cells[k], (slot) => row[CELL_SLOT_INDEX[slot] as number] ?? 0);
+  });
+  return {
+    institution: { id: o.institutionId, name: whole },
+    roundId: release.round_id,
+    studiejaar: release.studiejaar,
+    releaseVersion: release.release_version,
+    ownIncluded: o.ownIncluded,
+    thresholds: release.thresholds,
+    rows,
+    names,
   };
-  // The institution as a whole and its groups first, then the programmes.
-  const ordered = [...rows.filter((r) => r.kind === 'rollup'), ...rows.filter((r) => r.kind === 'cell')];
-  const body = ordered
-    .map((r) => {
-      const tds = figs
-        .map((f) =>
-          cell(
-            r.own.figures[f.id] ?? null,
-            r.sector.figures[f.id] ?? null,
-            r.sector.suppressed[f.block],
-            f.higherIsBetter,
-          ),
-        )
-        .join('');
-      return `<tr class="${r.kind}"><th scope="row">${esc(r.label)}<br><small>${esc(r.key)}</small></th><td>${r.own.enrolments}</td><td>${r.own.starters}</td><td>${r.sector.institutions.a}/${r.sector.institutions.b}</td>${tds}</tr>`;
-    })
-    .join('\n');
-  const head = figs.map((f) => `<th colspan="2" scope="colgroup">${esc(f.label)}</th>`).join('');
-  const sub = figs.map(() => '<th>eigen</th><th>sector</th>').join('');
-  return `<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>Benchmark ${esc(meta.institutionId)} – ${esc(meta.studiejaar)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .4rem;text-align:right}th[scope=row]{text-align:left}tr.rollup{background:#f3f6fa}.sup{color:#888;font-style:italic}.worse{background:#fdecea}.better{background:#e8f5e9}small{color:#666}</style></head>
-<body>
-<h1>Benchmark verzuim en uitval – ${esc(meta.institutionId)}</h1>
-<p>Ronde <b>${esc(meta.roundId)}</b>, studiejaar ${esc(meta.studiejaar)}, release versie ${meta.releaseVersion}. De sectorcijfers zijn ondertekend door de sleutelbeheerder (vingerafdruk ${esc(meta.keyHolderFingerprint)}) en gecontroleerd op deze computer.</p>
-<p>De eigen cijfers zijn op deze computer berekend en hebben de instelling niet verlaten. "Onderdrukt" betekent dat de sleutelbeheerder het sectorcijfer niet publiceert om instellingen of kleine groepen te beschermen. Instellingen: aantal instellingen achter blok A (verzuim) / blok B (uitval). <span class="worse">Lichtrood</span>: de instelling scoort minstens 1 procentpunt ongunstiger dan de sector; <span class="better">lichtgroen</span>: gunstiger.</p>
-<table><thead><tr><th rowspan="2">Opleiding of groep</th><th rowspan="2">Inschrijvingen</th><th rowspan="2">Starters</th><th rowspan="2">Instellingen</th>${head}</tr><tr>${sub}</tr></thead>
-<tbody>
-${body}
-</tbody></table>
-<p><small>Gemaakt ${esc(meta.generatedAt)} door sectorbench.</small></p>
-</body></html>
-`;
-}
-
-/** The comparison as CSV: one line per row and figure. */
-export function comparisonCsv(rows: ComparisonRow[]): string {
-  const lines = [
-    'kind,key,figure,own,sector,sector_suppressed_rule,own_enrolments,own_starters,sector_institutions_a,sector_institutions_b',
-  ];
-  for (const r of rows) {
-    for (const f of DERIVED) {
-      const own = r.own.figures[f.id];
-      const sec = r.sector.figures[f.id];
-      lines.push(
-        [
-          r.kind,
-          r.key,
-          f.id,
-          own === null || own === undefined ? '' : own.toFixed(6),
-          sec === null || sec === undefined ? '' : sec.toFixed(6),
-          r.sector.suppressed[f.block] ?? '',
-          r.own.enrolments,
-          r.own.starters,
-          r.sector.institutions.a,
-          r.sector.institutions.b,
-        ].join(','),
-      );
-    }
-  }
-  return lines.join('\n') + '\n';
 }
