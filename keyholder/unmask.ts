@@ -238,3 +238,34 @@ export function discardPlan(plan: UnmaskPlan): void {
   for (const s of plan.selfSeeds.values()) s.fill(0);
   for (const s of plan.droppedMaskKeys.values()) s.fill(0);
 }
+
+/**
+ * The key holder's masked-round step in one call: {@link prepareUnmasking} (every check and the
+ * reconstruction), then — only if that passed — `decrypt()` (the BFV decryption of the sum,
+ * e.g. `() => decryptSum(secretKey, sum)`), then {@link applyUnmasking}; the reconstructed
+ * secrets are zeroed afterwards. Below t, `decrypt` is never called.
+ *
+ * @param length the layout length (`layoutLength(codebook)`)
+ * @returns the exact sum of the survivors' vectors (slots mod t, padding as decrypted) and the plan's
+ *   consistency proof and rejected reveals (for the log)
+ * @throws SbError as {@link prepareUnmasking}; whatever `decrypt` throws
+ */
+export async function unmaskRound(
+  input: UnmaskInput,
+  decrypt: () => Promise<BigUint64Array>,
+  length: number,
+): Promise<{
+  sum: BigUint64Array;
+  proof: ConsistencyProof;
+  rejectedReveals: readonly { from: string; reason: string }[];
+}> {
+  const plan = await prepareUnmasking(input);
+  try {
+    const masked = await decrypt();
+    const sum = applyUnmasking(plan, masked, length);
+    masked.fill(0n);
+    return { sum, proof: plan.proof, rejectedReveals: plan.rejectedReveals };
+  } finally {
+    discardPlan(plan);
+  }
+}
