@@ -15,6 +15,7 @@ import {
 } from '../coordinator/index.js';
 import { endorseRound } from '../keyholder/endorse.js';
 import { initKeyHolder } from '../keyholder/init.js';
+import { generateCustodians, type GeneratedCustodians } from '../keyholder/custody/present.js';
 import { releaseRoundDetailed, type ReleaseResult } from '../keyholder/release.js';
 import { HOME_FILES } from '../keyholder/config.js';
 import { importDataset } from '../node/import/import-dataset.js';
@@ -101,7 +102,12 @@ export interface LocalRound {
     identity: Identity;
     publicKeyFile: string;
   };
-  keyHolder: { home: string; publicKeyFile: string };
+  keyHolder: {
+    home: string;
+    publicKeyFile: string;
+    /** The generated custodians of the key ceremony (their keys and shares, outside the home). */
+    custodians: GeneratedCustodians;
+  };
   nodes: LocalNode[];
   codebook: string;
   year: number;
@@ -126,13 +132,24 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   mkdirSync(out, { recursive: true });
   const coordHome = join(out, 'coordinator');
   const khHome = join(out, 'keyholder');
-  for (const d of [coordHome, khHome, join(out, 'nodes'), join(out, 'bundle')])
+  const custodyDir = join(out, 'custodians');
+  for (const d of [coordHome, khHome, custodyDir, join(out, 'nodes'), join(out, 'bundle')])
     rmSync(d, { recursive: true, force: true });
 
   log('coordinator and key holder: keys');
   const coord = await initCoordinator({ home: coordHome, host: '127.0.0.1', port: 0 });
   const coordPub = `${coord.identityPath}.pub`;
-  await initKeyHolder({ home: khHome, coordinatorKey: await readPublicIdentityFile(coordPub) });
+  // Key ceremony: the BFV secret key is sealed under a key split 2 of 3 among generated
+  // custodians (in a real coalition each custodian makes their own key on their own machine).
+  const custodians = await generateCustodians(custodyDir, { n: 3, k: 2 });
+  const kh = await initKeyHolder({
+    home: khHome,
+    coordinatorKey: await readPublicIdentityFile(coordPub),
+    custody: custodians.custody,
+  });
+  log(
+    `key ceremony: BFV secret key sealed, ${kh.ceremony.k} of ${kh.ceremony.n} custodian shares needed (${kh.ceremony.custodians.map((c) => `${c.name}: ${c.shareFile}, fingerprint ${c.shareFingerprint}`).join('; ')})`,
+  );
   const khPub = join(khHome, `${HOME_FILES.identity}.pub`);
   const admin = await openCoordinatorHome(coordHome);
   pinKeyHolder(admin.db, { publicKey: await readPublicIdentityFile(khPub), now: now() });
@@ -193,7 +210,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     roundId,
     out,
     coordinator: { home: coordHome, url, server, db: admin.db, identity: admin.identity, publicKeyFile: coordPub },
-    keyHolder: { home: khHome, publicKeyFile: khPub },
+    keyHolder: { home: khHome, publicKeyFile: khPub, custodians },
     nodes,
     codebook: o.codebook,
     year: o.year,
@@ -228,7 +245,7 @@ export async function submitAll(
   return results;
 }
 
-/** Close the round, let the key holder release it, publish the release. */
+/** Close the round, let the key holder release it (two custodians present their shares), publish the release. */
 export async function closeAndRelease(
   round: LocalRound,
 ): Promise<{ release: Release; result: ReleaseResult; keyHolderMs: number; bundleDir: string }> {
@@ -236,7 +253,9 @@ export async function closeAndRelease(
   const closed = await closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir, now: round.now() });
   round.log(`round closed: ${closed.contributions} contributions summed; bundle in ${bundleDir}`);
   const t0 = performance.now();
-  const result = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir, now: round.now });
+  // Two of the three custodians present their shares; the key is unsealed for this release only.
+  const shares = await round.keyHolder.custodians.present();
+  const result = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir, shares, now: round.now });
   const keyHolderMs = performance.now() - t0;
   round.log(
     `key holder: release signed in ${(keyHolderMs / 1000).toFixed(1)} s (${result.blocks.published} blocks published, ${result.blocks.suppressed} suppressed)`,

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ReleaseSchema, type Release } from '../schemas/release.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { collect } from './custody/cli-input.js';
 
 function intOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -27,6 +28,23 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
+/** Shares from the command line: share files, custodians' X25519 key files and passphrases. */
+async function presented(shareFiles: string[], keyFiles: string[], passphrases: string[]) {
+  const { presentShareFiles } = await import('./custody/present.js');
+  const { passphraseOption } = await import('./custody/cli-input.js');
+  const map = new Map<string, string>();
+  for (const p of passphrases) {
+    const [name, value] = await passphraseOption(p, false);
+    map.set(name, value);
+  }
+  if (shareFiles.length === 0)
+    throw new SbError(
+      'SB_ERR_CUSTODY_QUORUM',
+      "no custodian share given; the BFV secret key is sealed and needs k custodians' shares (--share FILE with --custodian-key KEYFILE or --passphrase NAME).",
+    );
+  return presentShareFiles({ shareFiles, keyFiles, passphrases: map });
+}
+
 async function closeSeal(): Promise<void> {
   const { sealWorker } = await import('../shared/crypto/seal-worker-host.js');
   await sealWorker().close();
@@ -40,25 +58,142 @@ export function registerKeyholderCommands(program: Command): void {
       'the independent key holder: round keys, endorsements, decryption of the sector sum and signed releases',
     );
 
+  kh.command('custodian-key')
+    .description(
+      "a custodian's own X25519 key pair (run by the custodian, on their own machine; only the .pub goes to the ceremony)",
+    )
+    .requiredOption('--name <name>', "the custodian's name, as the ceremony and every refusal will call them")
+    .requiredOption('--out <file>', 'secret key file to write (0600); the public key goes to <file>.pub')
+    .action(async (o: { name: string; out: string }) => {
+      const { generateCustodianKey, writeCustodianKeyFiles, custodianFingerprint } = await import(
+        './custody/custodian-key.js'
+      );
+      const key = generateCustodianKey(o.name);
+      await writeCustodianKeyFiles(key, o.out);
+      process.stdout.write(
+        `Custodian key of ${key.name}: ${o.out} (secret, keep it yourself) and ${o.out}.pub (give it to the key ceremony).\nFingerprint: ${custodianFingerprint(key.publicKey)}\n`,
+      );
+      key.secretKey.fill(0);
+    });
+
   kh.command('init')
-    .description('create a key holder home: BFV key pair, Ed25519 identity, configuration and log')
+    .description(
+      'create a key holder home and hold the key ceremony: BFV key pair sealed k of n among custodians, Ed25519 identity, configuration and log',
+    )
     .requiredOption('--home <dir>', "the key holder's home folder")
+    .requiredOption('--k <n>', 'custodian shares needed to unseal the key (at least 2)')
+    .option('--custodian-key <file>', "a custodian's X25519 .pub file (repeat per custodian)", collect, [])
+    .option(
+      '--custodian-passphrase <name[=file]>',
+      'a custodian protected by a passphrase (typed twice, or the first line of file); repeat per custodian',
+      collect,
+      [],
+    )
+    .requiredOption('--shares-out <dir>', "folder for the custodians' share files (not inside --home)")
     .option('--coordinator-key <file>', "the coordinator's identity .pub file, to pin")
-    .action(async (o: { home: string; coordinatorKey?: string }) => {
-      const { initKeyHolder } = await import('./init.js');
-      const { readPublicIdentityFile } = await import('../shared/crypto/identity.js');
-      const coordinatorKey = o.coordinatorKey ? await readPublicIdentityFile(o.coordinatorKey) : undefined;
-      try {
-        const r = await initKeyHolder({ home: o.home, ...(coordinatorKey ? { coordinatorKey } : {}) });
+    .addHelpText(
+      'after',
+      `
+Example (three custodians, any two unseal):
+  sectorbench keyholder custodian-key --name alice --out alice.key     (each custodian, own machine)
+  sectorbench keyholder init --home kh --k 2 --custodian-key alice.key.pub --custodian-key bob.key.pub \\
+      --custodian-passphrase carol --shares-out ceremony-shares
+The plain BFV secret key never touches the disk; the home keeps only bfv-secret.sealed.`,
+    )
+    .action(
+      async (o: {
+        home: string;
+        k: string;
+        custodianKey: string[];
+        custodianPassphrase: string[];
+        sharesOut: string;
+        coordinatorKey?: string;
+      }) => {
+        const { initKeyHolder } = await import('./init.js');
+        const { readPublicIdentityFile } = await import('../shared/crypto/identity.js');
+        const { custodianSpecs, ceremonyText } = await import('./custody/cli-input.js');
+        const coordinatorKey = o.coordinatorKey ? await readPublicIdentityFile(o.coordinatorKey) : undefined;
+        const custodians = await custodianSpecs(o.custodianKey, o.custodianPassphrase);
+        try {
+          const r = await initKeyHolder({
+            home: o.home,
+            ...(coordinatorKey ? { coordinatorKey } : {}),
+            custody: { k: intOption('--k', o.k) as number, custodians, shareDir: o.sharesOut },
+          });
+          process.stdout.write(
+            `Key holder created in ${r.home}.\nFingerprint: ${r.fingerprint}\n(read it out to the coordinator and the institutions, who pin it)\nBFV public key digest: ${r.hePublicKeyDigest}\n` +
+              (r.coordinatorFingerprint
+                ? `Pinned coordinator: ${r.coordinatorFingerprint}\n`
+                : `No coordinator pinned yet: run 'keyholder pin-coordinator' before the first release.\n`) +
+              `\n${ceremonyText(r.ceremony)}`,
+          );
+        } finally {
+          await closeSeal();
+        }
+      },
+    );
+
+  kh.command('ceremony')
+    .description(
+      'seal the key of a home made before key custody, or reshare it to new custodians (with k current shares)',
+    )
+    .requiredOption('--home <dir>', "the key holder's home folder")
+    .requiredOption('--k <n>', 'custodian shares needed to unseal the key (at least 2)')
+    .option('--custodian-key <file>', "a new custodian's X25519 .pub file (repeat)", collect, [])
+    .option('--custodian-passphrase <name[=file]>', 'a new custodian protected by a passphrase (repeat)', collect, [])
+    .requiredOption('--shares-out <dir>', 'folder for the new share files (not inside --home)')
+    .option('--share <file>', "reshare: a current custodian's share file (repeat, k of them)", collect, [])
+    .option('--unlock-key <file>', "reshare: a current custodian's X25519 secret key file (repeat)", collect, [])
+    .option('--passphrase <name[=file]>', "reshare: a current custodian's passphrase (repeat)", collect, [])
+    .action(
+      async (o: {
+        home: string;
+        k: string;
+        custodianKey: string[];
+        custodianPassphrase: string[];
+        sharesOut: string;
+        share: string[];
+        unlockKey: string[];
+        passphrase: string[];
+      }) => {
+        const { sealExistingKey, reshareKey } = await import('./custody/ceremony.js');
+        const { custodianSpecs, ceremonyText } = await import('./custody/cli-input.js');
+        const custodians = await custodianSpecs(o.custodianKey, o.custodianPassphrase);
+        const base = { home: o.home, k: intOption('--k', o.k) as number, custodians, shareDir: o.sharesOut };
+        const r =
+          o.share.length > 0
+            ? await reshareKey({ ...base, shares: await presented(o.share, o.unlockKey, o.passphrase) })
+            : await sealExistingKey(base);
         process.stdout.write(
-          `Key holder created in ${r.home}.\nFingerprint: ${r.fingerprint}\n(read it out to the coordinator and the institutions, who pin it)\nBFV public key digest: ${r.hePublicKeyDigest}\n` +
-            (r.coordinatorFingerprint
-              ? `Pinned coordinator: ${r.coordinatorFingerprint}\n`
-              : `No coordinator pinned yet: run 'keyholder pin-coordinator' before the first release.\n`),
+          `${ceremonyText(r)}${o.share.length > 0 ? 'The old shares no longer open anything.\n' : 'The plain bfv-secret.key was deleted; it may survive in backups or free disk blocks, so a fresh key holder home (new key pair) is cleaner.\n'}`,
         );
-      } finally {
-        await closeSeal();
+      },
+    );
+
+  kh.command('check-share')
+    .description('a custodian checks their share opens and is the one dealt (nothing is unsealed, nothing logged)')
+    .requiredOption('--share <file>', 'the share file')
+    .option('--custodian-key <file>', 'your X25519 secret key file (x25519 shares)')
+    .option('--passphrase <name[=file]>', 'your passphrase (passphrase shares)')
+    .option('--home <dir>', "also check it belongs to this key holder's sealed key")
+    .action(async (o: { share: string; custodianKey?: string; passphrase?: string; home?: string }) => {
+      const { checkShare } = await import('./custody/seal.js');
+      const [p] = await presented(
+        [o.share],
+        o.custodianKey ? [o.custodianKey] : [],
+        o.passphrase ? [o.passphrase] : [],
+      );
+      let sealed: import('../schemas/custody.js').SealedKeyFile | undefined;
+      if (o.home) {
+        const { keyHolderPaths, readKeyHolderConfig } = await import('./config.js');
+        const { readSealedFile } = await import('./custody/unseal.js');
+        const { SealedKeyFileSchema } = await import('../schemas/custody.js');
+        sealed = SealedKeyFileSchema.parse(readSealedFile(keyHolderPaths(o.home, readKeyHolderConfig(o.home))));
       }
+      const r = await checkShare(p as NonNullable<typeof p>, sealed);
+      process.stdout.write(
+        `The share of ${r.custodian} opens and holds the share dealt to them (${r.k} of ${r.n}, seal ${r.sealId}${o.home ? ", the key holder's current seal" : ''}).\nShare fingerprint: ${r.fingerprint} (compare with the one written down at the ceremony)\n`,
+      );
     });
 
   kh.command('pin-coordinator')
@@ -123,31 +258,63 @@ export function registerKeyholderCommands(program: Command): void {
     .requiredOption('--bundle <dir>', "the coordinator's close-of-round bundle folder")
     .requiredOption('--out <file>', 'release.json to write')
     .option('--previous <file>', 'the latest release of this round, to sign a corrected re-release')
-    .action(async (o: { home: string; bundle: string; out: string; previous?: string }) => {
-      const { releaseRoundDetailed } = await import('./release.js');
-      let previous: Release | undefined;
-      if (o.previous) {
-        const p = ReleaseSchema.safeParse(readJsonFile(o.previous, 'release'));
-        if (!p.success) throw new SbError('SB_ERR_PREVIOUS_RELEASE', `${o.previous} is not a release file.`);
-        previous = p.data;
-      }
-      try {
-        const r = await releaseRoundDetailed({ home: o.home, bundleDir: o.bundle, ...(previous ? { previous } : {}) });
-        writeFileSync(o.out, JSON.stringify(r.release, null, 2) + '\n');
-        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-        const rules = Object.entries(r.blocks.byRule)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ');
-        process.stdout.write(
-          `Released round ${r.release.round_id} version ${r.release.release_version} from ${r.release.institutions} institutions: ${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed${rules ? ` (${rules})` : ''}.\nWrote ${o.out} (digest ${r.releaseDigest}).\n`,
-        );
-      } finally {
-        await closeSeal();
-      }
-    });
+    .option('--share <file>', "a custodian's share file (repeat: k custodians)", collect, [])
+    .option('--custodian-key <file>', "a custodian's X25519 secret key file, opening their share (repeat)", collect, [])
+    .option(
+      '--passphrase <name[=file]>',
+      "a custodian's passphrase (typed, or first line of file; repeat)",
+      collect,
+      [],
+    )
+    .addHelpText(
+      'after',
+      `
+The BFV secret key is unsealed with the shares of k custodians for this release only (logged in
+'keyholder log'), and wiped from memory when the sum is decrypted. Example with two custodians:
+  sectorbench keyholder release --home kh --bundle bundle --out release.json \\
+      --share share-alice.json --custodian-key alice.key --share share-carol.json --passphrase carol`,
+    )
+    .action(
+      async (o: {
+        home: string;
+        bundle: string;
+        out: string;
+        previous?: string;
+        share: string[];
+        custodianKey: string[];
+        passphrase: string[];
+      }) => {
+        const { releaseRoundDetailed } = await import('./release.js');
+        let previous: Release | undefined;
+        if (o.previous) {
+          const p = ReleaseSchema.safeParse(readJsonFile(o.previous, 'release'));
+          if (!p.success) throw new SbError('SB_ERR_PREVIOUS_RELEASE', `${o.previous} is not a release file.`);
+          previous = p.data;
+        }
+        try {
+          const shares = await presented(o.share, o.custodianKey, o.passphrase);
+          const r = await releaseRoundDetailed({
+            home: o.home,
+            bundleDir: o.bundle,
+            shares,
+            ...(previous ? { previous } : {}),
+          });
+          writeFileSync(o.out, JSON.stringify(r.release, null, 2) + '\n');
+          for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+          const rules = Object.entries(r.blocks.byRule)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+          process.stdout.write(
+            `Released round ${r.release.round_id} version ${r.release.release_version} from ${r.release.institutions} institutions: ${r.blocks.published} blocks published, ${r.blocks.suppressed} suppressed${rules ? ` (${rules})` : ''}.\nWrote ${o.out} (digest ${r.releaseDigest}).\n`,
+          );
+        } finally {
+          await closeSeal();
+        }
+      },
+    );
 
   kh.command('log')
-    .description("the key holder's log: every decryption, release and refusal")
+    .description("the key holder's log: key ceremonies, every unseal of the key, every decryption, release and refusal")
     .requiredOption('--home <dir>', "the key holder's home folder")
     .option('--round <id>', 'only this round')
     .action(async (o: { home: string; round?: string }) => {
@@ -157,6 +324,8 @@ export function registerKeyholderCommands(program: Command): void {
       const store = KeyHolderStore.open(k.paths.dataDir);
       try {
         const out = {
+          ceremonies: o.round ? undefined : store.ceremonies(),
+          unseals: store.unseals(o.round),
           decryptions: store.decryptions(o.round),
           refusals: store.refusals(o.round),
           releases: o.round ? store.releases(o.round) : undefined,

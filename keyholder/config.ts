@@ -10,7 +10,9 @@ export const CONFIG_FILE = 'keyholder.json';
 export const HOME_FILES = {
   config: CONFIG_FILE,
   bfvPublicKey: 'bfv-public.key',
+  /** Only in homes made before key custody; `keyholder ceremony` seals it and removes it. */
   bfvSecretKey: 'bfv-secret.key',
+  sealedSecretKey: 'bfv-secret.sealed',
   identity: 'identity.key',
   store: 'keyholder.sqlite',
 } as const;
@@ -22,7 +24,10 @@ export interface KeyHolderPaths {
   dataDir: string;
   identity: string;
   bfvPublicKey: string;
-  bfvSecretKey: string;
+  /** The sealed BFV secret key (key custody), when the home has one. */
+  sealedSecretKey?: string;
+  /** A plain BFV secret key file of a home made before key custody (never read for a release). */
+  plainSecretKey?: string;
 }
 
 /**
@@ -68,18 +73,13 @@ export function writeKeyHolderConfig(home: string, config: KeyHolderConfig): voi
 /** Resolve the configured files against the home folder. */
 export function keyHolderPaths(home: string, config: KeyHolderConfig): KeyHolderPaths {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(home, p));
-  if (config.bfv_secret_key_file === undefined) {
-    throw new SbError(
-      'SB_ERR_KEYHOLDER_CONFIG',
-      `${join(home, CONFIG_FILE)} names only a sealed BFV secret key; unsealing with custodian shares is not available in this version. Set bfv_secret_key_file.`,
-    );
-  }
   return {
     home: resolve(home),
     config: at(CONFIG_FILE),
     dataDir: at(config.data_dir),
     identity: at(config.identity_key_file),
     bfvPublicKey: at(config.bfv_public_key_file),
-    bfvSecretKey: at(config.bfv_secret_key_file),
+    ...(config.sealed_bfv_secret_key_file ? { sealedSecretKey: at(config.sealed_bfv_secret_key_file) } : {}),
+    ...(config.bfv_secret_key_file ? { plainSecretKey: at(config.bfv_secret_key_file) } : {}),
   };
 }

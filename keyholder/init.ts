@@ -1,12 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyHolderConfig } from '../schemas/config.js';
-import {
-  bfvPublicKeyDigest,
-  generateBfvKeyPair,
-  readBfvPublicKey,
-  writeBfvKeyPair,
-} from '../shared/crypto/bfv-keys.js';
+import { bfvPublicKeyDigest, generateBfvKeyPair, readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
+import { writePublicFile } from '../shared/crypto/key-files.js';
 import {
   fingerprint,
   generateIdentity,
@@ -16,6 +12,8 @@ import {
 } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import { CONFIG_FILE, HOME_FILES, keyHolderPaths, readKeyHolderConfig, writeKeyHolderConfig } from './config.js';
+import { checkShareDir, sealNewKey, type CeremonyResult } from './custody/ceremony.js';
+import { validateCustodians, type CustodianSpec } from './custody/seal.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 
 /** What `keyholder init` reports. */
@@ -27,6 +25,17 @@ export interface InitResult {
   hePublicKeyDigest: string;
   /** Fingerprint of the pinned coordinator key, when one was given. */
   coordinatorFingerprint?: string;
+  /** The key ceremony: what each custodian keeps. */
+  ceremony: CeremonyResult;
+}
+
+/** The custodians of a new key holder (see keyholder/custody/). */
+export interface CustodyInit {
+  /** Shares needed to unseal (2 <= k <= n). */
+  k: number;
+  custodians: readonly CustodianSpec[];
+  /** Where the custodians' share files are written: outside the home. */
+  shareDir: string;
 }
 
 function pinned(key: Uint8Array): NonNullable<KeyHolderConfig['pinned_coordinator']> {
@@ -39,17 +48,33 @@ function pinned(key: Uint8Array): NonNullable<KeyHolderConfig['pinned_coordinato
 }
 
 /**
- * Set up a key holder home: BFV key pair (`bfv-public.key`, `bfv-secret.key` mode 0600),
- * Ed25519 identity (`identity.key` 0600 + `identity.key.pub`), configuration `keyholder.json`
- * (with the coordinator key pinned when given) and the log `keyholder.sqlite`. Refuses
- * (`SB_ERR_KEYHOLDER_EXISTS`) when the home already holds a key holder.
+ * Set up a key holder home and hold its key ceremony: a BFV key pair whose secret key never
+ * touches the disk in plain — it is sealed at once (`bfv-secret.sealed`) under a random key
+ * split k of n among the custodians, whose share files go to `custody.shareDir` (outside the
+ * home); `bfv-public.key`; Ed25519 identity (`identity.key` 0600 + `identity.key.pub`);
+ * configuration `keyholder.json` (with the coordinator key pinned when given) and the log
+ * `keyholder.sqlite` (which records the ceremony). Refuses (`SB_ERR_KEYHOLDER_EXISTS`) when the
+ * home already holds a key holder; `SB_ERR_USAGE` for an invalid custodian list.
  *
- * @see ../../shared/spec/ARCHITECTURE.md "Roles" (key holder) and "Data at rest"
+ * @see ../../shared/spec/ARCHITECTURE.md "Roles" (key holder), "Key custody" and "Data at rest"
  */
-export async function initKeyHolder(options: { home: string; coordinatorKey?: Uint8Array }): Promise<InitResult> {
+export async function initKeyHolder(options: {
+  home: string;
+  coordinatorKey?: Uint8Array;
+  custody: CustodyInit;
+  now?: () => Date;
+}): Promise<InitResult> {
   const { home } = options;
+  validateCustodians(options.custody.k, options.custody.custodians);
+  checkShareDir(options.custody.shareDir, home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  for (const f of [HOME_FILES.config, HOME_FILES.bfvSecretKey, HOME_FILES.bfvPublicKey, HOME_FILES.identity]) {
+  for (const f of [
+    HOME_FILES.config,
+    HOME_FILES.bfvSecretKey,
+    HOME_FILES.sealedSecretKey,
+    HOME_FILES.bfvPublicKey,
+    HOME_FILES.identity,
+  ]) {
     if (existsSync(join(home, f))) {
       throw new SbError(
         'SB_ERR_KEYHOLDER_EXISTS',
@@ -62,23 +87,48 @@ export async function initKeyHolder(options: { home: string; coordinatorKey?: Ui
     data_dir: '.',
     identity_key_file: HOME_FILES.identity,
     bfv_public_key_file: HOME_FILES.bfvPublicKey,
-    bfv_secret_key_file: HOME_FILES.bfvSecretKey,
+    sealed_bfv_secret_key_file: HOME_FILES.sealedSecretKey,
+    custodians: { k: options.custody.k, n: options.custody.custodians.length },
     log_level: 'info',
     ...(options.coordinatorKey ? { pinned_coordinator: pinned(options.coordinatorKey) } : {}),
   };
   const paths = keyHolderPaths(home, config);
   const pair = await generateBfvKeyPair();
-  await writeBfvKeyPair(pair, { publicKey: paths.bfvPublicKey, secretKey: paths.bfvSecretKey });
-  const identity = generateIdentity();
-  await writeIdentityFiles(identity, paths.identity);
-  writeKeyHolderConfig(home, config);
-  KeyHolderStore.open(paths.dataDir).close();
-  return {
-    home,
-    fingerprint: fingerprint(identity.publicKey),
-    hePublicKeyDigest: bfvPublicKeyDigest(pair.publicKey),
-    ...(config.pinned_coordinator ? { coordinatorFingerprint: config.pinned_coordinator.fingerprint } : {}),
-  };
+  try {
+    const hePublicKeyDigest = bfvPublicKeyDigest(pair.publicKey);
+    const identity = generateIdentity();
+    writeKeyHolderConfig(home, config);
+    const store = KeyHolderStore.open(paths.dataDir);
+    let ceremony: CeremonyResult;
+    try {
+      // The ceremony first: if the custodian list is refused, no key file is left behind.
+      ceremony = await sealNewKey({
+        home,
+        ...options.custody,
+        secretKey: pair.secretKey,
+        hePublicKeyDigest,
+        store,
+        ...(options.now ? { now: options.now } : {}),
+      });
+    } catch (e) {
+      store.close();
+      for (const f of [HOME_FILES.config, HOME_FILES.store, `${HOME_FILES.store}-wal`, `${HOME_FILES.store}-shm`])
+        rmSync(join(home, f), { force: true });
+      throw e;
+    }
+    store.close();
+    await writePublicFile(paths.bfvPublicKey, pair.publicKey);
+    await writeIdentityFiles(identity, paths.identity);
+    return {
+      home,
+      fingerprint: fingerprint(identity.publicKey),
+      hePublicKeyDigest,
+      ...(config.pinned_coordinator ? { coordinatorFingerprint: config.pinned_coordinator.fingerprint } : {}),
+      ceremony,
+    };
+  } finally {
+    pair.secretKey.fill(0);
+  }
 }
 
 /**
@@ -103,7 +153,7 @@ export interface KeyHolderKeys {
   coordinatorKey?: Uint8Array;
 }
 
-/** Load configuration, identity and BFV public key (the secret key is read only when decrypting). */
+/** Load configuration, identity and BFV public key (the secret key is only ever unsealed for a use, with custodian shares). */
 export async function loadKeyHolder(home: string): Promise<KeyHolderKeys> {
   const config = readKeyHolderConfig(home);
   const paths = keyHolderPaths(home, config);

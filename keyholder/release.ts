@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { ReleaseSchema, type Release } from '../schemas/release.js';
-import { readBfvSecretKey } from '../shared/crypto/bfv-keys.js';
 import { decryptSum, findCulprits } from '../shared/crypto/decrypt.js';
 import { sealWorker, type SealWorkerHost } from '../shared/crypto/seal-worker-host.js';
 import { sumContributions } from '../shared/crypto/sum.js';
@@ -9,6 +8,8 @@ import { readBundle, type Bundle } from '../shared/protocol/bundle.js';
 import { layoutCiphertexts, unflatten } from '../shared/protocol/layout.js';
 import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
 import { checkConsistency } from './consistency.js';
+import type { PresentedShare } from './custody/seal.js';
+import { readSealedFile, unsealForUse } from './custody/unseal.js';
 import { bundleDigest, releaseDigest, sumDigest } from './digests.js';
 import {
   DEFAULT_PASSES,
@@ -31,6 +32,11 @@ export interface ReleaseOptions {
   home: string;
   /** The coordinator's close-of-round bundle (shared/protocol/bundle.ts). */
   bundleDir: string;
+  /**
+   * At least k custodians' shares (keyholder/custody/): the BFV secret key is unsealed with them
+   * for this release only, and wiped afterwards.
+   */
+  shares: readonly PresentedShare[];
   now?: () => Date;
   /** The latest signed release of this round, to make the next version (re-release). */
   previous?: Release;
@@ -60,7 +66,9 @@ export interface ReleaseResult {
 
 /**
  * Release a round: verify the coordinator's bundle, recompute and compare the sum, refuse below
- * `min_institutions`, decrypt (logged before and after), check consistency, apply disclosure
+ * `min_institutions`, unseal the BFV secret key with k custodian shares (logged; the key lives
+ * in memory only until the decryption is done), decrypt (logged before and after, linked to the
+ * unseal), check consistency, apply disclosure
  * control, sign the release (`schemas/release.ts`) and record it. Every refusal is an
  * `SbError` (codes in keyholder/README.md) and is recorded in the key holder's log.
  *
@@ -85,6 +93,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
   let roundId: string | null = null;
   let bDigest: string | null = null;
   try {
+    readSealedFile(kh.paths); // a home without a sealed key (plain key from before custody) releases nothing
     const bundle: Bundle = readBundle(options.bundleDir);
     roundId = bundle.manifest.round_id;
     bDigest = bundleDigest(bundle.index);
@@ -139,17 +148,29 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     const sDigest = sumDigest(sum);
     phase('sum');
 
-    // 3. Decrypt the sum (logged before and after).
+    // 3. Unseal the key with the custodians' shares (logged), decrypt the sum (logged before and after).
     const host = options.sealHost ?? sealWorker();
-    const secretKey = await readBfvSecretKey(kh.paths.bfvSecretKey);
-    const logId = store.decryptionStarted({
+    const unsealed = await unsealForUse(store, kh.paths, options.shares, {
       roundId: manifest.round_id,
-      kind: 'sum',
-      at: at(),
-      bundleDigest: bDigest,
-      institutions: n,
-      sumDigest: sDigest,
+      purpose: 'release',
+      at,
     });
+    const secretKey = unsealed.secretKey;
+    let logId: number;
+    try {
+      logId = store.decryptionStarted({
+        roundId: manifest.round_id,
+        kind: 'sum',
+        at: at(),
+        bundleDigest: bDigest,
+        institutions: n,
+        sumDigest: sDigest,
+        unsealId: unsealed.unsealId,
+      });
+    } catch (e) {
+      unsealed.wipe();
+      throw e;
+    }
     let slots: BigUint64Array;
     try {
       slots = await decryptSum(secretKey, sum, host);
@@ -168,6 +189,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
           bundleDigest: bDigest,
           institutions: n,
           sumDigest: sDigest,
+          unsealId: unsealed.unsealId,
         });
         const culprits = await findCulprits(secretKey, contributions, host);
         store.decryptionCompleted(budgetLog, { at: at(), outcome: 'decrypted' });
@@ -182,7 +204,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       }
       throw e;
     } finally {
-      secretKey.fill(0);
+      unsealed.wipe();
     }
     phase('decrypt');
 

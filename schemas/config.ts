@@ -65,9 +65,11 @@ export const CoordinatorConfigSchema = z
 
 /**
  * Key holder configuration (`<home>/keyholder.json`, written by `sectorbench keyholder init`).
- * Relative paths are resolved against the folder of the configuration file. Until key custody
- * (k-of-n custodian shares) lands, the BFV secret key is a plain 0600 file
- * (`bfv_secret_key_file`); custody will add `sealed_bfv_secret_key_file` and `custodians`.
+ * Relative paths are resolved against the folder of the configuration file. The BFV secret key
+ * is sealed (`sealed_bfv_secret_key_file`, AES-256-GCM) under a key split `custodians.k` of
+ * `custodians.n` among named custodians (`keyholder/custody/`). `bfv_secret_key_file` names the
+ * plain key of a home made before key custody; such a home releases nothing until
+ * `keyholder ceremony` has sealed the key and removed the plain file.
  * `pinned_coordinator` is set by `keyholder pin-coordinator`; a release refuses a manifest whose
  * coordinator signature does not verify against it.
  */

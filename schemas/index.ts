@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ApprovalSchema } from './approval.js';
 import { AuditHeadAttestationSchema } from './audit-head.js';
 import { CoordinatorConfigSchema, KeyHolderConfigSchema, NodeConfigSchema } from './config.js';
+import { CustodianKeyFileSchema, CustodyShareFileSchema, SealedKeyFileSchema } from './custody.js';
 import { ContributionEnvelopeSchema } from './envelope.js';
 import { RoundManifestSchema } from './manifest.js';
 import { ReceiptSchema } from './receipt.js';
@@ -11,6 +12,7 @@ export * from './approval.js';
 export * from './audit-head.js';
 export * from './common.js';
 export * from './config.js';
+export * from './custody.js';
 export * from './envelope.js';
 export * from './manifest.js';
 export * from './receipt.js';
@@ -27,4 +29,7 @@ export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   'node-config': NodeConfigSchema,
   'coordinator-config': CoordinatorConfigSchema,
   'key-holder-config': KeyHolderConfigSchema,
+  'sealed-bfv-secret-key': SealedKeyFileSchema,
+  'custody-share': CustodyShareFileSchema,
+  'custodian-key': CustodianKeyFileSchema,
 });

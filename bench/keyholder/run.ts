@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder } from '../../keyholder/init.js';
+import { generateCustodians } from '../../keyholder/custody/present.js';
 import { releaseRoundDetailed, type ReleasePhase } from '../../keyholder/release.js';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
@@ -36,7 +37,9 @@ try {
   );
   const coordinator = identityFromSeed(new Uint8Array(32).fill(200));
   const home = join(base, 'home');
-  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
+  const custodians = await generateCustodians(join(base, 'custodians'), { n: 3, k: 2 });
+  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey, custody: custodians.custody });
+  const shares = await custodians.present();
   const kh = await loadKeyHolder(home);
   const t0 = performance.now();
   const institutions = [];
@@ -80,6 +83,7 @@ try {
     const r = await releaseRoundDetailed({
       home,
       bundleDir: dir,
+      shares,
       onPhase: (p: ReleasePhase, ms: number) => (phases[p] = ms),
     });
     const total = performance.now() - start;

@@ -64,7 +64,67 @@ const MIGRATIONS: string[] = [
   -- compare it with every earlier version of the round.
   ALTER TABLE release ADD COLUMN release_json TEXT;
   `,
+  `
+  -- Key custody (issue 11). Each key ceremony: the sealing, its custodians (names only) and k of n.
+  CREATE TABLE ceremony (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('init', 'seal-existing', 'reshare')),
+    seal_id TEXT NOT NULL,
+    he_public_key_digest TEXT NOT NULL,
+    k INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    custodians TEXT NOT NULL          -- JSON array of {name, protection, share_fingerprint}
+  );
+  -- Every unseal of the BFV secret key: logged as 'started' BEFORE the shares are opened, then
+  -- 'unsealed' (with the custodians whose shares were combined) or 'refused' (with the code and
+  -- the custodian named); wiped_at is when the key was erased from memory again.
+  CREATE TABLE unseal (
+    id INTEGER PRIMARY KEY,
+    round_id TEXT,
+    purpose TEXT NOT NULL CHECK (purpose IN ('release', 'reshare')),
+    seal_id TEXT,
+    started_at TEXT NOT NULL,
+    presented TEXT NOT NULL,          -- JSON array of the custodian names on the share files
+    outcome TEXT NOT NULL CHECK (outcome IN ('started', 'unsealed', 'refused')),
+    custodians TEXT,                  -- JSON array of the custodians whose shares were combined
+    unsealed_at TEXT,
+    wiped_at TEXT,
+    error_code TEXT,
+    error_custodian TEXT
+  );
+  CREATE INDEX unseal_round ON unseal (round_id);
+  ALTER TABLE decryption ADD COLUMN unseal_id INTEGER REFERENCES unseal (id);
+  `,
 ];
+
+/** A key ceremony as recorded. */
+export interface CeremonyRecord {
+  id?: number;
+  at: string;
+  kind: 'init' | 'seal-existing' | 'reshare';
+  sealId: string;
+  hePublicKeyDigest: string;
+  k: number;
+  n: number;
+  custodians: { name: string; protection: string; share_fingerprint: string }[];
+}
+
+/** A row of the unseal log. */
+export interface UnsealRecord {
+  id: number;
+  roundId: string | null;
+  purpose: 'release' | 'reshare';
+  sealId: string | null;
+  startedAt: string;
+  presented: string[];
+  outcome: 'started' | 'unsealed' | 'refused';
+  custodians: string[] | null;
+  unsealedAt: string | null;
+  wipedAt: string | null;
+  errorCode: string | null;
+  errorCustodian: string | null;
+}
 
 /** An endorsement as recorded. */
 export interface EndorsementRecord {
@@ -90,6 +150,8 @@ export interface DecryptionRecord {
   outcome: 'started' | 'decrypted' | 'failed';
   errorCode: string | null;
   releaseDigest: string | null;
+  /** The unseal that made the key available for this use. */
+  unsealId: number | null;
 }
 
 /** A signed release as recorded. */
@@ -194,12 +256,13 @@ export class KeyHolderStore {
     bundleDigest: string;
     institutions: number;
     sumDigest: string;
+    unsealId: number;
   }): number {
     const r = this.db
       .prepare(
-        "INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest, outcome) VALUES (?, ?, ?, ?, ?, ?, 'started')",
+        "INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest, outcome, unseal_id) VALUES (?, ?, ?, ?, ?, ?, 'started', ?)",
       )
-      .run(d.roundId, d.kind, d.at, d.bundleDigest, d.institutions, d.sumDigest);
+      .run(d.roundId, d.kind, d.at, d.bundleDigest, d.institutions, d.sumDigest, d.unsealId);
     return Number(r.lastInsertRowid);
   }
 
@@ -234,6 +297,88 @@ export class KeyHolderStore {
       outcome: r.outcome as DecryptionRecord['outcome'],
       errorCode: r.error_code as string | null,
       releaseDigest: r.release_digest as string | null,
+      unsealId: (r.unseal_id as number | null) ?? null,
+    }));
+  }
+
+  /** Record a key ceremony. */
+  recordCeremony(c: CeremonyRecord): void {
+    this.db
+      .prepare(
+        'INSERT INTO ceremony (at, kind, seal_id, he_public_key_digest, k, n, custodians) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(c.at, c.kind, c.sealId, c.hePublicKeyDigest, c.k, c.n, JSON.stringify(c.custodians));
+  }
+
+  /** Key ceremonies, oldest first. */
+  ceremonies(): CeremonyRecord[] {
+    return (this.db.prepare('SELECT * FROM ceremony ORDER BY id').all() as Record<string, unknown>[]).map((r) => ({
+      id: r.id as number,
+      at: r.at as string,
+      kind: r.kind as CeremonyRecord['kind'],
+      sealId: r.seal_id as string,
+      hePublicKeyDigest: r.he_public_key_digest as string,
+      k: r.k as number,
+      n: r.n as number,
+      custodians: JSON.parse(r.custodians as string) as CeremonyRecord['custodians'],
+    }));
+  }
+
+  /** Log an unseal attempt; call BEFORE opening any share. Returns the log row id. */
+  unsealStarted(u: {
+    roundId: string | null;
+    purpose: 'release' | 'reshare';
+    sealId: string | null;
+    at: string;
+    presented: string[];
+  }): number {
+    const r = this.db
+      .prepare(
+        "INSERT INTO unseal (round_id, purpose, seal_id, started_at, presented, outcome) VALUES (?, ?, ?, ?, ?, 'started')",
+      )
+      .run(u.roundId, u.purpose, u.sealId, u.at, JSON.stringify(u.presented));
+    return Number(r.lastInsertRowid);
+  }
+
+  /** The key was unsealed with these custodians' shares. */
+  unsealSucceeded(id: number, u: { at: string; custodians: string[] }): void {
+    this.db
+      .prepare("UPDATE unseal SET outcome = 'unsealed', unsealed_at = ?, custodians = ? WHERE id = ?")
+      .run(u.at, JSON.stringify(u.custodians), id);
+  }
+
+  /** The unseal was refused (quorum, wrong or foreign share …). */
+  unsealRefused(id: number, u: { at: string; errorCode: string; custodian: string | null }): void {
+    this.db
+      .prepare("UPDATE unseal SET outcome = 'refused', wiped_at = ?, error_code = ?, error_custodian = ? WHERE id = ?")
+      .run(u.at, u.errorCode, u.custodian, id);
+  }
+
+  /** The unsealed key was erased from memory. */
+  unsealWiped(id: number, at: string): void {
+    this.db.prepare('UPDATE unseal SET wiped_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /** The unseal log, oldest first (all, or one round's). */
+  unseals(roundId?: string): UnsealRecord[] {
+    const rows = (
+      roundId === undefined
+        ? this.db.prepare('SELECT * FROM unseal ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM unseal WHERE round_id = ? ORDER BY id').all(roundId)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      roundId: r.round_id as string | null,
+      purpose: r.purpose as UnsealRecord['purpose'],
+      sealId: r.seal_id as string | null,
+      startedAt: r.started_at as string,
+      presented: JSON.parse(r.presented as string) as string[],
+      outcome: r.outcome as UnsealRecord['outcome'],
+      custodians: r.custodians === null ? null : (JSON.parse(r.custodians as string) as string[]),
+      unsealedAt: r.unsealed_at as string | null,
+      wipedAt: r.wiped_at as string | null,
+      errorCode: r.error_code as string | null,
+      errorCustodian: r.error_custodian as string | null,
     }));
   }
 

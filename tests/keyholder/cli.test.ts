@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -28,16 +28,71 @@ const home = join(base, 'kh');
 const coordinator = seeded(200);
 await writeIdentityFiles(coordinator, join(base, 'coordinator.key'));
 
-t.test('init, endorse, release, log through the CLI', async (t) => {
-  const init = runCli(['keyholder', 'init', '--home', home]);
+const custodyDir = join(base, 'custodians');
+const shares = join(base, 'ceremony-shares');
+const initArgs = [
+  '--k',
+  '2',
+  '--custodian-key',
+  join(custodyDir, 'alice.key.pub'),
+  '--custodian-key',
+  join(custodyDir, 'bob.key.pub'),
+  '--custodian-passphrase',
+  `carol=${join(custodyDir, 'carol.pass')}`,
+];
+
+t.test('key ceremony, endorse, release with custodian shares, log through the CLI', async (t) => {
+  mkdirSync(custodyDir);
+  for (const name of ['alice', 'bob']) {
+    const k = runCli(['keyholder', 'custodian-key', '--name', name, '--out', join(custodyDir, `${name}.key`)]);
+    t.equal(k.code, 0, k.stderr);
+    t.match(k.stdout, /Fingerprint: (\d{5} ){5}\d{5}/);
+  }
+  writeFileSync(join(custodyDir, 'carol.pass'), 'carol keeps this passphrase\n', { mode: 0o600 });
+  const help = runCli(['keyholder', 'init', '--help']);
+  t.match(help.stdout, /--custodian-key/);
+  const noShareDir = runCli(['keyholder', 'init', '--home', home, ...initArgs]);
+  t.equal(noShareDir.code, 1, 'the share folder is required');
+  const inside = runCli(['keyholder', 'init', '--home', home, ...initArgs, '--shares-out', join(home, 'shares')]);
+  t.equal(inside.code, 1);
+  t.match(inside.stderr, /SB_ERR_USAGE.*inside the key holder's home/);
+  const init = runCli(['keyholder', 'init', '--home', home, ...initArgs, '--shares-out', shares]);
   t.equal(init.code, 0, init.stderr);
   t.match(init.stdout, /Fingerprint: (\d{5} ){5}\d{5}/);
   t.match(init.stdout, /No coordinator pinned yet/);
-  t.equal(statSync(join(home, 'bfv-secret.key')).mode & 0o777, 0o600, 'BFV secret key 0600');
+  t.match(init.stdout, /split 2 of 3/);
+  t.match(init.stdout, /- alice: share file .*share-alice\.json\n\s+share fingerprint (\d{5} ){5}\d{5}/);
+  t.match(init.stdout, /- carol: .*\n.*\n\s+opens only with carol's passphrase/);
+  t.notOk(existsSync(join(home, 'bfv-secret.key')), 'no plain BFV secret key');
+  t.equal(statSync(join(home, 'bfv-secret.sealed')).mode & 0o777, 0o600, 'sealed key 0600');
   t.equal(statSync(join(home, 'identity.key')).mode & 0o777, 0o600, 'identity 0600');
-  const again = runCli(['keyholder', 'init', '--home', home]);
+  const again = runCli(['keyholder', 'init', '--home', home, ...initArgs, '--shares-out', join(base, 'x')]);
   t.equal(again.code, 1);
   t.match(again.stderr, /SB_ERR_KEYHOLDER_EXISTS/);
+
+  const fp = /- bob: share file .*\n\s+share fingerprint ((\d{5} ){5}\d{5})/.exec(init.stdout)?.[1];
+  const check = runCli([
+    'keyholder',
+    'check-share',
+    '--share',
+    join(shares, 'share-bob.json'),
+    '--custodian-key',
+    join(custodyDir, 'bob.key'),
+    '--home',
+    home,
+  ]);
+  t.equal(check.code, 0, check.stderr);
+  t.match(check.stdout, `Share fingerprint: ${fp}`);
+  const checkWrong = runCli([
+    'keyholder',
+    'check-share',
+    '--share',
+    join(shares, 'share-bob.json'),
+    '--custodian-key',
+    join(custodyDir, 'alice.key'),
+  ]);
+  t.equal(checkWrong.code, 1);
+  t.match(checkWrong.stderr, /SB_ERR_CUSTODY_UNLOCK.*custodian bob/);
 
   const pin = runCli(['keyholder', 'pin-coordinator', '--home', home, '--key', join(base, 'coordinator.key.pub')]);
   t.equal(pin.code, 0, pin.stderr);
@@ -115,7 +170,33 @@ t.test('init, endorse, release, log through the CLI', async (t) => {
     ),
   });
   const out = join(base, 'release.json');
-  const rel = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out]);
+  const bobAndCarol = [
+    '--share',
+    join(shares, 'share-bob.json'),
+    '--custodian-key',
+    join(custodyDir, 'bob.key'),
+    '--share',
+    join(shares, 'share-carol.json'),
+    '--passphrase',
+    `carol=${join(custodyDir, 'carol.pass')}`,
+  ];
+  const none = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out]);
+  t.equal(none.code, 1);
+  t.match(none.stderr, /SB_ERR_CUSTODY_QUORUM/);
+  const one = runCli([
+    'keyholder',
+    'release',
+    '--home',
+    home,
+    '--bundle',
+    bundle,
+    '--out',
+    out,
+    ...bobAndCarol.slice(0, 4),
+  ]);
+  t.equal(one.code, 1);
+  t.match(one.stderr, /SB_ERR_CUSTODY_QUORUM.*1 custodian share\(s\) presented \(bob\), 2 of 3/);
+  const rel = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out, ...bobAndCarol]);
   t.equal(rel.code, 0, rel.stderr);
   t.match(
     rel.stdout,
@@ -124,7 +205,17 @@ t.test('init, endorse, release, log through the CLI', async (t) => {
   const release = ReleaseSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
   t.ok(verifyRelease(release, kh.identity.publicKey), 'written release verifies');
 
-  const twice = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', join(base, 'r2.json')]);
+  const twice = runCli([
+    'keyholder',
+    'release',
+    '--home',
+    home,
+    '--bundle',
+    bundle,
+    '--out',
+    join(base, 'r2.json'),
+    ...bobAndCarol,
+  ]);
   t.equal(twice.code, 1);
   t.match(twice.stderr, /SB_ERR_ALREADY_RELEASED.*--previous/);
   const v2 = runCli([
@@ -138,15 +229,37 @@ t.test('init, endorse, release, log through the CLI', async (t) => {
     join(base, 'r2.json'),
     '--previous',
     out,
+    '--share',
+    join(shares, 'share-alice.json'),
+    '--custodian-key',
+    join(custodyDir, 'alice.key'),
+    '--share',
+    join(shares, 'share-bob.json'),
+    '--custodian-key',
+    join(custodyDir, 'bob.key'),
   ]);
   t.equal(v2.code, 0, v2.stderr);
   t.match(v2.stdout, /version 2/);
 
   const log = runCli(['keyholder', 'log', '--home', home, '--round', '2024-2025-r1']);
   t.equal(log.code, 0, log.stderr);
-  const parsed = JSON.parse(log.stdout) as { decryptions: unknown[]; refusals: unknown[]; releases: unknown[] };
+  const parsed = JSON.parse(log.stdout) as {
+    unseals: { outcome: string; custodians: string[] | null }[];
+    decryptions: unknown[];
+    refusals: unknown[];
+    releases: unknown[];
+  };
   t.equal(parsed.decryptions.length, 2);
-  t.match(parsed.refusals, [{ code: 'SB_ERR_ALREADY_RELEASED' }]);
+  t.same(
+    parsed.unseals.map((u) => [u.outcome, u.custodians]),
+    [
+      ['refused', null],
+      ['unsealed', ['bob', 'carol']],
+      ['unsealed', ['alice', 'bob']],
+    ],
+    'every unseal is in the log (the first attempt with one share refused)',
+  );
+  t.match(parsed.refusals, [{ code: 'SB_ERR_CUSTODY_QUORUM' }, { code: 'SB_ERR_ALREADY_RELEASED' }]);
   t.equal(parsed.releases.length, 2);
 });
 

@@ -38,7 +38,7 @@ t.test('a release of node-computed vectors of synthetic institutions passes the 
   const f = await roundFixture(real);
   t.teardown(() => f.cleanup());
   const { dir } = await f.bundle('real-1');
-  const release = await releaseRound({ home: f.home, bundleDir: dir, now: NOW });
+  const release = await releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW });
   const d = release.disclosure;
   if (!d) throw new Error('a release carries its disclosure outcome');
   t.equal(d.audit.verdict, 'passed');

@@ -58,7 +58,7 @@ function randomCiphertext(like: Uint8Array): Uint8Array {
 async function refused(t: Test, roundId: string, o: Parameters<typeof f.bundle>[1], code: string, message?: RegExp) {
   const { dir } = await f.bundle(roundId, o);
   await t.rejects(
-    releaseRound({ home: f.home, bundleDir: dir, now: NOW }),
+    releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW }),
     { code, ...(message ? { message } : {}) },
     code,
   );
@@ -160,7 +160,7 @@ t.test('a contribution encrypted under another BFV key: culprit named', async (t
   const { dir } = await f.bundle('r-foreign', {
     contributions: ({ roundId, all }) => [all[0]!, all[1]!, f.wire(roundId, i3, { ciphertexts: foreign })],
   });
-  const err = await releaseRound({ home: f.home, bundleDir: dir, now: NOW }).then(
+  const err = await releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW }).then(
     () => undefined,
     (e: unknown) =>
       e as {
@@ -192,7 +192,7 @@ t.test('fewer contributions than min_institutions: refused before decrypting', a
     thresholds: { min_institutions: 2 },
     contributions: ({ all }) => all.slice(0, 2),
   });
-  const r = await releaseRound({ home: f.home, bundleDir: dir, now: NOW });
+  const r = await releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW });
   t.equal(r.institutions, 2);
 });
 

@@ -137,7 +137,13 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   const th = { min_institutions: 3, min_population: 10 };
   const { dir } = await f.bundle('2024-2025-r1', { thresholds: th });
   const phases: string[] = [];
-  const res = await releaseRoundDetailed({ home: f.home, bundleDir: dir, now: NOW, onPhase: (p) => phases.push(p) });
+  const res = await releaseRoundDetailed({
+    home: f.home,
+    shares: f.shares,
+    bundleDir: dir,
+    now: NOW,
+    onPhase: (p) => phases.push(p),
+  });
   const r = res.release;
   t.ok(ReleaseSchema.safeParse(r).success, 'release matches ReleaseSchema');
   t.ok(verifyRelease(r, f.kh.identity.publicKey), 'release signature verifies with the key holder key');
@@ -208,6 +214,7 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
         'round_id',
         'started_at',
         'sum_digest',
+        'unseal_id',
       ],
       'the log holds digests and counts, no figures',
     );
@@ -216,12 +223,14 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   }
 
   // Released once; a re-release names the previous version.
-  await t.rejects(releaseRound({ home: f.home, bundleDir: dir, now: NOW }), { code: 'SB_ERR_ALREADY_RELEASED' });
-  const v2 = await releaseRound({ home: f.home, bundleDir: dir, now: NOW, previous: r });
+  await t.rejects(releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW }), {
+    code: 'SB_ERR_ALREADY_RELEASED',
+  });
+  const v2 = await releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW, previous: r });
   t.equal(v2.release_version, 2);
   t.equal(v2.previous_release_digest, releaseDigest(r));
   await t.rejects(
-    releaseRound({ home: f.home, bundleDir: dir, now: NOW, previous: r }),
+    releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW, previous: r }),
     { code: 'SB_ERR_PREVIOUS_RELEASE' },
     'only the latest release can be superseded',
   );
@@ -230,7 +239,7 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
 t.test('thresholds 2 / 25: other cells published, population rule bites', async (t) => {
   const th = { min_institutions: 2, min_population: 25 };
   const { dir } = await f.bundle('2024-2025-r2', { thresholds: th });
-  const r = await releaseRound({ home: f.home, bundleDir: dir, now: NOW });
+  const r = await releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW });
   checkRelease(t, r, th, ['min_institutions', 'min_population']);
   // 90888|3|BBL: 2 institutions, 42 enrolments, 12 starters -> A published, B min_population.
   const row = r.cells['90888|3|BBL']!;

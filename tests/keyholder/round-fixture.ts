@@ -15,6 +15,8 @@ import {
 } from '../../bench/keyholder/simulate-round.js';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder, type KeyHolderKeys } from '../../keyholder/init.js';
+import { generateCustodians, type GeneratedCustodians } from '../../keyholder/custody/present.js';
+import type { PresentedShare } from '../../keyholder/custody/seal.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { EndorsementFile } from '../../schemas/endorsement.js';
@@ -37,6 +39,10 @@ export interface RoundFixture {
   coordinator: Identity;
   cb: Codebook;
   kh: KeyHolderKeys;
+  /** Three generated custodians, k = 2 (their key files and shares are outside the home). */
+  custodians: GeneratedCustodians;
+  /** The first two custodians' shares: enough for a release. */
+  shares: PresentedShare[];
   institutions: SampleInstitution[];
   sector: VectorJson;
   /** Wire of an institution's contribution to a round (optionally other ciphertexts or signer). */
@@ -82,7 +88,9 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
   const base = mkdtempSync(join(tmpdir(), 'sb-keyholder-'));
   const home = join(base, 'home');
   const coordinator = seeded(200);
-  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey });
+  const custodians = await generateCustodians(join(base, 'custodians'), { n: 3, k: 2 });
+  await initKeyHolder({ home, coordinatorKey: coordinator.publicKey, custody: custodians.custody });
+  const shares = await custodians.present();
   const kh = await loadKeyHolder(home);
   const cb = data?.codebook ?? (await sampleCodebook());
   const vectors =
@@ -104,6 +112,8 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
     coordinator,
     cb,
     kh,
+    custodians,
+    shares,
     institutions,
     sector,
     wire(roundId, inst, o = {}) {

@@ -152,7 +152,11 @@ t.test('a revoked institution cannot submit; below min_institutions the key hold
     now: round.now(),
   });
   const { releaseRound } = await import('../../keyholder/release.js');
-  const below = await releaseRound({ home: round.keyHolder.home, bundleDir: join(dir, 'bundle') }).catch((e) => e);
+  const below = await releaseRound({
+    home: round.keyHolder.home,
+    bundleDir: join(dir, 'bundle'),
+    shares: await round.keyHolder.custodians.present(),
+  }).catch((e) => e);
   t.equal(
     below.code,
     'SB_ERR_BELOW_MIN_INSTITUTIONS',
