@@ -63,27 +63,9 @@ export function pairMaskKey(
  * the masking loop free of temporary arrays.
  */
 export function expandMask(key: Uint8Array, length: number, apply: (i: number, v: number) => void): void {
-  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
-  // 5 bytes per value; a little slack per block for the rare rejections.
-  const BLOCK = 5 * 8192;
-  const zeros = new Uint8Array(BLOCK);
-  let buf = cipher.update(zeros);
-  let off = 0;
-  for (let i = 0; i < length; ) {
-    if (off + 5 > buf.length) {
-      const rest = buf.subarray(off);
-      const more = cipher.update(zeros);
-      buf = Buffer.concat([rest, more]);
-      off = 0;
-    }
-    const lo = (buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16);
-    const v = (buf[off + 3] as number) * 16777216 + (buf[off + 4] as number) * TWO32 + lo;
-    off += 5;
-    if (v < T) {
-      apply(i, v);
-      i++;
-    }
-  }
+  const values = new Float64Array(length);
+  accumulateMask(key, values, 1);
+  for (let i = 0; i < length; i++) apply(i, values[i] as number);
 }
 
 /**
@@ -94,29 +76,34 @@ export function expandMask(key: Uint8Array, length: number, apply: (i: number, v
 export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1): void {
   const length = acc.length;
   const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
-  const BLOCK = 5 * 8192;
-  const zeros = new Uint8Array(BLOCK);
-  let buf: Uint8Array = cipher.update(zeros);
+  // The whole keystream at once (5 bytes a value, a few spare for rejections): one native call,
+  // then a tight loop; more is drawn only in the (about 1 in 7 million per value) event that the
+  // spare bytes run out.
+  let buf: Uint8Array = cipher.update(new Uint8Array(5 * length + 40));
   let off = 0;
-  for (let i = 0; i < length; ) {
-    if (off + 5 > buf.length) {
-      buf = Buffer.concat([buf.subarray(off), cipher.update(zeros)]);
-      off = 0;
-    }
-    const v =
-      ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
-      (buf[off + 3] as number) * 16777216 +
-      (buf[off + 4] as number) * TWO32;
-    off += 5;
-    if (v < T) {
-      const a = acc[i] as number;
-      if (sign === 1) {
-        const s = a + v;
-        acc[i] = s >= T ? s - T : s;
-      } else {
-        acc[i] = a >= v ? a - v : a + T - v;
+  let i = 0;
+  while (i < length) {
+    const end = buf.length - 5;
+    while (i < length && off <= end) {
+      const v =
+        ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
+        (buf[off + 3] as number) * 16777216 +
+        (buf[off + 4] as number) * TWO32;
+      off += 5;
+      if (v < T) {
+        const a = acc[i] as number;
+        if (sign === 1) {
+          const s = a + v;
+          acc[i] = s >= T ? s - T : s;
+        } else {
+          acc[i] = a >= v ? a - v : a + T - v;
+        }
+        i++;
       }
-      i++;
+    }
+    if (i < length) {
+      buf = Buffer.concat([buf.subarray(off), cipher.update(new Uint8Array(5 * 1024))]);
+      off = 0;
     }
   }
   cipher.final();
