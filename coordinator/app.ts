@@ -64,8 +64,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(problemPlugin);
   await app.register(securityPlugin);
   await app.register(bodyPlugin);
-  await app.register(requestAuthPlugin);
   await app.register(rateLimitPlugin);
+  await app.register(requestAuthPlugin);
   await app.register(swaggerPlugin);
 
   await app.register(healthRoutes);

@@ -111,7 +111,7 @@ export function registerCoordinatorCommands(program: Command): void {
       out(`Revoked ${r.id} (${r.revokedAt}).`);
     });
 
-  const round = c.command('round').description('rounds: open, status, close, publish');
+  const round = c.command('round').description('rounds: open, status, close, exclude, publish');
   round
     .command('open')
     .description(
@@ -174,15 +174,26 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { home: string; round?: string; json?: boolean }) => {
       const { roundStatus } = await import('./rounds/status.js');
       const { listRounds } = await import('./store/rounds.js');
+      const { listExclusions } = await import('./store/exclusions.js');
+      // The operator's own view: which institutions were excluded and why (the HTTP status gives counts only).
       const list = await withHome(o.home, (h) =>
-        o.round ? [roundStatus(h.db, o.round)] : listRounds(h.db).map((r) => roundStatus(h.db, r.id)),
+        (o.round ? [o.round] : listRounds(h.db).map((r) => r.id)).map((id) => ({
+          ...roundStatus(h.db, id),
+          exclusions: listExclusions(h.db, id).map((e) => ({
+            institution_id: e.institutionId,
+            reason: e.reason,
+            excluded_at: e.excludedAt,
+            sequence: e.sequence,
+          })),
+        })),
       );
       if (o.json) return out(JSON.stringify(o.round ? list[0] : list, null, 2));
       if (!list.length) return out('No rounds.');
       for (const s of list) {
         out(
-          `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
+          `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions${s.excluded ? `, ${s.excluded} excluded` : ''}); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
         );
+        for (const e of s.exclusions) out(`  excluded ${e.institution_id} on ${e.excluded_at}: ${e.reason}`);
       }
     });
   round
@@ -197,8 +208,43 @@ export function registerCoordinatorCommands(program: Command): void {
       const r = await withHome(o.home, (h) =>
         closeRound({ db: h.db, roundId: o.round, bundleDir: o.bundle, force: o.force, now: new Date() }),
       );
+      const what = r.closedNow
+        ? 'Closed'
+        : r.resummed
+          ? 'Round was already closed; summed again without the excluded contribution(s) for'
+          : 'Round was already closed; wrote the bundle again for';
       out(
-        `${r.closedNow ? 'Closed' : 'Round was already closed; wrote the bundle again for'} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed.\nBundle for the key holder: ${r.bundleDir}`,
+        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}`,
+      );
+    });
+  round
+    .command('exclude')
+    .description(
+      "exclude an institution's contribution from a round (the one the key holder named); close again to sum without it",
+    )
+    .requiredOption('--home <dir>', "the coordinator's home folder")
+    .requiredOption('--round <id>', 'round id')
+    .requiredOption('--institution <id>', 'institution id, as the key holder named it')
+    .requiredOption('--reason <text>', "why (shown to the institution), e.g. the key holder's refusal code")
+    .action(async (o: { home: string; round: string; institution: string; reason: string }) => {
+      const { excludeContribution } = await import('./rounds/exclude.js');
+      const r = await withHome(o.home, (h) =>
+        excludeContribution({
+          db: h.db,
+          roundId: o.round,
+          institutionId: o.institution,
+          reason: o.reason,
+          now: new Date(),
+        }),
+      );
+      out(
+        `Excluded ${r.institutionId} from round ${r.roundId}${r.sequence === null ? ' (it had not submitted)' : ` (its contribution, sequence ${r.sequence})`}: ${r.reason}
+${r.institutionId} is told this reason on its next request.${
+          r.needsReclose
+            ? `
+The round is closed: run 'sectorbench coordinator round close --home ${o.home} --round ${r.roundId} --bundle NEW_DIR' to sum without it, and hand the new bundle to the key holder.`
+            : ''
+        }`,
       );
     });
   round

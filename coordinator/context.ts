@@ -1,4 +1,5 @@
 import type { Identity } from '../shared/crypto/identity.js';
+import type { RequestLimitsConfig } from './http/rate-windows.js';
 import type { CoordinatorDb } from './store/db.js';
 
 /** What the HTTP layer needs at run time (decorated on the fastify instance as `coordinator`). */
@@ -18,17 +19,23 @@ export interface CoordinatorAppConfig {
   requestMaxAgeSeconds: number;
   /** Hard cap on any contribution body, in bytes (per-round limits are smaller). */
   maxContributionBytes: number;
-  /** Requests per minute per client IP (all routes) and per institution (signed routes); false disables. */
-  rateLimit: { ipPerMinute: number; institutionPerMinute: number } | false;
+  /**
+   * Per minute: unsigned requests per client address, authenticated requests per institution,
+   * failed authentications per address (default 30); false disables (http/rate-windows.ts).
+   */
+  rateLimit: RequestLimitsConfig | false;
   /** Trust X-Forwarded-For from a reverse proxy (for per-IP limits). */
   trustProxy: boolean;
 }
 
-/** Defaults, generous enough for 63 institutions submitting and polling at once. */
+/**
+ * Defaults. Signed node requests count per institution only, so a 500-institution round behind
+ * one address stays far below them (tests/coordinator/robustness.test.ts).
+ */
 export const DEFAULT_APP_CONFIG: Omit<CoordinatorAppConfig, 'publicUrl'> = Object.freeze({
   requestMaxAgeSeconds: 300,
   maxContributionBytes: 64 * 1024 * 1024,
-  rateLimit: { ipPerMinute: 600, institutionPerMinute: 60 },
+  rateLimit: { ipPerMinute: 600, institutionPerMinute: 60, failedAuthPerMinute: 30 },
   trustProxy: false,
 });
 

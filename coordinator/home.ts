@@ -40,9 +40,13 @@ export const CoordinatorHomeConfigSchema = z
       .default(64 * 1024 * 1024),
     request_max_age_seconds: z.number().int().positive().default(300),
     rate_limit: z
-      .object({ ip_per_minute: z.number().int().positive(), institution_per_minute: z.number().int().positive() })
+      .object({
+        ip_per_minute: z.number().int().positive(),
+        institution_per_minute: z.number().int().positive(),
+        failed_auth_per_minute: z.number().int().positive().default(30),
+      })
       .strict()
-      .default({ ip_per_minute: 600, institution_per_minute: 60 }),
+      .default({ ip_per_minute: 600, institution_per_minute: 60, failed_auth_per_minute: 30 }),
     trust_proxy: z.boolean().default(false),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
@@ -120,7 +124,11 @@ export function appConfigFromHome(c: CoordinatorHomeConfig): CoordinatorAppConfi
     publicUrl: c.public_url.replace(/\/+$/, ''),
     requestMaxAgeSeconds: c.request_max_age_seconds,
     maxContributionBytes: c.max_contribution_bytes,
-    rateLimit: { ipPerMinute: c.rate_limit.ip_per_minute, institutionPerMinute: c.rate_limit.institution_per_minute },
+    rateLimit: {
+      ipPerMinute: c.rate_limit.ip_per_minute,
+      institutionPerMinute: c.rate_limit.institution_per_minute,
+      failedAuthPerMinute: c.rate_limit.failed_auth_per_minute,
+    },
     trustProxy: c.trust_proxy,
   };
 }

@@ -54,6 +54,10 @@ export default fp(
       if (p.status >= 500) request.log.error({ err }, 'request failed');
       else request.log.info({ code: p.code, status: p.status }, 'request refused');
       if (p.status === 413 || p.status === 401) reply.header('connection', 'close');
+      const retryAfter = p.details?.retry_after_seconds;
+      if (p.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      // A throttled forger must open a new connection for every further attempt.
+      if (p.status === 429 && p.details?.scope === 'failed-authentication') reply.header('connection', 'close');
       void reply.code(p.status).type('application/problem+json').send(p);
     });
     app.setNotFoundHandler((request, reply) => {

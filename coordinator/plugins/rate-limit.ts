@@ -1,46 +1,42 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import rateLimit from '@fastify/rate-limit';
-import { SbError } from '../../shared/errors/sb-error.js';
+import { RequestLimits } from '../http/rate-windows.js';
+
+/** Whether the request will go through request authentication (signed route, or `sb-*` headers present). */
+export function willAuthenticate(request: FastifyRequest): boolean {
+  const h = request.headers;
+  return (
+    request.routeOptions.config?.signed === true || h['sb-signature'] !== undefined || h['sb-institution'] !== undefined
+  );
+}
 
 /**
- * Rate limits: per client IP on every route (@fastify/rate-limit), and per authenticated
- * institution on signed routes (a fixed one-minute window, checked after the signature).
- * Defaults allow 63 institutions to submit and poll at once (context.ts).
+ * Rate limits (http/rate-windows.ts `RequestLimits`): decorates `app.sbLimits` (null when
+ * disabled) and, before authentication, refuses unsigned requests from an address that spent
+ * its failed-authentication budget and counts unsigned requests per address. Failed
+ * authentications and per-institution budgets are counted by plugins/request-auth.ts, which
+ * knows the outcome. Registered before request-auth so its hook runs first.
  */
 export default fp(
   async function rateLimitPlugin(app: FastifyInstance) {
     const cfg = app.coordinator.config.rateLimit;
-    if (cfg === false) return;
-    await app.register(rateLimit, {
-      global: true,
-      max: cfg.ipPerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (request) => request.ip,
-      errorResponseBuilder: (_request, context) =>
-        new SbError(
-          'SB_ERR_RATE_LIMIT',
-          `more than ${context.max} requests per minute from this address; retry in ${context.after}.`,
-        ),
-    });
-    const windows = new Map<string, { start: number; count: number }>();
-    app.addHook('preHandler', async (request) => {
-      const auth = request.sbAuth;
-      if (!auth) return;
-      const now = Date.now();
-      let w = windows.get(auth.institutionId);
-      if (!w || now - w.start >= 60_000) {
-        w = { start: now, count: 0 };
-        windows.set(auth.institutionId, w);
-      }
-      w.count++;
-      if (w.count > cfg.institutionPerMinute) {
-        throw new SbError(
-          'SB_ERR_RATE_LIMIT',
-          `institution ${auth.institutionId} sent more than ${cfg.institutionPerMinute} signed requests this minute; retry in a minute with backoff.`,
-        );
-      }
+    const clock = app.coordinator.clock;
+    const limits = cfg === false ? null : new RequestLimits(cfg);
+    app.decorate('sbLimits', limits);
+    if (!limits) return;
+    app.addHook('onRequest', async (request) => {
+      if (willAuthenticate(request)) return;
+      const now = clock().getTime();
+      limits.checkAddressNotThrottled(request.ip, now);
+      limits.countUnsigned(request.ip, now);
     });
   },
   { name: 'sb-rate-limit', dependencies: ['sb-problem'] },
 );
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Request budgets (null when rate limits are disabled). */
+    sbLimits: RequestLimits | null;
+  }
+}

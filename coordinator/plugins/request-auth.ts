@@ -9,6 +9,7 @@ import {
 import { getInstitution } from '../store/institutions.js';
 import { rememberNonce } from '../store/nonces.js';
 import { recordAuditHead } from '../store/audit-heads.js';
+import { willAuthenticate } from './rate-limit.js';
 
 /**
  * Signed node requests (routes with `config: { signed: true }`), checked before the body is
@@ -21,16 +22,26 @@ import { recordAuditHead } from '../store/audit-heads.js';
  * that carries `sb-*` headers (as every node request does) is verified the same way. The
  * `sb-audit-head` of every verified request is recorded (table `audit_heads`, issue 6).
  *
+ * Rate limits (plugins/rate-limit.ts): every refusal here counts against the address's
+ * failed-authentication budget (above it the answer is 429), and every authenticated request
+ * against its institution's budget.
+ *
  * @see ../../../shared/spec/ARCHITECTURE.md "Layers of protection"
  */
 export default fp(
   async function requestAuthPlugin(app: FastifyInstance) {
     const { db, clock, config } = app.coordinator;
     app.decorateRequest('sbAuth', null);
+    const limits = app.sbLimits;
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      const headers = request.headers;
-      const hasSb = headers['sb-signature'] !== undefined || headers['sb-institution'] !== undefined;
-      if (!request.routeOptions.config?.signed && !hasSb) return;
+      if (!willAuthenticate(request)) return;
+      try {
+        await authenticate(request);
+      } catch (e) {
+        throw limits ? limits.authFailed(request.ip, e, clock().getTime()) : e;
+      }
+    });
+    const authenticate = async (request: FastifyRequest) => {
       const h = parseSignedRequestHeaders(request.headers);
       const inst = getInstitution(db, h.institutionId);
       if (!inst) {
@@ -56,6 +67,8 @@ export default fp(
           { institution_id: inst.id },
         );
       }
+      // Per-institution budget, whatever the address: before any write for this request.
+      limits?.countInstitution(inst.id, now.getTime());
       rememberNonce(db, {
         institutionId: inst.id,
         nonce: h.nonce,
@@ -78,7 +91,7 @@ export default fp(
         auditHead: h.auditHead,
       };
       request.log.info({ institution: inst.id }, 'signed request');
-    });
+    };
     app.addHook('preValidation', async (request: FastifyRequest) => {
       if (!request.sbAuth) return;
       const body = request.body;
@@ -88,8 +101,12 @@ export default fp(
           'signed node requests carry application/octet-stream bodies (or none); the digest covers the exact bytes.',
         );
       }
-      verifyRequestBody(request.sbAuth, body ?? null);
+      try {
+        verifyRequestBody(request.sbAuth, body ?? null);
+      } catch (e) {
+        throw limits ? limits.authFailed(request.ip, e, clock().getTime()) : e;
+      }
     });
   },
-  { name: 'sb-request-auth', dependencies: ['sb-problem'] },
+  { name: 'sb-request-auth', dependencies: ['sb-problem', 'sb-rate-limit'] },
 );

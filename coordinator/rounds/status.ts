@@ -1,4 +1,5 @@
 import type { CoordinatorDb } from '../store/db.js';
+import { findExclusion, listExclusions } from '../store/exclusions.js';
 import { listReleases } from '../store/releases.js';
 import { getRound, type RoundState } from '../store/rounds.js';
 import { submissionCounts } from '../store/submissions.js';
@@ -14,6 +15,17 @@ export interface RoundStatus {
   submissions: number;
   closed_at: string | null;
   release_versions: number;
+  /** Contributions the coordinator excluded (rounds/exclude.ts); never who. */
+  excluded: number;
+}
+
+/** What a signed status request tells the asking institution about itself. */
+export interface OwnStatus {
+  institution_id: string;
+  excluded: boolean;
+  /** The operator's reason, when excluded. */
+  reason?: string;
+  excluded_at?: string;
 }
 
 /** Status of a round (throws `SB_ERR_ROUND_UNKNOWN`). */
@@ -30,5 +42,14 @@ export function roundStatus(db: CoordinatorDb, roundId: string): RoundStatus {
     submissions: c.submissions,
     closed_at: r.closedAt,
     release_versions: listReleases(db, roundId).length,
+    excluded: listExclusions(db, roundId).length,
   };
+}
+
+/** The asking institution's own state in a round (for a signed status request). */
+export function ownStatus(db: CoordinatorDb, roundId: string, institutionId: string): OwnStatus {
+  const e = findExclusion(db, roundId, institutionId);
+  return e
+    ? { institution_id: institutionId, excluded: true, reason: e.reason, excluded_at: e.excludedAt }
+    : { institution_id: institutionId, excluded: false };
 }

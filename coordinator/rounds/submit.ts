@@ -8,6 +8,8 @@ import { signReceipt } from '../../shared/protocol/receipt.js';
 import { MAX_ENVELOPE_BYTES, parseContribution } from '../../shared/protocol/wire.js';
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
+import { excludedError } from './exclude.js';
+import { findExclusion } from '../store/exclusions.js';
 import { getInstitution } from '../store/institutions.js';
 import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
 import {
@@ -70,7 +72,9 @@ function checkOpen(round: StoredRound, now: Date): void {
  * the round exists, the institution is a participant, the wire format parses, the ciphertexts
  * are well-formed and match the signed digests, the envelope is signed by the institution's
  * registered key and names this round, this institution, the manifest's codebook and BFV key
- * and the layout's ciphertext count; the round is open and before its deadline.
+ * and the layout's ciphertext count; the round is open and before its deadline; the institution
+ * was not excluded from the round (`SB_ERR_EXCLUDED` with the operator's reason, rounds/exclude.ts).
+ * Every ciphertext is validated, transparent ones (c1 = 0) refused (`SB_ERR_CT_TRANSPARENT`).
  *
  * The same envelope again returns the stored receipt (idempotent); a new envelope replaces the
  * institution's current one (both stay recorded). The submission and its signed receipt are
@@ -97,6 +101,9 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       { institution_id: institutionId, round_id: roundId },
     );
   }
+  // Excluded (issue 13): told why on every further request, the acknowledged envelope included.
+  const exclusion = findExclusion(db, roundId, institutionId);
+  if (exclusion) throw excludedError(exclusion);
   // Framing, envelope schema and ciphertext digests (cheap); coefficient validation below.
   const contribution = parseContribution(wire, { validate: false });
   const digest = envelopeDigest(contribution.envelope);
@@ -124,12 +131,15 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       ciphertextCount: round.ciphertextCount,
     },
   });
-  contribution.ciphertexts.forEach((ct, i) => validateCiphertext(ct, { label: `ciphertext ${i} of ${institutionId}` }));
+  for (const [i, ct] of contribution.ciphertexts.entries())
+    validateCiphertext(ct, { label: `ciphertext ${i} of ${institutionId}` });
 
   const receivedAt = now.toISOString();
   const wireSha256 = createHash('sha256').update(wire).digest('hex');
   return tx(db, () => {
     // Re-check inside the write transaction: a close or a concurrent identical submission may have won.
+    const excludedMeanwhile = findExclusion(db, roundId, institutionId);
+    if (excludedMeanwhile) throw excludedError(excludedMeanwhile);
     const again = findSubmissionByDigest(db, roundId, institutionId, digest);
     if (again && again.supersededBy === null)
       return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { SbError } from '../../shared/errors/sb-error.js';
-import { roundStatus } from '../rounds/status.js';
+import { ownStatus, roundStatus } from '../rounds/status.js';
 import { getHePublicKey, getRound, listRounds } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
 
@@ -15,6 +15,16 @@ const StatusSchema = z.object({
   submissions: z.number().int(),
   closed_at: z.string().nullable(),
   release_versions: z.number().int(),
+  excluded: z.number().int().describe('contributions the coordinator excluded (never who)'),
+  you: z
+    .object({
+      institution_id: z.string(),
+      excluded: z.boolean(),
+      reason: z.string().optional(),
+      excluded_at: z.string().optional(),
+    })
+    .optional()
+    .describe("signed requests only: the asking institution's own state, with the reason when it was excluded"),
 });
 
 /** Public round routes: list, signed manifest, BFV public key, status (counts only). */
@@ -96,12 +106,17 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['rounds'],
-        summary: 'Round status: counts only, never payloads',
+        summary:
+          'Round status: counts only, never payloads; a signed request also gets its own state (excluded, and why)',
         params: RoundParams,
         response: { 200: StatusSchema, ...problems(400, 404) },
       },
     },
-    async (request) => roundStatus(db, request.params.roundId),
+    async (request) => {
+      const s = roundStatus(db, request.params.roundId);
+      const auth = request.sbAuth;
+      return auth ? { ...s, you: ownStatus(db, request.params.roundId, auth.institutionId) } : s;
+    },
   );
 };
 export default rounds;

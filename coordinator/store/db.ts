@@ -7,7 +7,7 @@ export type CoordinatorDb = Database.Database;
 /** File name of the coordinator database inside its home folder. */
 export const DB_FILE = 'coordinator.sqlite';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const MIGRATION_1 = `
 CREATE TABLE meta (
@@ -107,6 +107,25 @@ CREATE INDEX audit_heads_institution ON audit_heads (institution_id, id);
 `;
 
 /**
+ * Issue 13: contributions the coordinator excluded from a round (the key holder named them, or
+ * they were found bad otherwise), with the operator's reason; the institution is told it on its
+ * next request. Secure aggregation treats an excluded institution as dropped out.
+ */
+const MIGRATION_EXCLUSIONS = `
+CREATE TABLE exclusions (
+  round_id TEXT NOT NULL REFERENCES rounds(id),
+  institution_id TEXT NOT NULL REFERENCES institutions(id),
+  reason TEXT NOT NULL,
+  excluded_at TEXT NOT NULL,
+  -- the submission current when excluded (NULL when the institution had not submitted)
+  sequence INTEGER,
+  envelope_digest TEXT,
+  round_state TEXT NOT NULL,
+  PRIMARY KEY (round_id, institution_id)
+) STRICT;
+`;
+
+/**
  * Open (creating and migrating if needed) the coordinator database: WAL, `synchronous=FULL`
  * (a commit is on disk before a receipt is returned), foreign keys on.
  *
@@ -152,6 +171,12 @@ function migrate(db: CoordinatorDb): void {
     db.transaction(() => {
       db.exec(MIGRATION_2);
       db.pragma('user_version = 2');
+    }).immediate();
+  }
+  if (version < 3) {
+    db.transaction(() => {
+      db.exec(MIGRATION_EXCLUSIONS);
+      db.pragma('user_version = 3');
     }).immediate();
   }
 }

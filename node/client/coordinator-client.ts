@@ -11,8 +11,16 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
-  /** Attempts for transient failures (network errors, 429, 502-504). */
+  /**
+   * Attempts for transient failures without a `Retry-After` (network errors, and 429/502-504
+   * without the header); default 5 (about 7.5 s of backoff).
+   */
   attempts?: number;
+  /**
+   * Longest time in milliseconds one `send` keeps retrying when the coordinator asks for a
+   * `Retry-After` (default 15 minutes); a per-call `deadline` shortens it.
+   */
+  retryBudgetMs?: number;
   /** The audit log's chain head, sent in every signed request (issue 6). */
   auditHead?: () => string | undefined;
   /** Called with the size and SHA-256 of every request body actually sent (the audit of outbound bytes, issue 6). */
@@ -40,10 +48,22 @@ export interface Response {
 
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 
+/** Per-call options of {@link CoordinatorClient.send}. */
+export interface SendOptions {
+  /** Never wait for a retry past this time (the round's deadline for a submission). */
+  deadline?: Date;
+}
+
+/** Default {@link ClientOptions.retryBudgetMs}: 15 minutes. */
+export const DEFAULT_RETRY_BUDGET_MS = 15 * 60_000;
+
 /**
  * The node's only door to the outside: HTTP to the configured coordinator, nothing else.
  * Requests are built from a path (never a URL from a message), redirects are refused, every
- * request is signed, and transient failures are retried with exponential backoff.
+ * request is signed, and transient failures are retried: when the coordinator answers 429 or
+ * 503 with `Retry-After`, after that delay (plus up to 20 % jitter), for as long as the call's
+ * `deadline` and the retry budget allow; otherwise (network errors, no header) with exponential
+ * backoff for `attempts` tries.
  */
 export class CoordinatorClient {
   private readonly origin: string;
@@ -73,6 +93,7 @@ export class CoordinatorClient {
     path: string,
     body?: Uint8Array,
     contentType = 'application/octet-stream',
+    options: SendOptions = {},
   ): Promise<Response> {
     if (!path.startsWith('/'))
       throw new SbError(
@@ -81,8 +102,16 @@ export class CoordinatorClient {
       );
     const attempts = this.o.attempts ?? 5;
     const sleep = this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    const clock = () => (this.o.now?.() ?? new Date()).getTime();
+    const started = clock();
+    const budgetEnd = Math.min(
+      started + (this.o.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS),
+      options.deadline?.getTime() ?? Number.POSITIVE_INFINITY,
+    );
     let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Attempts without a Retry-After are counted; those the coordinator paced are bounded by time.
+    let unpaced = 0;
+    for (let attempt = 1; ; attempt++) {
       const payload = body ?? new Uint8Array(0);
       const auditHead = this.o.auditHead?.();
       const signed = signRequest({
@@ -122,27 +151,47 @@ export class CoordinatorClient {
             { status: res.statusCode },
           );
         }
-        if (TRANSIENT_STATUS.has(res.statusCode) && attempt < attempts) {
-          lastError = new SbError('SB_ERR_HTTP', `${method} ${path}: ${res.statusCode}`);
-          await sleep(backoff(attempt));
-          continue;
-        }
         const ct = String(res.headers['content-type'] ?? '');
+        if (TRANSIENT_STATUS.has(res.statusCode)) {
+          const paced = retryAfterMs(res.headers['retry-after'], clock());
+          const wait = paced ?? backoff(++unpaced);
+          const resumeAt = clock() + wait;
+          if (paced !== undefined && resumeAt <= budgetEnd) {
+            // Spread the retries of many nodes told the same Retry-After over 20 % more.
+            await sleep(Math.min(wait * (1 + Math.random() * 0.2), Math.max(wait, budgetEnd - clock())));
+            continue;
+          }
+          if (paced === undefined && unpaced < attempts && resumeAt <= budgetEnd) {
+            await sleep(wait);
+            continue;
+          }
+          const refused = problemError(method, path, res.statusCode, ct, buf);
+          if (paced !== undefined) {
+            throw new SbError(
+              refused.code,
+              `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is past ${options.deadline && budgetEnd === options.deadline.getTime() ? `the round's deadline (${options.deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`}; gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
+              { ...refused.details, retry_after_seconds: Math.ceil(paced / 1000), attempts: attempt },
+            );
+          }
+          throw refused;
+        }
         if (res.statusCode >= 400) throw problemError(method, path, res.statusCode, ct, buf);
         return { status: res.statusCode, contentType: ct, body: buf };
       } catch (e) {
         if (e instanceof SbError) throw e;
         lastError = e;
-        if (attempt < attempts) {
-          await sleep(backoff(attempt));
+        const wait = backoff(++unpaced);
+        if (unpaced < attempts && clock() + wait <= budgetEnd) {
+          await sleep(wait);
           continue;
         }
+        break;
       }
     }
     const msg = lastError instanceof Error ? lastError.message : String(lastError);
     throw new SbError(
       'SB_ERR_COORDINATOR_UNREACHABLE',
-      `could not reach the coordinator at ${this.origin} after ${attempts} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`,
+      `could not reach the coordinator at ${this.origin} after ${unpaced} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`,
       { origin: this.origin },
     );
   }
@@ -157,9 +206,21 @@ export class CoordinatorClient {
   }
 }
 
-/** 0.5 s, 1 s, 2 s, 4 s … with ±20% jitter. */
+/** 0.5 s, 1 s, 2 s, 4 s … (at most 30 s) with ±20% jitter. */
 function backoff(attempt: number): number {
-  return 500 * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+  return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+}
+
+/**
+ * A `Retry-After` header (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) in milliseconds from
+ * `nowMs`, or undefined when absent or unreadable. Never negative.
+ */
+export function retryAfterMs(header: string | string[] | undefined, nowMs: number): number | undefined {
+  const v = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 function problemError(method: string, path: string, status: number, contentType: string, body: Buffer): SbError {

@@ -16,7 +16,7 @@ import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
 import { computeRoundVector } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import { identityPath, readNodeConfig, type NodeConfig } from './config.js';
-import { CoordinatorClient, type SentInfo } from './coordinator-client.js';
+import { CoordinatorClient, type Response, type SentInfo } from './coordinator-client.js';
 
 export interface SubmitOptions {
   home: string;
@@ -152,9 +152,16 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
       entry = await logRefusals(s, 'submit', o.roundId, () => prepareContribution(s, o.home, manifest, o.onPhase));
     }
     o.onPhase?.('send');
-    let res;
+    let res: Response;
     try {
-      res = await s.client.send('POST', `/v1/rounds/${encodeURIComponent(o.roundId)}/contributions`, entry.wire);
+      // A coordinator under load answers 429/503 with Retry-After: wait as told, until the round's deadline.
+      res = await s.client.send(
+        'POST',
+        `/v1/rounds/${encodeURIComponent(o.roundId)}/contributions`,
+        entry.wire,
+        'application/octet-stream',
+        { deadline: new Date(manifest.deadline) },
+      );
     } catch (e) {
       throw s.refusal('send', o.roundId, e);
     }

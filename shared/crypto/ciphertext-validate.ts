@@ -114,9 +114,11 @@ export interface ValidateOptions {
 
 /**
  * Check untrusted bytes against a shape without SEAL: exact length, the exact fixed prefix
- * (header, parameters, sizes, no compression), and every coefficient below its modulus q_j.
+ * (header, parameters, sizes, no compression), every coefficient below its modulus q_j, and
+ * not transparent (no polynomial after the first is zero modulo a q_j).
  * Returns the coefficients as little-endian u32 pairs (lo, hi) in a fresh aligned array, or in
- * `out` when given. Throws `SB_ERR_CT_LENGTH`, `SB_ERR_CT_HEADER` or `SB_ERR_CT_COEFF`.
+ * `out` when given. Throws `SB_ERR_CT_LENGTH`, `SB_ERR_CT_HEADER`, `SB_ERR_CT_COEFF` or
+ * `SB_ERR_CT_TRANSPARENT`.
  *
  * This is what makes loading hostile bytes into SEAL safe (issue 3: truncated input aborts the
  * WASM module, compressed payloads grow its heap, repeated load errors corrupt it).
@@ -169,7 +171,44 @@ export function validateSealObject(
       }
     }
   }
+  refuseTransparent(words, shape, what);
   return words;
+}
+
+/**
+ * Refuse a *transparent* object: one whose polynomials after the first are zero. SEAL calls a
+ * ciphertext transparent when c1 (and any later polynomial) is zero (`Ciphertext::is_transparent`,
+ * which `Evaluator` refuses as a result): then c0 = Δ·m + e decrypts without the secret key, so
+ * the "encrypted" contribution is readable by anyone, including the coordinator. An all-zero
+ * ciphertext is the simplest case. We refuse it already when c1 is zero modulo one q_j of the
+ * RNS representation, because that residue alone gives away Δ·m + e modulo q_j. A fresh
+ * encryption's c1 = u·p1 + e2 is zero modulo a q_j with probability about q_j^-N (never).
+ * For a public key (p0, p1 = a) the same test refuses a = 0, under which encryptions are
+ * transparent up to a small error. Throws `SB_ERR_CT_TRANSPARENT`.
+ *
+ * @see https://github.com/microsoft/SEAL/blob/main/native/src/seal/ciphertext.h (is_transparent)
+ */
+function refuseTransparent(words: Uint32Array, shape: SealObjectShape, what: string): void {
+  const k = shape.moduli.length;
+  for (let p = 1; p < shape.polys; p++) {
+    for (let j = 0; j < k; j++) {
+      const start = (p * k + j) * SLOTS_PER_CIPHERTEXT * 2;
+      let nonzero = false;
+      for (let w = start; w < start + SLOTS_PER_CIPHERTEXT * 2; w++) {
+        if (words[w] !== 0) {
+          nonzero = true;
+          break;
+        }
+      }
+      if (!nonzero) {
+        throw new SbError(
+          'SB_ERR_CT_TRANSPARENT',
+          `${what} is transparent: its polynomial ${p} is zero modulo q_${j}, so it can be read without the key holder's secret key (it was not encrypted, or it was forged). It is refused; ask the sender to encrypt with the round's public key (sectorbench node submit).`,
+          { poly: p, modulus: j },
+        );
+      }
+    }
+  }
 }
 
 /** {@link validateSealObject} for a ciphertext of the round. */

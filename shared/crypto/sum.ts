@@ -28,7 +28,7 @@ export const MAX_SUM_CONTRIBUTIONS = 32768;
  * {@link CiphertextSum.result}. `tests/crypto/he.test.ts` checks byte equality with SEAL.
  *
  * Each ciphertext goes through the checks of `validateCiphertext` (exact length, fixed
- * header, every coefficient below q_j) in the same pass that adds it; if any check fails, the
+ * header, every coefficient below q_j, not transparent) in the same pass that adds it; if any check fails, the
  * part already added is subtracted again (exact), so a rejected contribution leaves the sum
  * untouched.
  *
@@ -82,7 +82,9 @@ export class CiphertextSum {
         throw e;
       }
       bytes8.set(ct.subarray(CIPHERTEXT_DATA_OFFSET));
-      const bad = addChecked(acc, words);
+      let bad = addChecked(acc, words);
+      // A transparent ciphertext (c1 zero modulo a q_j) is refused like an out-of-range one.
+      if (bad < 0 && hasZeroC1(words)) bad = CIPHERTEXT_COEFFS;
       if (bad >= 0) {
         subtract(acc, words, bad);
         this.#rollback(ciphertexts, c, CIPHERTEXT_COEFFS);
@@ -142,6 +144,21 @@ function addChecked(acc: Float64Array, words: Uint32Array): number {
     }
   }
   return -1;
+}
+
+/** Whether polynomial 1 (segments 2 and 3: c1 modulo q_0 and q_1) is zero in some segment. */
+function hasZeroC1(words: Uint32Array): boolean {
+  for (let seg = 2; seg < 4; seg++) {
+    let nonzero = false;
+    for (let w = seg * SLOTS_PER_CIPHERTEXT * 2; w < (seg + 1) * SLOTS_PER_CIPHERTEXT * 2; w++) {
+      if (words[w] !== 0) {
+        nonzero = true;
+        break;
+      }
+    }
+    if (!nonzero) return true;
+  }
+  return false;
 }
 
 function subtract(acc: Float64Array, words: Uint32Array, n: number): void {

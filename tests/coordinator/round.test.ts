@@ -129,6 +129,7 @@ t.test('status: counts only', async (t) => {
     submissions: 3,
     closed_at: null,
     release_versions: 0,
+    excluded: 0,
   });
 });
 

@@ -63,6 +63,30 @@ t.test('out-of-range coefficients', async (t) => {
   t.doesNotThrow(() => validateCiphertext(b), 'q - 1 is in range');
 });
 
+t.test('transparent ciphertexts (c1 = 0 modulo some q_j) are refused, by the validator and the sum', async (t) => {
+  const c1Start = CIPHERTEXT_DATA_OFFSET + 2 * 4096 * 8;
+  const allZero = good[0]!.slice();
+  allZero.fill(0, CIPHERTEXT_DATA_OFFSET);
+  expectReject(t, allZero, 'SB_ERR_CT_TRANSPARENT', 'all-zero coefficients');
+  const c1 = good[0]!.slice();
+  c1.fill(0, c1Start);
+  expectReject(t, c1, 'SB_ERR_CT_TRANSPARENT', 'c1 = 0');
+  t.throws(() => validateCiphertext(c1), { code: 'SB_ERR_CT_TRANSPARENT', details: { poly: 1, modulus: 0 } });
+  const c1q1 = good[0]!.slice();
+  c1q1.fill(0, c1Start + 4096 * 8);
+  expectReject(t, c1q1, 'SB_ERR_CT_TRANSPARENT', 'c1 = 0 modulo q_1 only');
+  t.throws(() => validateCiphertext(c1q1), { code: 'SB_ERR_CT_TRANSPARENT', details: { poly: 1, modulus: 1 } });
+  // One nonzero coefficient of c1 in each residue is enough not to be transparent (SEAL's rule).
+  const almost = c1.slice();
+  almost[c1Start] = 1;
+  almost[c1Start + 4096 * 8] = 1;
+  t.doesNotThrow(() => validateCiphertext(almost), 'c1 with a nonzero coefficient modulo each q_j');
+  // c0 = 0 is not transparent (it still needs the secret key).
+  const c0 = good[0]!.slice();
+  c0.fill(0, CIPHERTEXT_DATA_OFFSET, c1Start);
+  t.doesNotThrow(() => validateCiphertext(c0));
+});
+
 t.test('other parameters and compressed ciphertexts are refused', async (t) => {
   const require = createRequire(import.meta.url);
   const seal = await (require('node-seal') as () => Promise<SEALLibrary>)();
