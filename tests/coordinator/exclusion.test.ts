@@ -88,7 +88,12 @@ t.test('a bad contribution is excluded and the round released without it', async
       .contributions,
     3,
   );
-  const refusal = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle1, now: round.now }).then(
+  const refusal = await releaseRoundDetailed({
+    home: round.keyHolder.home,
+    bundleDir: bundle1,
+    shares: await round.keyHolder.custodians.present(),
+    now: round.now,
+  }).then(
     () => undefined,
     (e: unknown) => e as { code: string; message: string; details: { culprits: { institutionId: string }[] } },
   );
@@ -164,7 +169,12 @@ t.test('a bad contribution is excluded and the round released without it', async
   );
 
   // The key holder releases the sum of the others.
-  const { release } = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle1, now: round.now });
+  const { release } = await releaseRoundDetailed({
+    home: round.keyHolder.home,
+    bundleDir: bundle1,
+    shares: await round.keyHolder.custodians.present(),
+    now: round.now,
+  });
   t.equal(release.institutions, 2);
   const e1 = expected('inst-1');
   const e2 = expected('inst-2');
