@@ -1,19 +1,32 @@
 import { Command, CommanderError } from 'commander';
-import { isSbError } from '../shared/errors/sb-error.js';
 import { registerNodeCommands } from '../node/cli.js';
 import { registerCoordinatorCommands } from '../coordinator/cli.js';
 import { registerSynthCommand } from '../synth/cli.js';
 import { registerKeyholderCommands } from '../keyholder/cli.js';
 import { registerDemoCommand } from '../demo/cli.js';
+import { renderError, toSbError } from './error-report.js';
+
+/** Where the CLI writes its errors (a seam for in-process tests). */
+export interface CliIo {
+  stderr: (text: string) => void;
+}
+
+const processIo: CliIo = { stderr: (text) => process.stderr.write(text) };
 
 /**
  * The `sectorbench` CLI: one subcommand group per role (`node`, `coordinator`, `keyholder`),
- * plus `synth` (synthetic institutions) and `demo` (a full round on this machine).
+ * plus `synth` (synthetic institutions) and `demo` (a full round on this machine). Commander's
+ * own argument errors are reported as `SB_ERR_USAGE` with the command's usage after them.
  */
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('sectorbench')
     .description('Privacy-preserving federated benchmarking of verzuim and uitval in mbo')
-    .showHelpAfterError()
+    .option('--debug', 'on an error, also print its stack trace (for maintainers)')
+    .showHelpAfterError('(run the command with --help for its options)')
+    .configureOutput({
+      writeErr: (text) => io.stderr(text),
+      outputError: (text, write) => write(`error SB_ERR_USAGE: ${text.replace(/^error: /, '')}`),
+    })
     .exitOverride();
   registerNodeCommands(program);
   registerCoordinatorCommands(program);
@@ -23,18 +36,20 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Run the CLI; resolves to the process exit code. Errors print their code and what to do. */
-export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Run the CLI; resolves to the process exit code (0 ok, 1 error, commander's code for usage).
+ * Every failure ends here as one coded line (`error SB_ERR_…: … what to do`), never a stack
+ * trace unless `--debug` (issue 13).
+ */
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    if (isSbError(e)) {
-      process.stderr.write(`error ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    io.stderr(renderError(toSbError(e), debug));
+    return 1;
   }
 }

@@ -13,7 +13,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { signObject, verifyObject } from '../../shared/protocol/signed-object.js';
 import { identityPath, readNodeConfig, writeNodeConfig, type NodeConfig } from '../client/config.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
-import { appendAudit, canonicalDigest, type AuditSigner } from './log.js';
+import { appendAudit, canonicalDigest, readAudit, type AuditSigner } from './log.js';
 import { computeRoundVector, storedManifest } from './round-vector.js';
 
 export type { Approval };
@@ -224,13 +224,7 @@ export async function approveRound(
     }
     const manifest = storedManifest(db, o.roundId, o.home);
     const rv = computeRoundVector(db, o.home, manifest, config.institution_id);
-    if (o.expectDigest !== undefined && o.expectDigest !== rv.digest) {
-      refuse(
-        'SB_ERR_APPROVAL_STALE',
-        `the vector of round ${o.roundId} now has digest ${rv.digest}, not ${o.expectDigest} as in the preview you read: the data changed. Read a fresh preview before approving.`,
-        { digest: rv.digest },
-      );
-    }
+    if (o.expectDigest !== undefined && o.expectDigest !== rv.digest) refuseDigest(db, o, rv.digest, refuse);
     const approval = signApproval(
       {
         roundId: o.roundId,
@@ -342,4 +336,39 @@ export async function addApprover(o: {
 export function listApprovers(home: string): { approvers: Approver[]; approvalsRequired: number } {
   const c = readNodeConfig(home);
   return { approvers: c.approvers, approvalsRequired: c.approvals_required };
+}
+
+/**
+ * Why `--digest` does not match, told apart (issue 13: `--digest deadbeef` said "the data
+ * changed"): not a digest at all, a digest no preview of this round showed (mistyped or from
+ * another round), or the digest of an earlier preview whose data has changed since.
+ */
+function refuseDigest(
+  db: NodeDb,
+  o: ApproveOptions,
+  current: string,
+  refuse: (code: string, message: string, details?: Record<string, unknown>) => never,
+): never {
+  const given = (o.expectDigest ?? '').trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(given)) {
+    refuse(
+      'SB_ERR_APPROVAL_DIGEST_INVALID',
+      `--digest '${o.expectDigest}' is not a digest: it must be the 64 hexadecimal characters the preview of round ${o.roundId} shows. Nothing was approved; copy the digest from \`sectorbench node preview --home ${o.home} --round ${o.roundId}\`.`,
+    );
+  }
+  const previewed = readAudit(db, { roundId: o.roundId }).some(
+    (e) => e.kind === 'preview' && e.payload.vector_digest === given,
+  );
+  if (!previewed) {
+    refuse(
+      'SB_ERR_APPROVAL_DIGEST_WRONG',
+      `--digest ${given} was not shown by any preview of round ${o.roundId} on this node (mistyped, or from another round); the vector now has digest ${current}. Nothing was approved; read the preview again and copy its digest.`,
+      { digest: current },
+    );
+  }
+  return refuse(
+    'SB_ERR_APPROVAL_STALE',
+    `the vector of round ${o.roundId} now has digest ${current}, not ${given} as in the preview you read: the data changed since that preview. Read a fresh preview before approving.`,
+    { digest: current },
+  );
 }

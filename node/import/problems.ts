@@ -1,4 +1,5 @@
 import { SbError } from '../../shared/errors/sb-error.js';
+import { SHAPE_LEGEND } from './value-shape.js';
 
 /** One rejected row: file, line, column and reason (INPUT.md "Bad input"). */
 export interface Problem {
@@ -30,7 +31,8 @@ export class ProblemLog {
   render(): string {
     const lines = this.listed.map((p) => `  ${p.file}:${p.line} column ${p.column}: ${p.reason}`);
     const more = this.total > this.listed.length ? `\n  … and ${this.total - this.listed.length} more` : '';
-    return `${lines.join('\n')}${more}\n${this.total} problem(s) in ${this.rowsRejected} row(s).`;
+    const legend = this.listed.some((p) => p.reason.includes('a value shaped')) ? `\n${SHAPE_LEGEND}` : '';
+    return `${lines.join('\n')}${more}\n${this.total} problem(s) in ${this.rowsRejected} row(s).${legend}`;
   }
 }
 

@@ -1,9 +1,10 @@
 import { readCsv, type CsvHeader, type CsvReadOptions } from '../../shared/csv/read-csv.js';
 import type { EnrolmentsMapping } from '../../schemas/mapping-file.js';
-import { locateColumns } from './columns.js';
 import { DateColumn } from './date-column.js';
 import { emptyEnrolmentTable, type EnrolmentTable } from './enrolment-table.js';
 import type { ProblemLog } from './problems.js';
+import { shapeOf } from './value-shape.js';
+import { locateColumns, widthProblem } from './columns.js';
 
 export interface EnrolmentsRead {
   table: EnrolmentTable;
@@ -38,7 +39,8 @@ function lowerKeys<V>(o: Record<string, V> | undefined): Map<string, V> {
 /**
  * Read enrolments.csv into an {@link EnrolmentTable}, validating every row (INPUT.md,
  * "enrolments.csv" and "Bad input"). Problems are logged, never thrown, so one run reports them all.
- * Values of personal fields (ids, birth dates) are never echoed in problems.
+ * No value is ever echoed in problems, only its shape ({@link shapeOf}): a shifted row can put
+ * an id, a birth date or a name in any column.
  */
 export async function readEnrolments(
   path: string,
@@ -56,12 +58,14 @@ export async function readEnrolments(
   const diplomaReasons = new Set(['diploma', ...(mapping?.diploma ?? []).map((d) => d.trim().toLowerCase())]);
   const dates = { birth_date: new DateColumn(), start_date: new DateColumn(), end_date: new DateColumn() };
   let col = {} as Record<Col, number>;
+  let width = 0;
   let maxDate: number | null = null;
 
   const summary = await readCsv(
     path,
     (h) => {
       col = locateColumns(h, file, [...COLS], mapping?.columns ?? {});
+      width = h.names.length;
     },
     (f, line) => {
       const get = (c: Col) => (col[c] >= 0 ? (f[col[c]] ?? '').trim() : '');
@@ -70,11 +74,14 @@ export async function readEnrolments(
         bad = true;
         problems.add({ file, line, column, reason });
       };
-      if (f.length < 2) {
-        problem(
-          'student_id',
-          `the row has ${f.length} field(s); the header has more. Check the delimiter and quoting of this line.`,
-        );
+      // A row of another width is shifted or glued to the next one: report that alone.
+      const w = widthProblem(f, width);
+      if (w) {
+        problems.add({ file, line, column: '(row)', reason: w });
+        problems.rowsRejected++;
+        const id = get('enrolment_id');
+        if (id) rejectedIds.add(id);
+        return;
       }
       const studentId = get('student_id');
       if (!studentId) problem('student_id', 'is empty');
@@ -84,15 +91,22 @@ export async function readEnrolments(
         problem('enrolment_id', `is a duplicate: the same enrolment_id is on line ${firstLine.get(enrolmentId)}`);
       else firstLine.set(enrolmentId, line);
       const crebo = get('crebo');
-      if (!/^\d{5}$/.test(crebo)) problem('crebo', crebo ? `'${crebo}' is not a 5-digit crebo code` : 'is empty');
+      if (!/^\d{5}$/.test(crebo))
+        problem('crebo', crebo ? `${shapeOf(crebo)} is not a 5-digit crebo code` : 'is empty');
       const niveauText = get('niveau');
       const niveauCanon = niveauMap.get(niveauText.toLowerCase()) ?? niveauText;
       if (!['1', '2', '3', '4'].includes(niveauCanon))
-        problem('niveau', `'${niveauText}' is not 1, 2, 3 or 4 (map other spellings in the mapping file)`);
+        problem(
+          'niveau',
+          `${niveauText ? shapeOf(niveauText) : 'empty'} is not 1, 2, 3 or 4 (map other spellings in the mapping file)`,
+        );
       const lwText = get('leerweg');
       const lw = leerwegMap.get(lwText.toLowerCase()) ?? lwText;
       if (lw !== 'BOL' && lw !== 'BBL')
-        problem('leerweg', `'${lwText}' is not BOL or BBL (map other spellings in the mapping file)`);
+        problem(
+          'leerweg',
+          `${lwText ? shapeOf(lwText) : 'empty'} is not BOL or BBL (map other spellings in the mapping file)`,
+        );
       const date = (c: 'birth_date' | 'start_date' | 'end_date', required: boolean): number | null => {
         const s = get(c);
         if (!s) {
@@ -101,7 +115,7 @@ export async function readEnrolments(
         }
         const r = dates[c].parse(s);
         if (typeof r === 'string') {
-          problem(c, c === 'birth_date' ? `the value ${r}` : `'${s}' ${r}`);
+          problem(c, `${shapeOf(s)} ${r}`);
           return null;
         }
         return r;

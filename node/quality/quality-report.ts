@@ -1,7 +1,7 @@
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { isoDate, roundCalendar } from '../../shared/metrics/calendar.js';
 import { iterateWeeks } from '../store/dataset-store.js';
-import { openNodeDb } from '../store/node-db.js';
+import { inReadTransaction, nodeDbError, openNodeDb } from '../store/node-db.js';
 import { requireDataset } from '../vector/node-vector.js';
 import { codebookMembership, sumEnrolments } from '../vector/analyse.js';
 
@@ -49,12 +49,15 @@ const permille = (num: number, den: number): number | null => (den > 0 ? Math.fl
 export async function qualityReport(opts: { home: string; codebook: string; year: number }): Promise<QualityReport> {
   const codebook = await readCodebookFile(opts.codebook);
   const cal = roundCalendar(opts.year);
-  const db = openNodeDb(opts.home);
+  const db = openNodeDb(opts.home, { mode: 'existing' });
   try {
-    const { meta, enrolments: t } = requireDataset(db, opts.home);
+    // Metadata, enrolments and weekly sums from one snapshot (one read transaction).
+    const { meta, t, s } = inReadTransaction(db, () => {
+      const { meta, enrolments: t } = requireDataset(db, opts.home);
+      return { meta, t, s: sumEnrolments(t.enrolmentId.length, iterateWeeks(db), cal) };
+    });
     const n = t.enrolmentId.length;
     const { inCodebook, cell, mismatches } = codebookMembership(t, codebook);
-    const s = sumEnrolments(n, iterateWeeks(db), cal);
     const cells = new Map<number, CellQuality>();
     const overall = {
       enrolments: 0,
@@ -159,6 +162,8 @@ export async function qualityReport(opts: { home: string; codebook: string; year
       enrolments_without_observations_in_year: withoutObs,
       warnings,
     };
+  } catch (e) {
+    throw nodeDbError(e, `${opts.home}/node.sqlite`);
   } finally {
     db.close();
   }

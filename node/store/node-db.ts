@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 
 export type NodeDb = Database.Database;
 
@@ -119,17 +121,117 @@ const MIGRATIONS: string[] = [
 ];
 
 /**
- * Open (and create or migrate) the node's database `node.sqlite` under its home folder.
- * WAL mode, so a crash never loses a committed transaction (ARCHITECTURE.md "Data at rest").
+ * How long a statement waits for another process's lock before giving up with
+ * `SB_ERR_DB_IN_USE` (SQLite's busy timeout). An import holds the write lock while it replaces
+ * the dataset; readers never wait in WAL mode.
  */
-export function openNodeDb(home: string): NodeDb {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const db = new Database(join(home, 'node.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
-  return db;
+export const BUSY_TIMEOUT_MS = 5_000;
+
+export interface OpenNodeDbOptions {
+  /**
+   * `create` (default) makes the home folder and database when missing (import, init);
+   * `existing` refuses a missing home or database with a coded error and creates nothing
+   * (vector, quality, audit: a typo in --home must not leave an empty node behind).
+   */
+  mode?: 'create' | 'existing';
+}
+
+/**
+ * Open (and create or migrate) the node's database `node.sqlite` under its home folder.
+ * WAL mode, so a crash never loses a committed transaction (ARCHITECTURE.md "Data at rest"),
+ * and a busy timeout of {@link BUSY_TIMEOUT_MS}.
+ *
+ * @throws SbError `SB_ERR_HOME_NOT_FOUND` (mode `existing`), `SB_ERR_HOME_NOT_DIR`,
+ *   `SB_ERR_HOME_UNWRITABLE`, `SB_ERR_DB_IN_USE`, `SB_ERR_DB_UNREADABLE`
+ */
+export function openNodeDb(home: string, options: OpenNodeDbOptions = {}): NodeDb {
+  const file = join(home, 'node.sqlite');
+  if (options.mode === 'existing') {
+    const st = statSync(home, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) {
+      throw new SbError('SB_ERR_HOME_NOT_DIR', `${home}: is a file, not a node home folder. Check --home.`, {
+        file: home,
+      });
+    }
+    if (!st) {
+      throw new SbError(
+        'SB_ERR_HOME_NOT_FOUND',
+        `${home}: no such folder, so no node here; nothing was created. Check --home, or import a dataset first with \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\`.`,
+        { file: home },
+      );
+    }
+    if (!existsSync(file)) {
+      throw new SbError(
+        'SB_ERR_NO_DATASET',
+        `no dataset has been imported into ${home} yet (it holds no node.sqlite); nothing was created. Run \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\` first.`,
+        { file: home },
+      );
+    }
+  } else {
+    makeDir(home, 0o700, "the node's home folder");
+  }
+  try {
+    const db = new Database(file, { fileMustExist: options.mode === 'existing', timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  } catch (e) {
+    throw nodeDbError(e, file);
+  }
+}
+
+/**
+ * Translate an error from SQLite on the node database into a coded error naming the file;
+ * other errors pass unchanged. Locked or busy (another `sectorbench` process, or a tool such as
+ * DB Browser holding a transaction) becomes `SB_ERR_DB_IN_USE`.
+ */
+export function nodeDbError(e: unknown, file: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (!(e instanceof Error) || e.name !== 'SqliteError' || typeof code !== 'string') return e;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new SbError(
+      'SB_ERR_DB_IN_USE',
+      `${file}: the node database is in use by another process (waited ${BUSY_TIMEOUT_MS / 1000} s). Wait until the other sectorbench command (an import?) has finished, or close the program that has the database open, and run this again.`,
+      { file, sqlite: code },
+      { cause: e },
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+    return new SbError(
+      'SB_ERR_HOME_UNWRITABLE',
+      `${file}: the node database cannot be opened for writing (${code}). Check the permissions of the home folder and of node.sqlite for this user.`,
+      { file, sqlite: code },
+      { cause: e },
+    );
+  }
+  return new SbError(
+    'SB_ERR_DB_UNREADABLE',
+    `${file}: the node database cannot be used (${code}). Check that --home points at a node home; restore node.sqlite from a backup if it was damaged.`,
+    { file, sqlite: code },
+    { cause: e },
+  );
+}
+
+/**
+ * Run `fn` inside one read transaction, so every statement it runs sees the same committed
+ * snapshot (WAL): an import committing meanwhile cannot yield a vector that mixes two datasets.
+ * Nested use joins the outer transaction.
+ */
+export function inReadTransaction<T>(db: NodeDb, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  db.exec('BEGIN DEFERRED');
+  try {
+    return fn();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
 }
 
 function migrate(db: NodeDb): void {

@@ -3,7 +3,7 @@ import type { Codebook } from '../../shared/metrics/codebook.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { vectorToJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { iterateWeeks, loadDataset, type StoredDataset } from '../store/dataset-store.js';
-import { openNodeDb, type NodeDb } from '../store/node-db.js';
+import { inReadTransaction, nodeDbError, openNodeDb, type NodeDb } from '../store/node-db.js';
 import { computeVector, type ComputedVector } from './compute.js';
 
 /** Load the dataset or explain how to get one. */
@@ -19,22 +19,27 @@ export function requireDataset(db: NodeDb, home: string): StoredDataset {
   return ds;
 }
 
-/** Compute the vector from an open node database. */
+/**
+ * Compute the vector from an open node database. The dataset's metadata, enrolments and weekly
+ * sums are read in one read transaction, so they always belong to the same import.
+ */
 export function computeFromDb(
   db: NodeDb,
   home: string,
   codebook: Codebook,
   year: number,
 ): ComputedVector & { dataset: StoredDataset } {
-  const dataset = requireDataset(db, home);
-  const computed = computeVector({
-    codebook,
-    year,
-    enrolments: dataset.enrolments,
-    weeks: iterateWeeks(db),
-    records: { enrolments: dataset.meta.enrolmentsRecords, observations: dataset.meta.attendanceRecords },
+  return inReadTransaction(db, () => {
+    const dataset = requireDataset(db, home);
+    const computed = computeVector({
+      codebook,
+      year,
+      enrolments: dataset.enrolments,
+      weeks: iterateWeeks(db),
+      records: { enrolments: dataset.meta.enrolmentsRecords, observations: dataset.meta.attendanceRecords },
+    });
+    return { ...computed, dataset };
   });
-  return { ...computed, dataset };
 }
 
 /**
@@ -47,7 +52,7 @@ export async function computeNodeVector(opts: {
   year: number;
 }): Promise<{ json: VectorJson; computed: ComputedVector; codebook: Codebook }> {
   const codebook = await readCodebookFile(opts.codebook);
-  const db = openNodeDb(opts.home);
+  const db = openNodeDb(opts.home, { mode: 'existing' });
   try {
     const computed = computeFromDb(db, opts.home, codebook, opts.year);
     const json = vectorToJson(codebook, computed.vector, {
@@ -55,6 +60,8 @@ export async function computeNodeVector(opts: {
       data_quality: computed.dataQuality,
     });
     return { json, computed, codebook };
+  } catch (e) {
+    throw nodeDbError(e, `${opts.home}/node.sqlite`);
   } finally {
     db.close();
   }

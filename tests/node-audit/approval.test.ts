@@ -1,7 +1,9 @@
 // Issue 6 "Done when": each wrong approval is refused (other vector, other round, unknown key,
 // only one of two under four-eyes, data changed since the preview), and every refusal is logged.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { importDataset } from '../../node/import/import-dataset.js';
 import {
   approveRound,
   evaluateApprovals,
@@ -16,6 +18,7 @@ import { submitContribution } from '../../node/client/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { generateIdentity, readIdentityFile } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
+import { sampleDir } from '../helpers/paths.js';
 import { ROUND, setupNode } from './fixture.js';
 
 const refusals = (home: string) => {
@@ -93,16 +96,31 @@ t.test('wrong approvals are refused', async (t) => {
     );
     t.notOk(check.ok);
   });
-  await t.test('approval of a stale preview (data changed)', async (t) => {
-    await t.rejects(
-      approveRound({
-        home: n.home,
-        roundId: ROUND,
-        approverKeyFile: n.approverKeys[0] as string,
-        expectDigest: 'cd'.repeat(32),
-      }),
-      { code: 'SB_ERR_APPROVAL_STALE' },
-    );
+  await t.test('a --digest that is no digest, one no preview showed, one whose data changed', async (t) => {
+    const approve = (expectDigest: string) =>
+      approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest });
+    await t.rejects(approve('deadbeef'), { code: 'SB_ERR_APPROVAL_DIGEST_INVALID', message: /not a digest/ });
+    await t.rejects(approve('cd'.repeat(32)), {
+      code: 'SB_ERR_APPROVAL_DIGEST_WRONG',
+      message: /not shown by any preview/,
+    });
+    // A digest a preview did show, after the data changed: re-import with one observation less.
+    const dir = t.testdir({});
+    const att = readFileSync(join(sampleDir, 'edge', 'attendance.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    writeFileSync(join(dir, 'attendance.csv'), `${att.slice(0, -1).join('\n')}\n`);
+    await importDataset({
+      home: n.home,
+      enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
+      attendance: join(dir, 'attendance.csv'),
+    });
+    await t.rejects(approve(preview.vector_digest), { code: 'SB_ERR_APPROVAL_STALE', message: /data changed/ });
+    await importDataset({
+      home: n.home,
+      enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
+      attendance: join(sampleDir, 'edge', 'attendance.csv'),
+    });
   });
   t.equal(n.coordinator.received.length, 0, 'no contribution left the node');
   t.ok(refusals(n.home).length >= 4, 'every refusal is in the log');

@@ -18,7 +18,7 @@ async function readAll(path: string, chunkSize?: number, encoding?: 'auto' | 'ut
       rows.push(f);
       lines.push(line);
     },
-    { chunkSize, encoding },
+    { chunkSize, encoding, multilineQuotes: 'warn' },
   );
   return { rows, lines, header: s.header };
 }

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+
+/** `sectorbench node init | submit | benchmark`: taking part in a round. */
+export function registerRoundCommands(node: Command): void {
+  node
+    .command('init')
+    .description("create the node's identity and configuration; prints the fingerprint to read out at enrolment")
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--institution <id>', 'institution id as registered with the coordinator')
+    .option('--name <name>', "the institution's name for its comparison page (default: the id)")
+    .requiredOption('--coordinator <url>', "the coordinator's URL")
+    .requiredOption('--coordinator-key <file>', "the coordinator's public key file (.pub), from enrolment")
+    .requiredOption('--key-holder-key <file>', "the key holder's public key file (.pub), from enrolment")
+    .action(
+      async (o: {
+        home: string;
+        institution: string;
+        name?: string;
+        coordinator: string;
+        coordinatorKey: string;
+        keyHolderKey: string;
+      }) => {
+        const { initNode } = await import('../client/init.js');
+        const r = await initNode({
+          home: o.home,
+          institutionId: o.institution,
+          institutionName: o.name,
+          coordinatorUrl: o.coordinator,
+          coordinatorKeyFile: o.coordinatorKey,
+          keyHolderKeyFile: o.keyHolderKey,
+        });
+        process.stdout.write(
+          `Node ${o.institution} initialised in ${o.home}.\n` +
+            `Public key: ${r.publicKeyFile}\n` +
+            `Vingerafdruk om voor te lezen bij aanmelding: ${r.fingerprint}\n` +
+            `Pinned coordinator ${r.config.pinned.coordinator.fingerprint}, key holder ${r.config.pinned.key_holder.fingerprint}: compare these with what they read out to you.\n`,
+        );
+      },
+    );
+
+  node
+    .command('submit')
+    .description("compute, encrypt, sign and send this institution's contribution to a round")
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--round <id>', 'round id')
+    .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
+    .action(async (o: { home: string; round: string; coordinator?: string }) => {
+      const { submitContribution } = await import('../client/submit.js');
+      const r = await submitContribution({
+        home: o.home,
+        roundId: o.round,
+        coordinatorUrl: o.coordinator,
+        onPhase: (p) => process.stderr.write(`${p}…\n`),
+      });
+      process.stdout.write(
+        `${r.resent ? 'Resent the stored contribution' : 'Sent the contribution'} for round ${o.round}: ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes.\n` +
+          `Receipt ${r.receipt.sequence} at ${r.receipt.received_at}, envelope ${r.envelopeDigest}.\n`,
+      );
+    });
+
+  node
+    .command('benchmark')
+    .description("fetch the signed release and write this institution's comparison (HTML and CSV)")
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--round <id>', 'round id')
+    .requiredOption('--out <dir>', 'folder for benchmark.html, benchmark.csv and release.json')
+    .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
+    .action(async (o: { home: string; round: string; out: string; coordinator?: string }) => {
+      const { writeBenchmark } = await import('../client/benchmark.js');
+      const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
+      process.stdout.write(
+        `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n`,
+      );
+    });
+}
