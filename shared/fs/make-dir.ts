@@ -17,7 +17,7 @@ export function makeDir(path: string, mode: number, role: string): void {
   const missing: string[] = [];
   let p = target;
   for (;;) {
-    const st = statSync(p, { throwIfNoEntry: false });
+    const st = statOrNull(p);
     if (st) {
       if (!st.isDirectory()) {
         throw new SbError(
@@ -46,5 +46,15 @@ export function makeDir(path: string, mode: number, role: string): void {
         { file: path, errno: code },
       );
     }
+  }
+}
+
+/** stat, or null when the path does not exist (ENOENT) or runs through a file (ENOTDIR). */
+function statOrNull(p: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
   }
 }
