@@ -37,7 +37,7 @@ export function buildProgram(io: CliIo = processIo): Command {
 }
 
 /**
- * Run the CLI; resolves to the process exit code (0 ok, 1 error, commander's code for usage).
+ * Run the CLI; resolves to the process exit code (0 ok, 1 for every error, usage included).
  * Every failure ends here as one coded line (`error SB_ERR_…: … what to do`), never a stack
  * trace unless `--debug` (issue 13).
  */
@@ -48,7 +48,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CommanderError) return e.exitCode;
     io.stderr(renderError(toSbError(e), debug));
     return 1;
   }

@@ -237,7 +237,7 @@ t.test('a node database locked by another process: coded "in use", the dataset k
 
 t.test('a commander error in a real process, and --debug', async (t) => {
   const r = runCli(['node', 'vector', '--home', good]);
-  t.equal(r.code, 2);
+  t.equal(r.code, 1);
   t.match(r.stderr, /^error SB_ERR_USAGE: required option/);
   t.notMatch(r.stderr, STACK);
   const d = runCli([
