@@ -3,7 +3,7 @@ import nacl from 'tweetnacl';
 import { PLAIN_MODULUS } from '../shared/crypto/he-params.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import {
-  accumulateMask,
+  addMaskUnreduced,
   bytesEqual,
   checkSurvivorSignatures,
   type ConsistencyProof,
@@ -13,6 +13,7 @@ import {
   pairMaskKey,
   pairSign,
   type PeerKeys,
+  reduceModT,
   selfMaskKey,
   selfSeedCommitment,
   sortedSet,
@@ -165,9 +166,9 @@ export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> 
 }
 
 /**
- * Combine Shamir shares and check the result. All shares are used first; if that fails the check
- * (some survivor revealed a bad share), each window of t consecutive shares is tried, so up to
- * (count - t) bad shares in a row still recover; otherwise `SB_ERR_SECAGG_RECONSTRUCT`.
+ * Combine Shamir shares and check the result: the first t shares, and if that fails the check
+ * (some survivor revealed a bad share) each further window of t consecutive shares, so bad shares
+ * bunched at one end of the list still leave a good window; otherwise `SB_ERR_SECAGG_RECONSTRUCT`.
  */
 async function combineChecked(
   roundId: string,
@@ -177,8 +178,8 @@ async function combineChecked(
   threshold: number,
   ok: (s: Uint8Array) => boolean,
 ): Promise<Uint8Array> {
-  const all = await combine(shares);
-  if (ok(all)) return all;
+  // t shares suffice and Lagrange interpolation costs O(k^2) per byte: start with the first t,
+  // then (a bad share among them) each further window of t consecutive shares.
   for (let start = 0; start + threshold <= shares.length; start++) {
     const s = await combine(shares.slice(start, start + threshold));
     if (ok(s)) return s;
@@ -216,17 +217,27 @@ export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, leng
     acc[i] = Number(v);
   }
   const roundId = plan.roundId;
-  for (const [u, seed] of plan.selfSeeds) accumulateMask(selfMaskKey(roundId, u, seed), acc, -1);
+  // Unreduced sums, reduced every 4,000 masks: values stay below 4,001 * 2^40 < 2^53, exact.
+  let pending = 0;
+  const add = (key: Uint8Array, sign: 1 | -1) => {
+    addMaskUnreduced(key, acc, sign);
+    if (++pending === 4000) {
+      reduceModT(acc);
+      pending = 0;
+    }
+  };
+  for (const [u, seed] of plan.selfSeeds) add(selfMaskKey(roundId, u, seed), -1);
   const survivors = new Set(plan.proof.survivors);
   for (const [v, sk] of plan.droppedMaskKeys) {
     for (const u of maskPeers(roundId, v, plan.proof.shared, plan.participants, plan.graph)) {
       if (!survivors.has(u)) continue;
       const key = pairMaskKey(roundId, u, v, sk, (plan.peers.get(u) as PeerKeys).maskPublicKey);
       // u added pairSign(u, v) * mask; take it back out.
-      accumulateMask(key, acc, pairSign(u, v) === 1 ? -1 : 1);
+      add(key, pairSign(u, v) === 1 ? -1 : 1);
       key.fill(0);
     }
   }
+  reduceModT(acc);
   const out = new BigUint64Array(maskedSum.length);
   for (let i = 0; i < length; i++) out[i] = BigInt(acc[i] as number);
   for (let i = length; i < maskedSum.length; i++) out[i] = maskedSum[i] as bigint;

@@ -2,7 +2,7 @@ import { PLAIN_MODULUS } from '../crypto/he-params.js';
 import { SbError } from '../errors/sb-error.js';
 import { type MaskGraph, neighbours } from './graph.js';
 import type { PeerKeys, RoundSecrets } from './keys.js';
-import { accumulateMask, pairMaskKey, selfMaskKey } from './prg.js';
+import { addMaskUnreduced, pairMaskKey, reduceModT, selfMaskKey } from './prg.js';
 
 /**
  * Sign of the pairwise mask of `a` with `b` in a's masked input: +1 when a < b (JavaScript
@@ -90,7 +90,8 @@ export function maskInput(options: MaskInputOptions): BigUint64Array {
   const { secrets, peers } = options;
   const me = secrets.institutionId;
   const acc = toDoubles(options.slots);
-  accumulateMask(selfMaskKey(secrets.roundId, me, secrets.selfSeed), acc, 1);
+  // Unreduced sums: at most 1 + 254 masks below t (< 2^40) stay far below 2^53; one reduction at the end.
+  addMaskUnreduced(selfMaskKey(secrets.roundId, me, secrets.selfSeed), acc, 1);
   for (const j of maskPeers(secrets.roundId, me, options.shared, options.participants, options.graph)) {
     const peer = peers.get(j);
     if (!peer)
@@ -98,8 +99,9 @@ export function maskInput(options: MaskInputOptions): BigUint64Array {
         institution: j,
       });
     const key = pairMaskKey(secrets.roundId, me, j, secrets.maskSecretKey, peer.maskPublicKey);
-    accumulateMask(key, acc, pairSign(me, j));
+    addMaskUnreduced(key, acc, pairSign(me, j));
     key.fill(0);
   }
+  reduceModT(acc);
   return fromDoubles(acc);
 }

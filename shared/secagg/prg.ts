@@ -109,6 +109,47 @@ export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1)
   cipher.final();
 }
 
+/**
+ * Add `sign` x the mask of `key` into `acc` WITHOUT reducing mod t (the masking loop's fast path):
+ * `acc` may then hold any integer of magnitude below 2^53; a caller that adds at most 8,000 masks
+ * to values below t stays exact, and reduces once at the end with {@link reduceModT}. Same stream
+ * and values as {@link accumulateMask}.
+ */
+export function addMaskUnreduced(key: Uint8Array, acc: Float64Array, sign: 1 | -1): void {
+  const length = acc.length;
+  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
+  let buf: Uint8Array = cipher.update(new Uint8Array(5 * length + 40));
+  let off = 0;
+  let i = 0;
+  while (i < length) {
+    const end = buf.length - 5;
+    while (i < length && off <= end) {
+      const v =
+        ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
+        (buf[off + 3] as number) * 16777216 +
+        (buf[off + 4] as number) * TWO32;
+      off += 5;
+      if (v < T) {
+        acc[i] = (acc[i] as number) + sign * v;
+        i++;
+      }
+    }
+    if (i < length) {
+      buf = Buffer.concat([buf.subarray(off), cipher.update(new Uint8Array(5 * 1024))]);
+      off = 0;
+    }
+  }
+  cipher.final();
+}
+
+/** Reduce every entry of `acc` (integers of magnitude below 2^53) into [0, t), in place. */
+export function reduceModT(acc: Float64Array): void {
+  for (let i = 0; i < acc.length; i++) {
+    const r = (acc[i] as number) % T;
+    acc[i] = r < 0 ? r + T : r;
+  }
+}
+
 /** {@link expandMask} into a new Float64Array of values in [0, t) (tests, audit). */
 export function maskVector(key: Uint8Array, length: number): Float64Array {
   const out = new Float64Array(length);

@@ -10,7 +10,7 @@ import { sumContributions } from '../../shared/crypto/sum.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { emptyVector } from '../../shared/metrics/vector.js';
 import { flatten, layoutCiphertexts, layoutLength } from '../../shared/protocol/layout.js';
-import { COMPLETE_GRAPH, defaultThreshold } from '../../shared/secagg/index.js';
+import { buildReveal, COMPLETE_GRAPH, defaultThreshold, type HeldShares } from '../../shared/secagg/index.js';
 import { prepareUnmasking, unmaskRound, type UnmaskInput } from '../../keyholder/unmask.js';
 import { advertiseAll, maskAll, revealAll, shareAll, signAll, type SimNode } from '../../bench/secagg/simulate.js';
 import { katFixture, sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
@@ -154,4 +154,37 @@ t.test('an altered reveal box is not counted; the remaining t reveals still give
   // 4 intact reveals remain = t: still exact.
   const r = await unmaskRound(a.input, a.decrypt, L);
   t.same(r.sum.subarray(0, L), sectorSlots, 'exact sum from the remaining t reveals');
+});
+
+t.test('a survivor reveals a wrong share inside a valid box: outvoted, or refused before decryption', async (t) => {
+  const survivors = ids.filter((id) => id !== 'ZERO6');
+  const badReveal = (from: string) => {
+    const n = round.nodes.get(from) as SimNode;
+    const held = new Map(n.held);
+    const h = held.get('INST2') as HeldShares;
+    const wrong = Uint8Array.from(h.selfSeedShare);
+    wrong[0] = (wrong[0] as number) ^ 0xff; // the value byte, not the x-coordinate (last byte)
+    held.set('INST2', { ...h, selfSeedShare: wrong });
+    return buildReveal({
+      secrets: n.secrets,
+      held,
+      sets: { shared: ids, survivors },
+      signatures: signAll(round, survivors),
+      identityKeys: round.identityKeys,
+      threshold,
+      previous: null,
+      keyHolderRevealKey: round.keyHolder.publicKey,
+    }).reveal;
+  };
+  const a = await attempt(['ZERO6']);
+  const honest = a.input.reveals as { from: string }[];
+  // One bad share (INST1's, first in sender order): the window INST2..ZERO5 still rebuilds INST2's seed.
+  a.input.reveals = honest.map((r) => (r.from === 'INST1' ? badReveal('INST1') : r));
+  const r = await unmaskRound(a.input, a.decrypt, L);
+  t.same(r.sum.subarray(0, L), sectorSlots, 'exact sum despite one wrong share');
+  // Two bad shares (first and last): no window of t = 4 good shares; refused, nothing decrypted.
+  const b = await attempt(['ZERO6']);
+  b.input.reveals = honest.map((x) => (x.from === 'INST1' || x.from === 'ZERO5' ? badReveal(x.from) : x));
+  await t.rejects(unmaskRound(b.input, b.decrypt, L), { code: 'SB_ERR_SECAGG_RECONSTRUCT' });
+  t.equal(b.decryptedCount(), 0, 'decrypt was never called');
 });
