@@ -91,7 +91,7 @@ export async function initCoordinator(
   await writeIdentityFiles(identity, identityPath);
   const db = openCoordinatorDb(join(home, DB_FILE));
   db.close();
-  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { flag: 'wx' });
   return { home, configPath, identityPath, dbPath: join(home, DB_FILE), fingerprint: fingerprint(identity.publicKey) };
 }
 

@@ -66,7 +66,7 @@ export function writeKeyHolderConfig(home: string, config: KeyHolderConfig): voi
   const valid = KeyHolderConfigSchema.parse(config);
   const path = join(home, CONFIG_FILE);
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o644 });
+  writeFileSync(tmp, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o644 });
   renameSync(tmp, path);
 }
 

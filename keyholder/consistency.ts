@@ -1,5 +1,6 @@
 import type { Codebook } from '../shared/metrics/codebook.js';
-import { CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../shared/metrics/slots.js';
+import { getAt } from '../shared/arrays/checked-index.js';
+import { cellSlotIndex, groupSlotIndex } from '../shared/metrics/slots.js';
 import type { ContributionVector } from '../shared/metrics/vector.js';
 
 /** One failed consistency check: where, which slot(s), and the rule that failed. */
@@ -37,9 +38,9 @@ export function checkConsistency(
   // Block C facts (cell block C or group row): institution counts, squares, one-hot bins.
   const checkC = (row: 'cell' | 'group', key: string, get: (s: string) => bigint, popA: bigint, popB: bigint) => {
     const fail = (slot: string, rule: string) => out.push({ row, key, slot, rule });
-    for (const [contrib, sq, pop, bins] of [
-      ['c_contrib_a', 'c_sq_a', popA, C_ABS],
-      ['c_contrib_b', 'c_sq_b', popB, C_DROP],
+    for (const [contrib, sq, pop, bins, firstBin] of [
+      ['c_contrib_a', 'c_sq_a', popA, C_ABS, 'c_abs_bin_0'],
+      ['c_contrib_b', 'c_sq_b', popB, C_DROP, 'c_drop_bin_0'],
     ] as const) {
       const k = get(contrib);
       const q = get(sq);
@@ -51,11 +52,15 @@ export function checkConsistency(
       if (k * q < pop * pop) fail(sq, `${contrib} * ${sq} >= population^2 (Cauchy-Schwarz)`);
       let inBins = 0n;
       for (const b of bins) inBins += get(b);
-      if (inBins > k) fail(bins[0] as string, `sum of ${bins[0]!.replace(/_0$/, '_*')} <= ${contrib}`);
+      if (inBins > k) fail(firstBin, `sum of ${firstBin.replace(/_0$/, '_*')} <= ${contrib}`);
     }
   };
 
-  const cellAt = (i: number) => (s: string) => BigInt((v.cells[i] as number[])[CELL_SLOT_INDEX[s] as number] as number);
+  const cellAt = (i: number) => {
+    const row = v.cells[i];
+    if (!row) throw new Error(`the vector has no row for cell ${i}`);
+    return (s: string) => BigInt(getAt(row, cellSlotIndex(s)));
+  };
   codebook.cellKeys.forEach((key, i) => {
     const g = cellAt(i);
     const fail = (slot: string, rule: string) => out.push({ row: 'cell', key, slot, rule });
@@ -85,7 +90,9 @@ export function checkConsistency(
       fail('b_switched', 'b_switched + b_progressed <= b_retained');
     le('b_early_n', 'b_starters');
     if (sum(B_TOTAL) !== g('b_early_n')) fail('b_early_total_0', 'sum of b_early_total_* = b_early_n');
-    B_DROP.forEach((d, i) => le(d, B_TOTAL[i] as string));
+    B_DROP.forEach((d, i) => {
+      le(d, `b_early_total_${i}`);
+    });
     const dropouts = g('b_starters') - g('b_retained') - g('b_left_diploma');
     const earlyDrop = sum(B_DROP);
     if (earlyDrop > dropouts)
@@ -100,8 +107,9 @@ export function checkConsistency(
   });
 
   codebook.groupKeys.forEach((key, j) => {
-    const row = v.groups[j] as number[];
-    const g = (s: string) => BigInt(row[GROUP_SLOT_INDEX[s] as number] as number);
+    const row = v.groups[j];
+    if (!row) throw new Error(`the vector has no row for group ${key}`);
+    const g = (s: string) => BigInt(getAt(row, groupSlotIndex(s)));
     const members = codebook.groupCells.get(key) ?? [];
     let popA = 0n;
     let popB = 0n;

@@ -10,7 +10,7 @@ export function renderJsonSchemas(): Record<string, string> {
       unknown
     >;
     const doc = { $id: `https://sectorbench.invalid/schemas/${name}.schema.json`, title: name, ...js };
-    out[`${name}.schema.json`] = JSON.stringify(doc, null, 2) + '\n';
+    out[`${name}.schema.json`] = `${JSON.stringify(doc, null, 2)}\n`;
   }
   return out;
 }

@@ -217,7 +217,6 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
   };
   const D = (y: number, m: number, d: number): number => dayNum(y, m, d);
   const P0 = D(S, 10, 1),
-    P1 = D(S + 1, 10, 1),
     PM1 = D(S - 1, 10, 1);
   const iso = (day: number): string => new Date(day * 86400000).toISOString().slice(0, 10);
   const between = (a: number, b: number): number => (b <= a ? a : rng.int(a, b));

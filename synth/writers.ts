@@ -88,7 +88,7 @@ export function canonicalSink(p: InstitutionProfile, enr: BufferedWriter, att: B
     'end_date',
     'exit_reason',
   ];
-  enr.write(ecols.join(',') + '\n');
+  enr.write(`${ecols.join(',')}\n`);
   att.write(p.hasStartTime ? 'enrolment_id,date,minutes,status,start_time\n' : 'enrolment_id,date,minutes,status\n');
   const st = p.hasStartTime;
   return {
@@ -104,7 +104,7 @@ export function canonicalSink(p: InstitutionProfile, enr: BufferedWriter, att: B
         e.end === null ? '' : isoOf(e.end),
         e.exitReason,
       ];
-      enr.write(f.map((x) => csvField(x, ',')).join(',') + '\n');
+      enr.write(`${f.map((x) => csvField(x, ',')).join(',')}\n`);
     },
     lesson(eid, day, minutes, status, startMin) {
       att.write(
@@ -202,7 +202,7 @@ export function messySink(
     ...(p.hasBirthDate ? ['Birth_Date'] : []),
     'Opmerking',
   ];
-  enr.write(hdr.join(';') + '\r\n');
+  enr.write(`${hdr.join(';')}\r\n`);
   att.write(
     '\ufeff' +
       (p.hasStartTime ? 'Status;Date;Enrolment_ID;Minutes;Start_Time;Vak' : 'Status;Date;Enrolment_ID;Minutes;Vak') +
@@ -243,7 +243,7 @@ export function messySink(
         ...(p.hasBirthDate ? [e.birthDate ? dmyOf(Math.round(Date.parse(e.birthDate) / 86400000)) : ''] : []),
         csvField(nm[1], ';'),
       ];
-      enr.write(f.join(';') + '\r\n');
+      enr.write(`${f.join(';')}\r\n`);
     },
     lesson(eid, day, minutes, status, startMin) {
       if (eid !== lastEid) {

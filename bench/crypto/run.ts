@@ -30,13 +30,16 @@ const nCt = layoutCiphertexts(cb);
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
 }
 function vector(seed: number) {
   const r = rng(seed);
   const v = emptyVector(cb, '2024-2025');
-  v.cells.forEach((row) => row.forEach((_, s) => (row[s] = Math.floor(r() * 1_000_000))));
-  v.groups.forEach((row) => row.forEach((_, s) => (row[s] = Math.floor(r() * 1_000_000))));
+  for (const row of [...v.cells, ...v.groups])
+    for (let s = 0; s < row.length; s++) row[s] = Math.floor(r() * 1_000_000);
   return v;
 }
 const ms = (t0: number) => performance.now() - t0;

@@ -28,5 +28,5 @@ const { json } = await computeNodeVector({
 const t2 = performance.now();
 writeFileSync(a.out as string, JSON.stringify(json));
 process.stdout.write(
-  JSON.stringify({ importMs: t1 - t0, vectorMs: t2 - t1, maxRssKb: process.resourceUsage().maxRSS }) + '\n',
+  `${JSON.stringify({ importMs: t1 - t0, vectorMs: t2 - t1, maxRssKb: process.resourceUsage().maxRSS })}\n`,
 );

@@ -12,6 +12,7 @@
 import { buildCodebook, type Codebook, type CodebookEntry } from '../../shared/metrics/codebook.js';
 import { CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
 import { emptyVector, type ContributionVector } from '../../shared/metrics/vector.js';
+import { addAt } from '../../shared/arrays/checked-index.js';
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -117,18 +118,18 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
   const C = CELL_SLOT_INDEX;
   const G = GROUP_SLOT_INDEX;
   const facts = (row: number[], idx: Record<string, number>, a: number, b: number, absPm: number, dropPm: number) => {
-    if (a >= 1) row[idx.c_contrib_a as number] += 1;
-    if (b >= 1) row[idx.c_contrib_b as number] += 1;
-    row[idx.c_sq_a as number] += a * a;
-    row[idx.c_sq_b as number] += b * b;
-    if (a >= 10) row[idx[`c_abs_bin_${bin(ABS_BINS, absPm)}`] as number] += 1;
-    if (b >= 10) row[idx[`c_drop_bin_${bin(DROP_BINS, dropPm)}`] as number] += 1;
+    if (a >= 1) addAt(row, idx.c_contrib_a as number, 1);
+    if (b >= 1) addAt(row, idx.c_contrib_b as number, 1);
+    addAt(row, idx.c_sq_a as number, a * a);
+    addAt(row, idx.c_sq_b as number, b * b);
+    if (a >= 10) addAt(row, idx[`c_abs_bin_${bin(ABS_BINS, absPm)}`] as number, 1);
+    if (b >= 10) addAt(row, idx[`c_drop_bin_${bin(DROP_BINS, dropPm)}`] as number, 1);
   };
   for (const [i, c] of inst.cells) {
     const row = v.cells[i] as number[];
-    row[C.a_enrolments as number] += c.a;
-    row[C.a_rated as number] += c.a;
-    row[C.b_starters as number] += c.b;
+    addAt(row, C.a_enrolments as number, c.a);
+    addAt(row, C.a_rated as number, c.a);
+    addAt(row, C.b_starters as number, c.b);
     facts(row, C, c.a, c.b, c.absPm, c.dropPm);
   }
   cb.groupKeys.forEach((g, j) => {

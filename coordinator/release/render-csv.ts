@@ -49,5 +49,5 @@ export function renderReleaseCsv(release: Release): string {
   };
   for (const key of Object.keys(release.cells).sort()) emit('cell', key, release.cells[key] as ReleaseRow);
   for (const key of Object.keys(release.rollups).sort()) emit('group', key, release.rollups[key] as ReleaseRow);
-  return lines.join('\r\n') + '\r\n';
+  return `${lines.join('\r\n')}\r\n`;
 }

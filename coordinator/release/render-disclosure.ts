@@ -124,7 +124,7 @@ export function distributionsSection(release: Release): string {
     .filter((k) => k.startsWith('niveau|'))
     .sort();
   const groups = [
-    ...(release.rollups['total'] ? [{ key: 'total', label: 'Totaal sector' }] : []),
+    ...(release.rollups.total ? [{ key: 'total', label: 'Totaal sector' }] : []),
     ...niveaus.map((k) => ({ key: k, label: `Niveau ${k.slice('niveau|'.length)}` })),
   ];
   if (groups.length === 0) return '';

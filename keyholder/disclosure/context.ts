@@ -1,3 +1,4 @@
+import { getAt } from '../../shared/arrays/checked-index.js';
 import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOT_INDEX, GROUP_SLOTS } from '../../shared/metrics/slots.js';
 import type { BlockName, DisclosureContext, SectorInput, SectorRow } from './types.js';
 
@@ -46,7 +47,9 @@ export function disclosureContext(input: SectorInput): DisclosureContext {
     }
     const g = sector.groups[j] as number[];
     const facts: Record<string, number> = {};
-    GROUP_SLOTS.forEach((s, k) => (facts[s] = g[k] as number));
+    GROUP_SLOTS.forEach((s, k) => {
+      facts[s] = getAt(g, k);
+    });
     return { kind: 'rollup', key, values, facts, cells: members };
   });
   return { codebook, thresholds: input.thresholds, contributions: input.contributions, cells, rollups };

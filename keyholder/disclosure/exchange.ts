@@ -137,9 +137,9 @@ export class ExchangeSystem {
         if (x === y) continue;
         const k = this.diffKey(x, y);
         if (k === '') continue;
-        let l = m.get(k);
-        if (!l) m.set(k, (l = []));
-        l.push([x, y]);
+        const l = m.get(k);
+        if (l) l.push([x, y]);
+        else m.set(k, [[x, y]]);
       }
     }
     this.cyclePairs = m;
@@ -200,7 +200,9 @@ export class ExchangeSystem {
     // A rollup: a cell inside it up, a cell outside down (or alone when all its rollups are unknown).
     const inside: number[] = [];
     const outside: number[] = [];
-    this.classes.forEach((c, j) => (c.unknown.length > 0 ? (c.groupSet.has(u) ? inside : outside).push(j) : undefined));
+    this.classes.forEach((c, j) => {
+      if (c.unknown.length > 0) (c.groupSet.has(u) ? inside : outside).push(j);
+    });
     for (const i of inside) {
       for (const a of unknown(i)) {
         const l = ok(a, 1) ? this.lone(a) : null;

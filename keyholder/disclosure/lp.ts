@@ -54,6 +54,8 @@ export function optimise(
   if (res.result.status === g.GLP_UNBND) return { z: Infinity, x: new Float64Array(0) };
   if (res.result.status !== g.GLP_OPT) return null;
   const x = new Float64Array(sys.vars.length);
-  sys.vars.forEach((name, i) => (x[i] = res.result.vars[name] ?? 0));
+  sys.vars.forEach((name, i) => {
+    x[i] = res.result.vars[name] ?? 0;
+  });
   return { z: res.result.z, x };
 }

@@ -88,9 +88,9 @@ class BlockTable {
     this.relations = hierarchicalRelations(ctx.codebook);
     this.byEntry = relationsByEntry(this.relations, this.rows.length);
     this.unknownCount = new Int32Array(this.relations.length);
-    this.relations.forEach(
-      (r, k) => (this.unknownCount[k] = [r.total, ...r.members].filter((e) => this.state[e] === 2).length),
-    );
+    this.relations.forEach((r, k) => {
+      this.unknownCount[k] = [r.total, ...r.members].filter((e) => this.state[e] === 2).length;
+    });
   }
 
   private decisionOf(d: DisclosureDecisions, i: number): BlockDecision {

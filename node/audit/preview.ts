@@ -260,7 +260,7 @@ export function renderPreviewText(p: Preview): string {
   L.push(
     'Niets anders verlaat de instelling: de node praat alleen met de ingestelde coördinator, en elke verzonden byte staat in het auditlog.',
   );
-  return L.join('\n') + '\n';
+  return `${L.join('\n')}\n`;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -106,7 +106,7 @@ ${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_N
     L.push(
       `${String(e.seq).padStart(5)}  ${e.at}  ${(KIND_NL[e.kind] ?? e.kind).padEnd(40)} ${e.round_id ?? '-'}  ${describeEntry(e)}`,
     );
-  return L.join('\n') + '\n';
+  return `${L.join('\n')}\n`;
 }
 
 /** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */

@@ -22,7 +22,9 @@ import { computeFromDb } from '../vector/node-vector.js';
  */
 export function vectorDigest(input: { codebookDigest: string; studiejaar: string; slots: BigUint64Array }): string {
   const buf = Buffer.alloc(input.slots.length * 8);
-  input.slots.forEach((v, i) => buf.writeBigUInt64BE(v, i * 8));
+  input.slots.forEach((v, i) => {
+    buf.writeBigUInt64BE(v, i * 8);
+  });
   const slotsSha256 = createHash('sha256').update(buf).digest('hex');
   const doc = JSON.stringify({
     codebook_digest: input.codebookDigest,

@@ -69,21 +69,19 @@ const TEXT: Record<string, string> = {
     'aantal inschrijvingen in het kwadraat (alleen voor de dominantietoets van de sleutelhouder; wordt nooit gepubliceerd)',
   c_sq_b: 'aantal starters in het kwadraat (alleen voor de dominantietoets; wordt nooit gepubliceerd)',
 };
-HIST_A.forEach(
-  (b, i) => (TEXT[`a_hist_${i}`] = `beoordeelde inschrijvingen met verzuim van ${b} van de geregistreerde tijd`),
-);
+HIST_A.forEach((b, i) => {
+  TEXT[`a_hist_${i}`] = `beoordeelde inschrijvingen met verzuim van ${b} van de geregistreerde tijd`;
+});
 EARLY.forEach((b, i) => {
   TEXT[`b_early_total_${i}`] = `starters met vroege aanwezigheid ${b}`;
   TEXT[`b_early_dropout_${i}`] = `daarvan uitgevallen, vroege aanwezigheid ${b}`;
 });
-ABS_BIN.forEach(
-  (b, i) =>
-    (TEXT[`c_abs_bin_${i}`] =
-      `1 als het verzuim van deze instelling ${b} is (alleen bij ≥ 10 beoordeelde inschrijvingen)`),
-);
-DROP_BIN.forEach(
-  (b, i) => (TEXT[`c_drop_bin_${i}`] = `1 als de uitval van deze instelling ${b} is (alleen bij ≥ 10 starters)`),
-);
+ABS_BIN.forEach((b, i) => {
+  TEXT[`c_abs_bin_${i}`] = `1 als het verzuim van deze instelling ${b} is (alleen bij ≥ 10 beoordeelde inschrijvingen)`;
+});
+DROP_BIN.forEach((b, i) => {
+  TEXT[`c_drop_bin_${i}`] = `1 als de uitval van deze instelling ${b} is (alleen bij ≥ 10 starters)`;
+});
 
 /** The Dutch explanation of a slot name, or the name itself when unknown. */
 export function slotText(slot: string): string {

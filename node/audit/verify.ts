@@ -240,24 +240,23 @@ export function accountBytes(entries: readonly AuditEntry[]): RoundAccounting[] 
   >();
   const get = (id: string) => {
     let r = rounds.get(id);
-    if (!r)
-      rounds.set(
-        id,
-        (r = {
-          round_id: id,
-          requests: 0,
-          bytes_sent: 0,
-          contribution_posts: 0,
-          contribution_bytes: 0,
-          envelopes: 0,
-          envelope_wire_bytes: 0,
-          receipted_bytes: 0,
-          posts_match_envelopes: true,
-          wireShas: new Set(),
-          postShas: [],
-          receipted: new Map(),
-        }),
-      );
+    if (!r) {
+      r = {
+        round_id: id,
+        requests: 0,
+        bytes_sent: 0,
+        contribution_posts: 0,
+        contribution_bytes: 0,
+        envelopes: 0,
+        envelope_wire_bytes: 0,
+        receipted_bytes: 0,
+        posts_match_envelopes: true,
+        wireShas: new Set(),
+        postShas: [],
+        receipted: new Map(),
+      };
+      rounds.set(id, r);
+    }
     return r;
   };
   for (const e of entries) {

@@ -32,7 +32,7 @@ export function readNodeConfig(home: string): NodeConfig {
 export async function writeNodeConfig(home: string, config: NodeConfig): Promise<void> {
   const path = join(home, CONFIG_FILE);
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(NodeConfigSchema.parse(config), null, 2) + '\n', { mode: 0o644 });
+  writeFileSync(tmp, `${JSON.stringify(NodeConfigSchema.parse(config), null, 2)}\n`, { mode: 0o644 });
   renameSync(tmp, path);
 }
 

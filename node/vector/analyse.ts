@@ -2,6 +2,7 @@ import type { RoundCalendar } from '../../shared/metrics/calendar.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { W } from '../import/week-table.js';
+import { addAt, getAt } from '../../shared/arrays/checked-index.js';
 
 /** Minutes of unauthorized absence in 4 consecutive lesson weeks that raise the signal. */
 export const SIGNAL16_MINUTES = 960;
@@ -69,35 +70,35 @@ export function sumEnrolments(n: number, weeks: Iterable<ArrayLike<number>>, cal
     if (cur >= 0 && k > 0 && k < 4 && uAll >= SIGNAL16_MINUTES) s.signal16[cur] = 1;
   };
   for (const r of weeks) {
-    const e = r[W.enrolment] as number;
+    const e = getAt(r, W.enrolment);
     if (e !== cur) {
       finish();
       cur = e;
       u1 = u2 = u3 = uAll = k = 0;
     }
-    s.nOutside[e] += r[W.n_outside] as number;
+    addAt(s.nOutside, e, getAt(r, W.n_outside));
     if (r[W.sy] !== cal.year) continue;
-    s.nInYear[e] += r[W.n_all] as number;
-    if ((r[W.n_counted] as number) === 0) continue; // only not_applicable: no lesson week
-    const present = r[W.min_present] as number;
-    const aa = r[W.min_abs_auth] as number;
-    const au = r[W.min_abs_unauth] as number;
-    const un = r[W.min_unregistered] as number;
+    addAt(s.nInYear, e, getAt(r, W.n_all));
+    if (getAt(r, W.n_counted) === 0) continue; // only not_applicable: no lesson week
+    const present = getAt(r, W.min_present);
+    const aa = getAt(r, W.min_abs_auth);
+    const au = getAt(r, W.min_abs_unauth);
+    const un = getAt(r, W.min_unregistered);
     const reg = present + aa + au;
-    s.present[e] += present;
-    s.absAuth[e] += aa;
-    s.absUnauth[e] += au;
-    s.unregistered[e] += un;
-    s.registered[e] += reg;
-    s.planned[e] += reg + un;
-    s.nRegistered[e] += r[W.n_registered] as number;
-    s.nLate[e] += r[W.n_late] as number;
-    s.nCounted[e] += r[W.n_counted] as number;
+    addAt(s.present, e, present);
+    addAt(s.absAuth, e, aa);
+    addAt(s.absUnauth, e, au);
+    addAt(s.unregistered, e, un);
+    addAt(s.registered, e, reg);
+    addAt(s.planned, e, reg + un);
+    addAt(s.nRegistered, e, getAt(r, W.n_registered));
+    addAt(s.nLate, e, getAt(r, W.n_late));
+    addAt(s.nCounted, e, getAt(r, W.n_counted));
     k++;
     s.lessonWeeks[e] = Math.min(k, 65535);
     if (k <= EARLY_WEEKS) {
-      s.earlyPresent[e] += present;
-      s.earlyRegistered[e] += reg;
+      addAt(s.earlyPresent, e, present);
+      addAt(s.earlyRegistered, e, reg);
     }
     uAll += au;
     if (k >= 4 && u1 + u2 + u3 + au >= SIGNAL16_MINUTES) s.signal16[e] = 1;
@@ -120,9 +121,9 @@ export class Students {
   ) {
     for (let i = 0; i < t.studentId.length; i++) {
       const id = t.studentId[i] as string;
-      let list = this.byStudent.get(id);
-      if (!list) this.byStudent.set(id, (list = []));
-      list.push(i);
+      const list = this.byStudent.get(id);
+      if (list) list.push(i);
+      else this.byStudent.set(id, [i]);
     }
   }
 

@@ -5,6 +5,7 @@ import { CELL_SLOT_INDEX as C, GROUP_SLOT_INDEX as G } from '../../shared/metric
 import { emptyVector, type ContributionVector } from '../../shared/metrics/vector.js';
 import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { codebookMembership, Students, sumEnrolments, type EnrolmentSums } from './analyse.js';
+import { addAt, getAt } from '../../shared/arrays/checked-index.js';
 
 /** Lower bounds of the absence-share histogram A14..A21, in per cent. */
 const HIST_PCT = [0, 2, 5, 10, 15, 20, 30, 50];
@@ -81,28 +82,28 @@ export function computeVector(input: ComputeInput): ComputedVector {
     const c = cell[i] as number;
     if (c < 0 || sums.nCounted[i] === 0) continue;
     const r = rows[c] as number[];
-    const reg = sums.registered[i] as number;
-    const absent = (sums.absAuth[i] as number) + (sums.absUnauth[i] as number);
-    r[C.a_enrolments]++;
+    const reg = getAt(sums.registered, i);
+    const absent = getAt(sums.absAuth, i) + getAt(sums.absUnauth, i);
+    addAt(r, C.a_enrolments);
     if (reg > 0) {
-      r[C.a_rated]++;
-      r[C.a_hist_0 + bin(HIST_PCT, 100, absent, reg)]++;
+      addAt(r, C.a_rated);
+      addAt(r, C.a_hist_0 + bin(HIST_PCT, 100, absent, reg));
     }
-    r[C.a_min_planned] += sums.planned[i] as number;
-    r[C.a_min_registered] += reg;
-    r[C.a_min_present] += sums.present[i] as number;
-    r[C.a_min_abs_auth] += sums.absAuth[i] as number;
-    r[C.a_min_abs_unauth] += sums.absUnauth[i] as number;
-    r[C.a_obs_registered] += sums.nRegistered[i] as number;
-    r[C.a_late] += sums.nLate[i] as number;
+    addAt(r, C.a_min_planned, getAt(sums.planned, i));
+    addAt(r, C.a_min_registered, reg);
+    addAt(r, C.a_min_present, getAt(sums.present, i));
+    addAt(r, C.a_min_abs_auth, getAt(sums.absAuth, i));
+    addAt(r, C.a_min_abs_unauth, getAt(sums.absUnauth, i));
+    addAt(r, C.a_obs_registered, getAt(sums.nRegistered, i));
+    addAt(r, C.a_late, getAt(sums.nLate, i));
     const signal = sums.signal16[i] === 1;
-    if (signal) r[C.a_signal16]++;
+    if (signal) addAt(r, C.a_signal16);
     const birth = t.birthDate[i];
     if (birth !== null && birth !== undefined && birth <= cal.p0) {
-      r[C.a_age_known]++;
+      addAt(r, C.a_age_known);
       if (ageOn(birth, cal.p0) < 18) {
-        r[C.a_enrolments_u18]++;
-        if (signal) r[C.a_signal16_u18]++;
+        addAt(r, C.a_enrolments_u18);
+        if (signal) addAt(r, C.a_signal16_u18);
       }
     }
   }
@@ -113,34 +114,34 @@ export function computeVector(input: ComputeInput): ComputedVector {
     const m0 = students.main(list, cal.p0);
     if (m0 < 0 || students.anyActive(list, cal.pMinus1)) continue;
     const r = rows[cell[m0] as number] as number[];
-    r[C.b_starters]++;
+    addAt(r, C.b_starters);
     const retained = students.anyActive(list, cal.p1);
     let leftDiploma = false;
     if (retained) {
-      r[C.b_retained]++;
+      addAt(r, C.b_retained);
       const m1 = students.main(list, cal.p1);
-      if (m1 < 0) r[C.b_switched]++;
-      else if ((t.niveau[m1] as number) > (t.niveau[m0] as number)) r[C.b_progressed]++;
-      else if (t.crebo[m1] !== t.crebo[m0]) r[C.b_switched]++;
+      if (m1 < 0) addAt(r, C.b_switched);
+      else if ((t.niveau[m1] as number) > (t.niveau[m0] as number)) addAt(r, C.b_progressed);
+      else if (t.crebo[m1] !== t.crebo[m0]) addAt(r, C.b_switched);
     } else {
       leftDiploma = list.some((i) => {
         const end = t.endDate[i];
         return t.diploma[i] && end !== null && (end as number) >= cal.p0 && (end as number) < cal.p1;
       });
-      if (leftDiploma) r[C.b_left_diploma]++;
+      if (leftDiploma) addAt(r, C.b_left_diploma);
     }
     const dropout = !retained && !leftDiploma;
-    const er = sums.earlyRegistered[m0] as number;
+    const er = getAt(sums.earlyRegistered, m0);
     if (er > 0) {
-      const x = Math.floor((1000 * (sums.earlyPresent[m0] as number)) / er);
+      const x = Math.floor((1000 * getAt(sums.earlyPresent, m0)) / er);
       const b = bin(EARLY_BINS, 1, x, 1);
-      r[C.b_early_n]++;
-      r[C.b_early_total_0 + b]++;
-      r[C.b_sum_x] += x;
-      r[C.b_sum_x2] += x * x;
+      addAt(r, C.b_early_n);
+      addAt(r, C.b_early_total_0 + b);
+      addAt(r, C.b_sum_x, x);
+      addAt(r, C.b_sum_x2, x * x);
       if (dropout) {
-        r[C.b_early_dropout_0 + b]++;
-        r[C.b_sum_xy] += x;
+        addAt(r, C.b_early_dropout_0 + b);
+        addAt(r, C.b_sum_xy, x);
       }
     }
   }
@@ -163,14 +164,14 @@ export function computeVector(input: ComputeInput): ComputedVector {
     if (rated >= BIN_MIN) out[base + G.c_abs_bin_0 + bin(ABS_BINS, 1000, absent, registered)] = 1;
     if (starters >= BIN_MIN) out[base + G.c_drop_bin_0 + bin(DROP_BINS, 1000, dropouts, starters)] = 1;
   };
-  const cBase = C.c_contrib_a as number;
+  const cBase = C.c_contrib_a;
   const pooled = (r: number[]) => ({
-    enr: r[C.a_enrolments] as number,
-    rated: r[C.a_rated] as number,
-    reg: r[C.a_min_registered] as number,
-    absent: (r[C.a_min_abs_auth] as number) + (r[C.a_min_abs_unauth] as number),
-    starters: r[C.b_starters] as number,
-    dropouts: (r[C.b_starters] as number) - (r[C.b_retained] as number) - (r[C.b_left_diploma] as number),
+    enr: getAt(r, C.a_enrolments),
+    rated: getAt(r, C.a_rated),
+    reg: getAt(r, C.a_min_registered),
+    absent: getAt(r, C.a_min_abs_auth) + getAt(r, C.a_min_abs_unauth),
+    starters: getAt(r, C.b_starters),
+    dropouts: getAt(r, C.b_starters) - getAt(r, C.b_retained) - getAt(r, C.b_left_diploma),
   });
   for (const r of rows) {
     const p = pooled(r);
@@ -196,8 +197,8 @@ export function computeVector(input: ComputeInput): ComputedVector {
   let inYear = 0;
   let outside = 0;
   for (let i = 0; i < n; i++) {
-    inYear += sums.nInYear[i] as number;
-    outside += sums.nOutside[i] as number;
+    inYear += getAt(sums.nInYear, i);
+    outside += getAt(sums.nOutside, i);
     if (inCodebook[i]) continue;
     enrolmentsExcluded++;
     const end = t.endDate[i];

@@ -16,7 +16,9 @@ export interface Culprit {
 }
 
 function validateAll(cts: readonly Uint8Array[], label: string): void {
-  cts.forEach((c, i) => validateCiphertext(c, { label: `${label}, ciphertext ${i}` }));
+  cts.forEach((c, i) => {
+    validateCiphertext(c, { label: `${label}, ciphertext ${i}` });
+  });
 }
 
 /**
@@ -86,6 +88,8 @@ export async function sealSum(
   contributions: readonly (readonly Uint8Array[])[],
   host: SealWorkerHost = sealWorker(),
 ): Promise<Uint8Array[]> {
-  contributions.forEach((c, i) => validateAll(c, `contribution ${i}`));
+  contributions.forEach((c, i) => {
+    validateAll(c, `contribution ${i}`);
+  });
   return host.call<Uint8Array[]>({ op: 'seal-sum', contributions: contributions.map((c) => [...c]) });
 }

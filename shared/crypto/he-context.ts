@@ -29,7 +29,9 @@ let pending: Promise<HeContext> | undefined;
 /** Hex of a SEAL parms_id as it appears in serialized objects (4 little-endian u64). */
 export function parmsIdHex(values: BigUint64Array): string {
   const b = Buffer.alloc(32);
-  values.forEach((v, i) => b.writeBigUInt64LE(v, i * 8));
+  values.forEach((v, i) => {
+    b.writeBigUInt64LE(v, i * 8);
+  });
   return b.toString('hex');
 }
 

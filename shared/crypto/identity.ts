@@ -89,8 +89,8 @@ export async function writeIdentityFiles(identity: Identity, path: string): Prom
     fingerprint: fingerprint(identity.publicKey),
   };
   const sec: IdentityFile = { ...pub, secret_key: Buffer.from(identity.secretKey).toString('base64') };
-  await writeSecretFile(path, JSON.stringify(sec, null, 2) + '\n');
-  await writePublicFile(`${path}.pub`, JSON.stringify(pub, null, 2) + '\n');
+  await writeSecretFile(path, `${JSON.stringify(sec, null, 2)}\n`);
+  await writePublicFile(`${path}.pub`, `${JSON.stringify(pub, null, 2)}\n`);
 }
 
 function parseIdentityFile(text: string, path: string): IdentityFile {

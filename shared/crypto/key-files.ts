@@ -1,9 +1,9 @@
-import { chmod, open, readFile, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { SbError } from '../errors/sb-error.js';
 
 /** Create `path` with `mode` and write `data`, refusing to overwrite an existing file. */
 async function writeNewFile(path: string, data: Uint8Array | string, mode: number, sync: boolean): Promise<void> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'wx', mode);
   } catch (e) {

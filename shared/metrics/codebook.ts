@@ -46,9 +46,9 @@ export function buildCodebook(entries: readonly CodebookEntry[]): Codebook {
   const cellKeys: string[] = [];
   const groups = new Map<string, number[]>();
   const add = (g: string, i: number) => {
-    let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
-    list.push(i);
+    const list = groups.get(g);
+    if (list) list.push(i);
+    else groups.set(g, [i]);
   };
   const codes = new Set<string>();
   const codeNiveaus = new Set<string>();
@@ -93,7 +93,7 @@ export function buildCodebook(entries: readonly CodebookEntry[]): Codebook {
 export function codebookDigest(cb: Codebook): string {
   const h = createHash('sha256');
   for (const e of cb.entries) {
-    h.update(JSON.stringify([e.crebo, e.name, e.niveau, e.sectorkamerCode, e.sectorkamerName]) + '\n');
+    h.update(`${JSON.stringify([e.crebo, e.name, e.niveau, e.sectorkamerCode, e.sectorkamerName])}\n`);
   }
   return h.digest('hex');
 }

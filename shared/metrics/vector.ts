@@ -1,3 +1,4 @@
+import { addAt } from '../arrays/checked-index.js';
 import type { Codebook } from './codebook.js';
 import { compareBytes } from './byte-order.js';
 import { CELL_SLOTS, CELL_WIDTH, GROUP_SLOTS, GROUP_WIDTH, METRIC_SPEC } from './slots.js';
@@ -50,7 +51,9 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
 
 function rowObject(names: readonly string[], row: readonly number[]): Record<string, number> {
   const o: Record<string, number> = {};
-  names.forEach((n, i) => (o[n] = row[i] ?? 0));
+  names.forEach((n, i) => {
+    o[n] = row[i] ?? 0;
+  });
   return sortKeys(o);
 }
 
@@ -100,14 +103,25 @@ export function vectorFromJson(codebook: Codebook, json: VectorJson): Contributi
   return v;
 }
 
+/** `into[i][s] += from[i][s]` for every row i and slot s; rows of equal count and width. */
+function addRows(into: number[][], from: readonly (readonly number[])[]): void {
+  from.forEach((row, i) => {
+    const target = into[i];
+    if (!target) throw new Error(`addVectors: row ${i} is outside the codebook`);
+    row.forEach((x, s) => {
+      addAt(target, s, x);
+    });
+  });
+}
+
 /** Slot-wise sum of vectors (plain arithmetic, for tests and the key holder's checks). */
 export function addVectors(codebook: Codebook, vs: readonly ContributionVector[]): ContributionVector {
   const first = vs[0];
   if (!first) throw new Error('addVectors needs at least one vector');
   const out = emptyVector(codebook, first.studiejaar);
   for (const v of vs) {
-    v.cells.forEach((row, i) => row.forEach((x, s) => ((out.cells[i] as number[])[s] += x)));
-    v.groups.forEach((row, j) => row.forEach((x, s) => ((out.groups[j] as number[])[s] += x)));
+    addRows(out.cells, v.cells);
+    addRows(out.groups, v.groups);
   }
   return out;
 }

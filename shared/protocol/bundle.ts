@@ -53,7 +53,7 @@ export function writeBundle(
 ): BundleIndex {
   mkdirSync(join(dir, 'contributions'), { recursive: true });
   mkdirSync(join(dir, 'sum'), { recursive: true });
-  const manifestBytes = Buffer.from(JSON.stringify(b.manifest, null, 2) + '\n');
+  const manifestBytes = Buffer.from(`${JSON.stringify(b.manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'manifest.json'), manifestBytes);
   const index: BundleIndex = {
     type: 'sectorbench.round-bundle',
@@ -71,7 +71,7 @@ export function writeBundle(
       return { file, sha256: sha(ct) };
     }),
   };
-  writeFileSync(join(dir, 'bundle.json'), JSON.stringify(index, null, 2) + '\n');
+  writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }
 

@@ -58,8 +58,7 @@ t.test('maximum allowed value in every slot of 500 contributions does not wrap',
   const cb = await sampleCodebook();
   const max = Number(valueBound(500)) - 1;
   const v = emptyVector(cb, '2024-2025');
-  v.cells.forEach((r) => r.fill(max));
-  v.groups.forEach((r) => r.fill(max));
+  for (const r of [...v.cells, ...v.groups]) r.fill(max);
   const flat = flatten(cb, v, { maxParticipants: 500 });
   const n = layoutCiphertexts(cb);
   const acc = new CiphertextSum(n);

@@ -136,7 +136,7 @@ t.test('1,000 invalid loads in a row, then a correct sum', async (t) => {
     let input: Uint8Array;
     if (kind === 0) input = b.subarray(0, (i * 131) % CIPHERTEXT_BYTES);
     else if (kind === 1) {
-      b[(i * 7) % CIPHERTEXT_DATA_OFFSET] ^= 0xff;
+      b[(i * 7) % CIPHERTEXT_DATA_OFFSET]! ^= 0xff;
       input = b;
     } else if (kind === 2) {
       Buffer.from(b.buffer).writeBigUInt64LE((1n << 63n) + BigInt(i), CIPHERTEXT_DATA_OFFSET + 8 * ((i * 977) % 16384));

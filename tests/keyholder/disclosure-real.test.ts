@@ -56,7 +56,7 @@ t.test('a release of node-computed vectors of synthetic institutions passes the 
     'every checked interval at least as wide as required',
   );
   for (const [key, row] of [...Object.entries(release.cells), ...Object.entries(release.rollups)]) {
-    if (row.slots['a_enrolments'] !== null && row.institutions.a > 0)
+    if (row.slots.a_enrolments !== null && row.institutions.a > 0)
       t.ok(row.institutions.a >= 3, `${key}: published block A has >= 3 institutions`);
   }
 });

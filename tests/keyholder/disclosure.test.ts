@@ -10,7 +10,7 @@ import {
   type RowDecision,
 } from '../../keyholder/disclosure/index.js';
 import { ThresholdsSchema } from '../../schemas/manifest.js';
-import { CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
+import { cellSlotIndex, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 const cb = await sampleCodebook();
@@ -115,7 +115,7 @@ t.test('consistency checks', async (t) => {
   const cell = cb.cellKeys.indexOf('92530|4|BOL');
   const tweak = (slot: string, delta: number) => {
     const v = structuredClone(sector);
-    v.cells[cell]![CELL_SLOT_INDEX[slot] as number] += delta;
+    v.cells[cell]![cellSlotIndex(slot)]! += delta;
     return checkConsistency(cb, v, 3).map((x) => `${x.row} ${x.key} ${x.slot}: ${x.rule}`);
   };
   t.match(tweak('a_hist_2', 1), ['cell 92530|4|BOL a_hist_0: sum of a_hist_* = a_rated']);
@@ -125,7 +125,7 @@ t.test('consistency checks', async (t) => {
   t.match(tweak('c_sq_a', 1_000_000), [/c_sq_a <= population\^2/]);
   t.match(tweak('a_min_present', 1), [/a_min_registered/]);
   const g = structuredClone(sector);
-  g.groups[cb.groupKeys.indexOf('total')]![GROUP_SLOT_INDEX.c_contrib_a as number] = 1;
+  g.groups[cb.groupKeys.indexOf('total')]![GROUP_SLOT_INDEX.c_contrib_a] = 1;
   t.match(
     checkConsistency(cb, g, 3).map((x) => `${x.row} ${x.key} ${x.slot}: ${x.rule}`),
     [/group total c_contrib_a: c_contrib_a >= every cell's/, /Cauchy-Schwarz/],

@@ -51,7 +51,9 @@ t.test('egress is refused and logged', async (t) => {
   await t.test('a manifest whose key URL points elsewhere (signed by the coordinator)', async (t) => {
     const original = n.coordinator.manifest;
     n.coordinator.setManifest((m) => ({ ...m, he_public_key: { ...m.he_public_key, url: `${other}/key` } }));
-    t.teardown(() => void (n.coordinator.manifest = original));
+    t.teardown(() => {
+      n.coordinator.manifest = original;
+    });
     await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
       code: 'SB_ERR_EGRESS',
       message: new RegExp(other.replace(/[.]/g, '\\.')),

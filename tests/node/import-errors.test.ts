@@ -128,9 +128,9 @@ const cases: Case[] = [
   },
   {
     name: 'wrong encoding guess: UTF-8 at the start, Windows-1252 bytes later',
-    enr: Buffer.concat([Buffer.from(edgeEnr.trimEnd() + '\n' + 'x'.repeat(10)), iconv.encode('', 'win1252')]),
+    enr: Buffer.concat([Buffer.from(`${edgeEnr.trimEnd()}\n${'x'.repeat(10)}`), iconv.encode('', 'win1252')]),
     att: Buffer.concat([
-      Buffer.from(edgeAtt.trimEnd() + '\n'),
+      Buffer.from(`${edgeAtt.trimEnd()}\n`),
       Buffer.from('81,2024-09-02,60,present\n'.repeat(50000)),
       iconv.encode('81,2024-09-02,60,present – te laat\n', 'win1252'),
     ]),
@@ -219,7 +219,7 @@ t.test('duplicate lesson (same enrolment_id, date and start_time) names both lin
       ',present,',
     ),
   );
-  writeFileSync(att, withTime.join('\n') + '\n');
+  writeFileSync(att, `${withTime.join('\n')}\n`);
   const err = (await importDataset({ home, enrolments: join(EDGE, 'enrolments.csv'), attendance: att }).catch(
     (e) => e,
   )) as ImportRefusedError;
@@ -240,7 +240,7 @@ t.test('duplicate lesson (same enrolment_id, date and start_time) names both lin
 t.test('the report lists the first 100 problems and the total', async (t) => {
   const { dir, home, before } = await withGoodDataset(t);
   const att = join(dir, 'attendance.csv');
-  writeFileSync(att, edgeAtt.trimEnd() + '\n' + '81,2024-09-02,sixty,present\n'.repeat(150));
+  writeFileSync(att, `${edgeAtt.trimEnd()}\n${'81,2024-09-02,sixty,present\n'.repeat(150)}`);
   const err = (await importDataset({ home, enrolments: join(EDGE, 'enrolments.csv'), attendance: att }).catch(
     (e) => e,
   )) as ImportRefusedError;
@@ -261,7 +261,7 @@ t.test('--max-errors skips up to N bad rows and records them with the dataset', 
     enr,
     replaceLine(edgeEnr, badEnrLine, (l) => l.replace(/,BOL,|,BBL,/, ',XYZ,')),
   );
-  writeFileSync(att, edgeAtt.trimEnd() + '\n81,2024-09-02,0,present\n81,not-a-date,60,present\n');
+  writeFileSync(att, `${edgeAtt.trimEnd()}\n81,2024-09-02,0,present\n81,not-a-date,60,present\n`);
   const refused = await importDataset({ home, enrolments: enr, attendance: att, maxErrors: 2 }).catch((e) => e);
   t.equal(refused.code, 'SB_ERR_IMPORT_REFUSED', '3 bad rows are more than --max-errors 2');
   const r = await importDataset({ home, enrolments: enr, attendance: att, maxErrors: 3 });

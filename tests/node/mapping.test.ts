@@ -39,7 +39,7 @@ function eduarte(dir: string, src: string) {
       ].join(';'),
     );
   }
-  writeFileSync(join(dir, 'enrolments.csv'), iconv.encode(lines.join('\r\n') + '\r\n', 'win1252'));
+  writeFileSync(join(dir, 'enrolments.csv'), iconv.encode(`${lines.join('\r\n')}\r\n`, 'win1252'));
   const att = read(join(src, 'attendance.csv'));
   const codes: Record<string, [string, string, string]> = {
     present: ['P', '', ''],
@@ -64,7 +64,7 @@ function eduarte(dir: string, src: string) {
       ].join(';'),
     );
   }
-  writeFileSync(join(dir, 'attendance.csv'), out.join('\r\n') + '\r\n');
+  writeFileSync(join(dir, 'attendance.csv'), `${out.join('\r\n')}\r\n`);
 }
 
 function pars(dir: string, src: string) {
@@ -87,7 +87,7 @@ function pars(dir: string, src: string) {
       ].join('\t'),
     );
   }
-  writeFileSync(join(dir, 'enrolments.csv'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'enrolments.csv'), `${lines.join('\n')}\n`);
   const att = read(join(src, 'attendance.csv'));
   const codes: Record<string, string> = {
     present: 'Aanwezig',
@@ -99,7 +99,7 @@ function pars(dir: string, src: string) {
   };
   const out = ['Inschrijvingsnummer\tDatum\tAanvang\tDuur\tStatus'];
   for (const r of att) out.push([r.enrolment_id, r.date, r.start_time, r.minutes, codes[r.status!]].join('\t'));
-  writeFileSync(join(dir, 'attendance.csv'), out.join('\n') + '\n');
+  writeFileSync(join(dir, 'attendance.csv'), `${out.join('\n')}\n`);
 }
 
 for (const [name, inst, convert, mapping] of [

@@ -71,7 +71,7 @@ t.test('tampered envelopes, wrong keys and altered ciphertexts fail', async (t) 
     t.throws(() => verifyEnvelope(e, inst.publicKey), { code: 'SB_ERR_SIGNATURE' }, `tampered ${name}`);
   }
   const sig = Buffer.from(env.signature, 'base64');
-  sig[5] ^= 1;
+  sig[5]! ^= 1;
   t.throws(
     () => verifyEnvelope({ ...env, signature: sig.toString('base64') }, inst.publicKey),
     { code: 'SB_ERR_SIGNATURE' },
@@ -84,7 +84,7 @@ t.test('tampered envelopes, wrong keys and altered ciphertexts fail', async (t) 
     'unknown field',
   );
   const altered = cts.map((c) => c.slice());
-  altered[2]![5000] ^= 1;
+  altered[2]![5000]! ^= 1;
   t.throws(() => verifyEnvelope(env, inst.publicKey, { ciphertexts: altered }), {
     code: 'SB_ERR_CT_DIGEST',
     details: { index: 2 },
@@ -119,7 +119,7 @@ t.test('wire format SBC1', async (t) => {
   new DataView(len.buffer).setUint32(4, 0xffffffff);
   t.throws(() => parseContribution(len), { code: 'SB_ERR_WIRE' }, 'huge envelope length');
   const flip = wire.slice();
-  flip[wire.length - 10] ^= 1;
+  flip[wire.length - 10]! ^= 1;
   t.throws(() => parseContribution(flip), { code: 'SB_ERR_CT_DIGEST' }, 'altered ciphertext');
   t.throws(() => parseContribution(wire, { maxCiphertexts: 2 }), { code: 'SB_ERR_WIRE' }, 'too many ciphertexts');
 });
