@@ -129,7 +129,8 @@ function measure(files: readonly string[]): Figures {
       const escapes = text.match(/['"`]&amp;['"`]/g)?.length ?? 0;
       if (escapes > 0) f.htmlEscapers.push(file);
       // An inline zod-issue formatter: `issues ... .map((i) => ... i.path.join(...) ...)`.
-      if (/\.issues[\s\S]{0,60}?\.map\(\s*\(?\w+\)?\s*=>[^\n]*\.path\.join\(/.test(text)) f.zodIssueFormatters.push(file);
+      if (/\.issues[\s\S]{0,60}?\.map\(\s*\(?\w+\)?\s*=>[^\n]*\.path\.join\(/.test(text))
+        f.zodIssueFormatters.push(file);
     }
   }
   const byLength = (a: FunctionLength, b: FunctionLength) => b.lines - a.lines;
@@ -159,7 +160,9 @@ function report(f: Figures, list: boolean): string {
       .join(', ')}`,
   );
   out.push(`HTML escapers: ${f.htmlEscapers.length} (${f.htmlEscapers.join(', ')})`);
-  out.push(`files with an inline zod-issue formatter: ${f.zodIssueFormatters.length} (${f.zodIssueFormatters.join(', ')})`);
+  out.push(
+    `files with an inline zod-issue formatter: ${f.zodIssueFormatters.length} (${f.zodIssueFormatters.join(', ')})`,
+  );
   return out.join('\n');
 }
 

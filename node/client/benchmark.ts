@@ -127,7 +127,7 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
     writeFileSync(join(o.out, files.csv), comparisonCsv(comparison));
     writeFileSync(join(o.out, files.excel), comparisonExcelCsv(comparison));
     writeFileSync(join(o.out, files.json), comparisonJson(comparison));
-    writeFileSync(join(o.out, files.release), JSON.stringify(release, null, 2) + '\n');
+    writeFileSync(join(o.out, files.release), `${JSON.stringify(release, null, 2)}\n`);
     const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(o.out, f)])) as typeof files;
     return { ...paths, rows: comparison.rows.length, releaseVersion: release.release_version };
   } finally {

@@ -144,7 +144,7 @@ async function rowSection(c: Comparison, r: ComparisonRow, level: 'h3', withEarl
   );
   const inst = r.sector.institutions;
   parts.push(
-    `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${c.ownIncluded ? ', ' + esc(c.institution.name) + ' meegeteld' : ''}.</p>`,
+    `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${c.ownIncluded ? `, ${esc(c.institution.name)} meegeteld` : ''}.</p>`,
   );
   const sup = (['A', 'B'] as const)
     .filter((b) => r.sector.suppressed[b])

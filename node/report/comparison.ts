@@ -10,7 +10,15 @@
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import { DERIVED, earlyBandDropout, pearsonEarly, type Sums } from '../../shared/metrics/derived.js';
-import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
+import {
+  BLOCK_A_SLOTS,
+  BLOCK_B_SLOTS,
+  CELL_SLOT_INDEX,
+  GROUP_SLOT_INDEX,
+  isCellSlot,
+  isGroupSlot,
+} from '../../shared/metrics/slots.js';
+import { getAt } from '../../shared/arrays/checked-index.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
 import { cellLabel, groupLabel, namesOf, type Names } from '../../shared/pages/labels.js';
 import { type FunnelLimits, type FunnelVerdict, funnelLimits, funnelVerdict } from './funnel.js';
@@ -237,12 +245,14 @@ export function buildComparison(
     const cells = (codebook.groupCells.get(g) ?? []).map((i) => own.cells[i] as number[]);
     const grow = own.groups[j] as number[];
     push('rollup', g, groupLabel(g, names, `${whole} als geheel`), cells, release.rollups[g], (slot) => {
-      return (grow[GROUP_SLOT_INDEX[slot] as number] as number) ?? 0;
+      return isGroupSlot(slot) ? getAt(grow, GROUP_SLOT_INDEX[slot]) : 0;
     });
   });
   codebook.cellKeys.forEach((k, i) => {
     const row = own.cells[i] as number[];
-    push('cell', k, cellLabel(k, names), [row], release.cells[k], (slot) => row[CELL_SLOT_INDEX[slot] as number] ?? 0);
+    push('cell', k, cellLabel(k, names), [row], release.cells[k], (slot) =>
+      isCellSlot(slot) ? getAt(row, CELL_SLOT_INDEX[slot]) : 0,
+    );
   });
   return {
     institution: { id: o.institutionId, name: whole },

@@ -121,6 +121,16 @@ export const GROUP_SLOT_INDEX: Readonly<Record<GroupSlot, number>> = Object.free
 /** Slots that never leave the key holder (ARCHITECTURE.md, disclosure control). */
 export const KEYHOLDER_ONLY_SLOTS: readonly string[] = Object.freeze(['c_sq_a', 'c_sq_b']);
 
+/** Whether `name` is one of the 64 cell slots of METRICS.md v1. */
+export function isCellSlot(name: string): name is CellSlot {
+  return Object.hasOwn(CELL_SLOT_INDEX, name);
+}
+
+/** Whether `name` is one of the 24 group slots of METRICS.md v1. */
+export function isGroupSlot(name: string): name is GroupSlot {
+  return Object.hasOwn(GROUP_SLOT_INDEX, name);
+}
+
 /**
  * Index of a cell slot given by a name that is only known at run time.
  *

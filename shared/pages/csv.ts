@@ -14,7 +14,7 @@ function field(s: string, sep: string): string {
 export function machineCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
   const line = (r: readonly CsvValue[]) =>
     r.map((v) => field(v === null || v === undefined ? '' : String(v), ',')).join(',');
-  return [line(header), ...rows.map(line)].join('\r\n') + '\r\n';
+  return `${[line(header), ...rows.map(line)].join('\r\n')}\r\n`;
 }
 
 /**
@@ -25,5 +25,5 @@ export function machineCsv(header: readonly string[], rows: readonly (readonly C
 export function excelCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {
   const line = (r: readonly CsvValue[]) =>
     r.map((v) => field(typeof v === 'number' ? excelNumber(v) : (v ?? ''), ';')).join(';');
-  return '\ufeff' + [line(header), ...rows.map(line)].join('\r\n') + '\r\n';
+  return `\ufeff${[line(header), ...rows.map(line)].join('\r\n')}\r\n`;
 }

@@ -233,10 +233,8 @@ export function openReveals(options: {
     try {
       j = JSON.parse(new TextDecoder().decode(pt)) as Record<string, unknown>;
     } catch {
-      {
-        reject('no JSON inside');
-        continue;
-      }
+      reject('no JSON inside');
+      continue;
     }
     if (
       j.type !== 'sectorbench.secagg-reveal-plaintext' ||

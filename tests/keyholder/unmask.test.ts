@@ -145,7 +145,7 @@ t.test('an altered reveal box is not counted; the remaining t reveals still give
   const reveals = [...(a.input.reveals as { box: string }[])];
   const first = reveals[0] as { box: string };
   const box = Buffer.from(first.box, 'base64');
-  box[box.length - 1] ^= 1;
+  box[box.length - 1]! ^= 1;
   reveals[0] = { ...first, box: box.toString('base64') };
   a.input.reveals = reveals;
   const plan = await prepareUnmasking(a.input);
