@@ -243,7 +243,7 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
           maxParticipants: intOption('--max-participants', o.maxParticipants) as number,
           thresholds,
         });
-        writeFileSync(o.out, JSON.stringify(e, null, 2) + '\n');
+        writeFileSync(o.out, `${JSON.stringify(e, null, 2)}\n`);
         process.stdout.write(
           `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}); wrote ${o.out}. Send it to the coordinator.\n`,
         );
@@ -299,7 +299,7 @@ The BFV secret key is unsealed with the shares of k custodians for this release 
             shares,
             ...(previous ? { previous } : {}),
           });
-          writeFileSync(o.out, JSON.stringify(r.release, null, 2) + '\n');
+          writeFileSync(o.out, `${JSON.stringify(r.release, null, 2)}\n`);
           for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
           const rules = Object.entries(r.blocks.byRule)
             .map(([k, v]) => `${k} ${v}`)
@@ -330,7 +330,7 @@ The BFV secret key is unsealed with the shares of k custodians for this release 
           refusals: store.refusals(o.round),
           releases: o.round ? store.releases(o.round) : undefined,
         };
-        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } finally {
         store.close();
       }

@@ -40,7 +40,6 @@ function log() {
 }
 
 const sealed = () => JSON.parse(readFileSync(join(f.home, HOME_FILES.sealedSecretKey), 'utf8')) as unknown;
-const shareOf = (name: string) => join(f.custodians.dir, 'shares', shareFileName(name));
 
 /** True when SEAL loads `bytes` as a secret key of the round parameters. */
 async function loadsAsSecretKey(bytes: Uint8Array): Promise<boolean> {

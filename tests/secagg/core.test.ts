@@ -122,7 +122,7 @@ t.test('share boxes: t shares rebuild the secrets, tampering is refused', async 
     "C cannot open B's box",
   );
   const raw = Buffer.from(box?.box as string, 'base64');
-  raw[0] ^= 1;
+  raw[0]! ^= 1;
   t.throws(() => openShares(b.secrets, [{ ...box, box: raw.toString('base64') }], peersB), {
     code: 'SB_ERR_SECAGG_SHARE',
   });
