@@ -1,6 +1,7 @@
 import { isoMonday, studiejaarOf } from '../../../shared/metrics/calendar.js';
 import type { StatusCode } from '../mapping.js';
 import { W, WEEK_WIDTH, type WeekTable, weekKey } from '../week-table.js';
+import { addAt } from '../../../shared/arrays/checked-index.js';
 
 /**
  * Folds observations into a {@link WeekTable}: adds (or, with sign -1, removes) one observation
@@ -36,35 +37,35 @@ export class WeekFold {
     const r = d.row(weekKey(idx, this.lastMonday, this.lastPart), idx, this.lastMonday, this.lastSy);
     const a = d.data;
     const o = r * WEEK_WIDTH;
-    a[o + W.n_all] += sign;
-    if (day < (this.start[idx] as number) || day > (this.end[idx] as number)) a[o + W.n_outside] += sign;
+    addAt(a, o + W.n_all, sign);
+    if (day < (this.start[idx] as number) || day > (this.end[idx] as number)) addAt(a, o + W.n_outside, sign);
     switch (status) {
       case 0: // present
-        a[o + W.min_present] += sign * minutes;
-        a[o + W.n_registered] += sign;
-        a[o + W.n_counted] += sign;
+        addAt(a, o + W.min_present, sign * minutes);
+        addAt(a, o + W.n_registered, sign);
+        addAt(a, o + W.n_counted, sign);
         break;
       case 1: // late
-        a[o + W.min_present] += sign * minutes;
-        a[o + W.n_registered] += sign;
-        a[o + W.n_late] += sign;
-        a[o + W.n_counted] += sign;
+        addAt(a, o + W.min_present, sign * minutes);
+        addAt(a, o + W.n_registered, sign);
+        addAt(a, o + W.n_late, sign);
+        addAt(a, o + W.n_counted, sign);
         break;
       case 2: // absent_authorized
-        a[o + W.min_abs_auth] += sign * minutes;
-        a[o + W.n_registered] += sign;
-        a[o + W.n_counted] += sign;
+        addAt(a, o + W.min_abs_auth, sign * minutes);
+        addAt(a, o + W.n_registered, sign);
+        addAt(a, o + W.n_counted, sign);
         break;
       case 3: // absent_unauthorized
-        a[o + W.min_abs_unauth] += sign * minutes;
-        a[o + W.n_registered] += sign;
-        a[o + W.n_counted] += sign;
+        addAt(a, o + W.min_abs_unauth, sign * minutes);
+        addAt(a, o + W.n_registered, sign);
+        addAt(a, o + W.n_counted, sign);
         break;
       case 4: // not_applicable: ignored everywhere but the record counts
         break;
       default: // unregistered
-        a[o + W.min_unregistered] += sign * minutes;
-        a[o + W.n_counted] += sign;
+        addAt(a, o + W.min_unregistered, sign * minutes);
+        addAt(a, o + W.n_counted, sign);
     }
   }
 }
