@@ -46,6 +46,27 @@ const data = await synthesize({
 const tData = performance.now();
 let child: ReturnType<typeof spawn> | undefined;
 let childPid = 0;
+// Never leave the coordinator process behind (issue 13: a failed run at 200 institutions did):
+// kill it on any exit of this process, and turn an uncaught failure into exit code 1.
+const killChild = () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+};
+process.on('exit', killChild);
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    killChild();
+    process.exit(130);
+  });
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`bench/round failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  killChild();
+  process.exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(`bench/round failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  killChild();
+  process.exit(1);
+});
 const round = await setupLocalRound({
   out: work,
   codebook: data.codebook,
@@ -90,12 +111,22 @@ const round = await setupLocalRound({
     }),
 });
 const tSetup = performance.now();
-const submitted = await submitAll(round, approveAsPrivacyOfficer, concurrency);
-const tSubmit = performance.now();
-const { keyHolderMs, release } = await closeAndRelease(round);
-const tDone = performance.now();
-const coordinatorRss = peakRssMiB(childPid);
-await round.stop();
+let submitted: Awaited<ReturnType<typeof submitAll>>;
+let tSubmit: number;
+let keyHolderMs: number;
+let release: Awaited<ReturnType<typeof closeAndRelease>>['release'];
+let tDone: number;
+let coordinatorRss: number;
+try {
+  submitted = await submitAll(round, approveAsPrivacyOfficer, concurrency);
+  tSubmit = performance.now();
+  ({ keyHolderMs, release } = await closeAndRelease(round));
+  tDone = performance.now();
+  coordinatorRss = peakRssMiB(childPid);
+} finally {
+  // Stops the coordinator (SIGTERM, graceful) whether the round worked or not.
+  await round.stop();
+}
 const bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
 const cts = [...submitted.values()][0]?.ciphertexts ?? 0;
 
