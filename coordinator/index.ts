@@ -36,6 +36,6 @@ export {
 export { closeRound, type CloseRoundInput, type CloseRoundResult } from './rounds/close-round.js';
 export { publishRelease, releaseDigest, type PublishReleaseInput } from './rounds/publish-release.js';
 export { roundStatus, type RoundStatus } from './rounds/status.js';
-export { renderReleaseCsv } from './release/render-csv.js';
-export { renderReleaseHtml } from './release/render-html.js';
+export { renderReleaseCsv, renderReleaseExcelCsv } from './release/render-csv.js';
+export { renderReleaseSite, SITE_FILES } from './release/site.js';
 export { registerCoordinatorCommands } from './cli.js';

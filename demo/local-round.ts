@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Release } from '../schemas/release.js';
 import type { Thresholds } from '../schemas/manifest.js';
@@ -279,21 +279,41 @@ export async function writeAllBenchmarks(round: LocalRound): Promise<Map<string,
   return out;
 }
 
-/** Save the coordinator's published pages (JSON, CSV, HTML) under `out`. */
-export async function savePublishedRelease(round: LocalRound): Promise<{ json: string; csv: string; html: string }> {
-  const paths = {
-    json: join(round.out, 'release.json'),
-    csv: join(round.out, 'benchmark.csv'),
-    html: join(round.out, 'benchmark.html'),
-  };
-  for (const [suffix, path] of [
-    ['', paths.json],
-    ['.csv', paths.csv],
-    ['.html', paths.html],
-  ] as const) {
-    const res = await fetch(`${round.coordinator.url}/v1/rounds/${round.roundId}/release${suffix}`);
-    if (!res.ok) throw new SbError('SB_ERR_DEMO', `the coordinator did not serve release${suffix} (${res.status}).`);
-    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+/**
+ * Save the coordinator's published release and its publication site under `out`: the signed
+ * JSON as `release.json`, and every page and download of the site in `site/`, fetched over HTTP
+ * by following the site's relative links from `site/index.html` (so every link is known to work).
+ */
+export async function savePublishedRelease(
+  round: LocalRound,
+): Promise<{ json: string; csv: string; html: string; site: string; files: string[] }> {
+  const siteDir = join(round.out, 'site');
+  mkdirSync(siteDir, { recursive: true });
+  const base = `${round.coordinator.url}/v1/rounds/${encodeURIComponent(round.roundId)}/site/`;
+  const todo = ['index.html'];
+  const seen = new Set(todo);
+  while (todo.length > 0) {
+    const file = todo.shift() as string;
+    const res = await fetch(base + file);
+    if (!res.ok) throw new SbError('SB_ERR_DEMO', `the coordinator did not serve site/${file} (${res.status}).`);
+    const body = Buffer.from(await res.arrayBuffer());
+    writeFileSync(join(siteDir, file), body);
+    if (!file.endsWith('.html')) continue;
+    for (const m of body.toString('utf8').matchAll(/href="([A-Za-z0-9_-]+\.(?:html|json|csv))(?:#[^"]*)?"/g)) {
+      const f = m[1] as string;
+      if (!seen.has(f)) {
+        seen.add(f);
+        todo.push(f);
+      }
+    }
   }
-  return paths;
+  const json = join(round.out, 'release.json');
+  writeFileSync(json, readFileSync(join(siteDir, 'release.json')));
+  return {
+    json,
+    csv: join(siteDir, 'release.csv'),
+    html: join(siteDir, 'index.html'),
+    site: siteDir,
+    files: [...seen].sort(),
+  };
 }

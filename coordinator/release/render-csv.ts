@@ -1,4 +1,8 @@
 import type { Release, ReleaseRow } from '../../schemas/release.js';
+import { DERIVED } from '../../shared/metrics/derived.js';
+import { type CsvValue, excelCsv } from '../../shared/pages/csv.js';
+import { cellShortLabel, groupLabel, type Names } from '../../shared/pages/labels.js';
+import { ruleSentence } from '../../shared/pages/rules-nl.js';
 
 const FIELDS = ['row_type', 'key', 'slot', 'value', 'suppressed_rule', 'institutions_a', 'institutions_b'] as const;
 
@@ -50,4 +54,41 @@ export function renderReleaseCsv(release: Release): string {
   for (const key of Object.keys(release.cells).sort()) emit('cell', key, release.cells[key] as ReleaseRow);
   for (const key of Object.keys(release.rollups).sort()) emit('group', key, release.rollups[key] as ReleaseRow);
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * The release for Dutch Excel (`;`, decimal comma, UTF-8 BOM): one line per row and published
+ * figure — first the derived rates of METRICS.md (as fractions, e.g. `0,125`), then the sums —
+ * with the programme or group name, and the reason in Dutch where a figure was withheld.
+ */
+export function renderReleaseExcelCsv(release: Release, names: Names): string {
+  const header = [
+    'soort',
+    'sleutel',
+    'naam',
+    'cijfer',
+    'waarde',
+    'niet gepubliceerd omdat',
+    'instellingen verzuim',
+    'instellingen uitval',
+  ];
+  const rows: CsvValue[][] = [];
+  const emit = (type: 'opleiding' | 'groep', key: string, name: string, row: ReleaseRow) => {
+    const why = (slot: string) => {
+      const rule = row.suppressed[slot]?.rule;
+      return rule ? ruleSentence(rule, release.thresholds) : null;
+    };
+    const base = [type, key, name] as const;
+    for (const d of DERIVED) {
+      const pop = d.block === 'A' ? 'a_enrolments' : 'b_starters';
+      rows.push([...base, d.label, d.compute(row.slots), why(pop), row.institutions.a, row.institutions.b]);
+    }
+    for (const slot of Object.keys(row.slots).sort())
+      rows.push([...base, slot, row.slots[slot] ?? null, why(slot), row.institutions.a, row.institutions.b]);
+  };
+  for (const key of Object.keys(release.cells).sort())
+    emit('opleiding', key, cellShortLabel(key, names), release.cells[key] as ReleaseRow);
+  for (const key of Object.keys(release.rollups).sort())
+    emit('groep', key, groupLabel(key, names, 'Hele sector'), release.rollups[key] as ReleaseRow);
+  return excelCsv(header, rows);
 }

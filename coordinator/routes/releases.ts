@@ -1,11 +1,27 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { renderReleaseCsv } from '../release/render-csv.js';
-import { renderReleaseHtml } from '../release/render-html.js';
+import { renderReleaseSite, SITE_FILES } from '../release/site.js';
 import { findRelease, listReleases, type StoredRelease } from '../store/releases.js';
 import { getRound } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
+
+const SiteParams = z.object({
+  roundId: RoundParams.shape.roundId,
+  file: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+\.(html|json|csv)$/)
+    .describe('a file of the site: index.html, sectorkamer-<code>.html, release.json, release.csv, release-excel.csv'),
+});
+const VersionSiteParams = SiteParams.extend({ version: z.coerce.number().int().min(1) });
+
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+};
 
 const Query = z.object({
   version: z.coerce.number().int().min(1).optional().describe('release version; default the latest'),
@@ -70,24 +86,80 @@ const releases: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  // The publication site (coordinator/release/site.ts), rendered once per release digest: charts
+  // are rendered on the server, which takes a moment, and a release never changes.
+  const sites = new Map<string, Promise<Map<string, string>>>();
+  const site = (r: StoredRelease): Promise<Map<string, string>> => {
+    const versions = listReleases(db, r.roundId).map((x) => x.version);
+    const key = `${r.digest}:${versions.length}`;
+    let s = sites.get(key);
+    if (!s) {
+      const round = getRound(db, r.roundId);
+      s = renderReleaseSite(r.release, round.manifest, { digest: r.digest, versions, json: r.json });
+      s.catch(() => sites.delete(key));
+      if (sites.size >= 8) sites.delete(sites.keys().next().value as string);
+      sites.set(key, s);
+    }
+    return s;
+  };
+  const sendFile = async (r: StoredRelease, file: string, reply: FastifyReply) => {
+    const body = (await site(r)).get(file);
+    if (body === undefined)
+      throw new SbError('SB_ERR_RELEASE_UNKNOWN', `the site of round ${r.roundId} has no file ${file}.`, {
+        round_id: r.roundId,
+      });
+    return reply
+      .type(TYPES[file.split('.').pop() as string] as string)
+      .header('etag', `"${r.digest}-${file}"`)
+      .serializer((x: unknown) => x as string)
+      .send(body);
+  };
+
+  app.get(
+    '/v1/rounds/:roundId/site/:file',
+    {
+      schema: {
+        params: SiteParams,
+        tags: ['releases'],
+        summary: 'The publication site of the latest release (Dutch pages, JSON, CSV, Excel CSV)',
+        response: { 200: z.unknown().describe('text/html, application/json or text/csv'), ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => sendFile(load(request.params.roundId), request.params.file, reply),
+  );
+
+  app.get(
+    '/v1/rounds/:roundId/versions/:version/site/:file',
+    {
+      schema: {
+        params: VersionSiteParams,
+        tags: ['releases'],
+        summary: 'The publication site of one release version',
+        response: { 200: z.unknown().describe('text/html, application/json or text/csv'), ...problems(400, 404) },
+      },
+    },
+    async (request, reply) =>
+      sendFile(load(request.params.roundId, request.params.version), request.params.file, reply),
+  );
+
   app.get(
     '/v1/rounds/:roundId/release.html',
     {
       schema: {
         ...common,
         tags: ['releases'],
-        summary: 'The benchmark page (Dutch, static HTML)',
-        response: { 200: z.unknown().describe('text/html'), ...problems(400, 404) },
+        summary: 'The benchmark page: redirects to the publication site (site/index.html)',
+        response: { 302: z.unknown().describe('redirect'), ...problems(400, 404) },
       },
     },
     async (request, reply) => {
       const r = load(request.params.roundId, request.query.version);
-      const round = getRound(db, request.params.roundId);
-      const versions = listReleases(db, r.roundId).map((x) => x.version);
-      return reply
-        .type('text/html; charset=utf-8')
-        .serializer((x: unknown) => x as string)
-        .send(renderReleaseHtml(r.release, round.manifest, { digest: r.digest, versions }));
+      // Relative, so it works behind any prefix the coordinator is published under.
+      const target =
+        request.query.version === undefined
+          ? `site/${SITE_FILES.index}`
+          : `versions/${r.version}/site/${SITE_FILES.index}`;
+      return reply.redirect(target, 302);
     },
   );
 };

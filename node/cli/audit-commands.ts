@@ -154,6 +154,12 @@ export function registerAuditCommands(node: Command): void {
     .addOption(new Option('--format <f>', 'output format').choices(['text', 'html']).default('text'))
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (o: { home: string; round?: string; format: 'text' | 'html'; out?: string }) => {
+      if (o.format === 'html') {
+        // The privacy officer's view: per round the figures that left, with approval and receipt.
+        const { renderOfficerView } = await import('../audit/officer-view.js');
+        writeOutput(o.out, await renderOfficerView({ home: o.home, roundId: o.round }));
+        return;
+      }
       const { showAudit } = await import('../audit/render.js');
       writeOutput(o.out, await showAudit({ home: o.home, roundId: o.round, format: o.format }));
     });

@@ -274,17 +274,35 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.match(csvText, /cell,90001\|2\|BOL,a_min_present,900,,3,3\r\n/);
   t.match(csvText, /cell,90002\|3\|BBL,a_enrolments,,min_institutions,2,2\r\n/);
   const html = await request(`${base}/v1/rounds/${ROUND}/release.html`);
-  t.match(html.headers['content-type'], /^text\/html/);
-  t.match(String(html.headers['content-security-policy']), /default-src 'self'/);
-  const page = await html.body.text();
+  t.equal(html.statusCode, 302, 'release.html leads to the publication site');
+  t.equal(html.headers.location, 'site/index.html');
+  await html.body.dump();
+  const index = await request(`${base}/v1/rounds/${ROUND}/site/index.html`);
+  t.match(index.headers['content-type'], /^text\/html/);
+  t.match(String(index.headers['content-security-policy']), /default-src 'self'/);
+  const page = await index.body.text();
   t.match(page, /<html lang="nl">/);
-  t.match(page, /Aanwezigheid/);
-  t.match(page, /90,0\s?%/, 'attendance rate 900/1000');
-  t.match(page, /83,3\s?%/, 'startersresultaat (9+1)/12');
-  t.match(page, /16,7\s?%/, 'uitval 2/12');
-  t.match(page, /onderdrukt <small>\(min_institutions\)<\/small>/);
-  t.match(page, /Edge A \(synthetisch\)/);
-  t.notMatch(page, /<script/i, 'no scripts');
+  t.match(page, /href="sectorkamer-AAA\.html">Test, sectorkamer A<\/a>/, 'sectorkamer by name, relative link');
+  t.match(page, /href="release-excel\.csv"/);
+  const skRes = await request(`${base}/v1/rounds/${ROUND}/site/sectorkamer-AAA.html`);
+  t.equal(skRes.statusCode, 200);
+  const sk = await skRes.body.text();
+  t.match(sk, /Edge A \(synthetisch\), niveau 2, BOL/);
+  t.match(sk, /<td class="num">4,0%<\/td>/, 'ongeoorloofd verzuim 40/1000 of 90001|2|BOL');
+  t.match(sk, /<td class="num">16,7%<\/td><td class="num">83,3%<\/td>/, 'uitval 2/12, startersresultaat (9+1)/12');
+  t.match(sk, /niet gepubliceerd: minder dan 3 instellingen bieden dit aan/);
+  t.notMatch(sk, /min_institutions|onderdrukt/, 'no rule codes');
+  t.notMatch(page + sk, /<script/i, 'no scripts');
+  const xl = await request(`${base}/v1/rounds/${ROUND}/site/release-excel.csv`);
+  t.match(xl.headers['content-type'], /^text\/csv/);
+  const xlBytes = Buffer.from(await xl.body.arrayBuffer());
+  t.same([...xlBytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'Excel CSV starts with the UTF-8 BOM');
+  t.ok(xlBytes.toString('utf8').startsWith('\ufeffsoort;sleutel;naam;'), 'Excel CSV: ; separator, Dutch header');
+  const missing = await request(`${base}/v1/rounds/${ROUND}/site/nothing.html`);
+  t.equal(missing.statusCode, 404);
+  await missing.body.dump();
+  const json = await request(`${base}/v1/rounds/${ROUND}/site/release.json`);
+  t.same(ReleaseSchema.parse(await json.body.json()), good, 'the site carries the signed JSON');
   const { fingerprint } = await import('../../shared/crypto/identity.js');
   t.ok(page.includes(fingerprint(f.keyHolder.publicKey)), "the key holder's fingerprint");
 
@@ -315,6 +333,7 @@ t.test('/docs serves OpenAPI and Swagger UI', async (t) => {
     '/v1/rounds/{roundId}/manifest',
     '/v1/rounds/{roundId}/contributions',
     '/v1/rounds/{roundId}/release.html',
+    '/v1/rounds/{roundId}/site/{file}',
   ])
     t.ok(doc.paths[p], p);
   const ui = await fetch(`${base}/docs`);

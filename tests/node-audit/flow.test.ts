@@ -5,6 +5,7 @@ import t from 'tap';
 import { approveRound } from '../../node/audit/approval.js';
 import { readAudit, sha256Hex } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
+import { renderOfficerView } from '../../node/audit/officer-view.js';
 import { dataflowStatement, exportArt30, renderArt30Text, showAudit } from '../../node/audit/render.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
 import { submitContribution } from '../../node/client/submit.js';
@@ -92,6 +93,20 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
     'show never prints the seed',
   );
   t.match(await showAudit({ home: n.home, format: 'html' }), /<table>/);
+  // The privacy officer's view: the figures that left, as in the log, with approval and receipt.
+  const view = await renderOfficerView({ home: n.home });
+  const sentVector = env.payload.vector as { cells: Record<string, Record<string, number>> };
+  const [firstCell, firstRow] = Object.entries(sentVector.cells)[0] as [string, Record<string, number>];
+  t.match(view, `<h4>${firstCell} — `, 'each cell that left, by key and name');
+  t.match(
+    view,
+    `<th scope="row"><code>a_enrolments</code></th><td class="num">${firstRow.a_enrolments?.toLocaleString('nl-NL')}</td>`,
+    'its values as sent',
+  );
+  t.match(view, /✓ voor precies deze cijfers/, 'the approval beside them, matching the digest');
+  t.match(view, /Ontvangen door de coördinator op .* \(Nederlandse tijd\)/, 'the receipt, in Amsterdam time');
+  t.notMatch(view, new RegExp(String(env.payload.encryption_seed).replace(/[+/]/g, '.')), 'never the seed');
+  t.notMatch(view, /\d{4}-\d\d-\d\dT\d\d:/, 'no raw UTC timestamps');
 
   const rec = await exportArt30({ home: n.home });
   t.equal(rec.rounds[0]?.receipted_bytes, preview.wire_bytes);
