@@ -15,6 +15,9 @@ import { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins
 import { earlyBandChartSvg, funnelChartSvg } from './charts.js';
 import type { Comparison, ComparisonRow, FigureComparison, Position } from './comparison.js';
 
+/** Programmes (largest first) that get funnel plots; every programme gets the table and verdicts. */
+export const MAX_CHARTED_PROGRAMMES = 12;
+
 /** Page meta that is not in the comparison itself. */
 export interface ComparisonMeta {
   keyHolderFingerprint: string;
@@ -137,7 +140,13 @@ function pearsonText(r: ComparisonRow, c: Comparison): string {
   return `<p>Samenhang tussen aanwezigheid in de eerste zes lesweken en uitval (Pearson r; Cohen: zwak vanaf 0,10, middelmatig vanaf 0,30, sterk vanaf 0,50; negatief betekent: wie vaker aanwezig is, valt minder vaak uit). ${item(c.institution.name, r.pearson.own)}; ${item('sector zonder ons', r.pearson.withoutUs)}; ${item('hele sector', r.pearson.sector)}.</p>`;
 }
 
-async function rowSection(c: Comparison, r: ComparisonRow, level: 'h3', withEarly: boolean): Promise<string> {
+async function rowSection(
+  c: Comparison,
+  r: ComparisonRow,
+  level: 'h3',
+  withEarly: boolean,
+  withCharts = true,
+): Promise<string> {
   const parts: string[] = [];
   parts.push(
     `<section id="${rowId(r)}" aria-labelledby="${rowId(r)}-h"><${level} id="${rowId(r)}-h">${esc(r.label)}</${level}>`,
@@ -155,7 +164,7 @@ async function rowSection(c: Comparison, r: ComparisonRow, level: 'h3', withEarl
   if (sup.length) parts.push(`<ul class="sup">${sup.join('')}</ul><p class="note">${esc(WIDEN_NL)}</p>`);
   parts.push(figureTable(c, r));
   const charts: string[] = [];
-  for (const id of ['absence_rate', 'dropout_share']) {
+  for (const id of withCharts ? ['absence_rate', 'dropout_share'] : []) {
     const f = fig(r, id);
     if (!f) continue;
     const svg = await funnelChartSvg(f, c.institution.name);
@@ -204,9 +213,18 @@ export async function comparisonHtml(
   const sections: string[] = [];
   if (total) sections.push(await rowSection(c, total, 'h3', true));
   const groupSections: string[] = [];
-  for (const r of others) groupSections.push(await rowSection(c, r, 'h3', r.key.startsWith('niveau|')));
+  for (const r of others)
+    groupSections.push(await rowSection(c, r, 'h3', r.key.startsWith('niveau|'), r.key.startsWith('niveau|')));
+  // Funnel plots for the largest programmes only: rendering a chart costs tens of milliseconds
+  // (more on a busy machine), and the table of every programme gives the same verdicts in words.
+  const charted = new Set(
+    [...cells]
+      .sort((a, b) => b.own.enrolments + b.own.starters - (a.own.enrolments + a.own.starters))
+      .slice(0, MAX_CHARTED_PROGRAMMES)
+      .map((r) => r.key),
+  );
   const cellSections: string[] = [];
-  for (const r of cells) cellSections.push(await rowSection(c, r, 'h3', false));
+  for (const r of cells) cellSections.push(await rowSection(c, r, 'h3', false, charted.has(r.key)));
   const body = `
 <p>Ronde <strong>${esc(c.roundId)}</strong>, studiejaar ${esc(c.studiejaar)}, publicatie versie ${nlInt(c.releaseVersion)}. De sectorcijfers zijn ondertekend door de sleutelhouder (vingerafdruk <code>${esc(meta.keyHolderFingerprint)}</code>) en op deze computer gecontroleerd. De eigen cijfers zijn hier berekend en hebben ${esc(name)} niet verlaten.</p>
 <nav aria-label="Inhoud"><ul>
