@@ -1,34 +1,25 @@
 /**
  * Issue 13, the coordinator under abuse and load, over real HTTP on loopback (port 0):
  * transparent ciphertexts refused; a flood of 1,000 forged requests throttled while valid
- * submissions from the same address still succeed; 500 honest nodes behind one address all
- * acknowledged; the node client waiting as long as `Retry-After` says, within the deadline.
+ * submissions from the same address still succeed; the node client waiting as long as
+ * `Retry-After` says, within the deadline. 500 nodes behind one address: many-nodes.test.ts.
  */
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { buildApp } from '../../coordinator/app.js';
 import type { CoordinatorAppConfig } from '../../coordinator/context.js';
-import { openRound } from '../../coordinator/rounds/open-round.js';
-import { openCoordinatorDb } from '../../coordinator/store/db.js';
-import { addInstitution } from '../../coordinator/store/institutions.js';
-import { pinKeyHolder } from '../../coordinator/store/pins.js';
 import { allSubmissions, currentSubmissions } from '../../coordinator/store/submissions.js';
 import { CoordinatorClient } from '../../node/client/coordinator-client.js';
 import { CIPHERTEXT_BYTES, CIPHERTEXT_DATA_OFFSET, SLOTS_PER_CIPHERTEXT } from '../../shared/crypto/he-params.js';
 import { generateIdentity, type Identity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { ciphertextFromWords } from '../../shared/crypto/ciphertext-validate.js';
-import { buildEnvelope, signEnvelope } from '../../shared/protocol/envelope.js';
 import { verifyReceipt } from '../../shared/protocol/receipt.js';
-import { encodeContribution } from '../../shared/protocol/wire.js';
-import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
-import { codebookDigest } from '../../shared/metrics/codebook.js';
 import {
   contribution,
   contributionsPath,
   edgeVector,
-  endorse,
   scaled,
   setup,
   signedHeaders,
@@ -201,92 +192,6 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
   const later = await request(`${s.url}/v1/rounds/${ROUND}/status`, { dispatcher: agent });
   t.equal(later.statusCode, 200, 'after the window: unsigned requests served again');
   await later.body.dump();
-});
-
-t.test('500 concurrent honest submissions from one address are all acknowledged', async (t) => {
-  const K = 500;
-  const dir = t.testdir({});
-  const db = openCoordinatorDb(`${dir}/coordinator.sqlite`);
-  t.teardown(() => db.close());
-  const base = await setup(t);
-  const ids = Array.from({ length: K }, (_, i) => `N${String(i + 1).padStart(3, '0')}`);
-  const identities = new Map<string, Identity>();
-  for (const id of ids) {
-    const idn = generateIdentity();
-    identities.set(id, idn);
-    addInstitution(db, { id, publicKey: idn.publicKey, now: T0 });
-  }
-  pinKeyHolder(db, { publicKey: base.keyHolder.publicKey, now: T0 });
-  await openRound({
-    db,
-    identity: base.coordinator,
-    roundId: ROUND,
-    studiejaar: 2024,
-    codebook: base.codebook,
-    endorsement: endorse(base.keyHolder, base.bfv.publicKey, ROUND, { max_participants: K }),
-    hePublicKey: base.bfv.publicKey,
-    participants: ids,
-    deadline: '2025-11-01T00:00:00.000Z',
-    publicUrl: 'http://127.0.0.1:8443',
-    now: T0,
-  });
-  const f: Fixture = { ...base, db };
-  // An address may send 100 unsigned requests a minute here; the 500 signed ones from the same
-  // address must not count against it (per institution instead), whatever that budget is.
-  const limits = { ipPerMinute: 100, institutionPerMinute: 60, failedAuthPerMinute: 30 };
-  // Real ciphertexts of the edge vector, encrypted once; each node signs its own envelope over them.
-  const { ciphertexts } = await contribution(base, 'INST1', edgeVector(base.codebook));
-  const s = await listen(f, limits);
-  t.teardown(s.close);
-  const agent = new Agent({ connections: K });
-  t.teardown(() => agent.close());
-
-  const results = await Promise.allSettled(
-    ids.map(async (id) => {
-      const idn = identities.get(id) as Identity;
-      const client = new CoordinatorClient({
-        baseUrl: s.url,
-        institutionId: id,
-        secretKey: idn.secretKey,
-        dispatcher: agent,
-        now: () => f.clock.now,
-      });
-      const envelope = signEnvelope(
-        buildEnvelope({
-          roundId: ROUND,
-          institutionId: id,
-          codebookDigest: codebookDigest(base.codebook),
-          hePublicKeyDigest: bfvPublicKeyDigest(base.bfv.publicKey),
-          ciphertexts,
-          createdAt: f.clock.now,
-        }),
-        idn.secretKey,
-      );
-      const r = await client.send('POST', contributionsPath(), encodeContribution({ envelope, ciphertexts }));
-      return { status: r.status, receipt: JSON.parse(r.body.toString('utf8')) as Record<string, unknown> };
-    }),
-  );
-  const failed = results.filter((r) => r.status === 'rejected');
-  t.equal(
-    failed.length,
-    0,
-    `no node failed${failed.length ? `: ${String((failed[0] as PromiseRejectedResult).reason)}` : ''}`,
-  );
-  const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  t.equal(ok.filter((r) => r.status === 201).length, K, `${K} × 201`);
-  t.equal(
-    ok.filter((r) => verifyReceipt(r.receipt as never, base.coordinator.publicKey)).length,
-    K,
-    'every receipt signed by the coordinator',
-  );
-  t.same(
-    ok.map((r) => r.receipt.sequence as number).sort((a, b) => a - b),
-    Array.from({ length: K }, (_, i) => i),
-    'sequences 0..499, each once',
-  );
-  const cur = currentSubmissions(db, ROUND);
-  t.equal(cur.length, K, 'all stored');
-  t.equal(new Set(cur.map((c) => c.institutionId)).size, K);
 });
 
 t.test('the node client waits as long as Retry-After says, within the deadline', async (t) => {
