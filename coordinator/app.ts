@@ -3,7 +3,7 @@ import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zo
 import type { Identity } from '../shared/crypto/identity.js';
 import { DEFAULT_APP_CONFIG, type CoordinatorAppConfig, type CoordinatorContext } from './context.js';
 import type { CoordinatorDb } from './store/db.js';
-import problemPlugin from './plugins/problem.js';
+import problemPlugin from './plugins/problem-handler.js';
 import securityPlugin from './plugins/security.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import swaggerPlugin from './plugins/swagger.js';
@@ -14,6 +14,7 @@ import roundRoutes from './routes/rounds.js';
 import contributionRoutes from './routes/contributions.js';
 import releaseRoutes from './routes/releases.js';
 import institutionRoutes from './routes/institutions.js';
+import { type Clock, systemClock } from '../shared/time/clock.js';
 
 export type { CoordinatorAppConfig, CoordinatorContext };
 
@@ -21,8 +22,8 @@ export type { CoordinatorAppConfig, CoordinatorContext };
 export interface BuildAppOptions {
   db: CoordinatorDb;
   identity: Identity;
-  /** Injected clock; default `() => new Date()`. */
-  clock?: () => Date;
+  /** Injected clock; default the system clock. */
+  now?: Clock;
   /** HTTP settings; `publicUrl` is required, the rest default (context.ts). */
   config: Partial<CoordinatorAppConfig> & Pick<CoordinatorAppConfig, 'publicUrl'>;
   /** A pino logger (see server.ts for the redacting one); default: no logging. */
@@ -56,7 +57,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const context: CoordinatorContext = {
     db: options.db,
     identity: options.identity,
-    clock: options.clock ?? (() => new Date()),
+    now: options.now ?? systemClock,
     config,
   };
   app.decorate('coordinator', context);

@@ -1,13 +1,14 @@
 import type { Identity } from '../shared/crypto/identity.js';
 import type { RequestLimitsConfig } from './http/rate-windows.js';
 import type { CoordinatorDb } from './store/db.js';
+import type { Clock } from '../shared/time/clock.js';
 
 /** What the HTTP layer needs at run time (decorated on the fastify instance as `coordinator`). */
 export interface CoordinatorContext {
   db: CoordinatorDb;
   identity: Identity;
   /** Injected clock (tests move time). */
-  clock: () => Date;
+  now: Clock;
   config: CoordinatorAppConfig;
 }
 

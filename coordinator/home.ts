@@ -11,6 +11,7 @@ import {
 import { SbError } from '../shared/errors/sb-error.js';
 import type { CoordinatorAppConfig } from './context.js';
 import { DB_FILE, openCoordinatorDb, type CoordinatorDb } from './store/db.js';
+import { formatZodIssues } from '../shared/errors/zod-issues.js';
 
 /** File name of the coordinator configuration inside its home folder. */
 export const CONFIG_FILE = 'coordinator.json';
@@ -112,7 +113,7 @@ export function readHomeConfig(home: string): CoordinatorHomeConfig {
   if (!r.success)
     throw new SbError(
       'SB_ERR_CONFIG',
-      `${path} is not a valid coordinator configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `${path} is not a valid coordinator configuration: ${formatZodIssues(r.error.issues)}`,
       { path },
     );
   return r.data;

@@ -34,7 +34,8 @@ export {
   type AcceptContributionResult,
 } from './rounds/submit.js';
 export { closeRound, type CloseRoundInput, type CloseRoundResult } from './rounds/close-round.js';
-export { publishRelease, releaseDigest, type PublishReleaseInput } from './rounds/publish-release.js';
+export { publishRelease, type PublishReleaseInput } from './rounds/publish-release.js';
+export { releaseDigest } from '../shared/protocol/release-digest.js';
 export { roundStatus, type RoundStatus } from './rounds/status.js';
 export { renderReleaseCsv, renderReleaseExcelCsv } from './release/render-csv.js';
 export { renderReleaseSite, SITE_FILES } from './release/site.js';

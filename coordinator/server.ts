@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino, type LoggerOptions } from 'pino';
 import { buildApp } from './app.js';
 import { openCoordinatorHome } from './home.js';
+import type { Clock } from '../shared/time/clock.js';
 
 /**
  * pino options of the coordinator: request lines carry method, URL, status, institution id and
@@ -62,7 +63,7 @@ export async function startServer(input: {
   host?: string;
   port?: number;
   logger?: FastifyBaseLogger | false;
-  clock?: () => Date;
+  now?: Clock;
 }): Promise<RunningServer> {
   const h = await openCoordinatorHome(input.home);
   const logger =
@@ -76,7 +77,7 @@ export async function startServer(input: {
       identity: h.identity,
       config: h.appConfig,
       logger,
-      clock: input.clock,
+      now: input.now,
       https: tlsOptions(h.home, h.config.tls),
     });
     await app.listen({ host: input.host ?? h.config.listen.host, port: input.port ?? h.config.listen.port });

@@ -25,6 +25,7 @@ import { writeBenchmark } from '../node/client/benchmark.js';
 import { readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
 import { readPublicIdentityFile, type Identity } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { type Clock, systemClock } from '../shared/time/clock.js';
 
 /** One institution's exports. */
 export interface InstitutionData {
@@ -71,14 +72,14 @@ export interface LocalRoundOptions {
   thresholds?: Partial<Thresholds>;
   maxParticipants?: number;
   /** Injected clock. */
-  now?: () => Date;
+  now?: Clock;
   /** Progress lines (phases and counts only). */
   log?: (line: string) => void;
   /**
    * Start the coordinator's server for its home; default in this process on 127.0.0.1 port 0.
    * Benchmarks run it as a child process to measure its memory on its own.
    */
-  startCoordinator?: (home: string, now: () => Date) => Promise<{ url: string; close(): Promise<void> }>;
+  startCoordinator?: (home: string, now: Clock) => Promise<{ url: string; close(): Promise<void> }>;
   /** Called per node after import and enrolment, before it submits (approvals hook in here). */
   beforeSubmit?: (node: LocalNode, round: LocalRound) => Promise<void>;
 }
@@ -111,7 +112,7 @@ export interface LocalRound {
   nodes: LocalNode[];
   codebook: string;
   year: number;
-  now: () => Date;
+  now: Clock;
   log: (line: string) => void;
   /** Stop the coordinator and close its database. */
   stop(): Promise<void>;
@@ -125,7 +126,7 @@ export interface LocalRound {
  * @see ../shared/spec/ARCHITECTURE.md "The round"
  */
 export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound> {
-  const now = o.now ?? (() => new Date());
+  const now = o.now ?? systemClock;
   const log = o.log ?? (() => {});
   const out = resolve(o.out);
   const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
@@ -156,7 +157,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
 
   const server = o.startCoordinator
     ? await o.startCoordinator(coordHome, now)
-    : await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, clock: now });
+    : await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, now });
   const url = server.url;
   log(`coordinator listening on ${url}`);
 

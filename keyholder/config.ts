@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KeyHolderConfigSchema, type KeyHolderConfig } from '../schemas/config.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { formatZodIssues } from '../shared/errors/zod-issues.js';
 
 /** File name of the key holder's configuration inside its home folder. */
 export const CONFIG_FILE = 'keyholder.json';
@@ -54,7 +55,7 @@ export function readKeyHolderConfig(home: string): KeyHolderConfig {
   if (!r.success) {
     throw new SbError(
       'SB_ERR_KEYHOLDER_CONFIG',
-      `${path} is not a valid key holder configuration (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); fix it or restore it from backup.`,
+      `${path} is not a valid key holder configuration (${formatZodIssues(r.error.issues)}); fix it or restore it from backup.`,
       { path },
     );
   }

@@ -8,6 +8,8 @@ import { signEndorsement } from '../shared/protocol/round-documents.js';
 import { loadKeyHolder } from './init.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
+import { formatZodIssues } from '../shared/errors/zod-issues.js';
+import { type Clock, systemClock } from '../shared/time/clock.js';
 
 /** Options of {@link endorseRound}. */
 export interface EndorseOptions {
@@ -17,7 +19,7 @@ export interface EndorseOptions {
   maxParticipants?: number;
   /** Thresholds to enforce; missing fields take the defaults of ThresholdsSchema. */
   thresholds?: Partial<Thresholds>;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /** The canonical JSON text of thresholds (how the log stores and compares them). */
@@ -44,12 +46,12 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
   if (!t.success) {
     throw new SbError(
       'SB_ERR_USAGE',
-      `the thresholds are not valid (${t.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); see ARCHITECTURE.md "Disclosure control".`,
+      `the thresholds are not valid (${formatZodIssues(t.error.issues)}); see ARCHITECTURE.md "Disclosure control".`,
     );
   }
   const maxParticipants = options.maxParticipants ?? 500;
   const kh = await loadKeyHolder(options.home);
-  const now = (options.now ?? (() => new Date()))();
+  const now = (options.now ?? systemClock)();
   const endorsement = EndorsementFileSchema.parse(
     signEndorsement(
       {

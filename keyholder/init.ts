@@ -15,6 +15,7 @@ import { CONFIG_FILE, HOME_FILES, keyHolderPaths, readKeyHolderConfig, writeKeyH
 import { checkShareDir, sealNewKey, type CeremonyResult } from './custody/ceremony.js';
 import { validateCustodians, type CustodianSpec } from './custody/seal.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
+import type { Clock } from '../shared/time/clock.js';
 
 /** What `keyholder init` reports. */
 export interface InitResult {
@@ -62,7 +63,7 @@ export async function initKeyHolder(options: {
   home: string;
   coordinatorKey?: Uint8Array;
   custody: CustodyInit;
-  now?: () => Date;
+  now?: Clock;
 }): Promise<InitResult> {
   const { home } = options;
   validateCustodians(options.custody.k, options.custody.custodians);

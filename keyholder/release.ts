@@ -10,7 +10,8 @@ import { signRelease, verifyRelease } from '../shared/protocol/round-documents.j
 import { checkConsistency } from './consistency.js';
 import type { PresentedShare } from './custody/seal.js';
 import { readSealedFile, unsealForUse } from './custody/unseal.js';
-import { bundleDigest, releaseDigest, sumDigest } from './digests.js';
+import { releaseDigest } from '../shared/protocol/release-digest.js';
+import { bundleDigest, sumDigest } from './digests.js';
 import {
   DEFAULT_PASSES,
   discloseAndAudit,
@@ -23,6 +24,8 @@ import { loadKeyHolder } from './init.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
 import { verifyContributions, verifyRoundManifest } from './verify-bundle.js';
+import { formatZodIssues } from '../shared/errors/zod-issues.js';
+import { type Clock, systemClock } from '../shared/time/clock.js';
 
 /** Phases of a release, as reported to `onPhase`. */
 export type ReleasePhase = 'load' | 'verify' | 'sum' | 'decrypt' | 'checks' | 'disclosure' | 'sign';
@@ -37,7 +40,7 @@ export interface ReleaseOptions {
    * for this release only, and wiped afterwards.
    */
   shares: readonly PresentedShare[];
-  now?: () => Date;
+  now?: Clock;
   /** The latest signed release of this round, to make the next version (re-release). */
   previous?: Release;
   /** Disclosure passes; default {@link DEFAULT_PASSES} (primary, dominance, secondary). */
@@ -80,7 +83,7 @@ export async function releaseRound(options: ReleaseOptions): Promise<Release> {
 
 /** {@link releaseRound}, returning also the digests and block counts. */
 export async function releaseRoundDetailed(options: ReleaseOptions): Promise<ReleaseResult> {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const at = () => isoSeconds(now());
   let t0 = performance.now();
   const phase = (p: ReleasePhase) => {
@@ -260,10 +263,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     if (!valid.success)
       throw new SbError(
         'SB_ERR_INTERNAL',
-        `the release does not match the release schema (${valid.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}); this is a bug, report it.`,
+        `the release does not match the release schema (${formatZodIssues(valid.error.issues, { limit: 3 })}); this is a bug, report it.`,
       );
     const rDigest = releaseDigest(release);
     store.db.transaction(() => {

@@ -30,7 +30,7 @@ import { willAuthenticate } from './rate-limit.js';
  */
 export default fp(
   async function requestAuthPlugin(app: FastifyInstance) {
-    const { db, clock, config } = app.coordinator;
+    const { db, now: clock, config } = app.coordinator;
     app.decorateRequest('sbAuth', null);
     const limits = app.sbLimits;
     app.addHook('onRequest', async (request: FastifyRequest) => {

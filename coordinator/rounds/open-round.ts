@@ -15,6 +15,7 @@ import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { listInstitutions } from '../store/institutions.js';
 import { pinnedKeyHolder } from '../store/pins.js';
 import { findRound, insertRound } from '../store/rounds.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 /** Input of {@link openRound}. */
 export interface OpenRoundInput {
@@ -67,7 +68,7 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
   if (!e.success) {
     throw new SbError(
       'SB_ERR_ENDORSEMENT',
-      `the endorsement is not a key-holder endorsement file: ${e.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}.`,
+      `the endorsement is not a key-holder endorsement file: ${formatZodIssues(e.error.issues)}.`,
     );
   }
   const endorsement = e.data;

@@ -1,17 +1,13 @@
-import { createHash } from 'node:crypto';
 import { ReleaseSchema, type Release } from '../../schemas/release.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
+import { releaseDigest } from '../../shared/protocol/release-digest.js';
 import { verifyRelease } from '../../shared/protocol/round-documents.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { pinnedKeyHolder } from '../store/pins.js';
 import { getRound } from '../store/rounds.js';
 import { findRelease, insertRelease, type StoredRelease } from '../store/releases.js';
-
-/** SHA-256 (hex) of a signed release's RFC 8785 canonical bytes (what `previous_release_digest` names). */
-export function releaseDigest(release: Release | Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalBytes(release)).digest('hex');
-}
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 /** Input of {@link publishRelease}. */
 export interface PublishReleaseInput {
@@ -43,10 +39,7 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
   if (!parsed.success) {
     throw new SbError(
       'SB_ERR_RELEASE',
-      `the release does not match the release schema: ${parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}.`,
+      `the release does not match the release schema: ${formatZodIssues(parsed.error.issues, { limit: 5 })}.`,
     );
   }
   const release = raw as Release;

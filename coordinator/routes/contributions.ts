@@ -12,7 +12,7 @@ import { problems, RoundParams } from './schemas.js';
  * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 2
  */
 const contributions: FastifyPluginAsyncZod = async (app) => {
-  const { db, identity, clock, config } = app.coordinator;
+  const { db, identity, now: clock, config } = app.coordinator;
   app.post(
     '/v1/rounds/:roundId/contributions',
     {

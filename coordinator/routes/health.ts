@@ -25,7 +25,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
       app.coordinator.db.prepare('SELECT 1').get();
       return {
         status: 'ok' as const,
-        time: app.coordinator.clock().toISOString(),
+        time: app.coordinator.now().toISOString(),
         coordinator_fingerprint: fp,
         coordinator_public_key: Buffer.from(app.coordinator.identity.publicKey).toString('base64'),
       };

@@ -12,7 +12,7 @@ import { problems } from './schemas.js';
  * in the chain means entries were cut off (or replaced), even if the node sent requests since.
  */
 const institutions: FastifyPluginAsyncZod = async (app) => {
-  const { db, identity, clock } = app.coordinator;
+  const { db, identity, now } = app.coordinator;
   app.get(
     '/v1/institutions/me/audit-head',
     {
@@ -43,7 +43,7 @@ const institutions: FastifyPluginAsyncZod = async (app) => {
             path: h.path,
           })),
           request_head: auth.auditHead,
-          attested_at: clock().toISOString(),
+          attested_at: now().toISOString(),
         },
         identity.secretKey,
       );

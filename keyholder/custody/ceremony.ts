@@ -10,6 +10,7 @@ import { isoSeconds } from '../time.js';
 import { custodianFingerprint } from './custodian-key.js';
 import { sealSecretKey, type CustodianSpec, type PresentedShare } from './seal.js';
 import { unsealForUse } from './unseal.js';
+import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 /** What one custodian keeps after a ceremony, and how they check it. */
 export interface CustodianReceipt {
@@ -141,7 +142,7 @@ export interface CeremonyOptions {
   custodians: readonly CustodianSpec[];
   /** Folder for the custodians' share files; outside the home. */
   shareDir: string;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -151,7 +152,7 @@ export interface CeremonyOptions {
 export async function sealNewKey(
   o: CeremonyOptions & { secretKey: Uint8Array; hePublicKeyDigest: string; store: KeyHolderStore },
 ): Promise<CeremonyResult> {
-  return writeCustody({ ...o, kind: 'init', now: (o.now ?? (() => new Date()))() });
+  return writeCustody({ ...o, kind: 'init', now: (o.now ?? systemClock)() });
 }
 
 /**
@@ -176,7 +177,7 @@ export async function sealExistingKey(o: CeremonyOptions): Promise<CeremonyResul
       secretKey,
       hePublicKeyDigest: bfvPublicKeyDigest(await readBfvPublicKey(paths.bfvPublicKey)),
       kind: 'seal-existing',
-      now: (o.now ?? (() => new Date()))(),
+      now: (o.now ?? systemClock)(),
       store,
     });
     unlinkSync(paths.plainSecretKey);
@@ -195,7 +196,7 @@ export async function sealExistingKey(o: CeremonyOptions): Promise<CeremonyResul
 export async function reshareKey(o: CeremonyOptions & { shares: readonly PresentedShare[] }): Promise<CeremonyResult> {
   const config = readKeyHolderConfig(o.home);
   const paths = keyHolderPaths(o.home, config);
-  const now = o.now ?? (() => new Date());
+  const now = o.now ?? systemClock;
   const store = KeyHolderStore.open(paths.dataDir);
   try {
     const key = await unsealForUse(store, paths, o.shares, {

@@ -13,6 +13,7 @@ import { HE_PARAMS } from '../../shared/crypto/he-params.js';
 import { validateSecretKey } from '../../shared/crypto/secret-key-validate.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 /** How a custodian's share is protected at the ceremony. */
 export type CustodianSpec = { name: string; x25519PublicKey: Uint8Array } | { name: string; passphrase: string };
@@ -249,10 +250,7 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
   if (!parsed.success)
     throw new SbError(
       'SB_ERR_CUSTODY_SHARE',
-      `${p.source ?? 'a presented share'} is not a custody share file (${parsed.error.issues
-        .slice(0, 2)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}). Nothing was unsealed.`,
+      `${p.source ?? 'a presented share'} is not a custody share file (${formatZodIssues(parsed.error.issues, { limit: 2 })}). Nothing was unsealed.`,
       p.source ? { file: p.source } : {},
     );
   const f = parsed.data;
@@ -363,10 +361,7 @@ export async function unsealSecretKey(
   if (!sp.success)
     throw new SbError(
       'SB_ERR_CUSTODY_SEALED',
-      `the sealed key file is not valid (${sp.error.issues
-        .slice(0, 2)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}); restore it from the key holder's backup.`,
+      `the sealed key file is not valid (${formatZodIssues(sp.error.issues, { limit: 2 })}); restore it from the key holder's backup.`,
     );
   const sealed = sp.data;
   const opened = new Map<string, Uint8Array>();

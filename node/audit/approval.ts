@@ -15,6 +15,7 @@ import { identityPath, readNodeConfig, writeNodeConfig, type NodeConfig } from '
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, canonicalDigest, readAudit, type AuditSigner } from './log.js';
 import { computeRoundVector, storedManifest } from './round-vector.js';
+import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 export type { Approval };
 
@@ -188,7 +189,7 @@ export interface ApproveOptions {
   approverKeyFile: string;
   /** The digest shown in the preview; when given, approval is refused if the data changed since. */
   expectDigest?: string;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -199,7 +200,7 @@ export interface ApproveOptions {
 export async function approveRound(
   o: ApproveOptions,
 ): Promise<{ approval: Approval; approvals: number; required: number }> {
-  const now = o.now ?? (() => new Date());
+  const now = o.now ?? systemClock;
   const config = readNodeConfig(o.home);
   const approver = await readIdentityFile(o.approverKeyFile);
   const nodeIdentity = await readIdentityFile(identityPath(o.home, config));
@@ -251,7 +252,7 @@ export async function approveRound(
  * Store an approval signed elsewhere (a privacy officer who signs on another machine). It must
  * verify and come from a configured approver; its round and digest are checked at submit.
  */
-export async function importApproval(o: { home: string; approval: unknown; now?: () => Date }): Promise<Approval> {
+export async function importApproval(o: { home: string; approval: unknown; now?: Clock }): Promise<Approval> {
   const config = readNodeConfig(o.home);
   const approval = o.approval;
   if (!verifyApprovalSignature(approval))
@@ -268,7 +269,7 @@ export async function importApproval(o: { home: string; approval: unknown; now?:
   const nodeIdentity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
   try {
-    storeApproval(db, nodeIdentity, approval, (o.now ?? (() => new Date()))());
+    storeApproval(db, nodeIdentity, approval, (o.now ?? systemClock)());
     return approval;
   } finally {
     db.close();
@@ -297,7 +298,7 @@ export async function addApprover(o: {
   publicKeyFile: string;
   name: string;
   approvalsRequired?: 1 | 2;
-  now?: () => Date;
+  now?: Clock;
 }): Promise<Approver> {
   const config = readNodeConfig(o.home);
   const pk = await readPublicIdentityFile(o.publicKeyFile);
@@ -323,7 +324,7 @@ export async function addApprover(o: {
     await writeNodeConfig(o.home, next);
     appendAudit(db, nodeIdentity, {
       kind: 'approver_added',
-      at: (o.now ?? (() => new Date()))(),
+      at: (o.now ?? systemClock)(),
       payload: { approver, approvals_required: next.approvals_required },
     });
   } finally {

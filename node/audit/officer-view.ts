@@ -18,6 +18,7 @@ import { describeEntry, KIND_NL } from './render.js';
 import { storedManifest } from './round-vector.js';
 import { groupText, slotText } from './slot-text.js';
 import { verifyAuditLog, type VerifyResult } from './verify.js';
+import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 interface ApprovalPayload {
   approval: { approver_name: string; approved_at: string; vector_digest: string; wire_bytes: number };
@@ -142,7 +143,7 @@ function verdictHtml(v: VerifyResult): string {
  * `sectorbench node audit show --format html`: the officer's view, verified first.
  * @param o.roundId only this round; default every round in the log
  */
-export async function renderOfficerView(o: { home: string; roundId?: string; now?: () => Date }): Promise<string> {
+export async function renderOfficerView(o: { home: string; roundId?: string; now?: Clock }): Promise<string> {
   const v = await verifyAuditLog({ home: o.home });
   const config = readNodeConfig(o.home);
   const db = openNodeDb(o.home);
@@ -169,7 +170,7 @@ export async function renderOfficerView(o: { home: string; roundId?: string; now
   const rounds = [...new Set(entries.map((e) => e.round_id).filter((x): x is string => !!x))].sort();
   const general = entries.filter((e) => !e.round_id);
   const body = `${EXTRA_CSS}
-<p>Wat ${esc(name)} (instelling ${esc(config.institution_id)}) per ronde heeft verstuurd, volgens het eigen, ondertekende en hash-geketende auditlog van deze node. Tijden in Nederlandse tijd (Europe/Amsterdam). Gemaakt ${esc(amsterdamTime((o.now ?? (() => new Date()))()))}.</p>
+<p>Wat ${esc(name)} (instelling ${esc(config.institution_id)}) per ronde heeft verstuurd, volgens het eigen, ondertekende en hash-geketende auditlog van deze node. Tijden in Nederlandse tijd (Europe/Amsterdam). Gemaakt ${esc(amsterdamTime((o.now ?? systemClock)()))}.</p>
 ${verdictHtml(v)}
 <nav aria-label="Rondes"><ul>${rounds.map((r) => `<li><a href="#r-${esc(r)}">Ronde ${esc(r)}</a></li>`).join('')}</ul></nav>
 ${rounds

@@ -9,6 +9,7 @@ import { appendAudit } from './log.js';
 import { computeRoundVector, type RoundVector } from './round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedClientOptions } from './session.js';
 import { groupText, slotText } from './slot-text.js';
+import { escapeHtml as esc } from '../../shared/pages/html.js';
 
 /** One value of the vector, with its METRICS.md slot name and a Dutch explanation. */
 export interface PreviewValue {
@@ -262,8 +263,6 @@ export function renderPreviewText(p: Preview): string {
   );
   return `${L.join('\n')}\n`;
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** HTML rendering (Dutch), self-contained. */
 export function renderPreviewHtml(p: Preview): string {

@@ -5,9 +5,10 @@ import { openNodeDb } from '../store/node-db.js';
 import { readAudit, redactPayload, type AuditEntry } from './log.js';
 import { storedManifest } from './round-vector.js';
 import { verifyAuditLog, type VerifyResult } from './verify.js';
+import { escapeHtml as esc } from '../../shared/pages/html.js';
+import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 const int = (x: number) => x.toLocaleString('nl-NL');
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Dutch label of each entry kind. */
 export const KIND_NL: Record<string, string> = {
@@ -131,7 +132,7 @@ export interface Art30Record {
 }
 
 /** Build the art. 30 record from the real config and log. */
-export async function exportArt30(o: { home: string; now?: () => Date }): Promise<Art30Record> {
+export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art30Record> {
   const config = readNodeConfig(o.home);
   await readIdentityFile(identityPath(o.home, config)); // the node must be intact
   const v = await verifyAuditLog({ home: o.home });
@@ -146,7 +147,7 @@ export async function exportArt30(o: { home: string; now?: () => Date }): Promis
   }
   return {
     type: 'sectorbench.avg-art30-record',
-    generated_at: (o.now ?? (() => new Date()))().toISOString(),
+    generated_at: (o.now ?? systemClock)().toISOString(),
     controller: { institution_id: config.institution_id },
     processing: 'Deelname aan sectorbench: sectorbrede benchmark van verzuim en uitval in jaar 1 (mbo)',
     purposes: [

@@ -8,6 +8,7 @@ import { fetchManifest } from '../client/manifest.js';
 import { openClient } from '../client/submit.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, auditHead, canonicalDigest, roundOfPath } from './log.js';
+import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 const LOGGED = new WeakSet<object>();
 
@@ -16,7 +17,7 @@ export interface AuditedClientOptions {
   home: string;
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -26,7 +27,7 @@ export interface AuditedSession {
   identity: Identity;
   db: NodeDb;
   client: CoordinatorClient;
-  now: () => Date;
+  now: Clock;
   close(): void;
   /** Log a refusal (by this node or by the coordinator) and return the error to throw. */
   refusal(stage: string, roundId: string | null, e: unknown): unknown;
@@ -39,7 +40,7 @@ export interface AuditedSession {
  * `--coordinator` other than the configured one is refused and logged.
  */
 export async function openAuditedSession(o: AuditedClientOptions): Promise<AuditedSession> {
-  const now = o.now ?? (() => new Date());
+  const now = o.now ?? systemClock;
   const config = readNodeConfig(o.home);
   const identity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);

@@ -10,7 +10,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
 import { flatten } from '../../shared/protocol/layout.js';
-import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { verifyAuditHeadAttestation, type AuditHeadAttestation } from '../../shared/protocol/audit-head.js';
 import { manifestCodebook } from '../../shared/protocol/round-documents.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
@@ -29,6 +29,7 @@ import {
 } from './log.js';
 import { vectorDigest } from './round-vector.js';
 import { openAuditedSession } from './session.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 /** What `audit verify` can find. */
 export type FindingKind =
@@ -169,7 +170,7 @@ export function verifyAuditEntries(
     if (seen.has(key)) continue;
     seen.add(key);
     checked++;
-    if (!verifyReceipt(r, inputs.coordinatorKey)) {
+    if (!isSignedReceipt(r, inputs.coordinatorKey)) {
       findings.push({
         kind: 'receipt_invalid',
         message: `een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt niet mee (${key}).`,
@@ -428,7 +429,7 @@ export interface VerifyAuditOptions {
    */
   online?:
     | boolean
-    | { coordinatorUrl?: string; dispatcher?: Dispatcher; now?: () => Date; sleep?: (ms: number) => Promise<void> };
+    | { coordinatorUrl?: string; dispatcher?: Dispatcher; now?: Clock; sleep?: (ms: number) => Promise<void> };
 }
 
 /**
@@ -442,7 +443,7 @@ export async function fetchAuditHeadAttestation(o: {
   home: string;
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
 }): Promise<{ attestation: AuditHeadAttestation | null; finding: Finding | null }> {
   const s = await openAuditedSession(o);

@@ -13,6 +13,7 @@ import { appendAudit, canonicalDigest } from '../audit/log.js';
 import { fetchManifestAudited, openAuditedSession } from '../audit/session.js';
 import { computeFromDb } from '../vector/node-vector.js';
 import { amsterdamTime } from '../../shared/pages/time-nl.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 export interface BenchmarkOptions {
   home: string;
@@ -20,7 +21,7 @@ export interface BenchmarkOptions {
   out: string;
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
 }
 

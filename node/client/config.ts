@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeConfigSchema, type NodeConfig } from '../../schemas/config.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 export type { NodeConfig };
 
@@ -21,7 +22,7 @@ export function readNodeConfig(home: string): NodeConfig {
   if (!r.success) {
     throw new SbError(
       'SB_ERR_CONFIG_INVALID',
-      `${path} is not a valid node configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `${path} is not a valid node configuration: ${formatZodIssues(r.error.issues)}`,
       { path },
     );
   }

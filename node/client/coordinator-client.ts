@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 export interface ClientOptions {
   /** The configured coordinator origin; the only host this node ever talks to. */
@@ -9,7 +10,7 @@ export interface ClientOptions {
   secretKey: Uint8Array;
   /** Injected HTTP dispatcher (undici Agent, or MockAgent in tests). */
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   /**
    * Attempts for transient failures without a `Retry-After` (network errors, and 429/502-504

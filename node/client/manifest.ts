@@ -4,6 +4,7 @@ import { manifestCodebook, verifyManifest, verifyManifestEndorsement } from '../
 import type { NodeDb } from '../store/node-db.js';
 import type { NodeConfig } from './config.js';
 import type { CoordinatorClient } from './coordinator-client.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -24,10 +25,7 @@ export function verifyManifestForNode(
   if (!parsed.success) {
     throw new SbError(
       'SB_ERR_MANIFEST_INVALID',
-      `the manifest of round ${roundId} is malformed: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}. Ask the coordinator.`,
+      `the manifest of round ${roundId} is malformed: ${formatZodIssues(parsed.error.issues, { limit: 3 })}. Ask the coordinator.`,
     );
   }
   const m = parsed.data;

@@ -8,8 +8,7 @@ import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorToJson } from '../../shared/metrics/vector.js';
 import { buildEnvelope, envelopeDigest, signEnvelope } from '../../shared/protocol/envelope.js';
-import { PURPOSE } from '../../shared/protocol/round-documents.js';
-import { verifyObject } from '../../shared/protocol/signed-object.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { requireApprovals } from '../audit/approval.js';
 import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
@@ -17,6 +16,7 @@ import { computeRoundVector } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import { identityPath, readNodeConfig, type NodeConfig } from './config.js';
 import { CoordinatorClient, type Response, type SentInfo } from './coordinator-client.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 export interface SubmitOptions {
   home: string;
@@ -24,7 +24,7 @@ export interface SubmitOptions {
   /** Must be the configured coordinator (the node talks to nothing else). */
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   onPhase?: (phase: string) => void;
 }
@@ -43,7 +43,7 @@ export async function openClient(o: {
   home: string;
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   auditHead?: () => string | undefined;
   onSent?: (info: SentInfo) => void;
@@ -69,8 +69,8 @@ export async function openClient(o: {
   return { config, identity, client };
 }
 
-/** Verify a receipt: the coordinator's signature (pinned key) and that it acknowledges exactly this envelope. */
-export function verifyReceipt(
+/** Accept a receipt or throw `SB_ERR_RECEIPT_INVALID`: the coordinator's signature (pinned key) and that it acknowledges exactly this envelope. */
+export function acceptReceipt(
   raw: unknown,
   config: NodeConfig,
   expected: { roundId: string; envelopeDigest: string },
@@ -81,10 +81,8 @@ export function verifyReceipt(
       'SB_ERR_RECEIPT_INVALID',
       'the coordinator sent a malformed receipt; the submission is kept in the outbox, run submit again to resend it.',
     );
-  const ok = verifyObject(
-    PURPOSE.receipt,
-    r.data as unknown as Record<string, unknown>,
-    'coordinator_signature',
+  const ok = isSignedReceipt(
+    r.data,
     new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')),
   );
   if (
@@ -166,7 +164,7 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
       throw s.refusal('send', o.roundId, e);
     }
     const receipt = await logRefusals(s, 'receipt', o.roundId, () =>
-      verifyReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
+      acceptReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
         roundId: o.roundId,
         envelopeDigest: entry.envelope_digest,
       }),

@@ -11,6 +11,7 @@ import { readMappingFile, type MappingFile } from './mapping.js';
 import { ImportRefusedError, ProblemLog, type Problem } from './problems.js';
 import { type AttendanceRead, readAttendance } from './read-attendance.js';
 import { type EnrolmentsRead, readEnrolments } from './read-enrolments.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 export interface ImportProgress {
   phase: 'enrolments' | 'attendance' | 'duplicates' | 'writing' | 'done';
@@ -41,7 +42,7 @@ export interface ImportOptions {
    */
   multilineQuotes?: 'refuse' | 'warn';
   /** Injected clock. */
-  now?: () => Date;
+  now?: Clock;
 }
 
 export interface ImportReport {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { MappingFile } from '../../schemas/mapping-file.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 
 export type { MappingFile };
 
@@ -28,7 +29,7 @@ export function readMappingFile(path: string): MappingFile {
   }
   const r = MappingFile.safeParse(raw);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const issues = formatZodIssues(r.error.issues, { prefix: '  ', separator: '\n' });
     throw new SbError(
       'SB_ERR_MAPPING_INVALID',
       `${path}: the mapping file is not valid:\n${issues}\nSee node/mappings/README.md for the format.`,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { InstitutionId, RoundId, Sha256Hex } from '../../schemas/common.js';
 import { SbError } from '../errors/sb-error.js';
+import { formatZodIssues } from '../errors/zod-issues.js';
 
 /**
  * The close-of-round bundle the coordinator hands the key holder (ARCHITECTURE.md "The round",
@@ -101,7 +102,7 @@ export function readBundle(dir: string): Bundle {
   if (!idx.success)
     throw new SbError(
       'SB_ERR_BUNDLE',
-      `${dir}/bundle.json is not a valid bundle index: ${idx.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `${dir}/bundle.json is not a valid bundle index: ${formatZodIssues(idx.error.issues)}`,
     );
   const index = idx.data;
   const m = RoundManifestSchema.safeParse(JSON.parse(read('manifest.json', index.manifest_sha256).toString('utf8')));

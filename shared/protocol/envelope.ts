@@ -10,6 +10,7 @@ import { SbError } from '../errors/sb-error.js';
 import { METRIC_SPEC } from '../metrics/slots.js';
 import { canonicalBytes } from './canonical.js';
 import { SLOT_LAYOUT_VERSION } from './layout.js';
+import { formatZodIssues } from '../errors/zod-issues.js';
 
 export type { ContributionEnvelope, UnsignedContributionEnvelope };
 
@@ -92,7 +93,7 @@ export function parseEnvelope(input: Uint8Array | unknown): ContributionEnvelope
   if (!r.success) {
     throw new SbError(
       'SB_ERR_ENVELOPE_SCHEMA',
-      `the envelope does not match the contribution-envelope schema (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}); the sender must resubmit.`,
+      `the envelope does not match the contribution-envelope schema (${formatZodIssues(r.error.issues)}); the sender must resubmit.`,
       {
         issues: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
       },

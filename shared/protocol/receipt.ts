@@ -2,6 +2,7 @@ import { ReceiptSchema, type Receipt } from '../../schemas/receipt.js';
 import { SbError } from '../errors/sb-error.js';
 import { PURPOSE } from './round-documents.js';
 import { signObject, verifyObject } from './signed-object.js';
+import { formatZodIssues } from '../errors/zod-issues.js';
 
 export type { Receipt };
 
@@ -19,8 +20,8 @@ export function signReceipt(r: UnsignedReceipt, secretKey: Uint8Array): Receipt 
   return ReceiptSchema.parse(signObject(PURPOSE.receipt, unsigned, 'coordinator_signature', secretKey));
 }
 
-/** Verify a receipt's schema and the coordinator's signature; false on any mismatch. */
-export function verifyReceipt(r: unknown, coordinatorKey: Uint8Array): r is Receipt {
+/** Whether `r` is a receipt (schema) signed by `coordinatorKey`; false on any mismatch. */
+export function isSignedReceipt(r: unknown, coordinatorKey: Uint8Array): r is Receipt {
   const parsed = ReceiptSchema.safeParse(r);
   if (!parsed.success) return false;
   return verifyObject(
@@ -35,9 +36,6 @@ export function verifyReceipt(r: unknown, coordinatorKey: Uint8Array): r is Rece
 export function parseReceipt(r: unknown): Receipt {
   const parsed = ReceiptSchema.safeParse(r);
   if (!parsed.success)
-    throw new SbError(
-      'SB_ERR_RECEIPT',
-      `not a sectorbench receipt: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new SbError('SB_ERR_RECEIPT', `not a sectorbench receipt: ${formatZodIssues(parsed.error.issues)}`);
   return parsed.data;
 }

@@ -4,6 +4,7 @@ import { AdvertisedKeysSchema, type AdvertisedKeys } from '../../schemas/secagg-
 import { SbError } from '../errors/sb-error.js';
 import { signObject, verifyObject } from '../protocol/signed-object.js';
 import { b64, bytesEqual, type RandomBytes, unb64 } from './bytes.js';
+import { formatZodIssues } from '../errors/zod-issues.js';
 
 /** Signature purpose of an advertisement (shared/crypto/identity.ts `signingInput`). */
 export const PURPOSE_KEYS = 'secagg-keys';
@@ -123,7 +124,7 @@ export function verifyAdvertisedKeys(
     if (!p.success) {
       throw new SbError(
         'SB_ERR_SECAGG_KEYS',
-        `advertisement ${i} is malformed (${p.error.issues[0]?.path.join('.')}: ${p.error.issues[0]?.message}); the coordinator relayed something that is not a key advertisement. Stop and tell the coordinator.`,
+        `advertisement ${i} is malformed (${formatZodIssues(p.error.issues, { limit: 1 })}); the coordinator relayed something that is not a key advertisement. Stop and tell the coordinator.`,
         { index: i },
       );
     }

@@ -18,7 +18,7 @@ import {
   type Identity,
 } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
-import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { signRelease } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import { runCli } from '../helpers/cli.js';
@@ -157,7 +157,7 @@ t.test('an acknowledged contribution survives SIGKILL; the retry gets the same r
   t.equal(cur[0]?.envelopeDigest, r.body.envelope_digest);
   const stored = submissionReceipt(h.db, cur[0]?.id as number);
   t.same(stored, r.body, 'with the receipt that was returned');
-  t.ok(verifyReceipt(stored, h.identity.publicKey));
+  t.ok(isSignedReceipt(stored, h.identity.publicKey));
   h.db.close();
 
   const s2 = await serve();

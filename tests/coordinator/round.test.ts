@@ -4,7 +4,8 @@ import t from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../coordinator/app.js';
 import { closeRound } from '../../coordinator/rounds/close-round.js';
-import { publishRelease, releaseDigest } from '../../coordinator/rounds/publish-release.js';
+import { publishRelease } from '../../coordinator/rounds/publish-release.js';
+import { releaseDigest } from '../../shared/protocol/release-digest.js';
 import { allSubmissions, currentSubmissions } from '../../coordinator/store/submissions.js';
 import { RoundManifestSchema } from '../../schemas/manifest.js';
 import { ReleaseSchema, type Release } from '../../schemas/release.js';
@@ -13,7 +14,7 @@ import { generateIdentity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { readBundle } from '../../shared/protocol/bundle.js';
 import { addModT, flatten, layoutLength } from '../../shared/protocol/layout.js';
-import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { signRelease, verifyManifest } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import {
@@ -33,7 +34,7 @@ const f = await setup(t);
 const app = await buildApp({
   db: f.db,
   identity: f.coordinator,
-  clock: () => f.clock.now,
+  now: () => f.clock.now,
   config: { publicUrl: 'http://127.0.0.1:8443' },
 });
 t.teardown(() => app.close());
@@ -83,8 +84,8 @@ t.test('health, manifest and BFV key are public and verifiable', async (t) => {
 t.test('submit: 201 with a signed receipt, audit head echoed', async (t) => {
   const r = await submit('INST1', c1.wire, 'ab'.repeat(32));
   t.equal(r.status, 201);
-  t.ok(verifyReceipt(r.body, f.coordinator.publicKey), 'receipt signature verifies');
-  t.notOk(verifyReceipt({ ...r.body, sequence: 7 }, f.coordinator.publicKey), 'an altered receipt does not');
+  t.ok(isSignedReceipt(r.body, f.coordinator.publicKey), 'receipt signature verifies');
+  t.notOk(isSignedReceipt({ ...r.body, sequence: 7 }, f.coordinator.publicKey), 'an altered receipt does not');
   t.match(r.body, {
     round_id: ROUND,
     institution_id: 'INST1',

@@ -7,6 +7,7 @@ import {
   type LocalRoundOptions,
 } from '../../demo/local-round.js';
 import { sampleDir } from './paths.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 /** The three conformance institutions of ../shared/sample. */
 export function sampleInstitutions(ids: readonly string[] = ['inst-1', 'inst-2', 'inst-3']): InstitutionData[] {
@@ -27,7 +28,7 @@ export async function startRound(
   o: {
     institutions?: InstitutionData[];
     thresholds?: Partial<Thresholds>;
-    now?: () => Date;
+    now?: Clock;
     codebook?: string;
     year?: number;
   } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants'> = {},

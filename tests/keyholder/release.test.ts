@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { releaseDigest } from '../../keyholder/digests.js';
+import { releaseDigest } from '../../shared/protocol/release-digest.js';
 import { releaseRound, releaseRoundDetailed } from '../../keyholder/release.js';
 import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
 import { ReleaseSchema, type Release } from '../../schemas/release.js';

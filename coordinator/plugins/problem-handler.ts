@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
 import { isSbError } from '../../shared/errors/sb-error.js';
-import { problem, statusForCode, type Problem } from '../http/problem.js';
+import { problem, statusForCode, type Problem } from '../http/problem-document.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, string]>> = Object.freeze({
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'SB_ERR_BODY_TOO_LARGE'],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * HTTP status of each refusal code. Everything not listed: 400 for `SB_ERR_*` caused by the
- * request, 500 otherwise (see plugins/problem.ts).
+ * request, 500 otherwise (see plugins/problem-handler.ts).
  */
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   SB_ERR_REQUEST_UNSIGNED: 401,
