@@ -20,7 +20,7 @@ export function willAuthenticate(request: FastifyRequest): boolean {
 export default fp(
   async function rateLimitPlugin(app: FastifyInstance) {
     const cfg = app.coordinator.config.rateLimit;
-    const clock = app.coordinator.clock;
+    const clock = app.coordinator.now;
     const limits = cfg === false ? null : new RequestLimits(cfg);
     app.decorate('sbLimits', limits);
     if (!limits) return;

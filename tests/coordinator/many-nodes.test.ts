@@ -20,7 +20,7 @@ import { generateIdentity, type Identity } from '../../shared/crypto/identity.js
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { codebookDigest } from '../../shared/metrics/codebook.js';
 import { buildEnvelope, signEnvelope } from '../../shared/protocol/envelope.js';
-import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { contribution, contributionsPath, edgeVector, endorse, setup, ROUND, T0, type Fixture } from './fixture.js';
 
@@ -33,7 +33,7 @@ async function listen(
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    clock: () => f.clock.now,
+    now: () => f.clock.now,
     config: { publicUrl: 'http://127.0.0.1:8443', rateLimit },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -113,7 +113,7 @@ t.test('500 concurrent honest submissions from one address are all acknowledged'
   const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   t.equal(ok.filter((r) => r.status === 201).length, K, `${K} × 201`);
   t.equal(
-    ok.filter((r) => verifyReceipt(r.receipt as never, base.coordinator.publicKey)).length,
+    ok.filter((r) => isSignedReceipt(r.receipt as never, base.coordinator.publicKey)).length,
     K,
     'every receipt signed by the coordinator',
   );

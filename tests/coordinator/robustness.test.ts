@@ -15,7 +15,7 @@ import { CIPHERTEXT_BYTES, CIPHERTEXT_DATA_OFFSET, SLOTS_PER_CIPHERTEXT } from '
 import { generateIdentity, type Identity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { ciphertextFromWords } from '../../shared/crypto/ciphertext-validate.js';
-import { verifyReceipt } from '../../shared/protocol/receipt.js';
+import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import {
   contribution,
   contributionsPath,
@@ -37,7 +37,7 @@ async function listen(
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    clock: () => f.clock.now,
+    now: () => f.clock.now,
     config: { publicUrl: 'http://127.0.0.1:8443', ...(rateLimit === undefined ? {} : { rateLimit }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -172,7 +172,7 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
     [201, 201, 201],
     'the valid submissions sent during the flood are acknowledged',
   );
-  for (const r of validResults) t.ok(verifyReceipt(r.json as never, f.coordinator.publicKey), 'with a signed receipt');
+  for (const r of validResults) t.ok(isSignedReceipt(r.json as never, f.coordinator.publicKey), 'with a signed receipt');
   t.equal(currentSubmissions(f.db, ROUND).length, 3);
 
   // While throttled: unsigned requests from the address are refused before any lookup, a signed GET still passes.
