@@ -172,7 +172,8 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
     [201, 201, 201],
     'the valid submissions sent during the flood are acknowledged',
   );
-  for (const r of validResults) t.ok(isSignedReceipt(r.json as never, f.coordinator.publicKey), 'with a signed receipt');
+  for (const r of validResults)
+    t.ok(isSignedReceipt(r.json as never, f.coordinator.publicKey), 'with a signed receipt');
   t.equal(currentSubmissions(f.db, ROUND).length, 3);
 
   // While throttled: unsigned requests from the address are refused before any lookup, a signed GET still passes.
