@@ -174,7 +174,7 @@ export const MUTATIONS: Record<string, Mutation> = {
   },
   'stray-quote': (s, r) => {
     const i = r.int(0, s.length - 1);
-    return s.slice(0, i) + '"' + s.slice(i);
+    return `${s.slice(0, i)}"${s.slice(i)}`;
   },
   'quote-at-field-start': (s, r) => {
     const ls = lines(s);
