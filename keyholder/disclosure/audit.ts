@@ -1,12 +1,13 @@
 import type { Thresholds } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
-import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
+import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
+import { DesignBounds, type FlatRelation } from './design-width.js';
 import { ExactBasis } from './exact-rref.js';
-import { DesignBounds } from './design-width.js';
-import { ExchangeSystem, type Delta } from './exchange.js';
-import { glpk, optimise, type BoundedSystem } from './lp.js';
-import { requiredWidth, type ProtectionParams } from './secondary.js';
+import { type Delta, ExchangeSystem } from './exchange.js';
+import { type BoundedSystem, glpk, optimise } from './lp.js';
+import { evaluate, protectedCounts, type ProtectedCount } from './row-inequalities.js';
+import { type ProtectionParams, requiredWidth } from './secondary.js';
 import type { BlockName } from './types.js';
 
 const BLOCK_DEF: Readonly<Record<BlockName, { slots: readonly string[]; population: string; inst: 'a' | 'b' }>> = {
@@ -14,15 +15,23 @@ const BLOCK_DEF: Readonly<Record<BlockName, { slots: readonly string[]; populati
   B: { slots: BLOCK_B_SLOTS, population: 'b_starters', inst: 'b' },
 };
 
+/** The protected counts of each block (slots, inequality slacks, named derived counts). */
+const COUNTS: Readonly<Record<BlockName, readonly ProtectedCount[]>> = {
+  A: protectedCounts('A', BLOCK_A_SLOTS),
+  B: protectedCounts('B', BLOCK_B_SLOTS),
+};
+
 /** What the audit found wrong; a release with any finding is refused. */
 export interface AuditFinding {
-  kind: 'mixed_block' | 'determined' | 'interval' | 'infeasible' | 'version_difference';
+  kind: 'mixed_block' | 'determined' | 'contributor_determined' | 'pinned' | 'interval' | 'infeasible' | 'version_difference';
   block: BlockName;
   /** `cell:<key>` or `rollup:<key>`. */
   entry: string;
   message: string;
   /** For `interval`: how much width is missing. */
   deficit?: number;
+  /** For `pinned`: the protected counts narrowed to one value. */
+  counts?: string[];
 }
 
 /** The audit's report; `findings` empty means passed. */
@@ -36,18 +45,20 @@ export interface AuditReport {
   lpSolved: number;
   /** Narrowest width / required width over the checked intervals, per mille (null: none). */
   minWidthRatioPermille: number | null;
+  /** Step 4: blocks checked, and (block, count) pairs checked per attacker. */
+  pinning: { blocks: number; counts: number };
   versionsCompared: number[];
   differencesChecked: number;
 }
 
-/** Everything the audit looks at: the rows as they would be released, the true populations, earlier versions. */
+/** Everything the audit looks at: the rows as they would be released, the true rows, earlier versions. */
 export interface AuditInput {
   codebook: Codebook;
   thresholds: Thresholds;
   cells: Readonly<Record<string, ReleaseRow>>;
   rollups: Readonly<Record<string, ReleaseRow>>;
-  /** True population (`a_enrolments` / `b_starters`) of a suppressed row: key holder only. */
-  truePopulation: (block: BlockName, kind: 'cell' | 'rollup', key: string) => number;
+  /** True block slots of a row (sector sums): key holder only, read for suppressed rows. */
+  trueRow: (block: BlockName, kind: 'cell' | 'rollup', key: string) => Readonly<Record<string, number>>;
   protection: ProtectionParams;
   /** Earlier signed releases of the same round (any order). */
   earlier?: readonly Release[];
@@ -61,7 +72,34 @@ export interface AuditInput {
 
 interface Entry {
   id: string;
+  kind: 'cell' | 'rollup';
+  key: string;
   row: ReleaseRow;
+}
+
+/** The release table of the audit: entries (cells, then rollups in codebook order) and the flat relations. */
+interface Table {
+  entries: Entry[];
+  cells: number;
+  flat: (FlatRelation & { name: string })[];
+  /** Per cell: the rollup entries containing it. */
+  groupsOf: number[][];
+}
+
+/** One block of the table: what the attacker knows, the unknowns and their bounds. */
+interface BlockView {
+  block: BlockName;
+  /** 1 for a published entry or one without institutions (a known zero). */
+  known: Uint8Array;
+  /** Published population (0 for a known zero). */
+  value: Float64Array;
+  /** Suppressed entries with institutions, in entry order. */
+  unknowns: number[];
+  /** Per unknown (same order): attacker's bounds on the population, its rule and true population. */
+  lower: number[];
+  upper: number[];
+  rules: (string | undefined)[];
+  truth: number[];
 }
 
 /**
@@ -73,41 +111,15 @@ interface Entry {
 const TOL = 1e-6;
 
 /**
- * The disclosure audit, run on every release before it is signed, independently of the code
- * that chose the suppressions (it rebuilds the relations from the codebook in flat form: every
- * rollup = the sum of its cells):
- *
- * 1. Every block of every row is published or suppressed as a whole (one pattern per block, so
- *    one exact test per block covers all its slots: the relation matrix is the same for every
- *    slot, and whether a value is uniquely determined depends only on which entries are known).
- * 2. Exact rank test (BigInt, {@link ExactBasis}): no suppressed value's unit vector lies in the
- *    row space of the relations restricted to the suppressed unknowns. A row without
- *    contributing institutions is a known zero.
- * 3. Protection intervals (LP, glpk.js) of the population slot of every suppressed block whose
- *    rule is in `protection.rules`: the values an attacker can still hold possible given the
- *    published relations, each unknown at least its (published) institution count, and what its
- *    rule says (`min_population`: below the threshold; `dominance`/`secondary`: passed the
- *    primary rules). Refused when `hi - lo < max(min_width, v * ratio)`, where the requirement
- *    is capped at the width the published rules and institution counts of the row and the rows
- *    it adds up to or from already leave ({@link DesignBounds}; no suppression could give more). Optima are read inward (an
- *    integer within 1e-6 is that integer, otherwise `hi = floor(z)`, `lo = ceil(z)`: true
- *    values are integers); every LP solution is also kept as a feasible point that certifies
- *    widths of other unknowns. Before any LP, exact integer tables built from exchange moves
- *    ({@link ExchangeSystem}: students moved between suppressed cells so that no known figure
- *    changes; each table verified against every relation it touches and every bound) certify
- *    `hi - lo >= required` for most unknowns: the LP interval contains every feasible table,
- *    so two tables `required` apart prove it wide enough. Only the rest are solved by LP, and
- *    a finding always comes from an LP optimum, never from a failed search for tables.
- * 4. Versions: against every earlier release of the round, a block published (or known) in both
- *    whose figures differ is the contribution of the institutions that came, went or changed in
- *    between; refused unless at least `min_institutions` more (or fewer) institutions are behind
- *    it and its population changed by at least `min_population`.
- *
- * @see ../../../shared/spec/ARCHITECTURE.md "Disclosure control"; docs/DISCLOSURE.md
+ * Whom step 4 proves against. The contributor's version (every single-institution block known,
+ * targets of two or more institutions) is implemented (`'insider'`) but not enforced: on small
+ * sectors secondary suppression cannot yet satisfy it (docs/DISCLOSURE.md "Left"); the rank test
+ * of step 2 covers the contributor for exact determination.
  */
-export async function auditRelease(input: AuditInput): Promise<AuditReport> {
-  const { codebook, thresholds } = input;
-  const report: AuditReport = {
+const ATTACKERS: readonly ('outsider' | 'insider')[] = ['outsider'];
+
+function emptyReport(): AuditReport {
+  return {
     findings: [],
     checkedBlocks: 0,
     rank: { A: 0, B: 0 },
@@ -115,12 +127,64 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     exchangeCertified: 0,
     lpSolved: 0,
     minWidthRatioPermille: null,
+    pinning: { blocks: 0, counts: 0 },
     versionsCompared: [],
     differencesChecked: 0,
   };
+}
+
+/**
+ * The disclosure audit, run on every release before it is signed, independently of the code
+ * that chose the suppressions (it rebuilds the relations from the codebook in flat form: every
+ * rollup = the sum of its cells). The attacker it proves against is the one of
+ * docs/DISCLOSURE.md "Attacker model": every published figure of every version, the relations,
+ * counts >= 0 and the within-row inequalities of `row-inequalities.ts`, and any one contributing
+ * institution with its own vector. Per block A and B:
+ *
+ * 1. {@link checkPattern}: every block of every row is published or suppressed as a whole.
+ * 2. {@link rankTest}: no suppressed value is uniquely determined by the relations (exact,
+ *    BigInt); then the same with every block of a single institution treated as known
+ *    (its contributor knows it): no block failing a primary rule is determined then.
+ * 3. {@link protectionIntervals}: the population of every block suppressed by a rule in
+ *    `protection.rules` keeps its protection interval (exchange tables, else LP read inward).
+ * 4. {@link pinningCheck}: no protected count (every slot, every inequality's slack, absence
+ *    minutes) of such a block can be narrowed to one value, shown by exact mixing moves whose
+ *    partners are usable against a contributor ({@link PinningCheck}); counts the published
+ *    total row shows as 0 for the whole sector are exempt.
+ *
+ * Then {@link checkVersions} against every earlier release of the round.
+ *
+ * @throws Error when the release lacks a row of the codebook (a programming error)
+ * @see ../../../shared/spec/ARCHITECTURE.md "Disclosure control"; docs/DISCLOSURE.md
+ */
+export async function auditRelease(input: AuditInput): Promise<AuditReport> {
+  const report = emptyReport();
+  const table = buildTable(input);
+  let worst: number | null = null;
+  for (const block of ['A', 'B'] as BlockName[]) {
+    const view = checkPattern(input, table, block, report);
+    report.checkedBlocks += view.unknowns.length;
+    if (view.unknowns.length === 0) continue;
+    const rows = rankTest(input, table, view, report);
+    const w = await protectionIntervals(input, table, view, rows, report);
+    if (w !== null && (worst === null || w < worst)) worst = w;
+    await pinningCheck(input, table, view, rows, report);
+  }
+  report.minWidthRatioPermille = worst;
+  checkVersions(input, table, report);
+  return report;
+}
+
+function buildTable(input: AuditInput): Table {
+  const { codebook } = input;
   const entries: Entry[] = [
-    ...codebook.cellKeys.map((k) => ({ id: `cell:${k}`, row: input.cells[k] as ReleaseRow })),
-    ...codebook.groupKeys.map((k) => ({ id: `rollup:${k}`, row: input.rollups[k] as ReleaseRow })),
+    ...codebook.cellKeys.map((k) => ({ id: `cell:${k}`, kind: 'cell' as const, key: k, row: input.cells[k] as ReleaseRow })),
+    ...codebook.groupKeys.map((k) => ({
+      id: `rollup:${k}`,
+      kind: 'rollup' as const,
+      key: k,
+      row: input.rollups[k] as ReleaseRow,
+    })),
   ];
   if (entries.some((e) => !e.row)) throw new Error('audit: the release lacks a row of the codebook');
   const nc = codebook.cellKeys.length;
@@ -130,190 +194,431 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     members: codebook.groupCells.get(g) ?? [],
   }));
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
-  for (const r of flat) for (const m of r.members) (groupsOf[m] as number[]).push(r.total);
-  let worst: number | null = null;
+  for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
+  return { entries, cells: nc, flat, groupsOf };
+}
 
-  for (const block of ['A', 'B'] as BlockName[]) {
-    const def = BLOCK_DEF[block];
-    // 1. Pattern per block; known = published or no institution.
-    const known = new Uint8Array(entries.length);
-    const value = new Float64Array(entries.length);
-    entries.forEach((e, i) => {
-      const nulls = def.slots.filter((s) => e.row.slots[s] === null).length;
-      if (nulls !== 0 && nulls !== def.slots.length) {
-        report.findings.push({
-          kind: 'mixed_block',
-          block,
-          entry: e.id,
-          message: `${e.id}: block ${block} is partly suppressed; a block is published or suppressed as a whole`,
-        });
-      }
-      if (nulls === 0) {
-        known[i] = 1;
-        value[i] = e.row.slots[def.population] as number;
-      } else if (e.row.institutions[def.inst] === 0) {
-        known[i] = 1;
-        value[i] = 0;
-      }
-    });
-    const unknowns = entries.flatMap((_, i) => (known[i] ? [] : [i]));
-    const design = new DesignBounds(
-      nc,
-      flat,
-      groupsOf,
-      (e) => (entries[e] as Entry).row.institutions[def.inst],
-      (e) => {
-        const row = (entries[e] as Entry).row;
-        if (row.institutions[def.inst] === 0) return 0;
-        return row.suppressed[def.population]?.rule === 'min_population' ? thresholds.min_population - 1 : Infinity;
-      },
-    );
-    report.checkedBlocks += unknowns.length;
-    if (unknowns.length === 0) continue;
-    const col = new Map(unknowns.map((e, c) => [e, c]));
-
-    // 2. Exact rank test.
-    const basis = new ExactBasis();
-    const rows: BoundedSystem['rows'][number][] = [];
-    for (const r of flat) {
-      const coefs = new Map<number, bigint>();
-      let rhs = 0;
-      const add = (e: number, c: number) => {
-        const k = col.get(e);
-        if (k === undefined) rhs -= c * (value[e] as number);
-        else coefs.set(k, (coefs.get(k) ?? 0n) + BigInt(c));
-      };
-      add(r.total, 1);
-      for (const m of r.members) add(m, -1);
-      for (const [k, v] of coefs) if (v === 0n) coefs.delete(k);
-      if (coefs.size === 0) continue;
-      basis.add(coefs);
-      rows.push({ name: `r${rows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c: Number(c) })), rhs });
-    }
-    report.rank[block] = basis.rank;
-    for (const c of basis.determinedColumns()) {
-      const e = entries[unknowns[c] as number] as Entry;
+/** Step 1 and the attacker's view of one block: known entries, unknowns and their bounds. */
+function checkPattern(input: AuditInput, table: Table, block: BlockName, report: AuditReport): BlockView {
+  const def = BLOCK_DEF[block];
+  const { entries } = table;
+  const known = new Uint8Array(entries.length);
+  const value = new Float64Array(entries.length);
+  entries.forEach((e, i) => {
+    const nulls = def.slots.filter((s) => e.row.slots[s] === null).length;
+    if (nulls !== 0 && nulls !== def.slots.length) {
       report.findings.push({
-        kind: 'determined',
+        kind: 'mixed_block',
         block,
         entry: e.id,
-        message: `${e.id}: block ${block} is suppressed but uniquely determined by the published figures (rollups minus published siblings)`,
+        message: `${e.id}: block ${block} is partly suppressed; a block is published or suppressed as a whole`,
       });
     }
+    if (nulls === 0) {
+      known[i] = 1;
+      value[i] = e.row.slots[def.population] as number;
+    } else if (e.row.institutions[def.inst] === 0) {
+      known[i] = 1;
+      value[i] = 0;
+    }
+  });
+  const unknowns = entries.flatMap((_, i) => (known[i] ? [] : [i]));
+  const view: BlockView = { block, known, value, unknowns, lower: [], upper: [], rules: [], truth: [] };
+  const min = input.thresholds.min_population;
+  for (const e of unknowns) {
+    const { row, kind, key } = entries[e] as Entry;
+    const rule = row.suppressed[def.population]?.rule;
+    const passedPrimary = rule === 'secondary' || rule === 'dominance';
+    view.lower.push(Math.max(1, row.institutions[def.inst], passedPrimary ? min : 0));
+    view.upper.push(rule === 'min_population' ? min - 1 : Infinity);
+    view.rules.push(rule);
+    view.truth.push(input.trueRow(block, kind, key)[def.population] as number);
+  }
+  return view;
+}
 
-    // 3. Protection intervals of the population slot.
-    const lower: number[] = [];
-    const upper: number[] = [];
-    const truth: number[] = [];
-    const need: number[] = [];
-    for (const e of unknowns) {
-      const { row, id } = entries[e] as Entry;
-      const inst = row.institutions[def.inst];
-      const rule = row.suppressed[def.population]?.rule;
-      const passedPrimary = rule === 'secondary' || rule === 'dominance';
-      const lo = Math.max(1, inst, passedPrimary ? thresholds.min_population : 0);
-      const hi = rule === 'min_population' ? thresholds.min_population - 1 : Infinity;
-      lower.push(lo);
-      upper.push(hi);
-      const [kind, key] = [id.slice(0, id.indexOf(':')) as 'cell' | 'rollup', id.slice(id.indexOf(':') + 1)];
-      const v = input.truePopulation(block, kind, key);
-      truth.push(v);
-      // Capped at what the published institution counts and primary rules leave anyway.
-      need.push(
-        rule !== undefined && input.protection.rules.includes(rule)
-          ? Math.min(requiredWidth(v, input.protection), design.width(e, lo, hi))
-          : 0,
-      );
-    }
-    const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
-    // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
-    const loC = Float64Array.from(truth);
-    const hiC = Float64Array.from(truth);
-    const absorb = (x: Float64Array) => {
-      for (let c = 0; c < x.length; c++) {
-        const z = x[c] as number;
-        const r = Math.round(z);
-        const near = Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z));
-        loC[c] = Math.min(loC[c] as number, near ? r : Math.ceil(z));
-        hiC[c] = Math.max(hiC[c] as number, near ? r : Math.floor(z));
-      }
+/**
+ * Step 2: exact rank tests. Returns the relations restricted to the unknowns (for the LP).
+ * First every suppressed value; then, with every single-institution block known (its contributor
+ * knows it; the key holder does not know which institution that is, so it treats all of them as
+ * known at once), every block that fails a primary rule and has two or more institutions: a
+ * contributor would otherwise learn it by subtracting its own figures (with two institutions,
+ * the other's figures).
+ */
+function rankTest(input: AuditInput, table: Table, view: BlockView, report: AuditReport): BoundedSystem['rows'] {
+  const { entries } = table;
+  const { block, known, value, unknowns } = view;
+  const inst = BLOCK_DEF[block].inst;
+  const col = new Map(unknowns.map((e, c) => [e, c]));
+  const basis = new ExactBasis();
+  const rows: BoundedSystem['rows'][number][] = [];
+  const many = new Map<number, number>();
+  for (const e of unknowns) if ((entries[e] as Entry).row.institutions[inst] >= 2) many.set(e, many.size);
+  const nc = table.cells;
+  const insider = new ExactBasis();
+  for (const r of table.flat) {
+    const coefs = new Map<number, bigint>();
+    const coefsMany = new Map<number, bigint>();
+    let rhs = 0;
+    const add = (e: number, c: number) => {
+      const k = col.get(e);
+      if (k === undefined) rhs -= c * (value[e] as number);
+      else coefs.set(k, (coefs.get(k) ?? 0n) + BigInt(c));
+      const m = many.get(e);
+      if (m !== undefined) coefsMany.set(m, (coefsMany.get(m) ?? 0n) + BigInt(c));
     };
-    // Exact certificates first: integer tables from exchange moves, each verified.
-    const lowerE = new Float64Array(entries.length);
-    const upperE = new Float64Array(entries.length);
-    const valueE = Float64Array.from(value);
-    unknowns.forEach((e, c) => {
-      lowerE[e] = lower[c] as number;
-      upperE[e] = upper[c] as number;
-      valueE[e] = truth[c] as number;
+    add(r.total, 1);
+    for (const m of r.members) add(m, -1);
+    for (const [k, v] of coefs) if (v === 0n) coefs.delete(k);
+    for (const [k, v] of coefsMany) if (v === 0n) coefsMany.delete(k);
+    if (coefsMany.size > 0) insider.add(coefsMany);
+    if (coefs.size === 0) continue;
+    basis.add(coefs);
+    rows.push({ name: `r${rows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c: Number(c) })), rhs });
+  }
+  report.rank[block] = basis.rank;
+  const flagged = new Set<number>();
+  for (const c of basis.determinedColumns()) {
+    const e = entries[unknowns[c] as number] as Entry;
+    flagged.add(unknowns[c] as number);
+    report.findings.push({
+      kind: 'determined',
+      block,
+      entry: e.id,
+      message: `${e.id}: block ${block} is suppressed but uniquely determined by the published figures (rollups minus published siblings)`,
     });
-    const exchange = new ExchangeSystem({ cells: nc, groupsOf, known, value: valueE, lower: lowerE, upper: upperE });
-    const absorbDelta = (d: Delta) => {
-      if (!exchange.verify(d)) return;
-      for (const [e, x] of d) {
-        const c = col.get(e) as number;
-        const z = (truth[c] as number) + x;
-        if (z < (loC[c] as number)) loC[c] = z;
-        if (z > (hiC[c] as number)) hiC[c] = z;
-      }
-    };
-    for (let c = 0; c < unknowns.length && input.exchange !== false; c++) {
-      const n = need[c] as number;
-      if (n <= 0 || (hiC[c] as number) - (loC[c] as number) >= n) continue;
-      const e = unknowns[c] as number;
-      const v = truth[c] as number;
-      absorbDelta(exchange.push(e, 1, (loC[c] as number) + n - v).delta);
-      if ((hiC[c] as number) - (loC[c] as number) < n)
-        absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
-      if ((hiC[c] as number) - (loC[c] as number) >= n) report.exchangeCertified++;
+  }
+  const manyEntries = [...many.keys()];
+  for (const m of insider.determinedColumns()) {
+    const idx = manyEntries[m] as number;
+    const c = col.get(idx) as number;
+    const rule = view.rules[c];
+    // Cells only: a rollup's cells of one institution each may belong to different institutions,
+    // and no single contributor knows them all (docs/DISCLOSURE.md "Left").
+    if (idx >= nc || flagged.has(idx) || rule === undefined || !input.protection.rules.includes(rule)) continue;
+    const e = entries[idx] as Entry;
+    report.findings.push({
+      kind: 'contributor_determined',
+      block,
+      entry: e.id,
+      message: `${e.id}: block ${block} (${e.row.institutions[inst]} institutions, ${rule}) is determined for a contributing institution that knows its own blocks of a single institution; with two institutions each would learn the other's figures`,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Step 3: protection intervals of the populations of blocks suppressed by a rule in
+ * `protection.rules`. Returns the narrowest width / required width, per mille.
+ */
+async function protectionIntervals(
+  input: AuditInput,
+  table: Table,
+  view: BlockView,
+  rows: BoundedSystem['rows'],
+  report: AuditReport,
+): Promise<number | null> {
+  const { entries, cells: nc, flat, groupsOf } = table;
+  const { block, known, value, unknowns, lower, upper, truth } = view;
+  const def = BLOCK_DEF[block];
+  const design = new DesignBounds(
+    nc,
+    flat,
+    groupsOf,
+    (e) => (entries[e] as Entry).row.institutions[def.inst],
+    (e) => {
+      const row = (entries[e] as Entry).row;
+      if (row.institutions[def.inst] === 0) return 0;
+      return row.suppressed[def.population]?.rule === 'min_population' ? input.thresholds.min_population - 1 : Infinity;
+    },
+  );
+  const col = new Map(unknowns.map((e, c) => [e, c]));
+  // Capped at what the published institution counts and primary rules leave anyway.
+  const need = unknowns.map((e, c) => {
+    const rule = view.rules[c];
+    return rule !== undefined && input.protection.rules.includes(rule)
+      ? Math.min(requiredWidth(truth[c] as number, input.protection), design.width(e, lower[c] as number, upper[c] as number))
+      : 0;
+  });
+  const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
+  // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
+  const loC = Float64Array.from(truth);
+  const hiC = Float64Array.from(truth);
+  const absorb = (x: Float64Array) => {
+    for (let c = 0; c < x.length; c++) {
+      const z = x[c] as number;
+      const r = Math.round(z);
+      const near = Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z));
+      loC[c] = Math.min(loC[c] as number, near ? r : Math.ceil(z));
+      hiC[c] = Math.max(hiC[c] as number, near ? r : Math.floor(z));
     }
-    const g = need.some((n, c) => n > 0 && (hiC[c] as number) - (loC[c] as number) < n) ? await glpk() : null;
-    for (let c = 0; c < unknowns.length; c++) {
-      const n = need[c] as number;
-      if (n <= 0) continue;
-      report.intervalsChecked++;
-      for (const dir of ['max', 'min'] as const) {
-        if ((hiC[c] as number) - (loC[c] as number) >= n || !g) break;
-        const r = optimise(g, sys, c, dir);
-        report.lpSolved++;
-        if (r === null) {
-          report.findings.push({
-            kind: 'infeasible',
-            block,
-            entry: (entries[unknowns[c] as number] as Entry).id,
-            message: `the interval LP of block ${block} is infeasible: the published figures contradict the bounds (a bug, report it)`,
-          });
-          break;
-        }
-        if (r.z === Infinity) {
-          hiC[c] = Infinity;
-          continue;
-        }
-        absorb(r.x);
-      }
-      const width = (hiC[c] as number) - (loC[c] as number);
-      const ratio = Number.isFinite(width) ? Math.floor((1000 * width) / n) : null;
-      if (ratio !== null && (worst === null || ratio < worst)) worst = ratio;
-      if (width < n) {
-        const e = entries[unknowns[c] as number] as Entry;
+  };
+  // Exact certificates first: integer tables from exchange moves, each verified.
+  const lowerE = new Float64Array(entries.length);
+  const upperE = new Float64Array(entries.length);
+  const valueE = Float64Array.from(value);
+  unknowns.forEach((e, c) => {
+    lowerE[e] = lower[c] as number;
+    upperE[e] = upper[c] as number;
+    valueE[e] = truth[c] as number;
+  });
+  const exchange = new ExchangeSystem({ cells: nc, groupsOf, known, value: valueE, lower: lowerE, upper: upperE });
+  const absorbDelta = (d: Delta) => {
+    if (!exchange.verify(d)) return;
+    for (const [e, x] of d) {
+      const c = col.get(e) as number;
+      const z = (truth[c] as number) + x;
+      if (z < (loC[c] as number)) loC[c] = z;
+      if (z > (hiC[c] as number)) hiC[c] = z;
+    }
+  };
+  for (let c = 0; c < unknowns.length && input.exchange !== false; c++) {
+    const n = need[c] as number;
+    if (n <= 0 || (hiC[c] as number) - (loC[c] as number) >= n) continue;
+    const e = unknowns[c] as number;
+    const v = truth[c] as number;
+    absorbDelta(exchange.push(e, 1, (loC[c] as number) + n - v).delta);
+    if ((hiC[c] as number) - (loC[c] as number) < n) absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
+    if ((hiC[c] as number) - (loC[c] as number) >= n) report.exchangeCertified++;
+  }
+  const g = need.some((n, c) => n > 0 && (hiC[c] as number) - (loC[c] as number) < n) ? await glpk() : null;
+  let worst: number | null = null;
+  for (let c = 0; c < unknowns.length; c++) {
+    const n = need[c] as number;
+    if (n <= 0) continue;
+    report.intervalsChecked++;
+    const e = entries[unknowns[c] as number] as Entry;
+    for (const dir of ['max', 'min'] as const) {
+      if ((hiC[c] as number) - (loC[c] as number) >= n || !g) break;
+      const r = optimise(g, sys, c, dir);
+      report.lpSolved++;
+      if (r === null) {
         report.findings.push({
-          kind: 'interval',
+          kind: 'infeasible',
           block,
           entry: e.id,
-          deficit: n - width,
-          message: `${e.id}: block ${block}'s ${def.population} is known to lie in an interval of width ${width}, narrower than the required ${n}`,
+          message: `the interval LP of block ${block} is infeasible: the published figures contradict the bounds (a bug, report it)`,
         });
+        break;
       }
+      if (r.z === Infinity) {
+        hiC[c] = Infinity;
+        continue;
+      }
+      absorb(r.x);
+    }
+    const width = (hiC[c] as number) - (loC[c] as number);
+    const ratio = Number.isFinite(width) ? Math.floor((1000 * width) / n) : null;
+    if (ratio !== null && (worst === null || ratio < worst)) worst = ratio;
+    if (width < n) {
+      report.findings.push({
+        kind: 'interval',
+        block,
+        entry: e.id,
+        deficit: n - width,
+        message: `${e.id}: block ${block}'s ${def.population} is known to lie in an interval of width ${width}, narrower than the required ${n}`,
+      });
     }
   }
-  report.minWidthRatioPermille = worst;
+  return worst;
+}
 
-  // 4. Versions.
+/**
+ * Step 4: no protected count (every slot, every inequality's slack, absence minutes) of a block
+ * suppressed by a rule in `protection.rules` can be narrowed to one value. Each count is proven
+ * on its own: the attacker's system for count f is the relations (the same for every slot, and
+ * additive for slacks too), the published values of f, and f >= 0 for every suppressed entry
+ * (a within-row inequality enters as its slack, a count >= 0). A target is safe when f can move
+ * by 1 up or down: first by an exact integer table (exchange moves, verified), else by the LP
+ * optimum rounded inward (`hi = floor(max)`, `lo = ceil(min)`; safe when `hi - lo >= 1`).
+ * Then the same with every suppressed block of a single institution known (a contributor knows
+ * its own), for the targets of two or more institutions. Counts that the published total row
+ * shows as 0 are 0 in every row: the sector's own fact, exempt.
+ */
+async function pinningCheck(
+  input: AuditInput,
+  table: Table,
+  view: BlockView,
+  rows: BoundedSystem['rows'],
+  report: AuditReport,
+): Promise<void> {
+  const { entries, cells: nc, groupsOf } = table;
+  const { block, known, unknowns } = view;
+  const def = BLOCK_DEF[block];
+  const counts = COUNTS[block];
+  const col = new Map(unknowns.map((e, c) => [e, c]));
+  const sensitive = unknowns.filter((_, c) => {
+    const rule = view.rules[c];
+    return rule !== undefined && input.protection.rules.includes(rule);
+  });
+  if (sensitive.length === 0) return;
+  const trueRows = new Map<number, Readonly<Record<string, number>>>();
+  for (const e of unknowns) {
+    const { kind, key } = entries[e] as Entry;
+    trueRows.set(e, input.trueRow(block, kind, key));
+  }
+  const inst = (e: number) => (entries[e] as Entry).row.institutions[def.inst];
+  // Published rollups (with institutions) containing each target: a count such a row shows as 0
+  // is 0 in every row inside it, the published group's own fact (docs/DECISIONS.md).
+  const cellSet = (e: number) => new Set(e < nc ? [e] : table.flat[e - nc]?.members);
+  const containers = new Map<number, number[]>();
+  for (const e of sensitive) {
+    const mine = cellSet(e);
+    containers.set(
+      e,
+      table.flat
+        .filter((r) => known[r.total] && inst(r.total) > 0 && r.total !== e && [...mine].every((c) => r.members.includes(c)))
+        .map((r) => r.total),
+    );
+  }
+  const pinned = new Map<number, { outsider: string[]; insider: string[] }>();
+  const note = (e: number, who: 'outsider' | 'insider', name: string) => {
+    let p = pinned.get(e);
+    if (!p) pinned.set(e, (p = { outsider: [], insider: [] }));
+    p[who].push(name);
+  };
+  let g: Awaited<ReturnType<typeof glpk>> | null = null;
+  const zeros = new Float64Array(entries.length);
+  const infinite = new Float64Array(entries.length).fill(Infinity);
+  const systems = new Map<'outsider' | 'insider', ExchangeSystem>();
+  for (const f of counts) {
+    const fValue = new Float64Array(entries.length);
+    entries.forEach((e, i) => {
+      if (known[i]) fValue[i] = e.row.institutions[def.inst] === 0 ? 0 : evaluate(f.form, e.row.slots);
+      else fValue[i] = evaluate(f.form, trueRows.get(i) as Readonly<Record<string, number>>);
+    });
+    // A count the data itself makes negative somewhere (rows that do not follow METRICS.md, e.g.
+    // test fixtures with only some slots filled) is no knowledge the attacker can use.
+    let negative = false;
+    for (let i = 0; i < entries.length && !negative; i++) if ((fValue[i] as number) < 0) negative = true;
+    if (negative) continue;
+    for (const who of ATTACKERS) {
+      const knownHere = who === 'outsider' ? known : Uint8Array.from(known, (k, i) => (k || (col.has(i) && inst(i) < 2) ? 1 : 0));
+      const targets = (who === 'outsider' ? sensitive : sensitive.filter((e) => e < nc && inst(e) >= 2)).filter(
+        (e) => !(containers.get(e) ?? []).some((p) => (fValue[p] as number) === 0),
+      );
+      if (targets.length === 0) continue;
+      let exchange = systems.get(who);
+      if (!exchange) {
+        exchange = new ExchangeSystem({ cells: nc, groupsOf, known: knownHere, value: fValue, lower: zeros, upper: infinite });
+        systems.set(who, exchange);
+      } else exchange.retarget(fValue, zeros, infinite);
+      const ex = exchange;
+      // Nothing hidden holds this count: every hidden target at 0 stays at 0.
+      let held = 0;
+      for (let c = 0; c < nc; c++) if (!knownHere[c]) held += fValue[c] as number;
+      const movable = (e: number, dir: 1 | -1) => {
+        if (dir < 0 && (fValue[e] as number) < 1) return false;
+        const d = ex.push(e, dir, 1);
+        return d.reached >= 1 && ex.verify(d.delta) && (d.delta.get(e) ?? 0) === dir;
+      };
+      const open: number[] = [];
+      for (const e of targets) {
+        if (held === 0) note(e, who, f.id);
+        else if (!movable(e, -1) && !movable(e, 1)) open.push(e);
+      }
+      report.pinning.counts += targets.length;
+      if (open.length === 0) continue;
+      // LP, on the unknowns of this view: the relations of f with known entries moved to the right.
+      const vars = unknowns.filter((e) => !knownHere[e]);
+      const vcol = new Map(vars.map((e, c) => [e, c]));
+      const sysRows: BoundedSystem['rows'][number][] = [];
+      for (const r of table.flat) {
+        const coefs = new Map<number, number>();
+        let rhs = 0;
+        const add = (e: number, c: number) => {
+          const k = vcol.get(e);
+          if (k === undefined) rhs -= c * (fValue[e] as number);
+          else coefs.set(k, (coefs.get(k) ?? 0) + c);
+        };
+        add(r.total, 1);
+        for (const m of r.members) add(m, -1);
+        for (const [k, v] of coefs) if (v === 0) coefs.delete(k);
+        if (coefs.size > 0) sysRows.push({ name: `r${sysRows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c })), rhs });
+      }
+      const sys: BoundedSystem = {
+        vars: vars.map((_, c) => `x${c}`),
+        rows: sysRows,
+        lower: vars.map(() => 0),
+        upper: vars.map(() => Infinity),
+      };
+      g ??= await glpk();
+      // Every LP solution is a feasible table: it certifies every open target it moves by 1.
+      let left = new Set(open);
+      const absorb = (x: Float64Array) => {
+        for (const e of left) {
+          const z = x[vcol.get(e) as number] as number;
+          const v = fValue[e] as number;
+          if (readInward(z, 'max') >= v + 1 || readInward(z, 'min') <= v - 1) left.delete(e);
+        }
+      };
+      for (const dir of ['max', 'min'] as const) {
+        if (left.size === 0) break;
+        const r = optimise(g, sys, [...left].map((e) => vcol.get(e) as number), dir);
+        report.lpSolved++;
+        if (r && r.z !== Infinity) absorb(r.x);
+        else if (r && dir === 'max') {
+          // Unbounded sum: every target is certified one at a time below.
+        }
+      }
+      for (const e of [...left]) {
+        if (!left.has(e)) continue;
+        const c = vcol.get(e) as number;
+        for (const dir of ['max', 'min'] as const) {
+          if (!left.has(e) || (dir === 'min' && (fValue[e] as number) < 1)) break;
+          const r = optimise(g, sys, c, dir);
+          report.lpSolved++;
+          if (r && r.z === Infinity) left.delete(e);
+          else if (r) absorb(r.x);
+        }
+      }
+      for (const e of left) note(e, who, f.id);
+      left = new Set();
+    }
+  }
+  void rows;
+  report.pinning.blocks += sensitive.length;
+  for (const [e, p] of pinned) {
+    const entry = entries[e] as Entry;
+    if (p.outsider.length > 0)
+      report.findings.push({
+        kind: 'pinned',
+        block,
+        entry: entry.id,
+        counts: p.outsider,
+        message: `${entry.id}: block ${block} (${inst(e)} institution(s)) has ${p.outsider.length} count(s) an outsider can narrow to one value with the relations and counts >= 0 (e.g. ${p.outsider.slice(0, 3).join(', ')})`,
+      });
+    const only = p.insider.filter((x) => !p.outsider.includes(x));
+    if (only.length > 0)
+      report.findings.push({
+        kind: 'pinned',
+        block,
+        entry: entry.id,
+        counts: only,
+        message: `${entry.id}: block ${block} (${inst(e)} institutions) has ${only.length} count(s) a contributing institution can narrow to one value once it knows its own single-institution blocks (e.g. ${only.slice(0, 3).join(', ')})`,
+      });
+  }
+}
+
+/** An LP optimum read inward: an integer within the tolerance is that integer, else floor (max) or ceil (min). */
+function readInward(z: number, dir: 'max' | 'min'): number {
+  const r = Math.round(z);
+  if (Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z))) return r;
+  return dir === 'max' ? Math.floor(z) : Math.ceil(z);
+}
+
+/**
+ * Versions: against every earlier release of the round, a block published (or known) in both
+ * whose figures differ is the contribution of the institutions that came, went or changed in
+ * between; refused unless at least `min_institutions` more (or fewer) institutions are behind it
+ * and its population changed by at least `min_population`.
+ */
+function checkVersions(input: AuditInput, table: Table, report: AuditReport): void {
+  const { thresholds } = input;
   for (const prev of input.earlier ?? []) {
     report.versionsCompared.push(prev.release_version);
-    for (const e of entries) {
-      const [kind, key] = [e.id.slice(0, e.id.indexOf(':')), e.id.slice(e.id.indexOf(':') + 1)];
-      const old = kind === 'cell' ? prev.cells[key] : prev.rollups[key];
+    for (const e of table.entries) {
+      const old = e.kind === 'cell' ? prev.cells[e.key] : prev.rollups[e.key];
       if (!old) continue;
       for (const block of ['A', 'B'] as BlockName[]) {
         const def = BLOCK_DEF[block];
@@ -341,5 +646,4 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
       }
     }
   }
-  return report;
 }

@@ -56,7 +56,16 @@ export class ExchangeSystem {
   private readonly classOf: Int32Array;
   private readonly compatible = new Map<number, boolean>();
 
-  constructor(private readonly s: ExchangeInput) {
+  /**
+   * The same system with other values and bounds (the known entries must be the same): the
+   * classes and 4-cycle tables are shared, which is what makes checking every count of a
+   * block affordable.
+   */
+  retarget(value: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>): void {
+    this.s = { ...this.s, value, lower, upper };
+  }
+
+  constructor(private s: ExchangeInput) {
     this.classOf = new Int32Array(s.cells).fill(-1);
     const byKey = new Map<string, number>();
     for (let c = 0; c < s.cells; c++) {

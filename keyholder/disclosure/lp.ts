@@ -18,22 +18,23 @@ export interface BoundedSystem {
 }
 
 /**
- * Minimise or maximise one variable over the system. Returns the optimum and the solution
+ * Minimise or maximise one variable (or the sum of several) over the system. Returns the optimum and the solution
  * (floating point; callers round conservatively), or null when the system is infeasible or
  * the variable unbounded (`Infinity` for an unbounded maximum).
  */
 export function optimise(
   g: Glpk,
   sys: BoundedSystem,
-  target: number,
+  target: number | readonly number[],
   direction: 'max' | 'min',
 ): { z: number; x: Float64Array } | null {
+  const targets = typeof target === 'number' ? [target] : target;
   const lp: LP = {
     name: 'interval',
     objective: {
       direction: direction === 'max' ? g.GLP_MAX : g.GLP_MIN,
       name: 'z',
-      vars: [{ name: sys.vars[target] as string, coef: 1 }],
+      vars: targets.map((t) => ({ name: sys.vars[t] as string, coef: 1 })),
     },
     subjectTo: sys.rows.map((r) => ({
       name: r.name,

@@ -23,7 +23,7 @@ export interface DiscloseOptions {
   earlier?: readonly Release[];
   /** Rounds of extra protection after a too narrow interval (default 25). */
   maxRetries?: number;
-  /** Secondary suppressions of cells to try to publish again under the full audit (default 50). */
+  /** Secondary suppressions of cells to try to publish again under the full audit (default 8; each is a full audit). */
   maxCleaning?: number;
   /** Let the audit prove intervals with exact exchange tables before LPs (default true; see `AuditInput.exchange`). */
   exchange?: boolean;
@@ -44,6 +44,9 @@ export const AUDIT_METHOD =
   'exact rank test over the rationals (fraction-free BigInt elimination) of all published additive relations (every rollup = sum of its cells) per block; ' +
   'protection intervals of a_enrolments / b_starters with bounds from institution counts and suppression rules, proven wide enough by verified integer tables (exchange moves) or else by linear programming (GLPK simplex, optima rounded inward); ' +
   'differences with every earlier version of the round';
+
+/** Findings more secondary suppression can remove. */
+const FIXABLE: ReadonlySet<AuditFinding['kind']> = new Set(['interval', 'determined', 'contributor_determined', 'pinned']);
 
 function tallyBlocks(d: DisclosureDecisions): DisclosedRelease['blocks'] {
   const byRule: Partial<Record<SuppressionRule, number>> = {};
@@ -115,9 +118,8 @@ function describe(findings: readonly AuditFinding[]): string {
 export async function discloseAndAudit(ctx: DisclosureContext, options: DiscloseOptions): Promise<DisclosedRelease> {
   const protection = options.protection ?? DEFAULT_PROTECTION;
   let { decisions, summary } = runDisclosure(ctx, options.passes);
-  const truth = new Map<string, number>();
-  for (const r of [...ctx.cells, ...ctx.rollups])
-    for (const b of BLOCKS) truth.set(`${b}:${r.kind}:${r.key}`, r.values[BLOCK_COUNTS[b].population] as number);
+  const truth = new Map<string, Readonly<Record<string, number>>>();
+  for (const r of [...ctx.cells, ...ctx.rollups]) truth.set(`${r.kind}:${r.key}`, r.values);
   const audit = async (d: DisclosureDecisions) => {
     const rows = renderReleaseRows(ctx, d);
     const report = await auditRelease({
@@ -125,7 +127,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
       thresholds: ctx.thresholds,
       cells: rows.cells,
       rollups: rows.rollups,
-      truePopulation: (b, kind, key) => truth.get(`${b}:${kind}:${key}`) as number,
+      trueRow: (_b, kind, key) => truth.get(`${kind}:${key}`) as Readonly<Record<string, number>>,
       protection,
       ...(options.earlier ? { earlier: options.earlier } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
@@ -134,12 +136,13 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   };
   let { rows, report } = await audit(decisions);
   for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
-    const fixable = report.findings.filter((f) => f.kind === 'interval' || f.kind === 'determined');
+    const fixable = report.findings.filter((f) => FIXABLE.has(f.kind));
     if (fixable.length === 0 || fixable.length !== report.findings.length) break;
     const requests: ProtectionRequest[] = fixable.map((f) => ({
       block: f.block,
       key: f.entry.slice(f.entry.indexOf(':') + 1),
       deficit: f.deficit ?? 1,
+      ...(f.counts ? { counts: f.counts } : {}),
     }));
     const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], decisions);
     if (more.summary.every((p) => p.suppressed === 0)) break; // nothing left to suppress next to these blocks
@@ -160,7 +163,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
     }
     candidates.sort((x, y) => y.value - x.value);
     let undone = 0;
-    for (const c of candidates.slice(0, options.maxCleaning ?? 50)) {
+    for (const c of candidates.slice(0, options.maxCleaning ?? 8)) {
       const cells = new Map(decisions.cells);
       cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
       const trial: DisclosureDecisions = { cells, rollups: decisions.rollups };

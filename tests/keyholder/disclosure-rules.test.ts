@@ -71,15 +71,13 @@ t.test('a cell recoverable by subtraction is found by the audit and protected by
   const ctx = disclosureContext({ codebook: cb, sector, thresholds: th, contributions: 3 });
   const primary = runDisclosure(ctx, [primaryPass]).decisions;
   const rows = renderReleaseRows(ctx, primary);
-  const truth = (b: 'A' | 'B', kind: 'cell' | 'rollup', key: string) =>
-    (kind === 'cell' ? ctx.cells : ctx.rollups).find((r) => r.key === key)!.values[
-      b === 'A' ? 'a_enrolments' : 'b_starters'
-    ] as number;
+  const truth = (_b: 'A' | 'B', kind: 'cell' | 'rollup', key: string) =>
+    (kind === 'cell' ? ctx.cells : ctx.rollups).find((r) => r.key === key)!.values;
   const leaky = await auditRelease({
     codebook: cb,
     thresholds: th,
     ...rows,
-    truePopulation: truth,
+    trueRow: truth,
     protection: DEFAULT_PROTECTION,
   });
   const determined = leaky.findings.filter((f) => f.kind === 'determined');
@@ -93,7 +91,7 @@ t.test('a cell recoverable by subtraction is found by the audit and protected by
     codebook: cb,
     thresholds: th,
     ...rows2,
-    truePopulation: truth,
+    trueRow: truth,
     protection: DEFAULT_PROTECTION,
   });
   t.same(
@@ -210,7 +208,10 @@ function tinyRelease(
     codebook: tcb,
     cells: out,
     rollups,
-    truePopulation: (_b: 'A' | 'B', _k: 'cell' | 'rollup', key: string) => values.get(key)!,
+    trueRow: (_b: 'A' | 'B', _k: 'cell' | 'rollup', key: string) => ({
+      a_enrolments: values.get(key)!,
+      b_starters: values.get(key)!,
+    }),
   };
 }
 
