@@ -23,7 +23,14 @@ const COUNTS: Readonly<Record<BlockName, readonly ProtectedCount[]>> = {
 
 /** What the audit found wrong; a release with any finding is refused. */
 export interface AuditFinding {
-  kind: 'mixed_block' | 'determined' | 'contributor_determined' | 'pinned' | 'interval' | 'infeasible' | 'version_difference';
+  kind:
+    | 'mixed_block'
+    | 'determined'
+    | 'contributor_determined'
+    | 'pinned'
+    | 'interval'
+    | 'infeasible'
+    | 'version_difference';
   block: BlockName;
   /** `cell:<key>` or `rollup:<key>`. */
   entry: string;
@@ -178,7 +185,12 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
 function buildTable(input: AuditInput): Table {
   const { codebook } = input;
   const entries: Entry[] = [
-    ...codebook.cellKeys.map((k) => ({ id: `cell:${k}`, kind: 'cell' as const, key: k, row: input.cells[k] as ReleaseRow })),
+    ...codebook.cellKeys.map((k) => ({
+      id: `cell:${k}`,
+      kind: 'cell' as const,
+      key: k,
+      row: input.cells[k] as ReleaseRow,
+    })),
     ...codebook.groupKeys.map((k) => ({
       id: `rollup:${k}`,
       kind: 'rollup' as const,
@@ -247,7 +259,7 @@ function checkPattern(input: AuditInput, table: Table, block: BlockName, report:
  */
 function rankTest(input: AuditInput, table: Table, view: BlockView, report: AuditReport): BoundedSystem['rows'] {
   const { entries } = table;
-  const { block, known, value, unknowns } = view;
+  const { block, value, unknowns } = view;
   const inst = BLOCK_DEF[block].inst;
   const col = new Map(unknowns.map((e, c) => [e, c]));
   const basis = new ExactBasis();
@@ -337,7 +349,10 @@ async function protectionIntervals(
   const need = unknowns.map((e, c) => {
     const rule = view.rules[c];
     return rule !== undefined && input.protection.rules.includes(rule)
-      ? Math.min(requiredWidth(truth[c] as number, input.protection), design.width(e, lower[c] as number, upper[c] as number))
+      ? Math.min(
+          requiredWidth(truth[c] as number, input.protection),
+          design.width(e, lower[c] as number, upper[c] as number),
+        )
       : 0;
   });
   const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
@@ -378,7 +393,8 @@ async function protectionIntervals(
     const e = unknowns[c] as number;
     const v = truth[c] as number;
     absorbDelta(exchange.push(e, 1, (loC[c] as number) + n - v).delta);
-    if ((hiC[c] as number) - (loC[c] as number) < n) absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
+    if ((hiC[c] as number) - (loC[c] as number) < n)
+      absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
     if ((hiC[c] as number) - (loC[c] as number) >= n) report.exchangeCertified++;
   }
   const g = need.some((n, c) => n > 0 && (hiC[c] as number) - (loC[c] as number) < n) ? await glpk() : null;
@@ -467,14 +483,19 @@ async function pinningCheck(
     containers.set(
       e,
       table.flat
-        .filter((r) => known[r.total] && inst(r.total) > 0 && r.total !== e && [...mine].every((c) => r.members.includes(c)))
+        .filter(
+          (r) => known[r.total] && inst(r.total) > 0 && r.total !== e && [...mine].every((c) => r.members.includes(c)),
+        )
         .map((r) => r.total),
     );
   }
   const pinned = new Map<number, { outsider: string[]; insider: string[] }>();
   const note = (e: number, who: 'outsider' | 'insider', name: string) => {
     let p = pinned.get(e);
-    if (!p) pinned.set(e, (p = { outsider: [], insider: [] }));
+    if (!p) {
+      p = { outsider: [], insider: [] };
+      pinned.set(e, p);
+    }
     p[who].push(name);
   };
   let g: Awaited<ReturnType<typeof glpk>> | null = null;
@@ -493,14 +514,22 @@ async function pinningCheck(
     for (let i = 0; i < entries.length && !negative; i++) if ((fValue[i] as number) < 0) negative = true;
     if (negative) continue;
     for (const who of ATTACKERS) {
-      const knownHere = who === 'outsider' ? known : Uint8Array.from(known, (k, i) => (k || (col.has(i) && inst(i) < 2) ? 1 : 0));
+      const knownHere =
+        who === 'outsider' ? known : Uint8Array.from(known, (k, i) => (k || (col.has(i) && inst(i) < 2) ? 1 : 0));
       const targets = (who === 'outsider' ? sensitive : sensitive.filter((e) => e < nc && inst(e) >= 2)).filter(
         (e) => !(containers.get(e) ?? []).some((p) => (fValue[p] as number) === 0),
       );
       if (targets.length === 0) continue;
       let exchange = systems.get(who);
       if (!exchange) {
-        exchange = new ExchangeSystem({ cells: nc, groupsOf, known: knownHere, value: fValue, lower: zeros, upper: infinite });
+        exchange = new ExchangeSystem({
+          cells: nc,
+          groupsOf,
+          known: knownHere,
+          value: fValue,
+          lower: zeros,
+          upper: infinite,
+        });
         systems.set(who, exchange);
       } else exchange.retarget(fValue, zeros, infinite);
       const ex = exchange;
@@ -534,7 +563,8 @@ async function pinningCheck(
         add(r.total, 1);
         for (const m of r.members) add(m, -1);
         for (const [k, v] of coefs) if (v === 0) coefs.delete(k);
-        if (coefs.size > 0) sysRows.push({ name: `r${sysRows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c })), rhs });
+        if (coefs.size > 0)
+          sysRows.push({ name: `r${sysRows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c })), rhs });
       }
       const sys: BoundedSystem = {
         vars: vars.map((_, c) => `x${c}`),
@@ -554,7 +584,12 @@ async function pinningCheck(
       };
       for (const dir of ['max', 'min'] as const) {
         if (left.size === 0) break;
-        const r = optimise(g, sys, [...left].map((e) => vcol.get(e) as number), dir);
+        const r = optimise(
+          g,
+          sys,
+          [...left].map((e) => vcol.get(e) as number),
+          dir,
+        );
         report.lpSolved++;
         if (r && r.z !== Infinity) absorb(r.x);
         else if (r && dir === 'max') {

@@ -46,7 +46,12 @@ export const AUDIT_METHOD =
   'differences with every earlier version of the round';
 
 /** Findings more secondary suppression can remove. */
-const FIXABLE: ReadonlySet<AuditFinding['kind']> = new Set(['interval', 'determined', 'contributor_determined', 'pinned']);
+const FIXABLE: ReadonlySet<AuditFinding['kind']> = new Set([
+  'interval',
+  'determined',
+  'contributor_determined',
+  'pinned',
+]);
 
 function tallyBlocks(d: DisclosureDecisions): DisclosedRelease['blocks'] {
   const byRule: Partial<Record<SuppressionRule, number>> = {};

@@ -30,8 +30,7 @@ export interface RowConstraint {
 
 const range = (prefix: string, n: number, from = 0): string[] =>
   Array.from({ length: n - from }, (_, i) => `${prefix}${i + from}`);
-const sum = (slots: readonly string[], c = 1): Record<string, number> =>
-  Object.fromEntries(slots.map((s) => [s, c]));
+const sum = (slots: readonly string[], c = 1): Record<string, number> => Object.fromEntries(slots.map((s) => [s, c]));
 function plus(...forms: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const f of forms) for (const [s, c] of Object.entries(f)) out[s] = (out[s] ?? 0) + c;

@@ -114,7 +114,9 @@ class BlockTable {
     const total = this.index.get('rollup:total');
     this.total = total ?? -1;
     if (total !== undefined && this.state[total] === 0)
-      this.counts.forEach((_, k) => ((this.countValues[total] as number[])[k] === 0 ? this.exempt.add(k) : undefined));
+      this.counts.forEach((_, k) => {
+        if ((this.countValues[total] as number[])[k] === 0) this.exempt.add(k);
+      });
   }
 
   /** Whether a suppressed entry failed a rule that needs protection (not only `secondary`). */
@@ -316,12 +318,19 @@ class BlockTable {
           if (this.state[c] !== 0 || (this.institutions[c] as number) < 2) continue;
           const f = this.countValues[c] as number[];
           const held = zero.filter((k) => (f[k] as number) > 0).length;
-          if (held > 0 && (!best || held > best.held || (held === best.held && (this.value[c] as number) < (this.value[best.c] as number))))
+          if (
+            held > 0 &&
+            (!best ||
+              held > best.held ||
+              (held === best.held && (this.value[c] as number) < (this.value[best.c] as number)))
+          )
             best = { c, held };
         }
         if (!best) break;
         const target = cells.find((c) => this.state[c] === 2) as number;
-        const via = (this.byEntry[best.c] as number[]).find((k) => (this.relations[k] as Relation).total === j) ?? ((this.byEntry[best.c] as number[])[0] as number);
+        const via =
+          (this.byEntry[best.c] as number[]).find((k) => (this.relations[k] as Relation).total === j) ??
+          ((this.byEntry[best.c] as number[])[0] as number);
         this.suppress(best.c, target, via);
         this.pinned.add(best.c);
         added = true;
@@ -471,8 +480,7 @@ class BlockTable {
           const cost = ((this.rows[c] as SectorRow).kind === 'rollup' ? ROLLUP_COST : 0) + (this.value[c] as number);
           // Cells before rollups (a suppressed rollup hides the zeros it showed), then most held, then cheapest.
           const better =
-            !best ||
-            (cost < ROLLUP_COST) !== (best.cost < ROLLUP_COST)
+            !best || cost < ROLLUP_COST !== best.cost < ROLLUP_COST
               ? !best || cost < ROLLUP_COST
               : held > best.held || (held === best.held && cost < best.cost);
           if (better) best = { entry: c, via: k, held, cost };

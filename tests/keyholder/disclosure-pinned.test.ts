@@ -41,7 +41,9 @@ function caseSector(): { cb: Codebook; insts: InstitutionCells } {
     insts[name] = {};
     for (const [crebo, values] of Object.entries(cells)) {
       const slots: Record<string, number> = {};
-      c.slots.forEach((s, k) => (slots[s] = values[k] as number));
+      c.slots.forEach((s, k) => {
+        slots[s] = values[k] as number;
+      });
       slots.a_rated = slots.a_enrolments as number;
       (insts[name] as Record<string, Record<string, number>>)[`${crebo}|${niveau.get(crebo)}|BOL`] = slots;
     }
@@ -132,9 +134,17 @@ async function rowWith(block: 'A' | 'B', population: number, zero: string | null
   const res = g.solve(
     {
       name: 'row',
-      objective: { direction: g.GLP_MAX, name: 'z', vars: slots.map((s) => ({ name: s, coef: /min_|sum_x/.test(s) ? 0 : 1 })) },
+      objective: {
+        direction: g.GLP_MAX,
+        name: 'z',
+        vars: slots.map((s) => ({ name: s, coef: /min_|sum_x/.test(s) ? 0 : 1 })),
+      },
       subjectTo: [
-        { name: 'pop', vars: [{ name: slots[0] as string, coef: 1 }], bnds: { type: g.GLP_FX, lb: population, ub: population } },
+        {
+          name: 'pop',
+          vars: [{ name: slots[0] as string, coef: 1 }],
+          bnds: { type: g.GLP_FX, lb: population, ub: population },
+        },
         ...cons.map((c) => ({
           name: c.id,
           vars: vars(c.form),

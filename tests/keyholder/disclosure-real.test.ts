@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import t from 'tap';
 import {
   auditRelease,
-  BLOCK_COUNTS,
   DEFAULT_PASSES,
   DEFAULT_PROTECTION,
   discloseAndAudit,
@@ -19,7 +18,9 @@ import {
   renderReleaseRows,
   runDisclosure,
 } from '../../keyholder/disclosure/index.js';
+import { violatedConstraints } from '../../keyholder/disclosure/row-inequalities.js';
 import { releaseRound } from '../../keyholder/release.js';
+import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { ThresholdsSchema } from '../../schemas/manifest.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { nodeSector } from '../../bench/keyholder/node-sector.js';
@@ -59,6 +60,26 @@ t.test('a release of node-computed vectors of synthetic institutions passes the 
     if (row.slots.a_enrolments !== null && row.institutions.a > 0)
       t.ok(row.institutions.a >= 3, `${key}: published block A has >= 3 institutions`);
   }
+});
+
+t.test('node-computed vectors meet every within-row constraint the attacker model assumes', async (t) => {
+  const { codebook, vectors } = real;
+  let rows = 0;
+  const bad: string[] = [];
+  for (const v of [...vectors, real.sector]) {
+    const ctx = disclosureContext({ codebook, sector: v, thresholds: ThresholdsSchema.parse({}), contributions: 1 });
+    for (const r of [...ctx.cells, ...ctx.rollups]) {
+      rows++;
+      for (const [block, slots] of [
+        ['A', BLOCK_A_SLOTS],
+        ['B', BLOCK_B_SLOTS],
+      ] as const) {
+        const row = Object.fromEntries(slots.map((s) => [s, r.values[s] as number]));
+        for (const id of violatedConstraints(block, row)) bad.push(`${r.key} ${id}`);
+      }
+    }
+  }
+  t.same(bad, [], `${rows} rows (each institution's and the sector sum) meet every constraint of row-inequalities.ts`);
 });
 
 t.test('exchange certificates and LP agree on the real sector (same verdict, fewer LPs)', async (t) => {
