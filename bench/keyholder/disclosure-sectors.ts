@@ -29,6 +29,8 @@ export interface SectorMeasure {
   /** Intervals the audit proved with exact exchange tables. */
   exchangeCertified: number;
   intervalsChecked: number;
+  /** Step 4 of the audit: (block, protected count) pairs checked. */
+  pinningCounts: number;
   auditPassed: boolean;
 }
 
@@ -60,6 +62,7 @@ export async function measureSector(
     lpSolved: r.audit.lpSolved,
     exchangeCertified: r.audit.exchangeCertified,
     intervalsChecked: r.audit.intervalsChecked,
+    pinningCounts: r.audit.pinning.counts,
     auditPassed: r.audit.findings.length === 0,
   };
   for (const row of ctx.cells) {

@@ -1,5 +1,6 @@
 /**
- * Benchmark and measurement of disclosure control (issue 5):
+ * Benchmark and measurement of disclosure control (issues 5 and 12; synthetic sectors with every
+ * slot filled, `sectorOf(..., { fullSlots: true })`):
  * 1. the three sample institutions and 20 generated sectors of 5 to 63 institutions
  *    (bench/keyholder/synthetic-sector.ts, 400-crebo codebooks): audit verdict, published share of
  *    the cells that pass the primary rules, cell blocks suppressed per rule;
@@ -9,7 +10,9 @@
  *    63 × 150 / 1,200 (the lead's round): suppression + audit with exchange certificates, and
  *    with LPs only (the method before them) for comparison. `--no-real` skips this part.
  *
- *   node --import tsx bench/keyholder/disclosure.ts [--runs 5] [--no-real]
+ *   node --import tsx bench/keyholder/disclosure.ts [--runs 5] [--no-real] [--real-only] [--no-lp-only]
+ *
+ * `--real-only` skips parts 1 and 2; `--no-lp-only` skips the LP-only comparison of part 3.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,60 +30,67 @@ const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '..
 
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
 const line = (name: string, m: SectorMeasure) =>
-  `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ')} | ${m.distributions.published} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
+  `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ')} | ${m.distributions.published} | ${m.lpSolved} | ${m.pinningCounts} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
 
-console.log(
-  '| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | audit | ms |',
-);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
-const sample = vectorFromJson(
-  cb,
-  JSON.parse(readFileSync(join(sampleDir, 'expected', 'sector.json'), 'utf8')) as VectorJson,
-);
-console.log(line('sample', await measureSector(cb, sample, 3)));
-const all: SectorMeasure[] = [];
-for (let k = 0; k < 20; k++) {
-  const n = 5 + Math.round((k * 58) / 19);
-  const scb = syntheticCodebook(400, 100 + k);
-  const m = await measureSector(scb, sectorOf(scb, syntheticInstitutions(scb, n, 200 + k)), n);
-  all.push(m);
-  console.log(line(`synthetic ${k + 1}`, m));
-}
-const sum = (f: (m: SectorMeasure) => number) => all.reduce((a, m) => a + f(m), 0);
-console.log(
-  `| 20 synthetic | ${sum((m) => m.institutions)} | ${sum((m) => m.cellBlocks)} | ${sum((m) => m.primaryPassing)} | ${pct(
-    sum((m) => m.published),
-    sum((m) => m.primaryPassing),
-  )} (min ${pct(Math.min(...all.map((m) => m.published / m.primaryPassing)) * 100, 100)}) | ${[
-    'min_institutions',
-    'min_population',
-    'dominance',
-    'secondary',
-  ]
-    .map((r) =>
-      pct(
-        sum((m) => m.cellRules[r] ?? 0),
-        sum((m) => m.cellBlocks),
-      ),
-    )
-    .join(
-      ' | ',
-    )} | ${sum((m) => m.distributions.published)} | ${all.every((m) => m.auditPassed) ? 'all passed' : 'REFUSED'} | |`,
-);
+const realOnly = process.argv.includes('--real-only');
+if (!realOnly) {
+  console.log(
+    '| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | LPs | counts checked | audit | ms |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
+  const sample = vectorFromJson(
+    cb,
+    JSON.parse(readFileSync(join(sampleDir, 'expected', 'sector.json'), 'utf8')) as VectorJson,
+  );
+  console.log(line('sample', await measureSector(cb, sample, 3)));
+  const all: SectorMeasure[] = [];
+  for (let k = 0; k < 20; k++) {
+    const n = 5 + Math.round((k * 58) / 19);
+    const scb = syntheticCodebook(400, 100 + k);
+    const m = await measureSector(
+      scb,
+      sectorOf(scb, syntheticInstitutions(scb, n, 200 + k), '2024-2025', { fullSlots: true }),
+      n,
+    );
+    all.push(m);
+    console.log(line(`synthetic ${k + 1}`, m));
+  }
+  const sum = (f: (m: SectorMeasure) => number) => all.reduce((a, m) => a + f(m), 0);
+  console.log(
+    `| 20 synthetic | ${sum((m) => m.institutions)} | ${sum((m) => m.cellBlocks)} | ${sum((m) => m.primaryPassing)} | ${pct(
+      sum((m) => m.published),
+      sum((m) => m.primaryPassing),
+    )} (min ${pct(Math.min(...all.map((m) => m.published / m.primaryPassing)) * 100, 100)}) | ${[
+      'min_institutions',
+      'min_population',
+      'dominance',
+      'secondary',
+    ]
+      .map((r) =>
+        pct(
+          sum((m) => m.cellRules[r] ?? 0),
+          sum((m) => m.cellBlocks),
+        ),
+      )
+      .join(
+        ' | ',
+      )} | ${sum((m) => m.distributions.published)} | ${sum((m) => m.lpSolved)} | ${sum((m) => m.pinningCounts)} | ${all.every((m) => m.auditPassed) ? 'all passed' : 'REFUSED'} | |`,
+  );
 
-const big = syntheticCodebook(1200, 7);
-const bigSector = sectorOf(big, syntheticInstitutions(big, 63, 9));
-const times: number[] = [];
-let last: SectorMeasure | null = null;
-for (let r = 0; r < RUNS; r++) {
-  last = await measureSector(big, bigSector, 63);
-  times.push(last.ms);
+  const big = syntheticCodebook(1200, 7);
+  const bigSector = sectorOf(big, syntheticInstitutions(big, 63, 9), '2024-2025', { fullSlots: true });
+  const times: number[] = [];
+  let last: SectorMeasure | null = null;
+  for (let r = 0; r < RUNS; r++) {
+    last = await measureSector(big, bigSector, 63);
+    times.push(last.ms);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`,
+  );
 }
-times.sort((a, b) => a - b);
-console.log(
-  `\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`,
-);
 
 if (!process.argv.includes('--no-real')) {
   console.log('\nReal-data sectors (synth → node import → node vector → sum); suppression + audit, median of runs:\n');
@@ -90,13 +100,14 @@ if (!process.argv.includes('--no-real')) {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const work = mkdtempSync(join(tmpdir(), 'sb-bench-disclosure-'));
   try {
-    for (const [k, [n, students, crebos]] of (
+    const configs = (
       [
         [6, 150, 60],
         [20, 150, 300],
         [63, 150, 1200],
       ] as const
-    ).entries()) {
+    ).filter(([n]) => !realOnly || n === 63);
+    for (const [k, [n, students, crebos]] of configs.entries()) {
       const s = await nodeSector({
         work: join(work, String(k)),
         institutions: n,
@@ -112,7 +123,7 @@ if (!process.argv.includes('--no-real')) {
         return runs[Math.floor((runs.length - 1) / 2)] as SectorMeasure;
       };
       const m = await median(true);
-      const lp = await median(false);
+      const lp = process.argv.includes('--no-lp-only') ? m : await median(false);
       console.log(
         `| ${n} × ${students} | ${crebos} | ${s.codebook.cellKeys.length} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${JSON.stringify(m.rules)} | ${m.intervalsChecked} | ${m.exchangeCertified} | ${m.lpSolved} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} | ${lp.lpSolved} | ${Math.round(lp.ms)} |`,
       );

@@ -150,13 +150,101 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
   });
 }
 
-/** The sector sum (populations and block C) of the given institutions. */
+/**
+ * The other slots of blocks A and B of one institution's cell, filled from its population and
+ * rates so that every constraint of `keyholder/disclosure/row-inequalities.ts` holds (whole
+ * minutes, a 16-hour signal only with 960 unauthorized minutes, bins that add up, early
+ * attendance at each bin's middle). Deterministic from the cell's own figures: the populations
+ * and block C do not change, so disclosure control that reads only those decides as before.
+ */
+function fillSlots(row: number[], c: { a: number; b: number; absPm: number; dropPm: number }, seed: number): void {
+  const C = CELL_SLOT_INDEX;
+  const add = (s: string, x: number) => {
+    row[C[s] as number] += x;
+  };
+  const r = rng(seed);
+  const { a, b } = c;
+  const absPm = Math.min(900, c.absPm);
+  const rated = a - Math.floor(a * 0.03 * r());
+  const registered = rated * (4000 + Math.floor(2000 * r()));
+  const absent = Math.floor((registered * absPm) / 1000);
+  const absU = Math.floor(absent * (0.4 + 0.3 * r()));
+  add('a_rated', rated - a); // a_rated was set to a by addInstitution
+  add('a_min_planned', registered + rated * Math.floor(200 * r()));
+  add('a_min_registered', registered);
+  add('a_min_present', registered - absent);
+  add('a_min_abs_auth', absent - absU);
+  add('a_min_abs_unauth', absU);
+  const obs = rated * (60 + Math.floor(40 * r()));
+  add('a_obs_registered', obs);
+  add('a_late', Math.floor(obs * 0.05 * r()));
+  const signal = Math.min(rated, Math.floor(absU / 960), Math.floor((rated * absPm * 1.5) / 1000 + r()));
+  add('a_signal16', signal);
+  const known = a - Math.floor(a * 0.02 * r());
+  const u18 = Math.floor(known * (0.3 + 0.4 * r()));
+  add('a_age_known', known);
+  add('a_enrolments_u18', u18);
+  add('a_signal16_u18', Math.min(u18, Math.floor(signal * 0.6 + r())));
+  // Absence shares: most in the low bins, more higher up the higher the institution's rate.
+  const w = [0.3, 0.2, 0.15, 0.1, 0.08, 0.08, 0.06, 0.03].map((x, k) => (k === 0 ? x : x * (absPm / 100)));
+  const tot = w.reduce((x, y) => x + y, 0);
+  let left = rated;
+  for (let k = 7; k >= 1; k--) {
+    const h = Math.min(left, Math.floor((rated * (w[k] as number)) / tot + r()));
+    add(`a_hist_${k}`, h);
+    left -= h;
+  }
+  add('a_hist_0', left);
+  if (b === 0) return;
+  const dropouts = Math.min(b, Math.floor((b * c.dropPm) / 1000 + r()));
+  const leftDiploma = Math.min(b - dropouts, Math.floor(b * 0.03 + r()));
+  const retained = b - dropouts - leftDiploma;
+  add('b_retained', retained);
+  add('b_left_diploma', leftDiploma);
+  const switched = Math.floor(retained * 0.08 + r());
+  add('b_switched', Math.min(retained, switched));
+  add('b_progressed', Math.min(retained - Math.min(retained, switched), Math.floor(retained * 0.04 + r())));
+  const n = b - Math.floor(b * 0.05 * r());
+  add('b_early_n', n);
+  const mids = [600, 750, 850, 925, 975];
+  const shares = [0.1, 0.15, 0.25, 0.2, 0.3];
+  let rest = n;
+  let dropRest = Math.min(dropouts, n);
+  let sx = 0;
+  let sx2 = 0;
+  let sxy = 0;
+  for (let k = 0; k < 5; k++) {
+    const t = k === 4 ? rest : Math.min(rest, Math.floor(n * (shares[k] as number) + r()));
+    rest -= t;
+    const d = Math.min(t, dropRest, Math.ceil((dropouts * (5 - k)) / 15));
+    dropRest -= d;
+    add(`b_early_total_${k}`, t);
+    add(`b_early_dropout_${k}`, d);
+    const m = mids[k] as number;
+    sx += t * m;
+    sx2 += t * m * m;
+    sxy += d * m;
+  }
+  add('b_sum_x', sx);
+  add('b_sum_x2', sx2);
+  add('b_sum_xy', sxy);
+}
+
+/**
+ * The sector sum (populations and block C) of the given institutions; with `fullSlots`, every
+ * other slot of blocks A and B too ({@link fillSlots}).
+ */
 export function sectorOf(
   cb: Codebook,
   institutions: readonly SyntheticInstitution[],
   studiejaar = '2024-2025',
+  options: { fullSlots?: boolean } = {},
 ): ContributionVector {
   const v = emptyVector(cb, studiejaar);
-  for (const inst of institutions) addInstitution(cb, v, inst);
+  institutions.forEach((inst, k) => {
+    addInstitution(cb, v, inst);
+    if (options.fullSlots)
+      for (const [i, c] of inst.cells) fillSlots(v.cells[i] as number[], c, 1_000_003 * (k + 1) + i);
+  });
   return v;
 }

