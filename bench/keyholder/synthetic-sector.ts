@@ -158,9 +158,10 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
  * and block C do not change, so disclosure control that reads only those decides as before.
  */
 function fillSlots(row: number[], c: { a: number; b: number; absPm: number; dropPm: number }, seed: number): void {
-  const C = CELL_SLOT_INDEX;
+  const C: Readonly<Record<string, number>> = CELL_SLOT_INDEX;
   const add = (s: string, x: number) => {
-    row[C[s] as number] += x;
+    const k = C[s] as number;
+    row[k] = (row[k] ?? 0) + x;
   };
   const r = rng(seed);
   const { a, b } = c;

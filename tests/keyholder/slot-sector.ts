@@ -28,8 +28,12 @@ export function smallCodebook(list: readonly { crebo: string; niveau: number; se
 /** The sector sum of the institutions' cell rows, with block C per cell and group row. */
 export function slotSector(cb: Codebook, institutions: InstitutionCells): ContributionVector {
   const v = emptyVector(cb, '2024-2025');
-  const C = CELL_SLOT_INDEX;
-  const G = GROUP_SLOT_INDEX;
+  const C: Readonly<Record<string, number>> = CELL_SLOT_INDEX;
+  const G: Readonly<Record<string, number>> = GROUP_SLOT_INDEX;
+  const bump = (row: number[], k: number | undefined, x: number) => {
+    const i = k as number;
+    row[i] = (row[i] ?? 0) + x;
+  };
   const index = new Map(cb.cellKeys.map((k, i) => [k, i]));
   for (const [name, cells] of Object.entries(institutions)) {
     const mine = new Map<number, Record<string, number>>();
@@ -38,13 +42,13 @@ export function slotSector(cb: Codebook, institutions: InstitutionCells): Contri
       if (i === undefined) throw new Error(`${name}: no cell ${key} in the codebook`);
       mine.set(i, slots);
       const row = v.cells[i] as number[];
-      for (const [s, x] of Object.entries(slots)) row[C[s] as number] += x;
+      for (const [s, x] of Object.entries(slots)) bump(row, C[s], x);
       const a = slots.a_enrolments ?? 0;
       const b = slots.b_starters ?? 0;
-      if (a >= 1) row[C.c_contrib_a as number] += 1;
-      if (b >= 1) row[C.c_contrib_b as number] += 1;
-      row[C.c_sq_a as number] += a * a;
-      row[C.c_sq_b as number] += b * b;
+      if (a >= 1) bump(row, C.c_contrib_a, 1);
+      if (b >= 1) bump(row, C.c_contrib_b, 1);
+      bump(row, C.c_sq_a, a * a);
+      bump(row, C.c_sq_b, b * b);
     }
     cb.groupKeys.forEach((g, j) => {
       let a = 0;
@@ -54,10 +58,10 @@ export function slotSector(cb: Codebook, institutions: InstitutionCells): Contri
         b += mine.get(i)?.b_starters ?? 0;
       }
       const row = v.groups[j] as number[];
-      if (a >= 1) row[G.c_contrib_a as number] += 1;
-      if (b >= 1) row[G.c_contrib_b as number] += 1;
-      row[G.c_sq_a as number] += a * a;
-      row[G.c_sq_b as number] += b * b;
+      if (a >= 1) bump(row, G.c_contrib_a, 1);
+      if (b >= 1) bump(row, G.c_contrib_b, 1);
+      bump(row, G.c_sq_a, a * a);
+      bump(row, G.c_sq_b, b * b);
     });
   }
   return v;
