@@ -15,6 +15,7 @@ import {
 } from '../coordinator/index.js';
 import { endorseRound } from '../keyholder/endorse.js';
 import { initKeyHolder } from '../keyholder/init.js';
+import { addParticipants, exampleBrin } from '../keyholder/participants.js';
 import { generateCustodians, type GeneratedCustodians } from '../keyholder/custody/present.js';
 import { releaseRoundDetailed, type ReleaseResult } from '../keyholder/release.js';
 import { HOME_FILES } from '../keyholder/config.js';
@@ -187,6 +188,20 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     );
   }
 
+  // The key holder enrols every institution itself (issue 11): in a real coalition after
+  // comparing each node's fingerprint by phone; it endorses only these as participants.
+  await addParticipants(
+    khHome,
+    await Promise.all(
+      nodes.map(async (n, i) => ({
+        institutionId: n.id,
+        name: /^inst-\d+$/.test(n.id) ? `Instelling ${n.id.slice(5)} (voorbeeld)` : n.id,
+        brin: exampleBrin(i + 1),
+        publicKey: await readPublicIdentityFile(n.publicKeyFile),
+      })),
+    ),
+    now,
+  );
   const endorsement = await endorseRound({
     home: khHome,
     roundId,
@@ -206,7 +221,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     publicUrl: url,
     now: now(),
   });
-  log(`round ${roundId} open: ${nodes.length} participants, thresholds ${JSON.stringify(endorsement.thresholds)}`);
+  log(`round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}`);
   return {
     roundId,
     out,

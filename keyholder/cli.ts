@@ -207,11 +207,80 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
       process.stdout.write(`Pinned coordinator key, fingerprint ${fp}. Compare it with the coordinator's, by phone.\n`);
     });
 
+  const participant = kh
+    .command('participant')
+    .description(
+      'the institutions this key holder enrolled itself (name, BRIN code, identity key): the only ones it endorses as participants',
+    );
+  participant
+    .command('add')
+    .description("enrol an institution after comparing its key's fingerprint with the institution by phone")
+    .requiredOption('--home <dir>', "the key holder's home folder")
+    .requiredOption('--id <id>', 'institution id (as the coordinator and the node use it)')
+    .requiredOption('--name <name>', "the institution's name")
+    .requiredOption('--brin <code>', 'its BRIN code, e.g. 25LX')
+    .requiredOption('--key <file>', "the institution's identity .pub file (its node's identity.key.pub)")
+    .action(async (o: { home: string; id: string; name: string; brin: string; key: string }) => {
+      const { addParticipant } = await import('./participants.js');
+      const { readPublicIdentityFile } = await import('../shared/crypto/identity.js');
+      const r = await addParticipant({
+        home: o.home,
+        institutionId: o.id,
+        name: o.name,
+        brin: o.brin,
+        publicKey: await readPublicIdentityFile(o.key),
+      });
+      process.stdout.write(
+        `Enrolled ${r.institutionId} (${r.name}, BRIN ${r.brin}), key fingerprint ${r.fingerprint}.\nCompare the fingerprint with the institution by phone; if it differs, run 'keyholder participant remove' at once.\n`,
+      );
+    });
+  participant
+    .command('list')
+    .description('the enrolled institutions')
+    .requiredOption('--home <dir>', "the key holder's home folder")
+    .action(async (o: { home: string }) => {
+      const { loadKeyHolder } = await import('./init.js');
+      const { KeyHolderStore } = await import('./store/keyholder-store.js');
+      const k = await loadKeyHolder(o.home);
+      const store = KeyHolderStore.open(k.paths.dataDir);
+      try {
+        const rows = store.participants();
+        process.stdout.write(
+          rows.length === 0
+            ? "No institutions enrolled; add them with 'keyholder participant add'.\n"
+            : `${rows
+                .map(
+                  (p) =>
+                    `${p.institutionId.padEnd(12)} ${p.brin}  ${p.name.padEnd(40)} ${p.fingerprint}${p.removedAt ? `  (removed ${p.removedAt})` : ''}`,
+                )
+                .join('\n')}\n`,
+        );
+      } finally {
+        store.close();
+      }
+    });
+  participant
+    .command('remove')
+    .description('remove an institution: later endorsements leave it out')
+    .requiredOption('--home <dir>', "the key holder's home folder")
+    .requiredOption('--id <id>', 'institution id')
+    .action(async (o: { home: string; id: string }) => {
+      const { removeParticipant } = await import('./participants.js');
+      await removeParticipant({ home: o.home, institutionId: o.id });
+      process.stdout.write(`Removed ${o.id}; rounds endorsed from now on leave it out.\n`);
+    });
+
   kh.command('endorse')
-    .description("sign the round key and the thresholds this key holder will enforce, for the coordinator's manifest")
+    .description(
+      "sign the round key, the thresholds this key holder will enforce and the participant list (enrolled institutions), for the coordinator's manifest",
+    )
     .requiredOption('--home <dir>', "the key holder's home folder")
     .requiredOption('--round <id>', 'round id, e.g. 2024-2025-r1')
     .option('--max-participants <n>', 'largest number of contributions', '500')
+    .option(
+      '--participants <ids>',
+      'comma-separated ids of enrolled institutions taking part (default: every enrolled one)',
+    )
     .option('--min-institutions <n>', 'institutions a published block needs (default 3)')
     .option('--min-population <n>', 'population a published block needs (default 10)')
     .option('--dominance-share <x>', 'largest share one institution may hold (default 0.85)')
@@ -226,6 +295,7 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
         minPopulation?: string;
         dominanceShare?: string;
         minInstitutionsDistribution?: string;
+        participants?: string;
         out: string;
       }) => {
         const { endorseRound } = await import('./endorse.js');
@@ -242,10 +312,18 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
           roundId: o.round,
           maxParticipants: intOption('--max-participants', o.maxParticipants) as number,
           thresholds,
+          ...(o.participants
+            ? {
+                participants: o.participants
+                  .split(',')
+                  .map((x) => x.trim())
+                  .filter((x) => x !== ''),
+              }
+            : {}),
         });
         writeFileSync(o.out, `${JSON.stringify(e, null, 2)}\n`);
         process.stdout.write(
-          `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}); wrote ${o.out}. Send it to the coordinator.\n`,
+          `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}) with ${e.participants.length} participant(s): ${e.participants.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}; wrote ${o.out}. Send it to the coordinator: it may open the round with exactly these participants.\n`,
         );
       },
     );

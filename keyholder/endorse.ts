@@ -1,11 +1,12 @@
 import { EndorsementFileSchema, type EndorsementFile } from '../schemas/endorsement.js';
-import { ThresholdsSchema, type Thresholds } from '../schemas/manifest.js';
+import { ThresholdsSchema, type Participant, type Thresholds } from '../schemas/manifest.js';
 import { RoundId } from '../schemas/common.js';
 import { HE_PARAMS } from '../shared/crypto/he-params.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import { canonicalBytes } from '../shared/protocol/canonical.js';
 import { signEndorsement } from '../shared/protocol/round-documents.js';
 import { loadKeyHolder } from './init.js';
+import { endorsedParticipants } from './participants.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
@@ -19,6 +20,8 @@ export interface EndorseOptions {
   maxParticipants?: number;
   /** Thresholds to enforce; missing fields take the defaults of ThresholdsSchema. */
   thresholds?: Partial<Thresholds>;
+  /** Ids of the enrolled institutions taking part; default every enrolled one (keyholder/participants.ts). */
+  participants?: readonly string[];
   now?: Clock;
 }
 
@@ -27,10 +30,16 @@ export function thresholdsText(t: Thresholds): string {
   return new TextDecoder().decode(canonicalBytes(t));
 }
 
+/** The canonical JSON text of a participant list (how the log stores and compares it). */
+export function participantsText(ps: readonly Participant[]): string {
+  return new TextDecoder().decode(canonicalBytes(ps));
+}
+
 /**
  * Endorse a round: sign the round id, HE parameters, this key holder's BFV public key digest,
- * `max_participants` and the disclosure thresholds it will enforce, and record the endorsement
- * in the log. The coordinator copies the public key and signature into the round manifest;
+ * `max_participants`, the disclosure thresholds it will enforce and the participant list —
+ * institutions it enrolled itself (`keyholder participant add`), with name, BRIN code and
+ * identity key — and record the endorsement in the log. The coordinator copies the public key and signature into the round manifest;
  * `releaseRound` later refuses a manifest that does not carry exactly an endorsement from here.
  *
  * @see ../../shared/spec/ARCHITECTURE.md "The round", step 1
@@ -52,6 +61,21 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
   const maxParticipants = options.maxParticipants ?? 500;
   const kh = await loadKeyHolder(options.home);
   const now = (options.now ?? systemClock)();
+  const store = KeyHolderStore.open(kh.paths.dataDir);
+  let participants: Participant[];
+  try {
+    participants = endorsedParticipants(store, options.participants);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  if (participants.length > maxParticipants) {
+    store.close();
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `${participants.length} participants, more than max_participants ${maxParticipants}; raise --max-participants or endorse fewer.`,
+    );
+  }
   const endorsement = EndorsementFileSchema.parse(
     signEndorsement(
       {
@@ -62,12 +86,12 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
         he_public_key_digest: kh.hePublicKeyDigest,
         max_participants: maxParticipants,
         thresholds: t.data,
+        participants,
         endorsed_at: isoSeconds(now),
       },
       kh.identity,
     ),
   );
-  const store = KeyHolderStore.open(kh.paths.dataDir);
   try {
     store.recordEndorsement({
       roundId: endorsement.round_id,
@@ -76,6 +100,7 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
       thresholds: thresholdsText(endorsement.thresholds),
       endorsedAt: endorsement.endorsed_at,
       signature: endorsement.signature,
+      participants: participantsText(endorsement.participants),
     });
   } finally {
     store.close();

@@ -112,6 +112,9 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     });
     const version = nextVersion(store, manifest.round_id, options.previous, kh.identity.publicKey);
     const contributions = verifyContributions(bundle, manifest, codebook);
+    // Every contribution is from a participant of the manifest, and the manifest's participant
+    // list is exactly the one this key holder endorsed (verifyRoundManifest): n counts endorsed
+    // participants only, so institutions the coordinator invented cannot make up min_institutions.
     const n = contributions.length;
     if (n > manifest.max_participants) {
       throw new SbError(

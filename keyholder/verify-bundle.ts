@@ -1,4 +1,4 @@
-import type { RoundManifest } from '../schemas/manifest.js';
+import type { Participant, RoundManifest } from '../schemas/manifest.js';
 import { SbError, isSbError } from '../shared/errors/sb-error.js';
 import { fingerprint } from '../shared/crypto/identity.js';
 import type { Codebook } from '../shared/metrics/codebook.js';
@@ -7,7 +7,7 @@ import { envelopeDigest, verifyEnvelope } from '../shared/protocol/envelope.js';
 import { layoutCiphertexts } from '../shared/protocol/layout.js';
 import { manifestCodebook, verifyManifest, verifyManifestEndorsement } from '../shared/protocol/round-documents.js';
 import { parseContribution, type Contribution } from '../shared/protocol/wire.js';
-import { thresholdsText } from './endorse.js';
+import { participantsText, thresholdsText } from './endorse.js';
 import type { EndorsementRecord } from './store/keyholder-store.js';
 
 /** What the key holder knows about itself when it checks a manifest. */
@@ -46,9 +46,24 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     );
   }
   if (!verifyManifestEndorsement(m, trust.keyHolderKey)) {
+    // Name participants this key holder never endorsed for the round (added by the coordinator).
+    const endorsed = new Set(
+      trust.endorsements.flatMap((e) =>
+        e.participants
+          ? (JSON.parse(e.participants) as Participant[]).map((p) => `${p.institution_id} ${p.ed25519_public_key}`)
+          : [],
+      ),
+    );
+    const added = m.participants.filter((p) => !endorsed.has(`${p.institution_id} ${p.ed25519_public_key}`));
+    if (added.length > 0)
+      throw new SbError(
+        'SB_ERR_NOT_ENDORSED',
+        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator added or changed them after the endorsement; do not release. Only institutions the key holder enrolled and endorsed take part.`,
+        { round_id: m.round_id, added: added.map((p) => p.institution_id) },
+      );
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, max_participants and thresholds (thresholds ${JSON.stringify(m.thresholds)}); nodes were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest with 'keyholder endorse' output.`,
+      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)}); nodes were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest with 'keyholder endorse' output.`,
       { round_id: m.round_id },
     );
   }
@@ -59,14 +74,18 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     );
   }
   const t = thresholdsText(m.thresholds);
+  const ps = participantsText(m.participants);
   const recorded = trust.endorsements.some(
     (e) =>
-      e.hePublicKeyDigest === m.he_public_key.digest && e.maxParticipants === m.max_participants && e.thresholds === t,
+      e.hePublicKeyDigest === m.he_public_key.digest &&
+      e.maxParticipants === m.max_participants &&
+      e.thresholds === t &&
+      e.participants === ps,
   );
   if (!recorded) {
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}). If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature is deterministic); otherwise treat the identity key as compromised.`,
+      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} participants). If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature is deterministic); otherwise treat the identity key as compromised.`,
       { round_id: m.round_id },
     );
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Ed25519PublicKeyB64, Ed25519SignatureB64, HE_PARAMS_V1, IsoDateTime, RoundId, Sha256Hex } from './common.js';
-import { ThresholdsSchema } from './manifest.js';
+import { ParticipantListSchema, ThresholdsSchema } from './manifest.js';
 
 /**
  * The key holder's endorsement of a round (`sectorbench keyholder endorse`): the round key and
@@ -20,6 +20,8 @@ export const EndorsementFileSchema = z
     he_public_key_digest: Sha256Hex,
     max_participants: z.number().int().min(1).max(100000),
     thresholds: ThresholdsSchema,
+    /** The participants the key holder enrolled itself and vouches for (issue 11); the manifest's list must be exactly this. */
+    participants: ParticipantListSchema,
     endorsed_at: IsoDateTime,
     ed25519_public_key: Ed25519PublicKeyB64,
     signature: Ed25519SignatureB64,

@@ -33,13 +33,29 @@ export const ThresholdsSchema = z
   })
   .strict();
 
-/** A round participant, pinned by its Ed25519 public key. */
+/** A BRIN code (4 characters: two digits, then two letters or digits, e.g. `25LX`). */
+export const BrinCode = z.string().regex(/^[0-9]{2}[A-Z0-9]{2}$/, 'a BRIN code: two digits and two capitals or digits');
+
+/**
+ * A round participant: institution id, name and BRIN code as the key holder enrolled it, pinned
+ * by its Ed25519 public key. The key holder endorses the whole list (issue 11).
+ */
 export const ParticipantSchema = z
   .object({
     institution_id: InstitutionId,
+    name: z.string().min(1).max(200),
+    brin: BrinCode,
     ed25519_public_key: Ed25519PublicKeyB64,
   })
   .strict();
+
+/** A participant list: unique ids and keys. */
+export const ParticipantListSchema = z
+  .array(ParticipantSchema)
+  .min(1)
+  .max(10000)
+  .refine((ps) => new Set(ps.map((p) => p.institution_id)).size === ps.length, 'institution ids must be unique')
+  .refine((ps) => new Set(ps.map((p) => p.ed25519_public_key)).size === ps.length, 'identity keys must be unique');
 
 /** Where the key holder's BFV public key is: its digest, and a URL or the key itself (base64). */
 export const HePublicKeyRefSchema = z
@@ -56,8 +72,10 @@ export const HePublicKeyRefSchema = z
 
 /**
  * The key holder's endorsement: its Ed25519 signature over the canonical JSON of
- * `{round_id, he_params, he_public_key_digest, max_participants, thresholds}`
- * (purpose `key-holder-endorsement`), so nodes know it agreed to enforce these thresholds.
+ * `{round_id, he_params, he_public_key_digest, max_participants, thresholds, participants}`
+ * (plus `masking` for a masked round; purpose `key-holder-endorsement`), so nodes know it agreed
+ * to enforce these thresholds and that it, not only the coordinator, vouches for every
+ * participant (issue 11).
  */
 export const KeyHolderEndorsementSchema = z
   .object({
@@ -81,7 +99,7 @@ export const RoundManifestSchema = z
     he_params: HE_PARAMS_V1,
     codebook: z.object({ digest: Sha256Hex, entries: z.array(CodebookEntrySchema).min(1) }).strict(),
     thresholds: ThresholdsSchema,
-    participants: z.array(ParticipantSchema).min(1).max(10000),
+    participants: ParticipantListSchema,
     max_participants: z.number().int().min(1).max(100000),
     deadline: IsoDateTime,
     he_public_key: HePublicKeyRefSchema,
@@ -89,11 +107,8 @@ export const RoundManifestSchema = z
     coordinator_signature: Ed25519SignatureB64,
   })
   .strict()
-  .refine((m) => m.participants.length <= m.max_participants, 'more participants than max_participants')
-  .refine(
-    (m) => new Set(m.participants.map((p) => p.institution_id)).size === m.participants.length,
-    'institution ids must be unique',
-  );
+  .refine((m) => m.participants.length <= m.max_participants, 'more participants than max_participants');
 
 export type RoundManifest = z.infer<typeof RoundManifestSchema>;
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
+export type Participant = z.infer<typeof ParticipantSchema>;

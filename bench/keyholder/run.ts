@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder } from '../../keyholder/init.js';
 import { generateCustodians } from '../../keyholder/custody/present.js';
+import { addParticipants, exampleBrin } from '../../keyholder/participants.js';
 import { releaseRoundDetailed, type ReleasePhase } from '../../keyholder/release.js';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
@@ -51,6 +52,15 @@ try {
     });
   }
   const setupMs = performance.now() - t0;
+  await addParticipants(
+    home,
+    institutions.map((i, k) => ({
+      institutionId: i.id,
+      name: i.id,
+      brin: exampleBrin(k + 1),
+      publicKey: i.identity.publicKey,
+    })),
+  );
   const results: { total: number; phases: Record<string, number> }[] = [];
   for (let run = 0; run < RUNS; run++) {
     const roundId = `bench-r${run + 1}`;
@@ -58,7 +68,6 @@ try {
     const manifest = roundManifest({
       codebook: cb,
       studiejaar: '2024-2025',
-      participants: institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
       hePublicKey: kh.bfvPublicKey,
       endorsement,
       coordinator,

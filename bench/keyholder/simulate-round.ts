@@ -5,7 +5,7 @@
  * uses only shared/ code, never node/ or coordinator/.
  */
 import type { EndorsementFile } from '../../schemas/endorsement.js';
-import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
+import type { RoundManifest, Thresholds, Participant } from '../../schemas/manifest.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import { HE_PARAMS } from '../../shared/crypto/he-params.js';
@@ -68,7 +68,8 @@ export function contributionWire(o: {
 export function roundManifest(o: {
   codebook: Codebook;
   studiejaar: string;
-  participants: { institutionId: string; publicKey: Uint8Array }[];
+  /** The manifest's participants; default exactly the endorsed list (tests pass others). */
+  participants?: readonly Participant[];
   hePublicKey: Uint8Array;
   endorsement: EndorsementFile;
   coordinator: Identity;
@@ -97,10 +98,7 @@ export function roundManifest(o: {
         })),
       },
       thresholds: o.override?.thresholds ?? e.thresholds,
-      participants: o.participants.map((p) => ({
-        institution_id: p.institutionId,
-        ed25519_public_key: Buffer.from(p.publicKey).toString('base64'),
-      })),
+      participants: [...(o.participants ?? e.participants)],
       max_participants: o.override?.maxParticipants ?? e.max_participants,
       deadline: o.deadline ?? '2025-11-01T00:00:00Z',
       he_public_key: {

@@ -31,7 +31,10 @@ export interface OpenRoundInput {
   endorsement: EndorsementFile | unknown;
   /** The key holder's BFV public key bytes (its digest is endorsed). */
   hePublicKey: Uint8Array;
-  /** Participating institution ids; default every active (not revoked) institution. */
+  /**
+   * Participating institution ids, as a check: they must be exactly the participants the key
+   * holder endorsed (the manifest lists the endorsed participants, never others).
+   */
   participants?: readonly string[];
   deadline: Date | string;
   /** The coordinator's public base URL (the manifest points nodes at the BFV key there). */
@@ -49,8 +52,9 @@ function studiejaarLabel(s: number | string): string {
 
 /**
  * Open a round: verify the key holder's endorsement against the pinned key-holder key and the
- * BFV public key's digest, then build, sign (purpose `round-manifest`) and store the manifest
- * with its participants, all in one transaction.
+ * BFV public key's digest, check that every endorsed participant is registered here with the
+ * same key, then build, sign (purpose `round-manifest`) and store the manifest with exactly the
+ * endorsed participants, all in one transaction.
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 1
  */
@@ -111,27 +115,45 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       throw new SbError('SB_ERR_ROUND_EXISTS', `round ${input.roundId} already exists; pick a new round id.`, {
         round_id: input.roundId,
       });
-    const all = listInstitutions(db);
-    const byId = new Map(all.map((i) => [i.id, i]));
-    const ids = input.participants
-      ? [...new Set(input.participants)]
-      : all.filter((i) => !i.revokedAt).map((i) => i.id);
-    const participants = ids.map((id) => {
-      const inst = byId.get(id);
+    // The participants are exactly those the key holder endorsed (issue 11): the coordinator
+    // cannot add one. Each must be registered here with the same key and not revoked.
+    const byId = new Map(listInstitutions(db).map((i) => [i.id, i]));
+    const endorsedIds = endorsement.participants.map((p) => p.institution_id);
+    if (input.participants) {
+      const asked = [...new Set(input.participants)].sort();
+      const missing = asked.filter((id) => !endorsedIds.includes(id));
+      const left = endorsedIds.filter((id) => !asked.includes(id));
+      if (missing.length > 0 || left.length > 0)
+        throw new SbError(
+          'SB_ERR_ENDORSEMENT',
+          `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${missing.join(', ')}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${left.join(', ')}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
+          { not_endorsed: missing, left_out: left },
+        );
+    }
+    const participants = endorsement.participants.map((p) => {
+      const inst = byId.get(p.institution_id);
       if (!inst)
         throw new SbError(
           'SB_ERR_UNKNOWN_INSTITUTION',
-          `participant ${id} is not registered; add it with 'sectorbench coordinator institution add'.`,
-          { institution_id: id },
+          `participant ${p.institution_id} (${p.name}), endorsed by the key holder, is not registered here; add it with 'sectorbench coordinator institution add'.`,
+          { institution_id: p.institution_id },
         );
       if (inst.revokedAt)
-        throw new SbError('SB_ERR_INSTITUTION_REVOKED', `participant ${id} was revoked on ${inst.revokedAt}.`, {
-          institution_id: id,
-        });
-      return { institution_id: inst.id, ed25519_public_key: inst.ed25519PublicKey };
+        throw new SbError(
+          'SB_ERR_INSTITUTION_REVOKED',
+          `participant ${p.institution_id} was revoked on ${inst.revokedAt}.`,
+          {
+            institution_id: p.institution_id,
+          },
+        );
+      if (inst.ed25519PublicKey !== p.ed25519_public_key)
+        throw new SbError(
+          'SB_ERR_ENDORSEMENT',
+          `participant ${p.institution_id} is registered here with another identity key (fingerprint ${inst.fingerprint}) than the key holder endorsed; one of the two enrolments is wrong. Compare fingerprints with the institution by phone.`,
+          { institution_id: p.institution_id },
+        );
+      return { ...p };
     });
-    if (participants.length === 0)
-      throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
     if (participants.length > endorsement.max_participants) {
       throw new SbError(
         'SB_ERR_ENDORSEMENT',

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SbError } from '../../shared/errors/sb-error.js';
 import { HOME_FILES } from '../config.js';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
@@ -96,7 +97,34 @@ const MIGRATIONS: string[] = [
   CREATE INDEX unseal_round ON unseal (round_id);
   ALTER TABLE decryption ADD COLUMN unseal_id INTEGER REFERENCES unseal (id);
   `,
+  `
+  -- Institutions this key holder enrolled itself (issue 11): it endorses only these, so the
+  -- coordinator cannot add participants on its own. Public information only.
+  CREATE TABLE participant (
+    institution_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    brin TEXT NOT NULL,
+    ed25519_public_key TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_at TEXT
+  );
+  -- The participant list each endorsement covers (canonical JSON).
+  ALTER TABLE endorsement ADD COLUMN participants TEXT;
+  `,
 ];
+
+/** An institution the key holder enrolled. */
+export interface ParticipantRecord {
+  institutionId: string;
+  name: string;
+  brin: string;
+  /** Ed25519 public key, base64. */
+  ed25519PublicKey: string;
+  fingerprint: string;
+  addedAt: string;
+  removedAt: string | null;
+}
 
 /** A key ceremony as recorded. */
 export interface CeremonyRecord {
@@ -135,6 +163,8 @@ export interface EndorsementRecord {
   thresholds: string;
   endorsedAt: string;
   signature: string;
+  /** Canonical JSON of the endorsed participant list (null in logs from before issue 11). */
+  participants: string | null;
 }
 
 /** A row of the decryption log. */
@@ -219,16 +249,16 @@ export class KeyHolderStore {
   recordEndorsement(e: EndorsementRecord): void {
     this.db
       .prepare(
-        'INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature, participants) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(e.roundId, e.hePublicKeyDigest, e.maxParticipants, e.thresholds, e.endorsedAt, e.signature);
+      .run(e.roundId, e.hePublicKeyDigest, e.maxParticipants, e.thresholds, e.endorsedAt, e.signature, e.participants);
   }
 
   endorsements(roundId: string): EndorsementRecord[] {
     return (
       this.db
         .prepare(
-          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature FROM endorsement WHERE round_id = ? ORDER BY id',
+          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature, participants FROM endorsement WHERE round_id = ? ORDER BY id',
         )
         .all(roundId) as {
         round_id: string;
@@ -237,6 +267,7 @@ export class KeyHolderStore {
         thresholds: string;
         endorsed_at: string;
         signature: string;
+        participants: string | null;
       }[]
     ).map((r) => ({
       roundId: r.round_id,
@@ -245,6 +276,51 @@ export class KeyHolderStore {
       thresholds: r.thresholds,
       endorsedAt: r.endorsed_at,
       signature: r.signature,
+      participants: r.participants,
+    }));
+  }
+
+  /** Enrol an institution (refuses a duplicate id or key with `SB_ERR_INSTITUTION_EXISTS`). */
+  addParticipant(p: Omit<ParticipantRecord, 'removedAt'>): void {
+    const existing = this.db
+      .prepare('SELECT institution_id FROM participant WHERE institution_id = ? OR ed25519_public_key = ?')
+      .get(p.institutionId, p.ed25519PublicKey) as { institution_id: string } | undefined;
+    if (existing)
+      throw new SbError(
+        'SB_ERR_INSTITUTION_EXISTS',
+        existing.institution_id === p.institutionId
+          ? `institution ${p.institutionId} is enrolled already; remove it first to enrol another key.`
+          : `this identity key is enrolled already for institution ${existing.institution_id}; every institution has its own key.`,
+        { institution_id: existing.institution_id },
+      );
+    this.db
+      .prepare(
+        'INSERT INTO participant (institution_id, name, brin, ed25519_public_key, fingerprint, added_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(p.institutionId, p.name, p.brin, p.ed25519PublicKey, p.fingerprint, p.addedAt);
+  }
+
+  /** Mark an institution removed: later endorsements leave it out. */
+  removeParticipant(institutionId: string, at: string): boolean {
+    return (
+      this.db
+        .prepare('UPDATE participant SET removed_at = ? WHERE institution_id = ? AND removed_at IS NULL')
+        .run(at, institutionId).changes > 0
+    );
+  }
+
+  /** Enrolled institutions (by id), removed ones included. */
+  participants(): ParticipantRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM participant ORDER BY institution_id').all() as Record<string, unknown>[]
+    ).map((r) => ({
+      institutionId: r.institution_id as string,
+      name: r.name as string,
+      brin: r.brin as string,
+      ed25519PublicKey: r.ed25519_public_key as string,
+      fingerprint: r.fingerprint as string,
+      addedAt: r.added_at as string,
+      removedAt: r.removed_at as string | null,
     }));
   }
 

@@ -1,5 +1,6 @@
 import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
+import { fingerprint } from '../../shared/crypto/identity.js';
 import { CELL_SLOTS, GROUP_SLOTS } from '../../shared/metrics/slots.js';
 import type { NodeConfig } from '../client/config.js';
 import { codebookMembership } from '../vector/analyse.js';
@@ -48,6 +49,12 @@ export interface Preview {
   he_params: string;
   codebook: { digest: string; programmes: number; cells: number; groups: number };
   thresholds: Thresholds;
+  /**
+   * The participant list the key holder endorsed (issue 11): the institutions whose
+   * contributions the sector sum can hold. The manifest is refused unless the key holder's
+   * signature covers exactly this list.
+   */
+  participants: { institution_id: string; name: string; brin: string; fingerprint: string }[];
   /** The digest the approver signs (node/audit/round-vector.ts `vectorDigest`). */
   vector_digest: string;
   slots_total: number;
@@ -146,6 +153,12 @@ export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundMani
       groups: codebook.groupKeys.length,
     },
     thresholds: manifest.thresholds,
+    participants: manifest.participants.map((p) => ({
+      institution_id: p.institution_id,
+      name: p.name,
+      brin: p.brin,
+      fingerprint: fingerprint(new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))),
+    })),
     vector_digest: rv.digest,
     slots_total: rv.slots.length,
     slots_nonzero: rv.slots.reduce((n, v) => (v !== 0n ? n + 1 : n), 0),
@@ -206,6 +219,15 @@ export function renderPreviewText(p: Preview): string {
   L.push('');
   L.push('Wat nooit vertrekt');
   for (const x of NEVER_LEAVES_NL) L.push(`- ${x}`);
+  L.push('');
+  L.push(
+    `Deelnemers (${p.participants.length}; lijst ondertekend door de sleutelhouder, die elke instelling zelf heeft ingeschreven — de coördinator kan er geen aan toevoegen)`,
+  );
+  for (const x of p.participants)
+    L.push(`- ${x.name} (BRIN ${x.brin}, id ${x.institution_id}, sleutelvingerafdruk ${x.fingerprint})`);
+  L.push(
+    '  Controleer deze lijst: de optelsom bevat alleen bijdragen van deze instellingen. Wat blijft kunnen: echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers. De openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen.',
+  );
   L.push('');
   L.push('Drempels die de sleutelhouder toepast (ondertekend door de sleutelhouder)');
   L.push(

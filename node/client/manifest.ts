@@ -10,8 +10,9 @@ const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 /**
  * Check a round manifest as a node must before computing anything (ARCHITECTURE.md "The round",
- * step 2): schema; the coordinator's signature and the key holder's endorsement of the BFV key
- * and thresholds, each against the key pinned at enrolment; this institution among the
+ * step 2): schema; the coordinator's signature and the key holder's endorsement of the BFV key,
+ * thresholds and participant list (issue 11: a participant the coordinator added after the
+ * endorsement breaks it), each against the key pinned at enrolment; this institution among the
  * participants with its own key; the codebook digest; the key URL on the configured coordinator.
  */
 export function verifyManifestForNode(
@@ -43,7 +44,7 @@ export function verifyManifestForNode(
   if (!verifyManifestEndorsement(m, b64(config.pinned.key_holder.ed25519_public_key))) {
     throw new SbError(
       'SB_ERR_MANIFEST_ENDORSEMENT',
-      `the round key and thresholds of round ${roundId} are not endorsed by the key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}). Nothing was sent. Contact the coordinator and the key holder.`,
+      `the round key, thresholds and participant list of round ${roundId} are not endorsed by the key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}): the coordinator may have added or changed a participant after the endorsement. Nothing was sent. Contact the coordinator and the key holder.`,
     );
   }
   const me = m.participants.find((p) => p.institution_id === config.institution_id);

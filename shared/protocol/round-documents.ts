@@ -1,5 +1,5 @@
 import type { EndorsementFile } from '../../schemas/endorsement.js';
-import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
+import type { Participant, RoundManifest, Thresholds } from '../../schemas/manifest.js';
 import type { Release } from '../../schemas/release.js';
 import { buildCodebook, codebookDigest, type Codebook } from '../metrics/codebook.js';
 import { canonicalBytes } from './canonical.js';
@@ -15,13 +15,19 @@ export const PURPOSE = {
   release: 'release',
 } as const;
 
-/** What the key holder's endorsement signature covers (schemas/manifest.ts, KeyHolderEndorsementSchema). */
+/**
+ * What the key holder's endorsement signature covers (schemas/manifest.ts,
+ * KeyHolderEndorsementSchema): round, HE parameters and key, `max_participants`, thresholds and
+ * the participant list (id, name, BRIN, identity key; issue 11), so a participant the
+ * coordinator adds or changes breaks the endorsement.
+ */
 export function endorsementPayload(e: {
   round_id: string;
   he_params: string;
   he_public_key_digest: string;
   max_participants: number;
   thresholds: Thresholds;
+  participants: readonly Participant[];
 }) {
   return {
     round_id: e.round_id,
@@ -29,6 +35,12 @@ export function endorsementPayload(e: {
     he_public_key_digest: e.he_public_key_digest,
     max_participants: e.max_participants,
     thresholds: e.thresholds,
+    participants: e.participants.map((p) => ({
+      institution_id: p.institution_id,
+      name: p.name,
+      brin: p.brin,
+      ed25519_public_key: p.ed25519_public_key,
+    })),
   };
 }
 
@@ -54,6 +66,7 @@ export function verifyManifestEndorsement(m: RoundManifest, keyHolderKey: Uint8A
     he_public_key_digest: m.he_public_key.digest,
     max_participants: m.max_participants,
     thresholds: m.thresholds,
+    participants: m.participants,
   });
   return verifyDetached(
     PURPOSE.endorsement,

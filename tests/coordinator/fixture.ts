@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { bfvPublicKeyDigest, generateBfvKeyPair, type BfvKeyPair } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
-import { generateIdentity, type Identity } from '../../shared/crypto/identity.js';
+import { generateIdentity, identityFromSeed, type Identity } from '../../shared/crypto/identity.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { codebookDigest, type Codebook } from '../../shared/metrics/codebook.js';
 import { vectorFromJson, type ContributionVector, type VectorJson } from '../../shared/metrics/vector.js';
@@ -14,7 +14,7 @@ import { signEndorsement } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import type { EndorsementFile } from '../../schemas/endorsement.js';
-import type { RoundManifest } from '../../schemas/manifest.js';
+import type { Participant, RoundManifest } from '../../schemas/manifest.js';
 import { addInstitution } from '../../coordinator/store/institutions.js';
 import { openCoordinatorDb, type CoordinatorDb } from '../../coordinator/store/db.js';
 import { pinKeyHolder } from '../../coordinator/store/pins.js';
@@ -46,6 +46,22 @@ export function scaled(v: ContributionVector, k: number): ContributionVector {
   return { ...v, cells: v.cells.map((r) => r.map((x) => x * k)), groups: v.groups.map((r) => r.map((x) => x * k)) };
 }
 
+/** The fixture's institutions have fixed identities, so an endorsement can name them up front. */
+export const INSTITUTION_SEEDS: Record<string, number> = { INST1: 101, INST2: 102, INST3: 103, OUTSIDER: 104 };
+
+/** Institutions as the key holder enrolled them (name, fictitious BRIN, identity key). */
+export function participantsFor(ids: readonly string[]): Participant[] {
+  return ids.map((id) => ({
+    institution_id: id,
+    name: `Instelling ${id}`,
+    brin: `99${String(INSTITUTION_SEEDS[id] ?? 99).slice(-2)}`,
+    ed25519_public_key: Buffer.from(
+      identityFromSeed(new Uint8Array(32).fill(INSTITUTION_SEEDS[id] ?? 99)).publicKey,
+    ).toString('base64'),
+  }));
+}
+
+/** An endorsement by `kh` (default participants INST1..INST3). */
 export function endorse(
   kh: Identity,
   hePublicKey: Uint8Array,
@@ -61,6 +77,7 @@ export function endorse(
       he_public_key_digest: bfvPublicKeyDigest(hePublicKey),
       max_participants: MAX_PARTICIPANTS,
       thresholds: { min_institutions: 3, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 },
+      participants: participantsFor(['INST1', 'INST2', 'INST3']),
       endorsed_at: T0.toISOString(),
       ...over,
     },
@@ -98,7 +115,7 @@ export async function setup(t: Test, opts: { participants?: string[] } = {}): Pr
   const codebook = await edgeCodebook();
   const institutions: Record<string, Identity> = {};
   for (const id of ['INST1', 'INST2', 'INST3', 'OUTSIDER']) {
-    institutions[id] = generateIdentity();
+    institutions[id] = identityFromSeed(new Uint8Array(32).fill(INSTITUTION_SEEDS[id] as number));
     addInstitution(db, { id, publicKey: institutions[id].publicKey, now: T0 });
   }
   pinKeyHolder(db, { publicKey: keyHolder.publicKey, now: T0 });
@@ -108,7 +125,9 @@ export async function setup(t: Test, opts: { participants?: string[] } = {}): Pr
     roundId: ROUND,
     studiejaar: 2024,
     codebook,
-    endorsement: endorse(keyHolder, keys.publicKey),
+    endorsement: endorse(keyHolder, keys.publicKey, ROUND, {
+      participants: participantsFor(opts.participants ?? ['INST1', 'INST2', 'INST3']),
+    }),
     hePublicKey: keys.publicKey,
     participants: opts.participants ?? ['INST1', 'INST2', 'INST3'],
     deadline: DEADLINE,

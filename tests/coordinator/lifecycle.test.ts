@@ -9,7 +9,7 @@ import { pinKeyHolder } from '../../coordinator/store/pins.js';
 import { openCoordinatorDb } from '../../coordinator/store/db.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
-import { endorse, setup, T0, DEADLINE, ROUND } from './fixture.js';
+import { endorse, participantsFor, setup, T0, DEADLINE, ROUND } from './fixture.js';
 
 t.teardown(() => sealWorker().close());
 const f = await setup(t);
@@ -67,10 +67,47 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
     openRound({
       ...base,
       roundId: r2,
-      participants: ['GHOST'],
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, {
+        participants: [...participantsFor(['INST1']), { ...participantsFor(['INST2'])[0]!, institution_id: 'GHOST' }],
+      }),
+    }),
+    { code: 'SB_ERR_UNKNOWN_INSTITUTION', message: /GHOST/ },
+    'an endorsed participant the coordinator does not know',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      participants: ['INST1', 'INST2', 'INST3', 'OUTSIDER'],
       endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
     }),
-    { code: 'SB_ERR_UNKNOWN_INSTITUTION' },
+    { code: 'SB_ERR_ENDORSEMENT', message: /not endorsed: OUTSIDER/ },
+    'the coordinator cannot add a participant the key holder did not endorse',
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      participants: ['INST1', 'INST2'],
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
+    }),
+    { code: 'SB_ERR_ENDORSEMENT', message: /endorsed but left out: INST3/ },
+  );
+  await t.rejects(
+    openRound({
+      ...base,
+      roundId: r2,
+      endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2, {
+        participants: [
+          ...participantsFor(['INST1', 'INST2']),
+          {
+            ...participantsFor(['INST3'])[0]!,
+            ed25519_public_key: participantsFor(['OUTSIDER'])[0]!.ed25519_public_key,
+          },
+        ],
+      }),
+    }),
+    { code: 'SB_ERR_ENDORSEMENT', message: /INST3 is registered here with another identity key/ },
   );
   await t.rejects(
     openRound({
@@ -95,9 +132,13 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
   );
   const m = await openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) });
   t.same(
-    m.participants.map((p) => p.institution_id),
-    ['INST1', 'INST2', 'INST3', 'OUTSIDER'],
-    'default: every active institution',
+    m.participants.map((p) => [p.institution_id, p.brin]),
+    [
+      ['INST1', '9901'],
+      ['INST2', '9902'],
+      ['INST3', '9903'],
+    ],
+    'exactly the endorsed participants, not every registered institution (OUTSIDER is registered)',
   );
 });
 

@@ -114,6 +114,73 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   t.equal(bad.code, 1);
   t.match(bad.stderr, /SB_ERR_USAGE.*min_institutions/);
 
+  // The key holder enrols the three institutions itself (issue 11).
+  const noParticipants = runCli([
+    'keyholder',
+    'endorse',
+    '--home',
+    home,
+    '--round',
+    'r0',
+    '--out',
+    join(base, 'e0.json'),
+  ]);
+  t.equal(noParticipants.code, 1);
+  t.match(noParticipants.stderr, /SB_ERR_USAGE.*participant add/);
+  for (const i of [1, 2, 3]) {
+    await writeIdentityFiles(seeded(9 + i), join(base, `inst${i}.key`));
+    const add = runCli([
+      'keyholder',
+      'participant',
+      'add',
+      '--home',
+      home,
+      '--id',
+      `INST${i}`,
+      '--name',
+      `Instelling ${i}`,
+      '--brin',
+      `990${i}`,
+      '--key',
+      join(base, `inst${i}.key.pub`),
+    ]);
+    t.equal(add.code, 0, add.stderr);
+    t.match(add.stdout, fingerprint(seeded(9 + i).publicKey));
+  }
+  const badBrin = runCli([
+    'keyholder',
+    'participant',
+    'add',
+    '--home',
+    home,
+    '--id',
+    'X',
+    '--name',
+    'X',
+    '--brin',
+    'AB12',
+    '--key',
+    join(base, 'inst1.key.pub'),
+  ]);
+  t.equal(badBrin.code, 1);
+  t.match(badBrin.stderr, /SB_ERR_USAGE.*BRIN/);
+  const list = runCli(['keyholder', 'participant', 'list', '--home', home]);
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, /INST2\s+9902\s+Instelling 2/);
+  const unknown = runCli([
+    'keyholder',
+    'endorse',
+    '--home',
+    home,
+    '--round',
+    'r0',
+    '--participants',
+    'INST1,GHOST',
+    '--out',
+    join(base, 'e0.json'),
+  ]);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /SB_ERR_UNKNOWN_INSTITUTION.*GHOST/);
   const e = runCli([
     'keyholder',
     'endorse',
@@ -137,6 +204,15 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
     min_institutions_distribution: 5,
   });
   t.equal(endorsement.he_public_key_digest, kh.hePublicKeyDigest);
+  t.same(
+    endorsement.participants.map((p) => [p.institution_id, p.name, p.brin]),
+    [
+      ['INST1', 'Instelling 1', '9901'],
+      ['INST2', 'Instelling 2', '9902'],
+      ['INST3', 'Instelling 3', '9903'],
+    ],
+    'the endorsement lists the enrolled participants',
+  );
 
   const cb = await sampleCodebook();
   const insts = await Promise.all(
@@ -149,7 +225,6 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   const manifest = roundManifest({
     codebook: cb,
     studiejaar: '2024-2025',
-    participants: insts.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
     hePublicKey: kh.bfvPublicKey,
     endorsement,
     coordinator,

@@ -224,6 +224,7 @@ t.test('manifest not endorsed by this key holder', async (t) => {
             he_public_key_digest: e.he_public_key_digest,
             max_participants: e.max_participants,
             thresholds: e.thresholds,
+            participants: e.participants,
             endorsed_at: e.endorsed_at,
           },
           impostor,

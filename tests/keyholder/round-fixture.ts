@@ -16,6 +16,7 @@ import {
 import { endorseRound } from '../../keyholder/endorse.js';
 import { initKeyHolder, loadKeyHolder, type KeyHolderKeys } from '../../keyholder/init.js';
 import { generateCustodians, type GeneratedCustodians } from '../../keyholder/custody/present.js';
+import { addParticipants, exampleBrin } from '../../keyholder/participants.js';
 import type { PresentedShare } from '../../keyholder/custody/seal.js';
 import { sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
@@ -63,8 +64,10 @@ export interface BundleOptions {
   thresholds?: Partial<Thresholds>;
   /** Contributions to bundle; default one per sample institution. */
   contributions?: (f: { roundId: string; all: BundledContribution[] }) => BundledContribution[];
-  /** Extra participants besides the sample institutions. */
-  extraParticipants?: { institutionId: string; publicKey: Uint8Array }[];
+  /** Participants the coordinator adds to the manifest besides the endorsed ones (not endorsed). */
+  extraParticipants?: { institutionId: string; publicKey: Uint8Array; name?: string; brin?: string }[];
+  /** Ids of the enrolled institutions to endorse; default all. */
+  endorse?: string[];
   /** The coordinator's sum; default the honest sum of the bundled contributions. */
   sum?: (contributions: BundledContribution[]) => Uint8Array[];
   /** Sign the manifest with another key / put other thresholds in it than endorsed. */
@@ -104,6 +107,16 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
       ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500),
     });
   }
+  // The key holder enrols the institutions itself (issue 11); it endorses only these.
+  await addParticipants(
+    home,
+    institutions.map((inst, i) => ({
+      institutionId: inst.id,
+      name: `Instelling ${i + 1}`,
+      brin: exampleBrin(i + 1),
+      publicKey: inst.identity.publicKey,
+    })),
+  );
   const sector = data ? vectorToJson(cb, addVectors(cb, vectors)) : sampleVector(cb, 'sector').json;
   let counter = 0;
   const f: RoundFixture = {
@@ -132,15 +145,22 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
         roundId,
         maxParticipants: 500,
         thresholds: o.thresholds ?? {},
+        ...(o.endorse ? { participants: o.endorse } : {}),
         now: NOW,
       });
       if (o.endorsement) endorsement = o.endorsement(endorsement);
       const manifest = roundManifest({
         codebook: cb,
         studiejaar: STUDIEJAAR,
+        // The endorsed list, plus any participant the coordinator adds on its own (tests).
         participants: [
-          ...institutions.map((i) => ({ institutionId: i.id, publicKey: i.identity.publicKey })),
-          ...(o.extraParticipants ?? []),
+          ...endorsement.participants,
+          ...(o.extraParticipants ?? []).map((p) => ({
+            institution_id: p.institutionId,
+            name: p.name ?? p.institutionId,
+            brin: p.brin ?? '99ZZ',
+            ed25519_public_key: Buffer.from(p.publicKey).toString('base64'),
+          })),
         ],
         hePublicKey: kh.bfvPublicKey,
         endorsement,

@@ -95,21 +95,33 @@ export async function startCoordinator(
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-  const endorsement = signEndorsement(
+  const participants = () => [
     {
-      type: 'sectorbench.key-holder-endorsement',
-      version: 1,
-      round_id: ROUND,
-      he_params: 'bfv-n4096-t40-tc128-v1',
-      he_public_key_digest: bfvPublicKeyDigest(keys.publicKey),
-      max_participants: MAX_PARTICIPANTS,
-      thresholds: THRESHOLDS,
-      endorsed_at: '2025-10-01T00:00:00.000Z',
+      institution_id: participant.id,
+      name: `Instelling ${participant.id}`,
+      brin: '9901',
+      ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64'),
     },
-    keyHolder,
-  );
-  const makeManifest = () =>
-    signManifest(
+  ];
+  // The participant's key is known only later, so the endorsement (which covers it) is made with the manifest.
+  const endorse = () =>
+    signEndorsement(
+      {
+        type: 'sectorbench.key-holder-endorsement',
+        version: 1,
+        round_id: ROUND,
+        he_params: 'bfv-n4096-t40-tc128-v1',
+        he_public_key_digest: bfvPublicKeyDigest(keys.publicKey),
+        max_participants: MAX_PARTICIPANTS,
+        thresholds: THRESHOLDS,
+        participants: participants(),
+        endorsed_at: '2025-10-01T00:00:00.000Z',
+      },
+      keyHolder,
+    );
+  const makeManifest = () => {
+    const endorsement = endorse();
+    return signManifest(
       {
         type: 'sectorbench.round-manifest',
         version: 1,
@@ -129,12 +141,7 @@ export async function startCoordinator(
           })),
         },
         thresholds: THRESHOLDS,
-        participants: [
-          {
-            institution_id: participant.id,
-            ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64'),
-          },
-        ],
+        participants: participants(),
         max_participants: MAX_PARTICIPANTS,
         deadline: '2099-01-01T00:00:00.000Z',
         he_public_key: { digest: bfvPublicKeyDigest(keys.publicKey), url: `${url}/v1/rounds/${ROUND}/he-public-key` },
@@ -145,6 +152,7 @@ export async function startCoordinator(
       },
       identity.secretKey,
     );
+  };
   let sequence = 0;
   server.on('request', (req, res) => {
     void (async () => {

@@ -42,7 +42,7 @@ const manifest = {
     ],
   },
   thresholds: { min_institutions: 3, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 },
-  participants: [{ institution_id: 'INST1', ed25519_public_key: b64(32) }],
+  participants: [{ institution_id: 'INST1', name: 'Instelling 1', brin: '9901', ed25519_public_key: b64(32) }],
   max_participants: 500,
   deadline: '2025-11-01T00:00:00Z',
   he_public_key: { digest: 'b'.repeat(64), url: 'https://coordinator.example/rounds/2024-2025-r1/bfv.pub' },
