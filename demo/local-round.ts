@@ -221,7 +221,9 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     publicUrl: url,
     now: now(),
   });
-  log(`round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}`);
+  log(
+    `round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}`,
+  );
   return {
     roundId,
     out,

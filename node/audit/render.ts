@@ -110,6 +110,25 @@ ${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_N
   return `${L.join('\n')}\n`;
 }
 
+/**
+ * Who holds which key and who vouches for the participants (issue 11), in the words of the art. 30
+ * record and the dataflow statement. The node cannot check the key holder's custody itself;
+ * the text says so.
+ */
+export const KEYS_AND_PARTICIPANTS_NL: string[] = [
+  'de instelling houdt haar eigen Ed25519-identiteitssleutel (ondertekent bijdragen en verzoeken) en het geheime zaadje van elke versleuteling (alleen in het lokale auditlog)',
+  'de coördinator houdt zijn Ed25519-identiteitssleutel (ondertekent rondedocumenten en ontvangstbewijzen) en de versleutelde bijdragen; geen sleutel om ze te lezen',
+  'de sleutelhouder houdt zijn Ed25519-identiteitssleutel (ondertekent de deelnemerslijst, drempels en publicaties) en de geheime BFV-sleutel, verzegeld: ontsleutelen kan alleen als k van n benoemde bewaarders hun sleuteldeel aanbieden; elke ontzegeling en elk gebruik staat in het logboek van de sleutelhouder (de node kan dit niet zelf controleren: vraag de sleutelhouder om het verslag van de sleutelceremonie en het logboek)',
+  'de deelnemerslijst (naam, BRIN-code, identiteitssleutel per instelling) wordt ondertekend door de sleutelhouder, die elke instelling zelf inschrijft na controle van haar vingerafdruk, en door de coördinator; de coördinator kan geen deelnemer toevoegen zonder dat elke node het rondedocument weigert',
+];
+
+/** What the protections do not prevent, as the code stands (issue 11, "tell the truth"). */
+export const RESIDUAL_RISKS_NL: string[] = [
+  'echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers (de openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen)',
+  'een sleutelhouder die met k bewaarders en de coördinator samenspant, kan de versleutelde bijdrage van één instelling ontsleutelen; de sleutelhouder en de bewaarders zijn daarom onafhankelijk van de coördinator en van elkaar gekozen, en elk gebruik van de sleutel wordt gelogd',
+  'een sleutelhouder die samen met de coördinator een instelling inschrijft die niet bestaat, kan een deelnemer verzinnen; daarom toont elke node de deelnemerslijst met namen en BRIN-codes vóór de goedkeuring',
+];
+
 /** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */
 export interface Art30Record {
   type: 'sectorbench.avg-art30-record';
@@ -125,6 +144,10 @@ export interface Art30Record {
   third_country_transfers: string;
   retention: string[];
   security_measures: string[];
+  /** Who holds which key, and who vouches for the participants (issue 11). */
+  keys_and_participants: string[];
+  /** What the measures do not prevent. */
+  residual_risks: string[];
   approvers: { name: string; fingerprint: string }[];
   approvals_required: number;
   rounds: { round_id: string; sent_at: string[]; bytes_sent: number; contributions: number; receipted_bytes: number }[];
@@ -173,7 +196,7 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
         fingerprint: config.pinned.coordinator.fingerprint,
       },
       {
-        role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole)',
+        role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole; ondertekent de deelnemerslijst)',
         fingerprint: config.pinned.key_holder.fingerprint,
       },
     ],
@@ -184,12 +207,15 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
     ],
     security_measures: [
       'gegevens blijven on-premises; alleen aggregaten vertrekken',
-      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder',
+      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder, die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
+      'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
       'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
       `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS' : ' (LET OP: coördinator-URL zonder TLS)'}; de node praat met niets anders dan de ingestelde coördinator`,
       `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
       'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
     ],
+    keys_and_participants: KEYS_AND_PARTICIPANTS_NL,
+    residual_risks: RESIDUAL_RISKS_NL,
     approvers: config.approvers.map((a) => ({ name: a.name, fingerprint: a.fingerprint })),
     approvals_required: config.approvals_required,
     rounds: v.accounting.map((a) => ({
@@ -224,6 +250,10 @@ Bewaartermijnen:
 ${list(r.retention)}
 Beveiligingsmaatregelen:
 ${list(r.security_measures)}
+Sleutels en deelnemers:
+${list(r.keys_and_participants)}
+Wat mogelijk blijft:
+${list(r.residual_risks)}
 Goedkeurders (${r.approvals_required} vereist):
 ${list(r.approvers.map((a) => `${a.name}, ${a.fingerprint}`))}
 Rondes:
@@ -262,6 +292,9 @@ Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${co
 Wanneer. Na goedkeuring door ${config.approvals_required} van de goedkeurders (${approvers}), vóór de deadline ${manifest.deadline}; daarna alleen het ophalen van de publicatie.
 Drempels (ondertekend door de sleutelhouder). Een cijfer wordt alleen gepubliceerd met minstens ${t.min_institutions} instellingen en een populatie van minstens ${t.min_population}; niet als één instelling meer dan ${t.dominance_share * 100}% kan hebben; verdelingen alleen bij minstens ${t.min_institutions_distribution} instellingen; met secundaire onderdrukking tegen aftrekken.
 Beschermingen. Alleen aggregaten; homomorfe versleuteling; ondertekende verzoeken ${tls ? 'over TLS' : 'ZONDER TLS (de coördinator-URL is http)'}; de node verbindt met niets anders dan ${config.coordinator_url}; goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
+Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. De node weigert een rondedocument waarvan de sleutelhouder deze lijst niet heeft ondertekend; de drempel voor het aantal instellingen telt alleen deze deelnemers.
+Sleutels. ${KEYS_AND_PARTICIPANTS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
+Wat mogelijk blijft. ${RESIDUAL_RISKS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
 Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht; de onversleutelde cijfers; het geheime zaadje van de versleuteling.
 Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beheerde omgeving van de instelling; controleren met \`sectorbench node audit verify\`, tonen met \`sectorbench node audit show\`.
 `;
@@ -272,6 +305,9 @@ To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.
 When. After approval by ${config.approvals_required} of the approvers (${approvers}), before the deadline ${manifest.deadline}; afterwards only the release is fetched.
 Thresholds (signed by the key holder). A figure is published only with at least ${t.min_institutions} institutions and a population of at least ${t.min_population}; not when one institution could hold more than ${t.dominance_share * 100}%; distributions only with at least ${t.min_institutions_distribution} institutions; with secondary suppression against differencing.
 Protections. Aggregates only; homomorphic encryption; signed requests ${tls ? 'over TLS' : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url}; approval of exactly the figures to be sent; append-only, signed audit log.
+Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. The node refuses a manifest whose participant list the key holder did not sign; the minimum number of institutions counts these participants only.
+Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) and the secret seed of each encryption (only in the local audit log). The coordinator holds its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but no key to read them. The key holder holds its Ed25519 identity key (signs the participant list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named custodians to present their key shares, and every unseal and every use is in the key holder's log (the node cannot check this itself: ask the key holder for the key ceremony record and the log). The participant list (name, BRIN code, identity key per institution) is signed by the key holder, which enrols each institution itself after checking its fingerprint, and by the coordinator; the coordinator cannot add a participant without every node refusing the manifest.
+What remains possible. Real participants who collude can subtract their own figures from the published sector figures; where only one other institution contributed besides them, they then know its figures (disclosure control protects against one institution that knows its own figures, not against several colluding). A key holder colluding with k custodians and the coordinator can decrypt one institution's encrypted contribution; the key holder and the custodians are therefore chosen independent of the coordinator and of each other, and every use of the key is logged. A key holder that, together with the coordinator, enrols an institution that does not exist can invent a participant; that is why every node shows the participant list with names and BRIN codes before approval.
 What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed.
 Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's managed environment; verify with \`sectorbench node audit verify\`, show with \`sectorbench node audit show\`.
 `;

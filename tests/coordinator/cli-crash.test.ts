@@ -13,6 +13,7 @@ import { currentSubmissions, submissionReceipt } from '../../coordinator/store/s
 import { writeBfvKeyPair } from '../../shared/crypto/bfv-keys.js';
 import {
   generateIdentity,
+  identityFromSeed,
   readPublicIdentityFile,
   writeIdentityFiles,
   type Identity,
@@ -23,7 +24,17 @@ import { signRelease } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot, sampleDir } from '../helpers/paths.js';
-import { bfvKeys, contribution, edgeCodebook, edgeVector, endorse, scaled, type Fixture } from './fixture.js';
+import {
+  bfvKeys,
+  contribution,
+  edgeCodebook,
+  edgeVector,
+  endorse,
+  INSTITUTION_SEEDS,
+  participantsFor,
+  scaled,
+  type Fixture,
+} from './fixture.js';
 
 t.teardown(() => sealWorker().close());
 
@@ -33,11 +44,18 @@ const ROUND = 'live-r1';
 const keys = await bfvKeys();
 const codebook = await edgeCodebook();
 const kh = generateIdentity();
-const insts: Record<string, Identity> = { INST1: generateIdentity(), INST2: generateIdentity() };
+// Fixed identities, so the key holder's endorsement (participantsFor) names their keys.
+const insts: Record<string, Identity> = {
+  INST1: identityFromSeed(new Uint8Array(32).fill(INSTITUTION_SEEDS.INST1 as number)),
+  INST2: identityFromSeed(new Uint8Array(32).fill(INSTITUTION_SEEDS.INST2 as number)),
+};
 await writeIdentityFiles(kh, join(dir, 'kh.key'));
 for (const [id, idn] of Object.entries(insts)) await writeIdentityFiles(idn, join(dir, `${id}.key`));
 await writeBfvKeyPair(keys, { publicKey: join(dir, 'bfv.pub'), secretKey: join(dir, 'bfv.sec') });
-writeFileSync(join(dir, 'endorsement.json'), JSON.stringify(endorse(kh, keys.publicKey, ROUND)));
+writeFileSync(
+  join(dir, 'endorsement.json'),
+  JSON.stringify(endorse(kh, keys.publicKey, ROUND, { participants: participantsFor(['INST1', 'INST2']) })),
+);
 
 function ok(tt: Test, r: ReturnType<typeof runCli>, what: string) {
   tt.equal(r.code, 0, `${what}: exit 0${r.code ? `\n${r.stderr}` : ''}`);

@@ -119,5 +119,16 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(df.nl, /minstens 3 instellingen en een populatie van minstens 10/);
   t.match(df.en, /at least 3 institutions and a population of at least 10/);
   t.match(df.en, /85%/);
+  // Issue 11: who holds which key, who endorses the participants, what remains possible.
+  t.match(df.nl, /Deelnemers \(ondertekend door de sleutelhouder, die elke instelling zelf inschrijft\)\. Instelling /);
+  t.match(df.nl, /BRIN 9901/);
+  t.match(df.nl, /k van n benoemde bewaarders/);
+  t.match(df.nl, /Wat mogelijk blijft\. Echte deelnemers die samenspannen/);
+  t.match(df.en, /Participants \(signed by the key holder/);
+  t.match(df.en, /k of n named custodians/);
+  t.match(df.en, /What remains possible\. Real participants who collude/);
+  t.equal(rec.residual_risks.length, 3);
+  t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n  - de instelling houdt/);
+  t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n  - echte deelnemers die samenspannen/);
   t.match(df.en, /FG 0/);
 });
