@@ -231,6 +231,13 @@ export async function runKill9Trials(o: {
                 dominance_share: 0.85,
                 min_institutions_distribution: 5,
               },
+              // The key holder's own enrolment of the institutions (issue 11), fictitious BRIN codes.
+              participants: nodes.map((n, i) => ({
+                institution_id: n.id,
+                name: n.id,
+                brin: `99${String(i + 1).padStart(2, '0')}`,
+                ed25519_public_key: Buffer.from(n.identity.publicKey).toString('base64'),
+              })),
               endorsed_at: new Date().toISOString(),
             },
             kh,
