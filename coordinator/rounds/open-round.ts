@@ -42,6 +42,11 @@ export interface OpenRoundInput {
   now: Date;
 }
 
+/** At most ten ids, then how many more. */
+function shortList(ids: readonly string[]): string {
+  return ids.length <= 10 ? ids.join(', ') : `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more`;
+}
+
 function studiejaarLabel(s: number | string): string {
   const label = typeof s === 'number' ? `${s}-${s + 1}` : /^\d{4}$/.test(s) ? `${s}-${Number(s) + 1}` : s;
   if (!/^\d{4}-\d{4}$/.test(label) || Number(label.slice(5)) !== Number(label.slice(0, 4)) + 1) {
@@ -126,7 +131,7 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       if (missing.length > 0 || left.length > 0)
         throw new SbError(
           'SB_ERR_ENDORSEMENT',
-          `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${missing.join(', ')}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${left.join(', ')}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
+          `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${shortList(missing)}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${shortList(left)}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
           { not_endorsed: missing, left_out: left },
         );
     }
