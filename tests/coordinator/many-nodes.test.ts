@@ -61,7 +61,16 @@ t.test('500 concurrent honest submissions from one address are all acknowledged'
     roundId: ROUND,
     studiejaar: 2024,
     codebook: base.codebook,
-    endorsement: endorse(base.keyHolder, base.bfv.publicKey, ROUND, { max_participants: K }),
+    endorsement: endorse(base.keyHolder, base.bfv.publicKey, ROUND, {
+      max_participants: K,
+      // The key holder's own enrolment of the 500 institutions (issue 11), fictitious BRIN codes.
+      participants: ids.map((id, i) => ({
+        institution_id: id,
+        name: id,
+        brin: `9${String(i).padStart(3, '0')}`,
+        ed25519_public_key: Buffer.from((identities.get(id) as Identity).publicKey).toString('base64'),
+      })),
+    }),
     hePublicKey: base.bfv.publicKey,
     participants: ids,
     deadline: '2025-11-01T00:00:00.000Z',
