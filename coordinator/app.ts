@@ -15,6 +15,7 @@ import contributionRoutes from './routes/contributions.js';
 import releaseRoutes from './routes/releases.js';
 import institutionRoutes from './routes/institutions.js';
 import { type Clock, systemClock } from '../shared/time/clock.js';
+import secaggRoutes from './routes/secagg.js';
 
 export type { CoordinatorAppConfig, CoordinatorContext };
 
@@ -74,6 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(contributionRoutes);
   await app.register(releaseRoutes);
   await app.register(institutionRoutes);
+  await app.register(secaggRoutes);
   await app.ready();
   return app;
 }

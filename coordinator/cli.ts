@@ -163,6 +163,18 @@ export function registerCoordinatorCommands(program: Command): void {
         out(
           `Opened round ${m.round_id} (${m.studiejaar}) with ${m.participants.length} participants until ${m.deadline}.\nManifest: ${m.he_public_key.url?.replace(/he-public-key$/, 'manifest')}`,
         );
+        if (m.secagg)
+          out(
+            `Masked (secure aggregation): threshold t = ${m.secagg.threshold}; phases end ${Object.entries(
+              m.secagg.deadlines,
+            )
+              .map(([p, d]) => `${p} ${d}`)
+              .join(', ')}.`,
+          );
+        else
+          out(
+            'UNMASKED: the key holder could decrypt one institution\u2019s contribution. Endorse with --masked for a masked round.',
+          );
       },
     );
   round
@@ -187,13 +199,56 @@ export function registerCoordinatorCommands(program: Command): void {
           })),
         })),
       );
-      if (o.json) return out(JSON.stringify(o.round ? list[0] : list, null, 2));
+      const { secaggStatus } = await import('./secagg/phases.js');
+      const { findRound } = await import('./store/rounds.js');
+      const phases = await withHome(o.home, (h) =>
+        list.map((s) =>
+          findRound(h.db, s.round_id)?.manifest.secagg ? secaggStatus(h.db, s.round_id, new Date()) : null,
+        ),
+      );
+      if (o.json)
+        return out(
+          JSON.stringify(
+            o.round ? { ...list[0], secagg: phases[0] } : list.map((s, i) => ({ ...s, secagg: phases[i] })),
+            null,
+            2,
+          ),
+        );
       if (!list.length) return out('No rounds.');
-      for (const s of list) {
+      list.forEach((s, i) => {
         out(
           `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions${s.excluded ? `, ${s.excluded} excluded` : ''}); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
         );
         for (const e of s.exclusions) out(`  excluded ${e.institution_id} on ${e.excluded_at}: ${e.reason}`);
+        const p = phases[i];
+        if (!p) {
+          out('  unmasked round');
+          return;
+        }
+        out(`  masked, t = ${p.threshold}; phase now: ${p.current_phase}`);
+        if (p.failure) out(`  FAILED CLOSED in ${p.failure.phase}: ${p.failure.code} — ${p.failure.message}`);
+        for (const ph of p.phases)
+          out(
+            `  ${ph.phase.padEnd(12)} ${ph.state.padEnd(7)} until ${ph.deadline}; acted ${ph.acted.length}/${ph.expected.length}${ph.missing.length ? `; not yet: ${ph.missing.join(', ')}` : ''}`,
+          );
+      });
+    });
+  round
+    .command('advance')
+    .description('masked round: end phases whose deadline passed; with --force end the running phase now')
+    .requiredOption('--home <dir>', "the coordinator's home folder")
+    .requiredOption('--round <id>', 'round id')
+    .option(
+      '--force',
+      'end the running phase now; who has not acted counts as dropped out (below t the round fails closed)',
+    )
+    .action(async (o: { home: string; round: string; force?: boolean }) => {
+      const { advanceRound } = await import('./secagg/phases.js');
+      const st = await withHome(o.home, (h) => advanceRound(h.db, o.round, new Date(), { force: Boolean(o.force) }));
+      out(`Round ${o.round}: phase now ${st.current_phase}.`);
+      if (st.failure) {
+        out(`FAILED CLOSED in ${st.failure.phase}: ${st.failure.code} — ${st.failure.message}`);
+        process.exitCode = 3;
       }
     });
   round

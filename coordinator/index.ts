@@ -37,6 +37,8 @@ export { closeRound, type CloseRoundInput, type CloseRoundResult } from './round
 export { publishRelease, type PublishReleaseInput } from './rounds/publish-release.js';
 export { releaseDigest } from '../shared/protocol/release-digest.js';
 export { roundStatus, type RoundStatus } from './rounds/status.js';
+export { advanceRound, secaggStatus } from './secagg/phases.js';
+export { acceptPhaseMessage, relayPhase } from './secagg/accept.js';
 export { renderReleaseCsv, renderReleaseExcelCsv } from './release/render-csv.js';
 export { renderReleaseSite, SITE_FILES } from './release/site.js';
 export { registerCoordinatorCommands } from './cli.js';

@@ -23,6 +23,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--year <S>', 'studiejaar S', '2024')
     .option('--data <dir>', 'use institutions in the layout of ../shared/sample instead of generated data')
     .option('--messy', 'generate SIS-shaped exports (Windows-1252, ;, DD-MM-YYYY)')
+    .option('--drop <k>', 'secure aggregation: k institutions drop out after sharing their keys (recovery)', '0')
+    .option('--unmasked', 'run the round without secure aggregation (the key holder could decrypt one institution)')
     .option('--min-institutions <n>', 'threshold: institutions behind a published block')
     .option('--min-population <n>', 'threshold: enrolments or starters behind a published block')
     .option('--dominance-share <x>', 'threshold: largest institution share that suppresses a block')
@@ -48,6 +50,8 @@ export function registerDemoCommand(program: Command): void {
         data: o.data,
         messy: Boolean(o.messy),
         thresholds,
+        drop: num('--drop', o.drop, 0) ?? 0,
+        unmasked: Boolean(o.unmasked),
       });
       process.stdout.write(r.summary);
     });

@@ -83,6 +83,11 @@ export interface LocalRoundOptions {
   startCoordinator?: (home: string, now: Clock) => Promise<{ url: string; close(): Promise<void> }>;
   /** Called per node after import and enrolment, before it submits (approvals hook in here). */
   beforeSubmit?: (node: LocalNode, round: LocalRound) => Promise<void>;
+  /**
+   * Secure aggregation (issue 10): endorse and open a masked round with this threshold t
+   * (default max(ceil(2n/3), min_institutions)). Absent: an unmasked round.
+   */
+  masking?: { threshold?: number };
 }
 
 export interface LocalNode {
@@ -115,6 +120,8 @@ export interface LocalRound {
   year: number;
   now: Clock;
   log: (line: string) => void;
+  /** Whether the round is masked (secure aggregation), with its threshold t. */
+  masking: { threshold: number } | null;
   /** Stop the coordinator and close its database. */
   stop(): Promise<void>;
 }
@@ -207,6 +214,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     roundId,
     maxParticipants: o.maxParticipants ?? 500,
     thresholds: o.thresholds,
+    ...(o.masking ? { masking: { participants: nodes.length, ...o.masking } } : {}),
     now,
   });
   await openRound({
@@ -222,7 +230,11 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     now: now(),
   });
   log(
-    `round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}`,
+    `round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}${
+      endorsement.masking
+        ? `; masked (secure aggregation), threshold t = ${endorsement.masking.threshold} over the ${endorsement.masking.graph.kind} graph`
+        : '; unmasked'
+    }`,
   );
   return {
     roundId,
@@ -234,6 +246,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     year: o.year,
     now,
     log,
+    masking: endorsement.masking ? { threshold: endorsement.masking.threshold } : null,
     async stop() {
       await server.close();
       admin.db.close();

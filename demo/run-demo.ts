@@ -3,6 +3,8 @@ import type { Thresholds } from '../schemas/manifest.js';
 import { synthesize } from '../synth/run-synth.js';
 import { DERIVED, formatShare } from '../shared/metrics/derived.js';
 import { approveAsPrivacyOfficer } from './approve.js';
+import { runMaskedPhases } from './masked-round.js';
+import { currentSubmissions } from '../coordinator/index.js';
 import {
   closeAndRelease,
   institutionsIn,
@@ -25,6 +27,10 @@ export interface DemoOptions {
   messy?: boolean;
   thresholds?: Partial<Thresholds>;
   beforeSubmit?: LocalRoundOptions['beforeSubmit'];
+  /** Institutions that drop out after sharing their keys (secure-aggregation recovery). */
+  drop?: number;
+  /** Run an unmasked round (the key holder could then decrypt one institution's contribution). */
+  unmasked?: boolean;
   log?: (line: string) => void;
 }
 
@@ -70,9 +76,31 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       attendance: inst.attendance,
     }));
   }
-  const round = await setupLocalRound({ out, codebook, institutions, year: o.year, thresholds: o.thresholds, log });
+  // Masked unless asked otherwise; a sector smaller than min_institutions cannot be masked (nor released).
+  const minInstitutions = o.thresholds?.min_institutions ?? 3;
+  const masked = !o.unmasked && institutions.length >= Math.max(2, minInstitutions);
+  if (!masked && !o.unmasked)
+    log(
+      `${institutions.length} institution(s) is fewer than min_institutions ${minInstitutions}: the round runs unmasked`,
+    );
+  const round = await setupLocalRound({
+    out,
+    codebook,
+    institutions,
+    year: o.year,
+    thresholds: o.thresholds,
+    log,
+    ...(masked ? { masking: {} } : {}),
+  });
   try {
-    const submitted = await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer);
+    const submitted = new Map<string, { wireBytes: number }>();
+    if (masked) {
+      await runMaskedPhases(round, { beforeSubmit: o.beforeSubmit ?? approveAsPrivacyOfficer, drop: o.drop ?? 0 });
+      for (const s of currentSubmissions(round.coordinator.db, round.roundId))
+        submitted.set(s.institutionId, { wireBytes: s.wireBytes });
+    } else {
+      for (const [id, r] of await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer)) submitted.set(id, r);
+    }
     const { release, result, keyHolderMs } = await closeAndRelease(round);
     const published = await savePublishedRelease(round);
     const comparisons = await writeAllBenchmarks(round);
@@ -81,6 +109,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const lines = [
       '',
       `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
+      round.masking
+        ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
+        : '  UNMASKED round: the key holder alone could have decrypted one institution’s contribution',
       `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
         Object.entries(result.blocks.byRule)

@@ -285,6 +285,11 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
     .option('--min-population <n>', 'population a published block needs (default 10)')
     .option('--dominance-share <x>', 'largest share one institution may hold (default 0.85)')
     .option('--min-institutions-distribution <n>', 'institutions a published distribution needs (default 5)')
+    .option('--masked', 'masked round (secure aggregation) over the endorsed participants')
+    .option(
+      '--masking-threshold <t>',
+      'Shamir threshold t of the masked round; implies --masked (default max(ceil(2n/3), min-institutions))',
+    )
     .requiredOption('--out <file>', 'endorsement file to write')
     .action(
       async (o: {
@@ -296,6 +301,8 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
         dominanceShare?: string;
         minInstitutionsDistribution?: string;
         participants?: string;
+        masked?: boolean;
+        maskingThreshold?: string;
         out: string;
       }) => {
         const { endorseRound } = await import('./endorse.js');
@@ -320,10 +327,19 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
                   .filter((x) => x !== ''),
               }
             : {}),
+          ...(o.masked || o.maskingThreshold !== undefined
+            ? {
+                masking: {
+                  ...(o.maskingThreshold !== undefined
+                    ? { threshold: intOption('--masking-threshold', o.maskingThreshold) as number }
+                    : {}),
+                },
+              }
+            : {}),
         });
         writeFileSync(o.out, `${JSON.stringify(e, null, 2)}\n`);
         process.stdout.write(
-          `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}) with ${e.participants.length} participant(s): ${e.participants.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}; wrote ${o.out}. Send it to the coordinator: it may open the round with exactly these participants.\n`,
+          `Endorsed round ${e.round_id} (max ${e.max_participants} participants, thresholds ${JSON.stringify(e.thresholds)}${e.masking ? `, masked with threshold t = ${e.masking.threshold} over the ${e.masking.graph.kind} graph` : ', unmasked'}) with ${e.participants.length} participant(s): ${e.participants.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}; wrote ${o.out}. Send it to the coordinator: it may open the round with exactly these participants.\n`,
         );
       },
     );

@@ -11,6 +11,9 @@ import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
 import { type Clock, systemClock } from '../shared/time/clock.js';
+import { createRevealKey } from './reveal-keys.js';
+import { defaultThreshold } from '../shared/secagg/index.js';
+import { maskingThresholdProblem, type MaskGraph } from '../schemas/secagg.js';
 
 /** Options of {@link endorseRound}. */
 export interface EndorseOptions {
@@ -22,7 +25,25 @@ export interface EndorseOptions {
   thresholds?: Partial<Thresholds>;
   /** Ids of the enrolled institutions taking part; default every enrolled one (keyholder/participants.ts). */
   participants?: readonly string[];
+  /**
+   * Secure aggregation (issue 10): endorse a masked round over the endorsed participants with
+   * Shamir threshold `threshold` (default `defaultThreshold` of shared/secagg: max(ceil(2m/3), min_institutions) of the m shareholders per node). Without it the
+   * endorsement is for an unmasked round. `participants`, if given, must equal the number of
+   * endorsed participants (a check).
+   */
+  masking?: { participants?: number; threshold?: number; graph?: MaskGraph };
   now?: Clock;
+}
+
+/**
+ * The default mask graph: complete up to 100 participants; above, the sparse graph of Bell et
+ * al. (CCS 2020) with degree the even number at or above 4·log2(n), which keeps both the work
+ * per node and the chance that an honest node's neighbourhood is mostly corrupt small.
+ */
+export function defaultMaskGraph(participants: number): MaskGraph {
+  if (participants <= 100) return { kind: 'complete' };
+  const k = Math.ceil(4 * Math.log2(participants));
+  return { kind: 'harary', degree: k % 2 === 0 ? k : k + 1 };
 }
 
 /** The canonical JSON text of thresholds (how the log stores and compares them). */
@@ -76,6 +97,34 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
       `${participants.length} participants, more than max_participants ${maxParticipants}; raise --max-participants or endorse fewer.`,
     );
   }
+  let masking: { threshold: number; graph: MaskGraph } | undefined;
+  if (options.masking) {
+    const n = participants.length;
+    if (options.masking.participants !== undefined && options.masking.participants !== n) {
+      store.close();
+      throw new SbError(
+        'SB_ERR_USAGE',
+        `a masked round of ${options.masking.participants} participants was asked, but ${n} participant(s) are endorsed.`,
+      );
+    }
+    if (n < 2) {
+      store.close();
+      throw new SbError('SB_ERR_USAGE', `a masked round needs at least 2 participants; ${n} endorsed.`);
+    }
+    const graph = options.masking.graph ?? defaultMaskGraph(n);
+    const threshold =
+      options.masking.threshold ??
+      defaultThreshold(graph.kind === 'complete' ? n : graph.degree + 1, t.data.min_institutions);
+    const problem = maskingThresholdProblem(threshold, graph, n, t.data.min_institutions);
+    if (problem) {
+      store.close();
+      throw new SbError('SB_ERR_USAGE', `masking threshold ${threshold} for ${n} participants: ${problem}.`, {
+        participants: n,
+        threshold,
+      });
+    }
+    masking = { threshold, graph };
+  }
   const endorsement = EndorsementFileSchema.parse(
     signEndorsement(
       {
@@ -87,6 +136,14 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
         max_participants: maxParticipants,
         thresholds: t.data,
         participants,
+        ...(masking
+          ? {
+              masking: {
+                ...masking,
+                reveal_public_key: Buffer.from(createRevealKey(kh.paths.dataDir, round.data)).toString('base64'),
+              },
+            }
+          : {}),
         endorsed_at: isoSeconds(now),
       },
       kh.identity,

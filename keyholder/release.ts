@@ -5,7 +5,10 @@ import { sealWorker, type SealWorkerHost } from '../shared/crypto/seal-worker-ho
 import { sumContributions } from '../shared/crypto/sum.js';
 import { SbError, isSbError } from '../shared/errors/sb-error.js';
 import { readBundle, type Bundle } from '../shared/protocol/bundle.js';
-import { layoutCiphertexts, unflatten } from '../shared/protocol/layout.js';
+import { layoutCiphertexts, layoutLength, unflatten } from '../shared/protocol/layout.js';
+import type { RoundManifest } from '../schemas/manifest.js';
+import { applyUnmasking, discardPlan, prepareUnmasking, type UnmaskInput } from './unmask.js';
+import { readRevealKey } from './reveal-keys.js';
 import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
 import { checkConsistency } from './consistency.js';
 import type { PresentedShare } from './custody/seal.js';
@@ -154,6 +157,20 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     const sDigest = sumDigest(sum);
     phase('sum');
 
+    // 2b. Masked round (issue 10): every secure-aggregation check and the Shamir reconstruction
+    // before any decryption; below t survivors (or without t matching survivor signatures)
+    // this throws and nothing is decrypted.
+    const plan = manifest.secagg
+      ? await prepareUnmasking(
+          unmaskInput(
+            bundle,
+            manifest,
+            contributions.map((c) => c.institutionId),
+            readRevealKey(kh.paths.dataDir, manifest.round_id).secretKey,
+          ),
+        )
+      : null;
+
     // 3. Unseal the key with the custodians' shares (logged), decrypt the sum (logged before and after).
     const host = options.sealHost ?? sealWorker();
     const unsealed = await unsealForUse(store, kh.paths, options.shares, {
@@ -180,6 +197,11 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     let slots: BigUint64Array;
     try {
       slots = await decryptSum(secretKey, sum, host);
+      if (plan) {
+        const masked = slots;
+        slots = applyUnmasking(plan, masked, layoutLength(codebook));
+        masked.fill(0n);
+      }
       store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });
     } catch (e) {
       store.decryptionCompleted(logId, {
@@ -211,6 +233,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       throw e;
     } finally {
       unsealed.wipe();
+      if (plan) discardPlan(plan);
     }
     phase('decrypt');
 
@@ -369,4 +392,41 @@ function nextVersion(
     );
   }
   return { version: p.data.release_version + 1, previousDigest: digest };
+}
+
+/**
+ * What the unmasking needs from a masked round's bundle: U2 and U3 from the ended phases, the
+ * advertisements, survivor-set signatures and reveals as the nodes signed them, and the
+ * institutions whose verified contributions are in the sum (must be exactly U3).
+ * @throws SbError `SB_ERR_BUNDLE` when the bundle of a masked round has no secagg record
+ */
+function unmaskInput(
+  bundle: Bundle,
+  manifest: RoundManifest,
+  contributors: string[],
+  revealSecretKey: Uint8Array,
+): UnmaskInput {
+  const secagg = manifest.secagg;
+  const record = bundle.secagg;
+  if (!secagg || !record || record.round_id !== manifest.round_id)
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `round ${manifest.round_id} is masked but the bundle has no secure-aggregation record of it (secagg.json); nothing is decrypted. Ask the coordinator for the complete bundle.`,
+    );
+  const members = (p: string) => record.phases.find((x) => x.phase === p)?.members ?? [];
+  return {
+    roundId: manifest.round_id,
+    participants: manifest.participants.map((p) => p.institution_id),
+    identityKeys: new Map(
+      manifest.participants.map((p) => [p.institution_id, new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))]),
+    ),
+    threshold: secagg.threshold,
+    graph: secagg.graph,
+    advertisements: record.advertisements.map((a) => a.payload),
+    sets: { shared: members('share'), survivors: members('masked_input') },
+    survivorSignatures: record.consistency.map((c) => c.payload),
+    reveals: record.reveals.map((r) => r.payload),
+    contributors,
+    revealSecretKey,
+  };
 }

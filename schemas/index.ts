@@ -7,6 +7,13 @@ import { ContributionEnvelopeSchema } from './envelope.js';
 import { RoundManifestSchema } from './manifest.js';
 import { ReceiptSchema } from './receipt.js';
 import { ReleaseSchema } from './release.js';
+import {
+  PhaseAckSchema,
+  PhaseMessageSchema,
+  PhaseRelaySchema,
+  SecAggBundleSchema,
+  SecAggStatusSchema,
+} from './secagg.js';
 
 export * from './approval.js';
 export * from './audit-head.js';
@@ -17,6 +24,7 @@ export * from './envelope.js';
 export * from './manifest.js';
 export * from './receipt.js';
 export * from './release.js';
+export * from './secagg.js';
 
 /** Every protocol message, manifest, receipt, release and config file, by JSON Schema file name. */
 export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
@@ -32,4 +40,9 @@ export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   'sealed-bfv-secret-key': SealedKeyFileSchema,
   'custody-share': CustodyShareFileSchema,
   'custodian-key': CustodianKeyFileSchema,
+  'secagg-message': PhaseMessageSchema,
+  'secagg-ack': PhaseAckSchema,
+  'secagg-relay': PhaseRelaySchema,
+  'secagg-status': SecAggStatusSchema,
+  'secagg-bundle': SecAggBundleSchema,
 });

@@ -11,6 +11,7 @@ import {
   SLOT_LAYOUT_V1,
   Studiejaar,
 } from './common.js';
+import { maskingThresholdProblem, SecAggManifestSchema } from './secagg.js';
 
 /** One codebook programme (INPUT.md "Codebook"). */
 export const CodebookEntrySchema = z
@@ -104,10 +105,24 @@ export const RoundManifestSchema = z
     deadline: IsoDateTime,
     he_public_key: HePublicKeyRefSchema,
     key_holder_endorsement: KeyHolderEndorsementSchema,
+    /** Secure aggregation (issue 10): threshold t and phase deadlines; absent in unmasked rounds. */
+    secagg: SecAggManifestSchema.optional(),
     coordinator_signature: Ed25519SignatureB64,
   })
   .strict()
-  .refine((m) => m.participants.length <= m.max_participants, 'more participants than max_participants');
+  .refine((m) => m.participants.length <= m.max_participants, 'more participants than max_participants')
+  .refine(
+    (m) =>
+      !m.secagg ||
+      (maskingThresholdProblem(
+        m.secagg.threshold,
+        m.secagg.graph,
+        m.participants.length,
+        m.thresholds.min_institutions,
+      ) === null &&
+        m.secagg.deadlines.unmask === m.deadline),
+    'the secagg threshold does not fit the participants and graph, or the unmask deadline is not the round deadline',
+  );
 
 export type RoundManifest = z.infer<typeof RoundManifestSchema>;
 export type Thresholds = z.infer<typeof ThresholdsSchema>;

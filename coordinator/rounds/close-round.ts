@@ -9,6 +9,10 @@ import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedInstitutionIds } from '../store/exclusions.js';
 import { findRound, getRound } from '../store/rounds.js';
 import { currentSubmissions, submissionWire, type SubmissionInfo } from '../store/submissions.js';
+import { phaseItems } from '../store/secagg.js';
+import { advancePhases, failedError, phaseMembers } from '../secagg/phases.js';
+import type { StoredRound } from '../store/rounds.js';
+import type { SecAggBundle, SecAggPhase } from '../../schemas/secagg.js';
 
 /** Input of {@link closeRound}. */
 export interface CloseRoundInput {
@@ -53,15 +57,30 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   let closedNow = false;
   let excluded: string[] = [];
   let previousIndex: string | null = null;
+  let secagg: SecAggBundle | undefined;
   const subs: SubmissionInfo[] = tx(db, () => {
     const round = getRound(db, roundId);
     excluded = excludedInstitutionIds(db, roundId);
     const out = new Set(excluded);
-    const current = currentSubmissions(db, roundId).filter((s) => !out.has(s.institutionId));
+    let current = currentSubmissions(db, roundId).filter((s) => !out.has(s.institutionId));
     previousIndex =
       (db.prepare('SELECT bundle_json FROM rounds WHERE id = ?').get(roundId) as { bundle_json: string | null })
         .bundle_json ?? null;
-    if (round.state === 'open') {
+    if (round.manifest.secagg) {
+      const masked = maskedRoundSet(db, round, now);
+      current = current.filter((s) => masked.survivors.includes(s.institutionId));
+      secagg = masked.bundle;
+    }
+    if (round.state === 'open' && round.manifest.secagg) {
+      db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), roundId);
+      recordEvent(db, {
+        at: now.toISOString(),
+        kind: 'round.closed',
+        roundId,
+        detail: { contributions: current.length, participants: round.manifest.participants.length, masked: true },
+      });
+      closedNow = true;
+    } else if (round.state === 'open') {
       // Excluded participants count as done: the round need not wait for them.
       const participants = round.manifest.participants.length;
       const expected = participants - excluded.length;
@@ -115,7 +134,12 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   }
   const summed = sum.result();
   const bundleDir = resolve(input.bundleDir);
-  const index = writeBundle(bundleDir, { manifest: round.manifest, contributions, sum: summed });
+  const index = writeBundle(bundleDir, {
+    manifest: round.manifest,
+    contributions,
+    sum: summed,
+    ...(secagg ? { secagg } : {}),
+  });
   removeStaleContributionFiles(bundleDir, index);
   const previous = previousIndex === null ? null : (JSON.parse(previousIndex) as BundleIndex);
   const resummed =
@@ -160,4 +184,43 @@ function removeStaleContributionFiles(bundleDir: string, index: BundleIndex): vo
   const keep = new Set(index.contributions.map((c) => c.file.replace(/^.*\//, '')));
   const dir = join(bundleDir, 'contributions');
   for (const f of readdirSync(dir)) if (f.endsWith('.sbc') && !keep.has(f)) rmSync(join(dir, f));
+}
+
+/**
+ * A masked round can be closed only after its `unmask` phase ended with at least t members:
+ * the summed contributions are exactly those of the survivor set U3, and the bundle carries
+ * the secure-aggregation record the key holder needs to remove the masks. Throws the round's
+ * failure (`SB_ERR_SECAGG_BELOW_THRESHOLD`) or `SB_ERR_ROUND_NOT_DUE` while a phase runs.
+ */
+function maskedRoundSet(
+  db: CoordinatorDb,
+  round: StoredRound,
+  now: Date,
+): { survivors: string[]; bundle: SecAggBundle } {
+  const secagg = round.manifest.secagg;
+  if (!secagg) throw new SbError('SB_ERR_NOT_MASKED', `round ${round.id} is not masked.`);
+  const state = advancePhases(db, round, now);
+  if (state.failure) throw failedError(round.id, state.failure);
+  if (state.current !== 'done')
+    throw new SbError(
+      'SB_ERR_ROUND_NOT_DUE',
+      `round ${round.id} is in phase ${state.current} until ${secagg.deadlines[state.current as SecAggPhase]}; waiting for ${state.expected
+        .filter((id) => !state.acted.includes(id))
+        .join(', ')}. Wait, or end the phase now with 'sectorbench coordinator round advance --force'.`,
+      { phase: state.current },
+    );
+  const members = (p: 'advertise' | 'masked_input' | 'consistency' | 'unmask') => phaseMembers(state, p) ?? [];
+  return {
+    survivors: members('masked_input'),
+    bundle: {
+      type: 'sectorbench.secagg-bundle',
+      version: 1,
+      round_id: round.id,
+      threshold: secagg.threshold,
+      phases: state.ended.map((e) => ({ phase: e.phase, ended_at: e.endedAt, members: e.members, forced: e.forced })),
+      advertisements: phaseItems(db, round.id, 'advertise', null, members('advertise')),
+      consistency: phaseItems(db, round.id, 'consistency', null, members('consistency')),
+      reveals: phaseItems(db, round.id, 'unmask', null, members('unmask')),
+    },
+  };
 }

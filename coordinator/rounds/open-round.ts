@@ -1,6 +1,13 @@
 import { EndorsementFileSchema, type EndorsementFile } from '../../schemas/endorsement.js';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { RoundId } from '../../schemas/common.js';
+import {
+  maskingThresholdProblem,
+  SECAGG_PHASES,
+  type MaskingEndorsement,
+  type SecAggManifest,
+  type SecAggPhase,
+} from '../../schemas/secagg.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { PUBLIC_KEY_SHAPE, validateSealObject } from '../../shared/crypto/ciphertext-validate.js';
 import { HE_PARAMS } from '../../shared/crypto/he-params.js';
@@ -37,6 +44,12 @@ export interface OpenRoundInput {
    */
   participants?: readonly string[];
   deadline: Date | string;
+  /**
+   * Masked rounds (the endorsement carries `masking_threshold`): the deadline of each phase but
+   * the last (`unmask` ends at `deadline`). Default: the time from now to `deadline` split in
+   * five equal parts.
+   */
+  phaseDeadlines?: Partial<Record<Exclude<SecAggPhase, 'unmask'>, Date | string>>;
   /** The coordinator's public base URL (the manifest points nodes at the BFV key there). */
   publicUrl: string;
   now: Date;
@@ -114,6 +127,8 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
   if (deadline.getTime() <= input.now.getTime())
     throw new SbError('SB_ERR_USAGE', `the deadline ${deadline.toISOString()} is not in the future.`);
 
+  const secagg = endorsement.masking ? secaggPart(input, endorsement.masking, deadline) : undefined;
+
   const base = input.publicUrl.replace(/\/+$/, '');
   return tx(db, () => {
     if (findRound(db, input.roundId))
@@ -159,6 +174,24 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
         );
       return { ...p };
     });
+    if (participants.length === 0)
+      throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
+    if (secagg) {
+      const n = participants.length;
+      const problem = maskingThresholdProblem(
+        secagg.threshold,
+        secagg.graph,
+        n,
+        endorsement.thresholds.min_institutions,
+      );
+      if (problem) {
+        throw new SbError(
+          'SB_ERR_ENDORSEMENT',
+          `the key holder endorsed masking threshold t = ${secagg.threshold}, which does not fit ${n} participants: ${problem}. Ask the key holder to endorse again with a masking threshold that fits (--masking-threshold).`,
+          { participants: n, threshold: secagg.threshold },
+        );
+      }
+    }
     if (participants.length > endorsement.max_participants) {
       throw new SbError(
         'SB_ERR_ENDORSEMENT',
@@ -189,6 +222,7 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       deadline: deadline.toISOString(),
       he_public_key: { digest: heDigest, url: `${base}/v1/rounds/${input.roundId}/he-public-key` },
       key_holder_endorsement: { ed25519_public_key: endorsement.ed25519_public_key, signature: endorsement.signature },
+      ...(secagg ? { secagg } : {}),
     };
     const manifest = RoundManifestSchema.parse(signManifest(unsigned, input.identity.secretKey));
     const at = input.now.toISOString();
@@ -203,8 +237,45 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       at,
       kind: 'round.opened',
       roundId: input.roundId,
-      detail: { participants: participants.length, deadline: manifest.deadline },
+      detail: {
+        participants: participants.length,
+        deadline: manifest.deadline,
+        ...(secagg ? { masking_threshold: secagg.threshold } : {}),
+      },
     });
     return manifest;
   });
+}
+
+/** The manifest's `secagg` part: threshold t as endorsed, phase deadlines (given or evenly split). */
+function secaggPart(input: OpenRoundInput, masking: MaskingEndorsement, deadline: Date): SecAggManifest {
+  const start = input.now.getTime();
+  const span = deadline.getTime() - start;
+  const deadlines = {} as Record<SecAggPhase, string>;
+  let previous = start;
+  SECAGG_PHASES.forEach((p, i) => {
+    let at: number;
+    if (p === 'unmask') at = deadline.getTime();
+    else {
+      const given = input.phaseDeadlines?.[p];
+      at =
+        given !== undefined ? new Date(given).getTime() : Math.floor(start + (span * (i + 1)) / SECAGG_PHASES.length);
+      if (Number.isNaN(at))
+        throw new SbError('SB_ERR_USAGE', `the ${p} deadline '${String(given)}' is not an ISO date-time.`);
+    }
+    if (at <= previous)
+      throw new SbError(
+        'SB_ERR_USAGE',
+        `the ${p} deadline ${new Date(at).toISOString()} is not after the previous phase's (${new Date(previous).toISOString()}); phase deadlines must increase up to the round deadline.`,
+      );
+    deadlines[p] = new Date(at).toISOString();
+    previous = at;
+  });
+  return {
+    protocol: 'secagg-bonawitz-ccs17',
+    threshold: masking.threshold,
+    graph: masking.graph,
+    reveal_public_key: masking.reveal_public_key,
+    deadlines,
+  };
 }

@@ -10,6 +10,7 @@ import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedError } from './exclude.js';
 import { findExclusion } from '../store/exclusions.js';
+import { advancePhases, failedError } from '../secagg/phases.js';
 import { getInstitution } from '../store/institutions.js';
 import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
 import {
@@ -144,6 +145,7 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     if (again && again.supersededBy === null)
       return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
     checkOpen(findRound(db, roundId) as StoredRound, now);
+    if (round.manifest.secagg) checkMaskedInputPhase(db, round, institutionId, now);
     const sequence = nextSequence(db, roundId);
     const replaced =
       (db
@@ -181,6 +183,33 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       institutionId,
       detail: { sequence, envelope_digest: digest, wire_bytes: wire.byteLength },
     });
+    // The masked-input phase ends as soon as every node of U2 has submitted.
+    if (round.manifest.secagg) advancePhases(db, round, now);
     return { status: 'created' as const, receipt, replaced };
   });
+}
+
+/**
+ * A masked round takes contributions only in its `masked_input` phase and only from the nodes
+ * that shared their keys in time (U2): the others' masks could not be removed if they dropped.
+ */
+function checkMaskedInputPhase(db: CoordinatorDb, round: StoredRound, institutionId: string, now: Date): void {
+  const state = advancePhases(db, round, now);
+  if (state.failure) throw failedError(round.id, state.failure);
+  if (state.current !== 'masked_input') {
+    const early = state.current === 'advertise' || state.current === 'share';
+    throw new SbError(
+      early ? 'SB_ERR_SECAGG_PHASE_NOT_STARTED' : 'SB_ERR_SECAGG_PHASE_ENDED',
+      early
+        ? `round ${round.id} is in phase ${state.current}; the masked input is accepted once keys are shared. Run the node again later.`
+        : `the masked-input phase of round ${round.id} has ended; this contribution is too late and the institution counts as dropped out.`,
+      { phase: 'masked_input', current: state.current },
+    );
+  }
+  if (!state.expected.includes(institutionId))
+    throw new SbError(
+      'SB_ERR_SECAGG_NOT_EXPECTED',
+      `institution ${institutionId} did not share its keys in time in round ${round.id}, so its masked input cannot be accepted.`,
+      { phase: 'masked_input' },
+    );
 }

@@ -7,7 +7,7 @@ export type CoordinatorDb = Database.Database;
 /** File name of the coordinator database inside its home folder. */
 export const DB_FILE = 'coordinator.sqlite';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const MIGRATION_1 = `
 CREATE TABLE meta (
@@ -126,6 +126,47 @@ CREATE TABLE exclusions (
 `;
 
 /**
+ * Issue 10, secure aggregation: every phase message (payload per recipient, opaque to the
+ * coordinator: shares are encrypted to their peer, reveals to the key holder), who acted in
+ * which phase, each ended phase with its members, and a round that failed closed.
+ */
+const MIGRATION_SECAGG = `
+CREATE TABLE secagg_actions (
+  round_id TEXT NOT NULL REFERENCES rounds(id),
+  phase TEXT NOT NULL,
+  institution_id TEXT NOT NULL REFERENCES institutions(id),
+  digest TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (round_id, phase, institution_id)
+) STRICT;
+CREATE TABLE secagg_items (
+  round_id TEXT NOT NULL REFERENCES rounds(id),
+  phase TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  -- '' when the item is for nobody in particular
+  recipient TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  PRIMARY KEY (round_id, phase, sender, recipient)
+) STRICT;
+CREATE TABLE secagg_phases (
+  round_id TEXT NOT NULL REFERENCES rounds(id),
+  phase TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  members_json TEXT NOT NULL,
+  forced INTEGER NOT NULL,
+  PRIMARY KEY (round_id, phase)
+) STRICT;
+CREATE TABLE secagg_failures (
+  round_id TEXT PRIMARY KEY REFERENCES rounds(id),
+  phase TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  failed_at TEXT NOT NULL
+) STRICT;
+`;
+
+/**
  * Open (creating and migrating if needed) the coordinator database: WAL, `synchronous=FULL`
  * (a commit is on disk before a receipt is returned), foreign keys on.
  *
@@ -177,6 +218,12 @@ function migrate(db: CoordinatorDb): void {
     db.transaction(() => {
       db.exec(MIGRATION_EXCLUSIONS);
       db.pragma('user_version = 3');
+    }).immediate();
+  }
+  if (version < 4) {
+    db.transaction(() => {
+      db.exec(MIGRATION_SECAGG);
+      db.pragma('user_version = 4');
     }).immediate();
   }
 }

@@ -35,10 +35,14 @@ export type AuditKind =
   | 'receipt'
   | 'release_fetched'
   | 'refusal'
-  | 'approver_added';
+  | 'approver_added'
+  | 'secagg_message'
+  | 'secagg_ack'
+  | 'secagg_relay'
+  | 'secagg_outcome';
 
 /** Payload fields that are secret: kept in the local log, never shown, exported or sent. */
-export const SECRET_FIELDS: readonly string[] = ['encryption_seed'];
+export const SECRET_FIELDS: readonly string[] = ['encryption_seed', 'secagg_self_seed', 'secagg_mask_secret_key'];
 
 /** One stored entry. */
 export interface AuditEntry {

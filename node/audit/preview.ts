@@ -1,3 +1,4 @@
+import { protectionStatement } from './protection.js';
 import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
@@ -83,6 +84,8 @@ export interface Preview {
     approvers: { name: string; fingerprint: string }[];
     valid: { name: string; approved_at: string }[];
   };
+  /** Who would have to work together to see this institution's figures (node/audit/protection.ts). */
+  protection: { masked: boolean; threshold: number | null; text_nl: string };
 }
 
 const int = (x: number) => x.toLocaleString('nl-NL');
@@ -134,7 +137,9 @@ export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundMani
     roundId: manifest.round_id,
     vectorDigest: rv.digest,
   });
+  const protection = protectionStatement(manifest);
   return {
+    protection: { masked: protection.masked, threshold: manifest.secagg?.threshold ?? null, text_nl: protection.nl },
     type: 'sectorbench.preview',
     institution_id: config.institution_id,
     round_id: manifest.round_id,
@@ -193,7 +198,7 @@ export const NEVER_LEAVES_NL: readonly string[] = [
   'studentnummers, inschrijvingsnummers, geboortedata en andere gegevens per student of per les;',
   'de bestanden zelf (alleen hun SHA-256 staat in dit overzicht, en alleen lokaal);',
   'het datakwaliteitsoverzicht en de lijst met opleidingen buiten het codeboek (excluded_crebos);',
-  'deze cijfers onversleuteld: ze gaan alleen versleuteld (BFV) de deur uit, en de sleutelhouder ontsleutelt alleen de optelsom van alle instellingen;',
+  'deze cijfers onversleuteld: ze gaan alleen versleuteld (BFV) de deur uit; wie zou moeten samenwerken om ze te zien, staat hieronder onder "Bescherming";',
   'het geheime zaadje (seed) van de versleuteling: dat staat alleen in het lokale auditlog.',
 ];
 
@@ -228,6 +233,8 @@ export function renderPreviewText(p: Preview): string {
   L.push(
     '  Controleer deze lijst: de optelsom bevat alleen bijdragen van deze instellingen. Wat blijft kunnen: echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers. De openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen.',
   );
+  L.push('Bescherming');
+  L.push(`- ${p.protection.text_nl}`);
   L.push('');
   L.push('Drempels die de sleutelhouder toepast (ondertekend door de sleutelhouder)');
   L.push(

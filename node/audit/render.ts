@@ -1,3 +1,4 @@
+import { protectionStatement } from './protection.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
@@ -21,6 +22,18 @@ export const KIND_NL: Record<string, string> = {
   release_fetched: 'publicatie opgehaald en gecontroleerd',
   refusal: 'geweigerd',
   approver_added: 'goedkeurder toegevoegd',
+  secagg_message: 'maskering: bericht verstuurd',
+  secagg_ack: 'maskering: ontvangst bevestigd door de coördinator',
+  secagg_relay: 'maskering: fase afgesloten, doorgegeven door de coördinator',
+  secagg_outcome: 'maskering: ronde mislukt (niets ontsleuteld)',
+};
+
+const PHASE_NL: Record<string, string> = {
+  advertise: 'sleutels bekendmaken',
+  share: 'sleuteldelen verdelen',
+  masked_input: 'gemaskeerde bijdrage',
+  consistency: 'controle overlevenden',
+  unmask: 'ontmaskeren',
 };
 
 /** One line per entry, in Dutch; secrets are never shown. */
@@ -51,6 +64,20 @@ export function describeEntry(e: AuditEntry): string {
       const a = p.approver as { name: string; fingerprint: string };
       return `${a.name} (${a.fingerprint}); vereist: ${p.approvals_required}`;
     }
+    case 'secagg_message': {
+      const revealed = p.revealed as { self_seed: string[]; mask_key: string[] } | undefined;
+      return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: ${int(Number(p.bytes))} bytes, digest ${String(p.digest).slice(0, 12)}…${
+        revealed
+          ? `; onthuld aan de sleutelhouder (versleuteld): deel van het zelfmasker-zaad van ${revealed.self_seed.join(', ') || 'niemand'}, deel van de maskersleutel van ${revealed.mask_key.join(', ') || 'niemand'} — nooit beide van één instelling`
+          : ''
+      }`;
+    }
+    case 'secagg_ack':
+      return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: bevestigd ${String((p.ack as { received_at?: string })?.received_at ?? '')}`;
+    case 'secagg_relay':
+      return `fase ${PHASE_NL[String(p.phase)] ?? p.phase} afgesloten: ${(p.members as string[]).length} instelling(en) (${(p.members as string[]).join(', ')}), ${int(Number(p.items))} bericht(en) voor deze node`;
+    case 'secagg_outcome':
+      return `${p.code} — ${p.message}`;
     default:
       return JSON.stringify(p).slice(0, 200);
   }
@@ -196,7 +223,7 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
         fingerprint: config.pinned.coordinator.fingerprint,
       },
       {
-        role: 'sleutelhouder (ontsleutelt alleen de optelsom van alle instellingen, na openbaarmakingscontrole; ondertekent de deelnemerslijst)',
+        role: 'sleutelhouder (ontsleutelt de optelsom, past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom, zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers; in een ongemaskeerde ronde kan hij, samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
         fingerprint: config.pinned.key_holder.fingerprint,
       },
     ],
@@ -209,6 +236,7 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
       'gegevens blijven on-premises; alleen aggregaten vertrekken',
       'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder, die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
       'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
+      'maskering (secure aggregation, Bonawitz e.a. 2017) in rondes waarvan het rondedocument een drempel t noemt: de cijfers van één instelling zijn alleen te zien als sleutelhouder, coördinator en minstens t andere deelnemers samenwerken; zie `sectorbench node dataflow` per ronde',
       'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
       `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS' : ' (LET OP: coördinator-URL zonder TLS)'}; de node praat met niets anders dan de ingestelde coördinator`,
       `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
@@ -282,33 +310,36 @@ export function dataflowStatement(o: { home: string; roundId: string }): {
     db.close();
   }
   const t = manifest.thresholds;
+  const protection = protectionStatement(manifest);
   const tls = config.coordinator_url.startsWith('https:');
   const codebookSize = manifest.codebook.entries.length;
   const approvers = config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—';
   const nl = `Gegevensstroom sectorbench — instelling ${config.institution_id}, ronde ${manifest.round_id} (studiejaar ${manifest.studiejaar})
 
 Wat wordt verstuurd. Eén bijdrage: per opleidingscel (${codebookSize} opleidingen uit het codeboek, elk BOL en BBL) 64 gehele getallen en per groep 24 (metriekspecificatie ${manifest.metric_spec}), versleuteld met BFV (${manifest.he_params}) onder de publieke sleutel van de sleutelhouder, in een door de instelling ondertekende envelop. Geen gegevens per student.
-Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${config.pinned.coordinator.fingerprint}), die de versleutelde bijdragen optelt zonder ze te kunnen lezen. De sleutelhouder (vingerafdruk ${config.pinned.key_holder.fingerprint}) ontsleutelt alleen de optelsom van alle instellingen.
+Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${config.pinned.coordinator.fingerprint}), die de versleutelde bijdragen optelt zonder ze te kunnen lezen. De sleutelhouder (vingerafdruk ${config.pinned.key_holder.fingerprint}) ontsleutelt de optelsom.
+Wie zou moeten samenwerken. ${protection.nl}
 Wanneer. Na goedkeuring door ${config.approvals_required} van de goedkeurders (${approvers}), vóór de deadline ${manifest.deadline}; daarna alleen het ophalen van de publicatie.
 Drempels (ondertekend door de sleutelhouder). Een cijfer wordt alleen gepubliceerd met minstens ${t.min_institutions} instellingen en een populatie van minstens ${t.min_population}; niet als één instelling meer dan ${t.dominance_share * 100}% kan hebben; verdelingen alleen bij minstens ${t.min_institutions_distribution} instellingen; met secundaire onderdrukking tegen aftrekken.
-Beschermingen. Alleen aggregaten; homomorfe versleuteling; ondertekende verzoeken ${tls ? 'over TLS' : 'ZONDER TLS (de coördinator-URL is http)'}; de node verbindt met niets anders dan ${config.coordinator_url}; goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
+Beschermingen. Alleen aggregaten; homomorfe versleuteling;${manifest.secagg ? ' maskering (secure aggregation);' : ''} ondertekende verzoeken ${tls ? 'over TLS' : 'ZONDER TLS (de coördinator-URL is http)'}; de node verbindt met niets anders dan ${config.coordinator_url}; goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
 Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. De node weigert een rondedocument waarvan de sleutelhouder deze lijst niet heeft ondertekend; de drempel voor het aantal instellingen telt alleen deze deelnemers.
 Sleutels. ${KEYS_AND_PARTICIPANTS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
 Wat mogelijk blijft. ${RESIDUAL_RISKS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
-Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht; de onversleutelde cijfers; het geheime zaadje van de versleuteling.
+Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht; de onversleutelde cijfers; het geheime zaadje van de versleuteling${manifest.secagg ? '; de geheime maskersleutel en het zelfmasker-zaad (alleen Shamir-delen, versleuteld per deelnemer; bij het ontmaskeren per instelling nooit beide delen)' : ''}.
 Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beheerde omgeving van de instelling; controleren met \`sectorbench node audit verify\`, tonen met \`sectorbench node audit show\`.
 `;
   const en = `Data flow of sectorbench — institution ${config.institution_id}, round ${manifest.round_id} (studiejaar ${manifest.studiejaar})
 
 What is sent. One contribution: 64 integers per programme cell (${codebookSize} programmes of the codebook, each BOL and BBL) and 24 per group (metric spec ${manifest.metric_spec}), encrypted with BFV (${manifest.he_params}) under the key holder's public key, in an envelope signed by the institution. No student-level data.
-To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.pinned.coordinator.fingerprint}), which adds the encrypted contributions without being able to read them. The key holder (fingerprint ${config.pinned.key_holder.fingerprint}) decrypts only the sum over all institutions.
+To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.pinned.coordinator.fingerprint}), which adds the encrypted contributions without being able to read them. The key holder (fingerprint ${config.pinned.key_holder.fingerprint}) decrypts the sum.
+Who would have to work together. ${protection.en}
 When. After approval by ${config.approvals_required} of the approvers (${approvers}), before the deadline ${manifest.deadline}; afterwards only the release is fetched.
 Thresholds (signed by the key holder). A figure is published only with at least ${t.min_institutions} institutions and a population of at least ${t.min_population}; not when one institution could hold more than ${t.dominance_share * 100}%; distributions only with at least ${t.min_institutions_distribution} institutions; with secondary suppression against differencing.
-Protections. Aggregates only; homomorphic encryption; signed requests ${tls ? 'over TLS' : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url}; approval of exactly the figures to be sent; append-only, signed audit log.
+Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' masking (secure aggregation);' : ''} signed requests ${tls ? 'over TLS' : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url}; approval of exactly the figures to be sent; append-only, signed audit log.
 Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. The node refuses a manifest whose participant list the key holder did not sign; the minimum number of institutions counts these participants only.
 Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) and the secret seed of each encryption (only in the local audit log). The coordinator holds its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but no key to read them. The key holder holds its Ed25519 identity key (signs the participant list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named custodians to present their key shares, and every unseal and every use is in the key holder's log (the node cannot check this itself: ask the key holder for the key ceremony record and the log). The participant list (name, BRIN code, identity key per institution) is signed by the key holder, which enrols each institution itself after checking its fingerprint, and by the coordinator; the coordinator cannot add a participant without every node refusing the manifest.
 What remains possible. Real participants who collude can subtract their own figures from the published sector figures; where only one other institution contributed besides them, they then know its figures (disclosure control protects against one institution that knows its own figures, not against several colluding). A key holder colluding with k custodians and the coordinator can decrypt one institution's encrypted contribution; the key holder and the custodians are therefore chosen independent of the coordinator and of each other, and every use of the key is logged. A key holder that, together with the coordinator, enrols an institution that does not exist can invent a participant; that is why every node shows the participant list with names and BRIN codes before approval.
-What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed.
+What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed${manifest.secagg ? '; the secret mask key and self-mask seed (only Shamir shares leave, each encrypted to one participant; at unmasking never both shares of one institution)' : ''}.
 Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's managed environment; verify with \`sectorbench node audit verify\`, show with \`sectorbench node audit show\`.
 `;
   return { nl, en, manifest, config };

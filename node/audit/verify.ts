@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import type { Receipt } from '../../schemas/receipt.js';
+import { maskInput, type MaskGraph, verifyAdvertisedKeys } from '../../shared/secagg/index.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { ContributionEnvelope } from '../../schemas/envelope.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
@@ -334,6 +335,9 @@ export async function deepVerify(
       wire_sha256: string;
       he_public_key_digest: string;
       encryption_seed?: string;
+      secagg?: { shared: string[]; advertisements: unknown[]; graph: MaskGraph };
+      secagg_self_seed?: string;
+      secagg_mask_secret_key?: string;
     };
     const m = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(e.round_id) as
       | { manifest_json: string }
@@ -389,6 +393,16 @@ export async function deepVerify(
       ).ok
     ) {
       bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
+    }
+    // Masked round (issue 10): redo the masking from the logged plaintext, the node's round
+    // secrets (secret fields of this entry) and the peers' logged, signed advertisements.
+    if (p.secagg) {
+      try {
+        slots = remask(manifest, e.round_id as string, config.institution_id, slots, p);
+      } catch (err) {
+        bad(`het maskeren kan niet opnieuw worden uitgevoerd: ${(err as Error).message}`);
+        continue;
+      }
     }
     const ciphertexts = await encryptSlots(new Uint8Array(key.public_key), slots, {
       seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')),
@@ -574,4 +588,45 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
   } finally {
     db.close();
   }
+}
+
+/**
+ * The masked input of a logged envelope, recomputed: `maskInput` of shared/secagg over the
+ * logged slots, with the self-mask seed and mask secret key from the entry's secret fields and
+ * the peers' mask keys from their signed advertisements (verified against the manifest's
+ * identity keys). Box keys play no part in masking; they are left zero.
+ */
+function remask(
+  manifest: RoundManifest,
+  roundId: string,
+  me: string,
+  slots: BigUint64Array,
+  p: {
+    secagg?: { shared: string[]; advertisements: unknown[]; graph: MaskGraph };
+    secagg_self_seed?: string;
+    secagg_mask_secret_key?: string;
+  },
+): BigUint64Array {
+  if (!p.secagg || !p.secagg_self_seed || !p.secagg_mask_secret_key)
+    throw new Error('de maskergeheimen ontbreken in het log');
+  const identityKeys = new Map(
+    manifest.participants.map((x) => [x.institution_id, new Uint8Array(Buffer.from(x.ed25519_public_key, 'base64'))]),
+  );
+  const peers = verifyAdvertisedKeys(roundId, p.secagg.advertisements, identityKeys);
+  return maskInput({
+    secrets: {
+      roundId,
+      institutionId: me,
+      boxPublicKey: new Uint8Array(32),
+      boxSecretKey: new Uint8Array(32),
+      maskPublicKey: new Uint8Array(32),
+      maskSecretKey: new Uint8Array(Buffer.from(p.secagg_mask_secret_key, 'base64')),
+      selfSeed: new Uint8Array(Buffer.from(p.secagg_self_seed, 'base64')),
+    },
+    slots,
+    peers,
+    shared: p.secagg.shared,
+    participants: manifest.participants.map((x) => x.institution_id),
+    graph: p.secagg.graph,
+  });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** `sectorbench node init | submit | benchmark`: taking part in a round. */
+/** `sectorbench node init | round | submit | benchmark`: taking part in a round. */
 export function registerRoundCommands(node: Command): void {
   node
     .command('init')
@@ -37,6 +37,38 @@ export function registerRoundCommands(node: Command): void {
         );
       },
     );
+
+  node
+    .command('round')
+    .description(
+      'take part in a masked round (secure aggregation): does every phase that is possible now; safe to run again from cron',
+    )
+    .requiredOption('--home <dir>', "the node's home folder")
+    .requiredOption('--round <id>', 'round id')
+    .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
+    .option('--wait <seconds>', 'keep going until this node is done, asking again every N seconds')
+    .action(async (o: { home: string; round: string; coordinator?: string; wait?: string }) => {
+      const { runRound } = await import('../round/run-round.js');
+      const every = o.wait === undefined ? 0 : Number(o.wait);
+      if (!Number.isInteger(every) || every < 0) {
+        const { SbError } = await import('../../shared/errors/sb-error.js');
+        throw new SbError('SB_ERR_USAGE', `--wait must be a whole number of seconds, not '${o.wait}'.`);
+      }
+      for (;;) {
+        const p = await runRound({
+          home: o.home,
+          roundId: o.round,
+          coordinatorUrl: o.coordinator,
+          onStep: (l) => process.stdout.write(`${l}\n`),
+        });
+        process.stdout.write(`Round ${p.roundId}: ${p.state} (phase ${p.phase}). ${p.message}\n`);
+        if (p.state !== 'waiting' || every === 0) {
+          if (p.state === 'dropped') process.exitCode = 4;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, every * 1000));
+      }
+    });
 
   node
     .command('submit')

@@ -10,6 +10,7 @@ import { vectorToJson } from '../../shared/metrics/vector.js';
 import { buildEnvelope, envelopeDigest, signEnvelope } from '../../shared/protocol/envelope.js';
 import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
+import { ROUTES } from '../../shared/protocol/routes.js';
 import { requireApprovals } from '../audit/approval.js';
 import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
 import { computeRoundVector } from '../audit/round-vector.js';
@@ -27,6 +28,16 @@ export interface SubmitOptions {
   now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   onPhase?: (phase: string) => void;
+}
+
+/**
+ * Secure aggregation (issue 10; node/round/): turns the flattened vector into the masked input
+ * before encryption, and says what to log so `audit verify --deep` can redo it. `secret` fields
+ * go to the local log only (SECRET_FIELDS), `public` ones are shown to the privacy officer.
+ */
+export interface InputMasking {
+  mask(slots: BigUint64Array): BigUint64Array;
+  log: { public: Record<string, unknown>; secret: Record<string, string> };
 }
 
 export interface SubmitResult {
@@ -120,78 +131,99 @@ interface OutboxRow {
  */
 export async function submitContribution(o: SubmitOptions): Promise<SubmitResult> {
   const s = await openAuditedSession(o);
-  const now = s.now;
   try {
     o.onPhase?.('manifest');
     const manifest = await fetchManifestAudited(s, o.roundId);
-    if (Date.parse(manifest.deadline) < now().getTime()) {
+    if (manifest.secagg)
       throw s.refusal(
         'submit',
         o.roundId,
         new SbError(
-          'SB_ERR_ROUND_CLOSED',
-          `the deadline of round ${o.roundId} (${manifest.deadline}) has passed; nothing was sent.`,
+          'SB_ERR_MASKED_ROUND',
+          `round ${o.roundId} is a masked round (secure aggregation): take part with 'sectorbench node round --home DIR --round ${o.roundId}', which runs every phase. Nothing was sent.`,
         ),
       );
-    }
-    const db = s.db;
-    // An unreceipted entry (crash or network failure after storing) is resent as is: idempotent.
-    const pending = db
-      .prepare(
-        'SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1',
-      )
-      .get(o.roundId) as OutboxRow | undefined;
-    let entry: OutboxRow;
-    let resent = false;
-    if (pending && pending.receipt_json === null) {
-      entry = pending;
-      resent = true;
-    } else {
-      entry = await logRefusals(s, 'submit', o.roundId, () => prepareContribution(s, o.home, manifest, o.onPhase));
-    }
-    o.onPhase?.('send');
-    let res: Response;
-    try {
-      // A coordinator under load answers 429/503 with Retry-After: wait as told, until the round's deadline.
-      res = await s.client.send(
-        'POST',
-        `/v1/rounds/${encodeURIComponent(o.roundId)}/contributions`,
-        entry.wire,
-        'application/octet-stream',
-        { deadline: new Date(manifest.deadline) },
-      );
-    } catch (e) {
-      throw s.refusal('send', o.roundId, e);
-    }
-    const receipt = await logRefusals(s, 'receipt', o.roundId, () =>
-      acceptReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
-        roundId: o.roundId,
-        envelopeDigest: entry.envelope_digest,
-      }),
-    );
-    db.transaction(() => {
-      db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(
-        now().toISOString(),
-        JSON.stringify(receipt),
-        entry.id,
-      );
-      appendAudit(db, s.identity, {
-        kind: 'receipt',
-        roundId: o.roundId,
-        at: now(),
-        payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt },
-      });
-    })();
-    return {
-      receipt,
-      envelopeDigest: entry.envelope_digest,
-      wireBytes: entry.wire_bytes,
-      ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length,
-      resent,
-    };
+    return await submitWithSession(s, o.home, manifest, { onPhase: o.onPhase });
   } finally {
     s.close();
   }
+}
+
+/**
+ * The submit steps on an open session with a verified manifest: resend an unreceipted outbox
+ * entry as is, or compute, require approval, (mask,) encrypt, sign, store and log a new
+ * contribution; send it; verify and keep the receipt. `masking` is the secure-aggregation step
+ * of a masked round (node/round/).
+ */
+export async function submitWithSession(
+  s: AuditedSession,
+  home: string,
+  manifest: RoundManifest,
+  o: { onPhase?: (phase: string) => void; masking?: InputMasking },
+): Promise<SubmitResult> {
+  const now = s.now;
+  const roundId = manifest.round_id;
+  if (Date.parse(manifest.deadline) < now().getTime()) {
+    throw s.refusal(
+      'submit',
+      roundId,
+      new SbError(
+        'SB_ERR_ROUND_CLOSED',
+        `the deadline of round ${roundId} (${manifest.deadline}) has passed; nothing was sent.`,
+      ),
+    );
+  }
+  const db = s.db;
+  // An unreceipted entry (crash or network failure after storing) is resent as is: idempotent.
+  const pending = db
+    .prepare(
+      'SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1',
+    )
+    .get(roundId) as OutboxRow | undefined;
+  let entry: OutboxRow;
+  let resent = false;
+  if (pending && pending.receipt_json === null) {
+    entry = pending;
+    resent = true;
+  } else {
+    entry = await logRefusals(s, 'submit', roundId, () => prepareContribution(s, home, manifest, o.onPhase, o.masking));
+  }
+  o.onPhase?.('send');
+  let res: Response;
+  try {
+    // A coordinator under load answers 429/503 with Retry-After: wait as told, until the round's deadline.
+    res = await s.client.send('POST', ROUTES.contributions(roundId), entry.wire, 'application/octet-stream', {
+      deadline: new Date(manifest.deadline),
+    });
+  } catch (e) {
+    throw s.refusal('send', roundId, e);
+  }
+  const receipt = await logRefusals(s, 'receipt', roundId, () =>
+    acceptReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
+      roundId,
+      envelopeDigest: entry.envelope_digest,
+    }),
+  );
+  db.transaction(() => {
+    db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(
+      now().toISOString(),
+      JSON.stringify(receipt),
+      entry.id,
+    );
+    appendAudit(db, s.identity, {
+      kind: 'receipt',
+      roundId,
+      at: now(),
+      payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt },
+    });
+  })();
+  return {
+    receipt,
+    envelopeDigest: entry.envelope_digest,
+    wireBytes: entry.wire_bytes,
+    ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length,
+    resent,
+  };
 }
 
 async function prepareContribution(
@@ -199,6 +231,7 @@ async function prepareContribution(
   home: string,
   manifest: RoundManifest,
   onPhase?: (phase: string) => void,
+  masking?: InputMasking,
 ): Promise<OutboxRow> {
   const { db, config, identity, client, now } = s;
   onPhase?.('compute');
@@ -206,7 +239,7 @@ async function prepareContribution(
   onPhase?.('approval');
   const approvals = requireApprovals(db, config, { roundId: manifest.round_id, vectorDigest: rv.digest, home });
   onPhase?.('encrypt');
-  const keyRes = await client.send('GET', `/v1/rounds/${encodeURIComponent(manifest.round_id)}/he-public-key`);
+  const keyRes = await client.send('GET', ROUTES.hePublicKey(manifest.round_id));
   const hePublicKey = new Uint8Array(keyRes.body);
   if (bfvPublicKeyDigest(hePublicKey) !== manifest.he_public_key.digest) {
     throw new SbError(
@@ -218,7 +251,9 @@ async function prepareContribution(
   // (shared/crypto/encrypt.ts). It stays in the local audit log only: with it, the ciphertexts
   // can be reproduced byte for byte (audit verify --deep), and it is as sensitive as the plaintext.
   const seed = new Uint8Array(randomBytes(32));
-  const ciphertexts = await encryptSlots(hePublicKey, rv.slots, { seed });
+  // A masked round encrypts vector + self mask + pairwise masks (mod t), never the vector itself.
+  const input = masking ? masking.mask(rv.slots) : rv.slots;
+  const ciphertexts = await encryptSlots(hePublicKey, input, { seed });
   const envelope = signEnvelope(
     buildEnvelope({
       roundId: manifest.round_id,
@@ -276,6 +311,7 @@ async function prepareContribution(
           approval_digest: canonicalDigest(a),
         })),
         encryption_seed: Buffer.from(seed).toString('base64'),
+        ...(masking ? { secagg: masking.log.public, ...masking.log.secret } : {}),
       },
     });
     return Number(info.lastInsertRowid);

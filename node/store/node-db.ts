@@ -118,6 +118,47 @@ const MIGRATIONS: string[] = [
     public_key BLOB NOT NULL
   );
   `,
+  `
+  -- Issue 10, secure aggregation (node/round/). The round's secrets (X25519 secret keys and
+  -- self-mask seed: as sensitive as the plaintext, never sent), each phase message stored before
+  -- it is sent (resent as is after a crash) with the coordinator's signed acknowledgement, what
+  -- each ended phase relayed (kept, so the coordinator cannot change its story to this node),
+  -- the shares this node holds of its peers' secrets, and what it revealed (never both shares
+  -- of one peer, also after a restart).
+  CREATE TABLE secagg_secrets (
+    round_id TEXT PRIMARY KEY,
+    secrets_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE secagg_outbox (
+    round_id TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    message_json TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    ack_json TEXT,
+    PRIMARY KEY (round_id, phase)
+  );
+  CREATE TABLE secagg_relay (
+    round_id TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    relay_json TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (round_id, phase)
+  );
+  CREATE TABLE secagg_held_share (
+    round_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    self_seed_share TEXT NOT NULL,
+    mask_key_share TEXT NOT NULL,
+    PRIMARY KEY (round_id, owner)
+  );
+  CREATE TABLE secagg_reveal_record (
+    round_id TEXT PRIMARY KEY,
+    record_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 /**

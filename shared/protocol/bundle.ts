@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { InstitutionId, RoundId, Sha256Hex } from '../../schemas/common.js';
+import { SecAggBundleSchema, type SecAggBundle } from '../../schemas/secagg.js';
 import { SbError } from '../errors/sb-error.js';
 import { formatZodIssues } from '../errors/zod-issues.js';
 
@@ -14,7 +15,9 @@ import { formatZodIssues } from '../errors/zod-issues.js';
  * - `manifest.json` — the signed round manifest,
  * - `contributions/<institution_id>.sbc` — each accepted contribution in the wire format
  *   (shared/protocol/wire.ts: signed envelope + ciphertexts), exactly as received,
- * - `sum/<k>.ct` — the coordinator's homomorphic sum, one raw SEAL ciphertext per index.
+ * - `sum/<k>.ct` — the coordinator's homomorphic sum, one raw SEAL ciphertext per index,
+ * - `secagg.json` — masked rounds only: phases, advertisements, survivor-set signatures and
+ *   reveals encrypted to the key holder (schemas/secagg.ts, SecAggBundleSchema).
  * Files are checked against the SHA-256 digests in `bundle.json` when read.
  */
 export const BundleIndexSchema = z
@@ -29,6 +32,11 @@ export const BundleIndexSchema = z
         .strict(),
     ),
     sum: z.array(z.object({ file: z.string(), sha256: Sha256Hex }).strict()),
+    /** Masked rounds: `secagg.json` (SecAggBundleSchema). */
+    secagg: z
+      .object({ file: z.literal('secagg.json'), sha256: Sha256Hex })
+      .strict()
+      .optional(),
   })
   .strict();
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;
@@ -39,6 +47,8 @@ export interface Bundle {
   /** Wire bytes per institution, in index order. */
   contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[];
   sum: Uint8Array[];
+  /** Masked rounds: the secure-aggregation record. */
+  secagg?: SecAggBundle;
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -50,6 +60,7 @@ export function writeBundle(
     manifest: RoundManifest;
     contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[];
     sum: readonly Uint8Array[];
+    secagg?: SecAggBundle;
   },
 ): BundleIndex {
   mkdirSync(join(dir, 'contributions'), { recursive: true });
@@ -72,6 +83,11 @@ export function writeBundle(
       return { file, sha256: sha(ct) };
     }),
   };
+  if (b.secagg) {
+    const bytes = Buffer.from(JSON.stringify(b.secagg, null, 2) + '\n');
+    writeFileSync(join(dir, 'secagg.json'), bytes);
+    index.secagg = { file: 'secagg.json', sha256: sha(bytes) };
+  }
   writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }
@@ -107,7 +123,21 @@ export function readBundle(dir: string): Bundle {
   const index = idx.data;
   const m = RoundManifestSchema.safeParse(JSON.parse(read('manifest.json', index.manifest_sha256).toString('utf8')));
   if (!m.success) throw new SbError('SB_ERR_BUNDLE', `${dir}/manifest.json is not a valid round manifest.`);
+  let secagg: SecAggBundle | undefined;
+  if (index.secagg) {
+    const sa = SecAggBundleSchema.safeParse(JSON.parse(read(index.secagg.file, index.secagg.sha256).toString('utf8')));
+    if (!sa.success)
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `${dir}/secagg.json is not a valid secure-aggregation record: ${sa.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}`,
+      );
+    secagg = sa.data;
+  }
   return {
+    ...(secagg ? { secagg } : {}),
     index,
     manifest: m.data,
     contributions: index.contributions.map((c) => ({

@@ -1,6 +1,7 @@
 import type { EndorsementFile } from '../../schemas/endorsement.js';
 import type { Participant, RoundManifest, Thresholds } from '../../schemas/manifest.js';
 import type { Release } from '../../schemas/release.js';
+import type { MaskingEndorsement } from '../../schemas/secagg.js';
 import { buildCodebook, codebookDigest, type Codebook } from '../metrics/codebook.js';
 import { canonicalBytes } from './canonical.js';
 import { signDetached, verifyDetached } from '../crypto/identity.js';
@@ -13,13 +14,15 @@ export const PURPOSE = {
   receipt: 'receipt',
   auditHead: 'audit-head-attestation',
   release: 'release',
+  secaggAck: 'secagg-ack',
 } as const;
 
 /**
  * What the key holder's endorsement signature covers (schemas/manifest.ts,
- * KeyHolderEndorsementSchema): round, HE parameters and key, `max_participants`, thresholds and
+ * KeyHolderEndorsementSchema): round, HE parameters and key, `max_participants`, thresholds,
  * the participant list (id, name, BRIN, identity key; issue 11), so a participant the
- * coordinator adds or changes breaks the endorsement.
+ * coordinator adds or changes breaks the endorsement, and, for a masked round, the masking
+ * (`masking`: Shamir threshold t, mask graph, reveal key; the manifest's `secagg`; issue 10).
  */
 export function endorsementPayload(e: {
   round_id: string;
@@ -28,6 +31,7 @@ export function endorsementPayload(e: {
   max_participants: number;
   thresholds: Thresholds;
   participants: readonly Participant[];
+  masking?: MaskingEndorsement | undefined;
 }) {
   return {
     round_id: e.round_id,
@@ -41,6 +45,8 @@ export function endorsementPayload(e: {
       brin: p.brin,
       ed25519_public_key: p.ed25519_public_key,
     })),
+    // Masked rounds (issue 10): the key holder endorses the Shamir threshold t too.
+    ...(e.masking !== undefined ? { masking: e.masking } : {}),
   };
 }
 
@@ -67,6 +73,9 @@ export function verifyManifestEndorsement(m: RoundManifest, keyHolderKey: Uint8A
     max_participants: m.max_participants,
     thresholds: m.thresholds,
     participants: m.participants,
+    masking: m.secagg
+      ? { threshold: m.secagg.threshold, graph: m.secagg.graph, reveal_public_key: m.secagg.reveal_public_key }
+      : undefined,
   });
   return verifyDetached(
     PURPOSE.endorsement,

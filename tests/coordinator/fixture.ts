@@ -102,7 +102,10 @@ export interface Fixture {
  * A coordinator database in a tap testdir with institutions INST1..INST3 (participants),
  * OUTSIDER (registered, not a participant) and an open round.
  */
-export async function setup(t: Test, opts: { participants?: string[] } = {}): Promise<Fixture> {
+export async function setup(
+  t: Test,
+  opts: { participants?: string[]; endorsement?: Partial<EndorsementFile> } = {},
+): Promise<Fixture> {
   const dir = t.testdir({});
   const dbPath = join(dir, 'coordinator.sqlite');
   const db = openCoordinatorDb(dbPath);
@@ -127,6 +130,7 @@ export async function setup(t: Test, opts: { participants?: string[] } = {}): Pr
     codebook,
     endorsement: endorse(keyHolder, keys.publicKey, ROUND, {
       participants: participantsFor(opts.participants ?? ['INST1', 'INST2', 'INST3']),
+      ...opts.endorsement,
     }),
     hePublicKey: keys.publicKey,
     participants: opts.participants ?? ['INST1', 'INST2', 'INST3'],

@@ -31,7 +31,7 @@ export async function startRound(
     now?: Clock;
     codebook?: string;
     year?: number;
-  } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants'> = {},
+  } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants' | 'masking'> = {},
 ): Promise<LocalRound> {
   return setupLocalRound({
     out: dir,
@@ -42,5 +42,6 @@ export async function startRound(
     now: o.now,
     roundId: o.roundId,
     maxParticipants: o.maxParticipants,
+    ...(o.masking ? { masking: o.masking } : {}),
   });
 }

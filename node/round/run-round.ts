@@ -1,0 +1,304 @@
+import type { Dispatcher } from 'undici';
+import { SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
+import { isSbError, SbError } from '../../shared/errors/sb-error.js';
+import {
+  advertiseKeys,
+  buildReveal,
+  generateRoundSecrets,
+  maskInput,
+  openShares,
+  type PeerKeys,
+  secretsMatch,
+  shareKeys,
+  signSurvivorSet,
+  verifyAdvertisedKeys,
+} from '../../shared/secagg/index.js';
+import { submitWithSession } from '../client/submit.js';
+import { RoundSession, Waiting } from './session.js';
+
+/** Options of {@link runRound}. */
+export interface RunRoundOptions {
+  home: string;
+  roundId: string;
+  coordinatorUrl?: string;
+  dispatcher?: Dispatcher;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Stop after this phase (tests and the demo's `--drop`: an institution that shared its keys
+   * and then went away). Default: go as far as the round allows.
+   */
+  stopAfter?: SecAggPhase;
+  onStep?: (line: string) => void;
+}
+
+/** Where this node stands in a masked round after one run of {@link runRound}. */
+export interface RoundProgress {
+  roundId: string;
+  /**
+   * `waiting`: the node did what it could and waits for others or for a phase deadline;
+   * `done`: it revealed its shares, the key holder can release; `dropped`: the round went on
+   * without it; `stopped`: `stopAfter` reached.
+   */
+  state: 'waiting' | 'done' | 'dropped' | 'stopped';
+  /** The phase the node is in (the next it acts in, or waits for). */
+  phase: SecAggPhase;
+  /** In words, for the operator. */
+  message: string;
+  /** What this run did (one line per step). */
+  steps: string[];
+}
+
+/**
+ * `sectorbench node round`: take part in a masked round (issue 10; Bonawitz et al., CCS 2017,
+ * via shared/secagg). Does every step that is possible now and returns; safe to run again at
+ * any time (from cron): each step is decided by what the node's database holds, every message
+ * is stored before it is sent and resent unchanged, every relay is kept as first received. The
+ * steps: advertise keys → (advertisements relayed) share keys → (U2 relayed) masked input,
+ * which needs the privacy officers' approval of the vector → (U3 relayed) sign the survivor set
+ * → (signatures relayed) reveal to the key holder, never both shares of one peer.
+ *
+ * @throws SbError when this node refuses (e.g. `SB_ERR_SECAGG_CONSISTENCY` when fewer than t
+ *   survivors signed the same set, `SB_ERR_SECAGG_DOUBLE_REVEAL`), when the round failed closed
+ *   (`SB_ERR_SECAGG_BELOW_THRESHOLD`), or the approval is missing (`SB_ERR_APPROVAL_MISSING`).
+ *   Each is logged in the audit log.
+ */
+export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
+  const r = await RoundSession.open(o);
+  const steps: string[] = [];
+  const step = (line: string) => {
+    steps.push(line);
+    o.onStep?.(line);
+  };
+  const progress = (state: RoundProgress['state'], phase: SecAggPhase, message: string): RoundProgress => ({
+    roundId: r.roundId,
+    state,
+    phase,
+    message,
+    steps,
+  });
+  const stop = (phase: SecAggPhase) => o.stopAfter === phase;
+  try {
+    const { secagg, me, roundId } = r;
+    const deadline = (p: SecAggPhase) => secagg.deadlines[p];
+
+    // 0. Advertise keys.
+    let secrets = r.store.secrets(roundId);
+    if (!secrets) {
+      secrets = generateRoundSecrets(roundId, me);
+      r.store.saveSecrets(secrets, r.now());
+    }
+    const own = secrets;
+    const sentAdvertise = r.store.outbox(roundId, 'advertise')?.ack;
+    await r.send('advertise', () => ({ items: [{ to: null, payload: advertiseKeys(own, r.s.identity.secretKey) }] }));
+    if (!sentAdvertise) step('keys advertised');
+    if (stop('advertise')) return progress('stopped', 'share', 'stopped after advertising keys');
+
+    let peers: Map<string, PeerKeys> = new Map();
+    const ads = await r.relay('advertise', (rel) => {
+      peers = verifyAdvertisedKeys(
+        roundId,
+        rel.items.map((i) => i.payload),
+        r.identityKeys,
+      );
+      const mine = peers.get(me);
+      if (rel.members.includes(me) && (!mine || !secretsMatch(own, mine)))
+        throw new SbError(
+          'SB_ERR_SECAGG_KEYS',
+          `the coordinator relayed another advertisement for this node than the one it sent in round ${roundId}; stop and tell the coordinator.`,
+        );
+    });
+    if (peers.size === 0)
+      peers = verifyAdvertisedKeys(
+        roundId,
+        ads.items.map((i) => i.payload),
+        r.identityKeys,
+      );
+    if (!ads.members.includes(me))
+      return progress(
+        'dropped',
+        'advertise',
+        `this node's keys arrived after the advertise phase ended; round ${roundId} goes on without it.`,
+      );
+
+    // 1. Share keys.
+    const sentShare = r.store.outbox(roundId, 'share')?.ack;
+    if (!r.store.outbox(roundId, 'share')) {
+      const res = await shareKeys({
+        secrets: own,
+        peers,
+        participants: r.participants,
+        graph: secagg.graph,
+        threshold: secagg.threshold,
+      });
+      r.store.saveHeldShares(roundId, [res.own]);
+      await r.send('share', () => ({
+        items: res.outgoing.map((b) => ({ to: b.to, payload: b })),
+        log: { shareholders: res.shareholders },
+      }));
+    } else await r.send('share', () => ({ items: [] }));
+    if (!sentShare) step('key shares sent, each encrypted to its peer');
+    if (stop('share')) return progress('stopped', 'masked_input', 'stopped after sharing keys');
+
+    const shared = await r.relay('share', (rel) => {
+      const held = openShares(
+        own,
+        rel.items.map((i) => i.payload),
+        peers,
+      );
+      r.store.saveHeldShares(roundId, held.values());
+    });
+    const u2 = shared.members;
+    if (!u2.includes(me))
+      return progress(
+        'dropped',
+        'share',
+        `this node's key shares arrived after the share phase ended; round ${roundId} goes on without it.`,
+      );
+
+    // 2. Masked input (needs the approval of the vector; the outbox makes it idempotent).
+    const receipted = r.s.db
+      .prepare('SELECT 1 FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL')
+      .get(roundId);
+    if (!receipted) {
+      try {
+        const sub = await submitWithSession(r.s, r.home, r.manifest, {
+          masking: {
+            mask: (slots) =>
+              maskInput({ secrets: own, slots, peers, shared: u2, participants: r.participants, graph: secagg.graph }),
+            log: {
+              public: {
+                protocol: secagg.protocol,
+                shared: u2,
+                graph: secagg.graph,
+                advertisements: ads.items.map((i) => i.payload),
+              },
+              secret: {
+                secagg_self_seed: Buffer.from(own.selfSeed).toString('base64'),
+                secagg_mask_secret_key: Buffer.from(own.maskSecretKey).toString('base64'),
+              },
+            },
+          },
+        });
+        step(`masked input sent (${sub.wireBytes.toLocaleString('en-GB')} bytes, receipt ${sub.receipt.sequence})`);
+      } catch (e) {
+        if (isSbError(e) && (e.code === 'SB_ERR_APPROVAL_MISSING' || e.code === 'SB_ERR_NO_APPROVERS'))
+          return progress(
+            'waiting',
+            'masked_input',
+            `waiting for the privacy officers' approval of the vector (until ${deadline('masked_input')}): ${e.message}`,
+          );
+        if (isSbError(e) && (e.code === 'SB_ERR_SECAGG_PHASE_ENDED' || e.code === 'SB_ERR_SECAGG_NOT_EXPECTED'))
+          return progress(
+            'dropped',
+            'masked_input',
+            `the masked-input phase ended before this node's input arrived; round ${roundId} goes on without it.`,
+          );
+        throw e;
+      }
+    }
+    if (stop('masked_input')) return progress('stopped', 'consistency', 'stopped after the masked input');
+
+    // 3. Consistency check: sign U2 and U3 as relayed.
+    const survivors = await r.relay('masked_input');
+    const u3 = survivors.members;
+    if (!u3.includes(me))
+      return progress(
+        'dropped',
+        'masked_input',
+        `the coordinator did not take this node's masked input in time; round ${roundId} goes on without it and this node reveals nothing.`,
+      );
+    const sentSig = r.store.outbox(roundId, 'consistency')?.ack;
+    await r.send('consistency', () => ({
+      items: [
+        { to: null, payload: signSurvivorSet(roundId, me, { shared: u2, survivors: u3 }, r.s.identity.secretKey) },
+      ],
+    }));
+    if (!sentSig) step(`survivor set signed (${u3.length} survivors of ${u2.length})`);
+    if (stop('consistency')) return progress('stopped', 'unmask', 'stopped after signing the survivor set');
+
+    // 4. Unmasking: consistency first, never both shares of one peer, record persisted before sending.
+    const sigs = await r.relay('consistency');
+    const sentReveal = r.store.outbox(roundId, 'unmask')?.ack;
+    if (!r.store.outbox(roundId, 'unmask')) {
+      const key = new Uint8Array(Buffer.from(secagg.reveal_public_key, 'base64'));
+      let built: ReturnType<typeof buildReveal>;
+      try {
+        built = buildReveal({
+          secrets: own,
+          held: r.store.heldShares(roundId),
+          sets: { shared: u2, survivors: u3 },
+          signatures: sigs.items.map((i) => i.payload),
+          identityKeys: r.identityKeys,
+          threshold: secagg.threshold,
+          previous: r.store.revealRecord(roundId),
+          keyHolderRevealKey: key,
+        });
+      } catch (e) {
+        throw r.failed(r.s.refusal('secagg:unmask', roundId, e));
+      }
+      const b = built;
+      r.store.tx(() => r.store.saveRevealRecord(b.record, r.now()));
+      await r.send('unmask', () => ({
+        items: [{ to: null, payload: b.reveal }],
+        log: { revealed: { self_seed: b.record.self_seed, mask_key: b.record.mask_key }, signers: b.proof.signers },
+      }));
+    } else await r.send('unmask', () => ({ items: [] }));
+    if (!sentReveal) step('shares revealed to the key holder (encrypted to its reveal key)');
+    return progress(
+      'done',
+      'unmask',
+      `this node has done its part of round ${roundId}; the key holder can release after the unmask phase (until ${deadline('unmask')}).`,
+    );
+  } catch (e) {
+    if (e instanceof Waiting) {
+      const ph = e.phase;
+      return progress(
+        'waiting',
+        nextPhase(ph),
+        `phase ${ph} runs until ${r.secagg.deadlines[ph]}; waiting for ${e.reason}. Run this command again later (it resumes where it stopped).`,
+      );
+    }
+    if (isSbError(e) && e.code === 'SB_ERR_SECAGG_BELOW_THRESHOLD') throw r.failed(e);
+    throw e;
+  } finally {
+    r.close();
+  }
+}
+
+function nextPhase(p: SecAggPhase): SecAggPhase {
+  return SECAGG_PHASES[Math.min(SECAGG_PHASES.indexOf(p) + 1, SECAGG_PHASES.length - 1)] as SecAggPhase;
+}
+
+/**
+ * Build a reveal for given survivor sets outside the normal flow — what a coordinator that asks
+ * again with another story would get. Goes through the same persisted reveal record, so it
+ * refuses to give the other share of any peer revealed before (also after a restart).
+ * Exposed for the node's tests and `audit` tooling; the coordinator never reaches it directly.
+ */
+export async function revealAgain(
+  o: { home: string; roundId: string; now?: () => Date; dispatcher?: Dispatcher },
+  sets: { shared: string[]; survivors: string[] },
+  signatures: readonly unknown[],
+): Promise<void> {
+  const r = await RoundSession.open(o);
+  try {
+    const secrets = r.store.secrets(r.roundId);
+    if (!secrets) throw new SbError('SB_ERR_SECAGG_REVEAL', `this node holds no secrets of round ${r.roundId}.`);
+    const built = buildReveal({
+      secrets,
+      held: r.store.heldShares(r.roundId),
+      sets,
+      signatures,
+      identityKeys: r.identityKeys,
+      threshold: r.secagg.threshold,
+      previous: r.store.revealRecord(r.roundId),
+      keyHolderRevealKey: new Uint8Array(Buffer.from(r.secagg.reveal_public_key, 'base64')),
+    });
+    r.store.tx(() => r.store.saveRevealRecord(built.record, r.now()));
+  } catch (e) {
+    throw r.s.refusal('secagg:unmask', r.roundId, e);
+  } finally {
+    r.close();
+  }
+}
