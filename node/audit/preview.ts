@@ -193,7 +193,7 @@ export const NEVER_LEAVES_NL: readonly string[] = [
   'studentnummers, inschrijvingsnummers, geboortedata en andere gegevens per student of per les;',
   'de bestanden zelf (alleen hun SHA-256 staat in dit overzicht, en alleen lokaal);',
   'het datakwaliteitsoverzicht en de lijst met opleidingen buiten het codeboek (excluded_crebos);',
-  'deze cijfers onversleuteld: ze gaan alleen versleuteld (BFV) de deur uit, en de sleutelhouder ontsleutelt alleen de optelsom van alle instellingen;',
+  'deze cijfers onversleuteld: ze gaan alleen versleuteld (BFV) de deur uit, en de sleutelhouder ontsleutelt bij publicatie alleen de optelsom van alle instellingen (hij krijgt wel de versleutelde bijdrage van elke instelling: samen met k bewaarders zou hij die kunnen ontsleutelen);',
   'het geheime zaadje (seed) van de versleuteling: dat staat alleen in het lokale auditlog.',
 ];
 
