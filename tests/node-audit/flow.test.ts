@@ -128,7 +128,7 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(df.en, /k of n named custodians/);
   t.match(df.en, /What remains possible\. Real participants who collude/);
   t.equal(rec.residual_risks.length, 3);
-  t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n  - de instelling houdt/);
-  t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n  - echte deelnemers die samenspannen/);
+  t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n {2}- de instelling houdt/);
+  t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n {2}- echte deelnemers die samenspannen/);
   t.match(df.en, /FG 0/);
 });
