@@ -63,8 +63,8 @@ export const SecAggManifestSchema = z
   .strict()
   .refine(
     (s) =>
-      SECAGG_PHASES.every(
-        (p, i) => i === 0 || Date.parse(s.deadlines[SECAGG_PHASES[i - 1]!]) < Date.parse(s.deadlines[p]),
+      SECAGG_PHASES.slice(1).every(
+        (p, i) => Date.parse(s.deadlines[SECAGG_PHASES[i] ?? p]) < Date.parse(s.deadlines[p]),
       ),
     'phase deadlines must increase',
   );
