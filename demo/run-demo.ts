@@ -29,7 +29,7 @@ export interface DemoOptions {
   beforeSubmit?: LocalRoundOptions['beforeSubmit'];
   /** Institutions that drop out after sharing their keys (secure-aggregation recovery). */
   drop?: number;
-  /** Run an unmasked round (the key holder could then decrypt one institution's contribution). */
+  /** Run an unmasked round (the key holder with k custodians could then decrypt one institution's contribution). */
   unmasked?: boolean;
   log?: (line: string) => void;
 }
@@ -111,7 +111,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
       round.masking
         ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
-        : '  UNMASKED round: the key holder alone could have decrypted one institution’s contribution',
+        : '  UNMASKED round: the key holder with k custodians could have decrypted one institution’s contribution',
       `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
         Object.entries(result.blocks.byRule)

@@ -21,16 +21,21 @@ export interface ProtectionStatement {
  * reveals both shares of one peer. So seeing one institution's figures takes the key holder
  * with k of its custodians (the BFV key is sealed under them; the single ciphertext is in the
  * bundle the coordinator hands it, so the coordinator is not needed) and at least t other
- * participants giving up their shares. Unmasked round: the key holder with k custodians.
+ * participants giving up their shares; or, when the coordinator joins them and tells different
+ * nodes different survivor sets, at least 2t - m other participants (m = the institution's
+ * shareholders; two survivor stories each signed by t nodes share 2t - m signers, who must all be
+ * dishonest: shared/secagg/README.md, "Threat model"). Unmasked round: the key holder with k
+ * custodians.
  */
-export function protectionStatement(m: RoundManifest): ProtectionStatement {
-  const n = m.participants.length;
-  const s = m.secagg;
+export function protectionStatement(manifest: RoundManifest): ProtectionStatement {
+  const n = manifest.participants.length;
+  const s = manifest.secagg;
+  const roundId = manifest.round_id;
   if (!s) {
     return {
       masked: false,
-      nl: `Let op: ronde ${m.round_id} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.`,
-      en: `Note: round ${m.round_id} is NOT masked. The coordinator cannot read the contribution, but at closing the key holder receives every encrypted contribution separately and, together with k of its custodians (who unseal the key), could decrypt one institution's figures; the promise "only the sum" then rests on the key holder and its custodians.`,
+      nl: `Let op: ronde ${roundId} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.`,
+      en: `Note: round ${roundId} is NOT masked. The coordinator cannot read the contribution, but at closing the key holder receives every encrypted contribution separately and, together with k of its custodians (who unseal the key), could decrypt one institution's figures; the promise "only the sum" then rests on the key holder and its custodians.`,
     };
   }
   const shareholders =
@@ -41,9 +46,29 @@ export function protectionStatement(m: RoundManifest): ProtectionStatement {
     s.graph.kind === 'complete'
       ? `all ${n} participants`
       : `${s.graph.degree + 1} participants (the institution and its ${s.graph.degree} neighbours in the mask graph)`;
+  const m = s.graph.kind === 'complete' ? n : s.graph.degree + 1;
+  const others = m - 1;
+  const t = s.threshold;
+  const withCoordinator = Math.max(0, 2 * t - m);
+  const countNl = (k: number) =>
+    k > others
+      ? `${k} andere deelnemers (meer dan de ${others} die er zijn: zo kan het niet)`
+      : `minstens ${k} andere deelnemers`;
+  const countEn = (k: number) =>
+    k > others
+      ? `${k} other participants (more than the ${others} there are: impossible this way)`
+      : `at least ${k} other participants`;
+  const coordNl =
+    withCoordinator === 0
+      ? 'de sleutelhouder met k bewaarders en de coördinator samen, zonder andere deelnemers'
+      : `de sleutelhouder met k bewaarders, de coördinator én ${countNl(withCoordinator)}`;
+  const coordEn =
+    withCoordinator === 0
+      ? 'the key holder with k custodians and the coordinator together, without other participants'
+      : `the key holder with k custodians, the coordinator and ${countEn(withCoordinator)}`;
   return {
     masked: true,
-    nl: `Ronde ${m.round_id} is gemaskeerd (secure aggregation, drempel t = ${s.threshold}). De bijdrage is vóór de versleuteling opgeteld bij een zelfmasker en paarsgewijze maskers (uniform modulo de BFV-klaartekstmodulus), die in de optelsom wegvallen. De coördinator heeft de versleutelde bijdrage maar niet de sleutel; de sleutelhouder heeft de sleutel en ontsleutelt alleen de gemaskeerde optelsom — één bijdrage ontsleuteld is ruis. Om de cijfers van deze ene instelling te zien moeten samenwerken: de sleutelhouder met k van zijn bewaarders (die de sleutel ontgrendelen; de losse versleutelde bijdrage krijgt de sleutelhouder in de bundel van de coördinator) én minstens ${s.threshold} andere deelnemers die hun Shamir-delen van de maskergeheimen van deze instelling afgeven (de geheimen zijn ${s.threshold}-uit-${shareholders} gedeeld). Een eerlijke node geeft van één instelling nooit beide delen af, ook niet na een herstart. Vallen er na het delen van de sleutels meer dan ${n - s.threshold} instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
-    en: `Round ${m.round_id} is masked (secure aggregation, threshold t = ${s.threshold}). Before encryption the contribution has a self mask and pairwise masks added (uniform modulo the BFV plain modulus), which cancel in the sum. The coordinator holds the encrypted contribution but not the key; the key holder holds the key and decrypts only the masked sum — one contribution decrypted is noise. Seeing this one institution's figures takes the key holder with k of its custodians (who unseal the key; the key holder receives the single encrypted contribution in the coordinator's bundle) and at least ${s.threshold} other participants handing over their Shamir shares of this institution's mask secrets (shared ${s.threshold} of ${shareholdersEn}) working together. An honest node never reveals both shares of one institution, not even after a restart. If more than ${n - s.threshold} institutions drop out after sharing keys, the round fails and nothing is decrypted.`,
+    nl: `Ronde ${roundId} is gemaskeerd (secure aggregation, drempel t = ${t}). De bijdrage is vóór de versleuteling opgeteld bij een zelfmasker en paarsgewijze maskers (uniform modulo de BFV-klaartekstmodulus), die in de optelsom wegvallen. De coördinator heeft de versleutelde bijdrage maar niet de sleutel; de sleutelhouder heeft de sleutel en ontsleutelt alleen de gemaskeerde optelsom — één bijdrage ontsleuteld is ruis. Om de cijfers van deze ene instelling te zien moeten samenwerken: de sleutelhouder met k van zijn bewaarders (die de sleutel ontgrendelen; de losse versleutelde bijdrage krijgt de sleutelhouder in de bundel van de coördinator) én ${countNl(t)} die hun Shamir-delen van de maskergeheimen van deze instelling afgeven (de geheimen zijn ${t}-uit-${shareholders} gedeeld); of, als de coördinator meedoet door deelnemers verschillende lijsten van overgebleven instellingen te sturen, ${coordNl}. Een eerlijke node geeft van één instelling nooit beide delen af, ook niet na een herstart. Vallen er na het delen van de sleutels meer dan ${n - t} instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
+    en: `Round ${roundId} is masked (secure aggregation, threshold t = ${t}). Before encryption the contribution has a self mask and pairwise masks added (uniform modulo the BFV plain modulus), which cancel in the sum. The coordinator holds the encrypted contribution but not the key; the key holder holds the key and decrypts only the masked sum — one contribution decrypted is noise. Seeing this one institution's figures takes the key holder with k of its custodians (who unseal the key; the key holder receives the single encrypted contribution in the coordinator's bundle) and ${countEn(t)} handing over their Shamir shares of this institution's mask secrets (shared ${t} of ${shareholdersEn}) working together; or, if the coordinator joins by telling participants different sets of surviving institutions, ${coordEn}. An honest node never reveals both shares of one institution, not even after a restart. If more than ${n - t} institutions drop out after sharing keys, the round fails and nothing is decrypted.`,
   };
 }
