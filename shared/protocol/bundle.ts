@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { InstitutionId, RoundId, Sha256Hex } from '../../schemas/common.js';
 import { SbError } from '../errors/sb-error.js';
+import { makeDir } from '../fs/make-dir.js';
 import { formatZodIssues } from '../errors/zod-issues.js';
 
 /**
@@ -52,8 +53,8 @@ export function writeBundle(
     sum: readonly Uint8Array[];
   },
 ): BundleIndex {
-  mkdirSync(join(dir, 'contributions'), { recursive: true });
-  mkdirSync(join(dir, 'sum'), { recursive: true });
+  makeDir(join(dir, 'contributions'), 0o777, 'the bundle folder', 'folder');
+  makeDir(join(dir, 'sum'), 0o777, 'the bundle folder', 'folder');
   const manifestBytes = Buffer.from(`${JSON.stringify(b.manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'manifest.json'), manifestBytes);
   const index: BundleIndex = {
