@@ -531,3 +531,16 @@ export class KeyHolderStore {
     }));
   }
 }
+
+/** The schema version this code migrates the key holder's log to (`doctor`, `restore`). */
+export function keyHolderSchemaVersion(): number {
+  return MIGRATIONS.length;
+}
+
+/**
+ * Open an existing key holder log file without migrating it and without waiting for locks:
+ * what `doctor`, `backup` and `restore` use (shared/ops/sqlite-file.ts).
+ */
+export function openKeyHolderFile(file: string, o: { readonly: boolean }): Database.Database {
+  return new Database(file, { readonly: o.readonly, fileMustExist: true, timeout: 0 });
+}
