@@ -4,6 +4,7 @@ import { registerCoordinatorCommands } from '../coordinator/cli.js';
 import { registerSynthCommand } from '../synth/cli.js';
 import { registerKeyholderCommands } from '../keyholder/cli.js';
 import { registerDemoCommand } from '../demo/cli.js';
+import { registerDoctorCommand } from './doctor.js';
 import { renderError, toSbError } from './error-report.js';
 
 /** Where the CLI writes its errors (a seam for in-process tests). */
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerSynthCommand(program);
   registerKeyholderCommands(program);
   registerDemoCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readPublicIdentityFile } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import { openCoordinatorHome, type CoordinatorHome } from './home.js';
+import { registerCoordinatorOpsCommands } from './ops/commands.js';
 
 function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -338,4 +339,6 @@ The round is closed: run 'sectorbench coordinator round close --home ${o.home} -
       });
       await new Promise<void>((resolve) => s.app.server.once('close', () => resolve()));
     });
+
+  registerCoordinatorOpsCommands(c);
 }

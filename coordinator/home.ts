@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -9,6 +9,7 @@ import {
   type Identity,
 } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { makeDir, removeMadeDirs } from '../shared/fs/make-dir.js';
 import type { CoordinatorAppConfig } from './context.js';
 import { DB_FILE, openCoordinatorDb, type CoordinatorDb } from './store/db.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
@@ -72,9 +73,22 @@ export async function initCoordinator(
   input: InitCoordinatorInput,
 ): Promise<{ home: string; configPath: string; identityPath: string; dbPath: string; fingerprint: string }> {
   const home = resolve(input.home);
-  mkdirSync(home, { recursive: true });
+  const host = input.host ?? '127.0.0.1';
+  const port = input.port ?? 8443;
+  const parsed = CoordinatorHomeConfigSchema.safeParse({
+    listen: { host, port },
+    public_url: input.publicUrl ?? `http://${host}:${port}`,
+  });
+  if (!parsed.success) {
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `invalid coordinator settings: ${formatZodIssues(parsed.error.issues)}. Check --public-url (a full URL such as https://coordinator.example.nl), --host and --port.`,
+    );
+  }
+  const config = parsed.data;
   const configPath = join(home, CONFIG_FILE);
   const identityPath = join(home, IDENTITY_FILE);
+  // Checked before anything is made, so a refusal leaves the disk as it was (issue 13).
   if (existsSync(configPath) || existsSync(identityPath)) {
     throw new SbError(
       'SB_ERR_EXISTS',
@@ -82,18 +96,26 @@ export async function initCoordinator(
       { home },
     );
   }
-  const host = input.host ?? '127.0.0.1';
-  const port = input.port ?? 8443;
-  const config = CoordinatorHomeConfigSchema.parse({
-    listen: { host, port },
-    public_url: input.publicUrl ?? `http://${host}:${port}`,
-  });
-  const identity = input.identity ?? generateIdentity();
-  await writeIdentityFiles(identity, identityPath);
-  const db = openCoordinatorDb(join(home, DB_FILE));
-  db.close();
-  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { flag: 'wx' });
-  return { home, configPath, identityPath, dbPath: join(home, DB_FILE), fingerprint: fingerprint(identity.publicKey) };
+  // Not mkdirSync({recursive}): that spins forever under /proc (issue 13); the home holds the
+  // identity's secret key, hence 0700.
+  const created = makeDir(home, 0o700, "the coordinator's home folder");
+  try {
+    const identity = input.identity ?? generateIdentity();
+    await writeIdentityFiles(identity, identityPath);
+    const db = openCoordinatorDb(join(home, DB_FILE));
+    db.close();
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { flag: 'wx' });
+    return {
+      home,
+      configPath,
+      identityPath,
+      dbPath: join(home, DB_FILE),
+      fingerprint: fingerprint(identity.publicKey),
+    };
+  } catch (e) {
+    removeMadeDirs(created);
+    throw e;
+  }
 }
 
 /** Read and validate `<home>/coordinator.json`. */

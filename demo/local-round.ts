@@ -26,6 +26,7 @@ import { writeBenchmark } from '../node/client/benchmark.js';
 import { readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
 import { readPublicIdentityFile, type Identity } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { makeDir } from '../shared/fs/make-dir.js';
 import { type Clock, systemClock } from '../shared/time/clock.js';
 
 /** One institution's exports. */
@@ -138,7 +139,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   const log = o.log ?? (() => {});
   const out = resolve(o.out);
   const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
-  mkdirSync(out, { recursive: true });
+  makeDir(out, 0o777, 'the demo folder', 'folder');
   const coordHome = join(out, 'coordinator');
   const khHome = join(out, 'keyholder');
   const custodyDir = join(out, 'custodians');

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { registerKeyHolderOpsCommands } from './ops/commands.js';
 import { ReleaseSchema, type Release } from '../schemas/release.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import { collect } from './custody/cli-input.js';
@@ -429,4 +430,6 @@ The BFV secret key is unsealed with the shares of k custodians for this release 
         store.close();
       }
     });
+
+  registerKeyHolderOpsCommands(kh);
 }

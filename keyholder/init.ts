@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyHolderConfig } from '../schemas/config.js';
 import { bfvPublicKeyDigest, generateBfvKeyPair, readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
@@ -11,6 +11,7 @@ import {
   type Identity,
 } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';
+import { makeDir, removeMadeDirs } from '../shared/fs/make-dir.js';
 import { CONFIG_FILE, HOME_FILES, keyHolderPaths, readKeyHolderConfig, writeKeyHolderConfig } from './config.js';
 import { checkShareDir, sealNewKey, type CeremonyResult } from './custody/ceremony.js';
 import { validateCustodians, type CustodianSpec } from './custody/seal.js';
@@ -68,7 +69,8 @@ export async function initKeyHolder(options: {
   const { home } = options;
   validateCustodians(options.custody.k, options.custody.custodians);
   checkShareDir(options.custody.shareDir, home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  // Every refusal that needs no folder comes before any folder is made (issue 13: a bad
+  // invocation leaves the disk as it was).
   for (const f of [
     HOME_FILES.config,
     HOME_FILES.bfvSecretKey,
@@ -94,6 +96,16 @@ export async function initKeyHolder(options: {
     ...(options.coordinatorKey ? { pinned_coordinator: pinned(options.coordinatorKey) } : {}),
   };
   const paths = keyHolderPaths(home, config);
+  // Not mkdirSync({recursive}): that spins forever under /proc (issue 13). The share folder is
+  // made here too, so an unusable one is refused before any key exists.
+  const created = makeDir(home, 0o700, "the key holder's home folder");
+  let sharesCreated: string[];
+  try {
+    sharesCreated = makeDir(options.custody.shareDir, 0o700, "the custodians' share folder", 'folder');
+  } catch (e) {
+    removeMadeDirs(created);
+    throw e;
+  }
   const pair = await generateBfvKeyPair();
   try {
     const hePublicKeyDigest = bfvPublicKeyDigest(pair.publicKey);
@@ -115,6 +127,8 @@ export async function initKeyHolder(options: {
       store.close();
       for (const f of [HOME_FILES.config, HOME_FILES.store, `${HOME_FILES.store}-wal`, `${HOME_FILES.store}-shm`])
         rmSync(join(home, f), { force: true });
+      removeMadeDirs(sharesCreated);
+      removeMadeDirs(created);
       throw e;
     }
     store.close();

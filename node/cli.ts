@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAuditCommands } from './cli/audit-commands.js';
 import { registerDatasetCommands } from './cli/dataset-commands.js';
 import { registerRoundCommands } from './cli/round-commands.js';
+import { registerNodeOpsCommands } from './cli/ops-commands.js';
 
 /**
  * `sectorbench node …`: what an institution's data team runs on-prem. One module per command
@@ -14,4 +15,5 @@ export function registerNodeCommands(program: Command): void {
   registerDatasetCommands(node);
   registerRoundCommands(node);
   registerAuditCommands(node);
+  registerNodeOpsCommands(node);
 }

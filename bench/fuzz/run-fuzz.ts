@@ -88,6 +88,8 @@ export async function runFuzz(opts: {
 
   const from = opts.from ?? 0;
   for (let i = from; i < from + opts.count; i++) {
+    // Every mutant counts, refused ones too (they `continue` below).
+    if (i > from) opts.onProgress?.(i - from);
     const m = mutant(base, seed, i);
     const fail = (what: FuzzFailure['what'], detail: string) => res.failures.push({ i, kind: m.kind, what, detail });
     writeFileSync(enrPath, m.enrolments);
@@ -136,8 +138,8 @@ export async function runFuzz(opts: {
       fail('crash', `after acceptance: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     }
     baseKey = datasetKey(home); // the next refusal must leave this dataset
-    opts.onProgress?.(i - from + 1);
   }
+  opts.onProgress?.(res.mutants);
   res.referenceRuns = referenceRuns();
   res.ms = performance.now() - t0;
   return res;

@@ -21,6 +21,7 @@ const codebook = new URL('../../../shared/cases/import-baseline/codebook.csv', i
 // tmpfs when there is one: the fuzz opens SQLite thousands of times and fsync is what it waits for.
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sb-fuzz-'));
 const count = Number(values.mutants);
+const started = performance.now();
 try {
   const r = await runFuzz({
     dir,
@@ -29,7 +30,10 @@ try {
     from: Number(values.from),
     codebook,
     onProgress: (n) => {
-      if (n % 500 === 0) process.stderr.write(`${n} mutants…\n`);
+      if (n % 250 !== 0 && n !== count) return;
+      const s = (performance.now() - started) / 1000;
+      const eta = n < count ? `, about ${Math.round(((count - n) * s) / n)} s to go` : '';
+      process.stderr.write(`${n} of ${count} mutants in ${s.toFixed(0)} s${eta}\n`);
     },
   });
   const by = (what: string) => r.failures.filter((f) => f.what === what).length;

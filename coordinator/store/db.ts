@@ -260,3 +260,16 @@ export function setMeta(db: CoordinatorDb, key: string, value: string): void {
     value,
   );
 }
+
+/** The schema version this code migrates the coordinator database to (`doctor`, `restore`). */
+export function coordinatorSchemaVersion(): number {
+  return SCHEMA_VERSION;
+}
+
+/**
+ * Open an existing coordinator database file without migrating it and without waiting for
+ * locks: what `doctor`, `backup` and `restore` use (shared/ops/sqlite-file.ts).
+ */
+export function openCoordinatorFile(file: string, o: { readonly: boolean }): CoordinatorDb {
+  return new Database(file, { readonly: o.readonly, fileMustExist: true, timeout: 0 });
+}

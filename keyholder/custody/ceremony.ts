@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import type { SealedKeyFile } from '../../schemas/custody.js';
 import { bfvPublicKeyDigest, readBfvPublicKey, readBfvSecretKey } from '../../shared/crypto/bfv-keys.js';
 import { writeSecretFile } from '../../shared/crypto/key-files.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 import { HOME_FILES, keyHolderPaths, readKeyHolderConfig, writeKeyHolderConfig } from '../config.js';
 import { KeyHolderStore } from '../store/keyholder-store.js';
 import { isoSeconds } from '../time.js';
@@ -74,7 +75,7 @@ async function writeCustody(o: {
   const names = o.custodians.map((c) => shareFileName(c.name));
   const clash = names.find((x, i) => names.indexOf(x) !== i);
   if (clash) throw new SbError('SB_ERR_USAGE', `two custodians would share the file name ${clash}; rename one.`);
-  mkdirSync(o.shareDir, { recursive: true, mode: 0o700 });
+  makeDir(o.shareDir, 0o700, "the custodians' share folder", 'folder');
   for (const n of names)
     if (existsSync(join(o.shareDir, n)))
       throw new SbError(

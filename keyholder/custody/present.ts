@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 import type { CustodyInit } from '../init.js';
 import { shareFileName } from './ceremony.js';
 import {
@@ -71,7 +72,7 @@ export async function generateCustodians(
 ): Promise<GeneratedCustodians> {
   const names = o.names ?? Array.from({ length: o.n ?? 3 }, (_, i) => `custodian-${i + 1}`);
   const k = o.k ?? 2;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDir(dir, 0o700, "the demonstration custodians' folder", 'folder');
   const keyFiles = new Map<string, string>();
   const custodians = [];
   for (const name of names) {

@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 import { HOME_FILES } from '../config.js';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
@@ -225,7 +226,7 @@ export class KeyHolderStore {
 
   /** Open (and create or migrate) the store in a key holder's data folder. */
   static open(dataDir: string): KeyHolderStore {
-    mkdirSync(dataDir, { recursive: true });
+    makeDir(dataDir, 0o700, "the key holder's data folder");
     const path = join(dataDir, HOME_FILES.store);
     const db = new Database(path);
     chmodSync(path, 0o600);
@@ -529,4 +530,17 @@ export class KeyHolderStore {
       message: r.message as string,
     }));
   }
+}
+
+/** The schema version this code migrates the key holder's log to (`doctor`, `restore`). */
+export function keyHolderSchemaVersion(): number {
+  return MIGRATIONS.length;
+}
+
+/**
+ * Open an existing key holder log file without migrating it and without waiting for locks:
+ * what `doctor`, `backup` and `restore` use (shared/ops/sqlite-file.ts).
+ */
+export function openKeyHolderFile(file: string, o: { readonly: boolean }): Database.Database {
+  return new Database(file, { readonly: o.readonly, fileMustExist: true, timeout: 0 });
 }

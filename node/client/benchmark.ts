@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ReleaseSchema, type Release } from '../../schemas/release.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/protocol/round-documents.js';
 import { buildComparison } from '../report/comparison.js';
@@ -111,7 +112,7 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
       // The sector sum holds our vector only when the coordinator receipted our contribution.
       ownIncluded: sent !== undefined,
     });
-    mkdirSync(o.out, { recursive: true });
+    makeDir(o.out, 0o777, 'the benchmark folder', 'folder');
     const files = {
       html: 'benchmark.html',
       csv: 'benchmark.csv',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   fingerprint,
@@ -7,6 +7,7 @@ import {
   writeIdentityFiles,
 } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { makeDir } from '../../shared/fs/make-dir.js';
 import { openNodeDb } from '../store/node-db.js';
 import { CONFIG_FILE, writeNodeConfig, type NodeConfig } from './config.js';
 
@@ -32,7 +33,7 @@ export interface InitNodeOptions {
 export async function initNode(
   o: InitNodeOptions,
 ): Promise<{ config: NodeConfig; fingerprint: string; publicKeyFile: string }> {
-  mkdirSync(o.home, { recursive: true, mode: 0o700 });
+  makeDir(o.home, 0o700, "the node's home folder");
   if (existsSync(join(o.home, CONFIG_FILE))) {
     throw new SbError(
       'SB_ERR_NODE_EXISTS',

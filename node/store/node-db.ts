@@ -284,3 +284,21 @@ function migrate(db: NodeDb): void {
     })();
   }
 }
+
+/** The schema version this code migrates the node database to (`doctor`, `restore`). */
+export function nodeSchemaVersion(): number {
+  return MIGRATIONS.length;
+}
+
+/** The node database file of a home. */
+export function nodeDbFile(home: string): string {
+  return join(home, 'node.sqlite');
+}
+
+/**
+ * Open an existing node database file without migrating it and without waiting for locks:
+ * what `doctor`, `backup` and `restore` use (shared/ops/sqlite-file.ts).
+ */
+export function openNodeFile(file: string, o: { readonly: boolean }): NodeDb {
+  return new Database(file, { readonly: o.readonly, fileMustExist: true, timeout: 0 });
+}

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { SbError } from '../errors/sb-error.js';
+import { ED25519_SECRET_KEY_BYTES, ed25519Sign, ed25519Verify } from './ed25519.js';
 import { readSecretFile, writePublicFile, writeSecretFile } from './key-files.js';
 
-/** An Ed25519 identity (tweetnacl layout: 32-byte public key, 64-byte secret key). */
+/** An Ed25519 identity (tweetnacl layout: 32-byte public key, 64-byte secret key = seed + public key). */
 export interface Identity {
   publicKey: Uint8Array;
   secretKey: Uint8Array;
@@ -55,23 +56,28 @@ export function signingInput(purpose: string, canonical: Uint8Array): Uint8Array
   return out;
 }
 
-/** Detached Ed25519 signature over `signingInput(purpose, canonical)`. */
+/**
+ * Detached Ed25519 signature (64 bytes) over `signingInput(purpose, canonical)`, through
+ * node:crypto ({@link ed25519Sign}; the same signature tweetnacl gives, RFC 8032).
+ * @throws SbError SB_ERR_KEY_FILE when `secretKey` is not 64 bytes.
+ */
 export function signDetached(purpose: string, canonical: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  if (secretKey.byteLength !== nacl.sign.secretKeyLength)
+  if (secretKey.byteLength !== ED25519_SECRET_KEY_BYTES)
     throw new SbError('SB_ERR_KEY_FILE', 'an Ed25519 secret key is 64 bytes; check the identity file.');
-  return nacl.sign.detached(signingInput(purpose, canonical), secretKey);
+  return ed25519Sign(signingInput(purpose, canonical), secretKey);
 }
 
-/** Verify a detached signature; false (never throws) on any mismatch or malformed input. */
+/**
+ * Verify a detached signature over `signingInput(purpose, canonical)` through node:crypto
+ * ({@link ed25519Verify}); false (never throws) on any mismatch or malformed input.
+ */
 export function verifyDetached(
   purpose: string,
   canonical: Uint8Array,
   signature: Uint8Array,
   publicKey: Uint8Array,
 ): boolean {
-  if (signature.byteLength !== nacl.sign.signatureLength || publicKey.byteLength !== nacl.sign.publicKeyLength)
-    return false;
-  return nacl.sign.detached.verify(signingInput(purpose, canonical), signature, publicKey);
+  return ed25519Verify(signingInput(purpose, canonical), signature, publicKey);
 }
 
 interface IdentityFile {

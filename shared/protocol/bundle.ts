@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { InstitutionId, RoundId, Sha256Hex } from '../../schemas/common.js';
 import { SecAggBundleSchema, type SecAggBundle } from '../../schemas/secagg.js';
 import { SbError } from '../errors/sb-error.js';
+import { makeDir } from '../fs/make-dir.js';
 import { formatZodIssues } from '../errors/zod-issues.js';
 
 /**
@@ -63,8 +64,8 @@ export function writeBundle(
     secagg?: SecAggBundle;
   },
 ): BundleIndex {
-  mkdirSync(join(dir, 'contributions'), { recursive: true });
-  mkdirSync(join(dir, 'sum'), { recursive: true });
+  makeDir(join(dir, 'contributions'), 0o777, 'the bundle folder', 'folder');
+  makeDir(join(dir, 'sum'), 0o777, 'the bundle folder', 'folder');
   const manifestBytes = Buffer.from(`${JSON.stringify(b.manifest, null, 2)}\n`);
   writeFileSync(join(dir, 'manifest.json'), manifestBytes);
   const index: BundleIndex = {

@@ -3,7 +3,7 @@
 // Most run in-process through run() (the same code path as bin/ and cli/run.ts); the ones that
 // need a real process (a hanging mkdir, a lock held by another process, --debug) spawn one.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
@@ -11,6 +11,7 @@ import { toSbError, renderError } from '../../cli/error-report.js';
 import { run } from '../../cli/main.js';
 import { importDataset } from '../../node/import/import-dataset.js';
 import { runCli } from '../helpers/cli.js';
+import { diskSnapshot } from '../helpers/disk-snapshot.js';
 import { repoRoot, specDir } from '../helpers/paths.js';
 
 const BASE = join(specDir, 'cases', 'import-baseline');
@@ -19,23 +20,7 @@ const ATT = join(BASE, 'attendance.csv');
 const CB = join(BASE, 'codebook.csv');
 const STACK = /\n\s+at |\.ts:\d+:\d+/;
 
-/** Every path under `dir` with its size and modification time: "no side effect on disk". */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const st = statSync(p);
-      // SQLite's -wal and -shm files come and go with every connection, and with them the
-      // folder's mtime: what counts is every other file's size and content time.
-      if (/-(wal|shm)$/.test(name)) continue;
-      out.push(st.isDirectory() ? `${p} dir` : `${p} ${st.size} ${st.mtimeMs}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+const snapshot = diskSnapshot;
 
 async function runInProcess(args: string[]) {
   let stderr = '';
