@@ -24,7 +24,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--data <dir>', 'use institutions in the layout of ../shared/sample instead of generated data')
     .option('--messy', 'generate SIS-shaped exports (Windows-1252, ;, DD-MM-YYYY)')
     .option('--drop <k>', 'secure aggregation: k institutions drop out after sharing their keys (recovery)', '0')
-    .option('--unmasked', 'run the round without secure aggregation (the key holder with k custodians could then decrypt one institution)')
+    .option(
+      '--unmasked',
+      'run the round without secure aggregation (the key holder with k custodians could then decrypt one institution)',
+    )
     .option('--min-institutions <n>', 'threshold: institutions behind a published block')
     .option('--min-population <n>', 'threshold: enrolments or starters behind a published block')
     .option('--dominance-share <x>', 'threshold: largest institution share that suppresses a block')

@@ -31,12 +31,12 @@ export function createRevealKey(dataDir: string, roundId: string): Uint8Array {
   mkdirSync(join(dataDir, 'reveal-keys'), { recursive: true, mode: 0o700 });
   writeFileSync(
     file,
-    JSON.stringify({
+    `${JSON.stringify({
       type: 'sectorbench.reveal-key',
       round_id: roundId,
       public_key: Buffer.from(kp.publicKey).toString('base64'),
       secret_key: Buffer.from(kp.secretKey).toString('base64'),
-    }) + '\n',
+    })}\n`,
     { mode: 0o600, flag: 'wx' },
   );
   return kp.publicKey;

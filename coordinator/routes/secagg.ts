@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
-import { z } from 'zod';
 import { PhaseAckSchema, PhaseRelaySchema, SecAggPhaseSchema, SecAggStatusSchema } from '../../schemas/secagg.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';

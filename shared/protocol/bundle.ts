@@ -85,7 +85,7 @@ export function writeBundle(
     }),
   };
   if (b.secagg) {
-    const bytes = Buffer.from(JSON.stringify(b.secagg, null, 2) + '\n');
+    const bytes = Buffer.from(`${JSON.stringify(b.secagg, null, 2)}\n`);
     writeFileSync(join(dir, 'secagg.json'), bytes);
     index.secagg = { file: 'secagg.json', sha256: sha(bytes) };
   }
