@@ -2,10 +2,16 @@
  * Benchmark: time in the key holder for one round of 63 institutions on the sample codebook
  * (read bundle, verify manifest and every envelope, recompute and compare the sum, decrypt,
  * consistency checks, disclosure control, sign). Setup (keys, encryption, bundle) is not timed.
+ * With `--crebos N` the codebook is a synthetic one of N crebos and every institution's vector a
+ * synthetic institution of `synthetic-sector.ts` (every slot filled, consistent), as in the
+ * disclosure bench: `--crebos 1200` is the real-size round. With `--students S` as well, the
+ * institutions are synthetic data sets of about S students imported and computed by the node's
+ * own code (`node-sector.ts`; the lead's round of 63 x 150 students, 1,200 crebos, which gives
+ * the small cells real data gives). `--release-out FILE` writes the last release's JSON.
  *
- *   node --import tsx bench/keyholder/run.ts [--institutions 63] [--runs 5]
+ *   node --import tsx bench/keyholder/run.ts [--institutions 63] [--runs 5] [--crebos 1200 [--students 150]] [--release-out FILE]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +27,8 @@ import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { layoutCiphertexts } from '../../shared/protocol/layout.js';
 import { contributionWire, encryptVector, roundManifest, writeRoundBundle } from './simulate-round.js';
+import { nodeSector } from './node-sector.js';
+import { sectorOf, syntheticCodebook, syntheticInstitutions } from './synthetic-sector.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
@@ -28,14 +36,40 @@ const arg = (name: string, def: number) => {
 };
 const N = arg('--institutions', 63);
 const RUNS = arg('--runs', 5);
+const CREBOS = arg('--crebos', 0);
+const STUDENTS = arg('--students', 0);
+const RELEASE_OUT = process.argv.includes('--release-out')
+  ? process.argv[process.argv.indexOf('--release-out') + 1]
+  : undefined;
+// Synthetic institutions reach 50,000 students, whose squared population (block C) exceeds the
+// per-contribution bound t / 500; a round of 128 at most keeps them in range.
+const MAX_PARTICIPANTS = CREBOS > 0 ? 128 : 500;
 const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/sample');
 
 const base = mkdtempSync(join(tmpdir(), 'sb-bench-keyholder-'));
 try {
-  const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
-  const vectors = (['inst-1', 'inst-2', 'inst-3'] as const).map((n) =>
-    vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', `${n}.json`), 'utf8')) as VectorJson),
-  );
+  const real =
+    CREBOS > 0 && STUDENTS > 0
+      ? await nodeSector({
+          work: join(base, 'node-sector'),
+          institutions: N,
+          students: STUDENTS,
+          crebos: CREBOS,
+          seed: 'bench-keyholder',
+        })
+      : null;
+  const cb = real
+    ? real.codebook
+    : CREBOS > 0
+      ? syntheticCodebook(CREBOS, 1)
+      : await readCodebookFile(join(sampleDir, 'codebook.csv'));
+  const vectors = real
+    ? real.vectors
+    : CREBOS > 0
+      ? syntheticInstitutions(cb, N, 1).map((inst) => sectorOf(cb, [inst], '2024-2025', { fullSlots: true }))
+      : (['inst-1', 'inst-2', 'inst-3'] as const).map((n) =>
+          vectorFromJson(cb, JSON.parse(readFileSync(join(sampleDir, 'expected', `${n}.json`), 'utf8')) as VectorJson),
+        );
   const coordinator = identityFromSeed(new Uint8Array(32).fill(200));
   const home = join(base, 'home');
   const custodians = await generateCustodians(join(base, 'custodians'), { n: 3, k: 2 });
@@ -48,7 +82,7 @@ try {
     institutions.push({
       id: `INST${String(i + 1).padStart(3, '0')}`,
       identity: identityFromSeed(new Uint8Array(32).fill(i + 1)),
-      cts: await encryptVector(cb, vectors[i % 3]!, kh.bfvPublicKey, 500),
+      cts: await encryptVector(cb, vectors[i % vectors.length]!, kh.bfvPublicKey, MAX_PARTICIPANTS),
     });
   }
   const setupMs = performance.now() - t0;
@@ -64,7 +98,7 @@ try {
   const results: { total: number; phases: Record<string, number> }[] = [];
   for (let run = 0; run < RUNS; run++) {
     const roundId = `bench-r${run + 1}`;
-    const endorsement = await endorseRound({ home, roundId, maxParticipants: 500 });
+    const endorsement = await endorseRound({ home, roundId, maxParticipants: MAX_PARTICIPANTS });
     const manifest = roundManifest({
       codebook: cb,
       studiejaar: '2024-2025',
@@ -97,6 +131,7 @@ try {
     });
     const total = performance.now() - start;
     if (r.release.institutions !== N) throw new Error('unexpected release');
+    if (RELEASE_OUT) writeFileSync(RELEASE_OUT, JSON.stringify(r.release));
     results.push({ total, phases });
     process.stdout.write(
       `run ${run + 1}: ${total.toFixed(0)} ms  ${Object.entries(phases)
@@ -119,7 +154,7 @@ try {
   process.stdout.write(
     [
       '',
-      `key holder, ${N} institutions, sample codebook (${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${layoutCiphertexts(cb)} ciphertexts per contribution, ${((N * layoutCiphertexts(cb) * 131185) / 1e6).toFixed(1)} MB of ciphertexts)`,
+      `key holder, ${N} institutions, ${real ? `institutions of about ${STUDENTS} students through the node, ${CREBOS} crebos` : CREBOS > 0 ? `synthetic codebook of ${CREBOS} crebos` : 'sample codebook'} (${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${layoutCiphertexts(cb)} ciphertexts per contribution, ${((N * layoutCiphertexts(cb) * 131185) / 1e6).toFixed(1)} MB of ciphertexts)`,
       `machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
       `setup (not timed in the key holder): ${N} encryptions in ${(setupMs / 1000).toFixed(1)} s`,
       `first run (cold SEAL worker): ${results[0]!.total.toFixed(0)} ms`,

@@ -2,17 +2,24 @@
  * bench/round: a round of K institutions (default 63, the funded mbo sector) over real HTTP on
  * loopback. The coordinator runs as its own process (`sectorbench coordinator serve`), so its
  * peak RSS is its own; nodes and the key holder run here. Prints total time, coordinator peak
- * RSS, bytes received, time in the key holder.
+ * RSS, bytes received, time in the key holder, and the checks of issue 13: every institution's
+ * submission acknowledged with a signed receipt (sequences 0..K-1 once each), the release counts
+ * all K, and every HTTP status the nodes saw (from each node's audit log of its requests), so a
+ * 429 that was waited out shows, and one given up on fails the run. Exits 1 when a check fails;
+ * the coordinator process is stopped on every exit, failure included.
  *
  *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import { closeAndRelease, setupLocalRound, submitAll } from '../../demo/local-round.js';
+import { closeAndRelease, setupLocalRound } from '../../demo/local-round.js';
+import { submitContribution, type SubmitResult } from '../../node/client/submit.js';
+import { isSbError } from '../../shared/errors/sb-error.js';
 import { synthesize } from '../../synth/run-synth.js';
 
 const args = process.argv.slice(2);
@@ -47,9 +54,11 @@ const tData = performance.now();
 let child: ReturnType<typeof spawn> | undefined;
 let childPid = 0;
 // Never leave the coordinator process behind (issue 13: a failed run at 200 institutions did):
-// kill it on any exit of this process, and turn an uncaught failure into exit code 1.
+// kill it (and remove the scratch folder) on any exit of this process, and turn an uncaught
+// failure into exit code 1.
 const killChild = () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (!keep) rmSync(work, { recursive: true, force: true });
 };
 process.on('exit', killChild);
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -111,24 +120,72 @@ const round = await setupLocalRound({
     }),
 });
 const tSetup = performance.now();
-let submitted: Awaited<ReturnType<typeof submitAll>>;
-let tSubmit: number;
-let keyHolderMs: number;
-let release: Awaited<ReturnType<typeof closeAndRelease>>['release'];
-let tDone: number;
-let coordinatorRss: number;
+const submitted = new Map<string, SubmitResult>();
+const failed: { id: string; error: string }[] = [];
+let tSubmit = 0;
+let keyHolderMs = 0;
+let release: Awaited<ReturnType<typeof closeAndRelease>>['release'] | undefined;
+let tDone = 0;
+let coordinatorRss = Number.NaN;
 try {
-  submitted = await submitAll(round, approveAsPrivacyOfficer, concurrency);
+  // Each node as `node submit` does it, `concurrency` at a time; a node that fails (a 429 given
+  // up on, a refusal) is recorded and the others go on, so the run says how many made it.
+  const queue = [...round.nodes];
+  const worker = async () => {
+    for (let node = queue.shift(); node; node = queue.shift()) {
+      try {
+        await approveAsPrivacyOfficer(node, round);
+        submitted.set(node.id, await submitContribution({ home: node.home, roundId: round.roundId, now: round.now }));
+      } catch (e) {
+        failed.push({ id: node.id, error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
+      }
+      const done = submitted.size + failed.length;
+      if (done % 50 === 0 || done === K) process.stderr.write(`${done} of ${K} nodes done (${failed.length} failed)\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   tSubmit = performance.now();
-  ({ keyHolderMs, release } = await closeAndRelease(round));
-  tDone = performance.now();
+  if (failed.length === 0) {
+    ({ keyHolderMs, release } = await closeAndRelease(round));
+    tDone = performance.now();
+  }
   coordinatorRss = peakRssMiB(childPid);
 } finally {
   // Stops the coordinator (SIGTERM, graceful) whether the round worked or not.
   await round.stop();
 }
+
+// What every node saw, from its own audit log (every request it sent, with the answer's status).
+const statuses = new Map<number, number>();
+for (const node of round.nodes) {
+  const db = new Database(join(node.home, 'node.sqlite'), { readonly: true });
+  try {
+    for (const r of db.prepare("SELECT payload_json FROM audit_log WHERE kind = 'request'").all() as {
+      payload_json: string;
+    }[]) {
+      const st = (JSON.parse(r.payload_json) as { status: number }).status;
+      statuses.set(st, (statuses.get(st) ?? 0) + 1);
+    }
+  } finally {
+    db.close();
+  }
+}
+const sequences = new Set([...submitted.values()].map((r) => r.receipt.sequence));
+const checks: [string, boolean][] = [
+  [`every institution acknowledged (${submitted.size} of ${K})`, submitted.size === K && failed.length === 0],
+  [
+    `receipt sequences 0..${K - 1}, each once`,
+    sequences.size === K && [...sequences].every((q) => Number.isInteger(q) && q >= 0 && q < K),
+  ],
+  [`release counts every institution (${release?.institutions ?? 'no release'})`, release?.institutions === K],
+  [
+    `no 5xx answer (${[...statuses].filter(([st]) => st >= 500).reduce((a, [, n]) => a + n, 0)})`,
+    [...statuses].every(([st]) => st < 500),
+  ],
+];
 const bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
 const cts = [...submitted.values()][0]?.ciphertexts ?? 0;
+const sec = (ms: number) => (ms > 0 ? `${(ms / 1000).toFixed(1)} s` : '-');
 
 const rows: [string, string][] = [
   ['institutions', String(K)],
@@ -136,13 +193,25 @@ const rows: [string, string][] = [
   ['codebook crebos / ciphertexts per contribution', `${crebos} / ${cts}`],
   ['generate data', `${((tData - t0) / 1000).toFixed(1)} s`],
   ['set up roles, import and enrol all nodes', `${((tSetup - tData) / 1000).toFixed(1)} s`],
-  [`approve + compute + encrypt + submit (${concurrency} at a time)`, `${((tSubmit - tSetup) / 1000).toFixed(1)} s`],
-  ['close (homomorphic sum, bundle) + key holder + publish', `${((tDone - tSubmit) / 1000).toFixed(1)} s`],
-  ['  of which in the key holder', `${(keyHolderMs / 1000).toFixed(2)} s`],
-  ['round total (after data generation)', `${((tDone - tData) / 1000).toFixed(1)} s`],
+  [`approve + compute + encrypt + submit (${concurrency} at a time)`, sec(tSubmit - tSetup)],
+  ['close (homomorphic sum, bundle) + key holder + publish', sec(tDone && tDone - tSubmit)],
+  ['  of which in the key holder', sec(keyHolderMs)],
+  ['round total (after data generation)', sec(tDone && tDone - tData)],
   ['bytes received by the coordinator (contributions)', bytes.toLocaleString('en-GB')],
   ['coordinator peak RSS (own process)', `${coordinatorRss} MiB`],
-  ['release institutions / version', `${release.institutions} / ${release.release_version}`],
+  ['release institutions / version', release ? `${release.institutions} / ${release.release_version}` : '-'],
+  [
+    'HTTP answers the nodes got, by status',
+    [...statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([st, n]) => `${st}: ${n}`)
+      .join(', '),
+  ],
+  ['429 answers waited out (Retry-After)', String(statuses.get(429) ?? 0)],
+  ['nodes that gave up or were refused', String(failed.length)],
 ];
 for (const [k, v] of rows) process.stdout.write(`${k.padEnd(58)} ${v}\n`);
+for (const [what, ok] of checks) process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}\n`);
+for (const f of failed.slice(0, 10)) process.stdout.write(`  ${f.id}: ${f.error}\n`);
 if (!keep) rmSync(work, { recursive: true, force: true });
+process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
