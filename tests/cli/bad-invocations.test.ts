@@ -46,6 +46,12 @@ const table: { name: string; args: string[]; code: RegExp; says: RegExp }[] = [
     says: /a-file: is a file, not a folder/,
   },
   {
+    name: 'unwritable home (sysfs refuses mkdir even to root: EPERM)',
+    args: ['node', 'import', '--home', '/sys/sectorbench-home', '--enrolments', ENR, '--attendance', ATT],
+    code: /SB_ERR_HOME_UNWRITABLE/,
+    says: /sectorbench-home: cannot create the node's home folder \(EPERM.*Choose a folder you may write to/,
+  },
+  {
     name: 'home under a file',
     args: ['node', 'import', '--home', join(F, 'h'), '--enrolments', ENR, '--attendance', ATT],
     code: /SB_ERR_HOME_NOT_DIR/,
