@@ -234,6 +234,14 @@ export class KeyHolderStore {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      db.close();
+      // A newer sectorbench wrote it: this one would misread it (docs/OPERATIONS.md "Migrations").
+      throw new SbError(
+        'SB_ERR_DB_VERSION',
+        `the key holder's log ${path} has schema version ${version}, this sectorbench knows ${MIGRATIONS.length}; install the sectorbench that wrote it (or newer).`,
+      );
+    }
     for (let v = version; v < MIGRATIONS.length; v++) {
       db.transaction(() => {
         db.exec(MIGRATIONS[v] as string);

@@ -277,6 +277,13 @@ export function inReadTransaction<T>(db: NodeDb, fn: () => T): T {
 
 function migrate(db: NodeDb): void {
   const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    // A newer sectorbench wrote it: this one would misread it (docs/OPERATIONS.md "Migrations").
+    throw new SbError(
+      'SB_ERR_DB_VERSION',
+      `the node database has schema version ${version}, this sectorbench knows ${MIGRATIONS.length}; install the sectorbench that wrote it (or newer).`,
+    );
+  }
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] as string);
