@@ -6,9 +6,11 @@
  * submission acknowledged with a signed receipt (sequences 0..K-1 once each), the release counts
  * all K, and every HTTP status the nodes saw (from each node's audit log of its requests), so a
  * 429 that was waited out shows, and one given up on fails the run. Exits 1 when a check fails;
- * the coordinator process is stopped on every exit, failure included.
+ * the coordinator process is stopped on every exit, failure included. `--masked` runs the
+ * secure-aggregation round instead (every node runs `node round` through the phases, one after
+ * another as demo/masked-round.ts does; the key holder removes the masks with the reveals).
  *
- *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--keep DIR]
+ *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--masked] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +20,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, setupLocalRound } from '../../demo/local-round.js';
+import { runMaskedPhases } from '../../demo/masked-round.js';
+import { currentSubmissions, type SubmissionInfo } from '../../coordinator/index.js';
 import { submitContribution, type SubmitResult } from '../../node/client/submit.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { synthesize } from '../../synth/run-synth.js';
@@ -32,6 +36,7 @@ const students = Number(opt('students', '150'));
 const crebos = Number(opt('crebos', '120'));
 const concurrency = Number(opt('concurrency', '4'));
 const keep = args.includes('--keep') ? opt('keep', '') : '';
+const masked = args.includes('--masked');
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const work = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'sb-bench-round-'));
 
@@ -85,6 +90,7 @@ const round = await setupLocalRound({
     attendance: d.attendance,
   })),
   year: 2024,
+  ...(masked ? { masking: {} } : {}),
   startCoordinator: (home) =>
     new Promise((resolveStart, reject) => {
       child = spawn(
@@ -127,7 +133,21 @@ let keyHolderMs = 0;
 let release: Awaited<ReturnType<typeof closeAndRelease>>['release'] | undefined;
 let tDone = 0;
 let coordinatorRss = Number.NaN;
+let current: SubmissionInfo[] = [];
+let releaseError = '';
 try {
+  if (masked) {
+    try {
+      const r = await runMaskedPhases(round, { beforeSubmit: approveAsPrivacyOfficer });
+      for (const node of round.nodes) {
+        const p = r.progress.get(node.id);
+        if (p?.state !== 'done')
+          failed.push({ id: node.id, error: p ? `${p.state} in phase ${p.phase}: ${p.message}` : 'never ran' });
+      }
+    } catch (e) {
+      failed.push({ id: '(round)', error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
+    }
+  }
   // Each node as `node submit` does it, `concurrency` at a time; a node that fails (a 429 given
   // up on, a refusal) is recorded and the others go on, so the run says how many made it.
   const queue = [...round.nodes];
@@ -143,11 +163,18 @@ try {
       if (done % 50 === 0 || done === K) process.stderr.write(`${done} of ${K} nodes done (${failed.length} failed)\n`);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  if (!masked) await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   tSubmit = performance.now();
+  // What the coordinator holds: one current (acknowledged) submission per institution.
+  current = currentSubmissions(round.coordinator.db, round.roundId);
   if (failed.length === 0) {
-    ({ keyHolderMs, release } = await closeAndRelease(round));
-    tDone = performance.now();
+    try {
+      ({ keyHolderMs, release } = await closeAndRelease(round));
+      tDone = performance.now();
+    } catch (e) {
+      // Every figure so far is still printed; the release check below fails.
+      releaseError = isSbError(e) ? `${e.code}: ${e.message}` : String(e);
+    }
   }
   coordinatorRss = peakRssMiB(childPid);
 } finally {
@@ -170,30 +197,47 @@ for (const node of round.nodes) {
     db.close();
   }
 }
-const sequences = new Set([...submitted.values()].map((r) => r.receipt.sequence));
+const sequences = new Set(current.map((c) => c.sequence));
+const nodeSequences = [...submitted.values()].map((r) => r.receipt.sequence);
 const checks: [string, boolean][] = [
-  [`every institution acknowledged (${submitted.size} of ${K})`, submitted.size === K && failed.length === 0],
   [
-    `receipt sequences 0..${K - 1}, each once`,
-    sequences.size === K && [...sequences].every((q) => Number.isInteger(q) && q >= 0 && q < K),
+    `every institution acknowledged (${masked ? current.length : submitted.size} of ${K})`,
+    (masked || submitted.size === K) && failed.length === 0,
   ],
+  [
+    `the coordinator holds one current submission per institution, distinct sequences (${current.length})`,
+    current.length === K && new Set(current.map((c) => c.institutionId)).size === K && sequences.size === K,
+  ],
+  ...(masked
+    ? []
+    : ([
+        [
+          "each node's signed receipt names a sequence the coordinator stored",
+          nodeSequences.length === K && nodeSequences.every((q) => sequences.has(q)),
+        ],
+      ] as [string, boolean][])),
   [`release counts every institution (${release?.institutions ?? 'no release'})`, release?.institutions === K],
   [
     `no 5xx answer (${[...statuses].filter(([st]) => st >= 500).reduce((a, [, n]) => a + n, 0)})`,
     [...statuses].every(([st]) => st < 500),
   ],
 ];
-const bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
-const cts = [...submitted.values()][0]?.ciphertexts ?? 0;
+const bytes = current.reduce((a, c) => a + c.wireBytes, 0);
+const cts = [...submitted.values()][0]?.ciphertexts ?? '-';
 const sec = (ms: number) => (ms > 0 ? `${(ms / 1000).toFixed(1)} s` : '-');
 
 const rows: [string, string][] = [
-  ['institutions', String(K)],
+  ['institutions', `${K}${masked ? ' (masked round: secure aggregation)' : ' (unmasked round)'}`],
   ['students per institution (first; others 0.6-1.4x)', String(students)],
   ['codebook crebos / ciphertexts per contribution', `${crebos} / ${cts}`],
   ['generate data', `${((tData - t0) / 1000).toFixed(1)} s`],
   ['set up roles, import and enrol all nodes', `${((tSetup - tData) / 1000).toFixed(1)} s`],
-  [`approve + compute + encrypt + submit (${concurrency} at a time)`, sec(tSubmit - tSetup)],
+  [
+    masked
+      ? 'approve + every phase of every node (advertise, share, masked input, survivors, reveal)'
+      : `approve + compute + encrypt + submit (${concurrency} at a time)`,
+    sec(tSubmit - tSetup),
+  ],
   ['close (homomorphic sum, bundle) + key holder + publish', sec(tDone && tDone - tSubmit)],
   ['  of which in the key holder', sec(keyHolderMs)],
   ['round total (after data generation)', sec(tDone && tDone - tData)],
@@ -213,5 +257,6 @@ const rows: [string, string][] = [
 for (const [k, v] of rows) process.stdout.write(`${k.padEnd(58)} ${v}\n`);
 for (const [what, ok] of checks) process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}\n`);
 for (const f of failed.slice(0, 10)) process.stdout.write(`  ${f.id}: ${f.error}\n`);
+if (releaseError) process.stdout.write(`  close and release: ${releaseError}\n`);
 if (!keep) rmSync(work, { recursive: true, force: true });
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
