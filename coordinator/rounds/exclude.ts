@@ -2,6 +2,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { findExclusion, insertExclusion, type Exclusion } from '../store/exclusions.js';
 import { getRound, isParticipant } from '../store/rounds.js';
+import { advancePhases, phaseMembers } from '../secagg/phases.js';
 import { currentSubmission } from '../store/submissions.js';
 
 /** Longest accepted reason, in characters. */
@@ -36,10 +37,15 @@ export interface ExcludeContributionResult extends Exclusion {
  *   request tells it the same;
  * - `closeRound` leaves it out of the sum and the bundle; on a closed round, close again
  *   (`sectorbench coordinator round close`) to write the new bundle for the key holder;
- * - secure aggregation treats it as dropped out (`excludedInstitutionIds`).
+ * - in a masked round (secure aggregation) it is allowed until the masked-input phase ends and
+ *   then counts as dropped out: it is not waited for, not a member of any phase that had not
+ *   ended (so not in the survivor set U3), its requests are refused, and the survivors reveal
+ *   its mask-key shares so the key holder can remove its pairwise masks (coordinator/secagg).
+ *   Once U3 is fixed, excluding a survivor is refused (`SB_ERR_SECAGG_EXCLUDE_TOO_LATE`: a new
+ *   round is needed); a participant outside U3 may still be excluded (it is not in the sum).
  *
  * An exclusion is final for the round. Throws `SB_ERR_ROUND_UNKNOWN`, `SB_ERR_NOT_PARTICIPANT`,
- * `SB_ERR_ROUND_RELEASED`, `SB_ERR_ALREADY_EXCLUDED`, `SB_ERR_USAGE` (empty or too long reason).
+ * `SB_ERR_ROUND_RELEASED`, `SB_ERR_ALREADY_EXCLUDED`, `SB_ERR_SECAGG_EXCLUDE_TOO_LATE`, `SB_ERR_USAGE` (empty or too long reason).
  */
 export function excludeContribution(input: ExcludeContributionInput): ExcludeContributionResult {
   const { db, roundId, institutionId, now } = input;
@@ -76,6 +82,22 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
         { institution_id: institutionId, round_id: roundId },
       );
     }
+    // Masked round: the survivor set U3 is fixed when the masked-input phase ends. Before that an
+    // exclusion makes the institution a dropout (its masks are removed through its mask-key
+    // shares); afterwards its masked input is in the sum the survivors signed and unmask, and
+    // taking it out would need the other kind of share of it as well, which no node gives.
+    let u3Fixed = false;
+    if (round.manifest.secagg) {
+      const state = advancePhases(db, round, now);
+      const u3 = phaseMembers(state, 'masked_input');
+      u3Fixed = u3 !== undefined;
+      if (u3?.includes(institutionId) && state.current !== 'failed')
+        throw new SbError(
+          'SB_ERR_SECAGG_EXCLUDE_TOO_LATE',
+          `institution ${institutionId} is in the survivor set of masked round ${roundId}, fixed when the masked-input phase ended; its masked input cannot be taken out of the sum any more (its masks could only be removed by revealing both kinds of shares of it, which no node does). Nothing was changed. To leave it out, open a new round without it.`,
+          { institution_id: institutionId, round_id: roundId, phase: state.current },
+        );
+    }
     const current = currentSubmission(db, roundId, institutionId);
     const exclusion: Exclusion = {
       roundId,
@@ -99,7 +121,9 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
         round_state: round.state,
       },
     });
-    return { ...exclusion, needsReclose: round.state === 'closed' };
+    // Masked: the phase the institution was holding up may end now.
+    if (round.manifest.secagg) advancePhases(db, round, now);
+    return { ...exclusion, needsReclose: round.state === 'closed' && !(round.manifest.secagg && u3Fixed) };
   });
 }
 

@@ -12,7 +12,9 @@ import { canonicalBytes } from '../../shared/protocol/canonical.js';
 import { PURPOSE } from '../../shared/protocol/round-documents.js';
 import { signObject } from '../../shared/protocol/signed-object.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
+import { findExclusion } from '../store/exclusions.js';
 import { getRound, isParticipant } from '../store/rounds.js';
+import { excludedError } from '../rounds/exclude.js';
 import { findAction, insertAction, phaseItems } from '../store/secagg.js';
 import { advancePhases, failedError, phaseMembers } from './phases.js';
 
@@ -49,7 +51,8 @@ function signAck(identity: Identity, a: Omit<PhaseAck, 'coordinator_signature' |
  * item to nobody in particular). The same message again returns the same acknowledgement, also
  * after the phase ended; a different one is refused (`SB_ERR_SECAGG_CONFLICT`), so a node's
  * advertised keys and shares can never change. `masked_input` goes through the contributions
- * route. Stored and acknowledged in one transaction.
+ * route. Stored and acknowledged in one transaction. An excluded institution is refused
+ * (`SB_ERR_EXCLUDED`, 403, with the operator's reason), here and in {@link relayPhase}.
  */
 export function acceptPhaseMessage(input: AcceptPhaseInput): { status: 'created' | 'existing'; ack: PhaseAck } {
   const { db, roundId, phase, institutionId, now } = input;
@@ -101,6 +104,8 @@ export function acceptPhaseMessage(input: AcceptPhaseInput): { status: 'created'
           institution_id: institutionId,
         },
       );
+    const exclusion = findExclusion(db, roundId, institutionId);
+    if (exclusion) throw excludedError(exclusion);
     const existing = findAction(db, roundId, phase, institutionId);
     if (existing) {
       if (existing.digest !== digest)
@@ -204,6 +209,9 @@ export function relayPhase(
           institution_id: institutionId,
         },
       );
+    // Excluded (issue 13): told why, and relayed nothing more.
+    const exclusion = findExclusion(db, roundId, institutionId);
+    if (exclusion) throw excludedError(exclusion);
     const state = advancePhases(db, round, now);
     if (state.failure) throw failedError(roundId, state.failure);
     const members = phaseMembers(state, phase);

@@ -11,6 +11,7 @@ import {
   type EndedPhase,
   type SecAggFailure,
 } from '../store/secagg.js';
+import { excludedInstitutionIds } from '../store/exclusions.js';
 import { currentSubmissions } from '../store/submissions.js';
 
 /** Where a masked round stands after {@link advancePhases}. */
@@ -36,16 +37,25 @@ export function secaggOf(round: StoredRound) {
   return s;
 }
 
-/** Who acted in a phase so far: phase messages, or for `masked_input` the current contributions. */
-function actors(db: CoordinatorDb, roundId: string, phase: SecAggPhase): Set<string> {
-  if (phase === 'masked_input') return new Set(currentSubmissions(db, roundId).map((s) => s.institutionId));
-  return new Set(actedIn(db, roundId, phase));
+/**
+ * Who acted in a phase so far: phase messages, or for `masked_input` the current contributions;
+ * never an excluded institution (rounds/exclude.ts): in a phase that has not ended it counts as
+ * not having acted, i.e. as dropped out.
+ */
+function actors(db: CoordinatorDb, roundId: string, phase: SecAggPhase, excluded: ReadonlySet<string>): Set<string> {
+  const ids =
+    phase === 'masked_input'
+      ? currentSubmissions(db, roundId).map((s) => s.institutionId)
+      : actedIn(db, roundId, phase);
+  return new Set(ids.filter((id) => !excluded.has(id)));
 }
 
 /**
  * Bring a masked round's phases up to date (call inside a write transaction): a running phase
  * ends when every node expected in it has acted, when its deadline has passed, or — once, for
- * the operator's `round advance` — when `force` is set. Its members (who acted in time) are the
+ * the operator's `round advance` — when `force` is set. An institution excluded by the operator
+ * (rounds/exclude.ts) before a phase ended is neither waited for nor a member of it: it counts
+ * as dropped out from that phase on. Its members (who acted in time) are the
  * nodes expected in the next phase: advertise → U1, share → U2, masked_input → U3 (the survivor
  * set), consistency → U4, unmask → U5 (Bonawitz et al., CCS 2017, figure 4). A phase that ends
  * with fewer than t members fails the round closed (`SB_ERR_SECAGG_BELOW_THRESHOLD`): nothing
@@ -62,6 +72,7 @@ export function advancePhases(
   const ended = endedPhases(db, round.id);
   const failure = findFailure(db, round.id) ?? null;
   if (failure) return { current: 'failed', ended, failure, expected: [], acted: [] };
+  const excluded = new Set(excludedInstitutionIds(db, round.id));
   let previous = round.manifest.participants.map((p) => p.institution_id).sort();
   for (const phase of SECAGG_PHASES) {
     const done = ended.find((e) => e.phase === phase);
@@ -69,10 +80,12 @@ export function advancePhases(
       previous = done.members;
       continue;
     }
-    const all = actors(db, round.id, phase);
+    const all = actors(db, round.id, phase, excluded);
     const acted = previous.filter((id) => all.has(id));
+    // An excluded node is not waited for: the phase ends once every other expected node acted.
+    const pending = previous.filter((id) => !all.has(id) && !excluded.has(id));
     const due = now.getTime() >= Date.parse(secagg.deadlines[phase]);
-    if (acted.length < previous.length && !due && !force) {
+    if (pending.length > 0 && !due && !force) {
       return { current: phase, ended, failure: null, expected: previous, acted };
     }
     const e: EndedPhase = { phase, endedAt: now.toISOString(), members: acted, forced: force && !due };

@@ -3,9 +3,7 @@
 // the release equals the survivors' expected vectors (../shared/sample/expected/inst-*.json)
 // in every published figure; one dropout too many fails closed with nothing decrypted; a node
 // refuses to reveal both shares of one peer, also after a restart.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease } from '../../demo/local-round.js';
 import { runMaskedPhases } from '../../demo/masked-round.js';
@@ -17,54 +15,14 @@ import { verifyAuditLog } from '../../node/audit/verify.js';
 import { SecAggStore } from '../../node/store/secagg-store.js';
 import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
 import { loadKeyHolder } from '../../keyholder/init.js';
-import type { Release } from '../../schemas/release.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { identityPath, readNodeConfig } from '../../node/client/config.js';
-import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
-import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { signSurvivorSet } from '../../shared/secagg/index.js';
-import { sampleDir } from '../helpers/paths.js';
+import { checkRelease } from '../helpers/release-check.js';
 import { startRound } from '../helpers/round-harness.js';
 
-type Row = Record<string, number>;
-type Expected = { cells: Record<string, Row>; groups: Record<string, Row> };
-const expected = (id: string) =>
-  JSON.parse(readFileSync(join(sampleDir, 'expected', `${id}.json`), 'utf8')) as Expected;
-const codebook = await readCodebookFile(join(sampleDir, 'codebook.csv'));
 // Primary rules as loose as the schema allows, so most blocks of two institutions are published.
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
-
-/** Every published figure equals the sum of the given institutions' expected vectors; returns how many were compared. */
-function checkRelease(t: Test, release: Release, ids: string[]): number {
-  const vectors = ids.map(expected);
-  const sum = (kind: 'cells' | 'groups', key: string, slot: string) =>
-    vectors.reduce((a, v) => a + (v[kind][key]?.[slot] ?? 0), 0);
-  let compared = 0;
-  let differ = 0;
-  for (const [kind, rows] of [
-    ['cells', release.cells],
-    ['groups', release.rollups],
-  ] as const) {
-    for (const [key, row] of Object.entries(rows)) {
-      for (const slot of [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS]) {
-        const v = row.slots[slot];
-        if (v === null || v === undefined) continue;
-        // Rollups: the sum of the group's cells (sector.json groups hold only the institution counts).
-        const want =
-          kind === 'cells'
-            ? sum('cells', key, slot)
-            : (codebook.groupCells.get(key) ?? []).reduce(
-                (a, i) => a + sum('cells', codebook.cellKeys[i] as string, slot),
-                0,
-              );
-        compared++;
-        if (v !== want) differ++;
-      }
-    }
-  }
-  t.equal(differ, 0, `every one of ${compared} published figures equals the sum of ${ids.join(' + ')}`);
-  return compared;
-}
 
 t.test('one dropout after key sharing (= n - t): the exact sum of the survivors', async (t) => {
   const round = await startRound(t.testdir(), { thresholds: THRESHOLDS, masking: {} });
