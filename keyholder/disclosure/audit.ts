@@ -5,6 +5,7 @@ import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { DesignBounds, type FlatRelation } from './design-width.js';
 import { ExactBasis } from './exact-rref.js';
 import { type Delta, ExchangeSystem } from './exchange.js';
+import { pinningCheck } from './pinning.js';
 import { type BoundedSystem, glpk, optimise } from './lp.js';
 import { evaluate, protectedCounts, type ProtectedCount } from './row-inequalities.js';
 import { type ProtectionParams, requiredWidth } from './secondary.js';
@@ -52,8 +53,19 @@ export interface AuditReport {
   lpSolved: number;
   /** Narrowest width / required width over the checked intervals, per mille (null: none). */
   minWidthRatioPermille: number | null;
-  /** Step 4: blocks checked, and (block, count) pairs checked per attacker. */
-  pinning: { blocks: number; counts: number };
+  /**
+   * Step 4: blocks checked, (block, count) pairs checked, and how each was proven: under the
+   * whole model against a contributor too, against the outsider only, or only count by count.
+   */
+  pinning: {
+    blocks: number;
+    counts: number;
+    contributor: number;
+    outsider: number;
+    perCountOnly: number;
+    /** Pairs exempt because a published row containing the target shows the count as 0 (docs/DECISIONS.md 42). */
+    exemptZero: number;
+  };
   versionsCompared: number[];
   differencesChecked: number;
 }
@@ -117,14 +129,6 @@ interface BlockView {
  */
 const TOL = 1e-6;
 
-/**
- * Whom step 4 proves against. The contributor's version (every single-institution block known,
- * targets of two or more institutions) is implemented (`'insider'`) but not enforced: on small
- * sectors secondary suppression cannot yet satisfy it (docs/DISCLOSURE.md "Left"); the rank test
- * of step 2 covers the contributor for exact determination.
- */
-const ATTACKERS: readonly ('outsider' | 'insider')[] = ['outsider'];
-
 function emptyReport(): AuditReport {
   return {
     findings: [],
@@ -134,7 +138,7 @@ function emptyReport(): AuditReport {
     exchangeCertified: 0,
     lpSolved: 0,
     minWidthRatioPermille: null,
-    pinning: { blocks: 0, counts: 0 },
+    pinning: { blocks: 0, counts: 0, contributor: 0, outsider: 0, perCountOnly: 0, exemptZero: 0 },
     versionsCompared: [],
     differencesChecked: 0,
   };
@@ -175,7 +179,7 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     const rows = rankTest(input, table, view, report);
     const w = await protectionIntervals(input, table, view, rows, report);
     if (w !== null && (worst === null || w < worst)) worst = w;
-    await pinningCheck(input, table, view, rows, report);
+    await pinningStep(input, table, view, report);
   }
   report.minWidthRatioPermille = worst;
   checkVersions(input, table, report);
@@ -440,206 +444,96 @@ async function protectionIntervals(
 }
 
 /**
- * Step 4: no protected count (every slot, every inequality's slack, absence minutes) of a block
- * suppressed by a rule in `protection.rules` can be narrowed to one value. Each count is proven
- * on its own: the attacker's system for count f is the relations (the same for every slot, and
- * additive for slacks too), the published values of f, and f >= 0 for every suppressed entry
- * (a within-row inequality enters as its slack, a count >= 0). A target is safe when f can move
- * by 1 up or down: first by an exact integer table (exchange moves, verified), else by the LP
- * optimum rounded inward (`hi = floor(max)`, `lo = ceil(min)`; safe when `hi - lo >= 1`).
- * Then the same with every suppressed block of a single institution known (a contributor knows
- * its own), for the targets of two or more institutions. Counts that the published total row
- * shows as 0 are 0 in every row: the sector's own fact, exempt.
+ * Step 4 ({@link pinningBlock}): no protected count (every slot, every inequality's slack,
+ * absence minutes) of a block suppressed by a rule in `protection.rules` can be narrowed to one
+ * value under the whole attacker model at once, the contributor included (`pinning.ts`).
+ * Exempt: counts the published total row shows as 0 (0 for the whole sector, so in every row:
+ * the sector's own fact, issue 12).
  */
-async function pinningCheck(
-  input: AuditInput,
-  table: Table,
-  view: BlockView,
-  rows: BoundedSystem['rows'],
-  report: AuditReport,
-): Promise<void> {
-  const { entries, cells: nc, groupsOf } = table;
+async function pinningStep(input: AuditInput, table: Table, view: BlockView, report: AuditReport): Promise<void> {
+  const { entries, cells: nc, groupsOf, flat } = table;
   const { block, known, unknowns } = view;
   const def = BLOCK_DEF[block];
-  const counts = COUNTS[block];
-  const col = new Map(unknowns.map((e, c) => [e, c]));
-  const sensitive = unknowns.filter((_, c) => {
+  const targets = unknowns.filter((_, c) => {
     const rule = view.rules[c];
     return rule !== undefined && input.protection.rules.includes(rule);
   });
-  if (sensitive.length === 0) return;
-  const trueRows = new Map<number, Readonly<Record<string, number>>>();
-  for (const e of unknowns) {
-    const { kind, key } = entries[e] as Entry;
-    trueRows.set(e, input.trueRow(block, kind, key));
+  if (targets.length === 0) return;
+  const counts = COUNTS[block];
+  const lower = new Float64Array(entries.length);
+  const upper = new Float64Array(entries.length).fill(Infinity);
+  unknowns.forEach((e, c) => {
+    lower[e] = view.lower[c] as number;
+    upper[e] = view.upper[c] as number;
+  });
+  const zeroRow: Record<string, number> = Object.fromEntries(def.slots.map((s) => [s, 0]));
+  const row = (e: number): Readonly<Record<string, number>> => {
+    const entry = entries[e] as Entry;
+    if (!known[e]) return input.trueRow(block, entry.kind, entry.key);
+    if (entry.row.institutions[def.inst] === 0) return zeroRow;
+    return entry.row.slots as Readonly<Record<string, number>>;
+  };
+  // docs/DECISIONS.md 42: a count a published row (with institutions) containing the target
+  // shows as 0 is 0 in every row inside it, that row's own fact; the total row is one of them.
+  const zeroAt = new Map<number, Set<number>>();
+  for (const r of flat) {
+    const e = entries[r.total] as Entry;
+    if (!known[r.total] || e.row.institutions[def.inst] === 0) continue;
+    const zeros = new Set<number>();
+    counts.forEach((f, k) => {
+      if (evaluate(f.form, e.row.slots as Readonly<Record<string, number>>) === 0) zeros.add(k);
+    });
+    if (zeros.size > 0) zeroAt.set(r.total, zeros);
   }
-  const inst = (e: number) => (entries[e] as Entry).row.institutions[def.inst];
-  // Published rollups (with institutions) containing each target: a count such a row shows as 0
-  // is 0 in every row inside it, the published group's own fact (docs/DECISIONS.md).
-  const cellSet = (e: number) => new Set(e < nc ? [e] : table.flat[e - nc]?.members);
   const containers = new Map<number, number[]>();
-  for (const e of sensitive) {
-    const mine = cellSet(e);
+  for (const t of targets) {
+    const mine = t < nc ? [t] : (flat[t - nc]?.members ?? []);
+    const first = mine[0];
+    const around = first === undefined ? [] : (groupsOf[first] ?? []);
     containers.set(
-      e,
-      table.flat
-        .filter(
-          (r) => known[r.total] && inst(r.total) > 0 && r.total !== e && [...mine].every((c) => r.members.includes(c)),
-        )
-        .map((r) => r.total),
+      t,
+      around.filter((r) => r !== t && zeroAt.has(r) && mine.every((c) => groupsOf[c]?.includes(r))),
     );
   }
-  const pinned = new Map<number, { outsider: string[]; insider: string[] }>();
-  const note = (e: number, who: 'outsider' | 'insider', name: string) => {
-    let p = pinned.get(e);
-    if (!p) {
-      p = { outsider: [], insider: [] };
-      pinned.set(e, p);
-    }
-    p[who].push(name);
+  let exempted = 0;
+  const exempt = (t: number, k: number) => {
+    const hit = (containers.get(t) ?? []).some((r) => zeroAt.get(r)?.has(k));
+    if (hit) exempted++;
+    return hit;
   };
-  let g: Awaited<ReturnType<typeof glpk>> | null = null;
-  const zeros = new Float64Array(entries.length);
-  const infinite = new Float64Array(entries.length).fill(Infinity);
-  const systems = new Map<'outsider' | 'insider', ExchangeSystem>();
-  for (const f of counts) {
-    const fValue = new Float64Array(entries.length);
-    entries.forEach((e, i) => {
-      if (known[i]) fValue[i] = e.row.institutions[def.inst] === 0 ? 0 : evaluate(f.form, e.row.slots);
-      else fValue[i] = evaluate(f.form, trueRows.get(i) as Readonly<Record<string, number>>);
-    });
-    // A count the data itself makes negative somewhere (rows that do not follow METRICS.md, e.g.
-    // test fixtures with only some slots filled) is no knowledge the attacker can use.
-    let negative = false;
-    for (let i = 0; i < entries.length && !negative; i++) if ((fValue[i] as number) < 0) negative = true;
-    if (negative) continue;
-    for (const who of ATTACKERS) {
-      const knownHere =
-        who === 'outsider' ? known : Uint8Array.from(known, (k, i) => (k || (col.has(i) && inst(i) < 2) ? 1 : 0));
-      const targets = (who === 'outsider' ? sensitive : sensitive.filter((e) => e < nc && inst(e) >= 2)).filter(
-        (e) => !(containers.get(e) ?? []).some((p) => (fValue[p] as number) === 0),
-      );
-      if (targets.length === 0) continue;
-      let exchange = systems.get(who);
-      if (!exchange) {
-        exchange = new ExchangeSystem({
-          cells: nc,
-          groupsOf,
-          known: knownHere,
-          value: fValue,
-          lower: zeros,
-          upper: infinite,
-        });
-        systems.set(who, exchange);
-      } else exchange.retarget(fValue, zeros, infinite);
-      const ex = exchange;
-      // Nothing hidden holds this count: every hidden target at 0 stays at 0.
-      let held = 0;
-      for (let c = 0; c < nc; c++) if (!knownHere[c]) held += fValue[c] as number;
-      const movable = (e: number, dir: 1 | -1) => {
-        if (dir < 0 && (fValue[e] as number) < 1) return false;
-        const d = ex.push(e, dir, 1);
-        return d.reached >= 1 && ex.verify(d.delta) && (d.delta.get(e) ?? 0) === dir;
-      };
-      const open: number[] = [];
-      for (const e of targets) {
-        if (held === 0) note(e, who, f.id);
-        else if (!movable(e, -1) && !movable(e, 1)) open.push(e);
-      }
-      report.pinning.counts += targets.length;
-      if (open.length === 0) continue;
-      // LP, on the unknowns of this view: the relations of f with known entries moved to the right.
-      const vars = unknowns.filter((e) => !knownHere[e]);
-      const vcol = new Map(vars.map((e, c) => [e, c]));
-      const sysRows: BoundedSystem['rows'][number][] = [];
-      for (const r of table.flat) {
-        const coefs = new Map<number, number>();
-        let rhs = 0;
-        const add = (e: number, c: number) => {
-          const k = vcol.get(e);
-          if (k === undefined) rhs -= c * (fValue[e] as number);
-          else coefs.set(k, (coefs.get(k) ?? 0) + c);
-        };
-        add(r.total, 1);
-        for (const m of r.members) add(m, -1);
-        for (const [k, v] of coefs) if (v === 0) coefs.delete(k);
-        if (coefs.size > 0)
-          sysRows.push({ name: `r${sysRows.length}`, coefs: [...coefs].map(([v, c]) => ({ v, c })), rhs });
-      }
-      const sys: BoundedSystem = {
-        vars: vars.map((_, c) => `x${c}`),
-        rows: sysRows,
-        lower: vars.map(() => 0),
-        upper: vars.map(() => Infinity),
-      };
-      g ??= await glpk();
-      // Every LP solution is a feasible table: it certifies every open target it moves by 1.
-      let left = new Set(open);
-      const absorb = (x: Float64Array) => {
-        for (const e of left) {
-          const z = x[vcol.get(e) as number] as number;
-          const v = fValue[e] as number;
-          if (readInward(z, 'max') >= v + 1 || readInward(z, 'min') <= v - 1) left.delete(e);
-        }
-      };
-      for (const dir of ['max', 'min'] as const) {
-        if (left.size === 0) break;
-        const r = optimise(
-          g,
-          sys,
-          [...left].map((e) => vcol.get(e) as number),
-          dir,
-        );
-        report.lpSolved++;
-        if (r && r.z !== Infinity) absorb(r.x);
-        else if (r && dir === 'max') {
-          // Unbounded sum: every target is certified one at a time below.
-        }
-      }
-      for (const e of [...left]) {
-        if (!left.has(e)) continue;
-        const c = vcol.get(e) as number;
-        for (const dir of ['max', 'min'] as const) {
-          if (!left.has(e) || (dir === 'min' && (fValue[e] as number) < 1)) break;
-          const r = optimise(g, sys, c, dir);
-          report.lpSolved++;
-          if (r && r.z === Infinity) left.delete(e);
-          else if (r) absorb(r.x);
-        }
-      }
-      for (const e of left) note(e, who, f.id);
-      left = new Set();
-    }
-  }
-  void rows;
-  report.pinning.blocks += sensitive.length;
-  for (const [e, p] of pinned) {
+  const result = await pinningCheck({
+    block,
+    slots: def.slots,
+    cells: nc,
+    groupsOf,
+    members: flat.map((r) => r.members),
+    known,
+    institutions: entries.map((e) => e.row.institutions[def.inst]),
+    row,
+    lower,
+    upper,
+    targets,
+    counts,
+    exempt,
+  });
+  if (process.env.SB_PIN_DEBUG) console.error(`pin ${block}`, JSON.stringify({ ...result, pinned: result.pinned.size }));
+  report.pinning.blocks += targets.length;
+  report.pinning.counts += result.checked;
+  report.pinning.contributor += result.contributor;
+  report.pinning.outsider += result.outsider;
+  report.pinning.perCountOnly += result.perCountOnly;
+  report.pinning.exemptZero += exempted;
+  report.lpSolved += result.lpSolved;
+  for (const [e, ids] of result.pinned) {
     const entry = entries[e] as Entry;
-    if (p.outsider.length > 0)
-      report.findings.push({
-        kind: 'pinned',
-        block,
-        entry: entry.id,
-        counts: p.outsider,
-        message: `${entry.id}: block ${block} (${inst(e)} institution(s)) has ${p.outsider.length} count(s) an outsider can narrow to one value with the relations and counts >= 0 (e.g. ${p.outsider.slice(0, 3).join(', ')})`,
-      });
-    const only = p.insider.filter((x) => !p.outsider.includes(x));
-    if (only.length > 0)
-      report.findings.push({
-        kind: 'pinned',
-        block,
-        entry: entry.id,
-        counts: only,
-        message: `${entry.id}: block ${block} (${inst(e)} institutions) has ${only.length} count(s) a contributing institution can narrow to one value once it knows its own single-institution blocks (e.g. ${only.slice(0, 3).join(', ')})`,
-      });
+    report.findings.push({
+      kind: 'pinned',
+      block,
+      entry: entry.id,
+      counts: ids,
+      message: `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} count(s) an attacker (an outsider, or a contributing institution that knows every suppressed block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
+    });
   }
-}
-
-/** An LP optimum read inward: an integer within the tolerance is that integer, else floor (max) or ceil (min). */
-function readInward(z: number, dir: 'max' | 'min'): number {
-  const r = Math.round(z);
-  if (Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z))) return r;
-  return dir === 'max' ? Math.floor(z) : Math.ceil(z);
 }
 
 /**

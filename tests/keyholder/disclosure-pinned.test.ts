@@ -165,8 +165,8 @@ async function rowWith(block: 'A' | 'B', population: number, zero: string | null
 }
 
 /**
- * Hand-built cases, one per inequality of docs/DISCLOSURE.md: two institutions each with a cell
- * of their own (x and y, suppressed by min_institutions) next to three published cells of three
+ * Hand-built cases, one per inequality of docs/DISCLOSURE.md: two cells x and y of two
+ * institutions each (suppressed by min_institutions) next to three published cells of three
  * institutions each, in one sectorkamer × niveau. The published rollup minus the published cells
  * gives the pair total of x and y; in x and y the inequality is tight (its slack 0) and elsewhere
  * slack, so the pair total pins that derived count of x and y through exactly that inequality.
@@ -184,16 +184,24 @@ for (const c of ROW_CONSTRAINTS.filter((x) => x.kind === 'ge')) {
     const cb = smallCodebook(
       ['90001', '90002', '90003', '90004', '90005'].map((crebo) => ({ crebo, niveau: 2, sectorkamer: 'AAA' })),
     );
-    const insts: InstitutionCells = { I1: { '90002|2|BOL': { ...tight } }, I2: { '90003|2|BOL': { ...tight } } };
+    // Two institutions in each of x and y: a contributor then knows no suppressed block whole,
+    // so what pins x is the outsider's knowledge alone (with one institution each, the other
+    // contributor would know y and derive x exactly: the contributor case below).
+    const insts: InstitutionCells = {
+      I1: { '90002|2|BOL': { ...tight } },
+      I2: { '90002|2|BOL': { ...tight } },
+      I6: { '90003|2|BOL': { ...tight } },
+      I7: { '90003|2|BOL': { ...tight } },
+    };
     for (const name of ['I3', 'I4', 'I5'])
       insts[name] = Object.fromEntries(
         ['90001|2|BOL', '90004|2|BOL', '90005|2|BOL'].map((k) => [k, { ...rich, ...richOther }]),
       );
-    for (const k of ['I1', 'I2']) {
+    for (const k of ['I1', 'I2', 'I6', 'I7']) {
       const cell = Object.values(insts[k] as Record<string, Record<string, number>>)[0] as Record<string, number>;
       Object.assign(cell, other === 'A' ? { a_enrolments: 0 } : { b_starters: 0 });
     }
-    const ctx = disclosureContext({ codebook: cb, sector: slotSector(cb, insts), thresholds: th, contributions: 5 });
+    const ctx = disclosureContext({ codebook: cb, sector: slotSector(cb, insts), thresholds: th, contributions: 7 });
     const rows = renderReleaseRows(ctx, runDisclosure(ctx, [primaryPass]).decisions);
     t.equal(rows.cells['90002|2|BOL']?.slots[c.block === 'A' ? 'a_enrolments' : 'b_starters'], null, 'x suppressed');
     const report = await audit(cb, ctx, rows);

@@ -1,0 +1,458 @@
+/**
+ * Step 4 of the disclosure audit: no protected count of a block that fails a primary rule can be
+ * narrowed to a single value, under the **whole** attacker model at once (docs/DISCLOSURE.md
+ * "Attacker model"): every relation `rollup = sum of its cells` for every slot together, every
+ * within-row relation and inequality of `row-inequalities.ts` for every suppressed row, counts
+ * >= 0, the population bounds of step 3 (institution counts, what each rule implies), and the
+ * contributor: every suppressed block of a single institution is known (to someone; the key
+ * holder cannot tell to whom, so to everyone at once), except the target itself and the rows
+ * that provably belong to the target's own institution (a rollup of one institution containing
+ * it, and that rollup's cells), which only that institution knows and which it knows anyway.
+ *
+ * A count f of target t is safe when some table the attacker must hold possible (a point of the
+ * real relaxation of that system) has f(t) at least 1 away from the true value: the feasible set
+ * is convex and contains the true table, so f then takes at least two values, and an LP optimum
+ * read inward would say the same. The proof is, in order:
+ *
+ * 1. **Composition moves** (exact, rational): between a cell a (the target, or a cell inside a
+ *    target rollup) and a cell b whose differing rollups are all unknown to the attacker, move
+ *    α students of b's average row (`α/p_b` times b's row) to a and β students of a's average
+ *    row to b. Both rows stay non-negative combinations of true rows, so every listed relation
+ *    and inequality still holds (they are homogeneous; the non-linear Cauchy–Schwarz one holds
+ *    for sums and multiples too), every relation holds slot by slot, and the populations move by
+ *    `α − β`, kept within every bound. The best α, β are integers (vertices of a small polygon)
+ *    and the change `α f_b/p_b − β f_a/p_a` is checked in BigInt.
+ * 2. Else an **LP** over every slot of a neighbourhood of t (up to {@link NEIGHBOURHOOD} free
+ *    entries; everything else held at its true value, which only shrinks the feasible set, so a
+ *    point found is a point of the full system), optimum read inward (glpk.js).
+ *
+ * Whatever neither proves is reported as pinned: the release is refused (secondary suppression
+ * then adds a partner that holds the count, and the audit runs again).
+ *
+ * Data that breaks a listed constraint (test fixtures with only some slots filled; never the
+ * node path, `tests/keyholder/disclosure-real.test.ts`) makes that constraint no knowledge of the
+ * attacker (it would mislead it); such constraints are left out of the LP, and counts the data
+ * makes negative somewhere are not checked.
+ *
+ * @see ./audit.ts, ./row-inequalities.ts, docs/DISCLOSURE.md "Audit" step 4
+ */
+import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
+import { perCountCheck } from './per-count.js';
+import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
+import type { BlockName } from './types.js';
+
+/** Most free entries in the LP of one target (the target, its unknown rollups, nearby unknown cells). */
+const NEIGHBOURHOOD = 24;
+/** Most composition-move partners tried per target. */
+const MAX_PARTNERS = 48;
+/** Most (target, count) pairs left open by composition moves for which LPs are solved; more are reported unproven. */
+const MAX_LP_PAIRS = 60;
+
+/** One block of the release as step 4 sees it (entries: cells, then rollups). */
+export interface PinningInput {
+  block: BlockName;
+  /** The block's slots; the first is the population. */
+  slots: readonly string[];
+  cells: number;
+  /** Per cell: the rollup entries containing it. */
+  groupsOf: readonly (readonly number[])[];
+  /** Per rollup entry (index − cells): its cells. */
+  members: readonly (readonly number[])[];
+  /** 1 for a published entry or a known zero. */
+  known: Uint8Array;
+  institutions: ArrayLike<number>;
+  /** Every entry's row: the published one, zeros for a known zero, the true one for a suppressed entry. */
+  row: (e: number) => Readonly<Record<string, number>>;
+  /** Attacker's population bounds per entry (ignored for known entries; upper may be Infinity). */
+  lower: ArrayLike<number>;
+  upper: ArrayLike<number>;
+  /** Suppressed entries that failed a primary rule. */
+  targets: readonly number[];
+  counts: readonly ProtectedCount[];
+  /** Whether count k is exempt for target t (docs/DECISIONS.md 42: a published row containing t shows it as 0). */
+  exempt: (t: number, countIndex: number) => boolean;
+  /** LPs are solved only when at most this many (target, count) pairs are left open (default {@link MAX_LP_PAIRS}). */
+  maxLpPairs?: number;
+}
+
+/** What step 4 found and did. */
+export interface PinningResult {
+  /** Target entry -> ids of its counts narrowed to one value (per count, see {@link perCountCheck}). */
+  pinned: Map<number, string[]>;
+  /** (target, count) pairs checked. */
+  checked: number;
+  /** Proven under the whole model with the contributor (composition moves avoiding single-institution blocks). */
+  contributor: number;
+  /** Proven under the whole model for the outsider only (composition moves or LP). */
+  outsider: number;
+  /** Proven only count by count (outsider; `per-count.ts`). */
+  perCountOnly: number;
+  lpSolved: number;
+}
+
+/** Whom a proof holds against: the outsider, or also a contributor that knows every single-institution block. */
+export type Model = 'contributor' | 'outsider';
+
+/** A composition move: `gain` receives α of `give`'s average row and gives β of its own; `d = α − β` in [dlo, dhi]. */
+interface Move {
+  gain: number;
+  give: number;
+  pa: number;
+  pb: number;
+  dlo: number;
+  dhi: number;
+}
+
+type Compiled = readonly (readonly [slot: number, coef: number])[];
+
+/**
+ * Step 4 for one block (see the module comment).
+ *
+ * @returns the pinned counts per target; never throws on data
+ */
+export async function pinningCheck(input: PinningInput): Promise<PinningResult> {
+  const ctx = new PinningContext(input);
+  const result: PinningResult = {
+    pinned: new Map(),
+    checked: 0,
+    contributor: 0,
+    outsider: 0,
+    perCountOnly: 0,
+    lpSolved: 0,
+  };
+  const open = new Map<number, number[]>();
+  let openPairs = 0;
+  for (const t of input.targets) {
+    const counts = ctx.openCounts(t);
+    result.checked += counts.length;
+    let left = counts;
+    for (const model of ['contributor', 'outsider'] as const) {
+      if (left.length === 0) break;
+      const moves = ctx.moves(t, model);
+      const before = left.length;
+      left = left.filter((k) => !moves.some((m) => ctx.moveCertifies(m, k)));
+      result[model] += before - left.length;
+    }
+    if (left.length === 0) continue;
+    open.set(t, left);
+    openPairs += left.length;
+  }
+  // Whole-model LPs only when few pairs are left (each is one or two LPs of a neighbourhood).
+  if (openPairs <= (input.maxLpPairs ?? MAX_LP_PAIRS))
+    for (const [t, left] of open) {
+      const still = await ctx.lpCheck(t, left, result);
+      result.outsider += left.length - still.length;
+      if (still.length === 0) open.delete(t);
+      else open.set(t, still);
+    }
+  const byCount = new Map<number, number[]>();
+  for (const [t, left] of open) for (const k of left) byCount.set(k, [...(byCount.get(k) ?? []), t]);
+  const per = await perCountCheck({
+    cells: input.cells,
+    groupsOf: input.groupsOf,
+    members: input.members,
+    known: input.known,
+    values: (k) => ctx.fv[k] as Float64Array,
+    open: byCount,
+  });
+  result.lpSolved += per.lpSolved;
+  let failed = 0;
+  const remaining = [...open.values()].reduce((a, l) => a + l.length, 0);
+  for (const [k, ts] of per.pinned)
+    for (const t of ts) {
+      failed++;
+      result.pinned.set(t, [...(result.pinned.get(t) ?? []), (input.counts[k] as ProtectedCount).id]);
+    }
+  result.perCountOnly += remaining - failed;
+  return result;
+}
+
+class PinningContext {
+  readonly n: number;
+  readonly rows: Float64Array[];
+  /** fv[k][e]: value of count k on entry e. */
+  readonly fv: Float64Array[];
+  /** Counts with a negative value somewhere (data not following METRICS.md): not checked. */
+  readonly skip: Uint8Array;
+  readonly constraints: readonly { kind: 'ge' | 'eq'; form: Compiled }[];
+  readonly forms: Compiled[];
+  private readonly classOf: Int32Array;
+  private readonly classes: { groups: readonly number[]; set: ReadonlySet<number>; cells: number[] }[] = [];
+
+  constructor(readonly s: PinningInput) {
+    this.n = s.cells + s.members.length;
+    const index = new Map(s.slots.map((x, i) => [x, i]));
+    const compile = (f: LinearForm): Compiled =>
+      Object.entries(f).map(([slot, c]) => [index.get(slot) as number, c] as const);
+    this.rows = Array.from({ length: this.n }, (_, e) => {
+      const r = s.row(e);
+      return Float64Array.from(s.slots, (x) => r[x] ?? 0);
+    });
+    this.forms = s.counts.map((c) => compile(c.form));
+    this.fv = this.forms.map((f) => Float64Array.from(this.rows, (r) => dot(f, r)));
+    this.skip = Uint8Array.from(this.fv, (v) => (v.some((x) => x < 0) ? 1 : 0));
+    const mine = ROW_CONSTRAINTS.filter((c: RowConstraint) => c.block === s.block);
+    this.constraints = mine
+      .map((c) => ({ kind: c.kind, form: compile(c.form) }))
+      .filter((c) =>
+        this.rows.every((r, e) => {
+          if (s.known[e] && s.institutions[e] === 0) return true;
+          const v = dot(c.form, r);
+          return c.kind === 'eq' ? v === 0 : v >= 0;
+        }),
+      );
+    this.classOf = new Int32Array(s.cells).fill(-1);
+    const byKey = new Map<string, number>();
+    for (let c = 0; c < s.cells; c++) {
+      const groups = s.groupsOf[c] as readonly number[];
+      const key = [...groups].sort((a, b) => a - b).join(',');
+      let k = byKey.get(key);
+      if (k === undefined) {
+        k = this.classes.length;
+        byKey.set(key, k);
+        this.classes.push({ groups, set: new Set(groups), cells: [] });
+      }
+      this.classOf[c] = k;
+      if (!s.known[c]) this.classes[k]?.cells.push(c);
+    }
+  }
+
+  pop(e: number): number {
+    return (this.rows[e] as Float64Array)[0] as number;
+  }
+
+  /** The counts to prove for target t: not exempt, not skipped. */
+  openCounts(t: number): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < this.forms.length; k++) if (!this.skip[k] && !this.s.exempt(t, k)) out.push(k);
+    return out;
+  }
+
+  /**
+   * Entries unknown to the attacker of target t: suppressed, and of two or more institutions, or
+   * t itself, or provably of t's own single institution (a one-institution rollup containing t
+   * and that rollup's cells).
+   */
+  private freeSet(t: number, model: Model): (e: number) => boolean {
+    const { known, institutions } = this.s;
+    if (model === 'outsider') return (e) => !known[e];
+    const own = new Set<number>([t]);
+    if (institutions[t] === 1) {
+      // The cells of t's single institution we can be sure of: t's own, and those of every
+      // one-institution rollup containing them; every entry made of such cells alone is its.
+      const contributing = (e: number) => this.cellsOf(e).filter((c) => (institutions[c] as number) > 0);
+      const cellsOfT = contributing(t);
+      const ownerCells = new Set(cellsOfT);
+      const first = cellsOfT[0];
+      if (first !== undefined)
+        for (const r of this.s.groupsOf[first] as readonly number[]) {
+          if (institutions[r] !== 1) continue;
+          if (!cellsOfT.every((c) => (this.s.groupsOf[c] as readonly number[]).includes(r))) continue;
+          for (const c of contributing(r)) ownerCells.add(c);
+        }
+      for (const c of ownerCells) {
+        own.add(c);
+        for (const r of this.s.groupsOf[c] as readonly number[])
+          if (institutions[r] === 1 && contributing(r).every((x) => ownerCells.has(x))) own.add(r);
+      }
+    }
+    return (e) => !known[e] && ((institutions[e] as number) >= 2 || own.has(e));
+  }
+
+  private cellsOf(e: number): readonly number[] {
+    return e < this.s.cells ? [e] : (this.s.members[e - this.s.cells] as readonly number[]);
+  }
+
+  /**
+   * Composition moves for target t: a cell target with unknown cells whose differing rollups
+   * are all free; a rollup target with pairs (a inside, b outside) whose differing rollups
+   * (t among them) are all free. Nearest first (same class), at most {@link MAX_PARTNERS}.
+   */
+  moves(t: number, model: Model): Move[] {
+    const free = this.freeSet(t, model);
+    const out: Move[] = [];
+    const { cells } = this.s;
+    const gains = (t < cells ? [t] : this.cellsOf(t)).filter((c) => free(c) && this.pop(c) > 0);
+    for (const a of gains) {
+      const ka = this.classOf[a] as number;
+      const A = this.classes[ka] as (typeof this.classes)[number];
+      const order = [ka, ...this.classes.keys()].filter((k, i) => i === 0 || k !== ka);
+      for (const kb of order) {
+        const B = this.classes[kb] as (typeof this.classes)[number];
+        if (B.cells.length === 0) continue;
+        const plus = A.groups.filter((g) => !B.set.has(g));
+        const minus = B.groups.filter((g) => !A.set.has(g));
+        if (t >= cells && !plus.includes(t)) continue;
+        if (!plus.every(free) || !minus.every(free)) continue;
+        for (const b of B.cells) {
+          if (b === a || !free(b) || this.pop(b) <= 0) continue;
+          const m = this.window(a, b, plus, minus);
+          if (m) out.push(m);
+          if (out.length >= MAX_PARTNERS) return out;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The population window of a move between a (gaining) and b, with the rollups that follow each. */
+  private window(a: number, b: number, plus: readonly number[], minus: readonly number[]): Move | null {
+    const { lower, upper } = this.s;
+    let dlo = -Infinity;
+    let dhi = Infinity;
+    for (const e of [a, ...plus]) {
+      dhi = Math.min(dhi, (upper[e] as number) - this.pop(e));
+      dlo = Math.max(dlo, (lower[e] as number) - this.pop(e));
+    }
+    for (const e of [b, ...minus]) {
+      dhi = Math.min(dhi, this.pop(e) - (lower[e] as number));
+      dlo = Math.max(dlo, this.pop(e) - (upper[e] as number));
+    }
+    if (dlo > 0 || dhi < 0) return null; // the true table breaks a bound: nothing to prove with
+    return { gain: a, give: b, pa: this.pop(a), pb: this.pop(b), dlo, dhi };
+  }
+
+  /**
+   * Whether a move changes count k of its gaining cell (hence of the target) by at least 1:
+   * the best integer α, β (vertices of `0 <= α <= p_b, 0 <= β <= p_a, dlo <= α − β <= dhi`),
+   * checked exactly in BigInt.
+   */
+  moveCertifies(m: Move, k: number): boolean {
+    const f = this.fv[k] as Float64Array;
+    const fa = f[m.gain] as number;
+    const fb = f[m.give] as number;
+    const { pa, pb, dlo, dhi } = m;
+    if (!(pa > 0 && pb > 0)) return false;
+    const cands: [number, number][] = [];
+    if (fb > 0) {
+      cands.push([Math.min(pb, dhi), 0]);
+      if (pb > dhi && pb - dhi <= pa) cands.push([pb, pb - dhi]);
+    }
+    if (fa > 0) {
+      cands.push([0, Math.min(pa, -dlo)]);
+      if (pa > -dlo && pa + dlo <= pb) cands.push([pa + dlo, pa]);
+    }
+    for (const [alpha, beta] of cands) {
+      if (!Number.isFinite(alpha) || !Number.isFinite(beta)) continue;
+      // change of f at the gaining cell = alpha fb / pb - beta fa / pa; |change| >= 1, exactly
+      const num = BigInt(alpha) * BigInt(fb) * BigInt(pa) - BigInt(beta) * BigInt(fa) * BigInt(pb);
+      const den = BigInt(pa) * BigInt(pb);
+      if (num >= den || -num >= den) return true;
+    }
+    return false;
+  }
+
+  /** Free entries near t for its LP: t, its free rollups, free cells sharing a rollup with it, their free rollups. */
+  private neighbourhood(t: number): number[] {
+    const free = this.freeSet(t, 'outsider');
+    const { cells, groupsOf } = this.s;
+    const out = new Set<number>([t]);
+    const add = (e: number) => {
+      if (out.size < NEIGHBOURHOOD && free(e)) out.add(e);
+    };
+    const inner = t < cells ? [t] : this.cellsOf(t).filter(free);
+    for (const c of inner) add(c);
+    const rollups = [...new Set(inner.flatMap((c) => groupsOf[c] as readonly number[]))].sort(
+      (x, y) => this.cellsOf(x).length - this.cellsOf(y).length,
+    );
+    for (const r of rollups) add(r);
+    for (const r of rollups) for (const c of this.cellsOf(r)) add(c);
+    for (const e of [...out]) if (e < cells) for (const r of groupsOf[e] as readonly number[]) add(r);
+    return [...out];
+  }
+
+  /**
+   * LP over every slot of t's neighbourhood (everything else at its true value): for each open
+   * count, max and min of f(t), read inward; every solution also certifies the other open counts
+   * it moves by 1. Returns the counts still pinned.
+   */
+  async lpCheck(t: number, open: number[], result: PinningResult): Promise<number[]> {
+    const g = await glpk();
+    const sys = this.lpSystem(t);
+    const nSlots = this.s.slots.length;
+    const col = (e: number) => sys.cols.get(e) as number;
+    const value = (k: number, x: Float64Array) => {
+      let v = 0;
+      for (const [s, c] of this.forms[k] as Compiled) v += c * (x[col(t) * nSlots + s] as number);
+      return v;
+    };
+    const left = new Set(open);
+    const absorb = (x: Float64Array) => {
+      for (const k of left) {
+        const v = (this.fv[k] as Float64Array)[t] as number;
+        const z = value(k, x);
+        if (readInward(z, 'max') >= v + 1 || readInward(z, 'min') <= v - 1) left.delete(k);
+      }
+    };
+    for (const k of open) {
+      if (!left.has(k)) continue;
+      const objective: Objective = (this.forms[k] as Compiled).map(([s, c]) => ({ v: col(t) * nSlots + s, c }));
+      for (const dir of ['max', 'min'] as const) {
+        if (!left.has(k)) break;
+        const r = optimise(g, sys.system, { objective }, dir);
+        result.lpSolved++;
+        if (r === null) break; // infeasible: cannot happen for true data; counted as pinned (refused)
+        if (r.z === Infinity) left.delete(k);
+        else absorb(r.x);
+      }
+    }
+    return [...left];
+  }
+
+  private lpSystem(t: number): { system: BoundedSystem; cols: Map<number, number> } {
+    const N = this.neighbourhood(t);
+    const cols = new Map(N.map((e, i) => [e, i]));
+    const { slots, cells, groupsOf, lower, upper } = this.s;
+    const ns = slots.length;
+    const vars: string[] = [];
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (const e of N)
+      for (let s = 0; s < ns; s++) {
+        vars.push(`x${e}_${s}`);
+        lo.push(s === 0 ? (lower[e] as number) : 0);
+        hi.push(s === 0 ? (upper[e] as number) : Infinity);
+      }
+    const rows: BoundedSystem['rows'][number][] = [];
+    // Relations: every rollup that is in N or has a cell in N, slot by slot, in difference form
+    // (the true table meets them, so the right-hand side follows from it).
+    const rollups = new Set<number>();
+    for (const e of N) {
+      if (e >= cells) rollups.add(e);
+      else for (const r of groupsOf[e] as readonly number[]) rollups.add(r);
+    }
+    for (const r of rollups) {
+      const inN = this.cellsOf(r).filter((c) => cols.has(c));
+      for (let s = 0; s < ns; s++) {
+        const coefs: { v: number; c: number }[] = [];
+        let rhs = 0;
+        if (cols.has(r)) {
+          coefs.push({ v: col(cols, r) * ns + s, c: 1 });
+          rhs += (this.rows[r] as Float64Array)[s] as number;
+        }
+        for (const c of inN) {
+          coefs.push({ v: col(cols, c) * ns + s, c: -1 });
+          rhs -= (this.rows[c] as Float64Array)[s] as number;
+        }
+        if (coefs.length > 0) rows.push({ name: `r${rows.length}`, coefs, rhs });
+      }
+    }
+    for (const e of N)
+      for (const c of this.constraints) {
+        const coefs = c.form.map(([s, k]) => ({ v: col(cols, e) * ns + s, c: k }));
+        rows.push({ name: `r${rows.length}`, coefs, rhs: 0, ...(c.kind === 'ge' ? { ge: true } : {}) });
+      }
+    return { system: { vars, rows, lower: lo, upper: hi }, cols };
+  }
+}
+
+function col(cols: Map<number, number>, e: number): number {
+  return cols.get(e) as number;
+}
+
+function dot(f: Compiled, r: Float64Array): number {
+  let v = 0;
+  for (const [s, c] of f) v += c * (r[s] as number);
+  return v;
+}
+
