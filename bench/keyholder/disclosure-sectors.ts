@@ -29,8 +29,9 @@ export interface SectorMeasure {
   /** Intervals the audit proved with exact exchange tables. */
   exchangeCertified: number;
   intervalsChecked: number;
-  /** Step 4 of the audit: (block, protected count) pairs checked. */
+  /** Step 4 of the audit: (block, protected count) pairs checked, and how they were proven (AuditReport.pinning). */
   pinningCounts: number;
+  pinning: { contributor: number; outsider: number; perCountOnly: number; exemptZero: number };
   auditPassed: boolean;
 }
 
@@ -63,6 +64,12 @@ export async function measureSector(
     exchangeCertified: r.audit.exchangeCertified,
     intervalsChecked: r.audit.intervalsChecked,
     pinningCounts: r.audit.pinning.counts,
+    pinning: {
+      contributor: r.audit.pinning.contributor,
+      outsider: r.audit.pinning.outsider,
+      perCountOnly: r.audit.pinning.perCountOnly,
+      exemptZero: r.audit.pinning.exemptZero,
+    },
     auditPassed: r.audit.findings.length === 0,
   };
   for (const row of ctx.cells) {

@@ -6,7 +6,7 @@ import { DesignBounds, type FlatRelation } from './design-width.js';
 import { ExactBasis } from './exact-rref.js';
 import { type Delta, ExchangeSystem } from './exchange.js';
 import { pinningCheck } from './pinning.js';
-import { type BoundedSystem, glpk, optimise } from './lp.js';
+import { type BoundedSystem, glpk, optimise, readInward } from './lp.js';
 import { evaluate, protectedCounts, type ProtectedCount } from './row-inequalities.js';
 import { type ProtectionParams, requiredWidth } from './secondary.js';
 import type { BlockName } from './types.js';
@@ -121,14 +121,6 @@ interface BlockView {
   truth: number[];
 }
 
-/**
- * Relative tolerance for reading GLPK's floating-point solutions: a coordinate within it of an
- * integer is that integer (vertices of these systems are rationals with small denominators, far
- * from 1e-6 of an integer unless they are one); any other is rounded inward (floor for a
- * maximum, ceil for a minimum), since the true values are integers.
- */
-const TOL = 1e-6;
-
 function emptyReport(): AuditReport {
   return {
     findings: [],
@@ -158,10 +150,13 @@ function emptyReport(): AuditReport {
  *    (its contributor knows it): no block failing a primary rule is determined then.
  * 3. {@link protectionIntervals}: the population of every block suppressed by a rule in
  *    `protection.rules` keeps its protection interval (exchange tables, else LP read inward).
- * 4. {@link pinningCheck}: no protected count (every slot, every inequality's slack, absence
- *    minutes) of such a block can be narrowed to one value, shown by exact mixing moves whose
- *    partners are usable against a contributor ({@link PinningCheck}); counts the published
- *    total row shows as 0 for the whole sector are exempt.
+ * 4. {@link pinningStep}: no protected count (every slot, every inequality's slack, absence
+ *    minutes) of such a block can be narrowed to one value: proven under the whole model
+ *    (`pinning.ts`: all relations, bounds and within-row inequalities at once, against a
+ *    contributor that knows every single-institution block where composition moves show it,
+ *    else against the outsider), and what that leaves open count by count (`per-count.ts`);
+ *    refused when even that fails. Counts a published row containing the target shows as 0
+ *    are exempt (docs/DECISIONS.md 42).
  *
  * Then {@link checkVersions} against every earlier release of the round.
  *
@@ -325,7 +320,8 @@ function rankTest(input: AuditInput, table: Table, view: BlockView, report: Audi
 
 /**
  * Step 3: protection intervals of the populations of blocks suppressed by a rule in
- * `protection.rules`. Returns the narrowest width / required width, per mille.
+ * `protection.rules` ({@link intervalNeeds}, then {@link exchangeIntervals}, then
+ * {@link lpIntervals}). Returns the narrowest width / required width, per mille.
  */
 async function protectionIntervals(
   input: AuditInput,
@@ -334,8 +330,17 @@ async function protectionIntervals(
   rows: BoundedSystem['rows'],
   report: AuditReport,
 ): Promise<number | null> {
+  const need = intervalNeeds(input, table, view);
+  // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
+  const range = { lo: Float64Array.from(view.truth), hi: Float64Array.from(view.truth) };
+  if (input.exchange !== false) exchangeIntervals(table, view, need, range, report);
+  return lpIntervals(table, view, rows, need, range, report);
+}
+
+/** Required width per unknown (0: none), capped at what institution counts and primary rules leave anyway. */
+function intervalNeeds(input: AuditInput, table: Table, view: BlockView): number[] {
   const { entries, cells: nc, flat, groupsOf } = table;
-  const { block, known, value, unknowns, lower, upper, truth } = view;
+  const { block, unknowns, lower, upper, truth } = view;
   const def = BLOCK_DEF[block];
   const design = new DesignBounds(
     nc,
@@ -348,9 +353,7 @@ async function protectionIntervals(
       return row.suppressed[def.population]?.rule === 'min_population' ? input.thresholds.min_population - 1 : Infinity;
     },
   );
-  const col = new Map(unknowns.map((e, c) => [e, c]));
-  // Capped at what the published institution counts and primary rules leave anyway.
-  const need = unknowns.map((e, c) => {
+  return unknowns.map((e, c) => {
     const rule = view.rules[c];
     return rule !== undefined && input.protection.rules.includes(rule)
       ? Math.min(
@@ -359,20 +362,26 @@ async function protectionIntervals(
         )
       : 0;
   });
-  const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
-  // Certified range per unknown: [loC, hiC] inside the true [lo, hi]; the true table is one point.
-  const loC = Float64Array.from(truth);
-  const hiC = Float64Array.from(truth);
-  const absorb = (x: Float64Array) => {
-    for (let c = 0; c < x.length; c++) {
-      const z = x[c] as number;
-      const r = Math.round(z);
-      const near = Math.abs(z - r) <= TOL * Math.max(1, Math.abs(z));
-      loC[c] = Math.min(loC[c] as number, near ? r : Math.ceil(z));
-      hiC[c] = Math.max(hiC[c] as number, near ? r : Math.floor(z));
-    }
-  };
-  // Exact certificates first: integer tables from exchange moves, each verified.
+}
+
+/** Certified ranges of the unknowns' populations, widened in place. */
+interface Ranges {
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
+/** Exact certificates first: integer tables from exchange moves, each verified before it widens a range. */
+function exchangeIntervals(
+  table: Table,
+  view: BlockView,
+  need: readonly number[],
+  range: Ranges,
+  report: AuditReport,
+): void {
+  const { entries, cells: nc, groupsOf } = table;
+  const { known, value, unknowns, lower, upper, truth } = view;
+  const { lo: loC, hi: hiC } = range;
+  const col = new Map(unknowns.map((e, c) => [e, c]));
   const lowerE = new Float64Array(entries.length);
   const upperE = new Float64Array(entries.length);
   const valueE = Float64Array.from(value);
@@ -391,7 +400,7 @@ async function protectionIntervals(
       if (z > (hiC[c] as number)) hiC[c] = z;
     }
   };
-  for (let c = 0; c < unknowns.length && input.exchange !== false; c++) {
+  for (let c = 0; c < unknowns.length; c++) {
     const n = need[c] as number;
     if (n <= 0 || (hiC[c] as number) - (loC[c] as number) >= n) continue;
     const e = unknowns[c] as number;
@@ -401,6 +410,29 @@ async function protectionIntervals(
       absorbDelta(exchange.push(e, -1, v + n - (hiC[c] as number)).delta);
     if ((hiC[c] as number) - (loC[c] as number) >= n) report.exchangeCertified++;
   }
+}
+
+/** LPs for the intervals exchange tables did not certify (every LP solution is a feasible table and certifies others too). */
+async function lpIntervals(
+  table: Table,
+  view: BlockView,
+  rows: BoundedSystem['rows'],
+  need: readonly number[],
+  range: Ranges,
+  report: AuditReport,
+): Promise<number | null> {
+  const { entries } = table;
+  const { block, unknowns, lower, upper } = view;
+  const def = BLOCK_DEF[block];
+  const { lo: loC, hi: hiC } = range;
+  const sys: BoundedSystem = { vars: unknowns.map((_, c) => `x${c}`), rows, lower, upper };
+  const absorb = (x: Float64Array) => {
+    for (let c = 0; c < x.length; c++) {
+      const z = x[c] as number;
+      loC[c] = Math.min(loC[c] as number, readInward(z, 'min'));
+      hiC[c] = Math.max(hiC[c] as number, readInward(z, 'max'));
+    }
+  };
   const g = need.some((n, c) => n > 0 && (hiC[c] as number) - (loC[c] as number) < n) ? await glpk() : null;
   let worst: number | null = null;
   for (let c = 0; c < unknowns.length; c++) {
@@ -444,7 +476,7 @@ async function protectionIntervals(
 }
 
 /**
- * Step 4 ({@link pinningBlock}): no protected count (every slot, every inequality's slack,
+ * Step 4 ({@link pinningStep}): no protected count (every slot, every inequality's slack,
  * absence minutes) of a block suppressed by a rule in `protection.rules` can be narrowed to one
  * value under the whole attacker model at once, the contributor included (`pinning.ts`).
  * Exempt: counts the published total row shows as 0 (0 for the whole sector, so in every row:
@@ -473,8 +505,55 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
     return entry.row.slots as Readonly<Record<string, number>>;
   };
-  // docs/DECISIONS.md 42: a count a published row (with institutions) containing the target
-  // shows as 0 is 0 in every row inside it, that row's own fact; the total row is one of them.
+  const exempt = zeroExemptions(table, view, targets, counts);
+  const result = await pinningCheck({
+    block,
+    slots: def.slots,
+    cells: nc,
+    groupsOf,
+    members: flat.map((r) => r.members),
+    known,
+    institutions: entries.map((e) => e.row.institutions[def.inst]),
+    row,
+    lower,
+    upper,
+    targets,
+    counts,
+    exempt: exempt.test,
+  });
+  report.pinning.blocks += targets.length;
+  report.pinning.counts += result.checked;
+  report.pinning.contributor += result.contributor;
+  report.pinning.outsider += result.outsider;
+  report.pinning.perCountOnly += result.perCountOnly;
+  report.pinning.exemptZero += exempt.count();
+  report.lpSolved += result.lpSolved;
+  for (const [e, ids] of result.pinned) {
+    const entry = entries[e] as Entry;
+    report.findings.push({
+      kind: 'pinned',
+      block,
+      entry: entry.id,
+      counts: ids,
+      message: `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} count(s) an attacker (an outsider, or a contributing institution that knows every suppressed block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
+    });
+  }
+}
+
+/**
+ * docs/DECISIONS.md 42: a count that a published row (with institutions) containing the target
+ * shows as 0 is 0 in every row inside it, that row's own fact (the total row is one of them).
+ * `test(t, k)` says whether count k is exempt for target t; `count()` how many pairs were.
+ */
+function zeroExemptions(
+  table: Table,
+  view: BlockView,
+  targets: readonly number[],
+  counts: readonly ProtectedCount[],
+): { test: (t: number, k: number) => boolean; count: () => number } {
+  const { entries, cells: nc, groupsOf, flat } = table;
+  const { known } = view;
+  const def = BLOCK_DEF[view.block];
   const zeroAt = new Map<number, Set<number>>();
   for (const r of flat) {
     const e = entries[r.total] as Entry;
@@ -496,44 +575,12 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     );
   }
   let exempted = 0;
-  const exempt = (t: number, k: number) => {
+  const test = (t: number, k: number) => {
     const hit = (containers.get(t) ?? []).some((r) => zeroAt.get(r)?.has(k));
     if (hit) exempted++;
     return hit;
   };
-  const result = await pinningCheck({
-    block,
-    slots: def.slots,
-    cells: nc,
-    groupsOf,
-    members: flat.map((r) => r.members),
-    known,
-    institutions: entries.map((e) => e.row.institutions[def.inst]),
-    row,
-    lower,
-    upper,
-    targets,
-    counts,
-    exempt,
-  });
-  if (process.env.SB_PIN_DEBUG) console.error(`pin ${block}`, JSON.stringify({ ...result, pinned: result.pinned.size }));
-  report.pinning.blocks += targets.length;
-  report.pinning.counts += result.checked;
-  report.pinning.contributor += result.contributor;
-  report.pinning.outsider += result.outsider;
-  report.pinning.perCountOnly += result.perCountOnly;
-  report.pinning.exemptZero += exempted;
-  report.lpSolved += result.lpSolved;
-  for (const [e, ids] of result.pinned) {
-    const entry = entries[e] as Entry;
-    report.findings.push({
-      kind: 'pinned',
-      block,
-      entry: entry.id,
-      counts: ids,
-      message: `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} count(s) an attacker (an outsider, or a contributing institution that knows every suppressed block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
-    });
-  }
+  return { test, count: () => exempted };
 }
 
 /**

@@ -455,4 +455,3 @@ function dot(f: Compiled, r: Float64Array): number {
   for (const [s, c] of f) v += c * (r[s] as number);
   return v;
 }
-

@@ -111,21 +111,48 @@ function describe(findings: readonly AuditFinding[]): string {
   return `${shown.join('; ')}${findings.length > 5 ? `; … (${findings.length} findings)` : ''}`;
 }
 
+/** A release's rows with the audit of them. */
+interface Audited {
+  rows: ReturnType<typeof renderReleaseRows>;
+  report: AuditReport;
+}
+
+type Auditor = (d: DisclosureDecisions) => Promise<Audited>;
+
 /**
  * Disclosure control with its audit: run the passes (primary, dominance, secondary), render the
- * rows, audit them ({@link auditRelease}); while a protection interval is too narrow, ask
- * secondary suppression for one more suppression next to that block and audit again. Refuses
+ * rows, audit them ({@link auditRelease}); while the audit finds something more suppression can
+ * fix, ask secondary suppression for it and audit again ({@link protectFurther}); then try to
+ * publish secondary suppressions again ({@link cleanSecondary}). Refuses
  * (`SB_ERR_DISCLOSURE_AUDIT`) when the audit still finds anything — a determined value, a narrow
- * interval, or a difference with an earlier version that isolates fewer than `min_institutions`.
+ * interval, a pinned count, or a difference with an earlier version that isolates fewer than
+ * `min_institutions`.
  *
+ * @throws SbError `SB_ERR_DISCLOSURE_AUDIT` when the audit refuses the release
  * @see ../../../shared/spec/ARCHITECTURE.md "Disclosure control"; docs/DISCLOSURE.md
  */
 export async function discloseAndAudit(ctx: DisclosureContext, options: DiscloseOptions): Promise<DisclosedRelease> {
   const protection = options.protection ?? DEFAULT_PROTECTION;
-  let { decisions, summary } = runDisclosure(ctx, options.passes);
+  const first = runDisclosure(ctx, options.passes);
+  const audit = auditor(ctx, options, protection);
+  let state = { decisions: first.decisions, summary: first.summary, ...(await audit(first.decisions)) };
+  state = await protectFurther(ctx, options, protection, audit, state);
+  if (state.report.findings.length === 0) state = await cleanSecondary(ctx, options, audit, state);
+  if (state.report.findings.length > 0) refuse(state.report);
+  const { decisions, rows, report, summary } = state;
+  const dist = renderDistributions(ctx, decisions);
+  for (const [k, r] of Object.entries(rows.cells)) r.distributions = dist.cells[k];
+  for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
+  const blocks = tallyBlocks(decisions);
+  const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report);
+  return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks };
+}
+
+/** The audit of a set of decisions, with the true rows of the context (key holder only). */
+function auditor(ctx: DisclosureContext, options: DiscloseOptions, protection: ProtectionParams): Auditor {
   const truth = new Map<string, Readonly<Record<string, number>>>();
   for (const r of [...ctx.cells, ...ctx.rollups]) truth.set(`${r.kind}:${r.key}`, r.values);
-  const audit = async (d: DisclosureDecisions) => {
+  return async (d) => {
     const rows = renderReleaseRows(ctx, d);
     const report = await auditRelease({
       codebook: ctx.codebook,
@@ -139,66 +166,100 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
     });
     return { rows, report };
   };
-  let { rows, report } = await audit(decisions);
+}
+
+interface State extends Audited {
+  decisions: DisclosureDecisions;
+  summary: PassSummary[];
+}
+
+/**
+ * While every finding is one more suppression can fix (a narrow interval, a determined or
+ * pinned value), ask secondary suppression for it next to the blocks found and audit again (at
+ * most `maxRetries` rounds; stops when nothing more can be suppressed).
+ */
+async function protectFurther(
+  ctx: DisclosureContext,
+  options: DiscloseOptions,
+  protection: ProtectionParams,
+  audit: Auditor,
+  start: State,
+): Promise<State> {
+  let state = start;
   for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
-    const fixable = report.findings.filter((f) => FIXABLE.has(f.kind));
-    if (fixable.length === 0 || fixable.length !== report.findings.length) break;
+    const fixable = state.report.findings.filter((f) => FIXABLE.has(f.kind));
+    if (fixable.length === 0 || fixable.length !== state.report.findings.length) break;
     const requests: ProtectionRequest[] = fixable.map((f) => ({
       block: f.block,
       key: f.entry.slice(f.entry.indexOf(':') + 1),
       deficit: f.deficit ?? 1,
       ...(f.counts ? { counts: f.counts } : {}),
     }));
-    const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], decisions);
+    const more = runDisclosure(ctx, [secondaryPassWith(protection, requests)], state.decisions);
     if (more.summary.every((p) => p.suppressed === 0)) break; // nothing left to suppress next to these blocks
-    decisions = more.decisions;
-    summary = [...summary, ...more.summary];
-    ({ rows, report } = await audit(decisions));
+    state = {
+      decisions: more.decisions,
+      summary: [...state.summary, ...more.summary],
+      ...(await audit(more.decisions)),
+    };
   }
-  if (report.findings.length === 0) {
-    // Cleaning: publish again secondary suppressions of cells the full audit does not need
-    // (largest first; the greedy choices are made one relation at a time).
-    const candidates: { key: string; block: BlockName; value: number }[] = [];
-    for (const row of ctx.cells) {
-      for (const b of BLOCKS) {
-        const d = (decisions.cells.get(row.key) as RowDecision)[b];
-        if (d.status === 'suppressed' && d.rule === 'secondary')
-          candidates.push({ key: row.key, block: b, value: row.values[BLOCK_COUNTS[b].population] as number });
-      }
+  return state;
+}
+
+/**
+ * Cleaning: publish again secondary suppressions of cells the full audit does not need
+ * (largest first; the greedy choices are made one relation at a time). Each attempt is a full
+ * audit: at most `maxCleaning` attempts (default 8), and it stops after
+ * {@link CLEANING_MISSES} attempts in a row that the audit refuses.
+ */
+async function cleanSecondary(
+  ctx: DisclosureContext,
+  options: DiscloseOptions,
+  audit: Auditor,
+  start: State,
+): Promise<State> {
+  let state = start;
+  const candidates: { key: string; block: BlockName; value: number }[] = [];
+  for (const row of ctx.cells) {
+    for (const b of BLOCKS) {
+      const d = (state.decisions.cells.get(row.key) as RowDecision)[b];
+      if (d.status === 'suppressed' && d.rule === 'secondary')
+        candidates.push({ key: row.key, block: b, value: row.values[BLOCK_COUNTS[b].population] as number });
     }
-    candidates.sort((x, y) => y.value - x.value);
-    let undone = 0;
-    for (const c of candidates.slice(0, options.maxCleaning ?? 8)) {
-      const cells = new Map(decisions.cells);
-      cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
-      const trial: DisclosureDecisions = { cells, rollups: decisions.rollups };
-      const again = await audit(trial);
-      if (again.report.findings.length === 0) {
-        decisions = trial;
-        ({ rows, report } = again);
-        undone++;
-      }
-    }
-    if (undone > 0) summary = [...summary, { pass: 'cleaning', suppressed: -undone }];
   }
-  if (report.findings.length > 0) {
-    const versions = report.findings.some((f) => f.kind === 'version_difference');
-    throw new SbError(
-      'SB_ERR_DISCLOSURE_AUDIT',
-      `the disclosure audit refuses this release: ${describe(report.findings)}. Nothing was signed. ${
-        versions
-          ? 'A re-release may only add or change contributions of at least min_institutions institutions in every figure it publishes again; wait until more late contributions are in, or leave the earlier version as the release of this round.'
-          : 'Secondary suppression could not protect these figures; raise the thresholds for this round or report this as a bug.'
-      }`,
-      { findings: report.findings.slice(0, 50) },
-    );
+  candidates.sort((x, y) => y.value - x.value);
+  let undone = 0;
+  let misses = 0;
+  for (const c of candidates.slice(0, options.maxCleaning ?? 8)) {
+    if (misses >= CLEANING_MISSES) break;
+    const cells = new Map(state.decisions.cells);
+    cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
+    const trial: DisclosureDecisions = { cells, rollups: state.decisions.rollups };
+    const again = await audit(trial);
+    if (again.report.findings.length === 0) {
+      state = { ...state, decisions: trial, ...again };
+      undone++;
+      misses = 0;
+    } else misses++;
   }
-  const dist = renderDistributions(ctx, decisions);
-  for (const [k, r] of Object.entries(rows.cells)) r.distributions = dist.cells[k];
-  for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
-  const blocks = tallyBlocks(decisions);
-  const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report);
-  return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks };
+  if (undone > 0) state = { ...state, summary: [...state.summary, { pass: 'cleaning', suppressed: -undone }] };
+  return state;
+}
+
+/** Attempts in a row the audit refuses after which cleaning stops (each attempt is a full audit). */
+const CLEANING_MISSES = 3;
+
+function refuse(report: AuditReport): never {
+  const versions = report.findings.some((f) => f.kind === 'version_difference');
+  throw new SbError(
+    'SB_ERR_DISCLOSURE_AUDIT',
+    `the disclosure audit refuses this release: ${describe(report.findings)}. Nothing was signed. ${
+      versions
+        ? 'A re-release may only add or change contributions of at least min_institutions institutions in every figure it publishes again; wait until more late contributions are in, or leave the earlier version as the release of this round.'
+        : 'Secondary suppression could not protect these figures; raise the thresholds for this round or report this as a bug.'
+    }`,
+    { findings: report.findings.slice(0, 50) },
+  );
 }
 
 function buildOutcome(
