@@ -82,6 +82,13 @@ export interface AuditInput {
   /** Earlier signed releases of the same round (any order). */
   earlier?: readonly Release[];
   /**
+   * Use the earlier versions' published figures as known facts in every step (default false):
+   * a block suppressed now that an earlier version published with the same institution count
+   * and the same figures counts as published. The entry point for versioned re-releases
+   * (issue 16; docs/DISCLOSURE.md "Versions").
+   */
+  earlierAsFacts?: boolean;
+  /**
    * Prove intervals with exact exchange tables before any LP (default true). Off: every interval
    * not certified by the true table or earlier LP solutions gets its own LP (for tests and the
    * benchmark; the verdict is the same).
@@ -119,6 +126,13 @@ interface BlockView {
   upper: number[];
   rules: (string | undefined)[];
   truth: number[];
+  /** Entries suppressed now that an earlier version published as they are (`earlierAsFacts`): their slots then. */
+  fromEarlier: Map<number, Readonly<Record<string, number | null>>>;
+}
+
+/** The slots an attacker reads for a known entry: this release's, or the earlier version's that published it. */
+function knownSlots(view: BlockView, entry: Entry, e: number): Readonly<Record<string, number | null>> {
+  return view.fromEarlier.get(e) ?? entry.row.slots;
 }
 
 function emptyReport(): AuditReport {
@@ -233,8 +247,9 @@ function checkPattern(input: AuditInput, table: Table, block: BlockName, report:
       value[i] = 0;
     }
   });
+  const fromEarlier = input.earlierAsFacts ? earlierFacts(input, table, block, known, value) : new Map();
   const unknowns = entries.flatMap((_, i) => (known[i] ? [] : [i]));
-  const view: BlockView = { block, known, value, unknowns, lower: [], upper: [], rules: [], truth: [] };
+  const view: BlockView = { block, known, value, unknowns, lower: [], upper: [], rules: [], truth: [], fromEarlier };
   const min = input.thresholds.min_population;
   for (const e of unknowns) {
     const { row, kind, key } = entries[e] as Entry;
@@ -246,6 +261,37 @@ function checkPattern(input: AuditInput, table: Table, block: BlockName, report:
     view.truth.push(input.trueRow(block, kind, key)[def.population] as number);
   }
   return view;
+}
+
+/**
+ * Earlier versions as known facts (`earlierAsFacts`): a block suppressed now that an earlier
+ * version published with the same institution count and the same figures is known to whoever
+ * kept that version (in an additions-only round, a row no late institution joined is unchanged).
+ * Marks those entries known (in place) and returns their published slots.
+ */
+function earlierFacts(
+  input: AuditInput,
+  table: Table,
+  block: BlockName,
+  known: Uint8Array,
+  value: Float64Array,
+): Map<number, Readonly<Record<string, number | null>>> {
+  const def = BLOCK_DEF[block];
+  const out = new Map<number, Readonly<Record<string, number | null>>>();
+  table.entries.forEach((e, i) => {
+    if (known[i] || e.row.institutions[def.inst] === 0) return;
+    const truth = input.trueRow(block, e.kind, e.key);
+    for (const prev of input.earlier ?? []) {
+      const old = e.kind === 'cell' ? prev.cells[e.key] : prev.rollups[e.key];
+      if (!old || old.institutions[def.inst] !== e.row.institutions[def.inst]) continue;
+      if (!def.slots.every((s) => old.slots[s] === truth[s])) continue;
+      known[i] = 1;
+      value[i] = truth[def.population] as number;
+      out.set(i, old.slots);
+      return;
+    }
+  });
+  return out;
 }
 
 /**
@@ -503,7 +549,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     const entry = entries[e] as Entry;
     if (!known[e]) return input.trueRow(block, entry.kind, entry.key);
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
-    return entry.row.slots as Readonly<Record<string, number>>;
+    return knownSlots(view, entry, e) as Readonly<Record<string, number>>;
   };
   const exempt = zeroExemptions(table, view, targets, counts);
   const result = await pinningCheck({
@@ -560,7 +606,7 @@ function zeroExemptions(
     if (!known[r.total] || e.row.institutions[def.inst] === 0) continue;
     const zeros = new Set<number>();
     counts.forEach((f, k) => {
-      if (evaluate(f.form, e.row.slots as Readonly<Record<string, number>>) === 0) zeros.add(k);
+      if (evaluate(f.form, knownSlots(view, e, r.total) as Readonly<Record<string, number>>) === 0) zeros.add(k);
     });
     if (zeros.size > 0) zeroAt.set(r.total, zeros);
   }

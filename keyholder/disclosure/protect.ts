@@ -21,6 +21,8 @@ export interface DiscloseOptions {
   protection?: ProtectionParams;
   /** Earlier signed releases of the round, for the audit across versions. */
   earlier?: readonly Release[];
+  /** Let the audit use the earlier versions' published figures as known facts (see `AuditInput.earlierAsFacts`). */
+  earlierAsFacts?: boolean;
   /** Rounds of extra protection after a too narrow interval (default 25). */
   maxRetries?: number;
   /** Secondary suppressions of cells to try to publish again under the full audit (default 8; each is a full audit). */
@@ -162,6 +164,7 @@ function auditor(ctx: DisclosureContext, options: DiscloseOptions, protection: P
       trueRow: (_b, kind, key) => truth.get(`${kind}:${key}`) as Readonly<Record<string, number>>,
       protection,
       ...(options.earlier ? { earlier: options.earlier } : {}),
+      ...(options.earlierAsFacts ? { earlierAsFacts: true } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
     });
     return { rows, report };
