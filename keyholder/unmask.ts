@@ -1,11 +1,11 @@
 import { combine } from 'shamir-secret-sharing';
 import nacl from 'tweetnacl';
-import { PLAIN_MODULUS } from '../shared/crypto/he-params.js';
 import { SbError } from '../shared/errors/sb-error.js';
 import {
   addMaskUnreduced,
   bytesEqual,
   checkSurvivorSignatures,
+  fromDoubles,
   type ConsistencyProof,
   type MaskGraph,
   maskPeers,
@@ -17,6 +17,7 @@ import {
   selfMaskKey,
   selfSeedCommitment,
   sortedSet,
+  toDoubles,
   type SurvivorSets,
   verifyAdvertisedKeys,
 } from '../shared/secagg/index.js';
@@ -210,12 +211,9 @@ export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, leng
       'SB_ERR_LAYOUT_SHAPE',
       `the decrypted sum has ${maskedSum.length} slots, the layout ${length}; decrypt all ciphertexts of the sum.`,
     );
-  const acc = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = maskedSum[i] as bigint;
-    if (v >= PLAIN_MODULUS) throw new SbError('SB_ERR_PLAIN_RANGE', `decrypted slot ${i} is not below t.`);
-    acc[i] = Number(v);
-  }
+  const acc = toDoubles(maskedSum, length, (i) => {
+    throw new SbError('SB_ERR_PLAIN_RANGE', `decrypted slot ${i} is not below t.`);
+  });
   const roundId = plan.roundId;
   // Unreduced sums, reduced every 4,000 masks: values stay below 4,001 * 2^40 < 2^53, exact.
   let pending = 0;
@@ -238,10 +236,8 @@ export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, leng
     }
   }
   reduceModT(acc);
-  const out = new BigUint64Array(maskedSum.length);
-  for (let i = 0; i < length; i++) out[i] = BigInt(acc[i] as number);
-  for (let i = length; i < maskedSum.length; i++) out[i] = maskedSum[i] as bigint;
-  return out;
+  // Padding slots first (copied as decrypted), then the unmasked slots over the first `length`.
+  return fromDoubles(acc, maskedSum.slice());
 }
 
 /** Zero the reconstructed secrets of a plan once the sum is unmasked. */

@@ -52,6 +52,28 @@ export function pairMaskKey(
   return key;
 }
 
+/** Candidates per keystream piece: 3,276 x 5 = 16,380 bytes. */
+const PIECE_VALUES = 3276;
+const PIECE_BYTES = 5 * PIECE_VALUES;
+/**
+ * The plaintext the keystream is drawn over (AES-CTR of zeros is the keystream itself). One
+ * piece of 16,380 bytes, reused: the stream is drawn piece by piece, not in one call. Why:
+ * node:crypto's AES-256-CTR ran about 3 times faster here in pieces of about 16 KiB than in one
+ * 774 KB call (the output stays in the CPU caches while the loop reads it, and no large buffer
+ * is allocated per key); the piece is a multiple of 5 so no 5-byte candidate straddles two
+ * pieces. Splitting the call does not change the stream (CTR is a function of the position).
+ */
+const ZEROS = new Uint8Array(PIECE_BYTES);
+
+/** The AES-256-CTR keystream of `key` (zero IV), as a function giving the next 16,380-byte piece. */
+function keystream(key: Uint8Array): () => DataView {
+  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
+  return () => {
+    const b = cipher.update(ZEROS);
+    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+  };
+}
+
 /**
  * Expand a 32-byte PRG key into `length` values uniform in [0, t): AES-256-CTR (node:crypto)
  * with a zero IV over zero bytes (the key is used for this one stream only); each 5 bytes,
@@ -75,21 +97,13 @@ export function expandMask(key: Uint8Array, length: number, apply: (i: number, v
  */
 export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1): void {
   const length = acc.length;
-  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
-  // The whole keystream at once (5 bytes a value, a few spare for rejections): one native call,
-  // then a tight loop; more is drawn only in the (about 1 in 7 million per value) event that the
-  // spare bytes run out.
-  let buf: Uint8Array = cipher.update(new Uint8Array(5 * length + 40));
-  let off = 0;
+  const next = keystream(key);
   let i = 0;
   while (i < length) {
-    const end = buf.length - 5;
-    while (i < length && off <= end) {
-      const v =
-        ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
-        (buf[off + 3] as number) * 16777216 +
-        (buf[off + 4] as number) * TWO32;
-      off += 5;
+    const dv = next();
+    // A candidate is the 5 bytes at `off`, little-endian: a 32-bit word and a high byte.
+    for (let off = 0; off < PIECE_BYTES && i < length; off += 5) {
+      const v = dv.getUint32(off, true) + dv.getUint8(off + 4) * TWO32;
       if (v < T) {
         const a = acc[i] as number;
         if (sign === 1) {
@@ -101,12 +115,7 @@ export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1)
         i++;
       }
     }
-    if (i < length) {
-      buf = Buffer.concat([buf.subarray(off), cipher.update(new Uint8Array(5 * 1024))]);
-      off = 0;
-    }
   }
-  cipher.final();
 }
 
 /**
@@ -117,29 +126,18 @@ export function accumulateMask(key: Uint8Array, acc: Float64Array, sign: 1 | -1)
  */
 export function addMaskUnreduced(key: Uint8Array, acc: Float64Array, sign: 1 | -1): void {
   const length = acc.length;
-  const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
-  let buf: Uint8Array = cipher.update(new Uint8Array(5 * length + 40));
-  let off = 0;
+  const next = keystream(key);
   let i = 0;
   while (i < length) {
-    const end = buf.length - 5;
-    while (i < length && off <= end) {
-      const v =
-        ((buf[off] as number) | ((buf[off + 1] as number) << 8) | ((buf[off + 2] as number) << 16)) +
-        (buf[off + 3] as number) * 16777216 +
-        (buf[off + 4] as number) * TWO32;
-      off += 5;
+    const dv = next();
+    for (let off = 0; off < PIECE_BYTES && i < length; off += 5) {
+      const v = dv.getUint32(off, true) + dv.getUint8(off + 4) * TWO32;
       if (v < T) {
         acc[i] = (acc[i] as number) + sign * v;
         i++;
       }
     }
-    if (i < length) {
-      buf = Buffer.concat([buf.subarray(off), cipher.update(new Uint8Array(5 * 1024))]);
-      off = 0;
-    }
   }
-  cipher.final();
 }
 
 /** Reduce every entry of `acc` (integers of magnitude below 2^53) into [0, t), in place. */

@@ -1,6 +1,6 @@
 // Building blocks of the secure-aggregation core: threshold, graph, advertisements, share boxes,
 // the PRG (checked against an independent derivation written out here), masked input.
-import { createCipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
 import t from 'tap';
 import { combine } from 'shamir-secret-sharing';
 import nacl from 'tweetnacl';
@@ -11,6 +11,7 @@ import {
   checkThreshold,
   COMPLETE_GRAPH,
   defaultThreshold,
+  fromDoubles,
   maskInput,
   maskVector,
   neighbours,
@@ -20,6 +21,7 @@ import {
   secretsMatch,
   selfMaskKey,
   shareKeys,
+  toDoubles,
   verifyAdvertisedKeys,
 } from '../../shared/secagg/index.js';
 import {
@@ -152,6 +154,32 @@ t.test('PRG: AES-256-CTR keyed through HKDF, rejection sampling, as written out 
     if (v < PLAIN_MODULUS) expected.push(Number(v));
   }
   t.same([...maskVector(key, n)], expected, 'same values as a BigInt re-derivation');
+  // A key whose stream rejects a candidate, found and written out by a separate script (node:crypto
+  // AES-256-CTR and BigInt only): key = SHA-256("sectorbench-prg-kat/194"); candidate 5,289 (in the
+  // second 16,380-byte piece the PRG draws) is 1,099,511,622,439 >= t, so slot 5,289 takes candidate 5,290.
+  const rejKey = createHash('sha256').update('sectorbench-prg-kat/194').digest();
+  t.equal(rejKey.toString('hex'), 'a4457208234d4cc862322b0099b10fff07df2ee89995334a9138a6eaef67af6b');
+  const rv = maskVector(rejKey, 10_000);
+  t.same([rv[0], rv[1], rv[2]], [886652114902, 764566342433, 575571717699], 'first values as written out');
+  t.same(
+    [rv[5288], rv[5289], rv[5290]],
+    [867163128559, 440431927530, 738098115999],
+    'the rejected candidate is skipped, the next one taken',
+  );
+  // Many pieces long (154,728 values, as a real codebook): same as the BigInt re-derivation.
+  const long = 154_728;
+  const ls = createCipheriv('aes-256-ctr', rejKey, Buffer.alloc(16)).update(Buffer.alloc(5 * long + 100));
+  let mismatches = 0;
+  const lv = maskVector(rejKey, long);
+  for (let off = 0, i = 0; i < long; off += 5) {
+    let v = 0n;
+    for (let k = 4; k >= 0; k--) v = (v << 8n) | BigInt(ls[off + k] as number);
+    if (v < PLAIN_MODULUS) {
+      if (Number(v) !== lv[i]) mismatches++;
+      i++;
+    }
+  }
+  t.equal(mismatches, 0, 'every one of 154,728 values equals the BigInt re-derivation');
   // Both ends of a pair derive the same key; low-order points are refused.
   const x = nacl.box.keyPair();
   const y = nacl.box.keyPair();
@@ -162,6 +190,20 @@ t.test('PRG: AES-256-CTR keyed through HKDF, rejection sampling, as written out 
     'another round, another key',
   );
   t.throws(() => pairMaskKey('r1', 'A', 'B', x.secretKey, new Uint8Array(32)), { code: 'SB_ERR_SECAGG_KEYS' });
+});
+
+t.test('slots to doubles and back without BigInt per slot: exact at the word edges, t refused', async (t) => {
+  const vals = [0n, 1n, 4294967295n, 4294967296n, 4294967297n, 1099511480320n /* t - 1 */, 123456789012n];
+  const d = toDoubles(BigUint64Array.from(vals));
+  t.same([...d], [0, 1, 4294967295, 4294967296, 4294967297, 1099511480320, 123456789012]);
+  t.same([...fromDoubles(d)], vals, 'back to the same slots');
+  const out = BigUint64Array.from([9n, 9n, 9n, 9n, 9n, 9n, 9n, 77n, 88n]);
+  fromDoubles(d, out);
+  t.same([...out], [...vals, 77n, 88n], 'written over the first slots only; padding kept');
+  t.same([...toDoubles(BigUint64Array.from([5n, 1099511480321n]), 1)], [5], 'only the first length slots are read');
+  t.throws(() => toDoubles(BigUint64Array.from([1n, 2n, 1099511480321n])), { code: 'SB_ERR_PLAIN_RANGE' }, 't itself');
+  t.throws(() => toDoubles(BigUint64Array.from([18446744073709551615n])), { code: 'SB_ERR_PLAIN_RANGE' }, '2^64 - 1');
+  t.throws(() => toDoubles(BigUint64Array.from([1099511627776n])), { code: 'SB_ERR_PLAIN_RANGE' }, '2^40');
 });
 
 t.test('masked inputs: pairwise masks cancel, slots >= t refused', async (t) => {
