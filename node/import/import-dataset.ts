@@ -9,7 +9,7 @@ import { nodeDbError, openNodeDb } from '../store/node-db.js';
 import { type DatasetMeta, replaceDataset } from '../store/dataset-store.js';
 import { readMappingFile, type MappingFile } from './mapping.js';
 import { ImportRefusedError, ProblemLog, type Problem } from './problems.js';
-import { type AttendanceRead, readAttendance } from './read-attendance.js';
+import { type AttendanceRead, type ParallelRead, readAttendance } from './read-attendance.js';
 import { type EnrolmentsRead, readEnrolments } from './read-enrolments.js';
 import type { Clock } from '../../shared/time/clock.js';
 
@@ -43,6 +43,8 @@ export interface ImportOptions {
   multilineQuotes?: 'refuse' | 'warn';
   /** Injected clock. */
   now?: Clock;
+  /** Reading attendance.csv on two threads (tests force it on small files); see {@link ParallelRead}. */
+  parallel?: ParallelRead;
 }
 
 export interface ImportReport {
@@ -162,6 +164,7 @@ async function readInputs(
       onProgress: (rows, bytes) => progress?.({ phase: 'attendance', rows, bytes, totalBytes: sizes.attendance }),
     },
     sizes.attendance,
+    opts.parallel,
   );
   if (att.records === 0) throw noRows(files.attendance, 'attendance');
 

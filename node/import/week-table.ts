@@ -5,6 +5,8 @@
  *
  * @see ../../../shared/spec/METRICS.md "Time frame"
  */
+import { studiejaarOf } from '../../shared/metrics/calendar.js';
+
 export const WEEK_COLUMNS = [
   'enrolment', // index into the EnrolmentTable
   'monday', // day number of the ISO week's Monday
@@ -57,6 +59,25 @@ export class WeekTable {
     this.lastKey = key;
     this.lastRow = r;
     return r;
+  }
+}
+
+/**
+ * Add the rows of another table (the weekly sums of a later part of the same file, read on
+ * another thread) into `into`: rows with the same (enrolment, week, part) are summed, new ones
+ * appended in their order, which is the table one sequential read would have built.
+ */
+export function addWeekRows(into: WeekTable, data: Int32Array, rows: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * WEEK_WIDTH;
+    const enrolment = data[o + W.enrolment] as number;
+    const monday = data[o + W.monday] as number;
+    const sy = data[o + W.sy] as number;
+    // The part as WeekFold derives it: 1 for the days of a split week that belong to the next studiejaar.
+    const part = studiejaarOf(monday) === sy ? 0 : 1;
+    const t = into.row(weekKey(enrolment, monday, part), enrolment, monday, sy) * WEEK_WIDTH;
+    const a = into.data;
+    for (let c = W.min_present; c < WEEK_WIDTH; c++) a[t + c] = (a[t + c] as number) + (data[o + c] as number);
   }
 }
 

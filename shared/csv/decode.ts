@@ -58,6 +58,16 @@ export class ChunkDecoder {
     return buf.toString('utf8');
   }
 
+  /**
+   * Decode from the middle of a file whose start another decoder has checked (parallel import):
+   * the encoding must have been given; the start-of-file checks (BOM, UTF-16, NUL bytes in the
+   * first 64 KiB) are not applied to this reader's first chunk.
+   */
+  resumeAfterStart(): void {
+    if (!this.encoding) throw new Error('resumeAfterStart needs the encoding of the file');
+    this.first = false;
+  }
+
   /** Bytes held back at a chunk boundary (an incomplete UTF-8 character). */
   get hasPending(): boolean {
     return this.pending !== null;

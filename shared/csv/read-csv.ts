@@ -78,50 +78,135 @@ export async function readCsv(
   onRecord: CsvRecordHandler,
   options: CsvReadOptions = {},
 ): Promise<CsvSummary> {
-  const file = options.displayName ?? path;
-  const progressEvery = options.progressEvery ?? 500_000;
-  const decoder = new ChunkDecoder(path, file, options.encoding);
-  let header: CsvHeader | undefined;
-  const parser = new RecordParser(file, options.multilineQuotes ?? 'refuse', {
-    onHeader: (h) => {
-      header = {
-        names: h.names,
-        keys: h.names.map((x) => x.toLowerCase()),
-        delimiter: h.delimiter,
-        encoding: decoder.encoding as CsvEncoding,
-        bom: decoder.bom,
-        line: h.line,
-      };
-      onHeader(header);
-    },
-    onRecord,
-    onWarning: options.onWarning,
-  });
-  let bytesRead = 0;
-  let nextProgress = progressEvery;
-  const lineAt = () => parser.lineAtEnd();
+  const reader = new CsvReader(path, onHeader, onRecord, options);
+  await reader.read(0, undefined, true);
+  return reader.summary();
+}
 
-  const stream = createReadStream(path, { highWaterMark: options.chunkSize ?? 4 * 1024 * 1024 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytesRead += chunk.length;
-      options.onChunk?.(chunk);
-      parser.push(decoder.decode(chunk, false, lineAt), false);
-      if (parser.records >= nextProgress && options.onProgress) {
-        options.onProgress(parser.records, bytesRead);
-        nextProgress = parser.records + progressEvery;
-      }
+/** Where a {@link CsvReader} that reads the rest of a file starts (parallel import). */
+export interface CsvResume {
+  /** The header the first part of the file found (delimiter, encoding, column count). */
+  header: CsvHeader;
+  /** Physical line the reader's first byte is on; lines are counted from here. */
+  line: number;
+}
+
+/**
+ * {@link readCsv} in byte ranges, for reading one file in parts on several threads: `read`
+ * parses `[start, end)` and may be called again for the next range with the same reader, which
+ * then continues exactly as one sequential read would (text held back at the end of a range,
+ * e.g. an unfinished quoted field, is completed by the next). With `resume`, the reader starts
+ * in the middle of a file: after the header, with its delimiter and encoding, counting lines
+ * from `resume.line` (the start-of-file checks, BOM and NUL bytes, are not repeated).
+ * `incomplete` says whether text is held back, i.e. whether a record crosses the range's end.
+ */
+export class CsvReader {
+  readonly file: string;
+  private readonly decoder: ChunkDecoder;
+  private readonly parser: RecordParser;
+  private header: CsvHeader | undefined;
+  private bytesRead = 0;
+  private nextProgress: number;
+
+  constructor(
+    private readonly path: string,
+    onHeader: (header: CsvHeader) => void,
+    onRecord: CsvRecordHandler,
+    private readonly options: CsvReadOptions = {},
+    resume?: CsvResume,
+  ) {
+    this.file = options.displayName ?? path;
+    this.nextProgress = options.progressEvery ?? 500_000;
+    this.decoder = new ChunkDecoder(path, this.file, resume ? resume.header.encoding : options.encoding);
+    this.parser = new RecordParser(this.file, options.multilineQuotes ?? 'refuse', {
+      onHeader: (h) => {
+        this.header = {
+          names: h.names,
+          keys: h.names.map((x) => x.toLowerCase()),
+          delimiter: h.delimiter,
+          encoding: this.decoder.encoding as CsvEncoding,
+          bom: this.decoder.bom,
+          line: h.line,
+        };
+        onHeader(this.header);
+      },
+      onRecord,
+      onWarning: options.onWarning,
+    });
+    if (resume) {
+      this.header = resume.header;
+      this.decoder.resumeAfterStart();
+      this.parser.resume(resume.header.delimiter, resume.header.names.length, resume.line);
     }
-    if (decoder.empty) throw emptyFile(file);
-    parser.push(decoder.hasPending ? decoder.decode(Buffer.alloc(0), true, lineAt) : '', true);
-  } catch (e) {
-    throw fileError(e, path, file);
-  } finally {
-    stream.destroy();
   }
-  if (!header) throw emptyFile(file);
-  options.onProgress?.(parser.records, bytesRead);
-  return { header, records: parser.records, bytes: bytesRead };
+
+  /** Data records so far. */
+  get records(): number {
+    return this.parser.records;
+  }
+
+  /** The physical line just after what was parsed or held back so far. */
+  lineAtEnd(): number {
+    return this.parser.lineAtEnd();
+  }
+
+  /** True when text is held back: a record (or a character) crosses the end of the last range. */
+  get incomplete(): boolean {
+    return this.parser.pending || this.decoder.hasPending;
+  }
+
+  /** The header, once read (or given to resume). */
+  get headerFound(): CsvHeader | undefined {
+    return this.header;
+  }
+
+  /**
+   * Parse bytes `[start, end)` (`end` undefined: to the end of the file). With `final`, the end
+   * is the end of the file: a record without line end is complete, an open quote an error.
+   * @throws as {@link readCsv}
+   */
+  async read(start: number, end: number | undefined, final: boolean): Promise<void> {
+    const { options, decoder, parser } = this;
+    const lineAt = () => parser.lineAtEnd();
+    if (end !== undefined && end <= start) {
+      if (final) await this.finish();
+      return;
+    }
+    const stream = createReadStream(this.path, {
+      highWaterMark: options.chunkSize ?? 4 * 1024 * 1024,
+      start,
+      ...(end !== undefined ? { end: end - 1 } : {}),
+    });
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        this.bytesRead += chunk.length;
+        options.onChunk?.(chunk);
+        parser.push(decoder.decode(chunk, false, lineAt), false);
+        if (parser.records >= this.nextProgress && options.onProgress) {
+          options.onProgress(parser.records, this.bytesRead);
+          this.nextProgress = parser.records + (options.progressEvery ?? 500_000);
+        }
+      }
+      if (final) await this.finish();
+    } catch (e) {
+      throw fileError(e, this.path, this.file);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  private async finish(): Promise<void> {
+    const { decoder, parser } = this;
+    if (decoder.empty) throw emptyFile(this.file);
+    parser.push(decoder.hasPending ? decoder.decode(Buffer.alloc(0), true, () => parser.lineAtEnd()) : '', true);
+  }
+
+  /** The summary of a complete read. @throws CsvError `SB_ERR_CSV_EMPTY` when no header was found. */
+  summary(): CsvSummary {
+    if (!this.header) throw emptyFile(this.file);
+    this.options.onProgress?.(this.parser.records, this.bytesRead);
+    return { header: this.header, records: this.parser.records, bytes: this.bytesRead };
+  }
 }
 
 function emptyFile(file: string): CsvError {

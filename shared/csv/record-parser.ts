@@ -73,6 +73,22 @@ export class RecordParser {
     return this.header !== undefined;
   }
 
+  /** True when text is held back: the start of a record not complete yet. */
+  get pending(): boolean {
+    return this.text.length > 0;
+  }
+
+  /**
+   * Continue in the middle of a file (parallel import): the header was read elsewhere, with
+   * this delimiter and this many columns; the next text starts a record on physical line `line`.
+   */
+  resume(delimiter: string, headerWidth: number, line: number): void {
+    this.delim = delimiter;
+    this.header = { names: [], delimiter, line: 0, sepLine: false };
+    this.headerWidth = headerWidth;
+    this.line = line;
+  }
+
   /** Append decoded text and parse the complete records in it. */
   push(text: string, final: boolean): void {
     this.text += text;

@@ -1,7 +1,7 @@
 import type { CsvHeader } from '../../../shared/csv/read-csv.js';
 import type { AttendanceMapping } from '../../../schemas/mapping-file.js';
 import { locateColumns, widthProblem } from '../columns.js';
-import { DateColumn } from '../date-column.js';
+import { DateColumn, type DateFormat } from '../date-column.js';
 import { STATUS, StatusResolver, type StatusCode } from '../mapping.js';
 import type { ProblemLog } from '../problems.js';
 import { shapeOf } from '../value-shape.js';
@@ -38,6 +38,10 @@ export class AttendanceRowParser {
   private col = { enr: -1, date: -1, min: -1, status: -1, time: -1, from: -1, to: -1 };
   private statusIdx: number[] = [];
   private width = 0;
+  /** State of the row being parsed (see {@link parse}). */
+  private bad = false;
+  private rowLine = 0;
+  private rowProblems: ProblemLog | null = null;
 
   constructor(
     private readonly file: string,
@@ -50,6 +54,19 @@ export class AttendanceRowParser {
     for (const [k, v] of Object.entries(mapping?.columns ?? {})) if (typeof v === 'string') renames[k] = v;
     this.renames = renames;
     this.resolver = mapping?.status ? new StatusResolver(mapping.status.codes, mapping.status.from.length) : undefined;
+  }
+
+  /**
+   * Format of the date column, learnt from its first valid value (undefined before). A parser
+   * for a later part of the file (parallel import) is given the format of the first part, so
+   * it judges every date exactly as one sequential read would.
+   */
+  get dateFormat(): DateFormat | undefined {
+    return this.dateCol.format;
+  }
+
+  set dateFormat(f: DateFormat | undefined) {
+    this.dateCol.format = f;
   }
 
   /** True when the file has a start_time column (lessons must then be unique). */
@@ -107,63 +124,72 @@ export class AttendanceRowParser {
    * --max-errors) or null (rejected; problems logged when `problems` is given).
    */
   parse(f: string[], line: number, problems: ProblemLog | null): Observation | 'dropped' | null {
-    const file = this.file;
-    let bad = false;
-    const problem = (column: string, reason: string) => {
-      bad = true;
-      problems?.add({ file, line, column, reason });
-    };
+    // The row's state lives on the instance rather than in a closure: this runs 15 million
+    // times per import, and a closure per row is an allocation (and, under tsx, a __name call).
+    this.bad = false;
+    this.rowLine = line;
+    this.rowProblems = problems;
     const width = widthProblem(f, this.width);
     if (width) {
-      problem('(row)', width);
+      this.problem('(row)', width);
       return null;
     }
     const enr = (f[this.col.enr] ?? '').trim();
     let idx = this.enrolments.byId.get(enr);
     if (idx === undefined) {
       if (enr && this.enrolments.rejectedIds.has(enr)) return 'dropped';
-      problem('enrolment_id', enr ? 'refers to an enrolment that is not in enrolments.csv' : 'is empty');
+      this.problem('enrolment_id', enr ? 'refers to an enrolment that is not in enrolments.csv' : 'is empty');
       idx = -1;
     }
     const ds = (f[this.col.date] ?? '').trim();
     const day = ds ? this.dateCol.parse(ds) : 'is empty';
-    if (typeof day === 'string') problem('date', ds ? `${shapeOf(ds)} ${day}` : day);
-    const minutes = this.minutes(f, problem);
-    const status = this.status(f, problem);
+    if (typeof day === 'string') this.problem('date', ds ? `${shapeOf(ds)} ${day}` : day);
+    const minutes = this.minutes(f);
+    const status = this.status(f);
     let time = -1;
     if (this.col.time >= 0) {
       const ts = (f[this.col.time] ?? '').trim();
       if (ts) {
         time = timeCode(ts);
-        if (time < 0) problem('start_time', `${shapeOf(ts)} is not a time HH:MM`);
+        if (time < 0) this.problem('start_time', `${shapeOf(ts)} is not a time HH:MM`);
       }
     }
-    if (bad) return null;
+    if (this.bad) return null;
     return { idx, day: day as number, minutes, status: status as StatusCode, time };
   }
 
-  private minutes(f: string[], problem: (column: string, reason: string) => void): number {
+  /** Record a problem of the row being parsed. */
+  private problem(column: string, reason: string): void {
+    this.bad = true;
+    this.rowProblems?.add({ file: this.file, line: this.rowLine, column, reason });
+  }
+
+  private minutes(f: string[]): number {
     if (this.fromTimes) {
       const a = timeCode((f[this.col.from] ?? '').trim());
       const b = timeCode((f[this.col.to] ?? '').trim());
       const minutes = a < 0 || b < 0 ? -1 : (b >> 1) - (a >> 1);
       if (minutes < 1 || minutes > 720) {
-        problem(this.fromTimes.start, 'begin and end time do not give a lesson of 1 to 720 minutes (expected HH:MM)');
+        this.problem(
+          this.fromTimes.start,
+          'begin and end time do not give a lesson of 1 to 720 minutes (expected HH:MM)',
+        );
       }
       return minutes;
     }
     const ms = (f[this.col.min] ?? '').trim();
     const minutes = minutesOf(ms);
-    if (minutes < 0) problem('minutes', `${ms ? shapeOf(ms) : 'empty'} is not a whole number of minutes from 1 to 720`);
+    if (minutes < 0)
+      this.problem('minutes', `${ms ? shapeOf(ms) : 'empty'} is not a whole number of minutes from 1 to 720`);
     return minutes;
   }
 
-  private status(f: string[], problem: (column: string, reason: string) => void): StatusCode | null {
+  private status(f: string[]): StatusCode | null {
     if (this.resolver) {
       const parts = this.statusIdx.map((i) => (f[i] ?? '').trim());
       const status = this.resolver.resolve(parts);
       if (status === null) {
-        problem(
+        this.problem(
           (this.mapping?.status?.from ?? []).join('|'),
           `${parts.map((p) => (p ? shapeOf(p).replace('a value shaped ', '') : '(empty)')).join('|')} (by shape) has no status in the mapping file`,
         );
@@ -173,7 +199,7 @@ export class AttendanceRowParser {
     const ss = (f[this.col.status] ?? '').trim();
     const status = CANONICAL.get(ss) ?? null;
     if (status === null) {
-      problem(
+      this.problem(
         'status',
         `${ss ? shapeOf(ss) : 'empty'} is not a status code (${STATUS_NAMES}); map SIS codes in a mapping file`,
       );
