@@ -8,7 +8,10 @@
  * 429 that was waited out shows, and one given up on fails the run. Exits 1 when a check fails;
  * the coordinator process is stopped on every exit, failure included. `--masked` runs the
  * secure-aggregation round instead (every node runs `node round` through the phases, one after
- * another as demo/masked-round.ts does; the key holder removes the masks with the reveals).
+ * another as demo/masked-round.ts does; the key holder removes the masks with the reveals):
+ * phase by phase (`stopAfter`), `concurrency` nodes at a time, each phase timed (wall, per node
+ * median and max) with the HTTP bytes all nodes sent and received (an undici interceptor), and
+ * the time from the last masked input to the signed release (issue 15, scale).
  *
  *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--masked] [--keep DIR]
  */
@@ -20,9 +23,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, setupLocalRound } from '../../demo/local-round.js';
-import { runMaskedPhases } from '../../demo/masked-round.js';
 import { currentSubmissions, type SubmissionInfo } from '../../coordinator/index.js';
+import { Agent, type Dispatcher } from 'undici';
 import { submitContribution, type SubmitResult } from '../../node/client/submit.js';
+import { type RoundProgress, runRound } from '../../node/round/run-round.js';
+import { SECAGG_PHASES } from '../../schemas/secagg.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { synthesize } from '../../synth/run-synth.js';
 
@@ -135,19 +140,90 @@ let tDone = 0;
 let coordinatorRss = Number.NaN;
 let current: SubmissionInfo[] = [];
 let releaseError = '';
-try {
-  if (masked) {
-    try {
-      const r = await runMaskedPhases(round, { beforeSubmit: approveAsPrivacyOfficer });
-      for (const node of round.nodes) {
-        const p = r.progress.get(node.id);
-        if (p?.state !== 'done')
-          failed.push({ id: node.id, error: p ? `${p.state} in phase ${p.phase}: ${p.message}` : 'never ran' });
-      }
-    } catch (e) {
-      failed.push({ id: '(round)', error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
+/** HTTP bytes the nodes sent (request bodies) and received (response bodies), reset per phase. */
+const traffic = { sent: 0, received: 0 };
+const counting: Dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
+  const b = opts.body;
+  if (typeof b === 'string') traffic.sent += Buffer.byteLength(b);
+  else if (b instanceof Uint8Array) traffic.sent += b.byteLength;
+  const h = new Proxy(handler, {
+    get(target, prop, recv) {
+      const t = target as unknown as Record<string, (...a: unknown[]) => unknown>;
+      if (prop === 'onData' && typeof t.onData === 'function')
+        return (chunk: Buffer) => {
+          traffic.received += chunk.length;
+          return t.onData?.call(target, chunk);
+        };
+      if (prop === 'onResponseData' && typeof t.onResponseData === 'function')
+        return (controller: unknown, chunk: Buffer) => {
+          traffic.received += chunk.length;
+          return t.onResponseData?.call(target, controller, chunk);
+        };
+      const v = Reflect.get(target, prop, recv);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return dispatch(opts, h);
+});
+const phaseRows: { phase: string; ms: number; perNode: number[]; sent: number; received: number }[] = [];
+let tLastMasked = 0;
+let tApproved = 0;
+
+/**
+ * The masked round's phases: for each phase in order, every node runs `node round` up to the end
+ * of that phase (`stopAfter`; the last phase without it), `concurrency` at a time, so each pass
+ * times one phase; a node that is still waiting (the coordinator had not advanced yet) is run
+ * again in the same pass.
+ */
+async function maskedPhases(): Promise<void> {
+  // Approvals first (the privacy officer approves the vector before the masked input).
+  for (const node of round.nodes) await approveAsPrivacyOfficer(node, round);
+  tApproved = performance.now();
+  const progress = new Map<string, RoundProgress>();
+  const gone = new Set<string>();
+  for (const [k, phase] of SECAGG_PHASES.entries()) {
+    const last = k === SECAGG_PHASES.length - 1;
+    traffic.sent = 0;
+    traffic.received = 0;
+    const perNode = new Map<string, number>();
+    const tp = performance.now();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const queue = round.nodes.filter(
+        (n) => !gone.has(n.id) && (attempt === 0 || progress.get(n.id)?.state === 'waiting'),
+      );
+      if (queue.length === 0) break;
+      const worker = async () => {
+        for (let node = queue.shift(); node; node = queue.shift()) {
+          const t1 = performance.now();
+          try {
+            const p = await runRound({
+              home: node.home,
+              roundId: round.roundId,
+              now: round.now,
+              dispatcher: counting,
+              ...(last ? {} : { stopAfter: phase }),
+            });
+            progress.set(node.id, p);
+          } catch (e) {
+            gone.add(node.id);
+            failed.push({ id: node.id, error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
+          }
+          perNode.set(node.id, (perNode.get(node.id) ?? 0) + performance.now() - t1);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
     }
+    phaseRows.push({ phase, ms: performance.now() - tp, perNode: [...perNode.values()], ...traffic });
+    if (phase === 'masked_input') tLastMasked = performance.now();
+    process.stderr.write(`phase ${phase}: ${((performance.now() - tp) / 1000).toFixed(1)} s\n`);
   }
+  for (const id of round.nodes.map((n) => n.id))
+    if (progress.get(id)?.state !== 'done' && !gone.has(id))
+      failed.push({ id, error: `ended in state ${progress.get(id)?.state} (${progress.get(id)?.message})` });
+}
+
+try {
+  if (masked) await maskedPhases();
   // Each node as `node submit` does it, `concurrency` at a time; a node that fails (a 429 given
   // up on, a refusal) is recorded and the others go on, so the run says how many made it.
   const queue = [...round.nodes];
@@ -226,12 +302,28 @@ const bytes = current.reduce((a, c) => a + c.wireBytes, 0);
 const cts = [...submitted.values()][0]?.ciphertexts ?? '-';
 const sec = (ms: number) => (ms > 0 ? `${(ms / 1000).toFixed(1)} s` : '-');
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const mib = (b: number) => (b < 2 ** 20 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const maskedRows: [string, string][] = masked
+  ? [
+      ['privacy officers approve every vector', `${((tApproved - tSetup) / 1000).toFixed(1)} s`],
+      ...phaseRows.map((r): [string, string] => [
+        `phase ${r.phase}: all nodes (${concurrency} at a time); per node median / max`,
+        `${(r.ms / 1000).toFixed(1)} s; ${median(r.perNode).toFixed(0)} / ${Math.max(...r.perNode).toFixed(0)} ms; nodes sent ${mib(r.sent)}, received ${mib(r.received)}`,
+      ]),
+      [
+        'last masked input -> signed release (consistency, unmask, close, key holder, publish)',
+        sec(tDone && tDone - tLastMasked),
+      ],
+    ]
+  : [];
 const rows: [string, string][] = [
   ['institutions', `${K}${masked ? ' (masked round: secure aggregation)' : ' (unmasked round)'}`],
   ['students per institution (first; others 0.6-1.4x)', String(students)],
   ['codebook crebos / ciphertexts per contribution', `${crebos} / ${cts}`],
   ['generate data', `${((tData - t0) / 1000).toFixed(1)} s`],
   ['set up roles, import and enrol all nodes', `${((tSetup - tData) / 1000).toFixed(1)} s`],
+  ...maskedRows,
   [
     masked
       ? 'approve + every phase of every node (advertise, share, masked input, survivors, reveal)'
