@@ -4,6 +4,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { acceptContribution, contributionBodyLimit } from '../rounds/submit.js';
 import { findRound } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
+import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
 
 /**
  * `POST /v1/rounds/:roundId/contributions` (signed): a contribution in wire format v1 as
@@ -14,7 +15,7 @@ import { problems, RoundParams } from './schemas.js';
 const contributions: FastifyPluginAsyncZod = async (app) => {
   const { db, identity, now: clock, config } = app.coordinator;
   app.post(
-    '/v1/rounds/:roundId/contributions',
+    ROUTE_PATTERNS.contributions,
     {
       bodyLimit: config.maxContributionBytes,
       config: { signed: true },

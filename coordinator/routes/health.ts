@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { fingerprint } from '../../shared/crypto/identity.js';
+import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
 
 /** `GET /v1/health`: liveness, the coordinator's key fingerprint and the database reachable. */
 const health: FastifyPluginAsyncZod = async (app) => {
   const fp = fingerprint(app.coordinator.identity.publicKey);
   app.get(
-    '/v1/health',
+    ROUTE_PATTERNS.health,
     {
       schema: {
         tags: ['health'],

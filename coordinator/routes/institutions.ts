@@ -4,6 +4,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { signAuditHeadAttestation } from '../../shared/protocol/audit-head.js';
 import { auditHeadHistory, latestAuditHead } from '../store/audit-heads.js';
 import { problems } from './schemas.js';
+import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
 
 /**
  * `GET /v1/institutions/me/audit-head` (signed): the newest audit-log head the coordinator saw
@@ -14,7 +15,7 @@ import { problems } from './schemas.js';
 const institutions: FastifyPluginAsyncZod = async (app) => {
   const { db, identity, now } = app.coordinator;
   app.get(
-    '/v1/institutions/me/audit-head',
+    ROUTE_PATTERNS.auditHead,
     {
       config: { signed: true },
       schema: {

@@ -7,6 +7,7 @@ import { renderReleaseSite, SITE_FILES } from '../release/site.js';
 import { findRelease, listReleases, type StoredRelease } from '../store/releases.js';
 import { getRound } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
+import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
 
 const SiteParams = z.object({
   roundId: RoundParams.shape.roundId,
@@ -47,7 +48,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   const common = { params: RoundParams, querystring: Query };
 
   app.get(
-    '/v1/rounds/:roundId/release',
+    ROUTE_PATTERNS.release,
     {
       schema: {
         ...common,
@@ -67,7 +68,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/release.csv',
+    ROUTE_PATTERNS.releaseCsv,
     {
       schema: {
         ...common,
@@ -116,7 +117,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   };
 
   app.get(
-    '/v1/rounds/:roundId/site/:file',
+    ROUTE_PATTERNS.site,
     {
       schema: {
         params: SiteParams,
@@ -129,7 +130,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/versions/:version/site/:file',
+    ROUTE_PATTERNS.versionSite,
     {
       schema: {
         params: VersionSiteParams,
@@ -143,7 +144,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/release.html',
+    ROUTE_PATTERNS.releaseHtml,
     {
       schema: {
         ...common,

@@ -4,6 +4,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { ownStatus, roundStatus } from '../rounds/status.js';
 import { getHePublicKey, getRound, listRounds } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
+import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
 
 const StatusSchema = z.object({
   round_id: z.string(),
@@ -32,7 +33,7 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.coordinator;
 
   app.get(
-    '/v1/rounds',
+    ROUTE_PATTERNS.rounds,
     {
       schema: {
         tags: ['rounds'],
@@ -57,7 +58,7 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/manifest',
+    ROUTE_PATTERNS.manifest,
     {
       schema: {
         tags: ['rounds'],
@@ -76,7 +77,7 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/he-public-key',
+    ROUTE_PATTERNS.hePublicKey,
     {
       schema: {
         tags: ['rounds'],
@@ -102,7 +103,7 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
-    '/v1/rounds/:roundId/status',
+    ROUTE_PATTERNS.status,
     {
       schema: {
         tags: ['rounds'],

@@ -10,6 +10,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import type { ComputedVector } from '../vector/compute.js';
 import type { StoredDataset } from '../store/dataset-store.js';
 import type { NodeDb } from '../store/node-db.js';
+import { RoundStore } from '../store/round-store.js';
 import { computeFromDb } from '../vector/node-vector.js';
 
 /**
@@ -93,15 +94,13 @@ export function computeRoundVector(
 
 /** The manifest this node stored for a round (fetched and verified by preview or submit). */
 export function storedManifest(db: NodeDb, roundId: string, home: string): RoundManifest {
-  const r = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId) as
-    | { manifest_json: string }
-    | undefined;
-  if (!r) {
+  const m = new RoundStore(db).manifest(roundId);
+  if (!m) {
     throw new SbError(
       'SB_ERR_NO_MANIFEST',
       `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} --round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`,
       { roundId },
     );
   }
-  return JSON.parse(r.manifest_json) as RoundManifest;
+  return m;
 }

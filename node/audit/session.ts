@@ -3,9 +3,8 @@ import type { RoundManifest } from '../../schemas/manifest.js';
 import { readIdentityFile, type Identity } from '../../shared/crypto/identity.js';
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
-import type { CoordinatorClient } from '../client/coordinator-client.js';
+import { clientForNode, type CoordinatorClient } from '../client/coordinator-client.js';
 import { fetchManifest } from '../client/manifest.js';
-import { openClient } from '../client/submit.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, auditHead, canonicalDigest, roundOfPath } from './log.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
@@ -66,7 +65,7 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
     return e;
   };
   try {
-    const { client } = await openClient({
+    const client = clientForNode(config, identity, {
       ...o,
       now,
       auditHead: () => auditHead(db),

@@ -7,7 +7,7 @@ import type { ContributionEnvelope } from '../../schemas/envelope.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
-import { SbError } from '../../shared/errors/sb-error.js';
+import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
 import { flatten } from '../../shared/protocol/layout.js';
@@ -17,6 +17,7 @@ import { manifestCodebook } from '../../shared/protocol/round-documents.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
+import { RoundStore } from '../store/round-store.js';
 import { evaluateApprovals } from './approval.js';
 import {
   auditHead,
@@ -31,6 +32,7 @@ import {
 import { vectorDigest } from './round-vector.js';
 import { openAuditedSession } from './session.js';
 import type { Clock } from '../../shared/time/clock.js';
+import { ROUTES } from '../../shared/protocol/routes.js';
 
 /** What `audit verify` can find. */
 export type FindingKind =
@@ -339,24 +341,26 @@ export async function deepVerify(
       secagg_self_seed?: string;
       secagg_mask_secret_key?: string;
     };
-    const m = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(e.round_id) as
-      | { manifest_json: string }
-      | undefined;
-    const key = db.prepare('SELECT digest, public_key FROM round_he_key WHERE round_id = ?').get(e.round_id) as
-      | { digest: string; public_key: Buffer }
-      | undefined;
-    if (!m || !key || !p.encryption_seed) {
+    const rounds = new RoundStore(db);
+    let manifest: RoundManifest | undefined;
+    let key: { digest: string; publicKey: Uint8Array } | undefined;
+    try {
+      // An envelope entry without a round finds no manifest: reported as missing below.
+      manifest = e.round_id === null ? undefined : rounds.manifest(e.round_id);
+      key = e.round_id === null ? undefined : rounds.heKey(e.round_id);
+    } catch (err) {
+      if (!isSbError(err) || err.code !== 'SB_ERR_STORE_CORRUPT') throw err;
+      bad('het opgeslagen rondedocument of de rondesleutel is beschadigd; diepe controle niet mogelijk.');
+      continue;
+    }
+    if (!manifest || !key || !p.encryption_seed) {
       bad(
         'het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.',
       );
       continue;
     }
-    const manifest = JSON.parse(m.manifest_json) as RoundManifest;
     if (!manifestDigests.has(canonicalDigest(manifest))) bad('het opgeslagen rondedocument is niet het gelogde.');
-    if (
-      bfvPublicKeyDigest(new Uint8Array(key.public_key)) !== p.he_public_key_digest ||
-      key.digest !== p.he_public_key_digest
-    ) {
+    if (bfvPublicKeyDigest(key.publicKey) !== p.he_public_key_digest || key.digest !== p.he_public_key_digest) {
       bad('de opgeslagen rondesleutel is niet de sleutel waaronder versleuteld is.');
       continue;
     }
@@ -404,7 +408,7 @@ export async function deepVerify(
         continue;
       }
     }
-    const ciphertexts = await encryptSlots(new Uint8Array(key.public_key), slots, {
+    const ciphertexts = await encryptSlots(key.publicKey, slots, {
       seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')),
     });
     cts += ciphertexts.length;
@@ -465,7 +469,7 @@ export async function fetchAuditHeadAttestation(o: {
     const sentHead = auditHead(s.db) ?? null;
     let raw: unknown;
     try {
-      raw = await s.client.getJson('/v1/institutions/me/audit-head');
+      raw = await s.client.getJson(ROUTES.auditHead());
     } catch (e) {
       throw s.refusal('audit-head', null, e);
     }
@@ -511,13 +515,8 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
   const db = openNodeDb(o.home);
   try {
     const entries = readAudit(db);
-    const outbox = db.prepare('SELECT envelope_digest, receipt_json FROM submission ORDER BY id').all() as {
-      envelope_digest: string;
-      receipt_json: string | null;
-    }[];
-    const receipts: unknown[] = outbox
-      .filter((r) => r.receipt_json)
-      .map((r) => JSON.parse(r.receipt_json as string) as unknown);
+    const rounds = new RoundStore(db);
+    const receipts: unknown[] = rounds.storedReceipts().map((r) => r.receipt);
     for (const f of o.receiptFiles ?? []) {
       let parsed: unknown;
       try {
@@ -535,7 +534,7 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
       coordinatorKey: new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')),
       receipts,
       expectHeads: o.expectHeads,
-      outboxEnvelopes: outbox.map((r) => r.envelope_digest),
+      outboxEnvelopes: rounds.submissionDigests(),
     });
     const added = new Set(
       entries

@@ -11,10 +11,12 @@ import { buildComparison } from '../report/comparison.js';
 import { comparisonCsv, comparisonExcelCsv, comparisonJson } from '../report/comparison-files.js';
 import { comparisonHtml } from '../report/comparison-html.js';
 import { appendAudit, canonicalDigest } from '../audit/log.js';
+import { RoundStore } from '../store/round-store.js';
 import { fetchManifestAudited, openAuditedSession } from '../audit/session.js';
 import { computeFromDb } from '../vector/node-vector.js';
 import { amsterdamTime } from '../../shared/pages/time-nl.js';
 import type { Clock } from '../../shared/time/clock.js';
+import { ROUTES } from '../../shared/protocol/routes.js';
 
 export interface BenchmarkOptions {
   home: string;
@@ -71,16 +73,12 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
   const now = s.now;
   const { db, config } = s;
   try {
-    const stored = db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(o.roundId) as
-      | { manifest_json: string }
-      | undefined;
-    const manifest: RoundManifest = stored
-      ? (JSON.parse(stored.manifest_json) as RoundManifest)
-      : await fetchManifestAudited(s, o.roundId);
+    const rounds = new RoundStore(db);
+    const manifest: RoundManifest = rounds.manifest(o.roundId) ?? (await fetchManifestAudited(s, o.roundId));
     let release: Release;
     try {
       release = verifyReleaseForNode(
-        await s.client.getJson(`/v1/rounds/${encodeURIComponent(o.roundId)}/release`),
+        await s.client.getJson(ROUTES.release(o.roundId)),
         config.pinned.key_holder.ed25519_public_key,
         manifest,
       );
@@ -98,14 +96,11 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
       },
     });
     const codebook = manifestCodebook(manifest);
-    const sent = db
-      .prepare(
-        'SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1',
-      )
-      .get(o.roundId) as { vector_json: string } | undefined;
-    const own = sent
-      ? vectorFromJson(codebook, JSON.parse(sent.vector_json) as VectorJson)
-      : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
+    const sent = rounds.receiptedVector(o.roundId);
+    const own =
+      sent !== undefined
+        ? vectorFromJson(codebook, sent as VectorJson)
+        : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
     const comparison = buildComparison(codebook, own, release, {
       institutionId: config.institution_id,
       institutionName: config.institution_name,

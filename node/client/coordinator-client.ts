@@ -1,7 +1,9 @@
 import { request, type Dispatcher } from 'undici';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
+import type { Identity } from '../../shared/crypto/identity.js';
 import type { Clock } from '../../shared/time/clock.js';
+import type { NodeConfig } from './config.js';
 
 export interface ClientOptions {
   /** The configured coordinator origin; the only host this node ever talks to. */
@@ -237,4 +239,32 @@ function problemError(method: string, path: string, status: number, contentType:
     }
   }
   return new SbError(code, `the coordinator refused ${method} ${path} (${status}): ${detail}`, { status });
+}
+
+/**
+ * The node's client for its configured coordinator, from the config and identity the caller
+ * already read (opened once per command). A `coordinatorUrl` of another origin than the
+ * configured one is refused (`SB_ERR_EGRESS`): the node talks to nothing else.
+ */
+export function clientForNode(
+  config: NodeConfig,
+  identity: Identity,
+  o: Pick<ClientOptions, 'dispatcher' | 'now' | 'sleep' | 'auditHead' | 'onSent'> & { coordinatorUrl?: string },
+): CoordinatorClient {
+  if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
+    throw new SbError(
+      'SB_ERR_EGRESS',
+      `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`,
+    );
+  }
+  return new CoordinatorClient({
+    baseUrl: config.coordinator_url,
+    institutionId: config.institution_id,
+    secretKey: identity.secretKey,
+    dispatcher: o.dispatcher,
+    now: o.now,
+    sleep: o.sleep,
+    auditHead: o.auditHead,
+    onSent: o.onSent,
+  });
 }

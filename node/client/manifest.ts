@@ -1,10 +1,12 @@
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { manifestCodebook, verifyManifest, verifyManifestEndorsement } from '../../shared/protocol/round-documents.js';
+import { RoundStore } from '../store/round-store.js';
 import type { NodeDb } from '../store/node-db.js';
 import type { NodeConfig } from './config.js';
 import type { CoordinatorClient } from './coordinator-client.js';
 import { formatZodIssues } from '../../shared/errors/zod-issues.js';
+import { ROUTES } from '../../shared/protocol/routes.js';
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -80,10 +82,8 @@ export async function fetchManifest(
   roundId: string,
   now: Date,
 ): Promise<RoundManifest> {
-  const raw = await client.getJson(`/v1/rounds/${encodeURIComponent(roundId)}/manifest`);
+  const raw = await client.getJson(ROUTES.manifest(roundId));
   const m = verifyManifestForNode(raw, config, ownPublicKey, roundId, client);
-  db.prepare(
-    'INSERT INTO round (round_id, manifest_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET manifest_json = excluded.manifest_json, fetched_at = excluded.fetched_at',
-  ).run(roundId, JSON.stringify(m), now.toISOString());
+  new RoundStore(db).saveManifest(m, now);
   return m;
 }

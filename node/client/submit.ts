@@ -4,7 +4,6 @@ import { ReceiptSchema, type Receipt } from '../../schemas/receipt.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
-import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorToJson } from '../../shared/metrics/vector.js';
 import { buildEnvelope, envelopeDigest, signEnvelope } from '../../shared/protocol/envelope.js';
@@ -15,8 +14,9 @@ import { requireApprovals } from '../audit/approval.js';
 import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
 import { computeRoundVector } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
-import { identityPath, readNodeConfig, type NodeConfig } from './config.js';
-import { CoordinatorClient, type Response, type SentInfo } from './coordinator-client.js';
+import type { NodeConfig } from './config.js';
+import type { Response } from './coordinator-client.js';
+import { RoundStore, type StoredSubmission } from '../store/round-store.js';
 import type { Clock } from '../../shared/time/clock.js';
 
 export interface SubmitOptions {
@@ -49,37 +49,6 @@ export interface SubmitResult {
   resent: boolean;
 }
 
-/** Open the node's client: config, identity and an HTTP client bound to the configured coordinator. */
-export async function openClient(o: {
-  home: string;
-  coordinatorUrl?: string;
-  dispatcher?: Dispatcher;
-  now?: Clock;
-  sleep?: (ms: number) => Promise<void>;
-  auditHead?: () => string | undefined;
-  onSent?: (info: SentInfo) => void;
-}) {
-  const config = readNodeConfig(o.home);
-  if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
-    throw new SbError(
-      'SB_ERR_EGRESS',
-      `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`,
-    );
-  }
-  const identity = await readIdentityFile(identityPath(o.home, config));
-  const client = new CoordinatorClient({
-    baseUrl: config.coordinator_url,
-    institutionId: config.institution_id,
-    secretKey: identity.secretKey,
-    dispatcher: o.dispatcher,
-    now: o.now,
-    sleep: o.sleep,
-    auditHead: o.auditHead,
-    onSent: o.onSent,
-  });
-  return { config, identity, client };
-}
-
 /** Accept a receipt or throw `SB_ERR_RECEIPT_INVALID`: the coordinator's signature (pinned key) and that it acknowledges exactly this envelope. */
 export function acceptReceipt(
   raw: unknown,
@@ -108,15 +77,6 @@ export function acceptReceipt(
     );
   }
   return r.data;
-}
-
-interface OutboxRow {
-  id: number;
-  envelope_digest: string;
-  envelope_json: string;
-  wire: Buffer;
-  wire_bytes: number;
-  receipt_json: string | null;
 }
 
 /**
@@ -175,14 +135,11 @@ export async function submitWithSession(
   }
   const db = s.db;
   // An unreceipted entry (crash or network failure after storing) is resent as is: idempotent.
-  const pending = db
-    .prepare(
-      'SELECT id, envelope_digest, envelope_json, wire, wire_bytes, receipt_json FROM submission WHERE round_id = ? ORDER BY id DESC LIMIT 1',
-    )
-    .get(roundId) as OutboxRow | undefined;
-  let entry: OutboxRow;
+  const rounds = new RoundStore(db);
+  const pending = rounds.latestSubmission(roundId);
+  let entry: StoredSubmission;
   let resent = false;
-  if (pending && pending.receipt_json === null) {
+  if (pending && pending.receipt === null) {
     entry = pending;
     resent = true;
   } else {
@@ -201,27 +158,23 @@ export async function submitWithSession(
   const receipt = await logRefusals(s, 'receipt', roundId, () =>
     acceptReceipt(JSON.parse(res.body.toString('utf8')), s.config, {
       roundId,
-      envelopeDigest: entry.envelope_digest,
+      envelopeDigest: entry.envelopeDigest,
     }),
   );
   db.transaction(() => {
-    db.prepare('UPDATE submission SET sent_at = ?, receipt_json = ? WHERE id = ?').run(
-      now().toISOString(),
-      JSON.stringify(receipt),
-      entry.id,
-    );
+    rounds.saveReceipt(entry.id, receipt, now());
     appendAudit(db, s.identity, {
       kind: 'receipt',
       roundId,
       at: now(),
-      payload: { envelope_digest: entry.envelope_digest, wire_bytes: receipt.wire_bytes, receipt },
+      payload: { envelope_digest: entry.envelopeDigest, wire_bytes: receipt.wire_bytes, receipt },
     });
   })();
   return {
     receipt,
-    envelopeDigest: entry.envelope_digest,
-    wireBytes: entry.wire_bytes,
-    ciphertexts: (JSON.parse(entry.envelope_json) as { ciphertext_digests: string[] }).ciphertext_digests.length,
+    envelopeDigest: entry.envelopeDigest,
+    wireBytes: entry.wireBytes,
+    ciphertexts: (JSON.parse(entry.envelopeJson) as { ciphertext_digests: string[] }).ciphertext_digests.length,
     resent,
   };
 }
@@ -232,7 +185,7 @@ async function prepareContribution(
   manifest: RoundManifest,
   onPhase?: (phase: string) => void,
   masking?: InputMasking,
-): Promise<OutboxRow> {
+): Promise<StoredSubmission> {
   const { db, config, identity, client, now } = s;
   onPhase?.('compute');
   const rv = computeRoundVector(db, home, manifest, config.institution_id);
@@ -274,23 +227,17 @@ async function prepareContribution(
   }
   const digest = envelopeDigest(envelope);
   const vectorJson = vectorToJson(rv.codebook, rv.computed.vector);
+  const rounds = new RoundStore(db);
   const id = db.transaction(() => {
-    db.prepare(
-      'INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key',
-    ).run(manifest.round_id, manifest.he_public_key.digest, Buffer.from(hePublicKey));
-    const info = db
-      .prepare(
-        'INSERT INTO submission (round_id, envelope_digest, envelope_json, vector_json, wire, wire_bytes, created_at) VALUES (?,?,?,?,?,?,?)',
-      )
-      .run(
-        manifest.round_id,
-        digest,
-        JSON.stringify(envelope),
-        JSON.stringify(vectorJson),
-        Buffer.from(wire),
-        wire.byteLength,
-        now().toISOString(),
-      );
+    rounds.saveHeKey(manifest.round_id, manifest.he_public_key.digest, hePublicKey);
+    const stored = rounds.insertSubmission({
+      roundId: manifest.round_id,
+      envelopeDigest: digest,
+      envelopeJson: JSON.stringify(envelope),
+      vectorJson: JSON.stringify(vectorJson),
+      wire,
+      createdAt: now(),
+    });
     appendAudit(db, identity, {
       kind: 'envelope',
       roundId: manifest.round_id,
@@ -314,14 +261,14 @@ async function prepareContribution(
         ...(masking ? { secagg: masking.log.public, ...masking.log.secret } : {}),
       },
     });
-    return Number(info.lastInsertRowid);
+    return stored;
   })();
   return {
     id,
-    envelope_digest: digest,
-    envelope_json: JSON.stringify(envelope),
+    envelopeDigest: digest,
+    envelopeJson: JSON.stringify(envelope),
     wire: Buffer.from(wire),
-    wire_bytes: wire.byteLength,
-    receipt_json: null,
+    wireBytes: wire.byteLength,
+    receipt: null,
   };
 }

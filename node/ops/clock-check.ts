@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { Check } from '../../shared/ops/report.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
+import { ROUTES } from '../../shared/protocol/routes.js';
 
 /** Skew (seconds) above which `doctor` warns: well inside the coordinator's request window. */
 export const SKEW_WARN_SECONDS = 60;
@@ -30,7 +31,7 @@ export async function coordinatorClockCheck(o: {
   let body: { time?: unknown; coordinator_public_key?: unknown };
   let dateHeader: string | undefined;
   try {
-    const res = await request(`${origin}/v1/health`, {
+    const res = await request(`${origin}${ROUTES.health()}`, {
       method: 'GET',
       dispatcher: o.dispatcher,
       headersTimeout: 10_000,
@@ -41,7 +42,7 @@ export async function coordinatorClockCheck(o: {
       return {
         name: 'clock',
         status: 'WARN',
-        detail: `${origin}/v1/health answered ${res.statusCode}; clock skew not checked. Ask the coordinator's operator.`,
+        detail: `${origin}${ROUTES.health()} answered ${res.statusCode}; clock skew not checked. Ask the coordinator's operator.`,
       };
     body = JSON.parse(text) as typeof body;
     dateHeader = typeof res.headers.date === 'string' ? res.headers.date : undefined;

@@ -14,6 +14,7 @@ import {
   verifyAdvertisedKeys,
 } from '../../shared/secagg/index.js';
 import { submitWithSession } from '../client/submit.js';
+import { RoundStore } from '../store/round-store.js';
 import { RoundSession, Waiting } from './session.js';
 
 /** Options of {@link runRound}. */
@@ -157,10 +158,7 @@ export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
       );
 
     // 2. Masked input (needs the approval of the vector; the outbox makes it idempotent).
-    const receipted = r.s.db
-      .prepare('SELECT 1 FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL')
-      .get(roundId);
-    if (!receipted) {
+    if (!new RoundStore(r.s.db).hasReceipt(roundId)) {
       try {
         const sub = await submitWithSession(r.s, r.home, r.manifest, {
           masking: {

@@ -20,10 +20,26 @@ export const ROUTES = {
   /** Secure aggregation: POST a phase message, GET what the ended phase relays to the caller. */
   secaggPhase: (roundId: string, phase: SecAggPhase) => `${r(roundId)}/secagg/${phase}`,
   auditHead: () => '/v1/institutions/me/audit-head',
+  health: () => '/v1/health',
 } as const;
 
-/** Fastify route patterns of {@link ROUTES}. */
+/**
+ * Fastify route patterns of the coordinator's API, the same paths as {@link ROUTES} with
+ * `:params` (tests/protocol/routes.test.ts checks that both agree).
+ */
 export const ROUTE_PATTERNS = {
+  rounds: '/v1/rounds',
+  manifest: '/v1/rounds/:roundId/manifest',
+  hePublicKey: '/v1/rounds/:roundId/he-public-key',
+  contributions: '/v1/rounds/:roundId/contributions',
+  status: '/v1/rounds/:roundId/status',
+  release: '/v1/rounds/:roundId/release',
+  releaseCsv: '/v1/rounds/:roundId/release.csv',
+  releaseHtml: '/v1/rounds/:roundId/release.html',
+  site: '/v1/rounds/:roundId/site/:file',
+  versionSite: '/v1/rounds/:roundId/versions/:version/site/:file',
   secaggStatus: '/v1/rounds/:roundId/secagg',
   secaggPhase: '/v1/rounds/:roundId/secagg/:phase',
+  auditHead: '/v1/institutions/me/audit-head',
+  health: '/v1/health',
 } as const;
