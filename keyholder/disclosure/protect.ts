@@ -3,6 +3,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { auditRelease, type AuditFinding, type AuditReport } from './audit.js';
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
 import { renderDistributions, type DistributionTally } from './distributions.js';
+import { escalateSuppression } from './escalate.js';
 import { runDisclosure, type PassSummary } from './pipeline.js';
 import { renderReleaseRows } from './render.js';
 import { DEFAULT_PROTECTION, secondaryPassWith, type ProtectionParams, type ProtectionRequest } from './secondary.js';
@@ -25,6 +26,8 @@ export interface DiscloseOptions {
   earlierAsFacts?: boolean;
   /** Rounds of extra protection after a too narrow interval (default 25). */
   maxRetries?: number;
+  /** Escalation steps after the targeted retries (default 12; each suppresses whole relations and is a full audit). */
+  maxEscalations?: number;
   /** Secondary suppressions of cells to try to publish again under the full audit (default 8; each is a full audit). */
   maxCleaning?: number;
   /** Let the audit prove intervals with exact exchange tables before LPs (default true; see `AuditInput.exchange`). */
@@ -204,6 +207,20 @@ async function protectFurther(
       decisions: more.decisions,
       summary: [...state.summary, ...more.summary],
       ...(await audit(more.decisions)),
+    };
+  }
+  // Last resort: suppress whole relations around what is still found, until the audit passes
+  // (escalate.ts says why this converges; the audit alone decides that the release is safe).
+  for (let step = 0; step < (options.maxEscalations ?? 12); step++) {
+    const fixable = state.report.findings.filter((f) => FIXABLE.has(f.kind));
+    if (fixable.length === 0 || fixable.length !== state.report.findings.length) break;
+    const next = escalateSuppression(ctx, state.decisions, fixable);
+    if (!next) break;
+    const more = tallyBlocks(next).suppressed - tallyBlocks(state.decisions).suppressed;
+    state = {
+      decisions: next,
+      summary: [...state.summary, { pass: 'escalation', suppressed: more }],
+      ...(await audit(next)),
     };
   }
   return state;
