@@ -13,11 +13,11 @@ export const ESCALATION_PASS = 'escalation';
  * their total, or its own members when it is a total); when every relation around it is
  * suppressed already, climb to those relations' totals and do the same there.
  *
- * Why this converges to a safe release: each step only suppresses more, and repeated steps
- * spread over the relation hierarchy (cells → sectorkamer × niveau and leerweg → sectorkamer
- * and niveau → total). In the limit the block is suppressed in every row, where no relation
- * publishes anything and the audit has nothing to derive from; the audit, not this function,
- * decides when the release is safe (docs/DISCLOSURE.md, "Escalation").
+ * Why this is safe and ends: each step only suppresses more (never publishes), so it ends —
+ * `null` once every relation reachable upward from the findings is suppressed whole (the sector
+ * total itself excepted). It proves nothing: the audit runs after every step and alone decides
+ * that a release is safe; if findings remain when escalation ends, the release is refused and
+ * nothing is signed (docs/DISCLOSURE.md, "Escalation").
  *
  * @param ctx the round's disclosure context (codebook, rows)
  * @param decisions the decisions so far (not changed)
