@@ -21,6 +21,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--students <n>', 'students of the first institution (the others 0.6x-1.4x)', '3000')
     .option('--seed <s>', 'random seed of the generated data', '1')
     .option('--year <S>', 'studiejaar S', '2024')
+    .option(
+      '--years <S,S,...>',
+      'several studiejaren (e.g. 2022,2023,2024): one round each on the same coordinator, data with year-to-year drift; the site and comparisons show series',
+    )
     .option('--data <dir>', 'use institutions in the layout of ../shared/sample instead of generated data')
     .option('--messy', 'generate SIS-shaped exports (Windows-1252, ;, DD-MM-YYYY)')
     .option('--drop <k>', 'secure aggregation: k institutions drop out after sharing their keys (recovery)', '0')
@@ -50,6 +54,9 @@ export function registerDemoCommand(program: Command): void {
         students: num('--students', o.students, 20) ?? 3000,
         seed: o.seed ?? '1',
         year: num('--year', o.year, 1990) ?? 2024,
+        ...(o.years !== undefined
+          ? { years: o.years.split(',').map((y) => num('--years', y.trim(), 1990) as number) }
+          : {}),
         data: o.data,
         messy: Boolean(o.messy),
         thresholds,

@@ -210,33 +210,21 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     ),
     now,
   );
-  const endorsement = await endorseRound({
-    home: khHome,
-    roundId,
-    maxParticipants: o.maxParticipants ?? 500,
-    thresholds: o.thresholds,
-    ...(o.masking ? { masking: { participants: nodes.length, ...o.masking } } : {}),
-    now,
-  });
-  await openRound({
+  const { endorsement } = await endorseAndOpen({
+    khHome,
     db: admin.db,
     identity: admin.identity,
     roundId,
-    studiejaar: o.year,
+    year: o.year,
     codebook: o.codebook,
-    endorsement,
-    hePublicKey: await readBfvPublicKey(join(khHome, HOME_FILES.bfvPublicKey)),
-    deadline: new Date(now().getTime() + 24 * 3600 * 1000),
-    publicUrl: url,
-    now: now(),
+    participants: nodes.length,
+    url,
+    now,
+    log,
+    maxParticipants: o.maxParticipants,
+    thresholds: o.thresholds,
+    masking: o.masking,
   });
-  log(
-    `round ${roundId} open: ${nodes.length} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}${
-      endorsement.masking
-        ? `; masked (secure aggregation), threshold t = ${endorsement.masking.threshold} over the ${endorsement.masking.graph.kind} graph`
-        : '; unmasked'
-    }`,
-  );
   return {
     roundId,
     out,
@@ -347,5 +335,118 @@ export async function savePublishedRelease(
     html: join(siteDir, 'index.html'),
     site: siteDir,
     files: [...seen].sort(),
+  };
+}
+
+/** The key holder endorses a round of the enrolled participants; the coordinator opens it (24 hours). */
+async function endorseAndOpen(a: {
+  khHome: string;
+  db: CoordinatorDb;
+  identity: Identity;
+  roundId: string;
+  year: number;
+  codebook: string;
+  participants: number;
+  url: string;
+  now: Clock;
+  log: (line: string) => void;
+  maxParticipants?: number;
+  thresholds?: Partial<Thresholds>;
+  masking?: { threshold?: number };
+}): Promise<{ endorsement: Awaited<ReturnType<typeof endorseRound>> }> {
+  const { now, roundId } = a;
+  const endorsement = await endorseRound({
+    home: a.khHome,
+    roundId,
+    maxParticipants: a.maxParticipants ?? 500,
+    thresholds: a.thresholds,
+    ...(a.masking ? { masking: { participants: a.participants, ...a.masking } } : {}),
+    now,
+  });
+  await openRound({
+    db: a.db,
+    identity: a.identity,
+    roundId,
+    studiejaar: a.year,
+    codebook: a.codebook,
+    endorsement,
+    hePublicKey: await readBfvPublicKey(join(a.khHome, HOME_FILES.bfvPublicKey)),
+    deadline: new Date(now().getTime() + 24 * 3600 * 1000),
+    publicUrl: a.url,
+    now: now(),
+  });
+  a.log(
+    `round ${roundId} open (studiejaar ${a.year}): ${a.participants} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}${
+      endorsement.masking
+        ? `; masked (secure aggregation), threshold t = ${endorsement.masking.threshold} over the ${endorsement.masking.graph.kind} graph`
+        : '; unmasked'
+    }`,
+  );
+  return { endorsement };
+}
+
+/** Options of {@link nextLocalRound}: the next studiejaar's data for the same institutions. */
+export interface NextRoundOptions {
+  year: number;
+  codebook: string;
+  /** The same institution ids as the previous round's nodes, with this studiejaar's exports. */
+  institutions: InstitutionData[];
+  roundId?: string;
+  thresholds?: Partial<Thresholds>;
+  maxParticipants?: number;
+  masking?: { threshold?: number };
+}
+
+/**
+ * The next round on the same coordinator, key holder and node homes (issue 16, "Trends"): each
+ * node imports its export of the new studiejaar (replacing the previous dataset; the vectors it
+ * sent earlier stay in its database), the key holder endorses a new round of the same enrolled
+ * participants, and the coordinator opens it beside the earlier, released ones.
+ * @throws SbError SB_ERR_USAGE when the institutions are not the previous round's nodes
+ */
+export async function nextLocalRound(prev: LocalRound, o: NextRoundOptions): Promise<LocalRound> {
+  const { now, log } = prev;
+  const ids = o.institutions.map((i) => i.id).sort();
+  const had = prev.nodes.map((n) => n.id).sort();
+  if (ids.join(',') !== had.join(','))
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `the next round needs the same institutions as the previous one (${had.join(', ')}), not ${ids.join(', ')}.`,
+    );
+  for (const inst of o.institutions) {
+    const home = join(prev.out, 'nodes', inst.id);
+    const r = await importDataset({
+      home,
+      enrolments: inst.enrolments,
+      attendance: inst.attendance,
+      mapping: inst.mapping,
+      now,
+    });
+    log(
+      `${inst.id}: imported the ${o.year} export, ${r.enrolments.imported} enrolments and ${r.attendance.records - r.observationsDropped} observations`,
+    );
+  }
+  const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
+  const { endorsement } = await endorseAndOpen({
+    khHome: prev.keyHolder.home,
+    db: prev.coordinator.db,
+    identity: prev.coordinator.identity,
+    roundId,
+    year: o.year,
+    codebook: o.codebook,
+    participants: prev.nodes.length,
+    url: prev.coordinator.url,
+    now,
+    log,
+    maxParticipants: o.maxParticipants,
+    thresholds: o.thresholds,
+    masking: o.masking,
+  });
+  return {
+    ...prev,
+    roundId,
+    codebook: o.codebook,
+    year: o.year,
+    masking: endorsement.masking ? { threshold: endorsement.masking.threshold } : null,
   };
 }

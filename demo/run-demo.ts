@@ -1,4 +1,6 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SbError } from '../shared/errors/sb-error.js';
 import type { Thresholds } from '../schemas/manifest.js';
 import { synthesize } from '../synth/run-synth.js';
 import { DERIVED, formatShare } from '../shared/metrics/derived.js';
@@ -8,6 +10,7 @@ import { currentSubmissions } from '../coordinator/index.js';
 import {
   closeAndRelease,
   institutionsIn,
+  nextLocalRound,
   savePublishedRelease,
   setupLocalRound,
   submitAll,
@@ -22,6 +25,12 @@ export interface DemoOptions {
   students: number;
   seed: string;
   year: number;
+  /**
+   * Several studiejaren, oldest first (`--years 2022,2023,2024`): one round each on the same
+   * coordinator, key holder and nodes, on generated data that drifts from year to year
+   * (synth `drift`, seeded by `seed`). Absent: one round of `year` (no drift).
+   */
+  years?: number[];
   /** A folder laid out like ../shared/sample instead of generated data. */
   data?: string;
   messy?: boolean;
@@ -36,6 +45,8 @@ export interface DemoOptions {
 
 export interface DemoResult {
   out: string;
+  /** Every round, oldest first: its id, studiejaar, data folder and signed release (JSON file). */
+  rounds: { roundId: string; year: number; data: string | null; release: string }[];
   release: string;
   benchmarkHtml: string;
   benchmarkCsv: string;
@@ -53,58 +64,110 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const out = resolve(o.out);
   const t0 = performance.now();
-  let codebook: string;
-  let institutions: InstitutionData[];
-  if (o.data) {
-    ({ codebook, institutions } = institutionsIn(o.data));
-    log(`data: ${institutions.length} institutions from ${o.data}`);
-  } else {
-    log(`generating ${o.institutions} synthetic institutions (about ${o.students} students each, seed ${o.seed})`);
+  const years = o.years ?? [o.year];
+  rmSync(join(out, 'releases'), { recursive: true, force: true });
+  const multi = years.length > 1;
+  if (multi && o.data)
+    throw new SbError('SB_ERR_USAGE', '--years runs on generated data; leave out --data (or give one --year).');
+  if (new Set(years).size !== years.length || years.some((y, i) => i > 0 && y <= (years[i - 1] as number)))
+    throw new SbError('SB_ERR_USAGE', `--years ${years.join(',')}: give distinct studiejaren in increasing order.`);
+  const dataFor = async (
+    year: number,
+  ): Promise<{ codebook: string; institutions: InstitutionData[]; dir: string | null }> => {
+    if (o.data) {
+      const found = institutionsIn(o.data);
+      log(`data: ${found.institutions.length} institutions from ${o.data}`);
+      return { ...found, dir: null };
+    }
+    const dir = multi ? join(out, 'data', String(year)) : join(out, 'data');
+    log(
+      `generating ${o.institutions} synthetic institutions for studiejaar ${year} (about ${o.students} students each, seed ${o.seed}${multi ? ', with year-to-year drift' : ''})`,
+    );
     const s = await synthesize({
-      out: join(out, 'data'),
+      out: dir,
       institutions: o.institutions,
       students: o.students,
       seed: o.seed,
-      year: o.year,
+      year,
       messy: o.messy,
       progress: false,
+      ...(multi ? { drift: o.seed } : {}),
     });
-    codebook = s.codebook;
-    institutions = s.institutions.map((inst, i) => ({
-      id: `inst-${i + 1}`,
-      enrolments: inst.enrolments,
-      attendance: inst.attendance,
-    }));
-  }
+    return {
+      codebook: s.codebook,
+      dir,
+      institutions: s.institutions.map((inst, i) => ({
+        id: `inst-${i + 1}`,
+        enrolments: inst.enrolments,
+        attendance: inst.attendance,
+      })),
+    };
+  };
+  const first = await dataFor(years[0] as number);
+  let { codebook } = first;
+  const count = first.institutions.length;
   // Masked unless asked otherwise; a sector smaller than min_institutions cannot be masked (nor released).
   const minInstitutions = o.thresholds?.min_institutions ?? 3;
-  const masked = !o.unmasked && institutions.length >= Math.max(2, minInstitutions);
+  const masked = !o.unmasked && count >= Math.max(2, minInstitutions);
   if (!masked && !o.unmasked)
-    log(
-      `${institutions.length} institution(s) is fewer than min_institutions ${minInstitutions}: the round runs unmasked`,
-    );
-  const round = await setupLocalRound({
+    log(`${count} institution(s) is fewer than min_institutions ${minInstitutions}: the round runs unmasked`);
+  let round = await setupLocalRound({
     out,
     codebook,
-    institutions,
-    year: o.year,
+    institutions: first.institutions,
+    year: years[0] as number,
     thresholds: o.thresholds,
     log,
     ...(masked ? { masking: {} } : {}),
   });
   try {
-    const submitted = new Map<string, { wireBytes: number }>();
-    if (masked) {
-      await runMaskedPhases(round, { beforeSubmit: o.beforeSubmit ?? approveAsPrivacyOfficer, drop: o.drop ?? 0 });
-      for (const s of currentSubmissions(round.coordinator.db, round.roundId))
-        submitted.set(s.institutionId, { wireBytes: s.wireBytes });
-    } else {
-      for (const [id, r] of await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer)) submitted.set(id, r);
+    const rounds: DemoResult['rounds'] = [];
+    const yearLines: string[] = [];
+    let last: Awaited<ReturnType<typeof closeAndRelease>> | undefined;
+    let bytes = 0;
+    for (const [i, year] of years.entries()) {
+      if (i > 0) {
+        const d = await dataFor(year);
+        codebook = d.codebook;
+        round = await nextLocalRound(round, {
+          year,
+          codebook,
+          institutions: d.institutions,
+          thresholds: o.thresholds,
+          ...(masked ? { masking: {} } : {}),
+        });
+      }
+      const submitted = new Map<string, { wireBytes: number }>();
+      if (masked) {
+        await runMaskedPhases(round, { beforeSubmit: o.beforeSubmit ?? approveAsPrivacyOfficer, drop: o.drop ?? 0 });
+        for (const s of currentSubmissions(round.coordinator.db, round.roundId))
+          submitted.set(s.institutionId, { wireBytes: s.wireBytes });
+      } else {
+        for (const [id, r] of await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer)) submitted.set(id, r);
+      }
+      last = await closeAndRelease(round);
+      bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
+      const releaseFile = join(out, 'releases', `${round.roundId}.json`);
+      mkdirSync(join(out, 'releases'), { recursive: true });
+      writeFileSync(releaseFile, `${JSON.stringify(last.release, null, 2)}\n`);
+      rounds.push({
+        roundId: round.roundId,
+        year,
+        data: multi ? join(out, 'data', String(year)) : o.data ? null : join(out, 'data'),
+        release: releaseFile,
+      });
+      const t = last.release.rollups.total?.slots;
+      const fig = (id: string) => {
+        const d = DERIVED.find((x) => x.id === id);
+        return formatShare(t && d ? d.compute(t) : null);
+      };
+      yearLines.push(
+        `  ${last.release.studiejaar}  ${round.roundId.padEnd(14)} verzuim ${fig('absence_rate').padStart(6)}  uitval jaar 1 ${fig('dropout_share').padStart(6)}`,
+      );
     }
-    const { release, result, keyHolderMs } = await closeAndRelease(round);
+    const { release, result, keyHolderMs } = last as Awaited<ReturnType<typeof closeAndRelease>>;
     const published = await savePublishedRelease(round);
     const comparisons = await writeAllBenchmarks(round);
-    const bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
     const total = release.rollups.total;
     const lines = [
       '',
@@ -118,26 +181,34 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           .map(([r, n]) => `${r} ${n}`)
           .join(', ') || 'none'
       })`,
+      ...(multi
+        ? [
+            '',
+            `  Series over ${years.length} studiejaren on one coordinator (sector total; the site and every comparison show them as a chart and a table):`,
+            ...yearLines,
+          ]
+        : []),
       '',
-      '  Sector (total)                           ',
+      `  Sector (total), studiejaar ${release.studiejaar}`,
       ...DERIVED.map((d) => {
         const v = total ? d.compute(total.slots) : null;
         const text = d.unit === 'per100' ? (v === null ? '—' : (100 * v).toFixed(1).replace('.', ',')) : formatShare(v);
         return `  ${d.label.padEnd(42)} ${text.padStart(7)}`;
       }),
       '',
-      `Signed release:      ${published.json}`,
+      `Signed release:      ${published.json}${multi ? ` (studiejaar ${release.studiejaar}; every round's in ${join(out, 'releases')})` : ''}`,
       `Publication site:    ${published.html} (${published.files.length} files: pages per sectorkamer, JSON, CSV, Excel CSV)`,
       `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv, -excel.csv, .json)`,
       `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
       `  try: node bin/sectorbench.js node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
       `       node bin/sectorbench.js node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
-      `       node bin/sectorbench.js node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${o.year}`,
+      `       node bin/sectorbench.js node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${round.year}`,
       '',
     ];
     const summary = lines.join('\n');
     return {
       out,
+      rounds,
       release: published.json,
       benchmarkHtml: published.html,
       benchmarkCsv: published.csv,

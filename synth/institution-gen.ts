@@ -62,6 +62,11 @@ export interface InstitutionProfile {
   /** Per-programme absence factor. */
   progFactor: Map<string, number>;
   unknown: string[];
+  /**
+   * Year-to-year drift (`synthesize({ drift })`): the label that makes the student stream of
+   * each studiejaar its own, and the dropout factor per sectorkamer code. Absent: no drift.
+   */
+  drift?: { label: string; dropout: Map<string, number> };
 }
 
 const DIPLOMA_SPELLINGS = [
@@ -184,7 +189,7 @@ type Scenario = (typeof SCENARIOS)[number] | 'random';
  * @see ../../shared/spec/INPUT.md
  */
 export async function generateInstitution(seed: string, p: InstitutionProfile, sink: InstitutionSink): Promise<void> {
-  const rng = rngFor(seed, 'students', p.index);
+  const rng = p.drift ? rngFor(seed, 'students', p.index, p.drift.label) : rngFor(seed, 'students', p.index);
   const S = p.S;
   const usedIds = new Set<string>();
   const newId = (digits?: number, lead?: string): string => {
@@ -281,7 +286,10 @@ export async function generateInstitution(seed: string, p: InstitutionProfile, s
     });
     let absRate = Math.min(0.9, p.absBase * (p.progFactor.get(prog.crebo) ?? 1) * skew);
     if (sc === 'u18Signal') absRate = 0.5;
-    const dropP = 0.03 + 0.55 * Math.min(1, absRate / 0.45) ** 1.4;
+    const dropP = Math.min(
+      0.95,
+      (0.03 + 0.55 * Math.min(1, absRate / 0.45) ** 1.4) * (p.drift?.dropout.get(prog.sectorkamerCode) ?? 1),
+    );
 
     const startDefault = rng.chance(0.88)
       ? D(S, 8, 1)

@@ -21,6 +21,28 @@ export interface SynthOptions {
   crebos?: number;
   /** Progress lines on stderr (default: when more than 5,000 students in all). */
   progress?: boolean;
+  /**
+   * Year-to-year drift seed (`npm start -- --years`): the same codebook and institutions every
+   * year (both from `seed`), but each studiejaar gets its own students, an absence level that
+   * rises about 3% (relative) a year from 2022 on, and a dropout factor per sectorkamer that
+   * varies from year to year (lognormal, sd 0.15). Absent: the data of `seed` and `year` as
+   * before (no drift).
+   */
+  drift?: string;
+}
+
+/** The drift of studiejaar `year` under drift seed `driftSeed` (see {@link SynthOptions.drift}). */
+export function yearDrift(
+  driftSeed: string,
+  year: number,
+  sectorkamerCodes: readonly string[],
+): { absence: number; dropout: Map<string, number> } {
+  const a = rngFor(driftSeed, 'absence', year);
+  const absence = Math.max(0.5, 1 + 0.03 * (year - 2022) + 0.01 * a.normal());
+  const dropout = new Map<string, number>();
+  for (const code of [...sectorkamerCodes].sort())
+    dropout.set(code, Math.exp(0.15 * rngFor(driftSeed, 'dropout', year, code).normal()));
+  return { absence, dropout };
 }
 
 /** What {@link synthesize} wrote. */
@@ -60,9 +82,17 @@ export async function synthesize(o: SynthOptions): Promise<SynthResult> {
         '\n',
     );
   await cbw.close();
-  const profiles = Array.from({ length: o.institutions }, (_, i) =>
-    institutionProfile(seed, i + 1, o.students, o.year, entries, unknown),
-  );
+  const drift =
+    o.drift === undefined ? undefined : yearDrift(o.drift, o.year, [...new Set(entries.map((e) => e.sectorkamerCode))]);
+  const profiles = Array.from({ length: o.institutions }, (_, i) => {
+    const p = institutionProfile(seed, i + 1, o.students, o.year, entries, unknown);
+    if (!drift) return p;
+    return {
+      ...p,
+      absBase: p.absBase * drift.absence,
+      drift: { label: `drift:${o.drift}:${o.year}`, dropout: drift.dropout },
+    };
+  });
   const total = profiles.reduce((a, p) => a + p.students, 0);
   const progress = o.progress ?? total > 5000;
   const result: SynthResult = { codebook: cbPath, institutions: [], seconds: 0 };
@@ -136,6 +166,7 @@ export async function runSynth(opts: Record<string, string | boolean>): Promise<
     year: intOpt(opts.year ?? 2024, 'year', 1900),
     messy: opts.messy === true,
     crebos: intOpt(opts.crebos ?? 120, 'crebos', 4),
+    ...(typeof opts.drift === 'string' ? { drift: opts.drift } : {}),
   });
   for (const i of r.institutions)
     process.stdout.write(

@@ -18,6 +18,7 @@ import { cellShortLabel, groupLabel, groupRank, namesOf, type Names } from '../.
 import { htmlPage, scrollTable } from '../../shared/pages/page.js';
 import { ruleSentence, WIDEN_NL } from '../../shared/pages/rules-nl.js';
 import { amsterdamTime } from '../../shared/pages/time-nl.js';
+import { TREND_FIGURES, trendSectionHtml, type TrendYear } from '../../shared/pages/trend.js';
 import { renderReleaseCsv, renderReleaseExcelCsv } from './render-csv.js';
 import { blockRule, figureHeader, figureRow, offered } from './site-rows.js';
 
@@ -151,6 +152,37 @@ ${audit}`;
 interface SiteMeta {
   digest: string;
   versions: number[];
+  /**
+   * The series: the newest release of each published studiejaar up to and including this
+   * release's, oldest first (this release itself among them). Absent: this release alone.
+   */
+  trend?: readonly Release[];
+}
+
+/** The studiejaren of a series, from their releases. */
+export function trendYears(releases: readonly Release[]): TrendYear[] {
+  return releases.map((r) => ({
+    studiejaar: r.studiejaar,
+    roundId: r.round_id,
+    releaseVersion: r.release_version,
+    metricSpec: r.metric_spec,
+    codebookDigest: r.codebook_digest,
+  }));
+}
+
+/** The series section of one group row (`total`, `sectorkamer|<code>`) over the studiejaren. */
+async function trendHtml(release: Release, meta: SiteMeta, key: string, name: string, subject: string, id: string) {
+  const releases = meta.trend?.length ? meta.trend : [release];
+  const rows = releases.map((r) => r.rollups[key]?.slots ?? null);
+  const rounds = releases.map((r) => `${r.studiejaar}: ronde ${r.round_id}, versie ${r.release_version}`).join('; ');
+  return `${await trendSectionHtml({
+    years: trendYears(releases),
+    lines: [{ name, sums: rows, missing: 'niet gepubliceerd' }],
+    figureIds: TREND_FIGURES,
+    subject,
+    id,
+  })}
+<p class="muted">Bronnen van de reeks (voor studiejaar ${esc(release.studiejaar)} deze publicatie, voor eerdere studiejaren de nieuwste gepubliceerde versie op het moment van deze pagina): ${esc(rounds)}.</p>`;
 }
 
 function metaList(release: Release, manifest: RoundManifest, meta: SiteMeta): string {
@@ -212,6 +244,7 @@ async function indexPage(release: Release, manifest: RoundManifest, meta: SiteMe
 ${metaList(release, manifest, meta)}
 <nav aria-label="Inhoud"><ul>
 <li><a href="#sector">De sector in één oogopslag</a></li>
+<li><a href="#reeks">Ontwikkeling over de studiejaren</a></li>
 <li><a href="#sectorkamers">Sectorkamers en hun opleidingen</a></li>
 <li><a href="#verdelingen">Verdelingen van instellingen</a></li>
 <li><a href="#bescherming">Bescherming</a></li>
@@ -219,6 +252,8 @@ ${metaList(release, manifest, meta)}
 </ul></nav>
 <h2 id="sector">De sector in één oogopslag</h2>
 ${scrollTable('Sector, niveaus en leerwegen', figureHeader('Groep'), top)}
+<h2 id="reeks">Ontwikkeling over de studiejaren</h2>
+${await trendHtml(release, meta, 'total', 'Hele sector', 'hele sector', 'reeks-tabel')}
 <h2 id="sectorkamers">Sectorkamers en hun opleidingen</h2>
 <p>Kies een sectorkamer voor de cijfers per opleiding.</p>
 ${scrollTable('Sectorkamers', figureHeader('Sectorkamer'), sk)}
@@ -291,6 +326,8 @@ async function sectorkamerPage(
 <p>Sectorcijfers van ronde ${esc(release.round_id)} (studiejaar ${esc(release.studiejaar)}, versie ${nlInt(release.release_version)}) voor de sectorkamer ${esc(name)}: ${nlInt(offeredKeys.length)} van de ${nlInt(cellKeys.length)} opleidingen (per leerweg) worden door deelnemende instellingen aangeboden.</p>
 <h2 id="totaal">De sectorkamer en haar niveaus</h2>
 ${scrollTable(`Sectorkamer ${name}`, figureHeader('Groep'), groupRows)}
+<h2 id="reeks">Ontwikkeling over de studiejaren</h2>
+${await trendHtml(release, meta, `sectorkamer|${code}`, `Sectorkamer ${name}`, `sectorkamer ${name}`, 'reeks-tabel')}
 <h2 id="opleidingen">Opleidingen</h2>
 <p class="note">Staat er bij een opleiding "niet gepubliceerd"? ${esc(WIDEN_NL)} Elke opleiding linkt naar haar niveau in de tabel hierboven.</p>
 ${offeredKeys.length ? scrollTable(`Opleidingen in sectorkamer ${name}`, figureHeader('Opleiding'), cellRows) : '<p>Geen deelnemende instelling biedt een opleiding van deze sectorkamer aan.</p>'}

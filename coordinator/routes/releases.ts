@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { renderReleaseCsv } from '../release/render-csv.js';
 import { renderReleaseSite, SITE_FILES } from '../release/site.js';
+import { trendReleases } from '../release/trend-releases.js';
 import { findRelease, listReleases, type StoredRelease } from '../store/releases.js';
 import { getRound } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
@@ -92,11 +93,18 @@ const releases: FastifyPluginAsyncZod = async (app) => {
   const sites = new Map<string, Promise<Map<string, string>>>();
   const site = (r: StoredRelease): Promise<Map<string, string>> => {
     const versions = listReleases(db, r.roundId).map((x) => x.version);
-    const key = `${r.digest}:${versions.length}`;
+    // The series changes when an earlier studiejaar gets a (new) release, so it is part of the key.
+    const trend = trendReleases(db, r);
+    const key = `${r.digest}:${versions.length}:${trend.map((x) => x.digest).join(',')}`;
     let s = sites.get(key);
     if (!s) {
       const round = getRound(db, r.roundId);
-      s = renderReleaseSite(r.release, round.manifest, { digest: r.digest, versions, json: r.json });
+      s = renderReleaseSite(r.release, round.manifest, {
+        digest: r.digest,
+        versions,
+        json: r.json,
+        trend: trend.map((x) => x.release),
+      });
       s.catch(() => sites.delete(key));
       if (sites.size >= 8) sites.delete(sites.keys().next().value as string);
       sites.set(key, s);

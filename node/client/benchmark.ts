@@ -10,11 +10,14 @@ import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/prot
 import { buildComparison } from '../report/comparison.js';
 import { comparisonCsv, comparisonExcelCsv, comparisonJson } from '../report/comparison-files.js';
 import { comparisonHtml } from '../report/comparison-html.js';
+import { comparisonTrendHtml, trendPointOf, type ComparisonTrendPoint } from '../report/comparison-trend.js';
+import type { AuditedSession } from '../audit/session.js';
 import { appendAudit, canonicalDigest } from '../audit/log.js';
 import { RoundStore } from '../store/round-store.js';
 import { fetchManifestAudited, openAuditedSession } from '../audit/session.js';
 import { computeFromDb } from '../vector/node-vector.js';
 import { amsterdamTime } from '../../shared/pages/time-nl.js';
+import { escapeHtml as esc } from '../../shared/pages/html.js';
 import type { Clock } from '../../shared/time/clock.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
 
@@ -107,6 +110,12 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
       // The sector sum holds our vector only when the coordinator receipted our contribution.
       ownIncluded: sent !== undefined,
     });
+    const earlier = await earlierTrendPoints(s, manifest, config.institution_id, config.institution_name);
+    const points = [...earlier.points, trendPointOf(comparison, manifest.metric_spec, manifest.codebook.digest)];
+    const skipped = earlier.skipped.length
+      ? `<p class="sup">Niet in de reeks: ${esc(earlier.skipped.map((x) => `ronde ${x.roundId} (${x.why})`).join('; '))}.</p>`
+      : '';
+    const trendHtml = `${await comparisonTrendHtml(points, comparison.institution.name)}${skipped}`;
     makeDir(o.out, 0o777, 'the benchmark folder', 'folder');
     const files = {
       html: 'benchmark.html',
@@ -117,7 +126,7 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
     };
     const html = await comparisonHtml(
       comparison,
-      { keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: amsterdamTime(now()) },
+      { keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: amsterdamTime(now()), trendHtml },
       files,
     );
     writeFileSync(join(o.out, files.html), html);
@@ -130,4 +139,75 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
   } finally {
     s.close();
   }
+}
+
+/**
+ * The series points of the studiejaren before `current`'s in which this node took part (a
+ * receipted submission): per round its newest release, fetched and verified against that
+ * round's manifest (each fetch in the audit log), and this node's sent vector. Two rounds of
+ * one studiejaar: the release published last. Rounds whose release cannot be fetched or
+ * verified are left out and named (`skipped`), never guessed.
+ */
+async function earlierTrendPoints(
+  s: AuditedSession,
+  current: RoundManifest,
+  institutionId: string,
+  institutionName: string | undefined,
+): Promise<{ points: ComparisonTrendPoint[]; skipped: { roundId: string; why: string }[] }> {
+  const rows = s.db
+    .prepare(
+      `SELECT r.round_id, r.manifest_json, (SELECT vector_json FROM submission WHERE round_id = r.round_id AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1) AS vector_json
+       FROM round r WHERE r.round_id <> ?`,
+    )
+    .all(current.round_id) as { round_id: string; manifest_json: string; vector_json: string | null }[];
+  const byYear = new Map<string, { point: ComparisonTrendPoint; publishedAt: string }>();
+  const skipped: { roundId: string; why: string }[] = [];
+  for (const row of rows) {
+    const manifest = JSON.parse(row.manifest_json) as RoundManifest;
+    if (manifest.studiejaar >= current.studiejaar || row.vector_json === null) continue;
+    let release: Release;
+    try {
+      release = verifyReleaseForNode(
+        await s.client.getJson(`/v1/rounds/${encodeURIComponent(row.round_id)}/release`),
+        s.config.pinned.key_holder.ed25519_public_key,
+        manifest,
+      );
+    } catch (e) {
+      s.refusal('release', row.round_id, e);
+      skipped.push({
+        roundId: row.round_id,
+        why:
+          e instanceof SbError && e.code === 'SB_ERR_RELEASE_SIGNATURE'
+            ? 'handtekening klopt niet'
+            : 'publicatie niet opgehaald of ongeldig',
+      });
+      continue;
+    }
+    appendAudit(s.db, s.identity, {
+      kind: 'release_fetched',
+      roundId: row.round_id,
+      at: s.now(),
+      payload: {
+        release_digest: canonicalDigest(release),
+        release_version: release.release_version,
+        key_holder_signature: release.key_holder_signature,
+      },
+    });
+    const codebook = manifestCodebook(manifest);
+    const c = buildComparison(codebook, vectorFromJson(codebook, JSON.parse(row.vector_json) as VectorJson), release, {
+      institutionId,
+      institutionName,
+      ownIncluded: true,
+    });
+    const prev = byYear.get(manifest.studiejaar);
+    if (!prev || release.published_at > prev.publishedAt)
+      byYear.set(manifest.studiejaar, {
+        point: trendPointOf(c, release.metric_spec, release.codebook_digest),
+        publishedAt: release.published_at,
+      });
+  }
+  const points = [...byYear.values()]
+    .map((x) => x.point)
+    .sort((a, b) => (a.year.studiejaar < b.year.studiejaar ? -1 : 1));
+  return { points, skipped };
 }

@@ -22,6 +22,8 @@ export const MAX_CHARTED_PROGRAMMES = 12;
 export interface ComparisonMeta {
   keyHolderFingerprint: string;
   generatedAt: string;
+  /** The series over studiejaren (node/report/comparison-trend.ts), HTML; absent: no series section. */
+  trendHtml?: string;
 }
 
 /** A figure's value in its unit: `12,3%` or `4,2 per 100`. */
@@ -231,7 +233,7 @@ export async function comparisonHtml(
 <li><a href="#lezen">Zo leest u deze vergelijking</a></li>
 <li><a href="#overzicht">Overzicht per opleiding</a></li>
 <li><a href="#geheel">${esc(name)} als geheel</a></li>
-<li><a href="#groepen">Niveaus, leerwegen en sectorkamers</a></li>
+${meta.trendHtml ? '<li><a href="#reeks">Ontwikkeling over de studiejaren</a></li>\n' : ''}<li><a href="#groepen">Niveaus, leerwegen en sectorkamers</a></li>
 <li><a href="#opleidingen">Per opleiding</a></li>
 <li><a href="#downloads">Downloads</a></li>
 </ul></nav>
@@ -247,6 +249,7 @@ export async function comparisonHtml(
 ${overviewTable(c, [...(total ? [total] : []), ...cells], `Verzuim en uitval per opleiding van ${name}`)}
 <h2 id="geheel">${esc(name)} als geheel</h2>
 ${sections.join('\n')}
+${meta.trendHtml ? `<h2 id="reeks">Ontwikkeling over de studiejaren</h2>\n${meta.trendHtml}` : ''}
 <h2 id="groepen">Niveaus, leerwegen en sectorkamers</h2>
 ${overviewTable(c, others, `Verzuim en uitval per groep van ${name}`)}
 ${groupSections.join('\n')}

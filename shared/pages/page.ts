@@ -30,6 +30,8 @@ figure.chart{margin:1rem 0;max-width:100%}
 figure.chart svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:.9rem;color:#4d4d4d;max-width:45rem}
 .charts{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start}
+.charts.trend figure.chart{max-width:23rem;margin:.5rem 0}
+.charts.trend h3{font-size:1rem;margin:0 0 .3rem}
 dl.meta{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.2rem 1rem}dl.meta dt{font-weight:600}dl.meta dd{margin:0}
 code{font-size:.85em;overflow-wrap:anywhere}
 .note{background:#f4f6f8;border-left:4px solid #5b6b7b;padding:.5rem .8rem;max-width:50rem}
