@@ -140,7 +140,9 @@ export async function trendSectionHtml(o: {
         layer: [
           {
             data: { values: points },
-            mark: { type: 'line', point: { filled: true, size: 50 }, strokeWidth: 2 },
+            // aria: false: the points are in the caption and the table; vega would otherwise give
+            // an empty series (every year suppressed) an image role without a name (axe svg-img-alt).
+            mark: { type: 'line', point: { filled: true, size: 50, aria: false }, strokeWidth: 2, aria: false },
             encoding: {
               x: {
                 field: 'jaar',
@@ -173,6 +175,7 @@ export async function trendSectionHtml(o: {
                   // Between the two studiejaren: half a step of the point scale (padding 0.5) to the left.
                   mark: {
                     type: 'rule',
+                    aria: false,
                     strokeDash: [4, 3],
                     color: '#1b1b1b',
                     xOffset: -CHART_WIDTH / years.length / 2,
