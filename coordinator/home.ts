@@ -13,6 +13,7 @@ import { makeDir, removeMadeDirs } from '../shared/fs/make-dir.js';
 import type { CoordinatorAppConfig } from './context.js';
 import { DB_FILE, openCoordinatorDb, type CoordinatorDb } from './store/db.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
+import { createCoalitionCa, installCertificate, serverNames, type TlsSetup } from './tls/certificates.js';
 
 /** File name of the coordinator configuration inside its home folder. */
 export const CONFIG_FILE = 'coordinator.json';
@@ -32,7 +33,12 @@ export const CoordinatorHomeConfigSchema = z
     public_url: z.url(),
     identity_key_file: z.string().min(1).default(IDENTITY_FILE),
     tls: z
-      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .object({
+        cert_file: z.string().min(1),
+        key_file: z.string().min(1),
+        /** The private coalition CA `coordinator init --tls-ca` made (what nodes pin), if any. */
+        ca_file: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
     max_contribution_bytes: z
@@ -63,21 +69,33 @@ export interface InitCoordinatorInput {
   port?: number;
   /** Use this identity instead of generating one (tests, demo). */
   identity?: Identity;
+  /**
+   * TLS (issue 16): `{ ca: { name } }` creates a private coalition CA and a server certificate
+   * for the public URL's host; `{ certFile, keyFile }` installs given files. Absent: plain HTTP
+   * (behind a TLS-terminating proxy).
+   */
+  tls?: { ca: { name?: string } } | { certFile: string; keyFile: string };
 }
 
 /**
  * `sectorbench coordinator init`: create the home folder with a new Ed25519 identity, the
  * configuration file and an empty database. Refuses to overwrite an existing coordinator.
  */
-export async function initCoordinator(
-  input: InitCoordinatorInput,
-): Promise<{ home: string; configPath: string; identityPath: string; dbPath: string; fingerprint: string }> {
+export async function initCoordinator(input: InitCoordinatorInput): Promise<{
+  home: string;
+  configPath: string;
+  identityPath: string;
+  dbPath: string;
+  fingerprint: string;
+  tls?: TlsSetup;
+}> {
   const home = resolve(input.home);
   const host = input.host ?? '127.0.0.1';
   const port = input.port ?? 8443;
   const parsed = CoordinatorHomeConfigSchema.safeParse({
     listen: { host, port },
-    public_url: input.publicUrl ?? `http://${host}:${port}`,
+    public_url:
+      input.publicUrl ?? `${input.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
   });
   if (!parsed.success) {
     throw new SbError(
@@ -86,6 +104,11 @@ export async function initCoordinator(
     );
   }
   const config = parsed.data;
+  if (input.tls && !config.public_url.startsWith('https:'))
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `--public-url ${config.public_url} is not https, but TLS was asked for; give an https:// URL.`,
+    );
   const configPath = join(home, CONFIG_FILE);
   const identityPath = join(home, IDENTITY_FILE);
   // Checked before anything is made, so a refusal leaves the disk as it was (issue 13).
@@ -100,6 +123,18 @@ export async function initCoordinator(
   // identity's secret key, hence 0700.
   const created = makeDir(home, 0o700, "the coordinator's home folder");
   try {
+    let tls: TlsSetup | undefined;
+    if (input.tls)
+      tls =
+        'ca' in input.tls
+          ? createCoalitionCa(
+              home,
+              serverNames(config.public_url, host),
+              input.tls.ca.name ?? 'sectorbench coalition CA',
+            )
+          : installCertificate(home, input.tls.certFile, input.tls.keyFile);
+    if (tls)
+      config.tls = { cert_file: tls.certFile, key_file: tls.keyFile, ...(tls.caFile ? { ca_file: tls.caFile } : {}) };
     const identity = input.identity ?? generateIdentity();
     await writeIdentityFiles(identity, identityPath);
     const db = openCoordinatorDb(join(home, DB_FILE));
@@ -111,6 +146,7 @@ export async function initCoordinator(
       identityPath,
       dbPath: join(home, DB_FILE),
       fingerprint: fingerprint(identity.publicKey),
+      ...(tls ? { tls } : {}),
     };
   } catch (e) {
     removeMadeDirs(created);

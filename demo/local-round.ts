@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { Release } from '../schemas/release.js';
 import type { Thresholds } from '../schemas/manifest.js';
 import {
@@ -71,6 +72,11 @@ export interface LocalRoundOptions {
   /** Studiejaar S. */
   year: number;
   roundId?: string;
+  /**
+   * Real TLS on loopback (issue 16): the coordinator gets a private coalition CA and serves
+   * https; every node pins that CA at enrolment.
+   */
+  tls?: boolean;
   thresholds?: Partial<Thresholds>;
   maxParticipants?: number;
   /** Injected clock. */
@@ -106,6 +112,8 @@ export interface LocalRound {
     home: string;
     url: string;
     server: { close(): Promise<void> };
+    /** The HTTP dispatcher that trusts the coordinator (its coalition CA) over TLS; undefined over plain HTTP. */
+    dispatcher?: Dispatcher;
     db: CoordinatorDb;
     identity: Identity;
     publicKeyFile: string;
@@ -147,7 +155,14 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     rmSync(d, { recursive: true, force: true });
 
   log('coordinator and key holder: keys');
-  const coord = await initCoordinator({ home: coordHome, host: '127.0.0.1', port: 0 });
+  const coord = await initCoordinator({
+    home: coordHome,
+    host: '127.0.0.1',
+    port: 0,
+    ...(o.tls ? { tls: { ca: { name: 'sectorbench test coalition CA' } } } : {}),
+  });
+  const caFile = coord.tls?.caFile ? join(coordHome, coord.tls.caFile) : undefined;
+  const dispatcher = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
   const coordPub = `${coord.identityPath}.pub`;
   // Key ceremony: the BFV secret key is sealed under a key split 2 of 3 among generated
   // custodians (in a real coalition each custodian makes their own key on their own machine).
@@ -188,6 +203,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
       coordinatorUrl: url,
       coordinatorKeyFile: coordPub,
       keyHolderKeyFile: khPub,
+      ...(caFile ? { coordinatorCaFile: caFile } : {}),
     });
     addInstitution(admin.db, { id: inst.id, publicKey: await readPublicIdentityFile(n.publicKeyFile), now: now() });
     nodes.push({ id: inst.id, home, publicKeyFile: n.publicKeyFile, fingerprint: n.fingerprint });
@@ -228,7 +244,15 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   return {
     roundId,
     out,
-    coordinator: { home: coordHome, url, server, db: admin.db, identity: admin.identity, publicKeyFile: coordPub },
+    coordinator: {
+      home: coordHome,
+      url,
+      server,
+      db: admin.db,
+      identity: admin.identity,
+      publicKeyFile: coordPub,
+      ...(dispatcher ? { dispatcher } : {}),
+    },
     keyHolder: { home: khHome, publicKeyFile: khPub, custodians },
     nodes,
     codebook: o.codebook,
@@ -239,6 +263,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     async stop() {
       await server.close();
       admin.db.close();
+      await dispatcher?.close();
     },
   };
 }
@@ -314,9 +339,10 @@ export async function savePublishedRelease(
   const seen = new Set(todo);
   while (todo.length > 0) {
     const file = todo.shift() as string;
-    const res = await fetch(base + file);
-    if (!res.ok) throw new SbError('SB_ERR_DEMO', `the coordinator did not serve site/${file} (${res.status}).`);
-    const body = Buffer.from(await res.arrayBuffer());
+    const res = await request(base + file, { dispatcher: round.coordinator.dispatcher });
+    if (res.statusCode !== 200)
+      throw new SbError('SB_ERR_DEMO', `the coordinator did not serve site/${file} (${res.statusCode}).`);
+    const body = Buffer.from(await res.body.arrayBuffer());
     writeFileSync(join(siteDir, file), body);
     if (!file.endsWith('.html')) continue;
     for (const m of body.toString('utf8').matchAll(/href="([A-Za-z0-9_-]+\.(?:html|json|csv))(?:#[^"]*)?"/g)) {

@@ -19,6 +19,23 @@ export const ApproverSchema = z
   .strict();
 
 /**
+ * How a node authenticates the coordinator's TLS certificate (issue 16), pinned at enrolment:
+ * `ca`: only certificates issued by this CA (`ca_file`, PEM, relative to the home; its SHA-256
+ * fingerprint `ca_sha256` as read out, checked on every use) and valid for the URL's host;
+ * `certificate`: only the certificate with this SHA-256 fingerprint. Fingerprints as
+ * `openssl x509 -fingerprint -sha256` prints them.
+ */
+export const CoordinatorTlsPinSchema = z.discriminatedUnion('pin', [
+  z
+    .object({ pin: z.literal('ca'), ca_file: Path, ca_sha256: z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) })
+    .strict(),
+  z
+    .object({ pin: z.literal('certificate'), cert_sha256: z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) })
+    .strict(),
+]);
+export type CoordinatorTlsPin = z.infer<typeof CoordinatorTlsPinSchema>;
+
+/**
  * Node configuration (`<home>/node.json`), one per institution. `approvers` are the privacy
  * officers whose signed approval of exactly the vector of a round `submit` requires;
  * `approvals_required` distinct approvers must approve (2 = four-eyes).
@@ -31,6 +48,8 @@ export const NodeConfigSchema = z
     data_dir: Path,
     identity_key_file: Path,
     coordinator_url: z.url(),
+    /** Required when `coordinator_url` is https (issue 16). */
+    coordinator_tls: CoordinatorTlsPinSchema.optional(),
     pinned: z.object({ coordinator: PinnedKeySchema, key_holder: PinnedKeySchema }).strict(),
     approvers: z.array(ApproverSchema).max(20).default([]),
     approvals_required: z.union([z.literal(1), z.literal(2)]).default(1),
@@ -40,7 +59,11 @@ export const NodeConfigSchema = z
   .refine(
     (c) => new Set(c.approvers.map((a) => a.ed25519_public_key)).size === c.approvers.length,
     'an approver key appears twice',
-  );
+  )
+  .refine((c) => !c.coordinator_url.startsWith('https:') || c.coordinator_tls !== undefined, {
+    message: 'an https coordinator_url needs coordinator_tls (the CA or certificate pinned at enrolment)',
+    path: ['coordinator_tls'],
+  });
 
 /** Coordinator configuration. */
 export const CoordinatorConfigSchema = z
@@ -51,7 +74,7 @@ export const CoordinatorConfigSchema = z
     public_url: z.url(),
     data_dir: Path,
     identity_key_file: Path,
-    tls: z.object({ cert_file: Path, key_file: Path }).strict().optional(),
+    tls: z.object({ cert_file: Path, key_file: Path, ca_file: Path.optional() }).strict().optional(),
     max_contribution_bytes: z
       .number()
       .int()

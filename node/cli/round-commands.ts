@@ -11,6 +11,11 @@ export function registerRoundCommands(node: Command): void {
     .requiredOption('--coordinator <url>', "the coordinator's URL")
     .requiredOption('--coordinator-key <file>', "the coordinator's public key file (.pub), from enrolment")
     .requiredOption('--key-holder-key <file>', "the key holder's public key file (.pub), from enrolment")
+    .option('--coordinator-ca <file>', 'https coordinator: the coalition CA certificate (PEM) to pin, from enrolment')
+    .option(
+      '--coordinator-cert-sha256 <fingerprint>',
+      "https coordinator: pin its certificate's SHA-256 fingerprint instead (as openssl x509 -fingerprint -sha256 prints it)",
+    )
     .action(
       async (o: {
         home: string;
@@ -19,6 +24,8 @@ export function registerRoundCommands(node: Command): void {
         coordinator: string;
         coordinatorKey: string;
         keyHolderKey: string;
+        coordinatorCa?: string;
+        coordinatorCertSha256?: string;
       }) => {
         const { initNode } = await import('../client/init.js');
         const r = await initNode({
@@ -28,12 +35,17 @@ export function registerRoundCommands(node: Command): void {
           coordinatorUrl: o.coordinator,
           coordinatorKeyFile: o.coordinatorKey,
           keyHolderKeyFile: o.keyHolderKey,
+          coordinatorCaFile: o.coordinatorCa,
+          coordinatorCertSha256: o.coordinatorCertSha256,
         });
         process.stdout.write(
           `Node ${o.institution} initialised in ${o.home}.\n` +
             `Public key: ${r.publicKeyFile}\n` +
             `Vingerafdruk om voor te lezen bij aanmelding: ${r.fingerprint}\n` +
-            `Pinned coordinator ${r.config.pinned.coordinator.fingerprint}, key holder ${r.config.pinned.key_holder.fingerprint}: compare these with what they read out to you.\n`,
+            `Pinned coordinator ${r.config.pinned.coordinator.fingerprint}, key holder ${r.config.pinned.key_holder.fingerprint}: compare these with what they read out to you.\n` +
+            (r.config.coordinator_tls
+              ? `Pinned the coordinator's TLS ${r.config.coordinator_tls.pin === 'ca' ? `CA certificate, SHA-256 ${r.config.coordinator_tls.ca_sha256}` : `certificate, SHA-256 ${r.config.coordinator_tls.cert_sha256}`}: compare it with what the coordinator reads out.\n`
+              : ''),
         );
       },
     );

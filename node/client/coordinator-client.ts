@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { coordinatorDispatcher } from './tls-pin.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import type { Identity } from '../../shared/crypto/identity.js';
 import type { Clock } from '../../shared/time/clock.js';
@@ -249,7 +250,11 @@ function problemError(method: string, path: string, status: number, contentType:
 export function clientForNode(
   config: NodeConfig,
   identity: Identity,
-  o: Pick<ClientOptions, 'dispatcher' | 'now' | 'sleep' | 'auditHead' | 'onSent'> & { coordinatorUrl?: string },
+  o: Pick<ClientOptions, 'dispatcher' | 'now' | 'sleep' | 'auditHead' | 'onSent'> & {
+    coordinatorUrl?: string;
+    /** The node's home (where a pinned CA file lives). */
+    home?: string;
+  },
 ): CoordinatorClient {
   if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
     throw new SbError(
@@ -261,7 +266,8 @@ export function clientForNode(
     baseUrl: config.coordinator_url,
     institutionId: config.institution_id,
     secretKey: identity.secretKey,
-    dispatcher: o.dispatcher,
+    // TLS: only the certificate pinned at enrolment (tls-pin.ts); an injected dispatcher (tests) wins.
+    dispatcher: o.dispatcher ?? coordinatorDispatcher(o.home ?? '.', config),
     now: o.now,
     sleep: o.sleep,
     auditHead: o.auditHead,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   fingerprint,
@@ -7,6 +7,8 @@ import {
   writeIdentityFiles,
 } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { certFingerprint, normaliseFingerprint } from '../../shared/crypto/cert-fingerprint.js';
+import type { CoordinatorTlsPin } from '../../schemas/config.js';
 import { makeDir } from '../../shared/fs/make-dir.js';
 import { openNodeDb } from '../store/node-db.js';
 import { CONFIG_FILE, writeNodeConfig, type NodeConfig } from './config.js';
@@ -21,6 +23,10 @@ export interface InitNodeOptions {
   coordinatorKeyFile: string;
   /** The key holder's public identity file (`.pub`), obtained at enrolment. */
   keyHolderKeyFile: string;
+  /** https coordinator: the coalition CA certificate (PEM) to pin, obtained at enrolment. */
+  coordinatorCaFile?: string;
+  /** https coordinator: the SHA-256 fingerprint of its certificate to pin instead. */
+  coordinatorCertSha256?: string;
 }
 
 /**
@@ -52,14 +58,17 @@ export async function initNode(
       `--coordinator '${o.coordinatorUrl}' is not a URL (e.g. https://coordinator.example.nl).`,
     );
   }
+  const tls = tlsPin(o, url);
   const identity = generateIdentity();
   await writeIdentityFiles(identity, join(o.home, 'identity.key'));
+  if (o.coordinatorCaFile) copyFileSync(o.coordinatorCaFile, join(o.home, COORDINATOR_CA_FILE));
   const config: NodeConfig = {
     institution_id: o.institutionId,
     ...(o.institutionName ? { institution_name: o.institutionName } : {}),
     data_dir: '.',
     identity_key_file: 'identity.key',
     coordinator_url: url.origin,
+    ...(tls ? { coordinator_tls: tls } : {}),
     pinned: {
       coordinator: {
         ed25519_public_key: Buffer.from(coordinatorKey).toString('base64'),
@@ -77,4 +86,35 @@ export async function initNode(
   await writeNodeConfig(o.home, config);
   openNodeDb(o.home).close();
   return { config, fingerprint: fingerprint(identity.publicKey), publicKeyFile: join(o.home, 'identity.key.pub') };
+}
+
+/** Where `node init --coordinator-ca` keeps its copy of the pinned CA certificate. */
+export const COORDINATOR_CA_FILE = 'coordinator-ca.pem';
+
+/** The TLS pin of an https coordinator (required), refused for an http one. */
+function tlsPin(o: InitNodeOptions, url: URL): CoordinatorTlsPin | undefined {
+  const given = [o.coordinatorCaFile, o.coordinatorCertSha256].filter((x) => x !== undefined).length;
+  if (url.protocol !== 'https:') {
+    if (given)
+      throw new SbError(
+        'SB_ERR_USAGE',
+        `--coordinator ${url.origin} is not https; a TLS pin (--coordinator-ca, --coordinator-cert-sha256) needs an https:// URL.`,
+      );
+    return undefined;
+  }
+  if (given !== 1)
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `--coordinator ${url.origin} is https: pin its TLS certificate at enrolment with exactly one of --coordinator-ca FILE (the coalition CA) or --coordinator-cert-sha256 FINGERPRINT.`,
+    );
+  if (o.coordinatorCertSha256)
+    return { pin: 'certificate', cert_sha256: normaliseFingerprint(o.coordinatorCertSha256) };
+  const file = o.coordinatorCaFile as string;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (e) {
+    throw new SbError('SB_ERR_USAGE', `cannot read --coordinator-ca ${file} (${(e as Error).message}).`, { file });
+  }
+  return { pin: 'ca', ca_file: COORDINATOR_CA_FILE, ca_sha256: certFingerprint(pem, `--coordinator-ca ${file}`) };
 }

@@ -15,6 +15,7 @@ import type { Clock } from '../../shared/time/clock.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { nodeDbFile, nodeSchemaVersion, openNodeFile } from '../store/node-db.js';
 import { coordinatorClockCheck } from './clock-check.js';
+import { coordinatorDispatcher } from '../client/tls-pin.js';
 
 /** Options of {@link nodeDoctor}. */
 export interface NodeDoctorOptions {
@@ -77,11 +78,20 @@ export async function nodeDoctor(o: NodeDoctorOptions): Promise<DoctorReport> {
       await coordinatorClockCheck({
         coordinatorUrl: config.coordinator_url,
         pinnedKey: config.pinned.coordinator.ed25519_public_key,
-        dispatcher: o.dispatcher,
+        dispatcher: o.dispatcher ?? pinnedDispatcher(home, config),
         now: o.now,
       }),
     );
   return doctorReport('node', home, checks);
+}
+
+function pinnedDispatcher(home: string, config: NodeConfig): Dispatcher | undefined {
+  try {
+    return coordinatorDispatcher(home, config);
+  } catch {
+    // A missing or altered CA file: the clock check then fails on the certificate, saying so.
+    return undefined;
+  }
 }
 
 function datasetCheck(dbFile: string, home: string): Check {

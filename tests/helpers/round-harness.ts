@@ -22,6 +22,8 @@ export function sampleInstitutions(ids: readonly string[] = ['inst-1', 'inst-2',
  * A real round on loopback for a test: key holder and coordinator homes in `dir`, the
  * coordinator listening on 127.0.0.1 port 0, one node home per institution with its data
  * imported and its key registered, the round open. Stop it with `round.stop()` (tap teardown).
+ * With `tls` (or SB_TEST_TLS=1 for every round test) the coordinator serves https with a private
+ * coalition CA that every node pins; `round.coordinator.dispatcher` trusts it for direct requests.
  */
 export async function startRound(
   dir: string,
@@ -31,6 +33,8 @@ export async function startRound(
     now?: Clock;
     codebook?: string;
     year?: number;
+    /** Over real TLS on loopback; default: on when the environment has SB_TEST_TLS=1. */
+    tls?: boolean;
   } & Pick<LocalRoundOptions, 'roundId' | 'maxParticipants' | 'masking'> = {},
 ): Promise<LocalRound> {
   return setupLocalRound({
@@ -42,6 +46,7 @@ export async function startRound(
     now: o.now,
     roundId: o.roundId,
     maxParticipants: o.maxParticipants,
+    tls: o.tls ?? process.env.SB_TEST_TLS === '1',
     ...(o.masking ? { masking: o.masking } : {}),
   });
 }
