@@ -48,7 +48,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may set its own exit status (e.g. `node round`: 4 when this node was dropped).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     io.stderr(renderError(toSbError(e), debug));
