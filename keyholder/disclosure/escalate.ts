@@ -32,8 +32,8 @@ export function escalateSuppression(
   const { cellKeys, groupKeys } = ctx.codebook;
   const nc = cellKeys.length;
   const indexOf = new Map<string, number>();
-  cellKeys.forEach((k, i) => indexOf.set(`cell:${k}`, i));
-  groupKeys.forEach((k, j) => indexOf.set(`rollup:${k}`, nc + j));
+  for (const [i, k] of cellKeys.entries()) indexOf.set(`cell:${k}`, i);
+  for (const [j, k] of groupKeys.entries()) indexOf.set(`rollup:${k}`, nc + j);
   const relations = hierarchicalRelations(ctx.codebook);
   const cells = new Map(decisions.cells);
   const rollups = new Map(decisions.rollups);
