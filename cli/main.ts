@@ -46,10 +46,15 @@ export function buildProgram(io: CliIo = processIo): Command {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   const debug = argv.includes('--debug');
   const program = buildProgram(io);
+  // A command may set its own exit status (`node round`: 4 when this node was dropped; `round
+  // advance`: 3 when the round failed closed). Cleared first so that one in-process run does not
+  // leak its status into the next.
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv);
-    // A command may set its own exit status (e.g. `node round`: 4 when this node was dropped).
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    const own = process.exitCode;
+    process.exitCode = undefined;
+    return typeof own === 'number' ? own : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     io.stderr(renderError(toSbError(e), debug));

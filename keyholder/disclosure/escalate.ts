@@ -66,7 +66,7 @@ export function escalateSuppression(
     suppress(start, f.block);
     // Climb: the smallest relation around the entry that still publishes something in this
     // block is suppressed whole; when every relation around it is, climb to their totals.
-    let frontier = [start];
+    const frontier = [start];
     const seen = new Set<number>();
     while (frontier.length > 0) {
       const e = frontier.shift() as number;
@@ -77,7 +77,6 @@ export function escalateSuppression(
       if (open) {
         suppress(open.total, f.block);
         for (const m of open.members) suppress(m, f.block);
-        frontier = [];
         break;
       }
       for (const r of around) if (r.total !== e) frontier.push(r.total);
