@@ -223,7 +223,7 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
         fingerprint: config.pinned.coordinator.fingerprint,
       },
       {
-        role: 'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom, past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom, zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers; in een ongemaskeerde ronde kan hij, samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
+        role: 'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom, past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom, zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers, of zonder 2t − n andere deelnemers samen met de coördinator; in een ongemaskeerde ronde kan hij, samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
         fingerprint: config.pinned.key_holder.fingerprint,
       },
     ],
