@@ -2,7 +2,7 @@ import { ReleaseSchema, type Release } from '../../schemas/release.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
 import { releaseDigest } from '../../shared/protocol/release-digest.js';
-import { verifyRelease } from '../../shared/protocol/round-documents.js';
+import { releaseManifestMismatch, verifyRelease } from '../../shared/protocol/round-documents.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { pinnedKeyHolder } from '../store/pins.js';
 import { getRound } from '../store/rounds.js';
@@ -59,25 +59,13 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
       `the release of round ${roundId} is not signed by the key holder that endorsed the round; refuse it and ask the key holder for the signed file.`,
     );
   }
-  const mismatch: [string, unknown, unknown][] = [
-    ['round_id', release.round_id, roundId],
-    ['studiejaar', release.studiejaar, m.studiejaar],
-    ['metric_spec', release.metric_spec, m.metric_spec],
-    ['codebook_digest', release.codebook_digest, m.codebook.digest],
-    [
-      'thresholds',
-      JSON.stringify(canonicalThresholds(release.thresholds)),
-      JSON.stringify(canonicalThresholds(m.thresholds)),
-    ],
-  ];
-  for (const [field, got, want] of mismatch) {
-    if (got !== want)
-      throw new SbError(
-        'SB_ERR_RELEASE_MISMATCH',
-        `the release's ${field} is ${String(got)}, round ${roundId} has ${String(want)}; this release belongs to another round.`,
-        { field },
-      );
-  }
+  const mismatch = releaseManifestMismatch(release, m);
+  if (mismatch)
+    throw new SbError(
+      'SB_ERR_RELEASE_MISMATCH',
+      `the release's ${mismatch.field} is ${mismatch.got}, round ${roundId} has ${mismatch.want}; this release belongs to another round.`,
+      { field: mismatch.field },
+    );
   const digest = releaseDigest(release);
   const json = new TextDecoder().decode(canonicalBytes(release));
   return tx(db, () => {
@@ -116,13 +104,4 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
     });
     return { roundId, version: release.release_version, release: parsed.data, json, digest, publishedAt };
   });
-}
-
-function canonicalThresholds(t: Release['thresholds']): unknown {
-  return {
-    min_institutions: t.min_institutions,
-    min_population: t.min_population,
-    dominance_share: t.dominance_share,
-    min_institutions_distribution: t.min_institutions_distribution,
-  };
 }

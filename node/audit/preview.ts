@@ -56,7 +56,7 @@ export interface Preview {
    * signature covers exactly this list.
    */
   participants: { institution_id: string; name: string; brin: string; fingerprint: string }[];
-  /** The digest the approver signs (node/audit/round-vector.ts `vectorDigest`). */
+  /** The digest the approver signs (shared/protocol/vector-digest.ts `vectorDigest`). */
   vector_digest: string;
   slots_total: number;
   slots_nonzero: number;

@@ -29,7 +29,7 @@ import {
   verifyEntrySignature,
   type AuditEntry,
 } from './log.js';
-import { vectorDigest } from './round-vector.js';
+import { vectorDigest } from '../../shared/protocol/vector-digest.js';
 import { openAuditedSession } from './session.js';
 import type { Clock } from '../../shared/time/clock.js';
 import { ROUTES } from '../../shared/protocol/routes.js';

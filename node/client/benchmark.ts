@@ -6,7 +6,12 @@ import type { RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { makeDir } from '../../shared/fs/make-dir.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
-import { manifestCodebook, manifestYear, verifyRelease } from '../../shared/protocol/round-documents.js';
+import {
+  manifestCodebook,
+  manifestYear,
+  releaseManifestMismatch,
+  verifyRelease,
+} from '../../shared/protocol/round-documents.js';
 import { buildComparison } from '../report/comparison.js';
 import { comparisonCsv, comparisonExcelCsv, comparisonJson } from '../report/comparison-files.js';
 import { comparisonHtml } from '../report/comparison-html.js';
@@ -45,14 +50,12 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
       `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment; it was not used. Contact the coordinator and the key holder.`,
     );
   }
-  if (
-    r.data.round_id !== manifest.round_id ||
-    r.data.codebook_digest !== manifest.codebook.digest ||
-    r.data.studiejaar !== manifest.studiejaar
-  ) {
+  const mismatch = releaseManifestMismatch(r.data, manifest);
+  if (mismatch) {
     throw new SbError(
       'SB_ERR_RELEASE_INVALID',
-      `the release does not belong to round ${manifest.round_id} as this node knows it (round, codebook or studiejaar differ).`,
+      `the release does not belong to round ${manifest.round_id} as this node knows it (its ${mismatch.field} differs).`,
+      { field: mismatch.field },
     );
   }
   return r.data;

@@ -121,6 +121,41 @@ export function verifyRelease(r: Release, keyHolderKey: Uint8Array): boolean {
   return verifyObject(PURPOSE.release, r as unknown as Record<string, unknown>, 'key_holder_signature', keyHolderKey);
 }
 
+/** A field in which a release differs from the manifest of the round it claims to belong to. */
+export interface ReleaseMismatch {
+  field: 'round_id' | 'studiejaar' | 'metric_spec' | 'codebook_digest' | 'thresholds';
+  got: string;
+  want: string;
+}
+
+/**
+ * The first field in which `r` does not belong to the round of manifest `m` (round id,
+ * studiejaar, metric spec, codebook digest, disclosure thresholds), or `null` when it belongs.
+ * One definition for every role (issue 10, "round spine"): the coordinator refuses to publish a
+ * mismatching release and a node refuses to use one. The signature is checked apart
+ * (`verifyRelease`).
+ */
+export function releaseManifestMismatch(r: Release, m: RoundManifest): ReleaseMismatch | null {
+  const checks: ReleaseMismatch[] = [
+    { field: 'round_id', got: r.round_id, want: m.round_id },
+    { field: 'studiejaar', got: r.studiejaar, want: m.studiejaar },
+    { field: 'metric_spec', got: r.metric_spec, want: m.metric_spec },
+    { field: 'codebook_digest', got: r.codebook_digest, want: m.codebook.digest },
+    { field: 'thresholds', got: thresholdsText(r.thresholds), want: thresholdsText(m.thresholds) },
+  ];
+  return checks.find((c) => c.got !== c.want) ?? null;
+}
+
+/** The disclosure thresholds as JSON with a fixed member order, for comparison. */
+function thresholdsText(t: Thresholds): string {
+  return JSON.stringify({
+    min_institutions: t.min_institutions,
+    min_population: t.min_population,
+    dominance_share: t.dominance_share,
+    min_institutions_distribution: t.min_institutions_distribution,
+  });
+}
+
 /** The codebook of a manifest, with its digest checked against the manifest's. */
 export function manifestCodebook(m: RoundManifest): Codebook {
   const cb = buildCodebook(
