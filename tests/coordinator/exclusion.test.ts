@@ -74,6 +74,7 @@ t.test('a bad contribution is excluded and the round released without it', async
   t.not(bfvPublicKeyDigest(foreign.publicKey), manifest.he_public_key.digest);
   const client = new CoordinatorClient({
     baseUrl: round.coordinator.url,
+    ...(round.coordinator.dispatcher ? { dispatcher: round.coordinator.dispatcher } : {}),
     institutionId: n3.id,
     secretKey: idn.secretKey,
   });
@@ -257,6 +258,7 @@ t.test('excluded while open: further submissions refused with the reason, close 
   const config = readNodeConfig(n3.home);
   const client = new CoordinatorClient({
     baseUrl: round.coordinator.url,
+    ...(round.coordinator.dispatcher ? { dispatcher: round.coordinator.dispatcher } : {}),
     institutionId: n3.id,
     secretKey: (await readIdentityFile(identityPath(n3.home, config))).secretKey,
   });

@@ -60,14 +60,21 @@ class RewritingHandler implements Handler {
  * goes to the coordinator unchanged over a real Agent (real HTTP on loopback), and responses to
  * GET requests whose path matches `paths` are rewritten by `rewrite` before the node sees them.
  * It plays a malicious coordinator (or anyone on the path) that tells this node another story.
+ * `base` (a round over TLS: the harness's dispatcher that trusts the coalition CA) carries the
+ * requests instead of a fresh plain Agent; the caller keeps owning it.
  */
-export function lyingRelay(paths: RegExp, rewrite: BodyRewrite): { dispatcher: Dispatcher; close(): Promise<void> } {
-  const agent = new Agent();
+export function lyingRelay(
+  paths: RegExp,
+  rewrite: BodyRewrite,
+  base?: Dispatcher,
+): { dispatcher: Dispatcher; close(): Promise<void> } {
+  const own = base ? undefined : new Agent();
+  const agent: Dispatcher = base ?? (own as Agent);
   const dispatcher = agent.compose(
     (dispatch) => (opts, handler) =>
       opts.method === 'GET' && paths.test(opts.path)
         ? dispatch(opts, new RewritingHandler(handler, opts.path, rewrite))
         : dispatch(opts, handler),
   );
-  return { dispatcher, close: () => agent.close() };
+  return { dispatcher, close: async () => await own?.close() };
 }

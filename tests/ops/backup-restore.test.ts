@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, submitAll } from '../../demo/local-round.js';
 import { startServer } from '../../coordinator/index.js';
@@ -27,8 +27,11 @@ const expected1 = JSON.parse(readFileSync(join(sampleDir, 'expected/inst-1.json'
   groups: unknown;
 };
 
+/** Trusts the round's coalition CA when the round runs over TLS (SB_TEST_TLS=1). */
+let dispatcher: Dispatcher | undefined;
+
 async function get(url: string): Promise<{ status: number; body: string }> {
-  const r = await request(url);
+  const r = await request(url, dispatcher ? { dispatcher } : {});
   return { status: r.statusCode, body: await r.body.text() };
 }
 
@@ -53,6 +56,7 @@ function damage(file: string): void {
 t.test('backup during a round, restore after damage: same releases, same vector, same log', async (t) => {
   const dir = t.testdir();
   const round = await startRound(dir, { thresholds: THRESHOLDS });
+  dispatcher = round.coordinator.dispatcher;
   let stopped = false;
   t.teardown(async () => {
     if (!stopped) await round.stop();

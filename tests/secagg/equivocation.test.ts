@@ -40,12 +40,16 @@ t.test('a coordinator that splits the survivor set between nodes gets no reveal'
 
   // The lie: the masked_input relay (the survivor set U3) without inst-5, for LIED_TO only.
   let lies = 0;
-  const relay = lyingRelay(/\/secagg\/masked_input$/, (_path, body) => {
-    const r = JSON.parse(body.toString('utf8')) as { members: string[] };
-    t.same(r.members, ALL, 'the coordinator itself says all five survived');
-    lies++;
-    return Buffer.from(JSON.stringify({ ...r, members: r.members.filter((m) => m !== 'inst-5') }));
-  });
+  const relay = lyingRelay(
+    /\/secagg\/masked_input$/,
+    (_path, body) => {
+      const r = JSON.parse(body.toString('utf8')) as { members: string[] };
+      t.same(r.members, ALL, 'the coordinator itself says all five survived');
+      lies++;
+      return Buffer.from(JSON.stringify({ ...r, members: r.members.filter((m) => m !== 'inst-5') }));
+    },
+    round.coordinator.dispatcher,
+  );
   t.teardown(() => relay.close());
 
   for (const node of round.nodes) await approveAsPrivacyOfficer(node, round);
