@@ -5,6 +5,8 @@ const intFmt = new Intl.NumberFormat('nl-NL', { maximumFractionDigits: 0 });
 const pct1 = new Intl.NumberFormat('nl-NL', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const dec1 = new Intl.NumberFormat('nl-NL', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const dec2 = new Intl.NumberFormat('nl-NL', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+// Made once: constructing a formatter per cell was the largest item of writing the comparison CSVs.
+const excelFmt = new Intl.NumberFormat('nl-NL', { useGrouping: false, maximumFractionDigits: 6 });
 
 /** A whole number with Dutch grouping (`12.345`), or `—` for null. */
 export function nlInt(x: number | null | undefined): string {
@@ -29,5 +31,5 @@ export function nlDec2(x: number | null | undefined): string {
 /** A number for a Dutch Excel cell: decimal comma, no grouping, full precision; empty for null. */
 export function excelNumber(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '';
-  return new Intl.NumberFormat('nl-NL', { useGrouping: false, maximumFractionDigits: 6 }).format(x);
+  return excelFmt.format(x);
 }
