@@ -210,19 +210,8 @@ const REMARKS = [
 ];
 const VAK = ['REK', 'NED', 'ENG', 'BV', 'LOB', 'Praktijk; werkplaats', 'Keuzedeel "ondernemen"', 'SLB', 'Burgerschap'];
 
-/**
- * SIS-export shape (like sample/inst-1-dirty): enrolments in Windows-1252 with `;`, CRLF,
- * DD-MM-YYYY, mixed-case headers, padded values, extra columns (deelnemernaam, opleidingsnaam,
- * opmerking); attendance in UTF-8 with BOM, `;`, CRLF, D-M-YYYY, reordered columns and `vak`.
- * The messy decoration uses its own PRNG, so the records equal the canonical twin's.
- */
-export function messySink(
-  p: InstitutionProfile,
-  enr: BufferedWriter,
-  att: BufferedWriter,
-  rng: Rng,
-  codebook: ReadonlyMap<string, CodebookEntry>,
-): InstitutionSink {
+/** The header lines of the messy files: enrolments with extra columns, attendance with a BOM. */
+function writeMessyHeaders(p: InstitutionProfile, enr: BufferedWriter, att: BufferedWriter): void {
   const hdr = [
     'Student_ID',
     'Deelnemernaam',
@@ -243,6 +232,22 @@ export function messySink(
       (p.hasStartTime ? 'Status;Date;Enrolment_ID;Minutes;Start_Time;Vak' : 'Status;Date;Enrolment_ID;Minutes;Vak') +
       '\r\n',
   );
+}
+
+/**
+ * SIS-export shape (like sample/inst-1-dirty): enrolments in Windows-1252 with `;`, CRLF,
+ * DD-MM-YYYY, mixed-case headers, padded values, extra columns (deelnemernaam, opleidingsnaam,
+ * opmerking); attendance in UTF-8 with BOM, `;`, CRLF, D-M-YYYY, reordered columns and `vak`.
+ * The messy decoration uses its own PRNG, so the records equal the canonical twin's.
+ */
+export function messySink(
+  p: InstitutionProfile,
+  enr: BufferedWriter,
+  att: BufferedWriter,
+  rng: Rng,
+  codebook: ReadonlyMap<string, CodebookEntry>,
+): InstitutionSink {
+  writeMessyHeaders(p, enr, att);
   const names = new Map<string, [string, string]>();
   const pad = (v: string): string => {
     const r = rng.next();
