@@ -12,6 +12,7 @@ import {
 import { SbError } from '../../shared/errors/sb-error.js';
 import { signObject, verifyObject } from '../../shared/protocol/signed-object.js';
 import { identityPath, readNodeConfig, writeNodeConfig, type NodeConfig } from '../client/config.js';
+import { approvalJsons, insertApproval } from '../store/approval-store.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, canonicalDigest, readAudit, type AuditSigner } from './log.js';
 import { computeRoundVector, storedManifest } from './round-vector.js';
@@ -109,11 +110,7 @@ export function evaluateApprovals(
 
 /** Every approval stored for a round (any vector), parsed. */
 export function storedApprovals(db: NodeDb, roundId: string): unknown[] {
-  return (
-    db.prepare('SELECT approval_json FROM approval WHERE round_id = ? ORDER BY id').all(roundId) as {
-      approval_json: string;
-    }[]
-  ).map((r) => JSON.parse(r.approval_json) as unknown);
+  return approvalJsons(db, roundId).map((j) => JSON.parse(j) as unknown);
 }
 
 /**
@@ -155,18 +152,14 @@ export function requireApprovals(
 /** Store an approval (verified) and log it. Idempotent for the same approver, round and vector. */
 export function storeApproval(db: NodeDb, signer: AuditSigner, approval: Approval, now: Date): void {
   db.transaction(() => {
-    const r = db
-      .prepare(
-        'INSERT INTO approval (round_id, vector_digest, approver_public_key, approval_json, stored_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING',
-      )
-      .run(
-        approval.round_id,
-        approval.vector_digest,
-        approval.approver_public_key,
-        JSON.stringify(approval),
-        now.toISOString(),
-      );
-    if (r.changes > 0) {
+    const added = insertApproval(db, {
+      roundId: approval.round_id,
+      vectorDigest: approval.vector_digest,
+      approverPublicKey: approval.approver_public_key,
+      json: JSON.stringify(approval),
+      storedAt: now.toISOString(),
+    });
+    if (added) {
       appendAudit(db, signer, {
         kind: 'approval',
         roundId: approval.round_id,

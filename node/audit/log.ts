@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { signDetached, verifyDetached } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
+import { auditLogHead, auditRows, insertAuditRow } from '../store/audit-log-store.js';
 import type { NodeDb } from '../store/node-db.js';
 
 /**
@@ -51,17 +52,6 @@ export interface AuditEntry {
   kind: AuditKind | string;
   round_id: string | null;
   payload: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-  signature: string;
-}
-
-interface AuditRow {
-  seq: number;
-  at: string;
-  kind: string;
-  round_id: string | null;
-  payload_json: string;
   prev_hash: string;
   hash: string;
   signature: string;
@@ -119,9 +109,7 @@ export interface NewAuditEntry {
  */
 export function appendAudit(db: NodeDb, signer: AuditSigner, e: NewAuditEntry): AuditEntry {
   return db.transaction((): AuditEntry => {
-    const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as
-      | { seq: number; hash: string }
-      | undefined;
+    const last = auditLogHead(db);
     const payload = JSON.parse(JSON.stringify(e.payload)) as Record<string, unknown>;
     const entry = {
       seq: (last?.seq ?? 0) + 1,
@@ -133,17 +121,23 @@ export function appendAudit(db: NodeDb, signer: AuditSigner, e: NewAuditEntry): 
     };
     const hash = entryHash(entry);
     const signature = signEntryHash(hash, signer.secretKey);
-    db.prepare(
-      'INSERT INTO audit_log (seq, at, kind, round_id, payload_json, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?)',
-    ).run(entry.seq, entry.at, entry.kind, entry.round_id, JSON.stringify(payload), entry.prev_hash, hash, signature);
+    insertAuditRow(db, {
+      seq: entry.seq,
+      at: entry.at,
+      kind: entry.kind,
+      round_id: entry.round_id,
+      payload_json: JSON.stringify(payload),
+      prev_hash: entry.prev_hash,
+      hash,
+      signature,
+    });
     return { ...entry, hash, signature };
   })();
 }
 
 /** The current chain head (hash of the newest entry), or undefined for an empty log. */
 export function auditHead(db: NodeDb): string | undefined {
-  const r = db.prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined;
-  return r?.hash;
+  return auditLogHead(db)?.hash;
 }
 
 /**
@@ -151,12 +145,7 @@ export function auditHead(db: NodeDb): string | undefined {
  * `{ "__unparseable__": text }`, so verification reports it instead of crashing.
  */
 export function readAudit(db: NodeDb, filter: { roundId?: string } = {}): AuditEntry[] {
-  const rows = (
-    filter.roundId === undefined
-      ? db.prepare('SELECT * FROM audit_log ORDER BY seq').all()
-      : db.prepare('SELECT * FROM audit_log WHERE round_id = ? ORDER BY seq').all(filter.roundId)
-  ) as AuditRow[];
-  return rows.map((r) => {
+  return auditRows(db, filter.roundId).map((r) => {
     let payload: Record<string, unknown>;
     try {
       payload = JSON.parse(r.payload_json) as Record<string, unknown>;

@@ -14,6 +14,7 @@ import { databaseCheck, inspectDatabase } from '../../shared/ops/sqlite-file.js'
 import type { Clock } from '../../shared/time/clock.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { nodeDbFile, nodeSchemaVersion, openNodeFile } from '../store/node-db.js';
+import { datasetImportSummary } from '../store/dataset-store.js';
 import { coordinatorClockCheck } from './clock-check.js';
 import { coordinatorDispatcher } from '../client/tls-pin.js';
 
@@ -97,14 +98,12 @@ function pinnedDispatcher(home: string, config: NodeConfig): Dispatcher | undefi
 function datasetCheck(dbFile: string, home: string): Check {
   const db = openNodeFile(dbFile, { readonly: true });
   try {
-    const row = db.prepare('SELECT imported_at, enrolments_records FROM dataset WHERE id = 1').get() as
-      | { imported_at: string; enrolments_records: number }
-      | undefined;
+    const row = datasetImportSummary(db);
     return row
       ? {
           name: 'dataset',
           status: 'OK',
-          detail: `dataset imported ${row.imported_at} (${row.enrolments_records} enrolment records).`,
+          detail: `dataset imported ${row.importedAt} (${row.enrolmentRecords} enrolment records).`,
         }
       : {
           name: 'dataset',

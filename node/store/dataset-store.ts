@@ -1,6 +1,7 @@
 import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { W, WEEK_COLUMNS, WEEK_WIDTH, type WeekTable } from '../import/week-table.js';
 import type { NodeDb } from './node-db.js';
+import { z } from 'zod';
 
 export interface DatasetMeta {
   importedAt: string;
@@ -167,4 +168,14 @@ export function loadDataset(db: NodeDb): StoredDataset | null {
 export function iterateWeeks(db: NodeDb): Iterable<number[]> {
   const stmt = db.prepare(`SELECT ${WEEK_COLUMNS.join(', ')} FROM enrolment_week ORDER BY rowid`).raw();
   return { [Symbol.iterator]: () => stmt.iterate() as IterableIterator<number[]> };
+}
+
+const ImportSummaryRow = z.object({ imported_at: z.string(), enrolments_records: z.number().int() });
+
+/** When the dataset was imported and how many enrolment records it has; null before any import. */
+export function datasetImportSummary(db: NodeDb): { importedAt: string; enrolmentRecords: number } | null {
+  const r = db.prepare('SELECT imported_at, enrolments_records FROM dataset WHERE id = 1').get();
+  if (r === undefined) return null;
+  const p = ImportSummaryRow.parse(r);
+  return { importedAt: p.imported_at, enrolmentRecords: p.enrolments_records };
 }
