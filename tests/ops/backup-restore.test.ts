@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, submitAll } from '../../demo/local-round.js';
 import { startServer } from '../../coordinator/index.js';
@@ -148,6 +148,10 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   t.ok(kept && existsSync(kept), 'the replaced (damaged) database is kept beside it');
   t.equal(statSync(coordDb).mode & 0o777, 0o600);
 
+  // The round's dispatcher closed with it; over TLS the restored server is reached with the same CA.
+  const caFile = join(round.coordinator.home, 'tls', 'ca.pem');
+  dispatcher = dispatcher && existsSync(caFile) ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  t.teardown(() => (dispatcher as Agent | undefined)?.close());
   const server = await startServer({ home: round.coordinator.home, host: '127.0.0.1', port: 0, logger: false });
   t.teardown(() => server.close());
   const base2 = `${server.url}/v1/rounds/${round.roundId}`;
