@@ -1,3 +1,4 @@
+import type { Clock } from '../shared/time/clock.js';
 import { BrinCode } from '../schemas/manifest.js';
 import { InstitutionId } from '../schemas/common.js';
 import type { Participant } from '../schemas/manifest.js';
@@ -22,7 +23,7 @@ export async function addParticipant(o: {
   name: string;
   brin: string;
   publicKey: Uint8Array;
-  now?: () => Date;
+  now?: Clock;
 }): Promise<ParticipantRecord> {
   if (!InstitutionId.safeParse(o.institutionId).success)
     throw new SbError(
@@ -58,7 +59,7 @@ export async function addParticipant(o: {
 }
 
 /** Remove an institution from the key holder's enrolment: later endorsements leave it out. */
-export async function removeParticipant(o: { home: string; institutionId: string; now?: () => Date }): Promise<void> {
+export async function removeParticipant(o: { home: string; institutionId: string; now?: Clock }): Promise<void> {
   const kh = await loadKeyHolder(o.home);
   const store = KeyHolderStore.open(kh.paths.dataDir);
   try {
@@ -119,7 +120,7 @@ export function exampleBrin(i: number): string {
 export async function addParticipants(
   home: string,
   list: readonly { institutionId: string; name: string; brin: string; publicKey: Uint8Array }[],
-  now?: () => Date,
+  now?: Clock,
 ): Promise<void> {
   for (const p of list) await addParticipant({ home, ...p, ...(now ? { now } : {}) });
 }

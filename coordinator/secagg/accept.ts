@@ -8,6 +8,7 @@ import {
 } from '../../schemas/secagg.js';
 import type { Identity } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import { formatZodIssues } from '../../shared/errors/zod-issues.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
 import { PURPOSE } from '../../shared/protocol/round-documents.js';
 import { signObject } from '../../shared/protocol/signed-object.js';
@@ -71,10 +72,7 @@ export function acceptPhaseMessage(input: AcceptPhaseInput): { status: 'created'
   if (!p.success)
     throw new SbError(
       'SB_ERR_SECAGG_MESSAGE',
-      `the ${phase} message is malformed: ${p.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}.`,
+      `the ${phase} message is malformed: ${formatZodIssues(p.error.issues, { limit: 3 })}.`,
     );
   const msg = p.data;
   if (msg.round_id !== roundId || msg.phase !== phase || msg.from !== institutionId)

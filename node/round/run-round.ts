@@ -1,3 +1,4 @@
+import type { Clock } from '../../shared/time/clock.js';
 import type { Dispatcher } from 'undici';
 import { SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
@@ -23,7 +24,7 @@ export interface RunRoundOptions {
   roundId: string;
   coordinatorUrl?: string;
   dispatcher?: Dispatcher;
-  now?: () => Date;
+  now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   /**
    * Stop after this phase (tests and the demo's `--drop`: an institution that shared its keys
@@ -275,7 +276,7 @@ function nextPhase(p: SecAggPhase): SecAggPhase {
  * Exposed for the node's tests and `audit` tooling; the coordinator never reaches it directly.
  */
 export async function revealAgain(
-  o: { home: string; roundId: string; now?: () => Date; dispatcher?: Dispatcher },
+  o: { home: string; roundId: string; now?: Clock; dispatcher?: Dispatcher },
   sets: { shared: string[]; survivors: string[] },
   signatures: readonly unknown[],
 ): Promise<void> {

@@ -130,10 +130,7 @@ export function readBundle(dir: string): Bundle {
     if (!sa.success)
       throw new SbError(
         'SB_ERR_BUNDLE',
-        `${dir}/secagg.json is not a valid secure-aggregation record: ${sa.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.')}: ${i.message}`)
-          .join('; ')}`,
+        `${dir}/secagg.json is not a valid secure-aggregation record: ${formatZodIssues(sa.error.issues, { limit: 3 })}`,
       );
     secagg = sa.data;
   }
