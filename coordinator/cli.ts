@@ -302,13 +302,16 @@ export function registerCoordinatorCommands(program: Command): void {
       const r = await withHome(o.home, (h) =>
         closeRound({ db: h.db, roundId: o.round, bundleDir: o.bundle, force: o.force, now: new Date() }),
       );
+      const after = r.index.releases?.at(-1)?.version;
       const what = r.closedNow
         ? 'Closed'
-        : r.resummed
-          ? 'Round was already closed; summed again without the excluded contribution(s) for'
-          : 'Round was already closed; wrote the bundle again for';
+        : after !== undefined
+          ? `Round was released (version ${after}); summed again with the late or corrected contribution(s) for`
+          : r.resummed
+            ? 'Round was already closed; summed again without the excluded contribution(s) for'
+            : 'Round was already closed; wrote the bundle again for';
       out(
-        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}`,
+        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}${r.late.length ? ` (late, unmasked: ${r.late.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}${after !== undefined ? `\nIt carries the ${after} published version(s); the key holder signs version ${after + 1} from it (its audit covers every earlier version).` : ''}`,
       );
     });
   round
@@ -339,6 +342,31 @@ ${r.institutionId} is told this reason on its next request.${
 The round is closed: run 'sectorbench coordinator round close --home ${o.home} --round ${r.roundId} --bundle NEW_DIR' to sum without it, and hand the new bundle to the key holder.`
             : ''
         }`,
+      );
+    });
+  round
+    .command('reopen')
+    .description(
+      'after a release: admit late (or, unmasked, corrected) contributions; close again for the key holder to sign the next version',
+    )
+    .requiredOption('--home <dir>', "the coordinator's home folder")
+    .requiredOption('--round <id>', 'round id (released)')
+    .requiredOption('--late <ids>', 'institution ids, comma-separated (participants of the round)')
+    .requiredOption('--deadline <iso>', 'until when their contributions are accepted (ISO 8601)')
+    .action(async (o: { home: string; round: string; late: string; deadline: string }) => {
+      const { reopenRound } = await import('./rounds/reopen.js');
+      const r = await withHome(o.home, (h) =>
+        reopenRound({
+          db: h.db,
+          roundId: o.round,
+          institutions: o.late.split(','),
+          deadline: new Date(o.deadline),
+          now: new Date(),
+        }),
+      );
+      out(
+        `Round ${o.round} reopened after version ${r[0]?.afterVersion} until ${r[0]?.deadline}: ${r.map((a) => `${a.institutionId} (${a.kind === 'late' ? 'late' : 'correction'})`).join(', ')}.\n` +
+          `They send with 'sectorbench node submit --late'; then run 'sectorbench coordinator round close --home ${o.home} --round ${o.round} --bundle NEW_DIR' and hand the bundle to the key holder.`,
       );
     });
   round

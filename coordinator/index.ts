@@ -34,6 +34,8 @@ export {
   type AcceptContributionResult,
 } from './rounds/submit.js';
 export { closeRound, type CloseRoundInput, type CloseRoundResult } from './rounds/close-round.js';
+export { reopenRound, type ReopenRoundInput } from './rounds/reopen.js';
+export { lateAdmissions, type LateAdmission } from './store/late.js';
 export { publishRelease, type PublishReleaseInput } from './rounds/publish-release.js';
 export { releaseDigest } from '../shared/protocol/release-digest.js';
 export { roundStatus, type RoundStatus } from './rounds/status.js';

@@ -113,7 +113,10 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       ...(kh.coordinatorKey ? { coordinatorKey: kh.coordinatorKey } : {}),
       endorsements: store.endorsements(manifest.round_id),
     });
-    const version = nextVersion(store, manifest.round_id, options.previous, kh.identity.publicKey);
+    // A re-release (issue 16, item 2): the bundle carries every version the coordinator published.
+    const chain = publishedChain(bundle, manifest.round_id, kh.identity.publicKey);
+    const previous = options.previous ?? chain.at(-1);
+    const version = nextVersion(store, manifest.round_id, previous, kh.identity.publicKey);
     const contributions = verifyContributions(bundle, manifest, codebook);
     // Every contribution is from a participant of the manifest, and the manifest's participant
     // list is exactly the one this key holder endorsed (verifyRoundManifest): n counts endorsed
@@ -165,7 +168,11 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
           unmaskInput(
             bundle,
             manifest,
-            contributions.map((c) => c.institutionId),
+            maskedContributors(
+              bundle,
+              contributions.map((c) => c.institutionId),
+              chain.length > 0,
+            ),
             readRevealKey(kh.paths.dataDir, manifest.round_id).secretKey,
           ),
         )
@@ -253,11 +260,20 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
 
     // 5. Disclosure control and its audit (against every earlier version of the round).
     const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
-    const earlier = earlierReleases(store, manifest.round_id, options.previous, options.earlier, kh.identity.publicKey);
+    const earlier = earlierReleases(
+      store,
+      manifest.round_id,
+      previous,
+      [...(options.earlier ?? []), ...chain],
+      kh.identity.publicKey,
+    );
+    // Every earlier version's published figures are known to the outsider: a block suppressed
+    // now that an earlier version published unchanged counts as published (docs/DISCLOSURE.md "Versions").
     const disclosed = await discloseAndAudit(ctx, {
       passes: options.passes ?? DEFAULT_PASSES,
       ...(options.protection ? { protection: options.protection } : {}),
       earlier,
+      ...(earlier.length > 0 ? { earlierAsFacts: true } : {}),
     });
     const rows = { cells: disclosed.cells, rollups: disclosed.rollups };
     const summary = disclosed.passes;
@@ -357,6 +373,72 @@ function earlierReleases(
   for (const json of store.releaseDocuments(roundId)) consider(JSON.parse(json));
   for (const r of [...(given ?? []), ...(previous ? [previous] : [])]) consider(r);
   return [...byVersion.values()].sort((a, b) => a.release_version - b.release_version);
+}
+
+/**
+ * The published versions a re-release bundle carries (`releases/v<N>.json`, oldest first): each
+ * must be a release of this round signed by this key holder, numbered 1, 2, … and chained by
+ * `previous_release_digest`. Empty for a first release.
+ * @throws SbError `SB_ERR_BUNDLE` naming the version that fails
+ */
+function publishedChain(bundle: Bundle, roundId: string, ownKey: Uint8Array): Release[] {
+  const out: Release[] = [];
+  for (const [i, r] of (bundle.releases ?? []).entries()) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(r.json);
+    } catch {
+      raw = null;
+    }
+    const p = ReleaseSchema.safeParse(raw);
+    const prev = out[i - 1];
+    const ok =
+      p.success &&
+      p.data.round_id === roundId &&
+      verifyRelease(p.data, ownKey) &&
+      p.data.release_version === i + 1 &&
+      r.version === i + 1 &&
+      p.data.previous_release_digest === (prev ? releaseDigest(prev) : null);
+    if (!ok || !p.success)
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `the bundle's published version ${r.version} of round ${roundId} is not a release this key holder signed for the round, or does not follow the version before it; nothing is decrypted. Ask the coordinator for the releases it published, as signed.`,
+        { version: r.version },
+      );
+    out.push(p.data);
+  }
+  return out;
+}
+
+/**
+ * The institutions whose masked inputs are in the sum of a masked round: every contribution
+ * except those the bundle lists as `late` (sent unmasked after a release, rounds/reopen.ts on the
+ * coordinator). Late contributions are accepted only in a re-release bundle, and each must be one
+ * of the bundle's contributions; whether the rest is exactly the survivor set U3 is checked by
+ * the unmasking (`SB_ERR_SECAGG_*`).
+ * @throws SbError `SB_ERR_BUNDLE`
+ */
+function maskedContributors(bundle: Bundle, ids: readonly string[], reRelease: boolean): string[] {
+  const late = bundle.late ?? [];
+  if (late.length === 0) return [...ids];
+  const unknown = late.filter((id) => !ids.includes(id));
+  if (!reRelease || unknown.length > 0)
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      !reRelease
+        ? `the bundle of masked round ${bundle.manifest.round_id} lists late contributions (${late.join(', ')}) but no published version: late contributions come only after a release. Nothing is decrypted; ask the coordinator for a consistent bundle.`
+        : `the bundle lists ${unknown.join(', ')} as late but holds no contribution of ${unknown.length === 1 ? 'it' : 'them'}; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
+      { late },
+    );
+  const survivors = bundle.secagg?.phases.find((p) => p.phase === 'masked_input')?.members ?? [];
+  const masked = late.filter((id) => survivors.includes(id));
+  if (masked.length > 0)
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `the bundle lists ${masked.join(', ')} as late although ${masked.length === 1 ? 'it is' : 'they are'} in the survivor set of the masked round: a survivor's masked input cannot be replaced. Nothing is decrypted; ask the coordinator for a consistent bundle.`,
+      { late: masked },
+    );
+  return ids.filter((id) => !late.includes(id));
 }
 
 /** The version of the next release of a round: 1, or previous + 1 when `previous` is the latest release. */

@@ -10,6 +10,8 @@ import { excludedInstitutionIds } from '../store/exclusions.js';
 import { findRound, getRound } from '../store/rounds.js';
 import { currentSubmissions, submissionWire, type SubmissionInfo } from '../store/submissions.js';
 import { phaseItems } from '../store/secagg.js';
+import { lateAdmissions } from '../store/late.js';
+import { listReleases } from '../store/releases.js';
 import { advancePhases, failedError, phaseMembers } from '../secagg/phases.js';
 import type { StoredRound } from '../store/rounds.js';
 import type { SecAggBundle, SecAggPhase } from '../../schemas/secagg.js';
@@ -40,6 +42,8 @@ export interface CloseRoundResult {
   excluded: string[];
   /** True when a closed round was summed again with other contributions than its last bundle (after an exclusion). */
   resummed: boolean;
+  /** Masked round reopened after its release: the late (unmasked) contributions in the sum. */
+  late: string[];
 }
 
 /**
@@ -51,6 +55,14 @@ export interface CloseRoundResult {
  * On an already closed round it writes the same bundle again (after a crash, or for a second
  * copy), or, after a contribution was excluded (rounds/exclude.ts), a new bundle without it
  * (`resummed`): excluded institutions are never summed.
+ *
+ * A released round reopened for late contributions (rounds/reopen.ts, issue 16 item 2) is
+ * summed again with them: in a masked round the survivor set's masked contributions plus the
+ * late (unmasked) ones, listed as `late` in the bundle; in an unmasked round every current
+ * contribution, corrections replacing the envelopes they correct. The bundle then also carries
+ * every published version of the round (`releases/v<N>.json`), so the key holder audits the new
+ * version against all of them and signs it as the next in the chain. Refused before the late
+ * deadline while an admitted institution has not sent its contribution, unless `force`.
  */
 export function closeRound(input: CloseRoundInput): CloseRoundResult {
   const { db, roundId, now } = input;
@@ -58,6 +70,7 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   let excluded: string[] = [];
   let previousIndex: string | null = null;
   let secagg: SecAggBundle | undefined;
+  let late: string[] = [];
   const subs: SubmissionInfo[] = tx(db, () => {
     const round = getRound(db, roundId);
     excluded = excludedInstitutionIds(db, roundId);
@@ -66,11 +79,25 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
     previousIndex =
       (db.prepare('SELECT bundle_json FROM rounds WHERE id = ?').get(roundId) as { bundle_json: string | null })
         .bundle_json ?? null;
+    const admitted = round.state === 'released' ? lateAdmissions(db, roundId) : [];
     if (round.manifest.secagg) {
       const masked = maskedRoundSet(db, round, now);
-      current = current.filter((s) => masked.survivors.includes(s.institutionId));
+      const admittedLate = new Set(admitted.filter((a) => a.kind === 'late').map((a) => a.institutionId));
+      current = current.filter((s) => masked.survivors.includes(s.institutionId) || admittedLate.has(s.institutionId));
+      late = current.filter((s) => !masked.survivors.includes(s.institutionId)).map((s) => s.institutionId);
       secagg = masked.bundle;
     }
+    const waiting = admitted.filter(
+      (a) =>
+        now.getTime() < Date.parse(a.deadline) &&
+        !current.some((s) => s.institutionId === a.institutionId && s.receivedAt >= a.admittedAt),
+    );
+    if (waiting.length > 0 && !input.force)
+      throw new SbError(
+        'SB_ERR_ROUND_NOT_DUE',
+        `round ${roundId} was reopened for ${waiting.map((a) => `${a.institutionId} (${a.kind}, until ${a.deadline})`).join(', ')}, which ha${waiting.length === 1 ? 's' : 've'} not sent ${waiting.length === 1 ? 'its contribution' : 'their contributions'} yet; wait, or pass --force to close now without ${waiting.length === 1 ? 'it' : 'them'}.`,
+        { waiting: waiting.map((a) => a.institutionId) },
+      );
     if (round.state === 'open' && round.manifest.secagg) {
       db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), roundId);
       recordEvent(db, {
@@ -134,11 +161,14 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   }
   const summed = sum.result();
   const bundleDir = resolve(input.bundleDir);
+  const releases = round.state === 'released' ? listReleases(db, roundId) : [];
   const index = writeBundle(bundleDir, {
     manifest: round.manifest,
     contributions,
     sum: summed,
     ...(secagg ? { secagg } : {}),
+    ...(late.length ? { late } : {}),
+    ...(releases.length ? { releases: releases.map((r) => ({ version: r.version, json: r.json })) } : {}),
   });
   removeStaleContributionFiles(bundleDir, index);
   const previous = previousIndex === null ? null : (JSON.parse(previousIndex) as BundleIndex);
@@ -163,6 +193,8 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
         state: r?.state,
         contributions: contributions.length,
         ...(excluded.length ? { excluded } : {}),
+        ...(late.length ? { late } : {}),
+        ...(releases.length ? { after_version: releases[releases.length - 1]?.version } : {}),
       },
     });
   });
@@ -176,6 +208,7 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
     closedNow,
     excluded,
     resummed,
+    late,
   };
 }
 

@@ -9,6 +9,7 @@ import { MAX_ENVELOPE_BYTES, parseContribution } from '../../shared/protocol/wir
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedError } from './exclude.js';
+import { checkLateWindow } from './reopen.js';
 import { findExclusion } from '../store/exclusions.js';
 import { advancePhases, failedError } from '../secagg/phases.js';
 import { getInstitution } from '../store/institutions.js';
@@ -120,7 +121,13 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     }
     return { status: 'existing', receipt: submissionReceipt(db, existing.id), replaced: false };
   }
-  checkOpen(round, now);
+  // A released round takes contributions only from institutions admitted late (rounds/reopen.ts).
+  const checkWindow = (r: StoredRound) => {
+    if (r.state === 'released') return checkLateWindow(db, r, institutionId, now);
+    checkOpen(r, now);
+    return null;
+  };
+  checkWindow(round);
 
   const m = round.manifest;
   verifyEnvelope(contribution.envelope, new Uint8Array(Buffer.from(institution.ed25519PublicKey, 'base64')), {
@@ -144,8 +151,9 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     const again = findSubmissionByDigest(db, roundId, institutionId, digest);
     if (again && again.supersededBy === null)
       return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
-    checkOpen(findRound(db, roundId) as StoredRound, now);
-    if (round.manifest.secagg) checkMaskedInputPhase(db, round, institutionId, now);
+    const late = checkWindow(findRound(db, roundId) as StoredRound);
+    // A late contribution to a masked round is an ordinary (unmasked) one outside the survivor set.
+    if (round.manifest.secagg && !late) checkMaskedInputPhase(db, round, institutionId, now);
     const sequence = nextSequence(db, roundId);
     const replaced =
       (db
@@ -178,13 +186,18 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     insertReceipt(db, id, receipt);
     recordEvent(db, {
       at: receivedAt,
-      kind: replaced ? 'contribution.replaced' : 'contribution.accepted',
+      kind: late ? `contribution.${late.kind}` : replaced ? 'contribution.replaced' : 'contribution.accepted',
       roundId,
       institutionId,
-      detail: { sequence, envelope_digest: digest, wire_bytes: wire.byteLength },
+      detail: {
+        sequence,
+        envelope_digest: digest,
+        wire_bytes: wire.byteLength,
+        ...(late ? { after_version: late.afterVersion } : {}),
+      },
     });
     // The masked-input phase ends as soon as every node of U2 has submitted.
-    if (round.manifest.secagg) advancePhases(db, round, now);
+    if (round.manifest.secagg && !late) advancePhases(db, round, now);
     return { status: 'created' as const, receipt, replaced };
   });
 }

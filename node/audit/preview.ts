@@ -1,4 +1,4 @@
-import { protectionStatement } from './protection.js';
+import { lateProtectionStatement, protectionStatement } from './protection.js';
 import type { RoundManifest, Thresholds } from '../../schemas/manifest.js';
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
@@ -12,6 +12,8 @@ import { computeRoundVector, type RoundVector } from './round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedClientOptions } from './session.js';
 import { groupText, slotText } from './slot-text.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
+import { SbError } from '../../shared/errors/sb-error.js';
+import { RoundStore } from '../store/round-store.js';
 
 /** One value of the vector, with its METRICS.md slot name and a Dutch explanation. */
 export interface PreviewValue {
@@ -86,6 +88,8 @@ export interface Preview {
   };
   /** Who would have to work together to see this institution's figures (node/audit/protection.ts). */
   protection: { masked: boolean; threshold: number | null; text_nl: string };
+  /** A late or corrected contribution to a released round (`preview --late`), sent unmasked. */
+  late?: 'late' | 'correction';
 }
 
 const int = (x: number) => x.toLocaleString('nl-NL');
@@ -100,7 +104,13 @@ function values(names: readonly string[], row: readonly number[]): PreviewValue[
 }
 
 /** Build the preview from a verified manifest and the node's dataset (no network). */
-export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundManifest, rv: RoundVector): Preview {
+export function buildPreview(
+  db: NodeDb,
+  config: NodeConfig,
+  manifest: RoundManifest,
+  rv: RoundVector,
+  late?: 'late' | 'correction',
+): Preview {
   const { codebook, computed } = rv;
   const t = computed.dataset.enrolments;
   const { cell } = codebookMembership(t, codebook);
@@ -137,9 +147,14 @@ export function buildPreview(db: NodeDb, config: NodeConfig, manifest: RoundMani
     roundId: manifest.round_id,
     vectorDigest: rv.digest,
   });
-  const protection = protectionStatement(manifest);
+  const protection = late ? lateProtectionStatement(manifest, late) : protectionStatement(manifest);
   return {
-    protection: { masked: protection.masked, threshold: manifest.secagg?.threshold ?? null, text_nl: protection.nl },
+    protection: {
+      masked: protection.masked,
+      threshold: late ? null : (manifest.secagg?.threshold ?? null),
+      text_nl: protection.nl,
+    },
+    ...(late ? { late } : {}),
     type: 'sectorbench.preview',
     institution_id: config.institution_id,
     round_id: manifest.round_id,
@@ -323,6 +338,24 @@ ${p.groups.map((g) => `<h3>${esc(g.key)} (${esc(g.label)})</h3><table>${rows(g.v
 export interface PreviewOptions extends AuditedClientOptions {
   roundId: string;
   format?: 'text' | 'html' | 'json';
+  /** Preview a late or corrected contribution to a released round (`submit --late`): its protection is stated as it is. */
+  late?: boolean;
+}
+
+/**
+ * Whether a late contribution of this node to a released round is `late` (nothing of it was
+ * receipted) or a `correction` (it replaces the receipted one). A correction of a masked round
+ * is refused (`SB_ERR_CORRECTION_MASKED`): its masked input cannot be taken out of the sum.
+ */
+export function lateKind(db: NodeDb, manifest: RoundManifest): 'late' | 'correction' {
+  const sent = new RoundStore(db).receiptedVector(manifest.round_id) !== undefined;
+  if (sent && manifest.secagg)
+    throw new SbError(
+      'SB_ERR_CORRECTION_MASKED',
+      `this node's masked contribution to round ${manifest.round_id} is in the released sum; a correction cannot replace it (its masked input could only be taken out with both kinds of Shamir share of this node, which no node reveals). Nothing was sent. Correct the figures in the next round.`,
+      { round_id: manifest.round_id },
+    );
+  return sent ? 'correction' : 'late';
 }
 
 /**
@@ -337,7 +370,8 @@ export async function previewRound(o: PreviewOptions): Promise<{ preview: Previe
     const rv = await logRefusals(s, 'preview', o.roundId, () =>
       computeRoundVector(s.db, o.home, manifest, s.config.institution_id),
     );
-    const preview = buildPreview(s.db, s.config, manifest, rv);
+    const late = o.late ? await logRefusals(s, 'preview', o.roundId, () => lateKind(s.db, manifest)) : undefined;
+    const preview = buildPreview(s.db, s.config, manifest, rv, late);
     const format = o.format ?? 'text';
     appendAudit(s.db, s.identity, {
       kind: 'preview',
@@ -350,6 +384,7 @@ export async function previewRound(o: PreviewOptions): Promise<{ preview: Previe
         slots_nonzero: preview.slots_nonzero,
         cells_nonzero: preview.cells.length,
         format,
+        ...(late ? { late } : {}),
       },
     });
     const rendered =

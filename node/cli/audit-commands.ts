@@ -15,6 +15,7 @@ export function registerAuditCommands(node: Command): void {
     .addOption(new Option('--format <f>', 'output format').choices(['text', 'html', 'json']).default('text'))
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
+    .option('--late', 'preview a late or corrected contribution to a released round (submit --late): sent unmasked')
     .action(
       async (o: {
         home: string;
@@ -22,6 +23,7 @@ export function registerAuditCommands(node: Command): void {
         format: 'text' | 'html' | 'json';
         out?: string;
         coordinator?: string;
+        late?: boolean;
       }) => {
         const { previewRound } = await import('../audit/preview.js');
         const r = await previewRound({
@@ -29,6 +31,7 @@ export function registerAuditCommands(node: Command): void {
           roundId: o.round,
           format: o.format,
           coordinatorUrl: o.coordinator,
+          late: Boolean(o.late),
         });
         writeOutput(o.out, r.rendered);
       },

@@ -88,12 +88,17 @@ export function registerRoundCommands(node: Command): void {
     .requiredOption('--home <dir>', "the node's home folder")
     .requiredOption('--round <id>', 'round id')
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
-    .action(async (o: { home: string; round: string; coordinator?: string }) => {
+    .option(
+      '--late',
+      'a late (or, unmasked round, corrected) contribution to a released round the coordinator reopened for this institution; sent UNMASKED (read preview --late first)',
+    )
+    .action(async (o: { home: string; round: string; coordinator?: string; late?: boolean }) => {
       const { submitContribution } = await import('../client/submit.js');
       const r = await submitContribution({
         home: o.home,
         roundId: o.round,
         coordinatorUrl: o.coordinator,
+        late: Boolean(o.late),
         onPhase: (p) => process.stderr.write(`${p}…\n`),
       });
       process.stdout.write(
@@ -112,8 +117,9 @@ export function registerRoundCommands(node: Command): void {
     .action(async (o: { home: string; round: string; out: string; coordinator?: string }) => {
       const { writeBenchmark } = await import('../client/benchmark.js');
       const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
+      const { versionChangesNl } = await import('../report/version-changes.js');
       process.stdout.write(
-        `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n`,
+        `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n${r.changes ? `${versionChangesNl(r.changes)}\n` : ''}`,
       );
     });
 }

@@ -25,6 +25,8 @@ import { amsterdamTime } from '../../shared/pages/time-nl.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
 import type { Clock } from '../../shared/time/clock.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
+import { releaseDigest } from '../../shared/protocol/release-digest.js';
+import { versionChanges, versionChangesHtml, type VersionChanges } from '../report/version-changes.js';
 
 export interface BenchmarkOptions {
   home: string;
@@ -74,6 +76,8 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
   release: string;
   rows: number;
   releaseVersion: number;
+  /** Version 2 or later: what changed against the version it replaces. */
+  changes?: VersionChanges;
 }> {
   const s = await openAuditedSession(o);
   const now = s.now;
@@ -99,8 +103,11 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
         release_digest: canonicalDigest(release),
         release_version: release.release_version,
         key_holder_signature: release.key_holder_signature,
+        ...(release.previous_release_digest ? { previous_release_digest: release.previous_release_digest } : {}),
       },
     });
+    // A re-release (issue 16, item 2): fetch the version it replaces, check the chain, say what changed.
+    const changes = release.release_version > 1 ? await previousVersionChanges(s, manifest, release) : undefined;
     const codebook = manifestCodebook(manifest);
     const sent = rounds.receiptedVector(o.roundId);
     const own =
@@ -129,7 +136,12 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
     };
     const html = await comparisonHtml(
       comparison,
-      { keyHolderFingerprint: config.pinned.key_holder.fingerprint, generatedAt: amsterdamTime(now()), trendHtml },
+      {
+        keyHolderFingerprint: config.pinned.key_holder.fingerprint,
+        generatedAt: amsterdamTime(now()),
+        trendHtml,
+        ...(changes ? { versionHtml: versionChangesHtml(changes) } : {}),
+      },
       files,
     );
     writeFileSync(join(o.out, files.html), html);
@@ -138,10 +150,56 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
     writeFileSync(join(o.out, files.json), comparisonJson(comparison));
     writeFileSync(join(o.out, files.release), `${JSON.stringify(release, null, 2)}\n`);
     const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(o.out, f)])) as typeof files;
-    return { ...paths, rows: comparison.rows.length, releaseVersion: release.release_version };
+    return {
+      ...paths,
+      rows: comparison.rows.length,
+      releaseVersion: release.release_version,
+      ...(changes ? { changes } : {}),
+    };
   } finally {
     s.close();
   }
+}
+
+/**
+ * The version a re-release replaces (`release_version - 1`), fetched and verified like the
+ * release itself, its digest checked against `previous_release_digest` (the chain), the fetch
+ * logged; and what changed between the two. Throws `SB_ERR_RELEASE_INVALID` when the chain is broken.
+ */
+async function previousVersionChanges(
+  s: AuditedSession,
+  manifest: RoundManifest,
+  release: Release,
+): Promise<VersionChanges> {
+  const roundId = manifest.round_id;
+  const want = release.release_version - 1;
+  let previous: Release;
+  try {
+    previous = verifyReleaseForNode(
+      await s.client.getJson(ROUTES.release(roundId, '', want)),
+      s.config.pinned.key_holder.ed25519_public_key,
+      manifest,
+    );
+    if (previous.release_version !== want || releaseDigest(previous) !== release.previous_release_digest)
+      throw new SbError(
+        'SB_ERR_RELEASE_INVALID',
+        `version ${release.release_version} of round ${roundId} names previous digest ${String(release.previous_release_digest)}, but the coordinator served a version ${previous.release_version} with another digest; the chain of versions is broken. Contact the coordinator and the key holder.`,
+      );
+  } catch (e) {
+    throw s.refusal('release', roundId, e);
+  }
+  appendAudit(s.db, s.identity, {
+    kind: 'release_fetched',
+    roundId,
+    at: s.now(),
+    payload: {
+      release_digest: canonicalDigest(previous),
+      release_version: previous.release_version,
+      key_holder_signature: previous.key_holder_signature,
+      replaced_by_version: release.release_version,
+    },
+  });
+  return versionChanges(previous, release);
 }
 
 /**

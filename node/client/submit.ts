@@ -11,7 +11,8 @@ import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
 import { requireApprovals } from '../audit/approval.js';
-import { appendAudit, canonicalDigest, sha256Hex } from '../audit/log.js';
+import { appendAudit, canonicalDigest, readAudit, sha256Hex } from '../audit/log.js';
+import { lateKind } from '../audit/preview.js';
 import { computeRoundVector } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import type { NodeConfig } from './config.js';
@@ -28,6 +29,12 @@ export interface SubmitOptions {
   now?: Clock;
   sleep?: (ms: number) => Promise<void>;
   onPhase?: (phase: string) => void;
+  /**
+   * A late (or, in an unmasked round, corrected) contribution to a released round the
+   * coordinator reopened for this institution (issue 16, item 2): sent unmasked, after the
+   * round's deadline; needs a `preview --late` in the audit log (it states that protection).
+   */
+  late?: boolean;
 }
 
 /**
@@ -94,13 +101,17 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
   try {
     o.onPhase?.('manifest');
     const manifest = await fetchManifestAudited(s, o.roundId);
+    if (o.late) {
+      const kind = await logRefusals(s, 'submit', o.roundId, () => lateKind(s.db, manifest));
+      return await submitWithSession(s, o.home, manifest, { onPhase: o.onPhase, late: kind });
+    }
     if (manifest.secagg)
       throw s.refusal(
         'submit',
         o.roundId,
         new SbError(
           'SB_ERR_MASKED_ROUND',
-          `round ${o.roundId} is a masked round (secure aggregation): take part with 'sectorbench node round --home DIR --round ${o.roundId}', which runs every phase. Nothing was sent.`,
+          `round ${o.roundId} is a masked round (secure aggregation): take part with 'sectorbench node round --home DIR --round ${o.roundId}', which runs every phase. Nothing was sent. (A late contribution to a released round that the coordinator reopened for this institution goes with --late, after 'node preview --late'.)`,
         ),
       );
     return await submitWithSession(s, o.home, manifest, { onPhase: o.onPhase });
@@ -119,11 +130,12 @@ export async function submitWithSession(
   s: AuditedSession,
   home: string,
   manifest: RoundManifest,
-  o: { onPhase?: (phase: string) => void; masking?: InputMasking },
+  o: { onPhase?: (phase: string) => void; masking?: InputMasking; late?: 'late' | 'correction' },
 ): Promise<SubmitResult> {
   const now = s.now;
   const roundId = manifest.round_id;
-  if (Date.parse(manifest.deadline) < now().getTime()) {
+  // A late contribution comes after the deadline by definition; the coordinator enforces its window.
+  if (!o.late && Date.parse(manifest.deadline) < now().getTime()) {
     throw s.refusal(
       'submit',
       roundId,
@@ -143,7 +155,9 @@ export async function submitWithSession(
     entry = pending;
     resent = true;
   } else {
-    entry = await logRefusals(s, 'submit', roundId, () => prepareContribution(s, home, manifest, o.onPhase, o.masking));
+    entry = await logRefusals(s, 'submit', roundId, () =>
+      prepareContribution(s, home, manifest, o.onPhase, o.masking, o.late),
+    );
   }
   o.onPhase?.('send');
   let res: Response;
@@ -185,11 +199,13 @@ async function prepareContribution(
   manifest: RoundManifest,
   onPhase?: (phase: string) => void,
   masking?: InputMasking,
+  late?: 'late' | 'correction',
 ): Promise<StoredSubmission> {
   const { db, config, identity, client, now } = s;
   onPhase?.('compute');
   const rv = computeRoundVector(db, home, manifest, config.institution_id);
   onPhase?.('approval');
+  if (late) requireLatePreview(db, manifest.round_id, rv.digest, home);
   const approvals = requireApprovals(db, config, { roundId: manifest.round_id, vectorDigest: rv.digest, home });
   onPhase?.('encrypt');
   const keyRes = await client.send('GET', ROUTES.hePublicKey(manifest.round_id));
@@ -258,6 +274,7 @@ async function prepareContribution(
           approval_digest: canonicalDigest(a),
         })),
         encryption_seed: Buffer.from(seed).toString('base64'),
+        ...(late ? { late } : {}),
         ...(masking ? { secagg: masking.log.public, ...masking.log.secret } : {}),
       },
     });
@@ -271,4 +288,21 @@ async function prepareContribution(
     wireBytes: wire.byteLength,
     receipt: null,
   };
+}
+
+/**
+ * A late contribution is sent only after a `preview --late` of exactly this vector was logged:
+ * that preview states its protection (unmasked; node/audit/protection.ts). Throws
+ * `SB_ERR_LATE_PREVIEW_MISSING` naming the command.
+ */
+function requireLatePreview(db: AuditedSession['db'], roundId: string, vectorDigest: string, home: string): void {
+  const shown = readAudit(db, { roundId }).some(
+    (e) => e.kind === 'preview' && e.payload.late !== undefined && e.payload.vector_digest === vectorDigest,
+  );
+  if (!shown)
+    throw new SbError(
+      'SB_ERR_LATE_PREVIEW_MISSING',
+      `a late contribution to round ${roundId} is sent unmasked and protected differently; nothing was sent. Have a privacy officer read \`sectorbench node preview --home ${home} --round ${roundId} --late\` (it states that protection) and approve, then run submit --late again.`,
+      { round_id: roundId, vector_digest: vectorDigest },
+    );
 }

@@ -24,6 +24,8 @@ export interface ComparisonMeta {
   generatedAt: string;
   /** The series over studiejaren (node/report/comparison-trend.ts), HTML; absent: no series section. */
   trendHtml?: string;
+  /** What this release version changed against the one it replaces (node/report/version-changes.ts), HTML. */
+  versionHtml?: string;
 }
 
 /** A figure's value in its unit: `12,3%` or `4,2 per 100`. */
@@ -229,6 +231,7 @@ export async function comparisonHtml(
   for (const r of cells) cellSections.push(await rowSection(c, r, 'h3', false, charted.has(r.key)));
   const body = `
 <p>Ronde <strong>${esc(c.roundId)}</strong>, studiejaar ${esc(c.studiejaar)}, publicatie versie ${nlInt(c.releaseVersion)}. De sectorcijfers zijn ondertekend door de sleutelhouder (vingerafdruk <code>${esc(meta.keyHolderFingerprint)}</code>) en op deze computer gecontroleerd. De eigen cijfers zijn hier berekend en hebben ${esc(name)} niet verlaten.</p>
+${meta.versionHtml ?? ''}
 <nav aria-label="Inhoud"><ul>
 <li><a href="#lezen">Zo leest u deze vergelijking</a></li>
 <li><a href="#overzicht">Overzicht per opleiding</a></li>

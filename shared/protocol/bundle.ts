@@ -18,7 +18,10 @@ import { formatZodIssues } from '../errors/zod-issues.js';
  *   (shared/protocol/wire.ts: signed envelope + ciphertexts), exactly as received,
  * - `sum/<k>.ct` — the coordinator's homomorphic sum, one raw SEAL ciphertext per index,
  * - `secagg.json` — masked rounds only: phases, advertisements, survivor-set signatures and
- *   reveals encrypted to the key holder (schemas/secagg.ts, SecAggBundleSchema).
+ *   reveals encrypted to the key holder (schemas/secagg.ts, SecAggBundleSchema),
+ * - `releases/v<N>.json` — a released round summed again after late contributions (issue 16,
+ *   item 2): every version the coordinator published, as signed, so the key holder audits the
+ *   next version against all of them and chains it to the latest.
  * Files are checked against the SHA-256 digests in `bundle.json` when read.
  */
 export const BundleIndexSchema = z
@@ -38,6 +41,15 @@ export const BundleIndexSchema = z
       .object({ file: z.literal('secagg.json'), sha256: Sha256Hex })
       .strict()
       .optional(),
+    /**
+     * Masked round summed again after its release: the institutions whose contributions came
+     * late, outside the survivor set, as ordinary (unmasked) encrypted contributions.
+     */
+    late: z.array(InstitutionId).optional(),
+    /** The published versions of the round (oldest first), for a re-release. */
+    releases: z
+      .array(z.object({ version: z.number().int().min(1), file: z.string(), sha256: Sha256Hex }).strict())
+      .optional(),
   })
   .strict();
 export type BundleIndex = z.infer<typeof BundleIndexSchema>;
@@ -50,6 +62,10 @@ export interface Bundle {
   sum: Uint8Array[];
   /** Masked rounds: the secure-aggregation record. */
   secagg?: SecAggBundle;
+  /** Masked round summed again after its release: the late (unmasked) contributions' institutions. */
+  late?: string[];
+  /** The published versions of the round, each as its signed JSON text (parse and verify before use). */
+  releases?: { version: number; json: string }[];
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -62,6 +78,8 @@ export function writeBundle(
     contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[];
     sum: readonly Uint8Array[];
     secagg?: SecAggBundle;
+    late?: readonly string[];
+    releases?: readonly { version: number; json: string }[];
   },
 ): BundleIndex {
   makeDir(join(dir, 'contributions'), 0o777, 'the bundle folder', 'folder');
@@ -88,6 +106,16 @@ export function writeBundle(
     const bytes = Buffer.from(`${JSON.stringify(b.secagg, null, 2)}\n`);
     writeFileSync(join(dir, 'secagg.json'), bytes);
     index.secagg = { file: 'secagg.json', sha256: sha(bytes) };
+  }
+  if (b.late?.length) index.late = [...b.late];
+  if (b.releases?.length) {
+    makeDir(join(dir, 'releases'), 0o777, 'the bundle folder', 'folder');
+    index.releases = b.releases.map((r) => {
+      const file = `releases/v${r.version}.json`;
+      const bytes = Buffer.from(r.json);
+      writeFileSync(join(dir, file), bytes);
+      return { version: r.version, file, sha256: sha(bytes) };
+    });
   }
   writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
@@ -136,6 +164,10 @@ export function readBundle(dir: string): Bundle {
   }
   return {
     ...(secagg ? { secagg } : {}),
+    ...(index.late ? { late: index.late } : {}),
+    ...(index.releases
+      ? { releases: index.releases.map((r) => ({ version: r.version, json: read(r.file, r.sha256).toString('utf8') })) }
+      : {}),
     index,
     manifest: m.data,
     contributions: index.contributions.map((c) => ({

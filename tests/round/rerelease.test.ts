@@ -1,0 +1,228 @@
+// Issue 16 item 2 "Versioned re-release": a masked round of five institutions (the three sample
+// institutions and two more with inst-3's exports) where the last two drop out after sharing their
+// keys, released as version 1 from the three survivors; the coordinator reopens it for the two,
+// which send late, unmasked contributions. With one late contribution in, version 2 would show
+// it by differencing with version 1 and the audit refuses it (nothing signed, nothing
+// published); with both, version 2 is signed, chained to version 1 and published, every figure
+// equals the reference sums including the late institutions, and a node's comparison says what
+// changed. Real SQLite, node-seal, signatures and HTTP on loopback throughout.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { approveAsPrivacyOfficer } from '../../demo/approve.js';
+import { closeAndRelease, type LocalNode, type LocalRound } from '../../demo/local-round.js';
+import { runMaskedPhases } from '../../demo/masked-round.js';
+import { closeRound, publishRelease, reopenRound } from '../../coordinator/index.js';
+import { findRelease } from '../../coordinator/store/releases.js';
+import { releaseRoundDetailed } from '../../keyholder/release.js';
+import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
+import { loadKeyHolder } from '../../keyholder/init.js';
+import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
+import { readAudit } from '../../node/audit/log.js';
+import { previewRound } from '../../node/audit/preview.js';
+import { writeBenchmark } from '../../node/client/benchmark.js';
+import { submitContribution } from '../../node/client/submit.js';
+import { openNodeDb } from '../../node/store/node-db.js';
+import type { Release } from '../../schemas/release.js';
+import { isSbError } from '../../shared/errors/sb-error.js';
+import { releaseDigest } from '../../shared/protocol/release-digest.js';
+import { readBundle } from '../../shared/protocol/bundle.js';
+import { checkRelease } from '../helpers/release-check.js';
+import { sampleDir } from '../helpers/paths.js';
+import { sampleInstitutions, startRound } from '../helpers/round-harness.js';
+
+// Loose primary rules (as in tests/secagg/masked-round.test.ts): most blocks of two institutions publish.
+const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
+const asInst3 = (id: string) => ({
+  id,
+  enrolments: join(sampleDir, 'inst-3', 'enrolments.csv'),
+  attendance: join(sampleDir, 'inst-3', 'attendance.csv'),
+});
+
+/** A privacy officer reads the late preview (unmasked protection) and approves exactly that vector. */
+async function approveLate(round: LocalRound, node: LocalNode): Promise<string> {
+  const dir = join(round.out, 'approvers');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dir, `${node.id}-late.key`);
+  const { publicKeyFile } = await approverKeygen(keyFile);
+  await addApprover({ home: node.home, publicKeyFile, name: `Privacy officer ${node.id}`, now: round.now });
+  const { preview } = await previewRound({ home: node.home, roundId: round.roundId, late: true, now: round.now });
+  await approveRound({
+    home: node.home,
+    roundId: round.roundId,
+    approverKeyFile: keyFile,
+    expectDigest: preview.vector_digest,
+    now: round.now,
+  });
+  return preview.protection.text_nl;
+}
+
+const code = (e: unknown) => (isSbError(e) ? e.code : String(e));
+
+/** Figures (slots of cell and rollup rows) changed, newly published and now suppressed, counted here. */
+function countChanges(v1: Release, v2: Release): { changed: number; added: number; removed: number } {
+  const out = { changed: 0, added: 0, removed: 0 };
+  for (const [a, b] of [
+    [v1.cells, v2.cells],
+    [v1.rollups, v2.rollups],
+  ] as const) {
+    for (const key of Object.keys(b)) {
+      for (const [slot, now] of Object.entries(b[key]?.slots ?? {})) {
+        const then = a[key]?.slots[slot] ?? null;
+        if (then === null && now !== null) out.added++;
+        else if (then !== null && now === null) out.removed++;
+        else if (then !== null && now !== null && then !== now) out.changed++;
+      }
+    }
+  }
+  return out;
+}
+
+t.test('a late contribution gives version 2; the audit refuses a version 2 that would isolate it', async (t) => {
+  const round = await startRound(t.testdir(), {
+    institutions: [...sampleInstitutions(), asInst3('inst-4'), asInst3('inst-5')],
+    thresholds: THRESHOLDS,
+    masking: { threshold: 3 },
+  });
+  t.teardown(() => round.stop());
+  const db = round.coordinator.db;
+  const node = (id: string) => round.nodes.find((n) => n.id === id) as LocalNode;
+
+  // Version 1: the three survivors (inst-4 and inst-5 drop out after sharing their keys).
+  const masked = await runMaskedPhases(round, { beforeSubmit: approveAsPrivacyOfficer, drop: 2 });
+  t.same(masked.dropped, ['inst-4', 'inst-5']);
+  const { release: v1 } = await closeAndRelease(round);
+  t.equal(v1.release_version, 1);
+  t.equal(v1.institutions, 3);
+  checkRelease(t, v1, ['inst-1', 'inst-2', 'inst-3']);
+
+  // The coordinator admits the two late; a survivor's correction of a masked round is refused.
+  const deadline = new Date(round.now().getTime() + 3600_000);
+  await t.rejects(
+    async () => reopenRound({ db, roundId: round.roundId, institutions: ['inst-1'], deadline, now: round.now() }),
+    { code: 'SB_ERR_CORRECTION_MASKED' },
+    'a survivor of the masked round cannot correct its contribution',
+  );
+  const admitted = reopenRound({
+    db,
+    roundId: round.roundId,
+    institutions: ['inst-4', 'inst-5'],
+    deadline,
+    now: round.now(),
+  });
+  t.same(
+    admitted.map((a) => [a.institutionId, a.kind, a.afterVersion]),
+    [
+      ['inst-4', 'late', 1],
+      ['inst-5', 'late', 1],
+    ],
+  );
+
+  // inst-4: refused without the late preview; its privacy officer reads it and approves.
+  await t.rejects(
+    submitContribution({ home: node('inst-4').home, roundId: round.roundId, late: true, now: round.now }),
+    { code: 'SB_ERR_LATE_PREVIEW_MISSING' },
+    'a late contribution needs the preview that states its protection',
+  );
+  const text = await approveLate(round, node('inst-4'));
+  t.match(text, /LATE bijdrage/, 'the preview says the contribution is late');
+  t.match(text, /NIET gemaskeerd/, 'and that it is not masked');
+  t.match(text, /sleutelhouder .* k van zijn bewaarders/, 'and who could read it');
+  const sent4 = await submitContribution({
+    home: node('inst-4').home,
+    roundId: round.roundId,
+    late: true,
+    now: round.now,
+  });
+  t.equal(sent4.receipt.institution_id, 'inst-4', 'the coordinator receipted the late contribution');
+
+  // Closing waits for inst-5 unless forced; forced, the bundle holds the survivors + inst-4.
+  const bundle1 = join(round.out, 'bundle-late-1');
+  t.throws(
+    () => closeRound({ db, roundId: round.roundId, bundleDir: bundle1, now: round.now() }),
+    { code: 'SB_ERR_ROUND_NOT_DUE' },
+    'inst-5 may still send',
+  );
+  const closed1 = closeRound({ db, roundId: round.roundId, bundleDir: bundle1, force: true, now: round.now() });
+  t.same(closed1.late, ['inst-4']);
+  t.equal(closed1.contributions, 4);
+  const b1 = readBundle(bundle1);
+  t.same(b1.late, ['inst-4'], 'the bundle names the late (unmasked) contribution');
+  t.same(
+    b1.releases?.map((r) => r.version),
+    [1],
+    'and carries the published version 1 (no --previous needed)',
+  );
+
+  // One late institution: every figure it adds to, published in version 1 too, isolates it.
+  const shares = await round.keyHolder.custodians.present();
+  let refusal: unknown;
+  try {
+    await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle1, shares, now: round.now });
+  } catch (e) {
+    refusal = e;
+  }
+  t.equal(code(refusal), 'SB_ERR_DISCLOSURE_AUDIT', 'the audit refuses version 2');
+  const findings = (isSbError(refusal) ? (refusal.details.findings as { kind: string; entry: string }[]) : []) ?? [];
+  t.ok(
+    findings.some((f) => f.kind === 'version_difference' && f.entry === 'rollup:total'),
+    'naming the sector total, whose difference with version 1 is inst-4 alone',
+  );
+  const kh = await loadKeyHolder(round.keyHolder.home);
+  const store = KeyHolderStore.open(kh.paths.dataDir);
+  t.same(
+    store.releases(round.roundId).map((r) => r.releaseVersion),
+    [1],
+    'nothing was signed: the key holder has version 1 only',
+  );
+  store.close();
+  t.equal(findRelease(db, round.roundId)?.version, 1, 'and the coordinator still serves version 1');
+
+  // inst-5 sends too: two late institutions behind every difference, version 2 is signed.
+  await t.rejects(
+    submitContribution({ home: node('inst-5').home, roundId: round.roundId, now: round.now }),
+    { code: 'SB_ERR_MASKED_ROUND', message: /--late/ },
+    'without --late the node refuses (a masked round) and names --late',
+  );
+  await approveLate(round, node('inst-5'));
+  await submitContribution({ home: node('inst-5').home, roundId: round.roundId, late: true, now: round.now });
+  const bundle2 = join(round.out, 'bundle-late-2');
+  const closed2 = closeRound({ db, roundId: round.roundId, bundleDir: bundle2, now: round.now() });
+  t.same(closed2.late, ['inst-4', 'inst-5']);
+  const r2 = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle2, shares, now: round.now });
+  const v2 = r2.release;
+  t.equal(v2.release_version, 2);
+  t.equal(v2.previous_release_digest, releaseDigest(v1), 'version 2 names version 1 as the one it replaces');
+  t.equal(v2.institutions, 5);
+  t.same(v2.disclosure?.audit.versions.compared, [1], 'the audit compared version 2 with version 1');
+  t.ok((v2.disclosure?.audit.versions.differences_checked ?? 0) > 0);
+  checkRelease(t, v2, ['inst-1', 'inst-2', 'inst-3', 'inst-3', 'inst-3']);
+  const published = publishRelease({ db, roundId: round.roundId, release: v2, now: round.now() });
+  t.equal(published.version, 2, 'the coordinator publishes version 2');
+
+  // A node fetches the newest version, checks the chain and says what changed.
+  const hand = countChanges(v1, v2);
+  t.ok(hand.changed > 0, `figures changed (${hand.changed})`);
+  const out = join(round.out, 'benchmark-inst-1');
+  const bm = await writeBenchmark({ home: node('inst-1').home, roundId: round.roundId, out, now: round.now });
+  t.equal(bm.releaseVersion, 2);
+  t.same(
+    bm.changes && [bm.changes.changed, bm.changes.newlyPublished, bm.changes.nowSuppressed],
+    [hand.changed, hand.added, hand.removed],
+    'the node counts the changes as counted here',
+  );
+  const html = readFileSync(bm.html, 'utf8');
+  const nl = (n: number) => n.toLocaleString('nl-NL');
+  t.ok(
+    html.includes(
+      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt; 5 in plaats van 3 instellingen in de optelsom.`,
+    ),
+    'the comparison page says what changed, in Dutch',
+  );
+  const ndb = openNodeDb(node('inst-1').home);
+  const fetched = readAudit(ndb, { roundId: round.roundId })
+    .filter((e) => e.kind === 'release_fetched')
+    .map((e) => e.payload.release_version);
+  ndb.close();
+  t.same(fetched.slice(-2), [2, 1], "the node's audit log records the fetch of version 2 and of version 1 it replaces");
+});
