@@ -1,4 +1,4 @@
-import { protectionStatement } from './protection.js';
+import { lateProtectionStatement, protectionStatement } from './protection.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
@@ -154,6 +154,7 @@ export const RESIDUAL_RISKS_NL: string[] = [
   'echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers (de openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen)',
   'de bundel die de sleutelhouder van de coördinator krijgt, bevat de versleutelde bijdrage van elke instelling afzonderlijk: in een ongemaskeerde ronde kan een sleutelhouder die met k bewaarders samenspant daarmee de cijfers van één instelling ontsleutelen; in een gemaskeerde ronde (secure aggregation) is één ontsleutelde bijdrage ruis, en zijn daarnaast minstens t andere deelnemers nodig die hun Shamir-delen van de maskergeheimen van die instelling afgeven, of — als de coördinator meedoet en deelnemers verschillende lijsten van overgebleven instellingen stuurt — minstens 2t − n andere deelnemers (t en de aantallen staan per ronde in de gegevensstroom); de sleutelhouder en de bewaarders zijn daarom onafhankelijk van de coördinator en van elkaar gekozen, en elk gebruik van de sleutel wordt gelogd',
   'een sleutelhouder die samen met de coördinator een instelling inschrijft die niet bestaat, kan een deelnemer verzinnen; daarom toont elke node de deelnemerslijst met namen en BRIN-codes vóór de goedkeuring',
+  'een late bijdrage aan een al gepubliceerde ronde (`node submit --late`, leidt tot een nieuwe versie) wordt ook in een gemaskeerde ronde NIET gemaskeerd verstuurd: de sleutelhouder met k bewaarders kan haar ontsleutelen, en het verschil tussen de optelsommen van twee versies is precies die bijdrage (of de som van de late bijdragen); de publicatie zelf wordt tegen elke eerdere versie gecontroleerd, en `node preview --late` zegt dit vóór de goedkeuring',
 ];
 
 /** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */
@@ -304,13 +305,19 @@ export function dataflowStatement(o: { home: string; roundId: string }): {
   const config = readNodeConfig(o.home);
   const db = openNodeDb(o.home);
   let manifest: RoundManifest;
+  let late: 'late' | 'correction' | undefined;
   try {
     manifest = storedManifest(db, o.roundId, o.home);
+    // A late or corrected contribution this node sent after the release (submit --late): its own protection.
+    const sentLate = readAudit(db, { roundId: o.roundId }).find((e) => e.kind === 'envelope' && e.payload.late);
+    late = sentLate ? (sentLate.payload.late as 'late' | 'correction') : undefined;
   } finally {
     db.close();
   }
   const t = manifest.thresholds;
-  const protection = protectionStatement(manifest);
+  const base = protectionStatement(manifest);
+  const lateText = late ? lateProtectionStatement(manifest, late) : undefined;
+  const protection = lateText ? { nl: `${base.nl} ${lateText.nl}`, en: `${base.en} ${lateText.en}` } : base;
   const tls = config.coordinator_url.startsWith('https:');
   const codebookSize = manifest.codebook.entries.length;
   const approvers = config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—';
@@ -338,7 +345,7 @@ Thresholds (signed by the key holder). A figure is published only with at least 
 Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' masking (secure aggregation);' : ''} signed requests ${tls ? "over TLS (the coordinator's certificate pinned at enrolment)" : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url}; approval of exactly the figures to be sent; append-only, signed audit log.
 Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. The node refuses a manifest whose participant list the key holder did not sign; the minimum number of institutions counts these participants only.
 Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) and the secret seed of each encryption (only in the local audit log). The coordinator holds its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but no key to read them. The key holder holds its Ed25519 identity key (signs the participant list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named custodians to present their key shares, and every unseal and every use is in the key holder's log (the node cannot check this itself: ask the key holder for the key ceremony record and the log). The participant list (name, BRIN code, identity key per institution) is signed by the key holder, which enrols each institution itself after checking its fingerprint, and by the coordinator; the coordinator cannot add a participant without every node refusing the manifest.
-What remains possible. Real participants who collude can subtract their own figures from the published sector figures; where only one other institution contributed besides them, they then know its figures (disclosure control protects against one institution that knows its own figures, not against several colluding). The bundle the key holder receives from the coordinator holds every institution's encrypted contribution separately: in an unmasked round a key holder colluding with k custodians can decrypt one institution's figures; in a masked round (secure aggregation) one decrypted contribution is noise, and at least t other participants handing over their Shamir shares of that institution's mask secrets are needed as well, or, if the coordinator joins by telling participants different sets of surviving institutions, at least 2t − n other participants (the numbers for this round are in this statement, above); the key holder and the custodians are therefore chosen independent of the coordinator and of each other, and every use of the key is logged. A key holder that, together with the coordinator, enrols an institution that does not exist can invent a participant; that is why every node shows the participant list with names and BRIN codes before approval.
+What remains possible. Real participants who collude can subtract their own figures from the published sector figures; where only one other institution contributed besides them, they then know its figures (disclosure control protects against one institution that knows its own figures, not against several colluding). The bundle the key holder receives from the coordinator holds every institution's encrypted contribution separately: in an unmasked round a key holder colluding with k custodians can decrypt one institution's figures; in a masked round (secure aggregation) one decrypted contribution is noise, and at least t other participants handing over their Shamir shares of that institution's mask secrets are needed as well, or, if the coordinator joins by telling participants different sets of surviving institutions, at least 2t − n other participants (the numbers for this round are in this statement, above); the key holder and the custodians are therefore chosen independent of the coordinator and of each other, and every use of the key is logged. A key holder that, together with the coordinator, enrols an institution that does not exist can invent a participant; that is why every node shows the participant list with names and BRIN codes before approval. A late contribution to a released round (\`node submit --late\`, leading to a new version) is sent NOT masked, also in a masked round: the key holder with k custodians could decrypt it, and the difference between two versions' sums is exactly that contribution (or the sum of the late ones); the release itself is checked against every earlier version, and \`node preview --late\` says so before approval.
 What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed${manifest.secagg ? '; the secret mask key and self-mask seed (only Shamir shares leave, each encrypted to one participant; at unmasking never both shares of one institution)' : ''}.
 Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's managed environment; verify with \`sectorbench node audit verify\`, show with \`sectorbench node audit show\`.
 `;

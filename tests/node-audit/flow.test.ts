@@ -127,7 +127,13 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(df.en, /Participants \(signed by the key holder/);
   t.match(df.en, /k of n named custodians/);
   t.match(df.en, /What remains possible\. Real participants who collude/);
-  t.equal(rec.residual_risks.length, 3);
+  t.equal(rec.residual_risks.length, 4);
+  t.match(
+    rec.residual_risks[3],
+    /late bijdrage .* NIET gemaskeerd/,
+    'the art. 30 record names the unmasked late contribution',
+  );
+  t.match(df.en, /A late contribution to a released round .* NOT masked/);
   t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n {2}- de instelling houdt/);
   t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n {2}- echte deelnemers die samenspannen/);
   t.match(df.en, /FG 0/);

@@ -19,6 +19,7 @@ import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
 import { loadKeyHolder } from '../../keyholder/init.js';
 import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
 import { readAudit } from '../../node/audit/log.js';
+import { dataflowStatement } from '../../node/audit/render.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { writeBenchmark } from '../../node/client/benchmark.js';
 import { submitContribution } from '../../node/client/submit.js';
@@ -135,6 +136,12 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     now: round.now,
   });
   t.equal(sent4.receipt.institution_id, 'inst-4', 'the coordinator receipted the late contribution');
+  const flow = dataflowStatement({ home: node('inst-4').home, roundId: round.roundId });
+  t.match(
+    flow.nl,
+    /LATE bijdrage .* NIET gemaskeerd/,
+    "inst-4's data-flow statement says its contribution went unmasked",
+  );
 
   // Closing waits for inst-5 unless forced; forced, the bundle holds the survivors + inst-4.
   const bundle1 = join(round.out, 'bundle-late-1');
