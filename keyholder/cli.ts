@@ -352,7 +352,10 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
     .requiredOption('--home <dir>', "the key holder's home folder")
     .requiredOption('--bundle <dir>', "the coordinator's close-of-round bundle folder")
     .requiredOption('--out <file>', 'release.json to write')
-    .option('--previous <file>', 'the latest release of this round, to sign a corrected re-release')
+    .option(
+      '--previous <file>',
+      'the latest release of this round, to sign the next version (not needed for a bundle of a reopened round: it carries the published versions)',
+    )
     .option('--share <file>', "a custodian's share file (repeat: k custodians)", collect, [])
     .option('--custodian-key <file>', "a custodian's X25519 secret key file, opening their share (repeat)", collect, [])
     .option(
