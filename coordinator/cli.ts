@@ -226,6 +226,7 @@ export function registerCoordinatorCommands(program: Command): void {
       const { roundStatus } = await import('./rounds/status.js');
       const { listRounds } = await import('./store/rounds.js');
       const { listExclusions } = await import('./store/exclusions.js');
+      const { lateAdmissions } = await import('./store/late.js');
       // The operator's own view: which institutions were excluded and why (the HTTP status gives counts only).
       const list = await withHome(o.home, (h) =>
         (o.round ? [o.round] : listRounds(h.db).map((r) => r.id)).map((id) => ({
@@ -235,6 +236,13 @@ export function registerCoordinatorCommands(program: Command): void {
             reason: e.reason,
             excluded_at: e.excludedAt,
             sequence: e.sequence,
+          })),
+          late: lateAdmissions(h.db, id).map((a) => ({
+            institution_id: a.institutionId,
+            kind: a.kind,
+            admitted_at: a.admittedAt,
+            deadline: a.deadline,
+            after_version: a.afterVersion,
           })),
         })),
       );
@@ -259,6 +267,8 @@ export function registerCoordinatorCommands(program: Command): void {
           `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions${s.excluded ? `, ${s.excluded} excluded` : ''}); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
         );
         for (const e of s.exclusions) out(`  excluded ${e.institution_id} on ${e.excluded_at}: ${e.reason}`);
+        for (const a of s.late)
+          out(`  reopened after version ${a.after_version} for ${a.institution_id} (${a.kind}) until ${a.deadline}`);
         const p = phases[i];
         if (!p) {
           out('  unmasked round');

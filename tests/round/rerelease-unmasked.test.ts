@@ -85,6 +85,8 @@ t.test('unmasked round: a correction replaces the envelope; one late institution
   ]);
   t.not(bad.code, 0, 'a non-participant is refused');
   t.match(bad.stderr, /SB_ERR_NOT_PARTICIPANT/);
+  const status = runCli(['coordinator', 'round', 'status', '--home', round.coordinator.home, '--round', round.roundId]);
+  t.match(status.stdout, /reopened after version 1 for inst-3 \(late\) until/, 'round status shows the late window');
 
   // inst-1 corrects: the preview says so; the new envelope replaces the one in version 1.
   const { preview } = await previewRound({ home: node('inst-1').home, roundId: round.roundId, late: true });
