@@ -1,4 +1,4 @@
-import type { ReleaseRowDistributions } from '../../schemas/release.js';
+import type { Release, ReleaseRowDistributions } from '../../schemas/release.js';
 import type { BlockName, DisclosureContext, RowDecision, SectorRow, SuppressionRule } from './types.js';
 
 /** The two distributions of block C and the block whose population they describe. */
@@ -72,4 +72,50 @@ export function renderDistributions(
   for (const r of ctx.rollups)
     rollups[r.key] = rowDistributions(r, decisions.rollups.get(r.key) as RowDecision, min, tally);
   return { cells, rollups, tally };
+}
+
+/**
+ * Distributions across versions (issue 16, item 2): a histogram published in an earlier version
+ * of the round and now with other bins shows, by differencing, the rate bins of the institutions
+ * that came, left or changed in between. It is withheld now (rule `min_institutions_distribution`)
+ * unless the number of institutions in it changed by at least `minInstitutions` (as the
+ * histogram of fewer institutions is never published). Changes `dist` in place, tally included;
+ * returns how many were withheld. Conservative like the block check: with corrections, the
+ * change in count is only a lower bound on the institutions behind the difference.
+ */
+export function withholdVersionDifferences(
+  dist: {
+    cells: Record<string, ReleaseRowDistributions>;
+    rollups: Record<string, ReleaseRowDistributions>;
+    tally: DistributionTally;
+  },
+  earlier: readonly Release[],
+  minInstitutions: number,
+): number {
+  let withheld = 0;
+  for (const kind of ['cells', 'rollups'] as const) {
+    for (const [key, now] of Object.entries(dist[kind])) {
+      for (const d of DISTRIBUTIONS) {
+        const bins = now[d.name];
+        if (!bins) continue;
+        for (const prev of earlier) {
+          const then = prev[kind][key]?.distributions?.[d.name];
+          if (!then || then.every((v, k) => v === bins[k])) continue;
+          const change = Math.abs(bins.reduce((a, b) => a + b, 0) - then.reduce((a, b) => a + b, 0));
+          if (change >= minInstitutions) continue;
+          now[d.name] = null;
+          now.suppressed[d.name] = {
+            rule: 'min_institutions_distribution',
+            note: `differs from version ${prev.release_version} by the rates of ${change} institution(s) in the histogram, fewer than ${minInstitutions}`,
+          };
+          dist.tally.published--;
+          dist.tally.withheld.min_institutions_distribution =
+            (dist.tally.withheld.min_institutions_distribution ?? 0) + 1;
+          withheld++;
+          break;
+        }
+      }
+    }
+  }
+  return withheld;
 }

@@ -9,7 +9,13 @@ export { allPublished, runDisclosure, type PassSummary } from './pipeline.js';
 export { PRIMARY_PASS_NAME, primaryBlockDecision, primaryDisclosure, primaryPass } from './primary.js';
 export { renderReleaseRows } from './render.js';
 export { DOMINANCE_PASS_NAME, dominancePass, isDominated } from './dominance.js';
-export { DISTRIBUTIONS, renderDistributions, rowDistributions, type DistributionTally } from './distributions.js';
+export {
+  DISTRIBUTIONS,
+  renderDistributions,
+  rowDistributions,
+  withholdVersionDifferences,
+  type DistributionTally,
+} from './distributions.js';
 export {
   DEFAULT_PROTECTION,
   SECONDARY_PASS_NAME,

@@ -2,7 +2,7 @@ import type { DisclosureOutcome, Release, ReleaseRow } from '../../schemas/relea
 import { SbError } from '../../shared/errors/sb-error.js';
 import { auditRelease, type AuditFinding, type AuditReport } from './audit.js';
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
-import { renderDistributions, type DistributionTally } from './distributions.js';
+import { renderDistributions, withholdVersionDifferences, type DistributionTally } from './distributions.js';
 import { escalateSuppression } from './escalate.js';
 import { runDisclosure, type PassSummary } from './pipeline.js';
 import { renderReleaseRows } from './render.js';
@@ -146,6 +146,8 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   if (state.report.findings.length > 0) refuse(state.report);
   const { decisions, rows, report, summary } = state;
   const dist = renderDistributions(ctx, decisions);
+  if (options.earlier?.length)
+    withholdVersionDifferences(dist, options.earlier, ctx.thresholds.min_institutions_distribution);
   for (const [k, r] of Object.entries(rows.cells)) r.distributions = dist.cells[k];
   for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
   const blocks = tallyBlocks(decisions);
