@@ -158,6 +158,16 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       );
     }
     const sDigest = sumDigest(sum);
+    // A re-release of the very sum released last changes nothing: do not decrypt it again.
+    if (previous) {
+      const prevDigest = releaseDigest(previous);
+      if (store.decryptions(manifest.round_id).some((d) => d.releaseDigest === prevDigest && d.sumDigest === sDigest))
+        throw new SbError(
+          'SB_ERR_ALREADY_RELEASED',
+          `the bundle holds the same sum as version ${previous.release_version} of round ${manifest.round_id} (no late or corrected contribution); nothing is decrypted. A new version needs the coordinator's 'round reopen --late' and a late contribution.`,
+          { version: previous.release_version },
+        );
+    }
     phase('sum');
 
     // 2b. Masked round (issue 10): every secure-aggregation check and the Shamir reconstruction

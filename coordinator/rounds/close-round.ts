@@ -161,7 +161,10 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
   }
   const summed = sum.result();
   const bundleDir = resolve(input.bundleDir);
-  const releases = round.state === 'released' ? listReleases(db, roundId) : [];
+  // The published chain goes with a bundle of a reopened round only: without late admissions the
+  // bundle is the released one again (the key holder refuses to release a round twice).
+  const releases =
+    round.state === 'released' && lateAdmissions(db, roundId).length > 0 ? listReleases(db, roundId) : [];
   const index = writeBundle(bundleDir, {
     manifest: round.manifest,
     contributions,

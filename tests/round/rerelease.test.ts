@@ -206,6 +206,13 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
   checkRelease(t, v2, ['inst-1', 'inst-2', 'inst-3', 'inst-3', 'inst-3']);
   const published = publishRelease({ db, roundId: round.roundId, release: v2, now: round.now() });
   t.equal(published.version, 2, 'the coordinator publishes version 2');
+  const bundle3 = join(round.out, 'bundle-again');
+  closeRound({ db, roundId: round.roundId, bundleDir: bundle3, now: round.now() });
+  await t.rejects(
+    releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle3, shares, now: round.now }),
+    { code: 'SB_ERR_ALREADY_RELEASED' },
+    'the same sum again gives no version 3 (nothing is decrypted)',
+  );
 
   // A node fetches the newest version, checks the chain and says what changed.
   const hand = countChanges(v1, v2);
