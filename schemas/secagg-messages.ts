@@ -62,11 +62,13 @@ export const EncryptedSharesSchema = z
 export type EncryptedShares = z.infer<typeof EncryptedSharesSchema>;
 
 /**
- * Consistency check: a survivor's signature (purpose `secagg-survivors`) over the round, the set
- * it masked with (`shared`: every node whose shares it holds, itself included) and the survivor
- * set (`survivors`: those whose masked input the coordinator says it has), both sorted.
+ * Consistency check, version 1 (still accepted, no longer made): a survivor's signature (purpose
+ * `secagg-survivors`) over the round, the set it masked with (`shared`: every node whose shares it
+ * holds, itself included) and the survivor set (`survivors`: those whose masked input the
+ * coordinator says it has), both sorted. Each signature carries both lists, so relaying every
+ * survivor's signature to every node is O(n^2) bytes per node.
  */
-export const SurvivorSetSignatureSchema = z
+export const SurvivorSetSignatureV1Schema = z
   .object({
     type: z.literal('sectorbench.secagg-survivors'),
     version: z.literal(1),
@@ -77,6 +79,30 @@ export const SurvivorSetSignatureSchema = z
     signature: Ed25519SignatureB64,
   })
   .strict();
+
+/**
+ * Consistency check, version 2 (what `signSurvivorSet` makes): the same signature over the round
+ * and `sets_digest`, the SHA-256 (hex) of the canonical JSON of `{shared, survivors}` (both
+ * sorted; shared/secagg `setsDigest`) instead of the two lists. The sets themselves reach every
+ * node once, as the members of the share and masked-input relays; each signature is then a
+ * constant size (about 300 bytes) and checking one costs the same whatever n is.
+ */
+export const SurvivorSetSignatureV2Schema = z
+  .object({
+    type: z.literal('sectorbench.secagg-survivors'),
+    version: z.literal(2),
+    round_id: RoundId,
+    institution_id: InstitutionId,
+    sets_digest: Sha256Hex,
+    signature: Ed25519SignatureB64,
+  })
+  .strict();
+
+/** A survivor-set signature of either version (the checker accepts both, each over the same sets). */
+export const SurvivorSetSignatureSchema = z.discriminatedUnion('version', [
+  SurvivorSetSignatureV1Schema,
+  SurvivorSetSignatureV2Schema,
+]);
 export type SurvivorSetSignature = z.infer<typeof SurvivorSetSignatureSchema>;
 
 /** Unmasking (round 4): a survivor's reveal, in a nacl.box from its box key to the key holder's reveal key. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 import {
   EncryptedRevealSchema,
@@ -11,7 +11,13 @@ import { canonicalBytes } from '../protocol/canonical.js';
 import { b64, type RandomBytes, unb64 } from './bytes.js';
 import type { PeerKeys, RoundSecrets } from './keys.js';
 import { SHARE_BYTES, type HeldShares } from './shares.js';
-import { type ConsistencyProof, checkSurvivorSignatures, sortedSet, type SurvivorSets } from './survivors.js';
+import {
+  type ConsistencyProof,
+  checkSurvivorSignatures,
+  setsDigest,
+  sortedSet,
+  type SurvivorSets,
+} from './survivors.js';
 
 /** An X25519 key pair (nacl.box) of the key holder, that reveals are encrypted to. */
 export interface RevealKeyPair {
@@ -23,13 +29,6 @@ export interface RevealKeyPair {
 export function generateRevealKeyPair(random: RandomBytes = (n) => new Uint8Array(randomBytes(n))): RevealKeyPair {
   const kp = nacl.box.keyPair.fromSecretKey(random(32));
   return { publicKey: kp.publicKey, secretKey: kp.secretKey };
-}
-
-/** SHA-256 (hex) of the canonical JSON of `{shared, survivors}` (both sorted). */
-export function setsDigest(sets: SurvivorSets): string {
-  return createHash('sha256')
-    .update(canonicalBytes({ shared: sortedSet(sets.shared), survivors: sortedSet(sets.survivors) }))
-    .digest('hex');
 }
 
 /** An empty reveal record for a round (nothing revealed yet). */

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { SurvivorSetSignatureSchema, type SurvivorSetSignature } from '../../schemas/secagg-messages.js';
 import { SbError } from '../errors/sb-error.js';
+import { canonicalBytes } from '../protocol/canonical.js';
 import { signObject, verifyObject } from '../protocol/signed-object.js';
 
 /** Signature purpose of a survivor-set signature. */
@@ -21,8 +23,21 @@ export interface SurvivorSets {
 }
 
 /**
- * Consistency check, first half: a survivor signs the round id with the sorted sets U2 and U3
- * the coordinator told it (purpose `secagg-survivors`).
+ * SHA-256 (lower-case hex) of the canonical JSON (shared/protocol/canonical.ts) of
+ * `{shared, survivors}`, both sorted and without duplicates: what a survivor-set signature
+ * (version 2) and a reveal name instead of the two lists.
+ */
+export function setsDigest(sets: SurvivorSets): string {
+  return createHash('sha256')
+    .update(canonicalBytes({ shared: sortedSet(sets.shared), survivors: sortedSet(sets.survivors) }))
+    .digest('hex');
+}
+
+/**
+ * Consistency check, first half: a survivor signs the round id with the digest of the sorted
+ * sets U2 and U3 the coordinator told it ({@link setsDigest}; purpose `secagg-survivors`,
+ * version 2). The signature names the sets by digest, not by listing them, so it has the same
+ * size whatever n is and the coordinator's relay of all signatures is O(n) per node.
  *
  * @throws SbError `SB_ERR_SECAGG_PARAMS` when U3 is not inside U2 or the signer is not in U3
  * @see Bonawitz et al., CCS 2017, Figure 4, round 3 (ConsistencyCheck)
@@ -40,11 +55,10 @@ export function signSurvivorSet(
     PURPOSE_SURVIVORS,
     {
       type: 'sectorbench.secagg-survivors' as const,
-      version: 1 as const,
+      version: 2 as const,
       round_id: roundId,
       institution_id: institutionId,
-      shared,
-      survivors,
+      sets_digest: setsDigest({ shared, survivors }),
     },
     'signature',
     identitySecretKey,
@@ -94,6 +108,10 @@ export interface CheckSurvivorsOptions {
  * their manifest identity key and covers exactly this round and these sets. A node reveals
  * nothing, and the key holder unmasks nothing, unless at least t did. Because 2t > n, a
  * coordinator that told two groups two different sets would need 2t - n nodes to sign both.
+ * Version 2 signatures cover the sets through {@link setsDigest} (computed once here, O(n)),
+ * so each signature costs one comparison and one Ed25519 check over a few hundred bytes: the
+ * whole check is O(n) for n signatures (version 1, with both lists in every signature, was
+ * O(n^2)); version 1 signatures are still accepted and compared list by list.
  *
  * @throws SbError `SB_ERR_SECAGG_BELOW_THRESHOLD` when U3 has fewer than t nodes;
  *   `SB_ERR_SECAGG_CONSISTENCY` when fewer than t valid signatures cover the same sets (names
@@ -117,13 +135,15 @@ export function checkSurvivorSignatures(options: CheckSurvivorsOptions): Consist
       { survivors: survivors.length, threshold },
     );
   const inSurvivors = new Set(survivors);
+  const digest = setsDigest({ shared, survivors });
   const valid = new Map<string, SurvivorSetSignature>();
   for (const raw of options.signatures) {
     const p = SurvivorSetSignatureSchema.safeParse(raw);
     if (!p.success) continue;
     const s = p.data;
     if (s.round_id !== roundId || !inSurvivors.has(s.institution_id) || valid.has(s.institution_id)) continue;
-    if (!sameList(s.shared, shared) || !sameList(s.survivors, survivors)) continue;
+    if (s.version === 2 ? s.sets_digest !== digest : !sameList(s.shared, shared) || !sameList(s.survivors, survivors))
+      continue;
     const key = options.identityKeys.get(s.institution_id);
     if (!key || !verifyObject(PURPOSE_SURVIVORS, s as unknown as Record<string, unknown>, 'signature', key)) continue;
     valid.set(s.institution_id, s);

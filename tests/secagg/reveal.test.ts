@@ -1,6 +1,7 @@
 // The node's side of unmasking: the consistency check before any reveal, never both shares of
 // one peer (also across a restart, with the record persisted as JSON), reveals only to the key
 // holder's key.
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import nacl from 'tweetnacl';
 import type { RevealRecord } from '../../schemas/secagg-messages.js';
@@ -134,6 +135,73 @@ t.test('signatures that do not count', async (t) => {
   const fourth = sign(['ZERO4'], withoutZ6);
   t.ok(reveal('INST1', withoutZ6, [...good, ...fourth], null), 'with a fourth valid signature it reveals');
 });
+
+t.test(
+  'survivor-set signatures name the sets by digest (version 2), of constant size; version 1 still counts',
+  async (t) => {
+    const [s] = sign(['INST1'], withoutZ6);
+    // Independent derivation: the canonical JSON of {shared, survivors} (keys in this order, both
+    // lists sorted, no spaces) is what JSON.stringify gives for this object.
+    const expected = createHash('sha256')
+      .update(JSON.stringify({ shared: [...ids].sort(), survivors: [...withoutZ6].sort() }))
+      .digest('hex');
+    t.same(
+      Object.keys(s as object).sort(),
+      ['institution_id', 'round_id', 'sets_digest', 'signature', 'type', 'version'],
+      'no lists in the signature',
+    );
+    t.equal((s as { version: number }).version, 2);
+    t.equal((s as { sets_digest: string }).sets_digest, expected, 'the digest of the sorted sets');
+    // The same size for a round of 6 and a (made-up) set of 500: what makes the relay O(n) per node.
+    const many = ['INST1', ...Array.from({ length: 499 }, (_, i) => `I${String(i).padStart(3, '0')}`)];
+    const big = signSurvivorSet(
+      round.roundId,
+      'INST1',
+      { shared: many, survivors: many },
+      node('INST1').identity.secretKey,
+    );
+    t.equal(JSON.stringify(big).length, JSON.stringify(s).length, 'constant size, whatever n is');
+
+    // A version-2 signature over other sets, or an altered digest, does not count; nor a digest
+    // signed with another key.
+    const otherSets = sign(['ZERO4'], withoutZ5);
+    const altered = { ...sign(['ZERO5'], withoutZ6)[0], sets_digest: 'a'.repeat(64) };
+    const wrongKey = signObject(
+      'secagg-survivors',
+      {
+        type: 'sectorbench.secagg-survivors' as const,
+        version: 2 as const,
+        round_id: round.roundId,
+        institution_id: 'ZERO4',
+        sets_digest: expected,
+      },
+      'signature',
+      node('INST2').identity.secretKey,
+    );
+    const three = sign(['INST1', 'INST2', 'INST3'], withoutZ6);
+    t.throws(
+      () => reveal('INST1', withoutZ6, [...three, ...otherSets, altered, wrongKey], null),
+      { code: 'SB_ERR_SECAGG_CONSISTENCY' },
+      'three valid version-2 signatures, t = 4: nothing revealed',
+    );
+    // A version-1 signature (both lists) over the same sets counts beside version-2 ones.
+    const v1 = signObject(
+      'secagg-survivors',
+      {
+        type: 'sectorbench.secagg-survivors' as const,
+        version: 1 as const,
+        round_id: round.roundId,
+        institution_id: 'ZERO4',
+        shared: [...ids].sort(),
+        survivors: [...withoutZ6].sort(),
+      },
+      'signature',
+      node('ZERO4').identity.secretKey,
+    );
+    const r = reveal('INST1', withoutZ6, [...three, v1], null);
+    t.same(r.proof.signers, ['INST1', 'INST2', 'INST3', 'ZERO4'], 'three version-2 and one version-1 signature');
+  },
+);
 
 t.test('fewer than t survivors, a node not among the survivors, a damaged record: nothing revealed', async (t) => {
   const three = ['INST1', 'INST2', 'INST3'];
