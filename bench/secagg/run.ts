@@ -25,6 +25,7 @@ import { generateIdentity } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
 import { buildCodebook, codebookDigest, type CodebookEntry } from '../../shared/metrics/codebook.js';
 import { buildEnvelope, signEnvelope } from '../../shared/protocol/envelope.js';
+import { signObject } from '../../shared/protocol/signed-object.js';
 import { layoutLength } from '../../shared/protocol/layout.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import {
@@ -33,6 +34,7 @@ import {
   type MaskGraph,
   maskInput,
   addMaskUnreduced,
+  checkSurvivorSignatures,
   maskPeers,
   pairMaskKey,
   type PeerKeys,
@@ -246,6 +248,44 @@ async function scenario(o: {
   for (const d of o.drops) {
     const survivors = ids.slice(0, o.n - d);
     const signatures = signAll(round, survivors);
+    if (d === o.drops[0]) {
+      // The consistency check of one node over every survivor's signature, as relayed: version 2
+      // (the sets by digest, what nodes sign now) against version 1 (both lists in every
+      // signature, as before), same sets, same signers.
+      const sorted = [...survivors].sort();
+      const v1 = survivors.map((id) =>
+        signObject(
+          'secagg-survivors',
+          {
+            type: 'sectorbench.secagg-survivors' as const,
+            version: 1 as const,
+            round_id: round.roundId,
+            institution_id: id,
+            shared: [...ids].sort(),
+            survivors: sorted,
+          },
+          'signature',
+          (round.nodes.get(id) as SimNode).identity.secretKey,
+        ),
+      );
+      for (const [label, sigs] of [
+        ['version 2 (digest)', signatures],
+        ['version 1 (lists)', v1],
+      ] as const) {
+        const c4 = cpuNow();
+        const t4 = performance.now();
+        const proof = checkSurvivorSignatures({
+          roundId: round.roundId,
+          threshold: o.threshold,
+          sets: { shared: ids, survivors },
+          signatures: sigs,
+          identityKeys: round.identityKeys,
+        });
+        console.log(
+          `consistency check, one node, all ${sigs.length} signatures, ${label}: ${ms(t4).toFixed(0)} ms wall / ${(cpuNow() - c4).toFixed(0)} ms CPU, ${proof.signers.length} valid; relay ${kib(sigs.reduce((s, x) => s + bytes(x), 0))} per node, ${((sigs.length * sigs.reduce((s, x) => s + bytes(x), 0)) / 2 ** 20).toFixed(1)} MiB from the coordinator in total`,
+        );
+      }
+    }
     const t1 = performance.now();
     // 500: each node checks t signatures (what it needs), not all of them: 495 nodes x 495
     // Ed25519 checks would only slow the simulation; the key holder checks all.
