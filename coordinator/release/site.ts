@@ -7,6 +7,7 @@
  * @see ../../../shared/spec/ARCHITECTURE.md "The round", step 5
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { versionChanges, versionChangesNl } from '../../shared/pages/version-changes.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
@@ -157,6 +158,8 @@ interface SiteMeta {
    * release's, oldest first (this release itself among them). Absent: this release alone.
    */
   trend?: readonly Release[];
+  /** The version this release replaces (version 2 or later): the meta list says what changed. */
+  previous?: Release;
 }
 
 /** The studiejaren of a series, from their releases. */
@@ -190,7 +193,7 @@ function metaList(release: Release, manifest: RoundManifest, meta: SiteMeta): st
   return `<dl class="meta">
 <dt>Ronde</dt><dd>${esc(release.round_id)}, studiejaar ${esc(release.studiejaar)}</dd>
 <dt>Versie</dt><dd>${nlInt(release.release_version)} (van ${nlInt(meta.versions.length)}), gepubliceerd ${esc(amsterdamTime(release.published_at))}</dd>
-<dt>Instellingen</dt><dd>${nlInt(release.institutions)}</dd>
+${meta.previous ? `<dt>Wijzigingen</dt><dd>${esc(versionChangesNl(versionChanges(meta.previous, release)))} Een nieuwe versie volgt op late of gecorrigeerde bijdragen; vóór ondertekening is nagegaan dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen prijsgeeft.</dd>\n` : ''}<dt>Instellingen</dt><dd>${nlInt(release.institutions)}</dd>
 <dt>Sleutelhouder (vingerafdruk)</dt><dd><code>${esc(fingerprint(kh))}</code></dd>
 <dt>Digest van deze publicatie</dt><dd><code>${esc(meta.digest)}</code></dd>
 </dl>`;

@@ -99,7 +99,9 @@ const releases: FastifyPluginAsyncZod = async (app) => {
     let s = sites.get(key);
     if (!s) {
       const round = getRound(db, r.roundId);
+      const previous = r.version > 1 ? findRelease(db, r.roundId, r.version - 1)?.release : undefined;
       s = renderReleaseSite(r.release, round.manifest, {
+        ...(previous ? { previous } : {}),
         digest: r.digest,
         versions,
         json: r.json,

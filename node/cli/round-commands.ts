@@ -117,7 +117,7 @@ export function registerRoundCommands(node: Command): void {
     .action(async (o: { home: string; round: string; out: string; coordinator?: string }) => {
       const { writeBenchmark } = await import('../client/benchmark.js');
       const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
-      const { versionChangesNl } = await import('../report/version-changes.js');
+      const { versionChangesNl } = await import('../../shared/pages/version-changes.js');
       process.stdout.write(
         `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n${r.changes ? `${versionChangesNl(r.changes)}\n` : ''}`,
       );

@@ -26,7 +26,7 @@ import { escapeHtml as esc } from '../../shared/pages/html.js';
 import type { Clock } from '../../shared/time/clock.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
 import { releaseDigest } from '../../shared/protocol/release-digest.js';
-import { versionChanges, versionChangesHtml, type VersionChanges } from '../report/version-changes.js';
+import { versionChanges, versionChangesHtml, type VersionChanges } from '../../shared/pages/version-changes.js';
 
 export interface BenchmarkOptions {
   home: string;

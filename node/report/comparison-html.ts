@@ -24,7 +24,7 @@ export interface ComparisonMeta {
   generatedAt: string;
   /** The series over studiejaren (node/report/comparison-trend.ts), HTML; absent: no series section. */
   trendHtml?: string;
-  /** What this release version changed against the one it replaces (node/report/version-changes.ts), HTML. */
+  /** What this release version changed against the one it replaces (shared/pages/version-changes.ts), HTML. */
   versionHtml?: string;
 }
 

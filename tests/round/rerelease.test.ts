@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, type LocalNode, type LocalRound } from '../../demo/local-round.js';
 import { runMaskedPhases } from '../../demo/masked-round.js';
@@ -232,6 +233,18 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
       `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt; 5 in plaats van 3 instellingen in de optelsom.`,
     ),
     'the comparison page says what changed, in Dutch',
+  );
+  const site = await request(
+    `${round.coordinator.url}/v1/rounds/${encodeURIComponent(round.roundId)}/site/index.html`,
+    round.coordinator.dispatcher ? { dispatcher: round.coordinator.dispatcher } : {},
+  );
+  const page = await site.body.text();
+  t.equal(site.statusCode, 200);
+  t.ok(
+    page.includes(
+      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt`,
+    ),
+    'the publication site says the same',
   );
   const ndb = openNodeDb(node('inst-1').home);
   const fetched = readAudit(ndb, { roundId: round.roundId })

@@ -1,6 +1,6 @@
 import type { Release } from '../../schemas/release.js';
-import { escapeHtml as esc } from '../../shared/pages/html.js';
-import { nlInt } from '../../shared/pages/format-nl.js';
+import { escapeHtml as esc } from './html.js';
+import { nlInt } from './format-nl.js';
 
 /** What changed between two versions of a round's release, counted per published figure (slot of a row). */
 export interface VersionChanges {
@@ -60,7 +60,7 @@ export function versionChangesNl(c: VersionChanges): string {
   return `Versie ${nlInt(c.version)} van deze benchmark (vervangt versie ${nlInt(c.previousVersion)}): ${count(c.changed, 'cijfer', 'cijfers')} gewijzigd, ${nlInt(c.newlyPublished)} nieuw gepubliceerd, ${nlInt(c.nowSuppressed)} nu onderdrukt; ${inst} in de optelsom.`;
 }
 
-/** The section of the comparison page that says what this version changed. */
+/** The paragraph of a node's comparison page that says what this version changed. */
 export function versionChangesHtml(c: VersionChanges): string {
   return `<p class="version-changes"><strong>${esc(versionChangesNl(c))}</strong> Een nieuwe versie volgt op een late of gecorrigeerde bijdrage; de sleutelhouder heeft vóór ondertekening nagegaan dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen prijsgeeft. Gewijzigde cijfers gelden vanaf nu; vergelijkingen met versie ${nlInt(c.previousVersion)} zijn vervangen.</p>`;
 }
