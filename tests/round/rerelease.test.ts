@@ -21,6 +21,7 @@ import { loadKeyHolder } from '../../keyholder/init.js';
 import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
 import { readAudit } from '../../node/audit/log.js';
 import { dataflowStatement } from '../../node/audit/render.js';
+import { verifyAuditLog } from '../../node/audit/verify.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { writeBenchmark } from '../../node/client/benchmark.js';
 import { submitContribution } from '../../node/client/submit.js';
@@ -137,6 +138,9 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     now: round.now,
   });
   t.equal(sent4.receipt.institution_id, 'inst-4', 'the coordinator receipted the late contribution');
+  const deep = await verifyAuditLog({ home: node('inst-4').home, deep: true });
+  t.ok(deep.ok, `inst-4's audit log verifies, deep (${deep.findings.map((f) => f.message).join('; ')})`);
+  t.equal(deep.deep?.envelopes, 1, 'its unmasked late envelope re-derived from the logged vector');
   const flow = dataflowStatement({ home: node('inst-4').home, roundId: round.roundId });
   t.match(
     flow.nl,
