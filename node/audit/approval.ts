@@ -32,6 +32,8 @@ export function signApproval(
     wireBytes: number;
     approverName: string;
     approvedAt?: Date;
+    /** Approves sending the vector as a late, unmasked contribution (see `Approval.late`). */
+    late?: boolean;
   },
   approver: Identity,
 ): Approval {
@@ -45,6 +47,7 @@ export function signApproval(
     approved_at: (a.approvedAt ?? new Date()).toISOString(),
     approver_name: a.approverName,
     approver_public_key: Buffer.from(approver.publicKey).toString('base64'),
+    ...(a.late ? { late: true as const } : {}),
   };
   return ApprovalSchema.parse(signObject(APPROVAL_PURPOSE, unsigned, 'signature', approver.secretKey));
 }
@@ -64,7 +67,7 @@ export function verifyApprovalSignature(a: unknown): a is Approval {
 /** Why one stored approval does not cover a contribution. */
 export interface ApprovalMismatch {
   approver_public_key: string;
-  reason: 'bad_signature' | 'unknown_approver' | 'other_round' | 'other_institution' | 'other_vector';
+  reason: 'bad_signature' | 'unknown_approver' | 'other_round' | 'other_institution' | 'other_vector' | 'not_late';
 }
 
 /** Result of {@link evaluateApprovals}. */
@@ -78,13 +81,14 @@ export interface ApprovalCheck {
 
 /**
  * Which approvals cover a contribution: each must be signed by a configured approver (valid
- * signature), name this round, this institution and exactly this vector digest. `ok` when at
- * least `approvals_required` distinct approvers do.
+ * signature), name this round, this institution and exactly this vector digest, and for a late
+ * contribution (`want.late`) be a late approval. `ok` when at least `approvals_required`
+ * distinct approvers do.
  */
 export function evaluateApprovals(
   candidates: readonly unknown[],
   config: NodeConfig,
-  want: { roundId: string; vectorDigest: string },
+  want: { roundId: string; vectorDigest: string; late?: boolean },
 ): ApprovalCheck {
   const known = new Set(config.approvers.map((a) => a.ed25519_public_key));
   const valid = new Map<string, Approval>();
@@ -97,6 +101,7 @@ export function evaluateApprovals(
     else if (c.institution_id !== config.institution_id)
       rejected.push({ approver_public_key: key, reason: 'other_institution' });
     else if (c.vector_digest !== want.vectorDigest) rejected.push({ approver_public_key: key, reason: 'other_vector' });
+    else if (want.late && c.late !== true) rejected.push({ approver_public_key: key, reason: 'not_late' });
     else valid.set(c.approver_public_key, c);
   }
   const required = config.approvals_required;
@@ -120,7 +125,7 @@ export function storedApprovals(db: NodeDb, roundId: string): unknown[] {
 export function requireApprovals(
   db: NodeDb,
   config: NodeConfig,
-  want: { roundId: string; vectorDigest: string; home: string },
+  want: { roundId: string; vectorDigest: string; home: string; late?: boolean },
 ): ApprovalCheck {
   if (config.approvers.length < config.approvals_required) {
     throw new SbError(
@@ -134,9 +139,10 @@ export function requireApprovals(
     const why = check.rejected.length
       ? ` Stored approvals that do not count: ${check.rejected.map((r) => `${r.reason.replace('_', ' ')} (${r.approver_public_key.slice(0, 12)}…)`).join(', ')}.`
       : '';
+    const late = want.late ? ' --late' : '';
     throw new SbError(
       'SB_ERR_APPROVAL_MISSING',
-      `round ${want.roundId}: ${check.valid.length} of ${check.required} required approval(s) cover the vector with digest ${want.vectorDigest}; nothing was sent.${why} Have a privacy officer read \`sectorbench node preview --home ${want.home} --round ${want.roundId}\` and run \`sectorbench node approve --home ${want.home} --round ${want.roundId} --key FILE\`.`,
+      `round ${want.roundId}: ${check.valid.length} of ${check.required} required approval(s) cover the vector with digest ${want.vectorDigest}; nothing was sent.${why} Have a privacy officer read \`sectorbench node preview --home ${want.home} --round ${want.roundId}${late}\` and run \`sectorbench node approve --home ${want.home} --round ${want.roundId}${late} --key FILE\`.`,
       {
         roundId: want.roundId,
         vectorDigest: want.vectorDigest,
@@ -149,7 +155,10 @@ export function requireApprovals(
   return check;
 }
 
-/** Store an approval (verified) and log it. Idempotent for the same approver, round and vector. */
+/**
+ * Store an approval (verified) and log it. Idempotent for the same approver, round and vector; a
+ * late approval replaces that approver's earlier one of the same vector (it covers strictly more).
+ */
 export function storeApproval(db: NodeDb, signer: AuditSigner, approval: Approval, now: Date): void {
   db.transaction(() => {
     const added = insertApproval(db, {
@@ -158,6 +167,7 @@ export function storeApproval(db: NodeDb, signer: AuditSigner, approval: Approva
       approverPublicKey: approval.approver_public_key,
       json: JSON.stringify(approval),
       storedAt: now.toISOString(),
+      replace: approval.late === true,
     });
     if (added) {
       appendAudit(db, signer, {
@@ -182,6 +192,12 @@ export interface ApproveOptions {
   approverKeyFile: string;
   /** The digest shown in the preview; when given, approval is refused if the data changed since. */
   expectDigest?: string;
+  /**
+   * Approve sending the vector as a late, unmasked contribution (after `preview --late`); it then
+   * replaces this officer's earlier approval of the same vector, which was given under the masked
+   * protection and does not cover a late submission.
+   */
+  late?: boolean;
   now?: Clock;
 }
 
@@ -227,6 +243,7 @@ export async function approveRound(
         wireBytes: rv.wireBytes,
         approverName: (entry as Approver).name,
         approvedAt: now(),
+        late: o.late === true,
       },
       approver,
     );
@@ -234,6 +251,7 @@ export async function approveRound(
     const check = evaluateApprovals(storedApprovals(db, o.roundId), config, {
       roundId: o.roundId,
       vectorDigest: rv.digest,
+      late: o.late === true,
     });
     return { approval, approvals: check.valid.length, required: check.required };
   } finally {

@@ -146,6 +146,7 @@ export function buildPreview(
   const check = evaluateApprovals(storedApprovals(db, manifest.round_id), config, {
     roundId: manifest.round_id,
     vectorDigest: rv.digest,
+    late: late !== undefined,
   });
   const protection = late ? lateProtectionStatement(manifest, late) : protectionStatement(manifest);
   return {
@@ -299,7 +300,7 @@ export function renderPreviewText(p: Preview): string {
     `- Aanwezig voor deze getallen: ${p.approvals.valid.map((a) => `${a.name} op ${a.approved_at}`).join(', ') || 'geen'}`,
   );
   L.push(
-    `- Goedkeuren: sectorbench node approve --home <map> --round ${p.round_id} --key <uw sleutelbestand> --digest ${p.vector_digest}`,
+    `- Goedkeuren: sectorbench node approve --home <map> --round ${p.round_id}${p.late ? ' --late' : ''} --key <uw sleutelbestand> --digest ${p.vector_digest}`,
   );
   L.push('');
   L.push(

@@ -44,9 +44,16 @@ export function registerAuditCommands(node: Command): void {
     .requiredOption('--round <id>', 'round id')
     .requiredOption('--key <file>', "the approver's identity (secret) file")
     .option('--digest <hex>', 'the digest shown in the preview; refused when the data changed since')
-    .action(async (o: { home: string; round: string; key: string; digest?: string }) => {
+    .option('--late', "approve a late contribution to a released round, sent unmasked (after 'preview --late')")
+    .action(async (o: { home: string; round: string; key: string; digest?: string; late?: boolean }) => {
       const { approveRound } = await import('../audit/approval.js');
-      const r = await approveRound({ home: o.home, roundId: o.round, approverKeyFile: o.key, expectDigest: o.digest });
+      const r = await approveRound({
+        home: o.home,
+        roundId: o.round,
+        approverKeyFile: o.key,
+        expectDigest: o.digest,
+        late: o.late === true,
+      });
       process.stdout.write(
         `Goedgekeurd door ${r.approval.approver_name}: ronde ${o.round}, digest ${r.approval.vector_digest}, ${r.approval.wire_bytes.toLocaleString('nl-NL')} bytes.\n` +
           `${r.approvals} van ${r.required} vereiste goedkeuring(en) aanwezig${r.approvals >= r.required ? '; submit kan nu versturen.' : '.'}\n`,

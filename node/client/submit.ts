@@ -206,7 +206,12 @@ async function prepareContribution(
   const rv = computeRoundVector(db, home, manifest, config.institution_id);
   onPhase?.('approval');
   if (late) requireLatePreview(db, manifest.round_id, rv.digest, home);
-  const approvals = requireApprovals(db, config, { roundId: manifest.round_id, vectorDigest: rv.digest, home });
+  const approvals = requireApprovals(db, config, {
+    roundId: manifest.round_id,
+    vectorDigest: rv.digest,
+    home,
+    late: late !== undefined,
+  });
   onPhase?.('encrypt');
   const keyRes = await client.send('GET', ROUTES.hePublicKey(manifest.round_id));
   const hePublicKey = new Uint8Array(keyRes.body);

@@ -17,16 +17,27 @@ export function approvalJsons(db: NodeDb, roundId: string): string[] {
 }
 
 /**
- * Store an approval; true when it was new, false when the same approver already approved this
- * round and vector (the insert is then a no-op).
+ * Store an approval; true when it was stored, false when the same approver already approved this
+ * round and vector (the insert is then a no-op), unless `replace` (a late approval, which then
+ * takes the earlier one's place).
  */
 export function insertApproval(
   db: NodeDb,
-  a: { roundId: string; vectorDigest: string; approverPublicKey: string; json: string; storedAt: string },
+  a: {
+    roundId: string;
+    vectorDigest: string;
+    approverPublicKey: string;
+    json: string;
+    storedAt: string;
+    replace?: boolean;
+  },
 ): boolean {
+  const onConflict = a.replace
+    ? 'ON CONFLICT (round_id, vector_digest, approver_public_key) DO UPDATE SET approval_json = excluded.approval_json, stored_at = excluded.stored_at WHERE approval.approval_json <> excluded.approval_json'
+    : 'ON CONFLICT DO NOTHING';
   const r = db
     .prepare(
-      'INSERT INTO approval (round_id, vector_digest, approver_public_key, approval_json, stored_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING',
+      `INSERT INTO approval (round_id, vector_digest, approver_public_key, approval_json, stored_at) VALUES (?,?,?,?,?) ${onConflict}`,
     )
     .run(a.roundId, a.vectorDigest, a.approverPublicKey, a.json, a.storedAt);
   return r.changes > 0;

@@ -96,6 +96,48 @@ t.test('wrong approvals are refused', async (t) => {
     );
     t.notOk(check.ok);
   });
+  await t.test('a late submission needs a late approval; it replaces the masked one of the same vector', async (t) => {
+    const masked = signApproval(base, officer);
+    const late = signApproval({ ...base, late: true }, officer);
+    const want = { roundId: ROUND, vectorDigest: preview.vector_digest };
+    t.same(
+      evaluateApprovals([masked], config, { ...want, late: true }).rejected.map((r) => r.reason),
+      ['not_late'],
+      'an approval given under the masked protection does not cover a late (unmasked) submission',
+    );
+    t.ok(evaluateApprovals([late], config, { ...want, late: true }).ok, 'a late approval does');
+    t.ok(evaluateApprovals([late], config, want).ok, 'and covers an ordinary submission of the same vector too');
+    t.notOk(
+      evaluateApprovals([{ ...masked, late: true }], config, { ...want, late: true }).ok,
+      'the late mark is signed: added afterwards it breaks the signature',
+    );
+    put(masked);
+    put(late);
+    const db = openNodeDb(n.home);
+    try {
+      const stored = storedApprovals(db, ROUND).filter(
+        (a) =>
+          (a as { vector_digest?: string }).vector_digest === preview.vector_digest &&
+          (a as { approver_public_key?: string }).approver_public_key === masked.approver_public_key,
+      );
+      t.equal(stored.length, 1, 'one approval per officer and vector');
+      t.equal((stored[0] as { late?: boolean }).late, true, "the late approval took the masked one's place");
+    } finally {
+      db.close();
+    }
+    put(masked);
+    const db2 = openNodeDb(n.home);
+    try {
+      const again = storedApprovals(db2, ROUND).filter(
+        (a) =>
+          (a as { vector_digest?: string }).vector_digest === preview.vector_digest &&
+          (a as { approver_public_key?: string }).approver_public_key === masked.approver_public_key,
+      );
+      t.equal((again[0] as { late?: boolean }).late, true, 'a masked approval stored afterwards does not undo it');
+    } finally {
+      db2.close();
+    }
+  });
   await t.test('a --digest that is no digest, one no preview showed, one whose data changed', async (t) => {
     const approve = (expectDigest: string) =>
       approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest });

@@ -32,6 +32,7 @@ async function approveLateAsNewOfficer(round: LocalRound, node: LocalNode): Prom
     roundId: round.roundId,
     approverKeyFile: keyFile,
     expectDigest: preview.vector_digest,
+    late: true,
     now: round.now,
   });
 }
@@ -92,6 +93,12 @@ t.test('unmasked round: a correction replaces the envelope; one late institution
   const { preview } = await previewRound({ home: node('inst-1').home, roundId: round.roundId, late: true });
   t.equal(preview.late, 'correction');
   t.match(preview.protection.text_nl, /CORRECTIE/, 'the preview states the protection of a correction');
+  await t.rejects(
+    submitContribution({ home: node('inst-1').home, roundId: round.roundId, late: true, now: round.now }),
+    { code: 'SB_ERR_APPROVAL_MISSING', message: /not late.*approve .*--late/ },
+    'the approval of version 1 does not cover the correction: a privacy officer approves it with --late',
+  );
+  await approveLateAsNewOfficer(round, node('inst-1'));
   await submitContribution({ home: node('inst-1').home, roundId: round.roundId, late: true, now: round.now });
   const kinds = (
     db.prepare('SELECT kind FROM events WHERE round_id = ? ORDER BY id').all(round.roundId) as { kind: string }[]

@@ -55,6 +55,7 @@ async function approveLate(round: LocalRound, node: LocalNode): Promise<string> 
     roundId: round.roundId,
     approverKeyFile: keyFile,
     expectDigest: preview.vector_digest,
+    late: true,
     now: round.now,
   });
   return preview.protection.text_nl;
