@@ -394,6 +394,40 @@ The round is closed: run 'sectorbench coordinator round close --home ${o.home} -
       );
     });
 
+  c.command('import')
+    .description(
+      "air-gapped node: run the signed requests of a node's export file through the API and write the signed response file to carry back",
+    )
+    .requiredOption('--home <dir>', "the coordinator's home folder")
+    .argument('<file>', "the node's export file (….request.json)")
+    .option('--out <file>', 'the response file (default: next to the export file, ….response.json)')
+    .option('--max-age-days <days>', 'oldest carried request accepted, in days', '7')
+    .action(async (file: string, o: { home: string; out?: string; maxAgeDays: string }) => {
+      const days = Number(o.maxAgeDays);
+      if (!Number.isFinite(days) || days <= 0 || days > 60)
+        throw new SbError(
+          'SB_ERR_USAGE',
+          `--max-age-days must be a number of days from 1 to 60, not '${o.maxAgeDays}'.`,
+        );
+      const { importRequestFile } = await import('./airgap/import-file.js');
+      const { loggerOptions } = await import('./server.js');
+      const { pino } = await import('pino');
+      const r = await withHome(o.home, (h) =>
+        importRequestFile({
+          h,
+          file,
+          ...(o.out ? { out: o.out } : {}),
+          maxAgeSeconds: Math.round(days * 86400),
+          logger: pino(loggerOptions(h.config.log_level)) as unknown as import('fastify').FastifyBaseLogger,
+        }),
+      );
+      out(
+        `Imported ${file} of institution ${r.institutionId}: ${r.ran} request(s) run, ${r.repeated} answered before.\n` +
+          r.outcomes.map((l) => `  ${l}`).join('\n') +
+          `\nAntwoordbestand om terug te brengen / response file to carry back: ${r.responseFile}`,
+      );
+    });
+
   c.command('serve')
     .description('run the coordinator HTTP server (graceful shutdown on SIGINT/SIGTERM)')
     .requiredOption('--home <dir>', "the coordinator's home folder")

@@ -39,6 +39,8 @@ export function loggerOptions(level: string): LoggerOptions {
         method: req.method,
         url: req.url,
         institution: req.headers?.['sb-institution'],
+        // Requests carried by hand from an air-gapped node (coordinator import) say so.
+        ...(req.headers?.['x-sb-transport'] === 'file' ? { transport: 'file' } : {}),
         remoteAddress: req.ip ?? req.socket?.remoteAddress,
       }),
     },

@@ -53,6 +53,11 @@ export const NodeConfigSchema = z
     pinned: z.object({ coordinator: PinnedKeySchema, key_holder: PinnedKeySchema }).strict(),
     approvers: z.array(ApproverSchema).max(20).default([]),
     approvals_required: z.union([z.literal(1), z.literal(2)]).default(1),
+    /**
+     * `http` (default): requests go to `coordinator_url` over the network; `file`: an air-gapped
+     * node (issue 16, item 3): requests go into signed export files carried by hand.
+     */
+    transport: z.enum(['http', 'file']).optional(),
     log_level: LogLevel,
   })
   .strict()

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { AirgapRequestFileSchema, AirgapResponseFileSchema } from './airgap.js';
 import { ApprovalSchema } from './approval.js';
 import { AuditHeadAttestationSchema } from './audit-head.js';
 import { CoordinatorConfigSchema, KeyHolderConfigSchema, NodeConfigSchema } from './config.js';
@@ -15,6 +16,7 @@ import {
   SecAggStatusSchema,
 } from './secagg.js';
 
+export * from './airgap.js';
 export * from './approval.js';
 export * from './audit-head.js';
 export * from './common.js';
@@ -45,4 +47,6 @@ export const SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   'secagg-relay': PhaseRelaySchema,
   'secagg-status': SecAggStatusSchema,
   'secagg-bundle': SecAggBundleSchema,
+  'airgap-requests': AirgapRequestFileSchema,
+  'airgap-responses': AirgapResponseFileSchema,
 });

@@ -7,7 +7,7 @@ export type CoordinatorDb = Database.Database;
 /** File name of the coordinator database inside its home folder. */
 export const DB_FILE = 'coordinator.sqlite';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const MIGRATION_1 = `
 CREATE TABLE meta (
@@ -167,6 +167,28 @@ CREATE TABLE secagg_failures (
 `;
 
 /**
+ * Issue 16, item 3: requests carried by hand from air-gapped nodes (coordinator/airgap/). Each
+ * answered request is kept under its institution and nonce, so importing the same export file
+ * again hands back the same answers instead of running the requests twice (the nonce is also in
+ * `nonces`, which would refuse a second run as a replay).
+ */
+const MIGRATION_AIRGAP = `
+CREATE TABLE airgap_requests (
+  institution_id TEXT NOT NULL REFERENCES institutions(id),
+  nonce TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  request_file_sha256 TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  body BLOB NOT NULL,
+  imported_at TEXT NOT NULL,
+  PRIMARY KEY (institution_id, nonce)
+) STRICT;
+`;
+
+/**
  * Open (creating and migrating if needed) the coordinator database: WAL, `synchronous=FULL`
  * (a commit is on disk before a receipt is returned), foreign keys on.
  *
@@ -224,6 +246,12 @@ function migrate(db: CoordinatorDb): void {
     db.transaction(() => {
       db.exec(MIGRATION_SECAGG);
       db.pragma('user_version = 4');
+    }).immediate();
+  }
+  if (version < 5) {
+    db.transaction(() => {
+      db.exec(MIGRATION_AIRGAP);
+      db.pragma('user_version = 5');
     }).immediate();
   }
 }

@@ -40,7 +40,8 @@ export type AuditKind =
   | 'secagg_message'
   | 'secagg_ack'
   | 'secagg_relay'
-  | 'secagg_outcome';
+  | 'secagg_outcome'
+  | 'airgap_import';
 
 /** Payload fields that are secret: kept in the local log, never shown, exported or sent. */
 export const SECRET_FIELDS: readonly string[] = ['encryption_seed', 'secagg_self_seed', 'secagg_mask_secret_key'];

@@ -26,6 +26,7 @@ export const KIND_NL: Record<string, string> = {
   secagg_ack: 'maskering: ontvangst bevestigd door de coördinator',
   secagg_relay: 'maskering: fase afgesloten, doorgegeven door de coördinator',
   secagg_outcome: 'maskering: ronde mislukt (niets ontsleuteld)',
+  airgap_import: 'antwoordbestand van de coördinator ingelezen',
 };
 
 const PHASE_NL: Record<string, string> = {
@@ -51,7 +52,13 @@ export function describeEntry(e: AuditEntry): string {
     case 'envelope':
       return `${int(Number(p.wire_bytes))} bytes, ${(p.ciphertext_digests as string[]).length} versleutelde blokken, digest ${p.vector_digest}, envelop ${String(p.envelope_digest).slice(0, 12)}… (onversleutelde cijfers en geheim zaadje staan in het lokale log)`;
     case 'request':
-      return `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, antwoord ${p.status}`;
+      return p.transport === 'file'
+        ? `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, in exportbestand ${p.file} (met de hand overgebracht; antwoord komt in een antwoordbestand)`
+        : `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, antwoord ${p.status}`;
+    case 'airgap_import': {
+      const rs = (p.responses as { status: number }[] | undefined) ?? [];
+      return `${p.file}: ${rs.length} antwoord(en) (${rs.map((r) => r.status).join(', ')}), sha256 ${String(p.file_sha256).slice(0, 12)}…`;
+    }
     case 'receipt': {
       const r = p.receipt as { sequence: number; received_at: string; wire_bytes: number; audit_head?: string };
       return `ontvangen ${r.received_at}, ${int(r.wire_bytes)} bytes, volgnummer ${r.sequence}${r.audit_head ? `, logkop ${r.audit_head.slice(0, 12)}…` : ''}`;

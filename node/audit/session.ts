@@ -4,6 +4,7 @@ import { readIdentityFile, type Identity } from '../../shared/crypto/identity.js
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { clientForNode, type CoordinatorClient } from '../client/coordinator-client.js';
+import { AIRGAP_PENDING, FileTransport } from '../client/file-transport.js';
 import { fetchManifest } from '../client/manifest.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, auditHead, canonicalDigest, roundOfPath } from './log.js';
@@ -18,6 +19,16 @@ export interface AuditedClientOptions {
   dispatcher?: Dispatcher;
   now?: Clock;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Air-gapped (issue 16, item 3): requests go into export files instead of the network
+   * (node/client/file-transport.ts). Default: the config's `transport` (`http` when absent).
+   */
+  offline?: boolean;
+}
+
+/** Whether a node runs air-gapped: `--offline`, or `transport: "file"` in node.json. */
+export function isOffline(config: NodeConfig, offline?: boolean): boolean {
+  return offline ?? config.transport === 'file';
 }
 
 /** An open node: config, identity, database and a client whose every request is logged. */
@@ -27,6 +38,8 @@ export interface AuditedSession {
   db: NodeDb;
   client: CoordinatorClient;
   now: Clock;
+  /** Whether requests go into export files (air-gapped node) instead of the network. */
+  offline: boolean;
   close(): void;
   /** Log a refusal (by this node or by the coordinator) and return the error to throw. */
   refusal(stage: string, roundId: string | null, e: unknown): unknown;
@@ -44,6 +57,8 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
   const identity = await readIdentityFile(identityPath(o.home, config));
   const db = openNodeDb(o.home);
   const refusal = (stage: string, roundId: string | null, e: unknown): unknown => {
+    // An offline request waiting for its carried answer is not a refusal: `node export` logs it.
+    if (isSbError(e) && e.code === AIRGAP_PENDING) return e;
     if (typeof e === 'object' && e !== null) {
       if (LOGGED.has(e)) return e;
       LOGGED.add(e);
@@ -64,9 +79,11 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
     }
     return e;
   };
+  const offline = isOffline(config, o.offline);
   try {
     const client = clientForNode(config, identity, {
       ...o,
+      ...(offline ? { fileTransport: new FileTransport(db, now) } : {}),
       now,
       auditHead: () => auditHead(db),
       onSent: (info) => {
@@ -78,7 +95,7 @@ export async function openAuditedSession(o: AuditedClientOptions): Promise<Audit
         });
       },
     });
-    return { config, identity, db, client, now, close: () => db.close(), refusal };
+    return { config, identity, db, client, now, offline, close: () => db.close(), refusal };
   } catch (e) {
     refusal('connect', null, e);
     db.close();

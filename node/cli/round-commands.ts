@@ -59,27 +59,87 @@ export function registerRoundCommands(node: Command): void {
     .requiredOption('--round <id>', 'round id')
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
     .option('--wait <seconds>', 'keep going until this node is done, asking again every N seconds')
-    .action(async (o: { home: string; round: string; coordinator?: string; wait?: string }) => {
-      const { runRound } = await import('../round/run-round.js');
-      const every = o.wait === undefined ? 0 : Number(o.wait);
-      if (!Number.isInteger(every) || every < 0) {
-        const { SbError } = await import('../../shared/errors/sb-error.js');
-        throw new SbError('SB_ERR_USAGE', `--wait must be a whole number of seconds, not '${o.wait}'.`);
-      }
-      for (;;) {
-        const p = await runRound({
-          home: o.home,
-          roundId: o.round,
-          coordinatorUrl: o.coordinator,
-          onStep: (l) => process.stdout.write(`${l}\n`),
-        });
-        process.stdout.write(`Round ${p.roundId}: ${p.state} (phase ${p.phase}). ${p.message}\n`);
-        if (p.state !== 'waiting' || every === 0) {
-          if (p.state === 'dropped') process.exitCode = 4;
-          return;
+    .option(
+      '--offline',
+      'air-gapped: no network; write the requests into a signed export file to carry to the coordinator (also: "transport": "file" in node.json)',
+    )
+    .option('--export-dir <dir>', 'offline: folder for export files (default <home>/airgap)')
+    .action(
+      async (o: {
+        home: string;
+        round: string;
+        coordinator?: string;
+        wait?: string;
+        offline?: boolean;
+        exportDir?: string;
+      }) => {
+        const { runRound } = await import('../round/run-round.js');
+        const every = o.wait === undefined ? 0 : Number(o.wait);
+        if (!Number.isInteger(every) || every < 0) {
+          const { SbError } = await import('../../shared/errors/sb-error.js');
+          throw new SbError('SB_ERR_USAGE', `--wait must be a whole number of seconds, not '${o.wait}'.`);
         }
-        await new Promise((r) => setTimeout(r, every * 1000));
+        for (;;) {
+          const p = await runRound({
+            home: o.home,
+            roundId: o.round,
+            coordinatorUrl: o.coordinator,
+            ...(o.offline ? { offline: true } : {}),
+            ...(o.exportDir ? { exportDir: o.exportDir } : {}),
+            onStep: (l) => process.stdout.write(`${l}\n`),
+          });
+          process.stdout.write(`Round ${p.roundId}: ${p.state} (phase ${p.phase}). ${p.message}\n`);
+          if (p.carry)
+            process.stdout.write(
+              `Exportbestand om naar de coördinator te brengen / export file to carry: ${p.carry.file}\n` +
+                `  ${p.carry.requests.length} request(s): ${p.carry.requests.map((r) => `${r.method} ${r.path}`).join(', ')}\n`,
+            );
+          if (p.carry || (p.state === 'waiting' && o.offline)) return;
+          if (p.state !== 'waiting' || every === 0) {
+            if (p.state === 'dropped') process.exitCode = 4;
+            return;
+          }
+          await new Promise((r) => setTimeout(r, every * 1000));
+        }
+      },
+    );
+
+  node
+    .command('export')
+    .description(
+      'air-gapped node: write every request still waiting for an answer into one signed export file to carry to the coordinator',
+    )
+    .requiredOption('--home <dir>', "the node's home folder")
+    .option('--out <dir>', 'folder for the export file (default <home>/airgap)')
+    .action(async (o: { home: string; out?: string }) => {
+      const { exportPending } = await import('../client/airgap-files.js');
+      const r = await exportPending({ home: o.home, ...(o.out ? { out: o.out } : {}) });
+      if (!r) {
+        process.stdout.write('No request waits for the coordinator: nothing to carry.\n');
+        return;
       }
+      process.stdout.write(
+        `Exportbestand om naar de coördinator te brengen / export file to carry: ${r.file}\n` +
+          `${r.requests.length} request(s) (${r.fresh} new): ${r.requests.map((q) => `${q.method} ${q.path}`).join(', ')}\n` +
+          "At the coordinator: 'sectorbench coordinator import --home DIR FILE'; bring back the response file and run 'sectorbench node import-response'.\n",
+      );
+    });
+
+  node
+    .command('import-response')
+    .description(
+      "air-gapped node: check and keep the coordinator's signed response file; then run the command that waited (e.g. node round) again",
+    )
+    .requiredOption('--home <dir>', "the node's home folder")
+    .argument('<file>', 'the response file from the coordinator (….response.json)')
+    .action(async (file: string, o: { home: string }) => {
+      const { importResponses } = await import('../client/airgap-files.js');
+      const r = await importResponses({ home: o.home, file });
+      process.stdout.write(
+        r.already
+          ? `${file} was imported before; nothing changed.\n`
+          : `Antwoordbestand ingelezen / response file imported: ${r.answered} answer(s), ${r.documents} document(s) kept${r.refused.length ? `; refused by the coordinator: ${r.refused.join(', ')}` : ''}.\nRun the command that waited (e.g. 'sectorbench node round --offline') again.\n`,
+      );
     });
 
   node

@@ -5,6 +5,7 @@ import { signRequest } from '../../shared/protocol/request-signing.js';
 import type { Identity } from '../../shared/crypto/identity.js';
 import type { Clock } from '../../shared/time/clock.js';
 import type { NodeConfig } from './config.js';
+import type { FileTransport } from './file-transport.js';
 
 export interface ClientOptions {
   /** The configured coordinator origin; the only host this node ever talks to. */
@@ -29,6 +30,12 @@ export interface ClientOptions {
   auditHead?: () => string | undefined;
   /** Called with the size and SHA-256 of every request body actually sent (the audit of outbound bytes, issue 6). */
   onSent?: (info: SentInfo) => void;
+  /**
+   * An air-gapped node (issue 16, item 3): requests go to this file transport instead of the
+   * network (no dispatcher is used, nothing is retried; `onSent` is not called: `node export`
+   * logs each request when it leaves in a file).
+   */
+  fileTransport?: FileTransport;
 }
 
 /** One request that left the node: what {@link ClientOptions.onSent} receives. */
@@ -104,6 +111,7 @@ export class CoordinatorClient {
         'SB_ERR_EGRESS',
         `refused to contact ${path}: only paths on the configured coordinator are allowed.`,
       );
+    if (this.o.fileTransport) return this.sendByFile(this.o.fileTransport, method, path, body, contentType);
     const attempts = this.o.attempts ?? 5;
     const sleep = this.o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const clock = () => (this.o.now?.() ?? new Date()).getTime();
@@ -200,6 +208,35 @@ export class CoordinatorClient {
     );
   }
 
+  /** {@link send} over the file transport: one exchange, a coded refusal as over HTTP. */
+  private sendByFile(
+    transport: FileTransport,
+    method: 'GET' | 'POST',
+    path: string,
+    body: Uint8Array | undefined,
+    contentType: string,
+  ): Response {
+    const payload = body ?? new Uint8Array(0);
+    const res = transport.exchange({
+      method,
+      path,
+      body: payload,
+      ...(body ? { contentType } : {}),
+      sign: () =>
+        signRequest({
+          method,
+          path,
+          body: payload,
+          institutionId: this.o.institutionId,
+          secretKey: this.o.secretKey,
+          now: this.o.now?.() ?? new Date(),
+          auditHead: this.o.auditHead?.(),
+        }),
+    });
+    if (res.status >= 300) throw problemError(method, path, res.status, res.contentType, res.body);
+    return { status: res.status, contentType: res.contentType, body: res.body };
+  }
+
   async getJson(path: string): Promise<unknown> {
     const r = await this.send('GET', path);
     try {
@@ -250,7 +287,7 @@ function problemError(method: string, path: string, status: number, contentType:
 export function clientForNode(
   config: NodeConfig,
   identity: Identity,
-  o: Pick<ClientOptions, 'dispatcher' | 'now' | 'sleep' | 'auditHead' | 'onSent'> & {
+  o: Pick<ClientOptions, 'dispatcher' | 'now' | 'sleep' | 'auditHead' | 'onSent' | 'fileTransport'> & {
     coordinatorUrl?: string;
     /** The node's home (where a pinned CA file lives). */
     home?: string;
@@ -267,10 +304,12 @@ export function clientForNode(
     institutionId: config.institution_id,
     secretKey: identity.secretKey,
     // TLS: only the certificate pinned at enrolment (tls-pin.ts); an injected dispatcher (tests) wins.
-    dispatcher: o.dispatcher ?? coordinatorDispatcher(o.home ?? '.', config),
+    // An air-gapped node opens no connection at all.
+    dispatcher: o.fileTransport ? undefined : (o.dispatcher ?? coordinatorDispatcher(o.home ?? '.', config)),
     now: o.now,
     sleep: o.sleep,
     auditHead: o.auditHead,
     onSent: o.onSent,
+    fileTransport: o.fileTransport,
   });
 }

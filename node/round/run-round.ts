@@ -16,7 +16,10 @@ import {
 } from '../../shared/secagg/index.js';
 import { submitWithSession } from '../client/submit.js';
 import { RoundStore } from '../store/round-store.js';
-import { RoundSession, Waiting } from './session.js';
+import { type ExportResult, exportPending } from '../client/airgap-files.js';
+import { readNodeConfig } from '../client/config.js';
+import { isOffline } from '../audit/session.js';
+import { isAirgapPending, RoundSession, Waiting } from './session.js';
 
 /** Options of {@link runRound}. */
 export interface RunRoundOptions {
@@ -32,6 +35,14 @@ export interface RunRoundOptions {
    */
   stopAfter?: SecAggPhase;
   onStep?: (line: string) => void;
+  /**
+   * Air-gapped (issue 16, item 3): no network; requests wait in the node's database and every run
+   * that made new ones writes them into one signed export file to carry to the coordinator
+   * (node/client/airgap-files.ts). Default: the config's `transport`.
+   */
+  offline?: boolean;
+  /** Folder for export files (default `<home>/airgap`). */
+  exportDir?: string;
 }
 
 /** Where this node stands in a masked round after one run of {@link runRound}. */
@@ -49,6 +60,8 @@ export interface RoundProgress {
   message: string;
   /** What this run did (one line per step). */
   steps: string[];
+  /** Offline: the export file this run wrote, to carry to the coordinator. */
+  carry?: ExportResult;
 }
 
 /**
@@ -66,6 +79,36 @@ export interface RoundProgress {
  *   Each is logged in the audit log.
  */
 export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
+  let p: RoundProgress;
+  try {
+    p = await runRoundOnce(o);
+  } catch (e) {
+    // Offline and not even the manifest is here yet: the run stops at its first request.
+    if (!isAirgapPending(e)) throw e;
+    p = {
+      roundId: o.roundId,
+      state: 'waiting',
+      phase: 'advertise',
+      message: `waiting for the manifest of round ${o.roundId} from the coordinator.`,
+      steps: [],
+    };
+  }
+  if ((p.state === 'waiting' || p.state === 'done') && isOffline(readNodeConfig(o.home), o.offline)) {
+    const carry = await exportPending({
+      home: o.home,
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.exportDir ? { out: o.exportDir } : {}),
+      onlyNew: true,
+    });
+    if (carry) {
+      p.carry = carry;
+      p.message = `${p.message} Carry ${carry.file} to the coordinator ('sectorbench coordinator import'), then import its answer here ('sectorbench node import') and run this command again.`;
+    }
+  }
+  return p;
+}
+
+async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
   const r = await RoundSession.open(o);
   const steps: string[] = [];
   const step = (line: string) => {
@@ -193,7 +236,9 @@ export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
             'masked_input',
             `the masked-input phase ended before this node's input arrived; round ${roundId} goes on without it.`,
           );
-        throw e;
+        // Offline: the masked input waits in the export file; ask for the phase's relay with it.
+        if (!isAirgapPending(e)) throw e;
+        step('masked input stored, to be carried in the export file');
       }
     }
     if (stop('masked_input')) return progress('stopped', 'consistency', 'stopped after the masked input');
@@ -238,11 +283,13 @@ export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
       }
       const b = built;
       r.store.tx(() => r.store.saveRevealRecord(b.record, r.now()));
-      await r.send('unmask', () => ({
+      const ack = await r.send('unmask', () => ({
         items: [{ to: null, payload: b.reveal }],
         log: { revealed: { self_seed: b.record.self_seed, mask_key: b.record.mask_key }, signers: b.proof.signers },
       }));
-    } else await r.send('unmask', () => ({ items: [] }));
+      if (!ack) throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
+    } else if (!(await r.send('unmask', () => ({ items: [] }))))
+      throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
     if (!sentReveal) step('shares revealed to the key holder (encrypted to its reveal key)');
     return progress(
       'done',

@@ -23,6 +23,12 @@ import {
 } from '../audit/session.js';
 import { SecAggStore } from '../store/secagg-store.js';
 import type { Response } from '../client/coordinator-client.js';
+import { AIRGAP_PENDING } from '../client/file-transport.js';
+
+/** Whether an error is an offline request waiting for its carried answer (issue 16, item 3). */
+export function isAirgapPending(e: unknown): boolean {
+  return isSbError(e) && e.code === AIRGAP_PENDING;
+}
 
 /** Thrown inside a step when the round has to wait for others; not an error for the operator. */
 export class Waiting {
@@ -94,12 +100,14 @@ export class RoundSession {
   /**
    * Send this phase's message: build it once (stored with its digest before sending, and logged),
    * send the stored bytes again on every run until the coordinator's signed acknowledgement of
-   * exactly this digest is kept.
+   * exactly this digest is kept. Offline (air-gapped node), returns null while the request waits
+   * in the export file for its carried answer, so the run goes on to ask for the phase's relay in
+   * the same file (one carry per phase).
    */
   async send(
     phase: SecAggPhase,
     build: () => { items: PhaseMessage['items']; log?: Record<string, unknown> },
-  ): Promise<PhaseAck> {
+  ): Promise<PhaseAck | null> {
     let entry = this.store.outbox(this.roundId, phase);
     if (!entry) {
       const built = build();
@@ -137,6 +145,7 @@ export class RoundSession {
     try {
       res = await this.s.client.send('POST', ROUTES.secaggPhase(this.roundId, phase), body);
     } catch (e) {
+      if (isAirgapPending(e)) return null;
       throw this.s.refusal(`secagg:${phase}`, this.roundId, e);
     }
     const ack = PhaseAckSchema.safeParse(JSON.parse(res.body.toString('utf8')));
@@ -180,7 +189,15 @@ export class RoundSession {
     try {
       res = await this.s.client.send('GET', ROUTES.secaggPhase(this.roundId, phase));
     } catch (e) {
-      if (isSbError(e) && e.code === 'SB_ERR_SECAGG_WAIT') throw new Waiting(phase, 'other institutions');
+      if (isSbError(e) && e.code === 'SB_ERR_SECAGG_WAIT') {
+        // Offline: the carried answer said "still running"; ask again in the next export file.
+        if (this.s.offline) await this.s.client.send('GET', ROUTES.secaggPhase(this.roundId, phase)).catch(() => {});
+        throw new Waiting(
+          phase,
+          this.s.offline ? 'other institutions (ask again: carry the next export file)' : 'other institutions',
+        );
+      }
+      if (isAirgapPending(e)) throw new Waiting(phase, "the coordinator's answer to the export file");
       throw this.s.refusal(`secagg:${phase}`, this.roundId, e);
     }
     const p = PhaseRelaySchema.safeParse(JSON.parse(res.body.toString('utf8')));

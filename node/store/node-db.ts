@@ -159,6 +159,38 @@ const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- Issue 16, item 3: air-gapped nodes (node/client/file-transport.ts). Each request the node
+  -- would have sent over HTTP, stored signed when first made and carried in export files until
+  -- the coordinator's answer is imported (then used once; the round's manifest and BFV key, also
+  -- when the coordinator adds them unasked, are kept for every later run). The carried files.
+  CREATE TABLE airgap_exchange (
+    id INTEGER PRIMARY KEY,
+    nonce TEXT UNIQUE,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    request_json TEXT,
+    audit_head TEXT,
+    created_at TEXT NOT NULL,
+    exported_file TEXT,
+    status INTEGER,
+    content_type TEXT,
+    response BLOB,
+    answered_at TEXT,
+    response_file TEXT,
+    consumed_at TEXT
+  );
+  CREATE INDEX airgap_exchange_key ON airgap_exchange (method, path, body_sha256);
+  CREATE TABLE airgap_file (
+    file_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('export', 'import')),
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    PRIMARY KEY (file_id, direction, sha256)
+  );
+  `,
 ];
 
 /**

@@ -25,8 +25,8 @@ t.test('committed JSON Schemas are up to date (run npm run schemas)', async (t) 
     t.equal(readFileSync(dir + file, 'utf8'), text, `${file} is current`);
   t.equal(
     Object.keys(SCHEMAS).length,
-    17,
-    '12 + the 5 secure-aggregation schemas (secagg-message, -ack, -relay, -status, -bundle)',
+    19,
+    '12 + the 5 secure-aggregation schemas (secagg-message, -ack, -relay, -status, -bundle) + the 2 air-gap files (airgap-requests, -responses)',
   );
 });
 

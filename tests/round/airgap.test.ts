@@ -1,0 +1,179 @@
+// Issue 16, item 3 "Tests": an offline node's round equals the online one. A masked round of the
+// three sample institutions: inst-1 and inst-2 online over real HTTP on loopback, inst-3
+// air-gapped (transport "file"): every message it sends or receives goes as a signed file,
+// carried by hand (`node round` writes the export file, `coordinator import` runs it through the
+// API and writes the signed response file, `node import-response` keeps the answers). The release
+// equals the sum of the three expected vectors (../shared/sample/expected) in every published
+// figure; tampered and wrongly signed files are refused with a coded error naming the file;
+// importing a file twice (at either end) is harmless; the offline node's audit log records every
+// carried request and response file and `audit verify --deep` passes.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import t from 'tap';
+import { approveAsPrivacyOfficer } from '../../demo/approve.js';
+import { closeAndRelease, type LocalNode } from '../../demo/local-round.js';
+import { importRequestFile } from '../../coordinator/airgap/import-file.js';
+import { openCoordinatorHome } from '../../coordinator/home.js';
+import { importResponses } from '../../node/client/airgap-files.js';
+import { readNodeConfig, writeNodeConfig } from '../../node/client/config.js';
+import { readAudit } from '../../node/audit/log.js';
+import { verifyAuditLog } from '../../node/audit/verify.js';
+import { runRound, type RoundProgress } from '../../node/round/run-round.js';
+import { openNodeDb } from '../../node/store/node-db.js';
+import { readIdentityFile } from '../../shared/crypto/identity.js';
+import { identityPath } from '../../node/client/config.js';
+import { signRequestFile } from '../../shared/protocol/airgap-files.js';
+import type { AirgapRequestFile } from '../../schemas/airgap.js';
+import { checkRelease } from '../helpers/release-check.js';
+import { startRound } from '../helpers/round-harness.js';
+
+const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
+
+t.test('a masked round with one air-gapped node: the release equals the all-online reference', async (t) => {
+  const round = await startRound(t.testdir(), { thresholds: THRESHOLDS, masking: {} });
+  t.teardown(() => round.stop());
+  const online = round.nodes.slice(0, 2);
+  const offline = round.nodes[2] as LocalNode;
+  t.equal(offline.id, 'inst-3');
+  await writeNodeConfig(offline.home, { ...readNodeConfig(offline.home), transport: 'file' });
+  for (const n of online) await approveAsPrivacyOfficer(n, round);
+
+  // The coordinator's operator imports a carried export file (a second database connection, as
+  // the CLI beside the running server would open).
+  const coordinatorImport = async (file: string, out?: string) => {
+    const h = await openCoordinatorHome(round.coordinator.home);
+    try {
+      return await importRequestFile({ h, file, now: round.now, ...(out ? { out } : {}) });
+    } finally {
+      h.db.close();
+    }
+  };
+
+  const carried: string[] = [];
+  const progress = new Map<string, RoundProgress>();
+  let approved = false;
+  let checkedTwice = false;
+  let extraImports = 0;
+  const scratch = join(round.out, 'scratch');
+  mkdirSync(scratch);
+  for (let pass = 0; pass < 12; pass++) {
+    for (const n of online) {
+      if (progress.get(n.id)?.state === 'done') continue;
+      progress.set(n.id, await runRound({ home: n.home, roundId: round.roundId, now: round.now }));
+    }
+    if (progress.get(offline.id)?.state === 'done' && online.every((n) => progress.get(n.id)?.state === 'done')) break;
+    const p = await runRound({ home: offline.home, roundId: round.roundId, now: round.now });
+    progress.set(offline.id, p);
+    if (!p.carry) continue;
+    t.match(p.message, /Carry .*\.request\.json to the coordinator/, 'the node says which file to carry');
+    carried.push(p.carry.file);
+    const imported = await coordinatorImport(p.carry.file);
+    t.equal(imported.institutionId, 'inst-3');
+    const r = await importResponses({ home: offline.home, file: imported.responseFile, now: round.now });
+    t.equal(r.already, false);
+    t.equal(r.answered, p.carry.requests.length, `every carried request answered (${basename(p.carry.file)})`);
+
+    if (!checkedTwice && p.carry.requests.some((q) => q.path.endsWith('/secagg/share'))) {
+      checkedTwice = true;
+      // The same export file again at the coordinator: nothing runs twice, the same answers.
+      const again = await coordinatorImport(p.carry.file, join(scratch, 'again.response.json'));
+      t.equal(again.ran, 0, 'a second import of the same export file runs nothing');
+      t.equal(again.repeated, p.carry.requests.length, 'every request answered from the kept answers');
+      const first = JSON.parse(readFileSync(imported.responseFile, 'utf8'));
+      t.same(
+        JSON.parse(readFileSync(again.responseFile, 'utf8')).responses,
+        first.responses,
+        'the same answers, byte for byte',
+      );
+      // And the response file again at the node: nothing changes.
+      const twice = await importResponses({ home: offline.home, file: imported.responseFile, now: round.now });
+      t.equal(twice.already, true, 'a response file imported twice changes nothing');
+      const other = await importResponses({ home: offline.home, file: again.responseFile, now: round.now });
+      t.same([other.already, other.answered], [false, 0], 'a second response file with the same answers adds nothing');
+      extraImports++;
+    }
+    // The privacy officer approves once the manifest is on the offline node (the preview reads it there).
+    if (!approved) {
+      await approveAsPrivacyOfficer(offline, round);
+      approved = true;
+    }
+  }
+  for (const n of round.nodes) t.equal(progress.get(n.id)?.state, 'done', `${n.id} did its part`);
+  t.ok(checkedTwice, 'the double import was exercised');
+  t.ok(
+    carried.length >= 5 && carried.length <= 7,
+    `about one carry per phase: ${carried.length} export files (manifest, then five phases)`,
+  );
+
+  const { release } = await closeAndRelease(round);
+  t.equal(release.institutions, 3, 'the offline institution is in the sum');
+  t.ok(checkRelease(t, release, ['inst-1', 'inst-2', 'inst-3']) > 100, 'many figures published and compared');
+
+  // The offline node's audit log: every request left in a file (none over HTTP), each response
+  // file is recorded, and the log verifies (chain, signatures, receipts, deep re-derivation).
+  const db = openNodeDb(offline.home);
+  const entries = readAudit(db);
+  db.close();
+  const requests = entries.filter((e) => e.kind === 'request');
+  t.ok(requests.length > 0);
+  t.ok(
+    requests.every((e) => e.payload.transport === 'file' && /\.request\.json$/.test(String(e.payload.file))),
+    'every request of the offline node went in an export file (none over the network)',
+  );
+  t.ok(
+    requests.every((e) => /^[0-9a-f]{64}$/.test(String(e.payload.body_sha256))),
+    'each with the SHA-256 of its body',
+  );
+  const imports = entries.filter((e) => e.kind === 'airgap_import');
+  t.equal(imports.length, carried.length + extraImports, 'each response file recorded once');
+  t.ok(
+    imports.every((e) => /^[0-9a-f]{64}$/.test(String(e.payload.file_sha256))),
+    'with the file digest and per answer the status and body digest',
+  );
+  t.same(
+    entries.filter((e) => e.kind === 'secagg_message').map((e) => e.payload.phase),
+    ['advertise', 'share', 'consistency', 'unmask'],
+    'each phase message logged as online',
+  );
+  const v = await verifyAuditLog({ home: offline.home, deep: true });
+  t.ok(v.ok, `audit verify --deep passes (${v.findings.map((f) => f.message).join('; ')})`);
+  t.equal(v.deep?.envelopes, 1, 'the masked envelope carried by hand was re-derived');
+
+  // A tampered response file: refused, naming the file and the next step; nothing kept.
+  const last = carried.at(-1) as string;
+  const respFile = last.replace(/\.request\.json$/, '.response.json');
+  const doc = JSON.parse(readFileSync(respFile, 'utf8'));
+  doc.responses[0].status = 500;
+  const tampered = join(scratch, 'tampered.response.json');
+  writeFileSync(tampered, JSON.stringify(doc));
+  await t.rejects(importResponses({ home: offline.home, file: tampered }), {
+    code: 'SB_ERR_AIRGAP_SIGNATURE',
+    message: /tampered\.response\.json: .*pinned at enrolment.*Nothing was imported\. Ask the coordinator's operator/,
+  });
+  // A cut-off file: refused as unreadable.
+  const cut = join(scratch, 'cut.response.json');
+  writeFileSync(cut, readFileSync(respFile).subarray(0, 100));
+  await t.rejects(importResponses({ home: offline.home, file: cut }), {
+    code: 'SB_ERR_AIRGAP_FILE',
+    message: /cut\.response\.json: not JSON/,
+  });
+
+  // An export file signed with another institution's key: refused at the coordinator, nothing run.
+  const req = JSON.parse(readFileSync(last, 'utf8')) as AirgapRequestFile;
+  const other = await readIdentityFile(
+    identityPath(online[0]?.home as string, readNodeConfig(online[0]?.home as string)),
+  );
+  const { node_signature: _sig, ...unsigned } = req;
+  const forged = join(scratch, 'forged.request.json');
+  writeFileSync(forged, JSON.stringify(signRequestFile(unsigned, other.secretKey)));
+  await t.rejects(coordinatorImport(forged), {
+    code: 'SB_ERR_AIRGAP_SIGNATURE',
+    message: /forged\.request\.json: .*not signed by the key registered for institution inst-3.*node export/,
+  });
+  // A tampered export file (a request's path changed after signing): refused the same way.
+  const altered = join(scratch, 'altered.request.json');
+  const changed = structuredClone(req);
+  if (changed.requests[0]) changed.requests[0].path = '/v1/rounds/other/secagg/unmask';
+  writeFileSync(altered, JSON.stringify(changed));
+  await t.rejects(coordinatorImport(altered), { code: 'SB_ERR_AIRGAP_SIGNATURE', message: /altered\.request\.json/ });
+});
