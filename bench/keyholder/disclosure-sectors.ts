@@ -26,6 +26,11 @@ export interface SectorMeasure {
   rules: Record<string, number>;
   distributions: { published: number; withheld: Record<string, number> };
   lpSolved: number;
+  /** Full audits run and LPs solved over all of them (retries, escalation, cleaning). */
+  audits: number;
+  blocksAudited: number;
+  blocksReused: number;
+  lpSolvedAll: number;
   /** Intervals the audit proved with exact exchange tables. */
   exchangeCertified: number;
   intervalsChecked: number;
@@ -61,6 +66,10 @@ export async function measureSector(
     rules: { ...r.blocks.byRule },
     distributions: { published: r.outcome.distributions.published, withheld: { ...r.outcome.distributions.withheld } },
     lpSolved: r.audit.lpSolved,
+    audits: r.work.audits,
+    blocksAudited: r.work.blocksAudited,
+    blocksReused: r.work.blocksReused,
+    lpSolvedAll: r.work.lpSolved,
     exchangeCertified: r.audit.exchangeCertified,
     intervalsChecked: r.audit.intervalsChecked,
     pinningCounts: r.audit.pinning.counts,

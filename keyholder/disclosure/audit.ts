@@ -94,6 +94,17 @@ export interface AuditInput {
    * benchmark; the verdict is the same).
    */
   exchange?: boolean;
+  /**
+   * Reuse the result of a block audited before with exactly the same pattern (default: none).
+   * The audit of block A (or B) reads only that block: which entries publish it, the rule of
+   * each suppressed one, institution counts, and the true and published values of the sector;
+   * blocks A and B share no slot and no relation. So within one sector (same codebook, true
+   * rows, thresholds, protection, earlier versions) a block whose pattern is unchanged has the
+   * same findings and counts, and is not audited again: a retry, an escalation step or a
+   * cleaning attempt that changes one block audits only that block. Share a memo only between
+   * audits of the same sector (`discloseAndAudit` makes one per call).
+   */
+  memo?: AuditMemo;
 }
 
 interface Entry {
@@ -182,17 +193,129 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
   const table = buildTable(input);
   let worst: number | null = null;
   for (const block of ['A', 'B'] as BlockName[]) {
-    const view = checkPattern(input, table, block, report);
-    report.checkedBlocks += view.unknowns.length;
-    if (view.unknowns.length === 0) continue;
-    const rows = rankTest(input, table, view, report);
-    const w = await protectionIntervals(input, table, view, rows, report);
+    const key = input.memo ? blockKey(table, block) : '';
+    const hit = input.memo?.blocks.get(key);
+    if (hit && input.memo) {
+      replayBlock(hit, report);
+      input.memo.reused.blocks++;
+      input.memo.reused.lpSolved += hit.lpSolved;
+      if (hit.worst !== null && (worst === null || hit.worst < worst)) worst = hit.worst;
+      continue;
+    }
+    const before = countersOf(report);
+    const w = await auditBlock(input, table, block, report);
     if (w !== null && (worst === null || w < worst)) worst = w;
-    await pinningStep(input, table, view, report);
+    input.memo?.blocks.set(key, { ...blockDelta(before, report, block), worst: w });
   }
   report.minWidthRatioPermille = worst;
   checkVersions(input, table, report);
   return report;
+}
+
+/** Steps 1-4 for one block; returns its narrowest width / required width, per mille (null: none). */
+async function auditBlock(
+  input: AuditInput,
+  table: Table,
+  block: BlockName,
+  report: AuditReport,
+): Promise<number | null> {
+  const view = checkPattern(input, table, block, report);
+  report.checkedBlocks += view.unknowns.length;
+  if (view.unknowns.length === 0) return null;
+  const rows = rankTest(input, table, view, report);
+  const w = await protectionIntervals(input, table, view, rows, report);
+  await pinningStep(input, table, view, report);
+  return w;
+}
+
+/**
+ * Results of block audits already run for one sector, to reuse when a later audit of the same
+ * sector sees a block exactly as before (see {@link AuditInput.memo}).
+ */
+export class AuditMemo {
+  /** Block pattern key -> what auditing that block added to the report. */
+  readonly blocks = new Map<string, BlockResult>();
+  /** Blocks whose result was reused, and the LPs those results had needed. */
+  reused = { blocks: 0, lpSolved: 0 };
+}
+
+/** What auditing one block added to the report (counters and findings). */
+interface BlockResult {
+  findings: AuditFinding[];
+  checkedBlocks: number;
+  rank: number;
+  block: BlockName;
+  intervalsChecked: number;
+  exchangeCertified: number;
+  lpSolved: number;
+  pinning: AuditReport['pinning'];
+  worst: number | null;
+}
+
+type Counters = Omit<BlockResult, 'worst' | 'block' | 'rank'> & { findingCount: number };
+
+function countersOf(r: AuditReport): Counters {
+  return {
+    findings: [],
+    findingCount: r.findings.length,
+    checkedBlocks: r.checkedBlocks,
+    intervalsChecked: r.intervalsChecked,
+    exchangeCertified: r.exchangeCertified,
+    lpSolved: r.lpSolved,
+    pinning: { ...r.pinning },
+  };
+}
+
+function blockDelta(before: Counters, r: AuditReport, block: BlockName): Omit<BlockResult, 'worst'> {
+  const p = r.pinning;
+  const q = before.pinning;
+  return {
+    findings: r.findings.slice(before.findingCount),
+    checkedBlocks: r.checkedBlocks - before.checkedBlocks,
+    block,
+    rank: r.rank[block],
+    intervalsChecked: r.intervalsChecked - before.intervalsChecked,
+    exchangeCertified: r.exchangeCertified - before.exchangeCertified,
+    lpSolved: r.lpSolved - before.lpSolved,
+    pinning: {
+      blocks: p.blocks - q.blocks,
+      counts: p.counts - q.counts,
+      contributor: p.contributor - q.contributor,
+      outsider: p.outsider - q.outsider,
+      perCountOnly: p.perCountOnly - q.perCountOnly,
+      exemptZero: p.exemptZero - q.exemptZero,
+    },
+  };
+}
+
+function replayBlock(b: BlockResult, r: AuditReport): void {
+  r.findings.push(...b.findings);
+  r.checkedBlocks += b.checkedBlocks;
+  r.rank[b.block] = b.rank;
+  r.intervalsChecked += b.intervalsChecked;
+  r.exchangeCertified += b.exchangeCertified;
+  r.lpSolved += b.lpSolved;
+  for (const k of Object.keys(b.pinning) as (keyof AuditReport['pinning'])[]) r.pinning[k] += b.pinning[k];
+}
+
+/**
+ * Everything the audit of one block reads from the release, as a key: per entry its institution
+ * count and, per slot of the block, published or the rule it was suppressed by. The published
+ * values are not in the key: within one sector they are the true values, fixed (see
+ * {@link AuditInput.memo}).
+ */
+function blockKey(table: Table, block: BlockName): string {
+  const def = BLOCK_DEF[block];
+  const parts: string[] = [block];
+  for (const e of table.entries) {
+    let p = `${e.row.institutions[def.inst]}`;
+    for (const s of def.slots) {
+      const x = e.row.suppressed[s];
+      p += e.row.slots[s] === null ? `/${x?.rule ?? '?'}` : '.';
+    }
+    parts.push(p);
+  }
+  return parts.join(';');
 }
 
 function buildTable(input: AuditInput): Table {

@@ -32,6 +32,8 @@ export interface ExchangeInput {
   /** Attacker's bounds per entry (ignored for known entries); `upper` may be Infinity. */
   lower: ArrayLike<number>;
   upper: ArrayLike<number>;
+  /** Elementary moves tried per push before it gives up (default {@link MAX_TRIES}); only speed depends on it. */
+  maxTries?: number;
 }
 
 /** One elementary move: entries and their signs (+1 / -1); it keeps every relation when applied with one step size. */
@@ -248,7 +250,7 @@ export class ExchangeSystem {
     if (want <= 0) return { delta: d, reached };
     const ok = (e: number, sign: number) => this.room(d, e, sign * dir) > 0;
     for (const move of this.movesUp(u, ok)) {
-      if (++tries > MAX_TRIES) break;
+      if (++tries > (this.s.maxTries ?? MAX_TRIES)) break;
       if (!move) continue;
       let step = want - reached;
       for (const [e, sg] of move) {

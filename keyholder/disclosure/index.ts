@@ -27,7 +27,7 @@ export {
   type ProtectionParams,
   type ProtectionRequest,
 } from './secondary.js';
-export { auditRelease, type AuditFinding, type AuditInput, type AuditReport } from './audit.js';
+export { AuditMemo, auditRelease, type AuditFinding, type AuditInput, type AuditReport } from './audit.js';
 export { AUDIT_METHOD, discloseAndAudit, summaryNl, type DiscloseOptions, type DisclosedRelease } from './protect.js';
 export { ExactBasis, decimalFraction } from './exact-rref.js';
 export { ExchangeSystem, type Delta, type ExchangeInput } from './exchange.js';

@@ -14,6 +14,13 @@
 import { ExchangeSystem } from './exchange.js';
 import { type BoundedSystem, glpk, optimise, readInward } from './lp.js';
 
+/**
+ * Elementary moves tried per exchange push here (the interval step tries 4,000): a failed search
+ * costs its whole budget, and what it leaves goes to the LP, whose solutions certify many
+ * targets at once ({@link shiftCertify}); the verdict does not depend on this number.
+ */
+const PER_COUNT_TRIES = 300;
+
 /** One block's relation system and the per-count values. */
 export interface PerCountInput {
   cells: number;
@@ -50,6 +57,7 @@ export async function perCountCheck(s: PerCountInput): Promise<{ pinned: Map<num
         value: fValue,
         lower: zeros,
         upper: infinite,
+        maxTries: PER_COUNT_TRIES,
       });
     const ex = exchange;
     let held = 0;
@@ -111,6 +119,7 @@ async function lpPass(
       const v = fValue[e] as number;
       if (readInward(z, 'max') >= v + 1 || readInward(z, 'min') <= v - 1) left.delete(e);
     }
+    shiftCertify(s, x, vcol, fValue, left);
   };
   for (const dir of ['max', 'min'] as const) {
     if (left.size === 0) break;
@@ -134,4 +143,48 @@ async function lpPass(
     }
   }
   return { left: [...left], lpSolved };
+}
+
+/**
+ * More certificates from one LP solution x, without an LP: for an open cell target t with
+ * `x_t >= v_t` (read inward), a cell u with `x_u >= 1` (read inward) whose differing rollups
+ * (those containing exactly one of t and u) are all unknown gives the table
+ * `x' = x + e_t - e_u + sum(e_r, r contains t only) - sum(e_r, r contains u only)`.
+ * Every relation `rollup = sum of its cells` holds in x' as in x (each rollup touched changes by
+ * the same amount on both sides; known entries are not touched), and every lower bound too:
+ * only u and rollups containing u decrease, by 1, and each is at least `x_u >= 1` in x (a rollup
+ * is the sum of its non-negative cells). Upper bounds are infinite in this system. So x' is a
+ * point of the same relaxation with `f_t = x_t + 1 >= v_t + 1`: t is not pinned, by the same
+ * reading of an LP point as x itself. This is an exchange move applied to an LP solution instead
+ * of the true table: it matters for rare counts, where the LP has to bring a unit from far away
+ * once and the targets around the unit's new place can then take it by one move each.
+ * Removes the certified targets from `left` (in place).
+ */
+function shiftCertify(
+  s: PerCountInput,
+  x: Float64Array,
+  vcol: ReadonlyMap<number, number>,
+  fValue: Float64Array,
+  left: Set<number>,
+): void {
+  if (left.size === 0) return;
+  const donors: number[] = [];
+  for (let c = 0; c < s.cells; c++) {
+    const k = vcol.get(c);
+    if (k !== undefined && readInward(x[k] as number, 'max') >= 1) donors.push(c);
+  }
+  if (donors.length === 0) return;
+  const compatible = (t: number, u: number) => {
+    const gt = s.groupsOf[t] as readonly number[];
+    const gu = s.groupsOf[u] as readonly number[];
+    for (const r of gt) if (!gu.includes(r) && s.known[r]) return false;
+    for (const r of gu) if (!gt.includes(r) && s.known[r]) return false;
+    return true;
+  };
+  for (const t of [...left]) {
+    if (t >= s.cells) continue;
+    const k = vcol.get(t);
+    if (k === undefined || readInward(x[k] as number, 'max') < (fValue[t] as number)) continue;
+    if (donors.some((u) => u !== t && compatible(t, u))) left.delete(t);
+  }
 }

@@ -1,6 +1,6 @@
 import type { DisclosureOutcome, Release, ReleaseRow } from '../../schemas/release.js';
 import { SbError } from '../../shared/errors/sb-error.js';
-import { auditRelease, type AuditFinding, type AuditReport } from './audit.js';
+import { AuditMemo, auditRelease, type AuditFinding, type AuditReport } from './audit.js';
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
 import { renderDistributions, withholdVersionDifferences, type DistributionTally } from './distributions.js';
 import { escalateSuppression } from './escalate.js';
@@ -43,6 +43,11 @@ export interface DisclosedRelease {
   audit: AuditReport;
   outcome: DisclosureOutcome;
   blocks: { published: number; suppressed: number; byRule: Partial<Record<SuppressionRule, number>> };
+  /**
+   * Work done: audits run (first, retries, escalation, cleaning), blocks audited and blocks whose
+   * unchanged result was reused (`AuditInput.memo`), and LPs actually solved over all of them.
+   */
+  work: { audits: number; blocksAudited: number; blocksReused: number; lpSolved: number };
 }
 
 export const AUDIT_METHOD =
@@ -139,7 +144,8 @@ type Auditor = (d: DisclosureDecisions) => Promise<Audited>;
 export async function discloseAndAudit(ctx: DisclosureContext, options: DiscloseOptions): Promise<DisclosedRelease> {
   const protection = options.protection ?? DEFAULT_PROTECTION;
   const first = runDisclosure(ctx, options.passes);
-  const audit = auditor(ctx, options, protection);
+  const work = { audits: 0, blocksAudited: 0, blocksReused: 0, lpSolved: 0 };
+  const audit = auditor(ctx, options, protection, work);
   let state = { decisions: first.decisions, summary: first.summary, ...(await audit(first.decisions)) };
   state = await protectFurther(ctx, options, protection, audit, state);
   if (state.report.findings.length === 0) state = await cleanSecondary(ctx, options, audit, state);
@@ -152,12 +158,19 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
   const blocks = tallyBlocks(decisions);
   const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report);
-  return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks };
+  return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks, work };
 }
 
 /** The audit of a set of decisions, with the true rows of the context (key holder only). */
-function auditor(ctx: DisclosureContext, options: DiscloseOptions, protection: ProtectionParams): Auditor {
+function auditor(
+  ctx: DisclosureContext,
+  options: DiscloseOptions,
+  protection: ProtectionParams,
+  work: DisclosedRelease['work'],
+): Auditor {
   const truth = new Map<string, Readonly<Record<string, number>>>();
+  const memo = new AuditMemo();
+  let seen = { ...memo.reused };
   for (const r of [...ctx.cells, ...ctx.rollups]) truth.set(`${r.kind}:${r.key}`, r.values);
   return async (d) => {
     const rows = renderReleaseRows(ctx, d);
@@ -171,7 +184,14 @@ function auditor(ctx: DisclosureContext, options: DiscloseOptions, protection: P
       ...(options.earlier ? { earlier: options.earlier } : {}),
       ...(options.earlierAsFacts ? { earlierAsFacts: true } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
+      memo,
     });
+    const reused = { ...memo.reused };
+    work.audits++;
+    work.blocksReused += reused.blocks - seen.blocks;
+    work.blocksAudited += 2 - (reused.blocks - seen.blocks);
+    work.lpSolved += report.lpSolved - (reused.lpSolved - seen.lpSolved);
+    seen = reused;
     return { rows, report };
   };
 }
