@@ -36,7 +36,14 @@ export interface SectorMeasure {
   intervalsChecked: number;
   /** Step 4 of the audit: (block, protected count) pairs checked, and how they were proven (AuditReport.pinning). */
   pinningCounts: number;
-  pinning: { contributor: number; outsider: number; perCountOnly: number; exemptZero: number };
+  pinning: {
+    contributor: number;
+    outsider: number;
+    perCountOnly: number;
+    exemptZero: number;
+    contributorPerCount: number;
+    contributorUnproven: number;
+  };
   auditPassed: boolean;
 }
 
@@ -46,7 +53,7 @@ export async function measureSector(
   sector: ContributionVector,
   institutions: number,
   thresholds: Thresholds = ThresholdsSchema.parse({}),
-  options: { exchange?: boolean } = {},
+  options: { exchange?: boolean; contributor?: 'enforce' | 'measure' } = {},
 ): Promise<SectorMeasure> {
   const ctx = disclosureContext({ codebook, sector, thresholds, contributions: institutions });
   const primary = runDisclosure(ctx, [primaryPass]).decisions;
@@ -54,6 +61,7 @@ export async function measureSector(
   const r = await discloseAndAudit(ctx, {
     passes: DEFAULT_PASSES,
     ...(options.exchange === false ? { exchange: false } : {}),
+    ...(options.contributor ? { contributor: options.contributor } : {}),
   });
   const ms = performance.now() - t0;
   const m: SectorMeasure = {
@@ -78,6 +86,8 @@ export async function measureSector(
       outsider: r.audit.pinning.outsider,
       perCountOnly: r.audit.pinning.perCountOnly,
       exemptZero: r.audit.pinning.exemptZero,
+      contributorPerCount: r.audit.pinning.contributorPerCount,
+      contributorUnproven: r.audit.pinning.contributorUnproven,
     },
     auditPassed: r.audit.findings.length === 0,
   };

@@ -65,6 +65,10 @@ export interface AuditReport {
     perCountOnly: number;
     /** Pairs exempt because a published row containing the target shows the count as 0 (docs/DECISIONS.md 42). */
     exemptZero: number;
+    /** Pairs composition moves left open against the contributor that the contributor count by count proves. */
+    contributorPerCount: number;
+    /** Pairs not proven against the contributor count by count (only with `contributor` set; refused as pinned with `enforce`). */
+    contributorUnproven: number;
   };
   versionsCompared: number[];
   differencesChecked: number;
@@ -105,6 +109,12 @@ export interface AuditInput {
    * audits of the same sector (`discloseAndAudit` makes one per call).
    */
   memo?: AuditMemo;
+  /**
+   * Step 4 against the contributor, count by count: `enforce` refuses a protected count the
+   * contributor can narrow to one value; `measure` only counts such pairs
+   * (`pinning.contributorUnproven`). Default: not run (`PinningInput.contributor`).
+   */
+  contributor?: 'enforce' | 'measure';
 }
 
 interface Entry {
@@ -155,7 +165,16 @@ function emptyReport(): AuditReport {
     exchangeCertified: 0,
     lpSolved: 0,
     minWidthRatioPermille: null,
-    pinning: { blocks: 0, counts: 0, contributor: 0, outsider: 0, perCountOnly: 0, exemptZero: 0 },
+    pinning: {
+      blocks: 0,
+      counts: 0,
+      contributor: 0,
+      outsider: 0,
+      perCountOnly: 0,
+      exemptZero: 0,
+      contributorPerCount: 0,
+      contributorUnproven: 0,
+    },
     versionsCompared: [],
     differencesChecked: 0,
   };
@@ -284,6 +303,8 @@ function blockDelta(before: Counters, r: AuditReport, block: BlockName): Omit<Bl
       outsider: p.outsider - q.outsider,
       perCountOnly: p.perCountOnly - q.perCountOnly,
       exemptZero: p.exemptZero - q.exemptZero,
+      contributorPerCount: p.contributorPerCount - q.contributorPerCount,
+      contributorUnproven: p.contributorUnproven - q.contributorUnproven,
     },
   };
 }
@@ -689,6 +710,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     targets,
     counts,
     exempt: exempt.test,
+    ...(input.contributor ? { contributor: input.contributor } : {}),
   });
   report.pinning.blocks += targets.length;
   report.pinning.counts += result.checked;
@@ -696,6 +718,8 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
   report.pinning.outsider += result.outsider;
   report.pinning.perCountOnly += result.perCountOnly;
   report.pinning.exemptZero += exempt.count();
+  report.pinning.contributorPerCount += result.contributorPerCount;
+  report.pinning.contributorUnproven += result.contributorPinnedPairs.length;
   report.lpSolved += result.lpSolved;
   for (const [e, ids] of result.pinned) {
     const entry = entries[e] as Entry;

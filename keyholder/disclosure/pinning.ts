@@ -73,6 +73,12 @@ export interface PinningInput {
   exempt: (t: number, countIndex: number) => boolean;
   /** LPs are solved only when at most this many (target, count) pairs are left open (default {@link MAX_LP_PAIRS}). */
   maxLpPairs?: number;
+  /**
+   * The contributor count by count ({@link contributorPerCount}): `enforce` reports what it cannot
+   * prove as pinned; `measure` only counts it; unset: not run (the default: it costs about 9 times
+   * the audit's CPU time on the real-data round, docs/DISCLOSURE.md "Left").
+   */
+  contributor?: 'enforce' | 'measure';
 }
 
 /** What step 4 found and did. */
@@ -87,6 +93,10 @@ export interface PinningResult {
   outsider: number;
   /** Proven only count by count (outsider; `per-count.ts`). */
   perCountOnly: number;
+  /** Pairs not proven against the contributor by composition moves, proven against it count by count. */
+  contributorPerCount: number;
+  /** (target, count index) pairs not proven against the contributor at all (pinned when enforced). */
+  contributorPinnedPairs: [number, number][];
   lpSolved: number;
 }
 
@@ -118,9 +128,13 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     contributor: 0,
     outsider: 0,
     perCountOnly: 0,
+    contributorPerCount: 0,
+    contributorPinnedPairs: [],
     lpSolved: 0,
   };
   const open = new Map<number, number[]>();
+  /** Pairs composition moves did not prove against the contributor (target -> count indexes). */
+  const notForContributor = new Map<number, number[]>();
   let openPairs = 0;
   for (const t of input.targets) {
     const counts = ctx.openCounts(t);
@@ -132,6 +146,7 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
       const before = left.length;
       left = left.filter((k) => !moves.some((m) => ctx.moveCertifies(m, k)));
       result[model] += before - left.length;
+      if (model === 'contributor' && left.length > 0) notForContributor.set(t, left);
     }
     if (left.length === 0) continue;
     open.set(t, left);
@@ -164,7 +179,64 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
       result.pinned.set(t, [...(result.pinned.get(t) ?? []), (input.counts[k] as ProtectedCount).id]);
     }
   result.perCountOnly += remaining - failed;
+  if (input.contributor) await contributorPerCount(input, ctx, notForContributor, result);
   return result;
+}
+
+/**
+ * The contributor, count by count: every pair that composition moves did not prove against the
+ * contributor (and that is not pinned for the outsider already) is checked by the per-count
+ * proof of `per-count.ts` with the contributor's knowledge: every suppressed block of a single
+ * institution is known (at its true value), except the target and the rows provably of the
+ * target's own institution. A table found there is a table of the outsider's per-count system
+ * too (it only has more entries fixed), so this is the count-by-count proof against the
+ * stronger attacker. Targets with the same own rows share one system (all targets of two or
+ * more institutions: only the target itself is their own). Pairs it cannot prove are counted
+ * (`contributorPinned`) and, with `contributor: 'enforce'`, reported as pinned.
+ */
+async function contributorPerCount(
+  input: PinningInput,
+  ctx: PinningContext,
+  pairs: ReadonlyMap<number, readonly number[]>,
+  result: PinningResult,
+): Promise<void> {
+  const groups = new Map<string, { own: Set<number>; byCount: Map<number, number[]> }>();
+  for (const [t, ks] of pairs) {
+    const already = new Set((result.pinned.get(t) ?? []).map((id) => input.counts.findIndex((c) => c.id === id)));
+    const own = (input.institutions[t] as number) >= 2 ? new Set<number>([t]) : ctx.ownSet(t);
+    const key = (input.institutions[t] as number) >= 2 ? 'many' : [...own].sort((a, b) => a - b).join(',');
+    let g = groups.get(key);
+    if (!g) {
+      g = { own, byCount: new Map() };
+      groups.set(key, g);
+    }
+    for (const k of ks) if (!already.has(k)) g.byCount.set(k, [...(g.byCount.get(k) ?? []), t]);
+  }
+  for (const { own, byCount } of groups.values()) {
+    if (byCount.size === 0) continue;
+    const known = Uint8Array.from(input.known, (x, e) =>
+      x || ((input.institutions[e] as number) < 2 && !own.has(e)) ? 1 : 0,
+    );
+    const per = await perCountCheck({
+      cells: input.cells,
+      groupsOf: input.groupsOf,
+      members: input.members,
+      known,
+      values: (k) => ctx.fv[k] as Float64Array,
+      open: byCount,
+    });
+    result.lpSolved += per.lpSolved;
+    let failed = 0;
+    for (const [k, ts] of per.pinned)
+      for (const t of ts) {
+        failed++;
+        const id = (input.counts[k] as ProtectedCount).id;
+        if (input.contributor === 'enforce') result.pinned.set(t, [...(result.pinned.get(t) ?? []), id]);
+        result.contributorPinnedPairs.push([t, k]);
+      }
+    for (const ts of byCount.values()) result.contributorPerCount += ts.length;
+    result.contributorPerCount -= failed;
+  }
 }
 
 class PinningContext {
@@ -236,6 +308,13 @@ class PinningContext {
   private freeSet(t: number, model: Model): (e: number) => boolean {
     const { known, institutions } = this.s;
     if (model === 'outsider') return (e) => !known[e];
+    const own = this.ownSet(t);
+    return (e) => !known[e] && ((institutions[e] as number) >= 2 || own.has(e));
+  }
+
+  /** t and the rows provably of t's own single institution (see {@link freeSet}). */
+  ownSet(t: number): Set<number> {
+    const { institutions } = this.s;
     const own = new Set<number>([t]);
     if (institutions[t] === 1) {
       // The cells of t's single institution we can be sure of: t's own, and those of every
@@ -256,7 +335,7 @@ class PinningContext {
           if (institutions[r] === 1 && contributing(r).every((x) => ownerCells.has(x))) own.add(r);
       }
     }
-    return (e) => !known[e] && ((institutions[e] as number) >= 2 || own.has(e));
+    return own;
   }
 
   private cellsOf(e: number): readonly number[] {

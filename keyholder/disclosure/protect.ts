@@ -32,6 +32,8 @@ export interface DiscloseOptions {
   maxCleaning?: number;
   /** Let the audit prove intervals with exact exchange tables before LPs (default true; see `AuditInput.exchange`). */
   exchange?: boolean;
+  /** The audit's contributor check count by count (see `AuditInput.contributor`). */
+  contributor?: 'enforce' | 'measure';
 }
 
 /** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
@@ -184,6 +186,7 @@ function auditor(
       ...(options.earlier ? { earlier: options.earlier } : {}),
       ...(options.earlierAsFacts ? { earlierAsFacts: true } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
+      ...(options.contributor ? { contributor: options.contributor } : {}),
       memo,
     });
     const reused = { ...memo.reused };
