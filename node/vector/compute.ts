@@ -1,11 +1,11 @@
 import { SbError } from '../../shared/errors/sb-error.js';
-import { ageOn, roundCalendar } from '../../shared/metrics/calendar.js';
+import { ageOn, roundCalendar, type RoundCalendar } from '../../shared/metrics/calendar.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
 import { CELL_SLOT_INDEX as C, GROUP_SLOT_INDEX as G } from '../../shared/metrics/slots.js';
 import { emptyVector, type ContributionVector } from '../../shared/metrics/vector.js';
 import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { codebookMembership, Students, sumEnrolments, type EnrolmentSums } from './analyse.js';
-import { addAt, getAt } from '../../shared/arrays/checked-index.js';
+import { addAt, getAt, itemAt } from '../../shared/arrays/checked-index.js';
 
 /** Lower bounds of the absence-share histogram A14..A21, in per cent. */
 const HIST_PCT = [0, 2, 5, 10, 15, 20, 30, 50];
@@ -21,7 +21,7 @@ const BIN_MIN = 10;
 /** Highest bin whose lower bound b satisfies scale*num >= b*den (the integer test of METRICS.md). */
 function bin(bounds: readonly number[], scale: number, num: number, den: number): number {
   let k = 0;
-  for (let j = 1; j < bounds.length; j++) if (scale * num >= (bounds[j] as number) * den) k = j;
+  for (let j = 1; j < bounds.length; j++) if (scale * num >= getAt(bounds, j) * den) k = j;
   return k;
 }
 
@@ -53,6 +53,7 @@ export interface ComputeInput {
  * The contribution vector of METRICS.md v1 for one institution: a cell row per codebook cell and
  * a group row per rollup group, plus `excluded_crebos` and `data_quality`.
  *
+ * @throws SbError `SB_ERR_NIVEAU_MISMATCH` when an enrolment's niveau contradicts the codebook.
  * @see ../../../shared/spec/METRICS.md
  */
 export function computeVector(input: ComputeInput): ComputedVector {
@@ -60,28 +61,56 @@ export function computeVector(input: ComputeInput): ComputedVector {
   const cal = roundCalendar(input.year);
   const n = t.enrolmentId.length;
   const { inCodebook, cell, mismatches } = codebookMembership(t, codebook);
-  if (mismatches.length) {
-    const first = mismatches
-      .slice(0, 5)
-      .map(
-        (i) =>
-          `line ${t.line[i]} (crebo ${t.crebo[i]} niveau ${t.niveau[i]}, codebook niveau ${codebook.byCrebo.get(t.crebo[i] as string)?.niveau})`,
-      );
-    throw new SbError(
-      'SB_ERR_NIVEAU_MISMATCH',
-      `${mismatches.length} enrolment(s) in enrolments.csv have a niveau that contradicts the codebook: ${first.join('; ')}${mismatches.length > 5 ? '; …' : ''}. Fix the export or the mapping file and import again (sectorbench node quality lists them all).`,
-      { count: mismatches.length },
-    );
-  }
+  if (mismatches.length) throw niveauMismatch(t, codebook, mismatches);
   const sums = sumEnrolments(n, input.weeks, cal);
   const v = emptyVector(codebook, cal.label);
-  const rows = v.cells;
+  addBlockA(v.cells, t, cell, sums, cal);
+  addBlockB(v.cells, t, cell, new Students(t, inCodebook), sums, cal);
+  addBlockC(v, codebook);
+  const { excluded, enrolmentsExcluded, inYear, outside } = exclusions(t, inCodebook, sums, cal);
+  return {
+    vector: v,
+    excludedCrebos: excluded,
+    dataQuality: {
+      enrolments: input.records.enrolments,
+      enrolments_excluded: enrolmentsExcluded,
+      observations: input.records.observations,
+      observations_in_year: inYear,
+      observations_outside_enrolment: outside,
+    },
+    sums,
+  };
+}
 
-  // Block A: enrolments with >= 1 counted observation in S.
-  for (let i = 0; i < n; i++) {
-    const c = cell[i] as number;
+/** The error for enrolments whose niveau contradicts the codebook, naming the first five lines. */
+function niveauMismatch(t: EnrolmentTable, codebook: Codebook, mismatches: readonly number[]): SbError {
+  const first = mismatches
+    .slice(0, 5)
+    .map(
+      (i) =>
+        `line ${t.line[i]} (crebo ${t.crebo[i]} niveau ${t.niveau[i]}, codebook niveau ${codebook.byCrebo.get(itemAt(t.crebo, i))?.niveau})`,
+    );
+  return new SbError(
+    'SB_ERR_NIVEAU_MISMATCH',
+    `${mismatches.length} enrolment(s) in enrolments.csv have a niveau that contradicts the codebook: ` +
+      `${first.join('; ')}${mismatches.length > 5 ? '; …' : ''}. ` +
+      'Fix the export or the mapping file and import again (sectorbench node quality lists them all).',
+    { count: mismatches.length },
+  );
+}
+
+/** Block A: every enrolment with at least one counted observation in S adds to its cell's row. */
+function addBlockA(
+  rows: number[][],
+  t: EnrolmentTable,
+  cell: Int32Array,
+  sums: EnrolmentSums,
+  cal: RoundCalendar,
+): void {
+  for (let i = 0; i < t.enrolmentId.length; i++) {
+    const c = getAt(cell, i);
     if (c < 0 || sums.nCounted[i] === 0) continue;
-    const r = rows[c] as number[];
+    const r = itemAt(rows, c);
     const reg = getAt(sums.registered, i);
     const absent = getAt(sums.absAuth, i) + getAt(sums.absUnauth, i);
     addAt(r, C.a_enrolments);
@@ -107,13 +136,21 @@ export function computeVector(input: ComputeInput): ComputedVector {
       }
     }
   }
+}
 
-  // Block B: starters, by student.
-  const students = new Students(t, inCodebook);
+/** Block B: every starter (by student) adds its outcome on P1 and its early attendance to its cell's row. */
+function addBlockB(
+  rows: number[][],
+  t: EnrolmentTable,
+  cell: Int32Array,
+  students: Students,
+  sums: EnrolmentSums,
+  cal: RoundCalendar,
+): void {
   for (const list of students.byStudent.values()) {
     const m0 = students.main(list, cal.p0);
     if (m0 < 0 || students.anyActive(list, cal.pMinus1)) continue;
-    const r = rows[cell[m0] as number] as number[];
+    const r = itemAt(rows, getAt(cell, m0));
     addAt(r, C.b_starters);
     const retained = students.anyActive(list, cal.p1);
     let leftDiploma = false;
@@ -121,66 +158,74 @@ export function computeVector(input: ComputeInput): ComputedVector {
       addAt(r, C.b_retained);
       const m1 = students.main(list, cal.p1);
       if (m1 < 0) addAt(r, C.b_switched);
-      else if ((t.niveau[m1] as number) > (t.niveau[m0] as number)) addAt(r, C.b_progressed);
+      else if (getAt(t.niveau, m1) > getAt(t.niveau, m0)) addAt(r, C.b_progressed);
       else if (t.crebo[m1] !== t.crebo[m0]) addAt(r, C.b_switched);
     } else {
       leftDiploma = list.some((i) => {
         const end = t.endDate[i];
-        return t.diploma[i] && end !== null && (end as number) >= cal.p0 && (end as number) < cal.p1;
+        return t.diploma[i] && end !== null && end !== undefined && end >= cal.p0 && end < cal.p1;
       });
       if (leftDiploma) addAt(r, C.b_left_diploma);
     }
-    const dropout = !retained && !leftDiploma;
-    const er = getAt(sums.earlyRegistered, m0);
-    if (er > 0) {
-      const x = Math.floor((1000 * getAt(sums.earlyPresent, m0)) / er);
-      const b = bin(EARLY_BINS, 1, x, 1);
-      addAt(r, C.b_early_n);
-      addAt(r, C.b_early_total_0 + b);
-      addAt(r, C.b_sum_x, x);
-      addAt(r, C.b_sum_x2, x * x);
-      if (dropout) {
-        addAt(r, C.b_early_dropout_0 + b);
-        addAt(r, C.b_sum_xy, x);
-      }
-    }
+    addEarlyAttendance(r, sums, m0, !retained && !leftDiploma);
   }
+}
 
-  // Block C per cell, and group rows from pooled sums.
-  const blockC = (
-    out: number[],
-    base: number,
-    enr: number,
-    rated: number,
-    registered: number,
-    absent: number,
-    starters: number,
-    dropouts: number,
-  ) => {
-    if (enr >= 1) out[base + G.c_contrib_a] = 1;
-    if (starters >= 1) out[base + G.c_contrib_b] = 1;
-    out[base + G.c_sq_a] = enr * enr;
-    out[base + G.c_sq_b] = starters * starters;
-    if (rated >= BIN_MIN) out[base + G.c_abs_bin_0 + bin(ABS_BINS, 1000, absent, registered)] = 1;
-    if (starters >= BIN_MIN) out[base + G.c_drop_bin_0 + bin(DROP_BINS, 1000, dropouts, starters)] = 1;
-  };
-  const cBase = C.c_contrib_a;
-  const pooled = (r: number[]) => ({
+/** A starter's early attendance x (per mille of registered minutes) into the B7..B11 bins and sums. */
+function addEarlyAttendance(r: number[], sums: EnrolmentSums, m0: number, dropout: boolean): void {
+  const er = getAt(sums.earlyRegistered, m0);
+  if (er <= 0) return;
+  const x = Math.floor((1000 * getAt(sums.earlyPresent, m0)) / er);
+  const b = bin(EARLY_BINS, 1, x, 1);
+  addAt(r, C.b_early_n);
+  addAt(r, C.b_early_total_0 + b);
+  addAt(r, C.b_sum_x, x);
+  addAt(r, C.b_sum_x2, x * x);
+  if (dropout) {
+    addAt(r, C.b_early_dropout_0 + b);
+    addAt(r, C.b_sum_xy, x);
+  }
+}
+
+/** The block A and B sums block C is derived from (one cell's, or a group's pooled). */
+interface PooledSums {
+  enr: number;
+  rated: number;
+  reg: number;
+  absent: number;
+  starters: number;
+  dropouts: number;
+}
+
+/** The sums of one cell row that block C needs. */
+function pooled(r: readonly number[]): PooledSums {
+  return {
     enr: getAt(r, C.a_enrolments),
     rated: getAt(r, C.a_rated),
     reg: getAt(r, C.a_min_registered),
     absent: getAt(r, C.a_min_abs_auth) + getAt(r, C.a_min_abs_unauth),
     starters: getAt(r, C.b_starters),
     dropouts: getAt(r, C.b_starters) - getAt(r, C.b_retained) - getAt(r, C.b_left_diploma),
-  });
-  for (const r of rows) {
-    const p = pooled(r);
-    blockC(r, cBase, p.enr, p.rated, p.reg, p.absent, p.starters, p.dropouts);
-  }
+  };
+}
+
+/** Block C of one row (cell or group) from its pooled sums, written at offset `base` of `out`. */
+function writeBlockC(out: number[], base: number, s: PooledSums): void {
+  if (s.enr >= 1) out[base + G.c_contrib_a] = 1;
+  if (s.starters >= 1) out[base + G.c_contrib_b] = 1;
+  out[base + G.c_sq_a] = s.enr * s.enr;
+  out[base + G.c_sq_b] = s.starters * s.starters;
+  if (s.rated >= BIN_MIN) out[base + G.c_abs_bin_0 + bin(ABS_BINS, 1000, s.absent, s.reg)] = 1;
+  if (s.starters >= BIN_MIN) out[base + G.c_drop_bin_0 + bin(DROP_BINS, 1000, s.dropouts, s.starters)] = 1;
+}
+
+/** Block C per cell, and the group rows from the sums pooled over their cells. */
+function addBlockC(v: ContributionVector, codebook: Codebook): void {
+  for (const r of v.cells) writeBlockC(r, C.c_contrib_a, pooled(r));
   codebook.groupKeys.forEach((g, j) => {
-    const acc = { enr: 0, rated: 0, reg: 0, absent: 0, starters: 0, dropouts: 0 };
+    const acc: PooledSums = { enr: 0, rated: 0, reg: 0, absent: 0, starters: 0, dropouts: 0 };
     for (const c of codebook.groupCells.get(g) ?? []) {
-      const p = pooled(rows[c] as number[]);
+      const p = pooled(itemAt(v.cells, c));
       acc.enr += p.enr;
       acc.rated += p.rated;
       acc.reg += p.reg;
@@ -188,34 +233,34 @@ export function computeVector(input: ComputeInput): ComputedVector {
       acc.starters += p.starters;
       acc.dropouts += p.dropouts;
     }
-    blockC(v.groups[j] as number[], 0, acc.enr, acc.rated, acc.reg, acc.absent, acc.starters, acc.dropouts);
+    writeBlockC(itemAt(v.groups, j), 0, acc);
   });
+}
 
-  // excluded_crebos and data_quality (informative).
+/**
+ * `excluded_crebos` (enrolments outside the codebook that are active in S, by crebo) and the
+ * counts of `data_quality`.
+ */
+function exclusions(
+  t: EnrolmentTable,
+  inCodebook: Uint8Array,
+  sums: EnrolmentSums,
+  cal: RoundCalendar,
+): { excluded: Record<string, number>; enrolmentsExcluded: number; inYear: number; outside: number } {
   const excluded: Record<string, number> = {};
   let enrolmentsExcluded = 0;
   let inYear = 0;
   let outside = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < t.enrolmentId.length; i++) {
     inYear += getAt(sums.nInYear, i);
     outside += getAt(sums.nOutside, i);
     if (inCodebook[i]) continue;
     enrolmentsExcluded++;
     const end = t.endDate[i];
-    if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) {
-      excluded[t.crebo[i] as string] = (excluded[t.crebo[i] as string] ?? 0) + 1;
+    if (getAt(t.startDate, i) <= cal.end && (end === null || (end !== undefined && end >= cal.start))) {
+      const crebo = itemAt(t.crebo, i);
+      excluded[crebo] = (excluded[crebo] ?? 0) + 1;
     }
   }
-  return {
-    vector: v,
-    excludedCrebos: excluded,
-    dataQuality: {
-      enrolments: input.records.enrolments,
-      enrolments_excluded: enrolmentsExcluded,
-      observations: input.records.observations,
-      observations_in_year: inYear,
-      observations_outside_enrolment: outside,
-    },
-    sums,
-  };
+  return { excluded, enrolmentsExcluded, inYear, outside };
 }

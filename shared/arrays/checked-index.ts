@@ -33,3 +33,15 @@ export function addAt(row: NumericRow, index: number, delta = 1): void {
   if (x === undefined) throw new RangeError(`index ${index} is outside a row of length ${row.length}`);
   row[index] = x + delta;
 }
+
+/**
+ * `items[index]` for any array whose index is known to be inside it (a row of a vector, one
+ * column of a table read in step with another).
+ *
+ * @throws RangeError when `index` is outside `0 .. items.length - 1`.
+ */
+export function itemAt<T>(items: readonly T[], index: number): T {
+  const x = items[index];
+  if (x === undefined) throw new RangeError(`index ${index} is outside an array of length ${items.length}`);
+  return x;
+}
