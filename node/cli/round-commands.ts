@@ -16,6 +16,7 @@ export function registerRoundCommands(node: Command): void {
       '--coordinator-cert-sha256 <fingerprint>',
       "https coordinator: pin its certificate's SHA-256 fingerprint instead (as openssl x509 -fingerprint -sha256 prints it)",
     )
+    .option('--offline', 'air-gapped node: round messages go as signed files carried by hand (transport "file")')
     .action(
       async (o: {
         home: string;
@@ -26,6 +27,7 @@ export function registerRoundCommands(node: Command): void {
         keyHolderKey: string;
         coordinatorCa?: string;
         coordinatorCertSha256?: string;
+        offline?: boolean;
       }) => {
         const { initNode } = await import('../client/init.js');
         const r = await initNode({
@@ -37,12 +39,16 @@ export function registerRoundCommands(node: Command): void {
           keyHolderKeyFile: o.keyHolderKey,
           coordinatorCaFile: o.coordinatorCa,
           coordinatorCertSha256: o.coordinatorCertSha256,
+          offline: o.offline === true,
         });
         process.stdout.write(
           `Node ${o.institution} initialised in ${o.home}.\n` +
             `Public key: ${r.publicKeyFile}\n` +
             `Vingerafdruk om voor te lezen bij aanmelding: ${r.fingerprint}\n` +
             `Pinned coordinator ${r.config.pinned.coordinator.fingerprint}, key holder ${r.config.pinned.key_holder.fingerprint}: compare these with what they read out to you.\n` +
+            (r.config.transport === 'file'
+              ? 'Air-gapped: this node never connects; `node round` writes signed export files to carry to the coordinator (docs/OPERATIONS.md "Air-gapped nodes").\n'
+              : '') +
             (r.config.coordinator_tls
               ? `Pinned the coordinator's TLS ${r.config.coordinator_tls.pin === 'ca' ? `CA certificate, SHA-256 ${r.config.coordinator_tls.ca_sha256}` : `certificate, SHA-256 ${r.config.coordinator_tls.cert_sha256}`}: compare it with what the coordinator reads out.\n`
               : ''),

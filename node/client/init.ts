@@ -27,6 +27,11 @@ export interface InitNodeOptions {
   coordinatorCaFile?: string;
   /** https coordinator: the SHA-256 fingerprint of its certificate to pin instead. */
   coordinatorCertSha256?: string;
+  /**
+   * Air-gapped node (issue 16, item 3): `transport: "file"` in node.json, so every round message
+   * goes as a signed file carried by hand and the privacy texts say the node connects to nothing.
+   */
+  offline?: boolean;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function initNode(
     identity_key_file: 'identity.key',
     coordinator_url: url.origin,
     ...(tls ? { coordinator_tls: tls } : {}),
+    ...(o.offline ? { transport: 'file' as const } : {}),
     pinned: {
       coordinator: {
         ed25519_public_key: Buffer.from(coordinatorKey).toString('base64'),

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { generateIdentity, writeIdentityFiles } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleDir } from '../helpers/paths.js';
 
@@ -144,4 +145,35 @@ t.test('usage errors', async (t) => {
   ]);
   t.equal(r2.code, 1);
   t.match(r2.stderr, /SB_ERR_USAGE/);
+});
+
+t.test('node init --offline: an air-gapped node (transport "file"), said at enrolment', async (t) => {
+  const dir = t.testdir();
+  const coord = generateIdentity();
+  const kh = generateIdentity();
+  await writeIdentityFiles(coord, join(dir, 'coordinator.key'));
+  await writeIdentityFiles(kh, join(dir, 'keyholder.key'));
+  const home = join(dir, 'node');
+  const r = runCli([
+    'node',
+    'init',
+    '--home',
+    home,
+    '--institution',
+    'inst-9',
+    '--coordinator',
+    'http://127.0.0.1:9',
+    '--coordinator-key',
+    join(dir, 'coordinator.key.pub'),
+    '--key-holder-key',
+    join(dir, 'keyholder.key.pub'),
+    '--offline',
+  ]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /Air-gapped: this node never connects/);
+  t.equal(
+    JSON.parse(readFileSync(join(home, 'node.json'), 'utf8')).transport,
+    'file',
+    'node.json says transport "file"',
+  );
 });
