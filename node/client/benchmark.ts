@@ -215,28 +215,23 @@ async function earlierTrendPoints(
   institutionId: string,
   institutionName: string | undefined,
 ): Promise<{ points: ComparisonTrendPoint[]; skipped: { roundId: string; why: string }[] }> {
-  const rows = s.db
-    .prepare(
-      `SELECT r.round_id, r.manifest_json, (SELECT vector_json FROM submission WHERE round_id = r.round_id AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1) AS vector_json
-       FROM round r WHERE r.round_id <> ?`,
-    )
-    .all(current.round_id) as { round_id: string; manifest_json: string; vector_json: string | null }[];
+  const rows = new RoundStore(s.db).roundsWithSentVector(current.round_id);
   const byYear = new Map<string, { point: ComparisonTrendPoint; publishedAt: string }>();
   const skipped: { roundId: string; why: string }[] = [];
   for (const row of rows) {
-    const manifest = JSON.parse(row.manifest_json) as RoundManifest;
-    if (manifest.studiejaar >= current.studiejaar || row.vector_json === null) continue;
+    const manifest = row.manifest;
+    if (manifest.studiejaar >= current.studiejaar || row.vector === undefined) continue;
     let release: Release;
     try {
       release = verifyReleaseForNode(
-        await s.client.getJson(`/v1/rounds/${encodeURIComponent(row.round_id)}/release`),
+        await s.client.getJson(ROUTES.release(row.roundId)),
         s.config.pinned.key_holder.ed25519_public_key,
         manifest,
       );
     } catch (e) {
-      s.refusal('release', row.round_id, e);
+      s.refusal('release', row.roundId, e);
       skipped.push({
-        roundId: row.round_id,
+        roundId: row.roundId,
         why:
           e instanceof SbError && e.code === 'SB_ERR_RELEASE_SIGNATURE'
             ? 'handtekening klopt niet'
@@ -246,7 +241,7 @@ async function earlierTrendPoints(
     }
     appendAudit(s.db, s.identity, {
       kind: 'release_fetched',
-      roundId: row.round_id,
+      roundId: row.roundId,
       at: s.now(),
       payload: {
         release_digest: canonicalDigest(release),
@@ -255,7 +250,7 @@ async function earlierTrendPoints(
       },
     });
     const codebook = manifestCodebook(manifest);
-    const c = buildComparison(codebook, vectorFromJson(codebook, JSON.parse(row.vector_json) as VectorJson), release, {
+    const c = buildComparison(codebook, vectorFromJson(codebook, row.vector as VectorJson), release, {
       institutionId,
       institutionName,
       ownIncluded: true,

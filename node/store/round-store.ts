@@ -72,6 +72,27 @@ export class RoundStore {
     return p.data;
   }
 
+  /**
+   * Every stored round other than `exceptRoundId` in which this node has a receipted contribution:
+   * its manifest (schema-parsed, like {@link manifest}) and the vector it sent (JSON as stored).
+   * For the series over studiejaren in a comparison (node/client/benchmark.ts).
+   */
+  roundsWithSentVector(exceptRoundId: string): { roundId: string; manifest: RoundManifest; vector: unknown }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.round_id FROM round r WHERE r.round_id <> ?
+           AND EXISTS (SELECT 1 FROM submission s WHERE s.round_id = r.round_id AND s.receipt_json IS NOT NULL)
+         ORDER BY r.round_id`,
+      )
+      .all(exceptRoundId)
+      .map((r) => z.object({ round_id: z.string() }).parse(r).round_id);
+    return rows.map((roundId) => ({
+      roundId,
+      manifest: this.manifest(roundId) as RoundManifest,
+      vector: this.receiptedVector(roundId),
+    }));
+  }
+
   /** Record the round's BFV public key as used for encryption (for `audit verify --deep`). */
   saveHeKey(roundId: string, digest: string, publicKey: Uint8Array): void {
     this.db
