@@ -22,8 +22,8 @@ import { releaseRoundDetailed, type ReleaseResult } from '../keyholder/release.j
 import { HOME_FILES } from '../keyholder/config.js';
 import { importDataset } from '../node/import/import-dataset.js';
 import { initNode } from '../node/client/init.js';
-import { submitContribution, type SubmitResult } from '../node/client/submit.js';
-import { writeBenchmark } from '../node/client/benchmark.js';
+import { submitContribution, type SubmitResult } from '../node/round/submit.js';
+import { writeBenchmark } from '../node/round/benchmark.js';
 import { readBfvPublicKey } from '../shared/crypto/bfv-keys.js';
 import { readPublicIdentityFile, type Identity } from '../shared/crypto/identity.js';
 import { SbError } from '../shared/errors/sb-error.js';

@@ -25,7 +25,7 @@ import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, setupLocalRound } from '../../demo/local-round.js';
 import { currentSubmissions, type SubmissionInfo } from '../../coordinator/index.js';
 import { Agent, type Dispatcher } from 'undici';
-import { submitContribution, type SubmitResult } from '../../node/client/submit.js';
+import { submitContribution, type SubmitResult } from '../../node/round/submit.js';
 import { type RoundProgress, runRound } from '../../node/round/run-round.js';
 import { SECAGG_PHASES } from '../../schemas/secagg.js';
 import { isSbError } from '../../shared/errors/sb-error.js';

@@ -159,7 +159,7 @@ export function registerRoundCommands(node: Command): void {
       'a late (or, unmasked round, corrected) contribution to a released round the coordinator reopened for this institution; sent UNMASKED (read preview --late first)',
     )
     .action(async (o: { home: string; round: string; coordinator?: string; late?: boolean }) => {
-      const { submitContribution } = await import('../client/submit.js');
+      const { submitContribution } = await import('../round/submit.js');
       const r = await submitContribution({
         home: o.home,
         roundId: o.round,
@@ -181,7 +181,7 @@ export function registerRoundCommands(node: Command): void {
     .requiredOption('--out <dir>', 'folder for benchmark.html, benchmark.csv and release.json')
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
     .action(async (o: { home: string; round: string; out: string; coordinator?: string }) => {
-      const { writeBenchmark } = await import('../client/benchmark.js');
+      const { writeBenchmark } = await import('../round/benchmark.js');
       const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
       const { versionChangesNl } = await import('../../shared/pages/version-changes.js');
       process.stdout.write(

@@ -14,7 +14,7 @@ import {
   signSurvivorSet,
   verifyAdvertisedKeys,
 } from '../../shared/secagg/index.js';
-import { submitWithSession } from '../client/submit.js';
+import { submitWithSession } from './submit.js';
 import { RoundStore } from '../store/round-store.js';
 import { type ExportResult, exportPending } from '../client/airgap-files.js';
 import { readNodeConfig } from '../client/config.js';

@@ -14,7 +14,7 @@ import {
 import { readAudit } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { readNodeConfig } from '../../node/client/config.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { generateIdentity, readIdentityFile } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import t from 'tap';
 import { approveRound } from '../../node/audit/approval.js';
 import { readAudit } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { ROUND, setupNode } from './fixture.js';
 

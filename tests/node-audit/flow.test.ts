@@ -8,7 +8,7 @@ import { previewRound } from '../../node/audit/preview.js';
 import { renderOfficerView } from '../../node/audit/officer-view.js';
 import { dataflowStatement, exportArt30, renderArt30Text, showAudit } from '../../node/audit/render.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { ROUND, setupNode } from './fixture.js';
 

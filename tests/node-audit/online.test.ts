@@ -9,7 +9,7 @@ import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, writeAllBenchmarks } from '../../demo/local-round.js';
 import { readAudit } from '../../node/audit/log.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startRound } from '../helpers/round-harness.js';

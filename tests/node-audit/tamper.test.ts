@@ -9,7 +9,7 @@ import { approveRound } from '../../node/audit/approval.js';
 import { entryHash, readAudit, signEntryHash } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { verifyAuditLog, type FindingKind } from '../../node/audit/verify.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb, type NodeDb } from '../../node/store/node-db.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';

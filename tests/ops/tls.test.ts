@@ -14,7 +14,7 @@ import { coordinatorDoctor } from '../../coordinator/ops/doctor.js';
 import { initNode } from '../../node/client/init.js';
 import { identityPath, readNodeConfig } from '../../node/client/config.js';
 import { clientForNode } from '../../node/client/coordinator-client.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { nodeDoctor } from '../../node/ops/doctor.js';
 import { isSbError } from '../../shared/errors/sb-error.js';

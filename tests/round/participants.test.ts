@@ -8,7 +8,7 @@ import { addInstitution, openRound } from '../../coordinator/index.js';
 import { getRound, insertRound } from '../../coordinator/store/rounds.js';
 import { endorseRound } from '../../keyholder/endorse.js';
 import { previewRound } from '../../node/audit/preview.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { readBfvPublicKey } from '../../shared/crypto/bfv-keys.js';
 import { fingerprint, generateIdentity, readPublicIdentityFile } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';

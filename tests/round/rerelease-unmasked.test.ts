@@ -12,7 +12,7 @@ import { closeRound, publishRelease } from '../../coordinator/index.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
 import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
 import { previewRound } from '../../node/audit/preview.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { readBundle } from '../../shared/protocol/bundle.js';
 import { runCli } from '../helpers/cli.js';

@@ -7,7 +7,7 @@ import t from 'tap';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, submitAll, writeAllBenchmarks } from '../../demo/local-round.js';
 import { revokeInstitution } from '../../coordinator/index.js';
-import { submitContribution } from '../../node/client/submit.js';
+import { submitContribution } from '../../node/round/submit.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { sampleDir } from '../helpers/paths.js';

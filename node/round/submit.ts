@@ -15,8 +15,8 @@ import { appendAudit, canonicalDigest, readAudit, sha256Hex } from '../audit/log
 import { lateKind } from '../audit/preview.js';
 import { computeRoundVector } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
-import type { NodeConfig } from './config.js';
-import type { Response } from './coordinator-client.js';
+import type { NodeConfig } from '../client/config.js';
+import type { Response } from '../client/coordinator-client.js';
 import { RoundStore, type StoredSubmission } from '../store/round-store.js';
 import type { Clock } from '../../shared/time/clock.js';
 
