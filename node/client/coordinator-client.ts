@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { coordinatorDispatcher } from './tls-pin.js';
-import { signRequest } from '../../shared/protocol/request-signing.js';
+import { REQUEST_HEADERS, signRequest } from '../../shared/protocol/request-signing.js';
 import type { Identity } from '../../shared/crypto/identity.js';
 import type { Clock } from '../../shared/time/clock.js';
 import type { NodeConfig } from './config.js';
@@ -125,16 +125,8 @@ export class CoordinatorClient {
     let unpaced = 0;
     for (let attempt = 1; ; attempt++) {
       const payload = body ?? new Uint8Array(0);
-      const auditHead = this.o.auditHead?.();
-      const signed = signRequest({
-        method,
-        path,
-        body: payload,
-        institutionId: this.o.institutionId,
-        secretKey: this.o.secretKey,
-        now: this.o.now?.() ?? new Date(),
-        auditHead,
-      });
+      const signed = this.sign(method, path, payload);
+      const auditHead = signed[REQUEST_HEADERS.auditHead];
       const headers: Record<string, string> = {
         ...signed,
         accept: 'application/json, application/problem+json, application/octet-stream',
@@ -208,6 +200,19 @@ export class CoordinatorClient {
     );
   }
 
+  /** This node's signature headers for one request, now, with the current audit head. */
+  private sign(method: 'GET' | 'POST', path: string, body: Uint8Array): ReturnType<typeof signRequest> {
+    return signRequest({
+      method,
+      path,
+      body,
+      institutionId: this.o.institutionId,
+      secretKey: this.o.secretKey,
+      now: this.o.now?.() ?? new Date(),
+      auditHead: this.o.auditHead?.(),
+    });
+  }
+
   /** {@link send} over the file transport: one exchange, a coded refusal as over HTTP. */
   private sendByFile(
     transport: FileTransport,
@@ -222,16 +227,7 @@ export class CoordinatorClient {
       path,
       body: payload,
       ...(body ? { contentType } : {}),
-      sign: () =>
-        signRequest({
-          method,
-          path,
-          body: payload,
-          institutionId: this.o.institutionId,
-          secretKey: this.o.secretKey,
-          now: this.o.now?.() ?? new Date(),
-          auditHead: this.o.auditHead?.(),
-        }),
+      sign: () => this.sign(method, path, payload),
     });
     if (res.status >= 300) throw problemError(method, path, res.status, res.contentType, res.body);
     return { status: res.status, contentType: res.contentType, body: res.body };

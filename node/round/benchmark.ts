@@ -95,16 +95,8 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
     } catch (e) {
       throw s.refusal('release', o.roundId, e);
     }
-    appendAudit(db, s.identity, {
-      kind: 'release_fetched',
-      roundId: o.roundId,
-      at: now(),
-      payload: {
-        release_digest: canonicalDigest(release),
-        release_version: release.release_version,
-        key_holder_signature: release.key_holder_signature,
-        ...(release.previous_release_digest ? { previous_release_digest: release.previous_release_digest } : {}),
-      },
+    logReleaseFetched(s, o.roundId, release, {
+      ...(release.previous_release_digest ? { previous_release_digest: release.previous_release_digest } : {}),
     });
     // A re-release (issue 16, item 2): fetch the version it replaces, check the chain, say what changed.
     const changes = release.release_version > 1 ? await previousVersionChanges(s, manifest, release) : undefined;
@@ -188,17 +180,7 @@ async function previousVersionChanges(
   } catch (e) {
     throw s.refusal('release', roundId, e);
   }
-  appendAudit(s.db, s.identity, {
-    kind: 'release_fetched',
-    roundId,
-    at: s.now(),
-    payload: {
-      release_digest: canonicalDigest(previous),
-      release_version: previous.release_version,
-      key_holder_signature: previous.key_holder_signature,
-      replaced_by_version: release.release_version,
-    },
-  });
+  logReleaseFetched(s, roundId, previous, { replaced_by_version: release.release_version });
   return versionChanges(previous, release);
 }
 
@@ -239,16 +221,7 @@ async function earlierTrendPoints(
       });
       continue;
     }
-    appendAudit(s.db, s.identity, {
-      kind: 'release_fetched',
-      roundId: row.roundId,
-      at: s.now(),
-      payload: {
-        release_digest: canonicalDigest(release),
-        release_version: release.release_version,
-        key_holder_signature: release.key_holder_signature,
-      },
-    });
+    logReleaseFetched(s, row.roundId, release);
     const codebook = manifestCodebook(manifest);
     const c = buildComparison(codebook, vectorFromJson(codebook, row.vector as VectorJson), release, {
       institutionId,
@@ -266,4 +239,24 @@ async function earlierTrendPoints(
     .map((x) => x.point)
     .sort((a, b) => (a.year.studiejaar < b.year.studiejaar ? -1 : 1));
   return { points, skipped };
+}
+
+/** The audit entry of a verified release this node fetched (digest, version, signature; no figures). */
+function logReleaseFetched(
+  s: AuditedSession,
+  roundId: string,
+  release: Release,
+  extra: Record<string, unknown> = {},
+): void {
+  appendAudit(s.db, s.identity, {
+    kind: 'release_fetched',
+    roundId,
+    at: s.now(),
+    payload: {
+      release_digest: canonicalDigest(release),
+      release_version: release.release_version,
+      key_holder_signature: release.key_holder_signature,
+      ...extra,
+    },
+  });
 }

@@ -1,41 +1,18 @@
-// Issue 16 item 2 in an unmasked round: after version 1 (inst-1 and inst-2), the operator reopens
-// the round from the CLI for inst-3 (late) and inst-1 (a correction, allowed only when unmasked);
-// the correction replaces inst-1's envelope in the new bundle, and the key holder refuses the
-// version 2 in which inst-3 alone changes figures published in version 1. Real SQLite,
-// node-seal, signatures, HTTP on loopback and the CLI in a child process.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import type { LocalNode, LocalRound } from '../../demo/local-round.js';
+import type { LocalNode } from '../../demo/local-round.js';
 import { closeRound, publishRelease } from '../../coordinator/index.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
-import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { submitContribution } from '../../node/round/submit.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { readBundle } from '../../shared/protocol/bundle.js';
 import { runCli } from '../helpers/cli.js';
+import { approveLate } from '../helpers/approve-late.js';
 import { startRound } from '../helpers/round-harness.js';
 
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
-
-async function approveLateAsNewOfficer(round: LocalRound, node: LocalNode): Promise<void> {
-  const dir = join(round.out, 'approvers');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keyFile = join(dir, `${node.id}-late.key`);
-  const { publicKeyFile } = await approverKeygen(keyFile);
-  await addApprover({ home: node.home, publicKeyFile, name: `Privacy officer ${node.id}`, now: round.now });
-  const { preview } = await previewRound({ home: node.home, roundId: round.roundId, late: true, now: round.now });
-  await approveRound({
-    home: node.home,
-    roundId: round.roundId,
-    approverKeyFile: keyFile,
-    expectDigest: preview.vector_digest,
-    late: true,
-    now: round.now,
-  });
-}
 
 t.test('unmasked round: a correction replaces the envelope; one late institution is refused', async (t) => {
   const round = await startRound(t.testdir(), { thresholds: THRESHOLDS });
@@ -98,14 +75,14 @@ t.test('unmasked round: a correction replaces the envelope; one late institution
     { code: 'SB_ERR_APPROVAL_MISSING', message: /not late.*approve .*--late/ },
     'the approval of version 1 does not cover the correction: a privacy officer approves it with --late',
   );
-  await approveLateAsNewOfficer(round, node('inst-1'));
+  await approveLate(round, node('inst-1'));
   await submitContribution({ home: node('inst-1').home, roundId: round.roundId, late: true, now: round.now });
   const kinds = (
     db.prepare('SELECT kind FROM events WHERE round_id = ? ORDER BY id').all(round.roundId) as { kind: string }[]
   ).map((e) => e.kind);
   t.ok(kinds.includes('round.reopened') && kinds.includes('contribution.correction'), 'both are in the events');
 
-  await approveLateAsNewOfficer(round, node('inst-3'));
+  await approveLate(round, node('inst-3'));
   await submitContribution({ home: node('inst-3').home, roundId: round.roundId, late: true, now: round.now });
   const bundle2 = join(round.out, 'bundle-2');
   const closed = closeRound({ db, roundId: round.roundId, bundleDir: bundle2, now: round.now() });

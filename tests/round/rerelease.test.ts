@@ -6,23 +6,21 @@
 // published); with both, version 2 is signed, chained to version 1 and published, every figure
 // equals the reference sums including the late institutions, and a node's comparison says what
 // changed. Real SQLite, node-seal, signatures and HTTP on loopback throughout.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import { closeAndRelease, type LocalNode, type LocalRound } from '../../demo/local-round.js';
+import { closeAndRelease, type LocalNode } from '../../demo/local-round.js';
 import { runMaskedPhases } from '../../demo/masked-round.js';
 import { closeRound, publishRelease, reopenRound } from '../../coordinator/index.js';
 import { findRelease } from '../../coordinator/store/releases.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
 import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
 import { loadKeyHolder } from '../../keyholder/init.js';
-import { addApprover, approveRound, approverKeygen } from '../../node/audit/approval.js';
 import { readAudit } from '../../node/audit/log.js';
 import { dataflowStatement } from '../../node/audit/render.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
-import { previewRound } from '../../node/audit/preview.js';
 import { writeBenchmark } from '../../node/round/benchmark.js';
 import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
@@ -32,6 +30,7 @@ import { releaseDigest } from '../../shared/protocol/release-digest.js';
 import { readBundle } from '../../shared/protocol/bundle.js';
 import { checkRelease } from '../helpers/release-check.js';
 import { sampleDir } from '../helpers/paths.js';
+import { approveLate } from '../helpers/approve-late.js';
 import { sampleInstitutions, startRound } from '../helpers/round-harness.js';
 
 // Loose primary rules (as in tests/secagg/masked-round.test.ts): most blocks of two institutions publish.
@@ -41,25 +40,6 @@ const asInst3 = (id: string) => ({
   enrolments: join(sampleDir, 'inst-3', 'enrolments.csv'),
   attendance: join(sampleDir, 'inst-3', 'attendance.csv'),
 });
-
-/** A privacy officer reads the late preview (unmasked protection) and approves exactly that vector. */
-async function approveLate(round: LocalRound, node: LocalNode): Promise<string> {
-  const dir = join(round.out, 'approvers');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keyFile = join(dir, `${node.id}-late.key`);
-  const { publicKeyFile } = await approverKeygen(keyFile);
-  await addApprover({ home: node.home, publicKeyFile, name: `Privacy officer ${node.id}`, now: round.now });
-  const { preview } = await previewRound({ home: node.home, roundId: round.roundId, late: true, now: round.now });
-  await approveRound({
-    home: node.home,
-    roundId: round.roundId,
-    approverKeyFile: keyFile,
-    expectDigest: preview.vector_digest,
-    late: true,
-    now: round.now,
-  });
-  return preview.protection.text_nl;
-}
 
 const code = (e: unknown) => (isSbError(e) ? e.code : String(e));
 
