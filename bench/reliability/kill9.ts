@@ -152,28 +152,47 @@ async function post(url: string, roundId: string, node: Node, wire: Uint8Array) 
   return { status: r.statusCode, json: JSON.parse(text) as Record<string, unknown> };
 }
 
-/**
- * Run `trials` kill -9 trials (phases in turn submit, close, publish; kill moments seeded).
- * @param o.log progress lines
- */
-export async function runKill9Trials(o: {
-  trials: number;
-  institutions?: number;
-  seed?: number;
-  work?: string;
-  log?: (line: string) => void;
-}): Promise<Kill9Summary> {
-  const t0 = performance.now();
-  const log = o.log ?? (() => {});
-  const K = o.institutions ?? 8;
-  const random = rng(o.seed ?? 1);
-  const work = o.work ?? mkdtempSync(join(tmpdir(), 'sb-kill9-'));
+/** What every trial shares: the coordinator home, the key holder, the nodes and their ciphertexts. */
+interface Kill9Setup {
+  work: string;
+  home: string;
+  adminIdentity: Identity;
+  kh: Identity;
+  nodes: Node[];
+  codebook: Awaited<ReturnType<typeof readCodebookFile>>;
+  bfv: Awaited<ReturnType<typeof generateBfvKeyPair>>;
+  /** Real ciphertexts, encrypted once per institution and reused each round (the envelopes differ). */
+  ciphertexts: Uint8Array[][];
+}
+
+/** One trial's state: its round, phase, the nodes' contributions and the receipts they got. */
+interface Trial {
+  /** 1-based, for the log. */
+  n: number;
+  roundId: string;
+  phase: KillPhase;
+  wires: { wire: Uint8Array; digest: string }[];
+  acks: Map<string, Record<string, unknown>>;
+}
+
+/** Seeded kill moments, the progress log and the running summary. */
+interface Kill9Run {
+  setup: Kill9Setup;
+  random: () => number;
+  log: (line: string) => void;
+  s: Kill9Summary;
+}
+
+const dbPath = (home: string): string => join(home, 'coordinator.sqlite');
+
+/** A fresh coordinator home with a pinned key holder and K enrolled institutions; one BFV key pair. */
+async function setUpCoordinator(work: string, K: number): Promise<Kill9Setup> {
   const home = join(work, 'coordinator');
   rmSync(home, { recursive: true, force: true });
   await initCoordinator({ home, host: '127.0.0.1', port: 0 });
   const admin = await openCoordinatorHome(home);
   admin.db.close();
-  const db0 = openCoordinatorDb(join(home, 'coordinator.sqlite'));
+  const db0 = openCoordinatorDb(dbPath(home));
   const kh = generateIdentity();
   pinKeyHolder(db0, { publicKey: kh.publicKey, now: new Date() });
   const nodes: Node[] = Array.from({ length: K }, (_, i) => ({ id: `K9-${i + 1}`, identity: generateIdentity() }));
@@ -186,11 +205,281 @@ export async function runKill9Trials(o: {
     JSON.parse(readFileSync(join(edgeDir, 'expected.json'), 'utf8')) as VectorJson,
   );
   const bfv = await generateBfvKeyPair();
-  // Real ciphertexts, encrypted once per institution and reused each round (the envelopes differ).
   const ciphertexts = await Promise.all(
     nodes.map(() => encryptSlots(bfv.publicKey, flatten(codebook, vector, { maxParticipants: 100 }))),
   );
+  return { work, home, adminIdentity: admin.identity, kh, nodes, codebook, bfv, ciphertexts };
+}
 
+/** Open round `roundId` with a key-holder endorsement enrolling every node. */
+async function openTrialRound(setup: Kill9Setup, roundId: string): Promise<void> {
+  const { nodes, bfv, kh } = setup;
+  const dbo = openCoordinatorDb(dbPath(setup.home));
+  try {
+    await openRound({
+      db: dbo,
+      identity: setup.adminIdentity,
+      roundId,
+      studiejaar: 2024,
+      codebook: setup.codebook,
+      endorsement: signEndorsement(
+        {
+          type: 'sectorbench.key-holder-endorsement',
+          version: 1,
+          round_id: roundId,
+          he_params: 'bfv-n4096-t40-tc128-v1',
+          he_public_key_digest: bfvPublicKeyDigest(bfv.publicKey),
+          max_participants: 100,
+          thresholds: {
+            min_institutions: 3,
+            min_population: 10,
+            dominance_share: 0.85,
+            min_institutions_distribution: 5,
+          },
+          // The key holder's own enrolment of the institutions (issue 11), fictitious BRIN codes.
+          participants: nodes.map((n, i) => ({
+            institution_id: n.id,
+            name: n.id,
+            brin: `99${String(i + 1).padStart(2, '0')}`,
+            ed25519_public_key: Buffer.from(n.identity.publicKey).toString('base64'),
+          })),
+          endorsed_at: new Date().toISOString(),
+        },
+        kh,
+      ),
+      hePublicKey: bfv.publicKey,
+      participants: nodes.map((n) => n.id),
+      deadline: new Date(Date.now() + 86_400_000),
+      publicUrl: 'http://127.0.0.1:8443',
+      now: new Date(),
+    });
+  } finally {
+    dbo.close();
+  }
+}
+
+/** Each node's signed envelope for `roundId`, as a contribution wire with its envelope digest. */
+function trialWires(setup: Kill9Setup, roundId: string): { wire: Uint8Array; digest: string }[] {
+  const { codebook, bfv, ciphertexts } = setup;
+  return setup.nodes.map((n, i) => {
+    const envelope = signEnvelope(
+      buildEnvelope({
+        roundId,
+        institutionId: n.id,
+        codebookDigest: codebookDigest(codebook),
+        hePublicKeyDigest: bfvPublicKeyDigest(bfv.publicKey),
+        ciphertexts: ciphertexts[i] as Uint8Array[],
+        createdAt: new Date(),
+      }),
+      n.identity.secretKey,
+    );
+    return {
+      wire: encodeContribution({ envelope, ciphertexts: ciphertexts[i] as Uint8Array[] }),
+      digest: envelopeDigest(envelope),
+    };
+  });
+}
+
+/** Every node submits at once (every third twice, as a node retrying a lost answer does); receipts go to `t.acks`. */
+async function sendAll(run: Kill9Run, t: Trial, url: string): Promise<void> {
+  await Promise.all(
+    run.setup.nodes.map(async (n, i) => {
+      for (let k = 0; k < (i % 3 === 0 ? 2 : 1); k++) {
+        try {
+          const r = await post(url, t.roundId, n, (t.wires[i] as { wire: Uint8Array }).wire);
+          if (r.status === 200 || r.status === 201) {
+            const before = t.acks.get(n.id);
+            if (before && JSON.stringify(before) !== JSON.stringify(r.json)) run.s.duplicated++;
+            t.acks.set(n.id, r.json);
+          }
+        } catch {
+          // Connection reset by the kill: not acknowledged.
+        }
+      }
+    }),
+  );
+}
+
+/**
+ * Submit-phase kill: SIGKILL the server at a seeded moment while the nodes submit, check the
+ * database as the kill left it, restart the server and resend. Returns the restarted server.
+ */
+async function killDuringSubmit(
+  run: Kill9Run,
+  t: Trial,
+  server: { child: ChildProcess; url: string },
+): Promise<{ child: ChildProcess; url: string }> {
+  const { setup, s } = run;
+  const K = setup.nodes.length;
+  s.kills.submit++;
+  const delay = run.random() * 1500;
+  const sending = sendAll(run, t, server.url);
+  await new Promise((r) => setTimeout(r, delay));
+  server.child.kill('SIGKILL');
+  await exited(server.child);
+  await sending;
+  const ackedAtKill = t.acks.size;
+  if (ackedAtKill === K) s.killedBeforeDone++;
+  // Check the database as the kill left it.
+  const db = openCoordinatorDb(dbPath(setup.home));
+  try {
+    checkStored(db, t.roundId, setup.nodes, t.wires, t.acks, s);
+    // Committed, but the answer never reached the node: its resend must get the stored receipt.
+    for (const n of setup.nodes)
+      if (!t.acks.has(n.id) && allSubmissions(db, t.roundId).some((r) => r.institutionId === n.id))
+        s.committedUnacknowledged++;
+  } finally {
+    db.close();
+  }
+  run.log(`trial ${t.n} (submit): killed after ${delay.toFixed(0)} ms, ${ackedAtKill} of ${K} acknowledged`);
+  const restarted = await startServer(setup.home);
+  const before = new Map(t.acks);
+  await sendAll(run, t, restarted.url);
+  for (const [id, receipt] of before) {
+    if (JSON.stringify(t.acks.get(id)) !== JSON.stringify(receipt)) s.duplicated++;
+  }
+  return restarted;
+}
+
+/** 1. Submission (the server is killed in submit trials); every node acknowledged at the end. */
+async function submitPhase(run: Kill9Run, t: Trial): Promise<void> {
+  const { setup, s } = run;
+  const K = setup.nodes.length;
+  let server = await startServer(setup.home);
+  if (t.phase === 'submit') server = await killDuringSubmit(run, t, server);
+  else await sendAll(run, t, server.url);
+  server.child.kill('SIGTERM');
+  await exited(server.child);
+  if (t.acks.size !== K) throw new Error(`trial ${t.n}: ${t.acks.size} of ${K} acknowledged after the restart`);
+  s.acknowledged += K;
+  const db = openCoordinatorDb(dbPath(setup.home));
+  try {
+    checkStored(db, t.roundId, setup.nodes, t.wires, t.acks, s);
+  } finally {
+    db.close();
+  }
+}
+
+/** Run a CLI command killed at a seeded moment 1 to 6 s in, then again to completion; logs the outcome. */
+async function killCliThenRerun(run: Kill9Run, t: Trial, args: string[], again: string): Promise<void> {
+  const delay = 1000 + run.random() * 5000;
+  const r = await runCliChild(args, delay);
+  if (!r.killed) run.s.killedBeforeDone++;
+  const rerun = await runCliChild(args);
+  if (rerun.code !== 0) throw new Error(`${args[2]} after the kill failed: ${rerun.out}`);
+  run.log(
+    `trial ${t.n} (${t.phase}): ${r.killed ? `killed after ${delay.toFixed(0)} ms` : 'finished before the kill'}; ${again}`,
+  );
+}
+
+/** 2. Close (`round close` killed in close trials); returns the bundle directory. */
+async function closePhase(run: Kill9Run, t: Trial): Promise<string> {
+  const { home, work } = run.setup;
+  const bundle = join(work, `bundle-${t.roundId}`);
+  if (t.phase === 'close') {
+    run.s.kills.close++;
+    const args = ['coordinator', 'round', 'close', '--home', home, '--round', t.roundId, '--bundle', bundle];
+    await killCliThenRerun(run, t, args, 'closed again');
+  } else {
+    const db = openCoordinatorDb(dbPath(home));
+    try {
+      closeRound({ db, roundId: t.roundId, bundleDir: bundle, now: new Date() });
+    } finally {
+      db.close();
+    }
+  }
+  return bundle;
+}
+
+/** The bundle holds exactly the acknowledged contributions and their sum; the round closed once. */
+function checkBundle(run: Kill9Run, t: Trial, bundle: string): void {
+  const b = readBundle(bundle);
+  const want = [...t.wires.map((w) => w.digest)].sort();
+  const got = b.contributions.map((c) => c.envelopeDigest).sort();
+  const sum = sumContributions(
+    t.wires.map((w) => parseContribution(w.wire, { validate: false }).ciphertexts),
+    b.sum.length,
+  );
+  const sameSum = sum.every((c, k) => Buffer.compare(c, b.sum[k] as Uint8Array) === 0);
+  if (JSON.stringify(want) !== JSON.stringify(got) || !sameSum) run.s.badBundles++;
+  const db = openCoordinatorDb(dbPath(run.setup.home), { readonly: true });
+  try {
+    const closes = db
+      .prepare("SELECT COUNT(*) AS n FROM events WHERE round_id = ? AND kind = 'round.closed'")
+      .get(t.roundId) as { n: number };
+    if (closes.n !== 1 || getRound(db, t.roundId).state !== 'closed') run.s.badBundles++;
+  } finally {
+    db.close();
+  }
+}
+
+/** A release signed by the key holder (only the coordinator's side is under test here). */
+function signedRelease(setup: Kill9Setup, roundId: string) {
+  const dbm = openCoordinatorDb(dbPath(setup.home), { readonly: true });
+  const m = getRound(dbm, roundId).manifest;
+  dbm.close();
+  return signRelease(
+    {
+      type: 'sectorbench.release',
+      version: 1,
+      round_id: roundId,
+      release_version: 1,
+      previous_release_digest: null,
+      studiejaar: '2024-2025',
+      metric_spec: 'v1',
+      codebook_digest: m.codebook.digest,
+      institutions: setup.nodes.length,
+      thresholds: m.thresholds,
+      published_at: new Date().toISOString(),
+      cells: {},
+      rollups: {},
+    },
+    setup.kh.secretKey,
+  );
+}
+
+/** 3. Publish (`round publish` killed in publish trials); then exactly one release, round released. */
+async function publishPhase(run: Kill9Run, t: Trial): Promise<void> {
+  const { home, work } = run.setup;
+  const release = signedRelease(run.setup, t.roundId);
+  const releaseFile = join(work, `release-${t.roundId}.json`);
+  writeFileSync(releaseFile, JSON.stringify(release));
+  const pubArgs = ['coordinator', 'round', 'publish', '--home', home, '--round', t.roundId, '--release', releaseFile];
+  if (t.phase === 'publish') {
+    run.s.kills.publish++;
+    await killCliThenRerun(run, t, pubArgs, 'published again');
+  } else {
+    const dbp = openCoordinatorDb(dbPath(home));
+    try {
+      publishRelease({ db: dbp, roundId: t.roundId, release, now: new Date() });
+    } finally {
+      dbp.close();
+    }
+  }
+  const dbr = openCoordinatorDb(dbPath(home), { readonly: true });
+  try {
+    const rs = listReleases(dbr, t.roundId);
+    if (rs.length !== 1 || rs[0]?.version !== 1 || getRound(dbr, t.roundId).state !== 'released') run.s.badReleases++;
+  } finally {
+    dbr.close();
+  }
+}
+
+/**
+ * Run `trials` kill -9 trials (phases in turn submit, close, publish; kill moments seeded).
+ * @param o.log progress lines
+ */
+export async function runKill9Trials(o: {
+  trials: number;
+  institutions?: number;
+  seed?: number;
+  work?: string;
+  log?: (line: string) => void;
+}): Promise<Kill9Summary> {
+  const t0 = performance.now();
+  const K = o.institutions ?? 8;
+  const work = o.work ?? mkdtempSync(join(tmpdir(), 'sb-kill9-'));
+  const setup = await setUpCoordinator(work, K);
   const s: Kill9Summary = {
     trials: o.trials,
     institutions: K,
@@ -204,243 +493,22 @@ export async function runKill9Trials(o: {
     killedBeforeDone: 0,
     seconds: 0,
   };
+  const run: Kill9Run = { setup, random: rng(o.seed ?? 1), log: o.log ?? (() => {}), s };
   const phases: KillPhase[] = ['submit', 'close', 'publish'];
   try {
     for (let trial = 0; trial < o.trials; trial++) {
-      const phase = phases[trial % phases.length] as KillPhase;
       const roundId = `k9-${trial + 1}`;
-      const dbo = openCoordinatorDb(join(home, 'coordinator.sqlite'));
-      try {
-        await openRound({
-          db: dbo,
-          identity: admin.identity,
-          roundId,
-          studiejaar: 2024,
-          codebook,
-          endorsement: signEndorsement(
-            {
-              type: 'sectorbench.key-holder-endorsement',
-              version: 1,
-              round_id: roundId,
-              he_params: 'bfv-n4096-t40-tc128-v1',
-              he_public_key_digest: bfvPublicKeyDigest(bfv.publicKey),
-              max_participants: 100,
-              thresholds: {
-                min_institutions: 3,
-                min_population: 10,
-                dominance_share: 0.85,
-                min_institutions_distribution: 5,
-              },
-              // The key holder's own enrolment of the institutions (issue 11), fictitious BRIN codes.
-              participants: nodes.map((n, i) => ({
-                institution_id: n.id,
-                name: n.id,
-                brin: `99${String(i + 1).padStart(2, '0')}`,
-                ed25519_public_key: Buffer.from(n.identity.publicKey).toString('base64'),
-              })),
-              endorsed_at: new Date().toISOString(),
-            },
-            kh,
-          ),
-          hePublicKey: bfv.publicKey,
-          participants: nodes.map((n) => n.id),
-          deadline: new Date(Date.now() + 86_400_000),
-          publicUrl: 'http://127.0.0.1:8443',
-          now: new Date(),
-        });
-      } finally {
-        dbo.close();
-      }
-      const wires = nodes.map((n, i) => {
-        const envelope = signEnvelope(
-          buildEnvelope({
-            roundId,
-            institutionId: n.id,
-            codebookDigest: codebookDigest(codebook),
-            hePublicKeyDigest: bfvPublicKeyDigest(bfv.publicKey),
-            ciphertexts: ciphertexts[i] as Uint8Array[],
-            createdAt: new Date(),
-          }),
-          n.identity.secretKey,
-        );
-        return {
-          wire: encodeContribution({ envelope, ciphertexts: ciphertexts[i] as Uint8Array[] }),
-          digest: envelopeDigest(envelope),
-        };
-      });
-
-      // 1. Submission (the server is killed in submit trials).
-      const acks = new Map<string, Record<string, unknown>>();
-      let server = await startServer(home);
-      const sendAll = async (url: string) => {
-        await Promise.all(
-          nodes.map(async (n, i) => {
-            // Every third node sends its envelope twice, as a node retrying a lost answer does.
-            for (let k = 0; k < (i % 3 === 0 ? 2 : 1); k++) {
-              try {
-                const r = await post(url, roundId, n, (wires[i] as { wire: Uint8Array }).wire);
-                if (r.status === 200 || r.status === 201) {
-                  const before = acks.get(n.id);
-                  if (before && JSON.stringify(before) !== JSON.stringify(r.json)) s.duplicated++;
-                  acks.set(n.id, r.json);
-                }
-              } catch {
-                // Connection reset by the kill: not acknowledged.
-              }
-            }
-          }),
-        );
+      await openTrialRound(setup, roundId);
+      const t: Trial = {
+        n: trial + 1,
+        roundId,
+        phase: phases[trial % phases.length] as KillPhase,
+        wires: trialWires(setup, roundId),
+        acks: new Map(),
       };
-      if (phase === 'submit') {
-        s.kills.submit++;
-        const delay = random() * 1500;
-        const sending = sendAll(server.url);
-        await new Promise((r) => setTimeout(r, delay));
-        server.child.kill('SIGKILL');
-        await exited(server.child);
-        await sending;
-        const ackedAtKill = acks.size;
-        if (ackedAtKill === K) s.killedBeforeDone++;
-        // Check the database as the kill left it.
-        const db = openCoordinatorDb(join(home, 'coordinator.sqlite'));
-        try {
-          checkStored(db, roundId, nodes, wires, acks, s);
-          // Committed, but the answer never reached the node: its resend must get the stored receipt.
-          for (const n of nodes)
-            if (!acks.has(n.id) && allSubmissions(db, roundId).some((r) => r.institutionId === n.id))
-              s.committedUnacknowledged++;
-        } finally {
-          db.close();
-        }
-        log(`trial ${trial + 1} (submit): killed after ${delay.toFixed(0)} ms, ${ackedAtKill} of ${K} acknowledged`);
-        server = await startServer(home);
-        const before = new Map(acks);
-        await sendAll(server.url);
-        for (const [id, receipt] of before) {
-          if (JSON.stringify(acks.get(id)) !== JSON.stringify(receipt)) s.duplicated++;
-        }
-      } else {
-        await sendAll(server.url);
-      }
-      server.child.kill('SIGTERM');
-      await exited(server.child);
-      if (acks.size !== K) throw new Error(`trial ${trial + 1}: ${acks.size} of ${K} acknowledged after the restart`);
-      s.acknowledged += K;
-      {
-        const db = openCoordinatorDb(join(home, 'coordinator.sqlite'));
-        try {
-          checkStored(db, roundId, nodes, wires, acks, s);
-        } finally {
-          db.close();
-        }
-      }
-
-      // 2. Close.
-      const bundle = join(work, `bundle-${roundId}`);
-      if (phase === 'close') {
-        s.kills.close++;
-        const delay = 1000 + random() * 5000;
-        const r = await runCliChild(
-          ['coordinator', 'round', 'close', '--home', home, '--round', roundId, '--bundle', bundle],
-          delay,
-        );
-        if (!r.killed) s.killedBeforeDone++;
-        const again = await runCliChild([
-          'coordinator',
-          'round',
-          'close',
-          '--home',
-          home,
-          '--round',
-          roundId,
-          '--bundle',
-          bundle,
-        ]);
-        if (again.code !== 0) throw new Error(`close after the kill failed: ${again.out}`);
-        log(
-          `trial ${trial + 1} (close): ${r.killed ? `killed after ${delay.toFixed(0)} ms` : 'finished before the kill'}; closed again`,
-        );
-      } else {
-        const db = openCoordinatorDb(join(home, 'coordinator.sqlite'));
-        try {
-          closeRound({ db, roundId, bundleDir: bundle, now: new Date() });
-        } finally {
-          db.close();
-        }
-      }
-      {
-        const b = readBundle(bundle);
-        const want = [...wires.map((w) => w.digest)].sort();
-        const got = b.contributions.map((c) => c.envelopeDigest).sort();
-        const sum = sumContributions(
-          wires.map((w) => parseContribution(w.wire, { validate: false }).ciphertexts),
-          b.sum.length,
-        );
-        const sameSum = sum.every((c, k) => Buffer.compare(c, b.sum[k] as Uint8Array) === 0);
-        if (JSON.stringify(want) !== JSON.stringify(got) || !sameSum) s.badBundles++;
-        const db = openCoordinatorDb(join(home, 'coordinator.sqlite'), { readonly: true });
-        try {
-          const closes = db
-            .prepare("SELECT COUNT(*) AS n FROM events WHERE round_id = ? AND kind = 'round.closed'")
-            .get(roundId) as { n: number };
-          if (closes.n !== 1 || getRound(db, roundId).state !== 'closed') s.badBundles++;
-        } finally {
-          db.close();
-        }
-      }
-
-      // 3. Publish a release signed by the key holder (only the coordinator's side is under test here).
-      const dbm = openCoordinatorDb(join(home, 'coordinator.sqlite'), { readonly: true });
-      const m = getRound(dbm, roundId).manifest;
-      dbm.close();
-      const release = signRelease(
-        {
-          type: 'sectorbench.release',
-          version: 1,
-          round_id: roundId,
-          release_version: 1,
-          previous_release_digest: null,
-          studiejaar: '2024-2025',
-          metric_spec: 'v1',
-          codebook_digest: m.codebook.digest,
-          institutions: K,
-          thresholds: m.thresholds,
-          published_at: new Date().toISOString(),
-          cells: {},
-          rollups: {},
-        },
-        kh.secretKey,
-      );
-      const releaseFile = join(work, `release-${roundId}.json`);
-      writeFileSync(releaseFile, JSON.stringify(release));
-      const pubArgs = ['coordinator', 'round', 'publish', '--home', home, '--round', roundId, '--release', releaseFile];
-      if (phase === 'publish') {
-        s.kills.publish++;
-        const delay = 1000 + random() * 5000;
-        const r = await runCliChild(pubArgs, delay);
-        if (!r.killed) s.killedBeforeDone++;
-        const again = await runCliChild(pubArgs);
-        if (again.code !== 0) throw new Error(`publish after the kill failed: ${again.out}`);
-        log(
-          `trial ${trial + 1} (publish): ${r.killed ? `killed after ${delay.toFixed(0)} ms` : 'finished before the kill'}; published again`,
-        );
-      } else {
-        const dbp = openCoordinatorDb(join(home, 'coordinator.sqlite'));
-        try {
-          publishRelease({ db: dbp, roundId, release, now: new Date() });
-        } finally {
-          dbp.close();
-        }
-      }
-      {
-        const dbr = openCoordinatorDb(join(home, 'coordinator.sqlite'), { readonly: true });
-        try {
-          const rs = listReleases(dbr, roundId);
-          if (rs.length !== 1 || rs[0]?.version !== 1 || getRound(dbr, roundId).state !== 'released') s.badReleases++;
-        } finally {
-          dbr.close();
-        }
-      }
+      await submitPhase(run, t);
+      checkBundle(run, t, await closePhase(run, t));
+      await publishPhase(run, t);
     }
   } finally {
     if (!o.work) rmSync(work, { recursive: true, force: true });
