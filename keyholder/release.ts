@@ -7,6 +7,7 @@ import { SbError, isSbError } from '../shared/errors/sb-error.js';
 import { readBundle, type Bundle } from '../shared/protocol/bundle.js';
 import { layoutCiphertexts, layoutLength, unflatten } from '../shared/protocol/layout.js';
 import type { RoundManifest } from '../schemas/manifest.js';
+import type { MaskPool } from '../shared/secagg/mask-pool.js';
 import { applyUnmasking, discardPlan, prepareUnmasking, type UnmaskInput } from './unmask.js';
 import { readRevealKey } from './reveal-keys.js';
 import { signRelease, verifyRelease } from '../shared/protocol/round-documents.js';
@@ -56,6 +57,8 @@ export interface ReleaseOptions {
   onPhase?: (phase: ReleasePhase, ms: number) => void;
   /** SEAL worker to decrypt in; default the process-wide one. */
   sealHost?: SealWorkerHost;
+  /** Threads the masks of a masked round are removed on (default: the process-wide mask pool, shared/secagg/mask-pool.ts). */
+  maskPool?: MaskPool;
 }
 
 /** A release with what the key holder logged about it. */
@@ -216,7 +219,7 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
       slots = await decryptSum(secretKey, sum, host);
       if (plan) {
         const masked = slots;
-        slots = applyUnmasking(plan, masked, layoutLength(codebook));
+        slots = await applyUnmasking(plan, masked, layoutLength(codebook), options.maskPool);
         masked.fill(0n);
       }
       store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });

@@ -2,19 +2,18 @@ import { combine } from 'shamir-secret-sharing';
 import nacl from 'tweetnacl';
 import { SbError } from '../shared/errors/sb-error.js';
 import {
-  addMaskUnreduced,
   bytesEqual,
   checkSurvivorSignatures,
   fromDoubles,
   type ConsistencyProof,
   type MaskGraph,
+  type MaskPool,
   maskPeers,
+  maskPool,
+  type MaskTask,
   openReveals,
-  pairMaskKey,
   pairSign,
   type PeerKeys,
-  reduceModT,
-  selfMaskKey,
   selfSeedCommitment,
   sortedSet,
   toDoubles,
@@ -84,10 +83,52 @@ export interface UnmaskPlan {
  */
 export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> {
   const { roundId, threshold } = input;
+  const { peers, proof } = checkRound(input);
+  const { opened, rejected } = openReveals({
+    roundId,
+    sets: proof,
+    reveals: input.reveals,
+    peers,
+    revealSecretKey: input.revealSecretKey,
+  });
+  const survivorSet = new Set(proof.survivors);
+  const dropped = proof.shared.filter((x) => !survivorSet.has(x));
+  const { seedShares, keyShares } = countShares(roundId, threshold, proof.survivors, dropped, opened, rejected.length);
+  const selfSeeds = new Map<string, Uint8Array>();
+  for (const [u, shares] of seedShares) {
+    const commitment = (peers.get(u) as PeerKeys).selfSeedCommitment;
+    const ok = (s: Uint8Array) => s.length === 32 && selfSeedCommitment(roundId, u, s) === commitment;
+    selfSeeds.set(u, await combineChecked(roundId, u, 'self seed', shares, threshold, ok));
+  }
+  const droppedMaskKeys = new Map<string, Uint8Array>();
+  for (const [v, shares] of keyShares) {
+    const pk = (peers.get(v) as PeerKeys).maskPublicKey;
+    const ok = (s: Uint8Array) => s.length === 32 && bytesEqual(nacl.scalarMult.base(s), pk);
+    droppedMaskKeys.set(v, await combineChecked(roundId, v, 'mask key', shares, threshold, ok));
+  }
+  return {
+    roundId,
+    proof,
+    selfSeeds,
+    droppedMaskKeys,
+    peers,
+    participants: [...input.participants],
+    graph: input.graph,
+    rejectedReveals: rejected,
+  };
+}
+
+/**
+ * The checks before any reveal is opened: the advertisements, the consistency check (at least t
+ * survivors signed exactly U2 and U3), the contributions in the sum are exactly U3, and every
+ * member of U2 advertised keys.
+ */
+function checkRound(input: UnmaskInput): { peers: Map<string, PeerKeys>; proof: ConsistencyProof } {
+  const { roundId } = input;
   const peers = verifyAdvertisedKeys(roundId, input.advertisements, input.identityKeys);
   const proof = checkSurvivorSignatures({
     roundId,
-    threshold,
+    threshold: input.threshold,
     sets: input.sets,
     signatures: input.survivorSignatures,
     identityKeys: input.identityKeys,
@@ -102,18 +143,23 @@ export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> 
   for (const id of proof.shared)
     if (!peers.has(id))
       throw new SbError('SB_ERR_SECAGG_KEYS', `${id} is in the share set but advertised no keys.`, { institution: id });
-  const { opened, rejected } = openReveals({
-    roundId,
-    sets: proof,
-    reveals: input.reveals,
-    peers,
-    revealSecretKey: input.revealSecretKey,
-  });
-  const survivorSet = new Set(proof.survivors);
-  const dropped = proof.shared.filter((x) => !survivorSet.has(x));
+  return { peers, proof };
+}
 
-  // Count first, for every secret, before any reconstruction: fail closed below t.
-  const seedShares = new Map<string, Uint8Array[]>(proof.survivors.map((u) => [u, []]));
+/**
+ * The opened reveals' shares by secret — each survivor's self seed, each dropped node's mask
+ * key — counted for every secret before any reconstruction, so the round fails closed below t.
+ * @throws SbError `SB_ERR_SECAGG_BELOW_THRESHOLD` naming (up to five of) the short secrets
+ */
+function countShares(
+  roundId: string,
+  threshold: number,
+  survivors: readonly string[],
+  dropped: readonly string[],
+  opened: ReturnType<typeof openReveals>['opened'],
+  rejected: number,
+): { seedShares: Map<string, Uint8Array[]>; keyShares: Map<string, Uint8Array[]> } {
+  const seedShares = new Map<string, Uint8Array[]>(survivors.map((u) => [u, []]));
   const keyShares = new Map<string, Uint8Array[]>(dropped.map((v) => [v, []]));
   for (const r of opened) {
     for (const [owner, s] of r.selfSeedShares) seedShares.get(owner)?.push(s);
@@ -127,43 +173,9 @@ export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> 
     throw new SbError(
       'SB_ERR_SECAGG_BELOW_THRESHOLD',
       `round ${roundId}: fewer than t = ${threshold} valid shares for ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; the masks cannot be removed, so nothing is decrypted. The round fails closed.`,
-      { threshold, short: short.length, rejected_reveals: rejected.length },
+      { threshold, short: short.length, rejected_reveals: rejected },
     );
-
-  const selfSeeds = new Map<string, Uint8Array>();
-  for (const [u, shares] of seedShares) {
-    const seed = await combineChecked(
-      roundId,
-      u,
-      'self seed',
-      shares,
-      threshold,
-      (s) => s.length === 32 && selfSeedCommitment(roundId, u, s) === (peers.get(u) as PeerKeys).selfSeedCommitment,
-    );
-    selfSeeds.set(u, seed);
-  }
-  const droppedMaskKeys = new Map<string, Uint8Array>();
-  for (const [v, shares] of keyShares) {
-    const key = await combineChecked(
-      roundId,
-      v,
-      'mask key',
-      shares,
-      threshold,
-      (s) => s.length === 32 && bytesEqual(nacl.scalarMult.base(s), (peers.get(v) as PeerKeys).maskPublicKey),
-    );
-    droppedMaskKeys.set(v, key);
-  }
-  return {
-    roundId,
-    proof,
-    selfSeeds,
-    droppedMaskKeys,
-    peers,
-    participants: [...input.participants],
-    graph: input.graph,
-    rejectedReveals: rejected,
-  };
+  return { seedShares, keyShares };
 }
 
 /**
@@ -203,9 +215,16 @@ async function combineChecked(
  * @param maskedSum decrypted slots (mod t), at least `length` of them; slots from `length` on
  *   (ciphertext padding) are copied unchanged
  * @param length the layout length the nodes masked (shared/protocol/layout.ts `layoutLength`)
+ * @param pool where the masks are expanded (default the process-wide pool, shared/secagg/mask-pool.ts):
+ *   the (dropped, survivor) pairs and self masks are split over its threads; same result for every size
  * @returns the exact sum of the survivors' vectors, slots mod t (same length as `maskedSum`)
  */
-export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, length: number): BigUint64Array {
+export async function applyUnmasking(
+  plan: UnmaskPlan,
+  maskedSum: BigUint64Array,
+  length: number,
+  pool: MaskPool = maskPool(),
+): Promise<BigUint64Array> {
   if (!Number.isInteger(length) || length < 0 || length > maskedSum.length)
     throw new SbError(
       'SB_ERR_LAYOUT_SHAPE',
@@ -214,30 +233,31 @@ export function applyUnmasking(plan: UnmaskPlan, maskedSum: BigUint64Array, leng
   const acc = toDoubles(maskedSum, length, (i) => {
     throw new SbError('SB_ERR_PLAIN_RANGE', `decrypted slot ${i} is not below t.`);
   });
-  const roundId = plan.roundId;
-  // Unreduced sums, reduced every 4,000 masks: values stay below 4,001 * 2^40 < 2^53, exact.
-  let pending = 0;
-  const add = (key: Uint8Array, sign: 1 | -1) => {
-    addMaskUnreduced(key, acc, sign);
-    if (++pending === 4000) {
-      reduceModT(acc);
-      pending = 0;
-    }
-  };
-  for (const [u, seed] of plan.selfSeeds) add(selfMaskKey(roundId, u, seed), -1);
+  await pool.addMasks(plan.roundId, unmaskTasks(plan), acc);
+  // Padding slots first (copied as decrypted), then the unmasked slots over the first `length`.
+  return fromDoubles(acc, maskedSum.slice());
+}
+
+/**
+ * The masks the key holder takes out of the masked sum, in order: every survivor's self mask
+ * (-1), then for every dropped node v and each survivor u that masked with v, u's pairwise mask
+ * with v (X25519 of v's reconstructed mask secret key and u's advertised public key), with the
+ * opposite of the sign u added it with. The tasks refer to the plan's secrets (no copies).
+ */
+export function unmaskTasks(plan: UnmaskPlan): MaskTask[] {
+  const { roundId } = plan;
+  const tasks: MaskTask[] = [];
+  for (const [u, seed] of plan.selfSeeds) tasks.push({ kind: 'self', id: u, seed, sign: -1 });
   const survivors = new Set(plan.proof.survivors);
   for (const [v, sk] of plan.droppedMaskKeys) {
     for (const u of maskPeers(roundId, v, plan.proof.shared, plan.participants, plan.graph)) {
       if (!survivors.has(u)) continue;
-      const key = pairMaskKey(roundId, u, v, sk, (plan.peers.get(u) as PeerKeys).maskPublicKey);
+      const publicKey = (plan.peers.get(u) as PeerKeys).maskPublicKey;
       // u added pairSign(u, v) * mask; take it back out.
-      add(key, pairSign(u, v) === 1 ? -1 : 1);
-      key.fill(0);
+      tasks.push({ kind: 'pair', a: u, b: v, secretKey: sk, publicKey, sign: pairSign(u, v) === 1 ? -1 : 1 });
     }
   }
-  reduceModT(acc);
-  // Padding slots first (copied as decrypted), then the unmasked slots over the first `length`.
-  return fromDoubles(acc, maskedSum.slice());
+  return tasks;
 }
 
 /** Zero the reconstructed secrets of a plan once the sum is unmasked. */
@@ -253,6 +273,7 @@ export function discardPlan(plan: UnmaskPlan): void {
  * secrets are zeroed afterwards. Below t, `decrypt` is never called.
  *
  * @param length the layout length (`layoutLength(codebook)`)
+ * @param pool as {@link applyUnmasking}
  * @returns the exact sum of the survivors' vectors (slots mod t, padding as decrypted) and the plan's
  *   consistency proof and rejected reveals (for the log)
  * @throws SbError as {@link prepareUnmasking}; whatever `decrypt` throws
@@ -261,6 +282,7 @@ export async function unmaskRound(
   input: UnmaskInput,
   decrypt: () => Promise<BigUint64Array>,
   length: number,
+  pool?: MaskPool,
 ): Promise<{
   sum: BigUint64Array;
   proof: ConsistencyProof;
@@ -269,7 +291,7 @@ export async function unmaskRound(
   const plan = await prepareUnmasking(input);
   try {
     const masked = await decrypt();
-    const sum = applyUnmasking(plan, masked, length);
+    const sum = await applyUnmasking(plan, masked, length, pool);
     masked.fill(0n);
     return { sum, proof: plan.proof, rejectedReveals: plan.rejectedReveals };
   } finally {

@@ -313,7 +313,7 @@ async function scenario(o: {
     const masked = BigUint64Array.from(maskedSum.get(d) as Float64Array, (v) => BigInt(v));
     const t3 = performance.now();
     const c3 = cpuNow();
-    const sum = applyUnmasking(plan, masked, L);
+    const sum = await applyUnmasking(plan, masked, L);
     const applyMs = ms(t3);
     const applyCpu = cpuNow() - c3;
     const ts = trueSum.get(d) as Float64Array;

@@ -6,7 +6,8 @@ import {
   advertiseKeys,
   buildReveal,
   generateRoundSecrets,
-  maskInput,
+  type MaskPool,
+  maskInputParallel,
   openShares,
   type PeerKeys,
   secretsMatch,
@@ -43,6 +44,8 @@ export interface RunRoundOptions {
   offline?: boolean;
   /** Folder for export files (default `<home>/airgap`). */
   exportDir?: string;
+  /** Threads the masked input is computed on (default: the process-wide mask pool, shared/secagg/mask-pool.ts). */
+  maskPool?: MaskPool;
 }
 
 /** Where this node stands in a masked round after one run of {@link runRound}. */
@@ -207,7 +210,10 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
         const sub = await submitWithSession(r.s, r.home, r.manifest, {
           masking: {
             mask: (slots) =>
-              maskInput({ secrets: own, slots, peers, shared: u2, participants: r.participants, graph: secagg.graph }),
+              maskInputParallel(
+                { secrets: own, slots, peers, shared: u2, participants: r.participants, graph: secagg.graph },
+                o.maskPool,
+              ),
             log: {
               public: {
                 protocol: secagg.protocol,

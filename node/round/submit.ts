@@ -43,7 +43,7 @@ export interface SubmitOptions {
  * go to the local log only (SECRET_FIELDS), `public` ones are shown to the privacy officer.
  */
 export interface InputMasking {
-  mask(slots: BigUint64Array): BigUint64Array;
+  mask(slots: BigUint64Array): Promise<BigUint64Array>;
   log: { public: Record<string, unknown>; secret: Record<string, string> };
 }
 
@@ -226,7 +226,7 @@ async function prepareContribution(
   // can be reproduced byte for byte (audit verify --deep), and it is as sensitive as the plaintext.
   const seed = new Uint8Array(randomBytes(32));
   // A masked round encrypts vector + self mask + pairwise masks (mod t), never the vector itself.
-  const input = masking ? masking.mask(rv.slots) : rv.slots;
+  const input = masking ? await masking.mask(rv.slots) : rv.slots;
   const ciphertexts = await encryptSlots(hePublicKey, input, { seed });
   const envelope = signEnvelope(
     buildEnvelope({

@@ -6,6 +6,8 @@ export * from './bytes.js';
 export * from './graph.js';
 export * from './keys.js';
 export * from './mask.js';
+export * from './mask-pool.js';
+export * from './mask-tasks.js';
 export * from './prg.js';
 export * from './reveal.js';
 export * from './shares.js';

@@ -2,7 +2,8 @@ import { PLAIN_MODULUS } from '../crypto/he-params.js';
 import { SbError } from '../errors/sb-error.js';
 import { type MaskGraph, neighbours } from './graph.js';
 import type { PeerKeys, RoundSecrets } from './keys.js';
-import { addMaskUnreduced, pairMaskKey, reduceModT, selfMaskKey } from './prg.js';
+import { type MaskPool, maskPool } from './mask-pool.js';
+import { addMasks, type MaskTask } from './mask-tasks.js';
 
 /**
  * Sign of the pairwise mask of `a` with `b` in a's masked input: +1 when a < b (JavaScript
@@ -120,10 +121,39 @@ export function maskPeers(
 }
 
 /**
+ * The masks of a node's masked input, in order: its self mask (+1) first, then one pairwise mask
+ * per peer of {@link maskPeers} with sign {@link pairSign}. The tasks refer to `secrets`' own
+ * bytes (no copies).
+ * @throws SbError as {@link maskInput}, before any mask is expanded
+ */
+export function maskTasks(options: MaskInputOptions): MaskTask[] {
+  const { secrets, peers } = options;
+  const me = secrets.institutionId;
+  const tasks: MaskTask[] = [{ kind: 'self', id: me, seed: secrets.selfSeed, sign: 1 }];
+  for (const j of maskPeers(secrets.roundId, me, options.shared, options.participants, options.graph)) {
+    const peer = peers.get(j);
+    if (!peer)
+      throw new SbError('SB_ERR_SECAGG_KEYS', `${j} is in the share set but advertised no verified keys.`, {
+        institution: j,
+      });
+    tasks.push({
+      kind: 'pair',
+      a: me,
+      b: j,
+      secretKey: secrets.maskSecretKey,
+      publicKey: peer.maskPublicKey,
+      sign: pairSign(me, j),
+    });
+  }
+  return tasks;
+}
+
+/**
  * Round 2, masked input: `slots + PRG(self seed) + Σ_j ±PRG(pair key with j)` modulo the BFV
  * plain modulus t, over the vector's slots only (the padding of the last ciphertext stays 0).
  * j runs over {@link maskPeers}; the sign is {@link pairSign}. Deterministic in its inputs,
  * so `audit verify --deep` can recompute it from the logged plaintext and the round secrets.
+ * All in the calling thread; {@link maskInputParallel} gives the same bits on several threads.
  *
  * @returns the masked slots, same length as `slots`, values in [0, t)
  * @throws SbError `SB_ERR_PLAIN_RANGE` for a slot >= t, `SB_ERR_SECAGG_KEYS` when a peer in U2
@@ -132,21 +162,27 @@ export function maskPeers(
  * @see Bonawitz et al., CCS 2017, Figure 4, round 2 (MaskedInputCollection)
  */
 export function maskInput(options: MaskInputOptions): BigUint64Array {
-  const { secrets, peers } = options;
-  const me = secrets.institutionId;
+  const tasks = maskTasks(options);
   const acc = toDoubles(options.slots);
-  // Unreduced sums: at most 1 + 254 masks below t (< 2^40) stay far below 2^53; one reduction at the end.
-  addMaskUnreduced(selfMaskKey(secrets.roundId, me, secrets.selfSeed), acc, 1);
-  for (const j of maskPeers(secrets.roundId, me, options.shared, options.participants, options.graph)) {
-    const peer = peers.get(j);
-    if (!peer)
-      throw new SbError('SB_ERR_SECAGG_KEYS', `${j} is in the share set but advertised no verified keys.`, {
-        institution: j,
-      });
-    const key = pairMaskKey(secrets.roundId, me, j, secrets.maskSecretKey, peer.maskPublicKey);
-    addMaskUnreduced(key, acc, pairSign(me, j));
-    key.fill(0);
-  }
-  reduceModT(acc);
-  return fromDoubles(acc);
+  addMasks(options.secrets.roundId, tasks, acc);
+  return fromDoubles(acc, new BigUint64Array(acc.length));
+}
+
+/**
+ * {@link maskInput} with the masks spread over a {@link MaskPool}: the self mask and the first
+ * run of pairwise masks in the calling thread, the other runs on worker threads, which get the
+ * node's mask secret key and their peers' public keys only (not the self-mask seed, not the
+ * vector). Same result, bit for bit, for every pool size.
+ *
+ * @param pool default: the process-wide pool (shared/secagg/mask-pool.ts `maskPool`)
+ * @throws SbError as {@link maskInput}; `SB_ERR_MASK_WORKER` when a worker thread stopped
+ */
+export async function maskInputParallel(
+  options: MaskInputOptions,
+  pool: MaskPool = maskPool(),
+): Promise<BigUint64Array> {
+  const tasks = maskTasks(options);
+  const acc = toDoubles(options.slots);
+  await pool.addMasks(options.secrets.roundId, tasks, acc);
+  return fromDoubles(acc, new BigUint64Array(acc.length));
 }
