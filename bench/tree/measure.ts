@@ -32,7 +32,10 @@ interface Figures {
   nonNullAssertions: number;
   functionsOver80: FunctionLength[];
   functionsOver150: FunctionLength[];
+  /** Seams: things that read the clock (a `Clock`, or an optional time that defaults to reading it). */
   clockShapes: Record<string, number>;
+  /** Time values: a required `now: Date` handed to a function that only records that instant. */
+  timeValues: Record<string, number>;
   htmlEscapers: string[];
   zodIssueFormatters: string[];
 }
@@ -87,6 +90,7 @@ function measure(files: readonly string[]): Figures {
     functionsOver80: [],
     functionsOver150: [],
     clockShapes: {},
+    timeValues: {},
     htmlEscapers: [],
     zodIssueFormatters: [],
   };
@@ -120,7 +124,12 @@ function measure(files: readonly string[]): Figures {
         if (length > 150) f.functionsOver150.push(entry);
       }
       const shape = clockShape(node, sf);
-      if (shape) f.clockShapes[shape] = (f.clockShapes[shape] ?? 0) + 1;
+      if (shape) {
+        // A required `now: Date` is the instant of one event, read once by the caller (a value,
+        // see shared/time/clock.ts); everything else reads or stands in for the clock (a seam).
+        const into = shape === 'now: Date' ? f.timeValues : f.clockShapes;
+        into[shape] = (into[shape] ?? 0) + 1;
+      }
       ts.forEachChild(node, visit);
     };
     visit(sf);
@@ -153,12 +162,13 @@ function report(f: Figures, list: boolean): string {
   out.push(`functions over 80 lines: ${f.functionsOver80.length}`);
   if (list) for (const x of f.functionsOver80) out.push(`  ${fn(x)}`);
   else out.push(`  ${f.functionsOver80.map((x) => `${x.name} ${x.lines}`).join(', ')}`);
-  out.push(
-    `clock seam shapes: ${Object.keys(f.clockShapes).length}: ${Object.entries(f.clockShapes)
+  const shapes = (r: Record<string, number>) =>
+    Object.entries(r)
       .sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `'${k}' x${n}`)
-      .join(', ')}`,
-  );
+      .join(', ');
+  out.push(`clock seam shapes: ${Object.keys(f.clockShapes).length}: ${shapes(f.clockShapes)}`);
+  out.push(`time values (an instant handed to a function, not a seam): ${shapes(f.timeValues)}`);
   out.push(`HTML escapers: ${f.htmlEscapers.length} (${f.htmlEscapers.join(', ')})`);
   out.push(
     `files with an inline zod-issue formatter: ${f.zodIssueFormatters.length} (${f.zodIssueFormatters.join(', ')})`,

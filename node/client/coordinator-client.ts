@@ -208,7 +208,7 @@ export class CoordinatorClient {
       body,
       institutionId: this.o.institutionId,
       secretKey: this.o.secretKey,
-      now: this.o.now?.() ?? new Date(),
+      now: this.o.now,
       auditHead: this.o.auditHead?.(),
     });
   }

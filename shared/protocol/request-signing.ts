@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signDetached, verifyDetached } from '../crypto/identity.js';
 import { SbError } from '../errors/sb-error.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { canonicalBytes } from './canonical.js';
 
 /**
@@ -83,8 +84,8 @@ export interface SignRequestInput {
   institutionId: string;
   /** The institution's Ed25519 secret key (64 bytes). */
   secretKey: Uint8Array;
-  /** Signing time (inject a clock in tests); default now. */
-  now?: Date;
+  /** The clock read for the signing time (tests inject a fixed one); default the system clock. */
+  now?: Clock;
   /** 16 bytes; default fresh random bytes. */
   nonce?: Uint8Array;
   /** Hex head of the node's audit-log chain, echoed into the coordinator's receipt. */
@@ -107,7 +108,7 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   const payload: RequestSigningPayload = {
     method: input.method.toUpperCase(),
     path: input.path,
-    timestamp: (input.now ?? new Date()).toISOString(),
+    timestamp: (input.now ?? systemClock)().toISOString(),
     nonce: Buffer.from(nonceBytes).toString('base64'),
     content_sha256: bodySha256(input.body),
     institution_id: input.institutionId,

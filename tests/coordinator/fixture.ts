@@ -198,7 +198,7 @@ export function signedHeaders(
       body,
       institutionId,
       secretKey: over.secretKey ?? (f.institutions[institutionId] as Identity).secretKey,
-      now: over.now ?? f.clock.now,
+      now: () => over.now ?? f.clock.now,
       nonce: over.nonce,
       auditHead: over.auditHead,
     }),

@@ -19,7 +19,7 @@ const headers = signRequest({
   body,
   institutionId: 'INST1',
   secretKey: id.secretKey,
-  now,
+  now: () => now,
   nonce: new Uint8Array(16).fill(5),
   auditHead: 'ab'.repeat(32),
 });

@@ -349,7 +349,7 @@ t.test('signed GET with a query: the path includes the query', async (t) => {
     path,
     institutionId: 'INST1',
     secretKey: (f.institutions.INST1 as { secretKey: Uint8Array }).secretKey,
-    now: f.clock.now,
+    now: () => f.clock.now,
   });
   const r = await request(base + path, { headers: h });
   t.equal(r.statusCode, 200, 'public routes ignore signatures');
