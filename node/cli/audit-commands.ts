@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { SbError } from '../../shared/errors/sb-error.js';
+import type { VerifyResult } from '../audit/verify.js';
 import { writeOutput } from './options.js';
 
 /**
@@ -7,6 +8,14 @@ import { writeOutput } from './options.js';
  * who approved it, and the record of it.
  */
 export function registerAuditCommands(node: Command): void {
+  registerPreview(node);
+  registerApprove(node);
+  registerApproverCommands(node.command('approver').description("the node's approvers (privacy officers)"));
+  registerAuditLogCommands(node.command('audit').description("the node's audit log: what left the building"));
+  registerDataflow(node);
+}
+
+function registerPreview(node: Command): void {
   node
     .command('preview')
     .description('show exactly what will leave the institution in a round, before anything is sent (Dutch)')
@@ -36,7 +45,9 @@ export function registerAuditCommands(node: Command): void {
         writeOutput(o.out, r.rendered);
       },
     );
+}
 
+function registerApprove(node: Command): void {
   node
     .command('approve')
     .description("a privacy officer approves exactly this round's vector (after reading the preview)")
@@ -54,13 +65,18 @@ export function registerAuditCommands(node: Command): void {
         expectDigest: o.digest,
         late: o.late === true,
       });
+      const bytes = r.approval.wire_bytes.toLocaleString('nl-NL');
+      const ready = r.approvals >= r.required ? '; submit kan nu versturen.' : '.';
       process.stdout.write(
-        `Goedgekeurd door ${r.approval.approver_name}: ronde ${o.round}, digest ${r.approval.vector_digest}, ${r.approval.wire_bytes.toLocaleString('nl-NL')} bytes.\n` +
-          `${r.approvals} van ${r.required} vereiste goedkeuring(en) aanwezig${r.approvals >= r.required ? '; submit kan nu versturen.' : '.'}\n`,
+        `Goedgekeurd door ${r.approval.approver_name}: ronde ${o.round}, ` +
+          `digest ${r.approval.vector_digest}, ${bytes} bytes.\n` +
+          `${r.approvals} van ${r.required} vereiste goedkeuring(en) aanwezig${ready}\n`,
       );
     });
+}
 
-  const approver = node.command('approver').description("the node's approvers (privacy officers)");
+/** `node approver keygen | add | list`. */
+function registerApproverCommands(approver: Command): void {
   approver
     .command('keygen')
     .description("create a privacy officer's identity file (0600) and its .pub")
@@ -88,7 +104,8 @@ export function registerAuditCommands(node: Command): void {
         approvalsRequired: o.approvalsRequired ? (Number(o.approvalsRequired) as 1 | 2) : undefined,
       });
       process.stdout.write(
-        `Goedkeurder toegevoegd: ${a.name}, vingerafdruk ${a.fingerprint}. Lees deze voor aan de goedkeurder ter controle.\n`,
+        `Goedkeurder toegevoegd: ${a.name}, vingerafdruk ${a.fingerprint}. ` +
+          'Lees deze voor aan de goedkeurder ter controle.\n',
       );
     });
   approver
@@ -98,12 +115,12 @@ export function registerAuditCommands(node: Command): void {
     .action(async (o: { home: string }) => {
       const { listApprovers } = await import('../audit/approval.js');
       const r = listApprovers(o.home);
-      process.stdout.write(
-        `${r.approvalsRequired} goedkeuring(en) vereist.\n${r.approvers.map((a) => `${a.name}  ${a.fingerprint}`).join('\n') || '(geen goedkeurders)'}\n`,
-      );
+      const names = r.approvers.map((a) => `${a.name}  ${a.fingerprint}`).join('\n') || '(geen goedkeurders)';
+      process.stdout.write(`${r.approvalsRequired} goedkeuring(en) vereist.\n${names}\n`);
     });
+}
 
-  const audit = node.command('audit').description("the node's audit log: what left the building");
+function registerAuditVerify(audit: Command): void {
   audit
     .command('verify')
     .description(
@@ -137,25 +154,33 @@ export function registerAuditCommands(node: Command): void {
           expectHeads: o.expectHead,
           online: o.online ? { coordinatorUrl: o.coordinator } : false,
         });
-        if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-        else {
-          process.stdout.write(
-            (r.ok
-              ? `Auditlog in orde: ${r.entries} regels, ${r.receipts_checked} ontvangstbewijs/-bewijzen${r.deep ? `, ${r.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.\n`
-              : `Auditlog NIET in orde:\n${r.findings.map((f) => `- [${f.kind}] ${f.message}`).join('\n')}\n`) +
-              `Logkop: ${r.head ?? '(leeg)'}\n` +
-              (r.coordinator
-                ? `Laatst door de coördinator gezien: ${r.coordinator.head ?? '(nog geen)'}${r.coordinator.seen_at ? ` (${r.coordinator.seen_at})` : ''}\n`
-                : ''),
-          );
-        }
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : auditVerifyText(r));
         if (!r.ok)
           throw new SbError(
             'SB_ERR_AUDIT_TAMPERED',
-            `the audit log of ${o.home} does not verify (${r.findings.length} finding(s) above); keep a copy of node.sqlite as evidence and contact the privacy officer.`,
+            `the audit log of ${o.home} does not verify (${r.findings.length} finding(s) above); ` +
+              'keep a copy of node.sqlite as evidence and contact the privacy officer.',
           );
       },
     );
+}
+
+/** The Dutch summary of `node audit verify`: the verdict, the log head and the coordinator's head. */
+function auditVerifyText(r: VerifyResult): string {
+  const deep = r.deep ? `, ${r.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : '';
+  const verdict = r.ok
+    ? `Auditlog in orde: ${r.entries} regels, ${r.receipts_checked} ontvangstbewijs/-bewijzen${deep}.\n`
+    : `Auditlog NIET in orde:\n${r.findings.map((f) => `- [${f.kind}] ${f.message}`).join('\n')}\n`;
+  const seenAt = r.coordinator?.seen_at ? ` (${r.coordinator.seen_at})` : '';
+  const coordinator = r.coordinator
+    ? `Laatst door de coördinator gezien: ${r.coordinator.head ?? '(nog geen)'}${seenAt}\n`
+    : '';
+  return `${verdict}Logkop: ${r.head ?? '(leeg)'}\n${coordinator}`;
+}
+
+/** `node audit verify | show | export`. */
+function registerAuditLogCommands(audit: Command): void {
+  registerAuditVerify(audit);
   audit
     .command('show')
     .description('render the log for a person (Dutch text or HTML)')
@@ -184,7 +209,9 @@ export function registerAuditCommands(node: Command): void {
       const r = await exportArt30({ home: o.home });
       writeOutput(o.out, o.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : renderArt30Text(r));
     });
+}
 
+function registerDataflow(node: Command): void {
   node
     .command('dataflow')
     .description('the data-flow statement for a DPIA (Dutch and English), from the config and the round manifest')

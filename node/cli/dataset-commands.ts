@@ -1,10 +1,17 @@
 import { type Command, Option } from 'commander';
 import { importProgressReporter } from '../cli-progress.js';
+import type { importDataset } from '../import/import-dataset.js';
 import { vectorToCsv } from '../vector/vector-csv.js';
 import { intOption, writeOutput, yearOption } from './options.js';
 
 /** `sectorbench node import | vector | quality`: the institution's dataset and what it yields. */
 export function registerDatasetCommands(node: Command): void {
+  registerImport(node);
+  registerVector(node);
+  registerQuality(node);
+}
+
+function registerImport(node: Command): void {
   node
     .command('import')
     .description('import enrolments and attendance exports into the node database (all or nothing)')
@@ -22,7 +29,8 @@ export function registerDatasetCommands(node: Command): void {
     .addOption(
       new Option(
         '--multiline-quotes <how>',
-        'a quoted field over several lines that look like records: refuse the import, or warn and read it as one value',
+        'a quoted field over several lines that look like records: ' +
+          'refuse the import, or warn and read it as one value',
       )
         .choices(['refuse', 'warn'])
         .default('refuse'),
@@ -53,19 +61,32 @@ export function registerDatasetCommands(node: Command): void {
             onProgress: progress.update,
           });
           progress.stop();
-          process.stdout.write(
-            `Imported ${r.enrolments.imported} enrolments (${r.enrolments.encoding}, '${r.enrolments.delimiter === '\t' ? 'tab' : r.enrolments.delimiter}') and ${r.attendance.records - r.observationsDropped} observations (${r.attendance.encoding}) into ${o.home} in ${(r.durationMs / 1000).toFixed(1)} s; stored as ${r.attendance.weeks} weekly sums.\n` +
-              (r.rowsSkipped
-                ? `${r.rowsSkipped} bad row(s) skipped under --max-errors (${r.problemsTotal} problem(s)); ${r.observationsDropped} observation(s) dropped with skipped enrolments. They are recorded with the dataset and shown in the quality report.\n`
-                : '') +
-              r.warnings.map((w) => `warning: ${w.file}:${w.line}: ${w.message}\n`).join(''),
-          );
+          process.stdout.write(importedText(o.home, r));
         } finally {
           progress.stop();
         }
       },
     );
+}
 
+/** What `node import` prints: counts, encodings, skipped rows and warnings (never a row's content). */
+function importedText(home: string, r: Awaited<ReturnType<typeof importDataset>>): string {
+  const delimiter = r.enrolments.delimiter === '\t' ? 'tab' : r.enrolments.delimiter;
+  const skipped = r.rowsSkipped
+    ? `${r.rowsSkipped} bad row(s) skipped under --max-errors (${r.problemsTotal} problem(s)); ` +
+      `${r.observationsDropped} observation(s) dropped with skipped enrolments. ` +
+      'They are recorded with the dataset and shown in the quality report.\n'
+    : '';
+  return (
+    `Imported ${r.enrolments.imported} enrolments (${r.enrolments.encoding}, '${delimiter}') ` +
+    `and ${r.attendance.records - r.observationsDropped} observations (${r.attendance.encoding}) ` +
+    `into ${home} in ${(r.durationMs / 1000).toFixed(1)} s; stored as ${r.attendance.weeks} weekly sums.\n` +
+    skipped +
+    r.warnings.map((w) => `warning: ${w.file}:${w.line}: ${w.message}\n`).join('')
+  );
+}
+
+function registerVector(node: Command): void {
   node
     .command('vector')
     .description('compute the METRICS.md contribution vector of the imported dataset')
@@ -79,7 +100,9 @@ export function registerDatasetCommands(node: Command): void {
       const r = await computeNodeVector({ home: o.home, codebook: o.codebook, year: yearOption(o.year) });
       writeOutput(o.out, o.format === 'json' ? `${JSON.stringify(r.json, null, 2)}\n` : vectorToCsv(r.json));
     });
+}
 
+function registerQuality(node: Command): void {
   node
     .command('quality')
     .description('the data-quality report a data team reads before anything is sent')

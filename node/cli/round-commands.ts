@@ -1,7 +1,20 @@
 import type { Command } from 'commander';
+import type { initNode } from '../client/init.js';
 
-/** `sectorbench node init | round | submit | benchmark`: taking part in a round. */
+/**
+ * `sectorbench node init | round | export | import-response | submit | benchmark`: enrolment and
+ * taking part in a round, online or air-gapped.
+ */
 export function registerRoundCommands(node: Command): void {
+  registerInit(node);
+  registerRound(node);
+  registerExport(node);
+  registerImportResponse(node);
+  registerSubmit(node);
+  registerBenchmark(node);
+}
+
+function registerInit(node: Command): void {
   node
     .command('init')
     .description("create the node's identity and configuration; prints the fingerprint to read out at enrolment")
@@ -14,7 +27,8 @@ export function registerRoundCommands(node: Command): void {
     .option('--coordinator-ca <file>', 'https coordinator: the coalition CA certificate (PEM) to pin, from enrolment')
     .option(
       '--coordinator-cert-sha256 <fingerprint>',
-      "https coordinator: pin its certificate's SHA-256 fingerprint instead (as openssl x509 -fingerprint -sha256 prints it)",
+      "https coordinator: pin its certificate's SHA-256 fingerprint instead " +
+        '(as openssl x509 -fingerprint -sha256 prints it)',
     )
     .option('--offline', 'air-gapped node: round messages go as signed files carried by hand (transport "file")')
     .action(
@@ -41,25 +55,41 @@ export function registerRoundCommands(node: Command): void {
           coordinatorCertSha256: o.coordinatorCertSha256,
           offline: o.offline === true,
         });
-        process.stdout.write(
-          `Node ${o.institution} initialised in ${o.home}.\n` +
-            `Public key: ${r.publicKeyFile}\n` +
-            `Vingerafdruk om voor te lezen bij aanmelding: ${r.fingerprint}\n` +
-            `Pinned coordinator ${r.config.pinned.coordinator.fingerprint}, key holder ${r.config.pinned.key_holder.fingerprint}: compare these with what they read out to you.\n` +
-            (r.config.transport === 'file'
-              ? 'Air-gapped: this node never connects; `node round` writes signed export files to carry to the coordinator (docs/OPERATIONS.md "Air-gapped nodes").\n'
-              : '') +
-            (r.config.coordinator_tls
-              ? `Pinned the coordinator's TLS ${r.config.coordinator_tls.pin === 'ca' ? `CA certificate, SHA-256 ${r.config.coordinator_tls.ca_sha256}` : `certificate, SHA-256 ${r.config.coordinator_tls.cert_sha256}`}: compare it with what the coordinator reads out.\n`
-              : ''),
-        );
+        process.stdout.write(initText(o.institution, o.home, r));
       },
     );
+}
 
+/** What `node init` prints: the fingerprints to compare by phone, and the transport chosen. */
+function initText(institution: string, home: string, r: Awaited<ReturnType<typeof initNode>>): string {
+  const { pinned, transport, coordinator_tls: tls } = r.config;
+  const airgap =
+    transport === 'file'
+      ? 'Air-gapped: this node never connects; `node round` writes signed export files to carry to the ' +
+        'coordinator (docs/OPERATIONS.md "Air-gapped nodes").\n'
+      : '';
+  const tlsPin = tls
+    ? `Pinned the coordinator's TLS ${
+        tls.pin === 'ca' ? `CA certificate, SHA-256 ${tls.ca_sha256}` : `certificate, SHA-256 ${tls.cert_sha256}`
+      }: compare it with what the coordinator reads out.\n`
+    : '';
+  return (
+    `Node ${institution} initialised in ${home}.\n` +
+    `Public key: ${r.publicKeyFile}\n` +
+    `Vingerafdruk om voor te lezen bij aanmelding: ${r.fingerprint}\n` +
+    `Pinned coordinator ${pinned.coordinator.fingerprint}, key holder ${pinned.key_holder.fingerprint}: ` +
+    'compare these with what they read out to you.\n' +
+    airgap +
+    tlsPin
+  );
+}
+
+function registerRound(node: Command): void {
   node
     .command('round')
     .description(
-      'take part in a masked round (secure aggregation): does every phase that is possible now; safe to run again from cron',
+      'take part in a masked round (secure aggregation): does every phase that is possible now; ' +
+        'safe to run again from cron',
     )
     .requiredOption('--home <dir>', "the node's home folder")
     .requiredOption('--round <id>', 'round id')
@@ -67,7 +97,8 @@ export function registerRoundCommands(node: Command): void {
     .option('--wait <seconds>', 'keep going until this node is done, asking again every N seconds')
     .option(
       '--offline',
-      'air-gapped: no network; write the requests into a signed export file to carry to the coordinator (also: "transport": "file" in node.json)',
+      'air-gapped: no network; write the requests into a signed export file to carry to the coordinator ' +
+        '(also: "transport": "file" in node.json)',
     )
     .option('--export-dir <dir>', 'offline: folder for export files (default <home>/airgap)')
     .action(
@@ -95,11 +126,13 @@ export function registerRoundCommands(node: Command): void {
             onStep: (l) => process.stdout.write(`${l}\n`),
           });
           process.stdout.write(`Round ${p.roundId}: ${p.state} (phase ${p.phase}). ${p.message}\n`);
-          if (p.carry)
+          if (p.carry) {
+            const requests = p.carry.requests.map((r) => `${r.method} ${r.path}`).join(', ');
             process.stdout.write(
               `Exportbestand om naar de coördinator te brengen / export file to carry: ${p.carry.file}\n` +
-                `  ${p.carry.requests.length} request(s): ${p.carry.requests.map((r) => `${r.method} ${r.path}`).join(', ')}\n`,
+                `  ${p.carry.requests.length} request(s): ${requests}\n`,
             );
+          }
           if (p.carry || (p.state === 'waiting' && o.offline)) return;
           if (p.state !== 'waiting' || every === 0) {
             if (p.state === 'dropped') process.exitCode = 4;
@@ -109,11 +142,14 @@ export function registerRoundCommands(node: Command): void {
         }
       },
     );
+}
 
+function registerExport(node: Command): void {
   node
     .command('export')
     .description(
-      'air-gapped node: write every request still waiting for an answer into one signed export file to carry to the coordinator',
+      'air-gapped node: write every request still waiting for an answer into one signed export file ' +
+        'to carry to the coordinator',
     )
     .requiredOption('--home <dir>', "the node's home folder")
     .option('--out <dir>', 'folder for the export file (default <home>/airgap)')
@@ -124,30 +160,40 @@ export function registerRoundCommands(node: Command): void {
         process.stdout.write('No request waits for the coordinator: nothing to carry.\n');
         return;
       }
+      const requests = r.requests.map((q) => `${q.method} ${q.path}`).join(', ');
       process.stdout.write(
         `Exportbestand om naar de coördinator te brengen / export file to carry: ${r.file}\n` +
-          `${r.requests.length} request(s) (${r.fresh} new): ${r.requests.map((q) => `${q.method} ${q.path}`).join(', ')}\n` +
-          "At the coordinator: 'sectorbench coordinator import --home DIR FILE'; bring back the response file and run 'sectorbench node import-response'.\n",
+          `${r.requests.length} request(s) (${r.fresh} new): ${requests}\n` +
+          "At the coordinator: 'sectorbench coordinator import --home DIR FILE'; " +
+          "bring back the response file and run 'sectorbench node import-response'.\n",
       );
     });
+}
 
+function registerImportResponse(node: Command): void {
   node
     .command('import-response')
     .description(
-      "air-gapped node: check and keep the coordinator's signed response file; then run the command that waited (e.g. node round) again",
+      "air-gapped node: check and keep the coordinator's signed response file; " +
+        'then run the command that waited (e.g. node round) again',
     )
     .requiredOption('--home <dir>', "the node's home folder")
     .argument('<file>', 'the response file from the coordinator (….response.json)')
     .action(async (file: string, o: { home: string }) => {
       const { importResponses } = await import('../client/airgap-files.js');
       const r = await importResponses({ home: o.home, file });
+      const refused = r.refused.length ? `; refused by the coordinator: ${r.refused.join(', ')}` : '';
       process.stdout.write(
         r.already
           ? `${file} was imported before; nothing changed.\n`
-          : `Antwoordbestand ingelezen / response file imported: ${r.answered} answer(s), ${r.documents} document(s) kept${r.refused.length ? `; refused by the coordinator: ${r.refused.join(', ')}` : ''}.\nRun the command that waited (e.g. 'sectorbench node round --offline') again.\n`,
+          : `Antwoordbestand ingelezen / response file imported: ${r.answered} answer(s), ` +
+              `${r.documents} document(s) kept${refused}.\n` +
+              "Run the command that waited (e.g. 'sectorbench node round --offline') again.\n",
       );
     });
+}
 
+function registerSubmit(node: Command): void {
   node
     .command('submit')
     .description("compute, encrypt, sign and send this institution's contribution to a round")
@@ -156,7 +202,8 @@ export function registerRoundCommands(node: Command): void {
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
     .option(
       '--late',
-      'a late (or, unmasked round, corrected) contribution to a released round the coordinator reopened for this institution; sent UNMASKED (read preview --late first)',
+      'a late (or, unmasked round, corrected) contribution to a released round the coordinator reopened ' +
+        'for this institution; sent UNMASKED (read preview --late first)',
     )
     .action(async (o: { home: string; round: string; coordinator?: string; late?: boolean }) => {
       const { submitContribution } = await import('../round/submit.js');
@@ -168,11 +215,14 @@ export function registerRoundCommands(node: Command): void {
         onPhase: (p) => process.stderr.write(`${p}…\n`),
       });
       process.stdout.write(
-        `${r.resent ? 'Resent the stored contribution' : 'Sent the contribution'} for round ${o.round}: ${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes.\n` +
+        `${r.resent ? 'Resent the stored contribution' : 'Sent the contribution'} for round ${o.round}: ` +
+          `${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes.\n` +
           `Receipt ${r.receipt.sequence} at ${r.receipt.received_at}, envelope ${r.envelopeDigest}.\n`,
       );
     });
+}
 
+function registerBenchmark(node: Command): void {
   node
     .command('benchmark')
     .description("fetch the signed release and write this institution's comparison (HTML and CSV)")
@@ -185,7 +235,8 @@ export function registerRoundCommands(node: Command): void {
       const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
       const { versionChangesNl } = await import('../../shared/pages/version-changes.js');
       process.stdout.write(
-        `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n${r.changes ? `${versionChangesNl(r.changes)}\n` : ''}`,
+        `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n` +
+          (r.changes ? `${versionChangesNl(r.changes)}\n` : ''),
       );
     });
 }
