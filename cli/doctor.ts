@@ -18,7 +18,8 @@ export function roleOfHome(home: string): DoctorReport['role'] {
     throw new SbError(
       'SB_ERR_USAGE',
       found.length
-        ? `${home} holds the configuration of more than one role (${found.map(([, f]) => f).join(', ')}); run 'sectorbench node|coordinator|keyholder doctor --home ${home}'.`
+        ? `${home} holds the configuration of more than one role (${found.map(([, f]) => f).join(', ')});` +
+            ` run 'sectorbench node|coordinator|keyholder doctor --home ${home}'.`
         : `${home} holds no node.json, coordinator.json or keyholder.json; check --home, or run 'sectorbench node|coordinator|keyholder doctor --home DIR'.`,
       { home },
     );

@@ -68,7 +68,9 @@ export function toSbError(e: unknown): SbError {
   const kind = err instanceof Error ? err.name : typeof e;
   return new SbError(
     'SB_ERR_INTERNAL',
-    `an unexpected ${kind} stopped the command; nothing more is shown because its text could contain data. Run it again with --debug to see the details, and report them (without data) to the maintainers.`,
+    `an unexpected ${kind} stopped the command; nothing more is shown because its text could contain ` +
+      'data. Run it again with --debug to see the details, and report them (without data) to the ' +
+      'maintainers.',
     { kind },
     { cause: e },
   );

@@ -173,7 +173,8 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
     custody: custodians.custody,
   });
   log(
-    `key ceremony: BFV secret key sealed, ${kh.ceremony.k} of ${kh.ceremony.n} custodian shares needed (${kh.ceremony.custodians.map((c) => `${c.name}: ${c.shareFile}, fingerprint ${c.shareFingerprint}`).join('; ')})`,
+    `key ceremony: BFV secret key sealed, ${kh.ceremony.k} of ${kh.ceremony.n} custodian shares ` +
+      `needed (${kh.ceremony.custodians.map((c) => `${c.name}: ${c.shareFile}, fingerprint ${c.shareFingerprint}`).join('; ')})`,
   );
   const khPub = join(khHome, `${HOME_FILES.identity}.pub`);
   const admin = await openCoordinatorHome(coordHome);
@@ -402,11 +403,12 @@ async function endorseAndOpen(a: {
     now: now(),
   });
   a.log(
-    `round ${roundId} open (studiejaar ${a.year}): ${a.participants} participants endorsed by the key holder, thresholds ${JSON.stringify(endorsement.thresholds)}${
-      endorsement.masking
-        ? `; masked (secure aggregation), threshold t = ${endorsement.masking.threshold} over the ${endorsement.masking.graph.kind} graph`
-        : '; unmasked'
-    }`,
+    `round ${roundId} open (studiejaar ${a.year}): ${a.participants} participants endorsed by the ` +
+      `key holder, thresholds ${JSON.stringify(endorsement.thresholds)}${
+        endorsement.masking
+          ? `; masked (secure aggregation), threshold t = ${endorsement.masking.threshold} over the ${endorsement.masking.graph.kind} graph`
+          : '; unmasked'
+      }`,
   );
   return { endorsement };
 }

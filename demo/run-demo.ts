@@ -81,7 +81,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const dir = multi ? join(out, 'data', String(year)) : join(out, 'data');
     log(
-      `generating ${o.institutions} synthetic institutions for studiejaar ${year} (about ${o.students} students each, seed ${o.seed}${multi ? ', with year-to-year drift' : ''})`,
+      `generating ${o.institutions} synthetic institutions for studiejaar ${year} (about ${o.students} ` +
+        `students each, seed ${o.seed}${multi ? ', with year-to-year drift' : ''})`,
     );
     const s = await synthesize({
       out: dir,
@@ -162,7 +163,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         return formatShare(t && d ? d.compute(t) : null);
       };
       yearLines.push(
-        `  ${last.release.studiejaar}  ${round.roundId.padEnd(14)} verzuim ${fig('absence_rate').padStart(6)}  uitval jaar 1 ${fig('dropout_share').padStart(6)}`,
+        `  ${last.release.studiejaar}  ${round.roundId.padEnd(14)} verzuim ${fig('absence_rate').padStart(6)} ` +
+          ` uitval jaar 1 ${fig('dropout_share').padStart(6)}`,
       );
     }
     const { release, result, keyHolderMs } = last as Awaited<ReturnType<typeof closeAndRelease>>;
@@ -173,9 +175,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       '',
       `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
       round.masking
-        ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
+        ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the ` +
+          `key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
         : '  UNMASKED round: the key holder with k custodians could have decrypted one institution’s contribution',
-      `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ` +
+        `${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} ` +
+        's',
       `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
         Object.entries(result.blocks.byRule)
           .map(([r, n]) => `${r} ${n}`)

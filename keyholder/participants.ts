@@ -88,7 +88,8 @@ export function endorsedParticipants(store: KeyHolderStore, ids?: readonly strin
         if (!p)
           throw new SbError(
             'SB_ERR_UNKNOWN_INSTITUTION',
-            `institution ${id} is not enrolled with this key holder; enrol it with 'keyholder participant add' after checking its fingerprint with the institution by phone.`,
+            `institution ${id} is not enrolled with this key holder; enrol it with 'keyholder participant ` +
+              "add' after checking its fingerprint with the institution by phone.",
             { institution_id: id },
           );
         return p;

@@ -55,7 +55,8 @@ export function readRevealKey(dataDir: string, roundId: string): { publicKey: Ui
   } catch (e) {
     throw new SbError(
       'SB_ERR_REVEAL_KEY',
-      `the reveal key of round ${roundId} (${file}) is missing or damaged, so the reveals of the round cannot be opened; restore it from the key holder's backup.`,
+      `the reveal key of round ${roundId} (${file}) is missing or damaged, so the reveals of the ` +
+        "round cannot be opened; restore it from the key holder's backup.",
       { round_id: roundId },
       { cause: e },
     );

@@ -41,7 +41,9 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (trust.coordinatorKey && !verifyManifest(m, trust.coordinatorKey)) {
     throw new SbError(
       'SB_ERR_MANIFEST_SIGNATURE',
-      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ${fingerprint(trust.coordinatorKey)}); do not release. Ask the coordinator, by phone, whether its key changed.`,
+      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ` +
+        `${fingerprint(trust.coordinatorKey)}); do not release. Ask the coordinator, by phone, whether ` +
+        'its key changed.',
       { round_id: m.round_id },
     );
   }
@@ -58,12 +60,18 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     if (added.length > 0)
       throw new SbError(
         'SB_ERR_NOT_ENDORSED',
-        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator added or changed them after the endorsement; do not release. Only institutions the key holder enrolled and endorsed take part.`,
+        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ` +
+          `${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator ` +
+          'added or changed them after the endorsement; do not release. Only institutions the key holder ' +
+          'enrolled and endorsed take part.',
         { round_id: m.round_id, added: added.map((p) => p.institution_id) },
       );
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)}); nodes were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest with 'keyholder endorse' output.`,
+      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round ` +
+        `id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)});` +
+        ' nodes were not promised what this key holder enforces. Do not release; the coordinator must ' +
+        "reissue the manifest with 'keyholder endorse' output.",
       { round_id: m.round_id },
     );
   }
@@ -85,7 +93,10 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (!recorded) {
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} participants). If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature is deterministic); otherwise treat the identity key as compromised.`,
+      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log ` +
+        `has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} ` +
+        "participants). If this home was restored from a backup, run 'keyholder endorse' again with " +
+        'the same values (the signature is deterministic); otherwise treat the identity key as compromised.',
       { round_id: m.round_id },
     );
   }
@@ -153,7 +164,8 @@ export function verifyContributions(
       if (seen.has(id)) {
         throw new SbError(
           'SB_ERR_DUPLICATE_INSTITUTION',
-          `institution ${id} appears more than once; one contribution per institution is summed. The coordinator must rebuild the bundle with only the institution's accepted contribution.`,
+          `institution ${id} appears more than once; one contribution per institution is summed. The ` +
+            "coordinator must rebuild the bundle with only the institution's accepted contribution.",
         );
       }
       seen.add(id);

@@ -50,7 +50,8 @@ export function checkShareDir(shareDir: string, home: string): void {
   if (isInside(shareDir, home))
     throw new SbError(
       'SB_ERR_USAGE',
-      `the share folder ${shareDir} is inside the key holder's home ${home}; shares must never be kept with the sealed key. Pick a folder elsewhere (each custodian takes their file away).`,
+      `the share folder ${shareDir} is inside the key holder's home ${home}; shares must never be ` +
+        'kept with the sealed key. Pick a folder elsewhere (each custodian takes their file away).',
     );
 }
 

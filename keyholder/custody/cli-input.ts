@@ -92,7 +92,8 @@ export async function custodianSpecs(
 export function ceremonyText(r: CeremonyResult): string {
   const L = [
     `Key ceremony: the BFV secret key (public key digest ${r.hePublicKeyDigest}) is sealed in ${r.sealedFile}`,
-    `under a random key split ${r.k} of ${r.n} (seal ${r.sealId}). Any ${r.k} custodians together can unseal it for one release; fewer cannot, and the key holder's home alone cannot.`,
+    `under a random key split ${r.k} of ${r.n} (seal ${r.sealId}). Any ${r.k} custodians together ` +
+      "can unseal it for one release; fewer cannot, and the key holder's home alone cannot.",
     '',
     'What each custodian keeps (the key holder keeps none of it; hand each file over and delete the copy here):',
   ];
@@ -107,7 +108,8 @@ export function ceremonyText(r: CeremonyResult): string {
   }
   L.push('');
   L.push(
-    'Check a share at any time (nothing is unsealed): sectorbench keyholder check-share --share FILE (--custodian-key KEYFILE | --passphrase NAME) [--home DIR]',
+    'Check a share at any time (nothing is unsealed): sectorbench keyholder check-share --share ' +
+      'FILE (--custodian-key KEYFILE | --passphrase NAME) [--home DIR]',
   );
   L.push(
     `A release needs ${r.k} of them: sectorbench keyholder release … --share FILE --custodian-key KEYFILE (once per custodian)`,

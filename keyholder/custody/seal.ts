@@ -261,7 +261,9 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
       'SB_ERR_CUSTODY_FOREIGN_SHARE',
       name,
       p.source,
-      `it belongs to another sealing (seal ${f.seal_id}, BFV key ${f.he_public_key_digest.slice(0, 12)}…), not to this key holder's key (seal ${sealed.seal_id}); ask the custodian for the share of this key`,
+      `it belongs to another sealing (seal ${f.seal_id}, BFV key ${f.he_public_key_digest.slice(0, 12)}…),` +
+        ` not to this key holder's key (seal ${sealed.seal_id}); ask the custodian for the share of ` +
+        'this key',
     );
   if (!entry)
     throw shareError(
@@ -374,10 +376,13 @@ export async function unsealSecretKey(
     if (opened.size < sealed.k)
       throw new SbError(
         'SB_ERR_CUSTODY_QUORUM',
-        `${opened.size} custodian share(s) presented (${[...opened.keys()].join(', ') || 'none'}), ${sealed.k} of ${sealed.n} are needed; nothing was unsealed. Ask ${sealed.k - opened.size} more of ${sealed.custodians
-          .map((c) => c.name)
-          .filter((x) => !opened.has(x))
-          .join(', ')} to present their share.`,
+        `${opened.size} custodian share(s) presented (${[...opened.keys()].join(', ') || 'none'}), ` +
+          `${sealed.k} of ${sealed.n} are needed; nothing was unsealed. Ask ${sealed.k - opened.size} ` +
+          `more of ${sealed.custodians
+            .map((c) => c.name)
+            .filter((x) => !opened.has(x))
+            .join(', ')} ` +
+          'to present their share.',
         { presented: [...opened.keys()], k: sealed.k },
       );
     const chosen = [...opened.values()].slice(0, sealed.k);
@@ -392,7 +397,8 @@ export async function unsealSecretKey(
       } catch {
         throw new SbError(
           'SB_ERR_CUSTODY_SEALED',
-          `the shares of ${[...opened.keys()].join(', ')} are valid but do not open the sealed key file: the file was altered. Restore it from the key holder's backup.`,
+          `the shares of ${[...opened.keys()].join(', ')} are valid but do not open the sealed key file: ` +
+            "the file was altered. Restore it from the key holder's backup.",
         );
       }
       validateSecretKey(secretKey);

@@ -19,7 +19,9 @@ export function readSealedFile(paths: KeyHolderPaths): unknown {
     throw new SbError(
       'SB_ERR_CUSTODY_REQUIRED',
       paths.plainSecretKey
-        ? `${paths.home} keeps its BFV secret key in a plain file (made before key custody); nothing is decrypted with it. Run 'sectorbench keyholder ceremony --home ${paths.home} …' to seal it under custodian shares first.`
+        ? `${paths.home} keeps its BFV secret key in a plain file (made before key custody); nothing ` +
+            `is decrypted with it. Run 'sectorbench keyholder ceremony --home ${paths.home} …' to seal ` +
+            'it under custodian shares first.'
         : `${paths.home} has no sealed BFV secret key; this is not a complete key holder home.`,
     );
   }

@@ -239,7 +239,8 @@ export class KeyHolderStore {
       // A newer sectorbench wrote it: this one would misread it (docs/OPERATIONS.md "Migrations").
       throw new SbError(
         'SB_ERR_DB_VERSION',
-        `the key holder's log ${path} has schema version ${version}, this sectorbench knows ${MIGRATIONS.length}; install the sectorbench that wrote it (or newer).`,
+        `the key holder's log ${path} has schema version ${version}, this sectorbench knows ${MIGRATIONS.length};` +
+          ' install the sectorbench that wrote it (or newer).',
       );
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
@@ -258,7 +259,8 @@ export class KeyHolderStore {
   recordEndorsement(e: EndorsementRecord): void {
     this.db
       .prepare(
-        'INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature, participants) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO endorsement (round_id, he_public_key_digest, max_participants, thresholds, endorsed_at,' +
+          ' signature, participants) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .run(e.roundId, e.hePublicKeyDigest, e.maxParticipants, e.thresholds, e.endorsedAt, e.signature, e.participants);
   }
@@ -267,7 +269,8 @@ export class KeyHolderStore {
     return (
       this.db
         .prepare(
-          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature, participants FROM endorsement WHERE round_id = ? ORDER BY id',
+          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature,' +
+            ' participants FROM endorsement WHERE round_id = ? ORDER BY id',
         )
         .all(roundId) as {
         round_id: string;
@@ -345,7 +348,8 @@ export class KeyHolderStore {
   }): number {
     const r = this.db
       .prepare(
-        "INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest, outcome, unseal_id) VALUES (?, ?, ?, ?, ?, ?, 'started', ?)",
+        'INSERT INTO decryption (round_id, kind, started_at, bundle_digest, institutions, sum_digest,' +
+          " outcome, unseal_id) VALUES (?, ?, ?, ?, ?, ?, 'started', ?)",
       )
       .run(d.roundId, d.kind, d.at, d.bundleDigest, d.institutions, d.sumDigest, d.unsealId);
     return Number(r.lastInsertRowid);
@@ -470,7 +474,9 @@ export class KeyHolderStore {
   recordRelease(r: ReleaseRecord): void {
     this.db
       .prepare(
-        'INSERT INTO release (round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed, release_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO release (round_id, release_version, release_digest, previous_release_digest, bundle_digest,' +
+          ' institutions, published_at, blocks_published, blocks_suppressed, release_json) VALUES (?,' +
+          ' ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         r.roundId,
@@ -491,7 +497,9 @@ export class KeyHolderStore {
     return (
       this.db
         .prepare(
-          'SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id = ? ORDER BY release_version',
+          'SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, ' +
+            'institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id ' +
+            '= ? ORDER BY release_version',
         )
         .all(roundId) as Record<string, unknown>[]
     ).map((r) => ({

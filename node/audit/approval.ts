@@ -130,7 +130,9 @@ export function requireApprovals(
   if (config.approvers.length < config.approvals_required) {
     throw new SbError(
       'SB_ERR_NO_APPROVERS',
-      `this node needs ${config.approvals_required} approver(s) (privacy officers) but has ${config.approvers.length}; nothing was sent. Add one with \`sectorbench node approver add --home ${want.home} --name NAME --key FILE.pub\`.`,
+      `this node needs ${config.approvals_required} approver(s) (privacy officers) but has ${config.approvers.length};` +
+        ` nothing was sent. Add one with \`sectorbench node approver add --home ${want.home} --name ` +
+        'NAME --key FILE.pub`.',
       { required: config.approvals_required, configured: config.approvers.length },
     );
   }
@@ -142,7 +144,10 @@ export function requireApprovals(
     const late = want.late ? ' --late' : '';
     throw new SbError(
       'SB_ERR_APPROVAL_MISSING',
-      `round ${want.roundId}: ${check.valid.length} of ${check.required} required approval(s) cover the vector with digest ${want.vectorDigest}; nothing was sent.${why} Have a privacy officer read \`sectorbench node preview --home ${want.home} --round ${want.roundId}${late}\` and run \`sectorbench node approve --home ${want.home} --round ${want.roundId}${late} --key FILE\`.`,
+      `round ${want.roundId}: ${check.valid.length} of ${check.required} required approval(s) cover ` +
+        `the vector with digest ${want.vectorDigest}; nothing was sent.${why} Have a privacy officer ` +
+        `read \`sectorbench node preview --home ${want.home} --round ${want.roundId}${late}\` and run ` +
+        `\`sectorbench node approve --home ${want.home} --round ${want.roundId}${late} --key FILE\`.`,
       {
         roundId: want.roundId,
         vectorDigest: want.vectorDigest,
@@ -229,7 +234,9 @@ export async function approveRound(
     if (!entry) {
       refuse(
         'SB_ERR_APPROVER_UNKNOWN',
-        `the key in ${o.approverKeyFile} (fingerprint ${fingerprint(approver.publicKey)}) is not an approver of this node; nothing was approved. Add it first with \`sectorbench node approver add --home ${o.home} --name NAME --key ${o.approverKeyFile}.pub\`.`,
+        `the key in ${o.approverKeyFile} (fingerprint ${fingerprint(approver.publicKey)}) is not an ` +
+          'approver of this node; nothing was approved. Add it first with `sectorbench node approver ' +
+          `add --home ${o.home} --name NAME --key ${o.approverKeyFile}.pub\`.`,
       );
     }
     const manifest = storedManifest(db, o.roundId, o.home);
@@ -365,7 +372,9 @@ function refuseDigest(
   if (!/^[0-9a-f]{64}$/.test(given)) {
     refuse(
       'SB_ERR_APPROVAL_DIGEST_INVALID',
-      `--digest '${o.expectDigest}' is not a digest: it must be the 64 hexadecimal characters the preview of round ${o.roundId} shows. Nothing was approved; copy the digest from \`sectorbench node preview --home ${o.home} --round ${o.roundId}\`.`,
+      `--digest '${o.expectDigest}' is not a digest: it must be the 64 hexadecimal characters the ` +
+        `preview of round ${o.roundId} shows. Nothing was approved; copy the digest from \`sectorbench ` +
+        `node preview --home ${o.home} --round ${o.roundId}\`.`,
     );
   }
   const previewed = readAudit(db, { roundId: o.roundId }).some(
@@ -374,13 +383,16 @@ function refuseDigest(
   if (!previewed) {
     refuse(
       'SB_ERR_APPROVAL_DIGEST_WRONG',
-      `--digest ${given} was not shown by any preview of round ${o.roundId} on this node (mistyped, or from another round); the vector now has digest ${current}. Nothing was approved; read the preview again and copy its digest.`,
+      `--digest ${given} was not shown by any preview of round ${o.roundId} on this node (mistyped,` +
+        ` or from another round); the vector now has digest ${current}. Nothing was approved; read ` +
+        'the preview again and copy its digest.',
       { digest: current },
     );
   }
   return refuse(
     'SB_ERR_APPROVAL_STALE',
-    `the vector of round ${o.roundId} now has digest ${current}, not ${given} as in the preview you read: the data changed since that preview. Read a fresh preview before approving.`,
+    `the vector of round ${o.roundId} now has digest ${current}, not ${given} as in the preview ` +
+      'you read: the data changed since that preview. Read a fresh preview before approving.',
     { digest: current },
   );
 }

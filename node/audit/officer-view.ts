@@ -64,7 +64,11 @@ function approvalsHtml(approvals: AuditEntry[], env: EnvelopePayload): string {
     .map((e) => {
       const p = e.payload as unknown as ApprovalPayload;
       const match = p.approval.vector_digest === env.vector_digest;
-      return `<li><strong>${esc(p.approval.approver_name)}</strong> (vingerafdruk <code>${esc(p.approver_fingerprint)}</code>) keurde goed op ${esc(amsterdamTime(p.approval.approved_at))}; vastgelegd ${esc(amsterdamTime(e.at))}. ${match ? '<span class="flag">✓ voor precies deze cijfers</span> (digest gelijk)' : '<span class="flag flag-hi">✗ voor andere cijfers</span> (digest verschilt)'}.</li>`;
+      return (
+        `<li><strong>${esc(p.approval.approver_name)}</strong> (vingerafdruk <code>${esc(p.approver_fingerprint)}</code>` +
+        `) keurde goed op ${esc(amsterdamTime(p.approval.approved_at))}; vastgelegd ${esc(amsterdamTime(e.at))}. ` +
+        `${match ? '<span class="flag">✓ voor precies deze cijfers</span> (digest gelijk)' : '<span class="flag flag-hi">✗ voor andere cijfers</span> (digest verschilt)'}.</li>`
+      );
     })
     .join('')}</ul>`;
 }
@@ -73,7 +77,11 @@ function receiptHtml(receipts: AuditEntry[], env: EnvelopePayload): string {
   const r = receipts.find((e) => (e.payload as unknown as ReceiptPayload).envelope_digest === env.envelope_digest);
   if (!r) return '<p class="sup">Geen ontvangstbewijs van de coördinator voor deze bijdrage in het log.</p>';
   const p = r.payload as unknown as ReceiptPayload;
-  return `<p>Ontvangen door de coördinator op ${esc(amsterdamTime(p.receipt.received_at))}, ${nlInt(p.receipt.wire_bytes)} bytes, volgnummer ${nlInt(p.receipt.sequence)}; ondertekend ontvangstbewijs vastgelegd ${esc(amsterdamTime(r.at))}. <span class="flag">✓ hoort bij deze envelop</span> (envelopdigest gelijk).</p>`;
+  return (
+    `<p>Ontvangen door de coördinator op ${esc(amsterdamTime(p.receipt.received_at))}, ${nlInt(p.receipt.wire_bytes)} ` +
+    `bytes, volgnummer ${nlInt(p.receipt.sequence)}; ondertekend ontvangstbewijs vastgelegd ${esc(amsterdamTime(r.at))}. ` +
+    '<span class="flag">✓ hoort bij deze envelop</span> (envelopdigest gelijk).</p>'
+  );
 }
 
 function roundSection(roundId: string, entries: AuditEntry[], names: Map<string, string>, cellOrder: string[]): string {
@@ -90,14 +98,22 @@ function roundSection(roundId: string, entries: AuditEntry[], names: Map<string,
     const v = p.vector;
     const cells = Object.keys(v.cells).sort((a, b) => cellOrder.indexOf(a) - cellOrder.indexOf(b));
     const groups = Object.keys(v.groups);
-    parts.push(`<h3>Bijdrage ${envelopes.length > 1 ? `${i + 1} ` : ''}van ${esc(amsterdamTime(e.at))}</h3>
+    parts.push(
+      `<h3>Bijdrage ${envelopes.length > 1 ? `${i + 1} ` : ''}van ${esc(amsterdamTime(e.at))}</h3>` +
+        `
 <div class="pair">
 <div class="figures">
-<p>Deze getallen zijn versleuteld (BFV) en in één envelop van ${nlInt(p.wire_bytes)} bytes (${nlInt(p.ciphertext_digests.length)} versleutelde blokken) verstuurd. Digest van precies deze getallen: <code>${esc(p.vector_digest)}</code>. Niet genoemde vakjes en cellen zijn 0.</p>
+<p>Deze getallen zijn versleuteld (BFV) en in één envelop van ${nlInt(p.wire_bytes)} bytes ` +
+        `(${nlInt(p.ciphertext_digests.length)} versleutelde blokken) verstuurd. Digest van precies ` +
+        `deze getallen: <code>${esc(p.vector_digest)}</code>. Niet genoemde vakjes en cellen zijn 0.</p>` +
+        `
 ${cells
   .map((k) => {
     const [crebo, niveau, leerweg] = k.split('|');
-    return `<h4>${esc(k)} — ${esc(names.get(crebo as string) ?? (crebo as string))}, niveau ${esc(niveau as string)}, ${esc(leerweg as string)}</h4>${valuesTable(`Cel ${k}`, CELL_SLOTS, v.cells[k] as Record<string, number>)}`;
+    return (
+      `<h4>${esc(k)} — ${esc(names.get(crebo as string) ?? (crebo as string))}, niveau ${esc(niveau as string)},` +
+      ` ${esc(leerweg as string)}</h4>${valuesTable(`Cel ${k}`, CELL_SLOTS, v.cells[k] as Record<string, number>)}`
+    );
   })
   .join('\n')}
 <h4>Groepen (alleen blok C: telt instellingen, voor de openbaarmakingscontrole)</h4>
@@ -109,12 +125,14 @@ ${approvalsHtml(approvals, p)}
 <h4>Ontvangstbewijs</h4>
 ${receiptHtml(receipts, p)}
 </aside>
-</div>`);
+</div>`,
+    );
   });
   const rows = entries
     .map(
       (x) =>
-        `<tr><th scope="row" class="num">${x.seq}</th><td>${esc(amsterdamTime(x.at))}</td><td>${esc(KIND_NL[x.kind] ?? x.kind)}</td><td>${esc(describe(x))}</td></tr>`,
+        `<tr><th scope="row" class="num">${x.seq}</th><td>${esc(amsterdamTime(x.at))}</td><td>${esc(KIND_NL[x.kind] ?? x.kind)}</td>` +
+        `<td>${esc(describe(x))}</td></tr>`,
     )
     .join('');
   parts.push(
@@ -135,8 +153,10 @@ aside.proof{position:sticky;top:.5rem;background:#f4f6f8;border-left:4px solid #
 
 function verdictHtml(v: VerifyResult): string {
   return v.ok
-    ? `<p><strong>Controle van het log: in orde.</strong> ${nlInt(v.entries)} regels; keten en handtekeningen kloppen; ${nlInt(v.receipts_checked)} ontvangstbewijs/-bewijzen gecontroleerd.</p>`
-    : `<p class="flag flag-hi"><strong>Controle van het log: NIET IN ORDE</strong> (${nlInt(v.findings.length)} bevinding(en)).</p><ul>${v.findings.map((f) => `<li>${esc(f.message)}</li>`).join('')}</ul>`;
+    ? `<p><strong>Controle van het log: in orde.</strong> ${nlInt(v.entries)} regels; keten en handtekeningen ` +
+        `kloppen; ${nlInt(v.receipts_checked)} ontvangstbewijs/-bewijzen gecontroleerd.</p>`
+    : `<p class="flag flag-hi"><strong>Controle van het log: NIET IN ORDE</strong> (${nlInt(v.findings.length)} ` +
+        `bevinding(en)).</p><ul>${v.findings.map((f) => `<li>${esc(f.message)}</li>`).join('')}</ul>`;
 }
 
 /**
@@ -169,10 +189,14 @@ export async function renderOfficerView(o: { home: string; roundId?: string; now
   const name = config.institution_name ?? config.institution_id;
   const rounds = [...new Set(entries.map((e) => e.round_id).filter((x): x is string => !!x))].sort();
   const general = entries.filter((e) => !e.round_id);
-  const body = `${EXTRA_CSS}
-<p>Wat ${esc(name)} (instelling ${esc(config.institution_id)}) per ronde heeft verstuurd, volgens het eigen, ondertekende en hash-geketende auditlog van deze node. Tijden in Nederlandse tijd (Europe/Amsterdam). Gemaakt ${esc(amsterdamTime((o.now ?? systemClock)()))}.</p>
+  const body =
+    `${EXTRA_CSS}
+<p>Wat ${esc(name)} (instelling ${esc(config.institution_id)}) per ronde heeft verstuurd, ` +
+    'volgens het eigen, ondertekende en hash-geketende auditlog van deze node. Tijden in Nederlandse ' +
+    `tijd (Europe/Amsterdam). Gemaakt ${esc(amsterdamTime((o.now ?? systemClock)()))}.</p>
 ${verdictHtml(v)}
-<nav aria-label="Rondes"><ul>${rounds.map((r) => `<li><a href="#r-${esc(r)}">Ronde ${esc(r)}</a></li>`).join('')}</ul></nav>
+<nav aria-label="Rondes"><ul>${rounds.map((r) => `<li><a href="#r-${esc(r)}">Ronde ${esc(r)}</a></li>`).join('')}</ul>` +
+    `</nav>
 ${rounds
   .map((r) =>
     roundSection(
@@ -183,8 +207,25 @@ ${rounds
     ),
   )
   .join('\n')}
-${general.length ? `<h2 id="overig">Regels buiten een ronde</h2>${scrollTable('Regels buiten een ronde', '<tr><th scope="col" class="num">#</th><th scope="col">Tijd</th><th scope="col">Soort</th><th scope="col">Wat</th></tr>', general.map((x) => `<tr><th scope="row" class="num">${x.seq}</th><td>${esc(amsterdamTime(x.at))}</td><td>${esc(KIND_NL[x.kind] ?? x.kind)}</td><td>${esc(describe(x))}</td></tr>`).join(''))}` : ''}
-<footer><p>Het geheime zaadje van de versleuteling staat in het lokale log maar wordt nooit getoond. Controleren: <code>sectorbench node audit verify --home ${esc(o.home)}</code>.</p></footer>`;
+${
+  general.length
+    ? `<h2 id="overig">Regels buiten een ronde</h2>${scrollTable(
+        'Regels buiten een ronde',
+        '<tr><th scope="col" class="num">#</th><th scope="col">Tijd</th><th scope="col">Soort</th><th ' +
+          'scope="col">Wat</th></tr>',
+        general
+          .map(
+            (x) =>
+              `<tr><th scope="row" class="num">${x.seq}</th><td>${esc(amsterdamTime(x.at))}</td><td>${esc(KIND_NL[x.kind] ?? x.kind)}</td>` +
+              `<td>${esc(describe(x))}</td></tr>`,
+          )
+          .join(''),
+      )}`
+    : ''
+}
+<footer><p>Het geheime zaadje van de versleuteling staat in het lokale log maar wordt nooit ` +
+    `getoond. Controleren: <code>sectorbench node audit verify --home ${esc(o.home)}</code>.</p>` +
+    '</footer>';
   return htmlPage({
     title: `Wat ${name} verstuurde — auditlog`,
     h1: `Wat ${name} verstuurde`,

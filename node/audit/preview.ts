@@ -229,32 +229,42 @@ export function renderPreviewText(p: Preview): string {
     `- Eén bijdrage van precies ${int(p.wire_bytes)} bytes aan de coördinator ${p.coordinator_url} (vingerafdruk ${p.coordinator_fingerprint}):`,
   );
   L.push(
-    `  een ondertekende envelop van ${int(p.envelope_bytes)} bytes (ronde, instelling, versies, digests; geen cijfers) en ${p.ciphertexts} versleutelde blokken van ${int(CIPHERTEXT_BYTES)} bytes, plus 12 bytes opmaak.`,
+    `  een ondertekende envelop van ${int(p.envelope_bytes)} bytes (ronde, instelling, versies,` +
+      ` digests; geen cijfers) en ${p.ciphertexts} versleutelde blokken van ${int(CIPHERTEXT_BYTES)} ` +
+      'bytes, plus 12 bytes opmaak.',
   );
   L.push(
-    `- De versleutelde blokken bevatten precies de ${int(p.slots_total)} getallen hieronder (${int(p.slots_nonzero)} niet nul), versleuteld met de rondesleutel van de sleutelhouder (vingerafdruk ${p.key_holder_fingerprint}).`,
+    `- De versleutelde blokken bevatten precies de ${int(p.slots_total)} getallen hieronder (${int(p.slots_nonzero)} ` +
+      `niet nul), versleuteld met de rondesleutel van de sleutelhouder (vingerafdruk ${p.key_holder_fingerprint}).`,
   );
   L.push(
-    '- Verder alleen de ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest van de inhoud, kop van het auditlog, handtekening) bij het ophalen van het rondedocument en de sleutel.',
+    '- Verder alleen de ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest van de ' +
+      'inhoud, kop van het auditlog, handtekening) bij het ophalen van het rondedocument en de sleutel.',
   );
   L.push('');
   L.push('Wat nooit vertrekt');
   for (const x of NEVER_LEAVES_NL) L.push(`- ${x}`);
   L.push('');
   L.push(
-    `Deelnemers (${p.participants.length}; lijst ondertekend door de sleutelhouder, die elke instelling zelf heeft ingeschreven — de coördinator kan er geen aan toevoegen)`,
+    `Deelnemers (${p.participants.length}; lijst ondertekend door de sleutelhouder, die elke instelling ` +
+      'zelf heeft ingeschreven — de coördinator kan er geen aan toevoegen)',
   );
   for (const x of p.participants)
     L.push(`- ${x.name} (BRIN ${x.brin}, id ${x.institution_id}, sleutelvingerafdruk ${x.fingerprint})`);
   L.push(
-    '  Controleer deze lijst: de optelsom bevat alleen bijdragen van deze instellingen. Wat blijft kunnen: echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers. De openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen.',
+    '  Controleer deze lijst: de optelsom bevat alleen bijdragen van deze instellingen. Wat blijft ' +
+      'kunnen: echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers ' +
+      'aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers. ' +
+      'De openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet ' +
+      'tegen meerdere die samenspannen.',
   );
   L.push('Bescherming');
   L.push(`- ${p.protection.text_nl}`);
   L.push('');
   L.push('Drempels die de sleutelhouder toepast (ondertekend door de sleutelhouder)');
   L.push(
-    `- een cijfer wordt alleen gepubliceerd met bijdragen van minstens ${p.thresholds.min_institutions} instellingen en een populatie van minstens ${p.thresholds.min_population};`,
+    `- een cijfer wordt alleen gepubliceerd met bijdragen van minstens ${p.thresholds.min_institutions} ` +
+      `instellingen en een populatie van minstens ${p.thresholds.min_population};`,
   );
   L.push(
     `- niet als één instelling meer dan ${Math.round(p.thresholds.dominance_share * 100)}% van de populatie kan hebben;`,
@@ -264,13 +274,17 @@ export function renderPreviewText(p: Preview): string {
   );
   L.push('');
   L.push(
-    `Versies: metriekspecificatie ${p.metric_spec}, indeling ${p.slot_layout}, versleuteling ${p.he_params}; codeboek ${p.codebook.digest} (${p.codebook.programmes} opleidingen, ${p.codebook.cells} cellen, ${p.codebook.groups} groepen).`,
+    `Versies: metriekspecificatie ${p.metric_spec}, indeling ${p.slot_layout}, versleuteling ${p.he_params};` +
+      ` codeboek ${p.codebook.digest} (${p.codebook.programmes} opleidingen, ${p.codebook.cells} ` +
+      `cellen, ${p.codebook.groups} groepen).`,
   );
   L.push('');
   const q = p.data_quality;
   L.push('Datakwaliteit (blijft lokaal)');
   L.push(
-    `- geïmporteerd ${q.imported_at}; ${int(q.enrolments)} inschrijvingen (${int(q.enrolments_not_in_codebook)} buiten het codeboek), ${int(q.observations)} registraties (${int(q.observations_in_year)} in het studiejaar, ${int(q.observations_outside_enrolment)} buiten de inschrijfperiode);`,
+    `- geïmporteerd ${q.imported_at}; ${int(q.enrolments)} inschrijvingen (${int(q.enrolments_not_in_codebook)} ` +
+      `buiten het codeboek), ${int(q.observations)} registraties (${int(q.observations_in_year)} ` +
+      `in het studiejaar, ${int(q.observations_outside_enrolment)} buiten de inschrijfperiode);`,
   );
   L.push(`- ${int(q.rows_skipped)} regel(s) overgeslagen, ${int(q.problems_total)} probleem/problemen bij de import.`);
   L.push('');
@@ -319,20 +333,33 @@ export function renderPreviewHtml(p: Preview): string {
       )
       .join('');
   const text = renderPreviewText(p).split('\n\nDe cijfers per cel')[0] as string;
-  return `<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>Wat de instelling verlaat — ${esc(p.round_id)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td.n{text-align:right;font-variant-numeric:tabular-nums}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2rem .5rem}pre{white-space:pre-wrap}code{font-size:.9em}</style></head>
+  return (
+    `<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>Wat de instelling verlaat — ${esc(p.round_id)}</title>` +
+    `
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td.n{text-align:right;` +
+    'font-variant-numeric:tabular-nums}table{border-collapse:collapse}td,th{border-bottom:1px solid ' +
+    `#ddd;padding:.2rem .5rem}pre{white-space:pre-wrap}code{font-size:.9em}</style></head>
 <body><h1>Wat de instelling verlaat</h1>
 <pre>${esc(text)}</pre>
-<h2>Digest om goed te keuren</h2><p><code>${esc(p.vector_digest)}</code> — ${int(p.wire_bytes)} bytes</p>
+<h2>Digest om goed te keuren</h2><p><code>${esc(p.vector_digest)}</code> — ${int(p.wire_bytes)} ` +
+    `bytes</p>
 <h2>Cijfers per cel</h2>
-${p.cells.map((c) => `<h3>${esc(c.key)} — ${esc(c.name)}</h3><p>${int(c.students)} student(en) in blok A, ${int(c.starters)} starter(s). Niet genoemde vakjes zijn 0.</p><table><tr><th>vakje</th><th>waarde</th><th>uitleg</th></tr>${rows(c.values)}</table>`).join('\n')}
+${p.cells
+  .map(
+    (c) =>
+      `<h3>${esc(c.key)} — ${esc(c.name)}</h3><p>${int(c.students)} student(en) in blok A, ${int(c.starters)} ` +
+      'starter(s). Niet genoemde vakjes zijn 0.</p><table><tr><th>vakje</th><th>waarde</th><th>uitleg</th>' +
+      `</tr>${rows(c.values)}</table>`,
+  )
+  .join('\n')}
 <p>${p.zero_cells} cellen zijn geheel 0.</p>
 <h2>Groepen</h2>
 ${p.groups.map((g) => `<h3>${esc(g.key)} (${esc(g.label)})</h3><table>${rows(g.values)}</table>`).join('\n')}
 <p><strong>Niets anders verlaat de instelling.</strong></p>
 </body></html>
-`;
+`
+  );
 }
 
 /** Options of {@link previewRound}. */
@@ -353,7 +380,9 @@ export function lateKind(db: NodeDb, manifest: RoundManifest): 'late' | 'correct
   if (sent && manifest.secagg)
     throw new SbError(
       'SB_ERR_CORRECTION_MASKED',
-      `this node's masked contribution to round ${manifest.round_id} is in the released sum; a correction cannot replace it (its masked input could only be taken out with both kinds of Shamir share of this node, which no node reveals). Nothing was sent. Correct the figures in the next round.`,
+      `this node's masked contribution to round ${manifest.round_id} is in the released sum; a correction ` +
+        'cannot replace it (its masked input could only be taken out with both kinds of Shamir share ' +
+        'of this node, which no node reveals). Nothing was sent. Correct the figures in the next round.',
       { round_id: manifest.round_id },
     );
   return sent ? 'correction' : 'late';

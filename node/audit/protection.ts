@@ -34,8 +34,16 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
   if (!s) {
     return {
       masked: false,
-      nl: `Let op: ronde ${roundId} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.`,
-      en: `Note: round ${roundId} is NOT masked. The coordinator cannot read the contribution, but at closing the key holder receives every encrypted contribution separately and, together with k of its custodians (who unseal the key), could decrypt one institution's figures; the promise "only the sum" then rests on the key holder and its custodians.`,
+      nl:
+        `Let op: ronde ${roundId} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar ` +
+        'de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, ' +
+        'samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ' +
+        'ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.',
+      en:
+        `Note: round ${roundId} is NOT masked. The coordinator cannot read the contribution, but at ` +
+        'closing the key holder receives every encrypted contribution separately and, together with ' +
+        "k of its custodians (who unseal the key), could decrypt one institution's figures; the promise " +
+        '"only the sum" then rests on the key holder and its custodians.',
     };
   }
   const shareholders =
@@ -68,8 +76,31 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
       : `the key holder with k custodians, the coordinator and ${countEn(withCoordinator)}`;
   return {
     masked: true,
-    nl: `Ronde ${roundId} is gemaskeerd (secure aggregation, drempel t = ${t}). De bijdrage is vóór de versleuteling opgeteld bij een zelfmasker en paarsgewijze maskers (uniform modulo de BFV-klaartekstmodulus), die in de optelsom wegvallen. De coördinator heeft de versleutelde bijdrage maar niet de sleutel; de sleutelhouder heeft de sleutel en ontsleutelt alleen de gemaskeerde optelsom — één bijdrage ontsleuteld is ruis. Om de cijfers van deze ene instelling te zien moeten samenwerken: de sleutelhouder met k van zijn bewaarders (die de sleutel ontgrendelen; de losse versleutelde bijdrage krijgt de sleutelhouder in de bundel van de coördinator) én ${countNl(t)} die hun Shamir-delen van de maskergeheimen van deze instelling afgeven (de geheimen zijn ${t}-uit-${shareholders} gedeeld); of, als de coördinator meedoet door deelnemers verschillende lijsten van overgebleven instellingen te sturen, ${coordNl}. Een eerlijke node geeft van één instelling nooit beide delen af, ook niet na een herstart. Vallen er na het delen van de sleutels meer dan ${n - t} instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
-    en: `Round ${roundId} is masked (secure aggregation, threshold t = ${t}). Before encryption the contribution has a self mask and pairwise masks added (uniform modulo the BFV plain modulus), which cancel in the sum. The coordinator holds the encrypted contribution but not the key; the key holder holds the key and decrypts only the masked sum — one contribution decrypted is noise. Seeing this one institution's figures takes the key holder with k of its custodians (who unseal the key; the key holder receives the single encrypted contribution in the coordinator's bundle) and ${countEn(t)} handing over their Shamir shares of this institution's mask secrets (shared ${t} of ${shareholdersEn}) working together; or, if the coordinator joins by telling participants different sets of surviving institutions, ${coordEn}. An honest node never reveals both shares of one institution, not even after a restart. If more than ${n - t} institutions drop out after sharing keys, the round fails and nothing is decrypted.`,
+    nl:
+      `Ronde ${roundId} is gemaskeerd (secure aggregation, drempel t = ${t}). De bijdrage is vóór ` +
+      'de versleuteling opgeteld bij een zelfmasker en paarsgewijze maskers (uniform modulo de BFV-klaartekstmodulus),' +
+      ' die in de optelsom wegvallen. De coördinator heeft de versleutelde bijdrage maar niet de ' +
+      'sleutel; de sleutelhouder heeft de sleutel en ontsleutelt alleen de gemaskeerde optelsom — ' +
+      'één bijdrage ontsleuteld is ruis. Om de cijfers van deze ene instelling te zien moeten samenwerken: ' +
+      'de sleutelhouder met k van zijn bewaarders (die de sleutel ontgrendelen; de losse versleutelde ' +
+      `bijdrage krijgt de sleutelhouder in de bundel van de coördinator) én ${countNl(t)} die hun ` +
+      `Shamir-delen van de maskergeheimen van deze instelling afgeven (de geheimen zijn ${t}-uit-${shareholders} ` +
+      'gedeeld); of, als de coördinator meedoet door deelnemers verschillende lijsten van overgebleven ' +
+      `instellingen te sturen, ${coordNl}. Een eerlijke node geeft van één instelling nooit beide ` +
+      `delen af, ook niet na een herstart. Vallen er na het delen van de sleutels meer dan ${n - t} ` +
+      'instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.',
+    en:
+      `Round ${roundId} is masked (secure aggregation, threshold t = ${t}). Before encryption the ` +
+      'contribution has a self mask and pairwise masks added (uniform modulo the BFV plain modulus),' +
+      ' which cancel in the sum. The coordinator holds the encrypted contribution but not the key;' +
+      ' the key holder holds the key and decrypts only the masked sum — one contribution decrypted ' +
+      "is noise. Seeing this one institution's figures takes the key holder with k of its custodians " +
+      "(who unseal the key; the key holder receives the single encrypted contribution in the coordinator's " +
+      `bundle) and ${countEn(t)} handing over their Shamir shares of this institution's mask secrets ` +
+      `(shared ${t} of ${shareholdersEn}) working together; or, if the coordinator joins by telling ` +
+      `participants different sets of surviving institutions, ${coordEn}. An honest node never reveals ` +
+      `both shares of one institution, not even after a restart. If more than ${n - t} institutions ` +
+      'drop out after sharing keys, the round fails and nothing is decrypted.',
   };
 }
 
@@ -90,16 +121,46 @@ export function lateProtectionStatement(manifest: RoundManifest, kind: 'late' | 
   const what =
     kind === 'late'
       ? {
-          nl: `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze leidt tot een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET gemaskeerd (de maskers van de ronde zijn tussen de overgebleven instellingen afgesproken en bestaan niet meer). De coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt haar afzonderlijk in de bundel en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van deze instelling ontsleutelen. Bovendien is het verschil tussen de ontsleutelde optelsom van de nieuwe versie en die van de vorige precies deze bijdrage (met meer late instellingen: hun som); dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.`,
-          en: `Note: this is a LATE contribution to round ${roundId}, which has been released; it leads to a new version of the release.${maskedEn}a late contribution is NOT masked (the round's masks were agreed among the surviving institutions and no longer exist). The coordinator cannot read it, but the key holder receives it separately in the bundle and, together with k of its custodians (who unseal the key), could decrypt this institution's figures. Moreover, the difference between the decrypted sum of the new version and that of the previous one is exactly this contribution (with more late institutions: their sum); the key holder with k custodians sees that difference at every version.`,
+          nl:
+            `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze leidt tot ` +
+            `een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET gemaskeerd (de maskers ` +
+            'van de ronde zijn tussen de overgebleven instellingen afgesproken en bestaan niet meer). De ' +
+            'coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt haar afzonderlijk in ' +
+            'de bundel en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers ' +
+            'van deze instelling ontsleutelen. Bovendien is het verschil tussen de ontsleutelde optelsom ' +
+            'van de nieuwe versie en die van de vorige precies deze bijdrage (met meer late instellingen: ' +
+            'hun som); dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.',
+          en:
+            `Note: this is a LATE contribution to round ${roundId}, which has been released; it leads to ` +
+            `a new version of the release.${maskedEn}a late contribution is NOT masked (the round's masks ` +
+            'were agreed among the surviving institutions and no longer exist). The coordinator cannot ' +
+            'read it, but the key holder receives it separately in the bundle and, together with k of its ' +
+            "custodians (who unseal the key), could decrypt this institution's figures. Moreover, the difference " +
+            'between the decrypted sum of the new version and that of the previous one is exactly this ' +
+            'contribution (with more late institutions: their sum); the key holder with k custodians sees ' +
+            'that difference at every version.',
         }
       : {
-          nl: `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie. De ronde is niet gemaskeerd: de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen, en het verschil tussen de optelsommen van de twee versies is precies de wijziging.`,
-          en: `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released; it replaces the earlier contribution and leads to a new version. The round is not masked: the key holder with k of its custodians could decrypt the old and the new contribution, and the difference between the two versions' sums is exactly the change.`,
+          nl:
+            `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is;` +
+            ' ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie. De ronde is niet gemaskeerd: ' +
+            'de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen,' +
+            ' en het verschil tussen de optelsommen van de twee versies is precies de wijziging.',
+          en:
+            `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released;` +
+            ' it replaces the earlier contribution and leads to a new version. The round is not masked: ' +
+            'the key holder with k of its custodians could decrypt the old and the new contribution, and ' +
+            "the difference between the two versions' sums is exactly the change.",
         };
   return {
     masked: false,
-    nl: `${what.nl} Wat gepubliceerd wordt, controleert de openbaarmakingscontrole tegen elke eerdere versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is verandert door de bijdrage van minder dan ${min} instellingen, wordt geweigerd en niet ondertekend.`,
-    en: `${what.en} The disclosure audit checks what is published against every earlier version: a new version in which a figure that was published before changes by the contribution of fewer than ${min} institutions is refused and not signed.`,
+    nl:
+      `${what.nl} Wat gepubliceerd wordt, controleert de openbaarmakingscontrole tegen elke eerdere ` +
+      'versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is verandert door ' +
+      `de bijdrage van minder dan ${min} instellingen, wordt geweigerd en niet ondertekend.`,
+    en:
+      `${what.en} The disclosure audit checks what is published against every earlier version: a ` +
+      'new version in which a figure that was published before changes by the contribution of fewer ' +
+      `than ${min} institutions is refused and not signed.`,
   };
 }

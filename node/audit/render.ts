@@ -50,10 +50,15 @@ export function describeEntry(e: AuditEntry): string {
       return `door ${a.approver_name} (${p.approver_fingerprint}) voor digest ${a.vector_digest}`;
     }
     case 'envelope':
-      return `${int(Number(p.wire_bytes))} bytes, ${(p.ciphertext_digests as string[]).length} versleutelde blokken, digest ${p.vector_digest}, envelop ${String(p.envelope_digest).slice(0, 12)}… (onversleutelde cijfers en geheim zaadje staan in het lokale log)`;
+      return (
+        `${int(Number(p.wire_bytes))} bytes, ${(p.ciphertext_digests as string[]).length} versleutelde ` +
+        `blokken, digest ${p.vector_digest}, envelop ${String(p.envelope_digest).slice(0, 12)}… (onversleutelde ` +
+        'cijfers en geheim zaadje staan in het lokale log)'
+      );
     case 'request':
       return p.transport === 'file'
-        ? `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, in exportbestand ${p.file} (met de hand overgebracht; antwoord komt in een antwoordbestand)`
+        ? `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, in exportbestand ${p.file} (met ` +
+            'de hand overgebracht; antwoord komt in een antwoordbestand)'
         : `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, antwoord ${p.status}`;
     case 'airgap_import': {
       const rs = (p.responses as { status: number }[] | undefined) ?? [];
@@ -75,14 +80,20 @@ export function describeEntry(e: AuditEntry): string {
       const revealed = p.revealed as { self_seed: string[]; mask_key: string[] } | undefined;
       return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: ${int(Number(p.bytes))} bytes, digest ${String(p.digest).slice(0, 12)}…${
         revealed
-          ? `; onthuld aan de sleutelhouder (versleuteld): deel van het zelfmasker-zaad van ${revealed.self_seed.join(', ') || 'niemand'}, deel van de maskersleutel van ${revealed.mask_key.join(', ') || 'niemand'} — nooit beide van één instelling`
+          ? `; onthuld aan de sleutelhouder (versleuteld): deel van het zelfmasker-zaad van ${revealed.self_seed.join(', ') || 'niemand'},` +
+            ` deel van de maskersleutel van ${revealed.mask_key.join(', ') || 'niemand'} — nooit beide ` +
+            'van één instelling'
           : ''
       }`;
     }
     case 'secagg_ack':
       return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: bevestigd ${String((p.ack as { received_at?: string })?.received_at ?? '')}`;
     case 'secagg_relay':
-      return `fase ${PHASE_NL[String(p.phase)] ?? p.phase} afgesloten: ${(p.members as string[]).length} instelling(en) (${(p.members as string[]).join(', ')}), ${int(Number(p.items))} bericht(en) voor deze node`;
+      return (
+        `fase ${PHASE_NL[String(p.phase)] ?? p.phase} afgesloten: ${(p.members as string[]).length} ` +
+        `instelling(en) (${(p.members as string[]).join(', ')}), ${int(Number(p.items))} bericht(en) ` +
+        'voor deze node'
+      );
     case 'secagg_outcome':
       return `${p.code} — ${p.message}`;
     default:
@@ -94,7 +105,8 @@ function verdict(v: VerifyResult): string[] {
   const L: string[] = [];
   L.push(
     v.ok
-      ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.`
+      ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ` +
+          `ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.`
       : `Controle: NIET IN ORDE (${v.findings.length} bevinding(en)).`,
   );
   for (const f of v.findings) L.push(`  - [${f.kind}] ${f.message}`);
@@ -105,7 +117,10 @@ function verdict(v: VerifyResult): string[] {
 function accounting(v: VerifyResult): string[] {
   return v.accounting.map(
     (a) =>
-      `Ronde ${a.round_id}: ${a.requests} verzoek(en), ${int(a.bytes_sent)} bytes inhoud verstuurd; daarvan ${a.contribution_posts} bijdrage(n) met ${int(a.contribution_bytes)} bytes; ${a.envelopes} gelogde envelop(pen) van samen ${int(a.envelope_wire_bytes)} bytes; ontvangstbewijzen bevestigen ${int(a.receipted_bytes)} bytes${a.posts_match_envelopes ? '' : ' — LET OP: een verzonden bijdrage past bij geen gelogde envelop'}.`,
+      `Ronde ${a.round_id}: ${a.requests} verzoek(en), ${int(a.bytes_sent)} bytes inhoud verstuurd;` +
+      ` daarvan ${a.contribution_posts} bijdrage(n) met ${int(a.contribution_bytes)} bytes; ${a.envelopes} ` +
+      `gelogde envelop(pen) van samen ${int(a.envelope_wire_bytes)} bytes; ontvangstbewijzen bevestigen ` +
+      `${int(a.receipted_bytes)} bytes${a.posts_match_envelopes ? '' : ' — LET OP: een verzonden bijdrage past bij geen gelogde envelop'}.`,
   );
 }
 
@@ -122,19 +137,31 @@ export async function showAudit(o: { home: string; format?: 'text' | 'html'; rou
   }
   const title = `Auditlog van node ${config.institution_id}${o.roundId ? `, ronde ${o.roundId}` : ''}`;
   if (o.format === 'html') {
-    return `<!doctype html>
+    return (
+      `<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2rem .5rem;vertical-align:top}.bad{color:#a00}code{font-size:.85em}</style></head>
+<style>body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,` +
+      'th{border-bottom:1px solid #ddd;padding:.2rem .5rem;vertical-align:top}.bad{color:#a00}code{font-size:.85em}</style>' +
+      `</head>
 <body><h1>${esc(title)}</h1>
 <p class="${v.ok ? '' : 'bad'}">${verdict(v).map(esc).join('<br>')}</p>
 <h2>Bytes per ronde</h2><ul>${accounting(v)
-      .map((l) => `<li>${esc(l)}</li>`)
-      .join('')}</ul>
+        .map((l) => `<li>${esc(l)}</li>`)
+        .join('')}</ul>` +
+      `
 <h2>Regels</h2>
-<table><tr><th>#</th><th>tijd</th><th>soort</th><th>ronde</th><th>wat</th><th>hash</th></tr>
-${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_NL[e.kind] ?? e.kind)}</td><td>${esc(e.round_id ?? '')}</td><td>${esc(describeEntry(e))}</td><td><code>${e.hash.slice(0, 16)}…</code></td></tr>`).join('\n')}
+<table><tr><th>#</th><th>tijd</th><th>soort</th><th>ronde</th><th>wat</th><th>hash</th></tr>` +
+      `
+${entries
+  .map(
+    (e) =>
+      `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_NL[e.kind] ?? e.kind)}</td><td>${esc(e.round_id ?? '')}</td>` +
+      `<td>${esc(describeEntry(e))}</td><td><code>${e.hash.slice(0, 16)}…</code></td></tr>`,
+  )
+  .join('\n')}
 </table></body></html>
-`;
+`
+    );
   }
   const L = [title, '', ...verdict(v), '', ...accounting(v), ''];
   for (const e of entries)
@@ -150,18 +177,44 @@ ${entries.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at)}</td><td>${esc(KIND_N
  * the text says so.
  */
 export const KEYS_AND_PARTICIPANTS_NL: string[] = [
-  'de instelling houdt haar eigen Ed25519-identiteitssleutel (ondertekent bijdragen en verzoeken) en het geheime zaadje van elke versleuteling (alleen in het lokale auditlog)',
-  'de coördinator houdt zijn Ed25519-identiteitssleutel (ondertekent rondedocumenten en ontvangstbewijzen) en de versleutelde bijdragen; geen sleutel om ze te lezen',
-  'de sleutelhouder houdt zijn Ed25519-identiteitssleutel (ondertekent de deelnemerslijst, drempels en publicaties) en de geheime BFV-sleutel, verzegeld: ontsleutelen kan alleen als k van n benoemde bewaarders hun sleuteldeel aanbieden; elke ontzegeling en elk gebruik staat in het logboek van de sleutelhouder (de node kan dit niet zelf controleren: vraag de sleutelhouder om het verslag van de sleutelceremonie en het logboek)',
-  'de deelnemerslijst (naam, BRIN-code, identiteitssleutel per instelling) wordt ondertekend door de sleutelhouder, die elke instelling zelf inschrijft na controle van haar vingerafdruk, en door de coördinator; de coördinator kan geen deelnemer toevoegen zonder dat elke node het rondedocument weigert',
+  'de instelling houdt haar eigen Ed25519-identiteitssleutel (ondertekent bijdragen en verzoeken) ' +
+    'en het geheime zaadje van elke versleuteling (alleen in het lokale auditlog)',
+  'de coördinator houdt zijn Ed25519-identiteitssleutel (ondertekent rondedocumenten en ontvangstbewijzen) ' +
+    'en de versleutelde bijdragen; geen sleutel om ze te lezen',
+  'de sleutelhouder houdt zijn Ed25519-identiteitssleutel (ondertekent de deelnemerslijst, drempels ' +
+    'en publicaties) en de geheime BFV-sleutel, verzegeld: ontsleutelen kan alleen als k van n ' +
+    'benoemde bewaarders hun sleuteldeel aanbieden; elke ontzegeling en elk gebruik staat in het ' +
+    'logboek van de sleutelhouder (de node kan dit niet zelf controleren: vraag de sleutelhouder ' +
+    'om het verslag van de sleutelceremonie en het logboek)',
+  'de deelnemerslijst (naam, BRIN-code, identiteitssleutel per instelling) wordt ondertekend ' +
+    'door de sleutelhouder, die elke instelling zelf inschrijft na controle van haar vingerafdruk,' +
+    ' en door de coördinator; de coördinator kan geen deelnemer toevoegen zonder dat elke node ' +
+    'het rondedocument weigert',
 ];
 
 /** What the protections do not prevent, as the code stands (issue 11, "tell the truth"). */
 export const RESIDUAL_RISKS_NL: string[] = [
-  'echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers (de openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet tegen meerdere die samenspannen)',
-  'de bundel die de sleutelhouder van de coördinator krijgt, bevat de versleutelde bijdrage van elke instelling afzonderlijk: in een ongemaskeerde ronde kan een sleutelhouder die met k bewaarders samenspant daarmee de cijfers van één instelling ontsleutelen; in een gemaskeerde ronde (secure aggregation) is één ontsleutelde bijdrage ruis, en zijn daarnaast minstens t andere deelnemers nodig die hun Shamir-delen van de maskergeheimen van die instelling afgeven, of — als de coördinator meedoet en deelnemers verschillende lijsten van overgebleven instellingen stuurt — minstens 2t − n andere deelnemers (t en de aantallen staan per ronde in de gegevensstroom); de sleutelhouder en de bewaarders zijn daarom onafhankelijk van de coördinator en van elkaar gekozen, en elk gebruik van de sleutel wordt gelogd',
-  'een sleutelhouder die samen met de coördinator een instelling inschrijft die niet bestaat, kan een deelnemer verzinnen; daarom toont elke node de deelnemerslijst met namen en BRIN-codes vóór de goedkeuring',
-  'een late bijdrage aan een al gepubliceerde ronde (`node submit --late`, leidt tot een nieuwe versie) wordt ook in een gemaskeerde ronde NIET gemaskeerd verstuurd: de sleutelhouder met k bewaarders kan haar ontsleutelen, en het verschil tussen de optelsommen van twee versies is precies die bijdrage (of de som van de late bijdragen); de publicatie zelf wordt tegen elke eerdere versie gecontroleerd, en `node preview --late` zegt dit vóór de goedkeuring',
+  'echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers ' +
+    'aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers ' +
+    '(de openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet ' +
+    'tegen meerdere die samenspannen)',
+  'de bundel die de sleutelhouder van de coördinator krijgt, bevat de versleutelde bijdrage van ' +
+    'elke instelling afzonderlijk: in een ongemaskeerde ronde kan een sleutelhouder die met k bewaarders ' +
+    'samenspant daarmee de cijfers van één instelling ontsleutelen; in een gemaskeerde ronde (secure ' +
+    'aggregation) is één ontsleutelde bijdrage ruis, en zijn daarnaast minstens t andere deelnemers ' +
+    'nodig die hun Shamir-delen van de maskergeheimen van die instelling afgeven, of — als de coördinator ' +
+    'meedoet en deelnemers verschillende lijsten van overgebleven instellingen stuurt — minstens ' +
+    '2t − n andere deelnemers (t en de aantallen staan per ronde in de gegevensstroom); de sleutelhouder ' +
+    'en de bewaarders zijn daarom onafhankelijk van de coördinator en van elkaar gekozen, en elk ' +
+    'gebruik van de sleutel wordt gelogd',
+  'een sleutelhouder die samen met de coördinator een instelling inschrijft die niet bestaat,' +
+    ' kan een deelnemer verzinnen; daarom toont elke node de deelnemerslijst met namen en BRIN-codes ' +
+    'vóór de goedkeuring',
+  'een late bijdrage aan een al gepubliceerde ronde (`node submit --late`, leidt tot een nieuwe ' +
+    'versie) wordt ook in een gemaskeerde ronde NIET gemaskeerd verstuurd: de sleutelhouder met ' +
+    'k bewaarders kan haar ontsleutelen, en het verschil tussen de optelsommen van twee versies ' +
+    'is precies die bijdrage (of de som van de late bijdragen); de publicatie zelf wordt tegen ' +
+    'elke eerdere versie gecontroleerd, en `node preview --late` zegt dit vóór de goedkeuring',
 ];
 
 /** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */
@@ -231,24 +284,46 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
         fingerprint: config.pinned.coordinator.fingerprint,
       },
       {
-        role: 'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom, past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom, zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers, of zonder 2t − n andere deelnemers samen met de coördinator; in een ongemaskeerde ronde kan hij, samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
+        role:
+          'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom,' +
+          ' past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom,' +
+          ' zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers, of ' +
+          'zonder 2t − n andere deelnemers samen met de coördinator; in een ongemaskeerde ronde kan hij,' +
+          ' samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
         fingerprint: config.pinned.key_holder.fingerprint,
       },
     ],
-    third_country_transfers: `Geen door de node: ${config.transport === 'file' ? 'de node verbindt met niets (offline); zijn verzoeken gaan als ondertekende bestanden met de hand naar de coördinator' : `de node verbindt alleen met ${config.coordinator_url}`}. Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.`,
+    third_country_transfers:
+      `Geen door de node: ${
+        config.transport === 'file'
+          ? 'de node verbindt met niets (offline); zijn verzoeken gaan als ondertekende bestanden met de ' +
+            'hand naar de coördinator'
+          : `de node verbindt alleen met ${config.coordinator_url}`
+      }. ` + 'Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.',
     retention: [
       'de geïmporteerde gegevens blijven in de node-database tot een nieuwe import ze vervangt; de instelling bepaalt de bewaartermijn',
       'het auditlog (met de onversleutelde cijfers die vertrokken) wordt bewaard zolang de instelling moet kunnen verantwoorden wat is verstuurd',
     ],
     security_measures: [
       'gegevens blijven on-premises; alleen aggregaten vertrekken',
-      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder, die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
-      'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
-      'maskering (secure aggregation, Bonawitz e.a. 2017) in rondes waarvan het rondedocument een drempel t noemt: de cijfers van één instelling zijn alleen te zien als sleutelhouder, coördinator en minstens t andere deelnemers samenwerken; zie `sectorbench node dataflow` per ronde',
+      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder,' +
+        ' die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van ' +
+        'k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
+      'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke ' +
+        'instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder ' +
+        'niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
+      'maskering (secure aggregation, Bonawitz e.a. 2017) in rondes waarvan het rondedocument een ' +
+        'drempel t noemt: de cijfers van één instelling zijn alleen te zien als sleutelhouder, coördinator ' +
+        'en minstens t andere deelnemers samenwerken; zie `sectorbench node dataflow` per ronde',
       'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
       config.transport === 'file'
-        ? `offline node (transport "file"): geen netwerkverbinding; ondertekende verzoeken (Ed25519) in een exportbestand dat als geheel door de node is ondertekend, met de hand naar de coördinator gebracht; de antwoorden komen terug in een bestand dat de coördinator ondertekent met de sleutel die bij aanmelding is vastgelegd; de bestanden zijn niet versleuteld en bevatten precies wat anders over het netwerk zou gaan (de bijdrage versleuteld, sleuteldelen versleuteld per deelnemer)`
-        : `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : ' (LET OP: coördinator-URL zonder TLS)'}; de node praat met niets anders dan de ingestelde coördinator`,
+        ? 'offline node (transport "file"): geen netwerkverbinding; ondertekende verzoeken (Ed25519) ' +
+          'in een exportbestand dat als geheel door de node is ondertekend, met de hand naar de coördinator ' +
+          'gebracht; de antwoorden komen terug in een bestand dat de coördinator ondertekent met de sleutel ' +
+          'die bij aanmelding is vastgelegd; de bestanden zijn niet versleuteld en bevatten precies wat ' +
+          'anders over het netwerk zou gaan (de bijdrage versleuteld, sleuteldelen versleuteld per deelnemer)'
+        : `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : ' (LET OP: coördinator-URL zonder TLS)'};` +
+          ' de node praat met niets anders dan de ingestelde coördinator',
       `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
       'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
     ],
@@ -270,7 +345,8 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
 /** Plain-text rendering of the art. 30 record (Dutch). */
 export function renderArt30Text(r: Art30Record): string {
   const list = (xs: string[]) => xs.map((x) => `  - ${x}`).join('\n');
-  return `Verwerkingsregister (AVG art. 30) — ${r.processing}
+  return (
+    `Verwerkingsregister (AVG art. 30) — ${r.processing}
 Verwerkingsverantwoordelijke: instelling ${r.controller.institution_id}
 Doeleinden:
 ${list(r.purposes)}
@@ -295,10 +371,18 @@ ${list(r.residual_risks)}
 Goedkeurders (${r.approvals_required} vereist):
 ${list(r.approvers.map((a) => `${a.name}, ${a.fingerprint}`))}
 Rondes:
-${list(r.rounds.map((x) => `${x.round_id}: ${x.contributions} bijdrage(n), ${x.bytes_sent.toLocaleString('nl-NL')} bytes verstuurd, ${x.receipted_bytes.toLocaleString('nl-NL')} bytes bevestigd; ${x.sent_at.join(', ')}`))}
-Auditlog: ${r.audit_log.location}; ${r.audit_log.entries} regels; kop ${r.audit_log.head ?? '-'}; ${r.audit_log.verified ? 'gecontroleerd, in orde' : 'CONTROLE NIET IN ORDE'}
+${list(
+  r.rounds.map(
+    (x) =>
+      `${x.round_id}: ${x.contributions} bijdrage(n), ${x.bytes_sent.toLocaleString('nl-NL')} bytes ` +
+      `verstuurd, ${x.receipted_bytes.toLocaleString('nl-NL')} bytes bevestigd; ${x.sent_at.join(', ')}`,
+  ),
+)}
+Auditlog: ${r.audit_log.location}; ${r.audit_log.entries} regels; kop ${r.audit_log.head ?? '-'};` +
+    ` ${r.audit_log.verified ? 'gecontroleerd, in orde' : 'CONTROLE NIET IN ORDE'}
 Opgesteld ${r.generated_at}
-`;
+`
+  );
 }
 
 /**
@@ -332,33 +416,126 @@ export function dataflowStatement(o: { home: string; roundId: string }): {
   const offline = config.transport === 'file';
   const codebookSize = manifest.codebook.entries.length;
   const approvers = config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—';
-  const nl = `Gegevensstroom sectorbench — instelling ${config.institution_id}, ronde ${manifest.round_id} (studiejaar ${manifest.studiejaar})
+  const nl =
+    `Gegevensstroom sectorbench — instelling ${config.institution_id}, ronde ${manifest.round_id} ` +
+    `(studiejaar ${manifest.studiejaar})
 
-Wat wordt verstuurd. Eén bijdrage: per opleidingscel (${codebookSize} opleidingen uit het codeboek, elk BOL en BBL) 64 gehele getallen en per groep 24 (metriekspecificatie ${manifest.metric_spec}), versleuteld met BFV (${manifest.he_params}) onder de publieke sleutel van de sleutelhouder, in een door de instelling ondertekende envelop. Geen gegevens per student.
-Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${config.pinned.coordinator.fingerprint}), die de versleutelde bijdragen optelt zonder ze te kunnen lezen. De sleutelhouder (vingerafdruk ${config.pinned.key_holder.fingerprint}) krijgt de versleutelde bijdrage van elke instelling in de bundel van de coördinator en ontsleutelt bij publicatie alleen de optelsom${manifest.secagg ? ' (gemaskeerd)' : ''}.
+Wat wordt verstuurd. Eén bijdrage: per opleidingscel (${codebookSize} opleidingen uit het ` +
+    `codeboek, elk BOL en BBL) 64 gehele getallen en per groep 24 (metriekspecificatie ${manifest.metric_spec}),` +
+    ` versleuteld met BFV (${manifest.he_params}) onder de publieke sleutel van de sleutelhouder,` +
+    ` in een door de instelling ondertekende envelop. Geen gegevens per student.
+Aan wie. Aan de coördinator ${config.coordinator_url} (sleutelvingerafdruk ${config.pinned.coordinator.fingerprint}),` +
+    ' die de versleutelde bijdragen optelt zonder ze te kunnen lezen. De sleutelhouder (vingerafdruk ' +
+    `${config.pinned.key_holder.fingerprint}) krijgt de versleutelde bijdrage van elke instelling ` +
+    `in de bundel van de coördinator en ontsleutelt bij publicatie alleen de optelsom${manifest.secagg ? ' (gemaskeerd)' : ''}.
 Wie zou moeten samenwerken. ${protection.nl}
-Wanneer. Na goedkeuring door ${config.approvals_required} van de goedkeurders (${approvers}), vóór de deadline ${manifest.deadline}; daarna alleen het ophalen van de publicatie.
-Drempels (ondertekend door de sleutelhouder). Een cijfer wordt alleen gepubliceerd met minstens ${t.min_institutions} instellingen en een populatie van minstens ${t.min_population}; niet als één instelling meer dan ${t.dominance_share * 100}% kan hebben; verdelingen alleen bij minstens ${t.min_institutions_distribution} instellingen; met secundaire onderdrukking tegen aftrekken.
-Beschermingen. Alleen aggregaten; homomorfe versleuteling;${manifest.secagg ? ' maskering (secure aggregation);' : ''} ${offline ? 'geen netwerkverbinding: ondertekende verzoeken in een ondertekend exportbestand, met de hand naar de coördinator gebracht, antwoorden in een bestand ondertekend met de bij aanmelding vastgelegde sleutel van de coördinator (de bestanden zelf zijn niet versleuteld; ze bevatten precies wat anders over het netwerk zou gaan);' : `ondertekende verzoeken ${tls ? 'over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : 'ZONDER TLS (de coördinator-URL is http)'}; de node verbindt met niets anders dan ${config.coordinator_url};`} goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
-Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. De node weigert een rondedocument waarvan de sleutelhouder deze lijst niet heeft ondertekend; de drempel voor het aantal instellingen telt alleen deze deelnemers.
+Wanneer. Na goedkeuring door ${config.approvals_required} van de goedkeurders (${approvers}),` +
+    ` vóór de deadline ${manifest.deadline}; daarna alleen het ophalen van de publicatie.
+Drempels (ondertekend door de sleutelhouder). Een cijfer wordt alleen gepubliceerd met minstens ` +
+    `${t.min_institutions} instellingen en een populatie van minstens ${t.min_population}; niet ` +
+    `als één instelling meer dan ${t.dominance_share * 100}% kan hebben; verdelingen alleen bij ` +
+    `minstens ${t.min_institutions_distribution} instellingen; met secundaire onderdrukking tegen ` +
+    `aftrekken.
+Beschermingen. Alleen aggregaten; homomorfe versleuteling;${manifest.secagg ? ' maskering (secure aggregation);' : ''} ` +
+    `${
+      offline
+        ? 'geen netwerkverbinding: ondertekende verzoeken in een ondertekend exportbestand, met de hand ' +
+          'naar de coördinator gebracht, antwoorden in een bestand ondertekend met de bij aanmelding ' +
+          'vastgelegde sleutel van de coördinator (de bestanden zelf zijn niet versleuteld; ze bevatten ' +
+          'precies wat anders over het netwerk zou gaan);'
+        : `ondertekende verzoeken ${tls ? 'over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : 'ZONDER TLS (de coördinator-URL is http)'};` +
+          ` de node verbindt met niets anders dan ${config.coordinator_url};`
+    } ` +
+    `goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
+Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. ` +
+    'De node weigert een rondedocument waarvan de sleutelhouder deze lijst niet heeft ondertekend;' +
+    ` de drempel voor het aantal instellingen telt alleen deze deelnemers.
 Sleutels. ${KEYS_AND_PARTICIPANTS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
 Wat mogelijk blijft. ${RESIDUAL_RISKS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
-Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht; de onversleutelde cijfers; het geheime zaadje van de versleuteling${manifest.secagg ? '; de geheime maskersleutel en het zelfmasker-zaad (alleen Shamir-delen, versleuteld per deelnemer; bij het ontmaskeren per instelling nooit beide delen)' : ''}.
-Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beheerde omgeving van de instelling; controleren met \`sectorbench node audit verify\`, tonen met \`sectorbench node audit show\`.
+Wat nooit vertrekt. De SIS-exports en alle gegevens per student of per les; het datakwaliteitsoverzicht;` +
+    ` de onversleutelde cijfers; het geheime zaadje van de versleuteling${
+      manifest.secagg
+        ? '; de geheime maskersleutel en het zelfmasker-zaad (alleen Shamir-delen, versleuteld per deelnemer;' +
+          ' bij het ontmaskeren per instelling nooit beide delen)'
+        : ''
+    }.
+Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beheerde omgeving ` +
+    'van de instelling; controleren met `sectorbench node audit verify`, tonen met `sectorbench ' +
+    `node audit show\`.
 `;
-  const en = `Data flow of sectorbench — institution ${config.institution_id}, round ${manifest.round_id} (studiejaar ${manifest.studiejaar})
+  const en =
+    `Data flow of sectorbench — institution ${config.institution_id}, round ${manifest.round_id} ` +
+    `(studiejaar ${manifest.studiejaar})
 
-What is sent. One contribution: 64 integers per programme cell (${codebookSize} programmes of the codebook, each BOL and BBL) and 24 per group (metric spec ${manifest.metric_spec}), encrypted with BFV (${manifest.he_params}) under the key holder's public key, in an envelope signed by the institution. No student-level data.
-To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.pinned.coordinator.fingerprint}), which adds the encrypted contributions without being able to read them. The key holder (fingerprint ${config.pinned.key_holder.fingerprint}) receives every institution's encrypted contribution in the coordinator's bundle; its release decrypts only the${manifest.secagg ? ' masked' : ''} sum.
+What is sent. One contribution: 64 integers per programme cell (${codebookSize} programmes ` +
+    `of the codebook, each BOL and BBL) and 24 per group (metric spec ${manifest.metric_spec}),` +
+    ` encrypted with BFV (${manifest.he_params}) under the key holder's public key, in an envelope ` +
+    `signed by the institution. No student-level data.
+To whom. To the coordinator ${config.coordinator_url} (key fingerprint ${config.pinned.coordinator.fingerprint}),` +
+    ' which adds the encrypted contributions without being able to read them. The key holder (fingerprint ' +
+    `${config.pinned.key_holder.fingerprint}) receives every institution's encrypted contribution ` +
+    `in the coordinator's bundle; its release decrypts only the${manifest.secagg ? ' masked' : ''} ` +
+    `sum.
 Who would have to work together. ${protection.en}
-When. After approval by ${config.approvals_required} of the approvers (${approvers}), before the deadline ${manifest.deadline}; afterwards only the release is fetched.
-Thresholds (signed by the key holder). A figure is published only with at least ${t.min_institutions} institutions and a population of at least ${t.min_population}; not when one institution could hold more than ${t.dominance_share * 100}%; distributions only with at least ${t.min_institutions_distribution} institutions; with secondary suppression against differencing.
-Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' masking (secure aggregation);' : ''} ${offline ? 'no network connection: signed requests in a signed export file carried by hand to the coordinator, answers in a file signed with the coordinator key pinned at enrolment (the files themselves are not encrypted; they hold exactly what would otherwise cross the network);' : `signed requests ${tls ? "over TLS (the coordinator's certificate pinned at enrolment)" : 'WITHOUT TLS (the coordinator URL is http)'}; the node connects to nothing but ${config.coordinator_url};`} approval of exactly the figures to be sent; append-only, signed audit log.
-Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. The node refuses a manifest whose participant list the key holder did not sign; the minimum number of institutions counts these participants only.
-Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) and the secret seed of each encryption (only in the local audit log). The coordinator holds its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but no key to read them. The key holder holds its Ed25519 identity key (signs the participant list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named custodians to present their key shares, and every unseal and every use is in the key holder's log (the node cannot check this itself: ask the key holder for the key ceremony record and the log). The participant list (name, BRIN code, identity key per institution) is signed by the key holder, which enrols each institution itself after checking its fingerprint, and by the coordinator; the coordinator cannot add a participant without every node refusing the manifest.
-What remains possible. Real participants who collude can subtract their own figures from the published sector figures; where only one other institution contributed besides them, they then know its figures (disclosure control protects against one institution that knows its own figures, not against several colluding). The bundle the key holder receives from the coordinator holds every institution's encrypted contribution separately: in an unmasked round a key holder colluding with k custodians can decrypt one institution's figures; in a masked round (secure aggregation) one decrypted contribution is noise, and at least t other participants handing over their Shamir shares of that institution's mask secrets are needed as well, or, if the coordinator joins by telling participants different sets of surviving institutions, at least 2t − n other participants (the numbers for this round are in this statement, above); the key holder and the custodians are therefore chosen independent of the coordinator and of each other, and every use of the key is logged. A key holder that, together with the coordinator, enrols an institution that does not exist can invent a participant; that is why every node shows the participant list with names and BRIN codes before approval. A late contribution to a released round (\`node submit --late\`, leading to a new version) is sent NOT masked, also in a masked round: the key holder with k custodians could decrypt it, and the difference between two versions' sums is exactly that contribution (or the sum of the late ones); the release itself is checked against every earlier version, and \`node preview --late\` says so before approval.
-What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality report; the unencrypted figures; the secret encryption seed${manifest.secagg ? '; the secret mask key and self-mask seed (only Shamir shares leave, each encrypted to one participant; at unmasking never both shares of one institution)' : ''}.
-Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's managed environment; verify with \`sectorbench node audit verify\`, show with \`sectorbench node audit show\`.
+When. After approval by ${config.approvals_required} of the approvers (${approvers}), before ` +
+    `the deadline ${manifest.deadline}; afterwards only the release is fetched.
+Thresholds (signed by the key holder). A figure is published only with at least ${t.min_institutions} ` +
+    `institutions and a population of at least ${t.min_population}; not when one institution could ` +
+    `hold more than ${t.dominance_share * 100}%; distributions only with at least ${t.min_institutions_distribution} ` +
+    `institutions; with secondary suppression against differencing.
+Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' masking (secure aggregation);' : ''} ` +
+    `${
+      offline
+        ? 'no network connection: signed requests in a signed export file carried by hand to the coordinator,' +
+          ' answers in a file signed with the coordinator key pinned at enrolment (the files themselves ' +
+          'are not encrypted; they hold exactly what would otherwise cross the network);'
+        : `signed requests ${tls ? "over TLS (the coordinator's certificate pinned at enrolment)" : 'WITHOUT TLS (the coordinator URL is http)'};` +
+          ` the node connects to nothing but ${config.coordinator_url};`
+    } ` +
+    `approval of exactly the figures to be sent; append-only, signed audit log.
+Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. ` +
+    'The node refuses a manifest whose participant list the key holder did not sign; the minimum ' +
+    `number of institutions counts these participants only.
+Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) ` +
+    'and the secret seed of each encryption (only in the local audit log). The coordinator holds ' +
+    'its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but ' +
+    'no key to read them. The key holder holds its Ed25519 identity key (signs the participant ' +
+    'list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named ' +
+    "custodians to present their key shares, and every unseal and every use is in the key holder's " +
+    'log (the node cannot check this itself: ask the key holder for the key ceremony record and ' +
+    'the log). The participant list (name, BRIN code, identity key per institution) is signed by ' +
+    'the key holder, which enrols each institution itself after checking its fingerprint, and by ' +
+    'the coordinator; the coordinator cannot add a participant without every node refusing the ' +
+    `manifest.
+What remains possible. Real participants who collude can subtract their own figures from the ` +
+    'published sector figures; where only one other institution contributed besides them, they ' +
+    'then know its figures (disclosure control protects against one institution that knows its ' +
+    'own figures, not against several colluding). The bundle the key holder receives from the coordinator ' +
+    "holds every institution's encrypted contribution separately: in an unmasked round a key holder " +
+    "colluding with k custodians can decrypt one institution's figures; in a masked round (secure " +
+    'aggregation) one decrypted contribution is noise, and at least t other participants handing ' +
+    "over their Shamir shares of that institution's mask secrets are needed as well, or, if the " +
+    'coordinator joins by telling participants different sets of surviving institutions, at least ' +
+    '2t − n other participants (the numbers for this round are in this statement, above); the key ' +
+    'holder and the custodians are therefore chosen independent of the coordinator and of each ' +
+    'other, and every use of the key is logged. A key holder that, together with the coordinator,' +
+    ' enrols an institution that does not exist can invent a participant; that is why every node ' +
+    'shows the participant list with names and BRIN codes before approval. A late contribution ' +
+    'to a released round (`node submit --late`, leading to a new version) is sent NOT masked,' +
+    ' also in a masked round: the key holder with k custodians could decrypt it, and the difference ' +
+    "between two versions' sums is exactly that contribution (or the sum of the late ones); the " +
+    'release itself is checked against every earlier version, and `node preview --late` says ' +
+    `so before approval.
+What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality ` +
+    `report; the unencrypted figures; the secret encryption seed${
+      manifest.secagg
+        ? '; the secret mask key and self-mask seed (only Shamir shares leave, each encrypted to one ' +
+          'participant; at unmasking never both shares of one institution)'
+        : ''
+    }.
+Where the log lives. In the node database (node.sqlite, table audit_log) in the institution's ` +
+    'managed environment; verify with `sectorbench node audit verify`, show with `sectorbench ' +
+    `node audit show\`.
 `;
   return { nl, en, manifest, config };
 }

@@ -73,7 +73,8 @@ export function storedManifest(db: NodeDb, roundId: string, home: string): Round
   if (!m) {
     throw new SbError(
       'SB_ERR_NO_MANIFEST',
-      `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} --round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`,
+      `this node has no manifest of round ${roundId} yet. Run \`sectorbench node preview --home ${home} ` +
+        `--round ${roundId}\` first; it fetches and verifies the manifest and shows what will be sent.`,
       { roundId },
     );
   }

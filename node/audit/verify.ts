@@ -184,12 +184,17 @@ export function verifyAuditEntries(
     if (receipt.audit_head !== undefined && !index.has(receipt.audit_head)) {
       findings.push({
         kind: 'truncated',
-        message: `het ontvangstbewijs van ronde ${receipt.round_id} (volgnummer ${receipt.sequence}) noemt logkop ${short(receipt.audit_head)}, die niet in het log staat: de nieuwste regels zijn afgeknipt of vervangen.`,
+        message:
+          `het ontvangstbewijs van ronde ${receipt.round_id} (volgnummer ${receipt.sequence}) noemt logkop ` +
+          `${short(receipt.audit_head)}, die niet in het log staat: de nieuwste regels zijn afgeknipt ` +
+          'of vervangen.',
       });
     } else if (!loggedReceiptKeys.has(key)) {
       findings.push({
         kind: 'truncated',
-        message: `het ontvangstbewijs van ronde ${receipt.round_id} (envelop ${short(receipt.envelope_digest)}) staat niet in het log: de nieuwste regels zijn afgeknipt.`,
+        message:
+          `het ontvangstbewijs van ronde ${receipt.round_id} (envelop ${short(receipt.envelope_digest)}) ` +
+          'staat niet in het log: de nieuwste regels zijn afgeknipt.',
       });
     }
   }
@@ -415,7 +420,8 @@ export async function deepVerify(
     const digests = ciphertexts.map(ciphertextDigest);
     if (JSON.stringify(digests) !== JSON.stringify(p.envelope.ciphertext_digests)) {
       bad(
-        'opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde blokken: de verzonden blokken bevatten andere cijfers.',
+        'opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde ' +
+          'blokken: de verzonden blokken bevatten andere cijfers.',
       );
       continue;
     }
@@ -480,7 +486,8 @@ export async function fetchAuditHeadAttestation(o: {
         finding: {
           kind: 'attestation_invalid',
           message:
-            'de verklaring van de coördinator over de laatst geziene logkop is niet geldig ondertekend door de vastgelegde coördinatorsleutel; de controle bij de coördinator is niet gelukt.',
+            'de verklaring van de coördinator over de laatst geziene logkop is niet geldig ondertekend ' +
+            'door de vastgelegde coördinatorsleutel; de controle bij de coördinator is niet gelukt.',
         },
       };
     }
@@ -490,7 +497,8 @@ export async function fetchAuditHeadAttestation(o: {
         finding: {
           kind: 'attestation_invalid',
           message:
-            'de verklaring van de coördinator hoort niet bij dit verzoek van deze instelling (andere instelling of logkop); de controle bij de coördinator is niet gelukt.',
+            'de verklaring van de coördinator hoort niet bij dit verzoek van deze instelling (andere instelling ' +
+            'of logkop); de controle bij de coördinator is niet gelukt.',
         },
       };
     }
@@ -545,7 +553,9 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
       if (!added.has(a.ed25519_public_key))
         findings.push({
           kind: 'unlogged_approver',
-          message: `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` toegevoegd: controleer wie de configuratie heeft gewijzigd.`,
+          message:
+            `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` ` +
+            'toegevoegd: controleer wie de configuratie heeft gewijzigd.',
         });
     }
     if (online?.finding) findings.push(online.finding);
@@ -564,7 +574,9 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
         const more = new Set(missing.map((h) => h.head)).size - 1;
         findings.push({
           kind: 'truncated',
-          message: `de coördinator zag op ${newest.seen_at} logkop ${short(newest.head)} (bij ${newest.path})${more > 0 ? ` en nog ${more} andere` : ''}, die niet in het log staat: regels zijn afgeknipt of vervangen.`,
+          message:
+            `de coördinator zag op ${newest.seen_at} logkop ${short(newest.head)} (bij ${newest.path})${more > 0 ? ` en nog ${more} andere` : ''},` +
+            ' die niet in het log staat: regels zijn afgeknipt of vervangen.',
         });
       }
     }

@@ -14,7 +14,8 @@ export function readNodeConfig(home: string): NodeConfig {
   if (!existsSync(path)) {
     throw new SbError(
       'SB_ERR_NODE_NOT_INITIALISED',
-      `${home} has no ${CONFIG_FILE}. Run \`sectorbench node init --home ${home} --institution ID --coordinator URL --coordinator-key FILE --key-holder-key FILE\` first.`,
+      `${home} has no ${CONFIG_FILE}. Run \`sectorbench node init --home ${home} --institution ID ` +
+        '--coordinator URL --coordinator-key FILE --key-holder-key FILE` first.',
       { home },
     );
   }

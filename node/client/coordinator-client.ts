@@ -151,7 +151,8 @@ export class CoordinatorClient {
         if (res.statusCode >= 300 && res.statusCode < 400) {
           throw new SbError(
             'SB_ERR_EGRESS',
-            `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects are refused, this node only talks to ${this.origin}.`,
+            `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects ` +
+              `are refused, this node only talks to ${this.origin}.`,
             { status: res.statusCode },
           );
         }
@@ -173,7 +174,9 @@ export class CoordinatorClient {
           if (paced !== undefined) {
             throw new SbError(
               refused.code,
-              `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is past ${options.deadline && budgetEnd === options.deadline.getTime() ? `the round's deadline (${options.deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`}; gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
+              `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is ` +
+                `past ${options.deadline && budgetEnd === options.deadline.getTime() ? `the round's deadline (${options.deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`};` +
+                ` gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
               { ...refused.details, retry_after_seconds: Math.ceil(paced / 1000), attempts: attempt },
             );
           }
@@ -195,7 +198,9 @@ export class CoordinatorClient {
     const msg = lastError instanceof Error ? lastError.message : String(lastError);
     throw new SbError(
       'SB_ERR_COORDINATOR_UNREACHABLE',
-      `could not reach the coordinator at ${this.origin} after ${unpaced} attempts (${msg}). Check the network and the coordinator URL in node.json, then run the command again: resending is safe.`,
+      `could not reach the coordinator at ${this.origin} after ${unpaced} attempts (${msg}). Check ` +
+        'the network and the coordinator URL in node.json, then run the command again: resending is ' +
+        'safe.',
       { origin: this.origin },
     );
   }
@@ -292,7 +297,8 @@ export function clientForNode(
   if (o.coordinatorUrl && new URL(o.coordinatorUrl).origin !== new URL(config.coordinator_url).origin) {
     throw new SbError(
       'SB_ERR_EGRESS',
-      `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url}); the node talks to nothing else. Re-enrol to change it.`,
+      `--coordinator ${o.coordinatorUrl} is not the coordinator this node was enrolled with (${config.coordinator_url});` +
+        ' the node talks to nothing else. Re-enrol to change it.',
     );
   }
   return new CoordinatorClient({

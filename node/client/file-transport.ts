@@ -95,11 +95,15 @@ export class FileTransport {
     const w = outcome.waiting;
     throw new SbError(
       AIRGAP_PENDING,
-      `${i.method} ${i.path} waits for the coordinator's answer: this node is offline (file transport). ${
-        w?.exported_file
-          ? `The request is in ${w.exported_file}; carry that file to the coordinator if that has not happened yet, then import the answer with 'sectorbench node import --home DIR FILE'.`
-          : "Write the export file with 'sectorbench node export --home DIR' ('node round --offline' does so itself), carry it to the coordinator, then import the answer with 'sectorbench node import --home DIR FILE'."
-      }`,
+      `${i.method} ${i.path} waits for the coordinator's answer: this node is offline (file transport). ` +
+        `${
+          w?.exported_file
+            ? `The request is in ${w.exported_file}; carry that file to the coordinator if that has not happened ` +
+              "yet, then import the answer with 'sectorbench node import --home DIR FILE'."
+            : "Write the export file with 'sectorbench node export --home DIR' ('node round --offline' does " +
+              "so itself), carry it to the coordinator, then import the answer with 'sectorbench node import " +
+              "--home DIR FILE'."
+        }`,
       { method: i.method, path: i.path },
     );
   }

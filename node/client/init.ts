@@ -111,7 +111,8 @@ function tlsPin(o: InitNodeOptions, url: URL): CoordinatorTlsPin | undefined {
   if (given !== 1)
     throw new SbError(
       'SB_ERR_USAGE',
-      `--coordinator ${url.origin} is https: pin its TLS certificate at enrolment with exactly one of --coordinator-ca FILE (the coalition CA) or --coordinator-cert-sha256 FINGERPRINT.`,
+      `--coordinator ${url.origin} is https: pin its TLS certificate at enrolment with exactly one ` +
+        'of --coordinator-ca FILE (the coalition CA) or --coordinator-cert-sha256 FINGERPRINT.',
     );
   if (o.coordinatorCertSha256)
     return { pin: 'certificate', cert_sha256: normaliseFingerprint(o.coordinatorCertSha256) };

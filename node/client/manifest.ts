@@ -40,13 +40,18 @@ export function verifyManifestForNode(
   if (!verifyManifest(m, b64(config.pinned.coordinator.ed25519_public_key))) {
     throw new SbError(
       'SB_ERR_MANIFEST_SIGNATURE',
-      `the manifest of round ${roundId} is not signed by the coordinator key pinned at enrolment (fingerprint ${config.pinned.coordinator.fingerprint}). Nothing was sent. Contact the coordinator before going on.`,
+      `the manifest of round ${roundId} is not signed by the coordinator key pinned at enrolment ` +
+        `(fingerprint ${config.pinned.coordinator.fingerprint}). Nothing was sent. Contact the coordinator ` +
+        'before going on.',
     );
   }
   if (!verifyManifestEndorsement(m, b64(config.pinned.key_holder.ed25519_public_key))) {
     throw new SbError(
       'SB_ERR_MANIFEST_ENDORSEMENT',
-      `the round key, thresholds and participant list of round ${roundId} are not endorsed by the key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}): the coordinator may have added or changed a participant after the endorsement. Nothing was sent. Contact the coordinator and the key holder.`,
+      `the round key, thresholds and participant list of round ${roundId} are not endorsed by the ` +
+        `key holder pinned at enrolment (fingerprint ${config.pinned.key_holder.fingerprint}): the ` +
+        'coordinator may have added or changed a participant after the endorsement. Nothing was sent. ' +
+        'Contact the coordinator and the key holder.',
     );
   }
   const me = m.participants.find((p) => p.institution_id === config.institution_id);
@@ -58,7 +63,8 @@ export function verifyManifestForNode(
   if (me.ed25519_public_key !== Buffer.from(ownPublicKey).toString('base64')) {
     throw new SbError(
       'SB_ERR_NOT_PARTICIPANT',
-      `round ${roundId} lists institution ${config.institution_id} with another public key than this node's identity. Read out this node's fingerprint to the coordinator again.`,
+      `round ${roundId} lists institution ${config.institution_id} with another public key than this ` +
+        "node's identity. Read out this node's fingerprint to the coordinator again.",
     );
   }
   try {

@@ -14,7 +14,9 @@ const VERIFY_ERRORS =
 function refused(origin: string, why: string): SbError {
   return new SbError(
     'SB_ERR_TLS_PIN',
-    `refused ${origin}: its TLS certificate ${why}. This node talks only to the coordinator whose certificate it pinned at enrolment; compare the fingerprint with the coordinator's operator (someone may be in between), or enrol again if the coalition changed its CA.`,
+    `refused ${origin}: its TLS certificate ${why}. This node talks only to the coordinator whose ` +
+      "certificate it pinned at enrolment; compare the fingerprint with the coordinator's operator " +
+      '(someone may be in between), or enrol again if the coalition changed its CA.',
     { origin },
   );
 }

@@ -23,7 +23,8 @@ export function locateColumns<K extends string>(
     if (i >= 0 && header.keys.indexOf(key, i + 1) >= 0) {
       throw new CsvError(
         'SB_ERR_IMPORT_COLUMNS',
-        `the header has column ${sisName} twice (columns ${i + 1} and ${header.keys.indexOf(key, i + 1) + 1}); which one holds the data is not defined. Remove or rename one in the export.`,
+        `the header has column ${sisName} twice (columns ${i + 1} and ${header.keys.indexOf(key, i + 1) + 1});` +
+          ' which one holds the data is not defined. Remove or rename one in the export.',
         file,
         header.line,
         { column: sisName },
@@ -36,7 +37,9 @@ export function locateColumns<K extends string>(
     // all: its fields may be student data, so they are not echoed.
     const has =
       found === 0
-        ? `None of the expected column names is on the header line, so it is probably not a header (the file must start with one) or this is not the right file; its ${header.names.length} field(s) are not shown.`
+        ? 'None of the expected column names is on the header line, so it is probably not a header (the ' +
+          `file must start with one) or this is not the right file; its ${header.names.length} field(s) ` +
+          'are not shown.'
         : `The header has: ${header.names.join(', ')}.`;
     throw new CsvError(
       'SB_ERR_IMPORT_COLUMNS',

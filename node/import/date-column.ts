@@ -51,7 +51,10 @@ export class DateColumn {
       return 'is not a date (expected YYYY-MM-DD or DD-MM-YYYY)';
     }
     if (this.format && this.format !== fmt) {
-      return `is ${fmt === 'iso' ? 'an ISO' : 'a day-first'} date, but this column started with ${this.format === 'iso' ? 'ISO (YYYY-MM-DD)' : 'day-first (DD-MM-YYYY)'} dates; a column must use one format`;
+      return (
+        `is ${fmt === 'iso' ? 'an ISO' : 'a day-first'} date, but this column started with ${this.format === 'iso' ? 'ISO (YYYY-MM-DD)' : 'day-first (DD-MM-YYYY)'} ` +
+        'dates; a column must use one format'
+      );
     }
     if (m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m) || y < 1900 || y > 2200) {
       return 'is an impossible date';

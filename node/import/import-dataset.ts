@@ -192,7 +192,10 @@ function noRows(file: string, what: 'enrolments' | 'attendance', skipped = 0): S
       : `${file} has no rows (only a header line, or nothing at all)`;
   return new SbError(
     'SB_ERR_IMPORT_EMPTY',
-    `${file}:1: import refused, nothing was changed (the previous dataset is kept): ${why}. An import that would hold no ${what === 'enrolments' ? 'enrolments' : 'observations'} is refused. Check that this is the complete export; if its lines look joined into one, save it again as "CSV UTF-8" (Windows line ends).`,
+    `${file}:1: import refused, nothing was changed (the previous dataset is kept): ${why}. An ` +
+      `import that would hold no ${what === 'enrolments' ? 'enrolments' : 'observations'} is refused. ` +
+      'Check that this is the complete export; if its lines look joined into one, save it again as ' +
+      '"CSV UTF-8" (Windows line ends).',
     { file, line: 1 },
   );
 }

@@ -53,7 +53,10 @@ export async function coordinatorClockCheck(o: {
       return {
         name: 'clock',
         status: 'FAIL',
-        detail: `${origin}: the TLS certificate is not the one pinned at enrolment (${(e as Error).message}); the node refuses to talk to it. Compare the certificate fingerprint with the coordinator's operator.`,
+        detail:
+          `${origin}: the TLS certificate is not the one pinned at enrolment (${(e as Error).message});` +
+          " the node refuses to talk to it. Compare the certificate fingerprint with the coordinator's " +
+          'operator.',
       };
     return {
       name: 'clock',
@@ -66,19 +69,25 @@ export async function coordinatorClockCheck(o: {
     return {
       name: 'clock',
       status: 'FAIL',
-      detail: `${origin} answers with another coordinator key than the one pinned at enrolment; this node will refuse its manifests. Check coordinator_url in node.json.`,
+      detail:
+        `${origin} answers with another coordinator key than the one pinned at enrolment; this node ` +
+        'will refuse its manifests. Check coordinator_url in node.json.',
     };
   const serverMs = typeof body.time === 'string' ? Date.parse(body.time) : Date.parse(dateHeader ?? '');
   if (!Number.isFinite(serverMs))
     return { name: 'clock', status: 'WARN', detail: `${origin} sent no time; clock skew not checked.` };
   const skew = (serverMs - (t0 + t1) / 2) / 1000;
   const abs = Math.abs(skew);
-  const said = `this machine's clock is ${abs.toFixed(1)} s ${skew > 0 ? 'behind' : 'ahead of'} the coordinator (round trip ${((t1 - t0) / 1000).toFixed(1)} s)`;
+  const said =
+    `this machine's clock is ${abs.toFixed(1)} s ${skew > 0 ? 'behind' : 'ahead of'} the coordinator ` +
+    `(round trip ${((t1 - t0) / 1000).toFixed(1)} s)`;
   if (abs > SKEW_FAIL_SECONDS)
     return {
       name: 'clock',
       status: 'FAIL',
-      detail: `${said}: above ${SKEW_FAIL_SECONDS} s the coordinator refuses signed requests as stale; set up time synchronisation (systemd-timesyncd or chrony).`,
+      detail:
+        `${said}: above ${SKEW_FAIL_SECONDS} s the coordinator refuses signed requests as stale; set ` +
+        'up time synchronisation (systemd-timesyncd or chrony).',
     };
   if (abs > SKEW_WARN_SECONDS)
     return {

@@ -49,7 +49,9 @@ export async function nodeDoctor(o: NodeDoctorOptions): Promise<DoctorReport> {
     checks.push({
       name: 'config',
       status: 'OK',
-      detail: `node.json valid; institution ${config.institution_id}, coordinator ${config.coordinator_url}, ${config.approvers.length} approver(s), ${config.approvals_required} approval(s) required.`,
+      detail:
+        `node.json valid; institution ${config.institution_id}, coordinator ${config.coordinator_url},` +
+        ` ${config.approvers.length} approver(s), ${config.approvals_required} approval(s) required.`,
     });
   } catch (e) {
     checks.push({ name: 'config', status: 'FAIL', detail: (e as Error).message });

@@ -122,7 +122,9 @@ export async function qualityReport(opts: { home: string; codebook: string; year
     const warnings: string[] = [];
     if (meta.maxDate === null || meta.maxDate < cal.p1) {
       warnings.push(
-        `De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een export van op of na P1 nodig.`,
+        `De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden ` +
+          `is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een ` +
+          'export van op of na P1 nodig.',
       );
     }
     if (mismatches.length)
@@ -184,7 +186,8 @@ export function renderQualityText(r: QualityReport): string {
     `  ${r.dataset.attendance_file}: ${int(r.dataset.attendance_records)} waarnemingen (sha256 ${r.dataset.attendance_sha256.slice(0, 16)}…)`,
   );
   out.push(
-    `  Overgeslagen regels (--max-errors): ${int(r.dataset.rows_skipped)}; waarnemingen vervallen met overgeslagen inschrijvingen: ${int(r.dataset.observations_dropped_with_skipped_enrolments)}`,
+    `  Overgeslagen regels (--max-errors): ${int(r.dataset.rows_skipped)}; waarnemingen vervallen ` +
+      `met overgeslagen inschrijvingen: ${int(r.dataset.observations_dropped_with_skipped_enrolments)}`,
   );
   out.push('');
   out.push('Registratie (waarnemingen in het studiejaar, zonder n.v.t.)');
@@ -195,7 +198,8 @@ export function renderQualityText(r: QualityReport): string {
     `  Geregistreerd: ${pct(r.overall.coverage_permille)} van de geplande minuten; niet geregistreerd: ${int(r.overall.unregistered_minutes)} minuten`,
   );
   out.push(
-    `  Waarnemingen in het studiejaar: ${int(r.overall.observations_in_year)}; buiten de inschrijfperiode (alle data): ${int(r.overall.observations_outside_enrolment)}`,
+    `  Waarnemingen in het studiejaar: ${int(r.overall.observations_in_year)}; buiten de inschrijfperiode ` +
+      `(alle data): ${int(r.overall.observations_outside_enrolment)}`,
   );
   out.push('');
   out.push(
@@ -203,7 +207,8 @@ export function renderQualityText(r: QualityReport): string {
   );
   for (const c of r.cells) {
     out.push(
-      `  ${c.cell.padEnd(14)} ${String(c.enrolments).padStart(6)}  ${pct(c.coverage_permille).padStart(7)}  ${int(c.unregistered_minutes).padStart(10)}  ${String(c.observations_outside_enrolment).padStart(5)}`,
+      `  ${c.cell.padEnd(14)} ${String(c.enrolments).padStart(6)}  ${pct(c.coverage_permille).padStart(7)} ` +
+        ` ${int(c.unregistered_minutes).padStart(10)}  ${String(c.observations_outside_enrolment).padStart(5)}`,
     );
   }
   out.push('');

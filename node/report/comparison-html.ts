@@ -89,13 +89,25 @@ function fig(r: ComparisonRow, id: string): FigureComparison | undefined {
 }
 
 function overviewTable(c: Comparison, rows: ComparisonRow[], caption: string): string {
-  const head = `<tr><th scope="col" rowspan="2">Opleiding of groep</th><th scope="colgroup" colspan="4">Verzuim (afwezige minuten van geregistreerde minuten)</th><th scope="colgroup" colspan="4">Uitval in jaar 1 (starters zonder diploma vertrokken)</th></tr>
-<tr><th scope="col" class="num">Inschrijvingen</th><th scope="col" class="num">Eigen</th><th scope="col" class="num">Sector zonder ons</th><th scope="col">Oordeel</th><th scope="col" class="num">Starters</th><th scope="col" class="num">Eigen</th><th scope="col" class="num">Sector zonder ons</th><th scope="col">Oordeel</th></tr>`;
+  const head =
+    '<tr><th scope="col" rowspan="2">Opleiding of groep</th><th scope="colgroup" colspan="4">Verzuim ' +
+    '(afwezige minuten van geregistreerde minuten)</th><th scope="colgroup" colspan="4">Uitval ' +
+    `in jaar 1 (starters zonder diploma vertrokken)</th></tr>
+<tr><th scope="col" class="num">Inschrijvingen</th><th scope="col" class="num">Eigen</th><th ` +
+    'scope="col" class="num">Sector zonder ons</th><th scope="col">Oordeel</th><th scope="col" ' +
+    'class="num">Starters</th><th scope="col" class="num">Eigen</th><th scope="col" class="num">' +
+    'Sector zonder ons</th><th scope="col">Oordeel</th></tr>';
   const body = rows
     .map((r) => {
       const a = fig(r, 'absence_rate');
       const d = fig(r, 'dropout_share');
-      return `<tr><th scope="row"><a href="#${rowId(r)}">${esc(r.label)}</a></th><td class="num">${nlInt(r.own.enrolments)}</td><td class="num">${figureText('share', a?.own ?? null)}</td><td class="num">${figureText('share', a?.withoutUs ?? null)}</td>${verdictCell(a, r, c.thresholds, true)}<td class="num">${nlInt(r.own.starters)}</td><td class="num">${figureText('share', d?.own ?? null)}</td><td class="num">${figureText('share', d?.withoutUs ?? null)}</td>${verdictCell(d, r, c.thresholds, true)}</tr>`;
+      return (
+        `<tr><th scope="row"><a href="#${rowId(r)}">${esc(r.label)}</a></th><td class="num">${nlInt(r.own.enrolments)}</td>` +
+        `<td class="num">${figureText('share', a?.own ?? null)}</td><td class="num">${figureText('share', a?.withoutUs ?? null)}</td>` +
+        `${verdictCell(a, r, c.thresholds, true)}<td class="num">${nlInt(r.own.starters)}</td><td class="num">` +
+        `${figureText('share', d?.own ?? null)}</td><td class="num">${figureText('share', d?.withoutUs ?? null)}</td>` +
+        `${verdictCell(d, r, c.thresholds, true)}</tr>`
+      );
     })
     .join('\n');
   return scrollTable(caption, head, body);
@@ -107,11 +119,18 @@ function limitsText(f: FigureComparison, lo: 'lo95' | 'lo998', hi: 'hi95' | 'hi9
 }
 
 function figureTable(c: Comparison, r: ComparisonRow): string {
-  const head = `<tr><th scope="col">Cijfer</th><th scope="col" class="num">${esc(c.institution.name)}</th><th scope="col" class="num">Aantal (n)</th><th scope="col" class="num">Sector zonder ons</th><th scope="col" class="num">Hele sector</th><th scope="col" class="num">95%-grenzen bij n</th><th scope="col" class="num">99,8%-grenzen bij n</th><th scope="col">Oordeel</th></tr>`;
+  const head =
+    `<tr><th scope="col">Cijfer</th><th scope="col" class="num">${esc(c.institution.name)}</th>` +
+    '<th scope="col" class="num">Aantal (n)</th><th scope="col" class="num">Sector zonder ons</th>' +
+    '<th scope="col" class="num">Hele sector</th><th scope="col" class="num">95%-grenzen bij n</th>' +
+    '<th scope="col" class="num">99,8%-grenzen bij n</th><th scope="col">Oordeel</th></tr>';
   const body = r.figures
     .map(
       (f) =>
-        `<tr><th scope="row">${esc(f.label)}</th><td class="num">${figureText(f.unit, f.own)}</td><td class="num">${nlInt(f.ownN)}</td><td class="num">${figureText(f.unit, f.withoutUs)}</td><td class="num">${figureText(f.unit, f.sector)}</td><td class="num">${limitsText(f, 'lo95', 'hi95')}</td><td class="num">${limitsText(f, 'lo998', 'hi998')}</td>${verdictCell(f, r, c.thresholds)}</tr>`,
+        `<tr><th scope="row">${esc(f.label)}</th><td class="num">${figureText(f.unit, f.own)}</td><td ` +
+        `class="num">${nlInt(f.ownN)}</td><td class="num">${figureText(f.unit, f.withoutUs)}</td><td ` +
+        `class="num">${figureText(f.unit, f.sector)}</td><td class="num">${limitsText(f, 'lo95', 'hi95')}</td>` +
+        `<td class="num">${limitsText(f, 'lo998', 'hi998')}</td>${verdictCell(f, r, c.thresholds)}</tr>`,
     )
     .join('\n');
   return scrollTable(`Alle cijfers: ${r.label}`, head, body);
@@ -125,23 +144,40 @@ function positionText(p: Position | null, rule: string | undefined, c: Compariso
       : '';
   }
   if (p.ownBin === null) {
-    return `<li>Verdeling van instellingen naar ${what}: ${nlInt(p.inHistogram)} instellingen; ${esc(c.institution.name)} telt hier niet mee (minder dan 10 ${p.which === 'c_drop_bin' ? 'starters' : 'beoordeelde inschrijvingen'}).</li>`;
+    return (
+      `<li>Verdeling van instellingen naar ${what}: ${nlInt(p.inHistogram)} instellingen; ${esc(c.institution.name)} ` +
+      `telt hier niet mee (minder dan 10 ${p.which === 'c_drop_bin' ? 'starters' : 'beoordeelde inschrijvingen'}).</li>`
+    );
   }
-  return `<li><strong>${nlInt(p.lower)} van ${nlInt(p.inHistogram)} instellingen hebben een lager ${what}</strong>; ${nlInt(p.sameBin)} andere zitten in dezelfde klasse als ${esc(c.institution.name)} (${esc(binLabel(edges, p.ownBin))}) en ${nlInt(p.higher)} hebben een hoger ${what}.</li>`;
+  return (
+    `<li><strong>${nlInt(p.lower)} van ${nlInt(p.inHistogram)} instellingen hebben een lager ${what}</strong>` +
+    `; ${nlInt(p.sameBin)} andere zitten in dezelfde klasse als ${esc(c.institution.name)} (${esc(binLabel(edges, p.ownBin))}) ` +
+    `en ${nlInt(p.higher)} hebben een hoger ${what}.</li>`
+  );
 }
 
 function earlyTable(r: ComparisonRow): string {
-  const head = `<tr><th scope="col">Aanwezigheid eerste 6 lesweken</th><th scope="col" class="num">Starters (eigen)</th><th scope="col" class="num">Uitval (eigen)</th><th scope="col" class="num">Uitval sector zonder ons</th><th scope="col" class="num">Uitval hele sector</th></tr>`;
+  const head =
+    '<tr><th scope="col">Aanwezigheid eerste 6 lesweken</th><th scope="col" class="num">Starters ' +
+    '(eigen)</th><th scope="col" class="num">Uitval (eigen)</th><th scope="col" class="num">Uitval ' +
+    'sector zonder ons</th><th scope="col" class="num">Uitval hele sector</th></tr>';
   const body = EARLY_BANDS.map(
     (b, i) =>
-      `<tr><th scope="row">${esc(b)}</th><td class="num">${nlInt(r.early.own[i]?.total)}</td><td class="num">${nlPct(r.early.own[i]?.rate)}</td><td class="num">${nlPct(r.early.withoutUs[i]?.rate)}</td><td class="num">${nlPct(r.early.sector[i]?.rate)}</td></tr>`,
+      `<tr><th scope="row">${esc(b)}</th><td class="num">${nlInt(r.early.own[i]?.total)}</td><td ` +
+      `class="num">${nlPct(r.early.own[i]?.rate)}</td><td class="num">${nlPct(r.early.withoutUs[i]?.rate)}</td>` +
+      `<td class="num">${nlPct(r.early.sector[i]?.rate)}</td></tr>`,
   ).join('\n');
   return scrollTable(`Uitval per klasse van vroege aanwezigheid: ${r.label}`, head, body);
 }
 
 function pearsonText(r: ComparisonRow, c: Comparison): string {
   const item = (who: string, x: number | null) => `${esc(who)}: r = ${nlDec2(x)} (${esc(cohenReading(x))})`;
-  return `<p>Samenhang tussen aanwezigheid in de eerste zes lesweken en uitval (Pearson r; Cohen: zwak vanaf 0,10, middelmatig vanaf 0,30, sterk vanaf 0,50; negatief betekent: wie vaker aanwezig is, valt minder vaak uit). ${item(c.institution.name, r.pearson.own)}; ${item('sector zonder ons', r.pearson.withoutUs)}; ${item('hele sector', r.pearson.sector)}.</p>`;
+  return (
+    '<p>Samenhang tussen aanwezigheid in de eerste zes lesweken en uitval (Pearson r; Cohen: zwak ' +
+    'vanaf 0,10, middelmatig vanaf 0,30, sterk vanaf 0,50; negatief betekent: wie vaker aanwezig ' +
+    `is, valt minder vaak uit). ${item(c.institution.name, r.pearson.own)}; ${item('sector zonder ons', r.pearson.withoutUs)};` +
+    ` ${item('hele sector', r.pearson.sector)}.</p>`
+  );
 }
 
 async function rowSection(
@@ -157,7 +193,8 @@ async function rowSection(
   );
   const inst = r.sector.institutions;
   parts.push(
-    `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${c.ownIncluded ? `, ${esc(c.institution.name)} meegeteld` : ''}.</p>`,
+    `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. ` +
+      `In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${c.ownIncluded ? `, ${esc(c.institution.name)} meegeteld` : ''}.</p>`,
   );
   const sup = (['A', 'B'] as const)
     .filter((b) => r.sector.suppressed[b])
@@ -177,7 +214,10 @@ async function rowSection(
     charts.push(
       figureHtml(
         svg,
-        `Trechterdiagram ${f.label.toLowerCase()}: ${c.institution.name} ${figureText(f.unit, f.own)} bij ${nlInt(f.ownN)} studenten; sector zonder ons ${figureText(f.unit, f.withoutUs)} (horizontale lijn); 95%-grenzen ${limitsText(f, 'lo95', 'hi95')}, 99,8%-grenzen ${limitsText(f, 'lo998', 'hi998')}. ${v ? `Oordeel: ${v.words}.` : ''}`,
+        `Trechterdiagram ${f.label.toLowerCase()}: ${c.institution.name} ${figureText(f.unit, f.own)} ` +
+          `bij ${nlInt(f.ownN)} studenten; sector zonder ons ${figureText(f.unit, f.withoutUs)} (horizontale ` +
+          `lijn); 95%-grenzen ${limitsText(f, 'lo95', 'hi95')}, 99,8%-grenzen ${limitsText(f, 'lo998', 'hi998')}. ` +
+          `${v ? `Oordeel: ${v.words}.` : ''}`,
       ),
     );
   }
@@ -193,7 +233,8 @@ async function rowSection(
       parts.push(
         figureHtml(
           svg,
-          `Uitval in jaar 1 per klasse van aanwezigheid in de eerste zes lesweken, ${c.institution.name} naast de sector zonder ons. De tabel eronder geeft dezelfde cijfers.`,
+          `Uitval in jaar 1 per klasse van aanwezigheid in de eerste zes lesweken, ${c.institution.name} ` +
+            'naast de sector zonder ons. De tabel eronder geeft dezelfde cijfers.',
         ),
       );
     parts.push(earlyTable(r));
@@ -229,25 +270,44 @@ export async function comparisonHtml(
   );
   const cellSections: string[] = [];
   for (const r of cells) cellSections.push(await rowSection(c, r, 'h3', false, charted.has(r.key)));
-  const body = `
-<p>Ronde <strong>${esc(c.roundId)}</strong>, studiejaar ${esc(c.studiejaar)}, publicatie versie ${nlInt(c.releaseVersion)}. De sectorcijfers zijn ondertekend door de sleutelhouder (vingerafdruk <code>${esc(meta.keyHolderFingerprint)}</code>) en op deze computer gecontroleerd. De eigen cijfers zijn hier berekend en hebben ${esc(name)} niet verlaten.</p>
+  const body =
+    `
+<p>Ronde <strong>${esc(c.roundId)}</strong>, studiejaar ${esc(c.studiejaar)}, publicatie versie ` +
+    `${nlInt(c.releaseVersion)}. De sectorcijfers zijn ondertekend door de sleutelhouder (vingerafdruk ` +
+    `<code>${esc(meta.keyHolderFingerprint)}</code>) en op deze computer gecontroleerd. De eigen ` +
+    `cijfers zijn hier berekend en hebben ${esc(name)} niet verlaten.</p>
 ${meta.versionHtml ?? ''}
 <nav aria-label="Inhoud"><ul>
 <li><a href="#lezen">Zo leest u deze vergelijking</a></li>
 <li><a href="#overzicht">Overzicht per opleiding</a></li>
 <li><a href="#geheel">${esc(name)} als geheel</a></li>
-${meta.trendHtml ? '<li><a href="#reeks">Ontwikkeling over de studiejaren</a></li>\n' : ''}<li><a href="#groepen">Niveaus, leerwegen en sectorkamers</a></li>
+${meta.trendHtml ? '<li><a href="#reeks">Ontwikkeling over de studiejaren</a></li>\n' : ''}<li>` +
+    `<a href="#groepen">Niveaus, leerwegen en sectorkamers</a></li>
 <li><a href="#opleidingen">Per opleiding</a></li>
 <li><a href="#downloads">Downloads</a></li>
 </ul></nav>
 <h2 id="lezen">Zo leest u deze vergelijking</h2>
-<p>Elk cijfer van ${esc(name)} staat naast <strong>de sector zonder ons</strong>: de gepubliceerde sectortotalen min de eigen bijdrage, hier berekend${c.ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)'}. Zo trekt de eigen instelling het vergelijkingscijfer niet naar zich toe.</p>
-<p>Of een verschil opvalt, hangt af van het aantal studenten: bij 5 starters is 40% uitval geen bijzonderheid, bij 500 wel. Daarom staan bij elk cijfer <strong>grenzen</strong> (een trechterdiagram, Spiegelhalter 2005): waar het cijfer van een instelling van dezelfde grootte zou liggen als alleen het toeval speelde. Buiten de 95%-grens gebeurt bij toeval 1 op 20 keer, buiten de 99,8%-grens 1 op 500 keer.</p>
+<p>Elk cijfer van ${esc(name)} staat naast <strong>de sector zonder ons</strong>: de gepubliceerde ` +
+    `sectortotalen min de eigen bijdrage, hier berekend${c.ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)'}. ` +
+    `Zo trekt de eigen instelling het vergelijkingscijfer niet naar zich toe.</p>
+<p>Of een verschil opvalt, hangt af van het aantal studenten: bij 5 starters is 40% uitval ` +
+    'geen bijzonderheid, bij 500 wel. Daarom staan bij elk cijfer <strong>grenzen</strong> (een ' +
+    'trechterdiagram, Spiegelhalter 2005): waar het cijfer van een instelling van dezelfde grootte ' +
+    'zou liggen als alleen het toeval speelde. Buiten de 95%-grens gebeurt bij toeval 1 op 20 keer,' +
+    ` buiten de 99,8%-grens 1 op 500 keer.</p>
 <ul>
-<li><span class="flag flag-in"><span aria-hidden="true">●</span> binnen de grenzen</span>: het verschil met de sector kan toeval zijn.</li>
-<li><span class="flag flag-hi"><span aria-hidden="true">▲</span> hoger</span> / <span class="flag flag-lo"><span aria-hidden="true">▼</span> lager</span>: buiten de 95%-grens; <span aria-hidden="true">▲▲ / ▼▼</span> <span class="flag">duidelijk hoger / lager</span>: buiten de 99,8%-grens. Of dat gunstig of ongunstig is, staat erbij.</li>
+<li><span class="flag flag-in"><span aria-hidden="true">●</span> binnen de grenzen</span>: ` +
+    `het verschil met de sector kan toeval zijn.</li>
+<li><span class="flag flag-hi"><span aria-hidden="true">▲</span> hoger</span> / <span class="flag ` +
+    'flag-lo"><span aria-hidden="true">▼</span> lager</span>: buiten de 95%-grens; <span aria-hidden="true">' +
+    '▲▲ / ▼▼</span> <span class="flag">duidelijk hoger / lager</span>: buiten de 99,8%-grens. Of ' +
+    `dat gunstig of ongunstig is, staat erbij.</li>
 </ul>
-<p class="muted">Methode: exacte binomiale kwantielen met de interpolatie van Spiegelhalter (2005, bijlage A.1.1), rond de sector zonder ons. Voor cijfers in minuten of lessen (verzuim, aanwezigheid, te laat) is n het aantal beoordeelde inschrijvingen, niet het aantal minuten; dat geeft ruimere grenzen, zodat gewone verschillen tussen studenten niet als opvallend gelden.</p>
+<p class="muted">Methode: exacte binomiale kwantielen met de interpolatie van Spiegelhalter ` +
+    '(2005, bijlage A.1.1), rond de sector zonder ons. Voor cijfers in minuten of lessen (verzuim,' +
+    ' aanwezigheid, te laat) is n het aantal beoordeelde inschrijvingen, niet het aantal minuten;' +
+    ' dat geeft ruimere grenzen, zodat gewone verschillen tussen studenten niet als opvallend gelden.</p>' +
+    `
 <h2 id="overzicht">Overzicht per opleiding</h2>
 ${overviewTable(c, [...(total ? [total] : []), ...cells], `Verzuim en uitval per opleiding van ${name}`)}
 <h2 id="geheel">${esc(name)} als geheel</h2>
@@ -264,7 +324,8 @@ ${cellSections.join('\n')}
 <li><a href="${esc(files.csv)}">CSV (komma, decimale punt; voor programma's)</a></li>
 <li><a href="${esc(files.excel)}">CSV voor Excel (puntkomma, decimale komma)</a></li>
 </ul>
-<footer><p>Gemaakt ${esc(meta.generatedAt)} door sectorbench. Alleen op deze computer; niet doorsturen zonder toestemming van ${esc(name)}.</p></footer>`;
+<footer><p>Gemaakt ${esc(meta.generatedAt)} door sectorbench. Alleen op deze computer; niet ` +
+    `doorsturen zonder toestemming van ${esc(name)}.</p></footer>`;
   return htmlPage({
     title: `Benchmark verzuim en uitval – ${name} – ${c.studiejaar}`,
     h1: `Benchmark verzuim en uitval: ${name}`,

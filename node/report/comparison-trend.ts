@@ -38,11 +38,16 @@ export function trendPointOf(c: Comparison, metricSpec: string, codebookDigest: 
 export async function comparisonTrendHtml(points: readonly ComparisonTrendPoint[], name: string): Promise<string> {
   const rounds = points.map((p) => `${p.year.studiejaar}: ronde ${p.year.roundId}, versie ${p.year.releaseVersion}`);
   const notIncluded = points.filter((p) => !p.ownIncluded).map((p) => p.year.studiejaar);
-  return `<p>${esc(name)} als geheel naast de sector zonder ${esc(name)}, per studiejaar waarin ${esc(name)} deelnam en waarvan deze node de ondertekende publicatie heeft opgehaald en gecontroleerd. De eigen cijfers komen uit de bijdragen die deze node toen verstuurde; ze staan alleen op deze computer.${
-    notIncluded.length
-      ? ` In ${esc(notIncluded.join(', '))} zit de eigen bijdrage niet in de sectorsom; daar is de sector zonder ${esc(name)} de hele sector.`
-      : ''
-  }</p>
+  return (
+    `<p>${esc(name)} als geheel naast de sector zonder ${esc(name)}, per studiejaar waarin ${esc(name)} ` +
+    'deelnam en waarvan deze node de ondertekende publicatie heeft opgehaald en gecontroleerd. ' +
+    'De eigen cijfers komen uit de bijdragen die deze node toen verstuurde; ze staan alleen op ' +
+    `deze computer.${
+      notIncluded.length
+        ? ` In ${esc(notIncluded.join(', '))} zit de eigen bijdrage niet in de sectorsom; daar is de sector zonder ${esc(name)} de hele sector.`
+        : ''
+    }</p>` +
+    `
 ${await trendSectionHtml({
   years: points.map((p) => p.year),
   lines: [
@@ -53,5 +58,6 @@ ${await trendSectionHtml({
   subject: `${name} en de sector zonder ${name}`,
   id: 'reeks-tabel',
 })}
-<p class="muted">Bronnen van de reeks: ${esc(rounds.join('; '))}.</p>`;
+<p class="muted">Bronnen van de reeks: ${esc(rounds.join('; '))}.</p>`
+  );
 }

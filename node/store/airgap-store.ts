@@ -106,7 +106,8 @@ export class AirgapStore {
   }): void {
     this.db
       .prepare(
-        'INSERT INTO airgap_exchange (nonce, method, path, body_sha256, created_at, status, content_type, response, response_file, answered_at) VALUES (NULL,?,?,?,?,?,?,?,?,?)',
+        'INSERT INTO airgap_exchange (nonce, method, path, body_sha256, created_at, status, content_type,' +
+          ' response, response_file, answered_at) VALUES (NULL,?,?,?,?,?,?,?,?,?)',
       )
       .run(
         r.method,

@@ -33,7 +33,8 @@ export function insertApproval(
   },
 ): boolean {
   const onConflict = a.replace
-    ? 'ON CONFLICT (round_id, vector_digest, approver_public_key) DO UPDATE SET approval_json = excluded.approval_json, stored_at = excluded.stored_at WHERE approval.approval_json <> excluded.approval_json'
+    ? 'ON CONFLICT (round_id, vector_digest, approver_public_key) DO UPDATE SET approval_json = excluded.approval_json,' +
+      ' stored_at = excluded.stored_at WHERE approval.approval_json <> excluded.approval_json'
     : 'ON CONFLICT DO NOTHING';
   const r = db
     .prepare(

@@ -33,7 +33,8 @@ export function replaceDataset(
   onRows?: (n: number) => void,
 ): void {
   const insEnr = db.prepare(
-    'INSERT INTO enrolment (idx, student_id, enrolment_id, birth_date, crebo, niveau, leerweg, start_date, end_date, diploma, line) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+    'INSERT INTO enrolment (idx, student_id, enrolment_id, birth_date, crebo, niveau, leerweg, ' +
+      'start_date, end_date, diploma, line) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
   );
   const insWeek = db.prepare(
     `INSERT INTO enrolment_week (${WEEK_COLUMNS.join(', ')}) VALUES (${WEEK_COLUMNS.map(() => '?').join(',')})`,

@@ -229,14 +229,16 @@ export function openNodeDb(home: string, options: OpenNodeDbOptions = {}): NodeD
     if (!st) {
       throw new SbError(
         'SB_ERR_HOME_NOT_FOUND',
-        `${home}: no such folder, so no node here; nothing was created. Check --home, or import a dataset first with \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\`.`,
+        `${home}: no such folder, so no node here; nothing was created. Check --home, or import a dataset ` +
+          `first with \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\`.`,
         { file: home },
       );
     }
     if (!existsSync(file)) {
       throw new SbError(
         'SB_ERR_NO_DATASET',
-        `no dataset has been imported into ${home} yet (it holds no node.sqlite); nothing was created. Run \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\` first.`,
+        `no dataset has been imported into ${home} yet (it holds no node.sqlite); nothing was created. ` +
+          `Run \`sectorbench node import --home ${home} --enrolments FILE --attendance FILE\` first.`,
         { file: home },
       );
     }
@@ -271,7 +273,9 @@ export function nodeDbError(e: unknown, file: string): unknown {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new SbError(
       'SB_ERR_DB_IN_USE',
-      `${file}: the node database is in use by another process (waited ${BUSY_TIMEOUT_MS / 1000} s). Wait until the other sectorbench command (an import?) has finished, or close the program that has the database open, and run this again.`,
+      `${file}: the node database is in use by another process (waited ${BUSY_TIMEOUT_MS / 1000} ` +
+        's). Wait until the other sectorbench command (an import?) has finished, or close the program ' +
+        'that has the database open, and run this again.',
       { file, sqlite: code },
       { cause: e },
     );

@@ -29,7 +29,8 @@ const HeKeyRow = z.object({ digest: z.string(), public_key: z.instanceof(Buffer)
 function corrupt(what: string, roundId: string): SbError {
   return new SbError(
     'SB_ERR_STORE_CORRUPT',
-    `the stored ${what} of round ${roundId} in node.sqlite is damaged; restore the node's database from a backup (sectorbench node restore) or fetch the round again.`,
+    `the stored ${what} of round ${roundId} in node.sqlite is damaged; restore the node's database ` +
+      'from a backup (sectorbench node restore) or fetch the round again.',
     { round_id: roundId },
   );
 }
@@ -47,7 +48,8 @@ export class RoundStore {
   saveManifest(m: RoundManifest, at: Date): void {
     this.db
       .prepare(
-        'INSERT INTO round (round_id, manifest_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET manifest_json = excluded.manifest_json, fetched_at = excluded.fetched_at',
+        'INSERT INTO round (round_id, manifest_json, fetched_at) VALUES (?, ?, ?) ON CONFLICT(round_id) ' +
+          'DO UPDATE SET manifest_json = excluded.manifest_json, fetched_at = excluded.fetched_at',
       )
       .run(m.round_id, JSON.stringify(m), at.toISOString());
   }
@@ -97,7 +99,8 @@ export class RoundStore {
   saveHeKey(roundId: string, digest: string, publicKey: Uint8Array): void {
     this.db
       .prepare(
-        'INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key',
+        'INSERT INTO round_he_key (round_id, digest, public_key) VALUES (?,?,?) ON CONFLICT(round_id) ' +
+          'DO UPDATE SET digest = excluded.digest, public_key = excluded.public_key',
       )
       .run(roundId, digest, Buffer.from(publicKey));
   }

@@ -159,7 +159,8 @@ export class SecAggStore {
   saveRevealRecord(record: RevealRecord, at: Date): void {
     this.db
       .prepare(
-        'INSERT INTO secagg_reveal_record (round_id, record_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET record_json = excluded.record_json, updated_at = excluded.updated_at',
+        'INSERT INTO secagg_reveal_record (round_id, record_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(round_id) ' +
+          'DO UPDATE SET record_json = excluded.record_json, updated_at = excluded.updated_at',
       )
       .run(record.round_id, JSON.stringify(record), at.toISOString());
   }

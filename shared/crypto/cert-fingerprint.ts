@@ -27,7 +27,8 @@ export function normaliseFingerprint(input: string): string {
   if (!/^[0-9A-F]{64}$/.test(hex))
     throw new SbError(
       'SB_ERR_USAGE',
-      `'${input}' is not a SHA-256 certificate fingerprint (64 hex digits, colons allowed), e.g. the output of 'openssl x509 -noout -fingerprint -sha256 -in cert.pem'.`,
+      `'${input}' is not a SHA-256 certificate fingerprint (64 hex digits, colons allowed), e.g. ` +
+        "the output of 'openssl x509 -noout -fingerprint -sha256 -in cert.pem'.",
     );
   return (hex.match(/../g) as string[]).join(':');
 }

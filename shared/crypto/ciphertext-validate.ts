@@ -134,7 +134,8 @@ export function validateSealObject(
   if (!(bytes instanceof Uint8Array) || bytes.byteLength !== expected) {
     throw new SbError(
       'SB_ERR_CT_LENGTH',
-      `${what} is ${bytes?.byteLength ?? 'not a byte array'} bytes, not the ${expected} of an uncompressed ciphertext of these parameters; ask the sender to resubmit it.`,
+      `${what} is ${bytes?.byteLength ?? 'not a byte array'} bytes, not the ${expected} of an uncompressed ` +
+        'ciphertext of these parameters; ask the sender to resubmit it.',
       { expected, actual: bytes?.byteLength ?? null },
     );
   }
@@ -144,7 +145,8 @@ export function validateSealObject(
       const field = HEADER_FIELDS.find((f) => i >= f.start && i < f.end)?.name ?? 'header';
       throw new SbError(
         'SB_ERR_CT_HEADER',
-        `${what} has a wrong ${field} field (byte ${i}); it was not made with sectorbench's BFV parameters (or it is compressed or damaged). Ask the sender to re-encrypt with the round's key.`,
+        `${what} has a wrong ${field} field (byte ${i}); it was not made with sectorbench's BFV parameters ` +
+          "(or it is compressed or damaged). Ask the sender to re-encrypt with the round's key.",
         { field, offset: i },
       );
     }
@@ -203,7 +205,9 @@ function refuseTransparent(words: Uint32Array, shape: SealObjectShape, what: str
       if (!nonzero) {
         throw new SbError(
           'SB_ERR_CT_TRANSPARENT',
-          `${what} is transparent: its polynomial ${p} is zero modulo q_${j}, so it can be read without the key holder's secret key (it was not encrypted, or it was forged). It is refused; ask the sender to encrypt with the round's public key (sectorbench node submit).`,
+          `${what} is transparent: its polynomial ${p} is zero modulo q_${j}, so it can be read without ` +
+            "the key holder's secret key (it was not encrypted, or it was forged). It is refused; ask the " +
+            "sender to encrypt with the round's public key (sectorbench node submit).",
           { poly: p, modulus: j },
         );
       }

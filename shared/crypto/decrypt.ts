@@ -44,7 +44,9 @@ export async function decryptSum(
     const bad = r.budgets.flatMap((b, i) => (b > 0 ? [] : [i]));
     throw new SbError(
       'SB_ERR_NOISE_BUDGET',
-      `the sum's ciphertext(s) ${bad.join(', ')} have no noise budget left, so they cannot be decrypted: a contribution was encrypted under another key or forged. Run findCulprits over the round's contributions, exclude them and sum again.`,
+      `the sum's ciphertext(s) ${bad.join(', ')} have no noise budget left, so they cannot be decrypted: ` +
+        "a contribution was encrypted under another key or forged. Run findCulprits over the round's " +
+        'contributions, exclude them and sum again.',
       { ciphertexts: bad, budgets: r.budgets },
     );
   }

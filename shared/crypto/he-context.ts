@@ -72,7 +72,8 @@ async function create(): Promise<HeContext> {
     ) {
       throw new SbError(
         'SB_ERR_HE_PARAMS',
-        `node-seal ${seal.Version} derived other BFV parameters than sectorbench ${HE_PARAMS.id} expects; install node-seal ${HE_PARAMS.nodeSeal} exactly (npm ci).`,
+        `node-seal ${seal.Version} derived other BFV parameters than sectorbench ${HE_PARAMS.id} expects;` +
+          ` install node-seal ${HE_PARAMS.nodeSeal} exactly (npm ci).`,
         { derived: { ...derived, t: String(derived.t), data: derived.data.map(String), key: derived.key.map(String) } },
       );
     }

@@ -60,7 +60,8 @@ export class CiphertextSum {
     if (ciphertexts.length !== this.ciphertextCount) {
       throw new SbError(
         'SB_ERR_CT_COUNT',
-        `${label} has ${ciphertexts.length} ciphertexts; this round's slot layout needs ${this.ciphertextCount}. Ask the sender to re-encrypt with the round's codebook.`,
+        `${label} has ${ciphertexts.length} ciphertexts; this round's slot layout needs ${this.ciphertextCount}. ` +
+          "Ask the sender to re-encrypt with the round's codebook.",
         { expected: this.ciphertextCount, actual: ciphertexts.length },
       );
     }

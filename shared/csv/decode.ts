@@ -50,7 +50,8 @@ export class ChunkDecoder {
     if (!isUtf8(buf)) {
       throw new CsvError(
         'SB_ERR_CSV_ENCODING',
-        `the file is not valid UTF-8 here, though ${this.given === 'utf-8' ? 'UTF-8 was given' : 'its start was'}. If it is a Windows-1252 (Excel) export, import it again with --encoding windows-1252.`,
+        `the file is not valid UTF-8 here, though ${this.given === 'utf-8' ? 'UTF-8 was given' : 'its start was'}. ` +
+          'If it is a Windows-1252 (Excel) export, import it again with --encoding windows-1252.',
         this.file,
         lineAt() + firstInvalidUtf8Line(buf) - 1,
       );
@@ -94,7 +95,8 @@ export class ChunkDecoder {
       throw new CsvError(
         'SB_ERR_CSV_ENCODING',
         utf16
-          ? `the file is UTF-16 (${nul === 'utf-16le' ? 'little' : 'big'}-endian${chunk[0] === 0xff || chunk[0] === 0xfe ? '' : ', without byte-order mark'}), which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".`
+          ? `the file is UTF-16 (${nul === 'utf-16le' ? 'little' : 'big'}-endian${chunk[0] === 0xff || chunk[0] === 0xfe ? '' : ', without byte-order mark'}),` +
+              ' which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".'
           : 'the file contains NUL bytes, so it is not a text (CSV) file in UTF-8 or Windows-1252. Check that this is the right file; export it again as CSV.',
         this.file,
         utf16 ? 1 : lineOfByte(chunk, chunk.indexOf(0)),

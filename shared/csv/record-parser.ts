@@ -229,7 +229,8 @@ export class RecordParser {
     }
     throw new CsvError(
       'SB_ERR_CSV_QUOTE_SPAN',
-      `${what}, so they would be swallowed. A stray double quote? Remove or double it ("") in the export and import again; if the field really holds those lines, pass --multiline-quotes warn.`,
+      `${what}, so they would be swallowed. A stray double quote? Remove or double it ("") in the ` +
+        'export and import again; if the field really holds those lines, pass --multiline-quotes warn.',
       this.file,
       ln,
       { through: ln + lines - 1 },

@@ -50,13 +50,17 @@ export function versionsCheck(
     return {
       name: 'versions',
       status: 'FAIL',
-      detail: `${base}: the database has schema version ${found}, this sectorbench knows ${known}; install the sectorbench that wrote it (or newer), or restore a backup made by this version.`,
+      detail:
+        `${base}: the database has schema version ${found}, this sectorbench knows ${known}; install ` +
+        'the sectorbench that wrote it (or newer), or restore a backup made by this version.',
     };
   if (found < known)
     return {
       name: 'versions',
       status: 'WARN',
-      detail: `${base}: schema version ${found}, this sectorbench migrates it to ${known} the next time a command opens it for writing; make a backup first (docs/OPERATIONS.md "Migrations").`,
+      detail:
+        `${base}: schema version ${found}, this sectorbench migrates it to ${known} the next time a ` +
+        'command opens it for writing; make a backup first (docs/OPERATIONS.md "Migrations").',
     };
   return { name: 'versions', status: 'OK', detail: `${base}, schema version ${found} (current).` };
 }
@@ -73,7 +77,11 @@ export function secretFileProblem(path: string, what: string): string | null {
   if (!st.isFile()) return `${what} ${path} is not a regular file.`;
   const mode = st.mode & 0o777;
   if ((mode & 0o077) !== 0)
-    return `${what} ${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read it; run 'chmod 600 ${path}' and find out who read it (a key others could read must be treated as leaked).`;
+    return (
+      `${what} ${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read it;` +
+      ` run 'chmod 600 ${path}' and find out who read it (a key others could read must be treated ` +
+      'as leaked).'
+    );
   if (typeof process.getuid === 'function' && st.uid !== process.getuid())
     return `${what} ${path} belongs to uid ${st.uid}, not to this user (uid ${process.getuid()}); run the service as the user that owns its home, or chown it.`;
   return null;

@@ -96,7 +96,9 @@ export function databaseCheck(i: DatabaseInspection, restoreHint: string): Check
     return {
       name: 'database',
       status: 'FAIL',
-      detail: `${i.file} is damaged: integrity_check says ${bad.slice(0, 3).join('; ')}${bad.length > 3 ? ` (and ${bad.length - 3} more)` : ''}. ${restoreHint}`,
+      detail:
+        `${i.file} is damaged: integrity_check says ${bad.slice(0, 3).join('; ')}${bad.length > 3 ? ` (and ${bad.length - 3} more)` : ''}. ` +
+        `${restoreHint}`,
     };
   if (!i.version)
     return {
@@ -177,7 +179,8 @@ export async function backupDatabase(o: {
   if (!isSound(i, o.known)) {
     throw new SbError(
       'SB_ERR_BACKUP_INVALID',
-      `the backup of ${o.live} did not pass integrity_check (${i.error ?? [...i.quickCheck, ...i.integrityCheck].join('; ')}); the live database may be damaged: run 'doctor' on this home. The partial copy is ${tmp}.`,
+      `the backup of ${o.live} did not pass integrity_check (${i.error ?? [...i.quickCheck, ...i.integrityCheck].join('; ')});` +
+        ` the live database may be damaged: run 'doctor' on this home. The partial copy is ${tmp}.`,
       { file: tmp },
     );
   }

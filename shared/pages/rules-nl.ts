@@ -20,7 +20,10 @@ export function ruleSentence(rule: string, t: RuleThresholds): string {
     case 'min_population':
       return `minder dan ${t.min_population} studenten, dus te klein om iets over studenten te zeggen zonder ze herkenbaar te maken`;
     case 'dominance':
-      return `één instelling kan meer dan ${pct.format(t.dominance_share).replace(/\u00a0/g, '')} van de studenten hebben, dus het cijfer zou vooral over die instelling gaan`;
+      return (
+        `één instelling kan meer dan ${pct.format(t.dominance_share).replace(/\u00a0/g, '')} van de ` +
+        'studenten hebben, dus het cijfer zou vooral over die instelling gaan'
+      );
     case 'secondary':
       return 'weggelaten zodat een ander weggelaten cijfer niet uit totalen terug te rekenen is';
     case 'min_institutions_distribution':

@@ -99,14 +99,17 @@ export async function trendSectionHtml(o: {
     years.length < 2
       ? `<p>Er is één studiejaar gepubliceerd (${esc(years[0]?.studiejaar ?? '')}); een reeks ontstaat zodra er een volgend studiejaar is gepubliceerd.</p>`
       : breakIdx.length === 0
-        ? `<p>${years.length} studiejaren (${esc(years[0]?.studiejaar ?? '')} tot en met ${esc(years[years.length - 1]?.studiejaar ?? '')}), alle berekend met dezelfde metriekspecificatie (${esc(years[0]?.metricSpec ?? '')}) en hetzelfde codeboek: de reeks is doorlopend vergelijkbaar.</p>`
-        : `<p>${years.length} studiejaren. De reeks heeft ${breakIdx.length === 1 ? 'een breuk' : `${breakIdx.length} breuken`}: ${breakIdx
-            .map((i) => `vóór ${esc(years[i]?.studiejaar ?? '')}: ${esc(breaks[i] ?? '')}`)
-            .join(
-              '; ',
-            )}. Cijfers vóór en na een breuk zijn niet zonder meer vergelijkbaar; in de grafieken zijn ze niet met elkaar verbonden en een gestippelde lijn markeert de breuk.</p>`;
+        ? `<p>${years.length} studiejaren (${esc(years[0]?.studiejaar ?? '')} tot en met ${esc(years[years.length - 1]?.studiejaar ?? '')}),` +
+          ` alle berekend met dezelfde metriekspecificatie (${esc(years[0]?.metricSpec ?? '')}) en hetzelfde ` +
+          'codeboek: de reeks is doorlopend vergelijkbaar.</p>'
+        : `<p>${years.length} studiejaren. De reeks heeft ${breakIdx.length === 1 ? 'een breuk' : `${breakIdx.length} breuken`}: ` +
+          `${breakIdx.map((i) => `vóór ${esc(years[i]?.studiejaar ?? '')}: ${esc(breaks[i] ?? '')}`).join('; ')}. ` +
+          'Cijfers vóór en na een breuk zijn niet zonder meer vergelijkbaar; in de grafieken zijn ze ' +
+          'niet met elkaar verbonden en een gestippelde lijn markeert de breuk.</p>';
   const gapNote = values.some((l) => l.some((f) => f.some((v) => v === null)))
-    ? '<p class="note">Een jaar zonder cijfer (niet gepubliceerd omdat er te weinig instellingen of studenten achter staan, of geen gegevens) laat een gat in de lijn: ook daar zijn de punten niet met elkaar verbonden.</p>'
+    ? '<p class="note">Een jaar zonder cijfer (niet gepubliceerd omdat er te weinig instellingen ' +
+      'of studenten achter staan, of geen gegevens) laat een gat in de lijn: ook daar zijn de punten ' +
+      'niet met elkaar verbonden.</p>'
     : '';
   const charts: string[] = [];
   if (years.length >= 2) {

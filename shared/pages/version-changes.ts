@@ -57,10 +57,20 @@ export function versionChangesNl(c: VersionChanges): string {
     c.institutions.now === c.institutions.before
       ? `nog steeds ${count(c.institutions.now, 'instelling', 'instellingen')}`
       : `${nlInt(c.institutions.now)} in plaats van ${count(c.institutions.before, 'instelling', 'instellingen')}`;
-  return `Versie ${nlInt(c.version)} van deze benchmark (vervangt versie ${nlInt(c.previousVersion)}): ${count(c.changed, 'cijfer', 'cijfers')} gewijzigd, ${nlInt(c.newlyPublished)} nieuw gepubliceerd, ${nlInt(c.nowSuppressed)} nu onderdrukt; ${inst} in de optelsom.`;
+  return (
+    `Versie ${nlInt(c.version)} van deze benchmark (vervangt versie ${nlInt(c.previousVersion)}): ` +
+    `${count(c.changed, 'cijfer', 'cijfers')} gewijzigd, ${nlInt(c.newlyPublished)} nieuw gepubliceerd,` +
+    ` ${nlInt(c.nowSuppressed)} nu onderdrukt; ${inst} in de optelsom.`
+  );
 }
 
 /** The paragraph of a node's comparison page that says what this version changed. */
 export function versionChangesHtml(c: VersionChanges): string {
-  return `<p class="version-changes"><strong>${esc(versionChangesNl(c))}</strong> Een nieuwe versie volgt op een late of gecorrigeerde bijdrage; de sleutelhouder heeft vóór ondertekening nagegaan dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen prijsgeeft. Gewijzigde cijfers gelden vanaf nu; vergelijkingen met versie ${nlInt(c.previousVersion)} zijn vervangen.</p>`;
+  return (
+    `<p class="version-changes"><strong>${esc(versionChangesNl(c))}</strong> Een nieuwe versie ` +
+    'volgt op een late of gecorrigeerde bijdrage; de sleutelhouder heeft vóór ondertekening nagegaan ' +
+    'dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen ' +
+    `prijsgeeft. Gewijzigde cijfers gelden vanaf nu; vergelijkingen met versie ${nlInt(c.previousVersion)} ` +
+    'zijn vervangen.</p>'
+  );
 }

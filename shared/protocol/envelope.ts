@@ -126,7 +126,8 @@ export function verifyEnvelope(
   if (!verifyDetached(ENVELOPE_PURPOSE, canonicalBytes(unsignedPart(parsed)), sig, publicKey)) {
     throw new SbError(
       'SB_ERR_SIGNATURE',
-      `the envelope of institution ${parsed.institution_id} for round ${parsed.round_id} has no valid signature by the institution's enrolled key; refuse it and ask the institution to resubmit.`,
+      `the envelope of institution ${parsed.institution_id} for round ${parsed.round_id} has no valid ` +
+        "signature by the institution's enrolled key; refuse it and ask the institution to resubmit.",
       { institution_id: parsed.institution_id, round_id: parsed.round_id },
     );
   }

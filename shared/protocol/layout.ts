@@ -76,7 +76,9 @@ export function flatten(
   if (vector.cells.length !== codebook.cellKeys.length || vector.groups.length !== codebook.groupKeys.length) {
     throw new SbError(
       'SB_ERR_LAYOUT_SHAPE',
-      `the vector has ${vector.cells.length} cell rows and ${vector.groups.length} group rows; the round's codebook needs ${codebook.cellKeys.length} and ${codebook.groupKeys.length}. Recompute the vector with the round's codebook.`,
+      `the vector has ${vector.cells.length} cell rows and ${vector.groups.length} group rows; the ` +
+        `round's codebook needs ${codebook.cellKeys.length} and ${codebook.groupKeys.length}. Recompute ` +
+        "the vector with the round's codebook.",
     );
   }
   const out = new BigUint64Array(layoutLength(codebook));
@@ -101,7 +103,9 @@ export function flatten(
         if (!Number.isSafeInteger(v) || v < 0 || v >= boundN) {
           throw new SbError(
             'SB_ERR_SLOT_RANGE',
-            `${kind} ${keys[r]} slot ${names[s]} is ${v}; every value must be an integer from 0 to ${boundN - 1} (floor((t - 1) / max_participants) - 1 for max_participants = ${options.maxParticipants}) so the sector sum cannot wrap. Check the input data for this ${kind}.`,
+            `${kind} ${keys[r]} slot ${names[s]} is ${v}; every value must be an integer from 0 to ${boundN - 1} ` +
+              `(floor((t - 1) / max_participants) - 1 for max_participants = ${options.maxParticipants}) ` +
+              `so the sector sum cannot wrap. Check the input data for this ${kind}.`,
             { row: kind, key: keys[r], slot: names[s], value: v, bound: boundN },
           );
         }

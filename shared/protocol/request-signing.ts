@@ -222,7 +222,8 @@ export function verifyRequestSignature(input: VerifyRequestInput): SignedRequest
   if (!(skew <= maxAge)) {
     throw new SbError(
       'SB_ERR_REQUEST_STALE',
-      `the request was signed at ${h.timestamp}, ${Math.round(skew)} s from the receiver's clock (allowed ${maxAge} s); check the node's clock (NTP) and send a freshly signed request.`,
+      `the request was signed at ${h.timestamp}, ${Math.round(skew)} s from the receiver's clock ` +
+        `(allowed ${maxAge} s); check the node's clock (NTP) and send a freshly signed request.`,
       {
         timestamp: h.timestamp,
         skewSeconds: Math.round(skew),
@@ -241,7 +242,8 @@ export function verifyRequestSignature(input: VerifyRequestInput): SignedRequest
   if (!verifyDetached(REQUEST_PURPOSE, bytes, h.signature, input.publicKey)) {
     throw new SbError(
       'SB_ERR_REQUEST_SIGNATURE',
-      `the request signature does not verify with the key registered for institution ${h.institutionId}; sign with the enrolled identity key over method, path, timestamp, nonce and body digest.`,
+      `the request signature does not verify with the key registered for institution ${h.institutionId};` +
+        ' sign with the enrolled identity key over method, path, timestamp, nonce and body digest.',
       {
         institution_id: h.institutionId,
       },
