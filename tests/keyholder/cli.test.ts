@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   contributionWire,
   encryptVector,
   roundManifest,
   writeRoundBundle,
 } from '../../bench/keyholder/simulate-round.js';
-import { loadKeyHolder, pinCoordinator } from '../../keyholder/init.js';
+import { type KeyHolderKeys, loadKeyHolder, pinCoordinator } from '../../keyholder/init.js';
 import { readKeyHolderConfig } from '../../keyholder/config.js';
-import { EndorsementFileSchema } from '../../schemas/endorsement.js';
+import { type EndorsementFile, EndorsementFileSchema } from '../../schemas/endorsement.js';
 import { ReleaseSchema } from '../../schemas/release.js';
 import { fingerprint, writeIdentityFiles } from '../../shared/crypto/identity.js';
 import { sealWorker } from '../../shared/crypto/seal-worker-host.js';
@@ -41,7 +41,20 @@ const initArgs = [
   `carol=${join(custodyDir, 'carol.pass')}`,
 ];
 
-t.test('key ceremony, endorse, release with custodian shares, log through the CLI', async (t) => {
+/** Bob's share with his key file and carol's share with her passphrase file: a quorum of 2 of 3. */
+const bobAndCarol = [
+  '--share',
+  join(shares, 'share-bob.json'),
+  '--custodian-key',
+  join(custodyDir, 'bob.key'),
+  '--share',
+  join(shares, 'share-carol.json'),
+  '--passphrase',
+  `carol=${join(custodyDir, 'carol.pass')}`,
+];
+
+/** Custodian keys, then `keyholder init` (refusals, the 2-of-3 split, file modes); returns bob's share fingerprint. */
+function keyCeremony(t: Test): string | undefined {
   mkdirSync(custodyDir);
   for (const name of ['alice', 'bob']) {
     const k = runCli(['keyholder', 'custodian-key', '--name', name, '--out', join(custodyDir, `${name}.key`)]);
@@ -70,7 +83,11 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   t.equal(again.code, 1);
   t.match(again.stderr, /SB_ERR_KEYHOLDER_EXISTS/);
 
-  const fp = /- bob: share file .*\n\s+share fingerprint ((\d{5} ){5}\d{5})/.exec(init.stdout)?.[1];
+  return /- bob: share file .*\n\s+share fingerprint ((\d{5} ){5}\d{5})/.exec(init.stdout)?.[1];
+}
+
+/** `check-share` opens bob's share with bob's key and names the custodian when the key is wrong. */
+function checkShares(t: Test, fp: string | undefined): void {
   const check = runCli([
     'keyholder',
     'check-share',
@@ -93,12 +110,18 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   ]);
   t.equal(checkWrong.code, 1);
   t.match(checkWrong.stderr, /SB_ERR_CUSTODY_UNLOCK.*custodian bob/);
+}
 
+/** `pin-coordinator` pins the coordinator's key in the key holder's config. */
+function pinTheCoordinator(t: Test): void {
   const pin = runCli(['keyholder', 'pin-coordinator', '--home', home, '--key', join(base, 'coordinator.key.pub')]);
   t.equal(pin.code, 0, pin.stderr);
   t.match(pin.stdout, fingerprint(coordinator.publicKey));
   t.equal(readKeyHolderConfig(home).pinned_coordinator?.fingerprint, fingerprint(coordinator.publicKey));
+}
 
+/** `endorse` refuses a threshold below the floor and a round without enrolled participants. */
+function endorseRefusals(t: Test): void {
   const bad = runCli([
     'keyholder',
     'endorse',
@@ -127,6 +150,10 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   ]);
   t.equal(noParticipants.code, 1);
   t.match(noParticipants.stderr, /SB_ERR_USAGE.*participant add/);
+}
+
+/** The key holder enrols the three institutions itself (issue 11); a bad BRIN and unknown ids are refused. */
+async function enrolParticipants(t: Test): Promise<void> {
   for (const i of [1, 2, 3]) {
     await writeIdentityFiles(seeded(9 + i), join(base, `inst${i}.key`));
     const add = runCli([
@@ -181,6 +208,10 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   ]);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /SB_ERR_UNKNOWN_INSTITUTION.*GHOST/);
+}
+
+/** `endorse` signs the thresholds, the BFV key digest and the enrolled participants. */
+async function endorseRound(t: Test) {
   const e = runCli([
     'keyholder',
     'endorse',
@@ -214,6 +245,11 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
     'the endorsement lists the enrolled participants',
   );
 
+  return { endorsement, kh };
+}
+
+/** A round bundle with the three sample institutions' real ciphertexts under the key holder's key. */
+async function writeBundle(endorsement: EndorsementFile, kh: KeyHolderKeys): Promise<string> {
   const cb = await sampleCodebook();
   const insts = await Promise.all(
     (['inst-1', 'inst-2', 'inst-3'] as const).map(async (name, i) => ({
@@ -244,17 +280,12 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
       }),
     ),
   });
+  return bundle;
+}
+
+/** `release` refuses without a quorum of custodian shares and releases with bob's and carol's; returns the release file. */
+function releaseWithQuorum(t: Test, bundle: string, kh: KeyHolderKeys): string {
   const out = join(base, 'release.json');
-  const bobAndCarol = [
-    '--share',
-    join(shares, 'share-bob.json'),
-    '--custodian-key',
-    join(custodyDir, 'bob.key'),
-    '--share',
-    join(shares, 'share-carol.json'),
-    '--passphrase',
-    `carol=${join(custodyDir, 'carol.pass')}`,
-  ];
   const none = runCli(['keyholder', 'release', '--home', home, '--bundle', bundle, '--out', out]);
   t.equal(none.code, 1);
   t.match(none.stderr, /SB_ERR_CUSTODY_QUORUM/);
@@ -280,6 +311,11 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   const release = ReleaseSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
   t.ok(verifyRelease(release, kh.identity.publicKey), 'written release verifies');
 
+  return out;
+}
+
+/** Releasing the same bundle again is refused, also when it names version 1 as `--previous`. */
+function releaseAgainRefused(t: Test, bundle: string, out: string): void {
   const twice = runCli([
     'keyholder',
     'release',
@@ -317,7 +353,10 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   // refused before the key is unsealed. A real version 2: tests/round/rerelease*.test.ts.
   t.equal(v2.code, 1, v2.stdout);
   t.match(v2.stderr, /SB_ERR_ALREADY_RELEASED: the bundle holds the same sum as version 1/);
+}
 
+/** `keyholder log` lists every unseal (refused and granted), the one decryption, the refusals and the release. */
+function logRecordsEverything(t: Test): void {
   const log = runCli(['keyholder', 'log', '--home', home, '--round', '2024-2025-r1']);
   t.equal(log.code, 0, log.stderr);
   const parsed = JSON.parse(log.stdout) as {
@@ -337,6 +376,24 @@ t.test('key ceremony, endorse, release with custodian shares, log through the CL
   );
   t.match(parsed.refusals, [{ code: 'SB_ERR_CUSTODY_QUORUM' }, { code: 'SB_ERR_ALREADY_RELEASED' }]);
   t.equal(parsed.releases.length, 1);
+}
+
+t.test('key ceremony, endorse, release with custodian shares, log through the CLI', async (t) => {
+  let bobShare: string | undefined;
+  await t.test('custodian keys and the key ceremony', async (t) => {
+    bobShare = keyCeremony(t);
+  });
+  await t.test('check-share', async (t) => checkShares(t, bobShare));
+  await t.test('pin the coordinator', async (t) => pinTheCoordinator(t));
+  await t.test('endorse refusals', async (t) => endorseRefusals(t));
+  await t.test('enrol participants', async (t) => enrolParticipants(t));
+  await t.test('endorse, release with custodian shares, log', async (t) => {
+    const { endorsement, kh } = await endorseRound(t);
+    const bundle = await writeBundle(endorsement, kh);
+    const out = releaseWithQuorum(t, bundle, kh);
+    releaseAgainRefused(t, bundle, out);
+    logRecordsEverything(t);
+  });
 });
 
 t.test('pinCoordinator re-pins', async (t) => {
