@@ -2,7 +2,7 @@
 // only one of two under four-eyes, data changed since the preview), and every refusal is logged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { importDataset } from '../../node/import/import-dataset.js';
 import {
   approveRound,
@@ -30,7 +30,8 @@ const refusals = (home: string) => {
   }
 };
 
-t.test('wrong approvals are refused', async (t) => {
+/** A node with the edge sample, its preview, and a `put` that stores an approval without the CLI's checks. */
+async function approvalSetup(t: Test) {
   const n = await setupNode(t);
   const { preview } = await previewRound({ home: n.home, roundId: ROUND, format: 'json' });
   const config = readNodeConfig(n.home);
@@ -51,7 +52,13 @@ t.test('wrong approvals are refused', async (t) => {
     wireBytes: preview.wire_bytes,
     approverName: 'FG 0',
   };
+  return { n, preview, config, officer, put, base };
+}
 
+type Ctx = Awaited<ReturnType<typeof approvalSetup>>;
+
+/** Approvals for other data, another round, by an unknown key, for another institution or badly signed. */
+async function refusedApprovals(t: Test, { n, preview, config, officer, put, base }: Ctx): Promise<void> {
   await t.test('approval for other data', async (t) => {
     put(signApproval({ ...base, vectorDigest: 'ab'.repeat(32) }, officer));
     await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
@@ -96,74 +103,86 @@ t.test('wrong approvals are refused', async (t) => {
     );
     t.notOk(check.ok);
   });
-  await t.test('a late submission needs a late approval; it replaces the masked one of the same vector', async (t) => {
-    const masked = signApproval(base, officer);
-    const late = signApproval({ ...base, late: true }, officer);
-    const want = { roundId: ROUND, vectorDigest: preview.vector_digest };
-    t.same(
-      evaluateApprovals([masked], config, { ...want, late: true }).rejected.map((r) => r.reason),
-      ['not_late'],
-      'an approval given under the masked protection does not cover a late (unmasked) submission',
-    );
-    t.ok(evaluateApprovals([late], config, { ...want, late: true }).ok, 'a late approval does');
-    t.ok(evaluateApprovals([late], config, want).ok, 'and covers an ordinary submission of the same vector too');
-    t.notOk(
-      evaluateApprovals([{ ...masked, late: true }], config, { ...want, late: true }).ok,
-      'the late mark is signed: added afterwards it breaks the signature',
-    );
-    put(masked);
-    put(late);
-    const db = openNodeDb(n.home);
-    try {
-      const stored = storedApprovals(db, ROUND).filter(
-        (a) =>
-          (a as { vector_digest?: string }).vector_digest === preview.vector_digest &&
-          (a as { approver_public_key?: string }).approver_public_key === masked.approver_public_key,
-      );
-      t.equal(stored.length, 1, 'one approval per officer and vector');
-      t.equal((stored[0] as { late?: boolean }).late, true, "the late approval took the masked one's place");
-    } finally {
-      db.close();
-    }
-    put(masked);
-    const db2 = openNodeDb(n.home);
-    try {
-      const again = storedApprovals(db2, ROUND).filter(
-        (a) =>
-          (a as { vector_digest?: string }).vector_digest === preview.vector_digest &&
-          (a as { approver_public_key?: string }).approver_public_key === masked.approver_public_key,
-      );
-      t.equal((again[0] as { late?: boolean }).late, true, 'a masked approval stored afterwards does not undo it');
-    } finally {
-      db2.close();
-    }
+}
+
+/** The approvals stored for this round by `approverKey` for `vectorDigest`. */
+function officerApprovals(home: string, vectorDigest: string, approverKey: string): { late?: boolean }[] {
+  const db = openNodeDb(home);
+  try {
+    return storedApprovals(db, ROUND).filter(
+      (a) =>
+        (a as { vector_digest?: string }).vector_digest === vectorDigest &&
+        (a as { approver_public_key?: string }).approver_public_key === approverKey,
+    ) as { late?: boolean }[];
+  } finally {
+    db.close();
+  }
+}
+
+/** A late submission needs a late approval, which replaces the masked one of the same vector. */
+async function lateApproval(t: Test, { n, preview, config, officer, put, base }: Ctx): Promise<void> {
+  const masked = signApproval(base, officer);
+  const late = signApproval({ ...base, late: true }, officer);
+  const want = { roundId: ROUND, vectorDigest: preview.vector_digest };
+  t.same(
+    evaluateApprovals([masked], config, { ...want, late: true }).rejected.map((r) => r.reason),
+    ['not_late'],
+    'an approval given under the masked protection does not cover a late (unmasked) submission',
+  );
+  t.ok(evaluateApprovals([late], config, { ...want, late: true }).ok, 'a late approval does');
+  t.ok(evaluateApprovals([late], config, want).ok, 'and covers an ordinary submission of the same vector too');
+  t.notOk(
+    evaluateApprovals([{ ...masked, late: true }], config, { ...want, late: true }).ok,
+    'the late mark is signed: added afterwards it breaks the signature',
+  );
+  put(masked);
+  put(late);
+  const stored = officerApprovals(n.home, preview.vector_digest, masked.approver_public_key);
+  t.equal(stored.length, 1, 'one approval per officer and vector');
+  t.equal(stored[0]?.late, true, "the late approval took the masked one's place");
+  put(masked);
+  const again = officerApprovals(n.home, preview.vector_digest, masked.approver_public_key);
+  t.equal(again[0]?.late, true, 'a masked approval stored afterwards does not undo it');
+}
+
+/** `--digest` that is no digest, one no preview showed, and one whose data changed since. */
+async function wrongDigests(t: Test, { n, preview }: Ctx): Promise<void> {
+  const approve = (expectDigest: string) =>
+    approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest });
+  await t.rejects(approve('deadbeef'), { code: 'SB_ERR_APPROVAL_DIGEST_INVALID', message: /not a digest/ });
+  await t.rejects(approve('cd'.repeat(32)), {
+    code: 'SB_ERR_APPROVAL_DIGEST_WRONG',
+    message: /not shown by any preview/,
   });
-  await t.test('a --digest that is no digest, one no preview showed, one whose data changed', async (t) => {
-    const approve = (expectDigest: string) =>
-      approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest });
-    await t.rejects(approve('deadbeef'), { code: 'SB_ERR_APPROVAL_DIGEST_INVALID', message: /not a digest/ });
-    await t.rejects(approve('cd'.repeat(32)), {
-      code: 'SB_ERR_APPROVAL_DIGEST_WRONG',
-      message: /not shown by any preview/,
-    });
-    // A digest a preview did show, after the data changed: re-import with one observation less.
-    const dir = t.testdir({});
-    const att = readFileSync(join(sampleDir, 'edge', 'attendance.csv'), 'utf8')
-      .trimEnd()
-      .split('\n');
-    writeFileSync(join(dir, 'attendance.csv'), `${att.slice(0, -1).join('\n')}\n`);
-    await importDataset({
-      home: n.home,
-      enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
-      attendance: join(dir, 'attendance.csv'),
-    });
-    await t.rejects(approve(preview.vector_digest), { code: 'SB_ERR_APPROVAL_STALE', message: /data changed/ });
-    await importDataset({
-      home: n.home,
-      enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
-      attendance: join(sampleDir, 'edge', 'attendance.csv'),
-    });
+  // A digest a preview did show, after the data changed: re-import with one observation less.
+  const dir = t.testdir({});
+  const att = readFileSync(join(sampleDir, 'edge', 'attendance.csv'), 'utf8')
+    .trimEnd()
+    .split('\n');
+  writeFileSync(join(dir, 'attendance.csv'), `${att.slice(0, -1).join('\n')}\n`);
+  await importDataset({
+    home: n.home,
+    enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
+    attendance: join(dir, 'attendance.csv'),
   });
+  await t.rejects(approve(preview.vector_digest), { code: 'SB_ERR_APPROVAL_STALE', message: /data changed/ });
+  await importDataset({
+    home: n.home,
+    enrolments: join(sampleDir, 'edge', 'enrolments.csv'),
+    attendance: join(sampleDir, 'edge', 'attendance.csv'),
+  });
+}
+
+t.test('wrong approvals are refused', async (t) => {
+  const c = await approvalSetup(t);
+  const { n, preview } = c;
+  await refusedApprovals(t, c);
+  await t.test('a late submission needs a late approval; it replaces the masked one of the same vector', async (t) =>
+    lateApproval(t, c),
+  );
+  await t.test('a --digest that is no digest, one no preview showed, one whose data changed', async (t) =>
+    wrongDigests(t, c),
+  );
   t.equal(n.coordinator.received.length, 0, 'no contribution left the node');
   t.ok(refusals(n.home).length >= 4, 'every refusal is in the log');
 

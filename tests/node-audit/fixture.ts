@@ -68,11 +68,169 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The one participant: its id, and its public key (known only once the node is initialised). */
+interface Participant {
+  id: string;
+  publicKey: () => Uint8Array;
+}
+
+/** What the small coordinator signs with and serves from. */
+interface CoordinatorKeys {
+  url: string;
+  identity: Identity;
+  keyHolder: Identity;
+  keys: BfvKeyPair;
+  codebook: Awaited<ReturnType<typeof readCodebookFile>>;
+  participant: Participant;
+}
+
+function participantsOf(participant: Participant) {
+  return [
+    {
+      institution_id: participant.id,
+      name: `Instelling ${participant.id}`,
+      brin: '9901',
+      ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64'),
+    },
+  ];
+}
+
+/**
+ * The round manifest signed by the coordinator, with the key holder's endorsement. The
+ * participant's key is known only later, so the endorsement (which covers it) is made with the manifest.
+ */
+function makeManifest(k: CoordinatorKeys): RoundManifest {
+  const { keys, codebook } = k;
+  const endorsement = signEndorsement(
+    {
+      type: 'sectorbench.key-holder-endorsement',
+      version: 1,
+      round_id: ROUND,
+      he_params: 'bfv-n4096-t40-tc128-v1',
+      he_public_key_digest: bfvPublicKeyDigest(keys.publicKey),
+      max_participants: MAX_PARTICIPANTS,
+      thresholds: THRESHOLDS,
+      participants: participantsOf(k.participant),
+      endorsed_at: '2025-10-01T00:00:00.000Z',
+    },
+    k.keyHolder,
+  );
+  return signManifest(
+    {
+      type: 'sectorbench.round-manifest',
+      version: 1,
+      round_id: ROUND,
+      studiejaar: '2024-2025',
+      metric_spec: 'v1',
+      slot_layout: 'sb-layout-v1',
+      he_params: 'bfv-n4096-t40-tc128-v1',
+      codebook: {
+        digest: codebookDigest(codebook),
+        entries: codebook.entries.map((e) => ({
+          crebo: e.crebo,
+          name: e.name,
+          niveau: e.niveau,
+          sectorkamer_code: e.sectorkamerCode,
+          sectorkamer_name: e.sectorkamerName,
+        })),
+      },
+      thresholds: THRESHOLDS,
+      participants: participantsOf(k.participant),
+      max_participants: MAX_PARTICIPANTS,
+      deadline: '2099-01-01T00:00:00.000Z',
+      he_public_key: { digest: bfvPublicKeyDigest(keys.publicKey), url: `${k.url}/v1/rounds/${ROUND}/he-public-key` },
+      key_holder_endorsement: {
+        ed25519_public_key: endorsement.ed25519_public_key,
+        signature: endorsement.signature,
+      },
+    },
+    k.identity.secretKey,
+  );
+}
+
+/** Verify the participant's contribution and sign its receipt (with the request's audit head, if any). */
+async function receiveContribution(
+  k: CoordinatorKeys,
+  b: Buffer,
+  auditHead: string | null,
+  nextSequence: () => number,
+): Promise<Receipt> {
+  const { participant } = k;
+  const contribution = parseContribution(new Uint8Array(b));
+  verifyEnvelope(contribution.envelope, participant.publicKey(), {
+    expect: { roundId: ROUND, institutionId: participant.id },
+  });
+  const { envelopeDigest } = await import('../../shared/protocol/envelope.js');
+  return signReceipt(
+    {
+      type: 'sectorbench.receipt',
+      version: 1,
+      round_id: ROUND,
+      institution_id: participant.id,
+      envelope_digest: envelopeDigest(contribution.envelope),
+      wire_bytes: b.byteLength,
+      received_at: new Date().toISOString(),
+      sequence: nextSequence(),
+      ...(auditHead ? { audit_head: auditHead } : {}),
+    },
+    k.identity.secretKey,
+  );
+}
+
+/** The request handler: refuses unsigned requests, records the rest, then overrides or the round's routes. */
+function requestHandler(c: Coordinator, k: CoordinatorKeys) {
+  let sequence = 0;
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
+    const b = await body(req);
+    const path = req.url ?? '/';
+    let auditHead: string | null = null;
+    try {
+      const h = verifyRequestSignature({
+        method: req.method ?? 'GET',
+        path,
+        headers: req.headers,
+        publicKey: k.participant.publicKey(),
+        now: new Date(),
+        body: b,
+      });
+      auditHead = h.auditHead;
+    } catch (e) {
+      res
+        .writeHead(401, { 'content-type': 'application/problem+json' })
+        .end(JSON.stringify({ title: 'unsigned', detail: (e as Error).message, code: 'SB_ERR_REQUEST_SIGNATURE' }));
+      return;
+    }
+    c.requests.push({
+      method: req.method ?? 'GET',
+      path,
+      bytes: b.byteLength,
+      auditHead: parseSignedRequestHeaders(req.headers).auditHead,
+    });
+    const o = c.override.get(path);
+    if (o) return o(res);
+    c.manifest ??= makeManifest(k);
+    if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/manifest`)
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(c.manifest));
+    if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/he-public-key`)
+      return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(k.keys.publicKey));
+    if (req.method === 'POST' && path === `/v1/rounds/${ROUND}/contributions`) {
+      const receipt = await receiveContribution(k, b, auditHead, () => sequence++);
+      c.received.push({ wire: new Uint8Array(b), receipt, auditHead });
+      return res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
+    }
+    res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'not found' }));
+  };
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    answer(req, res).catch((e: unknown) => {
+      res
+        .writeHead(400, { 'content-type': 'application/problem+json' })
+        .end(JSON.stringify({ title: 'bad', detail: (e as Error).message }));
+    });
+  };
+}
+
 /** Start the coordinator for one participant (its public key given later via `participant`). */
-export async function startCoordinator(
-  t: Test,
-  participant: { id: string; publicKey: () => Uint8Array },
-): Promise<Coordinator> {
+export async function startCoordinator(t: Test, participant: Participant): Promise<Coordinator> {
   const identity = generateIdentity();
   const keyHolder = generateIdentity();
   const keys = await bfvKeys();
@@ -95,129 +253,7 @@ export async function startCoordinator(
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-  const participants = () => [
-    {
-      institution_id: participant.id,
-      name: `Instelling ${participant.id}`,
-      brin: '9901',
-      ed25519_public_key: Buffer.from(participant.publicKey()).toString('base64'),
-    },
-  ];
-  // The participant's key is known only later, so the endorsement (which covers it) is made with the manifest.
-  const endorse = () =>
-    signEndorsement(
-      {
-        type: 'sectorbench.key-holder-endorsement',
-        version: 1,
-        round_id: ROUND,
-        he_params: 'bfv-n4096-t40-tc128-v1',
-        he_public_key_digest: bfvPublicKeyDigest(keys.publicKey),
-        max_participants: MAX_PARTICIPANTS,
-        thresholds: THRESHOLDS,
-        participants: participants(),
-        endorsed_at: '2025-10-01T00:00:00.000Z',
-      },
-      keyHolder,
-    );
-  const makeManifest = () => {
-    const endorsement = endorse();
-    return signManifest(
-      {
-        type: 'sectorbench.round-manifest',
-        version: 1,
-        round_id: ROUND,
-        studiejaar: '2024-2025',
-        metric_spec: 'v1',
-        slot_layout: 'sb-layout-v1',
-        he_params: 'bfv-n4096-t40-tc128-v1',
-        codebook: {
-          digest: codebookDigest(codebook),
-          entries: codebook.entries.map((e) => ({
-            crebo: e.crebo,
-            name: e.name,
-            niveau: e.niveau,
-            sectorkamer_code: e.sectorkamerCode,
-            sectorkamer_name: e.sectorkamerName,
-          })),
-        },
-        thresholds: THRESHOLDS,
-        participants: participants(),
-        max_participants: MAX_PARTICIPANTS,
-        deadline: '2099-01-01T00:00:00.000Z',
-        he_public_key: { digest: bfvPublicKeyDigest(keys.publicKey), url: `${url}/v1/rounds/${ROUND}/he-public-key` },
-        key_holder_endorsement: {
-          ed25519_public_key: endorsement.ed25519_public_key,
-          signature: endorsement.signature,
-        },
-      },
-      identity.secretKey,
-    );
-  };
-  let sequence = 0;
-  server.on('request', (req, res) => {
-    void (async () => {
-      const b = await body(req);
-      const path = req.url ?? '/';
-      let auditHead: string | null = null;
-      try {
-        const h = verifyRequestSignature({
-          method: req.method ?? 'GET',
-          path,
-          headers: req.headers,
-          publicKey: participant.publicKey(),
-          now: new Date(),
-          body: b,
-        });
-        auditHead = h.auditHead;
-      } catch (e) {
-        res
-          .writeHead(401, { 'content-type': 'application/problem+json' })
-          .end(JSON.stringify({ title: 'unsigned', detail: (e as Error).message, code: 'SB_ERR_REQUEST_SIGNATURE' }));
-        return;
-      }
-      c.requests.push({
-        method: req.method ?? 'GET',
-        path,
-        bytes: b.byteLength,
-        auditHead: parseSignedRequestHeaders(req.headers).auditHead,
-      });
-      const o = c.override.get(path);
-      if (o) return o(res);
-      c.manifest ??= makeManifest();
-      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/manifest`)
-        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(c.manifest));
-      if (req.method === 'GET' && path === `/v1/rounds/${ROUND}/he-public-key`)
-        return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(keys.publicKey));
-      if (req.method === 'POST' && path === `/v1/rounds/${ROUND}/contributions`) {
-        const contribution = parseContribution(new Uint8Array(b));
-        verifyEnvelope(contribution.envelope, participant.publicKey(), {
-          expect: { roundId: ROUND, institutionId: participant.id },
-        });
-        const { envelopeDigest } = await import('../../shared/protocol/envelope.js');
-        const receipt = signReceipt(
-          {
-            type: 'sectorbench.receipt',
-            version: 1,
-            round_id: ROUND,
-            institution_id: participant.id,
-            envelope_digest: envelopeDigest(contribution.envelope),
-            wire_bytes: b.byteLength,
-            received_at: new Date().toISOString(),
-            sequence: sequence++,
-            ...(auditHead ? { audit_head: auditHead } : {}),
-          },
-          identity.secretKey,
-        );
-        c.received.push({ wire: new Uint8Array(b), receipt, auditHead });
-        return res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(receipt));
-      }
-      res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'not found' }));
-    })().catch((e: unknown) => {
-      res
-        .writeHead(400, { 'content-type': 'application/problem+json' })
-        .end(JSON.stringify({ title: 'bad', detail: (e as Error).message }));
-    });
-  });
+  server.on('request', requestHandler(c, { url, identity, keyHolder, keys, codebook, participant }));
   t.teardown(() => c.close());
   return c;
 }

@@ -1,7 +1,7 @@
 // Issue 6: preview → approve → submit over real HTTP; the preview's byte count is what was
 // sent; every byte the node sent in the round is accounted for by the log; receipts echo the
 // audit head; deep verify re-encrypts the logged vector; show, export and dataflow work on the home.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { approveRound } from '../../node/audit/approval.js';
 import { readAudit, sha256Hex } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
@@ -12,8 +12,13 @@ import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import { ROUND, setupNode } from './fixture.js';
 
-t.test('preview, approve, submit: every byte accounted for', async (t) => {
-  const n = await setupNode(t);
+type NodeSetup = Awaited<ReturnType<typeof setupNode>>;
+type Preview = Awaited<ReturnType<typeof previewRound>>['preview'];
+type Submitted = Awaited<ReturnType<typeof submitContribution>>;
+type Entry = ReturnType<typeof readAudit>[number];
+
+/** The text and HTML preview: what leaves, its digest, the thresholds, every value explained. */
+async function checkPreview(t: Test, n: NodeSetup): Promise<Preview> {
   const { preview, rendered } = await previewRound({ home: n.home, roundId: ROUND, format: 'text' });
   t.match(rendered, /WAT DE INSTELLING VERLAAT/);
   t.match(rendered, new RegExp(preview.vector_digest));
@@ -28,6 +33,11 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   const html = await previewRound({ home: n.home, roundId: ROUND, format: 'html' });
   t.match(html.rendered, /<html lang="nl">/);
 
+  return preview;
+}
+
+/** Without approval nothing is sent; with it, the coordinator receives exactly the previewed bytes. */
+async function approveAndSubmit(t: Test, n: NodeSetup, preview: Preview): Promise<Submitted> {
   // submit without approval is refused and logged
   await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), { code: 'SB_ERR_APPROVAL_MISSING' });
   t.equal(n.coordinator.received.length, 0, 'nothing sent without approval');
@@ -48,6 +58,12 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.equal(r.wireBytes, preview.wire_bytes);
   t.equal(r.receipt.wire_bytes, preview.wire_bytes);
 
+  return r;
+}
+
+/** The receipt echoes an audit head in the chain; the encryption seed stays in the local log. */
+function checkAuditHead(t: Test, n: NodeSetup, preview: Preview, r: Submitted): { entries: Entry[]; env: Entry } {
+  const got = n.coordinator.received[0]!;
   // the receipt echoes an audit head that is in the chain (the envelope entry is before it)
   const db = openNodeDb(n.home);
   const entries = readAudit(db);
@@ -63,6 +79,12 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   const seed = Buffer.from(String(env.payload.encryption_seed), 'base64');
   t.equal(Buffer.from(got.wire).indexOf(seed), -1, 'the seed is not in what was sent');
 
+  return { entries, env };
+}
+
+/** Byte accounting from the log alone equals what the coordinator received; deep verify re-encrypts. */
+async function checkAccounting(t: Test, n: NodeSetup, entries: Entry[], env: Entry): Promise<void> {
+  const got = n.coordinator.received[0]!;
   // byte accounting from the log alone vs what the coordinator received
   const v = await verifyAuditLog({ home: n.home });
   t.ok(v.ok, JSON.stringify(v.findings));
@@ -83,7 +105,10 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   const deep = await verifyAuditLog({ home: n.home, deep: true });
   t.ok(deep.ok, JSON.stringify(deep.findings));
   t.equal(deep.deep?.ciphertexts, (env.payload.ciphertext_digests as string[]).length);
+}
 
+/** `audit show` and the privacy officer's view: what left, approval and receipt, never the seed. */
+async function checkShowAndOfficerView(t: Test, n: NodeSetup, env: Entry): Promise<void> {
   const shown = await showAudit({ home: n.home });
   t.match(shown, /Controle: in orde/);
   t.match(shown, /ontvangstbewijs van de coördinator/);
@@ -107,13 +132,21 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(view, /Ontvangen door de coördinator op .* \(Nederlandse tijd\)/, 'the receipt, in Amsterdam time');
   t.notMatch(view, new RegExp(String(env.payload.encryption_seed).replace(/[+/]/g, '.')), 'never the seed');
   t.notMatch(view, /\d{4}-\d\d-\d\dT\d\d:/, 'no raw UTC timestamps');
+}
 
+/** The art. 30 record: receipted bytes, recipient, verified log. */
+async function checkArt30(t: Test, n: NodeSetup, preview: Preview) {
   const rec = await exportArt30({ home: n.home });
   t.equal(rec.rounds[0]?.receipted_bytes, preview.wire_bytes);
   t.equal(rec.recipients[0]?.url, n.coordinator.url);
   t.ok(rec.audit_log.verified);
   t.match(renderArt30Text(rec), /Verwerkingsregister \(AVG art\. 30\)/);
 
+  return rec;
+}
+
+/** The dataflow statement (nl, en): recipient, thresholds, keys and participants, residual risks. */
+function checkDataflow(t: Test, n: NodeSetup, rec: Awaited<ReturnType<typeof exportArt30>>): void {
   const df = dataflowStatement({ home: n.home, roundId: ROUND });
   t.match(df.nl, new RegExp(n.coordinator.url.replace(/[.]/g, '\\.')));
   t.match(df.nl, /minstens 3 instellingen en een populatie van minstens 10/);
@@ -137,4 +170,14 @@ t.test('preview, approve, submit: every byte accounted for', async (t) => {
   t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n {2}- de instelling houdt/);
   t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n {2}- echte deelnemers die samenspannen/);
   t.match(df.en, /FG 0/);
+}
+
+t.test('preview, approve, submit: every byte accounted for', async (t) => {
+  const n = await setupNode(t);
+  const preview = await checkPreview(t, n);
+  const r = await approveAndSubmit(t, n, preview);
+  const { entries, env } = checkAuditHead(t, n, preview, r);
+  await checkAccounting(t, n, entries, env);
+  await checkShowAndOfficerView(t, n, env);
+  checkDataflow(t, n, await checkArt30(t, n, preview));
 });

@@ -4,7 +4,7 @@
 // round (preview, approve, submit over loopback HTTP).
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { approveRound } from '../../node/audit/approval.js';
 import { entryHash, readAudit, signEntryHash } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
@@ -15,7 +15,13 @@ import { generateIdentity } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
 import { ROUND, setupNode } from './fixture.js';
 
-t.test('tamper cases', async (t) => {
+const kinds = (v: { findings: { kind: FindingKind }[] }) => v.findings.map((f) => f.kind);
+
+/**
+ * A node home after a real round (preview, approve, submit over loopback HTTP) whose log verifies,
+ * the receipt kept in a file, and `tampered`: copy the home, tamper with its database, verify.
+ */
+async function submittedNode(t: Test) {
   const n = await setupNode(t);
   const p = await previewRound({ home: n.home, roundId: ROUND });
   await approveRound({
@@ -45,7 +51,6 @@ t.test('tamper cases', async (t) => {
     db.close();
     return verifyAuditLog({ home, deep: o.deep, receiptFiles: o.receiptFiles });
   };
-  const kinds = (v: { findings: { kind: FindingKind }[] }) => v.findings.map((f) => f.kind);
   const entries = (() => {
     const db = openNodeDb(n.home);
     try {
@@ -56,7 +61,13 @@ t.test('tamper cases', async (t) => {
   })();
   const envelope = entries.find((e) => e.kind === 'envelope')!;
   const mid = entries[Math.floor(entries.length / 2)]!;
+  return { n, r, receiptFile, tampered, entries, envelope, mid };
+}
 
+type Ctx = Awaited<ReturnType<typeof submittedNode>>;
+
+/** Edited entries: a changed payload, a rehash without the key, a signature by another key. */
+function editCases(t: Test, { tampered, entries, envelope }: Ctx): void {
   t.test('edit a payload', async (t) => {
     const v = await tampered((db) => {
       const row = db.prepare('SELECT payload_json FROM audit_log WHERE seq = ?').get(envelope.seq) as {
@@ -101,7 +112,10 @@ t.test('tamper cases', async (t) => {
     t.notOk(v.ok);
     t.ok(kinds(v).includes('bad_signature'), kinds(v).join());
   });
+}
 
+/** Order of the chain: a deleted middle entry, two swapped entries. */
+function orderCases(t: Test, { tampered, entries, mid }: Ctx): void {
   t.test('delete a middle entry', async (t) => {
     const v = await tampered((db) => db.prepare('DELETE FROM audit_log WHERE seq = ?').run(mid.seq));
     t.notOk(v.ok);
@@ -133,7 +147,10 @@ t.test('tamper cases', async (t) => {
     t.notOk(v.ok);
     t.ok(kinds(v).includes('reordered'), kinds(v).join());
   });
+}
 
+/** Truncation found through receipts (kept elsewhere or in the outbox), and a forged receipt. */
+function truncationCases(t: Test, { n, r, receiptFile, tampered, entries, envelope }: Ctx): void {
   t.test('truncate the newest entries: detected via the receipt audit_head', async (t) => {
     // cut off everything from the envelope entry on, and remove the outbox too: only the
     // receipt kept elsewhere remains, and its audit_head is not in the chain.
@@ -160,7 +177,10 @@ t.test('tamper cases', async (t) => {
     const v = await tampered(() => undefined, { receiptFiles: [forged] });
     t.ok(kinds(v).includes('receipt_invalid'), kinds(v).join());
   });
+}
 
+/** Deep verify recomputes the logged vector: a rewritten chain re-signed with the node key fails. */
+function deepCase(t: Test, { n, receiptFile, tampered, envelope }: Ctx): void {
   t.test('deep verify fails when a logged vector is altered (re-signed with the node key)', async (t) => {
     const { readIdentityFile } = await import('../../shared/crypto/identity.js');
     const nodeId = await readIdentityFile(join(n.home, 'identity.key'));
@@ -193,7 +213,10 @@ t.test('tamper cases', async (t) => {
     t.ok(kinds(v).includes('deep_mismatch'), kinds(v).join());
     t.ok(kinds(v).includes('truncated'), 'the rewritten chain no longer holds the receipted head');
   });
+}
 
+/** The CLI's verify and show, and the append-only triggers. */
+function cliAndTriggerCases(t: Test, { n, mid }: Ctx): void {
   t.test('CLI: audit verify exits 1 on a tampered log, 0 on a clean one; show renders', async (t) => {
     const ok = runCli(['node', 'audit', 'verify', '--home', n.home]);
     t.equal(ok.code, 0, ok.stderr);
@@ -218,4 +241,13 @@ t.test('tamper cases', async (t) => {
     t.throws(() => db.prepare('DELETE FROM audit_log WHERE seq = 1').run(), /append-only/);
     t.throws(() => db.prepare("UPDATE audit_log SET kind = 'x' WHERE seq = 1").run(), /append-only/);
   });
+}
+
+t.test('tamper cases', async (t) => {
+  const ctx = await submittedNode(t);
+  editCases(t, ctx);
+  orderCases(t, ctx);
+  truncationCases(t, ctx);
+  deepCase(t, ctx);
+  cliAndTriggerCases(t, ctx);
 });
