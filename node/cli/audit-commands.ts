@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { SbError } from '../../shared/errors/sb-error.js';
 import type { VerifyResult } from '../audit/verify.js';
+import { orCarry } from './offline.js';
 import { writeOutput } from './options.js';
 
 /**
@@ -35,13 +36,16 @@ function registerPreview(node: Command): void {
         late?: boolean;
       }) => {
         const { previewRound } = await import('../audit/preview.js');
-        const r = await previewRound({
-          home: o.home,
-          roundId: o.round,
-          format: o.format,
-          coordinatorUrl: o.coordinator,
-          late: Boolean(o.late),
-        });
+        const r = await orCarry(o.home, `sectorbench node preview${o.late ? ' --late' : ''}`, () =>
+          previewRound({
+            home: o.home,
+            roundId: o.round,
+            format: o.format,
+            coordinatorUrl: o.coordinator,
+            late: Boolean(o.late),
+          }),
+        );
+        if (!r) return;
         writeOutput(o.out, r.rendered);
       },
     );

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { initNode } from '../client/init.js';
+import { orCarry } from './offline.js';
 
 /**
  * `sectorbench node init | round | export | import-response | submit | benchmark`: enrolment and
@@ -207,13 +208,16 @@ function registerSubmit(node: Command): void {
     )
     .action(async (o: { home: string; round: string; coordinator?: string; late?: boolean }) => {
       const { submitContribution } = await import('../round/submit.js');
-      const r = await submitContribution({
-        home: o.home,
-        roundId: o.round,
-        coordinatorUrl: o.coordinator,
-        late: Boolean(o.late),
-        onPhase: (p) => process.stderr.write(`${p}…\n`),
-      });
+      const r = await orCarry(o.home, `sectorbench node submit${o.late ? ' --late' : ''}`, () =>
+        submitContribution({
+          home: o.home,
+          roundId: o.round,
+          coordinatorUrl: o.coordinator,
+          late: Boolean(o.late),
+          onPhase: (p) => process.stderr.write(`${p}…\n`),
+        }),
+      );
+      if (!r) return;
       process.stdout.write(
         `${r.resent ? 'Resent the stored contribution' : 'Sent the contribution'} for round ${o.round}: ` +
           `${r.ciphertexts} ciphertexts, ${r.wireBytes.toLocaleString('en-GB')} bytes.\n` +
@@ -232,7 +236,10 @@ function registerBenchmark(node: Command): void {
     .option('--coordinator <url>', 'the coordinator (must be the one the node was enrolled with)')
     .action(async (o: { home: string; round: string; out: string; coordinator?: string }) => {
       const { writeBenchmark } = await import('../round/benchmark.js');
-      const r = await writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator });
+      const r = await orCarry(o.home, 'sectorbench node benchmark', () =>
+        writeBenchmark({ home: o.home, roundId: o.round, out: o.out, coordinatorUrl: o.coordinator }),
+      );
+      if (!r) return;
       const { versionChangesNl } = await import('../../shared/pages/version-changes.js');
       process.stdout.write(
         `Release version ${r.releaseVersion} verified. Comparison (${r.rows} rows): ${r.html}, ${r.csv}\n` +

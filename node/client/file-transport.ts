@@ -8,11 +8,12 @@ import type { NodeDb } from '../store/node-db.js';
 export const AIRGAP_PENDING = 'SB_ERR_AIRGAP_PENDING';
 
 /**
- * Answers kept for every later run: the round's manifest and BFV public key are documents the
- * node re-reads on each run (and verifies each time against its pinned keys); everything else
- * (acknowledgements, relays, receipts, refusals) answers the one request it was made for.
+ * Answers kept for every later run: the round's manifest and BFV public key, and a release of a
+ * given version (a signed version never changes), are documents the node re-reads on each run
+ * (and verifies each time against its pinned keys); everything else (the newest release,
+ * acknowledgements, relays, receipts, refusals) answers the one request it was made for.
  */
-export const REUSABLE_DOCUMENT = /^\/v1\/rounds\/[^/?]+\/(manifest|he-public-key)$/;
+export const REUSABLE_DOCUMENT = /^\/v1\/rounds\/[^/?]+\/(manifest|he-public-key|release\?version=[1-9]\d*)$/;
 
 /** What {@link FileTransport.exchange} needs of one request. */
 export interface FileExchangeInput {
@@ -37,7 +38,7 @@ export interface FileExchangeResponse {
 /**
  * The file transport of an air-gapped node (issue 16, item 3; docs/DECISIONS.md "Air-gapped
  * nodes"): what {@link CoordinatorClient} uses instead of HTTP when the node runs offline. A
- * request whose answer was imported ('sectorbench node import') gets that answer, once; a request
+ * request whose answer was imported ('sectorbench node import-response') gets that answer, once; a request
  * without one is signed once, stored as signed (the same bytes are carried however often the
  * command runs again, never re-signed with a new nonce) and refused with
  * {@link AIRGAP_PENDING}: the command stops there, and `node export` writes every stored
@@ -99,10 +100,10 @@ export class FileTransport {
         `${
           w?.exported_file
             ? `The request is in ${w.exported_file}; carry that file to the coordinator if that has not happened ` +
-              "yet, then import the answer with 'sectorbench node import --home DIR FILE'."
+              "yet, then import the answer with 'sectorbench node import-response --home DIR FILE'."
             : "Write the export file with 'sectorbench node export --home DIR' ('node round --offline' does " +
-              "so itself), carry it to the coordinator, then import the answer with 'sectorbench node import " +
-              "--home DIR FILE'."
+              "so itself), carry it to the coordinator, then import the answer with 'sectorbench node " +
+              "import-response --home DIR FILE'."
         }`,
       { method: i.method, path: i.path },
     );

@@ -5,7 +5,9 @@
 // API and writes the signed response file, `node import-response` keeps the answers). The release
 // equals the sum of the three expected vectors (../shared/sample/expected) in every published
 // figure; tampered and wrongly signed files are refused with a coded error naming the file;
-// importing a file twice (at either end) is harmless; the offline node's audit log records every
+// importing a file twice (at either end) is harmless; a `coordinator import` killed (SIGKILL)
+// after the API handled a carried request but before its answer was stored loses nothing: the
+// same file imported again answers every request and the round completes with the exact sum; the offline node's audit log records every
 // carried request and response file and `audit verify --deep` passes.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -23,7 +25,9 @@ import { openNodeDb } from '../../node/store/node-db.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { identityPath } from '../../node/client/config.js';
 import { signRequestFile } from '../../shared/protocol/airgap-files.js';
+import { REQUEST_HEADERS } from '../../shared/protocol/request-signing.js';
 import type { AirgapRequestFile } from '../../schemas/airgap.js';
+import { runCli } from '../helpers/cli.js';
 import { checkRelease } from '../helpers/release-check.js';
 import { startRound } from '../helpers/round-harness.js';
 
@@ -49,6 +53,37 @@ t.test('a masked round with one air-gapped node: the release equals the all-onli
     }
   };
 
+  // The coordinator's operator runs `coordinator import` (a child process) and it dies (SIGKILL)
+  // right after the API handled a carried request, before its answer was stored (DECISIONS 88).
+  const crashImport = async (tt: typeof t, file: string) => {
+    const killed = runCli(['coordinator', 'import', '--home', round.coordinator.home, file], {
+      env: { SB_CRASH_POINT: 'airgap.handled' },
+    });
+    tt.equal(killed.signal, 'SIGKILL', `the import was killed at the crash point (${killed.stderr.trim()})`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as AirgapRequestFile;
+    const nonce = doc.requests[0]?.headers[REQUEST_HEADERS.nonce];
+    tt.comment(`killed while handling ${doc.requests.map((q) => `${q.method} ${q.path}`).join(', ')}`);
+    const db = round.coordinator.db;
+    tt.equal(
+      (
+        db
+          .prepare('SELECT count(*) AS n FROM airgap_requests WHERE institution_id = ? AND nonce = ?')
+          .get('inst-3', nonce) as { n: number }
+      ).n,
+      0,
+      'no answer was stored for the request being handled',
+    );
+    tt.equal(
+      (
+        db.prepare('SELECT count(*) AS n FROM nonces WHERE institution_id = ? AND nonce = ?').get('inst-3', nonce) as {
+          n: number;
+        }
+      ).n,
+      0,
+      'nor its effect: the nonce is not spent, so the next import runs it afresh',
+    );
+  };
+  let crashed = false;
   const carried: string[] = [];
   const progress = new Map<string, RoundProgress>();
   let approved = false;
@@ -67,8 +102,16 @@ t.test('a masked round with one air-gapped node: the release equals the all-onli
     if (!p.carry) continue;
     t.match(p.message, /Carry .*\.request\.json to the coordinator/, 'the node says which file to carry');
     carried.push(p.carry.file);
+    if (!crashed && p.carry.requests.some((q) => q.method === 'POST')) {
+      crashed = true;
+      await crashImport(t, p.carry.file);
+    }
     const imported = await coordinatorImport(p.carry.file);
     t.equal(imported.institutionId, 'inst-3');
+    t.notOk(
+      imported.outcomes.some((l) => / → 409$/.test(l)),
+      `no carried request refused as replayed (${imported.outcomes.join('; ')})`,
+    );
     const r = await importResponses({ home: offline.home, file: imported.responseFile, now: round.now });
     t.equal(r.already, false);
     t.equal(r.answered, p.carry.requests.length, `every carried request answered (${basename(p.carry.file)})`);
@@ -100,6 +143,7 @@ t.test('a masked round with one air-gapped node: the release equals the all-onli
   }
   for (const n of round.nodes) t.equal(progress.get(n.id)?.state, 'done', `${n.id} did its part`);
   t.ok(checkedTwice, 'the double import was exercised');
+  t.ok(crashed, 'an import was killed between handling a carried request and storing its answer');
   t.ok(
     carried.length >= 5 && carried.length <= 7,
     `about one carry per phase: ${carried.length} export files (manifest, then five phases)`,
