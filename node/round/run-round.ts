@@ -105,7 +105,9 @@ export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
     });
     if (carry) {
       p.carry = carry;
-      p.message = `${p.message} Carry ${carry.file} to the coordinator ('sectorbench coordinator import'), then import its answer here ('sectorbench node import-response') and run this command again.`;
+      p.message =
+        `${p.message} Carry ${carry.file} to the coordinator ('sectorbench coordinator import'), ` +
+        "then import its answer here ('sectorbench node import-response') and run this command again.";
     }
   }
   return p;
