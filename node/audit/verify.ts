@@ -112,8 +112,24 @@ export function verifyAuditEntries(
   entries: readonly AuditEntry[],
   inputs: VerifyInputs,
 ): { findings: Finding[]; receiptsChecked: number } {
-  const findings: Finding[] = [];
   const index = new Map(entries.map((e, i) => [e.hash, i]));
+  const receipts = receiptFindings(entries, inputs, index);
+  const findings = [
+    ...chainFindings(entries, inputs.publicKey, index),
+    ...receipts.findings,
+    ...missingHeadFindings(entries, inputs, index),
+    ...envelopeFindings(entries),
+  ];
+  return { findings, receiptsChecked: receipts.checked };
+}
+
+/** Edits, forged signatures, deletions and reordering: each entry against its hash, key and predecessor. */
+function chainFindings(
+  entries: readonly AuditEntry[],
+  publicKey: VerifyInputs['publicKey'],
+  index: ReadonlyMap<string, number>,
+): Finding[] {
+  const findings: Finding[] = [];
   let prevSeq = 0;
   entries.forEach((e, i) => {
     if (entryHash(e) !== e.hash)
@@ -122,7 +138,7 @@ export function verifyAuditEntries(
         seq: e.seq,
         message: `regel ${e.seq} (${e.kind}) is gewijzigd: de inhoud past niet bij de opgeslagen hash.`,
       });
-    else if (!verifyEntrySignature(e.hash, e.signature, inputs.publicKey))
+    else if (!verifyEntrySignature(e.hash, e.signature, publicKey))
       findings.push({
         kind: 'bad_signature',
         seq: e.seq,
@@ -161,8 +177,19 @@ export function verifyAuditEntries(
     }
     prevSeq = Math.max(prevSeq, e.seq);
   });
+  return findings;
+}
 
-  // Receipts: from the log, and from outside it.
+/**
+ * Receipts, from the log and from outside it: each must be signed by the pinned coordinator key,
+ * name a head that is in the log, and be logged itself (else the newest entries were cut off).
+ */
+function receiptFindings(
+  entries: readonly AuditEntry[],
+  inputs: VerifyInputs,
+  index: ReadonlyMap<string, number>,
+): { findings: Finding[]; checked: number } {
+  const findings: Finding[] = [];
   const logged = entries.filter((e) => e.kind === 'receipt');
   const loggedReceiptKeys = new Set(logged.map((e) => receiptKey(e.payload.receipt)));
   const all = [...logged.map((e) => e.payload.receipt), ...(inputs.receipts ?? [])];
@@ -198,6 +225,16 @@ export function verifyAuditEntries(
       });
     }
   }
+  return { findings, checked };
+}
+
+/** Truncation seen from outside the log: heads written down elsewhere, envelopes in the outbox. */
+function missingHeadFindings(
+  entries: readonly AuditEntry[],
+  inputs: VerifyInputs,
+  index: ReadonlyMap<string, number>,
+): Finding[] {
+  const findings: Finding[] = [];
   for (const h of inputs.expectHeads ?? []) {
     if (!index.has(h))
       findings.push({
@@ -213,6 +250,12 @@ export function verifyAuditEntries(
         message: `de verzendbak bevat envelop ${short(d)}, maar het log niet: regels ontbreken.`,
       });
   }
+  return findings;
+}
+
+/** Each logged envelope against its own digests. */
+function envelopeFindings(entries: readonly AuditEntry[]): Finding[] {
+  const findings: Finding[] = [];
   for (const e of entries.filter((x) => x.kind === 'envelope')) {
     const env = e.payload.envelope as ContributionEnvelope | undefined;
     if (
@@ -227,7 +270,7 @@ export function verifyAuditEntries(
       });
     }
   }
-  return { findings, receiptsChecked: checked };
+  return findings;
 }
 
 function receiptKey(r: unknown): string {
@@ -312,6 +355,54 @@ export async function deepVerify(
   const findings: Finding[] = [];
   let envelopes = 0;
   let cts = 0;
+  const ctx = deepContext(db, entries, config, nodePublicKey);
+  for (const e of entries) {
+    if (e.kind !== 'envelope') continue;
+    envelopes++;
+    const bad = (message: string) =>
+      findings.push({ kind: 'deep_mismatch', seq: e.seq, message: `regel ${e.seq} (ronde ${e.round_id}): ${message}` });
+    cts += await deepVerifyEnvelope(ctx, e, bad);
+  }
+  return { findings, envelopes, ciphertexts: cts };
+}
+
+/** What the deep check of one envelope compares against: the rest of the log, the store, the keys. */
+interface DeepContext {
+  db: NodeDb;
+  config: NodeConfig;
+  nodePublicKey: Uint8Array;
+  /** Body digests of the logged POST requests. */
+  posts: Set<string>;
+  /** Logged receipts by envelope digest. */
+  receipts: Map<string, Receipt>;
+  /** Digests of the manifests the node fetched and logged. */
+  manifestDigests: Set<string>;
+  approvalsLogged: unknown[];
+}
+
+/** The payload of an `envelope` entry, secret fields included (they stay in the local log). */
+interface LoggedEnvelope {
+  envelope: ContributionEnvelope;
+  envelope_digest: string;
+  vector: VectorJson;
+  vector_digest: string;
+  max_participants: number;
+  ciphertext_digests: string[];
+  wire_bytes: number;
+  wire_sha256: string;
+  he_public_key_digest: string;
+  encryption_seed?: string;
+  secagg?: { shared: string[]; advertisements: unknown[]; graph: MaskGraph };
+  secagg_self_seed?: string;
+  secagg_mask_secret_key?: string;
+}
+
+function deepContext(
+  db: NodeDb,
+  entries: readonly AuditEntry[],
+  config: NodeConfig,
+  nodePublicKey: Uint8Array,
+): DeepContext {
   const posts = new Set(
     entries
       .filter((e) => e.kind === 'request' && e.payload.method === 'POST')
@@ -326,116 +417,123 @@ export async function deepVerify(
     entries.filter((e) => e.kind === 'manifest_fetched').map((e) => String(e.payload.manifest_digest)),
   );
   const approvalsLogged = entries.filter((e) => e.kind === 'approval').map((e) => e.payload.approval);
-  for (const e of entries) {
-    if (e.kind !== 'envelope') continue;
-    envelopes++;
-    const bad = (message: string) =>
-      findings.push({ kind: 'deep_mismatch', seq: e.seq, message: `regel ${e.seq} (ronde ${e.round_id}): ${message}` });
-    const p = e.payload as {
-      envelope: ContributionEnvelope;
-      envelope_digest: string;
-      vector: VectorJson;
-      vector_digest: string;
-      max_participants: number;
-      ciphertext_digests: string[];
-      wire_bytes: number;
-      wire_sha256: string;
-      he_public_key_digest: string;
-      encryption_seed?: string;
-      secagg?: { shared: string[]; advertisements: unknown[]; graph: MaskGraph };
-      secagg_self_seed?: string;
-      secagg_mask_secret_key?: string;
-    };
-    const rounds = new RoundStore(db);
-    let manifest: RoundManifest | undefined;
-    let key: { digest: string; publicKey: Uint8Array } | undefined;
-    try {
-      // An envelope entry without a round finds no manifest: reported as missing below.
-      manifest = e.round_id === null ? undefined : rounds.manifest(e.round_id);
-      key = e.round_id === null ? undefined : rounds.heKey(e.round_id);
-    } catch (err) {
-      if (!isSbError(err) || err.code !== 'SB_ERR_STORE_CORRUPT') throw err;
-      bad('het opgeslagen rondedocument of de rondesleutel is beschadigd; diepe controle niet mogelijk.');
-      continue;
-    }
-    if (!manifest || !key || !p.encryption_seed) {
-      bad(
-        'het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.',
-      );
-      continue;
-    }
-    if (!manifestDigests.has(canonicalDigest(manifest))) bad('het opgeslagen rondedocument is niet het gelogde.');
-    if (bfvPublicKeyDigest(key.publicKey) !== p.he_public_key_digest || key.digest !== p.he_public_key_digest) {
-      bad('de opgeslagen rondesleutel is niet de sleutel waaronder versleuteld is.');
-      continue;
-    }
-    try {
-      verifyEnvelope(p.envelope, nodePublicKey, {
-        expect: { roundId: e.round_id ?? undefined, institutionId: config.institution_id },
-      });
-    } catch {
-      bad('de envelop draagt geen geldige handtekening van deze node.');
-    }
-    let slots: BigUint64Array;
-    try {
-      const codebook = manifestCodebook(manifest);
-      slots = flatten(codebook, vectorFromJson(codebook, p.vector), { maxParticipants: p.max_participants });
-    } catch {
-      bad('de gelogde vector past niet bij het codeboek van de ronde.');
-      continue;
-    }
-    const digest = vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots });
-    if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
-    const cited = (e.payload.approvals as { approval_digest: string }[] | undefined) ?? [];
-    const covering = approvalsLogged.filter((a) => cited.some((c) => c.approval_digest === canonicalDigest(a)));
-    const approvers = covering.map((a) => ({
-      name: 'x',
-      ed25519_public_key: String((a as { approver_public_key?: unknown }).approver_public_key),
-      fingerprint: '00000 00000 00000 00000 00000 00000',
-    }));
-    if (
-      cited.length === 0 ||
-      !evaluateApprovals(
-        covering,
-        { ...config, approvers, approvals_required: cited.length as 1 | 2 },
-        { roundId: e.round_id as string, vectorDigest: digest },
-      ).ok
-    ) {
-      bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
-    }
-    // Masked round (issue 10): redo the masking from the logged plaintext, the node's round
-    // secrets (secret fields of this entry) and the peers' logged, signed advertisements.
-    if (p.secagg) {
-      try {
-        slots = remask(manifest, e.round_id as string, config.institution_id, slots, p);
-      } catch (err) {
-        bad(`het maskeren kan niet opnieuw worden uitgevoerd: ${(err as Error).message}`);
-        continue;
-      }
-    }
-    const ciphertexts = await encryptSlots(key.publicKey, slots, {
-      seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')),
-    });
-    cts += ciphertexts.length;
-    const digests = ciphertexts.map(ciphertextDigest);
-    if (JSON.stringify(digests) !== JSON.stringify(p.envelope.ciphertext_digests)) {
-      bad(
-        'opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde ' +
-          'blokken: de verzonden blokken bevatten andere cijfers.',
-      );
-      continue;
-    }
-    const wire = encodeContribution({ envelope: p.envelope, ciphertexts });
-    const wireSha = sha256Hex(wire);
-    if (wire.byteLength !== p.wire_bytes || wireSha !== p.wire_sha256)
-      bad('de opnieuw opgebouwde bijdrage past niet bij de gelogde grootte of digest.');
-    const receipt = receipts.get(p.envelope_digest);
-    if (posts.size > 0 && receipt && !posts.has(wireSha))
-      bad('de verzonden bijdrage (digest van het verzoek) is niet deze bijdrage.');
-    if (receipt && (receipt.envelope_digest !== envelopeDigest(p.envelope) || receipt.wire_bytes !== wire.byteLength))
-      bad('het ontvangstbewijs bevestigt een andere envelop of grootte.');
+  return { db, config, nodePublicKey, posts, receipts, manifestDigests, approvalsLogged };
+}
+
+/**
+ * The deep check of one envelope entry; reports through `bad` and returns the number of
+ * ciphertexts it re-encrypted (0 when it could not get that far).
+ */
+async function deepVerifyEnvelope(ctx: DeepContext, e: AuditEntry, bad: (message: string) => void): Promise<number> {
+  const p = e.payload as unknown as LoggedEnvelope;
+  const stored = storedRound(ctx.db, e);
+  if (stored === 'corrupt') {
+    bad('het opgeslagen rondedocument of de rondesleutel is beschadigd; diepe controle niet mogelijk.');
+    return 0;
   }
-  return { findings, envelopes, ciphertexts: cts };
+  const { manifest, key } = stored;
+  if (!manifest || !key || !p.encryption_seed) {
+    bad(
+      'het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.',
+    );
+    return 0;
+  }
+  if (!ctx.manifestDigests.has(canonicalDigest(manifest))) bad('het opgeslagen rondedocument is niet het gelogde.');
+  if (bfvPublicKeyDigest(key.publicKey) !== p.he_public_key_digest || key.digest !== p.he_public_key_digest) {
+    bad('de opgeslagen rondesleutel is niet de sleutel waaronder versleuteld is.');
+    return 0;
+  }
+  try {
+    verifyEnvelope(p.envelope, ctx.nodePublicKey, {
+      expect: { roundId: e.round_id ?? undefined, institutionId: ctx.config.institution_id },
+    });
+  } catch {
+    bad('de envelop draagt geen geldige handtekening van deze node.');
+  }
+  let slots: BigUint64Array;
+  try {
+    const codebook = manifestCodebook(manifest);
+    slots = flatten(codebook, vectorFromJson(codebook, p.vector), { maxParticipants: p.max_participants });
+  } catch {
+    bad('de gelogde vector past niet bij het codeboek van de ronde.');
+    return 0;
+  }
+  const digest = vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots });
+  if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
+  if (!approvalsCover(ctx, e, digest))
+    bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
+  // Masked round (issue 10): redo the masking from the logged plaintext, the node's round
+  // secrets (secret fields of this entry) and the peers' logged, signed advertisements.
+  if (p.secagg) {
+    try {
+      slots = remask(manifest, e.round_id as string, ctx.config.institution_id, slots, p);
+    } catch (err) {
+      bad(`het maskeren kan niet opnieuw worden uitgevoerd: ${(err as Error).message}`);
+      return 0;
+    }
+  }
+  const ciphertexts = await encryptSlots(key.publicKey, slots, {
+    seed: new Uint8Array(Buffer.from(p.encryption_seed, 'base64')),
+  });
+  const digests = ciphertexts.map(ciphertextDigest);
+  if (JSON.stringify(digests) !== JSON.stringify(p.envelope.ciphertext_digests)) {
+    bad(
+      'opnieuw versleutelen van de gelogde cijfers geeft niet de ondertekende en verzonden versleutelde ' +
+        'blokken: de verzonden blokken bevatten andere cijfers.',
+    );
+    return ciphertexts.length;
+  }
+  const wire = encodeContribution({ envelope: p.envelope, ciphertexts });
+  const wireSha = sha256Hex(wire);
+  if (wire.byteLength !== p.wire_bytes || wireSha !== p.wire_sha256)
+    bad('de opnieuw opgebouwde bijdrage past niet bij de gelogde grootte of digest.');
+  const receipt = ctx.receipts.get(p.envelope_digest);
+  if (ctx.posts.size > 0 && receipt && !ctx.posts.has(wireSha))
+    bad('de verzonden bijdrage (digest van het verzoek) is niet deze bijdrage.');
+  if (receipt && (receipt.envelope_digest !== envelopeDigest(p.envelope) || receipt.wire_bytes !== wire.byteLength))
+    bad('het ontvangstbewijs bevestigt een andere envelop of grootte.');
+  return ciphertexts.length;
+}
+
+/**
+ * The stored manifest and round key of an entry's round ('corrupt' when the store cannot be
+ * read). An envelope entry without a round finds neither: reported as missing by the caller.
+ */
+function storedRound(
+  db: NodeDb,
+  e: AuditEntry,
+): { manifest: RoundManifest | undefined; key: { digest: string; publicKey: Uint8Array } | undefined } | 'corrupt' {
+  const rounds = new RoundStore(db);
+  try {
+    return {
+      manifest: e.round_id === null ? undefined : rounds.manifest(e.round_id),
+      key: e.round_id === null ? undefined : rounds.heKey(e.round_id),
+    };
+  } catch (err) {
+    if (!isSbError(err) || err.code !== 'SB_ERR_STORE_CORRUPT') throw err;
+    return 'corrupt';
+  }
+}
+
+/** Whether the approvals an envelope entry cites are logged and valid for exactly `digest`. */
+function approvalsCover(ctx: DeepContext, e: AuditEntry, digest: string): boolean {
+  const cited = (e.payload.approvals as { approval_digest: string }[] | undefined) ?? [];
+  const covering = ctx.approvalsLogged.filter((a) => cited.some((c) => c.approval_digest === canonicalDigest(a)));
+  // evaluateApprovals checks against configured approvers; here the approvers are the ones the
+  // covering approvals name, since the question is only whether they are valid for this digest.
+  const approvers = covering.map((a) => ({
+    name: 'x',
+    ed25519_public_key: String((a as { approver_public_key?: unknown }).approver_public_key),
+    fingerprint: '00000 00000 00000 00000 00000 00000',
+  }));
+  return (
+    cited.length > 0 &&
+    evaluateApprovals(
+      covering,
+      { ...ctx.config, approvers, approvals_required: cited.length as 1 | 2 },
+      { roundId: e.round_id as string, vectorDigest: digest },
+    ).ok
+  );
 }
 
 /** Options of {@link verifyAuditLog}. */
@@ -524,19 +622,7 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
   try {
     const entries = readAudit(db);
     const rounds = new RoundStore(db);
-    const receipts: unknown[] = rounds.storedReceipts().map((r) => r.receipt);
-    for (const f of o.receiptFiles ?? []) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(readFileSync(f, 'utf8'));
-      } catch {
-        throw new SbError(
-          'SB_ERR_USAGE',
-          `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`,
-        );
-      }
-      for (const r of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) receipts.push(r);
-    }
+    const receipts = [...rounds.storedReceipts().map((r) => r.receipt), ...readReceiptFiles(o.receiptFiles ?? [])];
     const { findings, receiptsChecked } = verifyAuditEntries(entries, {
       publicKey: identity.publicKey,
       coordinatorKey: new Uint8Array(Buffer.from(config.pinned.coordinator.ed25519_public_key, 'base64')),
@@ -544,42 +630,10 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
       expectHeads: o.expectHeads,
       outboxEnvelopes: rounds.submissionDigests(),
     });
-    const added = new Set(
-      entries
-        .filter((e) => e.kind === 'approver_added')
-        .map((e) => String((e.payload.approver as { ed25519_public_key?: string } | undefined)?.ed25519_public_key)),
-    );
-    for (const a of config.approvers) {
-      if (!added.has(a.ed25519_public_key))
-        findings.push({
-          kind: 'unlogged_approver',
-          message:
-            `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` ` +
-            'toegevoegd: controleer wie de configuratie heeft gewijzigd.',
-        });
-    }
+    findings.push(...unloggedApprovers(entries, config));
     if (online?.finding) findings.push(online.finding);
     const attested = online?.attestation;
-    if (attested) {
-      const hashes = new Set(entries.map((e) => e.hash));
-      const all = [
-        ...attested.history,
-        ...(attested.head && attested.seen_at && attested.path !== null
-          ? [{ head: attested.head, seen_at: attested.seen_at, path: attested.path }]
-          : []),
-      ];
-      const missing = all.filter((h) => !hashes.has(h.head));
-      const newest = missing.at(-1);
-      if (newest) {
-        const more = new Set(missing.map((h) => h.head)).size - 1;
-        findings.push({
-          kind: 'truncated',
-          message:
-            `de coördinator zag op ${newest.seen_at} logkop ${short(newest.head)} (bij ${newest.path})${more > 0 ? ` en nog ${more} andere` : ''},` +
-            ' die niet in het log staat: regels zijn afgeknipt of vervangen.',
-        });
-      }
-    }
+    if (attested) findings.push(...attestedHeadFindings(entries, attested));
     let deep: VerifyResult['deep'] = null;
     if (o.deep) {
       const d = await deepVerify(db, entries, config, identity.publicKey);
@@ -599,6 +653,64 @@ export async function verifyAuditLog(o: VerifyAuditOptions): Promise<VerifyResul
   } finally {
     db.close();
   }
+}
+
+/** Receipts from files kept outside the node: one receipt or an array of them per file. */
+function readReceiptFiles(files: readonly string[]): unknown[] {
+  const receipts: unknown[] = [];
+  for (const f of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(f, 'utf8'));
+    } catch {
+      throw new SbError(
+        'SB_ERR_USAGE',
+        `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`,
+      );
+    }
+    for (const r of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) receipts.push(r);
+  }
+  return receipts;
+}
+
+/** Approvers in node.json that no `approver_added` entry logged: someone edited the configuration. */
+function unloggedApprovers(entries: readonly AuditEntry[], config: NodeConfig): Finding[] {
+  const added = new Set(
+    entries
+      .filter((e) => e.kind === 'approver_added')
+      .map((e) => String((e.payload.approver as { ed25519_public_key?: string } | undefined)?.ed25519_public_key)),
+  );
+  return config.approvers
+    .filter((a) => !added.has(a.ed25519_public_key))
+    .map((a) => ({
+      kind: 'unlogged_approver' as const,
+      message:
+        `goedkeurder ${a.name} (${a.fingerprint}) staat in node.json maar is nooit via \`approver add\` ` +
+        'toegevoegd: controleer wie de configuratie heeft gewijzigd.',
+    }));
+}
+
+/** Heads the coordinator saw (its history and its newest) that are not in the log: truncation. */
+function attestedHeadFindings(entries: readonly AuditEntry[], attested: AuditHeadAttestation): Finding[] {
+  const hashes = new Set(entries.map((e) => e.hash));
+  const all = [
+    ...attested.history,
+    ...(attested.head && attested.seen_at && attested.path !== null
+      ? [{ head: attested.head, seen_at: attested.seen_at, path: attested.path }]
+      : []),
+  ];
+  const missing = all.filter((h) => !hashes.has(h.head));
+  const newest = missing.at(-1);
+  if (!newest) return [];
+  const more = new Set(missing.map((h) => h.head)).size - 1;
+  return [
+    {
+      kind: 'truncated',
+      message:
+        `de coördinator zag op ${newest.seen_at} logkop ${short(newest.head)} (bij ${newest.path})` +
+        `${more > 0 ? ` en nog ${more} andere` : ''}, die niet in het log staat: regels zijn afgeknipt of vervangen.`,
+    },
+  ];
 }
 
 /**
