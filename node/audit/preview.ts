@@ -112,36 +112,7 @@ export function buildPreview(
   late?: 'late' | 'correction',
 ): Preview {
   const { codebook, computed } = rv;
-  const t = computed.dataset.enrolments;
-  const { cell } = codebookMembership(t, codebook);
-  const studentsPerCell = codebook.cellKeys.map(() => new Set<string>());
-  for (let i = 0; i < t.enrolmentId.length; i++) {
-    const c = cell[i] as number;
-    if (c >= 0 && (computed.sums.nCounted[i] as number) > 0) studentsPerCell[c]?.add(t.studentId[i] as string);
-  }
-  const cells: PreviewCell[] = [];
-  computed.vector.cells.forEach((row, i) => {
-    if (!row.some((x) => x !== 0)) return;
-    const key = codebook.cellKeys[i] as string;
-    const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
-    cells.push({
-      key,
-      crebo,
-      name: codebook.byCrebo.get(crebo)?.name ?? crebo,
-      niveau: Number(niveau),
-      leerweg,
-      students: studentsPerCell[i]?.size ?? 0,
-      starters: row[CELL_SLOTS.indexOf('b_starters')] ?? 0,
-      values: values(CELL_SLOTS, row),
-    });
-  });
-  const groups = computed.vector.groups
-    .map((row, j) => ({
-      key: codebook.groupKeys[j] as string,
-      label: groupText(codebook.groupKeys[j] as string),
-      values: values(GROUP_SLOTS, row),
-    }))
-    .filter((g) => g.values.length > 0);
+  const { cells, groups } = previewFigures(rv);
   const meta = computed.dataset.meta;
   const check = evaluateApprovals(storedApprovals(db, manifest.round_id), config, {
     roundId: manifest.round_id,
@@ -209,6 +180,45 @@ export function buildPreview(
   };
 }
 
+/**
+ * The non-zero figures of the vector per cell (with the number of distinct students counted in
+ * it, shown to the officer but never sent) and per group.
+ */
+function previewFigures(rv: RoundVector): { cells: PreviewCell[]; groups: Preview['groups'] } {
+  const { codebook, computed } = rv;
+  const t = computed.dataset.enrolments;
+  const { cell } = codebookMembership(t, codebook);
+  const studentsPerCell = codebook.cellKeys.map(() => new Set<string>());
+  for (let i = 0; i < t.enrolmentId.length; i++) {
+    const c = cell[i] as number;
+    if (c >= 0 && (computed.sums.nCounted[i] as number) > 0) studentsPerCell[c]?.add(t.studentId[i] as string);
+  }
+  const cells: PreviewCell[] = [];
+  computed.vector.cells.forEach((row, i) => {
+    if (!row.some((x) => x !== 0)) return;
+    const key = codebook.cellKeys[i] as string;
+    const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
+    cells.push({
+      key,
+      crebo,
+      name: codebook.byCrebo.get(crebo)?.name ?? crebo,
+      niveau: Number(niveau),
+      leerweg,
+      students: studentsPerCell[i]?.size ?? 0,
+      starters: row[CELL_SLOTS.indexOf('b_starters')] ?? 0,
+      values: values(CELL_SLOTS, row),
+    });
+  });
+  const groups = computed.vector.groups
+    .map((row, j) => ({
+      key: codebook.groupKeys[j] as string,
+      label: groupText(codebook.groupKeys[j] as string),
+      values: values(GROUP_SLOTS, row),
+    }))
+    .filter((g) => g.values.length > 0);
+  return { cells, groups };
+}
+
 /** What never leaves the node, in the preview's words. */
 export const NEVER_LEAVES_NL: readonly string[] = [
   'studentnummers, inschrijvingsnummers, geboortedata en andere gegevens per student of per les;',
@@ -221,6 +231,16 @@ export const NEVER_LEAVES_NL: readonly string[] = [
 /** Plain-text rendering (Dutch). */
 export function renderPreviewText(p: Preview): string {
   const L: string[] = [];
+  whatLeavesText(L, p);
+  participantsText(L, p);
+  thresholdsText(L, p);
+  figuresText(L, p);
+  approvalText(L, p);
+  return `${L.join('\n')}\n`;
+}
+
+/** Header, what is sent to whom, and what never leaves. */
+function whatLeavesText(L: string[], p: Preview): void {
   L.push(`WAT DE INSTELLING VERLAAT — voorbeeld voor ronde ${p.round_id} (studiejaar ${p.studiejaar})`);
   L.push(`Instelling ${p.institution_id}. Deadline ${p.deadline}.`);
   L.push('');
@@ -245,6 +265,10 @@ export function renderPreviewText(p: Preview): string {
   L.push('Wat nooit vertrekt');
   for (const x of NEVER_LEAVES_NL) L.push(`- ${x}`);
   L.push('');
+}
+
+/** The signed participant list, what collusion can still do, and the protection of this round. */
+function participantsText(L: string[], p: Preview): void {
   L.push(
     `Deelnemers (${p.participants.length}; lijst ondertekend door de sleutelhouder, die elke instelling ` +
       'zelf heeft ingeschreven — de coördinator kan er geen aan toevoegen)',
@@ -261,6 +285,10 @@ export function renderPreviewText(p: Preview): string {
   L.push('Bescherming');
   L.push(`- ${p.protection.text_nl}`);
   L.push('');
+}
+
+/** The thresholds the key holder signed, and the versions of everything the figures depend on. */
+function thresholdsText(L: string[], p: Preview): void {
   L.push('Drempels die de sleutelhouder toepast (ondertekend door de sleutelhouder)');
   L.push(
     `- een cijfer wordt alleen gepubliceerd met bijdragen van minstens ${p.thresholds.min_institutions} ` +
@@ -279,6 +307,10 @@ export function renderPreviewText(p: Preview): string {
       `cellen, ${p.codebook.groups} groepen).`,
   );
   L.push('');
+}
+
+/** Data quality (stays local), then every non-zero figure per cell and per group. */
+function figuresText(L: string[], p: Preview): void {
   const q = p.data_quality;
   L.push('Datakwaliteit (blijft lokaal)');
   L.push(
@@ -305,6 +337,10 @@ export function renderPreviewText(p: Preview): string {
     for (const v of g.values) L.push(`  ${v.slot.padEnd(20)} ${int(v.value).padStart(14)}  ${v.uitleg}`);
   }
   L.push('');
+}
+
+/** The digest to approve, who may approve it, who did, and the command to approve with. */
+function approvalText(L: string[], p: Preview): void {
   L.push('Goedkeuring');
   L.push(`- Digest van precies deze getallen (dit ondertekent u): ${p.vector_digest}`);
   L.push(
@@ -318,9 +354,9 @@ export function renderPreviewText(p: Preview): string {
   );
   L.push('');
   L.push(
-    'Niets anders verlaat de instelling: de node praat alleen met de ingestelde coördinator, en elke verzonden byte staat in het auditlog.',
+    'Niets anders verlaat de instelling: de node praat alleen met de ingestelde coördinator, ' +
+      'en elke verzonden byte staat in het auditlog.',
   );
-  return `${L.join('\n')}\n`;
 }
 
 /** HTML rendering (Dutch), self-contained. */
