@@ -3,7 +3,11 @@ import { isoDate, roundCalendar } from '../../shared/metrics/calendar.js';
 import { iterateWeeks } from '../store/dataset-store.js';
 import { inReadTransaction, nodeDbError, openNodeDb } from '../store/node-db.js';
 import { requireDataset } from '../vector/node-vector.js';
-import { codebookMembership, sumEnrolments } from '../vector/analyse.js';
+import { codebookMembership, type EnrolmentSums, sumEnrolments } from '../vector/analyse.js';
+import type { Codebook } from '../../shared/metrics/codebook.js';
+import type { RoundCalendar } from '../../shared/metrics/calendar.js';
+import type { EnrolmentTable } from '../import/enrolment-table.js';
+import type { StoredDataset } from '../store/dataset-store.js';
 
 export interface CellQuality {
   cell: string;
@@ -56,85 +60,10 @@ export async function qualityReport(opts: { home: string; codebook: string; year
       const { meta, enrolments: t } = requireDataset(db, opts.home);
       return { meta, t, s: sumEnrolments(t.enrolmentId.length, iterateWeeks(db), cal) };
     });
-    const n = t.enrolmentId.length;
-    const { inCodebook, cell, mismatches } = codebookMembership(t, codebook);
-    const cells = new Map<number, CellQuality>();
-    const overall = {
-      enrolments: 0,
-      planned_minutes: 0,
-      registered_minutes: 0,
-      unregistered_minutes: 0,
-      coverage_permille: null as number | null,
-      observations_outside_enrolment: 0,
-      observations_in_year: 0,
-    };
-    let withoutObs = 0;
-    const unknown = new Map<string, { active: number; total: number }>();
-    for (let i = 0; i < n; i++) {
-      overall.observations_in_year += s.nInYear[i] as number;
-      overall.observations_outside_enrolment += s.nOutside[i] as number;
-      if (!inCodebook[i]) {
-        const u = unknown.get(t.crebo[i] as string) ?? { active: 0, total: 0 };
-        u.total++;
-        const end = t.endDate[i];
-        if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) u.active++;
-        unknown.set(t.crebo[i] as string, u);
-        continue;
-      }
-      const c = cell[i] as number;
-      if (c < 0) continue;
-      const q = cells.get(c) ?? {
-        cell: codebook.cellKeys[c] as string,
-        enrolments: 0,
-        planned_minutes: 0,
-        registered_minutes: 0,
-        unregistered_minutes: 0,
-        coverage_permille: null,
-        observations_outside_enrolment: 0,
-      };
-      q.observations_outside_enrolment += s.nOutside[i] as number;
-      if ((s.nCounted[i] as number) > 0) {
-        q.enrolments++;
-        q.planned_minutes += s.planned[i] as number;
-        q.registered_minutes += s.registered[i] as number;
-        q.unregistered_minutes += s.unregistered[i] as number;
-      } else {
-        const end = t.endDate[i];
-        if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) withoutObs++;
-      }
-      cells.set(c, q);
-    }
-    for (const q of cells.values()) {
-      q.coverage_permille = permille(q.registered_minutes, q.planned_minutes);
-      overall.enrolments += q.enrolments;
-      overall.planned_minutes += q.planned_minutes;
-      overall.registered_minutes += q.registered_minutes;
-      overall.unregistered_minutes += q.unregistered_minutes;
-    }
-    overall.coverage_permille = permille(overall.registered_minutes, overall.planned_minutes);
-    const births = new Map<string, number | null>();
-    const conflicts = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const id = t.studentId[i] as string;
-      if (births.has(id) && births.get(id) !== t.birthDate[i]) conflicts.add(id);
-      else births.set(id, t.birthDate[i] ?? null);
-    }
-    const warnings: string[] = [];
-    if (meta.maxDate === null || meta.maxDate < cal.p1) {
-      warnings.push(
-        `De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden ` +
-          `is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een ` +
-          'export van op of na P1 nodig.',
-      );
-    }
-    if (mismatches.length)
-      warnings.push(
-        `${mismatches.length} inschrijving(en) hebben een niveau dat niet past bij het codeboek; de vector kan pas worden berekend als dat is opgelost.`,
-      );
-    if (meta.rowsSkipped)
-      warnings.push(
-        `${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors; dit staat ook in het voorbeeld van wat verstuurd wordt.`,
-      );
+    const membership = codebookMembership(t, codebook);
+    const { mismatches } = membership;
+    const { cells, overall, unknown, withoutObs } = tally(t, s, cal, codebook, membership);
+    const warnings = qualityWarnings(meta, cal, mismatches.length);
     return {
       studiejaar: cal.label,
       dataset: {
@@ -160,7 +89,7 @@ export async function qualityReport(opts: { home: string; codebook: string; year
         niveau: t.niveau[i] as number,
         codebook_niveau: codebook.byCrebo.get(t.crebo[i] as string)?.niveau as number,
       })),
-      students_with_conflicting_birth_dates: conflicts.size,
+      students_with_conflicting_birth_dates: conflictingBirthDates(t),
       enrolments_without_observations_in_year: withoutObs,
       warnings,
     };
@@ -169,6 +98,109 @@ export async function qualityReport(opts: { home: string; codebook: string; year
   } finally {
     db.close();
   }
+}
+
+/**
+ * Per cell and overall: enrolments counted, planned, registered and unregistered minutes, and
+ * observations outside enrolment; enrolments with crebos outside the codebook per crebo (active
+ * in the year, total); enrolments in the codebook, active in the year, without observations.
+ */
+function tally(
+  t: EnrolmentTable,
+  s: EnrolmentSums,
+  cal: RoundCalendar,
+  codebook: Codebook,
+  { inCodebook, cell }: ReturnType<typeof codebookMembership>,
+) {
+  const n = t.enrolmentId.length;
+  const cells = new Map<number, CellQuality>();
+  const overall = {
+    enrolments: 0,
+    planned_minutes: 0,
+    registered_minutes: 0,
+    unregistered_minutes: 0,
+    coverage_permille: null as number | null,
+    observations_outside_enrolment: 0,
+    observations_in_year: 0,
+  };
+  let withoutObs = 0;
+  const unknown = new Map<string, { active: number; total: number }>();
+  for (let i = 0; i < n; i++) {
+    overall.observations_in_year += s.nInYear[i] as number;
+    overall.observations_outside_enrolment += s.nOutside[i] as number;
+    if (!inCodebook[i]) {
+      const u = unknown.get(t.crebo[i] as string) ?? { active: 0, total: 0 };
+      u.total++;
+      const end = t.endDate[i];
+      if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) u.active++;
+      unknown.set(t.crebo[i] as string, u);
+      continue;
+    }
+    const c = cell[i] as number;
+    if (c < 0) continue;
+    const q = cells.get(c) ?? {
+      cell: codebook.cellKeys[c] as string,
+      enrolments: 0,
+      planned_minutes: 0,
+      registered_minutes: 0,
+      unregistered_minutes: 0,
+      coverage_permille: null,
+      observations_outside_enrolment: 0,
+    };
+    q.observations_outside_enrolment += s.nOutside[i] as number;
+    if ((s.nCounted[i] as number) > 0) {
+      q.enrolments++;
+      q.planned_minutes += s.planned[i] as number;
+      q.registered_minutes += s.registered[i] as number;
+      q.unregistered_minutes += s.unregistered[i] as number;
+    } else {
+      const end = t.endDate[i];
+      if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) withoutObs++;
+    }
+    cells.set(c, q);
+  }
+  for (const q of cells.values()) {
+    q.coverage_permille = permille(q.registered_minutes, q.planned_minutes);
+    overall.enrolments += q.enrolments;
+    overall.planned_minutes += q.planned_minutes;
+    overall.registered_minutes += q.registered_minutes;
+    overall.unregistered_minutes += q.unregistered_minutes;
+  }
+  overall.coverage_permille = permille(overall.registered_minutes, overall.planned_minutes);
+  return { cells, overall, unknown, withoutObs };
+}
+
+/** Students whose enrolments give different birth dates (a count; the ids stay here). */
+function conflictingBirthDates(t: EnrolmentTable): number {
+  const births = new Map<string, number | null>();
+  const conflicts = new Set<string>();
+  for (let i = 0; i < t.enrolmentId.length; i++) {
+    const id = t.studentId[i] as string;
+    if (births.has(id) && births.get(id) !== t.birthDate[i]) conflicts.add(id);
+    else births.set(id, t.birthDate[i] ?? null);
+  }
+  return conflicts.size;
+}
+
+/** Warnings for the data team: an export older than P1, niveau mismatches, skipped rows. */
+function qualityWarnings(meta: StoredDataset['meta'], cal: RoundCalendar, mismatches: number): string[] {
+  const warnings: string[] = [];
+  if (meta.maxDate === null || meta.maxDate < cal.p1) {
+    warnings.push(
+      `De export lijkt ouder dan peildatum P1 (${isoDate(cal.p1)}): de laatste datum in de bestanden ` +
+        `is ${meta.maxDate === null ? 'onbekend' : isoDate(meta.maxDate)}. Blok B (uitval) heeft een ` +
+        'export van op of na P1 nodig.',
+    );
+  }
+  if (mismatches)
+    warnings.push(
+      `${mismatches} inschrijving(en) hebben een niveau dat niet past bij het codeboek; de vector kan pas worden berekend als dat is opgelost.`,
+    );
+  if (meta.rowsSkipped)
+    warnings.push(
+      `${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors; dit staat ook in het voorbeeld van wat verstuurd wordt.`,
+    );
+  return warnings;
 }
 
 const pct = (pm: number | null) => (pm === null ? '—' : `${(pm / 10).toFixed(1).replace('.', ',')}%`);
