@@ -1,6 +1,6 @@
 /**
  * Secure-aggregation benchmark (docs/PERFORMANCE.md, "Secure aggregation"):
- * `node --import tsx bench/secagg/run.ts [--only 63|63s|500]`.
+ * `node --import tsx bench/secagg/run.ts [--only 63|63s|500] [--lanes N]`.
  *
  * - 63 institutions, complete graph, t = 42, a real-size codebook (1,200 crebos, as bench/crypto):
  *   masking time per node against its encrypt-and-submit time (encrypt, envelope, wire), bytes per
@@ -13,6 +13,9 @@
  *   most 255 shareholders).
  * Times are wall clock and CPU time of this process (`process.cpuUsage`, all threads): on a
  * shared machine the CPU time is the steadier figure.
+ * Masking and unmasking are measured twice: in one thread and on a warm mask pool of `--lanes`
+ * lanes (default the product's: shared/secagg/mask-pool.ts `defaultMaskPoolSize`), compared byte
+ * for byte; the pool's cold start is measured on its own (a real node pays it once per round).
  * All nodes are simulated in this one process (bench/secagg/simulate.ts); the unmasked sum is
  * checked slot by slot against the plain sum.
  */
@@ -33,6 +36,9 @@ import {
   defaultThreshold,
   type MaskGraph,
   maskInput,
+  maskInputParallel,
+  MaskWorkerPool,
+  defaultMaskPoolSize,
   addMaskUnreduced,
   checkSurvivorSignatures,
   maskPeers,
@@ -42,9 +48,13 @@ import {
 } from '../../shared/secagg/index.js';
 import { defaultMaskGraph } from '../../keyholder/endorse.js';
 import { applyUnmasking, prepareUnmasking } from '../../keyholder/unmask.js';
-import { advertiseAll, revealAll, shareAll, shareAllDirect, signAll, type SimNode } from './simulate.js';
+import type { SurvivorSetSignature } from '../../schemas/secagg-messages.js';
+import { advertiseAll, revealAll, shareAll, shareAllDirect, signAll, type SimNode, type SimRound } from './simulate.js';
 
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const only = arg('--only');
+/** Lanes of the mask pool measured against one lane (`--lanes N`, default the product's default). */
+const lanes = Number(arg('--lanes') ?? defaultMaskPoolSize());
 const entries: CodebookEntry[] = Array.from({ length: 1200 }, (_, i) => ({
   crebo: String(90000 + i),
   name: `Opleiding ${i} (synthetisch)`,
@@ -81,18 +91,46 @@ console.log(
 );
 console.log(`codebook: ${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${L} slots`);
 
-async function scenario(o: {
+interface Scenario {
   n: number;
   graph: MaskGraph;
   threshold: number;
   drops: number[];
   /** 63: every node masks (the masked sum is checked exactly), encryption measured; 500: a sample of nodes. */
   full: boolean;
-}) {
+}
+
+/** Wall and CPU time (ms) of `f`, CPU of the whole process (every thread, workers included). */
+async function timed<T>(f: () => T | Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
+  const t1 = performance.now();
+  const c1 = cpuNow();
+  const value = await f();
+  return { value, wall: ms(t1), cpu: cpuNow() - c1 };
+}
+
+const stats = (xs: number[]) => `median ${median(xs).toFixed(0)} (min ${Math.min(...xs).toFixed(0)})`;
+
+async function scenario(o: Scenario) {
   const ids = Array.from({ length: o.n }, (_, i) => `I${String(i).padStart(3, '0')}`);
   console.log(
-    `\n== ${o.n} institutions, ${o.graph.kind === 'complete' ? 'complete graph' : `Harary graph degree ${o.graph.degree}`}, t = ${o.threshold}`,
+    `\n== ${o.n} institutions, ${o.graph.kind === 'complete' ? 'complete graph' : `Harary graph degree ${o.graph.degree}`}, t = ${o.threshold}, mask pool of ${lanes} lanes against 1`,
   );
+  const round = await setUpRound(o, ids);
+  const sums = await maskNodes(o, round, ids);
+  await maskBreakdown(o, round, ids);
+  const pool = await poolStart();
+  if (o.full) await encryptCost(round, ids, sums.firstMasked as BigUint64Array, sums.maskWall, sums.maskCpu, pool);
+  phaseBytes(o, round, ids);
+  for (const d of o.drops) {
+    const survivors = ids.slice(0, o.n - d);
+    const signatures = signAll(round, survivors);
+    if (d === o.drops[0]) consistencyCost(o, round, ids, survivors, signatures);
+    await keyHolderCost(o, round, ids, d, survivors, signatures, sums);
+  }
+}
+
+/** Advertise (all nodes) and share keys (all nodes at 63; at 500 three nodes with boxes, the rest placed directly). */
+async function setUpRound(o: Scenario, ids: string[]): Promise<SimRound> {
   let t0 = performance.now();
   const round = advertiseAll({
     roundId: `bench-${o.n}`,
@@ -109,52 +147,73 @@ async function scenario(o: {
     console.log(
       `share keys (all nodes: Shamir split, nacl.box, open): ${shareMs.toFixed(0)} ms, ${(shareMs / o.n).toFixed(1)} ms per node`,
     );
-  } else {
-    const per: number[] = [];
-    for (const id of ids.slice(0, 3)) {
-      const node = round.nodes.get(id) as SimNode;
-      const t1 = performance.now();
-      const s = await shareKeys({
-        secrets: node.secrets,
-        peers: node.peers as Map<string, PeerKeys>,
-        participants: ids,
-        graph: o.graph,
-        threshold: o.threshold,
-      });
-      per.push(ms(t1));
-      node.outgoing = s.outgoing;
-    }
-    await shareAllDirect(round);
-    console.log(
-      `share keys, one node (Shamir split among its ${(round.nodes.get(ids[0] as string) as SimNode).outgoing?.length} neighbours and itself, one nacl.box each): median ${median(per).toFixed(0)} ms (n=3); the other nodes' shares placed directly (no boxes) to save time`,
-    );
+    return round;
   }
-  const n0 = round.nodes.get(ids[0] as string) as SimNode;
-  const peers0 = maskPeers(round.roundId, n0.id, ids, ids, o.graph).length;
+  const per: number[] = [];
+  for (const id of ids.slice(0, 3)) {
+    const node = round.nodes.get(id) as SimNode;
+    const t1 = performance.now();
+    const s = await shareKeys({
+      secrets: node.secrets,
+      peers: node.peers as Map<string, PeerKeys>,
+      participants: ids,
+      graph: o.graph,
+      threshold: o.threshold,
+    });
+    per.push(ms(t1));
+    node.outgoing = s.outgoing;
+  }
+  await shareAllDirect(round);
+  console.log(
+    `share keys, one node (Shamir split among its ${(round.nodes.get(ids[0] as string) as SimNode).outgoing?.length} neighbours and itself, one nacl.box each): median ${median(per).toFixed(0)} ms (n=3); the other nodes' shares placed directly (no boxes) to save time`,
+  );
+  return round;
+}
 
-  // Masked input per node; sums kept as doubles mod t (exact: t < 2^40).
-  const survivorsAll = ids;
+interface Sums {
+  maskedSum: Map<number, Float64Array>;
+  trueSum: Map<number, Float64Array>;
+  firstMasked: BigUint64Array | undefined;
+  /** Median masking wall / CPU per node, 1 lane and `lanes` lanes. */
+  maskWall: [number, number];
+  maskCpu: [number, number];
+}
+
+/**
+ * Masked input per node, twice: in one thread (`maskInput`) and on the warm pool of `lanes`
+ * lanes (`maskInputParallel`); the two must be equal byte for byte. Sums kept as doubles mod t.
+ */
+async function maskNodes(o: Scenario, round: SimRound, ids: string[]): Promise<Sums> {
   const maskedSum = new Map<number, Float64Array>(o.drops.map((d) => [d, new Float64Array(L)]));
   const trueSum = new Map<number, Float64Array>(o.drops.map((d) => [d, new Float64Array(L)]));
-  const maskTimes: number[] = [];
-  const maskCpu: number[] = [];
+  const wall: [number[], number[]] = [[], []];
+  const cpu: [number[], number[]] = [[], []];
   let firstMasked: BigUint64Array | undefined;
-  for (const [i, id] of survivorsAll.entries()) {
+  const pool = new MaskWorkerPool(lanes);
+  await pool.addMasks(round.roundId, [], new Float64Array(1)); // start the workers outside the timing
+  for (const [i, id] of ids.entries()) {
     if (!o.full && i >= 3) break;
     const node = round.nodes.get(id) as SimNode;
     const slots = slotsOf(i);
-    const t1 = performance.now();
-    const c1 = cpuNow();
-    const masked = maskInput({
+    const options = {
       secrets: node.secrets,
       slots,
       peers: node.peers as Map<string, PeerKeys>,
       shared: ids,
       participants: ids,
       graph: o.graph,
-    });
-    maskTimes.push(ms(t1));
-    maskCpu.push(cpuNow() - c1);
+    };
+    const one = await timed(() => maskInput(options));
+    const par = await timed(() => maskInputParallel(options, pool));
+    if (Buffer.compare(Buffer.from(one.value.buffer), Buffer.from(par.value.buffer)) !== 0) {
+      console.log(`MASKED INPUTS DIFFER for ${id} between 1 and ${lanes} lanes`);
+      process.exitCode = 1;
+    }
+    wall[0].push(one.wall);
+    cpu[0].push(one.cpu);
+    wall[1].push(par.wall);
+    cpu[1].push(par.cpu);
+    const masked = par.value;
     if (i === 0) firstMasked = masked;
     for (const d of o.drops) {
       if (i >= o.n - d) continue; // the last d nodes drop after sharing keys
@@ -168,54 +227,82 @@ async function scenario(o: {
     }
     if (o.n > 100 && i % 100 === 99) console.log(`  masked ${i + 1} nodes…`);
   }
-  const maskMs = median(maskTimes);
-  const maskCpuMs = median(maskCpu);
+  await pool.close();
+  const peers0 = maskPeers(round.roundId, ids[0] as string, ids, ids, o.graph).length;
   console.log(
-    `masking per node (1 self mask + ${peers0} pairwise masks of ${L} slots, PRG + mod t): median ${maskMs.toFixed(0)} ms wall (min ${Math.min(...maskTimes).toFixed(0)}), ${maskCpuMs.toFixed(0)} ms CPU (min ${Math.min(...maskCpu).toFixed(0)}), n=${maskTimes.length}`,
+    `masking per node (1 self mask + ${peers0} pairwise masks of ${L} slots), n=${wall[0].length}: 1 lane ${stats(wall[0])} ms wall, ${stats(cpu[0])} ms CPU; ${lanes} lanes (warm pool) ${stats(wall[1])} ms wall, ${stats(cpu[1])} ms CPU; same bytes`,
   );
-  // Of which: the pairwise key agreements (tweetnacl X25519 + HKDF), and one expansion alone.
-  {
-    const me = round.nodes.get(ids[0] as string) as SimNode;
-    const others = maskPeers(round.roundId, me.id, ids, ids, o.graph);
-    const c1 = cpuNow();
-    const t1 = performance.now();
-    const peerKeys = me.peers as Map<string, PeerKeys>;
+  return {
+    maskedSum,
+    trueSum,
+    firstMasked,
+    maskWall: [median(wall[0]), median(wall[1])],
+    maskCpu: [median(cpu[0]), median(cpu[1])],
+  };
+}
+
+/** Of the masking: the pairwise key agreements (tweetnacl X25519 + HKDF), and one expansion alone. */
+async function maskBreakdown(o: Scenario, round: SimRound, ids: string[]): Promise<void> {
+  const me = round.nodes.get(ids[0] as string) as SimNode;
+  const others = maskPeers(round.roundId, me.id, ids, ids, o.graph);
+  const peerKeys = me.peers as Map<string, PeerKeys>;
+  const ka = await timed(() => {
     for (const j of others) {
       const pk = (peerKeys.get(j) as PeerKeys).maskPublicKey;
       pairMaskKey(round.roundId, me.id, j, me.secrets.maskSecretKey, pk).fill(0);
     }
-    const kaCpu = cpuNow() - c1;
+  });
+  console.log(
+    `  of which ${others.length} pairwise key agreements (X25519 tweetnacl + HKDF): ${ka.wall.toFixed(0)} ms wall, ${ka.cpu.toFixed(0)} ms CPU (${(ka.cpu / others.length).toFixed(2)} ms each)`,
+  );
+  const acc = new Float64Array(L);
+  const xs: number[] = [];
+  for (let r = 0; r < 20; r++) xs.push((await timed(() => addMaskUnreduced(me.secrets.selfSeed, acc, 1))).cpu);
+  console.log(
+    `  one mask expansion of ${L} slots (AES-256-CTR + rejection sampling + add): median ${median(xs).toFixed(2)} ms CPU (min ${Math.min(...xs).toFixed(2)}, n=20)`,
+  );
+  if (o.graph.kind !== 'complete') {
+    // What the complete graph would cost here: n expansions (and n - 1 agreements) per node.
     console.log(
-      `  of which ${others.length} pairwise key agreements (X25519 tweetnacl + HKDF): ${ms(t1).toFixed(0)} ms wall, ${kaCpu.toFixed(0)} ms CPU (${(kaCpu / others.length).toFixed(2)} ms each)`,
+      `  the complete graph at ${o.n} would take ${o.n} expansions per node: about ${((o.n * median(xs)) / 1000).toFixed(1)} s CPU of PRG plus ${(((o.n - 1) * ka.cpu) / others.length / 1000).toFixed(1)} s of key agreements`,
     );
-    const acc = new Float64Array(L);
-    const xs: number[] = [];
-    for (let r = 0; r < 20; r++) {
-      const c2 = cpuNow();
-      addMaskUnreduced(me.secrets.selfSeed, acc, 1);
-      xs.push(cpuNow() - c2);
-    }
-    console.log(
-      `  one mask expansion of ${L} slots (AES-256-CTR + rejection sampling + add): median ${median(xs).toFixed(2)} ms CPU (min ${Math.min(...xs).toFixed(2)}, n=20)`,
-    );
-    if (o.graph.kind !== 'complete') {
-      // What the complete graph would cost here: n expansions (and n - 1 agreements) per node.
-      console.log(
-        `  the complete graph at ${o.n} would take ${o.n} expansions per node: about ${((o.n * median(xs)) / 1000).toFixed(1)} s CPU of PRG plus ${(((o.n - 1) * kaCpu) / others.length / 1000).toFixed(1)} s of key agreements`,
-      );
-    }
   }
+}
 
-  if (o.full) {
-    await getHe();
-    const kp = await generateBfvKeyPair();
-    const id = generateIdentity();
-    const encTimes: number[] = [];
-    const encCpu: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const t1 = performance.now();
-      const c1 = cpuNow();
-      const cts = await encryptSlots(kp.publicKey, firstMasked as BigUint64Array);
+/**
+ * Starting a pool of `lanes` lanes from cold (a node's `node round` is its own process, so each
+ * node pays this once per masked input): worker threads started and their modules loaded, up to
+ * the first answer. Under tsx (this bench) a worker also loads tsx; `node dist/…` loads less.
+ */
+async function poolStart(): Promise<{ wall: number; cpu: number }> {
+  const pool = new MaskWorkerPool(lanes);
+  const r = await timed(() =>
+    pool.addMasks('start', [{ kind: 'self', id: 'x', seed: new Uint8Array(32), sign: 1 }], new Float64Array(1)),
+  );
+  await pool.close();
+  console.log(
+    `  starting a pool of ${lanes} lanes (${lanes - 1} worker thread(s), under tsx) up to its first answer: ${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU`,
+  );
+  return { wall: r.wall, cpu: r.cpu };
+}
+
+/** Encrypt + envelope + wire of one contribution (the in-process denominator), median of 3. */
+async function encryptCost(
+  round: SimRound,
+  ids: string[],
+  firstMasked: BigUint64Array,
+  maskWall: [number, number],
+  maskCpu: [number, number],
+  start: { wall: number; cpu: number },
+): Promise<void> {
+  await getHe();
+  const kp = await generateBfvKeyPair();
+  const id = generateIdentity();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const e = await timed(async () => {
+      const cts = await encryptSlots(kp.publicKey, firstMasked);
       const env = signEnvelope(
         buildEnvelope({
           roundId: round.roundId,
@@ -227,73 +314,97 @@ async function scenario(o: {
         id.secretKey,
       );
       encodeContribution({ envelope: env, ciphertexts: cts });
-      encTimes.push(ms(t1));
-      encCpu.push(cpuNow() - c1);
-    }
-    const enc = median(encTimes);
-    const encC = median(encCpu);
-    console.log(
-      `encrypt + envelope + wire of one contribution: median ${enc.toFixed(0)} ms wall, ${encC.toFixed(0)} ms CPU (n=3); masking / that = ${((maskMs / enc) * 100).toFixed(0)} % wall, ${((maskCpuMs / encC) * 100).toFixed(0)} % CPU`,
-    );
+    });
+    wall.push(e.wall);
+    cpu.push(e.cpu);
   }
+  const enc = median(wall);
+  const encC = median(cpu);
+  const pct = (x: number, y: number) => `${((x / y) * 100).toFixed(0)} %`;
+  console.log(
+    `encrypt + envelope + wire of one contribution: median ${enc.toFixed(0)} ms wall, ${encC.toFixed(0)} ms CPU (n=3); masking / that: 1 lane ${pct(maskWall[0], enc)} wall, ${pct(maskCpu[0], encC)} CPU; ${lanes} lanes warm ${pct(maskWall[1], enc)} wall, ${pct(maskCpu[1], encC)} CPU; ${lanes} lanes with the pool's start ${pct(maskWall[1] + start.wall, enc)} wall, ${pct(maskCpu[1] + start.cpu, encC)} CPU`,
+  );
+}
 
-  // Bytes per node per phase (JSON as relayed; the coordinator's wrapping not counted).
+/** Bytes per node per phase (JSON as relayed; the coordinator's wrapping not counted). */
+function phaseBytes(o: Scenario, round: SimRound, ids: string[]): void {
+  const n0 = round.nodes.get(ids[0] as string) as SimNode;
   const adBytes = bytes(n0.advertised);
   const out0 = n0.outgoing ?? [];
   const inBoxes = [...round.nodes.values()].flatMap((n) => n.outgoing ?? []).filter((e) => e.to === n0.id);
   console.log(
     `bytes, node ${n0.id}: advertise sends ${adBytes} B, receives ${kib(round.advertisements.reduce((s, a) => s + bytes(a), 0))} (${o.n} advertisements); share sends ${kib(out0.reduce((s, e) => s + bytes(e), 0))} (${out0.length} boxes), receives ${kib(inBoxes.reduce((s, e) => s + bytes(e), 0))}; masked input: 0 B extra (same ciphertexts)`,
   );
+}
 
-  for (const d of o.drops) {
-    const survivors = ids.slice(0, o.n - d);
-    const signatures = signAll(round, survivors);
-    if (d === o.drops[0]) {
-      // The consistency check of one node over every survivor's signature, as relayed: version 2
-      // (the sets by digest, what nodes sign now) against version 1 (both lists in every
-      // signature, as before), same sets, same signers.
-      const sorted = [...survivors].sort();
-      const v1 = survivors.map((id) =>
-        signObject(
-          'secagg-survivors',
-          {
-            type: 'sectorbench.secagg-survivors' as const,
-            version: 1 as const,
-            round_id: round.roundId,
-            institution_id: id,
-            shared: [...ids].sort(),
-            survivors: sorted,
-          },
-          'signature',
-          (round.nodes.get(id) as SimNode).identity.secretKey,
-        ),
-      );
-      for (const [label, sigs] of [
-        ['version 2 (digest)', signatures],
-        ['version 1 (lists)', v1],
-      ] as const) {
-        const c4 = cpuNow();
-        const t4 = performance.now();
-        const proof = checkSurvivorSignatures({
-          roundId: round.roundId,
-          threshold: o.threshold,
-          sets: { shared: ids, survivors },
-          signatures: sigs,
-          identityKeys: round.identityKeys,
-        });
-        console.log(
-          `consistency check, one node, all ${sigs.length} signatures, ${label}: ${ms(t4).toFixed(0)} ms wall / ${(cpuNow() - c4).toFixed(0)} ms CPU, ${proof.signers.length} valid; relay ${kib(sigs.reduce((s, x) => s + bytes(x), 0))} per node, ${((sigs.length * sigs.reduce((s, x) => s + bytes(x), 0)) / 2 ** 20).toFixed(1)} MiB from the coordinator in total`,
-        );
-      }
-    }
-    const t1 = performance.now();
-    // 500: each node checks t signatures (what it needs), not all of them: 495 nodes x 495
-    // Ed25519 checks would only slow the simulation; the key holder checks all.
-    const reveals = revealAll(round, survivors, o.full ? signatures : signatures.slice(0, o.threshold));
-    const revealMs = ms(t1) / survivors.length;
-    const t2 = performance.now();
-    const c2 = cpuNow();
-    const plan = await prepareUnmasking({
+/**
+ * The consistency check of one node over every survivor's signature, as relayed: version 2 (the
+ * sets by digest, what nodes sign now) against version 1 (both lists in every signature, as
+ * before), same sets, same signers.
+ */
+function consistencyCost(
+  o: Scenario,
+  round: SimRound,
+  ids: string[],
+  survivors: string[],
+  signatures: SurvivorSetSignature[],
+): void {
+  const sorted = [...survivors].sort();
+  const v1 = survivors.map((id) =>
+    signObject(
+      'secagg-survivors',
+      {
+        type: 'sectorbench.secagg-survivors' as const,
+        version: 1 as const,
+        round_id: round.roundId,
+        institution_id: id,
+        shared: [...ids].sort(),
+        survivors: sorted,
+      },
+      'signature',
+      (round.nodes.get(id) as SimNode).identity.secretKey,
+    ),
+  );
+  for (const [label, sigs] of [
+    ['version 2 (digest)', signatures],
+    ['version 1 (lists)', v1],
+  ] as const) {
+    const c4 = cpuNow();
+    const t4 = performance.now();
+    const proof = checkSurvivorSignatures({
+      roundId: round.roundId,
+      threshold: o.threshold,
+      sets: { shared: ids, survivors },
+      signatures: sigs,
+      identityKeys: round.identityKeys,
+    });
+    console.log(
+      `consistency check, one node, all ${sigs.length} signatures, ${label}: ${ms(t4).toFixed(0)} ms wall / ${(cpuNow() - c4).toFixed(0)} ms CPU, ${proof.signers.length} valid; relay ${kib(sigs.reduce((s, x) => s + bytes(x), 0))} per node, ${((sigs.length * sigs.reduce((s, x) => s + bytes(x), 0)) / 2 ** 20).toFixed(1)} MiB from the coordinator in total`,
+    );
+  }
+}
+
+/**
+ * The key holder with `d` dropouts: every check, the reveals opened and Shamir (`prepareUnmasking`),
+ * then the masks removed (`applyUnmasking`) in one lane and on a warm pool of `lanes` lanes; the
+ * two sums must be equal, and at 63 equal to the plain sum slot by slot.
+ */
+async function keyHolderCost(
+  o: Scenario,
+  round: SimRound,
+  ids: string[],
+  d: number,
+  survivors: string[],
+  signatures: SurvivorSetSignature[],
+  sums: Sums,
+): Promise<void> {
+  const t1 = performance.now();
+  // 500: each node checks t signatures (what it needs), not all of them: 495 nodes x 495
+  // Ed25519 checks would only slow the simulation; the key holder checks all.
+  const reveals = revealAll(round, survivors, o.full ? signatures : signatures.slice(0, o.threshold));
+  const revealMs = ms(t1) / survivors.length;
+  const prep = await timed(() =>
+    prepareUnmasking({
       roundId: round.roundId,
       participants: ids,
       identityKeys: round.identityKeys,
@@ -305,30 +416,30 @@ async function scenario(o: {
       reveals,
       contributors: survivors,
       revealSecretKey: round.keyHolder.secretKey,
-    });
-    const prepMs = ms(t2);
-    const prepCpu = cpuNow() - c2;
-    // 500: only a sample of nodes masked, so the sum is not checked; the unmasking does the same
-    // work on any input (tests/secagg/core.test.ts checks a sparse round exactly).
-    const masked = BigUint64Array.from(maskedSum.get(d) as Float64Array, (v) => BigInt(v));
-    const t3 = performance.now();
-    const c3 = cpuNow();
-    const sum = await applyUnmasking(plan, masked, L);
-    const applyMs = ms(t3);
-    const applyCpu = cpuNow() - c3;
-    const ts = trueSum.get(d) as Float64Array;
-    let wrong = 0;
-    for (let k = 0; k < L; k++) if (Number(sum[k] as bigint) !== ts[k]) wrong++;
-    const pairMasks = [...plan.droppedMaskKeys.keys()].reduce(
-      (s, v) => s + maskPeers(round.roundId, v, ids, ids, o.graph).filter((u) => survivors.includes(u)).length,
-      0,
-    );
-    const verdict = o.full ? (wrong === 0 ? 'exact' : `${wrong} WRONG SLOTS`) : 'not checked (sampled)';
-    console.log(
-      `dropouts ${d}: consistency signature ${bytes(signatures[0])} B per node (receives ${kib(signatures.reduce((s, x) => s + bytes(x), 0))}), reveal ${kib(bytes(reveals[0]))} per node (build ${revealMs.toFixed(1)} ms); key holder: checks + open reveals + Shamir (${plan.selfSeeds.size} seeds, ${plan.droppedMaskKeys.size} mask keys) ${prepMs.toFixed(0)} ms wall / ${prepCpu.toFixed(0)} ms CPU, remove ${plan.selfSeeds.size} self + ${pairMasks} pairwise masks ${applyMs.toFixed(0)} ms wall / ${applyCpu.toFixed(0)} ms CPU, total ${(prepMs + applyMs).toFixed(0)} ms wall / ${(prepCpu + applyCpu).toFixed(0)} ms CPU; ${verdict}`,
-    );
-    if (o.full && wrong > 0) process.exitCode = 1;
-  }
+    }),
+  );
+  const plan = prep.value;
+  // 500: only a sample of nodes masked, so the sum is not checked; the unmasking does the same
+  // work on any input (tests/secagg/core.test.ts checks a sparse round exactly).
+  const masked = BigUint64Array.from(sums.maskedSum.get(d) as Float64Array, (v) => BigInt(v));
+  const one = await timed(() => applyUnmasking(plan, masked, L, new MaskWorkerPool(1)));
+  const pool = new MaskWorkerPool(lanes);
+  await pool.addMasks(round.roundId, [], new Float64Array(1));
+  const par = await timed(() => applyUnmasking(plan, masked, L, pool));
+  await pool.close();
+  const same = Buffer.compare(Buffer.from(one.value.buffer), Buffer.from(par.value.buffer)) === 0;
+  const ts = sums.trueSum.get(d) as Float64Array;
+  let wrong = 0;
+  for (let k = 0; k < L; k++) if (Number(par.value[k] as bigint) !== ts[k]) wrong++;
+  const pairMasks = [...plan.droppedMaskKeys.keys()].reduce(
+    (s, v) => s + maskPeers(round.roundId, v, ids, ids, o.graph).filter((u) => survivors.includes(u)).length,
+    0,
+  );
+  const verdict = o.full ? (wrong === 0 ? 'exact' : `${wrong} WRONG SLOTS`) : 'not checked (sampled)';
+  console.log(
+    `dropouts ${d}: consistency signature ${bytes(signatures[0])} B per node (receives ${kib(signatures.reduce((s, x) => s + bytes(x), 0))}), reveal ${kib(bytes(reveals[0]))} per node (build ${revealMs.toFixed(1)} ms); key holder: checks + open reveals + Shamir (${plan.selfSeeds.size} seeds, ${plan.droppedMaskKeys.size} mask keys) ${prep.wall.toFixed(0)} ms wall / ${prep.cpu.toFixed(0)} ms CPU; remove ${plan.selfSeeds.size} self + ${pairMasks} pairwise masks: 1 lane ${one.wall.toFixed(0)} ms wall / ${one.cpu.toFixed(0)} ms CPU, ${lanes} lanes ${par.wall.toFixed(0)} ms wall / ${par.cpu.toFixed(0)} ms CPU; total with ${lanes} lanes ${(prep.wall + par.wall).toFixed(0)} ms wall / ${(prep.cpu + par.cpu).toFixed(0)} ms CPU; ${verdict}${same ? '' : `; 1 AND ${lanes} LANES DIFFER`}`,
+  );
+  if ((o.full && wrong > 0) || !same) process.exitCode = 1;
 }
 
 if (only === undefined || only === '63')
