@@ -12,7 +12,7 @@ import { isoSeconds } from './time.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
 import { type Clock, systemClock } from '../shared/time/clock.js';
 import { createRevealKey } from './reveal-keys.js';
-import { defaultThreshold } from '../shared/secagg/index.js';
+import { defaultThreshold, sparseDegree } from '../shared/secagg/index.js';
 import { maskingThresholdProblem, type MaskGraph } from '../schemas/secagg.js';
 
 /** Options of {@link endorseRound}. */
@@ -37,13 +37,16 @@ export interface EndorseOptions {
 
 /**
  * The default mask graph: complete up to 100 participants; above, the sparse graph of Bell et
- * al. (CCS 2020) with degree the even number at or above 4·log2(n), which keeps both the work
- * per node and the chance that an honest node's neighbourhood is mostly corrupt small.
+ * al. (CCS 2020) of even degree k, the larger of 4·log2(n) (rounded up to even) and the smallest
+ * degree at which, with the default threshold t' of k + 1, 5 % colluding participants (besides
+ * coordinator and key holder) unmask some institution, and 5 % dropouts fail the round, each with
+ * probability at most 2^-40 over the ring order (shared/secagg/sparse-bound.ts `sparseDegree`;
+ * 500 participants: degree 58, t' = 40 of 59; docs/DECISIONS.md).
  */
 export function defaultMaskGraph(participants: number): MaskGraph {
   if (participants <= 100) return { kind: 'complete' };
   const k = Math.ceil(4 * Math.log2(participants));
-  return { kind: 'harary', degree: k % 2 === 0 ? k : k + 1 };
+  return { kind: 'harary', degree: Math.max(k % 2 === 0 ? k : k + 1, sparseDegree(participants)) };
 }
 
 /** The canonical JSON text of thresholds (how the log stores and compares them). */

@@ -11,6 +11,7 @@ export * from './mask-tasks.js';
 export * from './prg.js';
 export * from './reveal.js';
 export * from './shares.js';
+export * from './sparse-bound.js';
 export * from './survivors.js';
 export * from './threshold.js';
 export type {
