@@ -13,7 +13,13 @@
  * median and max) with the HTTP bytes all nodes sent and received (an undici interceptor), and
  * the time from the last masked input to the signed release (issue 15, scale).
  *
- *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--masked] [--keep DIR]
+ * In the masked-input phase each node gets a fresh mask pool of `--mask-lanes` lanes (default the
+ * product's), timed from inside (wall and process CPU of the masking, worker start included) beside
+ * the node's whole masked-input step (`node round` in that phase: compute, approval check, mask,
+ * encrypt, sign, store, audit log, upload, receipt); with `--concurrency 1` the CPU figures are the
+ * node's own (the coordinator is another process). `--until PHASE` stops after that phase (no release).
+ *
+ *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--masked [--mask-lanes N] [--until PHASE]] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +33,8 @@ import { currentSubmissions, type SubmissionInfo } from '../../coordinator/index
 import { Agent, type Dispatcher } from 'undici';
 import { submitContribution, type SubmitResult } from '../../node/round/submit.js';
 import { type RoundProgress, runRound } from '../../node/round/run-round.js';
-import { SECAGG_PHASES } from '../../schemas/secagg.js';
+import { SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
+import { defaultMaskPoolSize, type MaskPool, MaskWorkerPool } from '../../shared/secagg/index.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { synthesize } from '../../synth/run-synth.js';
 
@@ -42,6 +49,10 @@ const crebos = Number(opt('crebos', '120'));
 const concurrency = Number(opt('concurrency', '4'));
 const keep = args.includes('--keep') ? opt('keep', '') : '';
 const masked = args.includes('--masked');
+/** Lanes of each node's mask pool (a fresh pool per node and phase run: a cold start, as a real `node round`). */
+const maskLanes = Number(opt('mask-lanes', String(defaultMaskPoolSize())));
+/** Masked: stop after this phase (no release; the per-phase figures only). */
+const until = opt('until', '') as SecAggPhase | '';
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const work = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'sb-bench-round-'));
 
@@ -168,6 +179,31 @@ const counting: Dispatcher = new Agent().compose((dispatch) => (opts, handler) =
 const phaseRows: { phase: string; ms: number; perNode: number[]; sent: number; received: number }[] = [];
 let tLastMasked = 0;
 let tApproved = 0;
+/** Per node, the masked-input step and the masking inside it: wall and process CPU, ms. */
+const maskedSteps: { step: [number, number]; mask: [number, number] }[] = [];
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** A fresh mask pool that adds the wall and CPU time of its work (worker start included) to `into`. */
+function timedMaskPool(into: [number, number]): MaskPool {
+  const inner = new MaskWorkerPool(maskLanes);
+  return {
+    size: inner.size,
+    addMasks: async (roundId, tasks, acc) => {
+      const t1 = performance.now();
+      const c1 = cpuMs();
+      try {
+        await inner.addMasks(roundId, tasks, acc);
+      } finally {
+        into[0] += performance.now() - t1;
+        into[1] += cpuMs() - c1;
+      }
+    },
+    close: () => inner.close(),
+  };
+}
 
 /**
  * The masked round's phases: for each phase in order, every node runs `node round` up to the end
@@ -182,6 +218,7 @@ async function maskedPhases(): Promise<void> {
   const progress = new Map<string, RoundProgress>();
   const gone = new Set<string>();
   for (const [k, phase] of SECAGG_PHASES.entries()) {
+    if (until && k > SECAGG_PHASES.indexOf(until)) break;
     const last = k === SECAGG_PHASES.length - 1;
     traffic.sent = 0;
     traffic.received = 0;
@@ -195,6 +232,9 @@ async function maskedPhases(): Promise<void> {
       const worker = async () => {
         for (let node = queue.shift(); node; node = queue.shift()) {
           const t1 = performance.now();
+          const c1 = cpuMs();
+          const mask: [number, number] = [0, 0];
+          const pool = phase === 'masked_input' ? timedMaskPool(mask) : undefined;
           try {
             const p = await runRound({
               home: node.home,
@@ -202,11 +242,15 @@ async function maskedPhases(): Promise<void> {
               now: round.now,
               dispatcher: counting,
               ...(last ? {} : { stopAfter: phase }),
+              ...(pool ? { maskPool: pool } : {}),
             });
             progress.set(node.id, p);
+            if (pool && mask[0] > 0) maskedSteps.push({ step: [performance.now() - t1, cpuMs() - c1], mask });
           } catch (e) {
             gone.add(node.id);
             failed.push({ id: node.id, error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
+          } finally {
+            await pool?.close();
           }
           perNode.set(node.id, (perNode.get(node.id) ?? 0) + performance.now() - t1);
         }
@@ -218,7 +262,7 @@ async function maskedPhases(): Promise<void> {
     process.stderr.write(`phase ${phase}: ${((performance.now() - tp) / 1000).toFixed(1)} s\n`);
   }
   for (const id of round.nodes.map((n) => n.id))
-    if (progress.get(id)?.state !== 'done' && !gone.has(id))
+    if (progress.get(id)?.state !== (until ? 'stopped' : 'done') && !gone.has(id))
       failed.push({ id, error: `ended in state ${progress.get(id)?.state} (${progress.get(id)?.message})` });
 }
 
@@ -243,7 +287,7 @@ try {
   tSubmit = performance.now();
   // What the coordinator holds: one current (acknowledged) submission per institution.
   current = currentSubmissions(round.coordinator.db, round.roundId);
-  if (failed.length === 0) {
+  if (failed.length === 0 && !until) {
     try {
       ({ keyHolderMs, release } = await closeAndRelease(round));
       tDone = performance.now();
@@ -292,7 +336,11 @@ const checks: [string, boolean][] = [
           nodeSequences.length === K && nodeSequences.every((q) => sequences.has(q)),
         ],
       ] as [string, boolean][])),
-  [`release counts every institution (${release?.institutions ?? 'no release'})`, release?.institutions === K],
+  ...(until
+    ? []
+    : ([
+        [`release counts every institution (${release?.institutions ?? 'no release'})`, release?.institutions === K],
+      ] as [string, boolean][])),
   [
     `no 5xx answer (${[...statuses].filter(([st]) => st >= 500).reduce((a, [, n]) => a + n, 0)})`,
     [...statuses].every(([st]) => st < 500),
@@ -311,12 +359,37 @@ const maskedRows: [string, string][] = masked
         `phase ${r.phase}: all nodes (${concurrency} at a time); per node median / max`,
         `${(r.ms / 1000).toFixed(1)} s; ${median(r.perNode).toFixed(0)} / ${Math.max(...r.perNode).toFixed(0)} ms; nodes sent ${mib(r.sent)}, received ${mib(r.received)}`,
       ]),
+      ...maskedStepRows(),
       [
         'last masked input -> signed release (consistency, unmask, close, key holder, publish)',
         sec(tDone && tDone - tLastMasked),
       ],
     ]
   : [];
+/** The masked-input step per node against the masking inside it (medians over the nodes). */
+function maskedStepRows(): [string, string][] {
+  if (maskedSteps.length === 0) return [];
+  const col = (f: (x: (typeof maskedSteps)[number]) => number) => median(maskedSteps.map(f));
+  const pct = (f: (x: (typeof maskedSteps)[number]) => number) => `${(col(f) * 100).toFixed(0)} %`;
+  return [
+    [
+      `masked-input step per node, median of ${maskedSteps.length} (wall / CPU${concurrency === 1 ? '' : ', CPU shared with other nodes'})`,
+      `${col((x) => x.step[0]).toFixed(0)} / ${col((x) => x.step[1]).toFixed(0)} ms`,
+    ],
+    [
+      `  masking inside it (${maskLanes} lane(s), worker start included; wall / CPU)`,
+      `${col((x) => x.mask[0]).toFixed(0)} / ${col((x) => x.mask[1]).toFixed(0)} ms`,
+    ],
+    [
+      '  masking / (step - masking), median of the per-node ratios (wall / CPU)',
+      `${pct((x) => x.mask[0] / (x.step[0] - x.mask[0]))} / ${pct((x) => x.mask[1] / (x.step[1] - x.mask[1]))}`,
+    ],
+    [
+      '  masking / whole step, median of the per-node ratios (wall / CPU)',
+      `${pct((x) => x.mask[0] / x.step[0])} / ${pct((x) => x.mask[1] / x.step[1])}`,
+    ],
+  ];
+}
 const rows: [string, string][] = [
   ['institutions', `${K}${masked ? ' (masked round: secure aggregation)' : ' (unmasked round)'}`],
   ['students per institution (first; others 0.6-1.4x)', String(students)],
