@@ -1,4 +1,5 @@
 import type { RoundManifest } from '../../schemas/manifest.js';
+import { sparseBounds } from '../../shared/secagg/index.js';
 
 /** Who would have to work together to see one institution's figures in a round, in Dutch and English. */
 export interface ProtectionStatement {
@@ -25,7 +26,11 @@ export interface ProtectionStatement {
  * nodes different survivor sets, at least 2t - m other participants (m = the institution's
  * shareholders; two survivor stories each signed by t nodes share 2t - m signers, who must all be
  * dishonest: shared/secagg/README.md, "Threat model"). Unmasked round: the key holder with k
- * custodians.
+ * custodians. Sparse graph (Bell et al., CCS 2020): those participants must be among the
+ * institution's neighbours, and the statement adds the computed bound (shared/secagg/sparse-bound.ts)
+ * on the chance that 5 % colluding participants are enough of some institution's neighbours, with
+ * its assumption (the round id, which fixes the ring, was not chosen knowing who colludes), and
+ * that the round fails when more than m - t of one institution's neighbours drop out.
  */
 export function protectionStatement(manifest: RoundManifest): ProtectionStatement {
   const n = manifest.participants.length;
@@ -74,6 +79,7 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
     withCoordinator === 0
       ? 'the key holder with k custodians and the coordinator together, without other participants'
       : `the key holder with k custodians, the coordinator and ${countEn(withCoordinator)}`;
+  const sparse = sparseText(n, s.graph, t);
   return {
     masked: true,
     nl:
@@ -87,8 +93,10 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
       `Shamir-delen van de maskergeheimen van deze instelling afgeven (de geheimen zijn ${t}-uit-${shareholders} ` +
       'gedeeld); of, als de coördinator meedoet door deelnemers verschillende lijsten van overgebleven ' +
       `instellingen te sturen, ${coordNl}. Een eerlijke node geeft van één instelling nooit beide ` +
-      `delen af, ook niet na een herstart. Vallen er na het delen van de sleutels meer dan ${n - t} ` +
-      'instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.',
+      'delen af, ook niet na een herstart. ' +
+      (sparse
+        ? sparse.nl
+        : `Vallen er na het delen van de sleutels meer dan ${n - t} instellingen uit, dan mislukt de ronde en wordt niets ontsleuteld.`),
     en:
       `Round ${roundId} is masked (secure aggregation, threshold t = ${t}). Before encryption the ` +
       'contribution has a self mask and pairwise masks added (uniform modulo the BFV plain modulus),' +
@@ -99,8 +107,36 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
       `bundle) and ${countEn(t)} handing over their Shamir shares of this institution's mask secrets ` +
       `(shared ${t} of ${shareholdersEn}) working together; or, if the coordinator joins by telling ` +
       `participants different sets of surviving institutions, ${coordEn}. An honest node never reveals ` +
-      `both shares of one institution, not even after a restart. If more than ${n - t} institutions ` +
-      'drop out after sharing keys, the round fails and nothing is decrypted.',
+      'both shares of one institution, not even after a restart. ' +
+      (sparse
+        ? sparse.en
+        : `If more than ${n - t} institutions drop out after sharing keys, the round fails and nothing is decrypted.`),
+  };
+}
+
+/**
+ * The sparse graph's part of the statement: who the shareholders are, the computed bound at 5 %
+ * colluding participants, its assumption, and the dropout limit; null for the complete graph.
+ */
+function sparseText(
+  n: number,
+  graph: NonNullable<RoundManifest['secagg']>['graph'],
+  t: number,
+): { nl: string; en: string } | null {
+  if (graph.kind === 'complete') return null;
+  const k = graph.degree;
+  const c = Math.ceil(0.05 * n);
+  const p = sparseBounds(n, k, c, c, t).protection;
+  const bound = p === Number.NEGATIVE_INFINITY ? null : `2^${Math.ceil(p)}`;
+  const nlBound = bound
+    ? `is de kans dat zij bij enige instelling genoeg buren zijn hoogstens ${bound} (berekend)`
+    : 'kunnen zij bij geen enkele instelling genoeg buren zijn';
+  const enBound = bound
+    ? `the chance that they are enough of some institution's neighbours is at most ${bound} (computed)`
+    : 'they cannot be enough of any institution’s neighbours';
+  return {
+    nl: `De maskergraaf is schaars (Bell et al.): deze instelling deelt haar geheimen alleen met haar ${k} buren, en de genoemde andere deelnemers moeten onder die buren zijn. Wie iemands buren zijn, ligt vast door de ronde-id (een pseudo-willekeurige volgorde op een ring). Spannen ${c} deelnemers (5 %) samen, dan ${nlBound}; die kans geldt alleen als de ronde-id niet gekozen is met kennis van wie samenspant (de coördinator kiest hem bij het openen van de ronde). Vallen er na het delen van de sleutels van de buren van één instelling meer dan ${k + 1 - t} uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
+    en: `The mask graph is sparse (Bell et al.): this institution shares its secrets only with its ${k} neighbours, and the other participants named above must be among those neighbours. Who neighbours whom is fixed by the round id (a pseudo-random order on a ring). If ${c} participants (5 %) collude, ${enBound}; that chance holds only if the round id was not chosen knowing who colludes (the coordinator chooses it when it opens the round). If more than ${k + 1 - t} of one institution's neighbours drop out after sharing keys, the round fails and nothing is decrypted.`,
   };
 }
 

@@ -3,6 +3,8 @@
 // computation written out here.
 import t from 'tap';
 import { defaultMaskGraph } from '../../keyholder/endorse.js';
+import { protectionStatement } from '../../node/audit/protection.js';
+import type { RoundManifest } from '../../schemas/manifest.js';
 import { sparseBounds, sparseDegree } from '../../shared/secagg/index.js';
 
 t.test('n = 10, degree 4, t = 4 of 5, 3 colluders, 2 dropouts: by hand', async (t) => {
@@ -48,4 +50,29 @@ t.test('500 institutions: degree 58 (t = 40 of 59) is the smallest meeting 2^-40
   t.same(defaultMaskGraph(500), { kind: 'harary', degree: 58 });
   t.same(defaultMaskGraph(100), { kind: 'complete' }, 'complete graph up to 100');
   t.same(defaultMaskGraph(101), { kind: 'harary', degree: 28 }, 'never below the even 4 log2 n of before');
+});
+
+t.test('the privacy text states the graph protection exactly, at 63 (complete) and 500 (sparse)', async (t) => {
+  const ps = (n: number) => Array.from({ length: n }, (_, i) => ({ institution_id: `I${i}` }));
+  const at = (n: number, secagg: unknown) =>
+    protectionStatement({ round_id: 'r', participants: ps(n), secagg } as unknown as RoundManifest);
+  // 63, t = 42: 42 other participants, or the coordinator and 2 * 42 - 63 = 21; 63 - 42 = 21 dropouts.
+  const c = at(63, { threshold: 42, graph: { kind: 'complete' } });
+  t.match(c.en, 'and at least 42 other participants handing over their Shamir shares');
+  t.match(c.en, 'the coordinator and at least 21 other participants');
+  t.match(c.en, 'If more than 21 institutions drop out');
+  t.notMatch(c.en, 'sparse');
+  t.match(c.nl, 'minstens 42 andere deelnemers');
+  // 500, degree 58, t = 40 of 59: 40 of the 58 neighbours, or the coordinator and 2 * 40 - 59 = 21 of
+  // them; more than 59 - 40 = 19 neighbours dropping out fails the round; the bound at 25 colluders.
+  const s = at(500, { threshold: 40, graph: { kind: 'harary', degree: 58 } });
+  t.match(s.en, 'and at least 40 other participants');
+  t.match(s.en, 'the coordinator and at least 21 other participants');
+  t.match(s.en, 'shares its secrets only with its 58 neighbours');
+  t.match(s.en, 'If 25 participants (5 %) collude');
+  t.match(s.en, 'at most 2^-48 (computed)');
+  t.match(s.en, 'only if the round id was not chosen knowing who colludes');
+  t.match(s.en, 'If more than 19 of one institution');
+  t.notMatch(s.en, 'If more than 460 institutions');
+  t.match(s.nl, 'hoogstens 2^-48 (berekend)');
 });
