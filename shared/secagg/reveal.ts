@@ -187,84 +187,97 @@ export function openReveals(options: {
   peers: ReadonlyMap<string, PeerKeys>;
   revealSecretKey: Uint8Array;
 }): { opened: OpenedReveal[]; rejected: { from: string; reason: string }[] } {
-  const digest = setsDigest(options.sets);
   const survivors = new Set(options.sets.survivors);
-  const dropped = new Set(options.sets.shared.filter((x) => !survivors.has(x)));
+  const ctx: RevealContext = {
+    roundId: options.roundId,
+    digest: setsDigest(options.sets),
+    survivors,
+    dropped: new Set(options.sets.shared.filter((x) => !survivors.has(x))),
+    peers: options.peers,
+    revealSecretKey: options.revealSecretKey,
+  };
   const opened = new Map<string, OpenedReveal>();
   const rejected: { from: string; reason: string }[] = [];
   for (const [i, raw] of options.reveals.entries()) {
-    const p = EncryptedRevealSchema.safeParse(raw);
-    if (!p.success) {
-      rejected.push({ from: `item ${i}`, reason: 'not a reveal' });
-      continue;
-    }
-    const r = p.data;
-    const reject = (reason: string): void => {
-      rejected.push({ from: r.from, reason });
-    };
-    if (r.round_id !== options.roundId) {
-      reject(`for round ${r.round_id}`);
-      continue;
-    }
-    if (r.sets_digest !== digest) {
-      reject('made for other survivor sets');
-      continue;
-    }
-    if (!survivors.has(r.from)) {
-      reject('not from a survivor');
-      continue;
-    }
-    if (opened.has(r.from)) {
-      reject('a second reveal');
-      continue;
-    }
-    const peer = options.peers.get(r.from);
-    if (!peer) {
-      reject('sender without verified key advertisement');
-      continue;
-    }
-    const pt = nacl.box.open(unb64(r.box), unb64(r.nonce), peer.boxPublicKey, options.revealSecretKey);
-    if (!pt) {
-      reject('does not open with its advertised box key');
-      continue;
-    }
-    let j: Record<string, unknown>;
-    try {
-      j = JSON.parse(new TextDecoder().decode(pt)) as Record<string, unknown>;
-    } catch {
-      reject('no JSON inside');
-      continue;
-    }
-    if (
-      j.type !== 'sectorbench.secagg-reveal-plaintext' ||
-      j.round_id !== options.roundId ||
-      j.from !== r.from ||
-      j.sets_digest !== digest
-    ) {
-      reject('names another round, sender or sets inside');
-      continue;
-    }
-    const take = (v: unknown, allowed: Set<string>): Map<string, Uint8Array> | null => {
-      if (typeof v !== 'object' || v === null) return null;
-      const m = new Map<string, Uint8Array>();
-      for (const [owner, s] of Object.entries(v as Record<string, unknown>)) {
-        if (!allowed.has(owner) || typeof s !== 'string') return null;
-        const b = unb64(s);
-        if (b.length !== SHARE_BYTES) return null;
-        m.set(owner, b);
-      }
-      return m;
-    };
-    const selfSeedShares = take(j.self_seed_shares, survivors);
-    const maskKeyShares = take(j.mask_key_shares, dropped);
-    if (!selfSeedShares || !maskKeyShares) {
-      reject('shares of the wrong kind or size');
-      continue;
-    }
-    opened.set(r.from, { from: r.from, selfSeedShares, maskKeyShares });
+    const r = openReveal(ctx, raw, i, opened);
+    if ('reason' in r) rejected.push(r);
+    else opened.set(r.from, r);
   }
   return {
     opened: [...opened.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0)),
     rejected,
   };
+}
+
+/** What {@link openReveals} checks every reveal against. */
+interface RevealContext {
+  roundId: string;
+  digest: string;
+  survivors: Set<string>;
+  dropped: Set<string>;
+  peers: ReadonlyMap<string, PeerKeys>;
+  revealSecretKey: Uint8Array;
+}
+
+type Rejection = { from: string; reason: string };
+
+/** One reveal: the envelope's checks, the box opened, the plaintext's checks, the shares taken. */
+function openReveal(
+  ctx: RevealContext,
+  raw: unknown,
+  i: number,
+  opened: ReadonlyMap<string, OpenedReveal>,
+): OpenedReveal | Rejection {
+  const p = EncryptedRevealSchema.safeParse(raw);
+  if (!p.success) return { from: `item ${i}`, reason: 'not a reveal' };
+  const r = p.data;
+  const reason = envelopeProblem(ctx, r, opened);
+  if (reason) return { from: r.from, reason };
+  const peer = ctx.peers.get(r.from) as PeerKeys;
+  const pt = nacl.box.open(unb64(r.box), unb64(r.nonce), peer.boxPublicKey, ctx.revealSecretKey);
+  if (!pt) return { from: r.from, reason: 'does not open with its advertised box key' };
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(new TextDecoder().decode(pt)) as Record<string, unknown>;
+  } catch {
+    return { from: r.from, reason: 'no JSON inside' };
+  }
+  if (
+    j.type !== 'sectorbench.secagg-reveal-plaintext' ||
+    j.round_id !== ctx.roundId ||
+    j.from !== r.from ||
+    j.sets_digest !== ctx.digest
+  )
+    return { from: r.from, reason: 'names another round, sender or sets inside' };
+  const selfSeedShares = takeShares(j.self_seed_shares, ctx.survivors);
+  const maskKeyShares = takeShares(j.mask_key_shares, ctx.dropped);
+  if (!selfSeedShares || !maskKeyShares) return { from: r.from, reason: 'shares of the wrong kind or size' };
+  return { from: r.from, selfSeedShares, maskKeyShares };
+}
+
+/** Why a parsed reveal is not opened (round, sets, sender, a second one, no advertisement), or null. */
+function envelopeProblem(
+  ctx: RevealContext,
+  r: { round_id: string; sets_digest: string; from: string },
+  opened: ReadonlyMap<string, OpenedReveal>,
+): string | null {
+  if (r.round_id !== ctx.roundId) return `for round ${r.round_id}`;
+  if (r.sets_digest !== ctx.digest) return 'made for other survivor sets';
+  if (!ctx.survivors.has(r.from)) return 'not from a survivor';
+  if (opened.has(r.from)) return 'a second reveal';
+  if (!ctx.peers.get(r.from)) return 'sender without verified key advertisement';
+  return null;
+}
+
+/** The shares of a reveal's plaintext field, owner -> share, when every owner is allowed and every share well sized; else null. */
+function takeShares(v: unknown, allowed: Set<string>): Map<string, Uint8Array> | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const m = new Map<string, Uint8Array>();
+  for (const [owner, s] of Object.entries(v as Record<string, unknown>)) {
+    if (!allowed.has(owner) || typeof s !== 'string') return null;
+    const b = unb64(s);
+    if (b.length !== SHARE_BYTES) return null;
+    m.set(owner, b);
+  }
+  return m;
 }
