@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { submitAll } from '../../demo/local-round.js';
@@ -41,17 +41,12 @@ const expected = (id: string) =>
   JSON.parse(readFileSync(join(sampleDir, 'expected', `${id}.json`), 'utf8')) as VectorJson;
 const codebook = await readCodebookFile(join(sampleDir, 'codebook.csv'));
 
-t.test('a bad contribution is excluded and the round released without it', async (t) => {
-  const dir = t.testdir();
-  const round = await startRound(dir, {
-    thresholds: { min_institutions: 2, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 },
-  });
-  t.teardown(() => round.stop());
-  const [n1, n2, n3] = round.nodes as [(typeof round.nodes)[0], (typeof round.nodes)[0], (typeof round.nodes)[0]];
-  // inst-1 and inst-2 submit as nodes do.
-  const submitted = await submitAll({ ...round, nodes: [n1, n2] }, approveAsPrivacyOfficer);
-  t.equal(submitted.size, 2);
+type Round = Awaited<ReturnType<typeof startRound>>;
+type RoundNode = Round['nodes'][number];
+const reason = 'SB_ERR_CULPRITS: no noise budget under the round key (encrypted under another key)';
 
+/** inst-3 sends a correctly signed contribution encrypted under another BFV key; the coordinator acknowledges it. */
+async function sendForeignContribution(t: Test, round: Round, n3: RoundNode) {
   // inst-3 sends a correctly signed contribution encrypted under another BFV key.
   const config = readNodeConfig(n3.home);
   const idn = await readIdentityFile(identityPath(n3.home, config));
@@ -83,8 +78,12 @@ t.test('a bad contribution is excluded and the round released without it', async
   const wire = encodeContribution({ envelope, ciphertexts });
   t.equal((await client.send('POST', path, wire)).status, 201, 'the coordinator cannot tell: acknowledged');
 
+  return { client, path, wire };
+}
+
+/** Close; the key holder refuses the sum and names inst-3 only. Returns the culprits. */
+async function keyHolderNamesCulprit(t: Test, round: Round, bundle1: string): Promise<string[]> {
   // Close; the key holder refuses the sum and names inst-3.
-  const bundle1 = join(dir, 'bundle-1');
   t.equal(
     closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir: bundle1, now: round.now() })
       .contributions,
@@ -103,8 +102,12 @@ t.test('a bad contribution is excluded and the round released without it', async
   const culprits = [...new Set(refusal?.details.culprits.map((c) => c.institutionId))];
   t.same(culprits, ['inst-3'], 'the key holder names inst-3 only');
 
+  return culprits;
+}
+
+/** The operator excludes it with the CLI (another process, same database); once only; status and log show it. */
+function excludeWithCli(t: Test, round: Round, culprits: string[]): void {
   // The operator excludes it with the CLI (another process, same database).
-  const reason = 'SB_ERR_CULPRITS: no noise budget under the round key (encrypted under another key)';
   const ex = runCli([
     'coordinator',
     'round',
@@ -148,7 +151,14 @@ t.test('a bad contribution is excluded and the round released without it', async
     .all() as { institution_id: string; detail: string }[];
   t.equal(events.length, 1, 'logged once');
   t.match(JSON.parse((events[0] as { detail: string }).detail), { reason, sequence: 2 });
+}
 
+/** inst-3 is told why: on its next request (its acknowledged envelope again) and in a signed status. */
+async function institutionIsTold(
+  t: Test,
+  round: Round,
+  { client, path, wire }: Awaited<ReturnType<typeof sendForeignContribution>>,
+): Promise<void> {
   // inst-3 is told why: on its next request (its acknowledged envelope again) and in a signed status.
   await t.rejects(client.send('POST', path, wire), {
     code: 'SB_ERR_EXCLUDED',
@@ -162,7 +172,10 @@ t.test('a bad contribution is excluded and the round released without it', async
   const pubJson = (await pub.body.json()) as Record<string, unknown>;
   t.equal(pubJson.excluded, 1, 'the public status counts exclusions');
   t.notOk('you' in pubJson, 'and says nothing about anyone in particular');
+}
 
+/** Close again: the same closed round, summed without inst-3; its file is gone from the folder. */
+function closeAgainWithout(t: Test, round: Round, bundle1: string): void {
   // Close again: the same closed round, summed without inst-3; its file is gone from the folder.
   const re = closeRound({ db: round.coordinator.db, roundId: round.roundId, bundleDir: bundle1, now: round.now() });
   t.match(re, { closedNow: false, resummed: true, contributions: 2, excluded: ['inst-3'] });
@@ -171,7 +184,10 @@ t.test('a bad contribution is excluded and the round released without it', async
     readBundle(bundle1).contributions.map((c) => c.institutionId),
     ['inst-1', 'inst-2'],
   );
+}
 
+/** The key holder releases the sum of the others: every published figure is the reference sum of inst-1 and inst-2. */
+async function releaseOfTheOthers(t: Test, round: Round, bundle1: string) {
   // The key holder releases the sum of the others.
   const { release } = await releaseRoundDetailed({
     home: round.keyHolder.home,
@@ -204,6 +220,15 @@ t.test('a bad contribution is excluded and the round released without it', async
   t.ok(published > 100, `figures were published (${published})`);
   t.equal(differing, 0, 'every published figure equals the reference sum of inst-1 and inst-2');
 
+  return release;
+}
+
+/** A released round takes no more exclusions. */
+async function noExclusionAfterRelease(
+  t: Test,
+  round: Round,
+  release: Awaited<ReturnType<typeof releaseOfTheOthers>>,
+): Promise<void> {
   // A released round takes no more exclusions.
   const { publishRelease } = await import('../../coordinator/rounds/publish-release.js');
   publishRelease({ db: round.coordinator.db, roundId: round.roundId, release, now: round.now() });
@@ -218,6 +243,26 @@ t.test('a bad contribution is excluded and the round released without it', async
       }),
     { code: 'SB_ERR_ROUND_RELEASED' },
   );
+}
+
+t.test('a bad contribution is excluded and the round released without it', async (t) => {
+  const dir = t.testdir();
+  const round = await startRound(dir, {
+    thresholds: { min_institutions: 2, min_population: 10, dominance_share: 0.85, min_institutions_distribution: 5 },
+  });
+  t.teardown(() => round.stop());
+  const [n1, n2, n3] = round.nodes as [(typeof round.nodes)[0], (typeof round.nodes)[0], (typeof round.nodes)[0]];
+  // inst-1 and inst-2 submit as nodes do.
+  const submitted = await submitAll({ ...round, nodes: [n1, n2] }, approveAsPrivacyOfficer);
+  t.equal(submitted.size, 2);
+
+  const sent = await sendForeignContribution(t, round, n3);
+  const bundle1 = join(dir, 'bundle-1');
+  const culprits = await keyHolderNamesCulprit(t, round, bundle1);
+  excludeWithCli(t, round, culprits);
+  await institutionIsTold(t, round, sent);
+  closeAgainWithout(t, round, bundle1);
+  await noExclusionAfterRelease(t, round, await releaseOfTheOthers(t, round, bundle1));
 });
 
 t.test('excluded while open: further submissions refused with the reason, close does not wait for it', async (t) => {
