@@ -5,9 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { reshareKey, sealExistingKey, shareFileName } from '../../keyholder/custody/ceremony.js';
-import { generateCustodians, presentShareFiles } from '../../keyholder/custody/present.js';
+import { type GeneratedCustodians, generateCustodians, presentShareFiles } from '../../keyholder/custody/present.js';
 import { checkShare, unsealSecretKey, type PresentedShare } from '../../keyholder/custody/seal.js';
 import { HOME_FILES, readKeyHolderConfig, writeKeyHolderConfig } from '../../keyholder/config.js';
 import { initKeyHolder } from '../../keyholder/init.js';
@@ -191,11 +191,13 @@ t.test('every unseal and every use is in the log; the key is wiped after the rel
   );
 });
 
-t.test('passphrase custodians, reshare, and sealing a home made before custody', async (t) => {
-  const base = join(f.base, 'pass');
-  const keyed = await generateCustodians(join(base, 'keys'), { names: ['anna'], k: 2 });
-  const home = join(base, 'home');
-  const shareDir = join(base, 'shares');
+/** The sealed BFV secret key file of a key holder home, parsed. */
+const sealedIn = (home: string) => JSON.parse(readFileSync(join(home, HOME_FILES.sealedSecretKey), 'utf8')) as unknown;
+
+type Unsealed = Awaited<ReturnType<typeof unsealSecretKey>>;
+
+/** Init refuses a lone custodian, a short passphrase and a share folder inside the home; then a 2-of-3 ceremony. */
+async function passphraseCeremony(t: Test, home: string, shareDir: string, keyed: GeneratedCustodians) {
   await t.rejects(
     initKeyHolder({
       home,
@@ -232,8 +234,18 @@ t.test('passphrase custodians, reshare, and sealing a home made before custody',
   });
   t.equal(init.ceremony.custodians.length, 3);
   t.match(init.ceremony.custodians[1], { name: 'bram', protection: 'passphrase' });
+  return init;
+}
+
+/** Passphrase shares unseal the key only with the right passphrases; check-share gives the fingerprint. */
+async function passphraseShares(
+  t: Test,
+  home: string,
+  shareDir: string,
+  init: Awaited<ReturnType<typeof initKeyHolder>>,
+) {
   const files = (n: string) => join(shareDir, shareFileName(n));
-  const sealedHere = () => JSON.parse(readFileSync(join(home, HOME_FILES.sealedSecretKey), 'utf8')) as unknown;
+  const sealedHere = () => sealedIn(home);
   const good = await presentShareFiles({
     shareFiles: [files('bram'), files('cas')],
     passphrases: new Map([
@@ -261,14 +273,31 @@ t.test('passphrase custodians, reshare, and sealing a home made before custody',
     'check-share gives the ceremony fingerprint',
   );
 
+  return { good, k1 };
+}
+
+/** Reshare to two new key custodians (2 of 2): the same BFV key, the old shares become foreign. */
+async function reshareToFresh(t: Test, base: string, home: string, good: PresentedShare[], k1: Unsealed) {
   // Reshare to two new key custodians (2 of 2); the old shares become foreign.
   const fresh = await generateCustodians(join(base, 'fresh'), { names: ['dirk', 'eva'], k: 2 });
   const re = await reshareKey({ home, shares: good, ...fresh.custody });
   t.equal(re.n, 2);
-  const k2 = await unsealSecretKey(sealedHere(), await fresh.present());
+  const k2 = await unsealSecretKey(sealedIn(home), await fresh.present());
   t.same(Buffer.compare(Buffer.from(k1.secretKey), Buffer.from(k2.secretKey)), 0, 'the same BFV key, resealed');
-  await t.rejects(unsealSecretKey(sealedHere(), good), { code: 'SB_ERR_CUSTODY_FOREIGN_SHARE' });
+  await t.rejects(unsealSecretKey(sealedIn(home), good), { code: 'SB_ERR_CUSTODY_FOREIGN_SHARE' });
 
+  return { fresh, k2 };
+}
+
+/** A home from before custody: plain key file, released nothing until sealed; every ceremony logged. */
+async function sealLegacyHome(
+  t: Test,
+  base: string,
+  home: string,
+  fresh: GeneratedCustodians,
+  k1: Unsealed,
+  k2: Unsealed,
+) {
   // A home from before custody: plain key file, released nothing until sealed.
   const cfg = readKeyHolderConfig(home);
   const { sealed_bfv_secret_key_file: _s, custodians: _c, ...legacy } = cfg;
@@ -284,7 +313,7 @@ t.test('passphrase custodians, reshare, and sealing a home made before custody',
     filesUnder(home).some((p) => p.endsWith(HOME_FILES.bfvSecretKey)),
     'the plain key file is gone',
   );
-  const k3 = await unsealSecretKey(sealedHere(), await later.present(['gus', 'hal']));
+  const k3 = await unsealSecretKey(sealedIn(home), await later.present(['gus', 'hal']));
   t.equal(Buffer.compare(Buffer.from(k3.secretKey), Buffer.from(k1.secretKey)), 0);
   const s = KeyHolderStore.open(home);
   t.same(
@@ -298,5 +327,17 @@ t.test('passphrase custodians, reshare, and sealing a home made before custody',
     'the reshare unseal is logged',
   );
   s.close();
-  for (const k of [k1, k2, k3]) k.secretKey.fill(0);
+  k3.secretKey.fill(0);
+}
+
+t.test('passphrase custodians, reshare, and sealing a home made before custody', async (t) => {
+  const base = join(f.base, 'pass');
+  const keyed = await generateCustodians(join(base, 'keys'), { names: ['anna'], k: 2 });
+  const home = join(base, 'home');
+  const shareDir = join(base, 'shares');
+  const init = await passphraseCeremony(t, home, shareDir, keyed);
+  const { good, k1 } = await passphraseShares(t, home, shareDir, init);
+  const { fresh, k2 } = await reshareToFresh(t, base, home, good, k1);
+  await sealLegacyHome(t, base, home, fresh, k1, k2);
+  for (const k of [k1, k2]) k.secretKey.fill(0);
 });

@@ -133,17 +133,15 @@ function checkRelease(
   return tally;
 }
 
-t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the rules, signed, logged', async (t) => {
-  const th = { min_institutions: 3, min_population: 10 };
-  const { dir } = await f.bundle('2024-2025-r1', { thresholds: th });
-  const phases: string[] = [];
-  const res = await releaseRoundDetailed({
-    home: f.home,
-    shares: f.shares,
-    bundleDir: dir,
-    now: NOW,
-    onPhase: (p) => phases.push(p),
-  });
+type Detailed = Awaited<ReturnType<typeof releaseRoundDetailed>>;
+
+/** The release is signed, has the round's metadata and thresholds, no block C sums, the audit verdict, and right figures. */
+function checkSignedRelease(
+  t: Test,
+  res: Detailed,
+  th: { min_institutions: number; min_population: number },
+  phases: string[],
+): void {
   const r = res.release;
   t.ok(ReleaseSchema.safeParse(r).success, 'release matches ReleaseSchema');
   t.ok(verifyRelease(r, f.kh.identity.publicKey), 'release signature verifies with the key holder key');
@@ -184,7 +182,11 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
     rule: 'min_institutions',
     note: '2 contributing institution(s), fewer than 3',
   });
+}
 
+/** The key holder's log: one decryption with digests and counts, no figures; the release recorded. */
+function checkDecryptionLog(t: Test, res: Detailed): void {
+  const r = res.release;
   const store = KeyHolderStore.open(f.home);
   try {
     const log = store.decryptions('2024-2025-r1');
@@ -221,7 +223,10 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
   } finally {
     store.close();
   }
+}
 
+/** Released once: releasing again is refused, also when it names version 1 as previous. */
+async function releasedOnce(t: Test, dir: string, r: Detailed['release']): Promise<void> {
   // Released once; a re-release names the previous version.
   await t.rejects(releaseRound({ home: f.home, shares: f.shares, bundleDir: dir, now: NOW }), {
     code: 'SB_ERR_ALREADY_RELEASED',
@@ -233,6 +238,22 @@ t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the ru
     { code: 'SB_ERR_ALREADY_RELEASED', message: /same sum as version 1/ },
     'the same sum is not released again as version 2',
   );
+}
+
+t.test('thresholds 3 / 10: figures equal sector.json, suppressions follow the rules, signed, logged', async (t) => {
+  const th = { min_institutions: 3, min_population: 10 };
+  const { dir } = await f.bundle('2024-2025-r1', { thresholds: th });
+  const phases: string[] = [];
+  const res = await releaseRoundDetailed({
+    home: f.home,
+    shares: f.shares,
+    bundleDir: dir,
+    now: NOW,
+    onPhase: (p) => phases.push(p),
+  });
+  checkSignedRelease(t, res, th, phases);
+  checkDecryptionLog(t, res);
+  await releasedOnce(t, dir, res.release);
 });
 
 t.test('thresholds 2 / 25: other cells published, population rule bites', async (t) => {

@@ -98,25 +98,8 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
   const cb = data?.codebook ?? (await sampleCodebook());
   const vectors =
     data?.vectors ?? (['inst-1', 'inst-2', 'inst-3'] as const).map((name) => sampleVector(cb, name).vector);
-  const institutions: SampleInstitution[] = [];
-  for (const [i, vector] of vectors.entries()) {
-    institutions.push({
-      id: `INST${i + 1}`,
-      identity: seeded(10 + i),
-      vector,
-      ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500),
-    });
-  }
-  // The key holder enrols the institutions itself (issue 11); it endorses only these.
-  await addParticipants(
-    home,
-    institutions.map((inst, i) => ({
-      institutionId: inst.id,
-      name: `Instelling ${i + 1}`,
-      brin: exampleBrin(i + 1),
-      publicKey: inst.identity.publicKey,
-    })),
-  );
+  const institutions = await encryptInstitutions(cb, vectors, kh);
+  await enrolInstitutions(home, institutions);
   const sector = data ? vectorToJson(cb, addVectors(cb, vectors)) : sampleVector(cb, 'sector').json;
   let counter = 0;
   const f: RoundFixture = {
@@ -139,43 +122,87 @@ export async function roundFixture(data?: FixtureData): Promise<RoundFixture> {
         ciphertexts: o.ciphertexts ?? inst.ciphertexts,
       });
     },
-    async bundle(roundId, o = {}) {
-      let endorsement = await endorseRound({
-        home,
-        roundId,
-        maxParticipants: 500,
-        thresholds: o.thresholds ?? {},
-        ...(o.endorse ? { participants: o.endorse } : {}),
-        now: NOW,
-      });
-      if (o.endorsement) endorsement = o.endorsement(endorsement);
-      const manifest = roundManifest({
-        codebook: cb,
-        studiejaar: STUDIEJAAR,
-        // The endorsed list, plus any participant the coordinator adds on its own (tests).
-        participants: [
-          ...endorsement.participants,
-          ...(o.extraParticipants ?? []).map((p) => ({
-            institution_id: p.institutionId,
-            name: p.name ?? p.institutionId,
-            brin: p.brin ?? '99ZZ',
-            ed25519_public_key: Buffer.from(p.publicKey).toString('base64'),
-          })),
-        ],
-        hePublicKey: kh.bfvPublicKey,
-        endorsement,
-        coordinator: o.coordinator ?? coordinator,
-        ...(o.override ? { override: o.override } : {}),
-      });
-      const all = institutions.map((i) => f.wire(roundId, i));
-      const contributions = o.contributions ? o.contributions({ roundId, all }) : all;
-      const dir = join(base, `bundle-${roundId}-${counter++}`);
-      writeRoundBundle(dir, { manifest, codebook: cb, contributions, ...(o.sum ? { sum: o.sum(contributions) } : {}) });
-      return { dir, manifest, endorsement };
+    bundle(roundId, o = {}) {
+      return writeFixtureBundle(f, roundId, o, join(base, `bundle-${roundId}-${counter++}`));
     },
     cleanup() {
       rmSync(base, { recursive: true, force: true });
     },
   };
   return f;
+}
+
+/** Institution i (0-based): id INST<i+1>, a seeded identity, its vector encrypted under the key holder's BFV key. */
+async function encryptInstitutions(
+  cb: Codebook,
+  vectors: readonly ContributionVector[],
+  kh: RoundFixture['kh'],
+): Promise<SampleInstitution[]> {
+  const institutions: SampleInstitution[] = [];
+  for (const [i, vector] of vectors.entries()) {
+    institutions.push({
+      id: `INST${i + 1}`,
+      identity: seeded(10 + i),
+      vector,
+      ciphertexts: await encryptVector(cb, vector, kh.bfvPublicKey, 500),
+    });
+  }
+  return institutions;
+}
+
+/** The key holder enrols the institutions itself (issue 11); it endorses only these. */
+async function enrolInstitutions(home: string, institutions: SampleInstitution[]): Promise<void> {
+  await addParticipants(
+    home,
+    institutions.map((inst, i) => ({
+      institutionId: inst.id,
+      name: `Instelling ${i + 1}`,
+      brin: exampleBrin(i + 1),
+      publicKey: inst.identity.publicKey,
+    })),
+  );
+}
+
+/**
+ * The key holder's endorsement of `roundId`, the coordinator's manifest over it (plus any extra,
+ * unendorsed participants) and a bundle in `dir` of the chosen contributions and sum.
+ */
+async function writeFixtureBundle(
+  f: RoundFixture,
+  roundId: string,
+  o: BundleOptions,
+  dir: string,
+): ReturnType<RoundFixture['bundle']> {
+  const { home, cb, kh, coordinator, institutions } = f;
+  let endorsement = await endorseRound({
+    home,
+    roundId,
+    maxParticipants: 500,
+    thresholds: o.thresholds ?? {},
+    ...(o.endorse ? { participants: o.endorse } : {}),
+    now: NOW,
+  });
+  if (o.endorsement) endorsement = o.endorsement(endorsement);
+  const manifest = roundManifest({
+    codebook: cb,
+    studiejaar: STUDIEJAAR,
+    // The endorsed list, plus any participant the coordinator adds on its own (tests).
+    participants: [
+      ...endorsement.participants,
+      ...(o.extraParticipants ?? []).map((p) => ({
+        institution_id: p.institutionId,
+        name: p.name ?? p.institutionId,
+        brin: p.brin ?? '99ZZ',
+        ed25519_public_key: Buffer.from(p.publicKey).toString('base64'),
+      })),
+    ],
+    hePublicKey: kh.bfvPublicKey,
+    endorsement,
+    coordinator: o.coordinator ?? coordinator,
+    ...(o.override ? { override: o.override } : {}),
+  });
+  const all = institutions.map((i) => f.wire(roundId, i));
+  const contributions = o.contributions ? o.contributions({ roundId, all }) : all;
+  writeRoundBundle(dir, { manifest, codebook: cb, contributions, ...(o.sum ? { sum: o.sum(contributions) } : {}) });
+  return { dir, manifest, endorsement };
 }
