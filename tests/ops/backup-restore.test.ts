@@ -5,10 +5,11 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Agent, type Dispatcher, request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
 import { closeAndRelease, submitAll } from '../../demo/local-round.js';
+import type { Release } from '../../schemas/release.js';
 import { startServer } from '../../coordinator/index.js';
 import { coordinatorSchemaVersion, openCoordinatorFile } from '../../coordinator/store/db.js';
 import { KeyHolderStore, keyHolderSchemaVersion, openKeyHolderFile } from '../../keyholder/store/keyholder-store.js';
@@ -53,23 +54,11 @@ function damage(file: string): void {
   }
 }
 
-t.test('backup during a round, restore after damage: same releases, same vector, same log', async (t) => {
-  const dir = t.testdir();
-  const round = await startRound(dir, { thresholds: THRESHOLDS });
-  dispatcher = round.coordinator.dispatcher;
-  let stopped = false;
-  t.teardown(async () => {
-    if (!stopped) await round.stop();
-  });
-  await submitAll(round, approveAsPrivacyOfficer);
-  const { release } = await closeAndRelease(round);
-  const coordDb = join(round.coordinator.home, 'coordinator.sqlite');
-  const base = `${round.coordinator.url}/v1/rounds/${round.roundId}`;
-  const served = await get(`${base}/release`);
-  const servedCsv = await get(`${base}/release.csv`);
-  t.equal(served.status, 200);
-  t.equal(JSON.parse(served.body).round_id, release.round_id);
+type Round = Awaited<ReturnType<typeof startRound>>;
+type Backups = Awaited<ReturnType<typeof backupOnline>>;
 
+/** Online: the server and an admin connection hold the database while another process backs it up. */
+async function backupOnline(t: Test, round: Round, dir: string) {
   // Online: the server and an admin connection hold the database while another process backs it up.
   const backups = join(dir, 'backups');
   const coordBackup = join(backups, 'coordinator.sqlite');
@@ -82,8 +71,7 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   t.equal(again.code, 1);
   t.match(again.stderr, /^error SB_ERR_EXISTS: .*exists already/);
 
-  const node = round.nodes[0]!;
-  const nodeDb = join(node.home, 'node.sqlite');
+  const nodeDb = join(round.nodes[0]!.home, 'node.sqlite');
   const nodeBackup = join(backups, 'inst-1.sqlite');
   const nb = await backupDatabase({ live: nodeDb, out: nodeBackup, open: openNodeFile, known: nodeSchemaVersion() });
   t.equal(nb.version, nodeSchemaVersion());
@@ -92,6 +80,18 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   const khBackup = join(backups, 'keyholder.sqlite');
   await backupDatabase({ live: khDb, out: khBackup, open: openKeyHolderFile, known: keyHolderSchemaVersion() });
 
+  return { backups, coordBackup, nodeDb, nodeBackup, khDb, khBackup };
+}
+
+/** Restore is refused while the coordinator serves from the database: in another process and in this one. */
+async function restoreRefusedWhileServing(
+  t: Test,
+  round: Round,
+  { coordBackup }: Backups,
+  coordDb: string,
+  base: string,
+  served: { body: string },
+): Promise<void> {
   // Restore is refused while the coordinator serves from the database: in another process and in this one.
   const busy = runCli(['coordinator', 'restore', '--home', round.coordinator.home, '--from', coordBackup]);
   t.equal(busy.code, 1);
@@ -109,10 +109,17 @@ t.test('backup during a round, restore after damage: same releases, same vector,
     'SB_ERR_DB_IN_USE',
   );
   t.equal((await get(`${base}/release`)).body, served.body, 'the refused restore left the service as it was');
+}
 
-  // Stop the service; the database gets damaged; a damaged or too new backup is refused.
-  await round.stop();
-  stopped = true;
+/** The database damaged; a damaged or too new backup is refused; the good one restores and serves the same release. */
+async function restoreCoordinator(
+  t: Test,
+  round: Round,
+  { backups, coordBackup }: Backups,
+  coordDb: string,
+  served: { body: string },
+  servedCsv: { body: string },
+): Promise<void> {
   damage(coordDb);
   const badBackup = join(backups, 'damaged.sqlite');
   const copy = new Database(coordBackup, { readonly: true });
@@ -159,7 +166,11 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   t.equal(after.status, 200);
   t.equal(after.body, served.body, 'the restored coordinator serves the same signed release, byte for byte');
   t.equal((await get(`${base2}/release.csv`)).body, servedCsv.body, 'and the same CSV');
+}
 
+/** Node: damage, restore, same dataset and the sample's expected vector; its receipt kept. */
+async function restoreNode(t: Test, round: Round, { nodeDb, nodeBackup }: Backups): Promise<void> {
+  const node = round.nodes[0]!;
   // Node: damage, restore, same dataset and the sample's expected vector; its receipt kept.
   const beforeDb = new Database(nodeDb, { readonly: true });
   const receiptsBefore = beforeDb.prepare('SELECT receipt_json FROM submission ORDER BY id').all();
@@ -182,7 +193,10 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   const nodeRows = new Database(nodeDb, { readonly: true });
   t.same(nodeRows.prepare('SELECT receipt_json FROM submission ORDER BY id').all(), receiptsBefore, 'receipt kept');
   nodeRows.close();
+}
 
+/** Key holder: damage, restore, the same signed release in its log. */
+function restoreKeyHolder(t: Test, round: Round, { khDb, khBackup }: Backups, release: Release): void {
   // Key holder: damage, restore, the same signed release in its log.
   damage(khDb);
   restoreDatabase({
@@ -200,4 +214,31 @@ t.test('backup during a round, restore after damage: same releases, same vector,
   );
   t.equal(store.releaseDocuments(round.roundId).length, 1, 'the signed release document is in the restored log');
   store.close();
+}
+
+t.test('backup during a round, restore after damage: same releases, same vector, same log', async (t) => {
+  const dir = t.testdir();
+  const round = await startRound(dir, { thresholds: THRESHOLDS });
+  dispatcher = round.coordinator.dispatcher;
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await round.stop();
+  });
+  await submitAll(round, approveAsPrivacyOfficer);
+  const { release } = await closeAndRelease(round);
+  const coordDb = join(round.coordinator.home, 'coordinator.sqlite');
+  const base = `${round.coordinator.url}/v1/rounds/${round.roundId}`;
+  const served = await get(`${base}/release`);
+  const servedCsv = await get(`${base}/release.csv`);
+  t.equal(served.status, 200);
+  t.equal(JSON.parse(served.body).round_id, release.round_id);
+
+  const b = await backupOnline(t, round, dir);
+  await restoreRefusedWhileServing(t, round, b, coordDb, base, served);
+  // Stop the service; the database gets damaged; a damaged or too new backup is refused.
+  await round.stop();
+  stopped = true;
+  await restoreCoordinator(t, round, b, coordDb, served, servedCsv);
+  await restoreNode(t, round, b);
+  restoreKeyHolder(t, round, b, release);
 });
