@@ -134,7 +134,8 @@ const bigFloor = time(() => {
 
 const coeffs = N * nCt * CIPHERTEXT_COEFFS;
 const row = (what: string, m: { wall: number; cpu: number }) =>
-  `| ${what} | ${m.cpu.toFixed(0)} | ${((m.cpu * 1e6) / coeffs).toFixed(2)} | ${(m.cpu / floatFloor.cpu).toFixed(2)}x | ${m.wall.toFixed(0)} | ${(m.wall / floatFloor.wall).toFixed(2)}x |`;
+  `| ${what} | ${m.cpu.toFixed(0)} | ${((m.cpu * 1e6) / coeffs).toFixed(2)} | ${(m.cpu / floatFloor.cpu).toFixed(2)}x | ` +
+  `${m.wall.toFixed(0)} | ${(m.wall / floatFloor.wall).toFixed(2)}x |`;
 const lines = [
   `machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
   `${N} contributions x ${nCt} ciphertexts x ${CIPHERTEXT_COEFFS} coefficients = ${(coeffs / 1e6).toFixed(1)} million 64-bit coefficients; medians of ${RUNS}`,

@@ -38,8 +38,12 @@ try {
   });
   const by = (what: string) => r.failures.filter((f) => f.what === what).length;
   process.stdout.write(
-    `${r.mutants} mutants (seed '${values.seed}', from ${values.from}) in ${(r.ms / 1000).toFixed(0)} s: ${r.accepted} accepted, ${r.refused} refused; ${r.referenceRuns} distinct record sets computed by the reference.\n` +
-      `crashes ${by('crash')}, partial imports ${by('partial-import')}, refusals without file and line ${by('no-file-line')}, refusals echoing a secret ${by('echo')}, accepted with a vector other than the reference ${by('vector-differs')}\n` +
+    `${r.mutants} mutants (seed '${values.seed}', from ${values.from}) in ${(r.ms / 1000).toFixed(0)} s: ` +
+      `${r.accepted} accepted, ${r.refused} refused; ` +
+      `${r.referenceRuns} distinct record sets computed by the reference.\n` +
+      `crashes ${by('crash')}, partial imports ${by('partial-import')}, ` +
+      `refusals without file and line ${by('no-file-line')}, refusals echoing a secret ${by('echo')}, ` +
+      `accepted with a vector other than the reference ${by('vector-differs')}\n` +
       `refusals by code:\n${Object.entries(r.codes)
         .sort((a, b) => b[1] - a[1])
         .map(([c, n]) => `  ${c.padEnd(28)} ${n}`)

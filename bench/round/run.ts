@@ -357,7 +357,8 @@ const maskedRows: [string, string][] = masked
       ['privacy officers approve every vector', `${((tApproved - tSetup) / 1000).toFixed(1)} s`],
       ...phaseRows.map((r): [string, string] => [
         `phase ${r.phase}: all nodes (${concurrency} at a time); per node median / max`,
-        `${(r.ms / 1000).toFixed(1)} s; ${median(r.perNode).toFixed(0)} / ${Math.max(...r.perNode).toFixed(0)} ms; nodes sent ${mib(r.sent)}, received ${mib(r.received)}`,
+        `${(r.ms / 1000).toFixed(1)} s; ${median(r.perNode).toFixed(0)} / ${Math.max(...r.perNode).toFixed(0)} ms; ` +
+          `nodes sent ${mib(r.sent)}, received ${mib(r.received)}`,
       ]),
       ...maskedStepRows(),
       [
