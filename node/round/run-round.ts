@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/time/clock.js';
 import type { Dispatcher } from 'undici';
-import { SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
+import { type PhaseRelay, SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import {
   advertiseKeys,
@@ -10,6 +10,7 @@ import {
   maskInputParallel,
   openShares,
   type PeerKeys,
+  type RoundSecrets,
   secretsMatch,
   shareKeys,
   signSurvivorSet,
@@ -116,7 +117,7 @@ export async function runRound(o: RunRoundOptions): Promise<RoundProgress> {
 async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
   const r = await RoundSession.open(o);
   const steps: string[] = [];
-  const step = (line: string) => {
+  const step: Step = (line) => {
     steps.push(line);
     o.onStep?.(line);
   };
@@ -129,180 +130,47 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
   });
   const stop = (phase: SecAggPhase) => o.stopAfter === phase;
   try {
-    const { secagg, me, roundId } = r;
-    const deadline = (p: SecAggPhase) => secagg.deadlines[p];
-
+    const { me, roundId } = r;
     // 0. Advertise keys.
-    let secrets = r.store.secrets(roundId);
-    if (!secrets) {
-      secrets = generateRoundSecrets(roundId, me);
-      r.store.saveSecrets(secrets, r.now());
-    }
-    const own = secrets;
-    const sentAdvertise = r.store.outbox(roundId, 'advertise')?.ack;
-    await r.send('advertise', () => ({ items: [{ to: null, payload: advertiseKeys(own, r.s.identity.secretKey) }] }));
-    if (!sentAdvertise) step('keys advertised');
+    const own = await advertise(r, step);
     if (stop('advertise')) return progress('stopped', 'share', 'stopped after advertising keys');
-
-    let peers: Map<string, PeerKeys> = new Map();
-    const ads = await r.relay('advertise', (rel) => {
-      peers = verifyAdvertisedKeys(
-        roundId,
-        rel.items.map((i) => i.payload),
-        r.identityKeys,
-      );
-      const mine = peers.get(me);
-      if (rel.members.includes(me) && (!mine || !secretsMatch(own, mine)))
-        throw new SbError(
-          'SB_ERR_SECAGG_KEYS',
-          `the coordinator relayed another advertisement for this node than the one it sent in round ${roundId}; stop and tell the coordinator.`,
-        );
-    });
-    if (peers.size === 0)
-      peers = verifyAdvertisedKeys(
-        roundId,
-        ads.items.map((i) => i.payload),
-        r.identityKeys,
-      );
+    const { peers, ads } = await advertisedPeers(r, own);
     if (!ads.members.includes(me))
       return progress(
         'dropped',
         'advertise',
         `this node's keys arrived after the advertise phase ended; round ${roundId} goes on without it.`,
       );
-
     // 1. Share keys.
-    const sentShare = r.store.outbox(roundId, 'share')?.ack;
-    if (!r.store.outbox(roundId, 'share')) {
-      const res = await shareKeys({
-        secrets: own,
-        peers,
-        participants: r.participants,
-        graph: secagg.graph,
-        threshold: secagg.threshold,
-      });
-      r.store.saveHeldShares(roundId, [res.own]);
-      await r.send('share', () => ({
-        items: res.outgoing.map((b) => ({ to: b.to, payload: b })),
-        log: { shareholders: res.shareholders },
-      }));
-    } else await r.send('share', () => ({ items: [] }));
-    if (!sentShare) step('key shares sent, each encrypted to its peer');
+    await share(r, own, peers, step);
     if (stop('share')) return progress('stopped', 'masked_input', 'stopped after sharing keys');
-
-    const shared = await r.relay('share', (rel) => {
-      const held = openShares(
-        own,
-        rel.items.map((i) => i.payload),
-        peers,
-      );
-      r.store.saveHeldShares(roundId, held.values());
-    });
-    const u2 = shared.members;
+    const u2 = await sharedSet(r, own, peers);
     if (!u2.includes(me))
       return progress(
         'dropped',
         'share',
         `this node's key shares arrived after the share phase ended; round ${roundId} goes on without it.`,
       );
-
     // 2. Masked input (needs the approval of the vector; the outbox makes it idempotent).
-    if (!new RoundStore(r.s.db).hasReceipt(roundId)) {
-      try {
-        const sub = await submitWithSession(r.s, r.home, r.manifest, {
-          masking: {
-            mask: (slots) =>
-              maskInputParallel(
-                { secrets: own, slots, peers, shared: u2, participants: r.participants, graph: secagg.graph },
-                o.maskPool,
-              ),
-            log: {
-              public: {
-                protocol: secagg.protocol,
-                shared: u2,
-                graph: secagg.graph,
-                advertisements: ads.items.map((i) => i.payload),
-              },
-              secret: {
-                secagg_self_seed: Buffer.from(own.selfSeed).toString('base64'),
-                secagg_mask_secret_key: Buffer.from(own.maskSecretKey).toString('base64'),
-              },
-            },
-          },
-        });
-        step(`masked input sent (${sub.wireBytes.toLocaleString('en-GB')} bytes, receipt ${sub.receipt.sequence})`);
-      } catch (e) {
-        if (isSbError(e) && (e.code === 'SB_ERR_APPROVAL_MISSING' || e.code === 'SB_ERR_NO_APPROVERS'))
-          return progress(
-            'waiting',
-            'masked_input',
-            `waiting for the privacy officers' approval of the vector (until ${deadline('masked_input')}): ${e.message}`,
-          );
-        if (isSbError(e) && (e.code === 'SB_ERR_SECAGG_PHASE_ENDED' || e.code === 'SB_ERR_SECAGG_NOT_EXPECTED'))
-          return progress(
-            'dropped',
-            'masked_input',
-            `the masked-input phase ended before this node's input arrived; round ${roundId} goes on without it.`,
-          );
-        // Offline: the masked input waits in the export file; ask for the phase's relay with it.
-        if (!isAirgapPending(e)) throw e;
-        step('masked input stored, to be carried in the export file');
-      }
-    }
+    const early = await maskedInput(r, o, { own, peers, ads, u2 }, step, progress);
+    if (early) return early;
     if (stop('masked_input')) return progress('stopped', 'consistency', 'stopped after the masked input');
-
     // 3. Consistency check: sign U2 and U3 as relayed.
-    const survivors = await r.relay('masked_input');
-    const u3 = survivors.members;
+    const u3 = (await r.relay('masked_input')).members;
     if (!u3.includes(me))
       return progress(
         'dropped',
         'masked_input',
         `the coordinator did not take this node's masked input in time; round ${roundId} goes on without it and this node reveals nothing.`,
       );
-    const sentSig = r.store.outbox(roundId, 'consistency')?.ack;
-    await r.send('consistency', () => ({
-      items: [
-        { to: null, payload: signSurvivorSet(roundId, me, { shared: u2, survivors: u3 }, r.s.identity.secretKey) },
-      ],
-    }));
-    if (!sentSig) step(`survivor set signed (${u3.length} survivors of ${u2.length})`);
+    await signSurvivors(r, u2, u3, step);
     if (stop('consistency')) return progress('stopped', 'unmask', 'stopped after signing the survivor set');
-
     // 4. Unmasking: consistency first, never both shares of one peer, record persisted before sending.
-    const sigs = await r.relay('consistency');
-    const sentReveal = r.store.outbox(roundId, 'unmask')?.ack;
-    if (!r.store.outbox(roundId, 'unmask')) {
-      const key = new Uint8Array(Buffer.from(secagg.reveal_public_key, 'base64'));
-      let built: ReturnType<typeof buildReveal>;
-      try {
-        built = buildReveal({
-          secrets: own,
-          held: r.store.heldShares(roundId),
-          sets: { shared: u2, survivors: u3 },
-          signatures: sigs.items.map((i) => i.payload),
-          identityKeys: r.identityKeys,
-          threshold: secagg.threshold,
-          previous: r.store.revealRecord(roundId),
-          keyHolderRevealKey: key,
-        });
-      } catch (e) {
-        throw r.failed(r.s.refusal('secagg:unmask', roundId, e));
-      }
-      const b = built;
-      r.store.tx(() => r.store.saveRevealRecord(b.record, r.now()));
-      const ack = await r.send('unmask', () => ({
-        items: [{ to: null, payload: b.reveal }],
-        log: { revealed: { self_seed: b.record.self_seed, mask_key: b.record.mask_key }, signers: b.proof.signers },
-      }));
-      if (!ack) throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
-    } else if (!(await r.send('unmask', () => ({ items: [] }))))
-      throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
-    if (!sentReveal) step('shares revealed to the key holder (encrypted to its reveal key)');
+    await reveal(r, own, u2, u3, step);
     return progress(
       'done',
       'unmask',
-      `this node has done its part of round ${roundId}; the key holder can release after the unmask phase (until ${deadline('unmask')}).`,
+      `this node has done its part of round ${roundId}; the key holder can release after the unmask phase (until ${r.secagg.deadlines.unmask}).`,
     );
   } catch (e) {
     if (e instanceof Waiting) {
@@ -318,6 +186,195 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
   } finally {
     r.close();
   }
+}
+
+type Step = (line: string) => void;
+type Progress = (state: RoundProgress['state'], phase: SecAggPhase, message: string) => RoundProgress;
+
+/** Phase 0: this round's secrets (made once, stored), and the signed advertisement sent (again). */
+async function advertise(r: RoundSession, step: Step): Promise<RoundSecrets> {
+  const { me, roundId } = r;
+  let secrets = r.store.secrets(roundId);
+  if (!secrets) {
+    secrets = generateRoundSecrets(roundId, me);
+    r.store.saveSecrets(secrets, r.now());
+  }
+  const own = secrets;
+  const sentAdvertise = r.store.outbox(roundId, 'advertise')?.ack;
+  await r.send('advertise', () => ({ items: [{ to: null, payload: advertiseKeys(own, r.s.identity.secretKey) }] }));
+  if (!sentAdvertise) step('keys advertised');
+  return own;
+}
+
+/**
+ * The advertise relay, verified (and this node's own advertisement in it unchanged).
+ * @throws SbError `SB_ERR_SECAGG_KEYS` when the relay holds another advertisement for this node
+ */
+async function advertisedPeers(
+  r: RoundSession,
+  own: RoundSecrets,
+): Promise<{ peers: Map<string, PeerKeys>; ads: PhaseRelay }> {
+  const { me, roundId } = r;
+  let peers: Map<string, PeerKeys> = new Map();
+  const ads = await r.relay('advertise', (rel) => {
+    peers = verifyAdvertisedKeys(
+      roundId,
+      rel.items.map((i) => i.payload),
+      r.identityKeys,
+    );
+    const mine = peers.get(me);
+    if (rel.members.includes(me) && (!mine || !secretsMatch(own, mine)))
+      throw new SbError(
+        'SB_ERR_SECAGG_KEYS',
+        `the coordinator relayed another advertisement for this node than the one it sent in round ${roundId}; stop and tell the coordinator.`,
+      );
+  });
+  if (peers.size === 0)
+    peers = verifyAdvertisedKeys(
+      roundId,
+      ads.items.map((i) => i.payload),
+      r.identityKeys,
+    );
+  return { peers, ads };
+}
+
+/** Phase 1: Shamir-share the secrets, one box per shareholder, own share kept (made once, resent as stored). */
+async function share(r: RoundSession, own: RoundSecrets, peers: Map<string, PeerKeys>, step: Step): Promise<void> {
+  const { roundId, secagg } = r;
+  const sentShare = r.store.outbox(roundId, 'share')?.ack;
+  if (!r.store.outbox(roundId, 'share')) {
+    const res = await shareKeys({
+      secrets: own,
+      peers,
+      participants: r.participants,
+      graph: secagg.graph,
+      threshold: secagg.threshold,
+    });
+    r.store.saveHeldShares(roundId, [res.own]);
+    await r.send('share', () => ({
+      items: res.outgoing.map((b) => ({ to: b.to, payload: b })),
+      log: { shareholders: res.shareholders },
+    }));
+  } else await r.send('share', () => ({ items: [] }));
+  if (!sentShare) step('key shares sent, each encrypted to its peer');
+}
+
+/** The share relay: the boxes addressed to this node opened and stored; returns U2. */
+async function sharedSet(r: RoundSession, own: RoundSecrets, peers: Map<string, PeerKeys>): Promise<string[]> {
+  const shared = await r.relay('share', (rel) => {
+    const held = openShares(
+      own,
+      rel.items.map((i) => i.payload),
+      peers,
+    );
+    r.store.saveHeldShares(r.roundId, held.values());
+  });
+  return shared.members;
+}
+
+/**
+ * Phase 2: the masked input, through the submit path (approval, mask on the mask pool, encrypt,
+ * sign, store, audit log, send, receipt), unless a receipt is already held. Returns a progress
+ * when the node has to wait (approval) or was left out (phase ended); null to go on.
+ */
+async function maskedInput(
+  r: RoundSession,
+  o: RunRoundOptions,
+  k: { own: RoundSecrets; peers: Map<string, PeerKeys>; ads: PhaseRelay; u2: string[] },
+  step: Step,
+  progress: Progress,
+): Promise<RoundProgress | null> {
+  const { roundId, secagg } = r;
+  if (new RoundStore(r.s.db).hasReceipt(roundId)) return null;
+  try {
+    const sub = await submitWithSession(r.s, r.home, r.manifest, {
+      masking: {
+        mask: (slots) =>
+          maskInputParallel(
+            { secrets: k.own, slots, peers: k.peers, shared: k.u2, participants: r.participants, graph: secagg.graph },
+            o.maskPool,
+          ),
+        log: {
+          public: {
+            protocol: secagg.protocol,
+            shared: k.u2,
+            graph: secagg.graph,
+            advertisements: k.ads.items.map((i) => i.payload),
+          },
+          secret: {
+            secagg_self_seed: Buffer.from(k.own.selfSeed).toString('base64'),
+            secagg_mask_secret_key: Buffer.from(k.own.maskSecretKey).toString('base64'),
+          },
+        },
+      },
+    });
+    step(`masked input sent (${sub.wireBytes.toLocaleString('en-GB')} bytes, receipt ${sub.receipt.sequence})`);
+  } catch (e) {
+    if (isSbError(e) && (e.code === 'SB_ERR_APPROVAL_MISSING' || e.code === 'SB_ERR_NO_APPROVERS'))
+      return progress(
+        'waiting',
+        'masked_input',
+        `waiting for the privacy officers' approval of the vector (until ${secagg.deadlines.masked_input}): ${e.message}`,
+      );
+    if (isSbError(e) && (e.code === 'SB_ERR_SECAGG_PHASE_ENDED' || e.code === 'SB_ERR_SECAGG_NOT_EXPECTED'))
+      return progress(
+        'dropped',
+        'masked_input',
+        `the masked-input phase ended before this node's input arrived; round ${roundId} goes on without it.`,
+      );
+    // Offline: the masked input waits in the export file; ask for the phase's relay with it.
+    if (!isAirgapPending(e)) throw e;
+    step('masked input stored, to be carried in the export file');
+  }
+  return null;
+}
+
+/** Phase 3: sign U2 and U3 as relayed (once; resent as stored). */
+async function signSurvivors(r: RoundSession, u2: string[], u3: string[], step: Step): Promise<void> {
+  const { me, roundId } = r;
+  const sentSig = r.store.outbox(roundId, 'consistency')?.ack;
+  await r.send('consistency', () => ({
+    items: [{ to: null, payload: signSurvivorSet(roundId, me, { shared: u2, survivors: u3 }, r.s.identity.secretKey) }],
+  }));
+  if (!sentSig) step(`survivor set signed (${u3.length} survivors of ${u2.length})`);
+}
+
+/**
+ * Phase 4: the reveal to the key holder — only after t matching survivor signatures, never both
+ * shares of one peer, the record persisted before sending.
+ * @throws Waiting until the coordinator acknowledges the reveal (offline: the export file)
+ */
+async function reveal(r: RoundSession, own: RoundSecrets, u2: string[], u3: string[], step: Step): Promise<void> {
+  const { roundId, secagg } = r;
+  const sigs = await r.relay('consistency');
+  const sentReveal = r.store.outbox(roundId, 'unmask')?.ack;
+  if (!r.store.outbox(roundId, 'unmask')) {
+    const key = new Uint8Array(Buffer.from(secagg.reveal_public_key, 'base64'));
+    let built: ReturnType<typeof buildReveal>;
+    try {
+      built = buildReveal({
+        secrets: own,
+        held: r.store.heldShares(roundId),
+        sets: { shared: u2, survivors: u3 },
+        signatures: sigs.items.map((i) => i.payload),
+        identityKeys: r.identityKeys,
+        threshold: secagg.threshold,
+        previous: r.store.revealRecord(roundId),
+        keyHolderRevealKey: key,
+      });
+    } catch (e) {
+      throw r.failed(r.s.refusal('secagg:unmask', roundId, e));
+    }
+    const b = built;
+    r.store.tx(() => r.store.saveRevealRecord(b.record, r.now()));
+    const ack = await r.send('unmask', () => ({
+      items: [{ to: null, payload: b.reveal }],
+      log: { revealed: { self_seed: b.record.self_seed, mask_key: b.record.mask_key }, signers: b.proof.signers },
+    }));
+    if (!ack) throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
+  } else if (!(await r.send('unmask', () => ({ items: [] }))))
+    throw new Waiting('unmask', "the coordinator's acknowledgement of the reveal (export file)");
+  if (!sentReveal) step('shares revealed to the key holder (encrypted to its reveal key)');
 }
 
 function nextPhase(p: SecAggPhase): SecAggPhase {
