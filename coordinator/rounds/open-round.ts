@@ -85,7 +85,56 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
     );
   const studiejaar = studiejaarLabel(input.studiejaar);
   const codebook = typeof input.codebook === 'string' ? await readCodebookFile(input.codebook) : input.codebook;
+  const { endorsement, heDigest } = verifiedEndorsement(input);
+  const deadline = futureDeadline(input.deadline, input.now);
+  const secagg = endorsement.masking ? secaggPart(input, endorsement.masking, deadline) : undefined;
 
+  return tx(db, () => {
+    if (findRound(db, input.roundId))
+      throw new SbError('SB_ERR_ROUND_EXISTS', `round ${input.roundId} already exists; pick a new round id.`, {
+        round_id: input.roundId,
+      });
+    const participants = endorsedParticipants(db, endorsement, input.participants);
+    checkParticipantCount(participants.length, endorsement, secagg);
+    const unsigned = unsignedManifest(input, {
+      studiejaar,
+      codebook,
+      endorsement,
+      heDigest,
+      participants,
+      deadline,
+      secagg,
+    });
+    const manifest = RoundManifestSchema.parse(signManifest(unsigned, input.identity.secretKey));
+    const at = input.now.toISOString();
+    insertRound(db, {
+      manifest,
+      manifestJson: JSON.stringify(manifest),
+      hePublicKey: input.hePublicKey,
+      ciphertextCount: layoutCiphertexts(codebook),
+      createdAt: at,
+    });
+    recordEvent(db, {
+      at,
+      kind: 'round.opened',
+      roundId: input.roundId,
+      detail: {
+        participants: participants.length,
+        deadline: manifest.deadline,
+        ...(secagg ? { masking_threshold: secagg.threshold } : {}),
+      },
+    });
+    return manifest;
+  });
+}
+
+/**
+ * The key holder's endorsement of this round, checked: its schema, the round id, its signature by
+ * the pinned key-holder key, the HE parameters, and that the BFV public key given is the one it
+ * endorses (by digest). Throws `SB_ERR_ENDORSEMENT` naming what is wrong and what to ask for.
+ */
+function verifiedEndorsement(input: OpenRoundInput): { endorsement: EndorsementFile; heDigest: string } {
+  const { db } = input;
   const e = EndorsementFileSchema.safeParse(input.endorsement);
   if (!e.success) {
     throw new SbError(
@@ -120,131 +169,135 @@ export async function openRound(input: OpenRoundInput): Promise<RoundManifest> {
       `the BFV public key (digest ${heDigest}) is not the one the key holder endorsed (${endorsement.he_public_key_digest}); use the key file that came with the endorsement.`,
     );
   }
+  return { endorsement, heDigest };
+}
 
-  const deadline = new Date(input.deadline);
+/** The round's deadline: an ISO date-time in the future, else `SB_ERR_USAGE`. */
+function futureDeadline(value: OpenRoundInput['deadline'], now: Date): Date {
+  const deadline = new Date(value);
   if (Number.isNaN(deadline.getTime()))
-    throw new SbError('SB_ERR_USAGE', `deadline '${String(input.deadline)}' is not an ISO date-time.`);
-  if (deadline.getTime() <= input.now.getTime())
+    throw new SbError('SB_ERR_USAGE', `deadline '${String(value)}' is not an ISO date-time.`);
+  if (deadline.getTime() <= now.getTime())
     throw new SbError('SB_ERR_USAGE', `the deadline ${deadline.toISOString()} is not in the future.`);
+  return deadline;
+}
 
-  const secagg = endorsement.masking ? secaggPart(input, endorsement.masking, deadline) : undefined;
-
-  const base = input.publicUrl.replace(/\/+$/, '');
-  return tx(db, () => {
-    if (findRound(db, input.roundId))
-      throw new SbError('SB_ERR_ROUND_EXISTS', `round ${input.roundId} already exists; pick a new round id.`, {
-        round_id: input.roundId,
-      });
-    // The participants are exactly those the key holder endorsed (issue 11): the coordinator
-    // cannot add one. Each must be registered here with the same key and not revoked.
-    const byId = new Map(listInstitutions(db).map((i) => [i.id, i]));
-    const endorsedIds = endorsement.participants.map((p) => p.institution_id);
-    if (input.participants) {
-      const asked = [...new Set(input.participants)].sort();
-      const missing = asked.filter((id) => !endorsedIds.includes(id));
-      const left = endorsedIds.filter((id) => !asked.includes(id));
-      if (missing.length > 0 || left.length > 0)
-        throw new SbError(
-          'SB_ERR_ENDORSEMENT',
-          `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${shortList(missing)}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${shortList(left)}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
-          { not_endorsed: missing, left_out: left },
-        );
-    }
-    const participants = endorsement.participants.map((p) => {
-      const inst = byId.get(p.institution_id);
-      if (!inst)
-        throw new SbError(
-          'SB_ERR_UNKNOWN_INSTITUTION',
-          `participant ${p.institution_id} (${p.name}), endorsed by the key holder, is not registered here; add it with 'sectorbench coordinator institution add'.`,
-          { institution_id: p.institution_id },
-        );
-      if (inst.revokedAt)
-        throw new SbError(
-          'SB_ERR_INSTITUTION_REVOKED',
-          `participant ${p.institution_id} was revoked on ${inst.revokedAt}.`,
-          {
-            institution_id: p.institution_id,
-          },
-        );
-      if (inst.ed25519PublicKey !== p.ed25519_public_key)
-        throw new SbError(
-          'SB_ERR_ENDORSEMENT',
-          `participant ${p.institution_id} is registered here with another identity key (fingerprint ${inst.fingerprint}) than the key holder endorsed; one of the two enrolments is wrong. Compare fingerprints with the institution by phone.`,
-          { institution_id: p.institution_id },
-        );
-      return { ...p };
-    });
-    if (participants.length === 0)
-      throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
-    if (secagg) {
-      const n = participants.length;
-      const problem = maskingThresholdProblem(
-        secagg.threshold,
-        secagg.graph,
-        n,
-        endorsement.thresholds.min_institutions,
-      );
-      if (problem) {
-        throw new SbError(
-          'SB_ERR_ENDORSEMENT',
-          `the key holder endorsed masking threshold t = ${secagg.threshold}, which does not fit ${n} participants: ${problem}. Ask the key holder to endorse again with a masking threshold that fits (--masking-threshold).`,
-          { participants: n, threshold: secagg.threshold },
-        );
-      }
-    }
-    if (participants.length > endorsement.max_participants) {
+/**
+ * The participants are exactly those the key holder endorsed (issue 11): the coordinator cannot
+ * add one. Each must be registered here with the same key and not revoked; `asked` (the
+ * operator's `--participants`), when given, must name the same set.
+ */
+function endorsedParticipants(
+  db: CoordinatorDb,
+  endorsement: EndorsementFile,
+  asked: readonly string[] | undefined,
+): RoundManifest['participants'] {
+  const byId = new Map(listInstitutions(db).map((i) => [i.id, i]));
+  const endorsedIds = endorsement.participants.map((p) => p.institution_id);
+  if (asked) {
+    const wanted = [...new Set(asked)].sort();
+    const missing = wanted.filter((id) => !endorsedIds.includes(id));
+    const left = endorsedIds.filter((id) => !wanted.includes(id));
+    if (missing.length > 0 || left.length > 0)
       throw new SbError(
         'SB_ERR_ENDORSEMENT',
-        `${participants.length} participants, but the key holder endorsed at most ${endorsement.max_participants}; ask for an endorsement with a larger max_participants.`,
+        `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${shortList(missing)}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${shortList(left)}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
+        { not_endorsed: missing, left_out: left },
+      );
+  }
+  return endorsement.participants.map((p) => {
+    const inst = byId.get(p.institution_id);
+    if (!inst)
+      throw new SbError(
+        'SB_ERR_UNKNOWN_INSTITUTION',
+        `participant ${p.institution_id} (${p.name}), endorsed by the key holder, is not registered here; add it with 'sectorbench coordinator institution add'.`,
+        { institution_id: p.institution_id },
+      );
+    if (inst.revokedAt)
+      throw new SbError(
+        'SB_ERR_INSTITUTION_REVOKED',
+        `participant ${p.institution_id} was revoked on ${inst.revokedAt}.`,
+        {
+          institution_id: p.institution_id,
+        },
+      );
+    if (inst.ed25519PublicKey !== p.ed25519_public_key)
+      throw new SbError(
+        'SB_ERR_ENDORSEMENT',
+        `participant ${p.institution_id} is registered here with another identity key (fingerprint ${inst.fingerprint}) than the key holder endorsed; one of the two enrolments is wrong. Compare fingerprints with the institution by phone.`,
+        { institution_id: p.institution_id },
+      );
+    return { ...p };
+  });
+}
+
+/** At least one participant, at most the endorsed `max_participants`, and a masking threshold that fits. */
+function checkParticipantCount(
+  n: number,
+  endorsement: EndorsementFile,
+  secagg: RoundManifest['secagg'] | undefined,
+): void {
+  if (n === 0)
+    throw new SbError('SB_ERR_USAGE', 'a round needs at least one participant; register institutions first.');
+  if (secagg) {
+    const problem = maskingThresholdProblem(secagg.threshold, secagg.graph, n, endorsement.thresholds.min_institutions);
+    if (problem) {
+      throw new SbError(
+        'SB_ERR_ENDORSEMENT',
+        `the key holder endorsed masking threshold t = ${secagg.threshold}, which does not fit ${n} participants: ${problem}. Ask the key holder to endorse again with a masking threshold that fits (--masking-threshold).`,
+        { participants: n, threshold: secagg.threshold },
       );
     }
-    const unsigned: Omit<RoundManifest, 'coordinator_signature'> = {
-      type: 'sectorbench.round-manifest',
-      version: 1,
-      round_id: input.roundId,
-      studiejaar,
-      metric_spec: METRIC_SPEC,
-      slot_layout: SLOT_LAYOUT_VERSION,
-      he_params: HE_PARAMS.id as RoundManifest['he_params'],
-      codebook: {
-        digest: codebookDigest(codebook),
-        entries: codebook.entries.map((c) => ({
-          crebo: c.crebo,
-          name: c.name,
-          niveau: c.niveau,
-          sectorkamer_code: c.sectorkamerCode,
-          sectorkamer_name: c.sectorkamerName,
-        })),
-      },
-      thresholds: endorsement.thresholds,
-      participants,
-      max_participants: endorsement.max_participants,
-      deadline: deadline.toISOString(),
-      he_public_key: { digest: heDigest, url: `${base}/v1/rounds/${input.roundId}/he-public-key` },
-      key_holder_endorsement: { ed25519_public_key: endorsement.ed25519_public_key, signature: endorsement.signature },
-      ...(secagg ? { secagg } : {}),
-    };
-    const manifest = RoundManifestSchema.parse(signManifest(unsigned, input.identity.secretKey));
-    const at = input.now.toISOString();
-    insertRound(db, {
-      manifest,
-      manifestJson: JSON.stringify(manifest),
-      hePublicKey: input.hePublicKey,
-      ciphertextCount: layoutCiphertexts(codebook),
-      createdAt: at,
-    });
-    recordEvent(db, {
-      at,
-      kind: 'round.opened',
-      roundId: input.roundId,
-      detail: {
-        participants: participants.length,
-        deadline: manifest.deadline,
-        ...(secagg ? { masking_threshold: secagg.threshold } : {}),
-      },
-    });
-    return manifest;
-  });
+  }
+  if (n > endorsement.max_participants) {
+    throw new SbError(
+      'SB_ERR_ENDORSEMENT',
+      `${n} participants, but the key holder endorsed at most ${endorsement.max_participants}; ask for an endorsement with a larger max_participants.`,
+    );
+  }
+}
+
+/** The manifest before the coordinator's signature (ARCHITECTURE.md "The round", step 1). */
+function unsignedManifest(
+  input: OpenRoundInput,
+  m: {
+    studiejaar: string;
+    codebook: Codebook;
+    endorsement: EndorsementFile;
+    heDigest: string;
+    participants: RoundManifest['participants'];
+    deadline: Date;
+    secagg: RoundManifest['secagg'] | undefined;
+  },
+): Omit<RoundManifest, 'coordinator_signature'> {
+  const { codebook, endorsement, secagg } = m;
+  const base = input.publicUrl.replace(/\/+$/, '');
+  return {
+    type: 'sectorbench.round-manifest',
+    version: 1,
+    round_id: input.roundId,
+    studiejaar: m.studiejaar,
+    metric_spec: METRIC_SPEC,
+    slot_layout: SLOT_LAYOUT_VERSION,
+    he_params: HE_PARAMS.id as RoundManifest['he_params'],
+    codebook: {
+      digest: codebookDigest(codebook),
+      entries: codebook.entries.map((c) => ({
+        crebo: c.crebo,
+        name: c.name,
+        niveau: c.niveau,
+        sectorkamer_code: c.sectorkamerCode,
+        sectorkamer_name: c.sectorkamerName,
+      })),
+    },
+    thresholds: endorsement.thresholds,
+    participants: m.participants,
+    max_participants: endorsement.max_participants,
+    deadline: m.deadline.toISOString(),
+    he_public_key: { digest: m.heDigest, url: `${base}/v1/rounds/${input.roundId}/he-public-key` },
+    key_holder_endorsement: { ed25519_public_key: endorsement.ed25519_public_key, signature: endorsement.signature },
+    ...(secagg ? { secagg } : {}),
+  };
 }
 
 /** The manifest's `secagg` part: threshold t as endorsed, phase deadlines (given or evenly split). */
