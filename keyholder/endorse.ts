@@ -63,12 +63,71 @@ export function participantsText(ps: readonly Participant[]): string {
  * Endorse a round: sign the round id, HE parameters, this key holder's BFV public key digest,
  * `max_participants`, the disclosure thresholds it will enforce and the participant list —
  * institutions it enrolled itself (`keyholder participant add`), with name, BRIN code and
- * identity key — and record the endorsement in the log. The coordinator copies the public key and signature into the round manifest;
- * `releaseRound` later refuses a manifest that does not carry exactly an endorsement from here.
+ * identity key — and record the endorsement in the log. The coordinator copies the public key
+ * and signature into the round manifest; `releaseRound` later refuses a manifest that does not
+ * carry exactly an endorsement from here.
  *
  * @see ../../shared/spec/ARCHITECTURE.md "The round", step 1
  */
 export async function endorseRound(options: EndorseOptions): Promise<EndorsementFile> {
+  const { roundId, thresholds } = checkedInputs(options);
+  const maxParticipants = options.maxParticipants ?? 500;
+  const kh = await loadKeyHolder(options.home);
+  const now = (options.now ?? systemClock)();
+  const store = KeyHolderStore.open(kh.paths.dataDir);
+  try {
+    const participants = endorsedParticipants(store, options.participants);
+    if (participants.length > maxParticipants) {
+      throw new SbError(
+        'SB_ERR_USAGE',
+        `${participants.length} participants, more than max_participants ${maxParticipants}; ` +
+          'raise --max-participants or endorse fewer.',
+      );
+    }
+    const masking = options.masking
+      ? checkedMasking(options.masking, participants.length, thresholds.min_institutions)
+      : undefined;
+    const endorsement = EndorsementFileSchema.parse(
+      signEndorsement(
+        {
+          type: 'sectorbench.key-holder-endorsement',
+          version: 1,
+          round_id: roundId,
+          he_params: HE_PARAMS.id,
+          he_public_key_digest: kh.hePublicKeyDigest,
+          max_participants: maxParticipants,
+          thresholds,
+          participants,
+          ...(masking
+            ? {
+                masking: {
+                  ...masking,
+                  reveal_public_key: Buffer.from(createRevealKey(kh.paths.dataDir, roundId)).toString('base64'),
+                },
+              }
+            : {}),
+          endorsed_at: isoSeconds(now),
+        },
+        kh.identity,
+      ),
+    );
+    store.recordEndorsement({
+      roundId: endorsement.round_id,
+      hePublicKeyDigest: endorsement.he_public_key_digest,
+      maxParticipants: endorsement.max_participants,
+      thresholds: thresholdsText(endorsement.thresholds),
+      endorsedAt: endorsement.endorsed_at,
+      signature: endorsement.signature,
+      participants: participantsText(endorsement.participants),
+    });
+    return endorsement;
+  } finally {
+    store.close();
+  }
+}
+
+/** The round id and thresholds of an endorsement, checked before anything is opened. */
+function checkedInputs(options: EndorseOptions): { roundId: string; thresholds: Thresholds } {
   const round = RoundId.safeParse(options.roundId);
   if (!round.success)
     throw new SbError(
@@ -82,88 +141,34 @@ export async function endorseRound(options: EndorseOptions): Promise<Endorsement
       `the thresholds are not valid (${formatZodIssues(t.error.issues)}); see ARCHITECTURE.md "Disclosure control".`,
     );
   }
-  const maxParticipants = options.maxParticipants ?? 500;
-  const kh = await loadKeyHolder(options.home);
-  const now = (options.now ?? systemClock)();
-  const store = KeyHolderStore.open(kh.paths.dataDir);
-  let participants: Participant[];
-  try {
-    participants = endorsedParticipants(store, options.participants);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  if (participants.length > maxParticipants) {
-    store.close();
+  return { roundId: round.data, thresholds: t.data };
+}
+
+/**
+ * The mask graph and Shamir threshold of a masked round over `n` endorsed participants
+ * (defaults: {@link defaultMaskGraph}, `defaultThreshold` of shared/secagg), checked.
+ */
+function checkedMasking(
+  asked: NonNullable<EndorseOptions['masking']>,
+  n: number,
+  minInstitutions: number,
+): { threshold: number; graph: MaskGraph } {
+  if (asked.participants !== undefined && asked.participants !== n) {
     throw new SbError(
       'SB_ERR_USAGE',
-      `${participants.length} participants, more than max_participants ${maxParticipants}; raise --max-participants or endorse fewer.`,
+      `a masked round of ${asked.participants} participants was asked, but ${n} participant(s) are endorsed.`,
     );
   }
-  let masking: { threshold: number; graph: MaskGraph } | undefined;
-  if (options.masking) {
-    const n = participants.length;
-    if (options.masking.participants !== undefined && options.masking.participants !== n) {
-      store.close();
-      throw new SbError(
-        'SB_ERR_USAGE',
-        `a masked round of ${options.masking.participants} participants was asked, but ${n} participant(s) are endorsed.`,
-      );
-    }
-    if (n < 2) {
-      store.close();
-      throw new SbError('SB_ERR_USAGE', `a masked round needs at least 2 participants; ${n} endorsed.`);
-    }
-    const graph = options.masking.graph ?? defaultMaskGraph(n);
-    const threshold =
-      options.masking.threshold ??
-      defaultThreshold(graph.kind === 'complete' ? n : graph.degree + 1, t.data.min_institutions);
-    const problem = maskingThresholdProblem(threshold, graph, n, t.data.min_institutions);
-    if (problem) {
-      store.close();
-      throw new SbError('SB_ERR_USAGE', `masking threshold ${threshold} for ${n} participants: ${problem}.`, {
-        participants: n,
-        threshold,
-      });
-    }
-    masking = { threshold, graph };
-  }
-  const endorsement = EndorsementFileSchema.parse(
-    signEndorsement(
-      {
-        type: 'sectorbench.key-holder-endorsement',
-        version: 1,
-        round_id: round.data,
-        he_params: HE_PARAMS.id,
-        he_public_key_digest: kh.hePublicKeyDigest,
-        max_participants: maxParticipants,
-        thresholds: t.data,
-        participants,
-        ...(masking
-          ? {
-              masking: {
-                ...masking,
-                reveal_public_key: Buffer.from(createRevealKey(kh.paths.dataDir, round.data)).toString('base64'),
-              },
-            }
-          : {}),
-        endorsed_at: isoSeconds(now),
-      },
-      kh.identity,
-    ),
-  );
-  try {
-    store.recordEndorsement({
-      roundId: endorsement.round_id,
-      hePublicKeyDigest: endorsement.he_public_key_digest,
-      maxParticipants: endorsement.max_participants,
-      thresholds: thresholdsText(endorsement.thresholds),
-      endorsedAt: endorsement.endorsed_at,
-      signature: endorsement.signature,
-      participants: participantsText(endorsement.participants),
+  if (n < 2) throw new SbError('SB_ERR_USAGE', `a masked round needs at least 2 participants; ${n} endorsed.`);
+  const graph = asked.graph ?? defaultMaskGraph(n);
+  const threshold =
+    asked.threshold ?? defaultThreshold(graph.kind === 'complete' ? n : graph.degree + 1, minInstitutions);
+  const problem = maskingThresholdProblem(threshold, graph, n, minInstitutions);
+  if (problem) {
+    throw new SbError('SB_ERR_USAGE', `masking threshold ${threshold} for ${n} participants: ${problem}.`, {
+      participants: n,
+      threshold,
     });
-  } finally {
-    store.close();
   }
-  return endorsement;
+  return { threshold, graph };
 }
