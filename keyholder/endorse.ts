@@ -27,7 +27,8 @@ export interface EndorseOptions {
   participants?: readonly string[];
   /**
    * Secure aggregation (issue 10): endorse a masked round over the endorsed participants with
-   * Shamir threshold `threshold` (default `defaultThreshold` of shared/secagg: max(ceil(2m/3), min_institutions) of the m shareholders per node). Without it the
+   * Shamir threshold `threshold` (default `defaultThreshold` of shared/secagg:
+   * max(ceil(2m/3), min_institutions) of the m shareholders per node). Without it the
    * endorsement is for an unmasked round. `participants`, if given, must equal the number of
    * endorsed participants (a check).
    */
