@@ -71,21 +71,7 @@ export async function initKeyHolder(options: {
   checkShareDir(options.custody.shareDir, home);
   // Every refusal that needs no folder comes before any folder is made (issue 13: a bad
   // invocation leaves the disk as it was).
-  for (const f of [
-    HOME_FILES.config,
-    HOME_FILES.bfvSecretKey,
-    HOME_FILES.sealedSecretKey,
-    HOME_FILES.bfvPublicKey,
-    HOME_FILES.identity,
-  ]) {
-    if (existsSync(join(home, f))) {
-      throw new SbError(
-        'SB_ERR_KEYHOLDER_EXISTS',
-        `${join(home, f)} exists already: ${home} holds a key holder. Use another --home, or move the old one away if you really mean to replace its keys.`,
-        { file: f },
-      );
-    }
-  }
+  refuseExistingKeyHolder(home);
   const config: KeyHolderConfig = {
     data_dir: '.',
     identity_key_file: HOME_FILES.identity,
@@ -111,27 +97,10 @@ export async function initKeyHolder(options: {
     const hePublicKeyDigest = bfvPublicKeyDigest(pair.publicKey);
     const identity = generateIdentity();
     writeKeyHolderConfig(home, config);
-    const store = KeyHolderStore.open(paths.dataDir);
-    let ceremony: CeremonyResult;
-    try {
-      // The ceremony first: if the custodian list is refused, no key file is left behind.
-      ceremony = await sealNewKey({
-        home,
-        ...options.custody,
-        secretKey: pair.secretKey,
-        hePublicKeyDigest,
-        store,
-        ...(options.now ? { now: options.now } : {}),
-      });
-    } catch (e) {
-      store.close();
-      for (const f of [HOME_FILES.config, HOME_FILES.store, `${HOME_FILES.store}-wal`, `${HOME_FILES.store}-shm`])
-        rmSync(join(home, f), { force: true });
-      removeMadeDirs(sharesCreated);
-      removeMadeDirs(created);
-      throw e;
-    }
-    store.close();
+    const ceremony = await holdCeremony(options, paths, pair.secretKey, hePublicKeyDigest, {
+      shares: sharesCreated,
+      home: created,
+    });
     await writePublicFile(paths.bfvPublicKey, pair.publicKey);
     await writeIdentityFiles(identity, paths.identity);
     return {
@@ -144,6 +113,62 @@ export async function initKeyHolder(options: {
   } finally {
     pair.secretKey.fill(0);
   }
+}
+
+/** Refuses a home that already holds any of a key holder's files (`SB_ERR_KEYHOLDER_EXISTS`). */
+function refuseExistingKeyHolder(home: string): void {
+  for (const f of [
+    HOME_FILES.config,
+    HOME_FILES.bfvSecretKey,
+    HOME_FILES.sealedSecretKey,
+    HOME_FILES.bfvPublicKey,
+    HOME_FILES.identity,
+  ]) {
+    if (existsSync(join(home, f))) {
+      throw new SbError(
+        'SB_ERR_KEYHOLDER_EXISTS',
+        `${join(home, f)} exists already: ${home} holds a key holder. ` +
+          'Use another --home, or move the old one away if you really mean to replace its keys.',
+        { file: f },
+      );
+    }
+  }
+}
+
+/**
+ * The key ceremony of a new home, before any key file is written: if the custodian list is
+ * refused, the configuration, the log and the folders `made` (share folder first) are removed,
+ * so no key file or half a home is left behind.
+ */
+async function holdCeremony(
+  options: { home: string; custody: CustodyInit; now?: Clock },
+  paths: ReturnType<typeof keyHolderPaths>,
+  secretKey: Uint8Array,
+  hePublicKeyDigest: string,
+  made: { shares: string[]; home: string[] },
+): Promise<CeremonyResult> {
+  const { home } = options;
+  const store = KeyHolderStore.open(paths.dataDir);
+  let ceremony: CeremonyResult;
+  try {
+    ceremony = await sealNewKey({
+      home,
+      ...options.custody,
+      secretKey,
+      hePublicKeyDigest,
+      store,
+      ...(options.now ? { now: options.now } : {}),
+    });
+  } catch (e) {
+    store.close();
+    for (const f of [HOME_FILES.config, HOME_FILES.store, `${HOME_FILES.store}-wal`, `${HOME_FILES.store}-shm`])
+      rmSync(join(home, f), { force: true });
+    removeMadeDirs(made.shares);
+    removeMadeDirs(made.home);
+    throw e;
+  }
+  store.close();
+  return ceremony;
 }
 
 /**
