@@ -43,6 +43,7 @@ export interface SectorMeasure {
     exemptZero: number;
     contributorPerCount: number;
     contributorUnproven: number;
+    contributorExempt: number;
   };
   auditPassed: boolean;
 }
@@ -53,7 +54,7 @@ export async function measureSector(
   sector: ContributionVector,
   institutions: number,
   thresholds: Thresholds = ThresholdsSchema.parse({}),
-  options: { exchange?: boolean; contributor?: 'enforce' | 'measure' } = {},
+  options: { exchange?: boolean; contributor?: 'enforce' | 'measure' | 'off' } = {},
 ): Promise<SectorMeasure> {
   const ctx = disclosureContext({ codebook, sector, thresholds, contributions: institutions });
   const primary = runDisclosure(ctx, [primaryPass]).decisions;
@@ -88,6 +89,7 @@ export async function measureSector(
       exemptZero: r.audit.pinning.exemptZero,
       contributorPerCount: r.audit.pinning.contributorPerCount,
       contributorUnproven: r.audit.pinning.contributorUnproven,
+      contributorExempt: r.audit.pinning.contributorExempt,
     },
     auditPassed: r.audit.findings.length === 0,
   };

@@ -67,8 +67,10 @@ export interface AuditReport {
     exemptZero: number;
     /** Pairs composition moves left open against the contributor that the contributor count by count proves. */
     contributorPerCount: number;
-    /** Pairs not proven against the contributor count by count (only with `contributor` set; refused as pinned with `enforce`). */
+    /** Pairs not proven against the contributor count by count (refused as pinned with `enforce`, the default). */
     contributorUnproven: number;
+    /** Pairs exempt for the contributor: a published rollup holds the count in single-institution blocks alone (docs/DECISIONS.md 87). */
+    contributorExempt: number;
   };
   versionsCompared: number[];
   differencesChecked: number;
@@ -114,7 +116,7 @@ export interface AuditInput {
    * contributor can narrow to one value; `measure` only counts such pairs
    * (`pinning.contributorUnproven`). Default: not run (`PinningInput.contributor`).
    */
-  contributor?: 'enforce' | 'measure';
+  contributor?: 'enforce' | 'measure' | 'off';
 }
 
 interface Entry {
@@ -174,6 +176,7 @@ function emptyReport(): AuditReport {
       exemptZero: 0,
       contributorPerCount: 0,
       contributorUnproven: 0,
+      contributorExempt: 0,
     },
     versionsCompared: [],
     differencesChecked: 0,
@@ -305,6 +308,7 @@ function blockDelta(before: Counters, r: AuditReport, block: BlockName): Omit<Bl
       exemptZero: p.exemptZero - q.exemptZero,
       contributorPerCount: p.contributorPerCount - q.contributorPerCount,
       contributorUnproven: p.contributorUnproven - q.contributorUnproven,
+      contributorExempt: p.contributorExempt - q.contributorExempt,
     },
   };
 }
@@ -720,6 +724,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
   report.pinning.exemptZero += exempt.count();
   report.pinning.contributorPerCount += result.contributorPerCount;
   report.pinning.contributorUnproven += result.contributorPinnedPairs.length;
+  report.pinning.contributorExempt += result.contributorExempt;
   report.lpSolved += result.lpSolved;
   for (const [e, ids] of result.pinned) {
     const entry = entries[e] as Entry;

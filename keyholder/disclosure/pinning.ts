@@ -36,8 +36,8 @@
  *
  * @see ./audit.ts, ./row-inequalities.ts, docs/DISCLOSURE.md "Audit" step 4
  */
+import { classSumCheck } from './class-sums.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
-import { perCountCheck } from './per-count.js';
 import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
 import type { BlockName } from './types.js';
 
@@ -78,12 +78,12 @@ export interface PinningInput {
    * prove as pinned; `measure` only counts it; unset: not run (the default: it costs about 9 times
    * the audit's CPU time on the real-data round, docs/DISCLOSURE.md "Left").
    */
-  contributor?: 'enforce' | 'measure';
+  contributor?: 'enforce' | 'measure' | 'off';
 }
 
 /** What step 4 found and did. */
 export interface PinningResult {
-  /** Target entry -> ids of its counts narrowed to one value (per count, see {@link perCountCheck}). */
+  /** Target entry -> ids of its counts narrowed to one value (count by count, see `class-sums.ts`). */
   pinned: Map<number, string[]>;
   /** (target, count) pairs checked. */
   checked: number;
@@ -91,12 +91,18 @@ export interface PinningResult {
   contributor: number;
   /** Proven under the whole model for the outsider only (composition moves or LP). */
   outsider: number;
-  /** Proven only count by count (outsider; `per-count.ts`). */
+  /** Proven only count by count (outsider; `class-sums.ts`). */
   perCountOnly: number;
   /** Pairs not proven against the contributor by composition moves, proven against it count by count. */
   contributorPerCount: number;
   /** (target, count index) pairs not proven against the contributor at all (pinned when enforced). */
   contributorPinnedPairs: [number, number][];
+  /**
+   * Pairs exempt for the contributor only: a published rollup containing the target holds the
+   * count in single-institution blocks alone ({@link PinningContext.heldBySingletons},
+   * docs/DECISIONS.md 87).
+   */
+  contributorExempt: number;
   lpSolved: number;
 }
 
@@ -130,6 +136,7 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     perCountOnly: 0,
     contributorPerCount: 0,
     contributorPinnedPairs: [],
+    contributorExempt: 0,
     lpSolved: 0,
   };
   const open = new Map<number, number[]>();
@@ -162,11 +169,11 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     }
   const byCount = new Map<number, number[]>();
   for (const [t, left] of open) for (const k of left) byCount.set(k, [...(byCount.get(k) ?? []), t]);
-  const per = await perCountCheck({
+  const per = await classSumCheck({
     cells: input.cells,
     groupsOf: input.groupsOf,
     members: input.members,
-    known: input.known,
+    unknown: (e) => !input.known[e],
     values: (k) => ctx.fv[k] as Float64Array,
     open: byCount,
   });
@@ -179,20 +186,22 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
       result.pinned.set(t, [...(result.pinned.get(t) ?? []), (input.counts[k] as ProtectedCount).id]);
     }
   result.perCountOnly += remaining - failed;
-  if (input.contributor) await contributorPerCount(input, ctx, notForContributor, result);
+  if (input.contributor !== 'off') await contributorPerCount(input, ctx, notForContributor, result);
   return result;
 }
 
 /**
  * The contributor, count by count: every pair that composition moves did not prove against the
  * contributor (and that is not pinned for the outsider already) is checked by the per-count
- * proof of `per-count.ts` with the contributor's knowledge: every suppressed block of a single
- * institution is known (at its true value), except the target and the rows provably of the
- * target's own institution. A table found there is a table of the outsider's per-count system
- * too (it only has more entries fixed), so this is the count-by-count proof against the
- * stronger attacker. Targets with the same own rows share one system (all targets of two or
- * more institutions: only the target itself is their own). Pairs it cannot prove are counted
- * (`contributorPinned`) and, with `contributor: 'enforce'`, reported as pinned.
+ * proof with the contributor's knowledge: every suppressed block of a single institution is
+ * known (at its true value), except the target and the rows provably of the target's own
+ * institution. A table found there is a table of the outsider's per-count system too (it only
+ * has more entries fixed), so this is the count-by-count proof against the stronger attacker.
+ * It runs on class sums (`class-sums.ts`, one variable per class): one common system for the targets of two or more institutions (only the
+ * target itself is their own), with the single-institution targets whose only own row is
+ * themselves as guests in it (exact, `ClassSumInput.guests`); the rest (a guest alone in its
+ * class, a target with own rollups) one system per own set. Pairs it cannot prove are counted
+ * (`contributorPinnedPairs`) and, with `contributor: 'enforce'` (the default), reported as pinned.
  */
 async function contributorPerCount(
   input: PinningInput,
@@ -200,43 +209,64 @@ async function contributorPerCount(
   pairs: ReadonlyMap<number, readonly number[]>,
   result: PinningResult,
 ): Promise<void> {
-  const groups = new Map<string, { own: Set<number>; byCount: Map<number, number[]> }>();
+  const many = (e: number) => (input.institutions[e] as number) >= 2;
+  // A target of two or more institutions: what its contributors know of their own shares of it
+  // is not modelled (docs/DISCLOSURE.md "Left"), so for a rollup target its single-institution
+  // rows inside it stay unknown (they are those shares, of at least two owners).
+  const ownOf = (t: number) => (!many(t) ? ctx.ownSet(t) : t < input.cells ? new Set<number>([t]) : ctx.inside(t));
+  const common: Map<number, number[]> = new Map();
+  const guests = new Set<number>();
+  const own = new Map<string, { own: Set<number>; byCount: Map<number, number[]> }>();
+  const add = (byCount: Map<number, number[]>, k: number, t: number) => byCount.set(k, [...(byCount.get(k) ?? []), t]);
+  const ownSystem = (mine: Set<number>) => {
+    const key = [...mine].sort((a, b) => a - b).join(',');
+    const g = own.get(key) ?? { own: mine, byCount: new Map<number, number[]>() };
+    own.set(key, g);
+    return g.byCount;
+  };
   for (const [t, ks] of pairs) {
     const already = new Set((result.pinned.get(t) ?? []).map((id) => input.counts.findIndex((c) => c.id === id)));
-    const own = (input.institutions[t] as number) >= 2 ? new Set<number>([t]) : ctx.ownSet(t);
-    const key = (input.institutions[t] as number) >= 2 ? 'many' : [...own].sort((a, b) => a - b).join(',');
-    let g = groups.get(key);
-    if (!g) {
-      g = { own, byCount: new Map() };
-      groups.set(key, g);
+    const mine = ownOf(t);
+    const guest = !many(t) && mine.size === 1 && t < input.cells;
+    if (guest) guests.add(t);
+    const byCount = mine.size === 1 || guest ? common : ownSystem(mine);
+    for (const k of ks) {
+      if (already.has(k)) continue;
+      if (ctx.heldBySingletons(t, k, mine)) result.contributorExempt++;
+      else add(byCount, k, t);
     }
-    for (const k of ks) if (!already.has(k)) g.byCount.set(k, [...(g.byCount.get(k) ?? []), t]);
   }
-  for (const { own, byCount } of groups.values()) {
-    if (byCount.size === 0) continue;
-    const known = Uint8Array.from(input.known, (x, e) =>
-      x || ((input.institutions[e] as number) < 2 && !own.has(e)) ? 1 : 0,
-    );
-    const per = await perCountCheck({
+  const run = async (mine: ReadonlySet<number>, byCount: Map<number, number[]>, asGuests?: ReadonlySet<number>) => {
+    if (byCount.size === 0) return;
+    const per = await classSumCheck({
       cells: input.cells,
       groupsOf: input.groupsOf,
       members: input.members,
-      known,
+      unknown: (e) => !input.known[e] && (many(e) || mine.has(e)),
       values: (k) => ctx.fv[k] as Float64Array,
       open: byCount,
+      ...(asGuests ? { guests: asGuests } : {}),
     });
     result.lpSolved += per.lpSolved;
     let failed = 0;
+    let moved = 0;
+    for (const [k, ts] of per.unplaced)
+      for (const t of ts) {
+        moved++;
+        add(ownSystem(new Set([t])), k, t);
+      }
     for (const [k, ts] of per.pinned)
       for (const t of ts) {
         failed++;
         const id = (input.counts[k] as ProtectedCount).id;
-        if (input.contributor === 'enforce') result.pinned.set(t, [...(result.pinned.get(t) ?? []), id]);
+        if ((input.contributor ?? 'enforce') === 'enforce') result.pinned.set(t, [...(result.pinned.get(t) ?? []), id]);
         result.contributorPinnedPairs.push([t, k]);
       }
     for (const ts of byCount.values()) result.contributorPerCount += ts.length;
-    result.contributorPerCount -= failed;
-  }
+    result.contributorPerCount -= failed + moved;
+  };
+  await run(new Set(), common, guests);
+  for (const g of own.values()) await run(g.own, g.byCount);
 }
 
 class PinningContext {
@@ -249,6 +279,7 @@ class PinningContext {
   readonly constraints: readonly { kind: 'ge' | 'eq'; form: Compiled }[];
   readonly forms: Compiled[];
   private readonly classOf: Int32Array;
+  private readonly held = new Map<number, { singles: Float64Array; elsewhere: Uint8Array }>();
   private readonly classes: { groups: readonly number[]; set: ReadonlySet<number>; cells: number[] }[] = [];
 
   constructor(readonly s: PinningInput) {
@@ -336,6 +367,63 @@ class PinningContext {
       }
     }
     return own;
+  }
+
+  /**
+   * Whether count k of target t is, for the contributor, the own fact of a published rollup
+   * (docs/DECISIONS.md 87, the contributor's form of 42): some published rollup containing t
+   * holds k (> 0) in suppressed single-institution blocks other than t's own rows alone — no
+   * published cell and no suppressed block of two or more institutions (nor t) holds any of it.
+   * Whoever holds those blocks learns from that rollup alone, by subtracting its own figures,
+   * that the rest of the group holds 0 of k; no choice of cell suppressions changes that (a
+   * published cell holding k would: secondary suppression then withholds it, and this is false).
+   */
+  heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
+    const { known, institutions, cells, groupsOf } = this.s;
+    const f = this.fv[k] as Float64Array;
+    const held = this.singletonHeld(k);
+    const inner = this.cellsOf(t);
+    const first = inner[0];
+    if (first === undefined) return false;
+    for (const r of groupsOf[first] as readonly number[]) {
+      if (r === t || !known[r] || (institutions[r] as number) === 0 || !((f[r] as number) > 0)) continue;
+      if (held.elsewhere[r - cells] || held.singles[r - cells] !== f[r]) continue;
+      const mine = this.cellsOf(r);
+      if (t >= cells && !inner.every((c) => mine.includes(c))) continue;
+      // t's own rows hold none of it (they are unknown to this contributor).
+      if ([...own].every((e) => e >= cells || !mine.includes(e) || f[e] === 0)) return true;
+    }
+    return false;
+  }
+
+  /** Per rollup, for count k: the sum over its suppressed single-institution cells, and whether any other cell holds k. */
+  private singletonHeld(k: number): { singles: Float64Array; elsewhere: Uint8Array } {
+    let h = this.held.get(k);
+    if (h) return h;
+    const { known, institutions, cells, groupsOf, members } = this.s;
+    const f = this.fv[k] as Float64Array;
+    h = { singles: new Float64Array(members.length), elsewhere: new Uint8Array(members.length) };
+    for (let c = 0; c < cells; c++) {
+      const v = f[c] as number;
+      if (v === 0) continue;
+      const single = !known[c] && (institutions[c] as number) === 1;
+      for (const r of groupsOf[c] as readonly number[]) {
+        if (single) h.singles[r - cells] = (h.singles[r - cells] as number) + v;
+        else h.elsewhere[r - cells] = 1;
+      }
+    }
+    this.held.set(k, h);
+    return h;
+  }
+
+  /** Rollup t, its cells and the rollups made of its cells alone. */
+  inside(t: number): Set<number> {
+    const mine = new Set(this.cellsOf(t));
+    const out = new Set<number>([t, ...mine]);
+    for (const c of mine)
+      for (const r of this.s.groupsOf[c] as readonly number[])
+        if (!out.has(r) && this.cellsOf(r).every((x) => mine.has(x))) out.add(r);
+    return out;
   }
 
   private cellsOf(e: number): readonly number[] {

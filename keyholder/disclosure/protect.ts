@@ -5,6 +5,7 @@ import { BLOCK_COUNTS, BLOCKS } from './context.js';
 import { renderDistributions, withholdVersionDifferences, type DistributionTally } from './distributions.js';
 import { escalateSuppression } from './escalate.js';
 import { runDisclosure, type PassSummary } from './pipeline.js';
+import { hierarchicalRelations, relationsByEntry } from './relations.js';
 import { renderReleaseRows } from './render.js';
 import { DEFAULT_PROTECTION, secondaryPassWith, type ProtectionParams, type ProtectionRequest } from './secondary.js';
 import type {
@@ -33,7 +34,7 @@ export interface DiscloseOptions {
   /** Let the audit prove intervals with exact exchange tables before LPs (default true; see `AuditInput.exchange`). */
   exchange?: boolean;
   /** The audit's contributor check count by count (see `AuditInput.contributor`). */
-  contributor?: 'enforce' | 'measure';
+  contributor?: 'enforce' | 'measure' | 'off';
 }
 
 /** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
@@ -275,11 +276,18 @@ async function cleanSecondary(
   candidates.sort((x, y) => y.value - x.value);
   let undone = 0;
   let misses = 0;
+  const lone = loneSuppression(ctx);
   for (const c of candidates.slice(0, options.maxCleaning ?? 8)) {
     if (misses >= CLEANING_MISSES) break;
     const cells = new Map(state.decisions.cells);
     cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
     const trial: DisclosureDecisions = { cells, rollups: state.decisions.rollups };
+    // Publishing it again would leave a relation with one suppressed member: the audit's exact
+    // test refuses that for certain, so the attempt is a miss without a full audit.
+    if (lone(trial, c.block, c.key)) {
+      misses++;
+      continue;
+    }
     const again = await audit(trial);
     if (again.report.findings.length === 0) {
       state = { ...state, decisions: trial, ...again };
@@ -289,6 +297,31 @@ async function cleanSecondary(
   }
   if (undone > 0) state = { ...state, summary: [...state.summary, { pass: 'cleaning', suppressed: -undone }] };
   return state;
+}
+
+/**
+ * Whether, in block b of the decisions, some relation containing cell `key` has exactly one
+ * suppressed member with institutions (its value is then the published total minus the
+ * published members: audit step 2 refuses it).
+ */
+function loneSuppression(ctx: DisclosureContext): (d: DisclosureDecisions, b: BlockName, key: string) => boolean {
+  const rows = [...ctx.cells, ...ctx.rollups];
+  const relations = hierarchicalRelations(ctx.codebook);
+  const byEntry = relationsByEntry(relations, rows.length);
+  const index = new Map(ctx.cells.map((r, i) => [r.key, i]));
+  return (d, b, key) => {
+    const hidden = (e: number) => {
+      const row = rows[e] as (typeof rows)[number];
+      if ((row.facts[BLOCK_COUNTS[b].institutions] as number) === 0) return false;
+      return ((row.kind === 'cell' ? d.cells : d.rollups).get(row.key) as RowDecision)[b].status === 'suppressed';
+    };
+    const e = index.get(key);
+    if (e === undefined) return false;
+    return (byEntry[e] ?? []).some((k) => {
+      const r = relations[k] as (typeof relations)[number];
+      return [r.total, ...r.members].filter(hidden).length === 1;
+    });
+  };
 }
 
 /** Attempts in a row the audit refuses after which cleaning stops (each attempt is a full audit). */

@@ -561,13 +561,15 @@ function zeroSums(t: BlockTable, j: number, cells: readonly number[]): number[] 
   const many = hidden.filter((c) => (t.institutions[c] as number) >= 2);
   const targets = hidden.filter((c) => t.isSensitive(c));
   if (targets.length === 0) return [];
-  const manyTargets = targets.some((c) => (t.institutions[c] as number) >= 2);
   const own = t.countValues[j] as number[];
   const out: number[] = [];
   for (let k = 0; k < own.length; k++) {
     if ((own[k] as number) === 0 || t.exempt.has(k)) continue;
-    const sum = (list: number[]) => list.reduce((a, c) => a + ((t.countValues[c] as number[])[k] as number), 0);
-    if (sum(hidden) === 0 || (manyTargets && many.length > 0 && sum(many) === 0)) out.push(k);
+    const f = (c: number) => (t.countValues[c] as number[])[k] as number;
+    const sum = (list: number[]) => list.reduce((a, c) => a + f(c), 0);
+    // The contributor knows every single-institution block but the target: the target and the
+    // suppressed blocks of two or more institutions together must hold some of the count.
+    if (sum(hidden) === 0 || (sum(many) === 0 && targets.some((c) => f(c) === 0))) out.push(k);
   }
   return out;
 }

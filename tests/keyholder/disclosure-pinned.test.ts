@@ -257,3 +257,72 @@ t.test('a two-institution block whose contributor would learn the other institut
   );
   t.same(released.audit.findings, [], 'and passes the audit');
 });
+
+t.test(
+  'a two-institution block pinned only for a contributor (count by count) is refused, then protected',
+  async (t) => {
+    // 90002: I1 alone, with 2 signals. 90003 (I2, I3) and 90004 (I4, I5): no signals. 90001, 90005,
+    // 90006: three institutions each, published, with signals. The outsider sees 2 signals among the
+    // three suppressed cells (not pinned); I1 subtracts its own 2 and learns that 90003 and 90004
+    // have none: I2's and I3's a_signal16 in 90003 are 0, exactly. Neither cell is determined
+    // (two unknowns left for I1), so only the count-by-count contributor check (on by default) sees it.
+    const cb = smallCodebook(
+      ['90001', '90002', '90003', '90004', '90005', '90006'].map((crebo) => ({ crebo, niveau: 2, sectorkamer: 'AAA' })),
+    );
+    const row = (a: number, signal: number) => ({ a_enrolments: a, a_rated: a, a_signal16: signal });
+    const published = { '90001|2|BOL': row(30, 3), '90005|2|BOL': row(30, 3), '90006|2|BOL': row(30, 3) };
+    const insts: InstitutionCells = {
+      I1: { '90002|2|BOL': row(6, 2) },
+      I2: { '90003|2|BOL': row(5, 0) },
+      I3: { '90003|2|BOL': row(4, 0) },
+      I4: { '90004|2|BOL': row(5, 0) },
+      I5: { '90004|2|BOL': row(6, 0) },
+      I6: { ...published },
+      I7: { ...published },
+      I8: { ...published },
+    };
+    const ctx = disclosureContext({ codebook: cb, sector: slotSector(cb, insts), thresholds: th, contributions: 8 });
+    const rows = renderReleaseRows(ctx, runDisclosure(ctx, [primaryPass]).decisions);
+    t.same(
+      ['90002|2|BOL', '90003|2|BOL', '90004|2|BOL'].map((k) => rows.cells[k]?.slots.a_signal16),
+      [null, null, null],
+      'the three cells are suppressed (min_institutions)',
+    );
+    t.equal(pairTotal(rows, 'a_signal16'), null, 'published cells do not give the three a fixed pair');
+    const report = await audit(cb, ctx, rows);
+    t.same(
+      report.findings.filter((f) => f.kind === 'determined' || f.kind === 'contributor_determined'),
+      [],
+      'nothing is determined, not even for a contributor',
+    );
+    const pinnedFor = (entry: string) =>
+      report.findings.find((f) => f.kind === 'pinned' && f.block === 'A' && f.entry === entry)?.counts ?? [];
+    t.ok(pinnedFor('cell:90003|2|BOL').includes('a_signal16'), '90003: a_signal16 pinned to 0 for the contributor I1');
+    t.ok(pinnedFor('cell:90004|2|BOL').includes('a_signal16'), '90004: the same');
+    t.notOk(pinnedFor('cell:90002|2|BOL').includes('a_signal16'), '90002 (I1 itself) is not: it holds the 2 signals');
+    const measured = await auditRelease({
+      codebook: cb,
+      thresholds: th,
+      ...rows,
+      trueRow: (_b, kind, key) => [...ctx.cells, ...ctx.rollups].find((r) => r.kind === kind && r.key === key)!.values,
+      protection: DEFAULT_PROTECTION,
+      contributor: 'measure',
+    });
+    t.notOk(
+      measured.findings.some((f) => f.kind === 'pinned' && f.entry === 'cell:90003|2|BOL'),
+      "with contributor: 'measure' the same release is not refused for it",
+    );
+    t.ok(measured.pinning.contributorUnproven >= 2, 'but the pairs are counted as not proven against the contributor');
+
+    const released = await discloseAndAudit(ctx, { passes: DEFAULT_PASSES });
+    t.same(released.audit.findings, [], 'the release passes the audit');
+    t.equal(released.audit.pinning.contributorUnproven, 0, 'every pair is proven against the contributor');
+    const hiddenHolders = ['90001|2|BOL', '90005|2|BOL', '90006|2|BOL'].filter(
+      (k) => released.cells[k]?.slots.a_signal16 === null,
+    );
+    t.ok(
+      hiddenHolders.length >= 1,
+      `a cell of three institutions that holds signals is withheld with them (${hiddenHolders.join(', ')})`,
+    );
+  },
+);

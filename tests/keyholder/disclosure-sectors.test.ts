@@ -1,6 +1,8 @@
 /**
  * Issue 5 "done when": every release passes the audit and publishes >= 80% of primary-passing
- * cells (since issue 12: >= 40% in the 5-institution sector).
+ * cells (since issue 12: >= 40% in the 5-institution sector; the 3-institution sample, with the
+ * contributor check on by default (docs/DECISIONS.md 87), withholds one of its 4 primary-passing
+ * cell blocks to protect a count a contributor could otherwise pin: 3 of 4).
  */
 import t from 'tap';
 import { measureSector } from '../../bench/keyholder/disclosure-sectors.js';
@@ -11,7 +13,7 @@ t.test('the three sample institutions', async (t) => {
   const cb = await sampleCodebook();
   const m = await measureSector(cb, sampleVector(cb, 'sector').vector, 3);
   t.ok(m.auditPassed);
-  t.ok(m.published >= 0.8 * m.primaryPassing, `published ${m.published} of ${m.primaryPassing}`);
+  t.ok(m.published >= 0.75 * m.primaryPassing, `published ${m.published} of ${m.primaryPassing}`);
 });
 
 t.test('20 generated sectors of 5 to 63 institutions (same as bench/keyholder/disclosure.ts)', async (t) => {
