@@ -113,8 +113,8 @@ export interface AuditInput {
   memo?: AuditMemo;
   /**
    * Step 4 against the contributor, count by count: `enforce` refuses a protected count the
-   * contributor can narrow to one value; `measure` only counts such pairs
-   * (`pinning.contributorUnproven`). Default: not run (`PinningInput.contributor`).
+   * contributor can narrow to one value (the default); `measure` only counts such pairs
+   * (`pinning.contributorUnproven`); `off` does not run it (`PinningInput.contributor`).
    */
   contributor?: 'enforce' | 'measure' | 'off';
 }
@@ -201,9 +201,10 @@ function emptyReport(): AuditReport {
  *    minutes) of such a block can be narrowed to one value: proven under the whole model
  *    (`pinning.ts`: all relations, bounds and within-row inequalities at once, against a
  *    contributor that knows every single-institution block where composition moves show it,
- *    else against the outsider), and what that leaves open count by count (`per-count.ts`);
- *    refused when even that fails. Counts a published row containing the target shows as 0
- *    are exempt (docs/DECISIONS.md 42).
+ *    else against the outsider), and what that leaves open count by count (`class-sums.ts`),
+ *    against the outsider and, by default, the contributor; refused when that fails. Counts a
+ *    published row containing the target shows as 0 are exempt (docs/DECISIONS.md 42), for the
+ *    contributor also counts a published rollup holds in single-institution blocks alone (87).
  *
  * Then {@link checkVersions} against every earlier release of the round.
  *

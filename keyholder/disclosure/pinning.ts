@@ -75,8 +75,7 @@ export interface PinningInput {
   maxLpPairs?: number;
   /**
    * The contributor count by count ({@link contributorPerCount}): `enforce` reports what it cannot
-   * prove as pinned; `measure` only counts it; unset: not run (the default: it costs about 9 times
-   * the audit's CPU time on the real-data round, docs/DISCLOSURE.md "Left").
+   * prove as pinned (the default, docs/DECISIONS.md 87); `measure` only counts it; `off`: not run.
    */
   contributor?: 'enforce' | 'measure' | 'off';
 }
