@@ -98,71 +98,9 @@ export function createCoalitionCa(home: string, names: readonly string[], caName
   const scratch = mkdtempSync(join(home, '.tls-'));
   try {
     chmodSync(scratch, 0o700);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    openssl(
-      [
-        'req',
-        '-x509',
-        ...ec,
-        '-keyout',
-        'ca-key.pem',
-        '-out',
-        'ca.pem',
-        '-days',
-        String(CA_DAYS),
-        '-subj',
-        `/CN=${caName.replace(/[/=\\]/g, ' ')}`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE,pathlen:0',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      scratch,
-    );
-    openssl(
-      ['req', '-new', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', `/CN=${names[0]}`],
-      scratch,
-    );
-    writeFileSync(
-      join(scratch, 'server.ext'),
-      `subjectAltName=${san(names)}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
-    );
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-set_serial',
-        `0x${randomBytes(16).toString('hex')}`,
-        '-days',
-        String(SERVER_CERT_DAYS),
-        '-sha256',
-        '-extfile',
-        'server.ext',
-        '-out',
-        'server.pem',
-      ],
-      scratch,
-    );
-    const ca = new X509Certificate(readFileSync(join(scratch, 'ca.pem')));
-    const cert = new X509Certificate(readFileSync(join(scratch, 'server.pem')));
-    if (
-      !cert.verify(ca.publicKey) ||
-      !cert.checkPrivateKey(createPrivateKey(readFileSync(join(scratch, 'server-key.pem'))))
-    )
-      throw new SbError('SB_ERR_TLS_OPENSSL', 'openssl made a certificate that does not verify; nothing was set up.');
-    for (const k of ['ca-key.pem', 'server-key.pem']) chmodSync(join(scratch, k), 0o600);
-    for (const k of ['ca.pem', 'server.pem']) chmodSync(join(scratch, k), 0o644);
-    mkdirTls(home);
-    renameSync(join(scratch, 'ca.pem'), join(home, TLS_FILES.ca));
-    renameSync(join(scratch, 'ca-key.pem'), join(home, TLS_FILES.caKey));
-    renameSync(join(scratch, 'server.pem'), join(home, TLS_FILES.cert));
-    renameSync(join(scratch, 'server-key.pem'), join(home, TLS_FILES.key));
+    makeCa(scratch, caName);
+    issueServerCertificate(scratch, names);
+    const ca = installCertificates(home, scratch);
     return {
       certFile: TLS_FILES.cert,
       keyFile: TLS_FILES.key,
@@ -173,6 +111,91 @@ export function createCoalitionCa(home: string, names: readonly string[], caName
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** ECDSA P-256 key options of `openssl req`. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+/** The coalition CA in `scratch`: `ca.pem` (self-signed, CA:TRUE, path length 0) and `ca-key.pem`. */
+function makeCa(scratch: string, caName: string): void {
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      'ca-key.pem',
+      '-out',
+      'ca.pem',
+      '-days',
+      String(CA_DAYS),
+      '-subj',
+      `/CN=${caName.replace(/[/=\\]/g, ' ')}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    scratch,
+  );
+}
+
+/** A server key and certificate in `scratch` (`server-key.pem`, `server.pem`) for `names`, signed by the CA. */
+function issueServerCertificate(scratch: string, names: readonly string[]): void {
+  openssl(
+    ['req', '-new', ...EC_KEY, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', `/CN=${names[0]}`],
+    scratch,
+  );
+  writeFileSync(
+    join(scratch, 'server.ext'),
+    `subjectAltName=${san(names)}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      String(SERVER_CERT_DAYS),
+      '-sha256',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.pem',
+    ],
+    scratch,
+  );
+}
+
+/**
+ * Check that the server certificate verifies under the CA and matches its key, set the modes
+ * (keys 0600, certificates 0644) and move the four files into `<home>/tls/`. Returns the CA.
+ *
+ * @throws SbError `SB_ERR_TLS_OPENSSL` when the certificate does not verify (nothing installed)
+ */
+function installCertificates(home: string, scratch: string): X509Certificate {
+  const ca = new X509Certificate(readFileSync(join(scratch, 'ca.pem')));
+  const cert = new X509Certificate(readFileSync(join(scratch, 'server.pem')));
+  if (
+    !cert.verify(ca.publicKey) ||
+    !cert.checkPrivateKey(createPrivateKey(readFileSync(join(scratch, 'server-key.pem'))))
+  )
+    throw new SbError('SB_ERR_TLS_OPENSSL', 'openssl made a certificate that does not verify; nothing was set up.');
+  for (const k of ['ca-key.pem', 'server-key.pem']) chmodSync(join(scratch, k), 0o600);
+  for (const k of ['ca.pem', 'server.pem']) chmodSync(join(scratch, k), 0o644);
+  mkdirTls(home);
+  renameSync(join(scratch, 'ca.pem'), join(home, TLS_FILES.ca));
+  renameSync(join(scratch, 'ca-key.pem'), join(home, TLS_FILES.caKey));
+  renameSync(join(scratch, 'server.pem'), join(home, TLS_FILES.cert));
+  renameSync(join(scratch, 'server-key.pem'), join(home, TLS_FILES.key));
+  return ca;
 }
 
 function mkdirTls(home: string): void {
