@@ -80,28 +80,8 @@ export async function readAttendance(
 
   let part: RunningPart | null = null;
   let reader: CsvReader | null = null;
-  const startSecondPart = (r: CsvReader, at: number): RunningPart | null => {
-    const header = r.headerFound;
-    const dateFormat = rows.dateFormat;
-    if (!header || !dateFormat) return null;
-    return startPart({
-      path,
-      file,
-      start: at,
-      end: sizeHint,
-      header,
-      dateFormat,
-      enrolments: {
-        byId: [...enrolments.byId],
-        rejectedIds: [...enrolments.rejectedIds],
-        startDate: enrolments.table.startDate,
-        endDate: enrolments.table.endDate,
-      },
-      mapping,
-      chunkSize: csv.chunkSize,
-      multilineQuotes: csv.multilineQuotes,
-    });
-  };
+  const startSecondPart = (r: CsvReader, at: number): RunningPart | null =>
+    startWorkerPart({ path, file, enrolments, mapping, csv, sizeHint }, r, rows, at);
   const onRecord =
     split === null
       ? sink.onRecord
@@ -137,17 +117,8 @@ export async function readAttendance(
   let records: number;
   let dup: Set<number>;
   if (second && split !== null) {
-    // Add the second part: problems with their lines counted from the split, weekly sums, keys.
-    const lineOffset = reader.lineAtEnd() - 1;
-    for (const p of second.problems.listed) problems.add({ ...p, line: p.line + lineOffset });
-    problems.total += second.problems.total - second.problems.listed.length;
-    problems.rowsRejected += second.problems.rowsRejected;
-    addWeekRows(fold.weeks, second.weeks, second.weekRows);
+    addSecondPart(second, reader.lineAtEnd() - 1, problems, fold, sink);
     parallel.onRead?.('split');
-    sink.dropped += second.dropped;
-    if (second.maxDate !== null && (sink.maxDate === null || second.maxDate > sink.maxDate)) {
-      sink.maxDate = second.maxDate;
-    }
     dup = keys.duplicatesWith(second.keys);
     await hashRest(path, split, csv);
     records = reader.records + second.records;
@@ -168,6 +139,66 @@ export async function readAttendance(
     duplicates,
     maxDate: sink.maxDate,
   };
+}
+
+/**
+ * Start the worker on the second part, from byte `at`, once the main thread knows the header and
+ * the date column's format (null until then: the caller asks again at the next record).
+ */
+function startWorkerPart(
+  o: {
+    path: string;
+    file: string;
+    enrolments: EnrolmentIndex & { table: EnrolmentTable };
+    mapping: AttendanceMapping | undefined;
+    csv: CsvReadOptions;
+    sizeHint: number;
+  },
+  r: CsvReader,
+  rows: AttendanceRowParser,
+  at: number,
+): RunningPart | null {
+  const header = r.headerFound;
+  const dateFormat = rows.dateFormat;
+  if (!header || !dateFormat) return null;
+  return startPart({
+    path: o.path,
+    file: o.file,
+    start: at,
+    end: o.sizeHint,
+    header,
+    dateFormat,
+    enrolments: {
+      byId: [...o.enrolments.byId],
+      rejectedIds: [...o.enrolments.rejectedIds],
+      startDate: o.enrolments.table.startDate,
+      endDate: o.enrolments.table.endDate,
+    },
+    mapping: o.mapping,
+    chunkSize: o.csv.chunkSize,
+    multilineQuotes: o.csv.multilineQuotes,
+  });
+}
+
+/**
+ * Add the worker's part to the main thread's: problems with their lines counted from the split
+ * (`lineOffset`: the last line the main thread read), weekly sums, dropped rows, latest date.
+ */
+function addSecondPart(
+  second: Extract<PartResult, { ok: true }>,
+  lineOffset: number,
+  problems: ProblemLog,
+  fold: WeekFold,
+  sink: AttendanceSink,
+): void {
+  for (const p of second.problems.listed) problems.add({ ...p, line: p.line + lineOffset });
+  problems.total += second.problems.total - second.problems.listed.length;
+  problems.rowsRejected += second.problems.rowsRejected;
+  addWeekRows(fold.weeks, second.weeks, second.weekRows);
+  sink.dropped += second.dropped;
+  if (second.maxDate !== null && (sink.maxDate === null || second.maxDate > sink.maxDate)) {
+    sink.maxDate = second.maxDate;
+  }
 }
 
 /** The bytes from `from` on, to `onChunk` (the file hash) when a worker read them. */
