@@ -27,7 +27,15 @@ import {
 import { loadKeyHolder } from './init.js';
 import { KeyHolderStore } from './store/keyholder-store.js';
 import { isoSeconds } from './time.js';
-import { verifyContributions, verifyRoundManifest } from './verify-bundle.js';
+import {
+  verifyContributions,
+  verifyCorrections,
+  verifyRoundManifest,
+  type VerifiedContribution,
+  type VerifiedCorrection,
+} from './verify-bundle.js';
+import type { Codebook } from '../shared/metrics/codebook.js';
+import type { ContributionVector } from '../shared/metrics/vector.js';
 import { formatZodIssues } from '../shared/errors/zod-issues.js';
 import { type Clock, systemClock } from '../shared/time/clock.js';
 
@@ -106,236 +114,48 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
     const bundle: Bundle = readBundle(options.bundleDir);
     roundId = bundle.manifest.round_id;
     bDigest = bundleDigest(bundle.index);
-    const manifest = bundle.manifest;
     phase('load');
-
-    // 1. Manifest, earlier releases, contributions.
-    const codebook = verifyRoundManifest(bundle, {
-      keyHolderKey: kh.identity.publicKey,
-      hePublicKeyDigest: kh.hePublicKeyDigest,
-      ...(kh.coordinatorKey ? { coordinatorKey: kh.coordinatorKey } : {}),
-      endorsements: store.endorsements(manifest.round_id),
-    });
-    // A re-release (issue 16, item 2): the bundle carries every version the coordinator published.
-    const chain = publishedChain(bundle, manifest.round_id, kh.identity.publicKey);
-    const previous = options.previous ?? chain.at(-1);
-    const version = nextVersion(store, manifest.round_id, previous, kh.identity.publicKey);
-    const contributions = verifyContributions(bundle, manifest, codebook);
-    // Every contribution is from a participant of the manifest, and the manifest's participant
-    // list is exactly the one this key holder endorsed (verifyRoundManifest): n counts endorsed
-    // participants only, so institutions the coordinator invented cannot make up min_institutions.
-    const n = contributions.length;
-    if (n > manifest.max_participants) {
-      throw new SbError(
-        'SB_ERR_BUNDLE',
-        `the bundle holds ${n} contributions, more than max_participants ${manifest.max_participants}: the sum may have wrapped. Do not release.`,
-      );
-    }
-    if (n < manifest.thresholds.min_institutions) {
-      throw new SbError(
-        'SB_ERR_BELOW_MIN_INSTITUTIONS',
-        `round ${manifest.round_id} has ${n} valid contribution(s), fewer than min_institutions ${manifest.thresholds.min_institutions}; nothing is decrypted. Extend the round until more institutions have submitted.`,
-        { contributions: n, min_institutions: manifest.thresholds.min_institutions },
-      );
-    }
+    // 1. Manifest, earlier releases, contributions (and a masked round's corrections).
+    const v = verifyReleaseBundle(bundle, kh, store, options.previous);
     phase('verify');
-
     // 2. Recompute the sum and compare with the coordinator's, byte for byte.
-    const ciphertextCount = layoutCiphertexts(codebook);
-    const sum = sumContributions(
-      contributions.map((c) => c.ciphertexts),
-      ciphertextCount,
-    );
-    if (bundle.sum.length !== sum.length) {
-      throw new SbError(
-        'SB_ERR_SUM_MISMATCH',
-        `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`,
-      );
-    }
-    const differing = sum.flatMap((ct, k) => (Buffer.compare(ct, bundle.sum[k] as Uint8Array) === 0 ? [] : [k]));
-    if (differing.length > 0) {
-      throw new SbError(
-        'SB_ERR_SUM_MISMATCH',
-        `the coordinator's sum differs from the sum of the ${n} verified contributions in ciphertext(s) ${differing.join(', ')}: it holds something else than the contributions in the bundle. Do not release; ask the coordinator which contributions it added.`,
-        { ciphertexts: differing },
-      );
-    }
-    const sDigest = sumDigest(sum);
-    // A re-release of the very sum released last changes nothing: do not decrypt it again.
-    if (previous) {
-      const prevDigest = releaseDigest(previous);
-      if (store.decryptions(manifest.round_id).some((d) => d.releaseDigest === prevDigest && d.sumDigest === sDigest))
-        throw new SbError(
-          'SB_ERR_ALREADY_RELEASED',
-          `the bundle holds the same sum as version ${previous.release_version} of round ${manifest.round_id} (no late or corrected contribution); nothing is decrypted. A new version needs the coordinator's 'round reopen --late' and a late contribution.`,
-          { version: previous.release_version },
-        );
-    }
+    const { sum, sumDigest: sDigest } = checkCoordinatorSum(bundle, v, store);
     phase('sum');
-
     // 2b. Masked round (issue 10): every secure-aggregation check and the Shamir reconstruction
     // before any decryption; below t survivors (or without t matching survivor signatures)
     // this throws and nothing is decrypted.
-    const plan = manifest.secagg
+    const plan = v.manifest.secagg
       ? await prepareUnmasking(
           unmaskInput(
             bundle,
-            manifest,
+            v.manifest,
             maskedContributors(
               bundle,
-              contributions.map((c) => c.institutionId),
-              chain.length > 0,
+              v.contributions.map((c) => c.institutionId),
+              v.chain.length > 0,
             ),
-            readRevealKey(kh.paths.dataDir, manifest.round_id).secretKey,
+            readRevealKey(kh.paths.dataDir, v.manifest.round_id).secretKey,
           ),
         )
       : null;
-
     // 3. Unseal the key with the custodians' shares (logged), decrypt the sum (logged before and after).
-    const host = options.sealHost ?? sealWorker();
-    const unsealed = await unsealForUse(store, kh.paths, options.shares, {
-      roundId: manifest.round_id,
-      purpose: 'release',
+    const { slots, logId } = await decryptUnderCustody(store, kh, options, {
+      v,
+      sum,
+      sumDigest: sDigest,
+      bundleDigest: bDigest,
+      plan,
       at,
     });
-    const secretKey = unsealed.secretKey;
-    let logId: number;
-    try {
-      logId = store.decryptionStarted({
-        roundId: manifest.round_id,
-        kind: 'sum',
-        at: at(),
-        bundleDigest: bDigest,
-        institutions: n,
-        sumDigest: sDigest,
-        unsealId: unsealed.unsealId,
-      });
-    } catch (e) {
-      unsealed.wipe();
-      throw e;
-    }
-    let slots: BigUint64Array;
-    try {
-      slots = await decryptSum(secretKey, sum, host);
-      if (plan) {
-        const masked = slots;
-        slots = await applyUnmasking(plan, masked, layoutLength(codebook), options.maskPool);
-        masked.fill(0n);
-      }
-      store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });
-    } catch (e) {
-      store.decryptionCompleted(logId, {
-        at: at(),
-        outcome: 'failed',
-        errorCode: isSbError(e) ? e.code : 'SB_ERR_INTERNAL',
-      });
-      if (isSbError(e) && e.code === 'SB_ERR_NOISE_BUDGET') {
-        const budgetLog = store.decryptionStarted({
-          roundId: manifest.round_id,
-          kind: 'noise-budget',
-          at: at(),
-          bundleDigest: bDigest,
-          institutions: n,
-          sumDigest: sDigest,
-          unsealId: unsealed.unsealId,
-        });
-        const culprits = await findCulprits(secretKey, contributions, host);
-        store.decryptionCompleted(budgetLog, { at: at(), outcome: 'decrypted' });
-        if (culprits.length > 0) {
-          const ids = [...new Set(culprits.map((c) => c.institutionId))];
-          throw new SbError(
-            'SB_ERR_CULPRITS',
-            `the sum cannot be decrypted: the ciphertexts of ${ids.join(', ')} have no noise budget under this key holder's key (encrypted under another key, or forged). Nothing was decoded. Ask the coordinator to exclude ${ids.length === 1 ? 'it' : 'them'}, sum again and send a new bundle; ${ids.length === 1 ? 'that institution' : 'those institutions'} must re-encrypt with the round key.`,
-            { culprits },
-          );
-        }
-      }
-      throw e;
-    } finally {
-      unsealed.wipe();
-      if (plan) discardPlan(plan);
-    }
     phase('decrypt');
-
     // 4. Consistency of the decrypted sum.
-    const sector = unflatten(codebook, slots, manifest.studiejaar);
-    slots.fill(0n);
-    const violations = checkConsistency(codebook, sector, n);
-    if (violations.length > 0) {
-      const shown = violations.slice(0, 5).map((v) => `${v.row} ${v.key} slot ${v.slot} (${v.rule})`);
-      throw new SbError(
-        'SB_ERR_CONSISTENCY',
-        `the decrypted sum of round ${manifest.round_id} fails ${violations.length} consistency check(s): ${shown.join('; ')}${violations.length > 5 ? '; …' : ''}. Some contribution was computed wrongly or forged; nothing is released. Ask the coordinator to have the institutions check their vectors (node quality report) and resubmit.`,
-        { violations },
-      );
-    }
+    const sector = checkedSector(v, slots);
     phase('checks');
-
     // 5. Disclosure control and its audit (against every earlier version of the round).
-    const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
-    const earlier = earlierReleases(
-      store,
-      manifest.round_id,
-      previous,
-      [...(options.earlier ?? []), ...chain],
-      kh.identity.publicKey,
-    );
-    // Every earlier version's published figures are known to the outsider: a block suppressed
-    // now that an earlier version published unchanged counts as published (docs/DISCLOSURE.md "Versions").
-    const disclosed = await discloseAndAudit(ctx, {
-      passes: options.passes ?? DEFAULT_PASSES,
-      ...(options.protection ? { protection: options.protection } : {}),
-      earlier,
-      ...(earlier.length > 0 ? { earlierAsFacts: true } : {}),
-    });
-    const rows = { cells: disclosed.cells, rollups: disclosed.rollups };
-    const summary = disclosed.passes;
-    const { published, suppressed } = disclosed.blocks;
-    const byRule: Record<string, number> = { ...disclosed.blocks.byRule };
+    const disclosed = await discloseAgainstVersions(store, kh, options, v, sector);
     phase('disclosure');
-
     // 6. Sign, validate, record.
-    const release = signRelease(
-      {
-        type: 'sectorbench.release',
-        version: 1,
-        round_id: manifest.round_id,
-        release_version: version.version,
-        previous_release_digest: version.previousDigest,
-        studiejaar: manifest.studiejaar,
-        metric_spec: manifest.metric_spec,
-        codebook_digest: manifest.codebook.digest,
-        institutions: n,
-        thresholds: manifest.thresholds,
-        published_at: at(),
-        cells: rows.cells,
-        rollups: rows.rollups,
-        disclosure: disclosed.outcome,
-      },
-      kh.identity.secretKey,
-    );
-    const valid = ReleaseSchema.safeParse(release);
-    if (!valid.success)
-      throw new SbError(
-        'SB_ERR_INTERNAL',
-        `the release does not match the release schema (${formatZodIssues(valid.error.issues, { limit: 3 })}); this is a bug, report it.`,
-      );
-    const rDigest = releaseDigest(release);
-    store.db.transaction(() => {
-      store.recordRelease({
-        roundId: manifest.round_id,
-        releaseVersion: version.version,
-        releaseDigest: rDigest,
-        previousReleaseDigest: version.previousDigest,
-        bundleDigest: bDigest as string,
-        institutions: n,
-        publishedAt: release.published_at,
-        blocksPublished: published,
-        blocksSuppressed: suppressed,
-        releaseJson: JSON.stringify(release),
-      });
-      store.decryptionReleased(logId, rDigest);
-    })();
+    const signed = signAndRecord(store, kh, v, disclosed, { bundleDigest: bDigest, logId, publishedAt: at() });
     phase('sign');
     const warnings = kh.coordinatorKey
       ? []
@@ -343,11 +163,15 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
           `no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`,
         ];
     return {
-      release,
-      releaseDigest: rDigest,
+      release: signed.release,
+      releaseDigest: signed.releaseDigest,
       bundleDigest: bDigest,
-      blocks: { published, suppressed, byRule },
-      passes: summary,
+      blocks: {
+        published: disclosed.blocks.published,
+        suppressed: disclosed.blocks.suppressed,
+        byRule: { ...disclosed.blocks.byRule },
+      },
+      passes: disclosed.passes,
       warnings,
     };
   } catch (e) {
@@ -363,6 +187,313 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
   } finally {
     store.close();
   }
+}
+
+type KeyHolder = Awaited<ReturnType<typeof loadKeyHolder>>;
+
+/** A bundle whose manifest, published chain, contributions and corrections verified. */
+interface VerifiedBundle {
+  manifest: RoundManifest;
+  codebook: Codebook;
+  /** The published versions the bundle carries (oldest first; empty for a first release). */
+  chain: Release[];
+  previous: Release | undefined;
+  version: { version: number; previousDigest: string | null };
+  contributions: VerifiedContribution[];
+  /** A masked round's corrections: survivors' encrypted differences new − old, in the sum. */
+  corrections: VerifiedCorrection[];
+  /** Institutions in the sum (one contribution each; corrections add none). */
+  n: number;
+}
+
+/**
+ * Step 1: the manifest (coordinator and own endorsement), the published chain and the next
+ * version, every contribution and correction; refuse more than `max_participants` (the sum may
+ * have wrapped) or fewer than `min_institutions` institutions.
+ * @throws SbError `SB_ERR_BUNDLE`, `SB_ERR_BELOW_MIN_INSTITUTIONS`, and the checks' codes
+ */
+function verifyReleaseBundle(
+  bundle: Bundle,
+  kh: KeyHolder,
+  store: KeyHolderStore,
+  given: Release | undefined,
+): VerifiedBundle {
+  const manifest = bundle.manifest;
+  const codebook = verifyRoundManifest(bundle, {
+    keyHolderKey: kh.identity.publicKey,
+    hePublicKeyDigest: kh.hePublicKeyDigest,
+    ...(kh.coordinatorKey ? { coordinatorKey: kh.coordinatorKey } : {}),
+    endorsements: store.endorsements(manifest.round_id),
+  });
+  // A re-release (issue 16, item 2): the bundle carries every version the coordinator published.
+  const chain = publishedChain(bundle, manifest.round_id, kh.identity.publicKey);
+  const previous = given ?? chain.at(-1);
+  const version = nextVersion(store, manifest.round_id, previous, kh.identity.publicKey);
+  const contributions = verifyContributions(bundle, manifest, codebook);
+  if ((bundle.corrections?.length ?? 0) > 0 && (!manifest.secagg || chain.length === 0))
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `the bundle of round ${manifest.round_id} holds corrections (differences), which only a masked round that was released can have; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
+    );
+  const survivors = bundle.secagg?.phases.find((p) => p.phase === 'masked_input')?.members ?? [];
+  const corrections = verifyCorrections(
+    bundle,
+    manifest,
+    codebook,
+    survivors,
+    chain.map((r) => r.published_at),
+  );
+  // Every contribution is from a participant of the manifest, and the manifest's participant
+  // list is exactly the one this key holder endorsed (verifyRoundManifest): n counts endorsed
+  // participants only, so institutions the coordinator invented cannot make up min_institutions.
+  const n = contributions.length;
+  if (n > manifest.max_participants) {
+    throw new SbError(
+      'SB_ERR_BUNDLE',
+      `the bundle holds ${n} contributions, more than max_participants ${manifest.max_participants}: the sum may have wrapped. Do not release.`,
+    );
+  }
+  if (n < manifest.thresholds.min_institutions) {
+    throw new SbError(
+      'SB_ERR_BELOW_MIN_INSTITUTIONS',
+      `round ${manifest.round_id} has ${n} valid contribution(s), fewer than min_institutions ${manifest.thresholds.min_institutions}; nothing is decrypted. Extend the round until more institutions have submitted.`,
+      { contributions: n, min_institutions: manifest.thresholds.min_institutions },
+    );
+  }
+  return { manifest, codebook, chain, previous, version, contributions, corrections, n };
+}
+
+/**
+ * Step 2: the sum of the verified contributions and corrections must be the coordinator's, byte
+ * for byte; a re-release of the very sum released last changes nothing and is not decrypted again.
+ * @throws SbError `SB_ERR_SUM_MISMATCH`, `SB_ERR_ALREADY_RELEASED`
+ */
+function checkCoordinatorSum(
+  bundle: Bundle,
+  v: VerifiedBundle,
+  store: KeyHolderStore,
+): { sum: Uint8Array[]; sumDigest: string } {
+  const { manifest } = v;
+  const ciphertextCount = layoutCiphertexts(v.codebook);
+  const sum = sumContributions(
+    [...v.contributions, ...v.corrections].map((c) => c.ciphertexts),
+    ciphertextCount,
+  );
+  if (bundle.sum.length !== sum.length) {
+    throw new SbError(
+      'SB_ERR_SUM_MISMATCH',
+      `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`,
+    );
+  }
+  const differing = sum.flatMap((ct, k) => (Buffer.compare(ct, bundle.sum[k] as Uint8Array) === 0 ? [] : [k]));
+  if (differing.length > 0) {
+    throw new SbError(
+      'SB_ERR_SUM_MISMATCH',
+      `the coordinator's sum differs from the sum of the ${v.n} verified contributions${v.corrections.length ? ` and ${v.corrections.length} correction(s)` : ''} in ciphertext(s) ${differing.join(', ')}: it holds something else than the contributions in the bundle. Do not release; ask the coordinator which contributions it added.`,
+      { ciphertexts: differing },
+    );
+  }
+  const sDigest = sumDigest(sum);
+  if (v.previous) {
+    const prevDigest = releaseDigest(v.previous);
+    if (store.decryptions(manifest.round_id).some((d) => d.releaseDigest === prevDigest && d.sumDigest === sDigest))
+      throw new SbError(
+        'SB_ERR_ALREADY_RELEASED',
+        `the bundle holds the same sum as version ${v.previous.release_version} of round ${manifest.round_id} (no late or corrected contribution); nothing is decrypted. A new version needs the coordinator's 'round reopen --late' and a late contribution.`,
+        { version: v.previous.release_version },
+      );
+  }
+  return { sum, sumDigest: sDigest };
+}
+
+/**
+ * Step 3: unseal the BFV secret key with the custodians' shares (logged), decrypt the sum (logged
+ * before and after, linked to the unseal), remove the masks of a masked round, wipe the key. A
+ * sum without noise budget is decrypted contribution by contribution to name the culprits.
+ * @throws SbError `SB_ERR_CULPRITS`, `SB_ERR_NOISE_BUDGET`, custody and unmasking codes
+ */
+async function decryptUnderCustody(
+  store: KeyHolderStore,
+  kh: KeyHolder,
+  options: ReleaseOptions,
+  d: {
+    v: VerifiedBundle;
+    sum: Uint8Array[];
+    sumDigest: string;
+    bundleDigest: string;
+    plan: Awaited<ReturnType<typeof prepareUnmasking>> | null;
+    at: () => string;
+  },
+): Promise<{ slots: BigUint64Array; logId: number }> {
+  const { v, sum, plan, at } = d;
+  const roundId = v.manifest.round_id;
+  const host = options.sealHost ?? sealWorker();
+  const unsealed = await unsealForUse(store, kh.paths, options.shares, { roundId, purpose: 'release', at });
+  const secretKey = unsealed.secretKey;
+  const logStart = (kind: 'sum' | 'noise-budget') =>
+    store.decryptionStarted({
+      roundId,
+      kind,
+      at: at(),
+      bundleDigest: d.bundleDigest,
+      institutions: v.n,
+      sumDigest: d.sumDigest,
+      unsealId: unsealed.unsealId,
+    });
+  let logId: number;
+  try {
+    logId = logStart('sum');
+  } catch (e) {
+    unsealed.wipe();
+    throw e;
+  }
+  try {
+    let slots = await decryptSum(secretKey, sum, host);
+    if (plan) {
+      const masked = slots;
+      slots = await applyUnmasking(plan, masked, layoutLength(v.codebook), options.maskPool);
+      masked.fill(0n);
+    }
+    store.decryptionCompleted(logId, { at: at(), outcome: 'decrypted' });
+    return { slots, logId };
+  } catch (e) {
+    store.decryptionCompleted(logId, {
+      at: at(),
+      outcome: 'failed',
+      errorCode: isSbError(e) ? e.code : 'SB_ERR_INTERNAL',
+    });
+    if (isSbError(e) && e.code === 'SB_ERR_NOISE_BUDGET') {
+      const budgetLog = logStart('noise-budget');
+      const culprits = await findCulprits(secretKey, [...v.contributions, ...v.corrections], host);
+      store.decryptionCompleted(budgetLog, { at: at(), outcome: 'decrypted' });
+      if (culprits.length > 0) {
+        const ids = [...new Set(culprits.map((c) => c.institutionId))];
+        throw new SbError(
+          'SB_ERR_CULPRITS',
+          `the sum cannot be decrypted: the ciphertexts of ${ids.join(', ')} have no noise budget under this key holder's key (encrypted under another key, or forged). Nothing was decoded. Ask the coordinator to exclude ${ids.length === 1 ? 'it' : 'them'}, sum again and send a new bundle; ${ids.length === 1 ? 'that institution' : 'those institutions'} must re-encrypt with the round key.`,
+          { culprits },
+        );
+      }
+    }
+    throw e;
+  } finally {
+    unsealed.wipe();
+    if (plan) discardPlan(plan);
+  }
+}
+
+/**
+ * Step 4: the decrypted slots as the sector vector (the slots are wiped), checked for consistency.
+ * @throws SbError `SB_ERR_CONSISTENCY` naming the first violations
+ */
+function checkedSector(v: VerifiedBundle, slots: BigUint64Array): ContributionVector {
+  const { manifest, codebook, n } = v;
+  const sector = unflatten(codebook, slots, manifest.studiejaar);
+  slots.fill(0n);
+  const violations = checkConsistency(codebook, sector, n);
+  if (violations.length > 0) {
+    const shown = violations.slice(0, 5).map((x) => `${x.row} ${x.key} slot ${x.slot} (${x.rule})`);
+    throw new SbError(
+      'SB_ERR_CONSISTENCY',
+      `the decrypted sum of round ${manifest.round_id} fails ${violations.length} consistency check(s): ${shown.join('; ')}${violations.length > 5 ? '; …' : ''}. Some contribution was computed wrongly or forged; nothing is released. Ask the coordinator to have the institutions check their vectors (node quality report) and resubmit.`,
+      { violations },
+    );
+  }
+  return sector;
+}
+
+/**
+ * Step 5: disclosure control and its audit against every earlier version (own log, `earlier`,
+ * the bundle's chain). Every earlier version's published figures are known to the outsider: a
+ * block suppressed now that an earlier version published unchanged counts as published
+ * (docs/DISCLOSURE.md "Versions"); a masked round's correctors count as institutions behind every
+ * change against the versions before their corrections (DECISIONS 81).
+ */
+async function discloseAgainstVersions(
+  store: KeyHolderStore,
+  kh: KeyHolder,
+  options: ReleaseOptions,
+  v: VerifiedBundle,
+  sector: ContributionVector,
+) {
+  const { manifest, codebook, n } = v;
+  const ctx = disclosureContext({ codebook, sector, thresholds: manifest.thresholds, contributions: n });
+  const earlier = earlierReleases(
+    store,
+    manifest.round_id,
+    v.previous,
+    [...(options.earlier ?? []), ...v.chain],
+    kh.identity.publicKey,
+  );
+  const correctorsSince: Record<number, number> = {};
+  for (const r of earlier)
+    correctorsSince[r.release_version] = new Set(
+      v.corrections.filter((c) => c.afterVersion >= r.release_version).map((c) => c.institutionId),
+    ).size;
+  return discloseAndAudit(ctx, {
+    passes: options.passes ?? DEFAULT_PASSES,
+    ...(options.protection ? { protection: options.protection } : {}),
+    earlier,
+    ...(earlier.length > 0 ? { earlierAsFacts: true } : {}),
+    ...(v.corrections.length > 0 ? { correctorsSince } : {}),
+  });
+}
+
+/**
+ * Step 6: sign the release (`schemas/release.ts`), validate it against its schema and record it
+ * with the decryption it came from.
+ * @throws SbError `SB_ERR_INTERNAL` when the release does not match its schema (a bug)
+ */
+function signAndRecord(
+  store: KeyHolderStore,
+  kh: KeyHolder,
+  v: VerifiedBundle,
+  disclosed: Awaited<ReturnType<typeof discloseAndAudit>>,
+  d: { bundleDigest: string; logId: number; publishedAt: string },
+): { release: Release; releaseDigest: string } {
+  const { manifest, version, n } = v;
+  const release = signRelease(
+    {
+      type: 'sectorbench.release',
+      version: 1,
+      round_id: manifest.round_id,
+      release_version: version.version,
+      previous_release_digest: version.previousDigest,
+      studiejaar: manifest.studiejaar,
+      metric_spec: manifest.metric_spec,
+      codebook_digest: manifest.codebook.digest,
+      institutions: n,
+      thresholds: manifest.thresholds,
+      published_at: d.publishedAt,
+      cells: disclosed.cells,
+      rollups: disclosed.rollups,
+      disclosure: disclosed.outcome,
+    },
+    kh.identity.secretKey,
+  );
+  const valid = ReleaseSchema.safeParse(release);
+  if (!valid.success)
+    throw new SbError(
+      'SB_ERR_INTERNAL',
+      `the release does not match the release schema (${formatZodIssues(valid.error.issues, { limit: 3 })}); this is a bug, report it.`,
+    );
+  const rDigest = releaseDigest(release);
+  store.db.transaction(() => {
+    store.recordRelease({
+      roundId: manifest.round_id,
+      releaseVersion: version.version,
+      releaseDigest: rDigest,
+      previousReleaseDigest: version.previousDigest,
+      bundleDigest: d.bundleDigest,
+      institutions: n,
+      publishedAt: release.published_at,
+      blocksPublished: disclosed.blocks.published,
+      blocksSuppressed: disclosed.blocks.suppressed,
+      releaseJson: JSON.stringify(release),
+    });
+    store.decryptionReleased(d.logId, rDigest);
+  })();
+  return { release, releaseDigest: rDigest };
 }
 
 /**

@@ -41,9 +41,7 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (trust.coordinatorKey && !verifyManifest(m, trust.coordinatorKey)) {
     throw new SbError(
       'SB_ERR_MANIFEST_SIGNATURE',
-      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ` +
-        `${fingerprint(trust.coordinatorKey)}); do not release. Ask the coordinator, by phone, whether ` +
-        'its key changed.',
+      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ${fingerprint(trust.coordinatorKey)}); do not release. Ask the coordinator, by phone, whether its key changed.`,
       { round_id: m.round_id },
     );
   }
@@ -60,18 +58,12 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     if (added.length > 0)
       throw new SbError(
         'SB_ERR_NOT_ENDORSED',
-        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ` +
-          `${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator ` +
-          'added or changed them after the endorsement; do not release. Only institutions the key holder ' +
-          'enrolled and endorsed take part.',
+        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator added or changed them after the endorsement; do not release. Only institutions the key holder enrolled and endorsed take part.`,
         { round_id: m.round_id, added: added.map((p) => p.institution_id) },
       );
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round ` +
-        `id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)});` +
-        ' nodes were not promised what this key holder enforces. Do not release; the coordinator must ' +
-        "reissue the manifest with 'keyholder endorse' output.",
+      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)}); nodes were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest with 'keyholder endorse' output.`,
       { round_id: m.round_id },
     );
   }
@@ -93,10 +85,7 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (!recorded) {
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log ` +
-        `has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} ` +
-        "participants). If this home was restored from a backup, run 'keyholder endorse' again with " +
-        'the same values (the signature is deterministic); otherwise treat the identity key as compromised.',
+      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} participants). If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature is deterministic); otherwise treat the identity key as compromised.`,
       { round_id: m.round_id },
     );
   }
@@ -138,70 +127,140 @@ export function verifyContributions(
   manifest: RoundManifest,
   codebook: Codebook,
 ): VerifiedContribution[] {
-  const participants = new Map(
-    manifest.participants.map((p) => [p.institution_id, new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))]),
-  );
-  const ciphertextCount = layoutCiphertexts(codebook);
+  const check = envelopeChecker(manifest, codebook);
   const seen = new Set<string>();
-  const out: VerifiedContribution[] = [];
-  bundle.contributions.forEach((c, i) => {
+  return bundle.contributions.map((c, i) => {
     try {
-      const parsed = parseContribution(c.wire, { validate: true });
-      const id = parsed.envelope.institution_id;
-      if (id !== c.institutionId) {
-        throw new SbError(
-          'SB_ERR_ENVELOPE_MISMATCH',
-          `the bundle indexes it as ${c.institutionId} but its envelope is from ${id}; the bundle is inconsistent, ask the coordinator for a new one.`,
-        );
-      }
-      const key = participants.get(id);
-      if (!key) {
-        throw new SbError(
-          'SB_ERR_NOT_PARTICIPANT',
-          `institution ${id} is not a participant of round ${manifest.round_id}; the coordinator must leave it out of the bundle.`,
-        );
-      }
-      if (seen.has(id)) {
+      const id = check(c.wire, c.institutionId, c.envelopeDigest);
+      if (seen.has(id.institutionId)) {
         throw new SbError(
           'SB_ERR_DUPLICATE_INSTITUTION',
-          `institution ${id} appears more than once; one contribution per institution is summed. The ` +
-            "coordinator must rebuild the bundle with only the institution's accepted contribution.",
+          `institution ${id.institutionId} appears more than once; one contribution per institution is summed. The coordinator must rebuild the bundle with only the institution's accepted contribution.`,
         );
       }
-      seen.add(id);
-      verifyEnvelope(parsed.envelope, key, {
-        expect: {
-          roundId: manifest.round_id,
-          institutionId: id,
-          codebookDigest: manifest.codebook.digest,
-          hePublicKeyDigest: manifest.he_public_key.digest,
-          ciphertextCount,
-        },
-        // parseContribution already bound each ciphertext to its signed digest.
-      });
-      const env = parsed.envelope;
-      for (const [field, got, want] of [
-        ['metric_spec', env.metric_spec, manifest.metric_spec],
-        ['slot_layout', env.slot_layout, manifest.slot_layout],
-        ['he_params', env.he_params, manifest.he_params],
-      ] as const) {
-        if (got !== want)
-          throw new SbError(
-            'SB_ERR_ENVELOPE_MISMATCH',
-            `the envelope's ${field} is ${got}, round ${manifest.round_id} uses ${want}; the institution must resubmit.`,
-            { field },
-          );
-      }
-      if (envelopeDigest(env) !== c.envelopeDigest) {
-        throw new SbError(
-          'SB_ERR_BUNDLE',
-          `its envelope digest differs from the one in bundle.json; the bundle is inconsistent, ask the coordinator for a new one.`,
-        );
-      }
-      out.push({ ...parsed, institutionId: id });
+      seen.add(id.institutionId);
+      return id;
     } catch (e) {
       throw inContribution(e, i, c.institutionId);
     }
   });
-  return out;
+}
+
+/** A verified correction of a masked round: a survivor's encrypted difference new − old. */
+export interface VerifiedCorrection extends VerifiedContribution {
+  /** The latest published version when the coordinator received it. */
+  afterVersion: number;
+}
+
+/**
+ * Verify the corrections of a masked round's re-release bundle (issue 16, item 2; docs/DECISIONS.md
+ * 80) exactly as contributions (signature of the participant's key, round, codebook, key,
+ * ciphertext count, indexed digest), and that each is from a member of the survivor set U3
+ * (`survivors`: only a survivor's masked input is in the sum to correct), that no envelope
+ * appears twice, and that each was signed no earlier than the version it follows was published
+ * (`publishedAt[v - 1]`, the envelope's signed `created_at`), so the coordinator cannot present an
+ * old correction as new to the audit across versions.
+ * @throws SbError `SB_ERR_BUNDLE` (not a survivor, repeated, older than claimed) or the
+ *   contribution checks' codes, naming the correction
+ */
+export function verifyCorrections(
+  bundle: Bundle,
+  manifest: RoundManifest,
+  codebook: Codebook,
+  survivors: readonly string[],
+  publishedAt: readonly string[],
+): VerifiedCorrection[] {
+  const check = envelopeChecker(manifest, codebook);
+  const seen = new Set<string>();
+  return (bundle.corrections ?? []).map((c, i) => {
+    try {
+      const v = check(c.wire, c.institutionId, c.envelopeDigest);
+      const bad = !survivors.includes(v.institutionId)
+        ? `${v.institutionId} is not in the survivor set of the masked round, so no masked input of it is in the sum to correct`
+        : seen.has(c.envelopeDigest)
+          ? 'the same correction appears twice'
+          : publishedAt[c.afterVersion - 1] === undefined
+            ? `it follows version ${c.afterVersion}, which the bundle does not carry`
+            : Date.parse(v.envelope.created_at) < Date.parse(publishedAt[c.afterVersion - 1] as string)
+              ? `it was signed (${v.envelope.created_at}) before version ${c.afterVersion} was published (${publishedAt[c.afterVersion - 1]}), which it is said to follow`
+              : null;
+      if (bad)
+        throw new SbError(
+          'SB_ERR_BUNDLE',
+          `${bad}; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
+        );
+      seen.add(c.envelopeDigest);
+      return { ...v, afterVersion: c.afterVersion };
+    } catch (e) {
+      if (!isSbError(e)) throw e;
+      throw new SbError(e.code, `correction ${i} (${c.institutionId}) in the bundle: ${e.message}`, {
+        ...e.details,
+        institution_id: c.institutionId,
+        correction: i,
+      });
+    }
+  });
+}
+
+/**
+ * The checks of one envelope in a bundle: wire format with validated ciphertexts; signed by the
+ * participant's enrolled key from the manifest; round, institution, codebook digest, HE
+ * parameters, round key and ciphertext count as the manifest says; the envelope digest is the one
+ * the coordinator indexed.
+ */
+function envelopeChecker(
+  manifest: RoundManifest,
+  codebook: Codebook,
+): (wire: Uint8Array, indexedAs: string, indexedDigest: string) => VerifiedContribution {
+  const participants = new Map(
+    manifest.participants.map((p) => [p.institution_id, new Uint8Array(Buffer.from(p.ed25519_public_key, 'base64'))]),
+  );
+  const ciphertextCount = layoutCiphertexts(codebook);
+  return (wire, indexedAs, indexedDigest) => {
+    const parsed = parseContribution(wire, { validate: true });
+    const id = parsed.envelope.institution_id;
+    if (id !== indexedAs) {
+      throw new SbError(
+        'SB_ERR_ENVELOPE_MISMATCH',
+        `the bundle indexes it as ${indexedAs} but its envelope is from ${id}; the bundle is inconsistent, ask the coordinator for a new one.`,
+      );
+    }
+    const key = participants.get(id);
+    if (!key) {
+      throw new SbError(
+        'SB_ERR_NOT_PARTICIPANT',
+        `institution ${id} is not a participant of round ${manifest.round_id}; the coordinator must leave it out of the bundle.`,
+      );
+    }
+    verifyEnvelope(parsed.envelope, key, {
+      expect: {
+        roundId: manifest.round_id,
+        institutionId: id,
+        codebookDigest: manifest.codebook.digest,
+        hePublicKeyDigest: manifest.he_public_key.digest,
+        ciphertextCount,
+      },
+      // parseContribution already bound each ciphertext to its signed digest.
+    });
+    const env = parsed.envelope;
+    for (const [field, got, want] of [
+      ['metric_spec', env.metric_spec, manifest.metric_spec],
+      ['slot_layout', env.slot_layout, manifest.slot_layout],
+      ['he_params', env.he_params, manifest.he_params],
+    ] as const) {
+      if (got !== want)
+        throw new SbError(
+          'SB_ERR_ENVELOPE_MISMATCH',
+          `the envelope's ${field} is ${got}, round ${manifest.round_id} uses ${want}; the institution must resubmit.`,
+          { field },
+        );
+    }
+    if (envelopeDigest(env) !== indexedDigest) {
+      throw new SbError(
+        'SB_ERR_BUNDLE',
+        `its envelope digest differs from the one in bundle.json; the bundle is inconsistent, ask the coordinator for a new one.`,
+      );
+    }
+    return { ...parsed, institutionId: id };
+  };
 }

@@ -8,9 +8,9 @@ import { CiphertextSum } from '../../shared/crypto/sum.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedInstitutionIds } from '../store/exclusions.js';
 import { findRound, getRound } from '../store/rounds.js';
-import { currentSubmissions, submissionWire, type SubmissionInfo } from '../store/submissions.js';
+import { allSubmissions, currentSubmissions, submissionWire, type SubmissionInfo } from '../store/submissions.js';
 import { phaseItems } from '../store/secagg.js';
-import { lateAdmissions } from '../store/late.js';
+import { differenceSubmissions, lateAdmissions } from '../store/late.js';
 import { listReleases } from '../store/releases.js';
 import { advancePhases, failedError, phaseMembers } from '../secagg/phases.js';
 import type { StoredRound } from '../store/rounds.js';
@@ -44,6 +44,8 @@ export interface CloseRoundResult {
   resummed: boolean;
   /** Masked round reopened after its release: the late (unmasked) contributions in the sum. */
   late: string[];
+  /** Masked round reopened after its release: survivors whose differences (new − old) are in the sum. */
+  corrections: string[];
 }
 
 /**
@@ -58,7 +60,8 @@ export interface CloseRoundResult {
  *
  * A released round reopened for late contributions (rounds/reopen.ts, issue 16 item 2) is
  * summed again with them: in a masked round the survivor set's masked contributions plus the
- * late (unmasked) ones, listed as `late` in the bundle; in an unmasked round every current
+ * late (unmasked) ones, listed as `late` in the bundle, plus every survivor's correction, an
+ * encrypted difference new − old (bundle `corrections`); in an unmasked round every current
  * contribution, corrections replacing the envelopes they correct. The bundle then also carries
  * every published version of the round (`releases/v<N>.json`), so the key holder audits the new
  * version against all of them and signs it as the next in the chain. Refused before the late
@@ -66,115 +69,25 @@ export interface CloseRoundResult {
  */
 export function closeRound(input: CloseRoundInput): CloseRoundResult {
   const { db, roundId, now } = input;
-  let closedNow = false;
-  let excluded: string[] = [];
-  let previousIndex: string | null = null;
-  let secagg: SecAggBundle | undefined;
-  let late: string[] = [];
-  const subs: SubmissionInfo[] = tx(db, () => {
+  const chosen = tx(db, () => {
     const round = getRound(db, roundId);
-    excluded = excludedInstitutionIds(db, roundId);
-    const out = new Set(excluded);
-    let current = currentSubmissions(db, roundId).filter((s) => !out.has(s.institutionId));
-    previousIndex =
+    const previousIndex =
       (db.prepare('SELECT bundle_json FROM rounds WHERE id = ?').get(roundId) as { bundle_json: string | null })
         .bundle_json ?? null;
-    const admitted = round.state === 'released' ? lateAdmissions(db, roundId) : [];
-    if (round.manifest.secagg) {
-      const masked = maskedRoundSet(db, round, now);
-      const admittedLate = new Set(admitted.filter((a) => a.kind === 'late').map((a) => a.institutionId));
-      current = current.filter((s) => masked.survivors.includes(s.institutionId) || admittedLate.has(s.institutionId));
-      late = current.filter((s) => !masked.survivors.includes(s.institutionId)).map((s) => s.institutionId);
-      secagg = masked.bundle;
-    }
-    const waiting = admitted.filter(
-      (a) =>
-        now.getTime() < Date.parse(a.deadline) &&
-        !current.some((s) => s.institutionId === a.institutionId && s.receivedAt >= a.admittedAt),
-    );
-    if (waiting.length > 0 && !input.force)
-      throw new SbError(
-        'SB_ERR_ROUND_NOT_DUE',
-        `round ${roundId} was reopened for ${waiting.map((a) => `${a.institutionId} (${a.kind}, until ${a.deadline})`).join(', ')}, which ha${waiting.length === 1 ? 's' : 've'} not sent ${waiting.length === 1 ? 'its contribution' : 'their contributions'} yet; wait, or pass --force to close now without ${waiting.length === 1 ? 'it' : 'them'}.`,
-        { waiting: waiting.map((a) => a.institutionId) },
-      );
-    if (round.state === 'open' && round.manifest.secagg) {
-      db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), roundId);
-      recordEvent(db, {
-        at: now.toISOString(),
-        kind: 'round.closed',
-        roundId,
-        detail: { contributions: current.length, participants: round.manifest.participants.length, masked: true },
-      });
-      closedNow = true;
-    } else if (round.state === 'open') {
-      // Excluded participants count as done: the round need not wait for them.
-      const participants = round.manifest.participants.length;
-      const expected = participants - excluded.length;
-      const beforeDeadline = now.getTime() < Date.parse(round.deadline);
-      if (beforeDeadline && current.length < expected && !input.force) {
-        throw new SbError(
-          'SB_ERR_ROUND_NOT_DUE',
-          `round ${roundId} runs until ${round.deadline} and ${current.length} of ${expected} participants${excluded.length ? ` (${excluded.length} excluded)` : ''} have submitted; wait, or pass --force to close now.`,
-          {
-            submitted: current.length,
-            participants,
-            excluded: excluded.length,
-          },
-        );
-      }
-      db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), roundId);
-      recordEvent(db, {
-        at: now.toISOString(),
-        kind: 'round.closed',
-        roundId,
-        detail: {
-          contributions: current.length,
-          participants,
-          excluded: excluded.length,
-          forced: Boolean(input.force && beforeDeadline),
-        },
-      });
-      closedNow = true;
-    }
-    if (current.length === 0)
+    const set = contributionsToSum(db, round, now);
+    checkLateWindowsDone(db, round, set, input.force === true, now);
+    const closedNow = markClosed(db, round, set, input.force === true, now);
+    if (set.contributions.length === 0)
       throw new SbError(
         'SB_ERR_NO_CONTRIBUTIONS',
-        `round ${roundId} has no contributions${excluded.length ? ' left after the exclusions' : ''}; there is nothing to sum.`,
+        `round ${roundId} has no contributions${set.excluded.length ? ' left after the exclusions' : ''}; there is nothing to sum.`,
       );
-    return current;
+    return { ...set, closedNow, previousIndex };
   });
-
+  const { excluded, late, closedNow } = chosen;
   const round = getRound(db, roundId);
-  const sum = new CiphertextSum(round.ciphertextCount);
-  const contributions: { institutionId: string; wire: Uint8Array; envelopeDigest: string }[] = [];
-  for (const s of subs) {
-    const wire = submissionWire(db, s.id);
-    if (createHash('sha256').update(wire).digest('hex') !== s.wireSha256) {
-      throw new SbError(
-        'SB_ERR_STORE_CORRUPT',
-        `the stored contribution of ${s.institutionId} (sequence ${s.sequence}) does not match its digest; restore the database from backup.`,
-      );
-    }
-    sum.add(parseContribution(wire, { validate: false }).ciphertexts, `contribution of ${s.institutionId}`);
-    contributions.push({ institutionId: s.institutionId, wire, envelopeDigest: s.envelopeDigest });
-  }
-  const summed = sum.result();
-  const bundleDir = resolve(input.bundleDir);
-  // The published chain goes with a bundle of a reopened round only: without late admissions the
-  // bundle is the released one again (the key holder refuses to release a round twice).
-  const releases =
-    round.state === 'released' && lateAdmissions(db, roundId).length > 0 ? listReleases(db, roundId) : [];
-  const index = writeBundle(bundleDir, {
-    manifest: round.manifest,
-    contributions,
-    sum: summed,
-    ...(secagg ? { secagg } : {}),
-    ...(late.length ? { late } : {}),
-    ...(releases.length ? { releases: releases.map((r) => ({ version: r.version, json: r.json })) } : {}),
-  });
-  removeStaleContributionFiles(bundleDir, index);
-  const previous = previousIndex === null ? null : (JSON.parse(previousIndex) as BundleIndex);
+  const { index, summed, releases, bundleDir } = sumAndWriteBundle(db, round, chosen, input.bundleDir);
+  const previous = chosen.previousIndex === null ? null : (JSON.parse(chosen.previousIndex) as BundleIndex);
   const resummed =
     !closedNow &&
     previous !== null &&
@@ -194,16 +107,17 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
       detail: {
         bundle_dir: bundleDir,
         state: r?.state,
-        contributions: contributions.length,
+        contributions: index.contributions.length,
         ...(excluded.length ? { excluded } : {}),
         ...(late.length ? { late } : {}),
+        ...(chosen.corrections.length ? { corrections: chosen.corrections.map((c) => c.sub.institutionId) } : {}),
         ...(releases.length ? { after_version: releases[releases.length - 1]?.version } : {}),
       },
     });
   });
   return {
     roundId,
-    contributions: subs.length,
+    contributions: chosen.contributions.length,
     participants: round.manifest.participants.length,
     bundleDir,
     index,
@@ -212,7 +126,175 @@ export function closeRound(input: CloseRoundInput): CloseRoundResult {
     excluded,
     resummed,
     late,
+    corrections: chosen.corrections.map((c) => c.sub.institutionId),
   };
+}
+
+/** What a close sums: one contribution per institution, plus the masked survivors' differences. */
+interface SumSet {
+  /** Current contributions (a masked round: the survivors' masked inputs and the late ones). */
+  contributions: SubmissionInfo[];
+  /** Masked round reopened: survivors' differences (new − old), each with the version it followed. */
+  corrections: { sub: SubmissionInfo; afterVersion: number }[];
+  excluded: string[];
+  late: string[];
+  secagg?: SecAggBundle;
+  /** Institutions whose latest submission is in the sum (for the late windows). */
+  latest: SubmissionInfo[];
+}
+
+/**
+ * The contributions a close sums: every current one except the excluded; in a masked round the
+ * survivor set's masked inputs (a survivor that corrected after the release has a difference as
+ * its current submission: its masked input is its latest submission before the first difference)
+ * and the late (unmasked) ones of admitted institutions, plus every difference.
+ */
+function contributionsToSum(db: CoordinatorDb, round: StoredRound, now: Date): SumSet {
+  const excluded = excludedInstitutionIds(db, round.id);
+  const out = new Set(excluded);
+  const latest = currentSubmissions(db, round.id).filter((s) => !out.has(s.institutionId));
+  if (!round.manifest.secagg) return { contributions: latest, corrections: [], excluded, late: [], latest };
+  const masked = maskedRoundSet(db, round, now);
+  const admitted = round.state === 'released' ? lateAdmissions(db, round.id) : [];
+  const admittedLate = new Set(admitted.filter((a) => a.kind === 'late').map((a) => a.institutionId));
+  const diffs = round.state === 'released' ? differenceSubmissions(db, round.id) : [];
+  const diffSeq = new Set(diffs.map((d) => d.sequence));
+  const all = allSubmissions(db, round.id);
+  const contributions: SubmissionInfo[] = [];
+  for (const id of masked.survivors) {
+    const input = all.filter((s) => s.institutionId === id && !diffSeq.has(s.sequence)).at(-1);
+    if (input) contributions.push(input);
+  }
+  const lateSubs = latest.filter(
+    (s) => !masked.survivors.includes(s.institutionId) && admittedLate.has(s.institutionId),
+  );
+  contributions.push(...lateSubs);
+  contributions.sort((a, b) => (a.institutionId < b.institutionId ? -1 : a.institutionId > b.institutionId ? 1 : 0));
+  const corrections = diffs
+    .filter((d) => masked.survivors.includes(d.institutionId))
+    .map((d) => ({
+      sub: all.find((s) => s.sequence === d.sequence) as SubmissionInfo,
+      afterVersion: d.afterVersion,
+    }));
+  return {
+    contributions,
+    corrections,
+    excluded,
+    late: lateSubs.map((s) => s.institutionId),
+    secagg: masked.bundle,
+    latest,
+  };
+}
+
+/**
+ * A reopened round is closed again only once every admitted institution has sent (its latest
+ * submission came after its admission) or its late window ended, unless `force`.
+ * @throws SbError `SB_ERR_ROUND_NOT_DUE` naming who is awaited
+ */
+function checkLateWindowsDone(db: CoordinatorDb, round: StoredRound, set: SumSet, force: boolean, now: Date): void {
+  const admitted = round.state === 'released' ? lateAdmissions(db, round.id) : [];
+  const waiting = admitted.filter(
+    (a) =>
+      now.getTime() < Date.parse(a.deadline) &&
+      !set.latest.some((s) => s.institutionId === a.institutionId && s.receivedAt >= a.admittedAt),
+  );
+  if (waiting.length > 0 && !force)
+    throw new SbError(
+      'SB_ERR_ROUND_NOT_DUE',
+      `round ${round.id} was reopened for ${waiting.map((a) => `${a.institutionId} (${a.kind}, until ${a.deadline})`).join(', ')}, which ha${waiting.length === 1 ? 's' : 've'} not sent ${waiting.length === 1 ? 'its contribution' : 'their contributions'} yet; wait, or pass --force to close now without ${waiting.length === 1 ? 'it' : 'them'}.`,
+      { waiting: waiting.map((a) => a.institutionId) },
+    );
+}
+
+/**
+ * Mark an open round closed (one transaction with the selection, so no contribution is accepted
+ * after the set that is summed). An unmasked round is refused before its deadline while not every
+ * participant (excluded ones count as done) has submitted, unless `force`; a masked round closes
+ * once its phases are done (checked by the selection). Returns whether it closed now.
+ * @throws SbError `SB_ERR_ROUND_NOT_DUE`
+ */
+function markClosed(db: CoordinatorDb, round: StoredRound, set: SumSet, force: boolean, now: Date): boolean {
+  if (round.state !== 'open') return false;
+  const current = set.contributions;
+  const participants = round.manifest.participants.length;
+  let detail: Record<string, unknown>;
+  if (round.manifest.secagg) detail = { contributions: current.length, participants, masked: true };
+  else {
+    const expected = participants - set.excluded.length;
+    const beforeDeadline = now.getTime() < Date.parse(round.deadline);
+    if (beforeDeadline && current.length < expected && !force) {
+      throw new SbError(
+        'SB_ERR_ROUND_NOT_DUE',
+        `round ${round.id} runs until ${round.deadline} and ${current.length} of ${expected} participants${set.excluded.length ? ` (${set.excluded.length} excluded)` : ''} have submitted; wait, or pass --force to close now.`,
+        { submitted: current.length, participants, excluded: set.excluded.length },
+      );
+    }
+    detail = {
+      contributions: current.length,
+      participants,
+      excluded: set.excluded.length,
+      forced: Boolean(force && beforeDeadline),
+    };
+  }
+  db.prepare("UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?").run(now.toISOString(), round.id);
+  recordEvent(db, { at: now.toISOString(), kind: 'round.closed', roundId: round.id, detail });
+  return true;
+}
+
+/**
+ * Add the chosen contributions and differences homomorphically (`CiphertextSum`, each stored wire
+ * checked against its digest) and write the bundle: manifest, contributions, differences, sum,
+ * the secure-aggregation record, and, for a reopened round, every published version.
+ * @throws SbError `SB_ERR_STORE_CORRUPT` when a stored contribution does not match its digest
+ */
+function sumAndWriteBundle(
+  db: CoordinatorDb,
+  round: StoredRound,
+  set: SumSet,
+  dir: string,
+): { index: BundleIndex; summed: Uint8Array[]; releases: { version: number; json: string }[]; bundleDir: string } {
+  const sum = new CiphertextSum(round.ciphertextCount);
+  const wireOf = (s: SubmissionInfo, what: string) => {
+    const wire = submissionWire(db, s.id);
+    if (createHash('sha256').update(wire).digest('hex') !== s.wireSha256) {
+      throw new SbError(
+        'SB_ERR_STORE_CORRUPT',
+        `the stored contribution of ${s.institutionId} (sequence ${s.sequence}) does not match its digest; restore the database from backup.`,
+      );
+    }
+    sum.add(parseContribution(wire, { validate: false }).ciphertexts, `${what} of ${s.institutionId}`);
+    return wire;
+  };
+  const contributions = set.contributions.map((s) => ({
+    institutionId: s.institutionId,
+    wire: wireOf(s, 'contribution'),
+    envelopeDigest: s.envelopeDigest,
+  }));
+  const corrections = set.corrections.map((c) => ({
+    institutionId: c.sub.institutionId,
+    wire: wireOf(c.sub, 'correction'),
+    envelopeDigest: c.sub.envelopeDigest,
+    afterVersion: c.afterVersion,
+  }));
+  const summed = sum.result();
+  const bundleDir = resolve(dir);
+  // The published chain goes with a bundle of a reopened round only: without late admissions the
+  // bundle is the released one again (the key holder refuses to release a round twice).
+  const releases =
+    round.state === 'released' && lateAdmissions(db, round.id).length > 0
+      ? listReleases(db, round.id).map((r) => ({ version: r.version, json: r.json }))
+      : [];
+  const index = writeBundle(bundleDir, {
+    manifest: round.manifest,
+    contributions,
+    sum: summed,
+    ...(set.secagg ? { secagg: set.secagg } : {}),
+    ...(set.late.length ? { late: set.late } : {}),
+    ...(corrections.length ? { corrections } : {}),
+    ...(releases.length ? { releases } : {}),
+  });
+  removeStaleContributionFiles(bundleDir, index);
+  return { index, summed, releases, bundleDir };
 }
 
 /** Remove `contributions/*.sbc` files the index does not list (an excluded one from an earlier close into the same folder). */

@@ -11,7 +11,7 @@ import { advancePhases, phaseMembers } from '../secagg/phases.js';
 export interface ReopenRoundInput {
   db: CoordinatorDb;
   roundId: string;
-  /** Participants admitted to send a late (or, unmasked, corrected) contribution. */
+  /** Participants admitted to send a late or corrected contribution. */
   institutions: readonly string[];
   /** Until when their contributions are accepted. */
   deadline: Date;
@@ -37,13 +37,14 @@ export function maskedSurvivors(db: CoordinatorDb, round: StoredRound, now: Date
  *   In a masked round it is sent unmasked (an ordinary encrypted contribution; the node says so
  *   before it is approved), because the masked round's pairwise masks were fixed among the
  *   survivors and are gone.
- * - A participant whose contribution is in the sum may send a **correction** only in an unmasked
- *   round: its new envelope replaces the old one. In a masked round this is refused
- *   (`SB_ERR_CORRECTION_MASKED`): its masked input cannot be taken out of the sum (that would take
- *   both kinds of share of one survivor, which no node reveals).
+ * - A participant whose contribution is in the sum sends a **correction**. In an unmasked round
+ *   its new envelope replaces the old one. In a masked round (a survivor, in U3) its masked input
+ *   cannot be taken out of the sum (that would take both kinds of share of one survivor, which no
+ *   node reveals), so the node sends an encrypted difference new − old, unmasked, which `round
+ *   close` adds to the sum (docs/DECISIONS.md 80).
  *
- * Throws `SB_ERR_ROUND_NOT_RELEASED`, `SB_ERR_NOT_PARTICIPANT`, `SB_ERR_EXCLUDED`,
- * `SB_ERR_CORRECTION_MASKED`, `SB_ERR_USAGE` (no institution, deadline not in the future).
+ * Throws `SB_ERR_ROUND_NOT_RELEASED`, `SB_ERR_NOT_PARTICIPANT`, `SB_ERR_EXCLUDED`, `SB_ERR_USAGE`
+ * (no institution, deadline not in the future).
  */
 export function reopenRound(input: ReopenRoundInput): LateAdmission[] {
   const { db, roundId, now } = input;
@@ -78,16 +79,9 @@ export function reopenRound(input: ReopenRoundInput): LateAdmission[] {
           `institution ${id} was excluded from round ${roundId} (${exclusion.reason}); an exclusion is final for the round. Nothing was changed.`,
           { institution_id: id, round_id: roundId },
         );
-      let kind: LateAdmission['kind'];
-      if (survivors) {
-        if (survivors.includes(id))
-          throw new SbError(
-            'SB_ERR_CORRECTION_MASKED',
-            `institution ${id} is in the survivor set of masked round ${roundId}, so its masked contribution is in the released sum; a correction cannot replace it (taking its masked input out would need both kinds of Shamir share of one survivor, which no node reveals). Nothing was changed. Correct its figures in the next round, or, if the error matters for this studiejaar, open a new round for it.`,
-            { institution_id: id, round_id: roundId },
-          );
-        kind = 'late';
-      } else kind = currentSubmission(db, roundId, id) ? 'correction' : 'late';
+      // In the released sum: the survivor set U3 of a masked round, else the current submission.
+      const inSum = survivors ? survivors.includes(id) : currentSubmission(db, roundId, id) !== undefined;
+      const kind: LateAdmission['kind'] = inSum ? 'correction' : 'late';
       const earlier = findLateAdmission(db, roundId, id);
       return {
         roundId,

@@ -11,6 +11,7 @@ import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedError } from './exclude.js';
 import { checkLateWindow } from './reopen.js';
 import { findExclusion } from '../store/exclusions.js';
+import { recordDifference } from '../store/late.js';
 import { advancePhases, failedError } from '../secagg/phases.js';
 import { getInstitution } from '../store/institutions.js';
 import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
@@ -79,7 +80,11 @@ function checkOpen(round: StoredRound, now: Date): void {
  * Every ciphertext is validated, transparent ones (c1 = 0) refused (`SB_ERR_CT_TRANSPARENT`).
  *
  * The same envelope again returns the stored receipt (idempotent); a new envelope replaces the
- * institution's current one (both stay recorded). The submission and its signed receipt are
+ * institution's current one (both stay recorded). A released round takes a contribution only
+ * from an institution admitted by `round reopen`; a survivor's correction of a masked round is an
+ * encrypted difference (new − old), recorded as such (`recordDifference`, event
+ * `contribution.correction` with `difference: true`) so `round close` adds it to the masked
+ * sum rather than replacing the masked input. The submission and its signed receipt are
  * committed in one transaction before this returns.
  *
  * @see ../../../shared/spec/ARCHITECTURE.md "Data at rest"
@@ -184,6 +189,15 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       input.identity.secretKey,
     );
     insertReceipt(db, id, receipt);
+    // A survivor's correction of a masked round is a difference, added to the sum (DECISIONS 80).
+    const difference = round.manifest.secagg !== undefined && late?.kind === 'correction';
+    if (difference && late)
+      recordDifference(db, roundId, {
+        institutionId,
+        sequence,
+        envelopeDigest: digest,
+        afterVersion: late.afterVersion,
+      });
     recordEvent(db, {
       at: receivedAt,
       kind: late ? `contribution.${late.kind}` : replaced ? 'contribution.replaced' : 'contribution.accepted',
@@ -194,6 +208,7 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
         envelope_digest: digest,
         wire_bytes: wire.byteLength,
         ...(late ? { after_version: late.afterVersion } : {}),
+        ...(difference ? { difference: true } : {}),
       },
     });
     // The masked-input phase ends as soon as every node of U2 has submitted.

@@ -8,7 +8,12 @@ import { getMeta, setMeta } from './db.js';
 export interface LateAdmission {
   roundId: string;
   institutionId: string;
-  /** `late`: the institution is not in the released sum; `correction`: it is, its envelope is replaced (unmasked rounds only). */
+  /**
+   * `late`: the institution is not in the released sum; `correction`: it is. In an unmasked round
+   * (or for a late, unmasked contribution of a masked round) a correction's envelope replaces the
+   * one in the sum; for a survivor of a masked round it is an encrypted difference new − old,
+   * added to the sum ({@link recordDifference}).
+   */
   kind: 'late' | 'correction';
   admittedAt: string;
   /** ISO 8601; contributions are accepted until then. */
@@ -41,4 +46,32 @@ export function saveLateAdmissions(db: CoordinatorDb, roundId: string, add: read
   const ids = new Set(add.map((a) => a.institutionId));
   const kept = lateAdmissions(db, roundId).filter((a) => !ids.has(a.institutionId));
   setMeta(db, key(roundId), JSON.stringify([...kept, ...add]));
+}
+
+/**
+ * A correction of a masked round's survivor (issue 16, item 2; docs/DECISIONS.md 80): an
+ * encrypted difference new − old, kept in `submissions` like any contribution (it is the
+ * institution's current row there; the masked input it corrects stays in the sum) and listed
+ * here so `round close` adds it to the masked sum instead of replacing the masked input.
+ */
+export interface DifferenceSubmission {
+  institutionId: string;
+  /** The `submissions.sequence` of the difference. */
+  sequence: number;
+  envelopeDigest: string;
+  /** The latest published version when it was received: it changes every later version. */
+  afterVersion: number;
+}
+
+const diffKey = (roundId: string) => `differences:${roundId}`;
+
+/** Every difference of a round's masked survivors, in the order received. */
+export function differenceSubmissions(db: CoordinatorDb, roundId: string): DifferenceSubmission[] {
+  const raw = getMeta(db, diffKey(roundId));
+  return raw ? (JSON.parse(raw) as DifferenceSubmission[]) : [];
+}
+
+/** Record a received difference (inside the caller's transaction, with its submission row). */
+export function recordDifference(db: CoordinatorDb, roundId: string, d: DifferenceSubmission): void {
+  setMeta(db, diffKey(roundId), JSON.stringify([...differenceSubmissions(db, roundId), d]));
 }

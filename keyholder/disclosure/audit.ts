@@ -95,6 +95,13 @@ export interface AuditInput {
    */
   earlierAsFacts?: boolean;
   /**
+   * Masked-round corrections (issue 16, item 2; docs/DECISIONS.md 80, 81): per earlier version,
+   * how many institutions sent a correction (an encrypted difference) since it. The key holder
+   * cannot see which correction touched which figure, so each counts as an institution behind
+   * every change against that version (default: none).
+   */
+  correctorsSince?: Readonly<Record<number, number>>;
+  /**
    * Prove intervals with exact exchange tables before any LP (default true). Off: every interval
    * not certified by the true table or earlier LP solutions gets its own LP (for tests and the
    * benchmark; the verdict is the same).
@@ -783,6 +790,18 @@ function zeroExemptions(
 }
 
 /**
+ * How many institutions are behind a block's change against an earlier version, given the change
+ * of its institution count `dInst` and `correctors`, the institutions that sent a correction
+ * since that version. Without corrections: |dInst| (the institutions that came or went). With
+ * them: each corrector counts (the key holder cannot see which correction touched the block), and
+ * late institutions only as far as the count rose beyond what the correctors could explain (a
+ * correction can fill or empty the block, moving the count by one): max(0, dInst − C) + C.
+ */
+export function institutionsBehind(dInst: number, correctors: number): number {
+  return correctors === 0 ? Math.abs(dInst) : Math.max(0, dInst - correctors) + correctors;
+}
+
+/**
  * Versions: against every earlier release of the round, a block published (or known) in both
  * whose figures differ is the contribution of the institutions that came, went or changed in
  * between; refused unless at least `min_institutions` more (or fewer) institutions are behind it
@@ -810,12 +829,13 @@ function checkVersions(input: AuditInput, table: Table, report: AuditReport): vo
         const dInst = e.row.institutions[def.inst] - old.institutions[def.inst];
         const dPop = (now[0] as number) - (then[0] as number);
         const differs = dInst !== 0 || now.some((v, k) => v !== then[k]);
-        if (differs && (Math.abs(dInst) < thresholds.min_institutions || Math.abs(dPop) < thresholds.min_population)) {
+        const behind = institutionsBehind(dInst, input.correctorsSince?.[prev.release_version] ?? 0);
+        if (differs && (behind < thresholds.min_institutions || Math.abs(dPop) < thresholds.min_population)) {
           report.findings.push({
             kind: 'version_difference',
             block,
             entry: e.id,
-            message: `${e.id}: block ${block} is published in this release and in version ${prev.release_version} with different figures; their difference is the contribution of ${Math.abs(dInst)} institution(s) (fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
+            message: `${e.id}: block ${block} is published in this release and in version ${prev.release_version} with different figures; their difference is the contribution of ${behind} institution(s) (fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
           });
         }
       }

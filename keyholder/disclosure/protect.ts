@@ -25,6 +25,8 @@ export interface DiscloseOptions {
   earlier?: readonly Release[];
   /** Let the audit use the earlier versions' published figures as known facts (see `AuditInput.earlierAsFacts`). */
   earlierAsFacts?: boolean;
+  /** Per earlier version, the institutions that sent a masked-round correction since (see `AuditInput.correctorsSince`). */
+  correctorsSince?: Readonly<Record<number, number>>;
   /** Rounds of extra protection after a too narrow interval (default 25). */
   maxRetries?: number;
   /** Escalation steps after the targeted retries (default 12; each suppresses whole relations and is a full audit). */
@@ -186,6 +188,7 @@ function auditor(
       protection,
       ...(options.earlier ? { earlier: options.earlier } : {}),
       ...(options.earlierAsFacts ? { earlierAsFacts: true } : {}),
+      ...(options.correctorsSince ? { correctorsSince: options.correctorsSince } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
       ...(options.contributor ? { contributor: options.contributor } : {}),
       memo,

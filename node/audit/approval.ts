@@ -15,7 +15,7 @@ import { identityPath, readNodeConfig, writeNodeConfig, type NodeConfig } from '
 import { approvalJsons, insertApproval } from '../store/approval-store.js';
 import { openNodeDb, type NodeDb } from '../store/node-db.js';
 import { appendAudit, canonicalDigest, readAudit, type AuditSigner } from './log.js';
-import { computeRoundVector, storedManifest } from './round-vector.js';
+import { computeLateVector, computeRoundVector, lateKind, storedManifest } from './round-vector.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 export type { Approval };
@@ -240,7 +240,10 @@ export async function approveRound(
       );
     }
     const manifest = storedManifest(db, o.roundId, o.home);
-    const rv = computeRoundVector(db, o.home, manifest, config.institution_id);
+    // A late approval covers what a late submit sends: for a correction of a masked round, the difference.
+    const rv = o.late
+      ? computeLateVector(db, o.home, manifest, config.institution_id, lateKind(db, manifest))
+      : computeRoundVector(db, o.home, manifest, config.institution_id);
     if (o.expectDigest !== undefined && o.expectDigest !== rv.digest) refuseDigest(db, o, rv.digest, refuse);
     const approval = signApproval(
       {

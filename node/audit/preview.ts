@@ -8,12 +8,10 @@ import { codebookMembership } from '../vector/analyse.js';
 import type { NodeDb } from '../store/node-db.js';
 import { evaluateApprovals, storedApprovals } from './approval.js';
 import { appendAudit } from './log.js';
-import { computeRoundVector, type RoundVector } from './round-vector.js';
+import { computeLateVector, computeRoundVector, lateKind, type LateKind, type RoundVector } from './round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedClientOptions } from './session.js';
 import { groupText, slotText } from './slot-text.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
-import { SbError } from '../../shared/errors/sb-error.js';
-import { RoundStore } from '../store/round-store.js';
 
 /** One value of the vector, with its METRICS.md slot name and a Dutch explanation. */
 export interface PreviewValue {
@@ -88,8 +86,12 @@ export interface Preview {
   };
   /** Who would have to work together to see this institution's figures (node/audit/protection.ts). */
   protection: { masked: boolean; threshold: number | null; text_nl: string };
-  /** A late or corrected contribution to a released round (`preview --late`), sent unmasked. */
-  late?: 'late' | 'correction';
+  /**
+   * A late or corrected contribution to a released round (`preview --late`), sent unmasked;
+   * `difference`: a correction of a masked round's contribution, sent as new − old, and the
+   * cell and group values above are that difference (node/audit/round-vector.ts `LateKind`).
+   */
+  late?: LateKind;
 }
 
 const int = (x: number) => x.toLocaleString('nl-NL');
@@ -109,7 +111,7 @@ export function buildPreview(
   config: NodeConfig,
   manifest: RoundManifest,
   rv: RoundVector,
-  late?: 'late' | 'correction',
+  late?: LateKind,
 ): Preview {
   const { codebook, computed } = rv;
   const { cells, groups } = previewFigures(rv);
@@ -194,7 +196,9 @@ function previewFigures(rv: RoundVector): { cells: PreviewCell[]; groups: Previe
     if (c >= 0 && (computed.sums.nCounted[i] as number) > 0) studentsPerCell[c]?.add(t.studentId[i] as string);
   }
   const cells: PreviewCell[] = [];
-  computed.vector.cells.forEach((row, i) => {
+  // A difference shows, per cell and group, exactly the change that leaves (new − old, signed).
+  const rowsOf = differenceRows(rv);
+  rowsOf.cells.forEach((row, i) => {
     if (!row.some((x) => x !== 0)) return;
     const key = codebook.cellKeys[i] as string;
     const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
@@ -209,13 +213,25 @@ function previewFigures(rv: RoundVector): { cells: PreviewCell[]; groups: Previe
       values: values(CELL_SLOTS, row),
     });
   });
-  const groups = computed.vector.groups
+  const groups = rowsOf.groups
     .map((row, j) => ({
       key: codebook.groupKeys[j] as string,
       label: groupText(codebook.groupKeys[j] as string),
       values: values(GROUP_SLOTS, row),
     }))
     .filter((g) => g.values.length > 0);
+  return { cells, groups };
+}
+
+/** Cell and group rows of what is sent: the vector, or for a `difference` new − old (signed). */
+function differenceRows(rv: RoundVector): { cells: number[][]; groups: number[][] } {
+  const v = rv.computed.vector;
+  const d = rv.difference;
+  if (!d) return { cells: v.cells, groups: v.groups };
+  let k = 0;
+  const minus = (row: number[]) => row.map((x) => x - Number(d.previous[k++] as bigint));
+  const cells = v.cells.map(minus);
+  const groups = v.groups.map(minus);
   return { cells, groups };
 }
 
@@ -257,6 +273,13 @@ function whatLeavesText(L: string[], p: Preview): void {
     `- De versleutelde blokken bevatten precies de ${int(p.slots_total)} getallen hieronder (${int(p.slots_nonzero)} ` +
       `niet nul), versleuteld met de rondesleutel van de sleutelhouder (vingerafdruk ${p.key_holder_fingerprint}).`,
   );
+  if (p.late === 'difference')
+    L.push(
+      '- Dit is een CORRECTIE als VERSCHIL: de getallen hieronder zijn de gecorrigeerde cijfers min de ' +
+        'cijfers die deze instelling in de gemaskeerde ronde verstuurde (een negatief verschil gaat als ' +
+        'klaartekstmodulus min het verschil, zodat het in de optelsom precies aftrekt). Alleen dit verschil ' +
+        'vertrekt, niet gemaskeerd.',
+    );
   L.push(
     '- Verder alleen de ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest van de ' +
       'inhoud, kop van het auditlog, handtekening) bij het ophalen van het rondedocument en de sleutel.',
@@ -321,7 +344,10 @@ function figuresText(L: string[], p: Preview): void {
   L.push(`- ${int(q.rows_skipped)} regel(s) overgeslagen, ${int(q.problems_total)} probleem/problemen bij de import.`);
   L.push('');
   L.push(
-    `De cijfers per cel (${p.cells.length} cellen met gegevens; ${p.zero_cells} cellen zijn geheel 0 en gaan als nullen mee)`,
+    p.late === 'difference'
+      ? `Het verschil per cel, nieuw min eerder verstuurd (${p.cells.length} cellen met een verschil; ` +
+          `${p.zero_cells} cellen hebben geen verschil en gaan als nullen mee)`
+      : `De cijfers per cel (${p.cells.length} cellen met gegevens; ${p.zero_cells} cellen zijn geheel 0 en gaan als nullen mee)`,
   );
   for (const c of p.cells) {
     L.push('');
@@ -368,7 +394,7 @@ export function renderPreviewHtml(p: Preview): string {
           `<tr><td><code>${esc(v.slot)}</code></td><td class="n">${int(v.value)}</td><td>${esc(v.uitleg)}</td></tr>`,
       )
       .join('');
-  const text = renderPreviewText(p).split('\n\nDe cijfers per cel')[0] as string;
+  const text = renderPreviewText(p).split(/\n\n(?:De cijfers|Het verschil) per cel/)[0] as string;
   return (
     `<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Wat de instelling verlaat — ${esc(p.round_id)}</title>` +
@@ -380,7 +406,7 @@ export function renderPreviewHtml(p: Preview): string {
 <pre>${esc(text)}</pre>
 <h2>Digest om goed te keuren</h2><p><code>${esc(p.vector_digest)}</code> — ${int(p.wire_bytes)} ` +
     `bytes</p>
-<h2>Cijfers per cel</h2>
+<h2>${p.late === 'difference' ? 'Verschil per cel (nieuw min eerder verstuurd)' : 'Cijfers per cel'}</h2>
 ${p.cells
   .map(
     (c) =>
@@ -407,24 +433,6 @@ export interface PreviewOptions extends AuditedClientOptions {
 }
 
 /**
- * Whether a late contribution of this node to a released round is `late` (nothing of it was
- * receipted) or a `correction` (it replaces the receipted one). A correction of a masked round
- * is refused (`SB_ERR_CORRECTION_MASKED`): its masked input cannot be taken out of the sum.
- */
-export function lateKind(db: NodeDb, manifest: RoundManifest): 'late' | 'correction' {
-  const sent = new RoundStore(db).receiptedVector(manifest.round_id) !== undefined;
-  if (sent && manifest.secagg)
-    throw new SbError(
-      'SB_ERR_CORRECTION_MASKED',
-      `this node's masked contribution to round ${manifest.round_id} is in the released sum; a correction ` +
-        'cannot replace it (its masked input could only be taken out with both kinds of Shamir share ' +
-        'of this node, which no node reveals). Nothing was sent. Correct the figures in the next round.',
-      { round_id: manifest.round_id },
-    );
-  return sent ? 'correction' : 'late';
-}
-
-/**
  * `sectorbench node preview`: fetch and verify the round's manifest, compute the vector
  * exactly as `submit` will, and show what will leave. Logged (`preview` entry with the digest
  * and byte count shown).
@@ -433,10 +441,12 @@ export async function previewRound(o: PreviewOptions): Promise<{ preview: Previe
   const s = await openAuditedSession(o);
   try {
     const manifest = await fetchManifestAudited(s, o.roundId);
-    const rv = await logRefusals(s, 'preview', o.roundId, () =>
-      computeRoundVector(s.db, o.home, manifest, s.config.institution_id),
-    );
     const late = o.late ? await logRefusals(s, 'preview', o.roundId, () => lateKind(s.db, manifest)) : undefined;
+    const rv = await logRefusals(s, 'preview', o.roundId, () =>
+      late
+        ? computeLateVector(s.db, o.home, manifest, s.config.institution_id, late)
+        : computeRoundVector(s.db, o.home, manifest, s.config.institution_id),
+    );
     const preview = buildPreview(s.db, s.config, manifest, rv, late);
     const format = o.format ?? 'text';
     appendAudit(s.db, s.identity, {
@@ -451,6 +461,7 @@ export async function previewRound(o: PreviewOptions): Promise<{ preview: Previe
         cells_nonzero: preview.cells.length,
         format,
         ...(late ? { late } : {}),
+        ...(rv.difference ? { corrects_envelope_digest: rv.difference.previousEnvelopeDigest } : {}),
       },
     });
     const rendered =

@@ -4,7 +4,7 @@ import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { identityPath, readNodeConfig, type NodeConfig } from '../client/config.js';
 import { openNodeDb } from '../store/node-db.js';
 import { readAudit, redactPayload, type AuditEntry } from './log.js';
-import { storedManifest } from './round-vector.js';
+import { storedManifest, type LateKind } from './round-vector.js';
 import { verifyAuditLog, type VerifyResult } from './verify.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
@@ -215,6 +215,12 @@ export const RESIDUAL_RISKS_NL: string[] = [
     'k bewaarders kan haar ontsleutelen, en het verschil tussen de optelsommen van twee versies ' +
     'is precies die bijdrage (of de som van de late bijdragen); de publicatie zelf wordt tegen ' +
     'elke eerdere versie gecontroleerd, en `node preview --late` zegt dit vóór de goedkeuring',
+  'een correctie van een bijdrage aan een gemaskeerde ronde die al gepubliceerd is (`node submit ' +
+    '--late` na een nieuwe import) stuurt het VERSCHIL tussen de gecorrigeerde en de eerder verstuurde ' +
+    'cijfers, versleuteld maar NIET gemaskeerd (de gemaskeerde bijdrage blijft in de optelsom): de ' +
+    'sleutelhouder met k bewaarders kan dat verschil precies ontsleutelen, en het verschil tussen de ' +
+    'optelsommen van twee versies is dat verschil samen met de bijdragen en verschillen van de andere ' +
+    'late of corrigerende instellingen in die versie',
 ];
 
 /** The AVG (GDPR) art. 30 record of processing activities for the node (issue 6, part 3). */
@@ -398,12 +404,12 @@ export function dataflowStatement(o: { home: string; roundId: string }): {
   const config = readNodeConfig(o.home);
   const db = openNodeDb(o.home);
   let manifest: RoundManifest;
-  let late: 'late' | 'correction' | undefined;
+  let late: LateKind | undefined;
   try {
     manifest = storedManifest(db, o.roundId, o.home);
     // A late or corrected contribution this node sent after the release (submit --late): its own protection.
     const sentLate = readAudit(db, { roundId: o.roundId }).find((e) => e.kind === 'envelope' && e.payload.late);
-    late = sentLate ? (sentLate.payload.late as 'late' | 'correction') : undefined;
+    late = sentLate ? (sentLate.payload.late as LateKind) : undefined;
   } finally {
     db.close();
   }
@@ -525,7 +531,12 @@ What remains possible. Real participants who collude can subtract their own figu
     ' also in a masked round: the key holder with k custodians could decrypt it, and the difference ' +
     "between two versions' sums is exactly that contribution (or the sum of the late ones); the " +
     'release itself is checked against every earlier version, and `node preview --late` says ' +
-    `so before approval.
+    'so before approval. A correction of a contribution to a masked round that was released ' +
+    '(`node submit --late` after a new import) sends the DIFFERENCE between the corrected figures ' +
+    'and those sent before, encrypted but NOT masked (the masked contribution stays in the sum): ' +
+    'the key holder with k custodians could decrypt that difference exactly, and the difference ' +
+    "between two versions' sums is that difference together with the contributions and differences " +
+    `of the other late or correcting institutions in that version.
 What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality ` +
     `report; the unencrypted figures; the secret encryption seed${
       manifest.secagg

@@ -10,7 +10,7 @@ import { readIdentityFile } from '../../shared/crypto/identity.js';
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
-import { flatten } from '../../shared/protocol/layout.js';
+import { flatten, subModT } from '../../shared/protocol/layout.js';
 import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { verifyAuditHeadAttestation, type AuditHeadAttestation } from '../../shared/protocol/audit-head.js';
 import { manifestCodebook } from '../../shared/protocol/round-documents.js';
@@ -378,6 +378,8 @@ interface DeepContext {
   /** Digests of the manifests the node fetched and logged. */
   manifestDigests: Set<string>;
   approvalsLogged: unknown[];
+  /** Canonical digest of the vector of every logged envelope, by envelope digest (a correction names the one it corrects). */
+  envelopeVectors: Map<string, string>;
 }
 
 /** The payload of an `envelope` entry, secret fields included (they stay in the local log). */
@@ -395,6 +397,8 @@ interface LoggedEnvelope {
   secagg?: { shared: string[]; advertisements: unknown[]; graph: MaskGraph };
   secagg_self_seed?: string;
   secagg_mask_secret_key?: string;
+  /** A correction of a masked round's contribution: the vector it corrects (new − old was sent). */
+  corrects?: { envelope_digest: string; vector: VectorJson };
 }
 
 function deepContext(
@@ -417,7 +421,12 @@ function deepContext(
     entries.filter((e) => e.kind === 'manifest_fetched').map((e) => String(e.payload.manifest_digest)),
   );
   const approvalsLogged = entries.filter((e) => e.kind === 'approval').map((e) => e.payload.approval);
-  return { db, config, nodePublicKey, posts, receipts, manifestDigests, approvalsLogged };
+  const envelopeVectors = new Map(
+    entries
+      .filter((e) => e.kind === 'envelope')
+      .map((e) => [String(e.payload.envelope_digest), canonicalDigest(e.payload.vector)]),
+  );
+  return { db, config, nodePublicKey, posts, receipts, manifestDigests, approvalsLogged, envelopeVectors };
 }
 
 /**
@@ -454,10 +463,17 @@ async function deepVerifyEnvelope(ctx: DeepContext, e: AuditEntry, bad: (message
   try {
     const codebook = manifestCodebook(manifest);
     slots = flatten(codebook, vectorFromJson(codebook, p.vector), { maxParticipants: p.max_participants });
+    if (p.corrects)
+      slots = subModT(
+        slots,
+        flatten(codebook, vectorFromJson(codebook, p.corrects.vector), { maxParticipants: p.max_participants }),
+      );
   } catch {
     bad('de gelogde vector past niet bij het codeboek van de ronde.');
     return 0;
   }
+  if (p.corrects && ctx.envelopeVectors.get(p.corrects.envelope_digest) !== canonicalDigest(p.corrects.vector))
+    bad('de gecorrigeerde bijdrage staat niet (met deze cijfers) eerder in het log.');
   const digest = vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots });
   if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
   if (!approvalsCover(ctx, e, digest))

@@ -12,8 +12,7 @@ import { encodeContribution } from '../../shared/protocol/wire.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
 import { requireApprovals } from '../audit/approval.js';
 import { appendAudit, canonicalDigest, readAudit, sha256Hex } from '../audit/log.js';
-import { lateKind } from '../audit/preview.js';
-import { computeRoundVector } from '../audit/round-vector.js';
+import { computeLateVector, computeRoundVector, lateKind, type LateKind } from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import type { NodeConfig } from '../client/config.js';
 import type { Response } from '../client/coordinator-client.js';
@@ -30,9 +29,11 @@ export interface SubmitOptions {
   sleep?: (ms: number) => Promise<void>;
   onPhase?: (phase: string) => void;
   /**
-   * A late (or, in an unmasked round, corrected) contribution to a released round the
-   * coordinator reopened for this institution (issue 16, item 2): sent unmasked, after the
-   * round's deadline; needs a `preview --late` in the audit log (it states that protection).
+   * A late or corrected contribution to a released round the coordinator reopened for this
+   * institution (issue 16, item 2): sent unmasked, after the round's deadline; a correction of a
+   * masked round's contribution goes as the difference new − old (node/audit/round-vector.ts
+   * `LateKind`). Needs a `preview --late` of exactly what is sent in the audit log (it states
+   * that protection) and a late approval of it.
    */
   late?: boolean;
 }
@@ -130,7 +131,7 @@ export async function submitWithSession(
   s: AuditedSession,
   home: string,
   manifest: RoundManifest,
-  o: { onPhase?: (phase: string) => void; masking?: InputMasking; late?: 'late' | 'correction' },
+  o: { onPhase?: (phase: string) => void; masking?: InputMasking; late?: LateKind },
 ): Promise<SubmitResult> {
   const now = s.now;
   const roundId = manifest.round_id;
@@ -199,11 +200,14 @@ async function prepareContribution(
   manifest: RoundManifest,
   onPhase?: (phase: string) => void,
   masking?: InputMasking,
-  late?: 'late' | 'correction',
+  late?: LateKind,
 ): Promise<StoredSubmission> {
   const { db, config, identity, client, now } = s;
   onPhase?.('compute');
-  const rv = computeRoundVector(db, home, manifest, config.institution_id);
+  // A `difference` (correction of a masked round) computes new − old: what leaves, and is approved.
+  const rv = late
+    ? computeLateVector(db, home, manifest, config.institution_id, late)
+    : computeRoundVector(db, home, manifest, config.institution_id);
   onPhase?.('approval');
   if (late) requireLatePreview(db, manifest.round_id, rv.digest, home);
   const approvals = requireApprovals(db, config, {
@@ -280,6 +284,16 @@ async function prepareContribution(
         })),
         encryption_seed: Buffer.from(seed).toString('base64'),
         ...(late ? { late } : {}),
+        // The vector corrected (its contribution is in the sum): `audit verify --deep` re-derives
+        // the encrypted difference from it and `vector`; `vector` is what the node now stands for.
+        ...(rv.difference
+          ? {
+              corrects: {
+                envelope_digest: rv.difference.previousEnvelopeDigest,
+                vector: rv.difference.previousVector,
+              },
+            }
+          : {}),
         ...(masking ? { secagg: masking.log.public, ...masking.log.secret } : {}),
       },
     });

@@ -198,6 +198,16 @@ export class RoundStore {
     }
   }
 
+  /** The envelope digest of the latest receipted contribution to the round, or undefined. */
+  latestReceiptedDigest(roundId: string): string | undefined {
+    const r = this.db
+      .prepare(
+        'SELECT envelope_digest FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1',
+      )
+      .get(roundId) as { envelope_digest: string } | undefined;
+    return r?.envelope_digest;
+  }
+
   /** The envelope digest of every stored contribution (receipted or not), oldest first. */
   submissionDigests(): string[] {
     return (

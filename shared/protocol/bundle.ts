@@ -19,6 +19,8 @@ import { formatZodIssues } from '../errors/zod-issues.js';
  * - `sum/<k>.ct` — the coordinator's homomorphic sum, one raw SEAL ciphertext per index,
  * - `secagg.json` — masked rounds only: phases, advertisements, survivor-set signatures and
  *   reveals encrypted to the key holder (schemas/secagg.ts, SecAggBundleSchema),
+ * - `corrections/<institution_id>-<i>.sbc` — a masked round summed again after late data: each
+ *   survivor's correction, an encrypted difference new − old (wire format, unmasked), in the sum;
  * - `releases/v<N>.json` — a released round summed again after late contributions (issue 16,
  *   item 2): every version the coordinator published, as signed, so the key holder audits the
  *   next version against all of them and chains it to the latest.
@@ -46,6 +48,24 @@ export const BundleIndexSchema = z
      * late, outside the survivor set, as ordinary (unmasked) encrypted contributions.
      */
     late: z.array(InstitutionId).optional(),
+    /**
+     * Masked round summed again after its release: survivors' corrections, each an encrypted
+     * difference new − old (unmasked) added to the sum, with the latest published version when it
+     * was received (it changes every later version).
+     */
+    corrections: z
+      .array(
+        z
+          .object({
+            institution_id: InstitutionId,
+            file: z.string(),
+            sha256: Sha256Hex,
+            envelope_digest: Sha256Hex,
+            after_version: z.number().int().min(1),
+          })
+          .strict(),
+      )
+      .optional(),
     /** The published versions of the round (oldest first), for a re-release. */
     releases: z
       .array(z.object({ version: z.number().int().min(1), file: z.string(), sha256: Sha256Hex }).strict())
@@ -64,8 +84,18 @@ export interface Bundle {
   secagg?: SecAggBundle;
   /** Masked round summed again after its release: the late (unmasked) contributions' institutions. */
   late?: string[];
+  /** Masked round summed again after its release: survivors' differences (new − old), in the sum. */
+  corrections?: BundleCorrection[];
   /** The published versions of the round, each as its signed JSON text (parse and verify before use). */
   releases?: { version: number; json: string }[];
+}
+
+/** A survivor's correction of a masked round: an encrypted difference in the wire format. */
+export interface BundleCorrection {
+  institutionId: string;
+  wire: Uint8Array;
+  envelopeDigest: string;
+  afterVersion: number;
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -79,6 +109,7 @@ export function writeBundle(
     sum: readonly Uint8Array[];
     secagg?: SecAggBundle;
     late?: readonly string[];
+    corrections?: readonly BundleCorrection[];
     releases?: readonly { version: number; json: string }[];
   },
 ): BundleIndex {
@@ -108,6 +139,20 @@ export function writeBundle(
     index.secagg = { file: 'secagg.json', sha256: sha(bytes) };
   }
   if (b.late?.length) index.late = [...b.late];
+  if (b.corrections?.length) {
+    makeDir(join(dir, 'corrections'), 0o777, 'the bundle folder', 'folder');
+    index.corrections = b.corrections.map((c, i) => {
+      const file = `corrections/${c.institutionId}-${i + 1}.sbc`;
+      writeFileSync(join(dir, file), c.wire);
+      return {
+        institution_id: c.institutionId,
+        file,
+        sha256: sha(c.wire),
+        envelope_digest: c.envelopeDigest,
+        after_version: c.afterVersion,
+      };
+    });
+  }
   if (b.releases?.length) {
     makeDir(join(dir, 'releases'), 0o777, 'the bundle folder', 'folder');
     index.releases = b.releases.map((r) => {
@@ -165,6 +210,16 @@ export function readBundle(dir: string): Bundle {
   return {
     ...(secagg ? { secagg } : {}),
     ...(index.late ? { late: index.late } : {}),
+    ...(index.corrections
+      ? {
+          corrections: index.corrections.map((c) => ({
+            institutionId: c.institution_id,
+            wire: new Uint8Array(read(c.file, c.sha256)),
+            envelopeDigest: c.envelope_digest,
+            afterVersion: c.after_version,
+          })),
+        }
+      : {}),
     ...(index.releases
       ? { releases: index.releases.map((r) => ({ version: r.version, json: read(r.file, r.sha256).toString('utf8') })) }
       : {}),
