@@ -196,7 +196,7 @@ function registerClose(round: Command): void {
             ? 'Round was already closed; summed again without the excluded contribution(s) for'
             : 'Round was already closed; wrote the bundle again for';
       out(
-        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}${r.late.length ? ` (late, unmasked: ${r.late.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}${after !== undefined ? `\nIt carries the ${after} published version(s); the key holder signs version ${after + 1} from it (its audit covers every earlier version).` : ''}`,
+        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}${r.late.length ? ` (late, unmasked: ${r.late.join(', ')})` : ''}${r.corrections.length ? ` (corrected by an encrypted difference: ${r.corrections.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}${after !== undefined ? `\nIt carries the ${after} published version(s); the key holder signs version ${after + 1} from it (its audit covers every earlier version).` : ''}`,
       );
     });
 }

@@ -160,12 +160,18 @@ function checkDataflow(t: Test, n: NodeSetup, rec: Awaited<ReturnType<typeof exp
   t.match(df.en, /Participants \(signed by the key holder/);
   t.match(df.en, /k of n named custodians/);
   t.match(df.en, /What remains possible\. Real participants who collude/);
-  t.equal(rec.residual_risks.length, 4);
+  t.equal(rec.residual_risks.length, 5);
   t.match(
     rec.residual_risks[3],
     /late bijdrage .* NIET gemaskeerd/,
     'the art. 30 record names the unmasked late contribution',
   );
+  t.match(
+    rec.residual_risks[4],
+    /correctie van een bijdrage aan een gemaskeerde ronde .* VERSCHIL .* NIET gemaskeerd/,
+    'and the correction of a masked round sent as an unmasked difference',
+  );
+  t.match(df.en, /A correction of a contribution to a masked round .* DIFFERENCE .* NOT masked/);
   t.match(df.en, /A late contribution to a released round .* NOT masked/);
   t.match(renderArt30Text(rec), /Sleutels en deelnemers:\n {2}- de instelling houdt/);
   t.match(renderArt30Text(rec), /Wat mogelijk blijft:\n {2}- echte deelnemers die samenspannen/);
