@@ -1,5 +1,5 @@
 /** Round lifecycle refusals outside HTTP: endorsement checks at open, close and publish preconditions, registry, nonces. */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { openRound } from '../../coordinator/rounds/open-round.js';
 import { closeRound } from '../../coordinator/rounds/close-round.js';
 import { publishRelease } from '../../coordinator/rounds/publish-release.js';
@@ -14,8 +14,9 @@ import { endorse, participantsFor, setup, T0, DEADLINE, ROUND } from './fixture.
 t.teardown(() => sealWorker().close());
 const f = await setup(t);
 
-t.test('open refuses bad endorsements, keys, participants and deadlines', async (t) => {
-  const base = {
+/** What every openRound call below shares (round id and endorsement differ). */
+function openBase() {
+  return {
     db: f.db,
     identity: f.coordinator,
     studiejaar: 2024,
@@ -25,7 +26,12 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
     publicUrl: 'http://x.example',
     now: T0,
   };
-  const r2 = 'round-two';
+}
+
+type OpenBase = ReturnType<typeof openBase>;
+
+/** Endorsements that do not fit: another key holder, round or BFV key, altered, fewer participants than sent. */
+async function badEndorsements(t: Test, base: OpenBase, r2: string): Promise<void> {
   await t.rejects(
     openRound({ ...base, roundId: r2, endorsement: endorse(generateIdentity(), f.bfv.publicKey, r2) }),
     { code: 'SB_ERR_ENDORSEMENT' },
@@ -63,6 +69,10 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
     { code: 'SB_ERR_ENDORSEMENT' },
     'more participants than endorsed',
   );
+}
+
+/** Participants: unknown to the coordinator, added or left out by it, or registered with another key. */
+async function badParticipants(t: Test, base: OpenBase, r2: string): Promise<void> {
   await t.rejects(
     openRound({
       ...base,
@@ -109,6 +119,10 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
     }),
     { code: 'SB_ERR_ENDORSEMENT', message: /INST3 is registered here with another identity key/ },
   );
+}
+
+/** A deadline in the past, an existing round id, a BFV key that is no key. */
+async function badRoundSettings(t: Test, base: OpenBase, r2: string): Promise<void> {
   await t.rejects(
     openRound({
       ...base,
@@ -130,6 +144,14 @@ t.test('open refuses bad endorsements, keys, participants and deadlines', async 
       endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2),
     }),
   );
+}
+
+t.test('open refuses bad endorsements, keys, participants and deadlines', async (t) => {
+  const base = openBase();
+  const r2 = 'round-two';
+  await t.test('bad endorsements', async (t) => badEndorsements(t, base, r2));
+  await t.test('bad participants', async (t) => badParticipants(t, base, r2));
+  await t.test('bad deadline, round id or key', async (t) => badRoundSettings(t, base, r2));
   const m = await openRound({ ...base, roundId: r2, endorsement: endorse(f.keyHolder, f.bfv.publicKey, r2) });
   t.same(
     m.participants.map((p) => [p.institution_id, p.brin]),
