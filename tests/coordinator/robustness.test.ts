@@ -5,7 +5,7 @@
  * `Retry-After` says, within the deadline. 500 nodes behind one address: many-nodes.test.ts.
  */
 import type { AddressInfo } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
 import { buildApp } from '../../coordinator/app.js';
 import type { CoordinatorAppConfig } from '../../coordinator/context.js';
@@ -99,21 +99,12 @@ t.test('transparent ciphertexts are refused with a coded problem', async (t) => 
   t.equal(ok.status, 201, 'the real ciphertext of the same vector is accepted');
 });
 
-t.test('1,000 forged requests are throttled while valid submissions from the same address succeed', async (t) => {
-  const f = await setup(t);
-  // The defaults: 30 failed authentications per address and minute, 60 signed requests per institution.
-  const s = await listen(f);
-  t.teardown(s.close);
-  const agent = new Agent({ connections: 32 });
-  t.teardown(() => agent.close());
-  const v = edgeVector(f.codebook);
-  const valid = [
-    await contribution(f, 'INST1', v),
-    await contribution(f, 'INST2', scaled(v, 2)),
-    await contribution(f, 'INST3', scaled(v, 3)),
-  ];
-  const ids = ['INST1', 'INST2', 'INST3'];
-  const small = new Uint8Array(64).fill(1);
+type Listening = Awaited<ReturnType<typeof listen>>;
+/** The forged requests' body: 64 bytes, never parsed as a contribution. */
+const small = new Uint8Array(64).fill(1);
+
+/** 1,000 forged request headers: four kinds (another key, unknown institution, unsigned, stale), each signed once. */
+function forgedRequests(f: Fixture): Record<string, string>[] {
   const forger = generateIdentity();
   const kinds = [
     // Signed with a key that is not INST1's.
@@ -133,6 +124,18 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
   });
   const forged = Array.from({ length: 1000 }, (_, i) => made[i % made.length] as Record<string, string>);
 
+  return forged;
+}
+
+/** Send the forged requests from 16 workers; the three valid submissions go out in the middle of the flood. */
+async function flood(
+  f: Fixture,
+  s: Listening,
+  agent: Agent,
+  forged: Record<string, string>[],
+  valid: { wire: Uint8Array }[],
+  ids: string[],
+) {
   const statuses = new Map<number, number>();
   const codes = new Map<string, number>();
   let retryAfterOk = 0;
@@ -156,7 +159,12 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
     }
   };
   await Promise.all(Array.from({ length: 16 }, forgedWorker));
+  return { statuses, codes, retryAfterOk, validResults };
+}
 
+/** Every forged request answered, 30 with 401 then 429 with Retry-After; the valid ones acknowledged. */
+function checkFloodAnswers(t: Test, f: Fixture, r: Awaited<ReturnType<typeof flood>>): void {
+  const { statuses, codes, retryAfterOk, validResults } = r;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   t.equal(total, 1000, 'every forged request was answered');
   t.notOk(
@@ -175,7 +183,10 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
   for (const r of validResults)
     t.ok(isSignedReceipt(r.json as never, f.coordinator.publicKey), 'with a signed receipt');
   t.equal(currentSubmissions(f.db, ROUND).length, 3);
+}
 
+/** While throttled: unsigned requests from the address are refused before any lookup, a signed GET still passes. */
+async function checkWhileThrottled(t: Test, f: Fixture, s: Listening, agent: Agent): Promise<void> {
   // While throttled: unsigned requests from the address are refused before any lookup, a signed GET still passes.
   const pub = await request(`${s.url}/v1/rounds/${ROUND}/status`, { dispatcher: agent });
   t.equal(pub.statusCode, 429, 'unsigned request from the throttled address: 429');
@@ -193,6 +204,24 @@ t.test('1,000 forged requests are throttled while valid submissions from the sam
   const later = await request(`${s.url}/v1/rounds/${ROUND}/status`, { dispatcher: agent });
   t.equal(later.statusCode, 200, 'after the window: unsigned requests served again');
   await later.body.dump();
+}
+
+t.test('1,000 forged requests are throttled while valid submissions from the same address succeed', async (t) => {
+  const f = await setup(t);
+  // The defaults: 30 failed authentications per address and minute, 60 signed requests per institution.
+  const s = await listen(f);
+  t.teardown(s.close);
+  const agent = new Agent({ connections: 32 });
+  t.teardown(() => agent.close());
+  const v = edgeVector(f.codebook);
+  const valid = [
+    await contribution(f, 'INST1', v),
+    await contribution(f, 'INST2', scaled(v, 2)),
+    await contribution(f, 'INST3', scaled(v, 3)),
+  ];
+  const ids = ['INST1', 'INST2', 'INST3'];
+  checkFloodAnswers(t, f, await flood(f, s, agent, forgedRequests(f), valid, ids));
+  await checkWhileThrottled(t, f, s, agent);
 });
 
 t.test('the node client waits as long as Retry-After says, within the deadline', async (t) => {
