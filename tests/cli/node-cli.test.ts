@@ -1,7 +1,7 @@
 // The `sectorbench node` commands as a data team runs them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { generateIdentity, writeIdentityFiles } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleDir } from '../helpers/paths.js';
@@ -23,8 +23,11 @@ t.test('--help on every level', async (t) => {
   }
 });
 
-t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
-  const home = t.testdir();
+/** The edge sample's expected vector (cells, groups, data quality, excluded crebos). */
+const edgeExpected = () => JSON.parse(readFileSync(join(EDGE, 'expected.json'), 'utf8'));
+
+/** `node import` of the edge set: counts on stdout, progress on stderr. */
+function importEdge(t: Test, home: string): void {
   const imp = runCli([
     'node',
     'import',
@@ -38,7 +41,11 @@ t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
   t.equal(imp.code, 0, imp.stderr);
   t.match(imp.stdout, /Imported 78 enrolments .* and 93 observations/);
   t.match(imp.stderr, /attendance: 93 rows/, 'progress on stderr');
+}
 
+/** `node vector --out`: the JSON vector equals the edge sample's expected cells and groups. */
+function vectorJson(t: Test, home: string): void {
+  const expected = edgeExpected();
   const out = join(home, 'vector.json');
   const vec = runCli([
     'node',
@@ -54,10 +61,13 @@ t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
   ]);
   t.equal(vec.code, 0, vec.stderr);
   const json = JSON.parse(readFileSync(out, 'utf8'));
-  const expected = JSON.parse(readFileSync(join(EDGE, 'expected.json'), 'utf8'));
   t.strictSame(json.cells, expected.cells);
   t.strictSame(json.groups, expected.groups);
+}
 
+/** `node vector --format csv`: one line per non-zero row, kind, key and 64 slots. */
+function vectorCsv(t: Test, home: string): void {
+  const expected = edgeExpected();
   const csv = runCli([
     'node',
     'vector',
@@ -78,7 +88,11 @@ t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
     'one line per non-zero row',
   );
   t.equal(lines[0]!.split(',').length, 66, 'kind, key and 64 slots');
+}
 
+/** `node quality` (json and text): the expected data quality and excluded crebos. */
+function quality(t: Test, home: string): void {
+  const expected = edgeExpected();
   const q = runCli([
     'node',
     'quality',
@@ -106,6 +120,14 @@ t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
   const text = runCli(['node', 'quality', '--home', home, '--codebook', join(EDGE, 'codebook.csv'), '--year', '2024']);
   t.match(text.stdout, /Datakwaliteit, studiejaar 2024-2025/);
   t.match(text.stdout, /Crebo's buiten het codeboek/);
+}
+
+t.test('import, vector (json, csv) and quality on the edge set', async (t) => {
+  const home = t.testdir();
+  importEdge(t, home);
+  vectorJson(t, home);
+  vectorCsv(t, home);
+  quality(t, home);
 });
 
 t.test('a refused import exits 1 with the code, the lines and what to do', async (t) => {
