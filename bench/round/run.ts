@@ -19,7 +19,8 @@
  * encrypt, sign, store, audit log, upload, receipt); with `--concurrency 1` the CPU figures are the
  * node's own (the coordinator is another process). `--until PHASE` stops after that phase (no release).
  *
- *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4] [--masked [--mask-lanes N] [--until PHASE]] [--keep DIR]
+ *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4]
+ *     [--masked [--mask-lanes N] [--until PHASE]] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
