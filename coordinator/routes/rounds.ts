@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { ownStatus, roundStatus } from '../rounds/status.js';
+import type { CoordinatorDb } from '../store/db.js';
 import { getHePublicKey, getRound, listRounds } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
 import { ROUTE_PATTERNS } from '../../shared/protocol/routes.js';
@@ -28,10 +29,19 @@ const StatusSchema = z.object({
     .describe("signed requests only: the asking institution's own state, with the reason when it was excluded"),
 });
 
+type ZodApp = Parameters<FastifyPluginAsyncZod>[0];
+
 /** Public round routes: list, signed manifest, BFV public key, status (counts only). */
 const rounds: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.coordinator;
+  listRoute(app, db);
+  manifestRoute(app, db);
+  hePublicKeyRoute(app, db);
+  statusRoute(app, db);
+};
 
+/** GET the rounds on this coordinator. */
+function listRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.rounds,
     {
@@ -56,7 +66,10 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
       })),
     }),
   );
+}
 
+/** GET a round's signed manifest, byte for byte as stored. */
+function manifestRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.manifest,
     {
@@ -75,7 +88,10 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
         .send(r.manifestJson);
     },
   );
+}
 
+/** GET a round's BFV public key. */
+function hePublicKeyRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.hePublicKey,
     {
@@ -101,7 +117,10 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
         .send(Buffer.from(key));
     },
   );
+}
 
+/** GET a round's status (counts only; a signed request also gets its own state). */
+function statusRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.status,
     {
@@ -119,5 +138,6 @@ const rounds: FastifyPluginAsyncZod = async (app) => {
       return auth ? { ...s, you: ownStatus(db, request.params.roundId, auth.institutionId) } : s;
     },
   );
-};
+}
+
 export default rounds;
