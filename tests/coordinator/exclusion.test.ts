@@ -217,7 +217,9 @@ async function releaseOfTheOthers(t: Test, round: Round, bundle1: string) {
       `${key}: institution counts of inst-1 + inst-2`,
     );
   }
-  t.ok(published > 100, `figures were published (${published})`);
+  // Not vacuous: enough figures survive disclosure control for the comparison to mean something
+  // (82 with the contributor check enforced, DECISIONS 87; 100+ before it).
+  t.ok(published > 50, `figures were published (${published})`);
   t.equal(differing, 0, 'every published figure equals the reference sum of inst-1 and inst-2');
 
   return release;
