@@ -120,6 +120,104 @@ export function validateCustodians(k: number, custodians: readonly CustodianSpec
   }
 }
 
+/** A share's file header: who it is for and the commitment the ceremony records. */
+type ShareHeader = Omit<CustodyShareFile, 'protection'>;
+
+/**
+ * Protect one plain share for its custodian: a NaCl box to their X25519 key (ephemeral sender
+ * key, wiped), or scrypt ({@link SCRYPT}) + AES-256-GCM under their passphrase with the share
+ * header as additional data.
+ */
+async function protectShare(
+  c: CustodianSpec,
+  header: ShareHeader,
+  plain: Uint8Array,
+): Promise<CustodyShareFile['protection']> {
+  if ('x25519PublicKey' in c) {
+    const eph = nacl.box.keyPair();
+    const nonce = new Uint8Array(randomBytes(nacl.box.nonceLength));
+    const box = nacl.box(plain, nonce, c.x25519PublicKey, eph.secretKey);
+    eph.secretKey.fill(0);
+    return {
+      kind: 'x25519',
+      recipient_public_key: Buffer.from(c.x25519PublicKey).toString('base64'),
+      ephemeral_public_key: Buffer.from(eph.publicKey).toString('base64'),
+      nonce: Buffer.from(nonce).toString('base64'),
+      box: Buffer.from(box).toString('base64'),
+    };
+  }
+  const salt = randomBytes(16);
+  const key = await scrypt(c.passphrase, salt, SCRYPT);
+  const iv = randomBytes(12);
+  const gcm = createCipheriv('aes-256-gcm', key, iv);
+  gcm.setAAD(shareAad(header));
+  const ct = Buffer.concat([gcm.update(plain), gcm.final()]);
+  key.fill(0);
+  return {
+    kind: 'passphrase',
+    scrypt: { ...SCRYPT, salt: salt.toString('base64') },
+    iv: iv.toString('base64'),
+    ciphertext: ct.toString('base64'),
+    tag: gcm.getAuthTag().toString('base64'),
+  };
+}
+
+/**
+ * Deal one plain share to its custodian: the protected share file (for the custodian) and the
+ * custodian entry the sealed file records (index, protection, commitment, fingerprint).
+ */
+async function dealShare(
+  sealId: string,
+  hePublicKeyDigest: string,
+  k: number,
+  n: number,
+  c: CustodianSpec,
+  share: Uint8Array,
+): Promise<{ file: CustodyShareFile; entry: CustodianEntry }> {
+  const index = share[share.length - 1] as number;
+  const header: ShareHeader = {
+    type: 'sectorbench.custody-share' as const,
+    version: 1 as const,
+    seal_id: sealId,
+    he_public_key_digest: hePublicKeyDigest,
+    custodian: c.name,
+    index,
+    k,
+    n,
+    share_commitment: commitment(sealId, c.name, share),
+  };
+  const plain = sharePlaintext(sealId, c.name, index, share);
+  const file: CustodyShareFile = { ...header, protection: await protectShare(c, header, plain) };
+  plain.fill(0);
+  const entry: CustodianEntry = {
+    name: c.name,
+    index,
+    protection: 'x25519PublicKey' in c ? 'x25519' : 'passphrase',
+    ...('x25519PublicKey' in c ? { x25519_public_key: Buffer.from(c.x25519PublicKey).toString('base64') } : {}),
+    share_commitment: header.share_commitment,
+    share_fingerprint: shareFingerprint(file),
+  };
+  return { file: CustodyShareFileSchema.parse(file), entry };
+}
+
+/** Encrypt the secret key under the sealing key (AES-256-GCM, the sealed file's head as AAD). */
+function encryptSealedKey(
+  secretKey: Uint8Array,
+  sealingKey: Uint8Array,
+  head: Omit<SealedKeyFile, 'iv' | 'ciphertext' | 'tag'>,
+): SealedKeyFile {
+  const iv = randomBytes(12);
+  const gcm = createCipheriv('aes-256-gcm', sealingKey, iv);
+  gcm.setAAD(sealedAad(head));
+  const ct = Buffer.concat([gcm.update(secretKey), gcm.final()]);
+  return SealedKeyFileSchema.parse({
+    ...head,
+    iv: iv.toString('base64'),
+    ciphertext: ct.toString('base64'),
+    tag: gcm.getAuthTag().toString('base64'),
+  });
+}
+
 /**
  * Seal a BFV secret key for custody: AES-256-GCM under a random 32-byte sealing key, split k of n
  * with Shamir's scheme (`shamir-secret-sharing`); each share encrypted to its custodian (NaCl box
@@ -146,65 +244,9 @@ export async function sealSecretKey(
     const shares: CustodyShareFile[] = [];
     const entries: CustodianEntry[] = [];
     for (const [i, c] of o.custodians.entries()) {
-      const share = plainShares[i] as Uint8Array;
-      const index = share[share.length - 1] as number;
-      const header = {
-        type: 'sectorbench.custody-share' as const,
-        version: 1 as const,
-        seal_id: sealId,
-        he_public_key_digest: o.hePublicKeyDigest,
-        custodian: c.name,
-        index,
-        k: o.k,
-        n,
-        share_commitment: commitment(sealId, c.name, share),
-      };
-      const plain = sharePlaintext(sealId, c.name, index, share);
-      let file: CustodyShareFile;
-      if ('x25519PublicKey' in c) {
-        const eph = nacl.box.keyPair();
-        const nonce = new Uint8Array(randomBytes(nacl.box.nonceLength));
-        const box = nacl.box(plain, nonce, c.x25519PublicKey, eph.secretKey);
-        eph.secretKey.fill(0);
-        file = {
-          ...header,
-          protection: {
-            kind: 'x25519',
-            recipient_public_key: Buffer.from(c.x25519PublicKey).toString('base64'),
-            ephemeral_public_key: Buffer.from(eph.publicKey).toString('base64'),
-            nonce: Buffer.from(nonce).toString('base64'),
-            box: Buffer.from(box).toString('base64'),
-          },
-        };
-      } else {
-        const salt = randomBytes(16);
-        const key = await scrypt(c.passphrase, salt, SCRYPT);
-        const iv = randomBytes(12);
-        const gcm = createCipheriv('aes-256-gcm', key, iv);
-        gcm.setAAD(shareAad(header));
-        const ct = Buffer.concat([gcm.update(plain), gcm.final()]);
-        key.fill(0);
-        file = {
-          ...header,
-          protection: {
-            kind: 'passphrase',
-            scrypt: { ...SCRYPT, salt: salt.toString('base64') },
-            iv: iv.toString('base64'),
-            ciphertext: ct.toString('base64'),
-            tag: gcm.getAuthTag().toString('base64'),
-          },
-        };
-      }
-      plain.fill(0);
-      shares.push(CustodyShareFileSchema.parse(file));
-      entries.push({
-        name: c.name,
-        index,
-        protection: 'x25519PublicKey' in c ? 'x25519' : 'passphrase',
-        ...('x25519PublicKey' in c ? { x25519_public_key: Buffer.from(c.x25519PublicKey).toString('base64') } : {}),
-        share_commitment: header.share_commitment,
-        share_fingerprint: shareFingerprint(file),
-      });
+      const { file, entry } = await dealShare(sealId, o.hePublicKeyDigest, o.k, n, c, plainShares[i] as Uint8Array);
+      shares.push(file);
+      entries.push(entry);
     }
     const head = {
       type: 'sectorbench.sealed-bfv-secret-key' as const,
@@ -218,17 +260,7 @@ export async function sealSecretKey(
       sealed_at: o.now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       cipher: 'aes-256-gcm' as const,
     };
-    const iv = randomBytes(12);
-    const gcm = createCipheriv('aes-256-gcm', sealingKey, iv);
-    gcm.setAAD(sealedAad(head));
-    const ct = Buffer.concat([gcm.update(secretKey), gcm.final()]);
-    const sealed = SealedKeyFileSchema.parse({
-      ...head,
-      iv: iv.toString('base64'),
-      ciphertext: ct.toString('base64'),
-      tag: gcm.getAuthTag().toString('base64'),
-    });
-    return { sealed, shares };
+    return { sealed: encryptSealedKey(secretKey, sealingKey, head), shares };
   } finally {
     sealingKey.fill(0);
     for (const s of plainShares) s.fill(0);
@@ -244,8 +276,8 @@ function shareError(code: string, custodian: string, source: string | undefined,
   );
 }
 
-/** Open one presented share against the sealed file; returns the plain share (caller wipes it). */
-async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ custodian: string; share: Uint8Array }> {
+/** Validate a presented share file's shape; `SB_ERR_CUSTODY_SHARE` naming its file if it is not one. */
+function parseShareFile(p: PresentedShare): CustodyShareFile {
   const parsed = CustodyShareFileSchema.safeParse(p.share);
   if (!parsed.success)
     throw new SbError(
@@ -253,14 +285,23 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
       `${p.source ?? 'a presented share'} is not a custody share file (${formatZodIssues(parsed.error.issues, { limit: 2 })}). Nothing was unsealed.`,
       p.source ? { file: p.source } : {},
     );
-  const f = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Match a share file with the sealed file before opening it: same sealing and BFV key
+ * (`SB_ERR_CUSTODY_FOREIGN_SHARE`), a recorded custodian (`SB_ERR_CUSTODY_FOREIGN_SHARE`), and the
+ * index, commitment and protection the ceremony recorded (`SB_ERR_CUSTODY_WRONG_SHARE`). Returns
+ * the custodian's entry.
+ */
+function matchShareToSeal(sealed: SealedKeyFile, f: CustodyShareFile, source: string | undefined): CustodianEntry {
   const name = f.custodian;
   const entry = sealed.custodians.find((c) => c.name === name);
   if (f.seal_id !== sealed.seal_id || f.he_public_key_digest !== sealed.he_public_key_digest)
     throw shareError(
       'SB_ERR_CUSTODY_FOREIGN_SHARE',
       name,
-      p.source,
+      source,
       `it belongs to another sealing (seal ${f.seal_id}, BFV key ${f.he_public_key_digest.slice(0, 12)}…),` +
         ` not to this key holder's key (seal ${sealed.seal_id}); ask the custodian for the share of ` +
         'this key',
@@ -269,7 +310,7 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
     throw shareError(
       'SB_ERR_CUSTODY_FOREIGN_SHARE',
       name,
-      p.source,
+      source,
       `${name} is not a custodian of this key (custodians: ${sealed.custodians.map((c) => c.name).join(', ')})`,
     );
   if (
@@ -280,10 +321,23 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
     throw shareError(
       'SB_ERR_CUSTODY_WRONG_SHARE',
       name,
-      p.source,
+      source,
       `its index, commitment or protection differs from what the ceremony recorded for ${name}`,
     );
-  let plain: Uint8Array | null;
+  return entry;
+}
+
+/**
+ * Remove a share's protection with what the custodian gave (X25519 secret key or passphrase).
+ * Returns the plaintext, or null when it does not open; `SB_ERR_CUSTODY_UNLOCK` when the means to
+ * open it is missing or is another custodian's key.
+ */
+async function unprotectShare(
+  f: CustodyShareFile,
+  entry: CustodianEntry,
+  p: PresentedShare,
+): Promise<Uint8Array | null> {
+  const name = f.custodian;
   if (f.protection.kind === 'x25519') {
     if (!p.custodianSecretKey)
       throw shareError('SB_ERR_CUSTODY_UNLOCK', name, p.source, `give the custodian's X25519 secret key file`);
@@ -295,36 +349,40 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
         p.source,
         `the X25519 key given is not ${name}'s (fingerprint ${fingerprint(own)}, expected ${fingerprint(new Uint8Array(Buffer.from(entry.x25519_public_key as string, 'base64')))})`,
       );
-    plain = nacl.box.open(
+    return nacl.box.open(
       new Uint8Array(Buffer.from(f.protection.box, 'base64')),
       new Uint8Array(Buffer.from(f.protection.nonce, 'base64')),
       new Uint8Array(Buffer.from(f.protection.ephemeral_public_key, 'base64')),
       p.custodianSecretKey,
     );
-  } else {
-    if (p.passphrase === undefined)
-      throw shareError('SB_ERR_CUSTODY_UNLOCK', name, p.source, `give the custodian's passphrase`);
-    const key = await scrypt(p.passphrase, Buffer.from(f.protection.scrypt.salt, 'base64'), f.protection.scrypt);
-    try {
-      const gcm = createDecipheriv('aes-256-gcm', key, Buffer.from(f.protection.iv, 'base64'));
-      gcm.setAAD(shareAad(f));
-      gcm.setAuthTag(Buffer.from(f.protection.tag, 'base64'));
-      plain = new Uint8Array(Buffer.concat([gcm.update(Buffer.from(f.protection.ciphertext, 'base64')), gcm.final()]));
-    } catch {
-      plain = null;
-    } finally {
-      key.fill(0);
-    }
   }
-  if (!plain)
-    throw shareError(
-      'SB_ERR_CUSTODY_WRONG_SHARE',
-      name,
-      p.source,
-      f.protection.kind === 'x25519'
-        ? 'it does not open with that key (altered share file)'
-        : 'it does not open with that passphrase (wrong passphrase or altered share file)',
-    );
+  if (p.passphrase === undefined)
+    throw shareError('SB_ERR_CUSTODY_UNLOCK', name, p.source, `give the custodian's passphrase`);
+  const key = await scrypt(p.passphrase, Buffer.from(f.protection.scrypt.salt, 'base64'), f.protection.scrypt);
+  try {
+    const gcm = createDecipheriv('aes-256-gcm', key, Buffer.from(f.protection.iv, 'base64'));
+    gcm.setAAD(shareAad(f));
+    gcm.setAuthTag(Buffer.from(f.protection.tag, 'base64'));
+    return new Uint8Array(Buffer.concat([gcm.update(Buffer.from(f.protection.ciphertext, 'base64')), gcm.final()]));
+  } catch {
+    return null;
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * Read the opened plaintext (wiped here) and check it is the share dealt to this custodian: its
+ * binding (seal id, custodian, index), the index byte and the recorded commitment. Returns the
+ * plain share (caller wipes it); `SB_ERR_CUSTODY_WRONG_SHARE` otherwise.
+ */
+function checkOpenedShare(
+  sealed: SealedKeyFile,
+  entry: CustodianEntry,
+  name: string,
+  source: string | undefined,
+  plain: Uint8Array,
+): Uint8Array {
   let body: { seal_id?: unknown; custodian?: unknown; index?: unknown; share?: unknown };
   try {
     body = JSON.parse(new TextDecoder().decode(plain));
@@ -342,9 +400,27 @@ async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ cu
     commitment(sealed.seal_id, name, share) !== entry.share_commitment
   ) {
     share.fill(0);
-    throw shareError('SB_ERR_CUSTODY_WRONG_SHARE', name, p.source, 'its content is not the share dealt to them');
+    throw shareError('SB_ERR_CUSTODY_WRONG_SHARE', name, source, 'its content is not the share dealt to them');
   }
-  return { custodian: name, share };
+  return share;
+}
+
+/** Open one presented share against the sealed file; returns the plain share (caller wipes it). */
+async function openShare(sealed: SealedKeyFile, p: PresentedShare): Promise<{ custodian: string; share: Uint8Array }> {
+  const f = parseShareFile(p);
+  const name = f.custodian;
+  const entry = matchShareToSeal(sealed, f, p.source);
+  const plain = await unprotectShare(f, entry, p);
+  if (!plain)
+    throw shareError(
+      'SB_ERR_CUSTODY_WRONG_SHARE',
+      name,
+      p.source,
+      f.protection.kind === 'x25519'
+        ? 'it does not open with that key (altered share file)'
+        : 'it does not open with that passphrase (wrong passphrase or altered share file)',
+    );
+  return { custodian: name, share: checkOpenedShare(sealed, entry, name, p.source, plain) };
 }
 
 /**
