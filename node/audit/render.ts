@@ -396,6 +396,64 @@ Opgesteld ${r.generated_at}
   );
 }
 
+/** The "Keys." paragraph of the English data-flow statement (the Dutch one is built from KEYS_AND_PARTICIPANTS_NL). */
+const DATAFLOW_KEYS_EN =
+  `Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) ` +
+  'and the secret seed of each encryption (only in the local audit log). The coordinator holds ' +
+  'its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but ' +
+  'no key to read them. The key holder holds its Ed25519 identity key (signs the participant ' +
+  'list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named ' +
+  "custodians to present their key shares, and every unseal and every use is in the key holder's " +
+  'log (the node cannot check this itself: ask the key holder for the key ceremony record and ' +
+  'the log). The participant list (name, BRIN code, identity key per institution) is signed by ' +
+  'the key holder, which enrols each institution itself after checking its fingerprint, and by ' +
+  'the coordinator; the coordinator cannot add a participant without every node refusing the ' +
+  'manifest.';
+
+/** The "What remains possible." paragraph of the English data-flow statement. */
+const DATAFLOW_RESIDUAL_EN =
+  `What remains possible. Real participants who collude can subtract their own figures from the ` +
+  'published sector figures; where only one other institution contributed besides them, they ' +
+  'then know its figures (disclosure control protects against one institution that knows its ' +
+  'own figures, not against several colluding; with two limits: an institution that holds the whole of a ' +
+  'count of a published group (sectorkamer × niveau) can infer that the other institutions in that group ' +
+  'hold 0 there, suppressed cells included, and what an institution knows of its own share of a cell ' +
+  'several institutions contributed to is not modelled). The bundle the key holder receives from the coordinator ' +
+  "holds every institution's encrypted contribution separately: in an unmasked round a key holder " +
+  "colluding with k custodians can decrypt one institution's figures; in a masked round (secure " +
+  'aggregation) one decrypted contribution is noise, and at least t other participants handing ' +
+  "over their Shamir shares of that institution's mask secrets are needed as well, or, if the " +
+  'coordinator joins by telling participants different sets of surviving institutions, at least ' +
+  '2t − n other participants (the numbers for this round are in this statement, above); the key ' +
+  'holder and the custodians are therefore chosen independent of the coordinator and of each ' +
+  'other, and every use of the key is logged. A key holder that, together with the coordinator,' +
+  ' enrols an institution that does not exist can invent a participant; that is why every node ' +
+  'shows the participant list with names and BRIN codes before approval. A late contribution ' +
+  'to a released round (`node submit --late`, leading to a new version) is sent NOT masked,' +
+  ' also in a masked round: the key holder with k custodians could decrypt it, and the difference ' +
+  "between two versions' sums is exactly that contribution (or the sum of the late ones); the " +
+  'release itself is checked against every earlier version, and `node preview --late` says ' +
+  'so before approval. A correction of a contribution to a masked round that was released ' +
+  '(`node submit --late` after a new import) sends the DIFFERENCE between the corrected figures ' +
+  'and those sent before, encrypted but NOT masked (the masked contribution stays in the sum): ' +
+  'the key holder with k custodians could decrypt that difference exactly, and the difference ' +
+  "between two versions' sums is that difference together with the contributions and differences " +
+  'of the other late or correcting institutions in that version.';
+
+/** What the data-flow statement is built from: the node's config, the round's manifest and the protection text. */
+interface DataflowFacts {
+  config: NodeConfig;
+  manifest: RoundManifest;
+  protection: { nl: string; en: string };
+  /** The coordinator URL is https. */
+  tls: boolean;
+  /** An air-gapped node (issue 16, item 3) connects to nothing; its requests travel as files. */
+  offline: boolean;
+  codebookSize: number;
+  /** The approvers as "name (fingerprint)", comma-separated, or "—". */
+  approvers: string;
+}
+
 /**
  * `sectorbench node dataflow`: the data-flow statement for a DPIA, in Dutch and English, from
  * the real config and the round's verified manifest (stored by preview or submit).
@@ -418,15 +476,24 @@ export function dataflowStatement(o: { home: string; roundId: string }): {
   } finally {
     db.close();
   }
-  const t = manifest.thresholds;
   const base = protectionStatement(manifest);
   const lateText = late ? lateProtectionStatement(manifest, late) : undefined;
-  const protection = lateText ? { nl: `${base.nl} ${lateText.nl}`, en: `${base.en} ${lateText.en}` } : base;
-  const tls = config.coordinator_url.startsWith('https:');
-  // An air-gapped node (issue 16, item 3) connects to nothing; its requests travel as files.
-  const offline = config.transport === 'file';
-  const codebookSize = manifest.codebook.entries.length;
-  const approvers = config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—';
+  const facts: DataflowFacts = {
+    config,
+    manifest,
+    protection: lateText ? { nl: `${base.nl} ${lateText.nl}`, en: `${base.en} ${lateText.en}` } : base,
+    tls: config.coordinator_url.startsWith('https:'),
+    offline: config.transport === 'file',
+    codebookSize: manifest.codebook.entries.length,
+    approvers: config.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '—',
+  };
+  return { nl: dataflowNl(facts), en: dataflowEn(facts), manifest, config };
+}
+
+/** The data-flow statement in Dutch. */
+function dataflowNl(f: DataflowFacts): string {
+  const { config, manifest, protection, tls, offline, codebookSize, approvers } = f;
+  const t = manifest.thresholds;
   const nl =
     `Gegevensstroom sectorbench — instelling ${config.institution_id}, ronde ${manifest.round_id} ` +
     `(studiejaar ${manifest.studiejaar})
@@ -474,6 +541,13 @@ Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beh
     'van de instelling; controleren met `sectorbench node audit verify`, tonen met `sectorbench ' +
     `node audit show\`.
 `;
+  return nl;
+}
+
+/** The data-flow statement in English. */
+function dataflowEn(f: DataflowFacts): string {
+  const { config, manifest, protection, tls, offline, codebookSize, approvers } = f;
+  const t = manifest.thresholds;
   const en =
     `Data flow of sectorbench — institution ${config.institution_id}, round ${manifest.round_id} ` +
     `(studiejaar ${manifest.studiejaar})
@@ -507,44 +581,8 @@ Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' maski
 Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. ` +
     'The node refuses a manifest whose participant list the key holder did not sign; the minimum ' +
     `number of institutions counts these participants only.
-Keys. The institution holds its own Ed25519 identity key (signs contributions and requests) ` +
-    'and the secret seed of each encryption (only in the local audit log). The coordinator holds ' +
-    'its Ed25519 identity key (signs manifests and receipts) and the encrypted contributions, but ' +
-    'no key to read them. The key holder holds its Ed25519 identity key (signs the participant ' +
-    'list, thresholds and releases) and the BFV secret key, sealed: decrypting needs k of n named ' +
-    "custodians to present their key shares, and every unseal and every use is in the key holder's " +
-    'log (the node cannot check this itself: ask the key holder for the key ceremony record and ' +
-    'the log). The participant list (name, BRIN code, identity key per institution) is signed by ' +
-    'the key holder, which enrols each institution itself after checking its fingerprint, and by ' +
-    'the coordinator; the coordinator cannot add a participant without every node refusing the ' +
-    `manifest.
-What remains possible. Real participants who collude can subtract their own figures from the ` +
-    'published sector figures; where only one other institution contributed besides them, they ' +
-    'then know its figures (disclosure control protects against one institution that knows its ' +
-    'own figures, not against several colluding; with two limits: an institution that holds the whole of a ' +
-    'count of a published group (sectorkamer × niveau) can infer that the other institutions in that group ' +
-    'hold 0 there, suppressed cells included, and what an institution knows of its own share of a cell ' +
-    'several institutions contributed to is not modelled). The bundle the key holder receives from the coordinator ' +
-    "holds every institution's encrypted contribution separately: in an unmasked round a key holder " +
-    "colluding with k custodians can decrypt one institution's figures; in a masked round (secure " +
-    'aggregation) one decrypted contribution is noise, and at least t other participants handing ' +
-    "over their Shamir shares of that institution's mask secrets are needed as well, or, if the " +
-    'coordinator joins by telling participants different sets of surviving institutions, at least ' +
-    '2t − n other participants (the numbers for this round are in this statement, above); the key ' +
-    'holder and the custodians are therefore chosen independent of the coordinator and of each ' +
-    'other, and every use of the key is logged. A key holder that, together with the coordinator,' +
-    ' enrols an institution that does not exist can invent a participant; that is why every node ' +
-    'shows the participant list with names and BRIN codes before approval. A late contribution ' +
-    'to a released round (`node submit --late`, leading to a new version) is sent NOT masked,' +
-    ' also in a masked round: the key holder with k custodians could decrypt it, and the difference ' +
-    "between two versions' sums is exactly that contribution (or the sum of the late ones); the " +
-    'release itself is checked against every earlier version, and `node preview --late` says ' +
-    'so before approval. A correction of a contribution to a masked round that was released ' +
-    '(`node submit --late` after a new import) sends the DIFFERENCE between the corrected figures ' +
-    'and those sent before, encrypted but NOT masked (the masked contribution stays in the sum): ' +
-    'the key holder with k custodians could decrypt that difference exactly, and the difference ' +
-    "between two versions' sums is that difference together with the contributions and differences " +
-    `of the other late or correcting institutions in that version.
+${DATAFLOW_KEYS_EN}
+${DATAFLOW_RESIDUAL_EN}
 What never leaves. The SIS exports and any student-level or lesson-level data; the data-quality ` +
     `report; the unencrypted figures; the secret encryption seed${
       manifest.secagg
@@ -556,5 +594,5 @@ Where the log lives. In the node database (node.sqlite, table audit_log) in the 
     'managed environment; verify with `sectorbench node audit verify`, show with `sectorbench ' +
     `node audit show\`.
 `;
-  return { nl, en, manifest, config };
+  return en;
 }
