@@ -5,6 +5,7 @@ import { SbError } from '../../shared/errors/sb-error.js';
 import { renderReleaseCsv } from '../release/render-csv.js';
 import { renderReleaseSite, SITE_FILES } from '../release/site.js';
 import { trendReleases } from '../release/trend-releases.js';
+import type { CoordinatorDb } from '../store/db.js';
 import { findRelease, listReleases, type StoredRelease } from '../store/releases.js';
 import { getRound } from '../store/rounds.js';
 import { problems, RoundParams } from './schemas.js';
@@ -29,25 +30,43 @@ const Query = z.object({
   version: z.coerce.number().int().min(1).optional().describe('release version; default the latest'),
 });
 
+type ZodApp = Parameters<FastifyPluginAsyncZod>[0];
+type SendFile = (r: StoredRelease, file: string, reply: FastifyReply) => Promise<FastifyReply>;
+
+const common = { params: RoundParams, querystring: Query };
+
+/**
+ * A published release version (the latest when `version` is undefined). Throws the round store's
+ * error for an unknown round, `SB_ERR_RELEASE_UNKNOWN` (404) when the round has no such release.
+ */
+function loadRelease(db: CoordinatorDb, roundId: string, version?: number): StoredRelease {
+  getRound(db, roundId);
+  const r = findRelease(db, roundId, version);
+  if (!r) {
+    throw new SbError(
+      'SB_ERR_RELEASE_UNKNOWN',
+      version === undefined
+        ? `round ${roundId} has no published release yet.`
+        : `round ${roundId} has no release version ${version}.`,
+      { round_id: roundId },
+    );
+  }
+  return r;
+}
+
 /** Published releases: signed JSON, CSV and the Dutch benchmark page. 404 until released. */
 const releases: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.coordinator;
-  const load = (roundId: string, version?: number): StoredRelease => {
-    getRound(db, roundId);
-    const r = findRelease(db, roundId, version);
-    if (!r) {
-      throw new SbError(
-        'SB_ERR_RELEASE_UNKNOWN',
-        version === undefined
-          ? `round ${roundId} has no published release yet.`
-          : `round ${roundId} has no release version ${version}.`,
-        { round_id: roundId },
-      );
-    }
-    return r;
-  };
-  const common = { params: RoundParams, querystring: Query };
+  releaseJsonRoute(app, db);
+  releaseCsvRoute(app, db);
+  const sendFile = siteFileSender(db);
+  siteRoutes(app, db, sendFile);
+  releaseHtmlRoute(app, db);
+};
+export default releases;
 
+/** The key holder's signed release JSON, byte for byte, with its digest as ETag. */
+function releaseJsonRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.release,
     {
@@ -59,7 +78,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const r = load(request.params.roundId, request.query.version);
+      const r = loadRelease(db, request.params.roundId, request.query.version);
       return reply
         .header('etag', `"${r.digest}"`)
         .type('application/json; charset=utf-8')
@@ -67,7 +86,10 @@ const releases: FastifyPluginAsyncZod = async (app) => {
         .send(r.json);
     },
   );
+}
 
+/** The release as a CSV download (one line per figure). */
+function releaseCsvRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.releaseCsv,
     {
@@ -79,7 +101,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const r = load(request.params.roundId, request.query.version);
+      const r = loadRelease(db, request.params.roundId, request.query.version);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${r.roundId}-release-v${r.version}.csv"`)
@@ -87,9 +109,14 @@ const releases: FastifyPluginAsyncZod = async (app) => {
         .send(renderReleaseCsv(r.release));
     },
   );
+}
 
-  // The publication site (coordinator/release/site.ts), rendered once per release digest: charts
-  // are rendered on the server, which takes a moment, and a release never changes.
+/**
+ * Sends one file of a release's publication site (coordinator/release/site.ts). The site is
+ * rendered once per release digest and kept (at most 8): charts are rendered on the server, which
+ * takes a moment, and a release never changes. `SB_ERR_RELEASE_UNKNOWN` for a file the site lacks.
+ */
+function siteFileSender(db: CoordinatorDb): SendFile {
   const sites = new Map<string, Promise<Map<string, string>>>();
   const site = (r: StoredRelease): Promise<Map<string, string>> => {
     const versions = listReleases(db, r.roundId).map((x) => x.version);
@@ -113,7 +140,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
     }
     return s;
   };
-  const sendFile = async (r: StoredRelease, file: string, reply: FastifyReply) => {
+  return async (r, file, reply) => {
     const body = (await site(r)).get(file);
     if (body === undefined)
       throw new SbError('SB_ERR_RELEASE_UNKNOWN', `the site of round ${r.roundId} has no file ${file}.`, {
@@ -125,7 +152,10 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       .serializer((x: unknown) => x as string)
       .send(body);
   };
+}
 
+/** The publication site of the latest release and of one release version. */
+function siteRoutes(app: ZodApp, db: CoordinatorDb, sendFile: SendFile): void {
   app.get(
     ROUTE_PATTERNS.site,
     {
@@ -136,7 +166,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.unknown().describe('text/html, application/json or text/csv'), ...problems(400, 404) },
       },
     },
-    async (request, reply) => sendFile(load(request.params.roundId), request.params.file, reply),
+    async (request, reply) => sendFile(loadRelease(db, request.params.roundId), request.params.file, reply),
   );
 
   app.get(
@@ -150,9 +180,12 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      sendFile(load(request.params.roundId, request.params.version), request.params.file, reply),
+      sendFile(loadRelease(db, request.params.roundId, request.params.version), request.params.file, reply),
   );
+}
 
+/** The benchmark page: a relative redirect to the publication site's index. */
+function releaseHtmlRoute(app: ZodApp, db: CoordinatorDb): void {
   app.get(
     ROUTE_PATTERNS.releaseHtml,
     {
@@ -164,7 +197,7 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const r = load(request.params.roundId, request.query.version);
+      const r = loadRelease(db, request.params.roundId, request.query.version);
       // Relative, so it works behind any prefix the coordinator is published under.
       const target =
         request.query.version === undefined
@@ -173,5 +206,4 @@ const releases: FastifyPluginAsyncZod = async (app) => {
       return reply.redirect(target, 302);
     },
   );
-};
-export default releases;
+}
