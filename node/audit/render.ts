@@ -258,15 +258,7 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
   const config = readNodeConfig(o.home);
   await readIdentityFile(identityPath(o.home, config)); // the node must be intact
   const v = await verifyAuditLog({ home: o.home });
-  const db = openNodeDb(o.home);
-  let sentAt: Map<string, string[]>;
-  try {
-    sentAt = new Map();
-    for (const e of readAudit(db).filter((x) => x.kind === 'receipt' && x.round_id))
-      sentAt.set(e.round_id as string, [...(sentAt.get(e.round_id as string) ?? []), e.at]);
-  } finally {
-    db.close();
-  }
+  const sentAt = receiptTimes(o.home);
   return {
     type: 'sectorbench.avg-art30-record',
     generated_at: (o.now ?? systemClock)().toISOString(),
@@ -288,56 +280,13 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
       'een ondertekende envelop met ronde, instelling, versies en digests',
       'ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest, kop van het auditlog)',
     ],
-    recipients: [
-      {
-        role: 'coördinator (ontvangt alleen versleutelde bijdragen)',
-        url: config.coordinator_url,
-        fingerprint: config.pinned.coordinator.fingerprint,
-      },
-      {
-        role:
-          'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom,' +
-          ' past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom,' +
-          ' zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers, of ' +
-          'zonder 2t − n andere deelnemers samen met de coördinator; in een ongemaskeerde ronde kan hij,' +
-          ' samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
-        fingerprint: config.pinned.key_holder.fingerprint,
-      },
-    ],
-    third_country_transfers:
-      `Geen door de node: ${
-        config.transport === 'file'
-          ? 'de node verbindt met niets (offline); zijn verzoeken gaan als ondertekende bestanden met de ' +
-            'hand naar de coördinator'
-          : `de node verbindt alleen met ${config.coordinator_url}`
-      }. ` + 'Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.',
+    recipients: art30Recipients(config),
+    third_country_transfers: art30ThirdCountry(config),
     retention: [
       'de geïmporteerde gegevens blijven in de node-database tot een nieuwe import ze vervangt; de instelling bepaalt de bewaartermijn',
       'het auditlog (met de onversleutelde cijfers die vertrokken) wordt bewaard zolang de instelling moet kunnen verantwoorden wat is verstuurd',
     ],
-    security_measures: [
-      'gegevens blijven on-premises; alleen aggregaten vertrekken',
-      'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder,' +
-        ' die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van ' +
-        'k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
-      'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke ' +
-        'instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder ' +
-        'niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
-      'maskering (secure aggregation, Bonawitz e.a. 2017) in rondes waarvan het rondedocument een ' +
-        'drempel t noemt: de cijfers van één instelling zijn alleen te zien als sleutelhouder, coördinator ' +
-        'en minstens t andere deelnemers samenwerken; zie `sectorbench node dataflow` per ronde',
-      'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
-      config.transport === 'file'
-        ? 'offline node (transport "file"): geen netwerkverbinding; ondertekende verzoeken (Ed25519) ' +
-          'in een exportbestand dat als geheel door de node is ondertekend, met de hand naar de coördinator ' +
-          'gebracht; de antwoorden komen terug in een bestand dat de coördinator ondertekent met de sleutel ' +
-          'die bij aanmelding is vastgelegd; de bestanden zijn niet versleuteld en bevatten precies wat ' +
-          'anders over het netwerk zou gaan (de bijdrage versleuteld, sleuteldelen versleuteld per deelnemer)'
-        : `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : ' (LET OP: coördinator-URL zonder TLS)'};` +
-          ' de node praat met niets anders dan de ingestelde coördinator',
-      `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
-      'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
-    ],
+    security_measures: art30SecurityMeasures(config),
     keys_and_participants: KEYS_AND_PARTICIPANTS_NL,
     residual_risks: RESIDUAL_RISKS_NL,
     approvers: config.approvers.map((a) => ({ name: a.name, fingerprint: a.fingerprint })),
@@ -351,6 +300,78 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
     })),
     audit_log: { location: `${o.home}/node.sqlite, tabel audit_log`, entries: v.entries, head: v.head, verified: v.ok },
   };
+}
+
+/** Per round, when this node's contributions were receipted (from the audit log). */
+function receiptTimes(home: string): Map<string, string[]> {
+  const db = openNodeDb(home);
+  try {
+    const sentAt = new Map<string, string[]>();
+    for (const e of readAudit(db).filter((x) => x.kind === 'receipt' && x.round_id))
+      sentAt.set(e.round_id as string, [...(sentAt.get(e.round_id as string) ?? []), e.at]);
+    return sentAt;
+  } finally {
+    db.close();
+  }
+}
+
+/** The art. 30 recipients: the coordinator and the key holder, with their pinned fingerprints. */
+function art30Recipients(config: NodeConfig): Art30Record['recipients'] {
+  return [
+    {
+      role: 'coördinator (ontvangt alleen versleutelde bijdragen)',
+      url: config.coordinator_url,
+      fingerprint: config.pinned.coordinator.fingerprint,
+    },
+    {
+      role:
+        'sleutelhouder (krijgt de versleutelde bijdrage van elke instelling; ontsleutelt de optelsom,' +
+        ' past openbaarmakingscontrole toe; in een gemaskeerde ronde alleen de gemaskeerde optelsom,' +
+        ' zonder de maskers van één instelling te kunnen verwijderen zonder t andere deelnemers, of ' +
+        'zonder 2t − n andere deelnemers samen met de coördinator; in een ongemaskeerde ronde kan hij,' +
+        ' samen met k bewaarders, één bijdrage ontsleutelen; ondertekent de deelnemerslijst)',
+      fingerprint: config.pinned.key_holder.fingerprint,
+    },
+  ];
+}
+
+/** Where the data goes, for the art. 30 record: nowhere outside the EEA by the node itself. */
+function art30ThirdCountry(config: NodeConfig): string {
+  return (
+    `Geen door de node: ${
+      config.transport === 'file'
+        ? 'de node verbindt met niets (offline); zijn verzoeken gaan als ondertekende bestanden met de ' +
+          'hand naar de coördinator'
+        : `de node verbindt alleen met ${config.coordinator_url}`
+    }. ` + 'Waar de coördinator en sleutelhouder hun gegevens houden, staat in hun eigen verwerkingsregister.'
+  );
+}
+
+/** The art. 30 security measures, following the node's transport and approval settings. */
+function art30SecurityMeasures(config: NodeConfig): string[] {
+  return [
+    'gegevens blijven on-premises; alleen aggregaten vertrekken',
+    'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder,' +
+      ' die de geheime sleutel verzegeld bewaart: ontsleutelen kan alleen met de sleuteldelen van ' +
+      'k van n benoemde bewaarders, en elk gebruik staat in het logboek van de sleutelhouder',
+    'deelnemerslijst (naam, BRIN, identiteitssleutel) ondertekend door de sleutelhouder, die elke ' +
+      'instelling zelf inschrijft; de node weigert een rondedocument met een deelnemer die de sleutelhouder ' +
+      'niet heeft ondertekend, en de drempel voor het aantal instellingen telt alleen die deelnemers',
+    'maskering (secure aggregation, Bonawitz e.a. 2017) in rondes waarvan het rondedocument een ' +
+      'drempel t noemt: de cijfers van één instelling zijn alleen te zien als sleutelhouder, coördinator ' +
+      'en minstens t andere deelnemers samenwerken; zie `sectorbench node dataflow` per ronde',
+    'openbaarmakingscontrole door de sleutelhouder met ondertekende drempels',
+    config.transport === 'file'
+      ? 'offline node (transport "file"): geen netwerkverbinding; ondertekende verzoeken (Ed25519) ' +
+        'in een exportbestand dat als geheel door de node is ondertekend, met de hand naar de coördinator ' +
+        'gebracht; de antwoorden komen terug in een bestand dat de coördinator ondertekent met de sleutel ' +
+        'die bij aanmelding is vastgelegd; de bestanden zijn niet versleuteld en bevatten precies wat ' +
+        'anders over het netwerk zou gaan (de bijdrage versleuteld, sleuteldelen versleuteld per deelnemer)'
+      : `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : ' (LET OP: coördinator-URL zonder TLS)'};` +
+        ' de node praat met niets anders dan de ingestelde coördinator',
+    `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
+    'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
+  ];
 }
 
 /** Plain-text rendering of the art. 30 record (Dutch). */
