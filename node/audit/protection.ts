@@ -37,21 +37,7 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
   const n = manifest.participants.length;
   const s = manifest.secagg;
   const roundId = manifest.round_id;
-  if (!s) {
-    return {
-      masked: false,
-      nl:
-        `Let op: ronde ${roundId} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar ` +
-        'de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, ' +
-        'samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ' +
-        'ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.',
-      en:
-        `Note: round ${roundId} is NOT masked. The coordinator cannot read the contribution, but at ` +
-        'closing the key holder receives every encrypted contribution separately and, together with ' +
-        "k of its custodians (who unseal the key), could decrypt one institution's figures; the promise " +
-        '"only the sum" then rests on the key holder and its custodians.',
-    };
-  }
+  if (!s) return unmaskedStatement(roundId);
   const shareholders =
     s.graph.kind === 'complete'
       ? `alle ${n} deelnemers`
@@ -112,6 +98,23 @@ export function protectionStatement(manifest: RoundManifest): ProtectionStatemen
       (sparse
         ? sparse.en
         : `If more than ${n - t} institutions drop out after sharing keys, the round fails and nothing is decrypted.`),
+  };
+}
+
+/** An unmasked round: the key holder with k custodians can decrypt one institution's contribution. */
+function unmaskedStatement(roundId: string): ProtectionStatement {
+  return {
+    masked: false,
+    nl:
+      `Let op: ronde ${roundId} is NIET gemaskeerd. De coördinator kan de bijdrage niet lezen, maar ` +
+      'de sleutelhouder krijgt bij het afsluiten elke versleutelde bijdrage afzonderlijk en kan, ' +
+      'samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van één instelling ' +
+      'ontsleutelen; de belofte "alleen de optelsom" berust dan op de sleutelhouder en zijn bewaarders.',
+    en:
+      `Note: round ${roundId} is NOT masked. The coordinator cannot read the contribution, but at ` +
+      'closing the key holder receives every encrypted contribution separately and, together with ' +
+      "k of its custodians (who unseal the key), could decrypt one institution's figures; the promise " +
+      '"only the sum" then rests on the key holder and its custodians.',
   };
 }
 
