@@ -124,41 +124,11 @@ export class CoordinatorClient {
     // Attempts without a Retry-After are counted; those the coordinator paced are bounded by time.
     let unpaced = 0;
     for (let attempt = 1; ; attempt++) {
-      const payload = body ?? new Uint8Array(0);
-      const signed = this.sign(method, path, payload);
-      const auditHead = signed[REQUEST_HEADERS.auditHead];
-      const headers: Record<string, string> = {
-        ...signed,
-        accept: 'application/json, application/problem+json, application/octet-stream',
-      };
-      if (body) headers['content-type'] = contentType;
       try {
-        const res = await request(`${this.origin}${path}`, {
-          method,
-          headers,
-          body: body ? Buffer.from(body) : undefined,
-          dispatcher: this.o.dispatcher,
-        });
-        const buf = Buffer.from(await res.body.arrayBuffer());
-        this.o.onSent?.({
-          method,
-          path,
-          bytes: payload.byteLength,
-          body_sha256: signed['sb-content-sha256'] as string,
-          audit_head: auditHead ?? null,
-          status: res.statusCode,
-        });
-        if (res.statusCode >= 300 && res.statusCode < 400) {
-          throw new SbError(
-            'SB_ERR_EGRESS',
-            `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects ` +
-              `are refused, this node only talks to ${this.origin}.`,
-            { status: res.statusCode },
-          );
-        }
-        const ct = String(res.headers['content-type'] ?? '');
+        const res = await this.exchange(method, path, body, contentType);
+        const { ct, buf } = res;
         if (TRANSIENT_STATUS.has(res.statusCode)) {
-          const paced = retryAfterMs(res.headers['retry-after'], clock());
+          const paced = retryAfterMs(res.retryAfter, clock());
           const wait = paced ?? backoff(++unpaced);
           const resumeAt = clock() + wait;
           if (paced !== undefined && resumeAt <= budgetEnd) {
@@ -171,15 +141,7 @@ export class CoordinatorClient {
             continue;
           }
           const refused = problemError(method, path, res.statusCode, ct, buf);
-          if (paced !== undefined) {
-            throw new SbError(
-              refused.code,
-              `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is ` +
-                `past ${options.deadline && budgetEnd === options.deadline.getTime() ? `the round's deadline (${options.deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`};` +
-                ` gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
-              { ...refused.details, retry_after_seconds: Math.ceil(paced / 1000), attempts: attempt },
-            );
-          }
+          if (paced !== undefined) throw pacedPastBudget(refused, paced, attempt, budgetEnd, started, options.deadline);
           throw refused;
         }
         if (res.statusCode >= 400) throw problemError(method, path, res.statusCode, ct, buf);
@@ -195,14 +157,56 @@ export class CoordinatorClient {
         break;
       }
     }
-    const msg = lastError instanceof Error ? lastError.message : String(lastError);
-    throw new SbError(
-      'SB_ERR_COORDINATOR_UNREACHABLE',
-      `could not reach the coordinator at ${this.origin} after ${unpaced} attempts (${msg}). Check ` +
-        'the network and the coordinator URL in node.json, then run the command again: resending is ' +
-        'safe.',
-      { origin: this.origin },
-    );
+    throw unreachableError(this.origin, unpaced, lastError);
+  }
+
+  /**
+   * One signed request to the coordinator, its answer read whole and reported to `onSent` (the
+   * egress log). A redirect is refused (`SB_ERR_EGRESS`); everything else is for the caller.
+   */
+  private async exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Uint8Array | undefined,
+    contentType: string,
+  ): Promise<{ statusCode: number; ct: string; buf: Buffer; retryAfter: string | string[] | undefined }> {
+    const payload = body ?? new Uint8Array(0);
+    const signed = this.sign(method, path, payload);
+    const auditHead = signed[REQUEST_HEADERS.auditHead];
+    const headers: Record<string, string> = {
+      ...signed,
+      accept: 'application/json, application/problem+json, application/octet-stream',
+    };
+    if (body) headers['content-type'] = contentType;
+    const res = await request(`${this.origin}${path}`, {
+      method,
+      headers,
+      body: body ? Buffer.from(body) : undefined,
+      dispatcher: this.o.dispatcher,
+    });
+    const buf = Buffer.from(await res.body.arrayBuffer());
+    this.o.onSent?.({
+      method,
+      path,
+      bytes: payload.byteLength,
+      body_sha256: signed['sb-content-sha256'] as string,
+      audit_head: auditHead ?? null,
+      status: res.statusCode,
+    });
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      throw new SbError(
+        'SB_ERR_EGRESS',
+        `the coordinator answered ${path} with a redirect to ${String(res.headers.location)}; redirects ` +
+          `are refused, this node only talks to ${this.origin}.`,
+        { status: res.statusCode },
+      );
+    }
+    return {
+      statusCode: res.statusCode,
+      ct: String(res.headers['content-type'] ?? ''),
+      buf,
+      retryAfter: res.headers['retry-after'],
+    };
   }
 
   /** This node's signature headers for one request, now, with the current audit head. */
@@ -249,6 +253,39 @@ export class CoordinatorClient {
 }
 
 /** 0.5 s, 1 s, 2 s, 4 s … (at most 30 s) with ±20% jitter. */
+/**
+ * The coordinator's refusal when its Retry-After lies past the round's deadline or the retry
+ * budget: the same code and details, with the wait asked, the limit and the attempts made.
+ */
+function pacedPastBudget(
+  refused: SbError,
+  paced: number,
+  attempt: number,
+  budgetEnd: number,
+  started: number,
+  deadline: Date | undefined,
+): SbError {
+  return new SbError(
+    refused.code,
+    `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is ` +
+      `past ${deadline && budgetEnd === deadline.getTime() ? `the round's deadline (${deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`};` +
+      ` gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
+    { ...refused.details, retry_after_seconds: Math.ceil(paced / 1000), attempts: attempt },
+  );
+}
+
+/** `SB_ERR_COORDINATOR_UNREACHABLE` after the network failed `attempts` times. */
+function unreachableError(origin: string, attempts: number, lastError: unknown): SbError {
+  const msg = lastError instanceof Error ? lastError.message : String(lastError);
+  return new SbError(
+    'SB_ERR_COORDINATOR_UNREACHABLE',
+    `could not reach the coordinator at ${origin} after ${attempts} attempts (${msg}). Check ` +
+      'the network and the coordinator URL in node.json, then run the command again: resending is ' +
+      'safe.',
+    { origin },
+  );
+}
+
 function backoff(attempt: number): number {
   return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
 }
