@@ -244,6 +244,33 @@ async function rowSection(
   return parts.join('\n');
 }
 
+/** The "Zo leest u deze vergelijking" section: sector without us, funnel limits, the flags, the method. */
+function readingGuideHtml(name: string, ownIncluded: boolean): string {
+  return (
+    `<h2 id="lezen">Zo leest u deze vergelijking</h2>
+<p>Elk cijfer van ${esc(name)} staat naast <strong>de sector zonder ons</strong>: de gepubliceerde ` +
+    `sectortotalen min de eigen bijdrage, hier berekend${ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)'}. ` +
+    `Zo trekt de eigen instelling het vergelijkingscijfer niet naar zich toe.</p>
+<p>Of een verschil opvalt, hangt af van het aantal studenten: bij 5 starters is 40% uitval ` +
+    'geen bijzonderheid, bij 500 wel. Daarom staan bij elk cijfer <strong>grenzen</strong> (een ' +
+    'trechterdiagram, Spiegelhalter 2005): waar het cijfer van een instelling van dezelfde grootte ' +
+    'zou liggen als alleen het toeval speelde. Buiten de 95%-grens gebeurt bij toeval 1 op 20 keer,' +
+    ` buiten de 99,8%-grens 1 op 500 keer.</p>
+<ul>
+<li><span class="flag flag-in"><span aria-hidden="true">●</span> binnen de grenzen</span>: ` +
+    `het verschil met de sector kan toeval zijn.</li>
+<li><span class="flag flag-hi"><span aria-hidden="true">▲</span> hoger</span> / <span class="flag ` +
+    'flag-lo"><span aria-hidden="true">▼</span> lager</span>: buiten de 95%-grens; <span aria-hidden="true">' +
+    '▲▲ / ▼▼</span> <span class="flag">duidelijk hoger / lager</span>: buiten de 99,8%-grens. Of ' +
+    `dat gunstig of ongunstig is, staat erbij.</li>
+</ul>
+<p class="muted">Methode: exacte binomiale kwantielen met de interpolatie van Spiegelhalter ` +
+    '(2005, bijlage A.1.1), rond de sector zonder ons. Voor cijfers in minuten of lessen (verzuim,' +
+    ' aanwezigheid, te laat) is n het aantal beoordeelde inschrijvingen, niet het aantal minuten;' +
+    ' dat geeft ruimere grenzen, zodat gewone verschillen tussen studenten niet als opvallend gelden.</p>'
+  );
+}
+
 /** The comparison as a complete HTML page. Downloads are relative links to files beside it. */
 export async function comparisonHtml(
   c: Comparison,
@@ -286,28 +313,7 @@ ${meta.trendHtml ? '<li><a href="#reeks">Ontwikkeling over de studiejaren</a></l
 <li><a href="#opleidingen">Per opleiding</a></li>
 <li><a href="#downloads">Downloads</a></li>
 </ul></nav>
-<h2 id="lezen">Zo leest u deze vergelijking</h2>
-<p>Elk cijfer van ${esc(name)} staat naast <strong>de sector zonder ons</strong>: de gepubliceerde ` +
-    `sectortotalen min de eigen bijdrage, hier berekend${c.ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)'}. ` +
-    `Zo trekt de eigen instelling het vergelijkingscijfer niet naar zich toe.</p>
-<p>Of een verschil opvalt, hangt af van het aantal studenten: bij 5 starters is 40% uitval ` +
-    'geen bijzonderheid, bij 500 wel. Daarom staan bij elk cijfer <strong>grenzen</strong> (een ' +
-    'trechterdiagram, Spiegelhalter 2005): waar het cijfer van een instelling van dezelfde grootte ' +
-    'zou liggen als alleen het toeval speelde. Buiten de 95%-grens gebeurt bij toeval 1 op 20 keer,' +
-    ` buiten de 99,8%-grens 1 op 500 keer.</p>
-<ul>
-<li><span class="flag flag-in"><span aria-hidden="true">●</span> binnen de grenzen</span>: ` +
-    `het verschil met de sector kan toeval zijn.</li>
-<li><span class="flag flag-hi"><span aria-hidden="true">▲</span> hoger</span> / <span class="flag ` +
-    'flag-lo"><span aria-hidden="true">▼</span> lager</span>: buiten de 95%-grens; <span aria-hidden="true">' +
-    '▲▲ / ▼▼</span> <span class="flag">duidelijk hoger / lager</span>: buiten de 99,8%-grens. Of ' +
-    `dat gunstig of ongunstig is, staat erbij.</li>
-</ul>
-<p class="muted">Methode: exacte binomiale kwantielen met de interpolatie van Spiegelhalter ` +
-    '(2005, bijlage A.1.1), rond de sector zonder ons. Voor cijfers in minuten of lessen (verzuim,' +
-    ' aanwezigheid, te laat) is n het aantal beoordeelde inschrijvingen, niet het aantal minuten;' +
-    ' dat geeft ruimere grenzen, zodat gewone verschillen tussen studenten niet als opvallend gelden.</p>' +
-    `
+${readingGuideHtml(name, c.ownIncluded)}
 <h2 id="overzicht">Overzicht per opleiding</h2>
 ${overviewTable(c, [...(total ? [total] : []), ...cells], `Verzuim en uitval per opleiding van ${name}`)}
 <h2 id="geheel">${esc(name)} als geheel</h2>
