@@ -167,6 +167,73 @@ function compareFigures(own: Sums, withoutUs: Sums, sector: Sums, sectorReleased
 }
 
 /**
+ * One row of the comparison: the own sums, the sector without us, the figures with their funnel
+ * verdicts, early dropout, Pearson r and the place in the distributions; null when the
+ * institution has neither enrolments nor starters there. `ownC` reads one of the own slots.
+ */
+function comparisonRow(
+  kind: 'cell' | 'rollup',
+  key: string,
+  label: string,
+  ownRows: number[][],
+  sec: ReleaseRow | undefined,
+  ownC: (slot: string) => number,
+  ownIncluded: boolean,
+): ComparisonRow | null {
+  const ownSums = sumRows(ownRows);
+  const enrolments = ownSums.a_enrolments as number;
+  const starters = ownSums.b_starters as number;
+  if (enrolments === 0 && starters === 0) return null;
+  const sectorSums: Sums = sec ? { ...sec.slots } : {};
+  const wo = withoutOwn(sectorSums, ownSums, ownIncluded);
+  const ownIn = (n: number) => (ownIncluded && n > 0 ? 1 : 0);
+  const suppressed = sec ? blockRules(sec) : { A: 'not_released', B: 'not_released' };
+  const figures = compareFigures(ownSums, wo, sectorSums, sec !== undefined).map((f) =>
+    suppressed[f.block] ? { ...f, withoutUs: null, sector: null, limits: null, verdict: null } : f,
+  );
+  const oneHot = (which: string) => Array.from({ length: 10 }, (_, i) => ownC(`${which}_${i}`));
+  const dist = sec?.distributions;
+  const distributionRules: ComparisonRow['distributionRules'] = {};
+  if (dist?.suppressed.c_abs_bin) distributionRules.c_abs_bin = dist.suppressed.c_abs_bin.rule;
+  if (dist?.suppressed.c_drop_bin) distributionRules.c_drop_bin = dist.suppressed.c_drop_bin.rule;
+  return {
+    kind,
+    key,
+    label,
+    own: { enrolments, starters, sums: ownSums },
+    withoutUs: {
+      sums: wo,
+      institutions: {
+        a: Math.max(0, (sec?.institutions.a ?? 0) - ownIn(enrolments)),
+        b: Math.max(0, (sec?.institutions.b ?? 0) - ownIn(starters)),
+      },
+    },
+    sector: {
+      sums: sectorSums,
+      institutions: sec?.institutions ?? { a: 0, b: 0 },
+      suppressed,
+      released: sec !== undefined,
+    },
+    figures,
+    early: {
+      own: earlyBandDropout(ownSums),
+      withoutUs: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(wo),
+      sector: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(sectorSums),
+    },
+    pearson: {
+      own: pearsonEarly(ownSums),
+      withoutUs: suppressed.B ? null : pearsonEarly(wo),
+      sector: suppressed.B ? null : pearsonEarly(sectorSums),
+    },
+    positions: {
+      absence: position('c_abs_bin', dist?.c_abs_bin, oneHot('c_abs_bin'), ownIncluded),
+      dropout: position('c_drop_bin', dist?.c_drop_bin, oneHot('c_drop_bin'), ownIncluded),
+    },
+    distributionRules,
+  };
+}
+
+/**
  * Build the comparison of one institution with a verified release.
  * @param own the vector this node sent (or computed, when it did not take part)
  * @param ownIncluded whether `own` is in the release's sum (the node holds a receipt); when
@@ -188,57 +255,8 @@ export function buildComparison(
     sec: ReleaseRow | undefined,
     ownC: (slot: string) => number,
   ) => {
-    const ownSums = sumRows(ownRows);
-    const enrolments = ownSums.a_enrolments as number;
-    const starters = ownSums.b_starters as number;
-    if (enrolments === 0 && starters === 0) return;
-    const sectorSums: Sums = sec ? { ...sec.slots } : {};
-    const wo = withoutOwn(sectorSums, ownSums, o.ownIncluded);
-    const ownIn = (n: number) => (o.ownIncluded && n > 0 ? 1 : 0);
-    const suppressed = sec ? blockRules(sec) : { A: 'not_released', B: 'not_released' };
-    const figures = compareFigures(ownSums, wo, sectorSums, sec !== undefined).map((f) =>
-      suppressed[f.block] ? { ...f, withoutUs: null, sector: null, limits: null, verdict: null } : f,
-    );
-    const oneHot = (which: string) => Array.from({ length: 10 }, (_, i) => ownC(`${which}_${i}`));
-    const dist = sec?.distributions;
-    const distributionRules: ComparisonRow['distributionRules'] = {};
-    if (dist?.suppressed.c_abs_bin) distributionRules.c_abs_bin = dist.suppressed.c_abs_bin.rule;
-    if (dist?.suppressed.c_drop_bin) distributionRules.c_drop_bin = dist.suppressed.c_drop_bin.rule;
-    rows.push({
-      kind,
-      key,
-      label,
-      own: { enrolments, starters, sums: ownSums },
-      withoutUs: {
-        sums: wo,
-        institutions: {
-          a: Math.max(0, (sec?.institutions.a ?? 0) - ownIn(enrolments)),
-          b: Math.max(0, (sec?.institutions.b ?? 0) - ownIn(starters)),
-        },
-      },
-      sector: {
-        sums: sectorSums,
-        institutions: sec?.institutions ?? { a: 0, b: 0 },
-        suppressed,
-        released: sec !== undefined,
-      },
-      figures,
-      early: {
-        own: earlyBandDropout(ownSums),
-        withoutUs: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(wo),
-        sector: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(sectorSums),
-      },
-      pearson: {
-        own: pearsonEarly(ownSums),
-        withoutUs: suppressed.B ? null : pearsonEarly(wo),
-        sector: suppressed.B ? null : pearsonEarly(sectorSums),
-      },
-      positions: {
-        absence: position('c_abs_bin', dist?.c_abs_bin, oneHot('c_abs_bin'), o.ownIncluded),
-        dropout: position('c_drop_bin', dist?.c_drop_bin, oneHot('c_drop_bin'), o.ownIncluded),
-      },
-      distributionRules,
-    });
+    const row = comparisonRow(kind, key, label, ownRows, sec, ownC, o.ownIncluded);
+    if (row) rows.push(row);
   };
   const whole = o.institutionName ?? o.institutionId;
   codebook.groupKeys.forEach((g, j) => {
