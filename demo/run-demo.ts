@@ -16,8 +16,10 @@ import {
   submitAll,
   writeAllBenchmarks,
   type InstitutionData,
+  type LocalRound,
   type LocalRoundOptions,
 } from './local-round.js';
+import type { Release } from '../schemas/release.js';
 
 export interface DemoOptions {
   out: string;
@@ -55,6 +57,142 @@ export interface DemoResult {
   summary: string;
 }
 
+/** One studiejaar's institutions: read from `--data`, or generated under out/data (per year when `multi`). */
+async function demoData(
+  o: DemoOptions,
+  out: string,
+  multi: boolean,
+  year: number,
+  log: (line: string) => void,
+): Promise<{ codebook: string; institutions: InstitutionData[]; dir: string | null }> {
+  if (o.data) {
+    const found = institutionsIn(o.data);
+    log(`data: ${found.institutions.length} institutions from ${o.data}`);
+    return { ...found, dir: null };
+  }
+  const dir = multi ? join(out, 'data', String(year)) : join(out, 'data');
+  log(
+    `generating ${o.institutions} synthetic institutions for studiejaar ${year} (about ${o.students} ` +
+      `students each, seed ${o.seed}${multi ? ', with year-to-year drift' : ''})`,
+  );
+  const s = await synthesize({
+    out: dir,
+    institutions: o.institutions,
+    students: o.students,
+    seed: o.seed,
+    year,
+    messy: o.messy,
+    progress: false,
+    ...(multi ? { drift: o.seed } : {}),
+  });
+  return {
+    codebook: s.codebook,
+    dir,
+    institutions: s.institutions.map((inst, i) => ({
+      id: `inst-${i + 1}`,
+      enrolments: inst.enrolments,
+      attendance: inst.attendance,
+    })),
+  };
+}
+
+/** The closing summary the demo prints: the round, its protection, its cost, the sector figures and where the files are. */
+function summaryLines(x: {
+  o: DemoOptions;
+  out: string;
+  round: LocalRound;
+  release: Release;
+  result: Awaited<ReturnType<typeof closeAndRelease>>['result'];
+  keyHolderMs: number;
+  bytes: number;
+  t0: number;
+  years: number[];
+  yearLines: string[];
+  published: Awaited<ReturnType<typeof savePublishedRelease>>;
+  codebook: string;
+}): string[] {
+  const { o, out, round, release, result, keyHolderMs, bytes, t0, years, yearLines, published, codebook } = x;
+  const multi = years.length > 1;
+  const total = release.rollups.total;
+  return [
+    '',
+    `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
+    round.masking
+      ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the ` +
+        `key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
+      : '  UNMASKED round: the key holder with k custodians could have decrypted one institution’s contribution',
+    `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ` +
+      `${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} ` +
+      's',
+    `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
+      Object.entries(result.blocks.byRule)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ') || 'none'
+    })`,
+    ...(multi
+      ? [
+          '',
+          `  Series over ${years.length} studiejaren on one coordinator (sector total; the site and every comparison show them as a chart and a table):`,
+          ...yearLines,
+        ]
+      : []),
+    '',
+    `  Sector (total), studiejaar ${release.studiejaar}`,
+    ...DERIVED.map((d) => {
+      const v = total ? d.compute(total.slots) : null;
+      const text = d.unit === 'per100' ? (v === null ? '—' : (100 * v).toFixed(1).replace('.', ',')) : formatShare(v);
+      return `  ${d.label.padEnd(42)} ${text.padStart(7)}`;
+    }),
+    '',
+    `Signed release:      ${published.json}${multi ? ` (studiejaar ${release.studiejaar}; every round's in ${join(out, 'releases')})` : ''}`,
+    `Publication site:    ${published.html} (${published.files.length} files: pages per sectorkamer, JSON, CSV, Excel CSV)`,
+    `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv, -excel.csv, .json)`,
+    `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
+    `  try: node bin/sectorbench.js node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+    `       node bin/sectorbench.js node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
+    `       node bin/sectorbench.js node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${round.year}`,
+    '',
+  ];
+}
+
+/** Writes one studiejaar's signed release to out/releases and gives its entry and its line in the series summary. */
+function saveYearRelease(
+  o: DemoOptions,
+  out: string,
+  multi: boolean,
+  roundId: string,
+  year: number,
+  release: Release,
+): { round: DemoResult['rounds'][number]; line: string } {
+  const releaseFile = join(out, 'releases', `${roundId}.json`);
+  mkdirSync(join(out, 'releases'), { recursive: true });
+  writeFileSync(releaseFile, `${JSON.stringify(release, null, 2)}\n`);
+  const t = release.rollups.total?.slots;
+  const fig = (id: string) => {
+    const d = DERIVED.find((x) => x.id === id);
+    return formatShare(t && d ? d.compute(t) : null);
+  };
+  return {
+    round: {
+      roundId,
+      year,
+      data: multi ? join(out, 'data', String(year)) : o.data ? null : join(out, 'data'),
+      release: releaseFile,
+    },
+    line:
+      `  ${release.studiejaar}  ${roundId.padEnd(14)} verzuim ${fig('absence_rate').padStart(6)} ` +
+      ` uitval jaar 1 ${fig('dropout_share').padStart(6)}`,
+  };
+}
+
+/** `--years` must be distinct and increasing, and runs on generated data only. */
+function checkYears(o: DemoOptions, years: number[]): void {
+  if (years.length > 1 && o.data)
+    throw new SbError('SB_ERR_USAGE', '--years runs on generated data; leave out --data (or give one --year).');
+  if (new Set(years).size !== years.length || years.some((y, i) => i > 0 && y <= (years[i - 1] as number)))
+    throw new SbError('SB_ERR_USAGE', `--years ${years.join(',')}: give distinct studiejaren in increasing order.`);
+}
+
 /**
  * The main job (`npm start`): a complete round on this machine. Synthetic institutions (or
  * `--data`), a key holder and a coordinator on loopback, every node over real HTTP, close,
@@ -67,43 +205,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const years = o.years ?? [o.year];
   rmSync(join(out, 'releases'), { recursive: true, force: true });
   const multi = years.length > 1;
-  if (multi && o.data)
-    throw new SbError('SB_ERR_USAGE', '--years runs on generated data; leave out --data (or give one --year).');
-  if (new Set(years).size !== years.length || years.some((y, i) => i > 0 && y <= (years[i - 1] as number)))
-    throw new SbError('SB_ERR_USAGE', `--years ${years.join(',')}: give distinct studiejaren in increasing order.`);
-  const dataFor = async (
-    year: number,
-  ): Promise<{ codebook: string; institutions: InstitutionData[]; dir: string | null }> => {
-    if (o.data) {
-      const found = institutionsIn(o.data);
-      log(`data: ${found.institutions.length} institutions from ${o.data}`);
-      return { ...found, dir: null };
-    }
-    const dir = multi ? join(out, 'data', String(year)) : join(out, 'data');
-    log(
-      `generating ${o.institutions} synthetic institutions for studiejaar ${year} (about ${o.students} ` +
-        `students each, seed ${o.seed}${multi ? ', with year-to-year drift' : ''})`,
-    );
-    const s = await synthesize({
-      out: dir,
-      institutions: o.institutions,
-      students: o.students,
-      seed: o.seed,
-      year,
-      messy: o.messy,
-      progress: false,
-      ...(multi ? { drift: o.seed } : {}),
-    });
-    return {
-      codebook: s.codebook,
-      dir,
-      institutions: s.institutions.map((inst, i) => ({
-        id: `inst-${i + 1}`,
-        enrolments: inst.enrolments,
-        attendance: inst.attendance,
-      })),
-    };
-  };
+  checkYears(o, years);
+  const dataFor = (year: number) => demoData(o, out, multi, year, log);
   const first = await dataFor(years[0] as number);
   let { codebook } = first;
   const count = first.institutions.length;
@@ -148,68 +251,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
       last = await closeAndRelease(round);
       bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
-      const releaseFile = join(out, 'releases', `${round.roundId}.json`);
-      mkdirSync(join(out, 'releases'), { recursive: true });
-      writeFileSync(releaseFile, `${JSON.stringify(last.release, null, 2)}\n`);
-      rounds.push({
-        roundId: round.roundId,
-        year,
-        data: multi ? join(out, 'data', String(year)) : o.data ? null : join(out, 'data'),
-        release: releaseFile,
-      });
-      const t = last.release.rollups.total?.slots;
-      const fig = (id: string) => {
-        const d = DERIVED.find((x) => x.id === id);
-        return formatShare(t && d ? d.compute(t) : null);
-      };
-      yearLines.push(
-        `  ${last.release.studiejaar}  ${round.roundId.padEnd(14)} verzuim ${fig('absence_rate').padStart(6)} ` +
-          ` uitval jaar 1 ${fig('dropout_share').padStart(6)}`,
-      );
+      const saved = saveYearRelease(o, out, multi, round.roundId, year, last.release);
+      rounds.push(saved.round);
+      yearLines.push(saved.line);
     }
     const { release, result, keyHolderMs } = last as Awaited<ReturnType<typeof closeAndRelease>>;
     const published = await savePublishedRelease(round);
     const comparisons = await writeAllBenchmarks(round);
-    const total = release.rollups.total;
-    const lines = [
-      '',
-      `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
-      round.masking
-        ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the ` +
-          `key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
-        : '  UNMASKED round: the key holder with k custodians could have decrypted one institution’s contribution',
-      `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ` +
-        `${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} ` +
-        's',
-      `  blocks published: ${result.blocks.published}, suppressed: ${result.blocks.suppressed} (${
-        Object.entries(result.blocks.byRule)
-          .map(([r, n]) => `${r} ${n}`)
-          .join(', ') || 'none'
-      })`,
-      ...(multi
-        ? [
-            '',
-            `  Series over ${years.length} studiejaren on one coordinator (sector total; the site and every comparison show them as a chart and a table):`,
-            ...yearLines,
-          ]
-        : []),
-      '',
-      `  Sector (total), studiejaar ${release.studiejaar}`,
-      ...DERIVED.map((d) => {
-        const v = total ? d.compute(total.slots) : null;
-        const text = d.unit === 'per100' ? (v === null ? '—' : (100 * v).toFixed(1).replace('.', ',')) : formatShare(v);
-        return `  ${d.label.padEnd(42)} ${text.padStart(7)}`;
-      }),
-      '',
-      `Signed release:      ${published.json}${multi ? ` (studiejaar ${release.studiejaar}; every round's in ${join(out, 'releases')})` : ''}`,
-      `Publication site:    ${published.html} (${published.files.length} files: pages per sectorkamer, JSON, CSV, Excel CSV)`,
-      `Comparisons:         ${join(out, 'nodes', '<institution>', 'benchmark', 'benchmark.html')} (and .csv, -excel.csv, .json)`,
-      `Node homes:          ${join(out, 'nodes')} (database, audit log, outbox)`,
-      `  try: node bin/sectorbench.js node audit verify --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
-      `       node bin/sectorbench.js node audit show --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')}`,
-      `       node bin/sectorbench.js node quality --home ${join(out, 'nodes', round.nodes[0]?.id ?? 'inst-1')} --codebook ${codebook} --year ${round.year}`,
-      '',
-    ];
+    const lines = summaryLines({
+      o,
+      out,
+      round,
+      release,
+      result,
+      keyHolderMs,
+      bytes,
+      t0,
+      years,
+      yearLines,
+      published,
+      codebook,
+    });
     const summary = lines.join('\n');
     return {
       out,
