@@ -136,24 +136,15 @@ export interface LocalRound {
 }
 
 /**
- * Set up a round on this machine: key holder and coordinator homes and keys (each pinning the
- * other), the coordinator listening on 127.0.0.1 (port 0), one node home per institution with
- * its data imported and its key registered, the key holder's endorsement, and the open round.
- *
- * @see ../shared/spec/ARCHITECTURE.md "The round"
+ * The coordinator and the key holder: their keys (with a CA when `o.tls`), the key ceremony
+ * that seals the BFV secret key under generated custodians, and the key holder pinned at the
+ * coordinator.
  */
-export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound> {
-  const now = o.now ?? systemClock;
-  const log = o.log ?? (() => {});
-  const out = resolve(o.out);
-  const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
-  makeDir(out, 0o777, 'the demo folder', 'folder');
-  const coordHome = join(out, 'coordinator');
-  const khHome = join(out, 'keyholder');
-  const custodyDir = join(out, 'custodians');
-  for (const d of [coordHome, khHome, custodyDir, join(out, 'nodes'), join(out, 'bundle')])
-    rmSync(d, { recursive: true, force: true });
-
+async function setupAuthorities(
+  o: LocalRoundOptions,
+  x: { coordHome: string; khHome: string; custodyDir: string; now: Clock; log: (line: string) => void },
+) {
+  const { coordHome, khHome, custodyDir, now, log } = x;
   log('coordinator and key holder: keys');
   const coord = await initCoordinator({
     home: coordHome,
@@ -179,13 +170,24 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   const khPub = join(khHome, `${HOME_FILES.identity}.pub`);
   const admin = await openCoordinatorHome(coordHome);
   pinKeyHolder(admin.db, { publicKey: await readPublicIdentityFile(khPub), now: now() });
+  return { caFile, dispatcher, coordPub, custodians, khPub, admin };
+}
 
-  const server = o.startCoordinator
-    ? await o.startCoordinator(coordHome, now)
-    : await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, now });
-  const url = server.url;
-  log(`coordinator listening on ${url}`);
-
+/** Imports each institution's data into its own node home, initialises the node and enrols it at the coordinator. */
+async function setupNodes(
+  o: LocalRoundOptions,
+  x: {
+    out: string;
+    url: string;
+    coordPub: string;
+    khPub: string;
+    caFile: string | undefined;
+    db: Awaited<ReturnType<typeof openCoordinatorHome>>['db'];
+    now: Clock;
+    log: (line: string) => void;
+  },
+): Promise<LocalNode[]> {
+  const { out, url, coordPub, khPub, caFile, now, log } = x;
   const nodes: LocalNode[] = [];
   for (const inst of o.institutions) {
     const home = join(out, 'nodes', inst.id);
@@ -206,13 +208,49 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
       keyHolderKeyFile: khPub,
       ...(caFile ? { coordinatorCaFile: caFile } : {}),
     });
-    addInstitution(admin.db, { id: inst.id, publicKey: await readPublicIdentityFile(n.publicKeyFile), now: now() });
+    addInstitution(x.db, { id: inst.id, publicKey: await readPublicIdentityFile(n.publicKeyFile), now: now() });
     nodes.push({ id: inst.id, home, publicKeyFile: n.publicKeyFile, fingerprint: n.fingerprint });
     log(
       `${inst.id}: imported ${r.enrolments.imported} enrolments and ${r.attendance.records - r.observationsDropped} observations; enrolled (${n.fingerprint})`,
     );
   }
+  return nodes;
+}
 
+/**
+ * Set up a round on this machine: key holder and coordinator homes and keys (each pinning the
+ * other), the coordinator listening on 127.0.0.1 (port 0), one node home per institution with
+ * its data imported and its key registered, the key holder's endorsement, and the open round.
+ *
+ * @see ../shared/spec/ARCHITECTURE.md "The round"
+ */
+export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound> {
+  const now = o.now ?? systemClock;
+  const log = o.log ?? (() => {});
+  const out = resolve(o.out);
+  const roundId = o.roundId ?? `${o.year}-${o.year + 1}-r1`;
+  makeDir(out, 0o777, 'the demo folder', 'folder');
+  const coordHome = join(out, 'coordinator');
+  const khHome = join(out, 'keyholder');
+  const custodyDir = join(out, 'custodians');
+  for (const d of [coordHome, khHome, custodyDir, join(out, 'nodes'), join(out, 'bundle')])
+    rmSync(d, { recursive: true, force: true });
+
+  const { caFile, dispatcher, coordPub, custodians, khPub, admin } = await setupAuthorities(o, {
+    coordHome,
+    khHome,
+    custodyDir,
+    now,
+    log,
+  });
+
+  const server = o.startCoordinator
+    ? await o.startCoordinator(coordHome, now)
+    : await startServer({ home: coordHome, host: '127.0.0.1', port: 0, logger: false, now });
+  const url = server.url;
+  log(`coordinator listening on ${url}`);
+
+  const nodes = await setupNodes(o, { out, url, coordPub, khPub, caFile, db: admin.db, now, log });
   // The key holder enrols every institution itself (issue 11): in a real coalition after
   // comparing each node's fingerprint by phone; it endorses only these as participants.
   await addParticipants(
