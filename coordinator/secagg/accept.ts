@@ -227,17 +227,8 @@ export function relayPhase(
 ): PhaseRelay {
   return tx(db, () => {
     const round = getRound(db, roundId);
-    if (!isParticipant(db, roundId, institutionId))
-      throw new SbError(
-        'SB_ERR_NOT_PARTICIPANT',
-        `institution ${institutionId} is not a participant of round ${roundId}.`,
-        {
-          institution_id: institutionId,
-        },
-      );
     // Excluded (issue 13): told why, and relayed nothing more.
-    const exclusion = findExclusion(db, roundId, institutionId);
-    if (exclusion) throw excludedError(exclusion);
+    checkSender(db, roundId, institutionId);
     const state = advancePhases(db, round, now);
     if (state.failure) throw failedError(roundId, state.failure);
     const members = phaseMembers(state, phase);
