@@ -12,7 +12,7 @@ import {
   releaseManifestMismatch,
   verifyRelease,
 } from '../../shared/protocol/round-documents.js';
-import { buildComparison } from '../report/comparison.js';
+import { buildComparison, type Comparison } from '../report/comparison.js';
 import { comparisonCsv, comparisonExcelCsv, comparisonJson } from '../report/comparison-files.js';
 import { comparisonHtml } from '../report/comparison-html.js';
 import { comparisonTrendHtml, trendPointOf, type ComparisonTrendPoint } from '../report/comparison-trend.js';
@@ -63,41 +63,43 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
   return r.data;
 }
 
-/**
- * `sectorbench node benchmark`: fetch the signed release, verify it, and write the
- * institution's comparison (HTML and CSV) under `out`. Own figures are those of the
- * contribution this node sent (or, without one, computed from the dataset); they stay local.
- */
-export async function writeBenchmark(o: BenchmarkOptions): Promise<{
+/** The files `writeBenchmark` writes, by kind: their paths under `out`. */
+export interface BenchmarkFiles {
   html: string;
   csv: string;
   excel: string;
   json: string;
   release: string;
-  rows: number;
-  releaseVersion: number;
-  /** Version 2 or later: what changed against the version it replaces. */
-  changes?: VersionChanges;
-}> {
+}
+
+/** File names of the benchmark folder, by kind. */
+const BENCHMARK_FILES: BenchmarkFiles = {
+  html: 'benchmark.html',
+  csv: 'benchmark.csv',
+  excel: 'benchmark-excel.csv',
+  json: 'benchmark.json',
+  release: 'release.json',
+};
+
+/**
+ * `sectorbench node benchmark`: fetch the signed release, verify it, and write the
+ * institution's comparison (HTML and CSV) under `out`. Own figures are those of the
+ * contribution this node sent (or, without one, computed from the dataset); they stay local.
+ */
+export async function writeBenchmark(o: BenchmarkOptions): Promise<
+  BenchmarkFiles & {
+    rows: number;
+    releaseVersion: number;
+    /** Version 2 or later: what changed against the version it replaces. */
+    changes?: VersionChanges;
+  }
+> {
   const s = await openAuditedSession(o);
-  const now = s.now;
   const { db, config } = s;
   try {
     const rounds = new RoundStore(db);
     const manifest: RoundManifest = rounds.manifest(o.roundId) ?? (await fetchManifestAudited(s, o.roundId));
-    let release: Release;
-    try {
-      release = verifyReleaseForNode(
-        await s.client.getJson(ROUTES.release(o.roundId)),
-        config.pinned.key_holder.ed25519_public_key,
-        manifest,
-      );
-    } catch (e) {
-      throw s.refusal('release', o.roundId, e);
-    }
-    logReleaseFetched(s, o.roundId, release, {
-      ...(release.previous_release_digest ? { previous_release_digest: release.previous_release_digest } : {}),
-    });
+    const release = await fetchReleaseAudited(s, manifest);
     // A re-release (issue 16, item 2): fetch the version it replaces, check the chain, say what changed.
     const changes = release.release_version > 1 ? await previousVersionChanges(s, manifest, release) : undefined;
     const codebook = manifestCodebook(manifest);
@@ -112,36 +114,17 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
       // The sector sum holds our vector only when the coordinator receipted our contribution.
       ownIncluded: sent !== undefined,
     });
-    const earlier = await earlierTrendPoints(s, manifest, config.institution_id, config.institution_name);
-    const points = [...earlier.points, trendPointOf(comparison, manifest.metric_spec, manifest.codebook.digest)];
-    const skipped = earlier.skipped.length
-      ? `<p class="sup">Niet in de reeks: ${esc(earlier.skipped.map((x) => `ronde ${x.roundId} (${x.why})`).join('; '))}.</p>`
-      : '';
-    const trendHtml = `${await comparisonTrendHtml(points, comparison.institution.name)}${skipped}`;
-    makeDir(o.out, 0o777, 'the benchmark folder', 'folder');
-    const files = {
-      html: 'benchmark.html',
-      csv: 'benchmark.csv',
-      excel: 'benchmark-excel.csv',
-      json: 'benchmark.json',
-      release: 'release.json',
-    };
     const html = await comparisonHtml(
       comparison,
       {
         keyHolderFingerprint: config.pinned.key_holder.fingerprint,
-        generatedAt: amsterdamTime(now()),
-        trendHtml,
+        generatedAt: amsterdamTime(s.now()),
+        trendHtml: await trendSectionHtml(s, manifest, comparison),
         ...(changes ? { versionHtml: versionChangesHtml(changes) } : {}),
       },
-      files,
+      BENCHMARK_FILES,
     );
-    writeFileSync(join(o.out, files.html), html);
-    writeFileSync(join(o.out, files.csv), comparisonCsv(comparison));
-    writeFileSync(join(o.out, files.excel), comparisonExcelCsv(comparison));
-    writeFileSync(join(o.out, files.json), comparisonJson(comparison));
-    writeFileSync(join(o.out, files.release), `${JSON.stringify(release, null, 2)}\n`);
-    const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(o.out, f)])) as typeof files;
+    const paths = writeBenchmarkFiles(o.out, { html, comparison, release });
     return {
       ...paths,
       rows: comparison.rows.length,
@@ -151,6 +134,58 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<{
   } finally {
     s.close();
   }
+}
+
+/**
+ * The round's newest release, fetched, verified against the pinned key-holder key and the
+ * manifest, and logged (`release_fetched`); a failure is logged as a refusal and rethrown.
+ */
+async function fetchReleaseAudited(s: AuditedSession, manifest: RoundManifest): Promise<Release> {
+  let release: Release;
+  try {
+    release = verifyReleaseForNode(
+      await s.client.getJson(ROUTES.release(manifest.round_id)),
+      s.config.pinned.key_holder.ed25519_public_key,
+      manifest,
+    );
+  } catch (e) {
+    throw s.refusal('release', manifest.round_id, e);
+  }
+  logReleaseFetched(s, manifest.round_id, release, {
+    ...(release.previous_release_digest ? { previous_release_digest: release.previous_release_digest } : {}),
+  });
+  return release;
+}
+
+/** The trend section of the comparison page: this round after the earlier ones, and the rounds left out. */
+async function trendSectionHtml(s: AuditedSession, manifest: RoundManifest, comparison: Comparison): Promise<string> {
+  const earlier = await earlierTrendPoints(s, manifest, s.config.institution_id, s.config.institution_name);
+  const points = [...earlier.points, trendPointOf(comparison, manifest.metric_spec, manifest.codebook.digest)];
+  const skipped = earlier.skipped.length
+    ? `<p class="sup">Niet in de reeks: ${esc(earlier.skipped.map((x) => `ronde ${x.roundId} (${x.why})`).join('; '))}.</p>`
+    : '';
+  return `${await comparisonTrendHtml(points, comparison.institution.name)}${skipped}`;
+}
+
+/** Write the page, the CSVs, the JSON and the release under `out` (created if missing); returns their paths. */
+function writeBenchmarkFiles(
+  out: string,
+  w: { html: string; comparison: Comparison; release: Release },
+): BenchmarkFiles {
+  makeDir(out, 0o777, 'the benchmark folder', 'folder');
+  const paths: BenchmarkFiles = {
+    html: join(out, BENCHMARK_FILES.html),
+    csv: join(out, BENCHMARK_FILES.csv),
+    excel: join(out, BENCHMARK_FILES.excel),
+    json: join(out, BENCHMARK_FILES.json),
+    release: join(out, BENCHMARK_FILES.release),
+  };
+  writeFileSync(paths.html, w.html);
+  writeFileSync(paths.csv, comparisonCsv(w.comparison));
+  writeFileSync(paths.excel, comparisonExcelCsv(w.comparison));
+  writeFileSync(paths.json, comparisonJson(w.comparison));
+  writeFileSync(paths.release, `${JSON.stringify(w.release, null, 2)}\n`);
+  return paths;
 }
 
 /**

@@ -6,13 +6,24 @@ import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { vectorToJson } from '../../shared/metrics/vector.js';
-import { buildEnvelope, envelopeDigest, signEnvelope } from '../../shared/protocol/envelope.js';
+import {
+  buildEnvelope,
+  type ContributionEnvelope,
+  envelopeDigest,
+  signEnvelope,
+} from '../../shared/protocol/envelope.js';
 import { isSignedReceipt } from '../../shared/protocol/receipt.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
-import { requireApprovals } from '../audit/approval.js';
+import { type ApprovalCheck, requireApprovals } from '../audit/approval.js';
 import { appendAudit, canonicalDigest, readAudit, sha256Hex } from '../audit/log.js';
-import { computeLateVector, computeRoundVector, lateKind, type LateKind } from '../audit/round-vector.js';
+import {
+  computeLateVector,
+  computeRoundVector,
+  lateKind,
+  type LateKind,
+  type RoundVector,
+} from '../audit/round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedSession } from '../audit/session.js';
 import type { NodeConfig } from '../client/config.js';
 import type { Response } from '../client/coordinator-client.js';
@@ -194,6 +205,11 @@ export async function submitWithSession(
   };
 }
 
+/**
+ * A new contribution, stored and logged but not yet sent: compute the vector (or the late
+ * difference), require its approval, encrypt and sign it, then keep it in the outbox and the
+ * audit log in one transaction.
+ */
 async function prepareContribution(
   s: AuditedSession,
   home: string,
@@ -202,7 +218,7 @@ async function prepareContribution(
   masking?: InputMasking,
   late?: LateKind,
 ): Promise<StoredSubmission> {
-  const { db, config, identity, client, now } = s;
+  const { db, config } = s;
   onPhase?.('compute');
   // A `difference` (correction of a masked round) computes new − old: what leaves, and is approved.
   const rv = late
@@ -217,7 +233,33 @@ async function prepareContribution(
     late: late !== undefined,
   });
   onPhase?.('encrypt');
-  const keyRes = await client.send('GET', ROUTES.hePublicKey(manifest.round_id));
+  const hePublicKey = await fetchRoundKey(s, manifest);
+  const sealed = await encryptAndSign(s, manifest, rv, hePublicKey, masking);
+  const id = storeContribution(s, manifest, { rv, hePublicKey, sealed, approvals, masking, late });
+  return {
+    id,
+    envelopeDigest: sealed.digest,
+    envelopeJson: JSON.stringify(sealed.envelope),
+    wire: Buffer.from(sealed.wire),
+    wireBytes: sealed.wire.byteLength,
+    receipt: null,
+  };
+}
+
+/** A contribution encrypted, signed and encoded for the wire, with the seed its randomness derives from. */
+interface SealedContribution {
+  envelope: ContributionEnvelope;
+  digest: string;
+  wire: Uint8Array;
+  seed: Uint8Array;
+}
+
+/**
+ * The round's BFV public key as the coordinator serves it, checked against the digest the key
+ * holder endorsed in the manifest. Throws `SB_ERR_MANIFEST_INVALID` when they differ.
+ */
+async function fetchRoundKey(s: AuditedSession, manifest: RoundManifest): Promise<Uint8Array> {
+  const keyRes = await s.client.send('GET', ROUTES.hePublicKey(manifest.round_id));
   const hePublicKey = new Uint8Array(keyRes.body);
   if (bfvPublicKeyDigest(hePublicKey) !== manifest.he_public_key.digest) {
     throw new SbError(
@@ -225,6 +267,20 @@ async function prepareContribution(
       `the round key served by the coordinator does not match the digest the key holder endorsed; nothing was sent. Contact the coordinator.`,
     );
   }
+  return hePublicKey;
+}
+
+/**
+ * Encrypt the (masked) slots under the round key with a fresh seed, sign the envelope and encode
+ * the wire form; throws `SB_ERR_PREVIEW_MISMATCH` when its size differs from the preview's.
+ */
+async function encryptAndSign(
+  s: AuditedSession,
+  manifest: RoundManifest,
+  rv: RoundVector,
+  hePublicKey: Uint8Array,
+  masking: InputMasking | undefined,
+): Promise<SealedContribution> {
   // A fresh secret seed per contribution; ciphertext i's randomness derives from (seed, i)
   // (shared/crypto/encrypt.ts). It stays in the local audit log only: with it, the ciphertexts
   // can be reproduced byte for byte (audit verify --deep), and it is as sensitive as the plaintext.
@@ -235,13 +291,13 @@ async function prepareContribution(
   const envelope = signEnvelope(
     buildEnvelope({
       roundId: manifest.round_id,
-      institutionId: config.institution_id,
+      institutionId: s.config.institution_id,
       codebookDigest: manifest.codebook.digest,
       hePublicKeyDigest: manifest.he_public_key.digest,
       ciphertexts,
-      createdAt: now(),
+      createdAt: s.now(),
     }),
-    identity.secretKey,
+    s.identity.secretKey,
   );
   const wire = encodeContribution({ envelope, ciphertexts });
   if (wire.byteLength !== rv.wireBytes) {
@@ -250,11 +306,33 @@ async function prepareContribution(
       `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes}; nothing was sent. This is a bug: report it.`,
     );
   }
-  const digest = envelopeDigest(envelope);
+  return { envelope, digest: envelopeDigest(envelope), wire, seed };
+}
+
+/**
+ * Keep the round key, the outbox entry and the `envelope` audit entry (with the plaintext, the
+ * approvals and the encryption seed, for `audit verify --deep`) in one transaction; returns the
+ * outbox entry's id.
+ */
+function storeContribution(
+  s: AuditedSession,
+  manifest: RoundManifest,
+  c: {
+    rv: RoundVector;
+    hePublicKey: Uint8Array;
+    sealed: SealedContribution;
+    approvals: ApprovalCheck;
+    masking: InputMasking | undefined;
+    late: LateKind | undefined;
+  },
+): StoredSubmission['id'] {
+  const { db, identity, now } = s;
+  const { rv, sealed, masking, late } = c;
+  const { envelope, digest, wire } = sealed;
   const vectorJson = vectorToJson(rv.codebook, rv.computed.vector);
   const rounds = new RoundStore(db);
-  const id = db.transaction(() => {
-    rounds.saveHeKey(manifest.round_id, manifest.he_public_key.digest, hePublicKey);
+  return db.transaction(() => {
+    rounds.saveHeKey(manifest.round_id, manifest.he_public_key.digest, c.hePublicKey);
     const stored = rounds.insertSubmission({
       roundId: manifest.round_id,
       envelopeDigest: digest,
@@ -277,12 +355,12 @@ async function prepareContribution(
         wire_bytes: wire.byteLength,
         wire_sha256: sha256Hex(wire),
         he_public_key_digest: manifest.he_public_key.digest,
-        approvals: approvals.valid.map((a) => ({
+        approvals: c.approvals.valid.map((a) => ({
           approver_name: a.approver_name,
           approver_public_key: a.approver_public_key,
           approval_digest: canonicalDigest(a),
         })),
-        encryption_seed: Buffer.from(seed).toString('base64'),
+        encryption_seed: Buffer.from(sealed.seed).toString('base64'),
         ...(late ? { late } : {}),
         // The vector corrected (its contribution is in the sum): `audit verify --deep` re-derives
         // the encrypted difference from it and `vector`; `vector` is what the node now stands for.
@@ -299,14 +377,6 @@ async function prepareContribution(
     });
     return stored;
   })();
-  return {
-    id,
-    envelopeDigest: digest,
-    envelopeJson: JSON.stringify(envelope),
-    wire: Buffer.from(wire),
-    wireBytes: wire.byteLength,
-    receipt: null,
-  };
 }
 
 /**
