@@ -138,9 +138,10 @@ export function requireApprovals(
   }
   const check = evaluateApprovals(storedApprovals(db, want.roundId), config, want);
   if (!check.ok) {
-    const why = check.rejected.length
-      ? ` Stored approvals that do not count: ${check.rejected.map((r) => `${r.reason.replace('_', ' ')} (${r.approver_public_key.slice(0, 12)}…)`).join(', ')}.`
-      : '';
+    const rejected = check.rejected.map(
+      (r) => `${r.reason.replace('_', ' ')} (${r.approver_public_key.slice(0, 12)}…)`,
+    );
+    const why = check.rejected.length ? ` Stored approvals that do not count: ${rejected.join(', ')}.` : '';
     const late = want.late ? ' --late' : '';
     throw new SbError(
       'SB_ERR_APPROVAL_MISSING',

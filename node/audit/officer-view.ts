@@ -58,6 +58,10 @@ function valuesTable(caption: string, order: readonly string[], row: Record<stri
   );
 }
 
+/** Whether an approval covers the digest that was encrypted: said in words and marked. */
+const MATCH_HTML = '<span class="flag">✓ voor precies deze cijfers</span> (digest gelijk)';
+const MISMATCH_HTML = '<span class="flag flag-hi">✗ voor andere cijfers</span> (digest verschilt)';
+
 function approvalsHtml(approvals: AuditEntry[], env: EnvelopePayload): string {
   if (approvals.length === 0) return '<p class="sup">Geen goedkeuring in het log.</p>';
   return `<ul>${approvals
@@ -67,7 +71,7 @@ function approvalsHtml(approvals: AuditEntry[], env: EnvelopePayload): string {
       return (
         `<li><strong>${esc(p.approval.approver_name)}</strong> (vingerafdruk <code>${esc(p.approver_fingerprint)}</code>` +
         `) keurde goed op ${esc(amsterdamTime(p.approval.approved_at))}; vastgelegd ${esc(amsterdamTime(e.at))}. ` +
-        `${match ? '<span class="flag">✓ voor precies deze cijfers</span> (digest gelijk)' : '<span class="flag flag-hi">✗ voor andere cijfers</span> (digest verschilt)'}.</li>`
+        `${match ? MATCH_HTML : MISMATCH_HTML}.</li>`
       );
     })
     .join('')}</ul>`;

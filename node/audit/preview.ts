@@ -371,9 +371,8 @@ function figuresText(L: string[], p: Preview): void {
 function approvalText(L: string[], p: Preview): void {
   L.push('Goedkeuring');
   L.push(`- Digest van precies deze getallen (dit ondertekent u): ${p.vector_digest}`);
-  L.push(
-    `- Nodig: ${p.approvals.required} goedkeuring(en) van: ${p.approvals.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ') || '(nog geen goedkeurders ingesteld)'}`,
-  );
+  const approvers = p.approvals.approvers.map((a) => `${a.name} (${a.fingerprint})`).join(', ');
+  L.push(`- Nodig: ${p.approvals.required} goedkeuring(en) van: ${approvers || '(nog geen goedkeurders ingesteld)'}`);
   L.push(
     `- Aanwezig voor deze getallen: ${p.approvals.valid.map((a) => `${a.name} op ${a.approved_at}`).join(', ') || 'geen'}`,
   );

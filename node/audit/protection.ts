@@ -139,8 +139,28 @@ function sparseText(
     ? `the chance that they are enough of some institution's neighbours is at most ${bound} (computed)`
     : 'they cannot be enough of any institution’s neighbours';
   return {
-    nl: `De maskergraaf is schaars (Bell et al.): deze instelling deelt haar geheimen alleen met haar ${k} buren, en de genoemde andere deelnemers moeten onder die buren zijn. Wie iemands buren zijn, ligt vast door de ronde-id (een pseudo-willekeurige volgorde op een ring). Spannen ${c} deelnemers (5 %) samen, dan ${nlBound}; die kans geldt alleen als de ronde-id niet gekozen is met kennis van wie samenspant (de coördinator kiest hem bij het openen van de ronde). Vallen er na het delen van de sleutels van de buren van één instelling meer dan ${k + 1 - t} uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
-    en: `The mask graph is sparse (Bell et al.): this institution shares its secrets only with its ${k} neighbours, and the other participants named above must be among those neighbours. Who neighbours whom is fixed by the round id (a pseudo-random order on a ring). If ${c} participants (5 %) collude, ${enBound}; that chance holds only if the round id was not chosen knowing who colludes (the coordinator chooses it when it opens the round). If more than ${k + 1 - t} of one institution's neighbours drop out after sharing keys, the round fails and nothing is decrypted.`,
+    nl: [
+      'De maskergraaf is schaars (Bell et al.):',
+      `deze instelling deelt haar geheimen alleen met haar ${k} buren,`,
+      'en de genoemde andere deelnemers moeten onder die buren zijn.',
+      'Wie iemands buren zijn, ligt vast door de ronde-id (een pseudo-willekeurige volgorde op een',
+      `ring). Spannen ${c} deelnemers (5 %) samen, dan ${nlBound};`,
+      'die kans geldt alleen als de ronde-id niet gekozen is met kennis van wie samenspant',
+      '(de coördinator kiest hem bij het openen van de ronde).',
+      'Vallen er na het delen van de sleutels van de buren van één instelling meer',
+      `dan ${k + 1 - t} uit, dan mislukt de ronde en wordt niets ontsleuteld.`,
+    ].join(' '),
+    en: [
+      'The mask graph is sparse (Bell et al.):',
+      `this institution shares its secrets only with its ${k} neighbours,`,
+      'and the other participants named above must be among those neighbours.',
+      'Who neighbours whom is fixed by the round id (a pseudo-random order on a ring).',
+      `If ${c} participants (5 %) collude, ${enBound};`,
+      'that chance holds only if the round id was not chosen knowing who colludes',
+      '(the coordinator chooses it when it opens the round).',
+      `If more than ${k + 1 - t} of one institution's neighbours drop out after sharing keys,`,
+      'the round fails and nothing is decrypted.',
+    ].join(' '),
   };
 }
 
@@ -169,21 +189,99 @@ export function lateProtectionStatement(manifest: RoundManifest, kind: LateKind)
   const what =
     kind === 'late'
       ? {
-          nl: `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze leidt tot een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET gemaskeerd (de maskers van de ronde zijn tussen de overgebleven instellingen afgesproken en bestaan niet meer). De coördinator kan de bijdrage niet lezen, maar de sleutelhouder krijgt haar afzonderlijk in de bundel en kan, samen met k van zijn bewaarders (die de sleutel ontgrendelen), de cijfers van deze instelling ontsleutelen. Bovendien is het verschil tussen de ontsleutelde optelsom van de nieuwe versie en die van de vorige precies deze bijdrage (met meer late instellingen: hun som); dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.`,
-          en: `Note: this is a LATE contribution to round ${roundId}, which has been released; it leads to a new version of the release.${maskedEn}a late contribution is NOT masked (the round's masks were agreed among the surviving institutions and no longer exist). The coordinator cannot read it, but the key holder receives it separately in the bundle and, together with k of its custodians (who unseal the key), could decrypt this institution's figures. Moreover, the difference between the decrypted sum of the new version and that of the previous one is exactly this contribution (with more late institutions: their sum); the key holder with k custodians sees that difference at every version.`,
+          nl: [
+            `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
+            `ze leidt tot een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET`,
+            'gemaskeerd (de maskers van de ronde zijn tussen de overgebleven instellingen afgesproken en',
+            'bestaan niet meer). De coördinator kan de bijdrage niet lezen,',
+            'maar de sleutelhouder krijgt haar afzonderlijk in de bundel en kan,',
+            'samen met k van zijn bewaarders (die de sleutel ontgrendelen),',
+            'de cijfers van deze instelling ontsleutelen.',
+            'Bovendien is het verschil tussen de ontsleutelde optelsom van de nieuwe versie en die van de',
+            'vorige precies deze bijdrage (met meer late instellingen: hun som);',
+            'dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.',
+          ].join(' '),
+          en: [
+            `Note: this is a LATE contribution to round ${roundId}, which has been released;`,
+            `it leads to a new version of the release.${maskedEn}a late contribution is NOT masked`,
+            `(the round's masks were agreed among the surviving institutions and no longer exist).`,
+            'The coordinator cannot read it, but the key holder receives it separately in the bundle and,',
+            'together with k of its custodians (who unseal the key),',
+            `could decrypt this institution's figures.`,
+            'Moreover, the difference between the decrypted sum of the new version and that of the previous',
+            'one is exactly this contribution (with more late institutions: their sum);',
+            'the key holder with k custodians sees that difference at every version.',
+          ].join(' '),
         }
       : kind === 'correction'
         ? {
-            nl: `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie. De eerdere bijdrage van deze instelling was niet gemaskeerd en de correctie is dat ook niet: de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen, en het verschil tussen de optelsommen van de twee versies is precies de wijziging (met meer late of corrigerende instellingen: samen met de hunne).`,
-            en: `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released; it replaces the earlier contribution and leads to a new version. This institution's earlier contribution was not masked and neither is the correction: the key holder with k of its custodians could decrypt the old and the new contribution, and the difference between the two versions' sums is exactly the change (with more late or correcting institutions: together with theirs).`,
+            nl: [
+              `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
+              'ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie.',
+              'De eerdere bijdrage van deze instelling was niet gemaskeerd en de correctie is dat ook niet:',
+              'de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen,',
+              'en het verschil tussen de optelsommen van de twee versies is precies de wijziging',
+              '(met meer late of corrigerende instellingen: samen met de hunne).',
+            ].join(' '),
+            en: [
+              `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released;`,
+              'it replaces the earlier contribution and leads to a new version.',
+              `This institution's earlier contribution was not masked and neither is the correction:`,
+              'the key holder with k of its custodians could decrypt the old and the new contribution,',
+              `and the difference between the two versions' sums is exactly the change`,
+              '(with more late or correcting institutions: together with theirs).',
+            ].join(' '),
           }
         : {
-            nl: `Let op: dit is een CORRECTIE van de gemaskeerde bijdrage aan ronde ${roundId}, die al gepubliceerd is; ze leidt tot een nieuwe versie. De gemaskeerde bijdrage zit in de optelsom en kan er niet uit (daarvoor zijn beide soorten Shamir-delen van deze instelling nodig, die geen eerlijke node afgeeft); die blijft gemaskeerd. Daarom gaat alleen het VERSCHIL (gecorrigeerde cijfers min de eerder verstuurde, zoals hieronder getoond) erheen, versleuteld maar NIET gemaskeerd. De coördinator kan het niet lezen; de sleutelhouder krijgt het afzonderlijk in de bundel en kan, samen met k van zijn bewaarders, dit verschil precies ontsleutelen (niet de oude of de nieuwe cijfers zelf). Het verschil tussen de ontsleutelde optelsommen van de nieuwe versie en de vorige is dit verschil, opgeteld bij de bijdragen en verschillen van de andere late of corrigerende instellingen in dezelfde versie. Een andere corrigerende instelling die weet dat haar eigen correctie een gepubliceerd cijfer niet raakte, kan uit de twee versies afleiden hoe de late en corrigerende instellingen samen dat cijfer veranderden (met maar één andere: uw wijziging precies).`,
-            en: `Note: this is a CORRECTION of the masked contribution to round ${roundId}, which has been released; it leads to a new version. The masked contribution is in the sum and cannot be taken out (that would need both kinds of Shamir share of this institution, which no honest node reveals); it stays masked. So only the DIFFERENCE (corrected figures minus those sent before, as shown below) is sent, encrypted but NOT masked. The coordinator cannot read it; the key holder receives it separately in the bundle and, with k of its custodians, could decrypt this difference exactly (not the old or the new figures themselves). The difference between the decrypted sums of the new version and the previous one is this difference plus the contributions and differences of the other late or correcting institutions in the same version. Another correcting institution that knows its own correction did not touch a published figure can derive from the two versions how the late and correcting institutions together changed that figure (with only one other: your change exactly).`,
+            nl: [
+              `Let op: dit is een CORRECTIE van de gemaskeerde bijdrage aan ronde ${roundId},`,
+              'die al gepubliceerd is; ze leidt tot een nieuwe versie.',
+              'De gemaskeerde bijdrage zit in de optelsom en kan er niet uit',
+              '(daarvoor zijn beide soorten Shamir-delen van deze instelling nodig,',
+              'die geen eerlijke node afgeeft); die blijft gemaskeerd.',
+              'Daarom gaat alleen het VERSCHIL (gecorrigeerde cijfers min de eerder verstuurde,',
+              'zoals hieronder getoond) erheen, versleuteld maar NIET gemaskeerd.',
+              'De coördinator kan het niet lezen; de sleutelhouder krijgt het afzonderlijk in de bundel en kan,',
+              'samen met k van zijn bewaarders, dit verschil precies ontsleutelen',
+              '(niet de oude of de nieuwe cijfers zelf).',
+              'Het verschil tussen de ontsleutelde optelsommen van de nieuwe versie en de vorige is dit',
+              'verschil, opgeteld bij de bijdragen en verschillen van de andere late of corrigerende',
+              'instellingen in dezelfde versie. Een andere corrigerende instelling die weet dat haar eigen',
+              'correctie een gepubliceerd cijfer niet raakte, kan uit de twee versies afleiden hoe de late en',
+              'corrigerende instellingen samen dat cijfer veranderden (met maar één andere:',
+              'uw wijziging precies).',
+            ].join(' '),
+            en: [
+              `Note: this is a CORRECTION of the masked contribution to round ${roundId},`,
+              'which has been released; it leads to a new version.',
+              'The masked contribution is in the sum and cannot be taken out',
+              '(that would need both kinds of Shamir share of this institution, which no honest node reveals);',
+              'it stays masked. So only the DIFFERENCE (corrected figures minus those sent before,',
+              'as shown below) is sent, encrypted but NOT masked. The coordinator cannot read it;',
+              'the key holder receives it separately in the bundle and, with k of its custodians,',
+              'could decrypt this difference exactly (not the old or the new figures themselves).',
+              'The difference between the decrypted sums of the new version and the previous one is this',
+              'difference plus the contributions and differences of the other late or correcting institutions',
+              'in the same version. Another correcting institution that knows its own correction did not touch',
+              'a published figure can derive from the two versions how the late and correcting institutions',
+              'together changed that figure (with only one other: your change exactly).',
+            ].join(' '),
           };
   return {
     masked: false,
-    nl: `${what.nl} Wat gepubliceerd wordt, controleert de openbaarmakingscontrole tegen elke eerdere versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is verandert door de bijdrage van minder dan ${min} instellingen, wordt geweigerd en niet ondertekend; elke corrigerende instelling telt daarbij mee als instelling achter elke wijziging, omdat de sleutelhouder niet kan zien welke correctie welk cijfer raakte.`,
-    en: `${what.en} The disclosure audit checks what is published against every earlier version: a new version in which a figure that was published before changes by the contribution of fewer than ${min} institutions is refused and not signed; every correcting institution counts as one of the institutions behind every change, since the key holder cannot see which correction touched which figure.`,
+    nl: [
+      `${what.nl} Wat gepubliceerd wordt, controleert de openbaarmakingscontrole tegen elke eerdere`,
+      'versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is verandert door de',
+      `bijdrage van minder dan ${min} instellingen, wordt geweigerd en niet ondertekend;`,
+      'elke corrigerende instelling telt daarbij mee als instelling achter elke wijziging,',
+      'omdat de sleutelhouder niet kan zien welke correctie welk cijfer raakte.',
+    ].join(' '),
+    en: [
+      `${what.en} The disclosure audit checks what is published against every earlier version:`,
+      'a new version in which a figure that was published before changes by the contribution of fewer',
+      `than ${min} institutions is refused and not signed;`,
+      'every correcting institution counts as one of the institutions behind every change,',
+      'since the key holder cannot see which correction touched which figure.',
+    ].join(' '),
   };
 }

@@ -66,7 +66,8 @@ export function describeEntry(e: AuditEntry): string {
     }
     case 'receipt': {
       const r = p.receipt as { sequence: number; received_at: string; wire_bytes: number; audit_head?: string };
-      return `ontvangen ${r.received_at}, ${int(r.wire_bytes)} bytes, volgnummer ${r.sequence}${r.audit_head ? `, logkop ${r.audit_head.slice(0, 12)}…` : ''}`;
+      const head = r.audit_head ? `, logkop ${r.audit_head.slice(0, 12)}…` : '';
+      return `ontvangen ${r.received_at}, ${int(r.wire_bytes)} bytes, volgnummer ${r.sequence}${head}`;
     }
     case 'release_fetched':
       return `versie ${p.release_version}`;
@@ -349,6 +350,9 @@ function art30ThirdCountry(config: NodeConfig): string {
 
 /** The art. 30 security measures, following the node's transport and approval settings. */
 function art30SecurityMeasures(config: NodeConfig): string[] {
+  const tls = config.coordinator_url.startsWith('https:')
+    ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)'
+    : ' (LET OP: coördinator-URL zonder TLS)';
   return [
     'gegevens blijven on-premises; alleen aggregaten vertrekken',
     'homomorfe versleuteling (BFV, node-seal) onder de sleutel van een onafhankelijke sleutelhouder,' +
@@ -367,8 +371,7 @@ function art30SecurityMeasures(config: NodeConfig): string[] {
         'gebracht; de antwoorden komen terug in een bestand dat de coördinator ondertekent met de sleutel ' +
         'die bij aanmelding is vastgelegd; de bestanden zijn niet versleuteld en bevatten precies wat ' +
         'anders over het netwerk zou gaan (de bijdrage versleuteld, sleuteldelen versleuteld per deelnemer)'
-      : `ondertekende verzoeken (Ed25519)${config.coordinator_url.startsWith('https:') ? ' over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : ' (LET OP: coördinator-URL zonder TLS)'};` +
-        ' de node praat met niets anders dan de ingestelde coördinator',
+      : `ondertekende verzoeken (Ed25519)${tls}; de node praat met niets anders dan de ingestelde coördinator`,
     `goedkeuring door ${config.approvals_required} functionaris(sen) gegevensbescherming vóór verzending`,
     'append-only auditlog, hashketen, ondertekend; logkop in elk verzoek en in de ontvangstbewijzen',
   ];
@@ -542,11 +545,14 @@ Beschermingen. Alleen aggregaten; homomorfe versleuteling;${manifest.secagg ? ' 
           'naar de coördinator gebracht, antwoorden in een bestand ondertekend met de bij aanmelding ' +
           'vastgelegde sleutel van de coördinator (de bestanden zelf zijn niet versleuteld; ze bevatten ' +
           'precies wat anders over het netwerk zou gaan);'
-        : `ondertekende verzoeken ${tls ? 'over TLS (certificaat van de coördinator vastgelegd bij aanmelding)' : 'ZONDER TLS (de coördinator-URL is http)'};` +
-          ` de node verbindt met niets anders dan ${config.coordinator_url};`
+        : `ondertekende verzoeken ${
+            tls
+              ? 'over TLS (certificaat van de coördinator vastgelegd bij aanmelding)'
+              : 'ZONDER TLS (de coördinator-URL is http)'
+          };` + ` de node verbindt met niets anders dan ${config.coordinator_url};`
     } ` +
     `goedkeuring van precies de te versturen cijfers; append-only, ondertekend auditlog.
-Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. ` +
+Deelnemers (ondertekend door de sleutelhouder, die elke instelling zelf inschrijft). ${participantList(manifest)}. ` +
     'De node weigert een rondedocument waarvan de sleutelhouder deze lijst niet heeft ondertekend;' +
     ` de drempel voor het aantal instellingen telt alleen deze deelnemers.
 Sleutels. ${KEYS_AND_PARTICIPANTS_NL.map((x) => `${x.charAt(0).toUpperCase()}${x.slice(1)}.`).join(' ')}
@@ -563,6 +569,11 @@ Waar het log staat. In de node-database (node.sqlite, tabel audit_log) in de beh
     `node audit show\`.
 `;
   return nl;
+}
+
+/** The round's participants as `name (BRIN xxxx)`, separated by semicolons. */
+function participantList(manifest: RoundManifest): string {
+  return manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ');
 }
 
 /** The data-flow statement in English. */
@@ -595,11 +606,14 @@ Protections. Aggregates only; homomorphic encryption;${manifest.secagg ? ' maski
         ? 'no network connection: signed requests in a signed export file carried by hand to the coordinator,' +
           ' answers in a file signed with the coordinator key pinned at enrolment (the files themselves ' +
           'are not encrypted; they hold exactly what would otherwise cross the network);'
-        : `signed requests ${tls ? "over TLS (the coordinator's certificate pinned at enrolment)" : 'WITHOUT TLS (the coordinator URL is http)'};` +
-          ` the node connects to nothing but ${config.coordinator_url};`
+        : `signed requests ${
+            tls
+              ? "over TLS (the coordinator's certificate pinned at enrolment)"
+              : 'WITHOUT TLS (the coordinator URL is http)'
+          };` + ` the node connects to nothing but ${config.coordinator_url};`
     } ` +
     `approval of exactly the figures to be sent; append-only, signed audit log.
-Participants (signed by the key holder, which enrols every institution itself). ${manifest.participants.map((p) => `${p.name} (BRIN ${p.brin})`).join('; ')}. ` +
+Participants (signed by the key holder, which enrols every institution itself). ${participantList(manifest)}. ` +
     'The node refuses a manifest whose participant list the key holder did not sign; the minimum ' +
     `number of institutions counts these participants only.
 ${DATAFLOW_KEYS_EN}

@@ -108,7 +108,11 @@ export function computeLateVector(
   if (slots.every((v) => v === 0n))
     throw new SbError(
       'SB_ERR_NOTHING_TO_CORRECT',
-      `the dataset gives exactly the vector this node already contributed to round ${manifest.round_id}; there is no correction to send. Import the corrected exports first (sectorbench node import), then preview again.`,
+      [
+        'the dataset gives exactly the vector this node already contributed to',
+        `round ${manifest.round_id}; there is no correction to send.`,
+        'Import the corrected exports first (sectorbench node import), then preview again.',
+      ].join(' '),
       { round_id: manifest.round_id },
     );
   return {

@@ -20,7 +20,8 @@ export async function orCarry<T>(home: string, command: string, run: () => Promi
         ? `Offline: wacht op de coördinator / waits for the coordinator.\n` +
             `Exportbestand om naar de coördinator te brengen / export file to carry: ${carry.file}\n` +
             `  ${carry.requests.length} request(s): ${carry.requests.map((r) => `${r.method} ${r.path}`).join(', ')}\n` +
-            `At the coordinator: 'sectorbench coordinator import --home DIR FILE'; bring back the response file, run 'sectorbench node import-response --home ${home} FILE', then '${command}' again.\n`
+            "At the coordinator: 'sectorbench coordinator import --home DIR FILE'; bring back the response file, " +
+            `run 'sectorbench node import-response --home ${home} FILE', then '${command}' again.\n`
         : `Offline: ${e.message}\nThen run '${command}' again.\n`,
     );
     return undefined;

@@ -265,10 +265,14 @@ function pacedPastBudget(
   started: number,
   deadline: Date | undefined,
 ): SbError {
+  const limit =
+    deadline && budgetEnd === deadline.getTime()
+      ? `the round's deadline (${deadline.toISOString()})`
+      : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`;
   return new SbError(
     refused.code,
     `${refused.message} The coordinator asked to retry in ${Math.ceil(paced / 1000)} s, which is ` +
-      `past ${deadline && budgetEnd === deadline.getTime() ? `the round's deadline (${deadline.toISOString()})` : `this command's retry budget of ${Math.round((budgetEnd - started) / 1000)} s`};` +
+      `past ${limit};` +
       ` gave up after ${attempt} attempt(s). Run the command again later: resending is safe.`,
     { ...refused.details, retry_after_seconds: Math.ceil(paced / 1000), attempts: attempt },
   );

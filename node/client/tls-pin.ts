@@ -8,8 +8,16 @@ import { certFingerprint } from '../../shared/crypto/cert-fingerprint.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 
 /** Node's certificate verification errors: the peer is not who the pin says (never transient). */
-const VERIFY_ERRORS =
-  /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_[A-Z_]+)$/;
+const VERIFY_ERRORS = new RegExp(
+  `^(${[
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_[A-Z_]+',
+  ].join('|')})$`,
+);
 
 function refused(origin: string, why: string): SbError {
   return new SbError(

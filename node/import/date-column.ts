@@ -51,8 +51,9 @@ export class DateColumn {
       return 'is not a date (expected YYYY-MM-DD or DD-MM-YYYY)';
     }
     if (this.format && this.format !== fmt) {
+      const started = this.format === 'iso' ? 'ISO (YYYY-MM-DD)' : 'day-first (DD-MM-YYYY)';
       return (
-        `is ${fmt === 'iso' ? 'an ISO' : 'a day-first'} date, but this column started with ${this.format === 'iso' ? 'ISO (YYYY-MM-DD)' : 'day-first (DD-MM-YYYY)'} ` +
+        `is ${fmt === 'iso' ? 'an ISO' : 'a day-first'} date, but this column started with ${started} ` +
         'dates; a column must use one format'
       );
     }

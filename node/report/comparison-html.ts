@@ -14,6 +14,7 @@ import { ruleSentence, WIDEN_NL } from '../../shared/pages/rules-nl.js';
 import { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins.js';
 import { earlyBandChartSvg, funnelChartSvg } from './charts.js';
 import type { Comparison, ComparisonRow, FigureComparison, Position } from './comparison.js';
+import type { FunnelVerdict } from './funnel.js';
 
 /** Programmes (largest first) that get funnel plots; every programme gets the table and verdicts. */
 export const MAX_CHARTED_PROGRAMMES = 12;
@@ -34,7 +35,7 @@ export function figureText(unit: 'share' | 'per100', x: number | null): string {
   return unit === 'share' ? nlPct(x) : `${nlDec1(100 * x)} per 100`;
 }
 
-const VERDICT: Record<string, { sym: string; words: string; cls: string }> = {
+const VERDICT: Record<FunnelVerdict, { sym: string; words: string; cls: string }> = {
   inside: { sym: '●', words: 'binnen de grenzen: past bij de spreiding in de sector', cls: 'flag-in' },
   above95: { sym: '▲', words: 'hoger dan verwacht (boven de 95%-grens)', cls: 'flag-hi' },
   above998: { sym: '▲▲', words: 'duidelijk hoger (boven de 99,8%-grens)', cls: 'flag-hi' },
@@ -45,19 +46,25 @@ const VERDICT: Record<string, { sym: string; words: string; cls: string }> = {
 /** The verdict in words and a symbol (never colour alone); adds whether it is (un)favourable. */
 export function verdictText(f: FigureComparison): { sym: string; words: string; cls: string } | null {
   if (!f.verdict) return null;
-  const v = VERDICT[f.verdict] as { sym: string; words: string; cls: string };
+  const v = VERDICT[f.verdict];
   if (f.verdict === 'inside' || f.higherIsBetter === null) return v;
   const higher = f.verdict.startsWith('above');
   return { ...v, words: `${v.words}, ${higher === f.higherIsBetter ? 'gunstig' : 'ongunstig'}` };
 }
 
-const SHORT: Record<string, string> = {
+const SHORT: Record<FunnelVerdict, string> = {
   inside: 'binnen de grenzen',
   above95: 'hoger (95%)',
   above998: 'duidelijk hoger (99,8%)',
   below95: 'lager (95%)',
   below998: 'duidelijk lager (99,8%)',
 };
+
+/** The short verdict of the overview table: the band, and whether it is (un)favourable. */
+function shortVerdict(f: FigureComparison, verdict: FunnelVerdict): string {
+  if (verdict === 'inside' || f.higherIsBetter === null) return SHORT[verdict];
+  return `${SHORT[verdict]}${verdict.startsWith('above') === f.higherIsBetter ? ', gunstig' : ', ongunstig'}`;
+}
 
 function verdictCell(
   f: FigureComparison | undefined,
@@ -67,10 +74,8 @@ function verdictCell(
 ): string {
   if (!f) return '<td>—</td>';
   const v = verdictText(f);
-  if (v) {
-    const words = short
-      ? `${SHORT[f.verdict as string]}${f.verdict !== 'inside' && f.higherIsBetter !== null ? (f.verdict?.startsWith('above') === f.higherIsBetter ? ', gunstig' : ', ongunstig') : ''}`
-      : v.words;
+  if (v && f.verdict) {
+    const words = short ? shortVerdict(f, f.verdict) : v.words;
     return `<td><span class="flag ${v.cls}"><span aria-hidden="true">${v.sym}</span> ${esc(words)}</span></td>`;
   }
   const rule = row.sector.suppressed[f.block];
@@ -192,16 +197,17 @@ async function rowSection(
     `<section id="${rowId(r)}" aria-labelledby="${rowId(r)}-h"><${level} id="${rowId(r)}-h">${esc(r.label)}</${level}>`,
   );
   const inst = r.sector.institutions;
+  const counted = c.ownIncluded ? `, ${esc(c.institution.name)} meegeteld` : '';
   parts.push(
     `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. ` +
-      `In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${c.ownIncluded ? `, ${esc(c.institution.name)} meegeteld` : ''}.</p>`,
+      `In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${counted}.</p>`,
   );
-  const sup = (['A', 'B'] as const)
-    .filter((b) => r.sector.suppressed[b])
-    .map(
-      (b) =>
-        `<li>${b === 'A' ? 'Verzuimcijfers' : 'Startercijfers'} van de sector: niet gepubliceerd, ${esc(ruleSentence(r.sector.suppressed[b] as string, c.thresholds))}.</li>`,
-    );
+  const sup = (['A', 'B'] as const).flatMap((b) => {
+    const rule = r.sector.suppressed[b];
+    if (!rule) return [];
+    const figures = b === 'A' ? 'Verzuimcijfers' : 'Startercijfers';
+    return [`<li>${figures} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`];
+  });
   if (sup.length) parts.push(`<ul class="sup">${sup.join('')}</ul><p class="note">${esc(WIDEN_NL)}</p>`);
   parts.push(figureTable(c, r));
   const charts: string[] = [];
@@ -246,10 +252,11 @@ async function rowSection(
 
 /** The "Zo leest u deze vergelijking" section: sector without us, funnel limits, the flags, the method. */
 function readingGuideHtml(name: string, ownIncluded: boolean): string {
+  const whole = ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)';
   return (
     `<h2 id="lezen">Zo leest u deze vergelijking</h2>
 <p>Elk cijfer van ${esc(name)} staat naast <strong>de sector zonder ons</strong>: de gepubliceerde ` +
-    `sectortotalen min de eigen bijdrage, hier berekend${ownIncluded ? '' : ' (deze node heeft niet bijgedragen, dus de sector zonder ons is de hele sector)'}. ` +
+    `sectortotalen min de eigen bijdrage, hier berekend${whole}. ` +
     `Zo trekt de eigen instelling het vergelijkingscijfer niet naar zich toe.</p>
 <p>Of een verschil opvalt, hangt af van het aantal studenten: bij 5 starters is 40% uitval ` +
     'geen bijzonderheid, bij 500 wel. Daarom staan bij elk cijfer <strong>grenzen</strong> (een ' +

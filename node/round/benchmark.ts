@@ -49,7 +49,10 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
   if (!verifyRelease(r.data, new Uint8Array(Buffer.from(keyHolderKeyB64, 'base64')))) {
     throw new SbError(
       'SB_ERR_RELEASE_SIGNATURE',
-      `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment; it was not used. Contact the coordinator and the key holder.`,
+      [
+        `the release of round ${manifest.round_id} is not signed by the key holder pinned at enrolment;`,
+        'it was not used. Contact the coordinator and the key holder.',
+      ].join(' '),
     );
   }
   const mismatch = releaseManifestMismatch(r.data, manifest);
@@ -210,7 +213,12 @@ async function previousVersionChanges(
     if (previous.release_version !== want || releaseDigest(previous) !== release.previous_release_digest)
       throw new SbError(
         'SB_ERR_RELEASE_INVALID',
-        `version ${release.release_version} of round ${roundId} names previous digest ${String(release.previous_release_digest)}, but the coordinator served a version ${previous.release_version} with another digest; the chain of versions is broken. Contact the coordinator and the key holder.`,
+        [
+          `version ${release.release_version} of round ${roundId} names previous`,
+          `digest ${String(release.previous_release_digest)}, but the coordinator served a`,
+          `version ${previous.release_version} with another digest; the chain of versions is broken.`,
+          'Contact the coordinator and the key holder.',
+        ].join(' '),
       );
   } catch (e) {
     throw s.refusal('release', roundId, e);

@@ -162,7 +162,11 @@ export class RoundSession {
         this.roundId,
         new SbError(
           'SB_ERR_RECEIPT_INVALID',
-          `the coordinator's acknowledgement of the ${phase} message is not signed by the pinned coordinator key or names another message; run the command again, and contact the coordinator if it persists.`,
+          [
+            `the coordinator's acknowledgement of the ${phase} message is not signed by the pinned`,
+            'coordinator key or names another message;',
+            'run the command again, and contact the coordinator if it persists.',
+          ].join(' '),
         ),
       );
     this.store.tx(() => {

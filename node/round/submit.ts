@@ -92,7 +92,10 @@ export function acceptReceipt(
   ) {
     throw new SbError(
       'SB_ERR_RECEIPT_INVALID',
-      'the receipt is not signed by the pinned coordinator key or does not acknowledge this envelope; the submission is kept in the outbox. Contact the coordinator.',
+      [
+        'the receipt is not signed by the pinned coordinator key or does not acknowledge this envelope;',
+        'the submission is kept in the outbox. Contact the coordinator.',
+      ].join(' '),
     );
   }
   return r.data;
@@ -123,7 +126,12 @@ export async function submitContribution(o: SubmitOptions): Promise<SubmitResult
         o.roundId,
         new SbError(
           'SB_ERR_MASKED_ROUND',
-          `round ${o.roundId} is a masked round (secure aggregation): take part with 'sectorbench node round --home DIR --round ${o.roundId}', which runs every phase. Nothing was sent. (A late contribution to a released round that the coordinator reopened for this institution goes with --late, after 'node preview --late'.)`,
+          [
+            `round ${o.roundId} is a masked round (secure aggregation):`,
+            `take part with 'sectorbench node round --home DIR --round ${o.roundId}', which runs every phase.`,
+            'Nothing was sent. (A late contribution to a released round that the coordinator reopened for',
+            `this institution goes with --late, after 'node preview --late'.)`,
+          ].join(' '),
         ),
       );
     return await submitWithSession(s, o.home, manifest, { onPhase: o.onPhase });
@@ -391,7 +399,12 @@ function requireLatePreview(db: AuditedSession['db'], roundId: string, vectorDig
   if (!shown)
     throw new SbError(
       'SB_ERR_LATE_PREVIEW_MISSING',
-      `a late contribution to round ${roundId} is sent unmasked and protected differently; nothing was sent. Have a privacy officer read \`sectorbench node preview --home ${home} --round ${roundId} --late\` (it states that protection) and approve, then run submit --late again.`,
+      [
+        `a late contribution to round ${roundId} is sent unmasked and protected differently;`,
+        `nothing was sent. Have a privacy officer read \`sectorbench node preview`,
+        `--home ${home} --round ${roundId} --late\` (it states that protection) and approve,`,
+        'then run submit --late again.',
+      ].join(' '),
       { round_id: roundId, vector_digest: vectorDigest },
     );
 }
