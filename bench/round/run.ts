@@ -33,9 +33,9 @@ import { closeAndRelease, setupLocalRound } from '../../demo/local-round.js';
 import { currentSubmissions, type SubmissionInfo } from '../../coordinator/index.js';
 import { Agent, type Dispatcher } from 'undici';
 import { submitContribution, type SubmitResult } from '../../node/round/submit.js';
-import { type RoundProgress, runRound } from '../../node/round/run-round.js';
+import type { RoundProgress } from '../../node/round/run-round.js';
 import { SECAGG_PHASES, type SecAggPhase } from '../../schemas/secagg.js';
-import { defaultMaskPoolSize, type MaskPool, MaskWorkerPool } from '../../shared/secagg/index.js';
+import type { MaskPool } from '../../shared/secagg/index.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { synthesize } from '../../synth/run-synth.js';
 
@@ -50,8 +50,25 @@ const crebos = Number(opt('crebos', '120'));
 const concurrency = Number(opt('concurrency', '4'));
 const keep = args.includes('--keep') ? opt('keep', '') : '';
 const masked = args.includes('--masked');
-/** Lanes of each node's mask pool (a fresh pool per node and phase run: a cold start, as a real `node round`). */
-const maskLanes = Number(opt('mask-lanes', String(defaultMaskPoolSize())));
+/**
+ * The node's code: the build (`dist/`, as an operator runs it; `npm run build` first, which the
+ * coordinator's process needs too), or with `--source` the TypeScript sources under tsx.
+ */
+const fromSource = args.includes('--source');
+const repoUrl = new URL('../..', import.meta.url);
+const { runRound } = (await import(
+  fromSource ? '../../node/round/run-round.js' : new URL('dist/node/round/run-round.js', repoUrl).href
+)) as typeof import('../../node/round/run-round.js');
+const { defaultMaskLanes, defaultMaskPoolSize, MaskWorkerPool } = (await import(
+  fromSource ? '../../shared/secagg/index.js' : new URL('dist/shared/secagg/index.js', repoUrl).href
+)) as typeof import('../../shared/secagg/index.js');
+/**
+ * Lanes of each node's mask pool (a fresh pool per node and phase run: a cold start, as a real
+ * `node round`): `--mask-lanes N` fixes N; default the product's pool (lanes by work size,
+ * shared/secagg/mask-pool.ts `defaultMaskLanes`: one lane, no worker, below 200 masks).
+ */
+const fixedLanes = args.includes('--mask-lanes') ? Number(opt('mask-lanes', '1')) : undefined;
+const maskLanes = fixedLanes === undefined ? 'by work size' : String(fixedLanes);
 /** Masked: stop after this phase (no release; the per-phase figures only). */
 const until = opt('until', '') as SecAggPhase | '';
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -180,8 +197,12 @@ const counting: Dispatcher = new Agent().compose((dispatch) => (opts, handler) =
 const phaseRows: { phase: string; ms: number; perNode: number[]; sent: number; received: number }[] = [];
 let tLastMasked = 0;
 let tApproved = 0;
-/** Per node, the masked-input step and the masking inside it: wall and process CPU, ms. */
-const maskedSteps: { step: [number, number]; mask: [number, number] }[] = [];
+/**
+ * Per node, the masked-input step and the masking inside it: wall and process CPU, ms; `marks`:
+ * when (wall, CPU) the step entered each stage of node/round/submit.ts (`compute`, `approval`,
+ * `encrypt`, `send`), from its start.
+ */
+const maskedSteps: { step: [number, number]; mask: [number, number]; marks: Map<string, [number, number]> }[] = [];
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -189,7 +210,10 @@ const cpuMs = () => {
 
 /** A fresh mask pool that adds the wall and CPU time of its work (worker start included) to `into`. */
 function timedMaskPool(into: [number, number]): MaskPool {
-  const inner = new MaskWorkerPool(maskLanes);
+  const inner =
+    fixedLanes === undefined
+      ? new MaskWorkerPool(defaultMaskPoolSize(), (n) => defaultMaskLanes(n))
+      : new MaskWorkerPool(fixedLanes);
   return {
     size: inner.size,
     addMasks: async (roundId, tasks, acc) => {
@@ -236,6 +260,8 @@ async function maskedPhases(): Promise<void> {
           const c1 = cpuMs();
           const mask: [number, number] = [0, 0];
           const pool = phase === 'masked_input' ? timedMaskPool(mask) : undefined;
+          const marks = new Map<string, [number, number]>();
+          const onPhase = (stage: string) => marks.set(stage, [performance.now() - t1, cpuMs() - c1]);
           try {
             const p = await runRound({
               home: node.home,
@@ -243,10 +269,10 @@ async function maskedPhases(): Promise<void> {
               now: round.now,
               dispatcher: counting,
               ...(last ? {} : { stopAfter: phase }),
-              ...(pool ? { maskPool: pool } : {}),
+              ...(pool ? { maskPool: pool, onPhase } : {}),
             });
             progress.set(node.id, p);
-            if (pool && mask[0] > 0) maskedSteps.push({ step: [performance.now() - t1, cpuMs() - c1], mask });
+            if (pool && mask[0] > 0) maskedSteps.push({ step: [performance.now() - t1, cpuMs() - c1], mask, marks });
           } catch (e) {
             gone.add(node.id);
             failed.push({ id: node.id, error: isSbError(e) ? `${e.code}: ${e.message}` : String(e) });
@@ -368,28 +394,39 @@ const maskedRows: [string, string][] = masked
       ],
     ]
   : [];
-/** The masked-input step per node against the masking inside it (medians over the nodes). */
+/**
+ * The masked-input step per node, by stage, against the masking inside it (medians over the
+ * nodes, wall / CPU). "Encrypt and submit" is what the node does with the vector once it is
+ * computed and approved: fetch the round key, encrypt, sign, store, audit log, upload, verify and
+ * store the receipt (the stages `encrypt` to the end, without the masking). The vector's
+ * computation and the session's opening come before it and are shown apart.
+ */
 function maskedStepRows(): [string, string][] {
   if (maskedSteps.length === 0) return [];
-  const col = (f: (x: (typeof maskedSteps)[number]) => number) => median(maskedSteps.map(f));
-  const pct = (f: (x: (typeof maskedSteps)[number]) => number) => `${(col(f) * 100).toFixed(0)} %`;
+  type Step = (typeof maskedSteps)[number];
+  const at = (x: Step, stage: string, k: 0 | 1) => x.marks.get(stage)?.[k] ?? Number.NaN;
+  const span = (from: string, to: string) => (x: Step, k: 0 | 1) =>
+    (to === 'end' ? x.step[k] : at(x, to, k)) - (from === 'start' ? 0 : at(x, from, k));
+  const submit = (x: Step, k: 0 | 1) => span('encrypt', 'end')(x, k) - x.mask[k];
+  const both = (f: (x: Step, k: 0 | 1) => number) =>
+    `${median(maskedSteps.map((x) => f(x, 0))).toFixed(0)} / ${median(maskedSteps.map((x) => f(x, 1))).toFixed(0)} ms`;
+  const pct = (f: (x: Step, k: 0 | 1) => number) =>
+    `${(median(maskedSteps.map((x) => f(x, 0))) * 100).toFixed(0)} % / ${(median(maskedSteps.map((x) => f(x, 1))) * 100).toFixed(0)} %`;
+  const cpuNote = concurrency === 1 ? '' : ', CPU shared with other nodes';
   return [
+    [`masked-input step per node, median of ${maskedSteps.length} (wall / CPU${cpuNote})`, both((x, k) => x.step[k])],
+    ['  open the session, check the relays (before the submit)', both(span('start', 'compute'))],
+    ['  compute the vector (not part of encrypt-and-submit)', both(span('compute', 'approval'))],
+    ['  check the approval', both(span('approval', 'encrypt'))],
+    [`  masking (${maskLanes} lane(s), worker start included)`, both((x, k) => x.mask[k])],
     [
-      `masked-input step per node, median of ${maskedSteps.length} (wall / CPU${concurrency === 1 ? '' : ', CPU shared with other nodes'})`,
-      `${col((x) => x.step[0]).toFixed(0)} / ${col((x) => x.step[1]).toFixed(0)} ms`,
+      '  fetch key, encrypt, sign, store, audit log (without the masking)',
+      both((x, k) => span('encrypt', 'send')(x, k) - x.mask[k]),
     ],
-    [
-      `  masking inside it (${maskLanes} lane(s), worker start included; wall / CPU)`,
-      `${col((x) => x.mask[0]).toFixed(0)} / ${col((x) => x.mask[1]).toFixed(0)} ms`,
-    ],
-    [
-      '  masking / (step - masking), median of the per-node ratios (wall / CPU)',
-      `${pct((x) => x.mask[0] / (x.step[0] - x.mask[0]))} / ${pct((x) => x.mask[1] / (x.step[1] - x.mask[1]))}`,
-    ],
-    [
-      '  masking / whole step, median of the per-node ratios (wall / CPU)',
-      `${pct((x) => x.mask[0] / x.step[0])} / ${pct((x) => x.mask[1] / x.step[1])}`,
-    ],
+    ['  upload, verify and store the receipt', both(span('send', 'end'))],
+    ['  encrypt-and-submit (the two lines above)', both(submit)],
+    ['  masking / encrypt-and-submit, median of the per-node ratios', pct((x, k) => x.mask[k] / submit(x, k))],
+    ['  masking / whole step, median of the per-node ratios', pct((x, k) => x.mask[k] / x.step[k])],
   ];
 }
 const rows: [string, string][] = [

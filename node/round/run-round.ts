@@ -47,6 +47,11 @@ export interface RunRoundOptions {
   exportDir?: string;
   /** Threads the masked input is computed on (default: the process-wide mask pool, shared/secagg/mask-pool.ts). */
   maskPool?: MaskPool;
+  /**
+   * Called as the masked-input step enters each stage (`compute`, `approval`, `encrypt`, `send`;
+   * node/round/submit.ts): benchmarks time the stages with it (bench/round).
+   */
+  onPhase?: (phase: string) => void;
 }
 
 /** Where this node stands in a masked round after one run of {@link runRound}. */
@@ -288,6 +293,7 @@ async function maskedInput(
   if (new RoundStore(r.s.db).hasReceipt(roundId)) return null;
   try {
     const sub = await submitWithSession(r.s, r.home, r.manifest, {
+      ...(o.onPhase ? { onPhase: o.onPhase } : {}),
       masking: {
         mask: (slots) =>
           maskInputParallel(

@@ -35,23 +35,47 @@ export const MAX_MASK_LANES = 4;
 export const MASK_THREADS_ENV = 'SECTORBENCH_MASK_THREADS';
 
 /**
+ * Mask tasks below which the default pool starts no worker (DECISIONS, "Mask pool lanes by work
+ * size"): a worker's start (thread, module load, first answer: 60-200 ms CPU from the build)
+ * costs about as much as 60-150 masks, so a node's masked input at 63 institutions (63 masks) or
+ * the key holder's unmasking without dropouts (63 self masks) runs faster in the calling thread
+ * alone; the key holder's 924 masks with 21 dropouts use every lane.
+ */
+export const MIN_TASKS_FOR_WORKERS = 200;
+
+/** `SECTORBENCH_MASK_THREADS` as a number of lanes, or undefined when unset or empty. */
+function lanesFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[MASK_THREADS_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `${MASK_THREADS_ENV}=${raw} is not a number of threads from 1 to 16; unset it or set e.g. 2.`,
+      { variable: MASK_THREADS_ENV },
+    );
+  return n;
+}
+
+/**
  * Size of the default pool: `SECTORBENCH_MASK_THREADS` when set, else
  * `min(os.availableParallelism(), 4)`.
  * @throws SbError `SB_ERR_USAGE` when the variable is not an integer from 1 to 16
  */
 export function defaultMaskPoolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[MASK_THREADS_ENV];
-  if (raw !== undefined && raw !== '') {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 16)
-      throw new SbError(
-        'SB_ERR_USAGE',
-        `${MASK_THREADS_ENV}=${raw} is not a number of threads from 1 to 16; unset it or set e.g. 2.`,
-        { variable: MASK_THREADS_ENV },
-      );
-    return n;
-  }
-  return Math.max(1, Math.min(availableParallelism(), MAX_MASK_LANES));
+  return lanesFromEnv(env) ?? Math.max(1, Math.min(availableParallelism(), MAX_MASK_LANES));
+}
+
+/**
+ * Lanes the default pool uses for `tasks` mask tasks: `SECTORBENCH_MASK_THREADS` when set (always,
+ * whatever the work); else 1 below {@link MIN_TASKS_FOR_WORKERS} tasks, and
+ * `min(os.availableParallelism(), 4)` from there on.
+ * @throws SbError `SB_ERR_USAGE` when the variable is not an integer from 1 to 16
+ */
+export function defaultMaskLanes(tasks: number, env: NodeJS.ProcessEnv = process.env): number {
+  const fixed = lanesFromEnv(env);
+  if (fixed !== undefined) return fixed;
+  return tasks < MIN_TASKS_FOR_WORKERS ? 1 : defaultMaskPoolSize(env);
 }
 
 function newWorker(): Worker {
@@ -132,19 +156,30 @@ class Lane {
 export class MaskWorkerPool implements MaskPool {
   readonly size: number;
   #lanes: Lane[];
+  #lanesFor: (tasks: number) => number;
 
-  /** @param size lanes, 1 to 16 (1: no worker threads) */
-  constructor(size: number) {
+  /**
+   * @param size lanes, 1 to 16 (1: no worker threads)
+   * @param lanesFor lanes to use for a call with this many tasks (capped at `size`; default:
+   *   always `size`); the process-wide pool passes {@link defaultMaskLanes}
+   */
+  constructor(size: number, lanesFor: (tasks: number) => number = () => size) {
     if (!Number.isInteger(size) || size < 1 || size > 16)
       throw new SbError('SB_ERR_USAGE', `a mask pool has 1 to 16 lanes, not ${size}.`);
     this.size = size;
     this.#lanes = Array.from({ length: size - 1 }, () => new Lane());
+    this.#lanesFor = lanesFor;
   }
 
   async addMasks(roundId: string, tasks: readonly MaskTask[], acc: Float64Array): Promise<void> {
-    const [own = [], ...rest] = splitTasks(tasks, this.size);
+    const lanes = Math.max(1, Math.min(this.size, this.#lanesFor(tasks.length)));
+    const [own = [], ...rest] = splitTasks(tasks, lanes);
     // Workers first, so they run while this thread works through its own run.
-    const sent = rest.map((run, i) => (this.#lanes[i] as Lane).run(roundId, acc.length, run));
+    const sent: Promise<Float64Array>[] = [];
+    for (const [i, run] of rest.entries()) {
+      const lane = this.#lanes[i];
+      if (lane) sent.push(lane.run(roundId, acc.length, run));
+    }
     let ownError: unknown;
     try {
       addMasks(roundId, own, acc);
@@ -153,11 +188,10 @@ export class MaskWorkerPool implements MaskPool {
     }
     const sums = await Promise.allSettled(sent);
     if (ownError !== undefined) throw ownError;
-    for (const s of sums) if (s.status === 'rejected') throw s.reason;
     // Each worker's sum is in [0, t) and `acc` too: add them exactly, reduce once.
     for (const s of sums) {
-      const sum = (s as PromiseFulfilledResult<Float64Array>).value;
-      for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (sum[i] as number);
+      if (s.status === 'rejected') throw s.reason;
+      addInto(acc, s.value);
     }
     reduceModT(acc);
   }
@@ -176,10 +210,23 @@ export class MaskWorkerPool implements MaskPool {
   }
 }
 
+/** `acc[i] += sum[i]` over `acc`'s length (`sum` at least as long: a worker's sum over the same slots). */
+function addInto(acc: Float64Array, sum: Float64Array): void {
+  const n = Math.min(acc.length, sum.length);
+  for (let i = 0; i < n; i++) {
+    const a = acc[i];
+    const b = sum[i];
+    if (a !== undefined && b !== undefined) acc[i] = a + b;
+  }
+}
+
 let shared: MaskWorkerPool | undefined;
 
-/** The process-wide mask pool ({@link defaultMaskPoolSize} lanes), made on first use. */
+/**
+ * The process-wide mask pool, made on first use: {@link defaultMaskPoolSize} lanes at most, of
+ * which each call uses {@link defaultMaskLanes} for its number of tasks (no worker for small work).
+ */
 export function maskPool(): MaskPool {
-  shared ??= new MaskWorkerPool(defaultMaskPoolSize());
+  shared ??= new MaskWorkerPool(defaultMaskPoolSize(), (tasks) => defaultMaskLanes(tasks));
   return shared;
 }

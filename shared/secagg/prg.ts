@@ -65,8 +65,36 @@ const PIECE_BYTES = 5 * PIECE_VALUES;
  */
 const ZEROS = new Uint8Array(PIECE_BYTES);
 
+/**
+ * Size of the block {@link keepFreedPages} allocates: just under 32 MiB, glibc's largest dynamic
+ * mmap threshold on 64-bit hosts (DEFAULT_MMAP_THRESHOLD_MAX).
+ */
+const MMAP_PRIMER_BYTES = 31 * 2 ** 20;
+let primed = false;
+
+/**
+ * Keep the keystream pieces' freed memory in the process instead of returning it to the kernel
+ * after every garbage collection. Why: each mask allocates 774 KB of `Cipher.update` output
+ * (47 pieces of 16 KiB); V8 frees them in batches of about 64 MB (its external-memory trigger),
+ * glibc's malloc then gives the top of its heap back to the kernel (trim threshold 128 KiB by
+ * default) and the next pieces fault fresh pages in again. On the 2-core VM of
+ * docs/PERFORMANCE.md a page fault costs about 20 µs, and the key holder's 924 masks at 63 made
+ * 50,000-120,000 of them (1.5-3 s of its 3.8 s); how many depended on what the process had
+ * allocated before (e.g. Shamir shares). glibc raises its trim threshold to twice the size of a
+ * freed mmap-ed block (mallopt(3), "dynamic mmap threshold"), so one untouched 31 MiB block,
+ * allocated here and left to the garbage collector, lets the process keep up to 62 MiB of freed
+ * heap: the faults drop to about 8,000 (one per new page of the working set). The block is never
+ * written, so it costs no page faults; other allocators just allocate and free it.
+ */
+function keepFreedPages(): void {
+  if (primed) return;
+  primed = true;
+  Buffer.allocUnsafeSlow(MMAP_PRIMER_BYTES);
+}
+
 /** The AES-256-CTR keystream of `key` (zero IV), as a function giving the next 16,380-byte piece. */
 function keystream(key: Uint8Array): () => DataView {
+  keepFreedPages();
   const cipher = createCipheriv('aes-256-ctr', key, new Uint8Array(16));
   return () => {
     const b = cipher.update(ZEROS);

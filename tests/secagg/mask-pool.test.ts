@@ -6,6 +6,7 @@ import { unmaskRound } from '../../keyholder/unmask.js';
 import { PLAIN_MODULUS } from '../../shared/crypto/he-params.js';
 import {
   COMPLETE_GRAPH,
+  defaultMaskLanes,
   defaultMaskPoolSize,
   defaultThreshold,
   type MaskTask,
@@ -40,6 +41,17 @@ t.test('pool size from the environment: default capped at 4, override 1-16, nons
   for (const bad of ['0', '17', '2.5', 'two'])
     t.throws(() => defaultMaskPoolSize({ SECTORBENCH_MASK_THREADS: bad }), { code: 'SB_ERR_USAGE' }, bad);
   t.throws(() => new MaskWorkerPool(0), { code: 'SB_ERR_USAGE' });
+});
+
+t.test('lanes by work size: one below 200 tasks, the pool size from there on; the variable always wins', async (t) => {
+  const d = defaultMaskPoolSize({});
+  t.equal(defaultMaskLanes(63, {}), 1, "a node's masked input at 63: no worker");
+  t.equal(defaultMaskLanes(199, {}), 1);
+  t.equal(defaultMaskLanes(200, {}), d);
+  t.equal(defaultMaskLanes(924, {}), d, "the key holder's 924 masks: every lane");
+  t.equal(defaultMaskLanes(63, { SECTORBENCH_MASK_THREADS: '3' }), 3);
+  t.equal(defaultMaskLanes(924, { SECTORBENCH_MASK_THREADS: '1' }), 1);
+  t.throws(() => defaultMaskLanes(924, { SECTORBENCH_MASK_THREADS: 'x' }), { code: 'SB_ERR_USAGE' });
 });
 
 t.test('tasks split into contiguous runs, the first from task 0 (the self mask stays in the node)', async (t) => {
