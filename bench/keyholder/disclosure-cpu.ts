@@ -64,7 +64,9 @@ const { codebook, sector } = SYNTHETIC
   : await realSector();
 
 console.log(
-  `${SYNTHETIC ? 'generator' : 'real-data (node path)'} sector, 63 institutions, ${codebook.cellKeys.length} cells, ${codebook.groupKeys.length} rollups; ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
+  `${SYNTHETIC ? 'generator' : 'real-data (node path)'} sector, 63 institutions, ` +
+    `${codebook.cellKeys.length} cells, ${codebook.groupKeys.length} rollups; ${cpus().length} ` +
+    `CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
 );
 for (let r = 0; r < RUNS; r++) {
   const cpu0 = process.cpuUsage();
@@ -73,6 +75,17 @@ for (let r = 0; r < RUNS; r++) {
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   console.log(
-    `run ${r + 1}: wall ${Math.round(wall)} ms, CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms; published ${m.published} of ${m.primaryPassing} primary-passing cell blocks (${((100 * m.published) / Math.max(1, m.primaryPassing)).toFixed(1)}%); audits ${m.audits} (blocks audited ${m.blocksAudited}, reused unchanged ${m.blocksReused}); LPs ${m.lpSolved} (final audit) / ${m.lpSolvedAll} (all audits); counts ${m.pinningCounts} (contributor ${m.pinning.contributor}, outsider ${m.pinning.outsider}, count by count only ${m.pinning.perCountOnly}; contributor count by count ${m.pinning.contributorPerCount}, not proven against the contributor ${m.pinning.contributorUnproven}, exempt for the contributor (a published rollup holds the count in single-institution blocks alone) ${m.pinning.contributorExempt}); rules ${JSON.stringify(m.rules)}; audit ${m.auditPassed ? 'passed' : 'REFUSED'}`,
+    `run ${r + 1}: wall ${Math.round(wall)} ms, CPU ` +
+      `${Math.round((cpu.user + cpu.system) / 1000)} ms; published ${m.published} of ` +
+      `${m.primaryPassing} primary-passing cell blocks ` +
+      `(${((100 * m.published) / Math.max(1, m.primaryPassing)).toFixed(1)}%); audits ` +
+      `${m.audits} (blocks audited ${m.blocksAudited}, reused unchanged ${m.blocksReused}); LPs ` +
+      `${m.lpSolved} (final audit) / ${m.lpSolvedAll} (all audits); counts ${m.pinningCounts} ` +
+      `(contributor ${m.pinning.contributor}, outsider ${m.pinning.outsider}, count by count ` +
+      `only ${m.pinning.perCountOnly}; contributor count by count ` +
+      `${m.pinning.contributorPerCount}, not proven against the contributor ` +
+      `${m.pinning.contributorUnproven}, exempt for the contributor (a published rollup holds ` +
+      `the count in single-institution blocks alone) ${m.pinning.contributorExempt}); rules ` +
+      `${JSON.stringify(m.rules)}; audit ${m.auditPassed ? 'passed' : 'REFUSED'}`,
   );
 }

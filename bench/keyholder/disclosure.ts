@@ -29,13 +29,23 @@ const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
 const sampleDir = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/sample');
 
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
+const CELL_RULES = ['min_institutions', 'min_population', 'dominance', 'secondary'];
+const ruleShares = (m: SectorMeasure) => CELL_RULES.map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ');
 const line = (name: string, m: SectorMeasure) =>
-  `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${['min_institutions', 'min_population', 'dominance', 'secondary'].map((r) => pct(m.cellRules[r] ?? 0, m.cellBlocks)).join(' | ')} | ${m.distributions.published} | ${m.lpSolved} | ${m.pinningCounts} | ${pct(m.pinning.contributor, m.pinningCounts)} | ${pct(m.pinning.perCountOnly, m.pinningCounts)} | ${m.pinning.exemptZero} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
+  `| ${name} | ${m.institutions} | ${m.cellBlocks} | ${m.primaryPassing} | ` +
+  `${pct(m.published, m.primaryPassing)} | ${ruleShares(m)} ` +
+  `| ${m.distributions.published} | ${m.lpSolved} | ${m.pinningCounts} | ` +
+  `${pct(m.pinning.contributor, m.pinningCounts)} | ` +
+  `${pct(m.pinning.perCountOnly, m.pinningCounts)} | ${m.pinning.exemptZero} | ` +
+  `${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} |`;
 
 const realOnly = process.argv.includes('--real-only');
 if (!realOnly) {
   console.log(
-    '| sector | institutions | cell blocks | pass primary | published of those | min_institutions | min_population | dominance | secondary | distributions shown | LPs | counts checked | proven against a contributor (whole model) | proven count by count only | exempt (group zero) | audit | ms |',
+    '| sector | institutions | cell blocks | pass primary | published of those | ' +
+      'min_institutions | min_population | dominance | secondary | distributions shown | LPs | ' +
+      'counts checked | proven against a contributor (whole model) | proven count by count only ' +
+      '| exempt (group zero) | audit | ms |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const cb = await readCodebookFile(join(sampleDir, 'codebook.csv'));
@@ -94,14 +104,25 @@ if (!realOnly) {
   }
   times.sort((a, b) => a - b);
   console.log(
-    `\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} rollups): suppression + audit median ${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; counts checked ${last!.pinningCounts} (contributor ${pct(last!.pinning.contributor, last!.pinningCounts)}, count by count only ${pct(last!.pinning.perCountOnly, last!.pinningCounts)}, exempt ${last!.pinning.exemptZero}); published ${pct(last!.published, last!.primaryPassing)} of primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`,
+    `\n63 institutions, 1,200 crebos (${big.cellKeys.length} cells, ${big.groupKeys.length} ` +
+      'rollups): suppression + audit median ' +
+      `${Math.round(times[Math.floor(times.length / 2)] as number)} ms (min ` +
+      `${Math.round(times[0] as number)}, max ${Math.round(times[times.length - 1] as number)}) ` +
+      `over ${RUNS} runs (first includes loading GLPK); ${last!.lpSolved} LPs; counts checked ` +
+      `${last!.pinningCounts} (contributor ` +
+      `${pct(last!.pinning.contributor, last!.pinningCounts)}, count by count only ` +
+      `${pct(last!.pinning.perCountOnly, last!.pinningCounts)}, exempt ` +
+      `${last!.pinning.exemptZero}); published ${pct(last!.published, last!.primaryPassing)} of ` +
+      `primary-passing cell blocks; rules ${JSON.stringify(last!.rules)}`,
   );
 }
 
 if (!process.argv.includes('--no-real')) {
   console.log('\nReal-data sectors (synth → node import → node vector → sum); suppression + audit, median of runs:\n');
   console.log(
-    '| institutions × students | crebos | cells | pass primary | published of those | rules (all blocks) | intervals | certified exactly | LPs | counts: contributor / count by count only / exempt | audit | ms | LP only: LPs | LP only: ms |',
+    '| institutions × students | crebos | cells | pass primary | published of those | rules ' +
+      '(all blocks) | intervals | certified exactly | LPs | counts: contributor / count by count ' +
+      'only / exempt | audit | ms | LP only: LPs | LP only: ms |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const work = mkdtempSync(join(tmpdir(), 'sb-bench-disclosure-'));
@@ -131,7 +152,13 @@ if (!process.argv.includes('--no-real')) {
       const m = await median(true);
       const lp = process.argv.includes('--no-lp-only') ? m : await median(false);
       console.log(
-        `| ${n} × ${students} | ${crebos} | ${s.codebook.cellKeys.length} | ${m.primaryPassing} | ${pct(m.published, m.primaryPassing)} | ${JSON.stringify(m.rules)} | ${m.intervalsChecked} | ${m.exchangeCertified} | ${m.lpSolved} | ${pct(m.pinning.contributor, m.pinningCounts)} / ${pct(m.pinning.perCountOnly, m.pinningCounts)} / ${m.pinning.exemptZero} | ${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} | ${lp.lpSolved} | ${Math.round(lp.ms)} |`,
+        `| ${n} × ${students} | ${crebos} | ${s.codebook.cellKeys.length} | ${m.primaryPassing} | ` +
+          `${pct(m.published, m.primaryPassing)} | ${JSON.stringify(m.rules)} | ` +
+          `${m.intervalsChecked} | ${m.exchangeCertified} | ${m.lpSolved} | ` +
+          `${pct(m.pinning.contributor, m.pinningCounts)} / ` +
+          `${pct(m.pinning.perCountOnly, m.pinningCounts)} / ${m.pinning.exemptZero} | ` +
+          `${m.auditPassed ? 'passed' : 'REFUSED'} | ${Math.round(m.ms)} | ${lp.lpSolved} | ` +
+          `${Math.round(lp.ms)} |`,
       );
     }
   } finally {

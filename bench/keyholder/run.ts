@@ -164,21 +164,30 @@ try {
         .map((r) => r.phases[p] ?? 0)
         .sort((a, b) => a - b),
     );
+  const sectorKind = real
+    ? `institutions of about ${STUDENTS} students through the node, ${CREBOS} crebos`
+    : CREBOS > 0
+      ? `synthetic codebook of ${CREBOS} crebos`
+      : 'sample codebook';
+  const phaseNames = ['load', 'verify', 'sum', 'decrypt', 'checks', 'disclosure', 'sign'] as const;
   process.stdout.write(
     [
       '',
-      `key holder, ${N} institutions, ${real ? `institutions of about ${STUDENTS} students through the node, ${CREBOS} crebos` : CREBOS > 0 ? `synthetic codebook of ${CREBOS} crebos` : 'sample codebook'} (${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${layoutCiphertexts(cb)} ciphertexts per contribution, ${((N * layoutCiphertexts(cb) * 131185) / 1e6).toFixed(1)} MB of ciphertexts)`,
+      `key holder, ${N} institutions, ${sectorKind} ` +
+        `(${cb.cellKeys.length} cells, ${cb.groupKeys.length} groups, ${layoutCiphertexts(cb)} ` +
+        `ciphertexts per contribution, ${((N * layoutCiphertexts(cb) * 131185) / 1e6).toFixed(1)} ` +
+        'MB of ciphertexts)',
       `machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, node ${process.version}`,
       `setup (not timed in the key holder): ${N} encryptions in ${(setupMs / 1000).toFixed(1)} s`,
       `first run (cold SEAL worker): ${results[0]!.total.toFixed(0)} ms`,
       `median of ${warm.length} warm runs: ${median(warm).toFixed(0)} ms (min ${warm[0]?.toFixed(0)}, max ${warm[warm.length - 1]?.toFixed(0)})`,
-      `median phases (warm): ${(['load', 'verify', 'sum', 'decrypt', 'checks', 'disclosure', 'sign'] as const).map((p) => `${p} ${phaseMedian(p).toFixed(0)} ms`).join(', ')}`,
+      `median phases (warm): ${phaseNames.map((p) => `${p} ${phaseMedian(p).toFixed(0)} ms`).join(', ')}`,
       `median CPU time of the warm runs: ${median(
         results
           .slice(1)
           .map((r) => r.totalCpu)
           .sort((a, b) => a - b),
-      ).toFixed(0)} ms; phases ${(['load', 'verify', 'sum', 'decrypt', 'checks', 'disclosure', 'sign'] as const)
+      ).toFixed(0)} ms; phases ${phaseNames
         .map(
           (p) =>
             `${p} ${median(

@@ -155,7 +155,8 @@ function report(f: Figures, list: boolean): string {
   out.push(`lines over 160 chars: ${f.linesOver160}; over 200: ${f.linesOver200}`);
   out.push(`longest line: ${f.longestLine.chars} chars (${f.longestLine.file}:${f.longestLine.line})`);
   out.push(
-    `'as' casts: ${f.asCasts} (without 'as const': ${f.asCastsWithoutConst}; of those in node/ coordinator/ keyholder/ shared/ schemas/ cli/: ${f.asCastsInProduct})`,
+    `'as' casts: ${f.asCasts} (without 'as const': ${f.asCastsWithoutConst}; of those in node/ ` +
+      `coordinator/ keyholder/ shared/ schemas/ cli/: ${f.asCastsInProduct})`,
   );
   out.push(`non-null assertions (!): ${f.nonNullAssertions}`);
   out.push(`functions over 150 lines: ${f.functionsOver150.length}: ${f.functionsOver150.map(fn).join('; ')}`);

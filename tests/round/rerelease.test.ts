@@ -210,7 +210,9 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
   const nl = (n: number) => n.toLocaleString('nl-NL');
   t.ok(
     html.includes(
-      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt; 5 in plaats van 3 instellingen in de optelsom.`,
+      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ` +
+        `${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt; 5 in plaats van ` +
+        '3 instellingen in de optelsom.',
     ),
     'the comparison page says what changed, in Dutch',
   );
@@ -222,7 +224,8 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
   t.equal(site.statusCode, 200);
   t.ok(
     page.includes(
-      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt`,
+      `Versie 2 van deze benchmark (vervangt versie 1): ${nl(hand.changed)} cijfers gewijzigd, ` +
+        `${nl(hand.added)} nieuw gepubliceerd, ${nl(hand.removed)} nu onderdrukt`,
     ),
     'the publication site says the same',
   );
