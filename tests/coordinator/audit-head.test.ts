@@ -8,7 +8,7 @@ const f = await setup(t);
 const app = await buildApp({
   db: f.db,
   identity: f.coordinator,
-  now: () => f.clock.now,
+  now: f.now,
   config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
 });
 t.teardown(() => app.close());

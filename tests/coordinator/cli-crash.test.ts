@@ -31,6 +31,7 @@ import {
   edgeVector,
   endorse,
   INSTITUTION_SEEDS,
+  movableClock,
   participantsFor,
   scaled,
   type Fixture,
@@ -143,7 +144,7 @@ async function serve(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
-const fx = { bfv: keys, codebook, institutions: insts, clock: { now: new Date() } } as unknown as Fixture;
+const fx = { bfv: keys, codebook, institutions: insts, ...movableClock(new Date()) } as unknown as Fixture;
 async function post(url: string, id: string, wire: Uint8Array) {
   const path = `/v1/rounds/${ROUND}/contributions`;
   const headers = {
@@ -161,7 +162,7 @@ async function post(url: string, id: string, wire: Uint8Array) {
 }
 
 t.test('an acknowledged contribution survives SIGKILL; the retry gets the same receipt', async (t) => {
-  fx.clock.now = new Date();
+  fx.setNow(new Date());
   const c = await contribution(fx, 'INST1', edgeVector(codebook), { roundId: ROUND });
   const s1 = await serve();
   const r = await post(s1.url, 'INST1', c.wire);
@@ -182,7 +183,7 @@ t.test('an acknowledged contribution survives SIGKILL; the retry gets the same r
   const again = await post(s2.url, 'INST1', c.wire);
   t.equal(again.status, 200);
   t.same(again.body, r.body, 'same receipt after restart');
-  fx.clock.now = new Date();
+  fx.setNow(new Date());
   const c2 = await contribution(fx, 'INST2', scaled(edgeVector(codebook), 2), { roundId: ROUND });
   t.equal((await post(s2.url, 'INST2', c2.wire)).status, 201);
   s2.child.kill('SIGTERM');

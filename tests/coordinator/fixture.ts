@@ -13,6 +13,7 @@ import { flatten } from '../../shared/protocol/layout.js';
 import { signEndorsement } from '../../shared/protocol/round-documents.js';
 import { signRequest } from '../../shared/protocol/request-signing.js';
 import { encodeContribution } from '../../shared/protocol/wire.js';
+import type { Clock } from '../../shared/time/clock.js';
 import type { EndorsementFile } from '../../schemas/endorsement.js';
 import type { Participant, RoundManifest } from '../../schemas/manifest.js';
 import { addInstitution } from '../../coordinator/store/institutions.js';
@@ -95,7 +96,21 @@ export interface Fixture {
   codebook: Codebook;
   institutions: Record<string, Identity>;
   manifest: RoundManifest;
-  clock: { now: Date };
+  /** The test's clock: the seam handed to the app and clients (`now: f.now`); starts at T0. */
+  now: Clock;
+  /** Move the clock: `now()` returns `at` from here on. */
+  setNow: (at: Date) => void;
+}
+
+/** A clock that stands still at `start` until `setNow` moves it (the fixture's `now`/`setNow`). */
+export function movableClock(start: Date): { now: Clock; setNow: (at: Date) => void } {
+  let at = start;
+  return {
+    now: () => at,
+    setNow: (next) => {
+      at = next;
+    },
+  };
 }
 
 /**
@@ -148,7 +163,7 @@ export async function setup(
     codebook,
     institutions,
     manifest,
-    clock: { now: new Date(T0) },
+    ...movableClock(new Date(T0)),
   };
 }
 
@@ -175,7 +190,7 @@ export async function contribution(
     codebookDigest: codebookDigest(f.codebook),
     hePublicKeyDigest: bfvPublicKeyDigest(f.bfv.publicKey),
     ciphertexts,
-    createdAt: over.createdAt ?? f.clock.now,
+    createdAt: over.createdAt ?? f.now(),
   });
   const envelope = signEnvelope(unsigned, (over.signer ?? (f.institutions[institutionId] as Identity)).secretKey);
   over.mutate?.(envelope);
@@ -188,7 +203,14 @@ export function signedHeaders(
   institutionId: string,
   path: string,
   body: Uint8Array,
-  over: { secretKey?: Uint8Array; now?: Date; nonce?: Uint8Array; auditHead?: string; method?: string } = {},
+  over: {
+    secretKey?: Uint8Array;
+    /** The instant the request is signed at (default: the fixture's clock). */
+    signedAt?: Date;
+    nonce?: Uint8Array;
+    auditHead?: string;
+    method?: string;
+  } = {},
 ): Record<string, string> {
   return {
     'content-type': 'application/octet-stream',
@@ -198,7 +220,7 @@ export function signedHeaders(
       body,
       institutionId,
       secretKey: over.secretKey ?? (f.institutions[institutionId] as Identity).secretKey,
-      now: () => over.now ?? f.clock.now,
+      now: () => over.signedAt ?? f.now(),
       nonce: over.nonce,
       auditHead: over.auditHead,
     }),

@@ -11,7 +11,7 @@ t.test('per-IP and per-institution rate limits answer 429 problems', async (t) =
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    now: () => f.clock.now,
+    now: f.now,
     config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: { ipPerMinute: 3, institutionPerMinute: 1 } },
   });
   t.teardown(() => app.close());
@@ -43,7 +43,7 @@ t.test('problem documents, helmet headers, release 404 before publication', asyn
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    now: () => f.clock.now,
+    now: f.now,
     config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
   });
   t.teardown(() => app.close());

@@ -33,7 +33,7 @@ async function listen(
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    now: () => f.clock.now,
+    now: f.now,
     config: { publicUrl: 'http://127.0.0.1:8443', rateLimit },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -96,7 +96,7 @@ function submitAll(
         institutionId: id,
         secretKey: idn.secretKey,
         dispatcher: agent,
-        now: () => f.clock.now,
+        now: f.now,
       });
       const envelope = signEnvelope(
         buildEnvelope({
@@ -105,7 +105,7 @@ function submitAll(
           codebookDigest: codebookDigest(f.codebook),
           hePublicKeyDigest: bfvPublicKeyDigest(f.bfv.publicKey),
           ciphertexts,
-          createdAt: f.clock.now,
+          createdAt: f.now(),
         }),
         idn.secretKey,
       );

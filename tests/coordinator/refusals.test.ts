@@ -23,7 +23,7 @@ const f = await setup(t);
 const app = await buildApp({
   db: f.db,
   identity: f.coordinator,
-  now: () => f.clock.now,
+  now: f.now,
   config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
 });
 t.teardown(() => app.close());
@@ -79,11 +79,11 @@ t.test('body altered after signing: 400 digest mismatch', async (t) => {
 
 t.test('stale timestamp: 401', async (t) => {
   const h = signedHeaders(f, 'INST1', contributionsPath(), good.wire, {
-    now: new Date(f.clock.now.getTime() - 301_000),
+    signedAt: new Date(f.now().getTime() - 301_000),
   });
   isProblem(t, await post(contributionsPath(), good.wire, h), 401, 'SB_ERR_REQUEST_STALE');
   const future = signedHeaders(f, 'INST1', contributionsPath(), good.wire, {
-    now: new Date(f.clock.now.getTime() + 301_000),
+    signedAt: new Date(f.now().getTime() + 301_000),
   });
   isProblem(t, await post(contributionsPath(), good.wire, future), 401, 'SB_ERR_REQUEST_STALE');
   nothingStored(t);
@@ -208,7 +208,7 @@ t.test('accepted, then replayed request (same nonce): 409', async (t) => {
 
 t.test('revoked institution: 403', async (t) => {
   const c = await contribution(f, 'INST3', v);
-  revokeInstitution(f.db, { id: 'INST3', now: f.clock.now });
+  revokeInstitution(f.db, { id: 'INST3', now: f.now() });
   isProblem(
     t,
     await post(contributionsPath(), c.wire, signedHeaders(f, 'INST3', contributionsPath(), c.wire)),
@@ -219,16 +219,16 @@ t.test('revoked institution: 403', async (t) => {
 
 t.test('after the deadline: 409; closed round: 409', async (t) => {
   const c = await contribution(f, 'INST2', scaled(v, 2));
-  const saved = f.clock.now;
-  f.clock.now = new Date(DEADLINE);
+  const saved = f.now();
+  f.setNow(new Date(DEADLINE));
   isProblem(
     t,
     await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)),
     409,
     'SB_ERR_DEADLINE_PASSED',
   );
-  f.clock.now = saved;
-  closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), force: true, now: f.clock.now });
+  f.setNow(saved);
+  closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), force: true, now: f.now() });
   isProblem(
     t,
     await post(contributionsPath(), c.wire, signedHeaders(f, 'INST2', contributionsPath(), c.wire)),

@@ -37,7 +37,7 @@ async function listen(
   const app = await buildApp({
     db: f.db,
     identity: f.coordinator,
-    now: () => f.clock.now,
+    now: f.now,
     config: { publicUrl: 'http://127.0.0.1:8443', ...(rateLimit === undefined ? {} : { rateLimit }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -114,7 +114,7 @@ function forgedRequests(f: Fixture): Record<string, string>[] {
     // No signature at all.
     () => ({ 'content-type': 'application/octet-stream' }),
     // Stale.
-    () => signedHeaders(f, 'INST2', contributionsPath(), small, { now: new Date(T0.getTime() - 3_600_000) }),
+    () => signedHeaders(f, 'INST2', contributionsPath(), small, { signedAt: new Date(T0.getTime() - 3_600_000) }),
   ];
   // Each kind signed once and sent 250 times: a forger need not sign anew, and the test stays light.
   const made = kinds.map((k, i) => {
@@ -200,7 +200,7 @@ async function checkWhileThrottled(t: Test, f: Fixture, s: Listening, agent: Age
   t.match(await signedGet.body.json(), { submitted: 3, you: { institution_id: 'INST1', excluded: false } });
 
   // A minute later the address has its budget back.
-  f.clock.now = new Date(f.clock.now.getTime() + 61_000);
+  f.setNow(new Date(f.now().getTime() + 61_000));
   const later = await request(`${s.url}/v1/rounds/${ROUND}/status`, { dispatcher: agent });
   t.equal(later.statusCode, 200, 'after the window: unsigned requests served again');
   await later.body.dump();
@@ -234,17 +234,17 @@ t.test('the node client waits as long as Retry-After says, within the deadline',
       baseUrl: s.url,
       institutionId: 'INST1',
       secretKey: (f.institutions.INST1 as Identity).secretKey,
-      now: () => f.clock.now,
+      now: f.now,
       // Time moves only when the client sleeps: the server's clock is the same.
       sleep: async (ms) => {
         slept.push(ms);
-        f.clock.now = new Date(f.clock.now.getTime() + ms);
+        f.setNow(new Date(f.now().getTime() + ms));
       },
     });
   const c = client();
   const path = `/v1/rounds/${ROUND}/status`;
   t.equal((await c.send('GET', path)).status, 200, 'first request in the minute');
-  const start = f.clock.now.getTime();
+  const start = f.now().getTime();
   const second = await c.send('GET', path);
   t.equal(second.status, 200, 'the second succeeds after waiting');
   t.equal(slept.length, 1, 'one wait');
@@ -252,11 +252,11 @@ t.test('the node client waits as long as Retry-After says, within the deadline',
     (slept[0] as number) >= 60_000 && (slept[0] as number) <= 72_000,
     `waited Retry-After (60 s) + jitter: ${slept[0]}`,
   );
-  t.ok(f.clock.now.getTime() - start > 7_500, 'longer than the old 7.5 s of backoff');
+  t.ok(f.now().getTime() - start > 7_500, 'longer than the old 7.5 s of backoff');
 
   // A deadline before the coordinator's Retry-After: give up at once, with a coded error that says so.
   slept.length = 0;
-  const deadline = new Date(f.clock.now.getTime() + 10_000);
+  const deadline = new Date(f.now().getTime() + 10_000);
   await t.rejects(
     c.send('GET', path, undefined, undefined, { deadline }),
     { code: 'SB_ERR_RATE_LIMIT', message: /past the round's deadline/ },

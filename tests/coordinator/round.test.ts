@@ -34,7 +34,7 @@ const f = await setup(t);
 const app = await buildApp({
   db: f.db,
   identity: f.coordinator,
-  now: () => f.clock.now,
+  now: f.now,
   config: { publicUrl: 'http://127.0.0.1:8443' },
 });
 t.teardown(() => app.close());
@@ -136,11 +136,11 @@ t.test('status: counts only', async (t) => {
 
 t.test('close refuses before the deadline until all submitted; the bundle sum decrypts to the plain sum', async (t) => {
   const dir = t.testdir({});
-  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.clock.now }), {
+  t.throws(() => closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.now() }), {
     code: 'SB_ERR_ROUND_NOT_DUE',
   });
   t.equal((await submit('INST3', c3.wire)).status, 201);
-  const res = closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.clock.now });
+  const res = closeRound({ db: f.db, roundId: ROUND, bundleDir: dir, now: f.now() });
   t.equal(res.contributions, 3);
   t.ok(res.closedNow);
   const bundle = readBundle(dir);
@@ -168,7 +168,7 @@ t.test('close refuses before the deadline until all submitted; the bundle sum de
     bundle.sum.map((c) => createHash('sha256').update(c).digest('hex')),
   );
   // Closing again rewrites the same bundle.
-  const again = closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), now: f.clock.now });
+  const again = closeRound({ db: f.db, roundId: ROUND, bundleDir: t.testdir({}), now: f.now() });
   t.notOk(again.closedNow);
   t.same(again.sumSha256, res.sumSha256, 'the sum is deterministic');
   const late = await submit(
@@ -239,27 +239,27 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.equal(before.statusCode, 404, '404 until released');
   t.equal(((await before.body.json()) as { code: string }).code, 'SB_ERR_RELEASE_UNKNOWN');
   const forged = signRelease(release(), generateIdentity().secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: forged, now: f.clock.now }), {
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: forged, now: f.now() }), {
     code: 'SB_ERR_RELEASE_SIGNATURE',
   });
   const tampered = { ...signRelease(release(), f.keyHolder.secretKey), institutions: 4 };
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: tampered, now: f.clock.now }), {
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: tampered, now: f.now() }), {
     code: 'SB_ERR_RELEASE_SIGNATURE',
   });
   const wrongCodebook = signRelease(release({ codebook_digest: 'f'.repeat(64) }), f.keyHolder.secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: wrongCodebook, now: f.clock.now }), {
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: wrongCodebook, now: f.now() }), {
     code: 'SB_ERR_RELEASE_MISMATCH',
   });
   const v2first = signRelease(release({ release_version: 2 }), f.keyHolder.secretKey);
-  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: v2first, now: f.clock.now }), {
+  t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: v2first, now: f.now() }), {
     code: 'SB_ERR_RELEASE_VERSION',
   });
 
   const good = signRelease(release(), f.keyHolder.secretKey);
-  const stored = publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.clock.now });
+  const stored = publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() });
   t.equal(stored.version, 1);
   t.equal(
-    publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.clock.now }).digest,
+    publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() }).digest,
     stored.digest,
     'publishing again is a no-op',
   );
@@ -312,7 +312,7 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
     release({ release_version: 2, previous_release_digest: releaseDigest(good), institutions: 3 }),
     f.keyHolder.secretKey,
   );
-  t.equal(publishRelease({ db: f.db, roundId: ROUND, release: v2, now: f.clock.now }).version, 2);
+  t.equal(publishRelease({ db: f.db, roundId: ROUND, release: v2, now: f.now() }).version, 2);
   const latest = (await (await request(`${base}/v1/rounds/${ROUND}/release`)).body.json()) as Release;
   t.equal(latest.release_version, 2);
   const v1 = (await (await request(`${base}/v1/rounds/${ROUND}/release?version=1`)).body.json()) as Release;
@@ -349,7 +349,7 @@ t.test('signed GET with a query: the path includes the query', async (t) => {
     path,
     institutionId: 'INST1',
     secretKey: (f.institutions.INST1 as { secretKey: Uint8Array }).secretKey,
-    now: () => f.clock.now,
+    now: f.now,
   });
   const r = await request(base + path, { headers: h });
   t.equal(r.statusCode, 200, 'public routes ignore signatures');

@@ -29,7 +29,7 @@ const f = await setup(t, {
 const app = await buildApp({
   db: f.db,
   identity: f.coordinator,
-  now: () => f.clock.now,
+  now: f.now,
   config: { publicUrl: 'http://127.0.0.1:8443', rateLimit: false },
 });
 t.teardown(() => app.close());
@@ -140,7 +140,7 @@ t.test('share: one box per peer; a node that misses the deadline drops out', asy
   t.equal((await post('share', 'INST2', s2)).status, 201);
   const st = await status();
   t.same(st.phases[1]?.missing, ['INST3'], 'status names who has not shared');
-  f.clock.now = new Date(Date.parse(st.phases[1]?.deadline as string) + 1000);
+  f.setNow(new Date(Date.parse(st.phases[1]?.deadline as string) + 1000));
   const r = await relay('share', 'INST1');
   t.same(r.body.members, ['INST1', 'INST2'], 'U2: INST3 dropped');
   t.same(r.body.items, [{ from: 'INST2', payload: 'box 2->1' }], 'INST1 gets only the box addressed to it, from U2');
@@ -176,11 +176,11 @@ t.test('masked input only from U2; then consistency; unmask below t fails closed
   t.equal((sigs.body.items as unknown[]).length, 2);
   t.equal((await post('unmask', 'INST1', message('unmask', 'INST1', [{ to: null, payload: 'reveal 1' }]))).status, 201);
   t.throws(
-    () => closeRound({ db: f.db, roundId: ROUND, bundleDir: `${f.dir}/bundle`, now: f.clock.now }),
+    () => closeRound({ db: f.db, roundId: ROUND, bundleDir: `${f.dir}/bundle`, now: f.now() }),
     { code: 'SB_ERR_ROUND_NOT_DUE' },
     'cannot close while unmask runs',
   );
-  const after = advanceRound(f.db, ROUND, f.clock.now, { force: true });
+  const after = advanceRound(f.db, ROUND, f.now(), { force: true });
   t.equal(after.current_phase, 'failed');
   t.equal(after.failure?.code, 'SB_ERR_SECAGG_BELOW_THRESHOLD');
   t.match(after.failure?.message, /1 of 2 expected institutions .* t = 2/);
@@ -188,7 +188,7 @@ t.test('masked input only from U2; then consistency; unmask below t fails closed
   t.equal(refused.status, 409);
   t.equal(refused.body.code, 'SB_ERR_SECAGG_BELOW_THRESHOLD', 'every node gets the coded reason');
   t.throws(
-    () => closeRound({ db: f.db, roundId: ROUND, bundleDir: `${f.dir}/bundle`, now: f.clock.now }),
+    () => closeRound({ db: f.db, roundId: ROUND, bundleDir: `${f.dir}/bundle`, now: f.now() }),
     { code: 'SB_ERR_SECAGG_BELOW_THRESHOLD' },
     'nothing is handed to the key holder',
   );
