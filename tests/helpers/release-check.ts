@@ -1,15 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { Release } from '../../schemas/release.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
+import { readExpected } from './expected.js';
 import { sampleDir } from './paths.js';
 
-type Row = Record<string, number>;
-type Expected = { cells: Record<string, Row>; groups: Record<string, Row> };
-const expected = (id: string) =>
-  JSON.parse(readFileSync(join(sampleDir, 'expected', `${id}.json`), 'utf8')) as Expected;
 const codebook = await readCodebookFile(join(sampleDir, 'codebook.csv'));
 
 /**
@@ -18,7 +15,7 @@ const codebook = await readCodebookFile(join(sampleDir, 'codebook.csv'));
  * their cells). Asserts that none differs; returns how many were compared.
  */
 export function checkRelease(t: Test, release: Release, ids: string[]): number {
-  const vectors = ids.map(expected);
+  const vectors = ids.map(readExpected);
   const sum = (kind: 'cells' | 'groups', key: string, slot: string) =>
     vectors.reduce((a, v) => a + (v[kind][key]?.[slot] ?? 0), 0);
   let compared = 0;
@@ -35,7 +32,7 @@ export function checkRelease(t: Test, release: Release, ids: string[]): number {
           kind === 'cells'
             ? sum('cells', key, slot)
             : (codebook.groupCells.get(key) ?? []).reduce(
-                (a, i) => a + sum('cells', codebook.cellKeys[i] as string, slot),
+                (a, i) => a + sum('cells', itemAt(codebook.cellKeys, i), slot),
                 0,
               );
         compared++;
