@@ -3,6 +3,7 @@ import type { Thresholds } from '../../schemas/manifest.js';
 import {
   setupLocalRound,
   type InstitutionData,
+  type LocalNode,
   type LocalRound,
   type LocalRoundOptions,
 } from '../../demo/local-round.js';
@@ -49,4 +50,11 @@ export async function startRound(
     tls: o.tls ?? process.env.SB_TEST_TLS === '1',
     ...(o.masking ? { masking: o.masking } : {}),
   });
+}
+
+/** The node of institution `id` in a round (throws if the round has none). */
+export function nodeOf(round: LocalRound, id: string): LocalNode {
+  const n = round.nodes.find((x) => x.id === id);
+  if (!n) throw new Error(`no node ${id} in the round`);
+  return n;
 }

@@ -9,16 +9,16 @@
 // signed and every published figure and institution count equals the sum of the institutions'
 // vectors as they are now, computed here from the sample's expected vectors. Real SQLite,
 // node-seal, signatures and HTTP on loopback throughout.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import { closeAndRelease, type LocalNode } from '../../demo/local-round.js';
+import { closeAndRelease, type LocalRound } from '../../demo/local-round.js';
 import { runMaskedPhases } from '../../demo/masked-round.js';
 import { closeRound, publishRelease, reopenRound } from '../../coordinator/index.js';
 import { findRelease } from '../../coordinator/store/releases.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
 import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
+import type { PresentedShare } from '../../keyholder/custody/seal.js';
 import { loadKeyHolder } from '../../keyholder/init.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { readAudit } from '../../node/audit/log.js';
@@ -31,10 +31,11 @@ import type { Release } from '../../schemas/release.js';
 import { isSbError } from '../../shared/errors/sb-error.js';
 import { releaseDigest } from '../../shared/protocol/release-digest.js';
 import { readBundle } from '../../shared/protocol/bundle.js';
+import { readExpected, type ExpectedVector } from '../helpers/expected.js';
 import { checkRelease } from '../helpers/release-check.js';
 import { sampleDir } from '../helpers/paths.js';
 import { approveLate } from '../helpers/approve-late.js';
-import { sampleInstitutions, startRound } from '../helpers/round-harness.js';
+import { nodeOf, sampleInstitutions, startRound } from '../helpers/round-harness.js';
 
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
 const files = (sample: string) => ({
@@ -43,17 +44,13 @@ const files = (sample: string) => ({
 });
 const code = (e: unknown) => (isSbError(e) ? e.code : String(e));
 
-type Expected = { cells: Record<string, Record<string, number>>; groups: Record<string, Record<string, number>> };
-const expected = (sample: string) =>
-  JSON.parse(readFileSync(join(sampleDir, 'expected', `${sample}.json`), 'utf8')) as Expected;
-
 /**
  * Every institution count of a release (blocks A and B of each cell, and of each rollup group
  * the sample vectors have) equals the sum of the institutions' indicator slots `c_contrib_a/b`
  * in their expected vectors. Returns how many counts were compared.
  */
 function checkCounts(t: Test, release: Release, samples: string[]): number {
-  const vs = samples.map(expected);
+  const vs = samples.map(readExpected);
   let compared = 0;
   let differ = 0;
   const sum = (kind: 'cells' | 'groups', key: string, slot: string) =>
@@ -81,7 +78,8 @@ function checkCounts(t: Test, release: Release, samples: string[]): number {
   return compared;
 }
 
-t.test('a correction of a masked round goes as an encrypted difference and gives version 2', async (t) => {
+/** The three sample institutions and inst-4..6 with inst-3's exports, in a masked round (threshold 4). */
+async function startSixInstitutionRound(t: Test): Promise<LocalRound> {
   const round = await startRound(t.testdir(), {
     institutions: [
       ...sampleInstitutions(),
@@ -93,28 +91,52 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
     masking: { threshold: 4 },
   });
   t.teardown(() => round.stop());
-  const db = round.coordinator.db;
-  const node = (id: string) => round.nodes.find((n) => n.id === id) as LocalNode;
+  return round;
+}
 
-  // Version 1: five survivors; inst-6 drops out after sharing its keys.
+/** Version 1: five survivors; inst-6 drops out after sharing its keys. */
+async function releaseVersion1(t: Test, round: LocalRound): Promise<Release> {
   const masked = await runMaskedPhases(round, { beforeSubmit: approveAsPrivacyOfficer, drop: 1 });
   t.same(masked.dropped, ['inst-6']);
   const { release: v1 } = await closeAndRelease(round);
   t.equal(v1.release_version, 1);
   checkRelease(t, v1, ['inst-1', 'inst-2', 'inst-3', 'inst-3', 'inst-3']);
+  return v1;
+}
 
-  // inst-4 re-imports corrected exports (inst-1's); the coordinator admits its correction.
-  const deadline = new Date(round.now().getTime() + 3600_000);
+/** inst-4 re-imports corrected exports (inst-1's); the coordinator admits its correction. */
+async function admitInst4Correction(t: Test, round: LocalRound, deadline: Date): Promise<void> {
+  const db = round.coordinator.db;
   const admitted = reopenRound({ db, roundId: round.roundId, institutions: ['inst-4'], deadline, now: round.now() });
   t.same(
     admitted.map((a) => [a.institutionId, a.kind]),
     [['inst-4', 'correction']],
     'a survivor of the masked round is admitted for a correction (no SB_ERR_CORRECTION_MASKED any more)',
   );
-  await importDataset({ home: node('inst-4').home, ...files('inst-1'), now: round.now });
+  await importDataset({ home: nodeOf(round, 'inst-4').home, ...files('inst-1'), now: round.now });
+}
 
-  // The preview names the difference and what it gives away.
-  const { preview, rendered } = await previewRound({ home: node('inst-4').home, roundId: round.roundId, late: true });
+/** The number of cells whose figures differ between two expected vectors. */
+function changedCells(e1: ExpectedVector, e3: ExpectedVector): number {
+  const cellKeys = new Set([...Object.keys(e1.cells), ...Object.keys(e3.cells)]);
+  let n = 0;
+  for (const k of cellKeys) {
+    const slots = new Set([...Object.keys(e1.cells[k] ?? {}), ...Object.keys(e3.cells[k] ?? {})]);
+    if ([...slots].some((s) => (e1.cells[k]?.[s] ?? 0) !== (e3.cells[k]?.[s] ?? 0))) n++;
+  }
+  return n;
+}
+
+/**
+ * inst-4's preview names the difference and what it gives away, and shows the expected vectors'
+ * difference (inst-1 − inst-3), cell by cell. Returns the vector digest the officer approves.
+ */
+async function assertPreviewShowsTheDifference(t: Test, round: LocalRound): Promise<string> {
+  const { preview, rendered } = await previewRound({
+    home: nodeOf(round, 'inst-4').home,
+    roundId: round.roundId,
+    late: true,
+  });
   t.equal(preview.late, 'difference', 'the node sends a difference: its masked input is in the sum');
   t.match(rendered, /CORRECTIE als VERSCHIL/, 'the preview says the figures shown are the difference');
   t.match(rendered, /Het verschil per cel, nieuw min eerder verstuurd/, 'and heads the cells so');
@@ -129,16 +151,9 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
     /verschil tussen de ontsleutelde optelsommen van de nieuwe versie en de vorige is dit verschil, opgeteld bij/,
     'and the difference of the versions is that difference plus the other late or correcting ones',
   );
-  // The difference shown is the expected vectors' difference (inst-1 − inst-3), cell by cell.
-  const e1 = expected('inst-1');
-  const e3 = expected('inst-3');
-  const cellKeys = new Set([...Object.keys(e1.cells), ...Object.keys(e3.cells)]);
-  let wantDiffCells = 0;
-  for (const k of cellKeys) {
-    const slots = new Set([...Object.keys(e1.cells[k] ?? {}), ...Object.keys(e3.cells[k] ?? {})]);
-    if ([...slots].some((s) => (e1.cells[k]?.[s] ?? 0) !== (e3.cells[k]?.[s] ?? 0))) wantDiffCells++;
-  }
-  t.equal(preview.cells.length, wantDiffCells, 'the preview lists exactly the cells whose figures change');
+  const e1 = readExpected('inst-1');
+  const e3 = readExpected('inst-3');
+  t.equal(preview.cells.length, changedCells(e1, e3), 'the preview lists exactly the cells whose figures change');
   const someCell = preview.cells[0];
   const someSlot = someCell?.values[0];
   t.ok(someCell && someSlot, 'at least one changed cell');
@@ -148,39 +163,49 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
       (e1.cells[someCell.key]?.[someSlot.slot] ?? 0) - (e3.cells[someCell.key]?.[someSlot.slot] ?? 0),
       `the value shown for ${someCell.key} ${someSlot.slot} is new − old`,
     );
+  return preview.vector_digest;
+}
 
-  // Submit without a late approval of the difference is refused; with one it goes.
+/** The masked input an audit-log entry says it corrects, if it names one. */
+function correctedDigest(payload: Record<string, unknown> | undefined): unknown {
+  const corrects = payload?.corrects;
+  return corrects && typeof corrects === 'object' && 'envelope_digest' in corrects
+    ? corrects.envelope_digest
+    : undefined;
+}
+
+/**
+ * Submit without a late approval of the difference is refused; with one it goes, and inst-4's
+ * audit log, data-flow statement and the coordinator's events record it as a difference.
+ */
+async function submitInst4Difference(t: Test, round: LocalRound, approvedDigest: string): Promise<void> {
+  const home = nodeOf(round, 'inst-4').home;
   await t.rejects(
-    submitContribution({ home: node('inst-4').home, roundId: round.roundId, late: true, now: round.now }),
+    submitContribution({ home, roundId: round.roundId, late: true, now: round.now }),
     { code: 'SB_ERR_APPROVAL_MISSING' },
     'the approval of the masked input does not cover the difference',
   );
-  await approveLate(round, node('inst-4'));
-  const sent4 = await submitContribution({
-    home: node('inst-4').home,
-    roundId: round.roundId,
-    late: true,
-    now: round.now,
-  });
+  await approveLate(round, nodeOf(round, 'inst-4'));
+  const sent4 = await submitContribution({ home, roundId: round.roundId, late: true, now: round.now });
   t.equal(sent4.receipt.institution_id, 'inst-4', 'the coordinator receipted the difference');
-  const ndb = openNodeDb(node('inst-4').home);
+  const ndb = openNodeDb(home);
   const envelopes = readAudit(ndb, { roundId: round.roundId }).filter((e) => e.kind === 'envelope');
   ndb.close();
   const last = envelopes.at(-1);
   t.equal(last?.payload.late, 'difference', 'the audit log records the difference envelope');
-  t.equal(last?.payload.vector_digest, preview.vector_digest, 'with the digest the officer approved');
+  t.equal(last?.payload.vector_digest, approvedDigest, 'with the digest the officer approved');
   t.equal(
-    (last?.payload.corrects as { envelope_digest?: string } | undefined)?.envelope_digest,
+    correctedDigest(last?.payload),
     envelopes[0]?.payload.envelope_digest,
     'and names the masked input it corrects',
   );
-  const deep = await verifyAuditLog({ home: node('inst-4').home, deep: true });
+  const deep = await verifyAuditLog({ home, deep: true });
   t.ok(deep.ok, `inst-4's audit log verifies, deep (${deep.findings.map((f) => f.message).join('; ')})`);
   t.equal(deep.deep?.envelopes, 2, 'the masked input and the difference both re-derived from the log');
-  const flow = dataflowStatement({ home: node('inst-4').home, roundId: round.roundId });
+  const flow = dataflowStatement({ home, roundId: round.roundId });
   t.match(flow.nl, /alleen het VERSCHIL/, "inst-4's data-flow statement says its correction went as a difference");
   const events = (
-    db
+    round.coordinator.db
       .prepare("SELECT detail FROM events WHERE round_id = ? AND kind = 'contribution.correction'")
       .all(round.roundId) as { detail: string }[]
   ).map((e) => JSON.parse(e.detail) as { difference?: boolean });
@@ -189,8 +214,11 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
     [true],
     'the coordinator records it as a correction by difference',
   );
+}
 
-  // Alone, the correction would be the difference of the two versions: refused, nothing signed.
+/** Alone, the correction would be the difference of the two versions: the audit refuses, nothing signed. */
+async function assertCorrectionAloneRefused(t: Test, round: LocalRound, shares: PresentedShare[]): Promise<void> {
+  const db = round.coordinator.db;
   const bundle1 = join(round.out, 'bundle-correction-1');
   const closed1 = closeRound({ db, roundId: round.roundId, bundleDir: bundle1, now: round.now() });
   t.same(closed1.corrections, ['inst-4']);
@@ -202,7 +230,6 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
     [['inst-4', 1]],
     'the bundle carries the difference next to the masked inputs',
   );
-  const shares = await round.keyHolder.custodians.present();
   let refusal: unknown;
   try {
     await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle1, shares, now: round.now });
@@ -224,9 +251,14 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
   );
   store.close();
   t.equal(findRelease(db, round.roundId)?.version, 1);
+}
 
-  // inst-5 corrects too (re-imported as inst-2) and inst-6 sends late (its export, which came
-  // late, is inst-2's): version 2.
+/**
+ * inst-5 corrects too (re-imported as inst-2) and inst-6 sends late (its export, which came late,
+ * is inst-2's); the round closes again with both.
+ */
+async function sendInst5CorrectionAndInst6Late(t: Test, round: LocalRound, deadline: Date): Promise<string> {
+  const db = round.coordinator.db;
   const again = reopenRound({
     db,
     roundId: round.roundId,
@@ -241,28 +273,51 @@ t.test('a correction of a masked round goes as an encrypted difference and gives
       ['inst-6', 'late'],
     ],
   );
-  await importDataset({ home: node('inst-5').home, ...files('inst-2'), now: round.now });
-  await approveLate(round, node('inst-5'));
-  await submitContribution({ home: node('inst-5').home, roundId: round.roundId, late: true, now: round.now });
-  await importDataset({ home: node('inst-6').home, ...files('inst-2'), now: round.now });
-  const text6 = await approveLate(round, node('inst-6'));
+  await importDataset({ home: nodeOf(round, 'inst-5').home, ...files('inst-2'), now: round.now });
+  await approveLate(round, nodeOf(round, 'inst-5'));
+  await submitContribution({ home: nodeOf(round, 'inst-5').home, roundId: round.roundId, late: true, now: round.now });
+  await importDataset({ home: nodeOf(round, 'inst-6').home, ...files('inst-2'), now: round.now });
+  const text6 = await approveLate(round, nodeOf(round, 'inst-6'));
   t.match(text6, /LATE bijdrage/, 'inst-6 sends an ordinary late contribution');
-  await submitContribution({ home: node('inst-6').home, roundId: round.roundId, late: true, now: round.now });
+  await submitContribution({ home: nodeOf(round, 'inst-6').home, roundId: round.roundId, late: true, now: round.now });
   const bundle2 = join(round.out, 'bundle-correction-2');
   const closed2 = closeRound({ db, roundId: round.roundId, bundleDir: bundle2, now: round.now() });
   t.same(closed2.corrections, ['inst-4', 'inst-5']);
   t.same(closed2.late, ['inst-6']);
-  const r2 = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle2, shares, now: round.now });
-  const v2 = r2.release;
+  return bundle2;
+}
+
+/**
+ * Version 2 follows version 1, counts six institutions, and every published figure and count
+ * equals the sum of each institution's vector as it is now (inst-4 = inst-1's, inst-5 and inst-6 =
+ * inst-2's); version 1's counts equal its five survivors'. The coordinator publishes it.
+ */
+function assertVersion2EqualsTheReference(t: Test, round: LocalRound, v1: Release, v2: Release): void {
   t.equal(v2.release_version, 2);
   t.equal(v2.previous_release_digest, releaseDigest(v1));
   t.equal(v2.institutions, 6, 'six institutions: the correcting ones are counted once');
   t.same(v2.disclosure?.audit.versions.compared, [1]);
-  // The reference: each institution's vector as it is now (inst-4 = inst-1's, inst-5 and inst-6 = inst-2's).
   const now = ['inst-1', 'inst-2', 'inst-3', 'inst-1', 'inst-2', 'inst-2'];
   const figures = checkRelease(t, v2, now);
   t.ok(figures > 0, `${figures} figures compared`);
   checkCounts(t, v2, now);
   checkCounts(t, v1, ['inst-1', 'inst-2', 'inst-3', 'inst-3', 'inst-3']);
-  t.equal(publishRelease({ db, roundId: round.roundId, release: v2, now: round.now() }).version, 2);
+  t.equal(
+    publishRelease({ db: round.coordinator.db, roundId: round.roundId, release: v2, now: round.now() }).version,
+    2,
+  );
+}
+
+t.test('a correction of a masked round goes as an encrypted difference and gives version 2', async (t) => {
+  const round = await startSixInstitutionRound(t);
+  const v1 = await releaseVersion1(t, round);
+  const deadline = new Date(round.now().getTime() + 3600_000);
+  await admitInst4Correction(t, round, deadline);
+  const approvedDigest = await assertPreviewShowsTheDifference(t, round);
+  await submitInst4Difference(t, round, approvedDigest);
+  const shares = await round.keyHolder.custodians.present();
+  await assertCorrectionAloneRefused(t, round, shares);
+  const bundle2 = await sendInst5CorrectionAndInst6Late(t, round, deadline);
+  const r2 = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle2, shares, now: round.now });
+  assertVersion2EqualsTheReference(t, round, v1, r2.release);
 });
