@@ -8,15 +8,16 @@
 // changed. Real SQLite, node-seal, signatures and HTTP on loopback throughout.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import { closeAndRelease, type LocalNode } from '../../demo/local-round.js';
+import { closeAndRelease, type LocalRound } from '../../demo/local-round.js';
 import { runMaskedPhases } from '../../demo/masked-round.js';
 import { closeRound, publishRelease, reopenRound } from '../../coordinator/index.js';
 import { findRelease } from '../../coordinator/store/releases.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
 import { KeyHolderStore } from '../../keyholder/store/keyholder-store.js';
+import type { PresentedShare } from '../../keyholder/custody/seal.js';
 import { loadKeyHolder } from '../../keyholder/init.js';
 import { readAudit } from '../../node/audit/log.js';
 import { dataflowStatement } from '../../node/audit/render.js';
@@ -31,7 +32,7 @@ import { readBundle } from '../../shared/protocol/bundle.js';
 import { checkRelease } from '../helpers/release-check.js';
 import { sampleDir } from '../helpers/paths.js';
 import { approveLate } from '../helpers/approve-late.js';
-import { sampleInstitutions, startRound } from '../helpers/round-harness.js';
+import { nodeOf, sampleInstitutions, startRound } from '../helpers/round-harness.js';
 
 // Loose primary rules (as in tests/secagg/masked-round.test.ts): most blocks of two institutions publish.
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
@@ -62,28 +63,33 @@ function countChanges(v1: Release, v2: Release): { changed: number; added: numbe
   return out;
 }
 
-t.test('a late contribution gives version 2; the audit refuses a version 2 that would isolate it', async (t) => {
+/** Five institutions (inst-4 and inst-5 with inst-3's exports) in a masked round (threshold 3). */
+async function startFiveInstitutionRound(t: Test): Promise<LocalRound> {
   const round = await startRound(t.testdir(), {
     institutions: [...sampleInstitutions(), asInst3('inst-4'), asInst3('inst-5')],
     thresholds: THRESHOLDS,
     masking: { threshold: 3 },
   });
   t.teardown(() => round.stop());
-  const db = round.coordinator.db;
-  const node = (id: string) => round.nodes.find((n) => n.id === id) as LocalNode;
+  return round;
+}
 
-  // Version 1: the three survivors (inst-4 and inst-5 drop out after sharing their keys).
+/** Version 1: the three survivors (inst-4 and inst-5 drop out after sharing their keys). */
+async function releaseVersion1(t: Test, round: LocalRound): Promise<Release> {
   const masked = await runMaskedPhases(round, { beforeSubmit: approveAsPrivacyOfficer, drop: 2 });
   t.same(masked.dropped, ['inst-4', 'inst-5']);
   const { release: v1 } = await closeAndRelease(round);
   t.equal(v1.release_version, 1);
   t.equal(v1.institutions, 3);
   checkRelease(t, v1, ['inst-1', 'inst-2', 'inst-3']);
+  return v1;
+}
 
-  // The coordinator admits the two late (a survivor's correction: tests/round/rerelease-correction.test.ts).
+/** The coordinator admits the two late (a survivor's correction: tests/round/rerelease-correction.test.ts). */
+function admitTheTwoLate(t: Test, round: LocalRound): void {
   const deadline = new Date(round.now().getTime() + 3600_000);
   const admitted = reopenRound({
-    db,
+    db: round.coordinator.db,
     roundId: round.roundId,
     institutions: ['inst-4', 'inst-5'],
     deadline,
@@ -96,35 +102,39 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
       ['inst-5', 'late', 1],
     ],
   );
+}
 
-  // inst-4: refused without the late preview; its privacy officer reads it and approves.
+/**
+ * inst-4: refused without the late preview; its privacy officer reads it and approves; it sends,
+ * and its audit log and data-flow statement say the contribution went unmasked.
+ */
+async function sendInst4Late(t: Test, round: LocalRound): Promise<void> {
+  const home = nodeOf(round, 'inst-4').home;
   await t.rejects(
-    submitContribution({ home: node('inst-4').home, roundId: round.roundId, late: true, now: round.now }),
+    submitContribution({ home, roundId: round.roundId, late: true, now: round.now }),
     { code: 'SB_ERR_LATE_PREVIEW_MISSING' },
     'a late contribution needs the preview that states its protection',
   );
-  const text = await approveLate(round, node('inst-4'));
+  const text = await approveLate(round, nodeOf(round, 'inst-4'));
   t.match(text, /LATE bijdrage/, 'the preview says the contribution is late');
   t.match(text, /NIET gemaskeerd/, 'and that it is not masked');
   t.match(text, /sleutelhouder .* k van zijn bewaarders/, 'and who could read it');
-  const sent4 = await submitContribution({
-    home: node('inst-4').home,
-    roundId: round.roundId,
-    late: true,
-    now: round.now,
-  });
+  const sent4 = await submitContribution({ home, roundId: round.roundId, late: true, now: round.now });
   t.equal(sent4.receipt.institution_id, 'inst-4', 'the coordinator receipted the late contribution');
-  const deep = await verifyAuditLog({ home: node('inst-4').home, deep: true });
+  const deep = await verifyAuditLog({ home, deep: true });
   t.ok(deep.ok, `inst-4's audit log verifies, deep (${deep.findings.map((f) => f.message).join('; ')})`);
   t.equal(deep.deep?.envelopes, 1, 'its unmasked late envelope re-derived from the logged vector');
-  const flow = dataflowStatement({ home: node('inst-4').home, roundId: round.roundId });
+  const flow = dataflowStatement({ home, roundId: round.roundId });
   t.match(
     flow.nl,
     /LATE bijdrage .* NIET gemaskeerd/,
     "inst-4's data-flow statement says its contribution went unmasked",
   );
+}
 
-  // Closing waits for inst-5 unless forced; forced, the bundle holds the survivors + inst-4.
+/** Closing waits for inst-5 unless forced; forced, the bundle holds the survivors + inst-4. */
+function closeWithInst4Only(t: Test, round: LocalRound): string {
+  const db = round.coordinator.db;
   const bundle1 = join(round.out, 'bundle-late-1');
   t.throws(
     () => closeRound({ db, roundId: round.roundId, bundleDir: bundle1, now: round.now() }),
@@ -141,9 +151,14 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     [1],
     'and carries the published version 1 (no --previous needed)',
   );
+  return bundle1;
+}
 
-  // One late institution: every figure it adds to, published in version 1 too, isolates it.
-  const shares = await round.keyHolder.custodians.present();
+/**
+ * One late institution: every figure it adds to, published in version 1 too, isolates it; the
+ * audit refuses version 2, nothing is signed and the coordinator still serves version 1.
+ */
+async function assertOneLateRefused(t: Test, round: LocalRound, bundle1: string, shares: PresentedShare[]) {
   let refusal: unknown;
   try {
     await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle1, shares, now: round.now });
@@ -164,19 +179,35 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     'nothing was signed: the key holder has version 1 only',
   );
   store.close();
-  t.equal(findRelease(db, round.roundId)?.version, 1, 'and the coordinator still serves version 1');
+  t.equal(findRelease(round.coordinator.db, round.roundId)?.version, 1, 'and the coordinator still serves version 1');
+}
 
-  // inst-5 sends too: two late institutions behind every difference, version 2 is signed.
+/** inst-5 sends too (refused without --late first); the round closes with both late. */
+async function sendInst5Late(t: Test, round: LocalRound): Promise<string> {
+  const home = nodeOf(round, 'inst-5').home;
   await t.rejects(
-    submitContribution({ home: node('inst-5').home, roundId: round.roundId, now: round.now }),
+    submitContribution({ home, roundId: round.roundId, now: round.now }),
     { code: 'SB_ERR_MASKED_ROUND', message: /--late/ },
     'without --late the node refuses (a masked round) and names --late',
   );
-  await approveLate(round, node('inst-5'));
-  await submitContribution({ home: node('inst-5').home, roundId: round.roundId, late: true, now: round.now });
+  await approveLate(round, nodeOf(round, 'inst-5'));
+  await submitContribution({ home, roundId: round.roundId, late: true, now: round.now });
   const bundle2 = join(round.out, 'bundle-late-2');
-  const closed2 = closeRound({ db, roundId: round.roundId, bundleDir: bundle2, now: round.now() });
+  const closed2 = closeRound({
+    db: round.coordinator.db,
+    roundId: round.roundId,
+    bundleDir: bundle2,
+    now: round.now(),
+  });
   t.same(closed2.late, ['inst-4', 'inst-5']);
+  return bundle2;
+}
+
+/**
+ * Two late institutions behind every difference: version 2 is signed, chained to version 1,
+ * equals the reference sums and is published; the same sum again gives no version 3.
+ */
+async function releaseVersion2(t: Test, round: LocalRound, v1: Release, bundle2: string, shares: PresentedShare[]) {
   const r2 = await releaseRoundDetailed({ home: round.keyHolder.home, bundleDir: bundle2, shares, now: round.now });
   const v2 = r2.release;
   t.equal(v2.release_version, 2);
@@ -185,6 +216,7 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
   t.same(v2.disclosure?.audit.versions.compared, [1], 'the audit compared version 2 with version 1');
   t.ok((v2.disclosure?.audit.versions.differences_checked ?? 0) > 0);
   checkRelease(t, v2, ['inst-1', 'inst-2', 'inst-3', 'inst-3', 'inst-3']);
+  const db = round.coordinator.db;
   const published = publishRelease({ db, roundId: round.roundId, release: v2, now: round.now() });
   t.equal(published.version, 2, 'the coordinator publishes version 2');
   const bundle3 = join(round.out, 'bundle-again');
@@ -194,12 +226,19 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     { code: 'SB_ERR_ALREADY_RELEASED' },
     'the same sum again gives no version 3 (nothing is decrypted)',
   );
+  return v2;
+}
 
-  // A node fetches the newest version, checks the chain and says what changed.
+/**
+ * A node fetches the newest version, checks the chain and says what changed, as counted here;
+ * the publication site says the same, and the node's audit log records both fetches.
+ */
+async function assertNodeSaysWhatChanged(t: Test, round: LocalRound, v1: Release, v2: Release): Promise<void> {
   const hand = countChanges(v1, v2);
   t.ok(hand.changed > 0, `figures changed (${hand.changed})`);
   const out = join(round.out, 'benchmark-inst-1');
-  const bm = await writeBenchmark({ home: node('inst-1').home, roundId: round.roundId, out, now: round.now });
+  const home = nodeOf(round, 'inst-1').home;
+  const bm = await writeBenchmark({ home, roundId: round.roundId, out, now: round.now });
   t.equal(bm.releaseVersion, 2);
   t.same(
     bm.changes && [bm.changes.changed, bm.changes.newlyPublished, bm.changes.nowSuppressed],
@@ -229,10 +268,23 @@ t.test('a late contribution gives version 2; the audit refuses a version 2 that 
     ),
     'the publication site says the same',
   );
-  const ndb = openNodeDb(node('inst-1').home);
+  const ndb = openNodeDb(home);
   const fetched = readAudit(ndb, { roundId: round.roundId })
     .filter((e) => e.kind === 'release_fetched')
     .map((e) => e.payload.release_version);
   ndb.close();
   t.same(fetched.slice(-2), [2, 1], "the node's audit log records the fetch of version 2 and of version 1 it replaces");
+}
+
+t.test('a late contribution gives version 2; the audit refuses a version 2 that would isolate it', async (t) => {
+  const round = await startFiveInstitutionRound(t);
+  const v1 = await releaseVersion1(t, round);
+  admitTheTwoLate(t, round);
+  await sendInst4Late(t, round);
+  const bundle1 = closeWithInst4Only(t, round);
+  const shares = await round.keyHolder.custodians.present();
+  await assertOneLateRefused(t, round, bundle1, shares);
+  const bundle2 = await sendInst5Late(t, round);
+  const v2 = await releaseVersion2(t, round, v1, bundle2, shares);
+  await assertNodeSaysWhatChanged(t, round, v1, v2);
 });
