@@ -10,6 +10,9 @@ import { type BoundedSystem, glpk, optimise, readInward } from './lp.js';
 import { evaluate, protectedCounts, type ProtectedCount } from './row-inequalities.js';
 import { type ProtectionParams, requiredWidth } from './secondary.js';
 import type { BlockName } from './types.js';
+import { institutionsBehind, versionTableCheck, type VersionEntry } from './version-table.js';
+
+export { institutionsBehind } from './version-table.js';
 
 const BLOCK_DEF: Readonly<Record<BlockName, { slots: readonly string[]; population: string; inst: 'a' | 'b' }>> = {
   A: { slots: BLOCK_A_SLOTS, population: 'a_enrolments', inst: 'a' },
@@ -74,6 +77,11 @@ export interface AuditReport {
   };
   versionsCompared: number[];
   differencesChecked: number;
+  /**
+   * The difference table per earlier version (`version-table.ts`): row differences derivable
+   * although the row is not published in both versions (each checked by the version rule).
+   */
+  differencesDerived: number;
 }
 
 /** Everything the audit looks at: the rows as they would be released, the true rows, earlier versions. */
@@ -187,6 +195,7 @@ function emptyReport(): AuditReport {
     },
     versionsCompared: [],
     differencesChecked: 0,
+    differencesDerived: 0,
   };
 }
 
@@ -251,8 +260,12 @@ async function auditBlock(
 ): Promise<number | null> {
   const view = checkPattern(input, table, block, report);
   report.checkedBlocks += view.unknowns.length;
-  if (view.unknowns.length === 0) return null;
+  if (view.unknowns.length === 0) {
+    versionTables(input, table, view, report);
+    return null;
+  }
   const rows = rankTest(input, table, view, report);
+  versionTables(input, table, view, report);
   const w = await protectionIntervals(input, table, view, rows, report);
   await pinningStep(input, table, view, report);
   return w;
@@ -279,6 +292,7 @@ interface BlockResult {
   exchangeCertified: number;
   lpSolved: number;
   pinning: AuditReport['pinning'];
+  differencesDerived: number;
   worst: number | null;
 }
 
@@ -293,6 +307,7 @@ function countersOf(r: AuditReport): Counters {
     exchangeCertified: r.exchangeCertified,
     lpSolved: r.lpSolved,
     pinning: { ...r.pinning },
+    differencesDerived: r.differencesDerived,
   };
 }
 
@@ -307,6 +322,7 @@ function blockDelta(before: Counters, r: AuditReport, block: BlockName): Omit<Bl
     intervalsChecked: r.intervalsChecked - before.intervalsChecked,
     exchangeCertified: r.exchangeCertified - before.exchangeCertified,
     lpSolved: r.lpSolved - before.lpSolved,
+    differencesDerived: r.differencesDerived - before.differencesDerived,
     pinning: {
       blocks: p.blocks - q.blocks,
       counts: p.counts - q.counts,
@@ -328,6 +344,7 @@ function replayBlock(b: BlockResult, r: AuditReport): void {
   r.intervalsChecked += b.intervalsChecked;
   r.exchangeCertified += b.exchangeCertified;
   r.lpSolved += b.lpSolved;
+  r.differencesDerived += b.differencesDerived;
   for (const k of Object.keys(b.pinning) as (keyof AuditReport['pinning'])[]) r.pinning[k] += b.pinning[k];
 }
 
@@ -790,15 +807,49 @@ function zeroExemptions(
 }
 
 /**
- * How many institutions are behind a block's change against an earlier version, given the change
- * of its institution count `dInst` and `correctors`, the institutions that sent a correction
- * since that version. Without corrections: |dInst| (the institutions that came or went). With
- * them: each corrector counts (the key holder cannot see which correction touched the block), and
- * late institutions only as far as the count rose beyond what the correctors could explain (a
- * correction can fill or empty the block, moving the count by one): max(0, dInst − C) + C.
+ * The difference table of this release and each earlier version, for one block
+ * (`version-table.ts`; docs/DISCLOSURE.md "Versions"), run with `earlierAsFacts` (the earlier
+ * versions' figures as the attacker's knowledge; the release path sets it for every
+ * re-release): values of either version that become derivable from both together
+ * (`determined`, more suppression can fix those), and row differences derivable without being
+ * published in both, under the version rule (`version_difference`, refused).
  */
-export function institutionsBehind(dInst: number, correctors: number): number {
-  return correctors === 0 ? Math.abs(dInst) : Math.max(0, dInst - correctors) + correctors;
+function versionTables(input: AuditInput, table: Table, view: BlockView, report: AuditReport): void {
+  if (!input.earlierAsFacts || !input.earlier?.length) return;
+  const def = BLOCK_DEF[view.block];
+  const zeros: Record<string, number> = Object.fromEntries(def.slots.map((s) => [s, 0]));
+  const entries: VersionEntry[] = table.entries.map((e, i) => ({
+    id: e.id,
+    kind: e.kind,
+    key: e.key,
+    institutions: e.row.institutions[def.inst],
+    known: !view.known[i] ? null : e.row.institutions[def.inst] === 0 ? zeros : knownSlots(view, e, i),
+  }));
+  const determinedAlready = new Set(
+    report.findings.filter((f) => f.block === view.block && f.kind === 'determined').map((f) => f.entry),
+  );
+  for (const earlier of input.earlier) {
+    const result = versionTableCheck({
+      block: view.block,
+      slots: def.slots,
+      population: def.population,
+      inst: def.inst,
+      entries,
+      relations: table.flat,
+      earlier,
+      correctors: input.correctorsSince?.[earlier.release_version] ?? 0,
+      thresholds: input.thresholds,
+      determinedAlready,
+    });
+    report.differencesDerived += result.derived;
+    for (const f of result.findings) {
+      if (f.kind === 'determined') {
+        if (determinedAlready.has(f.entry)) continue;
+        determinedAlready.add(f.entry);
+      }
+      report.findings.push({ ...f, block: view.block });
+    }
+  }
 }
 
 /**

@@ -44,11 +44,21 @@ function eliminate(r: SparseRow, s: SparseRow, col: number): void {
 /**
  * An incrementally built basis of a row space in reduced row echelon form: each basis row has
  * a pivot column that no other basis row contains.
+ *
+ * With `pivotLimit`, columns from `pivotLimit` on are constant terms, never pivots: a row is
+ * then the linear form `Σ coef·x_c + Σ const_s` over the variables `c < pivotLimit`, one
+ * constant column per quantity (e.g. per slot), carried through every row operation. A row
+ * whose variables all cancel and whose constants do not is a contradiction, counted in
+ * `inconsistent` (never with true data).
  */
 export class ExactBasis {
   /** Basis rows with their pivot column. */
   readonly rows: { pivot: number; row: SparseRow }[] = [];
   private readonly pivotOf = new Map<number, number>();
+  /** Rows added whose variables cancelled while a constant did not (0 = c with c ≠ 0). */
+  inconsistent = 0;
+
+  constructor(readonly pivotLimit = Number.POSITIVE_INFINITY) {}
 
   /** Add a row (copied); returns false when it was already in the span. */
   add(input: ReadonlyMap<number, bigint>): boolean {
@@ -63,8 +73,14 @@ export class ExactBasis {
     // Pivot on the column with the smallest coefficient (keeps numbers small).
     let pivot = -1;
     let best = 0n;
-    for (const [c, v] of r)
+    for (const [c, v] of r) {
+      if (c >= this.pivotLimit) continue;
       if (pivot < 0 || abs(v) < best || (abs(v) === best && c < pivot)) [pivot, best] = [c, abs(v)];
+    }
+    if (pivot < 0) {
+      this.inconsistent++;
+      return false;
+    }
     for (const b of this.rows) if (b.row.has(pivot)) eliminate(b.row, r, pivot);
     this.pivotOf.set(pivot, this.rows.length);
     this.rows.push({ pivot, row: r });
@@ -80,13 +96,27 @@ export class ExactBasis {
    * has no other entry (in reduced form, any other entry is a free column).
    */
   determinedColumns(): number[] {
-    return this.rows.filter((b) => b.row.size === 1).map((b) => b.pivot);
+    return this.rows.filter((b) => this.variables(b.row) === 1).map((b) => b.pivot);
   }
 
   /** Whether the unit vector of a column lies in the row space. */
   determines(col: number): boolean {
     const k = this.pivotOf.get(col);
-    return k !== undefined && (this.rows[k] as { row: SparseRow }).row.size === 1;
+    return k !== undefined && this.variables((this.rows[k] as { row: SparseRow }).row) === 1;
+  }
+
+  /** The basis row whose pivot is `col`, if any. */
+  pivotRow(col: number): SparseRow | undefined {
+    const k = this.pivotOf.get(col);
+    return k === undefined ? undefined : (this.rows[k] as { row: SparseRow }).row;
+  }
+
+  /** Number of variable (non-constant) columns of a row. */
+  private variables(row: SparseRow): number {
+    if (this.pivotLimit === Number.POSITIVE_INFINITY) return row.size;
+    let n = 0;
+    for (const c of row.keys()) if (c < this.pivotLimit) n++;
+    return n;
   }
 }
 
