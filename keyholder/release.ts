@@ -425,18 +425,42 @@ async function discloseAgainstVersions(
     [...(options.earlier ?? []), ...v.chain],
     kh.identity.publicKey,
   );
-  const correctorsSince: Record<number, number> = {};
-  for (const r of earlier)
-    correctorsSince[r.release_version] = new Set(
-      v.corrections.filter((c) => c.afterVersion >= r.release_version).map((c) => c.institutionId),
-    ).size;
+  const correctorsSince = correctorsPerVersion(v, earlier);
   return discloseAndAudit(ctx, {
     passes: options.passes ?? DEFAULT_PASSES,
     ...(options.protection ? { protection: options.protection } : {}),
     earlier,
     ...(earlier.length > 0 ? { earlierAsFacts: true } : {}),
-    ...(v.corrections.length > 0 ? { correctorsSince } : {}),
+    ...(Object.values(correctorsSince).some((c) => c > 0) ? { correctorsSince } : {}),
   });
+}
+
+/**
+ * Per earlier version, how many institutions changed their figures since it (docs/DECISIONS.md
+ * 81, 82): a masked round's correctors (encrypted differences received after that version), plus
+ * an unmasked round's replaced envelopes, which the bundle does not list as corrections. A
+ * re-release adds the late contributions to the released set, so the contributions signed after
+ * a version was published are the late ones and the replacements; those beyond the rise of the
+ * institution count are replacements. The audit then takes no row as unchanged against that
+ * version (`version-table.ts`) and counts them behind every change (`institutionsBehind`).
+ */
+export function correctorsPerVersion(
+  v: {
+    readonly corrections: readonly Pick<VerifiedCorrection, 'institutionId' | 'afterVersion'>[];
+    readonly contributions: readonly { readonly envelope: { readonly created_at: string } }[];
+    readonly n: number;
+  },
+  earlier: readonly Pick<Release, 'release_version' | 'published_at' | 'institutions'>[],
+): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const r of earlier) {
+    const since = v.corrections.filter((c) => c.afterVersion >= r.release_version);
+    const masked = new Set(since.map((c) => c.institutionId)).size;
+    const published = Date.parse(r.published_at);
+    const fresh = v.contributions.filter((c) => Date.parse(c.envelope.created_at) > published).length;
+    out[r.release_version] = masked + Math.max(0, fresh - (v.n - r.institutions));
+  }
+  return out;
 }
 
 /**

@@ -58,7 +58,7 @@ export interface DisclosedRelease {
 export const AUDIT_METHOD =
   'exact rank test over the rationals (fraction-free BigInt elimination) of all published additive relations (every rollup = sum of its cells) per block; ' +
   'protection intervals of a_enrolments / b_starters with bounds from institution counts and suppression rules, proven wide enough by verified integer tables (exchange moves) or else by linear programming (GLPK simplex, optima rounded inward); ' +
-  'differences with every earlier version of the round';
+  'differences with every earlier version of the round, published or derivable from both versions together (exact joint elimination)';
 
 /** Findings more secondary suppression can remove. */
 const FIXABLE: ReadonlySet<AuditFinding['kind']> = new Set([

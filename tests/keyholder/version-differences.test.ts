@@ -27,6 +27,7 @@ import type {
 } from '../../keyholder/disclosure/types.js';
 import { ThresholdsSchema } from '../../schemas/manifest.js';
 import type { Release } from '../../schemas/release.js';
+import { correctorsPerVersion } from '../../keyholder/release.js';
 import { type InstitutionCells, slotSector, smallCodebook } from './slot-sector.js';
 
 const th = ThresholdsSchema.parse({}); // 3 institutions, 10 students
@@ -226,4 +227,34 @@ t.test('with corrections since version 1 no row is taken as unchanged', async (t
     'no finding on 90001',
   );
   t.equal(r.differencesDerived, 0);
+});
+
+t.test('correctors per version: masked corrections and replaced envelopes of an unmasked round', async (t) => {
+  const at = (s: string) => ({ envelope: { created_at: s } });
+  const v1 = { release_version: 1, published_at: '2026-01-10T00:00:00Z', institutions: 3 };
+  const v2 = { release_version: 2, published_at: '2026-02-10T00:00:00Z', institutions: 5 };
+  const before = ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z'].map(at);
+  // Two late institutions after version 1: no replacement.
+  const late = [...before, at('2026-01-20T00:00:00Z'), at('2026-01-21T00:00:00Z')];
+  t.same(correctorsPerVersion({ corrections: [], contributions: late, n: 5 }, [v1]), { 1: 0 }, 'additions only');
+  // One of the three replaced its envelope after version 1 (unmasked round) and one is late.
+  const replaced = [before[0], before[1], at('2026-01-25T00:00:00Z'), at('2026-01-20T00:00:00Z')].filter(
+    (x) => x !== undefined,
+  );
+  t.same(
+    correctorsPerVersion({ corrections: [], contributions: replaced, n: 4 }, [v1]),
+    { 1: 1 },
+    '2 envelopes signed after version 1, the count rose by 1: one replacement',
+  );
+  // A masked round: a correction after version 1 and one after version 2, same institution.
+  const corrections = [
+    { institutionId: 'inst-1', afterVersion: 1 },
+    { institutionId: 'inst-1', afterVersion: 2 },
+    { institutionId: 'inst-2', afterVersion: 2 },
+  ];
+  t.same(
+    correctorsPerVersion({ corrections, contributions: late, n: 5 }, [v1, v2]),
+    { 1: 2, 2: 2 },
+    'institutions that sent a correction since each version, counted once',
+  );
 });
