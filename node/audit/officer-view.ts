@@ -6,7 +6,8 @@
  * encrypted and sent, not a recomputation.
  */
 import { CELL_SLOTS, GROUP_SLOTS } from '../../shared/metrics/slots.js';
-import type { VectorJson } from '../../shared/metrics/vector.js';
+import { z } from 'zod';
+import { SbError } from '../../shared/errors/sb-error.js';
 import { nlInt } from '../../shared/pages/format-nl.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
 import { htmlPage, scrollTable } from '../../shared/pages/page.js';
@@ -16,24 +17,45 @@ import { openNodeDb } from '../store/node-db.js';
 import { type AuditEntry, readAudit } from './log.js';
 import { describeEntry, KIND_NL } from './render.js';
 import { storedManifest } from './round-vector.js';
-import { groupText, slotText } from './slot-text.js';
+import { cellKeyParts, groupText, slotText } from './slot-text.js';
 import { verifyAuditLog, type VerifyResult } from './verify.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
 
-interface ApprovalPayload {
-  approval: { approver_name: string; approved_at: string; vector_digest: string; wire_bytes: number };
-  approver_fingerprint: string;
-}
-interface EnvelopePayload {
-  envelope_digest: string;
-  vector_digest: string;
-  vector: VectorJson;
-  wire_bytes: number;
-  ciphertext_digests: string[];
-}
-interface ReceiptPayload {
-  envelope_digest: string;
-  receipt: { sequence: number; received_at: string; wire_bytes: number; audit_head?: string };
+/** Slot name → value, as `vectorToJson` writes a cell or group (shared/metrics/vector.ts). */
+const SlotValues = z.record(z.string(), z.number());
+
+/** The fields of the logged payloads this view shows (node/audit/README.md); others are ignored. */
+const ApprovalPayload = z.object({
+  approval: z.object({ approver_name: z.string(), approved_at: z.string(), vector_digest: z.string() }),
+  approver_fingerprint: z.string(),
+});
+const EnvelopePayload = z.object({
+  envelope_digest: z.string(),
+  vector_digest: z.string(),
+  vector: z.object({ cells: z.record(z.string(), SlotValues), groups: z.record(z.string(), SlotValues) }),
+  wire_bytes: z.number(),
+  ciphertext_digests: z.array(z.string()),
+});
+type EnvelopePayload = z.infer<typeof EnvelopePayload>;
+const ReceiptPayload = z.object({
+  envelope_digest: z.string(),
+  receipt: z.object({ sequence: z.number(), received_at: z.string(), wire_bytes: z.number() }),
+});
+
+/**
+ * The payload of a verified log entry, parsed with the schema of its kind.
+ *
+ * @throws SbError `SB_ERR_AUDIT_TAMPERED` when it lacks a field its kind always has.
+ */
+function payloadOf<T>(e: AuditEntry, schema: z.ZodType<T>): T {
+  const p = schema.safeParse(e.payload);
+  if (!p.success)
+    throw new SbError(
+      'SB_ERR_AUDIT_TAMPERED',
+      `audit log entry ${e.seq} (${e.kind}) lacks the fields of its kind; run \`sectorbench node audit verify\`.`,
+      { seq: e.seq, kind: e.kind },
+    );
+  return p.data;
 }
 
 /** An entry in one line, with its ISO timestamps (UTC) said in Europe/Amsterdam. */
@@ -66,7 +88,7 @@ function approvalsHtml(approvals: AuditEntry[], env: EnvelopePayload): string {
   if (approvals.length === 0) return '<p class="sup">Geen goedkeuring in het log.</p>';
   return `<ul>${approvals
     .map((e) => {
-      const p = e.payload as unknown as ApprovalPayload;
+      const p = payloadOf(e, ApprovalPayload);
       const match = p.approval.vector_digest === env.vector_digest;
       return (
         `<li><strong>${esc(p.approval.approver_name)}</strong> (vingerafdruk <code>${esc(p.approver_fingerprint)}</code>` +
@@ -78,9 +100,9 @@ function approvalsHtml(approvals: AuditEntry[], env: EnvelopePayload): string {
 }
 
 function receiptHtml(receipts: AuditEntry[], env: EnvelopePayload): string {
-  const r = receipts.find((e) => (e.payload as unknown as ReceiptPayload).envelope_digest === env.envelope_digest);
+  const r = receipts.find((e) => payloadOf(e, ReceiptPayload).envelope_digest === env.envelope_digest);
   if (!r) return '<p class="sup">Geen ontvangstbewijs van de coördinator voor deze bijdrage in het log.</p>';
-  const p = r.payload as unknown as ReceiptPayload;
+  const p = payloadOf(r, ReceiptPayload);
   return (
     `<p>Ontvangen door de coördinator op ${esc(amsterdamTime(p.receipt.received_at))}, ${nlInt(p.receipt.wire_bytes)} ` +
     `bytes, volgnummer ${nlInt(p.receipt.sequence)}; ondertekend ontvangstbewijs vastgelegd ${esc(amsterdamTime(r.at))}. ` +
@@ -98,10 +120,10 @@ function roundSection(roundId: string, entries: AuditEntry[], names: Map<string,
   if (envelopes.length === 0)
     parts.push('<p>In deze ronde is niets verstuurd: er staat geen versleutelde bijdrage in het log.</p>');
   envelopes.forEach((e, i) => {
-    const p = e.payload as unknown as EnvelopePayload;
+    const p = payloadOf(e, EnvelopePayload);
     const v = p.vector;
-    const cells = Object.keys(v.cells).sort((a, b) => cellOrder.indexOf(a) - cellOrder.indexOf(b));
-    const groups = Object.keys(v.groups);
+    const cells = Object.entries(v.cells).sort(([a], [b]) => cellOrder.indexOf(a) - cellOrder.indexOf(b));
+    const groups = Object.entries(v.groups);
     parts.push(
       `<h3>Bijdrage ${envelopes.length > 1 ? `${i + 1} ` : ''}van ${esc(amsterdamTime(e.at))}</h3>` +
         `
@@ -112,16 +134,16 @@ function roundSection(roundId: string, entries: AuditEntry[], names: Map<string,
         `deze getallen: <code>${esc(p.vector_digest)}</code>. Niet genoemde vakjes en cellen zijn 0.</p>` +
         `
 ${cells
-  .map((k) => {
-    const [crebo, niveau, leerweg] = k.split('|');
+  .map(([k, values]) => {
+    const { crebo, niveau, leerweg } = cellKeyParts(k);
     return (
-      `<h4>${esc(k)} — ${esc(names.get(crebo as string) ?? (crebo as string))}, niveau ${esc(niveau as string)},` +
-      ` ${esc(leerweg as string)}</h4>${valuesTable(`Cel ${k}`, CELL_SLOTS, v.cells[k] as Record<string, number>)}`
+      `<h4>${esc(k)} — ${esc(names.get(crebo) ?? crebo)}, niveau ${esc(niveau)},` +
+      ` ${esc(leerweg)}</h4>${valuesTable(`Cel ${k}`, CELL_SLOTS, values)}`
     );
   })
   .join('\n')}
 <h4>Groepen (alleen blok C: telt instellingen, voor de openbaarmakingscontrole)</h4>
-${groups.map((g) => valuesTable(`${g} (${groupText(g)})`, GROUP_SLOTS, v.groups[g] as Record<string, number>)).join('\n')}
+${groups.map(([g, values]) => valuesTable(`${g} (${groupText(g)})`, GROUP_SLOTS, values)).join('\n')}
 </div>
 <aside class="proof" aria-label="Goedkeuring en ontvangstbewijs">
 <h4>Goedkeuring</h4>

@@ -10,7 +10,8 @@ import { evaluateApprovals, storedApprovals } from './approval.js';
 import { appendAudit } from './log.js';
 import { computeLateVector, computeRoundVector, lateKind, type LateKind, type RoundVector } from './round-vector.js';
 import { fetchManifestAudited, logRefusals, openAuditedSession, type AuditedClientOptions } from './session.js';
-import { groupText, slotText } from './slot-text.js';
+import { cellKeyParts, groupText, slotText } from './slot-text.js';
+import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
 
 /** One value of the vector, with its METRICS.md slot name and a Dutch explanation. */
@@ -191,17 +192,17 @@ function previewFigures(rv: RoundVector): { cells: PreviewCell[]; groups: Previe
   const t = computed.dataset.enrolments;
   const { cell } = codebookMembership(t, codebook);
   const studentsPerCell = codebook.cellKeys.map(() => new Set<string>());
-  for (let i = 0; i < t.enrolmentId.length; i++) {
-    const c = cell[i] as number;
-    if (c >= 0 && (computed.sums.nCounted[i] as number) > 0) studentsPerCell[c]?.add(t.studentId[i] as string);
+  for (const [i, studentId] of t.studentId.entries()) {
+    const c = getAt(cell, i);
+    if (c >= 0 && getAt(computed.sums.nCounted, i) > 0) studentsPerCell[c]?.add(studentId);
   }
   const cells: PreviewCell[] = [];
   // A difference shows, per cell and group, exactly the change that leaves (new − old, signed).
   const rowsOf = differenceRows(rv);
   rowsOf.cells.forEach((row, i) => {
     if (!row.some((x) => x !== 0)) return;
-    const key = codebook.cellKeys[i] as string;
-    const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
+    const key = itemAt(codebook.cellKeys, i);
+    const { crebo, niveau, leerweg } = cellKeyParts(key);
     cells.push({
       key,
       crebo,
@@ -214,11 +215,10 @@ function previewFigures(rv: RoundVector): { cells: PreviewCell[]; groups: Previe
     });
   });
   const groups = rowsOf.groups
-    .map((row, j) => ({
-      key: codebook.groupKeys[j] as string,
-      label: groupText(codebook.groupKeys[j] as string),
-      values: values(GROUP_SLOTS, row),
-    }))
+    .map((row, j) => {
+      const key = itemAt(codebook.groupKeys, j);
+      return { key, label: groupText(key), values: values(GROUP_SLOTS, row) };
+    })
     .filter((g) => g.values.length > 0);
   return { cells, groups };
 }
@@ -395,7 +395,8 @@ export function renderPreviewHtml(p: Preview): string {
           `<tr><td><code>${esc(v.slot)}</code></td><td class="n">${int(v.value)}</td><td>${esc(v.uitleg)}</td></tr>`,
       )
       .join('');
-  const text = renderPreviewText(p).split(/\n\n(?:De cijfers|Het verschil) per cel/)[0] as string;
+  // The text up to the figures per cell (the page shows those as tables); split always gives a first part.
+  const [text = ''] = renderPreviewText(p).split(/\n\n(?:De cijfers|Het verschil) per cel/);
   return (
     `<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Wat de instelling verlaat — ${esc(p.round_id)}</title>` +

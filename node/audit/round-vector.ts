@@ -99,8 +99,11 @@ export function computeLateVector(
   const rv = computeRoundVector(db, home, manifest, institutionId);
   if (kind !== 'difference') return rv;
   const store = new RoundStore(db);
-  const previousVector = store.receiptedVector(manifest.round_id) as VectorJson;
-  const previousEnvelopeDigest = store.latestReceiptedDigest(manifest.round_id) as string;
+  const previousVector = store.receiptedVector(manifest.round_id);
+  const previousEnvelopeDigest = store.latestReceiptedDigest(manifest.round_id);
+  // `lateKind` says `difference` only after a receipted masked contribution: a programming error otherwise.
+  if (previousVector === undefined || previousEnvelopeDigest === undefined)
+    throw new Error(`round ${manifest.round_id}: a difference needs a receipted contribution`);
   const previous = flatten(rv.codebook, vectorFromJson(rv.codebook, previousVector), {
     maxParticipants: manifest.max_participants,
   });

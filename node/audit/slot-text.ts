@@ -88,6 +88,18 @@ export function slotText(slot: string): string {
   return TEXT[slot] ?? slot;
 }
 
+/**
+ * The parts of a cell key `crebo|niveau|leerweg` (shared/metrics/codebook.ts `cellKey`), as text.
+ *
+ * @throws RangeError when `key` has fewer than three parts (a programming error: keys come from the codebook).
+ */
+export function cellKeyParts(key: string): { crebo: string; niveau: string; leerweg: string } {
+  const [crebo, niveau, leerweg] = key.split('|');
+  if (crebo === undefined || niveau === undefined || leerweg === undefined)
+    throw new RangeError(`not a cell key: ${key}`);
+  return { crebo, niveau, leerweg };
+}
+
 /** Dutch label of a rollup group key (`total`, `niveau|2`, `sectorkamer|X`, …). */
 export function groupText(key: string): string {
   const [kind, a, b] = key.split('|');

@@ -1,3 +1,4 @@
+import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import { readCodebookFile } from '../../shared/metrics/codebook-file.js';
 import { isoDate, roundCalendar } from '../../shared/metrics/calendar.js';
 import { iterateWeeks } from '../store/dataset-store.js';
@@ -83,12 +84,7 @@ export async function qualityReport(opts: { home: string; codebook: string; year
       unknown_crebos: [...unknown.entries()]
         .sort((a, b) => (a[0] < b[0] ? -1 : 1))
         .map(([crebo, u]) => ({ crebo, enrolments_active_in_year: u.active, enrolments_total: u.total })),
-      niveau_mismatches: mismatches.map((i) => ({
-        line: t.line[i] as number,
-        crebo: t.crebo[i] as string,
-        niveau: t.niveau[i] as number,
-        codebook_niveau: codebook.byCrebo.get(t.crebo[i] as string)?.niveau as number,
-      })),
+      niveau_mismatches: mismatches.map((i) => niveauMismatch(t, codebook, i)),
       students_with_conflicting_birth_dates: conflictingBirthDates(t),
       enrolments_without_observations_in_year: withoutObs,
       warnings,
@@ -98,6 +94,25 @@ export async function qualityReport(opts: { home: string; codebook: string; year
   } finally {
     db.close();
   }
+}
+
+/**
+ * Enrolment `i`, whose niveau differs from its crebo's in the codebook: where it is in the export
+ * and both niveaus. `i` comes from `codebookMembership`, which lists only crebos in the codebook.
+ *
+ * @throws RangeError when `i` is outside the table or its crebo is not in the codebook (a programming error).
+ */
+function niveauMismatch(t: EnrolmentTable, codebook: Codebook, i: number) {
+  const crebo = itemAt(t.crebo, i);
+  const entry = codebook.byCrebo.get(crebo);
+  if (!entry) throw new RangeError(`enrolment ${i}: crebo is not in the codebook`);
+  return { line: itemAt(t.line, i), crebo, niveau: itemAt(t.niveau, i), codebook_niveau: entry.niveau };
+}
+
+/** Whether enrolment `i` overlaps the studiejaar: it starts before the year ends and has not ended before it starts. */
+function activeInYear(t: EnrolmentTable, i: number, cal: RoundCalendar): boolean {
+  const end = itemAt(t.endDate, i);
+  return itemAt(t.startDate, i) <= cal.end && (end === null || end >= cal.start);
 }
 
 /**
@@ -114,32 +129,32 @@ function tally(
 ) {
   const n = t.enrolmentId.length;
   const cells = new Map<number, CellQuality>();
-  const overall = {
+  const overall: Omit<CellQuality, 'cell'> & { observations_in_year: number } = {
     enrolments: 0,
     planned_minutes: 0,
     registered_minutes: 0,
     unregistered_minutes: 0,
-    coverage_permille: null as number | null,
+    coverage_permille: null,
     observations_outside_enrolment: 0,
     observations_in_year: 0,
   };
   let withoutObs = 0;
   const unknown = new Map<string, { active: number; total: number }>();
   for (let i = 0; i < n; i++) {
-    overall.observations_in_year += s.nInYear[i] as number;
-    overall.observations_outside_enrolment += s.nOutside[i] as number;
+    overall.observations_in_year += getAt(s.nInYear, i);
+    overall.observations_outside_enrolment += getAt(s.nOutside, i);
     if (!inCodebook[i]) {
-      const u = unknown.get(t.crebo[i] as string) ?? { active: 0, total: 0 };
+      const crebo = itemAt(t.crebo, i);
+      const u = unknown.get(crebo) ?? { active: 0, total: 0 };
       u.total++;
-      const end = t.endDate[i];
-      if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) u.active++;
-      unknown.set(t.crebo[i] as string, u);
+      if (activeInYear(t, i, cal)) u.active++;
+      unknown.set(crebo, u);
       continue;
     }
-    const c = cell[i] as number;
+    const c = getAt(cell, i);
     if (c < 0) continue;
     const q = cells.get(c) ?? {
-      cell: codebook.cellKeys[c] as string,
+      cell: itemAt(codebook.cellKeys, c),
       enrolments: 0,
       planned_minutes: 0,
       registered_minutes: 0,
@@ -147,16 +162,13 @@ function tally(
       coverage_permille: null,
       observations_outside_enrolment: 0,
     };
-    q.observations_outside_enrolment += s.nOutside[i] as number;
-    if ((s.nCounted[i] as number) > 0) {
+    q.observations_outside_enrolment += getAt(s.nOutside, i);
+    if (getAt(s.nCounted, i) > 0) {
       q.enrolments++;
-      q.planned_minutes += s.planned[i] as number;
-      q.registered_minutes += s.registered[i] as number;
-      q.unregistered_minutes += s.unregistered[i] as number;
-    } else {
-      const end = t.endDate[i];
-      if ((t.startDate[i] as number) <= cal.end && (end === null || (end as number) >= cal.start)) withoutObs++;
-    }
+      q.planned_minutes += getAt(s.planned, i);
+      q.registered_minutes += getAt(s.registered, i);
+      q.unregistered_minutes += getAt(s.unregistered, i);
+    } else if (activeInYear(t, i, cal)) withoutObs++;
     cells.set(c, q);
   }
   for (const q of cells.values()) {
@@ -174,10 +186,10 @@ function tally(
 function conflictingBirthDates(t: EnrolmentTable): number {
   const births = new Map<string, number | null>();
   const conflicts = new Set<string>();
-  for (let i = 0; i < t.enrolmentId.length; i++) {
-    const id = t.studentId[i] as string;
-    if (births.has(id) && births.get(id) !== t.birthDate[i]) conflicts.add(id);
-    else births.set(id, t.birthDate[i] ?? null);
+  for (const [i, id] of t.studentId.entries()) {
+    const birth = itemAt(t.birthDate, i);
+    if (births.has(id) && births.get(id) !== birth) conflicts.add(id);
+    else births.set(id, birth);
   }
   return conflicts.size;
 }

@@ -5,7 +5,7 @@ import { ReleaseSchema, type Release } from '../../schemas/release.js';
 import type { RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { makeDir } from '../../shared/fs/make-dir.js';
-import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
+import { vectorFromJson } from '../../shared/metrics/vector.js';
 import {
   manifestCodebook,
   manifestYear,
@@ -109,7 +109,7 @@ export async function writeBenchmark(o: BenchmarkOptions): Promise<
     const sent = rounds.receiptedVector(o.roundId);
     const own =
       sent !== undefined
-        ? vectorFromJson(codebook, sent as VectorJson)
+        ? vectorFromJson(codebook, sent)
         : computeFromDb(db, o.home, codebook, manifestYear(manifest)).vector;
     const comparison = buildComparison(codebook, own, release, {
       institutionId: config.institution_id,
@@ -266,7 +266,7 @@ async function earlierTrendPoints(
     }
     logReleaseFetched(s, row.roundId, release);
     const codebook = manifestCodebook(manifest);
-    const c = buildComparison(codebook, vectorFromJson(codebook, row.vector as VectorJson), release, {
+    const c = buildComparison(codebook, vectorFromJson(codebook, row.vector), release, {
       institutionId,
       institutionName,
       ownIncluded: true,

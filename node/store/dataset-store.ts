@@ -2,6 +2,8 @@ import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { W, WEEK_COLUMNS, WEEK_WIDTH, type WeekTable } from '../import/week-table.js';
 import type { NodeDb } from './node-db.js';
 import { z } from 'zod';
+import { getAt } from '../../shared/arrays/checked-index.js';
+import { SbError } from '../../shared/errors/sb-error.js';
 
 export interface DatasetMeta {
   importedAt: string;
@@ -82,9 +84,9 @@ export function replaceDataset(
     }
     const a = weeks.data;
     const vals = new Array<number>(WEEK_WIDTH);
-    for (let k = 0; k < order.length; k++) {
-      const o = (order[k] as number) * WEEK_WIDTH;
-      for (let c = 0; c < WEEK_WIDTH; c++) vals[c] = a[o + c] as number;
+    for (const [k, row] of order.entries()) {
+      const o = row * WEEK_WIDTH;
+      for (let c = 0; c < WEEK_WIDTH; c++) vals[c] = getAt(a, o + c);
       if (a[o + W.n_all] === 0) continue; // emptied by a removed duplicate
       insWeek.run(vals);
       if (onRows && (k & 0x3ffff) === 0) onRows(k);
@@ -99,12 +101,11 @@ function sortedRows(weeks: WeekTable): Uint32Array {
   for (let r = 0; r < n; r++) {
     const o = r * WEEK_WIDTH;
     keys[r] =
-      ((a[o + W.enrolment] as number) * 131_072 + ((a[o + W.monday] as number) + 25_600)) * 512 +
-      ((a[o + W.sy] as number) - 1900);
+      (getAt(a, o + W.enrolment) * 131_072 + (getAt(a, o + W.monday) + 25_600)) * 512 + (getAt(a, o + W.sy) - 1900);
   }
   const idx = new Uint32Array(n);
   for (let r = 0; r < n; r++) idx[r] = r;
-  idx.sort((x, y) => (keys[x] as number) - (keys[y] as number));
+  idx.sort((x, y) => getAt(keys, x) - getAt(keys, y));
   return idx;
 }
 
@@ -115,24 +116,27 @@ export interface StoredDataset {
 
 /** Read the dataset metadata and enrolments; null when nothing was imported yet. */
 export function loadDataset(db: NodeDb): StoredDataset | null {
-  const m = db.prepare('SELECT * FROM dataset WHERE id = 1').get() as Record<string, unknown> | undefined;
-  if (!m) return null;
+  const raw = db.prepare('SELECT * FROM dataset WHERE id = 1').get();
+  if (raw === undefined) return null;
+  const parsed = DatasetRow.safeParse(raw);
+  if (!parsed.success) throw corrupt('dataset', 'its import record');
+  const m = parsed.data;
   const meta: DatasetMeta = {
-    importedAt: m.imported_at as string,
-    enrolmentsFile: m.enrolments_file as string,
-    enrolmentsSha256: m.enrolments_sha256 as string,
-    enrolmentsRecords: m.enrolments_records as number,
-    enrolmentsEncoding: m.enrolments_encoding as string,
-    attendanceFile: m.attendance_file as string,
-    attendanceSha256: m.attendance_sha256 as string,
-    attendanceRecords: m.attendance_records as number,
-    attendanceEncoding: m.attendance_encoding as string,
-    rowsSkipped: m.rows_skipped as number,
-    observationsDropped: m.observations_dropped as number,
-    problemsTotal: m.problems_total as number,
+    importedAt: m.imported_at,
+    enrolmentsFile: m.enrolments_file,
+    enrolmentsSha256: m.enrolments_sha256,
+    enrolmentsRecords: m.enrolments_records,
+    enrolmentsEncoding: m.enrolments_encoding,
+    attendanceFile: m.attendance_file,
+    attendanceSha256: m.attendance_sha256,
+    attendanceRecords: m.attendance_records,
+    attendanceEncoding: m.attendance_encoding,
+    rowsSkipped: m.rows_skipped,
+    observationsDropped: m.observations_dropped,
+    problemsTotal: m.problems_total,
     hasBirthDate: m.has_birth_date === 1,
     hasStartTime: m.has_start_time === 1,
-    maxDate: (m.max_date as number | null) ?? null,
+    maxDate: m.max_date ?? null,
   };
   const t: EnrolmentTable = {
     studentId: [],
@@ -146,20 +150,72 @@ export function loadDataset(db: NodeDb): StoredDataset | null {
     diploma: [],
     line: [],
   };
-  const rows = db.prepare('SELECT * FROM enrolment ORDER BY idx').raw().iterate() as IterableIterator<unknown[]>;
-  for (const r of rows) {
-    t.studentId.push(r[1] as string);
-    t.enrolmentId.push(r[2] as string);
-    t.birthDate.push(r[3] as number | null);
-    t.crebo.push(r[4] as string);
-    t.niveau.push(r[5] as number);
-    t.leerweg.push(r[6] as 'BOL' | 'BBL');
-    t.startDate.push(r[7] as number);
-    t.endDate.push(r[8] as number | null);
+  for (const r of db.prepare('SELECT * FROM enrolment ORDER BY idx').raw().iterate()) {
+    if (!Array.isArray(r)) throw corrupt('enrolment', 'a row');
+    t.studentId.push(textAt(r, 1));
+    t.enrolmentId.push(textAt(r, 2));
+    t.birthDate.push(intOrNullAt(r, 3));
+    t.crebo.push(textAt(r, 4));
+    t.niveau.push(intAt(r, 5));
+    const leerweg = r[6];
+    if (leerweg !== 'BOL' && leerweg !== 'BBL') throw corrupt('enrolment', 'column 6 (leerweg)');
+    t.leerweg.push(leerweg);
+    t.startDate.push(intAt(r, 7));
+    t.endDate.push(intOrNullAt(r, 8));
     t.diploma.push(r[9] === 1);
-    t.line.push(r[10] as number);
+    t.line.push(intAt(r, 10));
   }
   return { meta, enrolments: t };
+}
+
+/** The `dataset` row as node-db.ts declares it (one row, id 1). */
+const DatasetRow = z.object({
+  imported_at: z.string(),
+  enrolments_file: z.string(),
+  enrolments_sha256: z.string(),
+  enrolments_records: z.number(),
+  enrolments_encoding: z.string(),
+  attendance_file: z.string(),
+  attendance_sha256: z.string(),
+  attendance_records: z.number(),
+  attendance_encoding: z.string(),
+  rows_skipped: z.number(),
+  observations_dropped: z.number(),
+  problems_total: z.number(),
+  has_birth_date: z.number(),
+  has_start_time: z.number(),
+  max_date: z.number().nullable().optional(),
+});
+
+/** `SB_ERR_STORE_CORRUPT` for a stored dataset value of the wrong type (names the table and column, never a value). */
+function corrupt(table: string, where: string): SbError {
+  return new SbError(
+    'SB_ERR_STORE_CORRUPT',
+    `the stored ${table} table in node.sqlite is damaged (${where} has the wrong type); restore the ` +
+      "node's database from a backup (sectorbench node restore) or import the exports again.",
+    { table },
+  );
+}
+
+/** Column `i` of an enrolment row, a TEXT NOT NULL column. */
+function textAt(r: readonly unknown[], i: number): string {
+  const x = r[i];
+  if (typeof x !== 'string') throw corrupt('enrolment', `column ${i}`);
+  return x;
+}
+
+/** Column `i` of an enrolment row, an INTEGER NOT NULL column. */
+function intAt(r: readonly unknown[], i: number): number {
+  const x = r[i];
+  if (typeof x !== 'number') throw corrupt('enrolment', `column ${i}`);
+  return x;
+}
+
+/** Column `i` of an enrolment row, a nullable INTEGER column. */
+function intOrNullAt(r: readonly unknown[], i: number): number | null {
+  const x = r[i];
+  if (x !== null && typeof x !== 'number') throw corrupt('enrolment', `column ${i}`);
+  return x;
 }
 
 /**
@@ -167,8 +223,10 @@ export function loadDataset(db: NodeDb): StoredDataset | null {
  * runs only when iterated, and for-of closes it on early exit, so the connection never stays busy.
  */
 export function iterateWeeks(db: NodeDb): Iterable<number[]> {
-  const stmt = db.prepare(`SELECT ${WEEK_COLUMNS.join(', ')} FROM enrolment_week ORDER BY rowid`).raw();
-  return { [Symbol.iterator]: () => stmt.iterate() as IterableIterator<number[]> };
+  // Every enrolment_week column is INTEGER NOT NULL (node-db.ts) and replaceDataset writes only
+  // numbers, so a raw row is a number[]; a per-row check would cost on the hottest read path.
+  const stmt = db.prepare<[], number[]>(`SELECT ${WEEK_COLUMNS.join(', ')} FROM enrolment_week ORDER BY rowid`).raw();
+  return { [Symbol.iterator]: () => stmt.iterate() };
 }
 
 const ImportSummaryRow = z.object({ imported_at: z.string(), enrolments_records: z.number().int() });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RoundManifestSchema, type RoundManifest } from '../../schemas/manifest.js';
 import { ReceiptSchema, type Receipt } from '../../schemas/receipt.js';
 import { SbError } from '../../shared/errors/sb-error.js';
+import type { VectorJson } from '../../shared/metrics/vector.js';
 import type { NodeDb } from './node-db.js';
 
 /** A stored contribution (the outbox, node-db.ts `submission`), with its receipt once it came. */
@@ -25,6 +26,26 @@ const SubmissionRow = z.object({
   receipt_json: z.string().nullable(),
 });
 const HeKeyRow = z.object({ digest: z.string(), public_key: z.instanceof(Buffer) });
+const ManifestRow = z.object({ manifest_json: z.string() });
+const VectorRow = z.object({ vector_json: z.string() });
+const DigestRow = z.object({ envelope_digest: z.string() });
+const ReceiptRow = z.object({ envelope_digest: z.string(), receipt_json: z.string() });
+const SlotValues = z.record(z.string(), z.number());
+
+/** Vector JSON as `vectorToJson` writes it (shared/metrics/vector.ts `VectorJson`); slots are checked by `vectorFromJson`. */
+const VectorJsonSchema: z.ZodType<VectorJson> = z
+  .object({
+    metric_spec: z.string(),
+    studiejaar: z.string(),
+    slots: z.array(z.string()),
+    group_slots: z.array(z.string()),
+    cells: z.record(z.string(), SlotValues),
+    groups: z.record(z.string(), SlotValues),
+    excluded_crebos: SlotValues.optional(),
+    data_quality: SlotValues.optional(),
+    institutions: z.number().optional(),
+  })
+  .catchall(z.unknown());
 
 function corrupt(what: string, roundId: string): SbError {
   return new SbError(
@@ -59,13 +80,13 @@ export class RoundStore {
    * @throws SbError `SB_ERR_STORE_CORRUPT` when the stored JSON is not a manifest of this round
    */
   manifest(roundId: string): RoundManifest | undefined {
-    const r = this.db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId) as
-      | { manifest_json: string }
-      | undefined;
-    if (!r) return undefined;
+    const row = this.db.prepare('SELECT manifest_json FROM round WHERE round_id = ?').get(roundId);
+    if (row === undefined) return undefined;
+    const r = ManifestRow.safeParse(row);
+    if (!r.success) throw corrupt('manifest', roundId);
     let json: unknown;
     try {
-      json = JSON.parse(r.manifest_json);
+      json = JSON.parse(r.data.manifest_json);
     } catch {
       throw corrupt('manifest', roundId);
     }
@@ -79,7 +100,9 @@ export class RoundStore {
    * its manifest (schema-parsed, like {@link manifest}) and the vector it sent (JSON as stored).
    * For the series over studiejaren in a comparison (node/client/benchmark.ts).
    */
-  roundsWithSentVector(exceptRoundId: string): { roundId: string; manifest: RoundManifest; vector: unknown }[] {
+  roundsWithSentVector(
+    exceptRoundId: string,
+  ): { roundId: string; manifest: RoundManifest; vector: VectorJson | undefined }[] {
     const rows = this.db
       .prepare(
         `SELECT r.round_id FROM round r WHERE r.round_id <> ?
@@ -88,11 +111,12 @@ export class RoundStore {
       )
       .all(exceptRoundId)
       .map((r) => z.object({ round_id: z.string() }).parse(r).round_id);
-    return rows.map((roundId) => ({
-      roundId,
-      manifest: this.manifest(roundId) as RoundManifest,
-      vector: this.receiptedVector(roundId),
-    }));
+    return rows.map((roundId) => {
+      // Selected from the round table, so the manifest is there; read inside the caller's transaction.
+      const manifest = this.manifest(roundId);
+      if (!manifest) throw corrupt('manifest', roundId);
+      return { roundId, manifest, vector: this.receiptedVector(roundId) };
+    });
   }
 
   /** Record the round's BFV public key as used for encryption (for `audit verify --deep`). */
@@ -181,21 +205,29 @@ export class RoundStore {
   }
 
   /**
-   * The vector (vector JSON, shared/metrics/vector.ts; checked by the caller's `vectorFromJson`
-   * against the codebook) of the latest receipted contribution to the round, or undefined.
+   * The vector (vector JSON, shared/metrics/vector.ts; its slots are checked by the caller's
+   * `vectorFromJson` against the codebook) of the latest receipted contribution to the round, or
+   * undefined.
+   * @throws SbError `SB_ERR_STORE_CORRUPT` when the stored text is not vector JSON
    */
-  receiptedVector(roundId: string): unknown {
-    const r = this.db
+  receiptedVector(roundId: string): VectorJson | undefined {
+    const row = this.db
       .prepare(
         'SELECT vector_json FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1',
       )
-      .get(roundId) as { vector_json: string } | undefined;
-    if (!r) return undefined;
+      .get(roundId);
+    if (row === undefined) return undefined;
+    const r = VectorRow.safeParse(row);
+    if (!r.success) throw corrupt('vector', roundId);
+    let json: unknown;
     try {
-      return JSON.parse(r.vector_json) as unknown;
+      json = JSON.parse(r.data.vector_json);
     } catch {
       throw corrupt('vector', roundId);
     }
+    const v = VectorJsonSchema.safeParse(json);
+    if (!v.success) throw corrupt('vector', roundId);
+    return v.data;
   }
 
   /** The envelope digest of the latest receipted contribution to the round, or undefined. */
@@ -204,15 +236,16 @@ export class RoundStore {
       .prepare(
         'SELECT envelope_digest FROM submission WHERE round_id = ? AND receipt_json IS NOT NULL ORDER BY id DESC LIMIT 1',
       )
-      .get(roundId) as { envelope_digest: string } | undefined;
-    return r?.envelope_digest;
+      .get(roundId);
+    return r === undefined ? undefined : DigestRow.parse(r).envelope_digest;
   }
 
   /** The envelope digest of every stored contribution (receipted or not), oldest first. */
   submissionDigests(): string[] {
-    return (
-      this.db.prepare('SELECT envelope_digest FROM submission ORDER BY id').all() as { envelope_digest: string }[]
-    ).map((r) => r.envelope_digest);
+    return this.db
+      .prepare('SELECT envelope_digest FROM submission ORDER BY id')
+      .all()
+      .map((r) => DigestRow.parse(r).envelope_digest);
   }
 
   /**
@@ -223,7 +256,11 @@ export class RoundStore {
   storedReceipts(): { envelopeDigest: string; receipt: unknown }[] {
     const rows = this.db
       .prepare('SELECT envelope_digest, receipt_json FROM submission WHERE receipt_json IS NOT NULL ORDER BY id')
-      .all() as { envelope_digest: string; receipt_json: string }[];
-    return rows.map((r) => ({ envelopeDigest: r.envelope_digest, receipt: JSON.parse(r.receipt_json) as unknown }));
+      .all()
+      .map((r) => ReceiptRow.parse(r));
+    return rows.map((r): { envelopeDigest: string; receipt: unknown } => ({
+      envelopeDigest: r.envelope_digest,
+      receipt: JSON.parse(r.receipt_json),
+    }));
   }
 }
