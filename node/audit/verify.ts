@@ -7,6 +7,7 @@ import type { ContributionEnvelope } from '../../schemas/envelope.js';
 import { bfvPublicKeyDigest } from '../../shared/crypto/bfv-keys.js';
 import { encryptSlots } from '../../shared/crypto/encrypt.js';
 import { readIdentityFile } from '../../shared/crypto/identity.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { isSbError, SbError } from '../../shared/errors/sb-error.js';
 import { vectorFromJson, type VectorJson } from '../../shared/metrics/vector.js';
 import { ciphertextDigest, envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
@@ -159,14 +160,14 @@ function chainFindings(
         message: `regel ${e.seq} staat niet op zijn plaats (volgorde gewijzigd).`,
       });
     }
-    const expected = i === 0 ? GENESIS_HASH : (entries[i - 1] as AuditEntry).hash;
+    const expected = i === 0 ? GENESIS_HASH : itemAt(entries, i - 1).hash;
     if (e.prev_hash !== expected) {
       const j = index.get(e.prev_hash);
       if (j !== undefined && j !== i - 1)
         findings.push({
           kind: 'reordered',
           seq: e.seq,
-          message: `regel ${e.seq} hoort na regel ${(entries[j] as AuditEntry).seq} te staan: de volgorde is gewijzigd.`,
+          message: `regel ${e.seq} hoort na regel ${itemAt(entries, j).seq} te staan: de volgorde is gewijzigd.`,
         });
       else if (!gap)
         findings.push({
@@ -207,7 +208,7 @@ function receiptFindings(
       });
       continue;
     }
-    const receipt = r as Receipt;
+    const receipt = r; // a Receipt: isSignedReceipt parsed it with its schema
     if (receipt.audit_head !== undefined && !index.has(receipt.audit_head)) {
       findings.push({
         kind: 'truncated',
@@ -441,7 +442,8 @@ async function deepVerifyEnvelope(ctx: DeepContext, e: AuditEntry, bad: (message
     return 0;
   }
   const { manifest, key } = stored;
-  if (!manifest || !key || !p.encryption_seed) {
+  const roundId = e.round_id; // never null when a manifest was found (storedRound)
+  if (!manifest || !key || !p.encryption_seed || roundId === null) {
     bad(
       'het rondedocument, de rondesleutel of het zaadje van de versleuteling ontbreekt; diepe controle niet mogelijk.',
     );
@@ -476,15 +478,15 @@ async function deepVerifyEnvelope(ctx: DeepContext, e: AuditEntry, bad: (message
     bad('de gecorrigeerde bijdrage staat niet (met deze cijfers) eerder in het log.');
   const digest = vectorDigest({ codebookDigest: manifest.codebook.digest, studiejaar: manifest.studiejaar, slots });
   if (digest !== p.vector_digest) bad('de gelogde cijfers hebben niet de digest die is goedgekeurd en versleuteld.');
-  if (!approvalsCover(ctx, e, digest))
+  if (!approvalsCover(ctx, e, roundId, digest))
     bad('de goedkeuringen waarop deze verzending steunt staan niet (geldig, voor precies deze cijfers) in het log.');
   // Masked round (issue 10): redo the masking from the logged plaintext, the node's round
   // secrets (secret fields of this entry) and the peers' logged, signed advertisements.
   if (p.secagg) {
     try {
-      slots = remask(manifest, e.round_id as string, ctx.config.institution_id, slots, p);
+      slots = remask(manifest, roundId, ctx.config.institution_id, slots, p);
     } catch (err) {
-      bad(`het maskeren kan niet opnieuw worden uitgevoerd: ${(err as Error).message}`);
+      bad(`het maskeren kan niet opnieuw worden uitgevoerd: ${err instanceof Error ? err.message : String(err)}`);
       return 0;
     }
   }
@@ -532,7 +534,7 @@ function storedRound(
 }
 
 /** Whether the approvals an envelope entry cites are logged and valid for exactly `digest`. */
-function approvalsCover(ctx: DeepContext, e: AuditEntry, digest: string): boolean {
+function approvalsCover(ctx: DeepContext, e: AuditEntry, roundId: string, digest: string): boolean {
   const cited = (e.payload.approvals as { approval_digest: string }[] | undefined) ?? [];
   const covering = ctx.approvalsLogged.filter((a) => cited.some((c) => c.approval_digest === canonicalDigest(a)));
   // evaluateApprovals checks against configured approvers; here the approvers are the ones the
@@ -547,7 +549,7 @@ function approvalsCover(ctx: DeepContext, e: AuditEntry, digest: string): boolea
     evaluateApprovals(
       covering,
       { ...ctx.config, approvers, approvals_required: cited.length as 1 | 2 },
-      { roundId: e.round_id as string, vectorDigest: digest },
+      { roundId, vectorDigest: digest },
     ).ok
   );
 }
@@ -684,7 +686,7 @@ function readReceiptFiles(files: readonly string[]): unknown[] {
         `${f} is not a receipt (JSON); give the receipt files the coordinator returned.`,
       );
     }
-    for (const r of Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]) receipts.push(r);
+    for (const r of Array.isArray(parsed) ? parsed : [parsed]) receipts.push(r);
   }
   return receipts;
 }

@@ -18,7 +18,7 @@ import {
   isCellSlot,
   isGroupSlot,
 } from '../../shared/metrics/slots.js';
-import { getAt } from '../../shared/arrays/checked-index.js';
+import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
 import { cellLabel, groupLabel, namesOf, type Names } from '../../shared/pages/labels.js';
 import { type FunnelLimits, type FunnelVerdict, funnelLimits, funnelVerdict } from './funnel.js';
@@ -97,7 +97,7 @@ export interface Comparison {
 
 function sumRows(rows: readonly (readonly number[])[]): Sums {
   const s: Sums = {};
-  for (const slot of AB) s[slot] = rows.reduce((a, r) => a + (r[CELL_SLOT_INDEX[slot] as number] as number), 0);
+  for (const slot of AB) s[slot] = rows.reduce((a, r) => a + getAt(r, CELL_SLOT_INDEX[slot]), 0);
   return s;
 }
 
@@ -119,10 +119,11 @@ export function withoutOwn(sector: Sums, own: Sums, ownIncluded: boolean): Sums 
 
 function blockRules(row: ReleaseRow): Partial<Record<'A' | 'B', string>> {
   const out: Partial<Record<'A' | 'B', string>> = {};
-  const a = BLOCK_A_SLOTS.find((s) => row.suppressed[s]);
-  const b = BLOCK_B_SLOTS.find((s) => row.suppressed[s]);
-  if (a) out.A = row.suppressed[a]?.rule as string;
-  if (b) out.B = row.suppressed[b]?.rule as string;
+  // The rule of the block's first withheld slot (a block is withheld as a whole).
+  const a = BLOCK_A_SLOTS.map((s) => row.suppressed[s]).find((x) => x);
+  const b = BLOCK_B_SLOTS.map((s) => row.suppressed[s]).find((x) => x);
+  if (a) out.A = a.rule;
+  if (b) out.B = b.rule;
   return out;
 }
 
@@ -260,14 +261,14 @@ export function buildComparison(
   };
   const whole = o.institutionName ?? o.institutionId;
   codebook.groupKeys.forEach((g, j) => {
-    const cells = (codebook.groupCells.get(g) ?? []).map((i) => own.cells[i] as number[]);
-    const grow = own.groups[j] as number[];
+    const cells = (codebook.groupCells.get(g) ?? []).map((i) => itemAt(own.cells, i));
+    const grow = itemAt(own.groups, j);
     push('rollup', g, groupLabel(g, names, `${whole} als geheel`), cells, release.rollups[g], (slot) => {
       return isGroupSlot(slot) ? getAt(grow, GROUP_SLOT_INDEX[slot]) : 0;
     });
   });
   codebook.cellKeys.forEach((k, i) => {
-    const row = own.cells[i] as number[];
+    const row = itemAt(own.cells, i);
     push('cell', k, cellLabel(k, names), [row], release.cells[k], (slot) =>
       isCellSlot(slot) ? getAt(row, CELL_SLOT_INDEX[slot]) : 0,
     );

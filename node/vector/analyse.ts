@@ -1,8 +1,8 @@
 import type { RoundCalendar } from '../../shared/metrics/calendar.js';
-import type { Codebook } from '../../shared/metrics/codebook.js';
+import { type Codebook, cellKey } from '../../shared/metrics/codebook.js';
 import type { EnrolmentTable } from '../import/enrolment-table.js';
 import { W } from '../import/week-table.js';
-import { addAt, getAt } from '../../shared/arrays/checked-index.js';
+import { addAt, getAt, itemAt } from '../../shared/arrays/checked-index.js';
 
 /** Minutes of unauthorized absence in 4 consecutive lesson weeks that raise the signal. */
 export const SIGNAL16_MINUTES = 960;
@@ -119,8 +119,7 @@ export class Students {
     private readonly t: EnrolmentTable,
     private readonly inCodebook: Uint8Array,
   ) {
-    for (let i = 0; i < t.studentId.length; i++) {
-      const id = t.studentId[i] as string;
+    for (const [i, id] of t.studentId.entries()) {
       const list = this.byStudent.get(id);
       if (list) list.push(i);
       else this.byStudent.set(id, [i]);
@@ -128,8 +127,8 @@ export class Students {
   }
 
   active(i: number, d: number): boolean {
-    const end = this.t.endDate[i];
-    return (this.t.startDate[i] as number) <= d && (end === null || (end as number) >= d);
+    const end = itemAt(this.t.endDate, i);
+    return itemAt(this.t.startDate, i) <= d && (end === null || end >= d);
   }
 
   /**
@@ -144,15 +143,12 @@ export class Students {
         best = i;
         continue;
       }
-      const a = this.t.startDate[i] as number;
-      const b = this.t.startDate[best] as number;
+      const a = itemAt(this.t.startDate, i);
+      const b = itemAt(this.t.startDate, best);
       if (
         a < b ||
         (a === b &&
-          Buffer.compare(
-            Buffer.from(this.t.enrolmentId[i] as string),
-            Buffer.from(this.t.enrolmentId[best] as string),
-          ) < 0)
+          Buffer.compare(Buffer.from(itemAt(this.t.enrolmentId, i)), Buffer.from(itemAt(this.t.enrolmentId, best))) < 0)
       ) {
         best = i;
       }
@@ -175,15 +171,18 @@ export function codebookMembership(
   const cell = new Int32Array(n).fill(-1);
   const mismatches: number[] = [];
   const cellIndex = new Map(codebook.cellKeys.map((k, i) => [k, i]));
-  for (let i = 0; i < n; i++) {
-    const e = codebook.byCrebo.get(t.crebo[i] as string);
+  for (const [i, crebo] of t.crebo.entries()) {
+    const e = codebook.byCrebo.get(crebo);
     if (!e) continue;
     inCodebook[i] = 1;
     if (e.niveau !== t.niveau[i]) {
       mismatches.push(i);
       continue;
     }
-    cell[i] = cellIndex.get(`${t.crebo[i]}|${t.niveau[i]}|${t.leerweg[i]}`) as number;
+    // The codebook has a BOL and a BBL cell for each of its crebos (buildCodebook).
+    const c = cellIndex.get(cellKey(crebo, e.niveau, itemAt(t.leerweg, i)));
+    if (c === undefined) throw new RangeError(`crebo ${crebo} has no cell in the codebook`);
+    cell[i] = c;
   }
   return { inCodebook, cell, mismatches };
 }
