@@ -13,6 +13,7 @@
  * space so large n does not underflow. The 95 % limits use p = 0.025 / 0.975, the 99.8 %
  * limits p = 0.001 / 0.999.
  */
+import { getAt } from '../../shared/arrays/checked-index.js';
 
 /** Coverage levels of the funnel: 95 % ("opvallend") and 99,8 % ("zeer opvallend"). */
 export const FUNNEL_LEVELS = [
@@ -25,20 +26,22 @@ export function binomialCdf(n: number, theta: number): Float64Array {
   const logPmf = new Float64Array(n + 1);
   const lq = Math.log1p(-theta);
   const odds = Math.log(theta) - lq;
-  logPmf[0] = n * lq;
-  let max = logPmf[0];
+  let prev = n * lq;
+  logPmf[0] = prev;
+  let max = prev;
   for (let k = 0; k < n; k++) {
-    const v = (logPmf[k] as number) + Math.log(n - k) - Math.log(k + 1) + odds;
+    const v = prev + Math.log(n - k) - Math.log(k + 1) + odds;
     logPmf[k + 1] = v;
+    prev = v;
     if (v > max) max = v;
   }
   const cdf = new Float64Array(n + 1);
   let acc = 0;
   for (let k = 0; k <= n; k++) {
-    acc += Math.exp((logPmf[k] as number) - max);
+    acc += Math.exp(getAt(logPmf, k) - max);
     cdf[k] = acc;
   }
-  for (let k = 0; k <= n; k++) cdf[k] = (cdf[k] as number) / acc;
+  for (let k = 0; k <= n; k++) cdf[k] = getAt(cdf, k) / acc;
   cdf[n] = 1;
   return cdf;
 }
@@ -53,9 +56,9 @@ export function funnelLimit(n: number, theta: number, p: number, cdf?: Float64Ar
   if (theta === 0 || theta === 1) return theta;
   const F = cdf ?? binomialCdf(n, theta);
   let r = 0;
-  while (r < n && (F[r] as number) < p) r++;
-  const fr = F[r] as number;
-  const fPrev = r > 0 ? (F[r - 1] as number) : 0;
+  while (r < n && getAt(F, r) < p) r++;
+  const fr = getAt(F, r);
+  const fPrev = r > 0 ? getAt(F, r - 1) : 0;
   const alpha = fr - fPrev > 0 ? (fr - p) / (fr - fPrev) : 0;
   return Math.min(1, Math.max(0, (r - alpha) / n));
 }
@@ -73,7 +76,12 @@ export interface FunnelLimits {
 export function funnelLimits(n: number, theta: number): FunnelLimits | null {
   if (!Number.isInteger(n) || n < 1 || !(theta >= 0 && theta <= 1)) return null;
   const cdf = theta > 0 && theta < 1 ? binomialCdf(n, theta) : undefined;
-  const at = (p: number) => funnelLimit(n, theta, p, cdf) as number;
+  const at = (p: number): number => {
+    const y = funnelLimit(n, theta, p, cdf);
+    // Null only for an n or theta rejected above.
+    if (y === null) throw new RangeError(`no funnel limit at n ${n}, theta ${theta}`);
+    return y;
+  };
   return { n, lo95: at(0.025), hi95: at(0.975), lo998: at(0.001), hi998: at(0.999) };
 }
 
