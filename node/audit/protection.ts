@@ -184,89 +184,12 @@ function sparseText(
 export function lateProtectionStatement(manifest: RoundManifest, kind: LateKind): ProtectionStatement {
   const roundId = manifest.round_id;
   const min = manifest.thresholds.min_institutions;
-  const masked = manifest.secagg ? ' Ook al is de ronde gemaskeerd: ' : ' ';
-  const maskedEn = manifest.secagg ? ' Although the round is masked: ' : ' ';
   const what =
     kind === 'late'
-      ? {
-          nl: [
-            `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
-            `ze leidt tot een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET`,
-            'gemaskeerd (de maskers van de ronde zijn tussen de overgebleven instellingen afgesproken en',
-            'bestaan niet meer). De coördinator kan de bijdrage niet lezen,',
-            'maar de sleutelhouder krijgt haar afzonderlijk in de bundel en kan,',
-            'samen met k van zijn bewaarders (die de sleutel ontgrendelen),',
-            'de cijfers van deze instelling ontsleutelen.',
-            'Bovendien is het verschil tussen de ontsleutelde optelsom van de nieuwe versie en die van de',
-            'vorige precies deze bijdrage (met meer late instellingen: hun som);',
-            'dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.',
-          ].join(' '),
-          en: [
-            `Note: this is a LATE contribution to round ${roundId}, which has been released;`,
-            `it leads to a new version of the release.${maskedEn}a late contribution is NOT masked`,
-            `(the round's masks were agreed among the surviving institutions and no longer exist).`,
-            'The coordinator cannot read it, but the key holder receives it separately in the bundle and,',
-            'together with k of its custodians (who unseal the key),',
-            `could decrypt this institution's figures.`,
-            'Moreover, the difference between the decrypted sum of the new version and that of the previous',
-            'one is exactly this contribution (with more late institutions: their sum);',
-            'the key holder with k custodians sees that difference at every version.',
-          ].join(' '),
-        }
+      ? lateText(roundId, Boolean(manifest.secagg))
       : kind === 'correction'
-        ? {
-            nl: [
-              `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
-              'ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie.',
-              'De eerdere bijdrage van deze instelling was niet gemaskeerd en de correctie is dat ook niet:',
-              'de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen,',
-              'en het verschil tussen de optelsommen van de twee versies is precies de wijziging',
-              '(met meer late of corrigerende instellingen: samen met de hunne).',
-            ].join(' '),
-            en: [
-              `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released;`,
-              'it replaces the earlier contribution and leads to a new version.',
-              `This institution's earlier contribution was not masked and neither is the correction:`,
-              'the key holder with k of its custodians could decrypt the old and the new contribution,',
-              `and the difference between the two versions' sums is exactly the change`,
-              '(with more late or correcting institutions: together with theirs).',
-            ].join(' '),
-          }
-        : {
-            nl: [
-              `Let op: dit is een CORRECTIE van de gemaskeerde bijdrage aan ronde ${roundId},`,
-              'die al gepubliceerd is; ze leidt tot een nieuwe versie.',
-              'De gemaskeerde bijdrage zit in de optelsom en kan er niet uit',
-              '(daarvoor zijn beide soorten Shamir-delen van deze instelling nodig,',
-              'die geen eerlijke node afgeeft); die blijft gemaskeerd.',
-              'Daarom gaat alleen het VERSCHIL (gecorrigeerde cijfers min de eerder verstuurde,',
-              'zoals hieronder getoond) erheen, versleuteld maar NIET gemaskeerd.',
-              'De coördinator kan het niet lezen; de sleutelhouder krijgt het afzonderlijk in de bundel en kan,',
-              'samen met k van zijn bewaarders, dit verschil precies ontsleutelen',
-              '(niet de oude of de nieuwe cijfers zelf).',
-              'Het verschil tussen de ontsleutelde optelsommen van de nieuwe versie en de vorige is dit',
-              'verschil, opgeteld bij de bijdragen en verschillen van de andere late of corrigerende',
-              'instellingen in dezelfde versie. Een andere corrigerende instelling die weet dat haar eigen',
-              'correctie een gepubliceerd cijfer niet raakte, kan uit de twee versies afleiden hoe de late en',
-              'corrigerende instellingen samen dat cijfer veranderden (met maar één andere:',
-              'uw wijziging precies).',
-            ].join(' '),
-            en: [
-              `Note: this is a CORRECTION of the masked contribution to round ${roundId},`,
-              'which has been released; it leads to a new version.',
-              'The masked contribution is in the sum and cannot be taken out',
-              '(that would need both kinds of Shamir share of this institution, which no honest node reveals);',
-              'it stays masked. So only the DIFFERENCE (corrected figures minus those sent before,',
-              'as shown below) is sent, encrypted but NOT masked. The coordinator cannot read it;',
-              'the key holder receives it separately in the bundle and, with k of its custodians,',
-              'could decrypt this difference exactly (not the old or the new figures themselves).',
-              'The difference between the decrypted sums of the new version and the previous one is this',
-              'difference plus the contributions and differences of the other late or correcting institutions',
-              'in the same version. Another correcting institution that knows its own correction did not touch',
-              'a published figure can derive from the two versions how the late and correcting institutions',
-              'together changed that figure (with only one other: your change exactly).',
-            ].join(' '),
-          };
+        ? correctionText(roundId)
+        : differenceText(roundId);
   return {
     masked: false,
     nl: [
@@ -282,6 +205,98 @@ export function lateProtectionStatement(manifest: RoundManifest, kind: LateKind)
       `than ${min} institutions is refused and not signed;`,
       'every correcting institution counts as one of the institutions behind every change,',
       'since the key holder cannot see which correction touched which figure.',
+    ].join(' '),
+  };
+}
+
+/** What a late contribution reveals, and to whom (`late`); `secagg`: the round itself was masked. */
+function lateText(roundId: string, secagg: boolean): { nl: string; en: string } {
+  const masked = secagg ? ' Ook al is de ronde gemaskeerd: ' : ' ';
+  const maskedEn = secagg ? ' Although the round is masked: ' : ' ';
+  return {
+    nl: [
+      `Let op: dit is een LATE bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
+      `ze leidt tot een nieuwe versie van de publicatie.${masked}een late bijdrage wordt NIET`,
+      'gemaskeerd (de maskers van de ronde zijn tussen de overgebleven instellingen afgesproken en',
+      'bestaan niet meer). De coördinator kan de bijdrage niet lezen,',
+      'maar de sleutelhouder krijgt haar afzonderlijk in de bundel en kan,',
+      'samen met k van zijn bewaarders (die de sleutel ontgrendelen),',
+      'de cijfers van deze instelling ontsleutelen.',
+      'Bovendien is het verschil tussen de ontsleutelde optelsom van de nieuwe versie en die van de',
+      'vorige precies deze bijdrage (met meer late instellingen: hun som);',
+      'dat verschil ziet de sleutelhouder met k bewaarders bij elke versie.',
+    ].join(' '),
+    en: [
+      `Note: this is a LATE contribution to round ${roundId}, which has been released;`,
+      `it leads to a new version of the release.${maskedEn}a late contribution is NOT masked`,
+      `(the round's masks were agreed among the surviving institutions and no longer exist).`,
+      'The coordinator cannot read it, but the key holder receives it separately in the bundle and,',
+      'together with k of its custodians (who unseal the key),',
+      `could decrypt this institution's figures.`,
+      'Moreover, the difference between the decrypted sum of the new version and that of the previous',
+      'one is exactly this contribution (with more late institutions: their sum);',
+      'the key holder with k custodians sees that difference at every version.',
+    ].join(' '),
+  };
+}
+
+/** What the correction of an unmasked contribution reveals, and to whom (`correction`). */
+function correctionText(roundId: string): { nl: string; en: string } {
+  return {
+    nl: [
+      `Let op: dit is een CORRECTIE van de bijdrage aan ronde ${roundId}, die al gepubliceerd is;`,
+      'ze vervangt de eerdere bijdrage en leidt tot een nieuwe versie.',
+      'De eerdere bijdrage van deze instelling was niet gemaskeerd en de correctie is dat ook niet:',
+      'de sleutelhouder kan met k van zijn bewaarders de oude en de nieuwe bijdrage ontsleutelen,',
+      'en het verschil tussen de optelsommen van de twee versies is precies de wijziging',
+      '(met meer late of corrigerende instellingen: samen met de hunne).',
+    ].join(' '),
+    en: [
+      `Note: this is a CORRECTION of the contribution to round ${roundId}, which has been released;`,
+      'it replaces the earlier contribution and leads to a new version.',
+      `This institution's earlier contribution was not masked and neither is the correction:`,
+      'the key holder with k of its custodians could decrypt the old and the new contribution,',
+      `and the difference between the two versions' sums is exactly the change`,
+      '(with more late or correcting institutions: together with theirs).',
+    ].join(' '),
+  };
+}
+
+/** What the difference correcting a masked contribution reveals, and to whom (`difference`). */
+function differenceText(roundId: string): { nl: string; en: string } {
+  return {
+    nl: [
+      `Let op: dit is een CORRECTIE van de gemaskeerde bijdrage aan ronde ${roundId},`,
+      'die al gepubliceerd is; ze leidt tot een nieuwe versie.',
+      'De gemaskeerde bijdrage zit in de optelsom en kan er niet uit',
+      '(daarvoor zijn beide soorten Shamir-delen van deze instelling nodig,',
+      'die geen eerlijke node afgeeft); die blijft gemaskeerd.',
+      'Daarom gaat alleen het VERSCHIL (gecorrigeerde cijfers min de eerder verstuurde,',
+      'zoals hieronder getoond) erheen, versleuteld maar NIET gemaskeerd.',
+      'De coördinator kan het niet lezen; de sleutelhouder krijgt het afzonderlijk in de bundel en kan,',
+      'samen met k van zijn bewaarders, dit verschil precies ontsleutelen',
+      '(niet de oude of de nieuwe cijfers zelf).',
+      'Het verschil tussen de ontsleutelde optelsommen van de nieuwe versie en de vorige is dit',
+      'verschil, opgeteld bij de bijdragen en verschillen van de andere late of corrigerende',
+      'instellingen in dezelfde versie. Een andere corrigerende instelling die weet dat haar eigen',
+      'correctie een gepubliceerd cijfer niet raakte, kan uit de twee versies afleiden hoe de late en',
+      'corrigerende instellingen samen dat cijfer veranderden (met maar één andere:',
+      'uw wijziging precies).',
+    ].join(' '),
+    en: [
+      `Note: this is a CORRECTION of the masked contribution to round ${roundId},`,
+      'which has been released; it leads to a new version.',
+      'The masked contribution is in the sum and cannot be taken out',
+      '(that would need both kinds of Shamir share of this institution, which no honest node reveals);',
+      'it stays masked. So only the DIFFERENCE (corrected figures minus those sent before,',
+      'as shown below) is sent, encrypted but NOT masked. The coordinator cannot read it;',
+      'the key holder receives it separately in the bundle and, with k of its custodians,',
+      'could decrypt this difference exactly (not the old or the new figures themselves).',
+      'The difference between the decrypted sums of the new version and the previous one is this',
+      'difference plus the contributions and differences of the other late or correcting institutions',
+      'in the same version. Another correcting institution that knows its own correction did not touch',
+      'a published figure can derive from the two versions how the late and correcting institutions',
+      'together changed that figure (with only one other: your change exactly).',
     ].join(' '),
   };
 }
