@@ -130,7 +130,10 @@ export function requireApprovals(
   if (config.approvers.length < config.approvals_required) {
     throw new SbError(
       'SB_ERR_NO_APPROVERS',
-      `this node needs ${config.approvals_required} approver(s) (privacy officers) but has ${config.approvers.length};` +
+      [
+        `this node needs ${config.approvals_required} approver(s) (privacy officers)`,
+        `but has ${config.approvers.length};`,
+      ].join(' ') +
         ` nothing was sent. Add one with \`sectorbench node approver add --home ${want.home} --name ` +
         'NAME --key FILE.pub`.',
       { required: config.approvals_required, configured: config.approvers.length },

@@ -430,7 +430,10 @@ ${p.groups.map((g) => `<h3>${esc(g.key)} (${esc(g.label)})</h3><table>${rows(g.v
 export interface PreviewOptions extends AuditedClientOptions {
   roundId: string;
   format?: 'text' | 'html' | 'json';
-  /** Preview a late or corrected contribution to a released round (`submit --late`): its protection is stated as it is. */
+  /**
+   * Preview a late or corrected contribution to a released round (`submit --late`): its
+   * protection is stated as it is.
+   */
   late?: boolean;
 }
 

@@ -62,7 +62,10 @@ export function describeEntry(e: AuditEntry): string {
         : `${p.method} ${p.path}: ${int(Number(p.bytes))} bytes inhoud, antwoord ${p.status}`;
     case 'airgap_import': {
       const rs = (p.responses as { status: number }[] | undefined) ?? [];
-      return `${p.file}: ${rs.length} antwoord(en) (${rs.map((r) => r.status).join(', ')}), sha256 ${String(p.file_sha256).slice(0, 12)}…`;
+      return [
+        `${p.file}: ${rs.length} antwoord(en) (${rs.map((r) => r.status).join(', ')}),`,
+        `sha256 ${String(p.file_sha256).slice(0, 12)}…`,
+      ].join(' ');
     }
     case 'receipt': {
       const r = p.receipt as { sequence: number; received_at: string; wire_bytes: number; audit_head?: string };
@@ -81,14 +84,20 @@ export function describeEntry(e: AuditEntry): string {
       const revealed = p.revealed as { self_seed: string[]; mask_key: string[] } | undefined;
       return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: ${int(Number(p.bytes))} bytes, digest ${String(p.digest).slice(0, 12)}…${
         revealed
-          ? `; onthuld aan de sleutelhouder (versleuteld): deel van het zelfmasker-zaad van ${revealed.self_seed.join(', ') || 'niemand'},` +
+          ? [
+              '; onthuld aan de sleutelhouder (versleuteld):',
+              `deel van het zelfmasker-zaad van ${revealed.self_seed.join(', ') || 'niemand'},`,
+            ].join(' ') +
             ` deel van de maskersleutel van ${revealed.mask_key.join(', ') || 'niemand'} — nooit beide ` +
             'van één instelling'
           : ''
       }`;
     }
     case 'secagg_ack':
-      return `fase ${PHASE_NL[String(p.phase)] ?? p.phase}: bevestigd ${String((p.ack as { received_at?: string })?.received_at ?? '')}`;
+      return [
+        `fase ${PHASE_NL[String(p.phase)] ?? p.phase}:`,
+        `bevestigd ${String((p.ack as { received_at?: string })?.received_at ?? '')}`,
+      ].join(' ');
     case 'secagg_relay':
       return (
         `fase ${PHASE_NL[String(p.phase)] ?? p.phase} afgesloten: ${(p.members as string[]).length} ` +
@@ -104,10 +113,11 @@ export function describeEntry(e: AuditEntry): string {
 
 function verdict(v: VerifyResult): string[] {
   const L: string[] = [];
+  const deep = v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : '';
   L.push(
     v.ok
       ? `Controle: in orde. ${v.entries} regels, keten en handtekeningen kloppen, ${v.receipts_checked} ` +
-          `ontvangstbewijs/-bewijzen gecontroleerd${v.deep ? `, ${v.deep.ciphertexts} versleutelde blokken opnieuw berekend en gelijk` : ''}.`
+          `ontvangstbewijs/-bewijzen gecontroleerd${deep}.`
       : `Controle: NIET IN ORDE (${v.findings.length} bevinding(en)).`,
   );
   for (const f of v.findings) L.push(`  - [${f.kind}] ${f.message}`);
@@ -269,23 +279,37 @@ export async function exportArt30(o: { home: string; now?: Clock }): Promise<Art
       'de eigen opleidingen vergelijken met dezelfde opleidingen elders (kwaliteitszorg, verzuimbeleid)',
       'bijdragen aan sectorcijfers die alleen als optelsom van instellingen worden gepubliceerd',
     ],
-    legal_basis_note:
-      'Door de instelling in te vullen (bv. art. 6 lid 1 sub e AVG, taak van algemeen belang); sectorbench stelt het niet vast.',
+    legal_basis_note: [
+      'Door de instelling in te vullen (bv. art. 6 lid 1 sub e AVG, taak van algemeen belang);',
+      'sectorbench stelt het niet vast.',
+    ].join(' '),
     data_subjects: ['studenten van de instelling met een inschrijving in het studiejaar van de ronde'],
     personal_data_categories_local: [
-      'inschrijvingen: studentnummer, inschrijvingsnummer, geboortedatum (indien geleverd), crebo, niveau, leerweg, begin- en einddatum, diploma ja/nee',
+      [
+        'inschrijvingen: studentnummer, inschrijvingsnummer, geboortedatum (indien geleverd), crebo,',
+        'niveau, leerweg, begin- en einddatum, diploma ja/nee',
+      ].join(' '),
       'aanwezigheid: per les status en minuten, opgeslagen als weeksommen per inschrijving',
     ],
     data_leaving_the_institution: [
-      'alleen geaggregeerde gehele getallen per opleidingscel en groep (METRICS.md v1), versleuteld (BFV); geen gegevens per student',
+      [
+        'alleen geaggregeerde gehele getallen per opleidingscel en groep (METRICS.md v1), versleuteld',
+        '(BFV); geen gegevens per student',
+      ].join(' '),
       'een ondertekende envelop met ronde, instelling, versies en digests',
       'ondertekende verzoekkoppen (instelling, tijdstip, nonce, digest, kop van het auditlog)',
     ],
     recipients: art30Recipients(config),
     third_country_transfers: art30ThirdCountry(config),
     retention: [
-      'de geïmporteerde gegevens blijven in de node-database tot een nieuwe import ze vervangt; de instelling bepaalt de bewaartermijn',
-      'het auditlog (met de onversleutelde cijfers die vertrokken) wordt bewaard zolang de instelling moet kunnen verantwoorden wat is verstuurd',
+      [
+        'de geïmporteerde gegevens blijven in de node-database tot een nieuwe import ze vervangt;',
+        'de instelling bepaalt de bewaartermijn',
+      ].join(' '),
+      [
+        'het auditlog (met de onversleutelde cijfers die vertrokken)',
+        'wordt bewaard zolang de instelling moet kunnen verantwoorden wat is verstuurd',
+      ].join(' '),
     ],
     security_measures: art30SecurityMeasures(config),
     keys_and_participants: KEYS_AND_PARTICIPANTS_NL,

@@ -65,8 +65,10 @@ const TEXT: Record<string, string> = {
   b_sum_xy: 'som van de vroege aanwezigheid van de uitvallers',
   c_contrib_a: '1 als deze instelling aan blok A bijdraagt, anders 0 (telt instellingen)',
   c_contrib_b: '1 als deze instelling starters heeft, anders 0 (telt instellingen)',
-  c_sq_a:
-    'aantal inschrijvingen in het kwadraat (alleen voor de dominantietoets van de sleutelhouder; wordt nooit gepubliceerd)',
+  c_sq_a: [
+    'aantal inschrijvingen in het kwadraat (alleen voor de dominantietoets van de sleutelhouder;',
+    'wordt nooit gepubliceerd)',
+  ].join(' '),
   c_sq_b: 'aantal starters in het kwadraat (alleen voor de dominantietoets; wordt nooit gepubliceerd)',
 };
 HIST_A.forEach((b, i) => {

@@ -204,7 +204,10 @@ function receiptFindings(
     if (!isSignedReceipt(r, inputs.coordinatorKey)) {
       findings.push({
         kind: 'receipt_invalid',
-        message: `een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt niet mee (${key}).`,
+        message: [
+          'een ontvangstbewijs is niet geldig ondertekend door de vastgelegde coördinatorsleutel en telt',
+          `niet mee (${key}).`,
+        ].join(' '),
       });
       continue;
     }

@@ -48,7 +48,10 @@ export async function initNode(
   if (existsSync(join(o.home, CONFIG_FILE))) {
     throw new SbError(
       'SB_ERR_NODE_EXISTS',
-      `${o.home} is already initialised (${CONFIG_FILE} exists). Use another --home, or remove it deliberately to re-enrol.`,
+      [
+        `${o.home} is already initialised (${CONFIG_FILE} exists).`,
+        'Use another --home, or remove it deliberately to re-enrol.',
+      ].join(' '),
       { home: o.home },
     );
   }
@@ -104,7 +107,10 @@ function tlsPin(o: InitNodeOptions, url: URL): CoordinatorTlsPin | undefined {
     if (given)
       throw new SbError(
         'SB_ERR_USAGE',
-        `--coordinator ${url.origin} is not https; a TLS pin (--coordinator-ca, --coordinator-cert-sha256) needs an https:// URL.`,
+        [
+          `--coordinator ${url.origin} is not https;`,
+          'a TLS pin (--coordinator-ca, --coordinator-cert-sha256) needs an https:// URL.',
+        ].join(' '),
       );
     return undefined;
   }

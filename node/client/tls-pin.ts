@@ -38,14 +38,20 @@ export function readPinnedCa(home: string, pin: Extract<CoordinatorTlsPin, { pin
   } catch (e) {
     throw new SbError(
       'SB_ERR_TLS_PIN',
-      `cannot read the coordinator's CA certificate ${file} (${(e as Error).message}); restore it from the node's backup or enrol again.`,
+      [
+        `cannot read the coordinator's CA certificate ${file} (${(e as Error).message});`,
+        `restore it from the node's backup or enrol again.`,
+      ].join(' '),
       { file },
     );
   }
   if (certFingerprint(pem, file) !== pin.ca_sha256)
     throw new SbError(
       'SB_ERR_TLS_PIN',
-      `${file} is not the CA certificate pinned at enrolment (its SHA-256 fingerprint differs from ca_sha256 in node.json); restore it or enrol again.`,
+      [
+        `${file} is not the CA certificate pinned at enrolment`,
+        '(its SHA-256 fingerprint differs from ca_sha256 in node.json); restore it or enrol again.',
+      ].join(' '),
       { file },
     );
   return pem;
@@ -74,7 +80,10 @@ export function coordinatorDispatcher(
   if (!pin)
     throw new SbError(
       'SB_ERR_TLS_PIN',
-      `node.json names an https coordinator but pins no certificate; enrol again with --coordinator-ca or --coordinator-cert-sha256.`,
+      [
+        'node.json names an https coordinator but pins no certificate;',
+        'enrol again with --coordinator-ca or --coordinator-cert-sha256.',
+      ].join(' '),
     );
   const ca = pin.pin === 'ca' ? readPinnedCa(home, pin) : undefined;
   const key = `${url.origin} ${pin.pin === 'ca' ? pin.ca_sha256 : pin.cert_sha256}`;

@@ -43,7 +43,10 @@ export function locateColumns<K extends string>(
         : `The header has: ${header.names.join(', ')}.`;
     throw new CsvError(
       'SB_ERR_IMPORT_COLUMNS',
-      `required column(s) missing: ${missing.join(', ')}. ${has} Rename the columns in the export or map them in a mapping file (--mapping).`,
+      [
+        `required column(s) missing: ${missing.join(', ')}. ${has} Rename the columns in the export or`,
+        'map them in a mapping file (--mapping).',
+      ].join(' '),
       file,
       header.line,
       { missing },
@@ -64,5 +67,8 @@ export function widthProblem(fields: string[], width: number): string | null {
     for (let i = width; i < fields.length && !extra; i++) extra = (fields[i] as string).trim() !== '';
     if (!extra) return null;
   }
-  return `the row has ${fields.length} field(s) but the header has ${width}: a shifted column or a stray delimiter or quote. Check this line of the export.`;
+  return [
+    `the row has ${fields.length} field(s) but the header has ${width}:`,
+    'a shifted column or a stray delimiter or quote. Check this line of the export.',
+  ].join(' ');
 }

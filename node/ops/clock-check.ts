@@ -42,7 +42,10 @@ export async function coordinatorClockCheck(o: {
       return {
         name: 'clock',
         status: 'WARN',
-        detail: `${origin}${ROUTES.health()} answered ${res.statusCode}; clock skew not checked. Ask the coordinator's operator.`,
+        detail: [
+          `${origin}${ROUTES.health()} answered ${res.statusCode}; clock skew not checked.`,
+          `Ask the coordinator's operator.`,
+        ].join(' '),
       };
     body = JSON.parse(text) as typeof body;
     dateHeader = typeof res.headers.date === 'string' ? res.headers.date : undefined;
@@ -61,7 +64,10 @@ export async function coordinatorClockCheck(o: {
     return {
       name: 'clock',
       status: 'WARN',
-      detail: `cannot reach ${origin} (${why}); clock skew not checked. Check the network, or ignore on an offline node.`,
+      detail: [
+        `cannot reach ${origin} (${why}); clock skew not checked.`,
+        'Check the network, or ignore on an offline node.',
+      ].join(' '),
     };
   }
   const t1 = now().getTime();

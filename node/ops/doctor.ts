@@ -71,7 +71,10 @@ export async function nodeDoctor(o: NodeDoctorOptions): Promise<DoctorReport> {
       ? { name: 'keys', status: 'FAIL', detail: keyProblems.join(' ') }
       : { name: 'keys', status: 'OK', detail: 'identity key present, 0600, a consistent pair with its .pub.' },
   );
-  const restoreHint = `Restore the last backup: 'sectorbench node restore --home ${home} --from FILE', or import the dataset again (docs/OPERATIONS.md).`;
+  const restoreHint = [
+    `Restore the last backup: 'sectorbench node restore --home ${home} --from FILE',`,
+    'or import the dataset again (docs/OPERATIONS.md).',
+  ].join(' ');
   const dbCheck = databaseCheck(inspection, restoreHint);
   checks.push(dbCheck);
   if (dbCheck.status === 'OK') checks.push(datasetCheck(dbFile, home));
@@ -110,7 +113,10 @@ function datasetCheck(dbFile: string, home: string): Check {
       : {
           name: 'dataset',
           status: 'WARN',
-          detail: `no dataset imported yet; run 'sectorbench node import --home ${home} --enrolments FILE --attendance FILE'.`,
+          detail: [
+            `no dataset imported yet; run 'sectorbench node import --home ${home} --enrolments FILE`,
+            `--attendance FILE'.`,
+          ].join(' '),
         };
   } finally {
     db.close();

@@ -206,11 +206,17 @@ function qualityWarnings(meta: StoredDataset['meta'], cal: RoundCalendar, mismat
   }
   if (mismatches)
     warnings.push(
-      `${mismatches} inschrijving(en) hebben een niveau dat niet past bij het codeboek; de vector kan pas worden berekend als dat is opgelost.`,
+      [
+        `${mismatches} inschrijving(en) hebben een niveau dat niet past bij het codeboek;`,
+        'de vector kan pas worden berekend als dat is opgelost.',
+      ].join(' '),
     );
   if (meta.rowsSkipped)
     warnings.push(
-      `${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors; dit staat ook in het voorbeeld van wat verstuurd wordt.`,
+      [
+        `${meta.rowsSkipped} regel(s) zijn overgeslagen met --max-errors;`,
+        'dit staat ook in het voorbeeld van wat verstuurd wordt.',
+      ].join(' '),
     );
   return warnings;
 }
@@ -224,10 +230,16 @@ export function renderQualityText(r: QualityReport): string {
   out.push(`Datakwaliteit, studiejaar ${r.studiejaar}`);
   out.push(`Geïmporteerd: ${r.dataset.imported_at}`);
   out.push(
-    `  ${r.dataset.enrolments_file}: ${int(r.dataset.enrolments_records)} inschrijvingen (sha256 ${r.dataset.enrolments_sha256.slice(0, 16)}…)`,
+    [
+      `  ${r.dataset.enrolments_file}: ${int(r.dataset.enrolments_records)} inschrijvingen`,
+      `(sha256 ${r.dataset.enrolments_sha256.slice(0, 16)}…)`,
+    ].join(' '),
   );
   out.push(
-    `  ${r.dataset.attendance_file}: ${int(r.dataset.attendance_records)} waarnemingen (sha256 ${r.dataset.attendance_sha256.slice(0, 16)}…)`,
+    [
+      `  ${r.dataset.attendance_file}: ${int(r.dataset.attendance_records)} waarnemingen`,
+      `(sha256 ${r.dataset.attendance_sha256.slice(0, 16)}…)`,
+    ].join(' '),
   );
   out.push(
     `  Overgeslagen regels (--max-errors): ${int(r.dataset.rows_skipped)}; waarnemingen vervallen ` +
@@ -236,10 +248,16 @@ export function renderQualityText(r: QualityReport): string {
   out.push('');
   out.push('Registratie (waarnemingen in het studiejaar, zonder n.v.t.)');
   out.push(
-    `  Inschrijvingen met waarnemingen: ${int(r.overall.enrolments)}; zonder waarnemingen (wel actief): ${int(r.enrolments_without_observations_in_year)}`,
+    [
+      `  Inschrijvingen met waarnemingen: ${int(r.overall.enrolments)};`,
+      `zonder waarnemingen (wel actief): ${int(r.enrolments_without_observations_in_year)}`,
+    ].join(' '),
   );
   out.push(
-    `  Geregistreerd: ${pct(r.overall.coverage_permille)} van de geplande minuten; niet geregistreerd: ${int(r.overall.unregistered_minutes)} minuten`,
+    [
+      `  Geregistreerd: ${pct(r.overall.coverage_permille)} van de geplande minuten;`,
+      `niet geregistreerd: ${int(r.overall.unregistered_minutes)} minuten`,
+    ].join(' '),
   );
   out.push(
     `  Waarnemingen in het studiejaar: ${int(r.overall.observations_in_year)}; buiten de inschrijfperiode ` +
@@ -247,7 +265,10 @@ export function renderQualityText(r: QualityReport): string {
   );
   out.push('');
   out.push(
-    'Per cel (crebo|niveau|leerweg): inschrijvingen, registratiegraad, niet-geregistreerde minuten, waarnemingen buiten inschrijfperiode',
+    [
+      'Per cel (crebo|niveau|leerweg): inschrijvingen, registratiegraad, niet-geregistreerde minuten,',
+      'waarnemingen buiten inschrijfperiode',
+    ].join(' '),
   );
   for (const c of r.cells) {
     out.push(

@@ -59,7 +59,10 @@ export function verifyReleaseForNode(raw: unknown, keyHolderKeyB64: string, mani
   if (mismatch) {
     throw new SbError(
       'SB_ERR_RELEASE_INVALID',
-      `the release does not belong to round ${manifest.round_id} as this node knows it (its ${mismatch.field} differs).`,
+      [
+        `the release does not belong to round ${manifest.round_id} as this node knows it`,
+        `(its ${mismatch.field} differs).`,
+      ].join(' '),
       { field: mismatch.field },
     );
   }
@@ -164,9 +167,8 @@ async function fetchReleaseAudited(s: AuditedSession, manifest: RoundManifest): 
 async function trendSectionHtml(s: AuditedSession, manifest: RoundManifest, comparison: Comparison): Promise<string> {
   const earlier = await earlierTrendPoints(s, manifest, s.config.institution_id, s.config.institution_name);
   const points = [...earlier.points, trendPointOf(comparison, manifest.metric_spec, manifest.codebook.digest)];
-  const skipped = earlier.skipped.length
-    ? `<p class="sup">Niet in de reeks: ${esc(earlier.skipped.map((x) => `ronde ${x.roundId} (${x.why})`).join('; '))}.</p>`
-    : '';
+  const skippedList = earlier.skipped.map((x) => `ronde ${x.roundId} (${x.why})`).join('; ');
+  const skipped = earlier.skipped.length ? `<p class="sup">Niet in de reeks: ${esc(skippedList)}.</p>` : '';
   return `${await comparisonTrendHtml(points, comparison.institution.name)}${skipped}`;
 }
 

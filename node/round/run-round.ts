@@ -166,7 +166,10 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
       return progress(
         'dropped',
         'masked_input',
-        `the coordinator did not take this node's masked input in time; round ${roundId} goes on without it and this node reveals nothing.`,
+        [
+          `the coordinator did not take this node's masked input in time;`,
+          `round ${roundId} goes on without it and this node reveals nothing.`,
+        ].join(' '),
       );
     await signSurvivors(r, u2, u3, step);
     if (stop('consistency')) return progress('stopped', 'unmask', 'stopped after signing the survivor set');
@@ -175,7 +178,10 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
     return progress(
       'done',
       'unmask',
-      `this node has done its part of round ${roundId}; the key holder can release after the unmask phase (until ${r.secagg.deadlines.unmask}).`,
+      [
+        `this node has done its part of round ${roundId};`,
+        `the key holder can release after the unmask phase (until ${r.secagg.deadlines.unmask}).`,
+      ].join(' '),
     );
   } catch (e) {
     if (e instanceof Waiting) {
@@ -183,7 +189,10 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
       return progress(
         'waiting',
         nextPhase(ph),
-        `phase ${ph} runs until ${r.secagg.deadlines[ph]}; waiting for ${e.reason}. Run this command again later (it resumes where it stopped).`,
+        [
+          `phase ${ph} runs until ${r.secagg.deadlines[ph]}; waiting for ${e.reason}.`,
+          'Run this command again later (it resumes where it stopped).',
+        ].join(' '),
       );
     }
     if (isSbError(e) && e.code === 'SB_ERR_SECAGG_BELOW_THRESHOLD') throw r.failed(e);
@@ -231,7 +240,10 @@ async function advertisedPeers(
     if (rel.members.includes(me) && (!mine || !secretsMatch(own, mine)))
       throw new SbError(
         'SB_ERR_SECAGG_KEYS',
-        `the coordinator relayed another advertisement for this node than the one it sent in round ${roundId}; stop and tell the coordinator.`,
+        [
+          'the coordinator relayed another advertisement for this node than the one it sent in',
+          `round ${roundId}; stop and tell the coordinator.`,
+        ].join(' '),
       );
   });
   if (peers.size === 0)
@@ -320,7 +332,10 @@ async function maskedInput(
       return progress(
         'waiting',
         'masked_input',
-        `waiting for the privacy officers' approval of the vector (until ${secagg.deadlines.masked_input}): ${e.message}`,
+        [
+          `waiting for the privacy officers' approval of the vector`,
+          `(until ${secagg.deadlines.masked_input}): ${e.message}`,
+        ].join(' '),
       );
     if (isSbError(e) && (e.code === 'SB_ERR_SECAGG_PHASE_ENDED' || e.code === 'SB_ERR_SECAGG_NOT_EXPECTED'))
       return progress(

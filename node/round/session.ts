@@ -75,7 +75,10 @@ export class RoundSession {
           o.roundId,
           new SbError(
             'SB_ERR_NOT_MASKED',
-            `round ${o.roundId} is not masked (no secure aggregation in its manifest); send the contribution with 'sectorbench node submit'.`,
+            [
+              `round ${o.roundId} is not masked (no secure aggregation in its manifest);`,
+              `send the contribution with 'sectorbench node submit'.`,
+            ].join(' '),
           ),
         );
       return new RoundSession(s, o.home, manifest, manifest.secagg);

@@ -68,7 +68,10 @@ export interface SubmitResult {
   resent: boolean;
 }
 
-/** Accept a receipt or throw `SB_ERR_RECEIPT_INVALID`: the coordinator's signature (pinned key) and that it acknowledges exactly this envelope. */
+/**
+ * Accept a receipt or throw `SB_ERR_RECEIPT_INVALID`: the coordinator's signature (pinned key)
+ * and that it acknowledges exactly this envelope.
+ */
 export function acceptReceipt(
   raw: unknown,
   config: NodeConfig,
@@ -272,7 +275,10 @@ async function fetchRoundKey(s: AuditedSession, manifest: RoundManifest): Promis
   if (bfvPublicKeyDigest(hePublicKey) !== manifest.he_public_key.digest) {
     throw new SbError(
       'SB_ERR_MANIFEST_INVALID',
-      `the round key served by the coordinator does not match the digest the key holder endorsed; nothing was sent. Contact the coordinator.`,
+      [
+        'the round key served by the coordinator does not match the digest the key holder endorsed;',
+        'nothing was sent. Contact the coordinator.',
+      ].join(' '),
     );
   }
   return hePublicKey;
@@ -311,7 +317,10 @@ async function encryptAndSign(
   if (wire.byteLength !== rv.wireBytes) {
     throw new SbError(
       'SB_ERR_PREVIEW_MISMATCH',
-      `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes}; nothing was sent. This is a bug: report it.`,
+      [
+        `the contribution is ${wire.byteLength} bytes but the preview announced ${rv.wireBytes};`,
+        'nothing was sent. This is a bug: report it.',
+      ].join(' '),
     );
   }
   return { envelope, digest: envelopeDigest(envelope), wire, seed };

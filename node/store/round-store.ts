@@ -32,7 +32,10 @@ const DigestRow = z.object({ envelope_digest: z.string() });
 const ReceiptRow = z.object({ envelope_digest: z.string(), receipt_json: z.string() });
 const SlotValues = z.record(z.string(), z.number());
 
-/** Vector JSON as `vectorToJson` writes it (shared/metrics/vector.ts `VectorJson`); slots are checked by `vectorFromJson`. */
+/**
+ * Vector JSON as `vectorToJson` writes it (shared/metrics/vector.ts `VectorJson`); its slots are
+ * checked by `vectorFromJson`.
+ */
 const VectorJsonSchema: z.ZodType<VectorJson> = z
   .object({
     metric_spec: z.string(),
