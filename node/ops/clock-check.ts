@@ -28,12 +28,64 @@ export async function coordinatorClockCheck(o: {
   const now = o.now ?? systemClock;
   const origin = new URL(o.coordinatorUrl).origin;
   const t0 = now().getTime();
-  let body: { time?: unknown; coordinator_public_key?: unknown };
+  const health = await fetchHealth(origin, o.dispatcher);
+  if ('status' in health) return health;
+  const { body, dateHeader } = health;
+  const t1 = now().getTime();
+  if (body.coordinator_public_key !== o.pinnedKey)
+    return {
+      name: 'clock',
+      status: 'FAIL',
+      detail:
+        `${origin} answers with another coordinator key than the one pinned at enrolment; this node ` +
+        'will refuse its manifests. Check coordinator_url in node.json.',
+    };
+  const serverMs = typeof body.time === 'string' ? Date.parse(body.time) : Date.parse(dateHeader ?? '');
+  if (!Number.isFinite(serverMs))
+    return { name: 'clock', status: 'WARN', detail: `${origin} sent no time; clock skew not checked.` };
+  const skew = (serverMs - (t0 + t1) / 2) / 1000;
+  const abs = Math.abs(skew);
+  const said =
+    `this machine's clock is ${abs.toFixed(1)} s ${skew > 0 ? 'behind' : 'ahead of'} the coordinator ` +
+    `(round trip ${((t1 - t0) / 1000).toFixed(1)} s)`;
+  if (abs > SKEW_FAIL_SECONDS)
+    return {
+      name: 'clock',
+      status: 'FAIL',
+      detail:
+        `${said}: above ${SKEW_FAIL_SECONDS} s the coordinator refuses signed requests as stale; set ` +
+        'up time synchronisation (systemd-timesyncd or chrony).',
+    };
+  if (abs > SKEW_WARN_SECONDS)
+    return {
+      name: 'clock',
+      status: 'WARN',
+      detail: `${said}: above ${SKEW_WARN_SECONDS} s; set up time synchronisation (systemd-timesyncd or chrony).`,
+    };
+  return { name: 'clock', status: 'OK', detail: `${said}; coordinator key as pinned.` };
+}
+
+/** What `GET /v1/health` answers: the coordinator's time (ISO) and public key (base64). */
+interface HealthBody {
+  time?: unknown;
+  coordinator_public_key?: unknown;
+}
+
+/**
+ * The coordinator's `GET /v1/health` answer and Date header, or the check result that says why it
+ * could not be read: another status (WARN), a certificate that is not the pinned one (FAIL), or
+ * no answer at all (WARN).
+ */
+async function fetchHealth(
+  origin: string,
+  dispatcher: Dispatcher | undefined,
+): Promise<{ body: HealthBody; dateHeader: string | undefined } | Check> {
+  let body: HealthBody;
   let dateHeader: string | undefined;
   try {
     const res = await request(`${origin}${ROUTES.health()}`, {
       method: 'GET',
-      dispatcher: o.dispatcher,
+      dispatcher,
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
     });
@@ -70,36 +122,5 @@ export async function coordinatorClockCheck(o: {
       ].join(' '),
     };
   }
-  const t1 = now().getTime();
-  if (body.coordinator_public_key !== o.pinnedKey)
-    return {
-      name: 'clock',
-      status: 'FAIL',
-      detail:
-        `${origin} answers with another coordinator key than the one pinned at enrolment; this node ` +
-        'will refuse its manifests. Check coordinator_url in node.json.',
-    };
-  const serverMs = typeof body.time === 'string' ? Date.parse(body.time) : Date.parse(dateHeader ?? '');
-  if (!Number.isFinite(serverMs))
-    return { name: 'clock', status: 'WARN', detail: `${origin} sent no time; clock skew not checked.` };
-  const skew = (serverMs - (t0 + t1) / 2) / 1000;
-  const abs = Math.abs(skew);
-  const said =
-    `this machine's clock is ${abs.toFixed(1)} s ${skew > 0 ? 'behind' : 'ahead of'} the coordinator ` +
-    `(round trip ${((t1 - t0) / 1000).toFixed(1)} s)`;
-  if (abs > SKEW_FAIL_SECONDS)
-    return {
-      name: 'clock',
-      status: 'FAIL',
-      detail:
-        `${said}: above ${SKEW_FAIL_SECONDS} s the coordinator refuses signed requests as stale; set ` +
-        'up time synchronisation (systemd-timesyncd or chrony).',
-    };
-  if (abs > SKEW_WARN_SECONDS)
-    return {
-      name: 'clock',
-      status: 'WARN',
-      detail: `${said}: above ${SKEW_WARN_SECONDS} s; set up time synchronisation (systemd-timesyncd or chrony).`,
-    };
-  return { name: 'clock', status: 'OK', detail: `${said}; coordinator key as pinned.` };
+  return { body, dateHeader };
 }

@@ -166,10 +166,7 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
       return progress(
         'dropped',
         'masked_input',
-        [
-          `the coordinator did not take this node's masked input in time;`,
-          `round ${roundId} goes on without it and this node reveals nothing.`,
-        ].join(' '),
+        `the coordinator did not take this node's masked input in time; round ${roundId} goes on without it and this node reveals nothing.`,
       );
     await signSurvivors(r, u2, u3, step);
     if (stop('consistency')) return progress('stopped', 'unmask', 'stopped after signing the survivor set');
@@ -178,10 +175,7 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
     return progress(
       'done',
       'unmask',
-      [
-        `this node has done its part of round ${roundId};`,
-        `the key holder can release after the unmask phase (until ${r.secagg.deadlines.unmask}).`,
-      ].join(' '),
+      `this node has done its part of round ${roundId}; the key holder can release after the unmask phase (until ${r.secagg.deadlines.unmask}).`,
     );
   } catch (e) {
     if (e instanceof Waiting) {
@@ -189,10 +183,7 @@ async function runRoundOnce(o: RunRoundOptions): Promise<RoundProgress> {
       return progress(
         'waiting',
         nextPhase(ph),
-        [
-          `phase ${ph} runs until ${r.secagg.deadlines[ph]}; waiting for ${e.reason}.`,
-          'Run this command again later (it resumes where it stopped).',
-        ].join(' '),
+        `phase ${ph} runs until ${r.secagg.deadlines[ph]}; waiting for ${e.reason}. Run this command again later (it resumes where it stopped).`,
       );
     }
     if (isSbError(e) && e.code === 'SB_ERR_SECAGG_BELOW_THRESHOLD') throw r.failed(e);
