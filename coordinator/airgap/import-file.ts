@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
 import type { AirgapRequest, AirgapRequestFile, AirgapResponse, AirgapResponseFile } from '../../schemas/airgap.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import {
@@ -18,6 +19,9 @@ import type { CoordinatorHome } from '../home.js';
 import { findCarriedRequest, saveCarriedRequest } from '../store/airgap.js';
 import { type CoordinatorDb, recordEvent, tx } from '../store/db.js';
 import { getInstitution, type Institution } from '../store/institutions.js';
+import { findRelease } from '../store/releases.js';
+import { findRound, listRounds } from '../store/rounds.js';
+import { currentSubmission } from '../store/submissions.js';
 
 /**
  * Default largest age of a carried request, in seconds (7 days): how long a signed request may
@@ -162,7 +166,14 @@ export async function importRequestFile(o: {
       responses.push(responseOf(nonce, r.method, r.path, answer));
       outcomes.push(`${r.method} ${r.path} → ${answer.status}`);
     }
-    responses.push(...(await addedDocuments(app, doc.requests, responses)));
+    responses.push(
+      ...(await addedDocuments(app, {
+        db: o.h.db,
+        institutionId: inst.id,
+        requests: doc.requests,
+        answered: responses,
+      })),
+    );
   } finally {
     await app.close();
   }
@@ -204,20 +215,25 @@ function checkRequestFile(db: CoordinatorDb, file: string, doc: AirgapRequestFil
   if (!inst)
     throw new SbError(
       'SB_ERR_UNKNOWN_INSTITUTION',
-      `${file}: institution ${doc.institution_id} is not registered with this coordinator; nothing was run. Enrol it first ('sectorbench coordinator institution add').`,
+      `${file}: institution ${doc.institution_id} is not registered with this coordinator; nothing was run. ` +
+        "Enrol it first ('sectorbench coordinator institution add').",
       { file: name, institution_id: doc.institution_id },
     );
   if (!verifyRequestFile(doc, new Uint8Array(Buffer.from(inst.ed25519PublicKey, 'base64'))))
     throw new SbError(
       'SB_ERR_AIRGAP_SIGNATURE',
-      `${file}: the export file is not signed by the key registered for institution ${inst.id} (fingerprint ${inst.fingerprint}): it was altered after signing, or made by another node. Nothing was run. Ask the institution to write the export file again ('sectorbench node export --home DIR') and carry that one.`,
+      `${file}: the export file is not signed by the key registered for institution ${inst.id} ` +
+        `(fingerprint ${inst.fingerprint}): it was altered after signing, or made by another node. Nothing was run. ` +
+        "Ask the institution to write the export file again ('sectorbench node export --home DIR') and carry that one.",
       { file: name, institution_id: inst.id },
     );
   for (const r of doc.requests)
     if (r.headers[REQUEST_HEADERS.institution] !== doc.institution_id)
       throw new SbError(
         'SB_ERR_AIRGAP_FILE',
-        `${file}: request ${r.method} ${r.path} is signed for institution ${String(r.headers[REQUEST_HEADERS.institution])}, not ${doc.institution_id}; nothing was run. Carry the export file as the node wrote it.`,
+        `${file}: request ${r.method} ${r.path} is signed for institution ` +
+          `${String(r.headers[REQUEST_HEADERS.institution])}, not ${doc.institution_id}; nothing was run. ` +
+          'Carry the export file as the node wrote it.',
         { file: name },
       );
   return inst;
@@ -243,22 +259,30 @@ function responseOf(
 /**
  * Public documents the node will ask for next, added unasked (nonce null) so it needs no extra
  * carry: for each round whose manifest it asked for, the manifest and the round's BFV key; for
- * each round whose newest release it got (version 2 or later), the version that one replaces
- * (DECISIONS 89; the node checks the chain of versions). The node keeps these and nothing else.
+ * each round whose newest release it got, the version that one replaces (version 2 or later;
+ * DECISIONS 89; the node checks the chain of versions) and the newest release of every earlier
+ * studiejaar's round its comparison series shows ({@link seriesReleasePaths}). The node keeps
+ * these and nothing else, and verifies each as online.
  */
 async function addedDocuments(
   app: Awaited<ReturnType<typeof buildApp>>,
-  requests: readonly AirgapRequest[],
-  answered: readonly AirgapResponse[],
+  c: {
+    db: CoordinatorDb;
+    institutionId: string;
+    requests: readonly AirgapRequest[];
+    answered: readonly AirgapResponse[];
+  },
 ): Promise<AirgapResponse[]> {
-  const want: string[] = [];
-  const asked = new Set(requests.filter((r) => r.method === 'GET').map((r) => r.path));
-  for (const round of new Set(requests.map((r) => roundOf(r.path)).filter((x): x is string => !!x))) {
+  const want = new Set<string>();
+  const asked = new Set(c.requests.filter((r) => r.method === 'GET').map((r) => r.path));
+  for (const round of new Set(c.requests.map((r) => roundOf(r.path)).filter((x): x is string => !!x))) {
     const id = decodeURIComponent(round);
-    if (asked.has(ROUTES.manifest(id))) want.push(ROUTES.manifest(id), ROUTES.hePublicKey(id));
-    const release = answered.find((a) => a.method === 'GET' && a.path === ROUTES.release(id) && a.status === 200);
-    const version = release ? releaseVersionOf(release.body) : undefined;
-    if (version !== undefined && version > 1) want.push(ROUTES.release(id, '', version - 1));
+    if (asked.has(ROUTES.manifest(id))) for (const p of [ROUTES.manifest(id), ROUTES.hePublicKey(id)]) want.add(p);
+    const release = c.answered.find((a) => a.method === 'GET' && a.path === ROUTES.release(id) && a.status === 200);
+    if (!release) continue;
+    const version = releaseVersionOf(release.body);
+    if (version !== undefined && version > 1) want.add(ROUTES.release(id, '', version - 1));
+    for (const p of seriesReleasePaths(c.db, id, c.institutionId)) if (!asked.has(p)) want.add(p);
   }
   const out: AirgapResponse[] = [];
   for (const path of want) {
@@ -275,12 +299,34 @@ async function addedDocuments(
   return out;
 }
 
+/**
+ * The newest-release paths an online `node benchmark` of `roundId` would fetch for its series
+ * (node/round/benchmark.ts, DECISIONS 68 and 89): every other round of an earlier studiejaar to
+ * which the institution sent a contribution that this coordinator kept, and which has a
+ * release. Two rounds of one studiejaar: both (the node picks the one published last).
+ */
+export function seriesReleasePaths(db: CoordinatorDb, roundId: string, institutionId: string): string[] {
+  const current = findRound(db, roundId);
+  if (!current) return [];
+  return listRounds(db)
+    .filter(
+      (r) =>
+        r.id !== roundId &&
+        r.manifest.studiejaar < current.manifest.studiejaar &&
+        currentSubmission(db, r.id, institutionId) !== undefined &&
+        findRelease(db, r.id) !== undefined,
+    )
+    .map((r) => ROUTES.release(r.id))
+    .sort();
+}
+
+const ReleaseVersionSchema = z.object({ release_version: z.number().int() });
+
 /** `release_version` of a release served as JSON (base64 body), if it is one. */
 function releaseVersionOf(base64: string): number | undefined {
   try {
-    const v = (JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as { release_version?: unknown })
-      .release_version;
-    return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+    const v = ReleaseVersionSchema.safeParse(JSON.parse(Buffer.from(base64, 'base64').toString('utf8')));
+    return v.success ? v.data.release_version : undefined;
   } catch {
     return undefined;
   }

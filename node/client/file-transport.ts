@@ -15,6 +15,20 @@ export const AIRGAP_PENDING = 'SB_ERR_AIRGAP_PENDING';
  */
 export const REUSABLE_DOCUMENT = /^\/v1\/rounds\/[^/?]+\/(manifest|he-public-key|release\?version=[1-9]\d*)$/;
 
+/**
+ * The newest release of a round, which the coordinator adds unasked for the earlier studiejaren
+ * of the node's comparison series (DECISIONS 89): like an answer, used once (the newest version
+ * can change), by the next run that asks for it.
+ */
+export const NEWEST_RELEASE = /^\/v1\/rounds\/[^/?]+\/release$/;
+
+/** Whether the coordinator may add an answer to `GET path` to a response file unasked. */
+export const addableUnasked = (path: string): boolean => REUSABLE_DOCUMENT.test(path) || NEWEST_RELEASE.test(path);
+
+/** A kept answer not yet used: to a carried request, or a newest release added unasked. */
+const unusedAnswer = (r: Exchange): boolean =>
+  r.status !== null && r.consumed_at === null && (r.nonce !== null || NEWEST_RELEASE.test(r.path));
+
 /** What {@link FileTransport.exchange} needs of one request. */
 export interface FileExchangeInput {
   method: 'GET' | 'POST';
@@ -59,7 +73,7 @@ export class FileTransport {
     const sha = bodySha256(i.body);
     const outcome = this.db.transaction((): { answer: Exchange; reused: boolean } | { waiting: Exchange | null } => {
       const rows = store.byKey(i.method, i.path, sha);
-      const fresh = rows.filter((r) => r.status !== null && r.consumed_at === null && r.nonce !== null);
+      const fresh = rows.filter(unusedAnswer);
       const last = fresh.at(-1);
       if (last) {
         for (const r of fresh) store.consume(r.id, this.now());
@@ -73,8 +87,10 @@ export class FileTransport {
       if (waiting) return { waiting };
       const headers = i.sign();
       if (i.contentType) headers['content-type'] = i.contentType;
+      const nonce = headers[REQUEST_HEADERS.nonce];
+      if (nonce === undefined) throw new Error(`the signed request ${i.method} ${i.path} has no nonce header`);
       store.addRequest({
-        nonce: headers[REQUEST_HEADERS.nonce] as string,
+        nonce,
         method: i.method,
         path: i.path,
         bodySha256: sha,
@@ -86,8 +102,10 @@ export class FileTransport {
     })();
     if ('answer' in outcome) {
       const a = outcome.answer;
+      // Only answered rows (status set) are chosen above; a row without one would be a bug.
+      if (a.status === null) throw new Error(`offline exchange ${a.id} has no answer`);
       return {
-        status: a.status as number,
+        status: a.status,
         contentType: a.content_type ?? '',
         body: a.response ?? Buffer.alloc(0),
         file: outcome.reused ? null : a.response_file,
