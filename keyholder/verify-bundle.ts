@@ -41,7 +41,8 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (trust.coordinatorKey && !verifyManifest(m, trust.coordinatorKey)) {
     throw new SbError(
       'SB_ERR_MANIFEST_SIGNATURE',
-      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ${fingerprint(trust.coordinatorKey)}); do not release. Ask the coordinator, by phone, whether its key changed.`,
+      `the manifest of round ${m.round_id} is not signed by the pinned coordinator key (fingerprint ${fingerprint(trust.coordinatorKey)}); ` +
+        'do not release. Ask the coordinator, by phone, whether its key changed.',
       { round_id: m.round_id },
     );
   }
@@ -58,12 +59,18 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     if (added.length > 0)
       throw new SbError(
         'SB_ERR_NOT_ENDORSED',
-        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator added or changed them after the endorsement; do not release. Only institutions the key holder enrolled and endorsed take part.`,
+        `the manifest of round ${m.round_id} lists participant(s) this key holder did not endorse: ` +
+          `${added.map((p) => `${p.institution_id} (${p.name}, BRIN ${p.brin})`).join(', ')}. The coordinator added ` +
+          'or changed them after the endorsement; do not release. Only institutions the key holder enrolled and ' +
+          'endorsed take part.',
         { round_id: m.round_id, added: added.map((p) => p.institution_id) },
       );
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)}); nodes were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest with 'keyholder endorse' output.`,
+      `the manifest of round ${m.round_id} does not carry this key holder's endorsement of its round id, key, ` +
+        `max_participants, thresholds and participant list (thresholds ${JSON.stringify(m.thresholds)}); nodes ` +
+        'were not promised what this key holder enforces. Do not release; the coordinator must reissue the manifest ' +
+        "with 'keyholder endorse' output.",
       { round_id: m.round_id },
     );
   }
@@ -85,7 +92,10 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   if (!recorded) {
     throw new SbError(
       'SB_ERR_NOT_ENDORSED',
-      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} participants). If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature is deterministic); otherwise treat the identity key as compromised.`,
+      `the endorsement in the manifest of round ${m.round_id} verifies, but this key holder's log has no such ` +
+        `endorsement (max_participants ${m.max_participants}, thresholds ${t}, ${m.participants.length} participants). ` +
+        "If this home was restored from a backup, run 'keyholder endorse' again with the same values (the signature " +
+        'is deterministic); otherwise treat the identity key as compromised.',
       { round_id: m.round_id },
     );
   }
@@ -135,7 +145,8 @@ export function verifyContributions(
       if (seen.has(id.institutionId)) {
         throw new SbError(
           'SB_ERR_DUPLICATE_INSTITUTION',
-          `institution ${id.institutionId} appears more than once; one contribution per institution is summed. The coordinator must rebuild the bundle with only the institution's accepted contribution.`,
+          `institution ${id.institutionId} appears more than once; one contribution per institution is summed. ` +
+            "The coordinator must rebuild the bundle with only the institution's accepted contribution.",
         );
       }
       seen.add(id.institutionId);
@@ -175,15 +186,11 @@ export function verifyCorrections(
   return (bundle.corrections ?? []).map((c, i) => {
     try {
       const v = check(c.wire, c.institutionId, c.envelopeDigest);
-      const bad = !survivors.includes(v.institutionId)
-        ? `${v.institutionId} is not in the survivor set of the masked round, so no masked input of it is in the sum to correct`
-        : seen.has(c.envelopeDigest)
-          ? 'the same correction appears twice'
-          : publishedAt[c.afterVersion - 1] === undefined
-            ? `it follows version ${c.afterVersion}, which the bundle does not carry`
-            : Date.parse(v.envelope.created_at) < Date.parse(publishedAt[c.afterVersion - 1] as string)
-              ? `it was signed (${v.envelope.created_at}) before version ${c.afterVersion} was published (${publishedAt[c.afterVersion - 1]}), which it is said to follow`
-              : null;
+      const bad = correctionProblem(v, c.afterVersion, {
+        survivors,
+        seen: seen.has(c.envelopeDigest),
+        publishedAt: publishedAt[c.afterVersion - 1],
+      });
       if (bad)
         throw new SbError(
           'SB_ERR_BUNDLE',
@@ -200,6 +207,28 @@ export function verifyCorrections(
       });
     }
   });
+}
+
+/**
+ * Why a verified correction cannot be summed (not a survivor's, repeated, following a version the
+ * bundle lacks, or signed before the version it follows was published), or null when it can.
+ * @param c.publishedAt when the version the correction follows was published (RFC 3339)
+ */
+function correctionProblem(
+  v: { institutionId: string; envelope: { created_at: string } },
+  afterVersion: number,
+  c: { survivors: readonly string[]; seen: boolean; publishedAt: string | undefined },
+): string | null {
+  if (!c.survivors.includes(v.institutionId))
+    return `${v.institutionId} is not in the survivor set of the masked round, so no masked input of it is in the sum to correct`;
+  if (c.seen) return 'the same correction appears twice';
+  if (c.publishedAt === undefined) return `it follows version ${afterVersion}, which the bundle does not carry`;
+  if (Date.parse(v.envelope.created_at) < Date.parse(c.publishedAt))
+    return (
+      `it was signed (${v.envelope.created_at}) before version ${afterVersion} was published ` +
+      `(${c.publishedAt}), which it is said to follow`
+    );
+  return null;
 }
 
 /**

@@ -342,13 +342,18 @@ async function unprotectShare(
     if (!p.custodianSecretKey)
       throw shareError('SB_ERR_CUSTODY_UNLOCK', name, p.source, `give the custodian's X25519 secret key file`);
     const own = nacl.box.keyPair.fromSecretKey(p.custodianSecretKey).publicKey;
-    if (Buffer.from(own).toString('base64') !== entry.x25519_public_key)
+    const recorded = entry.x25519_public_key;
+    if (Buffer.from(own).toString('base64') !== recorded) {
+      // The schema gives every x25519 custodian a recorded key; without one nothing can match.
+      const expected =
+        recorded === undefined ? 'none recorded' : fingerprint(new Uint8Array(Buffer.from(recorded, 'base64')));
       throw shareError(
         'SB_ERR_CUSTODY_UNLOCK',
         name,
         p.source,
-        `the X25519 key given is not ${name}'s (fingerprint ${fingerprint(own)}, expected ${fingerprint(new Uint8Array(Buffer.from(entry.x25519_public_key as string, 'base64')))})`,
+        `the X25519 key given is not ${name}'s (fingerprint ${fingerprint(own)}, expected ${expected})`,
       );
+    }
     return nacl.box.open(
       new Uint8Array(Buffer.from(f.protection.box, 'base64')),
       new Uint8Array(Buffer.from(f.protection.nonce, 'base64')),
