@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { makeDir } from '../../shared/fs/make-dir.js';
+import { z } from 'zod';
 import { HOME_FILES } from '../config.js';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
@@ -209,6 +210,111 @@ export interface RefusalRecord {
   message: string;
 }
 
+// Rows as SQLite returns them, parsed with a schema (a damaged log is named, never misread).
+const EndorsementRow = z.object({
+  round_id: z.string(),
+  he_public_key_digest: z.string(),
+  max_participants: z.number(),
+  thresholds: z.string(),
+  endorsed_at: z.string(),
+  signature: z.string(),
+  participants: z.string().nullable(),
+});
+const ParticipantRow = z.object({
+  institution_id: z.string(),
+  name: z.string(),
+  brin: z.string(),
+  ed25519_public_key: z.string(),
+  fingerprint: z.string(),
+  added_at: z.string(),
+  removed_at: z.string().nullable(),
+});
+const DecryptionRow = z.object({
+  id: z.number(),
+  round_id: z.string(),
+  kind: z.enum(['sum', 'noise-budget']),
+  started_at: z.string(),
+  completed_at: z.string().nullable(),
+  bundle_digest: z.string(),
+  institutions: z.number(),
+  sum_digest: z.string(),
+  outcome: z.enum(['started', 'decrypted', 'failed']),
+  error_code: z.string().nullable(),
+  release_digest: z.string().nullable(),
+  unseal_id: z.number().nullable().optional(),
+});
+/** JSON text in a column, parsed with `schema`. */
+const jsonText = <T extends z.ZodTypeAny>(schema: T) =>
+  z.string().transform((text, ctx): z.infer<T> => {
+    try {
+      const r = schema.safeParse(JSON.parse(text));
+      if (r.success) return r.data;
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not the JSON expected' });
+    return z.NEVER;
+  });
+const CeremonyRow = z.object({
+  id: z.number(),
+  at: z.string(),
+  kind: z.enum(['init', 'seal-existing', 'reshare']),
+  seal_id: z.string(),
+  he_public_key_digest: z.string(),
+  k: z.number(),
+  n: z.number(),
+  custodians: jsonText(z.array(z.object({ name: z.string(), protection: z.string(), share_fingerprint: z.string() }))),
+});
+const UnsealRow = z.object({
+  id: z.number(),
+  round_id: z.string().nullable(),
+  purpose: z.enum(['release', 'reshare']),
+  seal_id: z.string().nullable(),
+  started_at: z.string(),
+  presented: jsonText(z.array(z.string())),
+  outcome: z.enum(['started', 'unsealed', 'refused']),
+  custodians: jsonText(z.array(z.string())).nullable(),
+  unsealed_at: z.string().nullable(),
+  wiped_at: z.string().nullable(),
+  error_code: z.string().nullable(),
+  error_custodian: z.string().nullable(),
+});
+const ReleaseRow = z.object({
+  round_id: z.string(),
+  release_version: z.number(),
+  release_digest: z.string(),
+  previous_release_digest: z.string().nullable(),
+  bundle_digest: z.string(),
+  institutions: z.number(),
+  published_at: z.string(),
+  blocks_published: z.number(),
+  blocks_suppressed: z.number(),
+});
+const RefusalRow = z.object({
+  round_id: z.string().nullable(),
+  at: z.string(),
+  bundle_digest: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+});
+
+/**
+ * Rows of one table parsed with its schema.
+ * @throws SbError `SB_ERR_STORE_CORRUPT` naming the table and the next step
+ */
+function parseRows<T extends z.ZodTypeAny>(table: string, schema: T, rows: unknown[]): z.infer<T>[] {
+  return rows.map((row) => {
+    const r = schema.safeParse(row);
+    if (r.success) return r.data;
+    throw new SbError(
+      'SB_ERR_STORE_CORRUPT',
+      `a row of table ${table} in the key holder's log (keyholder.sqlite) is damaged; restore the log from ` +
+        "a backup ('sectorbench keyholder restore --home DIR --from FILE').",
+      { table },
+    );
+  });
+}
+
 /**
  * The key holder's log (`<home>/keyholder.sqlite`, better-sqlite3, WAL): endorsements issued,
  * every use of the BFV secret key, releases signed and refusals. Every write is its own
@@ -233,7 +339,10 @@ export class KeyHolderStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    const version = db.pragma('user_version', { simple: true }) as number;
+    const version = z
+      .number()
+      .int()
+      .parse(db.pragma('user_version', { simple: true }));
     if (version > MIGRATIONS.length) {
       db.close();
       // A newer sectorbench wrote it: this one would misread it (docs/OPERATIONS.md "Migrations").
@@ -243,10 +352,11 @@ export class KeyHolderStore {
           ' install the sectorbench that wrote it (or newer).',
       );
     }
-    for (let v = version; v < MIGRATIONS.length; v++) {
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (i < version) continue;
       db.transaction(() => {
-        db.exec(MIGRATIONS[v] as string);
-        db.pragma(`user_version = ${v + 1}`);
+        db.exec(sql);
+        db.pragma(`user_version = ${i + 1}`);
       })();
     }
     return new KeyHolderStore(db);
@@ -266,22 +376,13 @@ export class KeyHolderStore {
   }
 
   endorsements(roundId: string): EndorsementRecord[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature,' +
-            ' participants FROM endorsement WHERE round_id = ? ORDER BY id',
-        )
-        .all(roundId) as {
-        round_id: string;
-        he_public_key_digest: string;
-        max_participants: number;
-        thresholds: string;
-        endorsed_at: string;
-        signature: string;
-        participants: string | null;
-      }[]
-    ).map((r) => ({
+    const rows = this.db
+      .prepare(
+        'SELECT round_id, he_public_key_digest, max_participants, thresholds, endorsed_at, signature,' +
+          ' participants FROM endorsement WHERE round_id = ? ORDER BY id',
+      )
+      .all(roundId);
+    return parseRows('endorsement', EndorsementRow, rows).map((r) => ({
       roundId: r.round_id,
       hePublicKeyDigest: r.he_public_key_digest,
       maxParticipants: r.max_participants,
@@ -294,9 +395,10 @@ export class KeyHolderStore {
 
   /** Enrol an institution (refuses a duplicate id or key with `SB_ERR_INSTITUTION_EXISTS`). */
   addParticipant(p: Omit<ParticipantRecord, 'removedAt'>): void {
-    const existing = this.db
+    const found = this.db
       .prepare('SELECT institution_id FROM participant WHERE institution_id = ? OR ed25519_public_key = ?')
-      .get(p.institutionId, p.ed25519PublicKey) as { institution_id: string } | undefined;
+      .get(p.institutionId, p.ed25519PublicKey);
+    const existing = found === undefined ? undefined : z.object({ institution_id: z.string() }).parse(found);
     if (existing)
       throw new SbError(
         'SB_ERR_INSTITUTION_EXISTS',
@@ -323,16 +425,15 @@ export class KeyHolderStore {
 
   /** Enrolled institutions (by id), removed ones included. */
   participants(): ParticipantRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM participant ORDER BY institution_id').all() as Record<string, unknown>[]
-    ).map((r) => ({
-      institutionId: r.institution_id as string,
-      name: r.name as string,
-      brin: r.brin as string,
-      ed25519PublicKey: r.ed25519_public_key as string,
-      fingerprint: r.fingerprint as string,
-      addedAt: r.added_at as string,
-      removedAt: r.removed_at as string | null,
+    const rows = this.db.prepare('SELECT * FROM participant ORDER BY institution_id').all();
+    return parseRows('participant', ParticipantRow, rows).map((r) => ({
+      institutionId: r.institution_id,
+      name: r.name,
+      brin: r.brin,
+      ed25519PublicKey: r.ed25519_public_key,
+      fingerprint: r.fingerprint,
+      addedAt: r.added_at,
+      removedAt: r.removed_at,
     }));
   }
 
@@ -369,24 +470,23 @@ export class KeyHolderStore {
 
   /** The decryption log, oldest first (all rounds, or one). */
   decryptions(roundId?: string): DecryptionRecord[] {
-    const rows = (
+    const rows =
       roundId === undefined
         ? this.db.prepare('SELECT * FROM decryption ORDER BY id').all()
-        : this.db.prepare('SELECT * FROM decryption WHERE round_id = ? ORDER BY id').all(roundId)
-    ) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      roundId: r.round_id as string,
-      kind: r.kind as 'sum' | 'noise-budget',
-      startedAt: r.started_at as string,
-      completedAt: r.completed_at as string | null,
-      bundleDigest: r.bundle_digest as string,
-      institutions: r.institutions as number,
-      sumDigest: r.sum_digest as string,
-      outcome: r.outcome as DecryptionRecord['outcome'],
-      errorCode: r.error_code as string | null,
-      releaseDigest: r.release_digest as string | null,
-      unsealId: (r.unseal_id as number | null) ?? null,
+        : this.db.prepare('SELECT * FROM decryption WHERE round_id = ? ORDER BY id').all(roundId);
+    return parseRows('decryption', DecryptionRow, rows).map((r) => ({
+      id: r.id,
+      roundId: r.round_id,
+      kind: r.kind,
+      startedAt: r.started_at,
+      completedAt: r.completed_at,
+      bundleDigest: r.bundle_digest,
+      institutions: r.institutions,
+      sumDigest: r.sum_digest,
+      outcome: r.outcome,
+      errorCode: r.error_code,
+      releaseDigest: r.release_digest,
+      unsealId: r.unseal_id ?? null,
     }));
   }
 
@@ -401,15 +501,16 @@ export class KeyHolderStore {
 
   /** Key ceremonies, oldest first. */
   ceremonies(): CeremonyRecord[] {
-    return (this.db.prepare('SELECT * FROM ceremony ORDER BY id').all() as Record<string, unknown>[]).map((r) => ({
-      id: r.id as number,
-      at: r.at as string,
-      kind: r.kind as CeremonyRecord['kind'],
-      sealId: r.seal_id as string,
-      hePublicKeyDigest: r.he_public_key_digest as string,
-      k: r.k as number,
-      n: r.n as number,
-      custodians: JSON.parse(r.custodians as string) as CeremonyRecord['custodians'],
+    const rows = this.db.prepare('SELECT * FROM ceremony ORDER BY id').all();
+    return parseRows('ceremony', CeremonyRow, rows).map((r) => ({
+      id: r.id,
+      at: r.at,
+      kind: r.kind,
+      sealId: r.seal_id,
+      hePublicKeyDigest: r.he_public_key_digest,
+      k: r.k,
+      n: r.n,
+      custodians: r.custodians,
     }));
   }
 
@@ -450,24 +551,23 @@ export class KeyHolderStore {
 
   /** The unseal log, oldest first (all, or one round's). */
   unseals(roundId?: string): UnsealRecord[] {
-    const rows = (
+    const rows =
       roundId === undefined
         ? this.db.prepare('SELECT * FROM unseal ORDER BY id').all()
-        : this.db.prepare('SELECT * FROM unseal WHERE round_id = ? ORDER BY id').all(roundId)
-    ) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      roundId: r.round_id as string | null,
-      purpose: r.purpose as UnsealRecord['purpose'],
-      sealId: r.seal_id as string | null,
-      startedAt: r.started_at as string,
-      presented: JSON.parse(r.presented as string) as string[],
-      outcome: r.outcome as UnsealRecord['outcome'],
-      custodians: r.custodians === null ? null : (JSON.parse(r.custodians as string) as string[]),
-      unsealedAt: r.unsealed_at as string | null,
-      wipedAt: r.wiped_at as string | null,
-      errorCode: r.error_code as string | null,
-      errorCustodian: r.error_custodian as string | null,
+        : this.db.prepare('SELECT * FROM unseal WHERE round_id = ? ORDER BY id').all(roundId);
+    return parseRows('unseal', UnsealRow, rows).map((r) => ({
+      id: r.id,
+      roundId: r.round_id,
+      purpose: r.purpose,
+      sealId: r.seal_id,
+      startedAt: r.started_at,
+      presented: r.presented,
+      outcome: r.outcome,
+      custodians: r.custodians,
+      unsealedAt: r.unsealed_at,
+      wipedAt: r.wiped_at,
+      errorCode: r.error_code,
+      errorCustodian: r.error_custodian,
     }));
   }
 
@@ -494,36 +594,34 @@ export class KeyHolderStore {
 
   /** Releases signed for a round, oldest version first. */
   releases(roundId: string): ReleaseRecord[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, ' +
-            'institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id ' +
-            '= ? ORDER BY release_version',
-        )
-        .all(roundId) as Record<string, unknown>[]
-    ).map((r) => ({
-      roundId: r.round_id as string,
-      releaseVersion: r.release_version as number,
-      releaseDigest: r.release_digest as string,
-      previousReleaseDigest: r.previous_release_digest as string | null,
-      bundleDigest: r.bundle_digest as string,
-      institutions: r.institutions as number,
-      publishedAt: r.published_at as string,
-      blocksPublished: r.blocks_published as number,
-      blocksSuppressed: r.blocks_suppressed as number,
+    const rows = this.db
+      .prepare(
+        'SELECT round_id, release_version, release_digest, previous_release_digest, bundle_digest, ' +
+          'institutions, published_at, blocks_published, blocks_suppressed FROM release WHERE round_id ' +
+          '= ? ORDER BY release_version',
+      )
+      .all(roundId);
+    return parseRows('release', ReleaseRow, rows).map((r) => ({
+      roundId: r.round_id,
+      releaseVersion: r.release_version,
+      releaseDigest: r.release_digest,
+      previousReleaseDigest: r.previous_release_digest,
+      bundleDigest: r.bundle_digest,
+      institutions: r.institutions,
+      publishedAt: r.published_at,
+      blocksPublished: r.blocks_published,
+      blocksSuppressed: r.blocks_suppressed,
     }));
   }
 
   /** The signed release documents (JSON) of a round kept in the log, oldest version first. */
   releaseDocuments(roundId: string): string[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT release_json FROM release WHERE round_id = ? AND release_json IS NOT NULL ORDER BY release_version',
-        )
-        .all(roundId) as { release_json: string }[]
-    ).map((r) => r.release_json);
+    const rows = this.db
+      .prepare(
+        'SELECT release_json FROM release WHERE round_id = ? AND release_json IS NOT NULL ORDER BY release_version',
+      )
+      .all(roundId);
+    return parseRows('release', z.object({ release_json: z.string() }), rows).map((r) => r.release_json);
   }
 
   recordRefusal(r: RefusalRecord): void {
@@ -533,17 +631,16 @@ export class KeyHolderStore {
   }
 
   refusals(roundId?: string): RefusalRecord[] {
-    const rows = (
+    const rows =
       roundId === undefined
         ? this.db.prepare('SELECT * FROM refusal ORDER BY id').all()
-        : this.db.prepare('SELECT * FROM refusal WHERE round_id = ? ORDER BY id').all(roundId)
-    ) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      roundId: r.round_id as string | null,
-      at: r.at as string,
-      bundleDigest: r.bundle_digest as string | null,
-      code: r.code as string,
-      message: r.message as string,
+        : this.db.prepare('SELECT * FROM refusal WHERE round_id = ? ORDER BY id').all(roundId);
+    return parseRows('refusal', RefusalRow, rows).map((r) => ({
+      roundId: r.round_id,
+      at: r.at,
+      bundleDigest: r.bundle_digest,
+      code: r.code,
+      message: r.message,
     }));
   }
 }
