@@ -1,4 +1,4 @@
-import type { Participant, RoundManifest } from '../schemas/manifest.js';
+import { ParticipantSchema, type RoundManifest } from '../schemas/manifest.js';
 import { SbError, isSbError } from '../shared/errors/sb-error.js';
 import { fingerprint } from '../shared/crypto/identity.js';
 import type { Codebook } from '../shared/metrics/codebook.js';
@@ -51,7 +51,7 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
     const endorsed = new Set(
       trust.endorsements.flatMap((e) =>
         e.participants
-          ? (JSON.parse(e.participants) as Participant[]).map((p) => `${p.institution_id} ${p.ed25519_public_key}`)
+          ? endorsedParticipants(e.participants).map((p) => `${p.institution_id} ${p.ed25519_public_key}`)
           : [],
       ),
     );
@@ -104,7 +104,8 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
   } catch (e) {
     throw new SbError(
       'SB_ERR_MANIFEST',
-      `the codebook of round ${m.round_id}'s manifest does not match its digest (${(e as Error).message}); ask the coordinator for the signed manifest.`,
+      `the codebook of round ${m.round_id}'s manifest does not match its digest (${e instanceof Error ? e.message : String(e)}); ` +
+        'ask the coordinator for the signed manifest.',
     );
   }
 }
@@ -112,6 +113,16 @@ export function verifyRoundManifest(bundle: Bundle, trust: ManifestTrust): Codeb
 /** A verified contribution. */
 export interface VerifiedContribution extends Contribution {
   institutionId: string;
+}
+
+/** The participants of a logged endorsement (canonical JSON); none when the log entry is unreadable. */
+function endorsedParticipants(json: string): { institution_id: string; ed25519_public_key: string }[] {
+  try {
+    const r = ParticipantSchema.array().safeParse(JSON.parse(json));
+    return r.success ? r.data : [];
+  } catch {
+    return [];
+  }
 }
 
 function inContribution(e: unknown, i: number, institutionId: string): unknown {

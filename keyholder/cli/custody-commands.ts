@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { collect } from '../custody/cli-input.js';
-import { closeSeal, intOption, presented } from './options.js';
+import { closeSeal, presented, requiredInt } from './options.js';
+import { SbError } from '../../shared/errors/sb-error.js';
 
 /**
  * `sectorbench keyholder custodian-key | init | ceremony | check-share`: the key ceremony and
@@ -78,7 +79,7 @@ The plain BFV secret key never touches the disk; the home keeps only bfv-secret.
           const r = await initKeyHolder({
             home: o.home,
             ...(coordinatorKey ? { coordinatorKey } : {}),
-            custody: { k: intOption('--k', o.k) as number, custodians, shareDir: o.sharesOut },
+            custody: { k: requiredInt('--k', o.k), custodians, shareDir: o.sharesOut },
           });
           process.stdout.write(
             `Key holder created in ${r.home}.\nFingerprint: ${r.fingerprint}\n` +
@@ -123,7 +124,7 @@ function registerCeremony(kh: Command): void {
         const { sealExistingKey, reshareKey } = await import('../custody/ceremony.js');
         const { custodianSpecs, ceremonyText } = await import('../custody/cli-input.js');
         const custodians = await custodianSpecs(o.custodianKey, o.custodianPassphrase);
-        const base = { home: o.home, k: intOption('--k', o.k) as number, custodians, shareDir: o.sharesOut };
+        const base = { home: o.home, k: requiredInt('--k', o.k), custodians, shareDir: o.sharesOut };
         const reshare = o.share.length > 0;
         const r = reshare
           ? await reshareKey({ ...base, shares: await presented(o.share, o.unlockKey, o.passphrase) })
@@ -158,7 +159,8 @@ function registerCheckShare(kh: Command): void {
         const { SealedKeyFileSchema } = await import('../../schemas/custody.js');
         sealed = SealedKeyFileSchema.parse(readSealedFile(keyHolderPaths(o.home, readKeyHolderConfig(o.home))));
       }
-      const r = await checkShare(p as NonNullable<typeof p>, sealed);
+      if (!p) throw new SbError('SB_ERR_USAGE', 'give the share file with --share.');
+      const r = await checkShare(p, sealed);
       process.stdout.write(
         `The share of ${r.custodian} opens and holds the share dealt to them ` +
           `(${r.k} of ${r.n}, seal ${r.sealId}${o.home ? ", the key holder's current seal" : ''}).\n` +

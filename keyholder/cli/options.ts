@@ -16,6 +16,16 @@ export function intOption(name: string, value: string | undefined): number | und
 }
 
 /**
+ * {@link intOption} of an option that commander requires (or defaults), so it is always given.
+ * @throws SbError `SB_ERR_USAGE` when it is missing or not a positive whole number
+ */
+export function requiredInt(name: string, value: string | undefined): number {
+  const n = intOption(name, value);
+  if (n === undefined) throw new SbError('SB_ERR_USAGE', `${name} is required.`);
+  return n;
+}
+
+/**
  * Parse a share option (`--dominance-share`): a number in (0, 1]; undefined when left out.
  *
  * @throws SbError `SB_ERR_USAGE` naming the option and quoting the value
@@ -37,7 +47,10 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new SbError('SB_ERR_USAGE', `${path} could not be read as JSON ${what} (${(e as Error).message}).`);
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `${path} could not be read as JSON ${what} (${e instanceof Error ? e.message : String(e)}).`,
+    );
   }
 }
 

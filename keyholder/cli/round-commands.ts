@@ -4,7 +4,7 @@ import type { EndorsementFile } from '../../schemas/endorsement.js';
 import { type Release, ReleaseSchema } from '../../schemas/release.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { collect } from '../custody/cli-input.js';
-import { closeSeal, intOption, presented, readJsonFile, shareOption } from './options.js';
+import { closeSeal, intOption, presented, readJsonFile, requiredInt, shareOption } from './options.js';
 
 /**
  * `sectorbench keyholder endorse | release | log`: the key holder's part in a round, from the
@@ -58,7 +58,7 @@ function registerEndorse(kh: Command): void {
       const e = await endorseRound({
         home: o.home,
         roundId: o.round,
-        maxParticipants: intOption('--max-participants', o.maxParticipants) as number,
+        maxParticipants: requiredInt('--max-participants', o.maxParticipants),
         thresholds: endorseThresholds(o),
         ...(o.participants
           ? {
@@ -72,7 +72,7 @@ function registerEndorse(kh: Command): void {
           ? {
               masking: {
                 ...(o.maskingThreshold !== undefined
-                  ? { threshold: intOption('--masking-threshold', o.maskingThreshold) as number }
+                  ? { threshold: requiredInt('--masking-threshold', o.maskingThreshold) }
                   : {}),
               },
             }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
-import type { SealedKeyFile } from '../../schemas/custody.js';
+import { SealedKeyFileSchema } from '../../schemas/custody.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { bfvPublicKeyDigest, readBfvPublicKey, readBfvSecretKey } from '../../shared/crypto/bfv-keys.js';
 import { writeSecretFile } from '../../shared/crypto/key-files.js';
 import { SbError } from '../../shared/errors/sb-error.js';
@@ -10,7 +11,7 @@ import { KeyHolderStore } from '../store/keyholder-store.js';
 import { isoSeconds } from '../time.js';
 import { custodianFingerprint } from './custodian-key.js';
 import { sealSecretKey, type CustodianSpec, type PresentedShare } from './seal.js';
-import { unsealForUse } from './unseal.js';
+import { readSealedFile, unsealForUse } from './unseal.js';
 import { type Clock, systemClock } from '../../shared/time/clock.js';
 
 /** What one custodian keeps after a ceremony, and how they check it. */
@@ -91,9 +92,9 @@ async function writeCustody(o: {
   });
   const receipts: CustodianReceipt[] = [];
   for (const [i, share] of shares.entries()) {
-    const spec = o.custodians[i] as CustodianSpec;
-    const entry = sealed.custodians[i] as SealedKeyFile['custodians'][number];
-    const file = join(o.shareDir, names[i] as string);
+    const spec = itemAt(o.custodians, i);
+    const entry = itemAt(sealed.custodians, i);
+    const file = join(o.shareDir, itemAt(names, i));
     await writeSecretFile(file, `${JSON.stringify(share, null, 2)}\n`);
     receipts.push({
       name: share.custodian,
@@ -207,7 +208,7 @@ export async function reshareKey(o: CeremonyOptions & { shares: readonly Present
       at: () => isoSeconds(now()),
     });
     try {
-      const sealed = JSON.parse(readFileSync(paths.sealedSecretKey as string, 'utf8')) as SealedKeyFile;
+      const sealed = SealedKeyFileSchema.parse(readSealedFile(paths));
       return await writeCustody({
         ...o,
         secretKey: key.secretKey,

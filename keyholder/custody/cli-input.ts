@@ -57,7 +57,7 @@ export async function passphraseOption(spec: string, confirm: boolean): Promise<
     } catch (e) {
       throw new SbError(
         'SB_ERR_USAGE',
-        `the passphrase file ${file} for ${name} cannot be read (${(e as Error).message}).`,
+        `the passphrase file ${file} for ${name} cannot be read (${e instanceof Error ? e.message : String(e)}).`,
       );
     }
     return [name, text.split(/\r?\n/)[0] ?? ''];

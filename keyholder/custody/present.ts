@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { join } from 'node:path';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { makeDir } from '../../shared/fs/make-dir.js';
@@ -12,13 +13,32 @@ import {
 } from './custodian-key.js';
 import type { PresentedShare } from './seal.js';
 
+// The labels of a share file read before it is checked: who it is for and how it is protected
+// (anything else, or a malformed file, leaves them out and the unseal names the problem).
+const ShareLabels = z
+  .object({
+    custodian: z.string().optional().catch(undefined),
+    protection: z
+      .object({
+        kind: z.string().optional().catch(undefined),
+        recipient_public_key: z.string().optional().catch(undefined),
+      })
+      .optional()
+      .catch(undefined),
+  })
+  .catch({});
+
 function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new SbError('SB_ERR_USAGE', `${path} could not be read as ${what} (${(e as Error).message}).`, {
-      file: path,
-    });
+    throw new SbError(
+      'SB_ERR_USAGE',
+      `${path} could not be read as ${what} (${e instanceof Error ? e.message : String(e)}).`,
+      {
+        file: path,
+      },
+    );
   }
 }
 
@@ -37,7 +57,7 @@ export async function presentShareFiles(o: {
   for (const f of o.keyFiles ?? []) keys.push(await readCustodianSecretKey(f));
   return o.shareFiles.map((file) => {
     const share = readJson(file, 'a custody share file');
-    const s = share as { custodian?: unknown; protection?: { kind?: unknown; recipient_public_key?: unknown } };
+    const s = ShareLabels.parse(share);
     const out: PresentedShare = { share, source: file };
     if (s.protection?.kind === 'x25519') {
       const key = keys.find((k) => Buffer.from(k.publicKey).toString('base64') === s.protection?.recipient_public_key);
@@ -91,7 +111,7 @@ export async function generateCustodians(
     present(chosen = names.slice(0, k)) {
       return presentShareFiles({
         shareFiles: chosen.map((n) => join(shareDir, shareFileName(n))),
-        keyFiles: chosen.map((n) => keyFiles.get(n) as string),
+        keyFiles: chosen.flatMap((n) => keyFiles.get(n) ?? []),
       });
     },
   };

@@ -10,6 +10,8 @@ import {
 } from '../../schemas/custody.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
 import { HE_PARAMS } from '../../shared/crypto/he-params.js';
+import { HE_PARAMS_V1 } from '../../schemas/common.js';
+import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import { validateSecretKey } from '../../shared/crypto/secret-key-validate.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
@@ -174,7 +176,7 @@ async function dealShare(
   c: CustodianSpec,
   share: Uint8Array,
 ): Promise<{ file: CustodyShareFile; entry: CustodianEntry }> {
-  const index = share[share.length - 1] as number;
+  const index = getAt(share, share.length - 1);
   const header: ShareHeader = {
     type: 'sectorbench.custody-share' as const,
     version: 1 as const,
@@ -244,7 +246,7 @@ export async function sealSecretKey(
     const shares: CustodyShareFile[] = [];
     const entries: CustodianEntry[] = [];
     for (const [i, c] of o.custodians.entries()) {
-      const { file, entry } = await dealShare(sealId, o.hePublicKeyDigest, o.k, n, c, plainShares[i] as Uint8Array);
+      const { file, entry } = await dealShare(sealId, o.hePublicKeyDigest, o.k, n, c, itemAt(plainShares, i));
       shares.push(file);
       entries.push(entry);
     }
@@ -252,7 +254,7 @@ export async function sealSecretKey(
       type: 'sectorbench.sealed-bfv-secret-key' as const,
       version: 1 as const,
       seal_id: sealId,
-      he_params: HE_PARAMS.id as SealedKeyFile['he_params'],
+      he_params: HE_PARAMS_V1.parse(HE_PARAMS.id),
       he_public_key_digest: o.hePublicKeyDigest,
       k: o.k,
       n,
@@ -510,7 +512,7 @@ export async function checkShare(
     type: 'sectorbench.sealed-bfv-secret-key',
     version: 1,
     seal_id: f.seal_id,
-    he_params: HE_PARAMS.id as SealedKeyFile['he_params'],
+    he_params: HE_PARAMS_V1.parse(HE_PARAMS.id),
     he_public_key_digest: f.he_public_key_digest,
     k: f.k,
     n: f.n,

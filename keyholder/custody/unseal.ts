@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { SbError, isSbError } from '../../shared/errors/sb-error.js';
 import type { KeyHolderPaths } from '../config.js';
 import type { KeyHolderStore } from '../store/keyholder-store.js';
@@ -30,16 +31,21 @@ export function readSealedFile(paths: KeyHolderPaths): unknown {
   } catch (e) {
     throw new SbError(
       'SB_ERR_CUSTODY_SEALED',
-      `${paths.sealedSecretKey} could not be read as the sealed key file (${(e as Error).message}); restore it from the key holder's backup.`,
+      `${paths.sealedSecretKey} could not be read as the sealed key file (${e instanceof Error ? e.message : String(e)}); ` +
+        "restore it from the key holder's backup.",
       { file: paths.sealedSecretKey },
     );
   }
 }
 
+// What the log names of a presented share or sealed file before either is checked (it may be anything).
+const NamedShare = z.object({ custodian: z.string() });
+const SealId = z.object({ seal_id: z.string() });
+
 function presentedNames(shares: readonly PresentedShare[]): string[] {
   return shares.map((s) => {
-    const c = (s.share as { custodian?: unknown } | null)?.custodian;
-    return typeof c === 'string' ? c.slice(0, 64) : '(not a share)';
+    const c = NamedShare.safeParse(s.share);
+    return c.success ? c.data.custodian.slice(0, 64) : '(not a share)';
   });
 }
 
@@ -58,11 +64,12 @@ export async function unsealForUse(
   o: { roundId: string | null; purpose: 'release' | 'reshare'; at: () => string },
 ): Promise<UnsealedKey> {
   const sealed = readSealedFile(paths);
-  const sealId = (sealed as { seal_id?: unknown } | null)?.seal_id;
+  const withId = SealId.safeParse(sealed);
+  const sealId = withId.success ? withId.data.seal_id : null;
   const id = store.unsealStarted({
     roundId: o.roundId,
     purpose: o.purpose,
-    sealId: typeof sealId === 'string' ? sealId : null,
+    sealId,
     at: o.at(),
     presented: presentedNames(shares),
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import type { KeyHolderConfig } from '../../schemas/config.js';
 import { type Check, type DoctorReport, doctorReport } from '../../shared/ops/report.js';
 import {
@@ -54,7 +55,7 @@ export async function keyHolderDoctor(o: KeyHolderDoctorOptions): Promise<Doctor
       detail: `keyholder.json valid${config.custodians ? `; ${config.custodians.k} of ${config.custodians.n} custodian shares unseal the key` : ''}.`,
     });
   } catch (e) {
-    checks.push({ name: 'config', status: 'FAIL', detail: (e as Error).message });
+    checks.push({ name: 'config', status: 'FAIL', detail: e instanceof Error ? e.message : String(e) });
   }
 
   const paths = config ? keyHolderPaths(home, config) : undefined;
@@ -103,7 +104,9 @@ export async function keyHolderDoctor(o: KeyHolderDoctorOptions): Promise<Doctor
 function interruptedCheck(dbFile: string): Check {
   const db = openKeyHolderFile(dbFile, { readonly: true });
   try {
-    const n = (db.prepare("SELECT count(*) AS n FROM decryption WHERE outcome = 'started'").get() as { n: number }).n;
+    const { n } = z
+      .object({ n: z.number() })
+      .parse(db.prepare("SELECT count(*) AS n FROM decryption WHERE outcome = 'started'").get());
     return n
       ? {
           name: 'log',
