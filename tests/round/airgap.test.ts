@@ -30,6 +30,7 @@ import { REQUEST_HEADERS } from '../../shared/protocol/request-signing.js';
 import type { AirgapRequestFile } from '../../schemas/airgap.js';
 import { runCli } from '../helpers/cli.js';
 import { checkRelease } from '../helpers/release-check.js';
+import { countOf } from '../helpers/sql.js';
 import { startRound } from '../helpers/round-harness.js';
 
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
@@ -78,11 +79,9 @@ async function coordinatorImport(round: LocalRound, file: string, out?: string) 
   }
 }
 
-/** Rows of a `SELECT count(*) AS n` for inst-3's nonce. */
-function countFor(round: LocalRound, sql: string, nonce: string | undefined): number | undefined {
-  const row: unknown = round.coordinator.db.prepare(sql).get('inst-3', nonce);
-  return row && typeof row === 'object' && 'n' in row && typeof row.n === 'number' ? row.n : undefined;
-}
+/** The count a `SELECT count(*) AS n` gives for inst-3's nonce. */
+const countFor = (round: LocalRound, sql: string, nonce: string | undefined) =>
+  countOf(round.coordinator.db.prepare(sql).get('inst-3', nonce));
 
 /**
  * The coordinator's operator runs `coordinator import` (a child process) and it dies (SIGKILL)
