@@ -13,12 +13,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { approveAsPrivacyOfficer } from '../../demo/approve.js';
-import type { LocalNode } from '../../demo/local-round.js';
+import type { LocalNode, LocalRound } from '../../demo/local-round.js';
 import { importRequestFile } from '../../coordinator/airgap/import-file.js';
 import { openCoordinatorHome } from '../../coordinator/home.js';
 import { closeRound, publishRelease, reopenRound } from '../../coordinator/index.js';
-import type { CoordinatorDb } from '../../coordinator/store/db.js';
 import { currentSubmissions } from '../../coordinator/store/submissions.js';
+import type { PresentedShare } from '../../keyholder/custody/seal.js';
 import { releaseRoundDetailed } from '../../keyholder/release.js';
 import { readAudit } from '../../node/audit/log.js';
 import { verifyAuditLog } from '../../node/audit/verify.js';
@@ -28,17 +28,26 @@ import { writeBenchmark } from '../../node/round/benchmark.js';
 import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
 import type { AirgapRequestFile, AirgapResponseFile } from '../../schemas/airgap.js';
+import type { Release } from '../../schemas/release.js';
 import { REQUEST_HEADERS } from '../../shared/protocol/request-signing.js';
 import { ROUTES } from '../../shared/protocol/routes.js';
 import { approveLate } from '../helpers/approve-late.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleDir } from '../helpers/paths.js';
 import { checkRelease } from '../helpers/release-check.js';
-import { sampleInstitutions, startRound } from '../helpers/round-harness.js';
+import { countOf } from '../helpers/sql.js';
+import { nodeOf, sampleInstitutions, startRound } from '../helpers/round-harness.js';
 
 const THRESHOLDS = { min_institutions: 2, min_population: 1, dominance_share: 1, min_institutions_distribution: 5 };
 
-t.test('offline late contribution and offline benchmark: the same figures as online', async (t) => {
+/** The round and its air-gapped node, inst-4. */
+interface Scene {
+  round: LocalRound;
+  offline: LocalNode;
+}
+
+/** The three sample institutions and inst-4 (inst-3's exports, transport "file") in an unmasked round. */
+async function startWithOfflineInst4(t: Test): Promise<Scene> {
   const round = await startRound(t.testdir(), {
     institutions: [
       ...sampleInstitutions(),
@@ -51,15 +60,20 @@ t.test('offline late contribution and offline benchmark: the same figures as onl
     thresholds: THRESHOLDS,
   });
   t.teardown(() => round.stop());
-  const db = round.coordinator.db;
-  const node = (id: string) => round.nodes.find((n) => n.id === id) as LocalNode;
-  const offline = node('inst-4');
+  const offline = nodeOf(round, 'inst-4');
   await writeNodeConfig(offline.home, { ...readNodeConfig(offline.home), transport: 'file' });
+  return { round, offline };
+}
 
-  // Version 1: inst-1 and inst-2.
+/**
+ * Version 1 from inst-1 and inst-2, published; the round reopened for inst-3 and inst-4. Returns
+ * the custodians' shares the key holder releases with.
+ */
+async function releaseVersion1AndReopen(t: Test, round: LocalRound): Promise<PresentedShare[]> {
+  const db = round.coordinator.db;
   for (const id of ['inst-1', 'inst-2']) {
-    await approveAsPrivacyOfficer(node(id), round);
-    await submitContribution({ home: node(id).home, roundId: round.roundId, now: round.now });
+    await approveAsPrivacyOfficer(nodeOf(round, id), round);
+    await submitContribution({ home: nodeOf(round, id).home, roundId: round.roundId, now: round.now });
   }
   const shares = await round.keyHolder.custodians.present();
   const bundle1 = join(round.out, 'bundle-1');
@@ -75,67 +89,81 @@ t.test('offline late contribution and offline benchmark: the same figures as onl
     deadline: new Date(round.now().getTime() + 3600_000),
     now: round.now(),
   });
+  return shares;
+}
 
-  // inst-3 sends its late contribution online.
-  await approveLate(round, node('inst-3'));
-  await submitContribution({ home: node('inst-3').home, roundId: round.roundId, late: true, now: round.now });
+/**
+ * A `node` command on the offline node, run as a user does: it stops at its first unanswered
+ * request and writes the export file to carry, which it names.
+ */
+function nodeCli(t: Test, s: Scene, args: string[]): { file: string; stdout: string } {
+  const r = runCli(['node', ...args, '--home', s.offline.home, '--round', s.round.roundId]);
+  t.equal(r.code, 0, `node ${args.join(' ')} exits 0 offline (${r.stderr.trim()})`);
+  const file = /export file to carry: (\S+\.request\.json)/.exec(r.stdout)?.[1];
+  t.ok(file, `node ${args[0]} names the export file to carry`);
+  t.match(r.stdout, /sectorbench node import-response/, 'and what to run with the answer');
+  return { file: file ?? '', stdout: r.stdout };
+}
 
-  // inst-4 offline: each command, run as a user does, stops at its first unanswered request and
-  // writes the export file to carry.
-  const nodeCli = (args: string[]) => {
-    const r = runCli(['node', ...args, '--home', offline.home, '--round', round.roundId]);
-    t.equal(r.code, 0, `node ${args.join(' ')} exits 0 offline (${r.stderr.trim()})`);
-    const file = /export file to carry: (\S+\.request\.json)/.exec(r.stdout)?.[1];
-    t.ok(file, `node ${args[0]} names the export file to carry`);
-    t.match(r.stdout, /sectorbench node import-response/, 'and what to run with the answer');
-    return { file: file as string, stdout: r.stdout };
-  };
-  const coordinatorImport = async (file: string, out?: string) => {
-    const h = await openCoordinatorHome(round.coordinator.home);
-    try {
-      return await importRequestFile({ h, file, now: round.now, ...(out ? { out } : {}) });
-    } finally {
-      h.db.close();
-    }
-  };
-  const carry = async (file: string) => {
-    const imported = await coordinatorImport(file);
-    const back = await importResponses({ home: offline.home, file: imported.responseFile, now: round.now });
-    t.equal(back.answered, JSON.parse(readFileSync(file, 'utf8')).requests.length, 'every carried request answered');
-    return { imported, back };
-  };
+/** The coordinator's operator imports a carried export file (its own database connection). */
+async function coordinatorImport(round: LocalRound, file: string, out?: string) {
+  const h = await openCoordinatorHome(round.coordinator.home);
+  try {
+    return await importRequestFile({ h, file, now: round.now, ...(out ? { out } : {}) });
+  } finally {
+    h.db.close();
+  }
+}
 
-  // 1. The late preview needs the manifest: one carry brings it and the round's key.
-  const preview = nodeCli(['preview', '--late']);
-  t.match(preview.stdout, new RegExp(`GET ${ROUTES.manifest(round.roundId)}`), 'it asks for the manifest');
-  const first = await carry(preview.file);
+/** Carry an export file to the coordinator and its response file back; every request is answered. */
+async function carry(t: Test, s: Scene, file: string) {
+  const imported = await coordinatorImport(s.round, file);
+  const back = await importResponses({ home: s.offline.home, file: imported.responseFile, now: s.round.now });
+  t.equal(back.answered, readRequestFile(file).requests.length, 'every carried request answered');
+  return { imported, back };
+}
+
+/** 1. The late preview needs the manifest: one carry brings it and the round's key; then approved. */
+async function carryTheLatePreview(t: Test, s: Scene): Promise<void> {
+  const preview = nodeCli(t, s, ['preview', '--late']);
+  t.match(preview.stdout, new RegExp(`GET ${ROUTES.manifest(s.round.roundId)}`), 'it asks for the manifest');
+  const first = await carry(t, s, preview.file);
   t.equal(first.back.documents, 2, 'the manifest and the round key come along');
-  await approveLate(round, offline);
+  await approveLate(s.round, s.offline);
+}
 
-  // 2. The late contribution, carried; the first import dies between storing it and keeping its answer.
-  const submit = nodeCli(['submit', '--late']);
+/**
+ * 2. The late contribution, carried; the first import dies between storing it and keeping its
+ * answer; the next runs it afresh, one more repeats the kept answer; it is stored once.
+ */
+async function carryTheLateContribution(t: Test, s: Scene): Promise<void> {
+  const { round } = s;
+  const submit = nodeCli(t, s, ['submit', '--late']);
   t.match(
     submit.stdout,
     new RegExp(`POST ${ROUTES.contributions(round.roundId)}`),
     'the contribution waits in the file',
   );
-  await crashImport(t, round.coordinator.home, submit.file, db);
-  const second = await carry(submit.file);
+  await crashImport(t, round, submit.file);
+  const second = await carry(t, s, submit.file);
   t.same(second.imported.outcomes, [`POST ${ROUTES.contributions(round.roundId)} → 201`], 'run afresh and accepted');
-  const again = await coordinatorImport(submit.file, join(round.out, 'again.response.json'));
+  const again = await coordinatorImport(round, submit.file, join(round.out, 'again.response.json'));
   t.same([again.ran, again.repeated], [0, 1], 'imported once more: the kept answer, nothing run');
-  const sent = await submitContribution({ home: offline.home, roundId: round.roundId, late: true, now: round.now });
+  const sent = await submitContribution({ home: s.offline.home, roundId: round.roundId, late: true, now: round.now });
   t.ok(sent.resent, 'the stored contribution, not a new one');
   t.equal(sent.receipt.institution_id, 'inst-4', 'receipted by the coordinator');
   t.same(
-    currentSubmissions(db, round.roundId)
-      .filter((s) => s.institutionId === 'inst-4')
-      .map((s) => s.envelopeDigest),
+    currentSubmissions(round.coordinator.db, round.roundId)
+      .filter((x) => x.institutionId === 'inst-4')
+      .map((x) => x.envelopeDigest),
     [sent.envelopeDigest],
     'stored once, the envelope the receipt acknowledges',
   );
+}
 
-  // Version 2: all four, equal to the reference sums.
+/** Version 2: all four, equal to the reference sums; published. */
+async function releaseVersion2(t: Test, round: LocalRound, shares: PresentedShare[]): Promise<Release> {
+  const db = round.coordinator.db;
   const bundle2 = join(round.out, 'bundle-2');
   const closed = closeRound({ db, roundId: round.roundId, bundleDir: bundle2, now: round.now() });
   t.equal(closed.contributions, 4);
@@ -145,17 +173,24 @@ t.test('offline late contribution and offline benchmark: the same figures as onl
   t.equal(v2.institutions, 4, 'the offline late contribution is in the sum');
   t.ok(checkRelease(t, v2, ['inst-1', 'inst-2', 'inst-3', 'inst-3']) > 100, 'many figures compared');
   publishRelease({ db, roundId: round.roundId, release: v2, now: round.now() });
+  return v2;
+}
 
-  // 3. The benchmark: online for inst-3, by file for inst-4; one carry brings both versions.
+/**
+ * 3. The benchmark: online for inst-3, by file for inst-4; one carry brings both versions, and the
+ * offline node's comparison equals the online one.
+ */
+async function carryTheBenchmark(t: Test, s: Scene): Promise<void> {
+  const { round, offline } = s;
   const online = await writeBenchmark({
-    home: node('inst-3').home,
+    home: nodeOf(round, 'inst-3').home,
     roundId: round.roundId,
     out: join(round.out, 'bm-inst-3'),
     now: round.now,
   });
   const outDir = join(round.out, 'bm-inst-4');
-  const asked = nodeCli(['benchmark', '--out', outDir]);
-  const third = await carry(asked.file);
+  const asked = nodeCli(t, s, ['benchmark', '--out', outDir]);
+  const third = await carry(t, s, asked.file);
   const response = JSON.parse(readFileSync(third.imported.responseFile, 'utf8')) as AirgapResponseFile;
   t.same(
     response.responses.filter((r) => r.nonce === null).map((r) => r.path),
@@ -171,8 +206,10 @@ t.test('offline late contribution and offline benchmark: the same figures as onl
   const asInst3 = (file: string) =>
     readFileSync(file, 'utf8').replaceAll('inst-4', 'inst-3').replaceAll('Instelling 4', 'Instelling 3');
   t.equal(asInst3(bm.json), readFileSync(online.json, 'utf8'), 'the same comparison, figure for figure');
+}
 
-  // The offline node's audit log: nothing went over the network; both versions fetched; it verifies.
+/** The offline node's audit log: nothing went over the network; both versions fetched; it verifies. */
+async function assertOfflineAuditLog(t: Test, offline: LocalNode): Promise<void> {
   const ndb = openNodeDb(offline.home);
   const entries = readAudit(ndb);
   ndb.close();
@@ -187,21 +224,40 @@ t.test('offline late contribution and offline benchmark: the same figures as onl
   );
   const v = await verifyAuditLog({ home: offline.home, deep: true });
   t.ok(v.ok, `audit verify --deep passes (${v.findings.map((f) => f.message).join('; ')})`);
+}
+
+t.test('offline late contribution and offline benchmark: the same figures as online', async (t) => {
+  const s = await startWithOfflineInst4(t);
+  const { round } = s;
+  const shares = await releaseVersion1AndReopen(t, round);
+
+  // inst-3 sends its late contribution online.
+  await approveLate(round, nodeOf(round, 'inst-3'));
+  await submitContribution({ home: nodeOf(round, 'inst-3').home, roundId: round.roundId, late: true, now: round.now });
+
+  await carryTheLatePreview(t, s);
+  await carryTheLateContribution(t, s);
+  await releaseVersion2(t, round, shares);
+  await carryTheBenchmark(t, s);
+  await assertOfflineAuditLog(t, s.offline);
 });
 
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as unknown;
+const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+const readRequestFile = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as AirgapRequestFile;
 
 /**
  * `coordinator import` in a child process, killed (SIGKILL) right after the API handled the first
  * carried request and before its answer was kept; afterwards neither its effect nor an answer is
  * stored, so the next import runs it afresh.
  */
-async function crashImport(t: Test, home: string, file: string, db: CoordinatorDb): Promise<void> {
-  const killed = runCli(['coordinator', 'import', '--home', home, file], { env: { SB_CRASH_POINT: 'airgap.handled' } });
+async function crashImport(t: Test, round: LocalRound, file: string): Promise<void> {
+  const db = round.coordinator.db;
+  const killed = runCli(['coordinator', 'import', '--home', round.coordinator.home, file], {
+    env: { SB_CRASH_POINT: 'airgap.handled' },
+  });
   t.equal(killed.signal, 'SIGKILL', `the import was killed at the crash point (${killed.stderr.trim()})`);
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as AirgapRequestFile;
-  const nonce = doc.requests[0]?.headers[REQUEST_HEADERS.nonce];
-  const count = (sql: string) => (db.prepare(sql).get('inst-4', nonce) as { n: number }).n;
+  const nonce = readRequestFile(file).requests[0]?.headers[REQUEST_HEADERS.nonce];
+  const count = (sql: string) => countOf(db.prepare(sql).get('inst-4', nonce));
   t.equal(
     count('SELECT count(*) AS n FROM airgap_requests WHERE institution_id = ? AND nonce = ?'),
     0,
@@ -213,7 +269,7 @@ async function crashImport(t: Test, home: string, file: string, db: CoordinatorD
     'and no effect: the nonce is not spent',
   );
   t.equal(
-    (db.prepare("SELECT count(*) AS n FROM submissions WHERE institution_id = 'inst-4'").get() as { n: number }).n,
+    countOf(db.prepare("SELECT count(*) AS n FROM submissions WHERE institution_id = 'inst-4'").get()),
     0,
     'nor the contribution stored without its answer',
   );
