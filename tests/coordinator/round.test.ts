@@ -1,6 +1,6 @@
 /** A full round over real HTTP: submit, idempotency, replacement, receipts, close, bundle sum, publish, release pages, /docs. */
 import { createHash } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../coordinator/app.js';
 import { closeRound } from '../../coordinator/rounds/close-round.js';
@@ -234,10 +234,8 @@ function release(over: Partial<Release> = {}): Omit<Release, 'key_holder_signatu
   } as Omit<Release, 'key_holder_signature'>;
 }
 
-t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTML', async (t) => {
-  const before = await request(`${base}/v1/rounds/${ROUND}/release`);
-  t.equal(before.statusCode, 404, '404 until released');
-  t.equal(((await before.body.json()) as { code: string }).code, 'SB_ERR_RELEASE_UNKNOWN');
+/** Publishing refuses a forged or tampered signature, another codebook, and a version 2 before 1. */
+function assertPublishRefusesBadReleases(t: Test): void {
   const forged = signRelease(release(), generateIdentity().secretKey);
   t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: forged, now: f.now() }), {
     code: 'SB_ERR_RELEASE_SIGNATURE',
@@ -254,16 +252,10 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.throws(() => publishRelease({ db: f.db, roundId: ROUND, release: v2first, now: f.now() }), {
     code: 'SB_ERR_RELEASE_VERSION',
   });
+}
 
-  const good = signRelease(release(), f.keyHolder.secretKey);
-  const stored = publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() });
-  t.equal(stored.version, 1);
-  t.equal(
-    publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() }).digest,
-    stored.digest,
-    'publishing again is a no-op',
-  );
-
+/** The signed release as JSON and as CSV (header, a published and a suppressed figure). */
+async function assertServesJsonAndCsv(t: Test, good: Release): Promise<void> {
   const j = await request(`${base}/v1/rounds/${ROUND}/release`);
   t.equal(j.statusCode, 200);
   const got = ReleaseSchema.parse(await j.body.json());
@@ -274,6 +266,14 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.match(csvText, /^row_type,key,slot,value,suppressed_rule,institutions_a,institutions_b\r\n/);
   t.match(csvText, /cell,90001\|2\|BOL,a_min_present,900,,3,3\r\n/);
   t.match(csvText, /cell,90002\|3\|BBL,a_enrolments,,min_institutions,2,2\r\n/);
+}
+
+/**
+ * The publication site: release.html leads to it; its index and sectorkamer pages are Dutch, have
+ * no scripts or rule codes and show figures computed by hand; the Excel CSV, the signed JSON and
+ * the key holder's fingerprint are there.
+ */
+async function assertServesThePublicationSite(t: Test, good: Release): Promise<void> {
   const html = await request(`${base}/v1/rounds/${ROUND}/release.html`);
   t.equal(html.statusCode, 302, 'release.html leads to the publication site');
   t.equal(html.headers.location, 'site/index.html');
@@ -306,22 +306,41 @@ t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTM
   t.same(ReleaseSchema.parse(await json.body.json()), good, 'the site carries the signed JSON');
   const { fingerprint } = await import('../../shared/crypto/identity.js');
   t.ok(page.includes(fingerprint(f.keyHolder.publicKey)), "the key holder's fingerprint");
+}
 
-  // A second version chains to the first.
+/** A second version chains to the first; the newest is served by default, version 1 on request. */
+async function assertSecondVersionChains(t: Test, good: Release): Promise<void> {
   const v2 = signRelease(
     release({ release_version: 2, previous_release_digest: releaseDigest(good), institutions: 3 }),
     f.keyHolder.secretKey,
   );
   t.equal(publishRelease({ db: f.db, roundId: ROUND, release: v2, now: f.now() }).version, 2);
-  const latest = (await (await request(`${base}/v1/rounds/${ROUND}/release`)).body.json()) as Release;
+  const latest = ReleaseSchema.parse(await (await request(`${base}/v1/rounds/${ROUND}/release`)).body.json());
   t.equal(latest.release_version, 2);
-  const v1 = (await (await request(`${base}/v1/rounds/${ROUND}/release?version=1`)).body.json()) as Release;
+  const v1 = ReleaseSchema.parse(await (await request(`${base}/v1/rounds/${ROUND}/release?version=1`)).body.json());
   t.equal(v1.release_version, 1);
-  const status = (await (await request(`${base}/v1/rounds/${ROUND}/status`)).body.json()) as {
-    state: string;
-    release_versions: number;
-  };
+  const status: unknown = await (await request(`${base}/v1/rounds/${ROUND}/status`)).body.json();
   t.match(status, { state: 'released', release_versions: 2 });
+}
+
+t.test('publish: refuses a bad signature, a foreign round; serves JSON, CSV, HTML', async (t) => {
+  const before = await request(`${base}/v1/rounds/${ROUND}/release`);
+  t.equal(before.statusCode, 404, '404 until released');
+  t.equal(((await before.body.json()) as { code: string }).code, 'SB_ERR_RELEASE_UNKNOWN');
+  assertPublishRefusesBadReleases(t);
+
+  const good = signRelease(release(), f.keyHolder.secretKey);
+  const stored = publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() });
+  t.equal(stored.version, 1);
+  t.equal(
+    publishRelease({ db: f.db, roundId: ROUND, release: good, now: f.now() }).digest,
+    stored.digest,
+    'publishing again is a no-op',
+  );
+
+  await assertServesJsonAndCsv(t, good);
+  await assertServesThePublicationSite(t, good);
+  await assertSecondVersionChains(t, good);
 });
 
 t.test('/docs serves OpenAPI and Swagger UI', async (t) => {
