@@ -12,7 +12,8 @@ import { emptyVector } from '../../shared/metrics/vector.js';
 import { flatten, layoutCiphertexts, layoutLength } from '../../shared/protocol/layout.js';
 import { buildReveal, COMPLETE_GRAPH, defaultThreshold, type HeldShares } from '../../shared/secagg/index.js';
 import { prepareUnmasking, unmaskRound, type UnmaskInput } from '../../keyholder/unmask.js';
-import { advertiseAll, maskAll, revealAll, shareAll, signAll, type SimNode } from '../../bench/secagg/simulate.js';
+import { advertiseAll, maskAll, revealAll, shareAll, signAll } from '../../bench/secagg/simulate.js';
+import { maskedOf, simNode } from '../helpers/sim.js';
 import { katFixture, sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 t.teardown(() => sealWorker().close());
@@ -50,9 +51,7 @@ async function attempt(drop: string[]) {
     // Below t the nodes themselves reveal nothing; the key holder must still fail closed.
     if (!isSbError(e) || e.code !== 'SB_ERR_SECAGG_BELOW_THRESHOLD') throw e;
   }
-  const cts = await Promise.all(
-    survivors.map((id) => encryptSlots(publicKey, (round.nodes.get(id) as SimNode).masked as BigUint64Array)),
-  );
+  const cts = await Promise.all(survivors.map((id) => encryptSlots(publicKey, maskedOf(simNode(round, id)))));
   const sum = sumContributions(cts, layoutCiphertexts(cb));
   const input: UnmaskInput = {
     roundId: round.roundId,
@@ -159,7 +158,7 @@ t.test('an altered reveal box is not counted; the remaining t reveals still give
 t.test('a survivor reveals a wrong share inside a valid box: outvoted, or refused before decryption', async (t) => {
   const survivors = ids.filter((id) => id !== 'ZERO6');
   const badReveal = (from: string) => {
-    const n = round.nodes.get(from) as SimNode;
+    const n = simNode(round, from);
     const held = new Map(n.held);
     const h = held.get('INST2') as HeldShares;
     const wrong = Uint8Array.from(h.selfSeedShare);

@@ -24,15 +24,8 @@ import {
   toDoubles,
   verifyAdvertisedKeys,
 } from '../../shared/secagg/index.js';
-import {
-  advertiseAll,
-  maskAll,
-  revealAll,
-  seededRandom,
-  shareAll,
-  signAll,
-  type SimNode,
-} from '../../bench/secagg/simulate.js';
+import { advertiseAll, maskAll, revealAll, seededRandom, shareAll, signAll } from '../../bench/secagg/simulate.js';
+import { maskedOf, peersOf, simNode } from '../helpers/sim.js';
 
 t.test('default threshold max(ceil(2n/3), min_institutions), by hand', async (t) => {
   t.equal(defaultThreshold(3, 3), 3);
@@ -85,7 +78,7 @@ t.test('advertisements: signed, bound to round and participant', async (t) => {
   const ads = r.advertisements;
   const peers = verifyAdvertisedKeys('core-r1', ads, r.identityKeys);
   t.same([...peers.keys()], ['A', 'B', 'C']);
-  t.ok(secretsMatch((r.nodes.get('A') as SimNode).secrets, peers.get('A') as PeerKeys));
+  t.ok(secretsMatch(simNode(r, 'A').secrets, peers.get('A') as PeerKeys));
   const [a, b] = ads as [(typeof ads)[0], (typeof ads)[0]];
   const bad = (list: unknown[]) => () => verifyAdvertisedKeys('core-r1', list, r.identityKeys);
   t.throws(bad([{ ...a, mask_public_key: b.mask_public_key }, b]), { code: 'SB_ERR_SECAGG_KEYS' }, 'swapped key');
@@ -93,7 +86,7 @@ t.test('advertisements: signed, bound to round and participant', async (t) => {
   t.throws(() => verifyAdvertisedKeys('other-round', [a], r.identityKeys), { code: 'SB_ERR_SECAGG_KEYS' });
   t.throws(bad([{ ...a, institution_id: 'B' }]), { code: 'SB_ERR_SECAGG_KEYS' }, 'claimed by another');
   t.throws(bad([{ ...a, box_public_key: 'x' }]), { code: 'SB_ERR_SECAGG_KEYS' }, 'malformed');
-  const stranger = advertiseKeys((r.nodes.get('A') as SimNode).secrets, nacl.sign.keyPair().secretKey);
+  const stranger = advertiseKeys(simNode(r, 'A').secrets, nacl.sign.keyPair().secretKey);
   t.throws(bad([stranger]), { code: 'SB_ERR_SECAGG_KEYS' }, 'signed by a key not in the manifest');
 });
 
@@ -101,8 +94,8 @@ t.test('share boxes: t shares rebuild the secrets, tampering is refused', async 
   const ids = ['A', 'B', 'C', 'D', 'E'];
   const r = advertiseAll({ roundId: 'core-r2', ids, threshold: 3, graph: COMPLETE_GRAPH, seed: 'shares' });
   await shareAll(r);
-  const a = r.nodes.get('A') as SimNode;
-  const held = ids.map((id) => (r.nodes.get(id) as SimNode).held?.get('A'));
+  const a = simNode(r, 'A');
+  const held = ids.map((id) => simNode(r, id).held?.get('A'));
   t.ok(
     held.every((h) => h),
     "every node holds a pair of A's shares (A itself included)",
@@ -111,13 +104,13 @@ t.test('share boxes: t shares rebuild the secrets, tampering is refused', async 
   t.same(seed, a.secrets.selfSeed, "3 shares give A's self seed");
   const key = await combine(held.slice(0, 3).map((h) => h?.maskKeyShare as Uint8Array));
   t.same(key, a.secrets.maskSecretKey, "3 shares give A's mask key");
-  const b = r.nodes.get('B') as SimNode;
+  const b = simNode(r, 'B');
   const box = (a.outgoing ?? []).find((e) => e.to === 'B');
   t.ok(box);
-  const peersB = b.peers as Map<string, PeerKeys>;
+  const peersB = peersOf(b);
   t.throws(() => openShares(b.secrets, [{ ...box, to: 'C' }], peersB), { code: 'SB_ERR_SECAGG_SHARE' }, 'for C');
   t.throws(
-    () => openShares((r.nodes.get('C') as SimNode).secrets, [{ ...box, to: 'C' }], peersB),
+    () => openShares(simNode(r, 'C').secrets, [{ ...box, to: 'C' }], peersB),
     {
       code: 'SB_ERR_SECAGG_SHARE',
     },
@@ -131,7 +124,7 @@ t.test('share boxes: t shares rebuild the secrets, tampering is refused', async 
   t.throws(() => openShares(b.secrets, [box, box], peersB), { code: 'SB_ERR_SECAGG_SHARE' }, 'twice');
   t.throws(() => openShares(b.secrets, [{ ...box, from: 'C' }], peersB), { code: 'SB_ERR_SECAGG_SHARE' }, 'relabelled');
   // Fewer advertised shareholders than t: nothing is shared.
-  const few = new Map([...(a.peers as Map<string, PeerKeys>)].slice(0, 1));
+  const few = new Map([...peersOf(a)].slice(0, 1));
   await t.rejects(
     shareKeys({ secrets: a.secrets, peers: few, participants: ids, graph: COMPLETE_GRAPH, threshold: 3 }),
     { code: 'SB_ERR_SECAGG_BELOW_THRESHOLD' },
@@ -211,11 +204,11 @@ t.test('masked inputs: pairwise masks cancel, slots >= t refused', async (t) => 
   const r = advertiseAll({ roundId: 'core-r3', ids, threshold: 2, graph: COMPLETE_GRAPH, seed: 'cancel' });
   const L = 1000;
   const masked = ids.map((id) => {
-    const n = r.nodes.get(id) as SimNode;
+    const n = simNode(r, id);
     return maskInput({
       secrets: n.secrets,
       slots: new BigUint64Array(L).fill(BigInt(ids.indexOf(id) + 1)),
-      peers: n.peers as Map<string, PeerKeys>,
+      peers: peersOf(n),
       shared: ids,
       participants: ids,
       graph: COMPLETE_GRAPH,
@@ -223,7 +216,7 @@ t.test('masked inputs: pairwise masks cancel, slots >= t refused', async (t) => 
   });
   // Sum minus the three self masks (computed here from the seeds) must be 1 + 2 + 3 = 6 in every slot.
   const self = ids.map((id) => {
-    const s = (r.nodes.get(id) as SimNode).secrets;
+    const s = simNode(r, id).secrets;
     return maskVector(selfMaskKey('core-r3', id, s.selfSeed), L);
   });
   let ok = 0;
@@ -233,13 +226,13 @@ t.test('masked inputs: pairwise masks cancel, slots >= t refused', async (t) => 
     if (((v % PLAIN_MODULUS) + PLAIN_MODULUS) % PLAIN_MODULUS === 6n) ok++;
   }
   t.equal(ok, L, 'the pairwise masks cancel in every slot');
-  const a = r.nodes.get('A') as SimNode;
+  const a = simNode(r, 'A');
   t.throws(
     () =>
       maskInput({
         secrets: a.secrets,
         slots: BigUint64Array.of(PLAIN_MODULUS),
-        peers: a.peers as Map<string, PeerKeys>,
+        peers: peersOf(a),
         shared: ids,
         participants: ids,
         graph: COMPLETE_GRAPH,
@@ -251,7 +244,7 @@ t.test('masked inputs: pairwise masks cancel, slots >= t refused', async (t) => 
       maskInput({
         secrets: a.secrets,
         slots: new BigUint64Array(1),
-        peers: a.peers as Map<string, PeerKeys>,
+        peers: peersOf(a),
         shared: ['B', 'C'],
         participants: ids,
         graph: COMPLETE_GRAPH,
@@ -266,7 +259,7 @@ t.test('sparse graph (Bell et al.): 12 nodes, degree 6, t = 5 of 7 shareholders,
   const graph = { kind: 'harary' as const, degree: 6 };
   const r = advertiseAll({ roundId: 'sparse-r1', ids, threshold: 5, graph, seed: 'sparse' });
   await shareAll(r);
-  for (const id of ids) t.equal((r.nodes.get(id) as SimNode).held?.size, 7, `${id} holds 6 peers' shares and its own`);
+  for (const id of ids) t.equal(simNode(r, id).held?.size, 7, `${id} holds 6 peers' shares and its own`);
   const L = 300;
   const survivors = ids.filter((id) => id !== 'N05');
   const slots = new Map(ids.map((id, i) => [id, new BigUint64Array(L).fill(BigInt(i * 1000))]));
@@ -275,7 +268,7 @@ t.test('sparse graph (Bell et al.): 12 nodes, degree 6, t = 5 of 7 shareholders,
   const reveals = revealAll(r, survivors, signatures);
   const sum = new BigUint64Array(L);
   for (const id of survivors) {
-    const m = (r.nodes.get(id) as SimNode).masked as BigUint64Array;
+    const m = maskedOf(simNode(r, id));
     for (let i = 0; i < L; i++) sum[i] = ((sum[i] as bigint) + (m[i] as bigint)) % PLAIN_MODULUS;
   }
   const out = await unmaskRound(

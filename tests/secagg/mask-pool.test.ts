@@ -17,7 +17,8 @@ import {
   type PeerKeys,
   splitTasks,
 } from '../../shared/secagg/index.js';
-import { advertiseAll, revealAll, shareAll, signAll, type SimNode } from '../../bench/secagg/simulate.js';
+import { advertiseAll, revealAll, shareAll, signAll } from '../../bench/secagg/simulate.js';
+import { peersOf, simNode } from '../helpers/sim.js';
 
 const ids = Array.from({ length: 9 }, (_, i) => `M${i}`);
 const threshold = defaultThreshold(9, 3); // 6, so n - t = 3
@@ -83,11 +84,11 @@ t.test('tasks split into contiguous runs, the first from task 0 (the self mask s
 t.test('masked inputs: pool sizes 1, 2 and 3 give the bits of maskInput', async (t) => {
   const r = advertiseAll({ roundId: 'pool-r1', ids, threshold, graph: COMPLETE_GRAPH, seed: 'pool' });
   for (const [i, id] of ids.entries()) {
-    const n = r.nodes.get(id) as SimNode;
+    const n = simNode(r, id);
     const o = {
       secrets: n.secrets,
       slots: slotsOf(i),
-      peers: n.peers as Map<string, PeerKeys>,
+      peers: peersOf(n),
       shared: ids,
       participants: ids,
       graph: COMPLETE_GRAPH,
@@ -113,14 +114,14 @@ t.test('unmasking: 0, 1 and n - t dropouts give the exact sum with pool sizes 1 
   await shareAll(r);
   const masked = new Map<string, BigUint64Array>();
   for (const [i, id] of ids.entries()) {
-    const n = r.nodes.get(id) as SimNode;
+    const n = simNode(r, id);
     masked.set(
       id,
       await maskInputParallel(
         {
           secrets: n.secrets,
           slots: slotsOf(i),
-          peers: n.peers as Map<string, PeerKeys>,
+          peers: peersOf(n),
           shared: ids,
           participants: ids,
           graph: COMPLETE_GRAPH,
@@ -170,8 +171,8 @@ t.test('unmasking: 0, 1 and n - t dropouts give the exact sum with pool sizes 1 
 
 t.test('a worker that meets a low-order key: coded error, and the pool works afterwards', async (t) => {
   const r = advertiseAll({ roundId: 'pool-r3', ids, threshold, graph: COMPLETE_GRAPH, seed: 'pool3' });
-  const n = r.nodes.get('M0') as SimNode;
-  const peers = new Map(n.peers as Map<string, PeerKeys>);
+  const n = simNode(r, 'M0');
+  const peers = new Map(peersOf(n));
   // The last peer (in M8's run, on the worker) advertised the zero point.
   peers.set('M8', { ...(peers.get('M8') as PeerKeys), maskPublicKey: new Uint8Array(32) });
   const o = { secrets: n.secrets, slots: slotsOf(0), peers, shared: ids, participants: ids, graph: COMPLETE_GRAPH };
@@ -181,7 +182,7 @@ t.test('a worker that meets a low-order key: coded error, and the pool works aft
     'the bad pair runs on the worker',
   );
   await t.rejects(maskInputParallel(o, two), { code: 'SB_ERR_SECAGG_KEYS' });
-  const good = { ...o, peers: n.peers as Map<string, PeerKeys> };
+  const good = { ...o, peers: peersOf(n) };
   t.same(
     Buffer.from((await maskInputParallel(good, two)).buffer),
     Buffer.from(maskInput(good).buffer),

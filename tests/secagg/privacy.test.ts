@@ -19,7 +19,8 @@ import {
   type PeerKeys,
 } from '../../shared/secagg/index.js';
 import { prepareUnmasking } from '../../keyholder/unmask.js';
-import { advertiseAll, maskAll, revealAll, shareAll, signAll, type SimNode } from '../../bench/secagg/simulate.js';
+import { advertiseAll, maskAll, revealAll, shareAll, signAll } from '../../bench/secagg/simulate.js';
+import { maskedOf, peersOf, simNode } from '../helpers/sim.js';
 import { katFixture, sampleCodebook, sampleVector } from '../fixtures/crypto/sample.js';
 
 t.teardown(() => sealWorker().close());
@@ -91,7 +92,7 @@ t.test('one institution decrypted alone: uniform mod t over >= 100,000 slots, un
     ]),
     ids,
   );
-  const masked = (round.nodes.get('INST1') as SimNode).masked as BigUint64Array;
+  const masked = maskedOf(simNode(round, 'INST1'));
   const cts = await encryptSlots(publicKey, masked);
   const seen = (await decryptSum(secretKey, cts)).subarray(0, truth.length);
   t.ok(truth.length >= 100_000, `${truth.length} slots`);
@@ -120,7 +121,7 @@ t.test('with every reveal of the round, a survivor still cannot be unmasked', as
   maskAll(round, slots, survivors);
   const signatures = signAll(round, survivors);
   const reveals = revealAll(round, survivors, signatures);
-  const peers = (round.nodes.get('INST1') as SimNode).peers as Map<string, PeerKeys>;
+  const peers = peersOf(simNode(round, 'INST1'));
 
   // Everything the key holder can open.
   const { opened, rejected } = openReveals({
@@ -156,7 +157,7 @@ t.test('with every reveal of the round, a survivor still cannot be unmasked', as
   });
   t.same([...plan.selfSeeds.keys()].sort(), [...survivors].sort(), 'self seeds reconstructed: survivors only');
   t.same([...plan.droppedMaskKeys.keys()], ['ZERO6'], 'mask keys reconstructed: the dropped node only');
-  const cts = await encryptSlots(publicKey, (round.nodes.get('INST1') as SimNode).masked as BigUint64Array);
+  const cts = await encryptSlots(publicKey, maskedOf(simNode(round, 'INST1')));
   const dec = (await decryptSum(secretKey, cts)).subarray(0, L);
   const acc = Float64Array.from(dec, (v) => Number(v));
   accumulateMask(selfMaskKey(round.roundId, 'INST1', plan.selfSeeds.get('INST1') as Uint8Array), acc, -1);
@@ -177,11 +178,11 @@ t.test('with every reveal of the round, a survivor still cannot be unmasked', as
   // survivors hold (never revealed) are needed t at a time: t - 1 of them do not give it.
   const held = survivors
     .slice(0, threshold - 1)
-    .map((id) => (round.nodes.get(id) as SimNode).held?.get('INST1')?.maskKeyShare as Uint8Array);
+    .map((id) => simNode(round, id).held?.get('INST1')?.maskKeyShare as Uint8Array);
   const wrong = await combine(held);
   t.not(
     Buffer.from(wrong).toString('hex'),
-    Buffer.from((round.nodes.get('INST1') as SimNode).secrets.maskSecretKey).toString('hex'),
+    Buffer.from(simNode(round, 'INST1').secrets.maskSecretKey).toString('hex'),
     't - 1 shares do not give the mask key',
   );
 });

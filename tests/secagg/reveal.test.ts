@@ -13,13 +13,14 @@ import {
   signSurvivorSet,
   type SurvivorSetSignature,
 } from '../../shared/secagg/index.js';
-import { advertiseAll, shareAll, type SimNode } from '../../bench/secagg/simulate.js';
+import { advertiseAll, shareAll } from '../../bench/secagg/simulate.js';
+import { simNode } from '../helpers/sim.js';
 
 const ids = ['INST1', 'INST2', 'INST3', 'ZERO4', 'ZERO5', 'ZERO6'];
 const threshold = 4; // max(ceil(2 * 6 / 3), 3)
 const round = advertiseAll({ roundId: 'reveal-r2', ids, threshold, graph: COMPLETE_GRAPH, seed: 'reveal' });
 await shareAll(round);
-const node = (id: string) => round.nodes.get(id) as SimNode;
+const node = (id: string) => simNode(round, id);
 const sign = (signers: readonly string[], survivors: readonly string[]): SurvivorSetSignature[] =>
   signers.map((id) => signSurvivorSet(round.roundId, id, { shared: ids, survivors }, node(id).identity.secretKey));
 const reveal = (id: string, survivors: string[], signatures: unknown[], previous: RevealRecord | null) =>
