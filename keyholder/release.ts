@@ -233,7 +233,8 @@ function verifyReleaseBundle(
   if ((bundle.corrections?.length ?? 0) > 0 && (!manifest.secagg || chain.length === 0))
     throw new SbError(
       'SB_ERR_BUNDLE',
-      `the bundle of round ${manifest.round_id} holds corrections (differences), which only a masked round that was released can have; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
+      `the bundle of round ${manifest.round_id} holds corrections (differences), which only a masked ` +
+        `round that was released can have; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
     );
   const survivors = bundle.secagg?.phases.find((p) => p.phase === 'masked_input')?.members ?? [];
   const corrections = verifyCorrections(
@@ -256,7 +257,8 @@ function verifyReleaseBundle(
   if (n < manifest.thresholds.min_institutions) {
     throw new SbError(
       'SB_ERR_BELOW_MIN_INSTITUTIONS',
-      `round ${manifest.round_id} has ${n} valid contribution(s), fewer than min_institutions ${manifest.thresholds.min_institutions}; nothing is decrypted. Extend the round until more institutions have submitted.`,
+      `round ${manifest.round_id} has ${n} valid contribution(s), fewer than min_institutions ${manifest.thresholds.min_institutions}; ` +
+        `nothing is decrypted. Extend the round until more institutions have submitted.`,
       { contributions: n, min_institutions: manifest.thresholds.min_institutions },
     );
   }
@@ -282,14 +284,18 @@ function checkCoordinatorSum(
   if (bundle.sum.length !== sum.length) {
     throw new SbError(
       'SB_ERR_SUM_MISMATCH',
-      `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; do not release, ask the coordinator to recompute the sum.`,
+      `the coordinator's sum has ${bundle.sum.length} ciphertexts, the round's layout needs ${sum.length}; ` +
+        `do not release, ask the coordinator to recompute the sum.`,
     );
   }
   const differing = sum.flatMap((ct, k) => (Buffer.compare(ct, bundle.sum[k] as Uint8Array) === 0 ? [] : [k]));
   if (differing.length > 0) {
     throw new SbError(
       'SB_ERR_SUM_MISMATCH',
-      `the coordinator's sum differs from the sum of the ${v.n} verified contributions${v.corrections.length ? ` and ${v.corrections.length} correction(s)` : ''} in ciphertext(s) ${differing.join(', ')}: it holds something else than the contributions in the bundle. Do not release; ask the coordinator which contributions it added.`,
+      `the coordinator's sum differs from the sum of the ${v.n} verified contributions` +
+        `${v.corrections.length ? ` and ${v.corrections.length} correction(s)` : ''} in ciphertext(s) ` +
+        `${differing.join(', ')}: it holds something else than the contributions in the bundle. ` +
+        `Do not release; ask the coordinator which contributions it added.`,
       { ciphertexts: differing },
     );
   }
@@ -299,7 +305,9 @@ function checkCoordinatorSum(
     if (store.decryptions(manifest.round_id).some((d) => d.releaseDigest === prevDigest && d.sumDigest === sDigest))
       throw new SbError(
         'SB_ERR_ALREADY_RELEASED',
-        `the bundle holds the same sum as version ${v.previous.release_version} of round ${manifest.round_id} (no late or corrected contribution); nothing is decrypted. A new version needs the coordinator's 'round reopen --late' and a late contribution.`,
+        `the bundle holds the same sum as version ${v.previous.release_version} of round ${manifest.round_id} ` +
+          `(no late or corrected contribution); nothing is decrypted. A new version needs the coordinator's ` +
+          `'round reopen --late' and a late contribution.`,
         { version: v.previous.release_version },
       );
   }
@@ -370,7 +378,10 @@ async function decryptUnderCustody(
         const ids = [...new Set(culprits.map((c) => c.institutionId))];
         throw new SbError(
           'SB_ERR_CULPRITS',
-          `the sum cannot be decrypted: the ciphertexts of ${ids.join(', ')} have no noise budget under this key holder's key (encrypted under another key, or forged). Nothing was decoded. Ask the coordinator to exclude ${ids.length === 1 ? 'it' : 'them'}, sum again and send a new bundle; ${ids.length === 1 ? 'that institution' : 'those institutions'} must re-encrypt with the round key.`,
+          `the sum cannot be decrypted: the ciphertexts of ${ids.join(', ')} have no noise budget under ` +
+            `this key holder's key (encrypted under another key, or forged). Nothing was decoded. Ask the ` +
+            `coordinator to exclude ${ids.length === 1 ? 'it' : 'them'}, sum again and send a new bundle; ` +
+            `${ids.length === 1 ? 'that institution' : 'those institutions'} must re-encrypt with the round key.`,
           { culprits },
         );
       }
@@ -395,7 +406,10 @@ function checkedSector(v: VerifiedBundle, slots: BigUint64Array): ContributionVe
     const shown = violations.slice(0, 5).map((x) => `${x.row} ${x.key} slot ${x.slot} (${x.rule})`);
     throw new SbError(
       'SB_ERR_CONSISTENCY',
-      `the decrypted sum of round ${manifest.round_id} fails ${violations.length} consistency check(s): ${shown.join('; ')}${violations.length > 5 ? '; …' : ''}. Some contribution was computed wrongly or forged; nothing is released. Ask the coordinator to have the institutions check their vectors (node quality report) and resubmit.`,
+      `the decrypted sum of round ${manifest.round_id} fails ${violations.length} consistency check(s): ` +
+        `${shown.join('; ')}${violations.length > 5 ? '; …' : ''}. Some contribution was computed wrongly ` +
+        `or forged; nothing is released. Ask the coordinator to have the institutions check their vectors ` +
+        `(node quality report) and resubmit.`,
       { violations },
     );
   }
@@ -570,7 +584,9 @@ function publishedChain(bundle: Bundle, roundId: string, ownKey: Uint8Array): Re
     if (!ok || !p.success)
       throw new SbError(
         'SB_ERR_BUNDLE',
-        `the bundle's published version ${r.version} of round ${roundId} is not a release this key holder signed for the round, or does not follow the version before it; nothing is decrypted. Ask the coordinator for the releases it published, as signed.`,
+        `the bundle's published version ${r.version} of round ${roundId} is not a release this key ` +
+          `holder signed for the round, or does not follow the version before it; nothing is decrypted. ` +
+          `Ask the coordinator for the releases it published, as signed.`,
         { version: r.version },
       );
     out.push(p.data);
@@ -594,8 +610,11 @@ function maskedContributors(bundle: Bundle, ids: readonly string[], reRelease: b
     throw new SbError(
       'SB_ERR_BUNDLE',
       !reRelease
-        ? `the bundle of masked round ${bundle.manifest.round_id} lists late contributions (${late.join(', ')}) but no published version: late contributions come only after a release. Nothing is decrypted; ask the coordinator for a consistent bundle.`
-        : `the bundle lists ${unknown.join(', ')} as late but holds no contribution of ${unknown.length === 1 ? 'it' : 'them'}; nothing is decrypted. Ask the coordinator for a consistent bundle.`,
+        ? `the bundle of masked round ${bundle.manifest.round_id} lists late contributions (${late.join(', ')}) ` +
+            `but no published version: late contributions come only after a release. Nothing is decrypted; ` +
+            `ask the coordinator for a consistent bundle.`
+        : `the bundle lists ${unknown.join(', ')} as late but holds no contribution of ${unknown.length === 1 ? 'it' : 'them'}; ` +
+            `nothing is decrypted. Ask the coordinator for a consistent bundle.`,
       { late },
     );
   const survivors = bundle.secagg?.phases.find((p) => p.phase === 'masked_input')?.members ?? [];
@@ -603,7 +622,9 @@ function maskedContributors(bundle: Bundle, ids: readonly string[], reRelease: b
   if (masked.length > 0)
     throw new SbError(
       'SB_ERR_BUNDLE',
-      `the bundle lists ${masked.join(', ')} as late although ${masked.length === 1 ? 'it is' : 'they are'} in the survivor set of the masked round: a survivor's masked input cannot be replaced. Nothing is decrypted; ask the coordinator for a consistent bundle.`,
+      `the bundle lists ${masked.join(', ')} as late although ${masked.length === 1 ? 'it is' : 'they are'} ` +
+        `in the survivor set of the masked round: a survivor's masked input cannot be replaced. Nothing ` +
+        `is decrypted; ask the coordinator for a consistent bundle.`,
       { late: masked },
     );
   return ids.filter((id) => !late.includes(id));
@@ -622,7 +643,9 @@ function nextVersion(
     if (latest) {
       throw new SbError(
         'SB_ERR_ALREADY_RELEASED',
-        `round ${roundId} was released already (version ${latest.releaseVersion}, digest ${latest.releaseDigest}); a round is released once. For a corrected re-release pass that release with --previous to sign version ${latest.releaseVersion + 1}.`,
+        `round ${roundId} was released already (version ${latest.releaseVersion}, digest ${latest.releaseDigest}); ` +
+          `a round is released once. For a corrected re-release pass that release with --previous to ` +
+          `sign version ${latest.releaseVersion + 1}.`,
       );
     }
     return { version: 1, previousDigest: null };
@@ -638,7 +661,8 @@ function nextVersion(
   if (latest && latest.releaseDigest !== digest) {
     throw new SbError(
       'SB_ERR_PREVIOUS_RELEASE',
-      `the previous release given (version ${p.data.release_version}) is not the latest release of round ${roundId}; the latest is version ${latest.releaseVersion} (digest ${latest.releaseDigest}).`,
+      `the previous release given (version ${p.data.release_version}) is not the latest release of ` +
+        `round ${roundId}; the latest is version ${latest.releaseVersion} (digest ${latest.releaseDigest}).`,
     );
   }
   return { version: p.data.release_version + 1, previousDigest: digest };
@@ -661,7 +685,8 @@ function unmaskInput(
   if (!secagg || !record || record.round_id !== manifest.round_id)
     throw new SbError(
       'SB_ERR_BUNDLE',
-      `round ${manifest.round_id} is masked but the bundle has no secure-aggregation record of it (secagg.json); nothing is decrypted. Ask the coordinator for the complete bundle.`,
+      `round ${manifest.round_id} is masked but the bundle has no secure-aggregation record of it ` +
+        `(secagg.json); nothing is decrypted. Ask the coordinator for the complete bundle.`,
     );
   const members = (p: string) => record.phases.find((x) => x.phase === p)?.members ?? [];
   return {

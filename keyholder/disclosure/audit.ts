@@ -531,7 +531,10 @@ function rankTest(input: AuditInput, table: Table, view: BlockView, report: Audi
       kind: 'contributor_determined',
       block,
       entry: e.id,
-      message: `${e.id}: block ${block} (${e.row.institutions[inst]} institutions, ${rule}) is determined for a contributing institution that knows its own blocks of a single institution; with two institutions each would learn the other's figures`,
+      message:
+        `${e.id}: block ${block} (${e.row.institutions[inst]} institutions, ${rule}) is determined ` +
+        `for a contributing institution that knows its own blocks of a single institution; with two ` +
+        `institutions each would learn the other's figures`,
     });
   }
   return rows;
@@ -758,7 +761,10 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
       block,
       entry: entry.id,
       counts: ids,
-      message: `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} count(s) an attacker (an outsider, or a contributing institution that knows every suppressed block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
+      message:
+        `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} ` +
+        `count(s) an attacker (an outsider, or a contributing institution that knows every suppressed ` +
+        `block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
     });
   }
 }
@@ -886,7 +892,10 @@ function checkVersions(input: AuditInput, table: Table, report: AuditReport): vo
             kind: 'version_difference',
             block,
             entry: e.id,
-            message: `${e.id}: block ${block} is published in this release and in version ${prev.release_version} with different figures; their difference is the contribution of ${behind} institution(s) (fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
+            message:
+              `${e.id}: block ${block} is published in this release and in version ${prev.release_version} ` +
+              `with different figures; their difference is the contribution of ${behind} institution(s) (fewer ` +
+              `than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
           });
         }
       }

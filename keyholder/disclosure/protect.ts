@@ -57,7 +57,9 @@ export interface DisclosedRelease {
 
 export const AUDIT_METHOD =
   'exact rank test over the rationals (fraction-free BigInt elimination) of all published additive relations (every rollup = sum of its cells) per block; ' +
-  'protection intervals of a_enrolments / b_starters with bounds from institution counts and suppression rules, proven wide enough by verified integer tables (exchange moves) or else by linear programming (GLPK simplex, optima rounded inward); ' +
+  'protection intervals of a_enrolments / b_starters with bounds from institution counts and ' +
+  'suppression rules, proven wide enough by verified integer tables (exchange moves) or else ' +
+  'by linear programming (GLPK simplex, optima rounded inward); ' +
   'differences with every earlier version of the round, published or derivable from both versions together (exact joint elimination)';
 
 /** Findings more secondary suppression can remove. */
@@ -110,11 +112,16 @@ export function summaryNl(
     .join(', ');
   const pct = Math.round(thresholds.dominance_share * 100);
   return [
-    `Een cijfer wordt alleen gepubliceerd als minstens ${thresholds.min_institutions} instellingen en ${thresholds.min_population} studenten erachter staan en geen enkele instelling meer dan ${pct}% ervan kan hebben.`,
+    `Een cijfer wordt alleen gepubliceerd als minstens ${thresholds.min_institutions} instellingen ` +
+      `en ${thresholds.min_population} studenten erachter staan en geen enkele instelling meer dan ` +
+      `${pct}% ervan kan hebben.`,
     `Een verdeling van instellingen wordt alleen getoond als er minstens ${thresholds.min_institutions_distribution} instellingen in zitten.`,
     `Daarnaast zijn cijfers weggelaten zodat geen weggelaten cijfer terug te rekenen is uit totalen min de gepubliceerde delen.`,
-    `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed}${rules ? ` (${rules})` : ''}; verdelingen getoond: ${o.distributions.published}.`,
-    `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
+    `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed}` +
+      `${rules ? ` (${rules})` : ''}; verdelingen getoond: ${o.distributions.published}.`,
+    `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te ` +
+      `bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ` +
+      `${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
       (o.audit.versions.compared.length > 0
         ? `, en dat het verschil met eerdere versies (${o.audit.versions.compared.join(', ')}) geen kleine groep instellingen blootlegt.`
         : '.'),
@@ -336,7 +343,9 @@ function refuse(report: AuditReport): never {
     'SB_ERR_DISCLOSURE_AUDIT',
     `the disclosure audit refuses this release: ${describe(report.findings)}. Nothing was signed. ${
       versions
-        ? 'A re-release may only add or change contributions of at least min_institutions institutions in every figure it publishes again; wait until more late contributions are in, or leave the earlier version as the release of this round.'
+        ? 'A re-release may only add or change contributions of at least min_institutions institutions ' +
+          'in every figure it publishes again; wait until more late contributions are in, or leave the ' +
+          'earlier version as the release of this round.'
         : 'Secondary suppression could not protect these figures; raise the thresholds for this round or report this as a bug.'
     }`,
     { findings: report.findings.slice(0, 50) },

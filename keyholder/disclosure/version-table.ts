@@ -150,7 +150,10 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
     findings.push({
       kind: 'version_difference',
       entry: 'rollup:total',
-      message: `block ${input.block}: the figures of this release and version ${v} contradict "a row whose institution count did not change is unchanged"; some contribution changed without being listed as a correction`,
+      message:
+        `block ${input.block}: the figures of this release and version ${v} contradict "a row whose ` +
+        `institution count did not change is unchanged"; some contribution changed without being listed ` +
+        `as a correction`,
     });
     return { findings, derived: 0, unchanged };
   }
@@ -161,14 +164,18 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
       findings.push({
         kind: 'determined',
         entry: e.id,
-        message: `${e.id}: block ${input.block} is suppressed but derivable from this release together with version ${v} (figures published in both, rows whose institution count did not change are unchanged)`,
+        message:
+          `${e.id}: block ${input.block} is suppressed but derivable from this release together with ` +
+          `version ${v} (figures published in both, rows whose institution count did not change are unchanged)`,
       });
     const co = colOld[i] as number;
     if (co >= 0 && determined.has(co) && !(e.known && same(i)))
       findings.push({
         kind: 'determined',
         entry: e.id,
-        message: `${e.id}: block ${input.block} was suppressed in version ${v} and becomes derivable with this release (its change is derivable from figures published in both versions)`,
+        message:
+          `${e.id}: block ${input.block} was suppressed in version ${v} and becomes derivable with this ` +
+          `release (its change is derivable from figures published in both versions)`,
       });
   });
   let derived = 0;
@@ -195,7 +202,10 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
       findings.push({
         kind: 'version_difference',
         entry: e.id,
-        message: `${e.id}: block ${input.block}'s difference with version ${v} is derivable from figures published in both (it is not published as a row in both); it is the contribution of ${behind} institution(s) (fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
+        message:
+          `${e.id}: block ${input.block}'s difference with version ${v} is derivable from figures published ` +
+          `in both (it is not published as a row in both); it is the contribution of ${behind} institution(s) ` +
+          `(fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
       });
   });
   return { findings, derived, unchanged };
