@@ -99,87 +99,18 @@ export async function releaseRound(options: ReleaseOptions): Promise<Release> {
 export async function releaseRoundDetailed(options: ReleaseOptions): Promise<ReleaseResult> {
   const now = options.now ?? systemClock;
   const at = () => isoSeconds(now());
-  let t0 = performance.now();
-  const phase = (p: ReleasePhase) => {
-    const t = performance.now();
-    options.onPhase?.(p, t - t0);
-    t0 = t;
-  };
+  const phase = phaseTimer(options.onPhase); // the 'load' phase includes opening the home
   const kh = await loadKeyHolder(options.home);
   const store = KeyHolderStore.open(kh.paths.dataDir);
-  let roundId: string | null = null;
-  let bDigest: string | null = null;
+  const seen: Seen = { roundId: null, bundleDigest: null };
   try {
-    readSealedFile(kh.paths); // a home without a sealed key (plain key from before custody) releases nothing
-    const bundle: Bundle = readBundle(options.bundleDir);
-    roundId = bundle.manifest.round_id;
-    bDigest = bundleDigest(bundle.index);
-    phase('load');
-    // 1. Manifest, earlier releases, contributions (and a masked round's corrections).
-    const v = verifyReleaseBundle(bundle, kh, store, options.previous);
-    phase('verify');
-    // 2. Recompute the sum and compare with the coordinator's, byte for byte.
-    const { sum, sumDigest: sDigest } = checkCoordinatorSum(bundle, v, store);
-    phase('sum');
-    // 2b. Masked round (issue 10): every secure-aggregation check and the Shamir reconstruction
-    // before any decryption; below t survivors (or without t matching survivor signatures)
-    // this throws and nothing is decrypted.
-    const plan = v.manifest.secagg
-      ? await prepareUnmasking(
-          unmaskInput(
-            bundle,
-            v.manifest,
-            maskedContributors(
-              bundle,
-              v.contributions.map((c) => c.institutionId),
-              v.chain.length > 0,
-            ),
-            readRevealKey(kh.paths.dataDir, v.manifest.round_id).secretKey,
-          ),
-        )
-      : null;
-    // 3. Unseal the key with the custodians' shares (logged), decrypt the sum (logged before and after).
-    const { slots, logId } = await decryptUnderCustody(store, kh, options, {
-      v,
-      sum,
-      sumDigest: sDigest,
-      bundleDigest: bDigest,
-      plan,
-      at,
-    });
-    phase('decrypt');
-    // 4. Consistency of the decrypted sum.
-    const sector = checkedSector(v, slots);
-    phase('checks');
-    // 5. Disclosure control and its audit (against every earlier version of the round).
-    const disclosed = await discloseAgainstVersions(store, kh, options, v, sector);
-    phase('disclosure');
-    // 6. Sign, validate, record.
-    const signed = signAndRecord(store, kh, v, disclosed, { bundleDigest: bDigest, logId, publishedAt: at() });
-    phase('sign');
-    const warnings = kh.coordinatorKey
-      ? []
-      : [
-          `no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`,
-        ];
-    return {
-      release: signed.release,
-      releaseDigest: signed.releaseDigest,
-      bundleDigest: bDigest,
-      blocks: {
-        published: disclosed.blocks.published,
-        suppressed: disclosed.blocks.suppressed,
-        byRule: { ...disclosed.blocks.byRule },
-      },
-      passes: disclosed.passes,
-      warnings,
-    };
+    return await releaseSteps(store, kh, options, { at, phase, seen });
   } catch (e) {
     const code = isSbError(e) ? e.code : 'SB_ERR_INTERNAL';
     store.recordRefusal({
-      roundId,
+      roundId: seen.roundId,
       at: at(),
-      bundleDigest: bDigest,
+      bundleDigest: seen.bundleDigest,
       code,
       message: e instanceof Error ? e.message : String(e),
     });
@@ -187,6 +118,108 @@ export async function releaseRoundDetailed(options: ReleaseOptions): Promise<Rel
   } finally {
     store.close();
   }
+}
+
+/** What a refusal is recorded with: the round and bundle, once they are read. */
+interface Seen {
+  roundId: string | null;
+  bundleDigest: string | null;
+}
+
+/** Reports each phase's wall time (since the previous phase) to `onPhase`. */
+function phaseTimer(onPhase: ReleaseOptions['onPhase']): (p: ReleasePhase) => void {
+  let t0 = performance.now();
+  return (p) => {
+    const t = performance.now();
+    onPhase?.(p, t - t0);
+    t0 = t;
+  };
+}
+
+/** Steps 1-6 of a release, in order; any failure throws (the caller records the refusal). */
+async function releaseSteps(
+  store: KeyHolderStore,
+  kh: KeyHolder,
+  options: ReleaseOptions,
+  d: { at: () => string; phase: (p: ReleasePhase) => void; seen: Seen },
+): Promise<ReleaseResult> {
+  const { at, phase } = d;
+  readSealedFile(kh.paths); // a home without a sealed key (plain key from before custody) releases nothing
+  const bundle: Bundle = readBundle(options.bundleDir);
+  d.seen.roundId = bundle.manifest.round_id;
+  const bDigest = bundleDigest(bundle.index);
+  d.seen.bundleDigest = bDigest;
+  phase('load');
+  // 1. Manifest, earlier releases, contributions (and a masked round's corrections).
+  const v = verifyReleaseBundle(bundle, kh, store, options.previous);
+  phase('verify');
+  // 2. Recompute the sum and compare with the coordinator's, byte for byte.
+  const { sum, sumDigest: sDigest } = checkCoordinatorSum(bundle, v, store);
+  phase('sum');
+  // 2b. Masked round (issue 10): every secure-aggregation check and the Shamir reconstruction
+  // before any decryption.
+  const plan = v.manifest.secagg ? await unmaskingPlan(bundle, v, kh) : null;
+  // 3. Unseal the key with the custodians' shares (logged), decrypt the sum (logged before and after).
+  const { slots, logId } = await decryptUnderCustody(store, kh, options, {
+    v,
+    sum,
+    sumDigest: sDigest,
+    bundleDigest: bDigest,
+    plan,
+    at,
+  });
+  phase('decrypt');
+  // 4. Consistency of the decrypted sum.
+  const sector = checkedSector(v, slots);
+  phase('checks');
+  // 5. Disclosure control and its audit (against every earlier version of the round).
+  const disclosed = await discloseAgainstVersions(store, kh, options, v, sector);
+  phase('disclosure');
+  // 6. Sign, validate, record.
+  const signed = signAndRecord(store, kh, v, disclosed, { bundleDigest: bDigest, logId, publishedAt: at() });
+  phase('sign');
+  return releaseResult(kh, signed, bDigest, disclosed);
+}
+
+/**
+ * Step 2b: a masked round's unmasking plan (every secure-aggregation check and the Shamir
+ * reconstruction); below t survivors (or without t matching survivor signatures) this throws
+ * and nothing is decrypted.
+ */
+function unmaskingPlan(bundle: Bundle, v: VerifiedBundle, kh: KeyHolder): ReturnType<typeof prepareUnmasking> {
+  const contributors = maskedContributors(
+    bundle,
+    v.contributions.map((c) => c.institutionId),
+    v.chain.length > 0,
+  );
+  const revealKey = readRevealKey(kh.paths.dataDir, v.manifest.round_id).secretKey;
+  return prepareUnmasking(unmaskInput(bundle, v.manifest, contributors, revealKey));
+}
+
+/** The signed release with its digests, block counts, passes and warnings for the operator. */
+function releaseResult(
+  kh: KeyHolder,
+  signed: { release: Release; releaseDigest: string },
+  bDigest: string,
+  disclosed: Awaited<ReturnType<typeof discloseAndAudit>>,
+): ReleaseResult {
+  const warnings = kh.coordinatorKey
+    ? []
+    : [
+        `no coordinator key is pinned, so the manifest's coordinator signature was not checked; run 'keyholder pin-coordinator'.`,
+      ];
+  return {
+    release: signed.release,
+    releaseDigest: signed.releaseDigest,
+    bundleDigest: bDigest,
+    blocks: {
+      published: disclosed.blocks.published,
+      suppressed: disclosed.blocks.suppressed,
+      byRule: { ...disclosed.blocks.byRule },
+    },
+    passes: disclosed.passes,
+    warnings,
+  };
 }
 
 type KeyHolder = Awaited<ReturnType<typeof loadKeyHolder>>;
