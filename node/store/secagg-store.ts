@@ -15,6 +15,13 @@ import type { NodeDb } from './node-db.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+/** Rows as node-db.ts declares them (the JSON inside is parsed with its own schema). */
+const SecretsRow = z.object({ secrets_json: z.string() });
+const OutboxRow = z.object({ message_json: z.string(), digest: z.string(), ack_json: z.string().nullable() });
+const RelayRow = z.object({ relay_json: z.string() });
+const HeldShareRow = z.object({ owner: z.string(), self_seed_share: z.string(), mask_key_share: z.string() });
+const RevealRow = z.object({ record_json: z.string() });
 const Key32 = z.string().refine((s) => Buffer.from(s, 'base64').length === 32, '32 bytes, base64');
 
 const SecretsSchema = z
@@ -45,10 +52,9 @@ export class SecAggStore {
 
   /** The round's secrets, or undefined before the node advertised keys. */
   secrets(roundId: string): RoundSecrets | undefined {
-    const r = this.db.prepare('SELECT secrets_json FROM secagg_secrets WHERE round_id = ?').get(roundId) as
-      | { secrets_json: string }
-      | undefined;
-    if (!r) return undefined;
+    const row = this.db.prepare('SELECT secrets_json FROM secagg_secrets WHERE round_id = ?').get(roundId);
+    if (row === undefined) return undefined;
+    const r = SecretsRow.parse(row);
     const s = SecretsSchema.parse(JSON.parse(r.secrets_json));
     return {
       roundId: s.round_id,
@@ -84,10 +90,11 @@ export class SecAggStore {
 
   /** The stored message of a phase, or undefined. */
   outbox(roundId: string, phase: SecAggPhase): OutboxEntry | undefined {
-    const r = this.db
+    const row = this.db
       .prepare('SELECT message_json, digest, ack_json FROM secagg_outbox WHERE round_id = ? AND phase = ?')
-      .get(roundId, phase) as { message_json: string; digest: string; ack_json: string | null } | undefined;
-    if (!r) return undefined;
+      .get(roundId, phase);
+    if (row === undefined) return undefined;
+    const r = OutboxRow.parse(row);
     return {
       message: PhaseMessageSchema.parse(JSON.parse(r.message_json)),
       digest: Sha256Hex.parse(r.digest),
@@ -111,10 +118,10 @@ export class SecAggStore {
 
   /** What an ended phase relayed, as first received, or undefined. */
   relay(roundId: string, phase: SecAggPhase): PhaseRelay | undefined {
-    const r = this.db
+    const row = this.db
       .prepare('SELECT relay_json FROM secagg_relay WHERE round_id = ? AND phase = ?')
-      .get(roundId, phase) as { relay_json: string } | undefined;
-    return r ? PhaseRelaySchema.parse(JSON.parse(r.relay_json)) : undefined;
+      .get(roundId, phase);
+    return row === undefined ? undefined : PhaseRelaySchema.parse(JSON.parse(RelayRow.parse(row).relay_json));
   }
 
   /** Keep what an ended phase relayed (the first version stays). */
@@ -130,7 +137,8 @@ export class SecAggStore {
   heldShares(roundId: string): Map<string, HeldShares> {
     const rows = this.db
       .prepare('SELECT owner, self_seed_share, mask_key_share FROM secagg_held_share WHERE round_id = ? ORDER BY owner')
-      .all(roundId) as { owner: string; self_seed_share: string; mask_key_share: string }[];
+      .all(roundId)
+      .map((r) => HeldShareRow.parse(r));
     return new Map(
       rows.map((r) => [
         InstitutionId.parse(r.owner),
@@ -149,10 +157,8 @@ export class SecAggStore {
 
   /** What this node revealed in a round, or null. */
   revealRecord(roundId: string): RevealRecord | null {
-    const r = this.db.prepare('SELECT record_json FROM secagg_reveal_record WHERE round_id = ?').get(roundId) as
-      | { record_json: string }
-      | undefined;
-    return r ? RevealRecordSchema.parse(JSON.parse(r.record_json)) : null;
+    const row = this.db.prepare('SELECT record_json FROM secagg_reveal_record WHERE round_id = ?').get(roundId);
+    return row === undefined ? null : RevealRecordSchema.parse(JSON.parse(RevealRow.parse(row).record_json));
   }
 
   /** Persist the reveal record (before the reveal is sent). */
