@@ -96,13 +96,13 @@ export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> 
   const { seedShares, keyShares } = countShares(roundId, threshold, proof.survivors, dropped, opened, rejected.length);
   const selfSeeds = new Map<string, Uint8Array>();
   for (const [u, shares] of seedShares) {
-    const commitment = (peers.get(u) as PeerKeys).selfSeedCommitment;
+    const commitment = peerKeys(peers, u).selfSeedCommitment;
     const ok = (s: Uint8Array) => s.length === 32 && selfSeedCommitment(roundId, u, s) === commitment;
     selfSeeds.set(u, await combineChecked(roundId, u, 'self seed', shares, threshold, ok));
   }
   const droppedMaskKeys = new Map<string, Uint8Array>();
   for (const [v, shares] of keyShares) {
-    const pk = (peers.get(v) as PeerKeys).maskPublicKey;
+    const pk = peerKeys(peers, v).maskPublicKey;
     const ok = (s: Uint8Array) => s.length === 32 && bytesEqual(nacl.scalarMult.base(s), pk);
     droppedMaskKeys.set(v, await combineChecked(roundId, v, 'mask key', shares, threshold, ok));
   }
@@ -116,6 +116,17 @@ export async function prepareUnmasking(input: UnmaskInput): Promise<UnmaskPlan> 
     graph: input.graph,
     rejectedReveals: rejected,
   };
+}
+
+/**
+ * The verified keys of `id` (in U2, so {@link checkRound} found them).
+ * @throws SbError `SB_ERR_SECAGG_KEYS` when `id` advertised none
+ */
+function peerKeys(peers: ReadonlyMap<string, PeerKeys>, id: string): PeerKeys {
+  const p = peers.get(id);
+  if (!p)
+    throw new SbError('SB_ERR_SECAGG_KEYS', `${id} is in the share set but advertised no keys.`, { institution: id });
+  return p;
 }
 
 /**
@@ -137,7 +148,9 @@ function checkRound(input: UnmaskInput): { peers: Map<string, PeerKeys>; proof: 
   if (contributors.length !== proof.survivors.length || contributors.some((c, i) => c !== proof.survivors[i]))
     throw new SbError(
       'SB_ERR_SECAGG_SURVIVORS',
-      `the masked contributions in the sum of round ${roundId} (${contributors.length}) are not exactly the survivor set the nodes signed (${proof.survivors.length}); nothing is decrypted. Ask the coordinator to sum exactly the survivors' contributions.`,
+      `the masked contributions in the sum of round ${roundId} (${contributors.length}) are not ` +
+        `exactly the survivor set the nodes signed (${proof.survivors.length}); nothing is decrypted. ` +
+        `Ask the coordinator to sum exactly the survivors' contributions.`,
       { contributors: contributors.length, survivors: proof.survivors.length },
     );
   for (const id of proof.shared)
@@ -172,7 +185,8 @@ function countShares(
   if (short.length > 0)
     throw new SbError(
       'SB_ERR_SECAGG_BELOW_THRESHOLD',
-      `round ${roundId}: fewer than t = ${threshold} valid shares for ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; the masks cannot be removed, so nothing is decrypted. The round fails closed.`,
+      `round ${roundId}: fewer than t = ${threshold} valid shares for ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; ` +
+        'the masks cannot be removed, so nothing is decrypted. The round fails closed.',
       { threshold, short: short.length, rejected_reveals: rejected },
     );
   return { seedShares, keyShares };
@@ -199,7 +213,9 @@ async function combineChecked(
   }
   throw new SbError(
     'SB_ERR_SECAGG_RECONSTRUCT',
-    `round ${roundId}: the ${shares.length} revealed shares of ${owner}'s ${what} do not combine to the value it committed to; some survivor revealed a wrong share. Nothing is decrypted; ask the coordinator to exclude the misbehaving node and run a new round.`,
+    `round ${roundId}: the ${shares.length} revealed shares of ${owner}'s ${what} do not combine ` +
+      'to the value it committed to; some survivor revealed a wrong share. Nothing is decrypted; ' +
+      'ask the coordinator to exclude the misbehaving node and run a new round.',
     { owner, what, shares: shares.length },
   );
 }
@@ -252,7 +268,7 @@ export function unmaskTasks(plan: UnmaskPlan): MaskTask[] {
   for (const [v, sk] of plan.droppedMaskKeys) {
     for (const u of maskPeers(roundId, v, plan.proof.shared, plan.participants, plan.graph)) {
       if (!survivors.has(u)) continue;
-      const publicKey = (plan.peers.get(u) as PeerKeys).maskPublicKey;
+      const publicKey = peerKeys(plan.peers, u).maskPublicKey;
       // u added pairSign(u, v) * mask; take it back out.
       tasks.push({ kind: 'pair', a: u, b: v, secretKey: sk, publicKey, sign: pairSign(u, v) === 1 ? -1 : 1 });
     }

@@ -13,14 +13,17 @@
  * median and max) with the HTTP bytes all nodes sent and received (an undici interceptor), and
  * the time from the last masked input to the signed release (issue 15, scale).
  *
- * In the masked-input phase each node gets a fresh mask pool of `--mask-lanes` lanes (default the
- * product's), timed from inside (wall and process CPU of the masking, worker start included) beside
- * the node's whole masked-input step (`node round` in that phase: compute, approval check, mask,
- * encrypt, sign, store, audit log, upload, receipt); with `--concurrency 1` the CPU figures are the
- * node's own (the coordinator is another process). `--until PHASE` stops after that phase (no release).
+ * In the masked-input phase each node gets a fresh mask pool (default the product's: lanes by work
+ * size; `--mask-lanes N` fixes N), timed from inside (wall and process CPU of the masking, worker
+ * start included), and the node's masked-input step (`node round` in that phase) is timed by stage
+ * (`onPhase`: session and relays, vector, approval check, then key fetch + mask + encrypt + sign +
+ * store + audit log, then upload + receipt), so masking / encrypt-and-submit reads directly. The
+ * node's code is the build (`dist/`, as an operator runs it; `--source` for the TypeScript
+ * sources). With `--concurrency 1` the CPU figures are the node's own (the coordinator is another
+ * process). `--until PHASE` stops after that phase (no release).
  *
  *   node --import tsx bench/round/run.ts [--institutions 63] [--students 150] [--crebos 120] [--concurrency 4]
- *     [--masked [--mask-lanes N] [--until PHASE]] [--keep DIR]
+ *     [--masked [--mask-lanes N] [--until PHASE]] [--source] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -68,7 +71,6 @@ const { defaultMaskLanes, defaultMaskPoolSize, MaskWorkerPool } = (await import(
  * shared/secagg/mask-pool.ts `defaultMaskLanes`: one lane, no worker, below 200 masks).
  */
 const fixedLanes = args.includes('--mask-lanes') ? Number(opt('mask-lanes', '1')) : undefined;
-const maskLanes = fixedLanes === undefined ? 'by work size' : String(fixedLanes);
 /** Masked: stop after this phase (no release; the per-phase figures only). */
 const until = opt('until', '') as SecAggPhase | '';
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -418,7 +420,10 @@ function maskedStepRows(): [string, string][] {
     ['  open the session, check the relays (before the submit)', both(span('start', 'compute'))],
     ['  compute the vector (not part of encrypt-and-submit)', both(span('compute', 'approval'))],
     ['  check the approval', both(span('approval', 'encrypt'))],
-    [`  masking (${maskLanes} lane(s), worker start included)`, both((x, k) => x.mask[k])],
+    [
+      `  masking (${fixedLanes === undefined ? 'lanes by work size' : `${fixedLanes} lane(s)`}, worker start included)`,
+      both((x, k) => x.mask[k]),
+    ],
     [
       '  fetch key, encrypt, sign, store, audit log (without the masking)',
       both((x, k) => span('encrypt', 'send')(x, k) - x.mask[k]),

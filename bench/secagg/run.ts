@@ -113,7 +113,8 @@ const stats = (xs: number[]) => `median ${median(xs).toFixed(0)} (min ${Math.min
 async function scenario(o: Scenario) {
   const ids = Array.from({ length: o.n }, (_, i) => `I${String(i).padStart(3, '0')}`);
   console.log(
-    `\n== ${o.n} institutions, ${o.graph.kind === 'complete' ? 'complete graph' : `Harary graph degree ${o.graph.degree}`}, t = ${o.threshold}, mask pool of ${lanes} lanes against 1`,
+    `\n== ${o.n} institutions, ${o.graph.kind === 'complete' ? 'complete graph' : `Harary graph degree ${o.graph.degree}`}, ` +
+      `t = ${o.threshold}, mask pool of ${lanes} lanes against 1`,
   );
   const round = await setUpRound(o, ids);
   const sums = await maskNodes(o, round, ids);
@@ -165,7 +166,9 @@ async function setUpRound(o: Scenario, ids: string[]): Promise<SimRound> {
   }
   await shareAllDirect(round);
   console.log(
-    `share keys, one node (Shamir split among its ${(round.nodes.get(ids[0] as string) as SimNode).outgoing?.length} neighbours and itself, one nacl.box each): median ${median(per).toFixed(0)} ms (n=3); the other nodes' shares placed directly (no boxes) to save time`,
+    `share keys, one node (Shamir split among its ${(round.nodes.get(ids[0] as string) as SimNode).outgoing?.length} ` +
+      `neighbours and itself, one nacl.box each): median ${median(per).toFixed(0)} ms (n=3); the ` +
+      `other nodes' shares placed directly (no boxes) to save time`,
   );
   return round;
 }
@@ -230,7 +233,9 @@ async function maskNodes(o: Scenario, round: SimRound, ids: string[]): Promise<S
   await pool.close();
   const peers0 = maskPeers(round.roundId, ids[0] as string, ids, ids, o.graph).length;
   console.log(
-    `masking per node (1 self mask + ${peers0} pairwise masks of ${L} slots), n=${wall[0].length}: 1 lane ${stats(wall[0])} ms wall, ${stats(cpu[0])} ms CPU; ${lanes} lanes (warm pool) ${stats(wall[1])} ms wall, ${stats(cpu[1])} ms CPU; same bytes`,
+    `masking per node (1 self mask + ${peers0} pairwise masks of ${L} slots), n=${wall[0].length}: ` +
+      `1 lane ${stats(wall[0])} ms wall, ${stats(cpu[0])} ms CPU; ${lanes} lanes (warm pool) ${stats(wall[1])} ` +
+      `ms wall, ${stats(cpu[1])} ms CPU; same bytes`,
   );
   return {
     maskedSum,
@@ -253,18 +258,21 @@ async function maskBreakdown(o: Scenario, round: SimRound, ids: string[]): Promi
     }
   });
   console.log(
-    `  of which ${others.length} pairwise key agreements (X25519 tweetnacl + HKDF): ${ka.wall.toFixed(0)} ms wall, ${ka.cpu.toFixed(0)} ms CPU (${(ka.cpu / others.length).toFixed(2)} ms each)`,
+    `  of which ${others.length} pairwise key agreements (X25519 tweetnacl + HKDF): ${ka.wall.toFixed(0)} ` +
+      `ms wall, ${ka.cpu.toFixed(0)} ms CPU (${(ka.cpu / others.length).toFixed(2)} ms each)`,
   );
   const acc = new Float64Array(L);
   const xs: number[] = [];
   for (let r = 0; r < 20; r++) xs.push((await timed(() => addMaskUnreduced(me.secrets.selfSeed, acc, 1))).cpu);
   console.log(
-    `  one mask expansion of ${L} slots (AES-256-CTR + rejection sampling + add): median ${median(xs).toFixed(2)} ms CPU (min ${Math.min(...xs).toFixed(2)}, n=20)`,
+    `  one mask expansion of ${L} slots (AES-256-CTR + rejection sampling + add): median ${median(xs).toFixed(2)} ` +
+      `ms CPU (min ${Math.min(...xs).toFixed(2)}, n=20)`,
   );
   if (o.graph.kind !== 'complete') {
     // What the complete graph would cost here: n expansions (and n - 1 agreements) per node.
     console.log(
-      `  the complete graph at ${o.n} would take ${o.n} expansions per node: about ${((o.n * median(xs)) / 1000).toFixed(1)} s CPU of PRG plus ${(((o.n - 1) * ka.cpu) / others.length / 1000).toFixed(1)} s of key agreements`,
+      `  the complete graph at ${o.n} would take ${o.n} expansions per node: about ${((o.n * median(xs)) / 1000).toFixed(1)} ` +
+        `s CPU of PRG plus ${(((o.n - 1) * ka.cpu) / others.length / 1000).toFixed(1)} s of key agreements`,
     );
   }
 }
@@ -279,7 +287,8 @@ async function poolStart(): Promise<{ wall: number; cpu: number }> {
   const r = await timed(() => pool.start());
   await pool.close();
   console.log(
-    `  starting a pool of ${lanes} lanes (${lanes - 1} worker thread(s), under tsx) up to its first answer: ${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU`,
+    `  starting a pool of ${lanes} lanes (${lanes - 1} worker thread(s), under tsx) up to its ` +
+      `first answer: ${r.wall.toFixed(0)} ms wall, ${r.cpu.toFixed(0)} ms CPU`,
   );
   return { wall: r.wall, cpu: r.cpu };
 }
@@ -320,7 +329,11 @@ async function encryptCost(
   const encC = median(cpu);
   const pct = (x: number, y: number) => `${((x / y) * 100).toFixed(0)} %`;
   console.log(
-    `encrypt + envelope + wire of one contribution: median ${enc.toFixed(0)} ms wall, ${encC.toFixed(0)} ms CPU (n=3); masking / that: 1 lane ${pct(maskWall[0], enc)} wall, ${pct(maskCpu[0], encC)} CPU; ${lanes} lanes warm ${pct(maskWall[1], enc)} wall, ${pct(maskCpu[1], encC)} CPU; ${lanes} lanes with the pool's start ${pct(maskWall[1] + start.wall, enc)} wall, ${pct(maskCpu[1] + start.cpu, encC)} CPU`,
+    `encrypt + envelope + wire of one contribution: median ${enc.toFixed(0)} ms wall, ${encC.toFixed(0)} ` +
+      `ms CPU (n=3); masking / that: 1 lane ${pct(maskWall[0], enc)} wall, ${pct(maskCpu[0], encC)} ` +
+      `CPU; ${lanes} lanes warm ${pct(maskWall[1], enc)} wall, ${pct(maskCpu[1], encC)} CPU; ${lanes} ` +
+      `lanes with the pool's start ${pct(maskWall[1] + start.wall, enc)} wall, ${pct(maskCpu[1] + start.cpu, encC)} ` +
+      'CPU',
   );
 }
 
@@ -331,7 +344,10 @@ function phaseBytes(o: Scenario, round: SimRound, ids: string[]): void {
   const out0 = n0.outgoing ?? [];
   const inBoxes = [...round.nodes.values()].flatMap((n) => n.outgoing ?? []).filter((e) => e.to === n0.id);
   console.log(
-    `bytes, node ${n0.id}: advertise sends ${adBytes} B, receives ${kib(round.advertisements.reduce((s, a) => s + bytes(a), 0))} (${o.n} advertisements); share sends ${kib(out0.reduce((s, e) => s + bytes(e), 0))} (${out0.length} boxes), receives ${kib(inBoxes.reduce((s, e) => s + bytes(e), 0))}; masked input: 0 B extra (same ciphertexts)`,
+    `bytes, node ${n0.id}: advertise sends ${adBytes} B, receives ${kib(round.advertisements.reduce((s, a) => s + bytes(a), 0))} ` +
+      `(${o.n} advertisements); share sends ${kib(out0.reduce((s, e) => s + bytes(e), 0))} (${out0.length} ` +
+      `boxes), receives ${kib(inBoxes.reduce((s, e) => s + bytes(e), 0))}; masked input: 0 B extra ` +
+      '(same ciphertexts)',
   );
 }
 
@@ -377,7 +393,10 @@ function consistencyCost(
       identityKeys: round.identityKeys,
     });
     console.log(
-      `consistency check, one node, all ${sigs.length} signatures, ${label}: ${ms(t4).toFixed(0)} ms wall / ${(cpuNow() - c4).toFixed(0)} ms CPU, ${proof.signers.length} valid; relay ${kib(sigs.reduce((s, x) => s + bytes(x), 0))} per node, ${((sigs.length * sigs.reduce((s, x) => s + bytes(x), 0)) / 2 ** 20).toFixed(1)} MiB from the coordinator in total`,
+      `consistency check, one node, all ${sigs.length} signatures, ${label}: ${ms(t4).toFixed(0)} ` +
+        `ms wall / ${(cpuNow() - c4).toFixed(0)} ms CPU, ${proof.signers.length} valid; relay ${kib(sigs.reduce((s, x) => s + bytes(x), 0))} ` +
+        `per node, ${((sigs.length * sigs.reduce((s, x) => s + bytes(x), 0)) / 2 ** 20).toFixed(1)} ` +
+        'MiB from the coordinator in total',
     );
   }
 }
@@ -435,7 +454,14 @@ async function keyHolderCost(
   );
   const verdict = o.full ? (wrong === 0 ? 'exact' : `${wrong} WRONG SLOTS`) : 'not checked (sampled)';
   console.log(
-    `dropouts ${d}: consistency signature ${bytes(signatures[0])} B per node (receives ${kib(signatures.reduce((s, x) => s + bytes(x), 0))}), reveal ${kib(bytes(reveals[0]))} per node (build ${revealMs.toFixed(1)} ms); key holder: checks + open reveals + Shamir (${plan.selfSeeds.size} seeds, ${plan.droppedMaskKeys.size} mask keys) ${prep.wall.toFixed(0)} ms wall / ${prep.cpu.toFixed(0)} ms CPU; remove ${plan.selfSeeds.size} self + ${pairMasks} pairwise masks: 1 lane ${one.wall.toFixed(0)} ms wall / ${one.cpu.toFixed(0)} ms CPU, ${lanes} lanes ${par.wall.toFixed(0)} ms wall / ${par.cpu.toFixed(0)} ms CPU; total with ${lanes} lanes ${(prep.wall + par.wall).toFixed(0)} ms wall / ${(prep.cpu + par.cpu).toFixed(0)} ms CPU; ${verdict}${same ? '' : `; 1 AND ${lanes} LANES DIFFER`}`,
+    `dropouts ${d}: consistency signature ${bytes(signatures[0])} B per node (receives ${kib(signatures.reduce((s, x) => s + bytes(x), 0))}), ` +
+      `reveal ${kib(bytes(reveals[0]))} per node (build ${revealMs.toFixed(1)} ms); key holder: ` +
+      `checks + open reveals + Shamir (${plan.selfSeeds.size} seeds, ${plan.droppedMaskKeys.size} ` +
+      `mask keys) ${prep.wall.toFixed(0)} ms wall / ${prep.cpu.toFixed(0)} ms CPU; remove ${plan.selfSeeds.size} ` +
+      `self + ${pairMasks} pairwise masks: 1 lane ${one.wall.toFixed(0)} ms wall / ${one.cpu.toFixed(0)} ` +
+      `ms CPU, ${lanes} lanes ${par.wall.toFixed(0)} ms wall / ${par.cpu.toFixed(0)} ms CPU; total ` +
+      `with ${lanes} lanes ${(prep.wall + par.wall).toFixed(0)} ms wall / ${(prep.cpu + par.cpu).toFixed(0)} ` +
+      `ms CPU; ${verdict}${same ? '' : `; 1 AND ${lanes} LANES DIFFER`}`,
   );
   if ((o.full && wrong > 0) || !same) process.exitCode = 1;
 }

@@ -22,7 +22,9 @@ for (let k = 4; k < Math.min(n, 255, 82); k += 2) {
   const b = sparseBounds(n, k, C, D);
   if (k % 8 === 0 || (k >= 32 && k <= 72))
     console.log(
-      `${String(k).padEnd(3)} | ${String(b.threshold).padEnd(9)} | ${String(2 * b.threshold - k - 1).padEnd(9)} | ${f(b.protection).padEnd(24)} | ${f(b.recovery).padEnd(8)} | ${f(b.isolation).padEnd(9)} | ${f(b.disconnect)}`,
+      `${String(k).padEnd(3)} | ${String(b.threshold).padEnd(9)} | ${String(2 * b.threshold - k - 1).padEnd(9)} ` +
+        `| ${f(b.protection).padEnd(24)} | ${f(b.recovery).padEnd(8)} | ${f(b.isolation).padEnd(9)} ` +
+        `| ${f(b.disconnect)}`,
     );
 }
 console.log(`key holder's default graph at ${n}: ${JSON.stringify(defaultMaskGraph(n))}`);

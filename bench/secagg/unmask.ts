@@ -51,7 +51,9 @@ for (let r = 0; r < repeats; r++) {
   const cpu = cpuNow() - c;
   const faults = process.resourceUsage().minorPageFault - f0;
   console.log(
-    `${drops} dropouts, ${masks} masks, ${lanes} lane(s), run ${r + 1}: ${wall.toFixed(0)} ms wall / ${cpu.toFixed(0)} ms CPU (${(cpu / masks).toFixed(2)} ms CPU per mask), ${faults} minor page faults`,
+    `${drops} dropouts, ${masks} masks, ${lanes} lane(s), run ${r + 1}: ${wall.toFixed(0)} ms ` +
+      `wall / ${cpu.toFixed(0)} ms CPU (${(cpu / masks).toFixed(2)} ms CPU per mask), ${faults} ` +
+      'minor page faults',
   );
 }
 await pool.close();

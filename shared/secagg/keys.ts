@@ -124,7 +124,8 @@ export function verifyAdvertisedKeys(
     if (!p.success) {
       throw new SbError(
         'SB_ERR_SECAGG_KEYS',
-        `advertisement ${i} is malformed (${formatZodIssues(p.error.issues, { limit: 1 })}); the coordinator relayed something that is not a key advertisement. Stop and tell the coordinator.`,
+        `advertisement ${i} is malformed (${formatZodIssues(p.error.issues, { limit: 1 })}); the ` +
+          'coordinator relayed something that is not a key advertisement. Stop and tell the coordinator.',
         { index: i },
       );
     }
@@ -148,7 +149,8 @@ export function verifyAdvertisedKeys(
     if (!verifyObject(PURPOSE_KEYS, a as unknown as Record<string, unknown>, 'signature', idKey))
       throw new SbError(
         'SB_ERR_SECAGG_KEYS',
-        `the advertisement of ${who} is not signed by its identity key from the manifest; the coordinator may have swapped keys. Stop and tell the coordinator.`,
+        `the advertisement of ${who} is not signed by its identity key from the manifest; the coordinator ` +
+          'may have swapped keys. Stop and tell the coordinator.',
         { institution: who },
       );
     for (const k of [a.box_public_key, a.mask_public_key]) {

@@ -120,7 +120,8 @@ class Lane {
       this.#worker = undefined;
       const err = new SbError(
         'SB_ERR_MASK_WORKER',
-        `a mask worker thread stopped (${why}); nothing was sent. Run the command again (a fresh worker is started), or set ${MASK_THREADS_ENV}=1 to mask in one thread.`,
+        `a mask worker thread stopped (${why}); nothing was sent. Run the command again (a fresh ` +
+          `worker is started), or set ${MASK_THREADS_ENV}=1 to mask in one thread.`,
       );
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();

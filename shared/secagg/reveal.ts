@@ -119,7 +119,9 @@ export function buildReveal(options: BuildRevealOptions): BuildRevealResult {
       if (prevKey.has(owner))
         throw new SbError(
           'SB_ERR_SECAGG_DOUBLE_REVEAL',
-          `${owner}'s mask-key share was revealed before in round ${roundId}; revealing its self-seed share too would expose its masked input. Refused: the coordinator's survivor sets contradict what it said before.`,
+          `${owner}'s mask-key share was revealed before in round ${roundId}; revealing its self-seed ` +
+            `share too would expose its masked input. Refused: the coordinator's survivor sets contradict ` +
+            'what it said before.',
           { peer: owner },
         );
       selfSeedShares[owner] = b64(h.selfSeedShare);
@@ -127,7 +129,9 @@ export function buildReveal(options: BuildRevealOptions): BuildRevealResult {
       if (prevSeed.has(owner))
         throw new SbError(
           'SB_ERR_SECAGG_DOUBLE_REVEAL',
-          `${owner}'s self-seed share was revealed before in round ${roundId}; revealing its mask-key share too would expose its masked input. Refused: the coordinator's survivor sets contradict what it said before.`,
+          `${owner}'s self-seed share was revealed before in round ${roundId}; revealing its mask-key ` +
+            `share too would expose its masked input. Refused: the coordinator's survivor sets contradict ` +
+            'what it said before.',
           { peer: owner },
         );
       maskKeyShares[owner] = b64(h.maskKeyShare);

@@ -81,7 +81,9 @@ export async function shareKeys(options: ShareKeysOptions): Promise<ShareKeysRes
   if (shareholders.length < threshold) {
     throw new SbError(
       'SB_ERR_SECAGG_BELOW_THRESHOLD',
-      `only ${shareholders.length} node(s) including this one advertised keys, fewer than the threshold t = ${threshold}: round ${secrets.roundId} cannot be unmasked, so nothing is shared. The round fails closed; the coordinator must open a new round.`,
+      `only ${shareholders.length} node(s) including this one advertised keys, fewer than the threshold ` +
+        `t = ${threshold}: round ${secrets.roundId} cannot be unmasked, so nothing is shared. The ` +
+        'round fails closed; the coordinator must open a new round.',
       { shareholders: shareholders.length, threshold },
     );
   }

@@ -131,7 +131,9 @@ export function checkSurvivorSignatures(options: CheckSurvivorsOptions): Consist
   if (survivors.length < threshold)
     throw new SbError(
       'SB_ERR_SECAGG_BELOW_THRESHOLD',
-      `round ${roundId} has ${survivors.length} survivor(s), fewer than the threshold t = ${threshold}: the masks cannot be removed, so nothing is revealed or decrypted. The round fails closed; open a new round.`,
+      `round ${roundId} has ${survivors.length} survivor(s), fewer than the threshold t = ${threshold}: ` +
+        'the masks cannot be removed, so nothing is revealed or decrypted. The round fails closed; ' +
+        'open a new round.',
       { survivors: survivors.length, threshold },
     );
   const inSurvivors = new Set(survivors);
@@ -151,7 +153,9 @@ export function checkSurvivorSignatures(options: CheckSurvivorsOptions): Consist
   if (valid.size < threshold)
     throw new SbError(
       'SB_ERR_SECAGG_CONSISTENCY',
-      `only ${valid.size} survivor(s) signed the same survivor set of round ${roundId}, fewer than the threshold t = ${threshold}: the coordinator may be telling nodes different stories. Nothing is revealed; the round fails closed.`,
+      `only ${valid.size} survivor(s) signed the same survivor set of round ${roundId}, fewer than ` +
+        `the threshold t = ${threshold}: the coordinator may be telling nodes different stories. ` +
+        'Nothing is revealed; the round fails closed.',
       { signed: valid.size, threshold },
     );
   const signers = [...valid.keys()].sort();

@@ -57,7 +57,9 @@ export function checkThreshold(threshold: number, shareholders: number): void {
   if (!ok) {
     throw new SbError(
       'SB_ERR_SECAGG_PARAMS',
-      `masking threshold ${threshold} with ${shareholders} shareholders is not allowed: it must be at least 2, more than half of the shareholders and at most all of them, and at most ${MAX_SHARES} nodes can share one secret (use the sparse graph for larger rounds). Fix the round manifest.`,
+      `masking threshold ${threshold} with ${shareholders} shareholders is not allowed: it must ` +
+        `be at least 2, more than half of the shareholders and at most all of them, and at most ${MAX_SHARES} ` +
+        'nodes can share one secret (use the sparse graph for larger rounds). Fix the round manifest.',
       { threshold, shareholders },
     );
   }
