@@ -100,7 +100,8 @@ export async function initCoordinator(input: InitCoordinatorInput): Promise<{
   if (!parsed.success) {
     throw new SbError(
       'SB_ERR_USAGE',
-      `invalid coordinator settings: ${formatZodIssues(parsed.error.issues)}. Check --public-url (a full URL such as https://coordinator.example.nl), --host and --port.`,
+      `invalid coordinator settings: ${formatZodIssues(parsed.error.issues)}. ` +
+        `Check --public-url (a full URL such as https://coordinator.example.nl), --host and --port.`,
     );
   }
   const config = parsed.data;

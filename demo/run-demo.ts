@@ -119,7 +119,8 @@ function summaryLines(x: {
     `Round ${round.roundId}: ${release.institutions} institutions, ${Object.keys(release.cells).length} cells, release version ${release.release_version}`,
     round.masking
       ? `  masked (secure aggregation, t = ${round.masking.threshold} of ${round.nodes.length}): the ` +
-        `key holder decrypted only the masked sum and removed the masks with the survivors' reveals${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
+        `key holder decrypted only the masked sum and removed the masks with the survivors' reveals` +
+        `${o.drop ? `; ${o.drop} institution(s) dropped out after sharing keys and their masks were recovered` : ''}`
       : '  UNMASKED round: the key holder with k custodians could have decrypted one institution’s contribution',
     `  bytes received by the coordinator: ${bytes.toLocaleString('en-GB')}; time in the key holder: ` +
       `${(keyHolderMs / 1000).toFixed(1)} s; total ${((performance.now() - t0) / 1000).toFixed(1)} ` +

@@ -66,7 +66,8 @@ function registerOpen(round: Command): void {
           }),
         );
         out(
-          `Opened round ${m.round_id} (${m.studiejaar}) with ${m.participants.length} participants until ${m.deadline}.\nManifest: ${m.he_public_key.url?.replace(/he-public-key$/, 'manifest')}`,
+          `Opened round ${m.round_id} (${m.studiejaar}) with ${m.participants.length} participants until ${m.deadline}.\n` +
+            `Manifest: ${m.he_public_key.url?.replace(/he-public-key$/, 'manifest')}`,
         );
         if (m.secagg)
           out(
@@ -133,7 +134,10 @@ function registerStatus(round: Command): void {
       if (!list.length) return out('No rounds.');
       list.forEach((s, i) => {
         out(
-          `${s.round_id} (${s.studiejaar}): ${s.state}; ${s.submitted} of ${s.participants} participants submitted (${s.submissions} submissions${s.excluded ? `, ${s.excluded} excluded` : ''}); deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
+          `${s.round_id} (${s.studiejaar}): ${s.state}; ` +
+            `${s.submitted} of ${s.participants} participants submitted ` +
+            `(${s.submissions} submissions${s.excluded ? `, ${s.excluded} excluded` : ''}); ` +
+            `deadline ${s.deadline}${s.closed_at ? `; closed ${s.closed_at}` : ''}; ${s.release_versions} release version(s)`,
         );
         for (const e of s.exclusions) out(`  excluded ${e.institution_id} on ${e.excluded_at}: ${e.reason}`);
         for (const a of s.late)
@@ -147,7 +151,8 @@ function registerStatus(round: Command): void {
         if (p.failure) out(`  FAILED CLOSED in ${p.failure.phase}: ${p.failure.code} — ${p.failure.message}`);
         for (const ph of p.phases)
           out(
-            `  ${ph.phase.padEnd(12)} ${ph.state.padEnd(7)} until ${ph.deadline}; acted ${ph.acted.length}/${ph.expected.length}${ph.missing.length ? `; not yet: ${ph.missing.join(', ')}` : ''}`,
+            `  ${ph.phase.padEnd(12)} ${ph.state.padEnd(7)} until ${ph.deadline}; ` +
+              `acted ${ph.acted.length}/${ph.expected.length}${ph.missing.length ? `; not yet: ${ph.missing.join(', ')}` : ''}`,
           );
       });
     });
@@ -196,7 +201,15 @@ function registerClose(round: Command): void {
             ? 'Round was already closed; summed again without the excluded contribution(s) for'
             : 'Round was already closed; wrote the bundle again for';
       out(
-        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed${r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : ''}${r.late.length ? ` (late, unmasked: ${r.late.join(', ')})` : ''}${r.corrections.length ? ` (corrected by an encrypted difference: ${r.corrections.join(', ')})` : ''}.\nBundle for the key holder: ${r.bundleDir}${after !== undefined ? `\nIt carries the ${after} published version(s); the key holder signs version ${after + 1} from it (its audit covers every earlier version).` : ''}`,
+        `${what} round ${r.roundId}: ${r.contributions} of ${r.participants} participants contributed` +
+          (r.excluded.length ? ` (excluded: ${r.excluded.join(', ')})` : '') +
+          (r.late.length ? ` (late, unmasked: ${r.late.join(', ')})` : '') +
+          (r.corrections.length ? ` (corrected by an encrypted difference: ${r.corrections.join(', ')})` : '') +
+          `.\nBundle for the key holder: ${r.bundleDir}` +
+          (after !== undefined
+            ? `\nIt carries the ${after} published version(s); the key holder signs version ${after + 1} from it ` +
+              '(its audit covers every earlier version).'
+            : ''),
       );
     });
 }
@@ -223,13 +236,16 @@ function registerExclude(round: Command): void {
         }),
       );
       out(
-        `Excluded ${r.institutionId} from round ${r.roundId}${r.sequence === null ? ' (it had not submitted)' : ` (its contribution, sequence ${r.sequence})`}: ${r.reason}
+        `Excluded ${r.institutionId} from round ${r.roundId}` +
+          `${r.sequence === null ? ' (it had not submitted)' : ` (its contribution, sequence ${r.sequence})`}: ${r.reason}
 ${r.institutionId} is told this reason on its next request.${
-          r.needsReclose
-            ? `
-The round is closed: run 'sectorbench coordinator round close --home ${o.home} --round ${r.roundId} --bundle NEW_DIR' to sum without it, and hand the new bundle to the key holder.`
-            : ''
-        }`,
+            r.needsReclose
+              ? `
+The round is closed: ` +
+                `run 'sectorbench coordinator round close --home ${o.home} --round ${r.roundId} --bundle NEW_DIR' to sum without it, ` +
+                `and hand the new bundle to the key holder.`
+              : ''
+          }`,
       );
     });
 }
@@ -256,8 +272,10 @@ function registerReopen(round: Command): void {
         }),
       );
       out(
-        `Round ${o.round} reopened after version ${r[0]?.afterVersion} until ${r[0]?.deadline}: ${r.map((a) => `${a.institutionId} (${a.kind === 'late' ? 'late' : 'correction'})`).join(', ')}.\n` +
-          `They send with 'sectorbench node submit --late'; then run 'sectorbench coordinator round close --home ${o.home} --round ${o.round} --bundle NEW_DIR' and hand the bundle to the key holder.`,
+        `Round ${o.round} reopened after version ${r[0]?.afterVersion} until ${r[0]?.deadline}: ` +
+          `${r.map((a) => `${a.institutionId} (${a.kind === 'late' ? 'late' : 'correction'})`).join(', ')}.\n` +
+          `They send with 'sectorbench node submit --late'; ` +
+          `then run 'sectorbench coordinator round close --home ${o.home} --round ${o.round} --bundle NEW_DIR' and hand the bundle to the key holder.`,
       );
     });
 }
@@ -274,7 +292,8 @@ function registerPublish(round: Command): void {
       const release = readJsonFile(o.release, 'release');
       const r = await withHome(o.home, (h) => publishRelease({ db: h.db, roundId: o.round, release, now: new Date() }));
       out(
-        `Published release version ${r.version} of round ${r.roundId} (digest ${r.digest}).\nServed at /v1/rounds/${r.roundId}/release, release.csv and release.html.`,
+        `Published release version ${r.version} of round ${r.roundId} (digest ${r.digest}).\n` +
+          `Served at /v1/rounds/${r.roundId}/release, release.csv and release.html.`,
       );
     });
 }

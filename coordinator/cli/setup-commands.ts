@@ -51,13 +51,21 @@ function registerInit(c: Command): void {
           tls,
         });
         out(
-          `Coordinator created in ${r.home}.\nIdentity: ${r.identityPath} (public key ${r.identityPath}.pub)\nFingerprint: ${r.fingerprint}\nRead this fingerprint to every institution and to the key holder when they pin the coordinator.`,
+          `Coordinator created in ${r.home}.\nIdentity: ${r.identityPath} (public key ${r.identityPath}.pub)\n` +
+            `Fingerprint: ${r.fingerprint}\n` +
+            `Read this fingerprint to every institution and to the key holder when they pin the coordinator.`,
         );
         if (r.tls)
           out(
             r.tls.caFile
-              ? `TLS: a private coalition CA (${r.home}/${r.tls.caFile}) and a server certificate for ${r.tls.names.join(', ')}.\nGive ${r.tls.caFile} to every institution with 'node init --coordinator-ca'; its SHA-256 fingerprint, to read out: ${r.tls.fingerprint}\nThe CA key ${r.tls.caFile.replace(/\.pem$/, '-key.pem')} (0600) is only needed to renew the server certificate; keep it off-line if you can.`
-              : `TLS: serving ${r.tls.certFile} (valid for ${r.tls.names.join(', ') || 'the names in it'}).\nNodes pin its SHA-256 fingerprint with 'node init --coordinator-cert-sha256': ${r.tls.fingerprint}\n(or the CA that issued it, with --coordinator-ca).`,
+              ? `TLS: a private coalition CA (${r.home}/${r.tls.caFile}) and a server certificate for ${r.tls.names.join(', ')}.\n` +
+                  `Give ${r.tls.caFile} to every institution with 'node init --coordinator-ca'; ` +
+                  `its SHA-256 fingerprint, to read out: ${r.tls.fingerprint}\n` +
+                  `The CA key ${r.tls.caFile.replace(/\.pem$/, '-key.pem')} (0600) ` +
+                  `is only needed to renew the server certificate; keep it off-line if you can.`
+              : `TLS: serving ${r.tls.certFile} (valid for ${r.tls.names.join(', ') || 'the names in it'}).\n` +
+                  `Nodes pin its SHA-256 fingerprint with 'node init --coordinator-cert-sha256': ${r.tls.fingerprint}\n` +
+                  `(or the CA that issued it, with --coordinator-ca).`,
           );
       },
     );
@@ -76,7 +84,9 @@ function registerPinKeyHolder(c: Command): void {
         pinKeyHolder(h.db, { publicKey: pk, now: new Date(), replace: o.replace }),
       );
       out(
-        `Pinned the key holder key.\nFingerprint: ${r.fingerprint}\nCompare it with the fingerprint the key holder reads out; if they differ, pin again with the right file.`,
+        `Pinned the key holder key.\n` +
+          `Fingerprint: ${r.fingerprint}\n` +
+          `Compare it with the fingerprint the key holder reads out; if they differ, pin again with the right file.`,
       );
     });
 }

@@ -125,7 +125,9 @@ export class RequestLimits {
     const p = this.failedAuth.peek(address, nowMs);
     if (p.over)
       throw rateLimited(
-        `too many failed authentications from this address in the last minute; unsigned and invalid requests are refused. Retry in ${p.retryAfterSeconds} s with a correctly signed request.`,
+        `too many failed authentications from this address in the last minute; ` +
+          `unsigned and invalid requests are refused. ` +
+          `Retry in ${p.retryAfterSeconds} s with a correctly signed request.`,
         p.retryAfterSeconds,
         'failed-authentication',
       );
@@ -152,7 +154,9 @@ export class RequestLimits {
     const h = this.failedAuth.hit(address, nowMs);
     if (!h.over) return err;
     return rateLimited(
-      `too many failed authentications from this address (more than ${this.failedAuth.limit} per minute); this request failed too (${code}). Retry in ${h.retryAfterSeconds} s with a correctly signed request.`,
+      `too many failed authentications from this address (more than ${this.failedAuth.limit} per minute); ` +
+        `this request failed too (${code}). ` +
+        `Retry in ${h.retryAfterSeconds} s with a correctly signed request.`,
       h.retryAfterSeconds,
       'failed-authentication',
     );
@@ -163,7 +167,8 @@ export class RequestLimits {
     const h = this.institutions.hit(institutionId, nowMs);
     if (h.over)
       throw rateLimited(
-        `institution ${institutionId} sent more than ${this.institutions.limit} signed requests this minute; retry in ${h.retryAfterSeconds} s (the node does so by itself).`,
+        `institution ${institutionId} sent more than ${this.institutions.limit} signed requests this minute; ` +
+          `retry in ${h.retryAfterSeconds} s (the node does so by itself).`,
         h.retryAfterSeconds,
         'institution',
       );

@@ -24,7 +24,8 @@ export function toProblem(err: unknown, instance?: string): Problem {
     return problem(
       400,
       'SB_ERR_VALIDATION',
-      `the request does not match the route's schema: ${e.validation.map((v) => `${v.instancePath || v.params?.issue?.path?.join('.') || '(root)'} ${v.message}`).join('; ')}`,
+      `the request does not match the route's schema: ` +
+        `${e.validation.map((v) => `${v.instancePath || v.params?.issue?.path?.join('.') || '(root)'} ${v.message}`).join('; ')}`,
       { instance },
     );
   }

@@ -18,8 +18,13 @@ export const B_FIGS = ['dropout_share', 'startersresultaat', 'progression_share'
 export function figureHeader(first: string): string {
   const a = A_FIGS.map((id) => `<th scope="col" class="num">${esc(FIG.get(id)?.label ?? id)}</th>`).join('');
   const b = B_FIGS.map((id) => `<th scope="col" class="num">${esc(FIG.get(id)?.label ?? id)}</th>`).join('');
-  return `<tr><th scope="col" rowspan="2">${esc(first)}</th><th scope="colgroup" colspan="${A_FIGS.length + 2}">Verzuim</th><th scope="colgroup" colspan="${B_FIGS.length + 2}">Starters en uitval in jaar 1</th></tr>
-<tr><th scope="col" class="num">Instellingen</th><th scope="col" class="num">Inschrijvingen</th>${a}<th scope="col" class="num">Instellingen</th><th scope="col" class="num">Starters</th>${b}</tr>`;
+  return (
+    `<tr><th scope="col" rowspan="2">${esc(first)}</th>` +
+    `<th scope="colgroup" colspan="${A_FIGS.length + 2}">Verzuim</th>` +
+    `<th scope="colgroup" colspan="${B_FIGS.length + 2}">Starters en uitval in jaar 1</th></tr>
+<tr><th scope="col" class="num">Instellingen</th><th scope="col" class="num">Inschrijvingen</th>${a}` +
+    `<th scope="col" class="num">Instellingen</th><th scope="col" class="num">Starters</th>${b}</tr>`
+  );
 }
 
 /** Whether any participating institution offers this row (contributed to block A or B). */

@@ -125,11 +125,15 @@ async function distributionCharts(release: Release, row: ReleaseRow | undefined,
 }
 
 function downloadsList(): string {
-  return `<ul class="downloads">
-<li><a href="${SITE_FILES.json}">Ondertekende publicatie (JSON)</a> — het gezaghebbende document; de handtekening van de sleutelhouder is te controleren met <code>sectorbench node benchmark</code></li>
+  return (
+    `<ul class="downloads">
+<li><a href="${SITE_FILES.json}">Ondertekende publicatie (JSON)</a> — ` +
+    `het gezaghebbende document; de handtekening van de sleutelhouder is te controleren met ` +
+    `<code>sectorbench node benchmark</code></li>
 <li><a href="${SITE_FILES.csv}">CSV (komma, decimale punt; voor programma's)</a></li>
 <li><a href="${SITE_FILES.excel}">CSV voor Excel (puntkomma, decimale komma)</a></li>
-</ul>`;
+</ul>`
+  );
 }
 
 function protectionHtml(release: Release, c: SiteCounts): string {
@@ -140,14 +144,29 @@ function protectionHtml(release: Release, c: SiteCounts): string {
     .join('');
   const d = release.disclosure;
   const audit = d
-    ? `<p><strong>Controle door de sleutelhouder: geslaagd.</strong> Vóór ondertekening is met exacte rekenkunde nagegaan dat geen weggelaten cijfer terug te rekenen is uit totalen en gepubliceerde delen, en dat elk om privacy weggelaten aantal studenten alleen binnen een marge van minstens ${nlInt(d.protection.min_width)} en ${nlInt(d.protection.ratio_num)}/${nlInt(d.protection.ratio_den)} van de waarde te schatten is${d.audit.versions.compared.length ? `; vergeleken met eerdere versies ${esc(d.audit.versions.compared.join(', '))}` : ''}.</p>`
+    ? `<p><strong>Controle door de sleutelhouder: geslaagd.</strong> ` +
+      `Vóór ondertekening is met exacte rekenkunde nagegaan dat geen weggelaten cijfer terug te rekenen is ` +
+      `uit totalen en gepubliceerde delen, en dat elk om privacy weggelaten aantal studenten alleen binnen een marge ` +
+      `van minstens ${nlInt(d.protection.min_width)} en ` +
+      `${nlInt(d.protection.ratio_num)}/${nlInt(d.protection.ratio_den)} van de waarde te schatten is` +
+      (d.audit.versions.compared.length
+        ? `; vergeleken met eerdere versies ${esc(d.audit.versions.compared.join(', '))}`
+        : '') +
+      '.</p>'
     : '';
-  return `<p>Een cijfer wordt alleen gepubliceerd als minstens ${nlInt(t.min_institutions)} instellingen en ${nlInt(t.min_population)} studenten erachter staan en geen instelling meer dan ${nlPct(t.dominance_share)} ervan kan hebben; een verdeling van instellingen alleen met minstens ${nlInt(t.min_institutions_distribution)} instellingen erin.</p>
-<p>Van de ${nlInt(c.blocksWithData)} blokken met gegevens (verzuim of starters van een opleiding of groep) zijn er ${nlInt(c.blocksPublished)} gepubliceerd en ${nlInt(c.blocksWithheld)} weggelaten:</p>
+  return (
+    `<p>Een cijfer wordt alleen gepubliceerd als minstens ${nlInt(t.min_institutions)} instellingen en ${nlInt(t.min_population)} studenten erachter staan ` +
+    `en geen instelling meer dan ${nlPct(t.dominance_share)} ervan kan hebben; ` +
+    `een verdeling van instellingen alleen met minstens ${nlInt(t.min_institutions_distribution)} instellingen erin.</p>
+<p>Van de ${nlInt(c.blocksWithData)} blokken met gegevens (verzuim of starters van een opleiding of groep) ` +
+    `zijn er ${nlInt(c.blocksPublished)} gepubliceerd en ${nlInt(c.blocksWithheld)} weggelaten:</p>
 <ul>${rules || '<li>geen</li>'}</ul>
-<p>${nlInt(c.programmesNotOffered)} van de ${nlInt(c.programmesOffered + c.programmesNotOffered)} opleidingen (per leerweg) worden door geen enkele deelnemende instelling aangeboden; daar is niets weggelaten, er is niets.</p>
+<p>${nlInt(c.programmesNotOffered)} van de ${nlInt(c.programmesOffered + c.programmesNotOffered)} opleidingen (per leerweg) ` +
+    `worden door geen enkele deelnemende instelling aangeboden; ` +
+    `daar is niets weggelaten, er is niets.</p>
 <p class="note">${esc(WIDEN_NL)}</p>
-${audit}`;
+${audit}`
+  );
 }
 
 interface SiteMeta {
@@ -178,14 +197,18 @@ async function trendHtml(release: Release, meta: SiteMeta, key: string, name: st
   const releases = meta.trend?.length ? meta.trend : [release];
   const rows = releases.map((r) => r.rollups[key]?.slots ?? null);
   const rounds = releases.map((r) => `${r.studiejaar}: ronde ${r.round_id}, versie ${r.release_version}`).join('; ');
-  return `${await trendSectionHtml({
-    years: trendYears(releases),
-    lines: [{ name, sums: rows, missing: 'niet gepubliceerd' }],
-    figureIds: TREND_FIGURES,
-    subject,
-    id,
-  })}
-<p class="muted">Bronnen van de reeks (voor studiejaar ${esc(release.studiejaar)} deze publicatie, voor eerdere studiejaren de nieuwste gepubliceerde versie op het moment van deze pagina): ${esc(rounds)}.</p>`;
+  return (
+    `${await trendSectionHtml({
+      years: trendYears(releases),
+      lines: [{ name, sums: rows, missing: 'niet gepubliceerd' }],
+      figureIds: TREND_FIGURES,
+      subject,
+      id,
+    })}
+<p class="muted">Bronnen van de reeks (voor studiejaar ${esc(release.studiejaar)} deze publicatie, ` +
+    `voor eerdere studiejaren de nieuwste gepubliceerde versie op het moment van deze pagina): ` +
+    `${esc(rounds)}.</p>`
+  );
 }
 
 function metaList(release: Release, manifest: RoundManifest, meta: SiteMeta): string {
@@ -193,7 +216,13 @@ function metaList(release: Release, manifest: RoundManifest, meta: SiteMeta): st
   return `<dl class="meta">
 <dt>Ronde</dt><dd>${esc(release.round_id)}, studiejaar ${esc(release.studiejaar)}</dd>
 <dt>Versie</dt><dd>${nlInt(release.release_version)} (van ${nlInt(meta.versions.length)}), gepubliceerd ${esc(amsterdamTime(release.published_at))}</dd>
-${meta.previous ? `<dt>Wijzigingen</dt><dd>${esc(versionChangesNl(versionChanges(meta.previous, release)))} Een nieuwe versie volgt op late of gecorrigeerde bijdragen; vóór ondertekening is nagegaan dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen prijsgeeft.</dd>\n` : ''}<dt>Instellingen</dt><dd>${nlInt(release.institutions)}</dd>
+${
+  meta.previous
+    ? `<dt>Wijzigingen</dt><dd>${esc(versionChangesNl(versionChanges(meta.previous, release)))} ` +
+      `Een nieuwe versie volgt op late of gecorrigeerde bijdragen; ` +
+      `vóór ondertekening is nagegaan dat geen cijfer door vergelijking met eerdere versies de bijdrage van te weinig instellingen prijsgeeft.</dd>\n`
+    : ''
+}<dt>Instellingen</dt><dd>${nlInt(release.institutions)}</dd>
 <dt>Sleutelhouder (vingerafdruk)</dt><dd><code>${esc(fingerprint(kh))}</code></dd>
 <dt>Digest van deze publicatie</dt><dd><code>${esc(meta.digest)}</code></dd>
 </dl>`;
@@ -231,7 +260,9 @@ async function indexPage(release: Release, manifest: RoundManifest, meta: SiteMe
         ([k]) => manifest.codebook.entries.find((e) => e.crebo === k.split('|')[0])?.sectorkamer_code === code,
       );
       const off = cells.filter(([, r]) => offered(r)).length;
-      const link = `<a href="${sectorkamerFile(code)}">${esc(name)}</a><br><span class="muted">${nlInt(off)} van ${nlInt(cells.length)} opleidingen aangeboden</span>`;
+      const link =
+        `<a href="${sectorkamerFile(code)}">${esc(name)}</a><br>` +
+        `<span class="muted">${nlInt(off)} van ${nlInt(cells.length)} opleidingen aangeboden</span>`;
       return row
         ? figureRow(link, row, t)
         : `<tr><th scope="row">${link}</th><td colspan="11" class="none">geen groepscijfers in deze publicatie</td></tr>`;
@@ -242,8 +273,12 @@ async function indexPage(release: Release, manifest: RoundManifest, meta: SiteMe
     const html = await distributionCharts(release, release.rollups[k], groupLabel(k, names, 'hele sector'));
     if (html) charts.push(`<h3>${esc(groupLabel(k, names, 'Hele sector'))}</h3>${html}`);
   }
-  const body = `
-<p>Sectorcijfers over verzuim en uitval in jaar 1, berekend uit versleutelde bijdragen van ${nlInt(release.institutions)} mbo-instellingen. Geen instelling en geen student is hierin herkenbaar: cijfers die daarvoor te klein zijn, zijn weggelaten (zie <a href="#bescherming">Bescherming</a>).</p>
+  const body =
+    `
+<p>Sectorcijfers over verzuim en uitval in jaar 1, ` +
+    `berekend uit versleutelde bijdragen van ${nlInt(release.institutions)} mbo-instellingen. ` +
+    `Geen instelling en geen student is hierin herkenbaar: ` +
+    `cijfers die daarvoor te klein zijn, zijn weggelaten (zie <a href="#bescherming">Bescherming</a>).</p>
 ${metaList(release, manifest, meta)}
 <nav aria-label="Inhoud"><ul>
 <li><a href="#sector">De sector in één oogopslag</a></li>
@@ -261,14 +296,22 @@ ${await trendHtml(release, meta, 'total', 'Hele sector', 'hele sector', 'reeks-t
 <p>Kies een sectorkamer voor de cijfers per opleiding.</p>
 ${scrollTable('Sectorkamers', figureHeader('Sectorkamer'), sk)}
 <h2 id="verdelingen">Verdelingen van instellingen</h2>
-<p>Hoeveel instellingen vallen in elke klasse van hun eigen percentage? Zo kan een instelling zich plaatsen zonder dat een andere instelling herkenbaar is. Verzuim telt mee vanaf 10 beoordeelde inschrijvingen, uitval vanaf 10 starters.</p>
+<p>Hoeveel instellingen vallen in elke klasse van hun eigen percentage? ` +
+    `Zo kan een instelling zich plaatsen zonder dat een andere instelling herkenbaar is. ` +
+    `Verzuim telt mee vanaf 10 beoordeelde inschrijvingen, uitval vanaf 10 starters.</p>
 ${charts.join('\n') || '<p>In deze publicatie zijn geen verdelingen gepubliceerd (te weinig instellingen).</p>'}
 <h2 id="bescherming">Bescherming</h2>
 ${protectionHtml(release, counts)}
 <h2 id="downloads">Downloads</h2>
 ${downloadsList()}
 <h2 id="uitleg">Uitleg van de cijfers</h2>
-<p>Verzuim = afwezige minuten (geoorloofd en ongeoorloofd) / geregistreerde minuten. Chronisch verzuim = aandeel inschrijvingen met minstens 10% verzuim. 16-uurssignaal = aandeel inschrijvingen met minstens 16 uur ongeoorloofd verzuim in 4 opeenvolgende lesweken. Uitval = starters die binnen een jaar zonder diploma vertrokken / starters. Startersresultaat = (nog ingeschreven + met diploma vertrokken) / starters. Doorstroom = starters die een jaar later op een hoger niveau staan. Instellingen: het aantal instellingen achter de verzuim- en de startercijfers.</p>`;
+<p>Verzuim = afwezige minuten (geoorloofd en ongeoorloofd) / geregistreerde minuten. ` +
+    `Chronisch verzuim = aandeel inschrijvingen met minstens 10% verzuim. ` +
+    `16-uurssignaal = aandeel inschrijvingen met minstens 16 uur ongeoorloofd verzuim in 4 opeenvolgende lesweken. ` +
+    `Uitval = starters die binnen een jaar zonder diploma vertrokken / starters. ` +
+    `Startersresultaat = (nog ingeschreven + met diploma vertrokken) / starters. ` +
+    `Doorstroom = starters die een jaar later op een hoger niveau staan. ` +
+    `Instellingen: het aantal instellingen achter de verzuim- en de startercijfers.</p>`;
   return htmlPage({
     title: `Benchmark verzuim en uitval ${release.studiejaar} — sectorcijfers`,
     h1: `Benchmark verzuim en uitval, studiejaar ${release.studiejaar}`,
@@ -325,16 +368,30 @@ async function sectorkamerPage(
     const html = await distributionCharts(release, release.rollups[k], label);
     if (html) charts.push(`<h3>${esc(label[0]?.toUpperCase() + label.slice(1))}</h3>${html}`);
   }
-  const body = `
-<p>Sectorcijfers van ronde ${esc(release.round_id)} (studiejaar ${esc(release.studiejaar)}, versie ${nlInt(release.release_version)}) voor de sectorkamer ${esc(name)}: ${nlInt(offeredKeys.length)} van de ${nlInt(cellKeys.length)} opleidingen (per leerweg) worden door deelnemende instellingen aangeboden.</p>
+  const body =
+    `
+<p>Sectorcijfers van ronde ${esc(release.round_id)} (studiejaar ${esc(release.studiejaar)}, versie ${nlInt(release.release_version)}) voor de sectorkamer ` +
+    `${esc(name)}: ${nlInt(offeredKeys.length)} van de ${nlInt(cellKeys.length)} ` +
+    `opleidingen (per leerweg) worden door deelnemende instellingen aangeboden.</p>
 <h2 id="totaal">De sectorkamer en haar niveaus</h2>
 ${scrollTable(`Sectorkamer ${name}`, figureHeader('Groep'), groupRows)}
 <h2 id="reeks">Ontwikkeling over de studiejaren</h2>
 ${await trendHtml(release, meta, `sectorkamer|${code}`, `Sectorkamer ${name}`, `sectorkamer ${name}`, 'reeks-tabel')}
 <h2 id="opleidingen">Opleidingen</h2>
 <p class="note">Staat er bij een opleiding "niet gepubliceerd"? ${esc(WIDEN_NL)} Elke opleiding linkt naar haar niveau in de tabel hierboven.</p>
-${offeredKeys.length ? scrollTable(`Opleidingen in sectorkamer ${name}`, figureHeader('Opleiding'), cellRows) : '<p>Geen deelnemende instelling biedt een opleiding van deze sectorkamer aan.</p>'}
-${notOffered.length ? `<h2 id="niet-aangeboden">Niet aangeboden</h2><p>Deze opleidingen uit het codeboek worden door geen enkele deelnemende instelling aangeboden; er zijn dus geen cijfers (niets weggelaten):</p><ul>${notOffered.map((k) => `<li>${esc(cellShortLabel(k, names))} (crebo ${esc(k.split('|')[0] as string)})</li>`).join('')}</ul>` : ''}
+${
+  offeredKeys.length
+    ? scrollTable(`Opleidingen in sectorkamer ${name}`, figureHeader('Opleiding'), cellRows)
+    : '<p>Geen deelnemende instelling ' + 'biedt een opleiding van deze sectorkamer aan.</p>'
+}
+${
+  notOffered.length
+    ? `<h2 id="niet-aangeboden">Niet aangeboden</h2>` +
+      `<p>Deze opleidingen uit het codeboek worden door geen enkele deelnemende instelling aangeboden; ` +
+      `er zijn dus geen cijfers (niets weggelaten):</p>` +
+      `<ul>${notOffered.map((k) => `<li>${esc(cellShortLabel(k, names))} (crebo ${esc(k.split('|')[0] as string)})</li>`).join('')}</ul>`
+    : ''
+}
 <h2 id="verdelingen">Verdelingen van instellingen</h2>
 ${charts.join('\n') || '<p>Voor deze sectorkamer zijn geen verdelingen gepubliceerd.</p>'}
 <h2 id="downloads">Downloads</h2>

@@ -201,7 +201,10 @@ function checkLateWindowsDone(db: CoordinatorDb, round: StoredRound, set: SumSet
   if (waiting.length > 0 && !force)
     throw new SbError(
       'SB_ERR_ROUND_NOT_DUE',
-      `round ${round.id} was reopened for ${waiting.map((a) => `${a.institutionId} (${a.kind}, until ${a.deadline})`).join(', ')}, which ha${waiting.length === 1 ? 's' : 've'} not sent ${waiting.length === 1 ? 'its contribution' : 'their contributions'} yet; wait, or pass --force to close now without ${waiting.length === 1 ? 'it' : 'them'}.`,
+      `round ${round.id} was reopened for ${waiting.map((a) => `${a.institutionId} (${a.kind}, until ${a.deadline})`).join(', ')}, ` +
+        `which ha${waiting.length === 1 ? 's' : 've'} not sent ` +
+        `${waiting.length === 1 ? 'its contribution' : 'their contributions'} yet; ` +
+        `wait, or pass --force to close now without ${waiting.length === 1 ? 'it' : 'them'}.`,
       { waiting: waiting.map((a) => a.institutionId) },
     );
 }
@@ -225,7 +228,9 @@ function markClosed(db: CoordinatorDb, round: StoredRound, set: SumSet, force: b
     if (beforeDeadline && current.length < expected && !force) {
       throw new SbError(
         'SB_ERR_ROUND_NOT_DUE',
-        `round ${round.id} runs until ${round.deadline} and ${current.length} of ${expected} participants${set.excluded.length ? ` (${set.excluded.length} excluded)` : ''} have submitted; wait, or pass --force to close now.`,
+        `round ${round.id} runs until ${round.deadline} and ${current.length} of ${expected} participants` +
+          `${set.excluded.length ? ` (${set.excluded.length} excluded)` : ''} have submitted; ` +
+          `wait, or pass --force to close now.`,
         { submitted: current.length, participants, excluded: set.excluded.length },
       );
     }

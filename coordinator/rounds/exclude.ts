@@ -78,7 +78,8 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
     if (earlier) {
       throw new SbError(
         'SB_ERR_ALREADY_EXCLUDED',
-        `institution ${institutionId} was already excluded from round ${roundId} on ${earlier.excludedAt} (${earlier.reason}).${round.state === 'closed' ? ' Close the round again to write a bundle without it.' : ''}`,
+        `institution ${institutionId} was already excluded from round ${roundId} on ${earlier.excludedAt} (${earlier.reason}).` +
+          `${round.state === 'closed' ? ' Close the round again to write a bundle without it.' : ''}`,
         { institution_id: institutionId, round_id: roundId },
       );
     }
@@ -94,7 +95,12 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
       if (u3?.includes(institutionId) && state.current !== 'failed')
         throw new SbError(
           'SB_ERR_SECAGG_EXCLUDE_TOO_LATE',
-          `institution ${institutionId} is in the survivor set of masked round ${roundId}, fixed when the masked-input phase ended; its masked input cannot be taken out of the sum any more (its masks could only be removed by revealing both kinds of shares of it, which no node does). Nothing was changed. To leave it out, open a new round without it.`,
+          `institution ${institutionId} is in the survivor set of masked round ${roundId}, ` +
+            `fixed when the masked-input phase ended; ` +
+            `its masked input cannot be taken out of the sum any more ` +
+            `(its masks could only be removed by revealing both kinds of shares of it, ` +
+            `which no node does). Nothing was changed. ` +
+            `To leave it out, open a new round without it.`,
           { institution_id: institutionId, round_id: roundId, phase: state.current },
         );
     }
@@ -131,7 +137,10 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
 export function excludedError(e: Exclusion): SbError {
   return new SbError(
     'SB_ERR_EXCLUDED',
-    `the coordinator excluded the contribution of ${e.institutionId} from round ${e.roundId} on ${e.excludedAt}: ${e.reason}. It is not part of the sum and nothing more is accepted from ${e.institutionId} in this round; contact the coordinator.`,
+    `the coordinator excluded the contribution of ${e.institutionId} from round ${e.roundId} on ${e.excludedAt}: ${e.reason}. ` +
+      `It is not part of the sum ` +
+      `and nothing more is accepted from ${e.institutionId} in this round; ` +
+      `contact the coordinator.`,
     {
       institution_id: e.institutionId,
       round_id: e.roundId,

@@ -166,7 +166,8 @@ function verifiedEndorsement(input: OpenRoundInput): { endorsement: EndorsementF
   if (heDigest !== endorsement.he_public_key_digest) {
     throw new SbError(
       'SB_ERR_ENDORSEMENT',
-      `the BFV public key (digest ${heDigest}) is not the one the key holder endorsed (${endorsement.he_public_key_digest}); use the key file that came with the endorsement.`,
+      `the BFV public key (digest ${heDigest}) is not the one the key holder endorsed (${endorsement.he_public_key_digest}); ` +
+        `use the key file that came with the endorsement.`,
     );
   }
   return { endorsement, heDigest };
@@ -201,7 +202,11 @@ function endorsedParticipants(
     if (missing.length > 0 || left.length > 0)
       throw new SbError(
         'SB_ERR_ENDORSEMENT',
-        `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (${missing.length > 0 ? `not endorsed: ${shortList(missing)}` : ''}${missing.length > 0 && left.length > 0 ? '; ' : ''}${left.length > 0 ? `endorsed but left out: ${shortList(left)}` : ''}); ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
+        `the participants asked for differ from the ${endorsedIds.length} the key holder endorsed (` +
+          `${missing.length > 0 ? `not endorsed: ${shortList(missing)}` : ''}` +
+          `${missing.length > 0 && left.length > 0 ? '; ' : ''}` +
+          `${left.length > 0 ? `endorsed but left out: ${shortList(left)}` : ''}); ` +
+          `ask the key holder to endorse exactly the participants of this round ('keyholder endorse --participants').`,
         { not_endorsed: missing, left_out: left },
       );
   }
@@ -210,7 +215,8 @@ function endorsedParticipants(
     if (!inst)
       throw new SbError(
         'SB_ERR_UNKNOWN_INSTITUTION',
-        `participant ${p.institution_id} (${p.name}), endorsed by the key holder, is not registered here; add it with 'sectorbench coordinator institution add'.`,
+        `participant ${p.institution_id} (${p.name}), endorsed by the key holder, is not registered here; ` +
+          `add it with 'sectorbench coordinator institution add'.`,
         { institution_id: p.institution_id },
       );
     if (inst.revokedAt)
@@ -224,7 +230,10 @@ function endorsedParticipants(
     if (inst.ed25519PublicKey !== p.ed25519_public_key)
       throw new SbError(
         'SB_ERR_ENDORSEMENT',
-        `participant ${p.institution_id} is registered here with another identity key (fingerprint ${inst.fingerprint}) than the key holder endorsed; one of the two enrolments is wrong. Compare fingerprints with the institution by phone.`,
+        `participant ${p.institution_id} is registered here with another identity key (fingerprint ${inst.fingerprint}) ` +
+          `than the key holder endorsed; ` +
+          `one of the two enrolments is wrong. ` +
+          `Compare fingerprints with the institution by phone.`,
         { institution_id: p.institution_id },
       );
     return { ...p };
@@ -244,7 +253,8 @@ function checkParticipantCount(
     if (problem) {
       throw new SbError(
         'SB_ERR_ENDORSEMENT',
-        `the key holder endorsed masking threshold t = ${secagg.threshold}, which does not fit ${n} participants: ${problem}. Ask the key holder to endorse again with a masking threshold that fits (--masking-threshold).`,
+        `the key holder endorsed masking threshold t = ${secagg.threshold}, which does not fit ${n} participants: ${problem}. ` +
+          `Ask the key holder to endorse again with a masking threshold that fits (--masking-threshold).`,
         { participants: n, threshold: secagg.threshold },
       );
     }
@@ -319,7 +329,8 @@ function secaggPart(input: OpenRoundInput, masking: MaskingEndorsement, deadline
     if (at <= previous)
       throw new SbError(
         'SB_ERR_USAGE',
-        `the ${p} deadline ${new Date(at).toISOString()} is not after the previous phase's (${new Date(previous).toISOString()}); phase deadlines must increase up to the round deadline.`,
+        `the ${p} deadline ${new Date(at).toISOString()} is not after the previous phase's (${new Date(previous).toISOString()}); ` +
+          `phase deadlines must increase up to the round deadline.`,
       );
     deadlines[p] = new Date(at).toISOString();
     previous = at;

@@ -90,7 +90,8 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
     if (release.previous_release_digest !== wantPrev) {
       throw new SbError(
         'SB_ERR_RELEASE_VERSION',
-        `the release names previous digest ${String(release.previous_release_digest)}, the published version ${latest?.version ?? '(none)'} has ${String(wantPrev)}.`,
+        `the release names previous digest ${String(release.previous_release_digest)}, ` +
+          `the published version ${latest?.version ?? '(none)'} has ${String(wantPrev)}.`,
       );
     }
     const publishedAt = now.toISOString();

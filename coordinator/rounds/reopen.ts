@@ -61,7 +61,11 @@ export function reopenRound(input: ReopenRoundInput): LateAdmission[] {
     if (round.state !== 'released' || !latest)
       throw new SbError(
         'SB_ERR_ROUND_NOT_RELEASED',
-        `round ${roundId} is ${round.state}, not released; a late contribution leads to a new version of a released round. ${round.state === 'open' ? 'While the round is open the institution can still submit normally.' : 'Have the key holder release the round first (or exclude and close again).'}`,
+        `round ${roundId} is ${round.state}, not released; ` +
+          `a late contribution leads to a new version of a released round. ` +
+          (round.state === 'open'
+            ? 'While the round is open the institution can still submit normally.'
+            : 'Have the key holder release the round first (or exclude and close again).'),
         { round_id: roundId, state: round.state },
       );
     const survivors = maskedSurvivors(db, round, now);
@@ -123,7 +127,8 @@ export function checkLateWindow(
   if (!a)
     throw new SbError(
       'SB_ERR_ROUND_CLOSED',
-      `round ${round.id} is ${round.state}; no contributions are accepted any more. A late or corrected contribution to a released round needs the coordinator's 'round reopen --late ${institutionId}'.`,
+      `round ${round.id} is ${round.state}; no contributions are accepted any more. ` +
+        `A late or corrected contribution to a released round needs the coordinator's 'round reopen --late ${institutionId}'.`,
       { round_id: round.id, state: round.state },
     );
   if (now.getTime() >= Date.parse(a.deadline))

@@ -23,8 +23,12 @@ const contributions: FastifyPluginAsyncZod = async (app) => {
         tags: ['contributions'],
         summary: 'Submit a signed contribution (wire format v1: SBC1 | envelope | ciphertexts)',
         description:
-          'Body: application/octet-stream, shared/protocol/wire.ts. The request must be signed (sb-* headers). Refusals: 401 unsigned/forged/stale/unknown institution, ' +
-          '403 revoked or not a participant, 404 unknown round, 409 replayed nonce, closed round or passed deadline, 413 too large, 400 malformed wire or digest mismatch, 422 invalid ciphertexts or envelope.',
+          'Body: application/octet-stream, shared/protocol/wire.ts. ' +
+          'The request must be signed (sb-* headers). ' +
+          'Refusals: 401 unsigned/forged/stale/unknown institution, ' +
+          '403 revoked or not a participant, 404 unknown round, ' +
+          '409 replayed nonce, closed round or passed deadline, ' +
+          '413 too large, 400 malformed wire or digest mismatch, 422 invalid ciphertexts or envelope.',
         params: RoundParams,
         security: [{ sbSignature: [] }],
         response: { 200: ReceiptSchema, 201: ReceiptSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429) },

@@ -76,7 +76,8 @@ function readPhaseMessage(input: AcceptPhaseInput): { items: PhaseItem[]; digest
   if (msg.round_id !== roundId || msg.phase !== phase || msg.from !== institutionId)
     throw new SbError(
       'SB_ERR_SECAGG_MESSAGE',
-      `the message names round ${msg.round_id}, phase ${msg.phase}, sender ${msg.from}; the request is for round ${roundId}, phase ${phase}, from ${institutionId}.`,
+      `the message names round ${msg.round_id}, phase ${msg.phase}, sender ${msg.from}; ` +
+        `the request is for round ${roundId}, phase ${phase}, from ${institutionId}.`,
     );
   const items = msg.items.map((it) => {
     const payloadJson = JSON.stringify(it.payload);
@@ -117,7 +118,8 @@ function checkPhaseOpen(state: PhaseState, roundId: string, phase: SecAggPhase, 
     throw new SbError(
       ended ? 'SB_ERR_SECAGG_PHASE_ENDED' : 'SB_ERR_SECAGG_PHASE_NOT_STARTED',
       ended
-        ? `phase ${phase} of round ${roundId} has ended; this institution ${phaseMembers(state, phase)?.includes(institutionId) ? 'acted in it' : 'is counted as dropped out'}.`
+        ? `phase ${phase} of round ${roundId} has ended; ` +
+            `this institution ${phaseMembers(state, phase)?.includes(institutionId) ? 'acted in it' : 'is counted as dropped out'}.`
         : `phase ${phase} of round ${roundId} has not started; the round is in phase ${state.current}. Run the node again later.`,
       { phase, current: state.current },
     );
@@ -125,7 +127,9 @@ function checkPhaseOpen(state: PhaseState, roundId: string, phase: SecAggPhase, 
   if (!state.expected.includes(institutionId))
     throw new SbError(
       'SB_ERR_SECAGG_NOT_EXPECTED',
-      `institution ${institutionId} did not act in time in an earlier phase of round ${roundId}, so it is not expected in phase ${phase}; it counts as dropped out.`,
+      `institution ${institutionId} did not act in time in an earlier phase of round ${roundId}, ` +
+        `so it is not expected in phase ${phase}; ` +
+        `it counts as dropped out.`,
       { phase },
     );
 }
@@ -189,7 +193,8 @@ export function acceptPhaseMessage(input: AcceptPhaseInput): { status: 'created'
       if (existing.digest !== digest)
         throw new SbError(
           'SB_ERR_SECAGG_CONFLICT',
-          `institution ${institutionId} already sent a different ${phase} message in round ${roundId} (digest ${existing.digest}); a phase message cannot be changed.`,
+          `institution ${institutionId} already sent a different ${phase} message in round ${roundId} (digest ${existing.digest}); ` +
+            `a phase message cannot be changed.`,
           { phase, digest: existing.digest },
         );
       return { status: 'existing' as const, ack: ack(existing.receivedAt) };

@@ -102,7 +102,10 @@ export function advancePhases(
       const f: SecAggFailure = {
         phase,
         code: 'SB_ERR_SECAGG_BELOW_THRESHOLD',
-        message: `round ${round.id} failed closed in phase ${phase}: ${acted.length} of ${previous.length} expected institutions acted before it ended, fewer than the masking threshold t = ${secagg.threshold}. Nothing is decrypted; the coordinator must open a new round.`,
+        message:
+          `round ${round.id} failed closed in phase ${phase}: ${acted.length} of ${previous.length} expected institutions acted before it ended, ` +
+          `fewer than the masking threshold t = ${secagg.threshold}. ` +
+          `Nothing is decrypted; the coordinator must open a new round.`,
         failedAt: e.endedAt,
       };
       insertFailure(db, round.id, f);

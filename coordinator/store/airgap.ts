@@ -41,7 +41,9 @@ export function saveCarriedRequest(
   r: CarriedRequest & { institutionId: string; nonce: string; requestFileSha256: string; at: Date },
 ): void {
   db.prepare(
-    'INSERT OR IGNORE INTO airgap_requests (institution_id, nonce, method, path, content_sha256, request_file_sha256, status, content_type, body, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?)',
+    'INSERT OR IGNORE INTO airgap_requests ' +
+      '(institution_id, nonce, method, path, content_sha256, request_file_sha256, status, content_type, body, imported_at) ' +
+      'VALUES (?,?,?,?,?,?,?,?,?,?)',
   ).run(
     r.institutionId,
     r.nonce,

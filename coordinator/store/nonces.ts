@@ -17,7 +17,9 @@ export function rememberNonce(
     if (r.changes === 0) {
       throw new SbError(
         'SB_ERR_REQUEST_REPLAY',
-        `this request (nonce ${input.nonce}) of institution ${input.institutionId} was already received; a replayed request is refused. Sign every request with a fresh nonce.`,
+        `this request (nonce ${input.nonce}) of institution ${input.institutionId} was already received; ` +
+          `a replayed request is refused. ` +
+          `Sign every request with a fresh nonce.`,
         {
           institution_id: input.institutionId,
         },

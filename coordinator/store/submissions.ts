@@ -134,7 +134,9 @@ export function insertSubmission(
   ).run(s.sequence, s.roundId, s.institutionId);
   const r = db
     .prepare(
-      'INSERT INTO submissions (round_id, institution_id, envelope_digest, wire, wire_bytes, wire_sha256, received_at, sequence, audit_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO submissions ' +
+        '(round_id, institution_id, envelope_digest, wire, wire_bytes, wire_sha256, received_at, sequence, audit_head) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     .run(
       s.roundId,

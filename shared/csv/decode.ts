@@ -95,7 +95,8 @@ export class ChunkDecoder {
       throw new CsvError(
         'SB_ERR_CSV_ENCODING',
         utf16
-          ? `the file is UTF-16 (${nul === 'utf-16le' ? 'little' : 'big'}-endian${chunk[0] === 0xff || chunk[0] === 0xfe ? '' : ', without byte-order mark'}),` +
+          ? `the file is UTF-16 (${nul === 'utf-16le' ? 'little' : 'big'}-endian` +
+              `${chunk[0] === 0xff || chunk[0] === 0xfe ? '' : ', without byte-order mark'}),` +
               ' which is not supported; save it from Excel as "CSV UTF-8" or "CSV (gescheiden door lijstscheidingsteken)".'
           : 'the file contains NUL bytes, so it is not a text (CSV) file in UTF-8 or Windows-1252. Check that this is the right file; export it again as CSV.',
         this.file,

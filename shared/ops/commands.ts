@@ -52,7 +52,8 @@ export function registerOpsCommands(parent: Command, r: OpsRole): void {
       const b = await backupDatabase({ live: r.databaseFile(o.home), out: o.out, open: r.open, known: r.known });
       out(
         `Backed up ${r.databaseFile(o.home)} to ${b.file} (${b.bytes.toLocaleString('en-GB')} bytes,` +
-          ` schema version ${b.version}, integrity_check ok).${r.role === 'node' ? '\nThe backup holds student-level data: keep it on-prem, readable by this user only.' : ''}`,
+          ` schema version ${b.version}, integrity_check ok).` +
+          `${r.role === 'node' ? '\nThe backup holds student-level data: keep it on-prem, readable by this user only.' : ''}`,
       );
     });
   parent
@@ -71,7 +72,9 @@ export function registerOpsCommands(parent: Command, r: OpsRole): void {
         stopHint: r.stopHint,
       });
       out(
-        `Restored ${res.file} from ${o.from} (schema version ${res.version}${res.version < r.known ? `, migrated to ${r.known} when next opened` : ''}).${res.keptAs ? `\nThe database it replaced is kept as ${res.keptAs}.` : ''}\nRun ` +
+        `Restored ${res.file} from ${o.from} (schema version ${res.version}` +
+          `${res.version < r.known ? `, migrated to ${r.known} when next opened` : ''}).` +
+          `${res.keptAs ? `\nThe database it replaced is kept as ${res.keptAs}.` : ''}\nRun ` +
           `'sectorbench ${r.role} doctor --home ${o.home}' to check, then start the service again.`,
       );
     });
