@@ -5,7 +5,7 @@ import type { Identity } from '../../shared/crypto/identity.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { envelopeDigest, verifyEnvelope } from '../../shared/protocol/envelope.js';
 import { signReceipt } from '../../shared/protocol/receipt.js';
-import { MAX_ENVELOPE_BYTES, parseContribution } from '../../shared/protocol/wire.js';
+import { type Contribution, MAX_ENVELOPE_BYTES, parseContribution } from '../../shared/protocol/wire.js';
 import { CIPHERTEXT_BYTES } from '../../shared/crypto/he-params.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { excludedError } from './exclude.js';
@@ -13,8 +13,8 @@ import { checkLateWindow } from './reopen.js';
 import { findExclusion } from '../store/exclusions.js';
 import { recordDifference } from '../store/late.js';
 import { advancePhases, failedError } from '../secagg/phases.js';
-import { getInstitution } from '../store/institutions.js';
-import { findRound, getRound, isParticipant, type StoredRound } from '../store/rounds.js';
+import { getInstitution, type Institution } from '../store/institutions.js';
+import { getRound, isParticipant, type StoredRound } from '../store/rounds.js';
 import {
   findSubmissionByDigest,
   insertReceipt,
@@ -92,25 +92,7 @@ function checkOpen(round: StoredRound, now: Date): void {
 export function acceptContribution(input: AcceptContributionInput): AcceptContributionResult {
   const { db, roundId, institutionId, wire, now } = input;
   const round = getRound(db, roundId);
-  const institution = getInstitution(db, institutionId);
-  if (!institution)
-    throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${institutionId} is not registered.`, {
-      institution_id: institutionId,
-    });
-  if (institution.revokedAt)
-    throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${institutionId} was revoked.`, {
-      institution_id: institutionId,
-    });
-  if (!isParticipant(db, roundId, institutionId)) {
-    throw new SbError(
-      'SB_ERR_NOT_PARTICIPANT',
-      `institution ${institutionId} is not a participant of round ${roundId} (see the manifest's participants).`,
-      { institution_id: institutionId, round_id: roundId },
-    );
-  }
-  // Excluded (issue 13): told why on every further request, the acknowledged envelope included.
-  const exclusion = findExclusion(db, roundId, institutionId);
-  if (exclusion) throw excludedError(exclusion);
+  const institution = checkContributor(db, roundId, institutionId);
   // Framing, envelope schema and ciphertext digests (cheap); coefficient validation below.
   const contribution = parseContribution(wire, { validate: false });
   const digest = envelopeDigest(contribution.envelope);
@@ -120,32 +102,15 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     if (existing.supersededBy !== null) {
       throw new SbError(
         'SB_ERR_SUPERSEDED',
-        `this envelope was replaced by a later submission (sequence ${existing.supersededBy}); it cannot become current again. Submit a new envelope.`,
+        `this envelope was replaced by a later submission (sequence ${existing.supersededBy}); ` +
+          'it cannot become current again. Submit a new envelope.',
         { sequence: existing.sequence },
       );
     }
     return { status: 'existing', receipt: submissionReceipt(db, existing.id), replaced: false };
   }
-  // A released round takes contributions only from institutions admitted late (rounds/reopen.ts).
-  const checkWindow = (r: StoredRound) => {
-    if (r.state === 'released') return checkLateWindow(db, r, institutionId, now);
-    checkOpen(r, now);
-    return null;
-  };
-  checkWindow(round);
-
-  const m = round.manifest;
-  verifyEnvelope(contribution.envelope, new Uint8Array(Buffer.from(institution.ed25519PublicKey, 'base64')), {
-    expect: {
-      roundId,
-      institutionId,
-      codebookDigest: m.codebook.digest,
-      hePublicKeyDigest: m.he_public_key.digest,
-      ciphertextCount: round.ciphertextCount,
-    },
-  });
-  for (const [i, ct] of contribution.ciphertexts.entries())
-    validateCiphertext(ct, { label: `ciphertext ${i} of ${institutionId}` });
+  checkWindow(db, round, institutionId, now);
+  verifyContribution(contribution, institution, round);
 
   const receivedAt = now.toISOString();
   const wireSha256 = createHash('sha256').update(wire).digest('hex');
@@ -156,7 +121,7 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     const again = findSubmissionByDigest(db, roundId, institutionId, digest);
     if (again && again.supersededBy === null)
       return { status: 'existing' as const, receipt: submissionReceipt(db, again.id), replaced: false };
-    const late = checkWindow(findRound(db, roundId) as StoredRound);
+    const late = checkWindow(db, getRound(db, roundId), institutionId, now);
     // A late contribution to a masked round is an ordinary (unmasked) one outside the survivor set.
     if (round.manifest.secagg && !late) checkMaskedInputPhase(db, round, institutionId, now);
     const sequence = nextSequence(db, roundId);
@@ -164,31 +129,7 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
       (db
         .prepare('SELECT 1 FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL')
         .get(roundId, institutionId) ?? null) !== null;
-    const id = insertSubmission(db, {
-      roundId,
-      institutionId,
-      envelopeDigest: digest,
-      wire,
-      wireSha256,
-      receivedAt,
-      sequence,
-      auditHead: input.auditHead ?? null,
-    });
-    const receipt = signReceipt(
-      {
-        type: 'sectorbench.receipt',
-        version: 1,
-        round_id: roundId,
-        institution_id: institutionId,
-        envelope_digest: digest,
-        wire_bytes: wire.byteLength,
-        received_at: receivedAt,
-        sequence,
-        ...(input.auditHead ? { audit_head: input.auditHead } : {}),
-      },
-      input.identity.secretKey,
-    );
-    insertReceipt(db, id, receipt);
+    const receipt = storeSubmission(input, { digest, receivedAt, sequence, wireSha256 });
     // A survivor's correction of a masked round is a difference, added to the sum (DECISIONS 80).
     const difference = round.manifest.secagg !== undefined && late?.kind === 'correction';
     if (difference && late)
@@ -215,6 +156,97 @@ export function acceptContribution(input: AcceptContributionInput): AcceptContri
     if (round.manifest.secagg && !late) advancePhases(db, round, now);
     return { status: 'created' as const, receipt, replaced };
   });
+}
+
+/**
+ * The sender may contribute to the round: registered, not revoked, a participant and not
+ * excluded (`SB_ERR_EXCLUDED` with the operator's reason). Returns the institution.
+ */
+function checkContributor(db: CoordinatorDb, roundId: string, institutionId: string): Institution {
+  const institution = getInstitution(db, institutionId);
+  if (!institution)
+    throw new SbError('SB_ERR_UNKNOWN_INSTITUTION', `institution ${institutionId} is not registered.`, {
+      institution_id: institutionId,
+    });
+  if (institution.revokedAt)
+    throw new SbError('SB_ERR_INSTITUTION_REVOKED', `institution ${institutionId} was revoked.`, {
+      institution_id: institutionId,
+    });
+  if (!isParticipant(db, roundId, institutionId)) {
+    throw new SbError(
+      'SB_ERR_NOT_PARTICIPANT',
+      `institution ${institutionId} is not a participant of round ${roundId} (see the manifest's participants).`,
+      { institution_id: institutionId, round_id: roundId },
+    );
+  }
+  // Excluded (issue 13): told why on every further request, the acknowledged envelope included.
+  const exclusion = findExclusion(db, roundId, institutionId);
+  if (exclusion) throw excludedError(exclusion);
+  return institution;
+}
+
+/**
+ * The round takes the contribution now: open and before its deadline, or released with the
+ * institution admitted late (rounds/reopen.ts), whose admission is returned; null otherwise.
+ */
+function checkWindow(db: CoordinatorDb, round: StoredRound, institutionId: string, now: Date) {
+  if (round.state === 'released') return checkLateWindow(db, round, institutionId, now);
+  checkOpen(round, now);
+  return null;
+}
+
+/**
+ * The envelope is signed by the institution's registered key and names this round, this
+ * institution, the manifest's codebook and BFV key and the ciphertext count; every ciphertext
+ * is well-formed and not transparent.
+ */
+function verifyContribution(contribution: Contribution, institution: Institution, round: StoredRound): void {
+  const m = round.manifest;
+  verifyEnvelope(contribution.envelope, new Uint8Array(Buffer.from(institution.ed25519PublicKey, 'base64')), {
+    expect: {
+      roundId: round.id,
+      institutionId: institution.id,
+      codebookDigest: m.codebook.digest,
+      hePublicKeyDigest: m.he_public_key.digest,
+      ciphertextCount: round.ciphertextCount,
+    },
+  });
+  for (const [i, ct] of contribution.ciphertexts.entries())
+    validateCiphertext(ct, { label: `ciphertext ${i} of ${institution.id}` });
+}
+
+/** Store the submission and its signed receipt (inside the caller's transaction); returns the receipt. */
+function storeSubmission(
+  input: AcceptContributionInput,
+  s: { digest: string; receivedAt: string; sequence: number; wireSha256: string },
+): Receipt {
+  const { db, roundId, institutionId, wire } = input;
+  const id = insertSubmission(db, {
+    roundId,
+    institutionId,
+    envelopeDigest: s.digest,
+    wire,
+    wireSha256: s.wireSha256,
+    receivedAt: s.receivedAt,
+    sequence: s.sequence,
+    auditHead: input.auditHead ?? null,
+  });
+  const receipt = signReceipt(
+    {
+      type: 'sectorbench.receipt',
+      version: 1,
+      round_id: roundId,
+      institution_id: institutionId,
+      envelope_digest: s.digest,
+      wire_bytes: wire.byteLength,
+      received_at: s.receivedAt,
+      sequence: s.sequence,
+      ...(input.auditHead ? { audit_head: input.auditHead } : {}),
+    },
+    input.identity.secretKey,
+  );
+  insertReceipt(db, id, receipt);
+  return receipt;
 }
 
 /**
