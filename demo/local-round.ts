@@ -218,6 +218,25 @@ async function setupNodes(
 }
 
 /**
+ * The key holder enrols every institution itself (issue 11): in a real coalition after
+ * comparing each node's fingerprint by phone; it endorses only these as participants.
+ */
+async function enrolAtKeyHolder(khHome: string, nodes: readonly LocalNode[], now: Clock): Promise<void> {
+  await addParticipants(
+    khHome,
+    await Promise.all(
+      nodes.map(async (n, i) => ({
+        institutionId: n.id,
+        name: /^inst-\d+$/.test(n.id) ? `Instelling ${n.id.slice(5)} (voorbeeld)` : n.id,
+        brin: exampleBrin(i + 1),
+        publicKey: await readPublicIdentityFile(n.publicKeyFile),
+      })),
+    ),
+    now,
+  );
+}
+
+/**
  * Set up a round on this machine: key holder and coordinator homes and keys (each pinning the
  * other), the coordinator listening on 127.0.0.1 (port 0), one node home per institution with
  * its data imported and its key registered, the key holder's endorsement, and the open round.
@@ -251,20 +270,7 @@ export async function setupLocalRound(o: LocalRoundOptions): Promise<LocalRound>
   log(`coordinator listening on ${url}`);
 
   const nodes = await setupNodes(o, { out, url, coordPub, khPub, caFile, db: admin.db, now, log });
-  // The key holder enrols every institution itself (issue 11): in a real coalition after
-  // comparing each node's fingerprint by phone; it endorses only these as participants.
-  await addParticipants(
-    khHome,
-    await Promise.all(
-      nodes.map(async (n, i) => ({
-        institutionId: n.id,
-        name: /^inst-\d+$/.test(n.id) ? `Instelling ${n.id.slice(5)} (voorbeeld)` : n.id,
-        brin: exampleBrin(i + 1),
-        publicKey: await readPublicIdentityFile(n.publicKeyFile),
-      })),
-    ),
-    now,
-  );
+  await enrolAtKeyHolder(khHome, nodes, now);
   const { endorsement } = await endorseAndOpen({
     khHome,
     db: admin.db,

@@ -187,11 +187,32 @@ function saveYearRelease(
 }
 
 /** `--years` must be distinct and increasing, and runs on generated data only. */
-function checkYears(o: DemoOptions, years: number[]): void {
+/** The years are usable (distinct, increasing, generated data for a series); returns the first. */
+function checkYears(o: DemoOptions, years: readonly number[]): number {
+  const [first] = years;
+  if (first === undefined) throw new SbError('SB_ERR_USAGE', '--years: give at least one studiejaar.');
   if (years.length > 1 && o.data)
     throw new SbError('SB_ERR_USAGE', '--years runs on generated data; leave out --data (or give one --year).');
-  if (new Set(years).size !== years.length || years.some((y, i) => i > 0 && y <= (years[i - 1] as number)))
+  if (new Set(years).size !== years.length || years.some((y, i) => i > 0 && y <= (years[i - 1] ?? y)))
     throw new SbError('SB_ERR_USAGE', `--years ${years.join(',')}: give distinct studiejaren in increasing order.`);
+  return first;
+}
+
+/**
+ * Every node contributes to the round (masked: through the secure-aggregation phases, with
+ * `o.drop` dropping out), then the round is closed and released; with the bytes the nodes sent.
+ */
+async function submitAndRelease(round: LocalRound, o: DemoOptions, masked: boolean) {
+  const submitted = new Map<string, { wireBytes: number }>();
+  if (masked) {
+    await runMaskedPhases(round, { beforeSubmit: o.beforeSubmit ?? approveAsPrivacyOfficer, drop: o.drop ?? 0 });
+    for (const s of currentSubmissions(round.coordinator.db, round.roundId))
+      submitted.set(s.institutionId, { wireBytes: s.wireBytes });
+  } else {
+    for (const [id, r] of await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer)) submitted.set(id, r);
+  }
+  const released = await closeAndRelease(round);
+  return { ...released, bytes: [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0) };
 }
 
 /**
@@ -206,9 +227,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const years = o.years ?? [o.year];
   rmSync(join(out, 'releases'), { recursive: true, force: true });
   const multi = years.length > 1;
-  checkYears(o, years);
+  const firstYear = checkYears(o, years);
   const dataFor = (year: number) => demoData(o, out, multi, year, log);
-  const first = await dataFor(years[0] as number);
+  const first = await dataFor(firstYear);
   let { codebook } = first;
   const count = first.institutions.length;
   // Masked unless asked otherwise; a sector smaller than min_institutions cannot be masked (nor released).
@@ -220,7 +241,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     out,
     codebook,
     institutions: first.institutions,
-    year: years[0] as number,
+    year: firstYear,
     thresholds: o.thresholds,
     log,
     ...(masked ? { masking: {} } : {}),
@@ -228,35 +249,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   try {
     const rounds: DemoResult['rounds'] = [];
     const yearLines: string[] = [];
-    let last: Awaited<ReturnType<typeof closeAndRelease>> | undefined;
-    let bytes = 0;
-    for (const [i, year] of years.entries()) {
-      if (i > 0) {
-        const d = await dataFor(year);
-        codebook = d.codebook;
-        round = await nextLocalRound(round, {
-          year,
-          codebook,
-          institutions: d.institutions,
-          thresholds: o.thresholds,
-          ...(masked ? { masking: {} } : {}),
-        });
-      }
-      const submitted = new Map<string, { wireBytes: number }>();
-      if (masked) {
-        await runMaskedPhases(round, { beforeSubmit: o.beforeSubmit ?? approveAsPrivacyOfficer, drop: o.drop ?? 0 });
-        for (const s of currentSubmissions(round.coordinator.db, round.roundId))
-          submitted.set(s.institutionId, { wireBytes: s.wireBytes });
-      } else {
-        for (const [id, r] of await submitAll(round, o.beforeSubmit ?? approveAsPrivacyOfficer)) submitted.set(id, r);
-      }
-      last = await closeAndRelease(round);
-      bytes = [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0);
-      const saved = saveYearRelease(o, out, multi, round.roundId, year, last.release);
+    const saveYear = (year: number, release: Release) => {
+      const saved = saveYearRelease(o, out, multi, round.roundId, year, release);
       rounds.push(saved.round);
       yearLines.push(saved.line);
+    };
+    let last = await submitAndRelease(round, o, masked);
+    saveYear(firstYear, last.release);
+    for (const year of years.slice(1)) {
+      const d = await dataFor(year);
+      codebook = d.codebook;
+      round = await nextLocalRound(round, {
+        year,
+        codebook,
+        institutions: d.institutions,
+        thresholds: o.thresholds,
+        ...(masked ? { masking: {} } : {}),
+      });
+      last = await submitAndRelease(round, o, masked);
+      saveYear(year, last.release);
     }
-    const { release, result, keyHolderMs } = last as Awaited<ReturnType<typeof closeAndRelease>>;
+    const { release, result, keyHolderMs, bytes } = last;
     const published = await savePublishedRelease(round);
     const comparisons = await writeAllBenchmarks(round);
     const lines = summaryLines({

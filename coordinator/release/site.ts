@@ -248,10 +248,10 @@ function namesOfManifest(manifest: RoundManifest): Names {
 async function indexPage(release: Release, manifest: RoundManifest, meta: SiteMeta, names: Names): Promise<string> {
   const t = release.thresholds;
   const counts = siteCounts(release);
-  const top = Object.keys(release.rollups)
-    .filter((k) => groupRank(k) <= 2)
-    .sort((a, b) => groupRank(a) - groupRank(b) || (a < b ? -1 : 1))
-    .map((k) => figureRow(esc(groupLabel(k, names, 'Hele sector')), release.rollups[k] as ReleaseRow, t))
+  const top = Object.entries(release.rollups)
+    .filter(([k]) => groupRank(k) <= 2)
+    .sort(([a], [b]) => groupRank(a) - groupRank(b) || (a < b ? -1 : 1))
+    .map(([k, row]) => figureRow(esc(groupLabel(k, names, 'Hele sector')), row, t))
     .join('\n');
   const sk = sectorkamers(names, manifest)
     .map(({ code, name }) => {
@@ -319,6 +319,28 @@ ${downloadsList()}
   });
 }
 
+/** The crebo of a cell key (`crebo|niveau|leerweg`). */
+function creboOf(cellKey: string): string {
+  return cellKey.split('|')[0] ?? '';
+}
+
+/**
+ * One programme's row on a sectorkamer page; a row with a withheld block links to its niveau's
+ * row of the sectorkamer, where the figures may be published.
+ */
+function cellRow(k: string, row: ReleaseRow, names: Names, code: string, t: Release['thresholds']): string {
+  const niveau = k.split('|')[1] ?? '';
+  const widen =
+    blockRule(row, 'A') || blockRule(row, 'B')
+      ? `<br><a class="muted" href="#g-${esc(code)}-${esc(niveau)}">naar niveau ${esc(niveau)} van de sectorkamer</a>`
+      : '';
+  return figureRow(
+    `${esc(cellShortLabel(k, names))} <span class="muted">(crebo ${esc(creboOf(k))})</span>${widen}`,
+    row,
+    t,
+  );
+}
+
 async function sectorkamerPage(
   release: Release,
   manifest: RoundManifest,
@@ -328,50 +350,36 @@ async function sectorkamerPage(
   name: string,
 ): Promise<string> {
   const t = release.thresholds;
-  const groups = Object.keys(release.rollups)
-    .filter((k) => k === `sectorkamer|${code}` || k.startsWith(`sectorkamer_niveau|${code}|`))
-    .sort((a, b) => groupRank(a) - groupRank(b) || (a < b ? -1 : 1));
+  const groups = Object.entries(release.rollups)
+    .filter(([k]) => k === `sectorkamer|${code}` || k.startsWith(`sectorkamer_niveau|${code}|`))
+    .sort(([a], [b]) => groupRank(a) - groupRank(b) || (a < b ? -1 : 1));
   const groupRows = groups
-    .map((k) =>
+    .map(([k, row]) =>
       figureRow(
         esc(k.startsWith('sectorkamer|') ? 'Hele sectorkamer' : `Niveau ${k.split('|')[2]}`),
-        release.rollups[k] as ReleaseRow,
+        row,
         t,
         `g-${k.split('|').slice(1).join('-')}`,
       ),
     )
     .join('\n');
   const crebos = new Set(manifest.codebook.entries.filter((e) => e.sectorkamer_code === code).map((e) => e.crebo));
-  const cellKeys = Object.keys(release.cells)
-    .filter((k) => crebos.has(k.split('|')[0] as string))
-    .sort((a, b) => cellShortLabel(a, names).localeCompare(cellShortLabel(b, names), 'nl'));
-  const offeredKeys = cellKeys.filter((k) => offered(release.cells[k]));
-  const notOffered = cellKeys.filter((k) => !offered(release.cells[k]));
-  const cellRows = offeredKeys
-    .map((k) => {
-      const row = release.cells[k] as ReleaseRow;
-      const niveau = k.split('|')[1];
-      const widen =
-        blockRule(row, 'A') || blockRule(row, 'B')
-          ? `<br><a class="muted" href="#g-${esc(code)}-${esc(niveau as string)}">naar niveau ${esc(niveau as string)} van de sectorkamer</a>`
-          : '';
-      return figureRow(
-        `${esc(cellShortLabel(k, names))} <span class="muted">(crebo ${esc(k.split('|')[0] as string)})</span>${widen}`,
-        row,
-        t,
-      );
-    })
-    .join('\n');
+  const cells = Object.entries(release.cells)
+    .filter(([k]) => crebos.has(creboOf(k)))
+    .sort(([a], [b]) => cellShortLabel(a, names).localeCompare(cellShortLabel(b, names), 'nl'));
+  const offeredCells = cells.filter(([, row]) => offered(row));
+  const notOffered = cells.filter(([, row]) => !offered(row)).map(([k]) => k);
+  const cellRows = offeredCells.map(([k, row]) => cellRow(k, row, names, code, t)).join('\n');
   const charts: string[] = [];
-  for (const k of groups) {
+  for (const [k, row] of groups) {
     const label = k.startsWith('sectorkamer|') ? `sectorkamer ${name}` : `${name}, niveau ${k.split('|')[2]}`;
-    const html = await distributionCharts(release, release.rollups[k], label);
+    const html = await distributionCharts(release, row, label);
     if (html) charts.push(`<h3>${esc(label[0]?.toUpperCase() + label.slice(1))}</h3>${html}`);
   }
   const body =
     `
 <p>Sectorcijfers van ronde ${esc(release.round_id)} (studiejaar ${esc(release.studiejaar)}, versie ${nlInt(release.release_version)}) voor de sectorkamer ` +
-    `${esc(name)}: ${nlInt(offeredKeys.length)} van de ${nlInt(cellKeys.length)} ` +
+    `${esc(name)}: ${nlInt(offeredCells.length)} van de ${nlInt(cells.length)} ` +
     `opleidingen (per leerweg) worden door deelnemende instellingen aangeboden.</p>
 <h2 id="totaal">De sectorkamer en haar niveaus</h2>
 ${scrollTable(`Sectorkamer ${name}`, figureHeader('Groep'), groupRows)}
@@ -380,7 +388,7 @@ ${await trendHtml(release, meta, `sectorkamer|${code}`, `Sectorkamer ${name}`, `
 <h2 id="opleidingen">Opleidingen</h2>
 <p class="note">Staat er bij een opleiding "niet gepubliceerd"? ${esc(WIDEN_NL)} Elke opleiding linkt naar haar niveau in de tabel hierboven.</p>
 ${
-  offeredKeys.length
+  offeredCells.length
     ? scrollTable(`Opleidingen in sectorkamer ${name}`, figureHeader('Opleiding'), cellRows)
     : '<p>Geen deelnemende instelling ' + 'biedt een opleiding van deze sectorkamer aan.</p>'
 }
@@ -389,7 +397,7 @@ ${
     ? `<h2 id="niet-aangeboden">Niet aangeboden</h2>` +
       `<p>Deze opleidingen uit het codeboek worden door geen enkele deelnemende instelling aangeboden; ` +
       `er zijn dus geen cijfers (niets weggelaten):</p>` +
-      `<ul>${notOffered.map((k) => `<li>${esc(cellShortLabel(k, names))} (crebo ${esc(k.split('|')[0] as string)})</li>`).join('')}</ul>`
+      `<ul>${notOffered.map((k) => `<li>${esc(cellShortLabel(k, names))} (crebo ${esc(creboOf(k))})</li>`).join('')}</ul>`
     : ''
 }
 <h2 id="verdelingen">Verdelingen van instellingen</h2>

@@ -1,7 +1,7 @@
 import { SbError } from '../../shared/errors/sb-error.js';
 import { recordEvent, tx, type CoordinatorDb } from '../store/db.js';
 import { findExclusion, insertExclusion, type Exclusion } from '../store/exclusions.js';
-import { getRound, isParticipant } from '../store/rounds.js';
+import { getRound, isParticipant, type StoredRound } from '../store/rounds.js';
 import { advancePhases, phaseMembers } from '../secagg/phases.js';
 import { currentSubmission } from '../store/submissions.js';
 
@@ -83,27 +83,7 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
         { institution_id: institutionId, round_id: roundId },
       );
     }
-    // Masked round: the survivor set U3 is fixed when the masked-input phase ends. Before that an
-    // exclusion makes the institution a dropout (its masks are removed through its mask-key
-    // shares); afterwards its masked input is in the sum the survivors signed and unmask, and
-    // taking it out would need the other kind of share of it as well, which no node gives.
-    let u3Fixed = false;
-    if (round.manifest.secagg) {
-      const state = advancePhases(db, round, now);
-      const u3 = phaseMembers(state, 'masked_input');
-      u3Fixed = u3 !== undefined;
-      if (u3?.includes(institutionId) && state.current !== 'failed')
-        throw new SbError(
-          'SB_ERR_SECAGG_EXCLUDE_TOO_LATE',
-          `institution ${institutionId} is in the survivor set of masked round ${roundId}, ` +
-            `fixed when the masked-input phase ended; ` +
-            `its masked input cannot be taken out of the sum any more ` +
-            `(its masks could only be removed by revealing both kinds of shares of it, ` +
-            `which no node does). Nothing was changed. ` +
-            `To leave it out, open a new round without it.`,
-          { institution_id: institutionId, round_id: roundId, phase: state.current },
-        );
-    }
+    const u3Fixed = round.manifest.secagg ? checkNotSurvivor(db, round, institutionId, now) : false;
     const current = currentSubmission(db, roundId, institutionId);
     const exclusion: Exclusion = {
       roundId,
@@ -131,6 +111,31 @@ export function excludeContribution(input: ExcludeContributionInput): ExcludeCon
     if (round.manifest.secagg) advancePhases(db, round, now);
     return { ...exclusion, needsReclose: round.state === 'closed' && !(round.manifest.secagg && u3Fixed) };
   });
+}
+
+/**
+ * Masked round: the survivor set U3 is fixed when the masked-input phase ends. Before that an
+ * exclusion makes the institution a dropout (its masks are removed through its mask-key
+ * shares); afterwards its masked input is in the sum the survivors signed and unmask, and
+ * taking it out would need the other kind of share of it as well, which no node gives.
+ * Throws `SB_ERR_SECAGG_EXCLUDE_TOO_LATE` for a member of U3; returns whether U3 is fixed.
+ */
+function checkNotSurvivor(db: CoordinatorDb, round: StoredRound, institutionId: string, now: Date): boolean {
+  const roundId = round.id;
+  const state = advancePhases(db, round, now);
+  const u3 = phaseMembers(state, 'masked_input');
+  if (u3?.includes(institutionId) && state.current !== 'failed')
+    throw new SbError(
+      'SB_ERR_SECAGG_EXCLUDE_TOO_LATE',
+      `institution ${institutionId} is in the survivor set of masked round ${roundId}, ` +
+        `fixed when the masked-input phase ended; ` +
+        `its masked input cannot be taken out of the sum any more ` +
+        `(its masks could only be removed by revealing both kinds of shares of it, ` +
+        `which no node does). Nothing was changed. ` +
+        `To leave it out, open a new round without it.`,
+      { institution_id: institutionId, round_id: roundId, phase: state.current },
+    );
+  return u3 !== undefined;
 }
 
 /** The refusal an excluded institution gets (403), with the reason. */

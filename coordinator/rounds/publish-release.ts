@@ -1,4 +1,5 @@
 import { ReleaseSchema, type Release } from '../../schemas/release.js';
+import type { RoundManifest } from '../../schemas/manifest.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { canonicalBytes } from '../../shared/protocol/canonical.js';
 import { releaseDigest } from '../../shared/protocol/release-digest.js';
@@ -19,15 +20,11 @@ export interface PublishReleaseInput {
 }
 
 /**
- * Publish a signed release (ARCHITECTURE.md "The round", step 5): schema, the key holder's
- * signature by the key endorsed in the manifest (which must still be the pinned key), and that
- * round, studiejaar, metric spec, codebook digest and thresholds match the manifest. Versions
- * follow each other (`release_version` = latest + 1, `previous_release_digest` = digest of the
- * latest). Publishing the same release again is a no-op. The round must be closed.
+ * The release as given (the signed object, unknown keys kept) and as parsed by the release
+ * schema. Throws `SB_ERR_RELEASE` for text that is not JSON or a value off the schema.
  */
-export function publishRelease(input: PublishReleaseInput): StoredRelease {
-  const { db, roundId, now } = input;
-  let raw: unknown = input.release;
+function parseRelease(given: unknown): { release: Release; data: Release } {
+  let raw: unknown = given;
   if (typeof raw === 'string') {
     try {
       raw = JSON.parse(raw);
@@ -42,9 +39,15 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
       `the release does not match the release schema: ${formatZodIssues(parsed.error.issues, { limit: 5 })}.`,
     );
   }
-  const release = raw as Release;
-  const round = getRound(db, roundId);
-  const m = round.manifest;
+  // The signature covers the object as signed, so it is verified and stored as given.
+  return { release: raw as Release, data: parsed.data };
+}
+
+/**
+ * The release is signed by the key holder key the round's manifest names, which is still the
+ * pinned one. Throws `SB_ERR_RELEASE_SIGNATURE`.
+ */
+function checkReleaseSigner(db: CoordinatorDb, roundId: string, release: Release, m: RoundManifest): void {
   const endorsedKey = new Uint8Array(Buffer.from(m.key_holder_endorsement.ed25519_public_key, 'base64'));
   const pinned = pinnedKeyHolder(db);
   if (Buffer.compare(Buffer.from(pinned), Buffer.from(endorsedKey)) !== 0) {
@@ -59,6 +62,21 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
       `the release of round ${roundId} is not signed by the key holder that endorsed the round; refuse it and ask the key holder for the signed file.`,
     );
   }
+}
+
+/**
+ * Publish a signed release (ARCHITECTURE.md "The round", step 5): schema, the key holder's
+ * signature by the key endorsed in the manifest (which must still be the pinned key), and that
+ * round, studiejaar, metric spec, codebook digest and thresholds match the manifest. Versions
+ * follow each other (`release_version` = latest + 1, `previous_release_digest` = digest of the
+ * latest). Publishing the same release again is a no-op. The round must be closed.
+ */
+export function publishRelease(input: PublishReleaseInput): StoredRelease {
+  const { db, roundId, now } = input;
+  const { release, data } = parseRelease(input.release);
+  const round = getRound(db, roundId);
+  const m = round.manifest;
+  checkReleaseSigner(db, roundId, release, m);
   const mismatch = releaseManifestMismatch(release, m);
   if (mismatch)
     throw new SbError(
@@ -103,6 +121,6 @@ export function publishRelease(input: PublishReleaseInput): StoredRelease {
       roundId,
       detail: { version: release.release_version, digest },
     });
-    return { roundId, version: release.release_version, release: parsed.data, json, digest, publishedAt };
+    return { roundId, version: release.release_version, release: data, json, digest, publishedAt };
   });
 }
