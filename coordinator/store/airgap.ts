@@ -17,12 +17,13 @@ export function findCarriedRequest(
   nonce: string,
 ): CarriedRequest | undefined {
   const r = db
-    .prepare(
+    .prepare<
+      unknown[],
+      { method: string; path: string; content_sha256: string; status: number; content_type: string; body: Buffer }
+    >(
       'SELECT method, path, content_sha256, status, content_type, body FROM airgap_requests WHERE institution_id = ? AND nonce = ?',
     )
-    .get(institutionId, nonce) as
-    | { method: string; path: string; content_sha256: string; status: number; content_type: string; body: Buffer }
-    | undefined;
+    .get(institutionId, nonce);
   return r
     ? {
         method: r.method,

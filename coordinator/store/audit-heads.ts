@@ -24,18 +24,20 @@ export function latestAuditHead(
   exceptNonce?: string,
 ): SeenAuditHead | undefined {
   const row = db
-    .prepare(
+    .prepare<unknown[], { head: string; seen_at: string; path: string }>(
       'SELECT head, seen_at, path FROM audit_heads WHERE institution_id = ? AND nonce <> ? ORDER BY id DESC LIMIT 1',
     )
-    .get(institutionId, exceptNonce ?? '') as { head: string; seen_at: string; path: string } | undefined;
+    .get(institutionId, exceptNonce ?? '');
   return row ? { head: row.head, seenAt: row.seen_at, path: row.path } : undefined;
 }
 
 /** Every distinct head recorded for an institution (first sighting, oldest first), leaving out the request with nonce `exceptNonce`. */
 export function auditHeadHistory(db: CoordinatorDb, institutionId: string, exceptNonce?: string): SeenAuditHead[] {
   const rows = db
-    .prepare('SELECT head, seen_at, path FROM audit_heads WHERE institution_id = ? AND nonce <> ? ORDER BY id')
-    .all(institutionId, exceptNonce ?? '') as { head: string; seen_at: string; path: string }[];
+    .prepare<unknown[], { head: string; seen_at: string; path: string }>(
+      'SELECT head, seen_at, path FROM audit_heads WHERE institution_id = ? AND nonce <> ? ORDER BY id',
+    )
+    .all(institutionId, exceptNonce ?? '');
   const seen = new Set<string>();
   const out: SeenAuditHead[] = [];
   for (const r of rows) {

@@ -277,7 +277,7 @@ export function recordEvent(
 
 /** Read a meta value. */
 export function getMeta(db: CoordinatorDb, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  const row = db.prepare<unknown[], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key);
   return row?.value;
 }
 

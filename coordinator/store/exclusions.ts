@@ -39,16 +39,17 @@ const toExclusion = (r: Row): Exclusion => ({
 /** The exclusion of an institution from a round, or undefined. */
 export function findExclusion(db: CoordinatorDb, roundId: string, institutionId: string): Exclusion | undefined {
   const row = db
-    .prepare(`SELECT ${COLUMNS} FROM exclusions WHERE round_id = ? AND institution_id = ?`)
-    .get(roundId, institutionId) as Row | undefined;
+    .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM exclusions WHERE round_id = ? AND institution_id = ?`)
+    .get(roundId, institutionId);
   return row ? toExclusion(row) : undefined;
 }
 
 /** Every exclusion of a round, by institution id. */
 export function listExclusions(db: CoordinatorDb, roundId: string): Exclusion[] {
-  return (
-    db.prepare(`SELECT ${COLUMNS} FROM exclusions WHERE round_id = ? ORDER BY institution_id`).all(roundId) as Row[]
-  ).map(toExclusion);
+  return db
+    .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM exclusions WHERE round_id = ? ORDER BY institution_id`)
+    .all(roundId)
+    .map(toExclusion);
 }
 
 /**

@@ -47,8 +47,8 @@ export function addInstitution(
   const at = input.now.toISOString();
   return tx(db, () => {
     const existing = db
-      .prepare('SELECT * FROM institutions WHERE id = ? OR ed25519_public_key = ?')
-      .get(input.id, key) as Row | undefined;
+      .prepare<unknown[], Row>('SELECT * FROM institutions WHERE id = ? OR ed25519_public_key = ?')
+      .get(input.id, key);
     if (existing) {
       throw new SbError(
         'SB_ERR_INSTITUTION_EXISTS',
@@ -72,7 +72,7 @@ export function addInstitution(
 /** Revoke an institution: its requests are refused from now on (403). Idempotent. */
 export function revokeInstitution(db: CoordinatorDb, input: { id: string; now: Date }): Institution {
   return tx(db, () => {
-    const row = db.prepare('SELECT * FROM institutions WHERE id = ?').get(input.id) as Row | undefined;
+    const row = db.prepare<unknown[], Row>('SELECT * FROM institutions WHERE id = ?').get(input.id);
     if (!row)
       throw new SbError(
         'SB_ERR_UNKNOWN_INSTITUTION',
@@ -89,11 +89,11 @@ export function revokeInstitution(db: CoordinatorDb, input: { id: string; now: D
 
 /** One institution, or undefined. */
 export function getInstitution(db: CoordinatorDb, id: string): Institution | undefined {
-  const row = db.prepare('SELECT * FROM institutions WHERE id = ?').get(id) as Row | undefined;
+  const row = db.prepare<unknown[], Row>('SELECT * FROM institutions WHERE id = ?').get(id);
   return row ? toInstitution(row) : undefined;
 }
 
 /** All institutions, by id. */
 export function listInstitutions(db: CoordinatorDb): Institution[] {
-  return (db.prepare('SELECT * FROM institutions ORDER BY id').all() as Row[]).map(toInstitution);
+  return db.prepare<unknown[], Row>('SELECT * FROM institutions ORDER BY id').all().map(toInstitution);
 }

@@ -31,17 +31,21 @@ const toStored = (r: Row): StoredRelease => ({
 
 /** The latest release of a round, or a given version; undefined when none. */
 export function findRelease(db: CoordinatorDb, roundId: string, version?: number): StoredRelease | undefined {
-  const row = (
+  const row =
     version === undefined
-      ? db.prepare('SELECT * FROM releases WHERE round_id = ? ORDER BY version DESC LIMIT 1').get(roundId)
-      : db.prepare('SELECT * FROM releases WHERE round_id = ? AND version = ?').get(roundId, version)
-  ) as Row | undefined;
+      ? db
+          .prepare<unknown[], Row>('SELECT * FROM releases WHERE round_id = ? ORDER BY version DESC LIMIT 1')
+          .get(roundId)
+      : db.prepare<unknown[], Row>('SELECT * FROM releases WHERE round_id = ? AND version = ?').get(roundId, version);
   return row ? toStored(row) : undefined;
 }
 
 /** Every release version of a round, oldest first. */
 export function listReleases(db: CoordinatorDb, roundId: string): StoredRelease[] {
-  return (db.prepare('SELECT * FROM releases WHERE round_id = ? ORDER BY version').all(roundId) as Row[]).map(toStored);
+  return db
+    .prepare<unknown[], Row>('SELECT * FROM releases WHERE round_id = ? ORDER BY version')
+    .all(roundId)
+    .map(toStored);
 }
 
 /** Insert a release version (inside the caller's transaction). */

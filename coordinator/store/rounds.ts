@@ -48,7 +48,7 @@ function toRound(r: Row): StoredRound {
 
 /** One round, or undefined. */
 export function findRound(db: CoordinatorDb, id: string): StoredRound | undefined {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM rounds WHERE id = ?`).get(id) as Row | undefined;
+  const row = db.prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM rounds WHERE id = ?`).get(id);
   return row ? toRound(row) : undefined;
 }
 
@@ -66,14 +66,12 @@ export function getRound(db: CoordinatorDb, id: string): StoredRound {
 
 /** All rounds, newest first. */
 export function listRounds(db: CoordinatorDb): StoredRound[] {
-  return (db.prepare(`SELECT ${COLUMNS} FROM rounds ORDER BY created_at DESC, id`).all() as Row[]).map(toRound);
+  return db.prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM rounds ORDER BY created_at DESC, id`).all().map(toRound);
 }
 
 /** The round's BFV public key bytes. */
 export function getHePublicKey(db: CoordinatorDb, id: string): Uint8Array | undefined {
-  const row = db.prepare('SELECT he_public_key FROM rounds WHERE id = ?').get(id) as
-    | { he_public_key: Buffer }
-    | undefined;
+  const row = db.prepare<unknown[], { he_public_key: Buffer }>('SELECT he_public_key FROM rounds WHERE id = ?').get(id);
   return row ? new Uint8Array(row.he_public_key) : undefined;
 }
 

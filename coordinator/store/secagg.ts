@@ -37,22 +37,21 @@ export function findAction(
   institutionId: string,
 ): SecAggAction | undefined {
   const r = db
-    .prepare(
+    .prepare<unknown[], { institution_id: string; digest: string; bytes: number; received_at: string }>(
       'SELECT institution_id, digest, bytes, received_at FROM secagg_actions WHERE round_id = ? AND phase = ? AND institution_id = ?',
     )
-    .get(roundId, phase, institutionId) as
-    | { institution_id: string; digest: string; bytes: number; received_at: string }
-    | undefined;
+    .get(roundId, phase, institutionId);
   return r && { institutionId: r.institution_id, digest: r.digest, bytes: r.bytes, receivedAt: r.received_at };
 }
 
 /** Institutions that acted in a phase, sorted. */
 export function actedIn(db: CoordinatorDb, roundId: string, phase: SecAggPhase): string[] {
-  return (
-    db
-      .prepare('SELECT institution_id FROM secagg_actions WHERE round_id = ? AND phase = ? ORDER BY institution_id')
-      .all(roundId, phase) as { institution_id: string }[]
-  ).map((r) => r.institution_id);
+  return db
+    .prepare<unknown[], { institution_id: string }>(
+      'SELECT institution_id FROM secagg_actions WHERE round_id = ? AND phase = ? ORDER BY institution_id',
+    )
+    .all(roundId, phase)
+    .map((r) => r.institution_id);
 }
 
 /** Record one phase message: the action and its items (inside the caller's transaction). */
@@ -89,22 +88,22 @@ export function phaseItems(
   senders: readonly string[],
 ): { from: string; payload: unknown }[] {
   const allowed = new Set(senders);
-  return (
-    db
-      .prepare(
-        'SELECT sender, payload_json FROM secagg_items WHERE round_id = ? AND phase = ? AND recipient = ? ORDER BY sender',
-      )
-      .all(roundId, phase, recipient ?? '') as { sender: string; payload_json: string }[]
-  )
+  return db
+    .prepare<unknown[], { sender: string; payload_json: string }>(
+      'SELECT sender, payload_json FROM secagg_items WHERE round_id = ? AND phase = ? AND recipient = ? ORDER BY sender',
+    )
+    .all(roundId, phase, recipient ?? '')
     .filter((r) => allowed.has(r.sender))
-    .map((r) => ({ from: r.sender, payload: JSON.parse(r.payload_json) as unknown }));
+    .map((r) => ({ from: r.sender, payload: JSON.parse(r.payload_json) }));
 }
 
 /** Every ended phase of a round, in phase order. */
 export function endedPhases(db: CoordinatorDb, roundId: string): EndedPhase[] {
   const rows = db
-    .prepare('SELECT phase, ended_at, members_json, forced FROM secagg_phases WHERE round_id = ?')
-    .all(roundId) as { phase: string; ended_at: string; members_json: string; forced: number }[];
+    .prepare<unknown[], { phase: string; ended_at: string; members_json: string; forced: number }>(
+      'SELECT phase, ended_at, members_json, forced FROM secagg_phases WHERE round_id = ?',
+    )
+    .all(roundId);
   const order = SecAggPhaseSchema.options;
   return rows
     .map((r) => ({
@@ -129,9 +128,11 @@ export function insertEndedPhase(db: CoordinatorDb, roundId: string, e: EndedPha
 
 /** The failure of a round, or undefined. */
 export function findFailure(db: CoordinatorDb, roundId: string): SecAggFailure | undefined {
-  const r = db.prepare('SELECT phase, code, message, failed_at FROM secagg_failures WHERE round_id = ?').get(roundId) as
-    | { phase: string; code: string; message: string; failed_at: string }
-    | undefined;
+  const r = db
+    .prepare<unknown[], { phase: string; code: string; message: string; failed_at: string }>(
+      'SELECT phase, code, message, failed_at FROM secagg_failures WHERE round_id = ?',
+    )
+    .get(roundId);
   return r && { phase: SecAggPhaseSchema.parse(r.phase), code: r.code, message: r.message, failedAt: r.failed_at };
 }
 

@@ -53,8 +53,10 @@ export function findSubmissionByDigest(
   envelopeDigest: string,
 ): SubmissionInfo | undefined {
   const row = db
-    .prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND envelope_digest = ?`)
-    .get(roundId, institutionId, envelopeDigest) as Row | undefined;
+    .prepare<unknown[], Row>(
+      `SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND envelope_digest = ?`,
+    )
+    .get(roundId, institutionId, envelopeDigest);
   return row ? toInfo(row) : undefined;
 }
 
@@ -65,51 +67,55 @@ export function currentSubmission(
   institutionId: string,
 ): SubmissionInfo | undefined {
   const row = db
-    .prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL`)
-    .get(roundId, institutionId) as Row | undefined;
+    .prepare<unknown[], Row>(
+      `SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND institution_id = ? AND superseded_by IS NULL`,
+    )
+    .get(roundId, institutionId);
   return row ? toInfo(row) : undefined;
 }
 
 /** Current submissions of a round, by institution id. */
 export function currentSubmissions(db: CoordinatorDb, roundId: string): SubmissionInfo[] {
-  return (
-    db
-      .prepare(
-        `SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND superseded_by IS NULL ORDER BY institution_id`,
-      )
-      .all(roundId) as Row[]
-  ).map(toInfo);
+  return db
+    .prepare<unknown[], Row>(
+      `SELECT ${COLUMNS} FROM submissions WHERE round_id = ? AND superseded_by IS NULL ORDER BY institution_id`,
+    )
+    .all(roundId)
+    .map(toInfo);
 }
 
 /** Every submission of a round (current and superseded), in sequence order. */
 export function allSubmissions(db: CoordinatorDb, roundId: string): SubmissionInfo[] {
-  return (
-    db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? ORDER BY sequence`).all(roundId) as Row[]
-  ).map(toInfo);
+  return db
+    .prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM submissions WHERE round_id = ? ORDER BY sequence`)
+    .all(roundId)
+    .map(toInfo);
 }
 
 /** The wire bytes of a submission. */
 export function submissionWire(db: CoordinatorDb, id: number): Uint8Array {
-  const row = db.prepare('SELECT wire FROM submissions WHERE id = ?').get(id) as { wire: Buffer } | undefined;
+  const row = db.prepare<unknown[], { wire: Buffer }>('SELECT wire FROM submissions WHERE id = ?').get(id);
   if (!row) throw new Error(`submission ${id} vanished`);
   return new Uint8Array(row.wire.buffer, row.wire.byteOffset, row.wire.byteLength);
 }
 
 /** The receipt of a submission. */
 export function submissionReceipt(db: CoordinatorDb, submissionId: number): Receipt {
-  const row = db.prepare('SELECT receipt_json FROM receipts WHERE submission_id = ?').get(submissionId) as
-    | { receipt_json: string }
-    | undefined;
+  const row = db
+    .prepare<unknown[], { receipt_json: string }>('SELECT receipt_json FROM receipts WHERE submission_id = ?')
+    .get(submissionId);
   if (!row) throw new Error(`submission ${submissionId} has no receipt`);
   return ReceiptSchema.parse(JSON.parse(row.receipt_json));
 }
 
 /** Next sequence number of a round (inside the caller's transaction). */
 export function nextSequence(db: CoordinatorDb, roundId: string): number {
-  const row = db.prepare('SELECT MAX(sequence) AS m FROM submissions WHERE round_id = ?').get(roundId) as {
-    m: number | null;
-  };
-  return row.m === null ? 0 : row.m + 1;
+  // An aggregate query always returns one row; MAX is NULL while the round has no submission.
+  const row = db
+    .prepare<unknown[], { m: number | null }>('SELECT MAX(sequence) AS m FROM submissions WHERE round_id = ?')
+    .get(roundId);
+  const m = row?.m ?? null;
+  return m === null ? 0 : m + 1;
 }
 
 /**
@@ -162,10 +168,11 @@ export function insertReceipt(db: CoordinatorDb, submissionId: number, receipt: 
 
 /** Counts for the public status: submitted (institutions with a current submission) and all submissions. */
 export function submissionCounts(db: CoordinatorDb, roundId: string): { submitted: number; submissions: number } {
+  // An aggregate query always returns one row; SUM is NULL while the round has no submission.
   const row = db
-    .prepare(
+    .prepare<unknown[], { total: number; cur: number | null }>(
       'SELECT COUNT(*) AS total, SUM(CASE WHEN superseded_by IS NULL THEN 1 ELSE 0 END) AS cur FROM submissions WHERE round_id = ?',
     )
-    .get(roundId) as { total: number; cur: number | null };
-  return { submitted: row.cur ?? 0, submissions: row.total };
+    .get(roundId);
+  return { submitted: row?.cur ?? 0, submissions: row?.total ?? 0 };
 }
