@@ -8,7 +8,7 @@ import {
   writeIdentityFiles,
   type Identity,
 } from '../shared/crypto/identity.js';
-import { SbError } from '../shared/errors/sb-error.js';
+import { SbError, errorMessage } from '../shared/errors/sb-error.js';
 import { makeDir, removeMadeDirs } from '../shared/fs/make-dir.js';
 import type { CoordinatorAppConfig } from './context.js';
 import { DB_FILE, openCoordinatorDb, type CoordinatorDb } from './store/db.js';
@@ -164,7 +164,7 @@ export function readHomeConfig(home: string): CoordinatorHomeConfig {
   } catch (e) {
     throw new SbError(
       'SB_ERR_CONFIG',
-      `cannot read ${path} (${(e as Error).message}); run 'sectorbench coordinator init --home ${home}' first.`,
+      `cannot read ${path} (${errorMessage(e)}); run 'sectorbench coordinator init --home ${home}' first.`,
       { path },
     );
   }

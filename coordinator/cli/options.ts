@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SbError } from '../../shared/errors/sb-error.js';
+import { SbError, errorMessage } from '../../shared/errors/sb-error.js';
 import { openCoordinatorHome, type CoordinatorHome } from '../home.js';
 
 /** Print a line (a trailing newline added when missing). */
@@ -22,7 +22,7 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new SbError('SB_ERR_USAGE', `cannot read ${what} ${path}: ${(e as Error).message}`, { path });
+    throw new SbError('SB_ERR_USAGE', `cannot read ${what} ${path}: ${errorMessage(e)}`, { path });
   }
 }
 

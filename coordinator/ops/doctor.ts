@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../../shared/time/clock.js';
 import { CONFIG_FILE, IDENTITY_FILE, readHomeConfig, type CoordinatorHomeConfig } from '../home.js';
 import { coordinatorSchemaVersion, DB_FILE, openCoordinatorFile } from '../store/db.js';
 import { pinnedKeyHolder } from '../store/pins.js';
+import { errorMessage } from '../../shared/errors/sb-error.js';
 
 /** Options of {@link coordinatorDoctor}. */
 export interface CoordinatorDoctorOptions {
@@ -47,7 +48,7 @@ export async function coordinatorDoctor(o: CoordinatorDoctorOptions): Promise<Do
         detail: `no TLS: requests and receipts travel in the clear unless a TLS proxy is in front; see docs/OPERATIONS.md "TLS".`,
       });
   } catch (e) {
-    checks.push({ name: 'config', status: 'FAIL', detail: (e as Error).message });
+    checks.push({ name: 'config', status: 'FAIL', detail: errorMessage(e) });
   }
 
   const at = (p: string) => (isAbsolute(p) ? p : join(home, p));
@@ -82,7 +83,7 @@ function pinCheck(dbFile: string): Check {
     pinnedKeyHolder(db);
     return { name: 'pins', status: 'OK', detail: 'key holder key pinned.' };
   } catch (e) {
-    return { name: 'pins', status: 'WARN', detail: `${(e as Error).message} Rounds cannot open until then.` };
+    return { name: 'pins', status: 'WARN', detail: `${errorMessage(e)} Rounds cannot open until then.` };
   } finally {
     db.close();
   }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { SbError } from '../../shared/errors/sb-error.js';
+import { SbError, errorMessage } from '../../shared/errors/sb-error.js';
 
 /** A better-sqlite3 database handle of the coordinator. */
 export type CoordinatorDb = Database.Database;
@@ -201,7 +201,7 @@ export function openCoordinatorDb(path: string, options: { readonly?: boolean } 
   } catch (e) {
     throw new SbError(
       'SB_ERR_DB_OPEN',
-      `cannot open the coordinator database ${path}: ${(e as Error).message}; run 'sectorbench coordinator init --home DIR' first.`,
+      `cannot open the coordinator database ${path}: ${errorMessage(e)}; run 'sectorbench coordinator init --home DIR' first.`,
       { path },
       { cause: e },
     );

@@ -14,7 +14,7 @@ import {
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { certFingerprint } from '../../shared/crypto/cert-fingerprint.js';
-import { SbError } from '../../shared/errors/sb-error.js';
+import { SbError, errorMessage } from '../../shared/errors/sb-error.js';
 
 /** Files of a coordinator's TLS set-up inside its home (`tls/`). */
 export const TLS_FILES = {
@@ -215,7 +215,7 @@ export function installCertificate(home: string, certFile: string, keyFile: stri
   try {
     cert = new X509Certificate(readFileSync(certFile));
   } catch (e) {
-    throw new SbError('SB_ERR_TLS_CERT', `--tls-cert ${certFile} is not a PEM certificate (${(e as Error).message}).`, {
+    throw new SbError('SB_ERR_TLS_CERT', `--tls-cert ${certFile} is not a PEM certificate (${errorMessage(e)}).`, {
       file: certFile,
     });
   }
@@ -223,7 +223,7 @@ export function installCertificate(home: string, certFile: string, keyFile: stri
   try {
     matches = cert.checkPrivateKey(createPrivateKey(readFileSync(keyFile)));
   } catch (e) {
-    throw new SbError('SB_ERR_TLS_CERT', `--tls-key ${keyFile} is not a PEM private key (${(e as Error).message}).`, {
+    throw new SbError('SB_ERR_TLS_CERT', `--tls-key ${keyFile} is not a PEM private key (${errorMessage(e)}).`, {
       file: keyFile,
     });
   }

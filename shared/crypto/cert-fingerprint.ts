@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { SbError } from '../errors/sb-error.js';
+import { SbError, errorMessage } from '../errors/sb-error.js';
 
 /** `AB:CD:…`: 32 colon-separated upper-case hex bytes, as `openssl x509 -fingerprint -sha256` prints. */
 export const CERT_FINGERPRINT_RE = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
@@ -13,7 +13,7 @@ export function certFingerprint(pem: string | Buffer, what = 'the certificate'):
   try {
     return new X509Certificate(pem).fingerprint256;
   } catch (e) {
-    throw new SbError('SB_ERR_TLS_CERT', `${what} is not a PEM X.509 certificate (${(e as Error).message}).`);
+    throw new SbError('SB_ERR_TLS_CERT', `${what} is not a PEM X.509 certificate (${errorMessage(e)}).`);
   }
 }
 

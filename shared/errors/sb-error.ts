@@ -16,9 +16,13 @@ export class SbError extends Error {
 
 /** Type guard that works across module instances. */
 export function isSbError(e: unknown): e is SbError {
-  return (
-    e instanceof Error &&
-    typeof (e as unknown as { code?: unknown }).code === 'string' &&
-    (e as unknown as { code: string }).code.startsWith('SB_ERR_')
-  );
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('SB_ERR_');
+}
+
+/**
+ * The message of a caught value: an `Error`'s `message`, anything else as text. For wrapping a
+ * library's or the OS's failure into an `SbError` that says what to do next.
+ */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

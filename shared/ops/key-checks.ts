@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readIdentityFile, readPublicIdentityFile } from '../crypto/identity.js';
 import { publicFileProblem, secretFileProblem } from './host-checks.js';
 import type { Clock } from '../time/clock.js';
+import { errorMessage } from '../errors/sb-error.js';
 
 /**
  * Problems with an Ed25519 identity (`<path>` secret, `<path>.pub` public): present, secret
@@ -17,7 +18,7 @@ export async function identityProblems(path: string, what: string): Promise<stri
   try {
     publicKey = (await readIdentityFile(path)).publicKey;
   } catch (e) {
-    problems.push((e as Error).message);
+    problems.push(errorMessage(e));
   }
   const pubFile = `${path}.pub`;
   const pubProblem = publicFileProblem(pubFile, `${what} public key`);
@@ -28,7 +29,7 @@ export async function identityProblems(path: string, what: string): Promise<stri
       if (Buffer.compare(Buffer.from(pub), Buffer.from(publicKey)) !== 0)
         problems.push(`${pubFile} holds another public key than ${path}; restore the pair from one backup.`);
     } catch (e) {
-      problems.push((e as Error).message);
+      problems.push(errorMessage(e));
     }
   }
   return problems;
@@ -54,7 +55,7 @@ export function tlsProblems(certFile: string, keyFile: string, now: Clock): { fa
   try {
     cert = new X509Certificate(readFileSync(certFile));
   } catch (e) {
-    fail.push(`${certFile} is not a PEM certificate (${(e as Error).message}).`);
+    fail.push(`${certFile} is not a PEM certificate (${errorMessage(e)}).`);
     return { fail, warn };
   }
   const t = now().getTime();
@@ -68,7 +69,7 @@ export function tlsProblems(certFile: string, keyFile: string, now: Clock): { fa
       if (!cert.checkPrivateKey(createPrivateKey(readFileSync(keyFile))))
         fail.push(`${keyFile} is not the key of ${certFile}; give the matching pair.`);
     } catch (e) {
-      fail.push(`${keyFile} is not a PEM private key (${(e as Error).message}).`);
+      fail.push(`${keyFile} is not a PEM private key (${errorMessage(e)}).`);
     }
   }
   return { fail, warn };

@@ -1,6 +1,6 @@
 import { closeSync, copyFileSync, chmodSync, existsSync, fsyncSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { SbError } from '../errors/sb-error.js';
+import { SbError, errorMessage } from '../errors/sb-error.js';
 import { makeDir } from '../fs/make-dir.js';
 import type { Check } from './report.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -60,7 +60,7 @@ export function inspectDatabase(file: string, open: OpenSqlite): DatabaseInspect
       version: null,
       quickCheck: [],
       integrityCheck: [],
-      error: `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}`,
+      error: `${typeof code === 'string' ? `${code}: ` : ''}${errorMessage(e)}`,
     };
   } finally {
     db?.close();
@@ -159,7 +159,7 @@ export async function backupDatabase(o: {
   } catch (e) {
     throw new SbError(
       'SB_ERR_DB_UNREADABLE',
-      `cannot back up ${o.live}: ${(e as Error).message}. Run 'doctor' on this home.`,
+      `cannot back up ${o.live}: ${errorMessage(e)}. Run 'doctor' on this home.`,
       { file: o.live },
       { cause: e },
     );

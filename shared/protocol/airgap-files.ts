@@ -101,15 +101,10 @@ export function readAirgapFile<K extends 'requests' | 'responses'>(
 
 /** Whether an export file's signature verifies with the institution's registered key. */
 export function verifyRequestFile(f: AirgapRequestFile, publicKey: Uint8Array): boolean {
-  return verifyObject(AIRGAP_PURPOSE.requests, f as unknown as Record<string, unknown>, 'node_signature', publicKey);
+  return verifyObject(AIRGAP_PURPOSE.requests, f, 'node_signature', publicKey);
 }
 
 /** Whether a response file's signature verifies with the pinned coordinator key. */
 export function verifyResponseFile(f: AirgapResponseFile, publicKey: Uint8Array): boolean {
-  return verifyObject(
-    AIRGAP_PURPOSE.responses,
-    f as unknown as Record<string, unknown>,
-    'coordinator_signature',
-    publicKey,
-  );
+  return verifyObject(AIRGAP_PURPOSE.responses, f, 'coordinator_signature', publicKey);
 }

@@ -16,10 +16,5 @@ export function signAuditHeadAttestation(
 export function verifyAuditHeadAttestation(a: unknown, coordinatorKey: Uint8Array): a is AuditHeadAttestation {
   const parsed = AuditHeadAttestationSchema.safeParse(a);
   if (!parsed.success) return false;
-  return verifyObject(
-    PURPOSE.auditHead,
-    parsed.data as unknown as Record<string, unknown>,
-    'coordinator_signature',
-    coordinatorKey,
-  );
+  return verifyObject(PURPOSE.auditHead, parsed.data, 'coordinator_signature', coordinatorKey);
 }

@@ -24,12 +24,7 @@ export function signReceipt(r: UnsignedReceipt, secretKey: Uint8Array): Receipt 
 export function isSignedReceipt(r: unknown, coordinatorKey: Uint8Array): r is Receipt {
   const parsed = ReceiptSchema.safeParse(r);
   if (!parsed.success) return false;
-  return verifyObject(
-    PURPOSE.receipt,
-    parsed.data as unknown as Record<string, unknown>,
-    'coordinator_signature',
-    coordinatorKey,
-  );
+  return verifyObject(PURPOSE.receipt, parsed.data, 'coordinator_signature', coordinatorKey);
 }
 
 /** Parse a receipt (schema only); throws `SB_ERR_RECEIPT`. */

@@ -103,12 +103,7 @@ export function signManifest(m: Omit<RoundManifest, 'coordinator_signature'>, se
 
 /** Verify the coordinator's signature on a manifest. */
 export function verifyManifest(m: RoundManifest, coordinatorKey: Uint8Array): boolean {
-  return verifyObject(
-    PURPOSE.manifest,
-    m as unknown as Record<string, unknown>,
-    'coordinator_signature',
-    coordinatorKey,
-  );
+  return verifyObject(PURPOSE.manifest, m, 'coordinator_signature', coordinatorKey);
 }
 
 /** Key holder: sign a release (all fields but `key_holder_signature`). */
@@ -118,7 +113,7 @@ export function signRelease(r: Omit<Release, 'key_holder_signature'>, secretKey:
 
 /** Verify the key holder's signature on a release. */
 export function verifyRelease(r: Release, keyHolderKey: Uint8Array): boolean {
-  return verifyObject(PURPOSE.release, r as unknown as Record<string, unknown>, 'key_holder_signature', keyHolderKey);
+  return verifyObject(PURPOSE.release, r, 'key_holder_signature', keyHolderKey);
 }
 
 /** A field in which a release differs from the manifest of the round it claims to belong to. */

@@ -17,14 +17,9 @@ export function signObject<T extends object, K extends string>(
 }
 
 /** Verify a document signed by {@link signObject}; false on any mismatch. */
-export function verifyObject(
-  purpose: string,
-  signed: Record<string, unknown>,
-  field: string,
-  publicKey: Uint8Array,
-): boolean {
-  const sig = signed[field];
+export function verifyObject(purpose: string, signed: object, field: string, publicKey: Uint8Array): boolean {
+  const sig: unknown = Reflect.get(signed, field);
   if (typeof sig !== 'string') return false;
-  const { [field]: _omit, ...rest } = signed;
+  const rest = Object.fromEntries(Object.entries(signed).filter(([k]) => k !== field));
   return verifyDetached(purpose, canonicalBytes(rest), new Uint8Array(Buffer.from(sig, 'base64')), publicKey);
 }
