@@ -51,9 +51,14 @@ export function renderReleaseCsv(release: Release): string {
         );
     }
   };
-  for (const key of Object.keys(release.cells).sort()) emit('cell', key, release.cells[key] as ReleaseRow);
-  for (const key of Object.keys(release.rollups).sort()) emit('group', key, release.rollups[key] as ReleaseRow);
+  for (const [key, row] of Object.entries(release.cells).sort(byKey)) emit('cell', key, row);
+  for (const [key, row] of Object.entries(release.rollups).sort(byKey)) emit('group', key, row);
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Entries in the order `Object.keys(...).sort()` gives their keys (UTF-16 code units). */
+function byKey([a]: readonly [string, unknown], [b]: readonly [string, unknown]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -86,9 +91,9 @@ export function renderReleaseExcelCsv(release: Release, names: Names): string {
     for (const slot of Object.keys(row.slots).sort())
       rows.push([...base, slot, row.slots[slot] ?? null, why(slot), row.institutions.a, row.institutions.b]);
   };
-  for (const key of Object.keys(release.cells).sort())
-    emit('opleiding', key, cellShortLabel(key, names), release.cells[key] as ReleaseRow);
-  for (const key of Object.keys(release.rollups).sort())
-    emit('groep', key, groupLabel(key, names, 'Hele sector'), release.rollups[key] as ReleaseRow);
+  for (const [key, row] of Object.entries(release.cells).sort(byKey))
+    emit('opleiding', key, cellShortLabel(key, names), row);
+  for (const [key, row] of Object.entries(release.rollups).sort(byKey))
+    emit('groep', key, groupLabel(key, names, 'Hele sector'), row);
   return excelCsv(header, rows);
 }

@@ -25,14 +25,14 @@ export function namesOf(entries: readonly ProgrammeInfo[]): Names {
 
 /** `Autotechniek (crebo 25000), niveau 2, BOL`. */
 export function cellLabel(key: string, names: Names): string {
-  const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
+  const [crebo = '', niveau = '', leerweg = ''] = key.split('|');
   const p = names.programme.get(crebo);
   return `${p?.name || `Opleiding ${crebo}`} (crebo ${crebo}), niveau ${niveau}, ${leerweg}`;
 }
 
 /** Short programme name of a cell without its crebo: `Autotechniek, niveau 2, BOL`. */
 export function cellShortLabel(key: string, names: Names): string {
-  const [crebo, niveau, leerweg] = key.split('|') as [string, string, string];
+  const [crebo = '', niveau = '', leerweg = ''] = key.split('|');
   return `${names.programme.get(crebo)?.name || `Opleiding ${crebo}`}, niveau ${niveau}, ${leerweg}`;
 }
 
@@ -48,9 +48,9 @@ export function groupLabel(key: string, names: Names, whole = 'Alle opleidingen'
     case 'leerweg':
       return p[1] === 'BBL' ? 'BBL (beroepsbegeleidend)' : 'BOL (beroepsopleidend)';
     case 'sectorkamer':
-      return sk(p[1] as string);
+      return sk(p[1] ?? '');
     case 'sectorkamer_niveau':
-      return `${sk(p[1] as string)}, niveau ${p[2]}`;
+      return `${sk(p[1] ?? '')}, niveau ${p[2]}`;
     default:
       return key;
   }
@@ -58,5 +58,5 @@ export function groupLabel(key: string, names: Names, whole = 'Alle opleidingen'
 
 /** Order of rollup groups on a page: whole, niveau, leerweg, sectorkamer, sectorkamer × niveau. */
 export function groupRank(key: string): number {
-  return ['total', 'niveau', 'leerweg', 'sectorkamer', 'sectorkamer_niveau'].indexOf(key.split('|')[0] as string);
+  return ['total', 'niveau', 'leerweg', 'sectorkamer', 'sectorkamer_niveau'].indexOf(key.split('|')[0] ?? '');
 }
