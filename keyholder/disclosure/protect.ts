@@ -337,20 +337,40 @@ function loneSuppression(ctx: DisclosureContext): (d: DisclosureDecisions, b: Bl
 /** Attempts in a row the audit refuses after which cleaning stops (each attempt is a full audit). */
 const CLEANING_MISSES = 3;
 
+/** Findings the refusal's details carry (the message names how many there were in all). */
+const DETAILED_FINDINGS = 50;
+
 function refuse(report: AuditReport): never {
-  const versions = report.findings.some((f) => f.kind === 'version_difference');
+  const all = report.findings;
+  const versions = all.some((f) => f.kind === 'version_difference');
+  const byKind = new Map<string, number>();
+  for (const f of all) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  const kinds = [...byKind].map(([k, n]) => `${n} × ${k}`).join(', ');
+  const listed =
+    all.length > DETAILED_FINDINGS ? `the first ${DETAILED_FINDINGS} are in the details` : 'all are in the details';
   throw new SbError(
     'SB_ERR_DISCLOSURE_AUDIT',
-    `the disclosure audit refuses this release: ${describe(report.findings)}. Nothing was signed. ${
+    `the disclosure audit refuses this release: ${describe(all)}. Nothing was signed. ${
       versions
         ? 'A re-release may only add or change contributions of at least min_institutions institutions ' +
           'in every figure it publishes again; wait until more late contributions are in, or leave the ' +
           'earlier version as the release of this round.'
         : 'Secondary suppression could not protect these figures; raise the thresholds for this round or report this as a bug.'
-    }`,
-    { findings: report.findings.slice(0, 50) },
+    }${versions ? '' : ` ${NEXT_STEP_SMALL_SECTOR}`} The audit had ${all.length} finding(s) in all (${kinds}); ${listed}.`,
+    { findings: all.slice(0, DETAILED_FINDINGS), total_findings: all.length },
   );
 }
+
+/**
+ * The next step when secondary suppression cannot protect a release: in a sector this small
+ * (few institutions, few students per programme) too few published figures remain to hide the
+ * suppressed ones among. Names what to change, never a figure.
+ */
+const NEXT_STEP_SMALL_SECTOR =
+  'In a small sector (few institutions, or few students per programme) too few figures remain to hide the ' +
+  'suppressed ones among: run the round with more institutions or with more students per programme (the demo: ' +
+  "a larger '--institutions' or '--students'), or raise min_population so the smallest programmes are left out " +
+  'by the primary rule.';
 
 function buildOutcome(
   ctx: DisclosureContext,
