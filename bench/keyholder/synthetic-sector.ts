@@ -12,7 +12,7 @@
 import { buildCodebook, type Codebook, type CodebookEntry } from '../../shared/metrics/codebook.js';
 import { CELL_SLOT_INDEX, GROUP_SLOT_INDEX } from '../../shared/metrics/slots.js';
 import { emptyVector, type ContributionVector } from '../../shared/metrics/vector.js';
-import { addAt } from '../../shared/arrays/checked-index.js';
+import { addAt, getAt, itemAt } from '../../shared/arrays/checked-index.js';
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -37,7 +37,7 @@ export function syntheticCodebook(crebos: number, seed = 1): Codebook {
   for (let i = 0; i < crebos; i++) {
     const u = r();
     const niveau = (u < 0.04 ? 1 : u < 0.22 ? 2 : u < 0.52 ? 3 : 4) as 1 | 2 | 3 | 4;
-    const sk = SECTORKAMERS[Math.floor(r() * SECTORKAMERS.length)] as string;
+    const sk = itemAt(SECTORKAMERS, Math.floor(r() * SECTORKAMERS.length));
     entries.push({
       crebo: String(20000 + i * 7),
       name: `Opleiding ${i}`,
@@ -72,16 +72,16 @@ export function syntheticInstitutions(cb: Codebook, count: number, seed = 1): Sy
     const chosen = new Set<number>();
     for (let tries = 0; chosen.size < offered && tries < offered * 30; tries++) {
       const i = Math.floor(r() * nCrebo);
-      const e = cb.entries[i] as CodebookEntry;
+      const e = itemAt(cb.entries, i);
       if (!generalist && !home.has(e.sectorkamerCode) && r() < 0.85) continue;
-      if (r() < (popularity[i] as number) / 3) chosen.add(i);
+      if (r() < getAt(popularity, i) / 3) chosen.add(i);
     }
     const cells = new Map<number, { a: number; b: number; absPm: number; dropPm: number }>();
     const perCrebo = size / Math.max(1, chosen.size);
     const absBase = 80 + 60 * r();
     const dropBase = 60 + 80 * r();
     for (const i of chosen) {
-      const bbl = r() < ((cb.entries[i] as CodebookEntry).niveau <= 2 ? 0.55 : 0.3);
+      const bbl = r() < (itemAt(cb.entries, i).niveau <= 2 ? 0.55 : 0.3);
       for (const [lw, share] of [
         [0, 1],
         [1, 0.35],
@@ -89,7 +89,7 @@ export function syntheticInstitutions(cb: Codebook, count: number, seed = 1): Sy
         if (lw === 1 && !bbl) continue;
         const a = Math.max(
           1,
-          Math.round(perCrebo * share * Math.exp(0.8 * normal(r)) * Math.sqrt(popularity[i] as number)),
+          Math.round(perCrebo * share * Math.exp(0.8 * normal(r)) * Math.sqrt(getAt(popularity, i))),
         );
         const b = Math.max(0, Math.round(a * (0.25 + 0.15 * r())));
         cells.set(2 * i + lw, {
@@ -109,27 +109,37 @@ const ABS_BINS = [0, 50, 75, 100, 125, 150, 175, 200, 250, 300];
 const DROP_BINS = [0, 50, 100, 150, 200, 250, 300, 350, 400, 500];
 const bin = (bounds: number[], pm: number) => {
   let k = 0;
-  for (let j = 0; j < bounds.length; j++) if (pm >= (bounds[j] as number)) k = j;
+  for (const [j, bound] of bounds.entries()) if (pm >= bound) k = j;
   return k;
 };
+
+/** Slot name → position in a cell or group row. */
+type SlotIndex = Readonly<Record<string, number>>;
+
+/** The position of slot `name` in a row (throws for a slot the layout does not have). */
+function slotAt(idx: SlotIndex, name: string): number {
+  const k = idx[name];
+  if (k === undefined) throw new RangeError(`no slot ${name}`);
+  return k;
+}
 
 /** Add one institution's block A/B populations and block C (cell and group rows) to a sector vector. */
 function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInstitution): void {
   const C = CELL_SLOT_INDEX;
   const G = GROUP_SLOT_INDEX;
-  const facts = (row: number[], idx: Record<string, number>, a: number, b: number, absPm: number, dropPm: number) => {
-    if (a >= 1) addAt(row, idx.c_contrib_a as number, 1);
-    if (b >= 1) addAt(row, idx.c_contrib_b as number, 1);
-    addAt(row, idx.c_sq_a as number, a * a);
-    addAt(row, idx.c_sq_b as number, b * b);
-    if (a >= 10) addAt(row, idx[`c_abs_bin_${bin(ABS_BINS, absPm)}`] as number, 1);
-    if (b >= 10) addAt(row, idx[`c_drop_bin_${bin(DROP_BINS, dropPm)}`] as number, 1);
+  const facts = (row: number[], idx: SlotIndex, a: number, b: number, absPm: number, dropPm: number) => {
+    if (a >= 1) addAt(row, slotAt(idx, 'c_contrib_a'), 1);
+    if (b >= 1) addAt(row, slotAt(idx, 'c_contrib_b'), 1);
+    addAt(row, slotAt(idx, 'c_sq_a'), a * a);
+    addAt(row, slotAt(idx, 'c_sq_b'), b * b);
+    if (a >= 10) addAt(row, slotAt(idx, `c_abs_bin_${bin(ABS_BINS, absPm)}`), 1);
+    if (b >= 10) addAt(row, slotAt(idx, `c_drop_bin_${bin(DROP_BINS, dropPm)}`), 1);
   };
   for (const [i, c] of inst.cells) {
-    const row = v.cells[i] as number[];
-    addAt(row, C.a_enrolments as number, c.a);
-    addAt(row, C.a_rated as number, c.a);
-    addAt(row, C.b_starters as number, c.b);
+    const row = itemAt(v.cells, i);
+    addAt(row, slotAt(C, 'a_enrolments'), c.a);
+    addAt(row, slotAt(C, 'a_rated'), c.a);
+    addAt(row, slotAt(C, 'b_starters'), c.b);
     facts(row, C, c.a, c.b, c.absPm, c.dropPm);
   }
   cb.groupKeys.forEach((g, j) => {
@@ -146,7 +156,7 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
       dropW += c.b * c.dropPm;
     }
     if (a + b === 0) return;
-    facts(v.groups[j] as number[], G, a, b, a ? Math.floor(absW / a) : 0, b ? Math.floor(dropW / b) : 0);
+    facts(itemAt(v.groups, j), G, a, b, a ? Math.floor(absW / a) : 0, b ? Math.floor(dropW / b) : 0);
   });
 }
 
@@ -160,7 +170,7 @@ function addInstitution(cb: Codebook, v: ContributionVector, inst: SyntheticInst
 function fillSlots(row: number[], c: { a: number; b: number; absPm: number; dropPm: number }, seed: number): void {
   const C: Readonly<Record<string, number>> = CELL_SLOT_INDEX;
   const add = (s: string, x: number) => {
-    const k = C[s] as number;
+    const k = slotAt(C, s);
     row[k] = (row[k] ?? 0) + x;
   };
   const r = rng(seed);
@@ -191,7 +201,7 @@ function fillSlots(row: number[], c: { a: number; b: number; absPm: number; drop
   const tot = w.reduce((x, y) => x + y, 0);
   let left = rated;
   for (let k = 7; k >= 1; k--) {
-    const h = Math.min(left, Math.floor((rated * (w[k] as number)) / tot + r()));
+    const h = Math.min(left, Math.floor((rated * getAt(w, k)) / tot + r()));
     add(`a_hist_${k}`, h);
     left -= h;
   }
@@ -215,13 +225,13 @@ function fillSlots(row: number[], c: { a: number; b: number; absPm: number; drop
   let sx2 = 0;
   let sxy = 0;
   for (let k = 0; k < 5; k++) {
-    const t = k === 4 ? rest : Math.min(rest, Math.floor(n * (shares[k] as number) + r()));
+    const t = k === 4 ? rest : Math.min(rest, Math.floor(n * getAt(shares, k) + r()));
     rest -= t;
     const d = Math.min(t, dropRest, Math.ceil((dropouts * (5 - k)) / 15));
     dropRest -= d;
     add(`b_early_total_${k}`, t);
     add(`b_early_dropout_${k}`, d);
-    const m = mids[k] as number;
+    const m = getAt(mids, k);
     sx += t * m;
     sx2 += t * m * m;
     sxy += d * m;
@@ -244,8 +254,7 @@ export function sectorOf(
   const v = emptyVector(cb, studiejaar);
   institutions.forEach((inst, k) => {
     addInstitution(cb, v, inst);
-    if (options.fullSlots)
-      for (const [i, c] of inst.cells) fillSlots(v.cells[i] as number[], c, 1_000_003 * (k + 1) + i);
+    if (options.fullSlots) for (const [i, c] of inst.cells) fillSlots(itemAt(v.cells, i), c, 1_000_003 * (k + 1) + i);
   });
   return v;
 }
