@@ -8,6 +8,7 @@
  */
 import iconv from 'iconv-lite';
 import { type Rng, rngFor } from '../../synth/prng.js';
+import { getAt } from '../../shared/arrays/checked-index.js';
 
 export interface BaseDataset {
   enrolments: string;
@@ -119,7 +120,7 @@ export const MUTATIONS: Record<string, Mutation> = {
     if (b.length === 0) return b;
     for (let k = r.int(1, 3); k > 0; k--) {
       const i = r.int(0, b.length - 1);
-      b[i] = (b[i] as number) ^ (1 << r.int(0, 7));
+      b[i] = getAt(b, i) ^ (1 << r.int(0, 7));
     }
     return b;
   },
@@ -147,8 +148,9 @@ export const MUTATIONS: Record<string, Mutation> = {
   'drop-field-in-one-row': (s, r) => {
     const ls = lines(s);
     const i = r.int(1, Math.max(1, ls.length - 1));
-    if (ls[i] === undefined) return s;
-    const f = splitPlain(ls[i] as string);
+    const line = ls[i];
+    if (line === undefined) return s;
+    const f = splitPlain(line);
     f.splice(r.int(0, f.length - 1), 1);
     ls[i] = f.join(',');
     return unlines(ls);
@@ -179,8 +181,9 @@ export const MUTATIONS: Record<string, Mutation> = {
   'quote-at-field-start': (s, r) => {
     const ls = lines(s);
     const i = r.int(1, Math.max(1, ls.length - 1));
-    if (ls[i] === undefined) return s;
-    const f = splitPlain(ls[i] as string);
+    const line = ls[i];
+    if (line === undefined) return s;
+    const f = splitPlain(line);
     const c = r.int(0, f.length - 1);
     f[c] = `"${f[c]}`;
     ls[i] = f.join(',');
@@ -198,8 +201,9 @@ export const MUTATIONS: Record<string, Mutation> = {
   'quoted-line-break-in-remark': (s, r) => {
     const ls = lines(s);
     const i = r.int(1, Math.max(1, ls.length - 1));
-    if (ls[i] === undefined) return s;
-    const f = splitPlain(ls[i] as string);
+    const line = ls[i];
+    if (line === undefined) return s;
+    const f = splitPlain(line);
     f[f.length - 1] = `"eerste regel${r.pick(['\n', '\r\n', '\r'])}tweede regel"`;
     ls[i] = f.join(',');
     return unlines(ls);

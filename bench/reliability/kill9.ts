@@ -543,7 +543,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const opt = (name: string, def: string) => {
     const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] ? (args[i + 1] as string) : def;
+    const value = i >= 0 ? args[i + 1] : undefined;
+    return value ? value : def;
   };
   const keep = args.includes('--keep') ? resolve(opt('keep', '')) : undefined;
   try {

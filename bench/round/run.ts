@@ -45,7 +45,8 @@ import { synthesize } from '../../synth/run-synth.js';
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : def;
+  const value = i >= 0 ? args[i + 1] : undefined;
+  return value ? value : def;
 };
 const K = Number(opt('institutions', '63'));
 const students = Number(opt('students', '150'));
