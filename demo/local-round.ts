@@ -382,8 +382,7 @@ export async function savePublishedRelease(
   const base = `${round.coordinator.url}/v1/rounds/${encodeURIComponent(round.roundId)}/site/`;
   const todo = ['index.html'];
   const seen = new Set(todo);
-  while (todo.length > 0) {
-    const file = todo.shift() as string;
+  for (let file = todo.shift(); file !== undefined; file = todo.shift()) {
     const res = await request(base + file, { dispatcher: round.coordinator.dispatcher });
     if (res.statusCode !== 200)
       throw new SbError('SB_ERR_DEMO', `the coordinator did not serve site/${file} (${res.statusCode}).`);
@@ -391,8 +390,8 @@ export async function savePublishedRelease(
     writeFileSync(join(siteDir, file), body);
     if (!file.endsWith('.html')) continue;
     for (const m of body.toString('utf8').matchAll(/href="([A-Za-z0-9_-]+\.(?:html|json|csv))(?:#[^"]*)?"/g)) {
-      const f = m[1] as string;
-      if (!seen.has(f)) {
+      const [, f] = m;
+      if (f !== undefined && !seen.has(f)) {
         seen.add(f);
         todo.push(f);
       }

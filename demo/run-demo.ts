@@ -215,6 +215,15 @@ async function submitAndRelease(round: LocalRound, o: DemoOptions, masked: boole
   return { ...released, bytes: [...submitted.values()].reduce((a, r) => a + r.wireBytes, 0) };
 }
 
+/** Masked unless asked otherwise; a sector smaller than min_institutions cannot be masked (nor released). */
+function runsMasked(o: DemoOptions, count: number, log: (line: string) => void): boolean {
+  const minInstitutions = o.thresholds?.min_institutions ?? 3;
+  const masked = !o.unmasked && count >= Math.max(2, minInstitutions);
+  if (!masked && !o.unmasked)
+    log(`${count} institution(s) is fewer than min_institutions ${minInstitutions}: the round runs unmasked`);
+  return masked;
+}
+
 /**
  * The main job (`npm start`): a complete round on this machine. Synthetic institutions (or
  * `--data`), a key holder and a coordinator on loopback, every node over real HTTP, close,
@@ -231,12 +240,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dataFor = (year: number) => demoData(o, out, multi, year, log);
   const first = await dataFor(firstYear);
   let { codebook } = first;
-  const count = first.institutions.length;
-  // Masked unless asked otherwise; a sector smaller than min_institutions cannot be masked (nor released).
-  const minInstitutions = o.thresholds?.min_institutions ?? 3;
-  const masked = !o.unmasked && count >= Math.max(2, minInstitutions);
-  if (!masked && !o.unmasked)
-    log(`${count} institution(s) is fewer than min_institutions ${minInstitutions}: the round runs unmasked`);
+  const masked = runsMasked(o, first.institutions.length, log);
   let round = await setupLocalRound({
     out,
     codebook,

@@ -297,6 +297,9 @@ interface QuotedRecord {
 /**
  * Parse one record that contains a quote, starting at `pos`. Returns null when the record is
  * incomplete (more text needed) and `final` is false.
+ *
+ * Left as one function (issue 9): it is the per-character loop of every quoted CSV record, and
+ * its state (position, field start, open quote, line count) would otherwise cross calls.
  */
 function parseQuoted(
   s: string,

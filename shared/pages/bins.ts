@@ -2,6 +2,8 @@
  * Bin edges of the distributions of institutions' rates (METRICS.md block C, per mille) and
  * their Dutch labels.
  */
+import { getAt } from '../arrays/checked-index.js';
+
 const pctNl = new Intl.NumberFormat('nl-NL', { style: 'percent', maximumFractionDigits: 1 });
 
 /** `c_abs_bin_0..9` edges in per mille. */
@@ -11,7 +13,7 @@ export const DROP_BIN_EDGES: readonly number[] = Object.freeze([0, 50, 100, 150,
 
 /** Label of bin k, e.g. `5–7,5%`; the last bin includes 100%. */
 export function binLabel(edges: readonly number[], k: number): string {
-  const lo = (edges[k] as number) / 1000;
-  const hi = (edges[k + 1] as number) / 1000;
+  const lo = getAt(edges, k) / 1000;
+  const hi = getAt(edges, k + 1) / 1000;
   return `${pctNl.format(lo).replace(/\s?%$/, '')}–${pctNl.format(hi).replace(/\s/, '')}`;
 }
