@@ -89,6 +89,23 @@ function tallyBlocks(d: DisclosureDecisions): DisclosedRelease['blocks'] {
   return { published, suppressed, byRule };
 }
 
+/**
+ * Suppressed blocks without any contributing institution (nothing to publish, not a privacy
+ * suppression), by rule: the Dutch summary counts them apart (DECISIONS 96).
+ */
+function emptyBlocks(ctx: DisclosureContext, d: DisclosureDecisions): Partial<Record<SuppressionRule, number>> {
+  const out: Partial<Record<SuppressionRule, number>> = {};
+  for (const row of [...ctx.cells, ...ctx.rollups]) {
+    const decision = (row.kind === 'cell' ? d.cells : d.rollups).get(row.key);
+    for (const b of BLOCKS) {
+      const x = decision?.[b];
+      if (row.facts[BLOCK_COUNTS[b].institutions] !== 0 || x === undefined || x.status === 'published') continue;
+      out[x.rule] = (out[x.rule] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
 const RULE_NL: Record<string, string> = {
   min_institutions: 'te weinig instellingen',
   min_population: 'te weinig studenten',
@@ -106,8 +123,12 @@ export function summaryNl(
     dominance_share: number;
     min_institutions_distribution: number;
   },
+  empty: Partial<Record<string, number>> = {},
 ): string {
+  const emptyTotal = Object.values(empty).reduce<number>((a, n) => a + (n ?? 0), 0);
   const rules = Object.entries(o.rules)
+    .map(([r, n]) => [r, (n ?? 0) - (empty[r] ?? 0)] as const)
+    .filter(([, n]) => n > 0)
     .map(([r, n]) => `${n} × ${RULE_NL[r] ?? r}`)
     .join(', ');
   const pct = Math.round(thresholds.dominance_share * 100);
@@ -117,8 +138,9 @@ export function summaryNl(
       `${pct}% ervan kan hebben.`,
     `Een verdeling van instellingen wordt alleen getoond als er minstens ${thresholds.min_institutions_distribution} instellingen in zitten.`,
     `Daarnaast zijn cijfers weggelaten zodat geen weggelaten cijfer terug te rekenen is uit totalen min de gepubliceerde delen.`,
-    `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed}` +
-      `${rules ? ` (${rules})` : ''}; verdelingen getoond: ${o.distributions.published}.`,
+    `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed - emptyTotal}` +
+      `${rules ? ` (${rules})` : ''}; leeg (geen bijdragende instelling, niets te publiceren): ${emptyTotal}; ` +
+      `verdelingen getoond: ${o.distributions.published}.`,
     `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te ` +
       `bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ` +
       `${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
@@ -169,7 +191,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   for (const [k, r] of Object.entries(rows.cells)) r.distributions = dist.cells[k];
   for (const [k, r] of Object.entries(rows.rollups)) r.distributions = dist.rollups[k];
   const blocks = tallyBlocks(decisions);
-  const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report);
+  const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report, emptyBlocks(ctx, decisions));
   return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks, work };
 }
 
@@ -378,6 +400,7 @@ function buildOutcome(
   blocks: DisclosedRelease['blocks'],
   dist: DistributionTally,
   a: AuditReport,
+  empty: Partial<Record<SuppressionRule, number>> = {},
 ): DisclosureOutcome {
   const base: Omit<DisclosureOutcome, 'summary_nl'> = {
     protection: {
@@ -403,5 +426,5 @@ function buildOutcome(
       versions: { compared: [...a.versionsCompared].sort((x, y) => x - y), differences_checked: a.differencesChecked },
     },
   };
-  return { ...base, summary_nl: summaryNl(base, ctx.thresholds) };
+  return { ...base, summary_nl: summaryNl(base, ctx.thresholds, empty) };
 }

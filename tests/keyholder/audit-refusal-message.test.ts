@@ -69,3 +69,23 @@ t.test('a tiny demo sector: the refusal names the next step and the total, no fi
     'no figure beyond the finding counts',
   );
 });
+
+t.test('summary_nl counts blocks without a contributing institution apart from suppressed ones', async (t) => {
+  const scb = syntheticCodebook(120, 11);
+  const insts = syntheticInstitutions(scb, 6, 2);
+  const ctx = disclosureContext({
+    codebook: scb,
+    sector: sectorOf(scb, insts),
+    thresholds: ThresholdsSchema.parse({}),
+    contributions: 6,
+  });
+  // Expected from the sector input: blocks A and B of every cell and rollup whose contributor count is 0.
+  let empty = 0;
+  for (const row of [...ctx.cells, ...ctx.rollups])
+    for (const slot of ['c_contrib_a', 'c_contrib_b']) if (row.facts[slot] === 0) empty++;
+  t.ok(empty > 0, `the synthetic sector has empty blocks (${empty})`);
+  const r = await discloseAndAudit(ctx, { passes: DEFAULT_PASSES });
+  const s = r.outcome.summary_nl;
+  t.match(s, `leeg (geen bijdragende instelling, niets te publiceren): ${empty};`, 'the empty blocks counted apart');
+  t.match(s, `weggelaten: ${r.outcome.blocks.suppressed - empty}`, 'and not among the suppressed');
+});
