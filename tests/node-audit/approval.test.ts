@@ -19,6 +19,7 @@ import { openNodeDb } from '../../node/store/node-db.js';
 import { generateIdentity, readIdentityFile } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleDir } from '../helpers/paths.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { ROUND, setupNode } from './fixture.js';
 
 const refusals = (home: string) => {
@@ -35,7 +36,7 @@ async function approvalSetup(t: Test) {
   const n = await setupNode(t);
   const { preview } = await previewRound({ home: n.home, roundId: ROUND, format: 'json' });
   const config = readNodeConfig(n.home);
-  const officer = await readIdentityFile(n.approverKeys[0] as string);
+  const officer = await readIdentityFile(itemAt(n.approverKeys, 0));
   const nodeId = await readIdentityFile(join(n.home, 'identity.key'));
   const put = (a: ReturnType<typeof signApproval>) => {
     const db = openNodeDb(n.home);
@@ -148,7 +149,7 @@ async function lateApproval(t: Test, { n, preview, config, officer, put, base }:
 /** `--digest` that is no digest, one no preview showed, and one whose data changed since. */
 async function wrongDigests(t: Test, { n, preview }: Ctx): Promise<void> {
   const approve = (expectDigest: string) =>
-    approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string, expectDigest });
+    approveRound({ home: n.home, roundId: ROUND, approverKeyFile: itemAt(n.approverKeys, 0), expectDigest });
   await t.rejects(approve('deadbeef'), { code: 'SB_ERR_APPROVAL_DIGEST_INVALID', message: /not a digest/ });
   await t.rejects(approve('cd'.repeat(32)), {
     code: 'SB_ERR_APPROVAL_DIGEST_WRONG',
@@ -190,7 +191,7 @@ t.test('wrong approvals are refused', async (t) => {
     await approveRound({
       home: n.home,
       roundId: ROUND,
-      approverKeyFile: n.approverKeys[0] as string,
+      approverKeyFile: itemAt(n.approverKeys, 0),
       expectDigest: preview.vector_digest,
     });
     const r = await submitContribution({ home: n.home, roundId: ROUND });
@@ -206,12 +207,12 @@ t.test('four-eyes: one of two approvals is not enough', async (t) => {
   const first = await approveRound({
     home: n.home,
     roundId: ROUND,
-    approverKeyFile: n.approverKeys[0] as string,
+    approverKeyFile: itemAt(n.approverKeys, 0),
     expectDigest: preview.vector_digest,
   });
   t.same([first.approvals, first.required], [1, 2]);
   // the same officer approving twice still counts once
-  await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: n.approverKeys[0] as string });
+  await approveRound({ home: n.home, roundId: ROUND, approverKeyFile: itemAt(n.approverKeys, 0) });
   await t.rejects(submitContribution({ home: n.home, roundId: ROUND }), {
     code: 'SB_ERR_APPROVAL_MISSING',
     message: /1 of 2/,
@@ -226,7 +227,7 @@ t.test('four-eyes: one of two approvals is not enough', async (t) => {
     '--round',
     ROUND,
     '--key',
-    n.approverKeys[1] as string,
+    itemAt(n.approverKeys, 1),
     '--digest',
     preview.vector_digest,
   ]);

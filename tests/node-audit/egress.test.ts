@@ -8,6 +8,7 @@ import { readAudit } from '../../node/audit/log.js';
 import { previewRound } from '../../node/audit/preview.js';
 import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { ROUND, setupNode } from './fixture.js';
 
 const lastRefusal = (home: string) => {
@@ -37,7 +38,7 @@ t.test('egress is refused and logged', async (t) => {
   await approveRound({
     home: n.home,
     roundId: ROUND,
-    approverKeyFile: n.approverKeys[0] as string,
+    approverKeyFile: itemAt(n.approverKeys, 0),
     expectDigest: preview.vector_digest,
   });
 

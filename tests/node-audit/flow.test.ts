@@ -10,6 +10,7 @@ import { dataflowStatement, exportArt30, renderArt30Text, showAudit } from '../.
 import { verifyAuditLog } from '../../node/audit/verify.js';
 import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb } from '../../node/store/node-db.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { ROUND, setupNode } from './fixture.js';
 
 type NodeSetup = Awaited<ReturnType<typeof setupNode>>;
@@ -45,7 +46,7 @@ async function approveAndSubmit(t: Test, n: NodeSetup, preview: Preview): Promis
   const a = await approveRound({
     home: n.home,
     roundId: ROUND,
-    approverKeyFile: n.approverKeys[0] as string,
+    approverKeyFile: itemAt(n.approverKeys, 0),
     expectDigest: preview.vector_digest,
   });
   t.equal(a.approval.vector_digest, preview.vector_digest);

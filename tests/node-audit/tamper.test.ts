@@ -13,6 +13,7 @@ import { submitContribution } from '../../node/round/submit.js';
 import { openNodeDb, type NodeDb } from '../../node/store/node-db.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
 import { runCli } from '../helpers/cli.js';
+import { itemAt } from '../../shared/arrays/checked-index.js';
 import { ROUND, setupNode } from './fixture.js';
 
 const kinds = (v: { findings: { kind: FindingKind }[] }) => v.findings.map((f) => f.kind);
@@ -27,7 +28,7 @@ async function submittedNode(t: Test) {
   await approveRound({
     home: n.home,
     roundId: ROUND,
-    approverKeyFile: n.approverKeys[0] as string,
+    approverKeyFile: itemAt(n.approverKeys, 0),
     expectDigest: p.preview.vector_digest,
   });
   const r = await submitContribution({ home: n.home, roundId: ROUND });
