@@ -82,7 +82,7 @@ function releaseJsonRoute(app: ZodApp, db: CoordinatorDb): void {
       return reply
         .header('etag', `"${r.digest}"`)
         .type('application/json; charset=utf-8')
-        .serializer((x: unknown) => x as string)
+        .serializer((x: string) => x)
         .send(r.json);
     },
   );
@@ -105,7 +105,7 @@ function releaseCsvRoute(app: ZodApp, db: CoordinatorDb): void {
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${r.roundId}-release-v${r.version}.csv"`)
-        .serializer((x: unknown) => x as string)
+        .serializer((x: string) => x)
         .send(renderReleaseCsv(r.release));
     },
   );
@@ -135,7 +135,8 @@ function siteFileSender(db: CoordinatorDb): SendFile {
         trend: trend.map((x) => x.release),
       });
       s.catch(() => sites.delete(key));
-      if (sites.size >= 8) sites.delete(sites.keys().next().value as string);
+      const oldest = sites.keys().next();
+      if (sites.size >= 8 && !oldest.done) sites.delete(oldest.value);
       sites.set(key, s);
     }
     return s;
@@ -149,7 +150,7 @@ function siteFileSender(db: CoordinatorDb): SendFile {
     return reply
       .type(TYPES[file.split('.').pop() as string] as string)
       .header('etag', `"${r.digest}-${file}"`)
-      .serializer((x: unknown) => x as string)
+      .serializer((x: string) => x)
       .send(body);
   };
 }

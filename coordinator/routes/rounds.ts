@@ -84,7 +84,7 @@ function manifestRoute(app: ZodApp, db: CoordinatorDb): void {
       const r = getRound(db, request.params.roundId);
       return reply
         .type('application/json; charset=utf-8')
-        .serializer((x: unknown) => x as string)
+        .serializer((x: string) => x)
         .send(r.manifestJson);
     },
   );
