@@ -70,12 +70,12 @@ t.test('canonical files follow INPUT.md', async (t) => {
   for (const inst of r.institutions) {
     const etext = readFileSync(inst.enrolments, 'utf8');
     t.notOk(etext.includes('\r'), 'LF line ends');
-    const [eh, ...er] = rows(etext);
-    headers.push((eh as string[]).join(','));
+    const [eh = [], ...er] = rows(etext);
+    headers.push(eh.join(','));
     const col = (h: string[], n: string): number => h.indexOf(n);
     const eids = new Map<string, { sd: string; ed: string }>();
     for (const f of er) {
-      const get = (n: string): string => f[col(eh as string[], n)] ?? '';
+      const get = (n: string): string => f[col(eh, n)] ?? '';
       t.notOk(eids.has(get('enrolment_id')), 'enrolment_id unique');
       eids.set(get('enrolment_id'), { sd: get('start_date'), ed: get('end_date') });
       if (
@@ -89,16 +89,16 @@ t.test('canonical files follow INPUT.md', async (t) => {
         t.fail(`bad end_date ${f.join(',')}`);
       const e = cb.byCrebo.get(get('crebo'));
       if (e && String(e.niveau) !== get('niveau')) t.fail('niveau contradicts the codebook');
-      if (col(eh as string[], 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date')))
+      if (col(eh, 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date')))
         t.fail('bad birth_date');
     }
     t.equal(er.length, inst.enrolmentRows);
     t.ok(
-      er.some((f) => !cb.byCrebo.has(f[col(eh as string[], 'crebo')] as string)),
+      er.some((f) => !cb.byCrebo.has(f[col(eh, 'crebo')] as string)),
       'has crebos outside the codebook',
     );
     t.ok(
-      er.some((f) => (f[col(eh as string[], 'exit_reason')] ?? '').trim().toLowerCase() === 'diploma'),
+      er.some((f) => (f[col(eh, 'exit_reason')] ?? '').trim().toLowerCase() === 'diploma'),
       'has diplomas',
     );
     const atext = readFileSync(inst.attendance, 'utf8');
