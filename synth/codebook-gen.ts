@@ -1,4 +1,5 @@
 import type { Rng } from './prng.js';
+import { itemAt } from '../shared/arrays/checked-index.js';
 import type { CodebookEntry } from '../shared/metrics/codebook.js';
 
 /** The eight sectorkamers of SBB (code, name). */
@@ -111,7 +112,7 @@ export function generateCodebook(rng: Rng, size = 120): CodebookEntry[] {
       while (used.has(crebo));
       used.add(crebo);
       const sk = SECTORKAMERS.find(([c]) => c === b.sk) as readonly [string, string];
-      const suffix = round < ROMAN.length ? (ROMAN[round] as string) : ` ${round + 1}`;
+      const suffix = round < ROMAN.length ? itemAt(ROMAN, round) : ` ${round + 1}`;
       out.push({
         crebo,
         name: `${b.name}${suffix} (synthetisch)`,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { itemAt } from '../shared/arrays/checked-index.js';
 
 /** A small seeded PRNG (sfc32). Deterministic across platforms; never `Math.random`. */
 export interface Rng {
@@ -46,7 +47,7 @@ export function rngFor(seed: string | number, ...labels: (string | number)[]): R
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
     chance: (p) => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T,
+    pick: <T>(xs: readonly T[]): T => itemAt(xs, Math.floor(next() * xs.length)),
     normal: () => {
       const u = 1 - next();
       const v = next();

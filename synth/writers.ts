@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { itemAt } from '../shared/arrays/checked-index.js';
 import { once } from 'node:events';
 import iconv from 'iconv-lite';
 import type { EnrolmentRec, InstitutionProfile, InstitutionSink } from './institution-gen.js';
@@ -292,8 +293,8 @@ export function messySink(
       }
       const r = rng.next();
       const id = r < 0.02 ? paddedEid : eid;
-      const s = r > 0.985 ? `${STATUSES[status]} ` : (STATUSES[status] as string);
-      const vak = VAK[(startMin + day) % VAK.length] as string;
+      const s = r > 0.985 ? `${STATUSES[status]} ` : itemAt(STATUSES, status);
+      const vak = itemAt(VAK, (startMin + day) % VAK.length);
       const v = vak.includes(';') || vak.includes('"') ? csvField(vak, ';', true) : vak;
       att.write(
         st
