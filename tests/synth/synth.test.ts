@@ -89,8 +89,7 @@ t.test('canonical files follow INPUT.md', async (t) => {
         t.fail(`bad end_date ${f.join(',')}`);
       const e = cb.byCrebo.get(get('crebo'));
       if (e && String(e.niveau) !== get('niveau')) t.fail('niveau contradicts the codebook');
-      if (col(eh, 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date')))
-        t.fail('bad birth_date');
+      if (col(eh, 'birth_date') >= 0 && get('birth_date') && !ISO.test(get('birth_date'))) t.fail('bad birth_date');
     }
     t.equal(er.length, inst.enrolmentRows);
     t.ok(
