@@ -42,7 +42,7 @@ const ERRNO: Record<string, { code: string; what: string; next: string }> = {
  * `--debug`.
  */
 export function toSbError(e: unknown): SbError {
-  if (isSbError(e)) return e as SbError;
+  if (isSbError(e)) return e;
   const err = e as NodeJS.ErrnoException;
   const errno = typeof err?.code === 'string' ? ERRNO[err.code] : undefined;
   if (errno && err instanceof Error) {
