@@ -306,8 +306,11 @@ export async function unmaskRound(
 }> {
   const plan = await prepareUnmasking(input);
   try {
+    // Many dropouts mean many masks and worker threads: start them while the sum is decrypted.
+    const lanes = pool ?? maskPool();
+    lanes.warm(unmaskTasks(plan).length);
     const masked = await decrypt();
-    const sum = await applyUnmasking(plan, masked, length, pool);
+    const sum = await applyUnmasking(plan, masked, length, lanes);
     masked.fill(0n);
     return { sum, proof: plan.proof, rejectedReveals: plan.rejectedReveals };
   } finally {

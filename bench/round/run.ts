@@ -229,6 +229,7 @@ function timedMaskPool(into: [number, number]): MaskPool {
         into[1] += cpuMs() - c1;
       }
     },
+    warm: (tasks) => inner.warm(tasks),
     close: () => inner.close(),
   };
 }

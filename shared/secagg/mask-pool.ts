@@ -25,6 +25,12 @@ export interface MaskPool {
    *   `SB_ERR_MASK_WORKER` (a worker stopped; the next call starts a fresh one)
    */
   addMasks(roundId: string, tasks: readonly MaskTask[], acc: Float64Array): Promise<void>;
+  /**
+   * Start, in the background, the workers a later {@link addMasks} call with `tasks` tasks will
+   * use, so their start overlaps other work of the caller (the key holder's BFV decryption).
+   * Never rejects: a worker that fails to start fails the later `addMasks` call instead.
+   */
+  warm(tasks: number): void;
   /** Stop the workers (idle workers never keep the process alive; this frees them now). */
   close(): Promise<void>;
 }
@@ -195,6 +201,11 @@ export class MaskWorkerPool implements MaskPool {
       addInto(acc, s.value);
     }
     reduceModT(acc);
+  }
+
+  warm(tasks: number): void {
+    const lanes = Math.max(1, Math.min(this.size, this.#lanesFor(tasks)));
+    for (const lane of this.#lanes.slice(0, lanes - 1)) lane.run('start', 0, []).catch(() => undefined);
   }
 
   /**
