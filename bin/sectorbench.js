@@ -14,7 +14,8 @@ if (!existsSync(fileURLToPath(compiled))) {
     ({ register } = await import('tsx/esm/api'));
   } catch {
     process.stderr.write(
-      'error SB_ERR_NOT_BUILT: sectorbench is not built and tsx (a devDependency) is not installed: run `npm run build` in the checkout, or `npm ci` with dev dependencies.\n',
+      'error SB_ERR_NOT_BUILT: sectorbench is not built and tsx (a devDependency) is not installed: ' +
+        'run `npm run build` in the checkout, or `npm ci` with dev dependencies.\n',
     );
     process.exit(1);
   }

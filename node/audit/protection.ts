@@ -177,7 +177,8 @@ function sparseText(
  *   difference; the masked input stays in the sum and stays masked, and the difference of the two
  *   versions' sums is this difference plus the contributions and differences of the other late or
  *   correcting institutions in the same version.
- * What the publication shows is checked by the disclosure audit against every earlier version;
+ * What the publication shows is checked by the disclosure audit against every earlier version
+ * (published figures and differences derivable from figures published in both; DECISIONS 82);
  * a correcting institution counts as one of the institutions behind every changed figure, since
  * the key holder cannot see which correction touched which figure.
  */
@@ -194,15 +195,21 @@ export function lateProtectionStatement(manifest: RoundManifest, kind: LateKind)
     masked: false,
     nl: [
       `${what.nl} Wat gepubliceerd wordt, controleert de openbaarmakingscontrole tegen elke eerdere`,
-      'versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is verandert door de',
+      'versie: een nieuwe versie waarin een cijfer dat ook eerder gepubliceerd is, of een cijfer',
+      'waarvan de verandering volgt uit cijfers die in beide versies gepubliceerd zijn, verandert door de',
       `bijdrage van minder dan ${min} instellingen, wordt geweigerd en niet ondertekend;`,
+      'een onderdrukt cijfer dat via een eerdere versie af te leiden zou worden, wordt ook onderdrukt',
+      'of de versie wordt geweigerd;',
       'elke corrigerende instelling telt daarbij mee als instelling achter elke wijziging,',
       'omdat de sleutelhouder niet kan zien welke correctie welk cijfer raakte.',
     ].join(' '),
     en: [
       `${what.en} The disclosure audit checks what is published against every earlier version:`,
-      'a new version in which a figure that was published before changes by the contribution of fewer',
+      'a new version in which a figure that was published before, or a figure whose change follows from',
+      'figures published in both versions, changes by the contribution of fewer',
       `than ${min} institutions is refused and not signed;`,
+      'a suppressed figure that an earlier version would make derivable is protected by further',
+      'suppression or the version is refused;',
       'every correcting institution counts as one of the institutions behind every change,',
       'since the key holder cannot see which correction touched which figure.',
     ].join(' '),
