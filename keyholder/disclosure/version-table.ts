@@ -85,18 +85,76 @@ export interface VersionTableResult {
  * @throws Error when a slot value is not an integer (a programming error)
  */
 export function versionTableCheck(input: VersionTableInput): VersionTableResult {
-  const { entries, slots, inst, earlier, thresholds } = input;
-  const n = entries.length;
+  const old = earlierRows(input);
+  const system = differenceSystem(input, old);
+  const v = input.earlier.release_version;
+  if (system.basis.inconsistent > 0) {
+    // Never with true data: a row taken as unchanged was changed by something the key holder
+    // was not told of (a correction). Refuse rather than reason from a wrong model.
+    const finding: VersionTableFinding = {
+      kind: 'version_difference',
+      entry: 'rollup:total',
+      message:
+        `block ${input.block}: the figures of this release and version ${v} contradict "a row whose ` +
+        `institution count did not change is unchanged"; some contribution changed without being listed ` +
+        `as a correction`,
+    };
+    return { findings: [finding], derived: 0, unchanged: system.unchanged };
+  }
+  const differences = differenceFindings(input, old, system);
+  return {
+    findings: [...determinedFindings(input, system), ...differences.findings],
+    derived: differences.derived,
+    unchanged: system.unchanged,
+  };
+}
+
+/** What the earlier version shows of each entry's row: its known slots (or null) and institution count. */
+interface EarlierRows {
+  /** Per entry: v's slots when all are published, zeros for a row of no institutions, else null. */
+  known: (Readonly<Record<string, number | null>> | null)[];
+  /** Per entry: v's institution count of the block, or null when v has no such row. */
+  institutions: (number | null)[];
+}
+
+/** Read each entry's row in the earlier version (see {@link EarlierRows}). */
+function earlierRows(input: VersionTableInput): EarlierRows {
+  const { entries, slots, inst, earlier } = input;
   const zeros: Record<string, number> = Object.fromEntries(slots.map((s) => [s, 0]));
-  const oldKnown: (Readonly<Record<string, number | null>> | null)[] = [];
-  const oldInst: (number | null)[] = [];
+  const known: EarlierRows['known'] = [];
+  const institutions: EarlierRows['institutions'] = [];
   for (const e of entries) {
     const old: ReleaseRow | undefined = e.kind === 'cell' ? earlier.cells[e.key] : earlier.rollups[e.key];
-    oldInst.push(old ? old.institutions[inst] : null);
-    if (!old) oldKnown.push(null);
-    else if (old.institutions[inst] === 0) oldKnown.push(zeros);
-    else oldKnown.push(slots.every((s) => old.slots[s] !== null) ? old.slots : null);
+    institutions.push(old ? old.institutions[inst] : null);
+    if (!old) known.push(null);
+    else if (old.institutions[inst] === 0) known.push(zeros);
+    else known.push(slots.every((s) => old.slots[s] !== null) ? old.slots : null);
   }
+  return { known, institutions };
+}
+
+/** The joint linear system of both versions, reduced, and how its columns map to the entries. */
+interface DifferenceSystem {
+  basis: ExactBasis;
+  /** First constant column (one per slot after it); columns below are unknowns. */
+  limit: number;
+  /** Per entry: its unknown's column in the new version / in v, or -1 when known there. */
+  colNew: Int32Array;
+  colOld: Int32Array;
+  /** Per entry: taken as unchanged (same institution count, no corrections since v). */
+  same: (i: number) => boolean;
+  /** Rows taken as unchanged (non-empty ones, each adding `X_new = X_v`). */
+  unchanged: number;
+}
+
+/**
+ * Build and reduce the joint system: each version's relations (rollup = sum of its cells, slot by
+ * slot) and, without corrections since v, `X_new = X_v` for every non-empty row whose institution
+ * count did not change. Known values enter as constants, one column per slot.
+ */
+function differenceSystem(input: VersionTableInput, old: EarlierRows): DifferenceSystem {
+  const { entries, slots } = input;
+  const n = entries.length;
   // Columns: unknowns of the new version, then those of v; constants (one per slot) after them.
   const colNew = new Int32Array(n).fill(-1);
   const colOld = new Int32Array(n).fill(-1);
@@ -105,7 +163,7 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
     if (!e.known) colNew[i] = vars++;
   });
   entries.forEach((_, i) => {
-    if (!oldKnown[i]) colOld[i] = vars++;
+    if (!old.known[i]) colOld[i] = vars++;
   });
   const limit = vars;
   const basis = new ExactBasis(limit);
@@ -122,7 +180,7 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
   for (const r of input.relations) {
     for (const [col, known] of [
       [colNew, (i: number) => entries[i]?.known ?? null],
-      [colOld, (i: number) => oldKnown[i] ?? null],
+      [colOld, (i: number) => old.known[i] ?? null],
     ] as const) {
       const row: SparseRow = new Map();
       term(row, col[r.total] as number, known(r.total), 1n);
@@ -132,33 +190,28 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
   }
   // Rows no late institution joined are unchanged (only without corrections since v).
   const same = (i: number) =>
-    input.correctors === 0 && oldInst[i] !== null && oldInst[i] === (entries[i] as VersionEntry).institutions;
+    input.correctors === 0 &&
+    old.institutions[i] !== null &&
+    old.institutions[i] === (entries[i] as VersionEntry).institutions;
   let unchanged = 0;
   for (let i = 0; i < n; i++) {
     if (!same(i) || (entries[i] as VersionEntry).institutions === 0) continue;
     unchanged++;
     const row: SparseRow = new Map();
     term(row, colNew[i] as number, entries[i]?.known ?? null, 1n);
-    term(row, colOld[i] as number, oldKnown[i] ?? null, -1n);
+    term(row, colOld[i] as number, old.known[i] ?? null, -1n);
     basis.add(row);
   }
+  return { basis, limit, colNew, colOld, same, unchanged };
+}
+
+/** Suppressed blocks (now, or in v and not published unchanged now) that the joint system determines. */
+function determinedFindings(input: VersionTableInput, system: DifferenceSystem): VersionTableFinding[] {
+  const { colNew, colOld, same } = system;
+  const v = input.earlier.release_version;
+  const determined = new Set(system.basis.determinedColumns());
   const findings: VersionTableFinding[] = [];
-  const v = earlier.release_version;
-  if (basis.inconsistent > 0) {
-    // Never with true data: a row taken as unchanged was changed by something the key holder
-    // was not told of (a correction). Refuse rather than reason from a wrong model.
-    findings.push({
-      kind: 'version_difference',
-      entry: 'rollup:total',
-      message:
-        `block ${input.block}: the figures of this release and version ${v} contradict "a row whose ` +
-        `institution count did not change is unchanged"; some contribution changed without being listed ` +
-        `as a correction`,
-    });
-    return { findings, derived: 0, unchanged };
-  }
-  const determined = new Set(basis.determinedColumns());
-  entries.forEach((e, i) => {
+  input.entries.forEach((e, i) => {
     const cn = colNew[i] as number;
     if (cn >= 0 && determined.has(cn) && !input.determinedAlready.has(e.id))
       findings.push({
@@ -178,22 +231,38 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
           `release (its change is derivable from figures published in both versions)`,
       });
   });
+  return findings;
+}
+
+/**
+ * Row differences the joint system determines although the row is not published in both
+ * versions: each is a published difference, held to the version rule (at least
+ * `min_institutions` institutions behind it and a population change of at least `min_population`).
+ */
+function differenceFindings(
+  input: VersionTableInput,
+  old: EarlierRows,
+  system: DifferenceSystem,
+): { findings: VersionTableFinding[]; derived: number } {
+  const { slots, thresholds } = input;
+  const v = input.earlier.release_version;
+  const findings: VersionTableFinding[] = [];
   let derived = 0;
-  entries.forEach((e, i) => {
-    if ((e.known && oldKnown[i]) || oldInst[i] === null || same(i)) return;
+  input.entries.forEach((e, i) => {
+    if ((e.known && old.known[i]) || old.institutions[i] === null || system.same(i)) return;
     const d = differenceOf(
-      basis,
-      limit,
+      system.basis,
+      system.limit,
       slots.length,
-      colNew[i] as number,
-      colOld[i] as number,
+      system.colNew[i] as number,
+      system.colOld[i] as number,
       e.known,
-      oldKnown[i],
+      old.known[i],
       slots,
     );
     if (!d) return;
     derived++;
-    const dInst = e.institutions - (oldInst[i] as number);
+    const dInst = e.institutions - (old.institutions[i] as number);
     const dPop = d[slots.indexOf(input.population)] as bigint;
     const differs = dInst !== 0 || d.some((x) => x !== 0n);
     const behind = institutionsBehind(dInst, input.correctors);
@@ -208,7 +277,7 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
           `(fewer than ${thresholds.min_institutions}) or of a population change below ${thresholds.min_population}`,
       });
   });
-  return { findings, derived, unchanged };
+  return { findings, derived };
 }
 
 /**
