@@ -100,43 +100,8 @@ export function buildReveal(options: BuildRevealOptions): BuildRevealResult {
       'SB_ERR_SECAGG_PARAMS',
       `${me} is not in the survivor set of round ${roundId}: its masked input was not taken, so it reveals nothing.`,
     );
-  let prev = options.previous ?? emptyRevealRecord(roundId);
-  const parsed = RevealRecordSchema.safeParse(prev);
-  if (!parsed.success || parsed.data.round_id !== roundId)
-    throw new SbError(
-      'SB_ERR_SECAGG_REVEAL',
-      `the stored reveal record is not one of round ${roundId}; the node store is damaged. Reveal nothing and restore the store from backup.`,
-    );
-  prev = parsed.data;
-  const survivors = new Set(proof.survivors);
-  const shared = new Set(proof.shared);
-  const prevSeed = new Set(prev.self_seed);
-  const prevKey = new Set(prev.mask_key);
-  const selfSeedShares: Record<string, string> = {};
-  const maskKeyShares: Record<string, string> = {};
-  for (const [owner, h] of options.held) {
-    if (survivors.has(owner)) {
-      if (prevKey.has(owner))
-        throw new SbError(
-          'SB_ERR_SECAGG_DOUBLE_REVEAL',
-          `${owner}'s mask-key share was revealed before in round ${roundId}; revealing its self-seed ` +
-            `share too would expose its masked input. Refused: the coordinator's survivor sets contradict ` +
-            'what it said before.',
-          { peer: owner },
-        );
-      selfSeedShares[owner] = b64(h.selfSeedShare);
-    } else if (shared.has(owner)) {
-      if (prevSeed.has(owner))
-        throw new SbError(
-          'SB_ERR_SECAGG_DOUBLE_REVEAL',
-          `${owner}'s self-seed share was revealed before in round ${roundId}; revealing its mask-key ` +
-            `share too would expose its masked input. Refused: the coordinator's survivor sets contradict ` +
-            'what it said before.',
-          { peer: owner },
-        );
-      maskKeyShares[owner] = b64(h.maskKeyShare);
-    }
-  }
+  const prev = previousRecord(options.previous, roundId);
+  const { selfSeedShares, maskKeyShares } = sharesToReveal(options.held, proof, prev, roundId);
   const record: RevealRecord = {
     round_id: roundId,
     self_seed: sortedSet([...prev.self_seed, ...Object.keys(selfSeedShares)]),
@@ -167,6 +132,61 @@ export function buildReveal(options: BuildRevealOptions): BuildRevealResult {
     record,
     proof,
   };
+}
+
+/**
+ * The node's stored reveal record of this round, checked (none yet: an empty one).
+ * @throws SbError `SB_ERR_SECAGG_REVEAL` when it is malformed or of another round
+ */
+function previousRecord(previous: RevealRecord | null, roundId: string): RevealRecord {
+  const parsed = RevealRecordSchema.safeParse(previous ?? emptyRevealRecord(roundId));
+  if (!parsed.success || parsed.data.round_id !== roundId)
+    throw new SbError(
+      'SB_ERR_SECAGG_REVEAL',
+      `the stored reveal record is not one of round ${roundId}; the node store is damaged. Reveal nothing and restore the store from backup.`,
+    );
+  return parsed.data;
+}
+
+/**
+ * The shares to reveal, by owner (base64): the self-seed share of each survivor (U3), the
+ * mask-key share of each node that shared keys and dropped (U2 \ U3); never the other kind of a
+ * node whose share was revealed before (`prev`).
+ * @throws SbError `SB_ERR_SECAGG_DOUBLE_REVEAL` naming the peer
+ */
+function sharesToReveal(
+  held: ReadonlyMap<string, HeldShares>,
+  proof: ConsistencyProof,
+  prev: RevealRecord,
+  roundId: string,
+): { selfSeedShares: Record<string, string>; maskKeyShares: Record<string, string> } {
+  const survivors = new Set(proof.survivors);
+  const shared = new Set(proof.shared);
+  const prevSeed = new Set(prev.self_seed);
+  const prevKey = new Set(prev.mask_key);
+  const selfSeedShares: Record<string, string> = {};
+  const maskKeyShares: Record<string, string> = {};
+  for (const [owner, h] of held) {
+    if (survivors.has(owner)) {
+      if (prevKey.has(owner)) throw doubleReveal(owner, roundId, 'mask-key', 'self-seed');
+      selfSeedShares[owner] = b64(h.selfSeedShare);
+    } else if (shared.has(owner)) {
+      if (prevSeed.has(owner)) throw doubleReveal(owner, roundId, 'self-seed', 'mask-key');
+      maskKeyShares[owner] = b64(h.maskKeyShare);
+    }
+  }
+  return { selfSeedShares, maskKeyShares };
+}
+
+/** The refusal to reveal `asked` of `owner` after `before` was revealed (both would unmask it). */
+function doubleReveal(owner: string, roundId: string, before: string, asked: string): SbError {
+  return new SbError(
+    'SB_ERR_SECAGG_DOUBLE_REVEAL',
+    `${owner}'s ${before} share was revealed before in round ${roundId}; revealing its ${asked} ` +
+      `share too would expose its masked input. Refused: the coordinator's survivor sets contradict ` +
+      'what it said before.',
+    { peer: owner },
+  );
 }
 
 /** One opened reveal: the shares one survivor gave, by owner. */

@@ -8,7 +8,7 @@
 // one and the reference computed from the exports with DuckDB (tests/helpers/series-reference.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { importRequestFile } from '../../coordinator/airgap/import-file.js';
 import { openCoordinatorHome } from '../../coordinator/home.js';
 import { runDemo } from '../../demo/run-demo.js';
@@ -26,7 +26,10 @@ t.setTimeout(20 * 60 * 1000);
 const YEARS = [2023, 2024];
 const IDS = ['inst-1', 'inst-2', 'inst-3'];
 
-t.test('an offline node with two studiejaren gets the same comparison series as an online one', async (t) => {
+type DemoRound = Awaited<ReturnType<typeof runDemo>>['rounds'][number];
+
+/** Two unmasked studiejaren with the demo; inst-3's online series, checked against the reference. */
+async function runTwoYearsOnline(t: Test) {
   const out = join(t.testdir({}), 'out');
   const demo = await runDemo({
     out,
@@ -51,12 +54,14 @@ t.test('an offline node with two studiejaren gets the same comparison series as 
 
   const online = seriesTable(readFileSync(join(home, 'benchmark', 'benchmark.html'), 'utf8'));
   t.same(online, reference, 'online: both studiejaren in the series, equal to the reference');
+  return { out, first, last, home, reference, online };
+}
 
-  // inst-3 goes air-gapped.
-  await writeNodeConfig(home, { ...readNodeConfig(home), transport: 'file' });
-  const offlineOut = join(out, 'offline-benchmark');
-  const bench = () => writeBenchmark({ home, roundId: last.roundId, out: offlineOut });
-  await t.rejects(bench(), { code: 'SB_ERR_AIRGAP_PENDING' }, 'offline, the first run waits for a carry');
+/**
+ * Carry inst-3's export file to the coordinator and back: the export asks only for the newest
+ * release, the coordinator's import adds the earlier studiejaar's release, the node keeps both.
+ */
+async function carryOnce(t: Test, out: string, home: string, first: DemoRound, last: DemoRound): Promise<void> {
   const carry = await exportPending({ home });
   if (!carry) throw new Error('an export file was written');
   t.same(
@@ -83,10 +88,27 @@ t.test('an offline node with two studiejaren gets the same comparison series as 
 
   const back = await importResponses({ home, file: responseFile });
   t.same([back.answered, back.documents, back.refused], [1, 1, []], 'one answer and one added release kept');
+}
 
+/** The node's audit log entries of one kind written after the first `skip` of them. */
+function auditEntriesAfter(home: string, kind: string, skip: number) {
   const db = openNodeDb(home);
-  const fetchedBefore = readAudit(db).filter((e) => e.kind === 'release_fetched').length;
+  const entries = readAudit(db);
   db.close();
+  return { all: entries, after: entries.filter((e) => e.kind === kind).slice(skip) };
+}
+
+t.test('an offline node with two studiejaren gets the same comparison series as an online one', async (t) => {
+  const { out, first, last, home, reference, online } = await runTwoYearsOnline(t);
+
+  // inst-3 goes air-gapped.
+  await writeNodeConfig(home, { ...readNodeConfig(home), transport: 'file' });
+  const offlineOut = join(out, 'offline-benchmark');
+  const bench = () => writeBenchmark({ home, roundId: last.roundId, out: offlineOut });
+  await t.rejects(bench(), { code: 'SB_ERR_AIRGAP_PENDING' }, 'offline, the first run waits for a carry');
+  await carryOnce(t, out, home, first, last);
+
+  const fetchedBefore = auditEntriesAfter(home, 'release_fetched', 0).after.length;
   const r = await bench();
   t.equal(r.releaseVersion, 1);
   const html = readFileSync(r.html, 'utf8');
@@ -94,17 +116,14 @@ t.test('an offline node with two studiejaren gets the same comparison series as 
   t.same(seriesTable(html), online, 'the same series as online');
   t.notMatch(html, /Niet in de reeks/, 'no studiejaar left out');
 
-  const db2 = openNodeDb(home);
-  const entries = readAudit(db2);
-  db2.close();
-  const fetched = entries.filter((e) => e.kind === 'release_fetched').slice(fetchedBefore);
+  const { all, after: fetched } = auditEntriesAfter(home, 'release_fetched', fetchedBefore);
   t.same(
     fetched.map((e) => e.round_id).sort(),
     [first.roundId, last.roundId].sort(),
     'each release verified and logged by the node as online',
   );
   t.notOk(
-    entries.some((e) => e.kind === 'refusal' && e.round_id === first.roundId),
+    all.some((e) => e.kind === 'refusal' && e.round_id === first.roundId),
     'no refusal of the earlier release',
   );
 
