@@ -18,13 +18,16 @@ export const SERIES_FIGURES = [
 ] as const;
 
 const pct = new Intl.NumberFormat('nl-NL', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
-const P = (x: number | null) => (x === null ? 'niet gepubliceerd' : pct.format(x).replace(/\u00a0/g, ''));
-const fig = (id: string, s: Sums): number | null => {
+/** A share as the pages print it (nl-NL, one decimal), or the text of a figure not published. */
+export const P = (x: number | null) => (x === null ? 'niet gepubliceerd' : pct.format(x).replace(/\u00a0/g, ''));
+/** The derived figure `id` (METRICS.md) of summed slots. */
+export const fig = (id: string, s: Sums): number | null => {
   const d = DERIVED.find((x) => x.id === id);
   if (!d) throw new Error(`no derived figure ${id}`);
   return d.compute(s);
 };
-const add = (a: Sums, b: Sums): Sums => {
+/** Slot-wise sum of two sets of slot sums. */
+export const add = (a: Sums, b: Sums): Sums => {
   const out: Sums = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + (v ?? 0);
   return out;

@@ -9,41 +9,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { duckdbVector } from '../../bench/ingest/duckdb-vector.js';
-import { DERIVED, type Sums } from '../../shared/metrics/derived.js';
+import type { Sums } from '../../shared/metrics/derived.js';
 import type { Release } from '../../schemas/release.js';
+import { add, fig, P, SERIES_FIGURES as FIGURES, seriesTable } from '../helpers/series-reference.js';
 import { runTrendDemo, TREND_YEARS } from '../helpers/trend-demo.js';
 
 t.setTimeout(20 * 60 * 1000);
-
-// The seven figures of the series, in the column order of the pages (site tables: block A, then B).
-const FIGURES = [
-  'absence_rate',
-  'absence_unauthorized_rate',
-  'chronic_absence_share',
-  'signal16_share',
-  'dropout_share',
-  'startersresultaat',
-  'progression_share',
-];
-const pct = new Intl.NumberFormat('nl-NL', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
-const P = (x: number | null) => (x === null ? 'niet gepubliceerd' : pct.format(x).replace(/\u00a0/g, ''));
-const fig = (id: string, s: Sums) => (DERIVED.find((d) => d.id === id) as (typeof DERIVED)[number]).compute(s);
-const add = (a: Sums, b: Record<string, number>): Sums => {
-  const out: Sums = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = ((out[k] as number | undefined) ?? 0) + v;
-  return out;
-};
-
-/** The body rows of the table with id `reeks-tabel`: [row header, cell texts...]. */
-function seriesTable(html: string): string[][] {
-  const m = html.match(/<table id="reeks-tabel">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/);
-  if (!m) return [];
-  return [...(m[1] as string).matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) =>
-    [...(r[1] as string).matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) =>
-      (c[1] as string).replace(/<br>[\s\S]*$/, '').trim(),
-    ),
-  );
-}
 
 t.test('three studiejaren: the series on the site and in every comparison equal the reference per year', async (t) => {
   const dir = t.testdir({});
