@@ -22,6 +22,14 @@ import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
 import { cellLabel, groupLabel, namesOf, type Names } from '../../shared/pages/labels.js';
 import { type FunnelLimits, type FunnelVerdict, funnelLimits, funnelVerdict } from './funnel.js';
+import {
+  blockRules,
+  earlyBandId,
+  figureInputs,
+  PEARSON_ID,
+  singlyWithheld,
+  withheldRule,
+} from './withheld.js';
 
 const AB = [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS];
 
@@ -40,6 +48,12 @@ export interface FigureComparison {
   /** Limits at `ownN` around `withoutUs` (the funnel's target); null without a target. */
   limits: FunnelLimits | null;
   verdict: FunnelVerdict | null;
+  /**
+   * Why the sector figure (and so the sector without us, the limits and the verdict) is not
+   * published: the rule of its withheld block, or of the first withheld slot it needs; null
+   * when it is published.
+   */
+  sectorRule: string | null;
 }
 
 /** The institution's place in a published distribution of institutions' rates (block C). */
@@ -68,8 +82,13 @@ export interface ComparisonRow {
   sector: {
     sums: Sums;
     institutions: { a: number; b: number };
-    /** Rule per block ('A', 'B') where the sector block was withheld. */
+    /** Rule per block ('A', 'B') where the sector block was withheld (its population slot is null). */
     suppressed: Partial<Record<'A' | 'B', string>>;
+    /**
+     * Figures withheld singly while their block is published (a slot they need is null): figure
+     * id (a `DERIVED` id, `early_dropout_<i>`, `pearson_r`) to the rule of that slot.
+     */
+    withheld: Record<string, string>;
     released: boolean;
   };
   figures: FigureComparison[];
@@ -117,16 +136,6 @@ export function withoutOwn(sector: Sums, own: Sums, ownIncluded: boolean): Sums 
   return out;
 }
 
-function blockRules(row: ReleaseRow): Partial<Record<'A' | 'B', string>> {
-  const out: Partial<Record<'A' | 'B', string>> = {};
-  // The rule of the block's first withheld slot (a block is withheld as a whole).
-  const a = BLOCK_A_SLOTS.map((s) => row.suppressed[s]).find((x) => x);
-  const b = BLOCK_B_SLOTS.map((s) => row.suppressed[s]).find((x) => x);
-  if (a) out.A = a.rule;
-  if (b) out.B = b.rule;
-  return out;
-}
-
 function position(
   which: 'c_abs_bin' | 'c_drop_bin',
   histogram: readonly number[] | null | undefined,
@@ -145,11 +154,23 @@ function position(
   return { which, inHistogram: total, ownBin: k, lower, sameBin: same, higher: total - lower - same - 1, histogram: h };
 }
 
-function compareFigures(own: Sums, withoutUs: Sums, sector: Sums, sectorReleased: boolean): FigureComparison[] {
+/**
+ * Every derived figure: own, the sector without us and the whole sector with the funnel limits
+ * and verdict. `ruleOf` gives why a figure's sector value is not published (null: published);
+ * such a figure gets no sector value, limits or verdict rather than one from a missing sum.
+ */
+function compareFigures(
+  own: Sums,
+  withoutUs: Sums,
+  sector: Sums,
+  ruleOf: (id: string, block: 'A' | 'B') => string | null,
+): FigureComparison[] {
   return DERIVED.map((d) => {
     const o = d.compute(own);
     const n = d.population(own);
-    const w = sectorReleased ? d.compute(withoutUs) : null;
+    const sectorRule = ruleOf(d.id, d.block);
+    const published = sectorRule === null;
+    const w = published ? d.compute(withoutUs) : null;
     const limits = w !== null && n !== null && n > 0 ? funnelLimits(n, w) : null;
     return {
       id: d.id,
@@ -160,11 +181,21 @@ function compareFigures(own: Sums, withoutUs: Sums, sector: Sums, sectorReleased
       own: o,
       ownN: n,
       withoutUs: w,
-      sector: sectorReleased ? d.compute(sector) : null,
+      sector: published ? d.compute(sector) : null,
       limits,
       verdict: limits && o !== null ? funnelVerdict(o, limits) : null,
+      sectorRule,
     };
   });
+}
+
+/**
+ * The sector's dropout per early-attendance band: none when block B is withheld, and no rate
+ * (the published counts kept) for a band whose dropout rate is withheld singly.
+ */
+function sectorBands(sums: Sums, blockRule: string | undefined, withheld: Record<string, string>): Band[] {
+  if (blockRule) return earlyBandDropout({});
+  return earlyBandDropout(sums).map((b, i) => (withheld[earlyBandId(i)] ? { ...b, rate: null } : b));
 }
 
 /**
@@ -189,9 +220,10 @@ function comparisonRow(
   const wo = withoutOwn(sectorSums, ownSums, ownIncluded);
   const ownIn = (n: number) => (ownIncluded && n > 0 ? 1 : 0);
   const suppressed = sec ? blockRules(sec) : { A: 'not_released', B: 'not_released' };
-  const figures = compareFigures(ownSums, wo, sectorSums, sec !== undefined).map((f) =>
-    suppressed[f.block] ? { ...f, withoutUs: null, sector: null, limits: null, verdict: null } : f,
-  );
+  const ruleOf = (id: string, block: 'A' | 'B') =>
+    sec ? withheldRule(sec, suppressed, block, figureInputs(id, block)) : 'not_released';
+  const figures = compareFigures(ownSums, wo, sectorSums, ruleOf);
+  const withheld = sec ? singlyWithheld(sec, suppressed, DERIVED) : {};
   const oneHot = (which: string) => Array.from({ length: 10 }, (_, i) => ownC(`${which}_${i}`));
   const dist = sec?.distributions;
   const distributionRules: ComparisonRow['distributionRules'] = {};
@@ -213,18 +245,19 @@ function comparisonRow(
       sums: sectorSums,
       institutions: sec?.institutions ?? { a: 0, b: 0 },
       suppressed,
+      withheld,
       released: sec !== undefined,
     },
     figures,
     early: {
       own: earlyBandDropout(ownSums),
-      withoutUs: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(wo),
-      sector: suppressed.B ? earlyBandDropout({}) : earlyBandDropout(sectorSums),
+      withoutUs: sectorBands(wo, suppressed.B, withheld),
+      sector: sectorBands(sectorSums, suppressed.B, withheld),
     },
     pearson: {
       own: pearsonEarly(ownSums),
-      withoutUs: suppressed.B ? null : pearsonEarly(wo),
-      sector: suppressed.B ? null : pearsonEarly(sectorSums),
+      withoutUs: suppressed.B || withheld[PEARSON_ID] ? null : pearsonEarly(wo),
+      sector: suppressed.B || withheld[PEARSON_ID] ? null : pearsonEarly(sectorSums),
     },
     positions: {
       absence: position('c_abs_bin', dist?.c_abs_bin, oneHot('c_abs_bin'), ownIncluded),
