@@ -64,7 +64,7 @@ function lines(c: Comparison): CsvValue[][] {
         f.limits?.lo998,
         f.limits?.hi998,
         f.verdict,
-        r.sector.suppressed[f.block] ?? null,
+        f.sectorRule,
         r.own.enrolments,
         r.own.starters,
         r.sector.institutions.a,

@@ -15,6 +15,7 @@ import { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins
 import { earlyBandChartSvg, funnelChartSvg } from './charts.js';
 import type { Comparison, ComparisonRow, FigureComparison, Position } from './comparison.js';
 import type { FunnelVerdict } from './funnel.js';
+import { earlyBandId, PEARSON_ID } from './withheld.js';
 
 /** Programmes (largest first) that get funnel plots; every programme gets the table and verdicts. */
 export const MAX_CHARTED_PROGRAMMES = 12;
@@ -66,19 +67,14 @@ function shortVerdict(f: FigureComparison, verdict: FunnelVerdict): string {
   return `${SHORT[verdict]}${verdict.startsWith('above') === f.higherIsBetter ? ', gunstig' : ', ongunstig'}`;
 }
 
-function verdictCell(
-  f: FigureComparison | undefined,
-  row: ComparisonRow,
-  t: Comparison['thresholds'],
-  short = false,
-): string {
+function verdictCell(f: FigureComparison | undefined, t: Comparison['thresholds'], short = false): string {
   if (!f) return '<td>—</td>';
   const v = verdictText(f);
   if (v && f.verdict) {
     const words = short ? shortVerdict(f, f.verdict) : v.words;
     return `<td><span class="flag ${v.cls}"><span aria-hidden="true">${v.sym}</span> ${esc(words)}</span></td>`;
   }
-  const rule = row.sector.suppressed[f.block];
+  const rule = f.sectorRule;
   if (rule)
     return short
       ? '<td class="sup">sectorcijfer niet gepubliceerd</td>'
@@ -109,9 +105,9 @@ function overviewTable(c: Comparison, rows: ComparisonRow[], caption: string): s
       return (
         `<tr><th scope="row"><a href="#${rowId(r)}">${esc(r.label)}</a></th><td class="num">${nlInt(r.own.enrolments)}</td>` +
         `<td class="num">${figureText('share', a?.own ?? null)}</td><td class="num">${figureText('share', a?.withoutUs ?? null)}</td>` +
-        `${verdictCell(a, r, c.thresholds, true)}<td class="num">${nlInt(r.own.starters)}</td><td class="num">` +
+        `${verdictCell(a, c.thresholds, true)}<td class="num">${nlInt(r.own.starters)}</td><td class="num">` +
         `${figureText('share', d?.own ?? null)}</td><td class="num">${figureText('share', d?.withoutUs ?? null)}</td>` +
-        `${verdictCell(d, r, c.thresholds, true)}</tr>`
+        `${verdictCell(d, c.thresholds, true)}</tr>`
       );
     })
     .join('\n');
@@ -121,6 +117,11 @@ function overviewTable(c: Comparison, rows: ComparisonRow[], caption: string): s
 function limitsText(f: FigureComparison, lo: 'lo95' | 'lo998', hi: 'hi95' | 'hi998'): string {
   if (!f.limits) return '—';
   return `${figureText(f.unit, f.limits[lo])} – ${figureText(f.unit, f.limits[hi])}`;
+}
+
+/** A sector value of the figure table: the figure, or "niet gepubliceerd" when it is withheld. */
+function sectorValueCell(f: FigureComparison, x: number | null): string {
+  return f.sectorRule ? '<td class="sup">niet gepubliceerd</td>' : `<td class="num">${figureText(f.unit, x)}</td>`;
 }
 
 function figureTable(c: Comparison, r: ComparisonRow): string {
@@ -133,9 +134,9 @@ function figureTable(c: Comparison, r: ComparisonRow): string {
     .map(
       (f) =>
         `<tr><th scope="row">${esc(f.label)}</th><td class="num">${figureText(f.unit, f.own)}</td><td ` +
-        `class="num">${nlInt(f.ownN)}</td><td class="num">${figureText(f.unit, f.withoutUs)}</td><td ` +
-        `class="num">${figureText(f.unit, f.sector)}</td><td class="num">${limitsText(f, 'lo95', 'hi95')}</td>` +
-        `<td class="num">${limitsText(f, 'lo998', 'hi998')}</td>${verdictCell(f, r, c.thresholds)}</tr>`,
+        `class="num">${nlInt(f.ownN)}</td>${sectorValueCell(f, f.withoutUs)}${sectorValueCell(f, f.sector)}` +
+        `<td class="num">${limitsText(f, 'lo95', 'hi95')}</td>` +
+        `<td class="num">${limitsText(f, 'lo998', 'hi998')}</td>${verdictCell(f, c.thresholds)}</tr>`,
     )
     .join('\n');
   return scrollTable(`Alle cijfers: ${r.label}`, head, body);
@@ -161,6 +162,16 @@ function positionText(p: Position | null, rule: string | undefined, c: Compariso
   );
 }
 
+/** Whether the sector's dropout rate of early-attendance band `i` is withheld (its block or singly). */
+function bandWithheld(r: ComparisonRow, i: number): boolean {
+  return r.sector.suppressed.B !== undefined || r.sector.withheld[earlyBandId(i)] !== undefined;
+}
+
+/** A sector rate of the early-attendance table: the share, or "niet gepubliceerd" when withheld. */
+function sectorBandCell(r: ComparisonRow, i: number, rate: number | null | undefined): string {
+  return bandWithheld(r, i) ? '<td class="sup">niet gepubliceerd</td>' : `<td class="num">${nlPct(rate)}</td>`;
+}
+
 function earlyTable(r: ComparisonRow): string {
   const head =
     '<tr><th scope="col">Aanwezigheid eerste 6 lesweken</th><th scope="col" class="num">Starters ' +
@@ -169,19 +180,67 @@ function earlyTable(r: ComparisonRow): string {
   const body = EARLY_BANDS.map(
     (b, i) =>
       `<tr><th scope="row">${esc(b)}</th><td class="num">${nlInt(r.early.own[i]?.total)}</td><td ` +
-      `class="num">${nlPct(r.early.own[i]?.rate)}</td><td class="num">${nlPct(r.early.withoutUs[i]?.rate)}</td>` +
-      `<td class="num">${nlPct(r.early.sector[i]?.rate)}</td></tr>`,
+      `class="num">${nlPct(r.early.own[i]?.rate)}</td>${sectorBandCell(r, i, r.early.withoutUs[i]?.rate)}` +
+      `${sectorBandCell(r, i, r.early.sector[i]?.rate)}</tr>`,
   ).join('\n');
   return scrollTable(`Uitval per klasse van vroege aanwezigheid: ${r.label}`, head, body);
 }
 
+/** Why the sector's Pearson r is not published (its block or a slot it needs), or null. */
+function pearsonRule(r: ComparisonRow): string | null {
+  return r.sector.suppressed.B ?? r.sector.withheld[PEARSON_ID] ?? null;
+}
+
 function pearsonText(r: ComparisonRow, c: Comparison): string {
   const item = (who: string, x: number | null) => `${esc(who)}: r = ${nlDec2(x)} (${esc(cohenReading(x))})`;
+  const rule = pearsonRule(r);
+  const sector =
+    rule === null
+      ? `${item('sector zonder ons', r.pearson.withoutUs)}; ${item('hele sector', r.pearson.sector)}`
+      : `sector zonder ons en hele sector: niet gepubliceerd (${esc(ruleSentence(rule, c.thresholds))})`;
   return (
     '<p>Samenhang tussen aanwezigheid in de eerste zes lesweken en uitval (Pearson r; Cohen: zwak ' +
     'vanaf 0,10, middelmatig vanaf 0,30, sterk vanaf 0,50; negatief betekent: wie vaker aanwezig ' +
-    `is, valt minder vaak uit). ${item(c.institution.name, r.pearson.own)}; ${item('sector zonder ons', r.pearson.withoutUs)};` +
-    ` ${item('hele sector', r.pearson.sector)}.</p>`
+    `is, valt minder vaak uit). ${item(c.institution.name, r.pearson.own)}; ${sector}.</p>`
+  );
+}
+
+/** The Dutch name of a figure that can be withheld singly (a derived figure, a band's dropout, Pearson r). */
+function withheldLabel(r: ComparisonRow, id: string): string {
+  const derived = r.figures.find((f) => f.id === id);
+  if (derived) return derived.label;
+  if (id === PEARSON_ID) return 'Samenhang tussen vroege aanwezigheid en uitval (Pearson r)';
+  const band = EARLY_BANDS.findIndex((_, i) => earlyBandId(i) === id);
+  return band >= 0 ? `Uitval bij aanwezigheid ${EARLY_BANDS[band]} in de eerste zes lesweken` : id;
+}
+
+/**
+ * Why sector figures of a row are not published, one item per withheld block and per figure
+ * withheld singly in a published block (so the reader sees exactly which figure is missing).
+ */
+function withheldItems(r: ComparisonRow, c: Comparison): string[] {
+  const blocks = (['A', 'B'] as const).flatMap((b) => {
+    const rule = r.sector.suppressed[b];
+    if (!rule) return [];
+    const figures = b === 'A' ? 'Verzuimcijfers' : 'Startercijfers';
+    return [`<li>${figures} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`];
+  });
+  const single = Object.entries(r.sector.withheld).map(
+    ([id, rule]) =>
+      `<li>${esc(withheldLabel(r, id))} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`,
+  );
+  return [...blocks, ...single];
+}
+
+/** The early-band chart's text for screen readers, naming the bands whose sector rate is withheld. */
+function earlyChartText(r: ComparisonRow, c: Comparison): string {
+  const missing = EARLY_BANDS.filter((_, i) => bandWithheld(r, i));
+  const gap = missing.length
+    ? ` Voor ${missing.join(', ')} is het sectorcijfer niet gepubliceerd; daar staat alleen ${c.institution.name}.`
+    : '';
+  return (
+    `Uitval in jaar 1 per klasse van aanwezigheid in de eerste zes lesweken, ${c.institution.name} ` +
+    `naast de sector zonder ons.${gap} De tabel eronder geeft dezelfde cijfers.`
   );
 }
 
@@ -202,13 +261,9 @@ async function rowSection(
     `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. ` +
       `In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${counted}.</p>`,
   );
-  const sup = (['A', 'B'] as const).flatMap((b) => {
-    const rule = r.sector.suppressed[b];
-    if (!rule) return [];
-    const figures = b === 'A' ? 'Verzuimcijfers' : 'Startercijfers';
-    return [`<li>${figures} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`];
-  });
-  if (sup.length) parts.push(`<ul class="sup">${sup.join('')}</ul><p class="note">${esc(WIDEN_NL)}</p>`);
+  const sup = withheldItems(r, c);
+  const widen = r.sector.suppressed.A || r.sector.suppressed.B ? `<p class="note">${esc(WIDEN_NL)}</p>` : '';
+  if (sup.length) parts.push(`<ul class="sup">${sup.join('')}</ul>${widen}`);
   parts.push(figureTable(c, r));
   const charts: string[] = [];
   for (const id of withCharts ? ['absence_rate', 'dropout_share'] : []) {
@@ -235,14 +290,7 @@ async function rowSection(
   if (pos.length) parts.push(`<ul>${pos.join('')}</ul>`);
   if (withEarly) {
     const svg = await earlyBandChartSvg(r.early.own, r.early.withoutUs, c.institution.name);
-    if (svg)
-      parts.push(
-        figureHtml(
-          svg,
-          `Uitval in jaar 1 per klasse van aanwezigheid in de eerste zes lesweken, ${c.institution.name} ` +
-            'naast de sector zonder ons. De tabel eronder geeft dezelfde cijfers.',
-        ),
-      );
+    if (svg) parts.push(figureHtml(svg, earlyChartText(r, c)));
     parts.push(earlyTable(r));
     parts.push(pearsonText(r, c));
   }

@@ -22,14 +22,7 @@ import { getAt, itemAt } from '../../shared/arrays/checked-index.js';
 import type { ContributionVector } from '../../shared/metrics/vector.js';
 import { cellLabel, groupLabel, namesOf, type Names } from '../../shared/pages/labels.js';
 import { type FunnelLimits, type FunnelVerdict, funnelLimits, funnelVerdict } from './funnel.js';
-import {
-  blockRules,
-  earlyBandId,
-  figureInputs,
-  PEARSON_ID,
-  singlyWithheld,
-  withheldRule,
-} from './withheld.js';
+import { blockRules, earlyBandId, figureInputs, PEARSON_ID, singlyWithheld, withheldRule } from './withheld.js';
 
 const AB = [...BLOCK_A_SLOTS, ...BLOCK_B_SLOTS];
 
