@@ -216,19 +216,23 @@ function withheldLabel(r: ComparisonRow, id: string): string {
 
 /**
  * Why sector figures of a row are not published, one item per withheld block and per figure
- * withheld singly in a published block (so the reader sees exactly which figure is missing).
+ * withheld singly in a published block that the section shows (so the reader sees exactly which
+ * figure is missing); early bands and Pearson r only where the section shows them (`withEarly`).
  */
-function withheldItems(r: ComparisonRow, c: Comparison): string[] {
+function withheldItems(r: ComparisonRow, c: Comparison, withEarly: boolean): string[] {
   const blocks = (['A', 'B'] as const).flatMap((b) => {
     const rule = r.sector.suppressed[b];
     if (!rule) return [];
     const figures = b === 'A' ? 'Verzuimcijfers' : 'Startercijfers';
     return [`<li>${figures} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`];
   });
-  const single = Object.entries(r.sector.withheld).map(
-    ([id, rule]) =>
-      `<li>${esc(withheldLabel(r, id))} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`,
-  );
+  const shown = ([id]: [string, string]) => withEarly || r.figures.some((f) => f.id === id);
+  const single = Object.entries(r.sector.withheld)
+    .filter(shown)
+    .map(
+      ([id, rule]) =>
+        `<li>${esc(withheldLabel(r, id))} van de sector: niet gepubliceerd, ${esc(ruleSentence(rule, c.thresholds))}.</li>`,
+    );
   return [...blocks, ...single];
 }
 
@@ -261,7 +265,7 @@ async function rowSection(
     `<p>${nlInt(r.own.enrolments)} inschrijvingen en ${nlInt(r.own.starters)} starters bij ${esc(c.institution.name)}. ` +
       `In de sector: ${nlInt(inst.a)} instellingen met verzuimcijfers en ${nlInt(inst.b)} met startercijfers${counted}.</p>`,
   );
-  const sup = withheldItems(r, c);
+  const sup = withheldItems(r, c, withEarly);
   const widen = r.sector.suppressed.A || r.sector.suppressed.B ? `<p class="note">${esc(WIDEN_NL)}</p>` : '';
   if (sup.length) parts.push(`<ul class="sup">${sup.join('')}</ul>${widen}`);
   parts.push(figureTable(c, r));
