@@ -122,7 +122,8 @@ export function withoutOwn(sector: Sums, own: Sums, ownIncluded: boolean): Sums 
       out[slot] = null;
       continue;
     }
-    const d = ownIncluded ? s - ((own[slot] as number | undefined) ?? 0) : s;
+    const o = own[slot];
+    const d = ownIncluded ? s - (typeof o === 'number' ? o : 0) : s;
     // A negative difference means the release is not the sum this node took part in; show nothing.
     out[slot] = d >= 0 ? d : null;
   }
