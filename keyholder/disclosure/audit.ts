@@ -43,6 +43,8 @@ export interface AuditFinding {
   deficit?: number;
   /** For `pinned`: the protected counts narrowed to one value. */
   counts?: string[];
+  /** For `pinned` under `zeroRule: 'total_row'`: slots of published rollups whose withholding a slot move shows would protect it. */
+  withhold?: { rollup: string; slots: string[] }[];
 }
 
 /** The audit's report; `findings` empty means passed. */
@@ -74,6 +76,10 @@ export interface AuditReport {
     contributorUnproven: number;
     /** Pairs exempt for the contributor: a published rollup holds the count in single-institution blocks alone (docs/DECISIONS.md 87). */
     contributorExempt: number;
+    /** `total_row`: pairs proven only by slot moves, with withheld slots unknown. */
+    slotProven: number;
+    /** `total_row`: slots withheld in published rollups (counted once per slot). */
+    withheldSlots: number;
   };
   versionsCompared: number[];
   differencesChecked: number;
@@ -132,6 +138,15 @@ export interface AuditInput {
    * (`pinning.contributorUnproven`); `off` does not run it (`PinningInput.contributor`).
    */
   contributor?: 'enforce' | 'measure' | 'off';
+  /**
+   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97): `published_rows`
+   * (default) exempts a count any published row containing the target shows as 0; `total_row`,
+   * issue 12's one exception, only the total row's. With `total_row` a published rollup other than
+   * the total may withhold single slots (null, rule `secondary`; never the population), which the
+   * audit takes as unknown, and a count left pinned gets a second chance by slot moves
+   * (`slot-moves.ts`); its finding then suggests slots to withhold. Not built for re-releases.
+   */
+  zeroRule?: 'published_rows' | 'total_row';
 }
 
 interface Entry {
@@ -148,6 +163,8 @@ interface Table {
   flat: (FlatRelation & { name: string })[];
   /** Per cell: the rollup entries containing it. */
   groupsOf: number[][];
+  /** `total_row`: per published rollup entry, the slots it withholds (filled with their true values in `entries`). */
+  withheld: Map<number, Set<string>>;
 }
 
 /** One block of the table: what the attacker knows, the unknowns and their bounds. */
@@ -192,6 +209,8 @@ function emptyReport(): AuditReport {
       contributorPerCount: 0,
       contributorUnproven: 0,
       contributorExempt: 0,
+      slotProven: 0,
+      withheldSlots: 0,
     },
     versionsCompared: [],
     differencesChecked: 0,
@@ -247,6 +266,16 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
     input.memo?.blocks.set(key, { ...blockDelta(before, report, block), worst: w });
   }
   report.minWidthRatioPermille = worst;
+  for (const slots of table.withheld.values()) report.pinning.withheldSlots += slots.size;
+  if (input.zeroRule === 'total_row' && input.earlier?.length)
+    report.findings.push({
+      kind: 'version_difference',
+      block: 'A',
+      entry: 'rollup:total',
+      message:
+        'withheld slots (zero rule total_row) are not built for re-releases yet: the audit cannot ' +
+        'prove a version against the earlier ones with them',
+    });
   checkVersions(input, table, report);
   return report;
 }
@@ -333,6 +362,8 @@ function blockDelta(before: Counters, r: AuditReport, block: BlockName): Omit<Bl
       contributorPerCount: p.contributorPerCount - q.contributorPerCount,
       contributorUnproven: p.contributorUnproven - q.contributorUnproven,
       contributorExempt: p.contributorExempt - q.contributorExempt,
+      slotProven: p.slotProven - q.slotProven,
+      withheldSlots: p.withheldSlots - q.withheldSlots,
     },
   };
 }
@@ -357,14 +388,15 @@ function replayBlock(b: BlockResult, r: AuditReport): void {
 function blockKey(table: Table, block: BlockName): string {
   const def = BLOCK_DEF[block];
   const parts: string[] = [block];
-  for (const e of table.entries) {
+  table.entries.forEach((e, i) => {
     let p = `${e.row.institutions[def.inst]}`;
+    const withheld = table.withheld.get(i);
     for (const s of def.slots) {
       const x = e.row.suppressed[s];
-      p += e.row.slots[s] === null ? `/${x?.rule ?? '?'}` : '.';
+      p += e.row.slots[s] === null ? `/${x?.rule ?? '?'}` : withheld?.has(s) ? '-' : '.';
     }
     parts.push(p);
-  }
+  });
   return parts.join(';');
 }
 
@@ -393,7 +425,39 @@ function buildTable(input: AuditInput): Table {
   }));
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
-  return { entries, cells: nc, flat, groupsOf };
+  const withheld = input.zeroRule === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
+  return { entries, cells: nc, flat, groupsOf, withheld };
+}
+
+/**
+ * `total_row`: the slots a published rollup block withholds (null with rule `secondary`, the
+ * population published; the total row too, after a solo move), replaced in place by their true values so that
+ * steps 1 to 4 take them as published. That is sound: knowing less can only widen what the
+ * attacker must hold possible, so every proof of those steps holds for the release too; only
+ * step 4's second chance (slot moves) reads them as unknown.
+ */
+function fillWithheld(input: AuditInput, entries: Entry[]): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  entries.forEach((e, i) => {
+    if (e.kind !== 'rollup') return;
+    let slots: Record<string, number | null> | null = null;
+    for (const block of ['A', 'B'] as BlockName[]) {
+      const def = BLOCK_DEF[block];
+      if (e.row.slots[def.population] === null) continue;
+      const missing = def.slots.filter((s) => e.row.slots[s] === null && e.row.suppressed[s]?.rule === 'secondary');
+      if (missing.length === 0) continue;
+      const truth = input.trueRow(block, 'rollup', e.key);
+      slots ??= { ...e.row.slots };
+      for (const s of missing) slots[s] = truth[s] as number;
+      out.set(i, new Set([...(out.get(i) ?? []), ...missing]));
+    }
+    if (slots) {
+      const suppressed = { ...e.row.suppressed };
+      for (const s of out.get(i) ?? []) delete suppressed[s];
+      e.row = { ...e.row, slots, suppressed };
+    }
+  });
+  return out;
 }
 
 /** Step 1 and the attacker's view of one block: known entries, unknowns and their bounds. */
@@ -727,7 +791,9 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
     return knownSlots(view, entry, e) as Readonly<Record<string, number>>;
   };
-  const exempt = zeroExemptions(table, view, targets, counts);
+  const totalRow = input.zeroRule === 'total_row';
+  const exempt = zeroExemptions(table, view, targets, counts, totalRow);
+  const totalEntry = entries.findIndex((e) => e.kind === 'rollup' && e.key === 'total');
   const result = await pinningCheck({
     block,
     slots: def.slots,
@@ -743,6 +809,13 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     counts,
     exempt: exempt.test,
     ...(input.contributor ? { contributor: input.contributor } : {}),
+    ...(totalRow
+      ? {
+          zeroRule: 'total_row' as const,
+          total: totalEntry,
+          withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
+        }
+      : {}),
   });
   report.pinning.blocks += targets.length;
   report.pinning.counts += result.checked;
@@ -753,6 +826,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
   report.pinning.contributorPerCount += result.contributorPerCount;
   report.pinning.contributorUnproven += result.contributorPinnedPairs.length;
   report.pinning.contributorExempt += result.contributorExempt;
+  report.pinning.slotProven += result.slotProven;
   report.lpSolved += result.lpSolved;
   for (const [e, ids] of result.pinned) {
     const entry = entries[e] as Entry;
@@ -761,12 +835,28 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
       block,
       entry: entry.id,
       counts: ids,
+      ...withholdOf(result.suggestions.get(e), entries, def.slots),
       message:
         `${entry.id}: block ${block} (${entry.row.institutions[def.inst]} institution(s)) has ${ids.length} ` +
         `count(s) an attacker (an outsider, or a contributing institution that knows every suppressed ` +
         `block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
     });
   }
+}
+
+/** A pinned finding's suggested withheld slots, by rollup id and slot name. */
+function withholdOf(
+  s: ReadonlyMap<number, number[]> | undefined,
+  entries: readonly Entry[],
+  slots: readonly string[],
+): { withhold?: AuditFinding['withhold'] } {
+  if (!s || s.size === 0) return {};
+  return {
+    withhold: [...s].map(([e, idx]) => ({
+      rollup: (entries[e] as Entry).key,
+      slots: idx.map((i) => slots[i] as string),
+    })),
+  };
 }
 
 /**
@@ -779,6 +869,7 @@ function zeroExemptions(
   view: BlockView,
   targets: readonly number[],
   counts: readonly ProtectedCount[],
+  totalOnly: boolean,
 ): { test: (t: number, k: number) => boolean; count: () => number } {
   const { entries, cells: nc, groupsOf, flat } = table;
   const { known } = view;
@@ -787,6 +878,7 @@ function zeroExemptions(
   for (const r of flat) {
     const e = entries[r.total] as Entry;
     if (!known[r.total] || e.row.institutions[def.inst] === 0) continue;
+    if (totalOnly && e.key !== 'total') continue; // issue 12's one exception (DECISIONS 97)
     const zeros = new Set<number>();
     counts.forEach((f, k) => {
       if (evaluate(f.form, knownSlots(view, e, r.total) as Readonly<Record<string, number>>) === 0) zeros.add(k);

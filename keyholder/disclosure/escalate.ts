@@ -82,5 +82,6 @@ export function escalateSuppression(
       for (const r of around) if (r.total !== e) frontier.push(r.total);
     }
   }
-  return changed > 0 ? { cells, rollups } : null;
+  if (changed === 0) return null;
+  return decisions.withheld ? { cells, rollups, withheld: decisions.withheld } : { cells, rollups };
 }

@@ -37,6 +37,7 @@
  * @see ./audit.ts, ./row-inequalities.ts, docs/DISCLOSURE.md "Audit" step 4
  */
 import { classSumCheck } from './class-sums.js';
+import { type SlotSpace, slotMoves } from './slot-moves.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
 import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
 import type { BlockName } from './types.js';
@@ -78,6 +79,20 @@ export interface PinningInput {
    * prove as pinned (the default, docs/DECISIONS.md 87); `measure` only counts it; `off`: not run.
    */
   contributor?: 'enforce' | 'measure' | 'off';
+  /**
+   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97): `published_rows`
+   * (default) exempts a count any published row containing the target shows as 0 (`exempt`)
+   * and, for the contributor, one a published rollup holds in single-institution blocks alone
+   * ({@link PinningContext.heldBySingletons}); `total_row` (issue 12's one exception) exempts
+   * only the total row's zeros (the caller's `exempt`), and every pair left pinned gets a second
+   * chance by slot moves (`slot-moves.ts`) with the withheld slots of published rollups unknown,
+   * else a suggestion of slots to withhold.
+   */
+  zeroRule?: 'published_rows' | 'total_row';
+  /** Entry index of the total row (for `total_row`). */
+  total?: number;
+  /** Whether published entry e withholds slot s (index into `slots`), for `total_row`. */
+  withheld?: (e: number, slot: number) => boolean;
 }
 
 /** What step 4 found and did. */
@@ -103,6 +118,10 @@ export interface PinningResult {
    */
   contributorExempt: number;
   lpSolved: number;
+  /** `total_row`: pairs left pinned by the above that slot moves prove (withheld slots unknown). */
+  slotProven: number;
+  /** `total_row`: per target still pinned, slots to withhold that a slot move shows would protect it (rollup entry -> slot indexes). */
+  suggestions: Map<number, Map<number, number[]>>;
 }
 
 /** Whom a proof holds against: the outsider, or also a contributor that knows every single-institution block. */
@@ -119,6 +138,7 @@ interface Move {
 }
 
 type Compiled = readonly (readonly [slot: number, coef: number])[];
+type SlotForm = Compiled;
 
 /**
  * Step 4 for one block (see the module comment).
@@ -137,6 +157,8 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     contributorPinnedPairs: [],
     contributorExempt: 0,
     lpSolved: 0,
+    slotProven: 0,
+    suggestions: new Map(),
   };
   const open = new Map<number, number[]>();
   /** Pairs composition moves did not prove against the contributor (target -> count indexes). */
@@ -186,7 +208,44 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     }
   result.perCountOnly += remaining - failed;
   if (input.contributor !== 'off') await contributorPerCount(input, ctx, notForContributor, result);
+  if (input.zeroRule === 'total_row') await slotSecondChance(input, ctx, result);
   return result;
+}
+
+/**
+ * `total_row`: every pair still pinned gets a second chance by slot moves, against the
+ * contributor when the contributor check is enforced or had the pair pinned (a move that keeps
+ * single-institution blocks fixed proves it for the outsider too), else against the outsider.
+ * Proven pairs leave `pinned`; for the rest, the cheapest withheld slots a slot move finds are
+ * suggested (docs/DISCLOSURE.md "Withheld slots").
+ */
+async function slotSecondChance(input: PinningInput, ctx: PinningContext, result: PinningResult): Promise<void> {
+  const sp = ctx.slotSpace();
+  const index = new Map(input.counts.map((c, i) => [c.id, i]));
+  const contributorPinned = new Set(result.contributorPinnedPairs.map(([t, k]) => `${t}:${k}`));
+  const still = new Map<number, string[]>();
+  for (const [t, ids] of result.pinned) {
+    const keep: string[] = [];
+    for (const id of ids) {
+      const k = index.get(id) as number;
+      const model = contributorPinned.has(`${t}:${k}`) || (input.contributor ?? 'enforce') === 'enforce' ? 'contributor' : 'outsider';
+      const free = ctx.freeFor(t, model);
+      const r = await slotMoves(sp, t, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
+      result.lpSolved += r.lpSolved;
+      if (r.proven) {
+        result.slotProven++;
+        continue;
+      }
+      keep.push(id);
+      if (r.suggestion) {
+        const mine = result.suggestions.get(t) ?? new Map<number, number[]>();
+        for (const [e, slots] of r.suggestion) mine.set(e, [...new Set([...(mine.get(e) ?? []), ...slots])]);
+        result.suggestions.set(t, mine);
+      }
+    }
+    if (keep.length > 0) still.set(t, keep);
+  }
+  result.pinned = still;
 }
 
 /**
@@ -335,6 +394,38 @@ class PinningContext {
    * t itself, or provably of t's own single institution (a one-institution rollup containing t
    * and that rollup's cells).
    */
+  freeFor(t: number, model: Model): (e: number) => boolean {
+    const { known, institutions, cells } = this.s;
+    if (model === 'outsider' || (institutions[t] as number) < 2 || t < cells) return this.freeSet(t, model);
+    // A rollup target of two or more institutions: as in contributorPerCount, its
+    // single-institution rows inside it stay unknown (shares of at least two owners).
+    const own = this.inside(t);
+    return (e) => !known[e] && ((institutions[e] as number) >= 2 || own.has(e));
+  }
+
+  /** The cells a move into target t may gain at: t itself, or a rollup target's cells. */
+  innerCells(t: number): readonly number[] {
+    return this.cellsOf(t);
+  }
+
+  /** This block as slot moves see it (`slot-moves.ts`). */
+  slotSpace(): SlotSpace {
+    const { s } = this;
+    const at = (name: string) => s.slots.indexOf(name);
+    const cs = [at('b_early_n'), at('b_sum_x'), at('b_sum_x2')] as const;
+    return {
+      cells: s.cells,
+      groupsOf: s.groupsOf,
+      slots: s.slots.length,
+      rows: this.rows,
+      constraints: this.constraints,
+      cauchy: cs.every((i) => i >= 0) ? cs : null,
+      suppressed: (e) => !s.known[e],
+      withheld: (e, slot) => s.withheld?.(e, slot) ?? false,
+      total: s.total ?? -1,
+    };
+  }
+
   private freeSet(t: number, model: Model): (e: number) => boolean {
     const { known, institutions } = this.s;
     if (model === 'outsider') return (e) => !known[e];
@@ -378,6 +469,7 @@ class PinningContext {
    * published cell holding k would: secondary suppression then withholds it, and this is false).
    */
   heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
+    if (this.s.zeroRule === 'total_row') return false;
     const { known, institutions, cells, groupsOf } = this.s;
     const f = this.fv[k] as Float64Array;
     const held = this.singletonHeld(k);

@@ -40,7 +40,9 @@ export function runDisclosure(
   let current = start;
   const summary: PassSummary[] = [];
   for (const pass of passes) {
-    const next = pass.apply(ctx, current);
+    const applied = pass.apply(ctx, current);
+    // Withheld slots are chosen after the passes (protect.ts); a pass keeps them.
+    const next = current.withheld && !applied.withheld ? { ...applied, withheld: current.withheld } : applied;
     for (const kind of ['cells', 'rollups'] as const) {
       if (next[kind].size !== current[kind].size)
         throw new Error(`disclosure pass ${pass.name} changed the number of ${kind}`);

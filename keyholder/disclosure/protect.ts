@@ -37,6 +37,12 @@ export interface DiscloseOptions {
   exchange?: boolean;
   /** The audit's contributor check count by count (see `AuditInput.contributor`). */
   contributor?: 'enforce' | 'measure' | 'off';
+  /**
+   * Which zeros are a published row's own fact (see `AuditInput.zeroRule`): with `total_row`,
+   * a count a published rollup would pin is protected by withholding single slots of published
+   * rollups, as the audit's slot moves suggest ({@link withholdSuggested}).
+   */
+  zeroRule?: 'published_rows' | 'total_row';
 }
 
 /** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
@@ -220,6 +226,7 @@ function auditor(
       ...(options.correctorsSince ? { correctorsSince: options.correctorsSince } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
       ...(options.contributor ? { contributor: options.contributor } : {}),
+      ...(options.zeroRule ? { zeroRule: options.zeroRule } : {}),
       memo,
     });
     const reused = { ...memo.reused };
@@ -253,6 +260,15 @@ async function protectFurther(
   for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
     const fixable = state.report.findings.filter((f) => FIXABLE.has(f.kind));
     if (fixable.length === 0 || fixable.length !== state.report.findings.length) break;
+    const withheld = withholdSuggested(state.decisions, fixable);
+    if (withheld) {
+      state = {
+        decisions: withheld.decisions,
+        summary: [...state.summary, { pass: 'withheld slots', suppressed: 0 }],
+        ...(await audit(withheld.decisions)),
+      };
+      continue;
+    }
     const requests: ProtectionRequest[] = fixable.map((f) => ({
       block: f.block,
       key: f.entry.slice(f.entry.indexOf(':') + 1),
@@ -285,6 +301,37 @@ async function protectFurther(
 }
 
 /**
+ * Withhold the slots the audit's pinned findings suggest (`AuditFinding.withhold`, zero rule
+ * `total_row`): each in its published rollup, with a note naming the cell or group it protects.
+ * Returns null when no finding suggests a slot not withheld already. Withholding only removes
+ * figures, so every earlier proof still holds; the audit that follows decides.
+ */
+function withholdSuggested(
+  decisions: DisclosureDecisions,
+  findings: readonly AuditFinding[],
+): { decisions: DisclosureDecisions; added: number } | null {
+  const withheld = new Map<string, Map<string, string>>(
+    [...(decisions.withheld ?? new Map<string, ReadonlyMap<string, string>>())].map(([k, v]) => [k, new Map(v)]),
+  );
+  let added = 0;
+  for (const f of findings) {
+    for (const w of f.withhold ?? []) {
+      const row = decisions.rollups.get(w.rollup);
+      const m = withheld.get(w.rollup) ?? new Map<string, string>();
+      for (const slot of w.slots) {
+        const block: BlockName = slot.startsWith('a_') ? 'A' : 'B';
+        if (!row || row[block].status !== 'published' || m.has(slot)) continue;
+        if (slot === BLOCK_COUNTS[block].population) continue;
+        m.set(slot, `withheld so that ${f.entry.replace(':', ' ')}'s ${(f.counts ?? []).join(', ')} cannot be narrowed to one value`);
+        added++;
+      }
+      if (m.size > 0) withheld.set(w.rollup, m);
+    }
+  }
+  return added > 0 ? { decisions: { ...decisions, withheld }, added } : null;
+}
+
+/**
  * Cleaning: publish again secondary suppressions of cells the full audit does not need
  * (largest first; the greedy choices are made one relation at a time). Each attempt is a full
  * audit: at most `maxCleaning` attempts (default 8), and it stops after
@@ -313,7 +360,7 @@ async function cleanSecondary(
     if (misses >= CLEANING_MISSES) break;
     const cells = new Map(state.decisions.cells);
     cells.set(c.key, { ...(cells.get(c.key) as RowDecision), [c.block]: { status: 'published' } } as RowDecision);
-    const trial: DisclosureDecisions = { cells, rollups: state.decisions.rollups };
+    const trial: DisclosureDecisions = { ...state.decisions, cells };
     // Publishing it again would leave a relation with one suppressed member: the audit's exact
     // test refuses that for certain, so the attempt is a miss without a full audit.
     if (lone(trial, c.block, c.key)) {

@@ -59,6 +59,11 @@ export type RowDecision = Readonly<Record<BlockName, BlockDecision>>;
 export interface DisclosureDecisions {
   cells: ReadonlyMap<string, RowDecision>;
   rollups: ReadonlyMap<string, RowDecision>;
+  /**
+   * Single slots withheld in published rollup blocks (rollup key -> slot -> note), under the
+   * zero rule `total_row` (docs/DECISIONS.md 97): rendered null with rule `secondary`.
+   */
+  withheld?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /**

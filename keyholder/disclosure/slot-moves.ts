@@ -1,0 +1,264 @@
+/**
+ * Slot moves: the proof (and the choice of withheld slots) for a protected count that a
+ * published rollup would otherwise pin, under the issue-12 rule that only the **total row**'s
+ * zeros are the sector's own fact (docs/DISCLOSURE.md "Withheld slots", docs/DECISIONS.md 97).
+ *
+ * A slot move shifts a vector `d` (one value per slot, population 0) from cell b to cell a:
+ * a becomes `a + d`, b becomes `b − d`. Every row containing both (the total row at least) keeps
+ * its sums; every row containing exactly one of them (the set D) changes by ±d, so the move is a
+ * table the attacker must hold possible exactly when
+ * - a and b are unknown to it (suppressed; against the contributor: of two or more institutions,
+ *   or the target's own rows),
+ * - every row of D is unknown to it in every slot where `d ≠ 0` (a suppressed row, or a
+ *   published rollup whose slot is withheld),
+ * - `a + d` and `b − d` are >= 0 and meet every within-row relation and inequality of
+ *   `row-inequalities.ts`, and the non-linear Cauchy–Schwarz one (checked on the solution).
+ * Rows of D are sums of cell rows, so they then meet them too (the constraints are homogeneous
+ * and the set of valid rows is a convex cone). Everything else keeps its true value. When the
+ * count f of target t (a, or a rollup containing a and not b) changes by at least 1, f takes
+ * two values on the attacker's (convex) feasible set: the count is not pinned. The LP optimum
+ * of `f · d` is read inward (`readInward`), as every LP of the audit.
+ *
+ * To choose withheld slots, the same LP lets every slot of the published rollups of D move,
+ * asks for `f · d >= 1` (or `<= −1`) and minimises `Σ |d_s|`: the slots where the optimum moves
+ * are the ones to withhold in those rollups. Never the population. A **solo move** (no partner,
+ * `b = −1`) changes a alone: every row containing a is in D, the total row too, which then
+ * withholds the moved slots (its population never); it is tried last, since the total row is
+ * the benchmark every node compares with, and it is what protects a count that one institution
+ * holds alone in the whole sector from that institution (the total minus its own would show the
+ * rest of the sector holds none).
+ */
+import { type BoundedSystem, glpk, optimise, readInward } from './lp.js';
+
+/** One block's table as slot moves see it (a view of `PinningContext`). */
+export interface SlotSpace {
+  cells: number;
+  groupsOf: readonly (readonly number[])[];
+  /** Number of slots; slot 0 is the population. */
+  slots: number;
+  /** True row per entry (the published one for published entries; withheld slots hold their true value). */
+  rows: readonly Float64Array[];
+  /** Within-row constraints, compiled: `Σ coef · row[slot] >= 0` (or `= 0`). */
+  constraints: readonly { kind: 'ge' | 'eq'; form: readonly (readonly [number, number])[] }[];
+  /** Slot indexes of `b_early_n`, `b_sum_x`, `b_sum_x2` (block B), for Cauchy–Schwarz. */
+  cauchy: readonly [number, number, number] | null;
+  /** Whether entry e is suppressed (as a block) and has institutions. */
+  suppressed: (e: number) => boolean;
+  /** Whether published entry e withholds slot s. */
+  withheld: (e: number, s: number) => boolean;
+  /** Entry index of the total row. */
+  total: number;
+}
+
+/** A count as a compiled linear form over the slots. */
+export type SlotForm = readonly (readonly [number, number])[];
+
+/** What one move search found: proven, or the withheld slots (rollup entry -> slot indexes) that would prove it. */
+export interface SlotMoveResult {
+  proven: boolean;
+  suggestion: Map<number, number[]> | null;
+  lpSolved: number;
+}
+
+const EPS = 1e-9;
+/** Most partner cells tried per gaining cell. */
+const PARTNERS = 6;
+
+/**
+ * Search slot moves for count f of target t (a cell, or a rollup: a gaining cell inside it).
+ * `free(e)`: whether entry e is unknown to the attacker as a block (outsider: suppressed;
+ * contributor: suppressed and of two or more institutions, or t's own). With `suggest`, when no
+ * move proves it, also the cheapest withheld slots that would.
+ *
+ * @returns proven, else the suggestion (null when no partner works); never throws on data
+ */
+export async function slotMoves(
+  sp: SlotSpace,
+  t: number,
+  f: SlotForm,
+  free: (e: number) => boolean,
+  inner: readonly number[],
+  suggest: boolean,
+): Promise<SlotMoveResult> {
+  const g = await glpk();
+  let lpSolved = 0;
+  const insideT = new Set(inner);
+  const gains = inner.filter((c) => free(c));
+  let best: Map<number, number[]> | null = null;
+  let bestCost = Infinity;
+  for (const a of gains) {
+    // A partner cell first (the total row keeps its sums), then a solo move (-1: a alone changes,
+    // so every published row containing it, the total row too, must withhold the moved slots).
+    for (const b of [...partners(sp, a, f, free, insideT), -1]) {
+      const pair = pairSpace(sp, a, b, free);
+      const proof = await moveLp(g, sp, pair, f, 'verify');
+      lpSolved += proof.lp;
+      if (proof.ok) return { proven: true, suggestion: null, lpSolved };
+      if (!suggest) continue;
+      const s = await moveLp(g, sp, pair, f, 'suggest');
+      lpSolved += s.lp;
+      if (s.ok && s.slots.length * pair.published.length < bestCost) {
+        bestCost = s.slots.length * pair.published.length;
+        best = new Map(pair.published.map((r) => [r, s.slots]));
+      }
+    }
+  }
+  return { proven: false, suggestion: best, lpSolved };
+}
+
+/** Free cells outside t, nearest first (most rollups shared with a), then most of the count. */
+function partners(
+  sp: SlotSpace,
+  a: number,
+  f: SlotForm,
+  free: (e: number) => boolean,
+  insideT: ReadonlySet<number>,
+): number[] {
+  const mine = new Set(sp.groupsOf[a] ?? []);
+  const out: { c: number; shared: number; mass: number }[] = [];
+  for (let c = 0; c < sp.cells; c++) {
+    if (c === a || insideT.has(c) || !free(c)) continue;
+    const shared = (sp.groupsOf[c] ?? []).filter((r) => mine.has(r)).length;
+    out.push({ c, shared, mass: Math.abs(dot(f, sp.rows[c] as Float64Array)) });
+  }
+  out.sort((x, y) => y.shared - x.shared || y.mass - x.mass || x.c - y.c);
+  return out.slice(0, PARTNERS).map((x) => x.c);
+}
+
+interface Pair {
+  a: number;
+  b: number;
+  /** Rows containing exactly one of a and b that are unknown as blocks: free in every slot. */
+  open: number[];
+  /** Rows of D that are published: free only where withheld. */
+  published: number[];
+  /** Rows of D that are suppressed but known to this attacker: never free. */
+  closed: number[];
+}
+
+function pairSpace(sp: SlotSpace, a: number, b: number, free: (e: number) => boolean): Pair {
+  const ga = new Set(sp.groupsOf[a] ?? []);
+  const gb = new Set(b < 0 ? [] : (sp.groupsOf[b] ?? []));
+  const d = [...[...ga].filter((r) => !gb.has(r)), ...[...gb].filter((r) => !ga.has(r))];
+  const pair: Pair = { a, b, open: [], published: [], closed: [] };
+  for (const r of d) {
+    if (free(r)) pair.open.push(r);
+    else if (sp.suppressed(r)) pair.closed.push(r);
+    else pair.published.push(r);
+  }
+  return pair;
+}
+
+/**
+ * The move LP for a pair. `verify`: d may be non-zero only where every row of D is unknown;
+ * proven when max (or min) of f · d reads inward to >= 1 (<= −1) and the solution meets
+ * Cauchy–Schwarz. `suggest`: every non-population slot the closed rows allow may move;
+ * `f · d >= 1` (or `<= −1`), minimise Σ |d_s|; returns the slots that moved.
+ */
+async function moveLp(
+  g: Awaited<ReturnType<typeof glpk>>,
+  sp: SlotSpace,
+  pair: Pair,
+  f: SlotForm,
+  mode: 'verify' | 'suggest',
+): Promise<{ ok: boolean; slots: number[]; lp: number }> {
+  const ra = sp.rows[pair.a] as Float64Array;
+  const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
+  const movable: number[] = [];
+  for (let s = 1; s < sp.slots; s++) {
+    if (pair.closed.length > 0) continue; // a known suppressed row of D: nothing may move
+    if (mode === 'verify' && !pair.published.every((r) => sp.withheld(r, s))) continue;
+    // a slot both cells hold at 0 with no room either way still may move (a gains, b cannot give):
+    // the bounds below say so.
+    movable.push(s);
+  }
+  if (movable.length === 0) return { ok: false, slots: [], lp: 0 };
+  const col = new Map(movable.map((s, i) => [s, i]));
+  const n = movable.length;
+  const vars: string[] = movable.map((s) => `d${s}`);
+  // a + d >= 0 and b − d >= 0
+  const lower = movable.map((s) => -(ra[s] as number));
+  const upper = movable.map((s) => (rb ? (rb[s] as number) : Infinity));
+  const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
+  for (const c of sp.constraints) {
+    // every slot of the form that cannot move keeps its value: the row at a (b) is its true value there
+    const coefs = c.form.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
+    if (coefs.length === 0) continue;
+    if (c.kind === 'eq') {
+      rows.push({ name: `r${rows.length}`, coefs, rhs: 0 });
+    } else {
+      rows.push({ name: `r${rows.length}`, coefs, rhs: -dot(c.form, ra), ge: true });
+      if (rb)
+        rows.push({ name: `r${rows.length}`, coefs: coefs.map((x) => ({ v: x.v, c: -x.c })), rhs: -dot(c.form, rb), ge: true });
+    }
+  }
+  const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
+  if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
+  let lp = 0;
+  if (mode === 'verify') {
+    for (const dir of ['max', 'min'] as const) {
+      const sys: BoundedSystem = { vars, rows, lower, upper };
+      const r = optimise(g, sys, { objective: fc }, dir);
+      lp++;
+      if (r === null) continue;
+      const z = r.z === Infinity ? Infinity : readInward(r.z, dir);
+      const enough = dir === 'max' ? z >= 1 : z <= -1;
+      if (enough && (r.z === Infinity || cauchyHolds(sp, ra, rb, movable, r.x))) return { ok: true, slots: [], lp };
+    }
+    return { ok: false, slots: [], lp };
+  }
+  // suggest: |d_s| <= u_s, f · d >= 1 (then <= −1), minimise Σ u
+  const uVars = movable.map((s) => `u${s}`);
+  const all = [...vars, ...uVars];
+  const sugRows = [...rows];
+  for (let i = 0; i < n; i++) {
+    sugRows.push({ name: `p${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: -1 }], rhs: 0, ge: true });
+    sugRows.push({ name: `m${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: 1 }], rhs: 0, ge: true });
+  }
+  const objective = movable.map((_, i) => ({ v: n + i, c: 1 }));
+  for (const sign of [1, -1]) {
+    const sys: BoundedSystem = {
+      vars: all,
+      rows: [...sugRows, { name: 'gain', coefs: fc.map((x) => ({ v: x.v, c: sign * x.c })), rhs: 1, ge: true }],
+      lower: [...lower, ...movable.map(() => 0)],
+      upper: [...upper, ...movable.map(() => Infinity)],
+    };
+    const r = optimise(g, sys, { objective }, 'min');
+    lp++;
+    if (r === null || r.z === Infinity) continue;
+    const x = r.x.subarray(0, n);
+    if (!cauchyHolds(sp, ra, rb, movable, x)) continue;
+    return { ok: true, slots: movable.filter((_, i) => Math.abs(x[i] as number) > EPS), lp };
+  }
+  return { ok: false, slots: [], lp };
+}
+
+/** Cauchy–Schwarz (`n · x2 >= x²`) at a + d and b − d, with a little slack for floating point. */
+function cauchyHolds(
+  sp: SlotSpace,
+  ra: Float64Array,
+  rb: Float64Array | null,
+  movable: number[],
+  x: Float64Array,
+): boolean {
+  if (!sp.cauchy) return true;
+  const [ni, xi, x2i] = sp.cauchy;
+  const d = (s: number) => {
+    const i = movable.indexOf(s);
+    return i < 0 ? 0 : (x[i] as number);
+  };
+  const sides: [Float64Array, number][] = rb ? [[ra, 1], [rb, -1]] : [[ra, 1]];
+  for (const [row, sign] of sides) {
+    const nn = (row[ni] as number) + sign * d(ni);
+    const sx = (row[xi] as number) + sign * d(xi);
+    const sx2 = (row[x2i] as number) + sign * d(x2i);
+    if (nn * sx2 < sx * sx - 1e-6 * Math.max(1, sx * sx)) return false;
+  }
+  return true;
+}
+
+function dot(f: SlotForm, r: Float64Array): number {
+  let v = 0;
+  for (const [s, c] of f) v += c * (r[s] as number);
+  return v;
+}
