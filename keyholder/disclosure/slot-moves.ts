@@ -62,7 +62,7 @@ export interface SlotMoveResult {
 
 const EPS = 1e-9;
 /** Most partner cells tried per gaining cell. */
-const PARTNERS = 6;
+const PARTNERS = 4;
 
 /**
  * Search slot moves for count f of target t (a cell, or a rollup: a gaining cell inside it).
@@ -84,26 +84,21 @@ export async function slotMoves(
   let lpSolved = 0;
   const insideT = new Set(inner);
   const gains = inner.filter((c) => free(c));
-  let best: Map<number, number[]> | null = null;
-  let bestCost = Infinity;
-  for (const a of gains) {
-    // A partner cell first (the total row keeps its sums), then a solo move (-1: a alone changes,
-    // so every published row containing it, the total row too, must withhold the moved slots).
-    for (const b of [...partners(sp, a, f, free, insideT), -1]) {
-      const pair = pairSpace(sp, a, b, free);
-      const proof = await moveLp(g, sp, pair, f, 'verify');
-      lpSolved += proof.lp;
-      if (proof.ok) return { proven: true, suggestion: null, lpSolved };
-      if (!suggest) continue;
+  // A partner cell first (the total row keeps its sums), then a solo move (-1: a alone changes,
+  // so every published row containing it, the total row too, must withhold the moved slots).
+  const pairs = gains.flatMap((a) => [...partners(sp, a, f, free, insideT), -1].map((b) => pairSpace(sp, a, b, free)));
+  for (const pair of pairs) {
+    const proof = await moveLp(g, sp, pair, f, 'verify');
+    lpSolved += proof.lp;
+    if (proof.ok) return { proven: true, suggestion: null, lpSolved };
+  }
+  if (suggest)
+    for (const pair of pairs) {
       const s = await moveLp(g, sp, pair, f, 'suggest');
       lpSolved += s.lp;
-      if (s.ok && s.slots.length * pair.published.length < bestCost) {
-        bestCost = s.slots.length * pair.published.length;
-        best = new Map(pair.published.map((r) => [r, s.slots]));
-      }
+      if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
     }
-  }
-  return { proven: false, suggestion: best, lpSolved };
+  return { proven: false, suggestion: null, lpSolved };
 }
 
 /** Free cells outside t, nearest first (most rollups shared with a), then most of the count. */
@@ -150,10 +145,12 @@ function pairSpace(sp: SlotSpace, a: number, b: number, free: (e: number) => boo
 }
 
 /**
- * The move LP for a pair. `verify`: d may be non-zero only where every row of D is unknown;
- * proven when max (or min) of f · d reads inward to >= 1 (<= −1) and the solution meets
- * Cauchy–Schwarz. `suggest`: every non-population slot the closed rows allow may move;
- * `f · d >= 1` (or `<= −1`), minimise Σ |d_s|; returns the slots that moved.
+ * The move LP for a pair: `f · d >= 1` (then `<= −1`) with `Σ |d_s|` minimal, d non-zero only
+ * on movable slots. `verify`: a slot is movable when every published row of D withholds it;
+ * `suggest`: every non-population slot is (when no row of D is closed). Feasible, and the
+ * solution meets Cauchy–Schwarz: a witness; returns the slots it moves. The minimal solution is
+ * checked (not the maximum of `f · d`, whose extreme vertex may break Cauchy–Schwarz where a
+ * smaller move does not).
  */
 async function moveLp(
   g: Awaited<ReturnType<typeof glpk>>,
@@ -165,61 +162,41 @@ async function moveLp(
   const ra = sp.rows[pair.a] as Float64Array;
   const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
   const movable: number[] = [];
-  for (let s = 1; s < sp.slots; s++) {
-    if (pair.closed.length > 0) continue; // a known suppressed row of D: nothing may move
-    if (mode === 'verify' && !pair.published.every((r) => sp.withheld(r, s))) continue;
-    // a slot both cells hold at 0 with no room either way still may move (a gains, b cannot give):
-    // the bounds below say so.
-    movable.push(s);
-  }
-  if (movable.length === 0) return { ok: false, slots: [], lp: 0 };
+  // a known suppressed row of D: nothing may move
+  if (pair.closed.length === 0)
+    for (let s = 1; s < sp.slots; s++)
+      if (mode === 'suggest' || pair.published.every((r) => sp.withheld(r, s))) movable.push(s);
   const col = new Map(movable.map((s, i) => [s, i]));
+  const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
+  if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
   const n = movable.length;
-  const vars: string[] = movable.map((s) => `d${s}`);
   // a + d >= 0 and b − d >= 0
   const lower = movable.map((s) => -(ra[s] as number));
   const upper = movable.map((s) => (rb ? (rb[s] as number) : Infinity));
   const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
   for (const c of sp.constraints) {
-    // every slot of the form that cannot move keeps its value: the row at a (b) is its true value there
+    // the slots of the form that cannot move keep their true values at a and b
     const coefs = c.form.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
     if (coefs.length === 0) continue;
     if (c.kind === 'eq') {
       rows.push({ name: `r${rows.length}`, coefs, rhs: 0 });
-    } else {
-      rows.push({ name: `r${rows.length}`, coefs, rhs: -dot(c.form, ra), ge: true });
-      if (rb)
-        rows.push({ name: `r${rows.length}`, coefs: coefs.map((x) => ({ v: x.v, c: -x.c })), rhs: -dot(c.form, rb), ge: true });
+      continue;
     }
+    rows.push({ name: `r${rows.length}`, coefs, rhs: -dot(c.form, ra), ge: true });
+    if (rb) rows.push({ name: `r${rows.length}`, coefs: coefs.map((x) => ({ v: x.v, c: -x.c })), rhs: -dot(c.form, rb), ge: true });
   }
-  const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
-  if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
-  let lp = 0;
-  if (mode === 'verify') {
-    for (const dir of ['max', 'min'] as const) {
-      const sys: BoundedSystem = { vars, rows, lower, upper };
-      const r = optimise(g, sys, { objective: fc }, dir);
-      lp++;
-      if (r === null) continue;
-      const z = r.z === Infinity ? Infinity : readInward(r.z, dir);
-      const enough = dir === 'max' ? z >= 1 : z <= -1;
-      if (enough && (r.z === Infinity || cauchyHolds(sp, ra, rb, movable, r.x))) return { ok: true, slots: [], lp };
-    }
-    return { ok: false, slots: [], lp };
-  }
-  // suggest: |d_s| <= u_s, f · d >= 1 (then <= −1), minimise Σ u
-  const uVars = movable.map((s) => `u${s}`);
-  const all = [...vars, ...uVars];
-  const sugRows = [...rows];
+  // |d_s| <= u_s
   for (let i = 0; i < n; i++) {
-    sugRows.push({ name: `p${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: -1 }], rhs: 0, ge: true });
-    sugRows.push({ name: `m${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: 1 }], rhs: 0, ge: true });
+    rows.push({ name: `p${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: -1 }], rhs: 0, ge: true });
+    rows.push({ name: `m${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: 1 }], rhs: 0, ge: true });
   }
+  const vars = [...movable.map((s) => `d${s}`), ...movable.map((s) => `u${s}`)];
   const objective = movable.map((_, i) => ({ v: n + i, c: 1 }));
+  let lp = 0;
   for (const sign of [1, -1]) {
     const sys: BoundedSystem = {
-      vars: all,
-      rows: [...sugRows, { name: 'gain', coefs: fc.map((x) => ({ v: x.v, c: sign * x.c })), rhs: 1, ge: true }],
+      vars,
+      rows: [...rows, { name: 'gain', coefs: fc.map((x) => ({ v: x.v, c: sign * x.c })), rhs: 1, ge: true }],
       lower: [...lower, ...movable.map(() => 0)],
       upper: [...upper, ...movable.map(() => Infinity)],
     };
@@ -227,7 +204,9 @@ async function moveLp(
     lp++;
     if (r === null || r.z === Infinity) continue;
     const x = r.x.subarray(0, n);
-    if (!cauchyHolds(sp, ra, rb, movable, x)) continue;
+    let gain = 0;
+    for (const { v, c } of fc) gain += sign * c * (x[v] as number);
+    if (readInward(gain, 'max') < 1 || !cauchyHolds(sp, ra, rb, movable, x)) continue;
     return { ok: true, slots: movable.filter((_, i) => Math.abs(x[i] as number) > EPS), lp };
   }
   return { ok: false, slots: [], lp };
