@@ -814,6 +814,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
           zeroRule: 'total_row' as const,
           total: totalEntry,
           withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
+          minPopulation: input.thresholds.min_population,
         }
       : {}),
   });

@@ -93,6 +93,8 @@ export interface PinningInput {
   total?: number;
   /** Whether published entry e withholds slot s (index into `slots`), for `total_row`. */
   withheld?: (e: number, slot: number) => boolean;
+  /** `min_population`: the attacker's lower bound on a population suppressed as a secondary (for `total_row`). */
+  minPopulation?: number;
 }
 
 /** What step 4 found and did. */
@@ -421,6 +423,13 @@ class PinningContext {
       constraints: this.constraints,
       cauchy: cs.every((i) => i >= 0) ? cs : null,
       suppressed: (e) => !s.known[e],
+      population: (e) => {
+        const v = (this.rows[e] as Float64Array)[0] as number;
+        if (!s.known[e]) return [s.lower[e] as number, s.upper[e] as number];
+        // a published row a population move would suppress: the bounds of a secondary suppression
+        const inst = s.institutions[e] as number;
+        return v === 0 ? [0, 0] : [Math.max(1, inst, s.minPopulation ?? 0), Infinity];
+      },
       withheld: (e, slot) => s.withheld?.(e, slot) ?? false,
       total: s.total ?? -1,
     };

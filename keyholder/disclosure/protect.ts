@@ -315,22 +315,29 @@ function withholdSuggested(
   const withheld = new Map<string, Map<string, string>>(
     [...(decisions.withheld ?? new Map<string, ReadonlyMap<string, string>>())].map(([k, v]) => [k, new Map(v)]),
   );
+  const rollups = new Map(decisions.rollups);
   let added = 0;
   for (const f of findings) {
+    const note = `withheld so that ${f.entry.replace(':', ' ')}'s ${(f.counts ?? []).join(', ')} cannot be narrowed to one value`;
     for (const w of f.withhold ?? []) {
-      const row = decisions.rollups.get(w.rollup);
+      const row = rollups.get(w.rollup);
+      if (!row) continue;
       const m = withheld.get(w.rollup) ?? new Map<string, string>();
       for (const slot of w.slots) {
         const block: BlockName = slot.startsWith('a_') ? 'A' : 'B';
-        if (!row || row[block].status !== 'published' || m.has(slot)) continue;
-        if (slot === BLOCK_COUNTS[block].population) continue;
-        m.set(slot, `withheld so that ${f.entry.replace(':', ' ')}'s ${(f.counts ?? []).join(', ')} cannot be narrowed to one value`);
+        const now = rollups.get(w.rollup) as RowDecision;
+        if (now[block].status !== 'published' || m.has(slot)) continue;
+        if (slot === BLOCK_COUNTS[block].population) {
+          // The move needs the population to change: the rollup's block goes (never the total row).
+          if (w.rollup === 'total') continue;
+          rollups.set(w.rollup, { ...now, [block]: { status: 'suppressed', rule: 'secondary', note, pass: 'withheld slots' } });
+        } else m.set(slot, note);
         added++;
       }
       if (m.size > 0) withheld.set(w.rollup, m);
     }
   }
-  return added > 0 ? { decisions: { ...decisions, withheld }, added } : null;
+  return added > 0 ? { decisions: { ...decisions, rollups, withheld }, added } : null;
 }
 
 /**

@@ -44,6 +44,8 @@ export interface SlotSpace {
   cauchy: readonly [number, number, number] | null;
   /** Whether entry e is suppressed (as a block) and has institutions. */
   suppressed: (e: number) => boolean;
+  /** The attacker's population bounds of entry e (a published one: those it would have suppressed as a secondary). */
+  population: (e: number) => readonly [number, number];
   /** Whether published entry e withholds slot s. */
   withheld: (e: number, s: number) => boolean;
   /** Entry index of the total row. */
@@ -93,11 +95,15 @@ export async function slotMoves(
     if (proof.ok) return { proven: true, suggestion: null, lpSolved };
   }
   if (suggest)
-    for (const pair of pairs) {
-      const s = await moveLp(g, sp, pair, f, 'suggest');
-      lpSolved += s.lp;
-      if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
-    }
+    for (const mode of ['suggest', 'population'] as const)
+      for (const pair of pairs) {
+        if (mode === 'population' && pair.b < 0) continue; // the total row's population never moves
+        const s = await moveLp(g, sp, pair, f, mode);
+        lpSolved += s.lp;
+        if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
+      }
+  if (process.env.SB_TRACE && suggest)
+    console.error('NOMOVE', t, 'gains', gains.length, pairs.map((p) => `${p.a}/${p.b} o${p.open.length} p${p.published.length} c${p.closed.length}`).join(' '));
   return { proven: false, suggestion: null, lpSolved };
 }
 
@@ -157,22 +163,31 @@ async function moveLp(
   sp: SlotSpace,
   pair: Pair,
   f: SlotForm,
-  mode: 'verify' | 'suggest',
+  mode: 'verify' | 'suggest' | 'population',
 ): Promise<{ ok: boolean; slots: number[]; lp: number }> {
   const ra = sp.rows[pair.a] as Float64Array;
   const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
   const movable: number[] = [];
+  // The population moves when every row of D is unknown (verify), or when the published ones
+  // would be suppressed as a whole (mode population); never in a solo move (the total row).
+  const popMoves = rb !== null && (mode === 'population' || (mode === 'verify' && pair.published.length === 0));
   // a known suppressed row of D: nothing may move
   if (pair.closed.length === 0)
-    for (let s = 1; s < sp.slots; s++)
-      if (mode === 'suggest' || pair.published.every((r) => sp.withheld(r, s))) movable.push(s);
+    for (let s = popMoves ? 0 : 1; s < sp.slots; s++)
+      if (mode !== 'verify' || s === 0 || pair.published.every((r) => sp.withheld(r, s))) movable.push(s);
   const col = new Map(movable.map((s, i) => [s, i]));
   const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
   if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
   const n = movable.length;
-  // a + d >= 0 and b − d >= 0
+  // a + d >= 0 and b − d >= 0; the population within every changed row's bounds
   const lower = movable.map((s) => -(ra[s] as number));
   const upper = movable.map((s) => (rb ? (rb[s] as number) : Infinity));
+  if (popMoves && col.get(0) === 0) {
+    const [lo, hi] = populationWindow(sp, pair);
+    lower[0] = Math.max(lower[0] as number, lo);
+    upper[0] = Math.min(upper[0] as number, hi);
+    if (lower[0] > upper[0]) return { ok: false, slots: [], lp: 0 };
+  }
   const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
   for (const c of sp.constraints) {
     // the slots of the form that cannot move keep their true values at a and b
@@ -210,6 +225,31 @@ async function moveLp(
     return { ok: true, slots: movable.filter((_, i) => Math.abs(x[i] as number) > EPS), lp };
   }
   return { ok: false, slots: [], lp };
+}
+
+/**
+ * The window of the population change d₀ (a gains d₀, b loses it): every row containing a and not
+ * b gains it, every row containing b and not a loses it, and each stays within its bounds.
+ */
+function populationWindow(sp: SlotSpace, pair: Pair): [number, number] {
+  let lo = -Infinity;
+  let hi = Infinity;
+  const ga = new Set(sp.groupsOf[pair.a] ?? []);
+  const gaining = [pair.a, ...[...pair.open, ...pair.published].filter((r) => ga.has(r))];
+  const losing = [pair.b, ...[...pair.open, ...pair.published].filter((r) => !ga.has(r))];
+  for (const e of gaining) {
+    const v = (sp.rows[e] as Float64Array)[0] as number;
+    const [l, h] = sp.population(e);
+    lo = Math.max(lo, l - v);
+    hi = Math.min(hi, h - v);
+  }
+  for (const e of losing) {
+    const v = (sp.rows[e] as Float64Array)[0] as number;
+    const [l, h] = sp.population(e);
+    lo = Math.max(lo, v - h);
+    hi = Math.min(hi, v - l);
+  }
+  return [lo, hi];
 }
 
 /** Cauchy–Schwarz (`n · x2 >= x²`) at a + d and b − d, with a little slack for floating point. */
