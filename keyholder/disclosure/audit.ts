@@ -1,6 +1,7 @@
 import type { Thresholds } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import type { Codebook } from '../../shared/metrics/codebook.js';
+import type { SlotWitness } from './slot-moves.js';
 import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { DesignBounds, type FlatRelation } from './design-width.js';
 import { ExactBasis } from './exact-rref.js';
@@ -309,6 +310,8 @@ export class AuditMemo {
   readonly blocks = new Map<string, BlockResult>();
   /** Blocks whose result was reused, and the LPs those results had needed. */
   reused = { blocks: 0, lpSolved: 0 };
+  /** `total_row`: slot moves that proved a pair, re-checked without an LP in later audits (`witnessHolds`). */
+  readonly slotWitnesses = new Map<string, SlotWitness>();
 }
 
 /** What auditing one block added to the report (counters and findings). */
@@ -815,6 +818,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
           total: totalEntry,
           withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
           minPopulation: input.thresholds.min_population,
+          ...(input.memo ? { slotWitnesses: input.memo.slotWitnesses } : {}),
         }
       : {}),
   });

@@ -37,7 +37,7 @@
  * @see ./audit.ts, ./row-inequalities.ts, docs/DISCLOSURE.md "Audit" step 4
  */
 import { classSumCheck } from './class-sums.js';
-import { type SlotSpace, slotMoves } from './slot-moves.js';
+import { type SlotSpace, type SlotWitness, slotMoves, witnessHolds } from './slot-moves.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
 import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
 import type { BlockName } from './types.js';
@@ -93,6 +93,8 @@ export interface PinningInput {
   total?: number;
   /** Whether published entry e withholds slot s (index into `slots`), for `total_row`. */
   withheld?: (e: number, slot: number) => boolean;
+  /** Moves that proved a (target, count) pair in an earlier audit of the same sector, by `block:t:k:model` (for `total_row`). */
+  slotWitnesses?: Map<string, SlotWitness>;
   /** `min_population`: the attacker's lower bound on a population suppressed as a secondary (for `total_row`). */
   minPopulation?: number;
 }
@@ -230,12 +232,22 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
     const keep: string[] = [];
     for (const id of ids) {
       const k = index.get(id) as number;
-      const model = contributorPinned.has(`${t}:${k}`) || (input.contributor ?? 'enforce') === 'enforce' ? 'contributor' : 'outsider';
+      const model =
+        contributorPinned.has(`${t}:${k}`) || (input.contributor ?? 'enforce') === 'enforce'
+          ? 'contributor'
+          : 'outsider';
       const free = ctx.freeFor(t, model);
+      const key = `${input.block}:${t}:${k}:${model}`;
+      const known = input.slotWitnesses?.get(key);
+      if (known && witnessHolds(sp, known, free)) {
+        result.slotProven++;
+        continue;
+      }
       const r = await slotMoves(sp, t, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
       result.lpSolved += r.lpSolved;
       if (r.proven) {
         result.slotProven++;
+        if (r.witness) input.slotWitnesses?.set(key, r.witness);
         continue;
       }
       keep.push(id);

@@ -261,7 +261,8 @@ async function protectFurther(
     const fixable = state.report.findings.filter((f) => FIXABLE.has(f.kind));
     if (fixable.length === 0 || fixable.length !== state.report.findings.length) break;
     if (process.env.SB_TRACE)
-      for (const f of fixable.slice(0, 8)) console.error('TRACE', f.kind, f.entry, f.block, f.counts?.join(','), JSON.stringify(f.withhold ?? null));
+      for (const f of fixable.slice(0, 8))
+        console.error('TRACE', f.kind, f.entry, f.block, f.counts?.join(','), JSON.stringify(f.withhold ?? null));
     const withheld = withholdSuggested(state.decisions, fixable);
     if (withheld) {
       state = {
@@ -330,7 +331,10 @@ function withholdSuggested(
         if (slot === BLOCK_COUNTS[block].population) {
           // The move needs the population to change: the rollup's block goes (never the total row).
           if (w.rollup === 'total') continue;
-          rollups.set(w.rollup, { ...now, [block]: { status: 'suppressed', rule: 'secondary', note, pass: 'withheld slots' } });
+          rollups.set(w.rollup, {
+            ...now,
+            [block]: { status: 'suppressed', rule: 'secondary', note, pass: 'withheld slots' },
+          });
         } else m.set(slot, note);
         added++;
       }

@@ -58,8 +58,31 @@ export type SlotForm = readonly (readonly [number, number])[];
 /** What one move search found: proven, or the withheld slots (rollup entry -> slot indexes) that would prove it. */
 export interface SlotMoveResult {
   proven: boolean;
+  /** The move that proved it (for {@link witnessHolds}). */
+  witness?: SlotWitness;
   suggestion: Map<number, number[]> | null;
   lpSolved: number;
+}
+
+/** A proving move: partner b (−1: solo) and the slots it moves (never the population). */
+export interface SlotWitness {
+  a: number;
+  b: number;
+  slots: readonly number[];
+}
+
+/**
+ * Whether a move found by an earlier audit of the same sector still proves its count: a and b
+ * still unknown to the attacker, no row of D known to it, and every published row of D
+ * withholding every slot the move changes. The rows' true values and the constraints are those
+ * of the sector, so the move's LP solution is still a table the attacker must hold possible.
+ * (Moves of the population are not reused: their window depends on the rows' bounds.)
+ */
+export function witnessHolds(sp: SlotSpace, w: SlotWitness, free: (e: number) => boolean): boolean {
+  if (!free(w.a) || (w.b >= 0 && !free(w.b))) return false;
+  const pair = pairSpace(sp, w.a, w.b, free);
+  if (pair.closed.length > 0) return false;
+  return w.slots.every((s) => s > 0 && pair.published.every((r) => sp.withheld(r, s)));
 }
 
 const EPS = 1e-9;
@@ -92,7 +115,13 @@ export async function slotMoves(
   for (const pair of pairs) {
     const proof = await moveLp(g, sp, pair, f, 'verify');
     lpSolved += proof.lp;
-    if (proof.ok) return { proven: true, suggestion: null, lpSolved };
+    if (proof.ok)
+      return {
+        proven: true,
+        suggestion: null,
+        lpSolved,
+        ...(proof.slots.includes(0) ? {} : { witness: { a: pair.a, b: pair.b, slots: proof.slots } }),
+      };
   }
   if (suggest)
     for (const mode of ['suggest', 'population'] as const)
@@ -103,7 +132,13 @@ export async function slotMoves(
         if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
       }
   if (process.env.SB_TRACE && suggest)
-    console.error('NOMOVE', t, 'gains', gains.length, pairs.map((p) => `${p.a}/${p.b} o${p.open.length} p${p.published.length} c${p.closed.length}`).join(' '));
+    console.error(
+      'NOMOVE',
+      t,
+      'gains',
+      gains.length,
+      pairs.map((p) => `${p.a}/${p.b} o${p.open.length} p${p.published.length} c${p.closed.length}`).join(' '),
+    );
   return { proven: false, suggestion: null, lpSolved };
 }
 
@@ -198,12 +233,34 @@ async function moveLp(
       continue;
     }
     rows.push({ name: `r${rows.length}`, coefs, rhs: -dot(c.form, ra), ge: true });
-    if (rb) rows.push({ name: `r${rows.length}`, coefs: coefs.map((x) => ({ v: x.v, c: -x.c })), rhs: -dot(c.form, rb), ge: true });
+    if (rb)
+      rows.push({
+        name: `r${rows.length}`,
+        coefs: coefs.map((x) => ({ v: x.v, c: -x.c })),
+        rhs: -dot(c.form, rb),
+        ge: true,
+      });
   }
   // |d_s| <= u_s
   for (let i = 0; i < n; i++) {
-    rows.push({ name: `p${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: -1 }], rhs: 0, ge: true });
-    rows.push({ name: `m${i}`, coefs: [{ v: n + i, c: 1 }, { v: i, c: 1 }], rhs: 0, ge: true });
+    rows.push({
+      name: `p${i}`,
+      coefs: [
+        { v: n + i, c: 1 },
+        { v: i, c: -1 },
+      ],
+      rhs: 0,
+      ge: true,
+    });
+    rows.push({
+      name: `m${i}`,
+      coefs: [
+        { v: n + i, c: 1 },
+        { v: i, c: 1 },
+      ],
+      rhs: 0,
+      ge: true,
+    });
   }
   const vars = [...movable.map((s) => `d${s}`), ...movable.map((s) => `u${s}`)];
   const objective = movable.map((_, i) => ({ v: n + i, c: 1 }));
@@ -266,7 +323,12 @@ function cauchyHolds(
     const i = movable.indexOf(s);
     return i < 0 ? 0 : (x[i] as number);
   };
-  const sides: [Float64Array, number][] = rb ? [[ra, 1], [rb, -1]] : [[ra, 1]];
+  const sides: [Float64Array, number][] = rb
+    ? [
+        [ra, 1],
+        [rb, -1],
+      ]
+    : [[ra, 1]];
   for (const [row, sign] of sides) {
     const nn = (row[ni] as number) + sign * d(ni);
     const sx = (row[xi] as number) + sign * d(xi);
