@@ -268,15 +268,6 @@ export async function auditRelease(input: AuditInput): Promise<AuditReport> {
   }
   report.minWidthRatioPermille = worst;
   for (const slots of table.withheld.values()) report.pinning.withheldSlots += slots.size;
-  if (input.zeroRule === 'total_row' && input.earlier?.length)
-    report.findings.push({
-      kind: 'version_difference',
-      block: 'A',
-      entry: 'rollup:total',
-      message:
-        'withheld slots (zero rule total_row) are not built for re-releases yet: the audit cannot ' +
-        'prove a version against the earlier ones with them',
-    });
   checkVersions(input, table, report);
   return report;
 }
@@ -428,7 +419,8 @@ function buildTable(input: AuditInput): Table {
   }));
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
-  const withheld = input.zeroRule === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
+  const withheld =
+    (input.zeroRule ?? 'total_row') === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
   return { entries, cells: nc, flat, groupsOf, withheld };
 }
 
@@ -524,10 +516,13 @@ function earlierFacts(
     for (const prev of input.earlier ?? []) {
       const old = e.kind === 'cell' ? prev.cells[e.key] : prev.rollups[e.key];
       if (!old || old.institutions[def.inst] !== e.row.institutions[def.inst]) continue;
-      if (!def.slots.every((s) => old.slots[s] === truth[s])) continue;
+      // A slot an earlier version withheld in a published block (zero rule total_row) is taken
+      // as known too: more than the attacker has, so every proof still holds.
+      if (!def.slots.every((s) => old.slots[s] === null || old.slots[s] === truth[s])) continue;
+      if (old.slots[def.population] === null) continue;
       known[i] = 1;
       value[i] = truth[def.population] as number;
-      out.set(i, old.slots);
+      out.set(i, Object.fromEntries(def.slots.map((s) => [s, truth[s] as number])));
       return;
     }
   });
@@ -794,7 +789,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
     return knownSlots(view, entry, e) as Readonly<Record<string, number>>;
   };
-  const totalRow = input.zeroRule === 'total_row';
+  const totalRow = (input.zeroRule ?? 'total_row') === 'total_row';
   const exempt = zeroExemptions(table, view, targets, counts, totalRow);
   const totalEntry = entries.findIndex((e) => e.kind === 'rollup' && e.key === 'total');
   const result = await pinningCheck({
@@ -818,6 +813,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
           total: totalEntry,
           withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
           minPopulation: input.thresholds.min_population,
+          earlierKnown: earlierKnownSlots(input, table, block),
           ...(input.memo ? { slotWitnesses: input.memo.slotWitnesses } : {}),
         }
       : {}),
@@ -847,6 +843,30 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
         `block of a single institution) can narrow to one value (e.g. ${ids.slice(0, 3).join(', ')})`,
     });
   }
+}
+
+/**
+ * Per entry and slot of a block: whether some earlier version published the slot and the row is
+ * taken as unchanged since (same institution count, no corrections since that version), as the
+ * version table does (`version-table.ts`): a slot move must not change it (`slot-moves.ts`).
+ */
+function earlierKnownSlots(input: AuditInput, table: Table, block: BlockName): (e: number, s: number) => boolean {
+  const def = BLOCK_DEF[block];
+  const earlier = input.earlier ?? [];
+  if (earlier.length === 0) return () => false;
+  const known = table.entries.map((e) => {
+    const slots = new Set<number>();
+    for (const v of earlier) {
+      if ((input.correctorsSince?.[v.release_version] ?? 0) > 0) continue;
+      const old = e.kind === 'cell' ? v.cells[e.key] : v.rollups[e.key];
+      if (!old || old.institutions[def.inst] !== e.row.institutions[def.inst]) continue;
+      def.slots.forEach((s, k) => {
+        if (old.slots[s] !== null && old.slots[s] !== undefined) slots.add(k);
+      });
+    }
+    return slots;
+  });
+  return (e, s) => known[e]?.has(s) ?? false;
 }
 
 /** A pinned finding's suggested withheld slots, by rollup id and slot name. */

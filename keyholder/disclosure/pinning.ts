@@ -95,6 +95,8 @@ export interface PinningInput {
   withheld?: (e: number, slot: number) => boolean;
   /** Moves that proved a (target, count) pair in an earlier audit of the same sector, by `block:t:k:model` (for `total_row`). */
   slotWitnesses?: Map<string, SlotWitness>;
+  /** Whether an earlier version published slot s of entry e and the row is taken as unchanged since (for `total_row`). */
+  earlierKnown?: (e: number, slot: number) => boolean;
   /** `min_population`: the attacker's lower bound on a population suppressed as a secondary (for `total_row`). */
   minPopulation?: number;
 }
@@ -212,7 +214,7 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     }
   result.perCountOnly += remaining - failed;
   if (input.contributor !== 'off') await contributorPerCount(input, ctx, notForContributor, result);
-  if (input.zeroRule === 'total_row') await slotSecondChance(input, ctx, result);
+  if ((input.zeroRule ?? 'total_row') === 'total_row') await slotSecondChance(input, ctx, result);
   return result;
 }
 
@@ -443,6 +445,7 @@ class PinningContext {
         return v === 0 ? [0, 0] : [Math.max(1, inst, s.minPopulation ?? 0), Infinity];
       },
       withheld: (e, slot) => s.withheld?.(e, slot) ?? false,
+      earlierKnown: (e, slot) => s.earlierKnown?.(e, slot) ?? false,
       total: s.total ?? -1,
     };
   }
@@ -490,7 +493,7 @@ class PinningContext {
    * published cell holding k would: secondary suppression then withholds it, and this is false).
    */
   heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
-    if (this.s.zeroRule === 'total_row') return false;
+    if ((this.s.zeroRule ?? 'total_row') === 'total_row') return false;
     const { known, institutions, cells, groupsOf } = this.s;
     const f = this.fv[k] as Float64Array;
     const held = this.singletonHeld(k);

@@ -183,7 +183,7 @@ type Auditor = (d: DisclosureDecisions) => Promise<Audited>;
  */
 export async function discloseAndAudit(ctx: DisclosureContext, options: DiscloseOptions): Promise<DisclosedRelease> {
   const protection = options.protection ?? DEFAULT_PROTECTION;
-  const first = runDisclosure(ctx, options.passes);
+  const first = carryWithheld(runDisclosure(ctx, options.passes), options);
   const work = { audits: 0, blocksAudited: 0, blocksReused: 0, lpSolved: 0 };
   const audit = auditor(ctx, options, protection, work);
   let state = { decisions: first.decisions, summary: first.summary, ...(await audit(first.decisions)) };
@@ -199,6 +199,27 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
   const blocks = tallyBlocks(decisions);
   const outcome = buildOutcome(ctx, protection, blocks, dist.tally, report, emptyBlocks(ctx, decisions));
   return { decisions, passes: summary, cells: rows.cells, rollups: rows.rollups, audit: report, outcome, blocks, work };
+}
+
+/**
+ * Zero rule `total_row` (the default) in a re-release: the slots earlier versions withheld in
+ * published rollup blocks are withheld again where the block is still published, so a version
+ * never shows what an earlier one withheld to protect a count.
+ */
+function carryWithheld<T extends { decisions: DisclosureDecisions }>(run: T, options: DiscloseOptions): T {
+  if ((options.zeroRule ?? 'total_row') !== 'total_row' || !options.earlier?.length) return run;
+  const withheld = new Map<string, Map<string, string>>();
+  for (const v of options.earlier)
+    for (const [key, row] of Object.entries(v.rollups))
+      for (const [slot, rule] of Object.entries(row.suppressed)) {
+        const block: BlockName = slot.startsWith('a_') ? 'A' : 'B';
+        if (rule.rule !== 'secondary' || row.slots[BLOCK_COUNTS[block].population] === null) continue;
+        if ((run.decisions.rollups.get(key) as RowDecision | undefined)?.[block].status !== 'published') continue;
+        const m = withheld.get(key) ?? new Map<string, string>();
+        m.set(slot, rule.note ?? `withheld as in version ${v.release_version}`);
+        withheld.set(key, m);
+      }
+  return withheld.size === 0 ? run : { ...run, decisions: { ...run.decisions, withheld } };
 }
 
 /** The audit of a set of decisions, with the true rows of the context (key holder only). */
@@ -226,7 +247,7 @@ function auditor(
       ...(options.correctorsSince ? { correctorsSince: options.correctorsSince } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
       ...(options.contributor ? { contributor: options.contributor } : {}),
-      ...(options.zeroRule ? { zeroRule: options.zeroRule } : {}),
+      zeroRule: options.zeroRule ?? 'total_row',
       memo,
     });
     const reused = { ...memo.reused };

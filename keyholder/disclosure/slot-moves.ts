@@ -48,6 +48,8 @@ export interface SlotSpace {
   population: (e: number) => readonly [number, number];
   /** Whether published entry e withholds slot s. */
   withheld: (e: number, s: number) => boolean;
+  /** Whether an earlier version published slot s of entry e and the row is taken as unchanged since: it cannot move. */
+  earlierKnown: (e: number, s: number) => boolean;
   /** Entry index of the total row. */
   total: number;
 }
@@ -82,7 +84,14 @@ export function witnessHolds(sp: SlotSpace, w: SlotWitness, free: (e: number) =>
   if (!free(w.a) || (w.b >= 0 && !free(w.b))) return false;
   const pair = pairSpace(sp, w.a, w.b, free);
   if (pair.closed.length > 0) return false;
-  return w.slots.every((s) => s > 0 && pair.published.every((r) => sp.withheld(r, s)));
+  return w.slots.every(
+    (s) => s > 0 && pair.published.every((r) => sp.withheld(r, s)) && !changed(pair).some((e) => sp.earlierKnown(e, s)),
+  );
+}
+
+/** Every row a move of the pair changes: a, b and D. */
+function changed(pair: Pair): number[] {
+  return [pair.a, ...(pair.b >= 0 ? [pair.b] : []), ...pair.open, ...pair.published];
 }
 
 const EPS = 1e-9;
@@ -208,8 +217,11 @@ async function moveLp(
   const popMoves = rb !== null && (mode === 'population' || (mode === 'verify' && pair.published.length === 0));
   // a known suppressed row of D: nothing may move
   if (pair.closed.length === 0)
-    for (let s = popMoves ? 0 : 1; s < sp.slots; s++)
-      if (mode !== 'verify' || s === 0 || pair.published.every((r) => sp.withheld(r, s))) movable.push(s);
+    for (let s = popMoves ? 0 : 1; s < sp.slots; s++) {
+      if (mode === 'verify' && s > 0 && !pair.published.every((r) => sp.withheld(r, s))) continue;
+      if (changed(pair).some((e) => sp.earlierKnown(e, s))) continue;
+      movable.push(s);
+    }
   const col = new Map(movable.map((s, i) => [s, i]));
   const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
   if (fc.length === 0) return { ok: false, slots: [], lp: 0 };

@@ -128,7 +128,12 @@ function earlierRows(input: VersionTableInput): EarlierRows {
     institutions.push(old ? old.institutions[inst] : null);
     if (!old) known.push(null);
     else if (old.institutions[inst] === 0) known.push(zeros);
-    else known.push(slots.every((s) => old.slots[s] !== null) ? old.slots : null);
+    else if (old.slots[input.population] === null) known.push(null);
+    // A published block with single slots withheld (zero rule total_row): taken as known, the
+    // withheld slots as 0 — more than the attacker has (the structure of the joint system, which
+    // decides what is derivable, is the same for every slot; a withheld slot's own differences
+    // are not derivable by anyone), so every finding it misses is none.
+    else known.push(Object.fromEntries(slots.map((s) => [s, old.slots[s] ?? 0])));
   }
   return { known, institutions };
 }
