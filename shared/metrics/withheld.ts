@@ -142,3 +142,25 @@ export function singlyWithheld(
 export function figureRule(row: ReleaseRow, id: string, block: Block): string | null {
   return withheldRule(row, blockRules(row), block, figureInputs(id, block));
 }
+
+const A_SET: ReadonlySet<string> = new Set<string>(BLOCK_A_SLOTS);
+const B_SET: ReadonlySet<string> = new Set<string>(BLOCK_B_SLOTS);
+
+/** The block a slot belongs to, or null for a slot of neither (block C of group rows). */
+export function blockOfSlot(slot: string): Block | null {
+  return A_SET.has(slot) ? 'A' : B_SET.has(slot) ? 'B' : null;
+}
+
+/**
+ * One slot as published: its value, or null with the rule — its own when it is null, its block's
+ * when the block is withheld as a whole (a null population slot withholds every slot of the
+ * block, even one the release still carries), so a CSV line never shows a figure of a withheld block.
+ */
+export function publishedSlot(row: ReleaseRow, slot: string): { value: number | null; rule: string | null } {
+  const own = slotRule(row, slot);
+  if (own !== null) return { value: null, rule: own };
+  const b = blockOfSlot(slot);
+  const whole = b === null ? undefined : blockRules(row)[b];
+  if (whole !== undefined) return { value: null, rule: whole };
+  return { value: row.slots[slot] ?? null, rule: null };
+}
