@@ -313,6 +313,7 @@ t.test('overview: ordinary figures shown, exactly the figures needing a withheld
     ],
     'series of the sector',
   );
+  t.match(index, 'of om een ander weggelaten cijfer te beschermen', 'the note on gaps names secondary withholding');
 
   // Bescherming: 8 blocks with data (cell A and B, total A and B, niveau 1 A and B, TGO A and B),
   // withheld as a whole: cell B (min_institutions) and niveau 1 B (min_population).
