@@ -1,9 +1,12 @@
 /**
  * Table rows of the publication site: the published sector figures of a cell or group in
  * Dutch, with withheld blocks said in words (why) and programmes nobody offers said as such.
+ * A published block may have single slots withheld (secondary disclosure control on rollups):
+ * exactly the figures needing such a slot say "niet gepubliceerd" with that slot's reason.
  */
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { DERIVED, type DerivedFigure } from '../../shared/metrics/derived.js';
+import { BLOCK_POPULATION, blockRules, figureRule } from '../../shared/metrics/withheld.js';
 import { nlDec1, nlInt, nlPct } from '../../shared/pages/format-nl.js';
 import { escapeHtml as esc } from '../../shared/pages/html.js';
 import { ruleSentence } from '../../shared/pages/rules-nl.js';
@@ -32,16 +35,37 @@ export function offered(row: ReleaseRow | undefined): boolean {
   return !!row && (row.institutions.a > 0 || row.institutions.b > 0);
 }
 
-/** The rule that withheld block A or B of a row, or null when published. */
+/**
+ * The rule that withheld block A or B of a row as a whole, or null when the block is published:
+ * only a null population slot withholds a block (single withheld slots leave it published).
+ */
 export function blockRule(row: ReleaseRow, block: 'A' | 'B'): string | null {
-  const pop = block === 'A' ? 'a_enrolments' : 'b_starters';
-  return row.slots[pop] === null ? (row.suppressed[pop]?.rule ?? 'secondary') : null;
+  return blockRules(row)[block] ?? null;
 }
 
-function value(id: string, row: ReleaseRow): string {
-  const d = FIG.get(id) as DerivedFigure;
+/** The derived figure of a site column; the columns are fixed ids of `DERIVED`, so a miss is a bug. */
+function figure(id: string): DerivedFigure {
+  const d = FIG.get(id);
+  if (!d) throw new Error(`site column ${id} is not a derived figure of shared/metrics/derived.ts`);
+  return d;
+}
+
+/** "niet gepubliceerd: <reason>" in the site's words for a withheld block, for one cell or a span. */
+function withheldText(rule: string, t: Release['thresholds']): string {
+  return `niet gepubliceerd: ${esc(ruleSentence(rule, t))}`;
+}
+
+/**
+ * One figure's cell of a published block: its value, or "niet gepubliceerd" with the reason when
+ * it needs a singly withheld slot, so a missing sum is never read as 0 or shown as a number.
+ * `—` stays for a figure without a denominator (nothing to divide by, nothing withheld).
+ */
+function figureCell(id: string, row: ReleaseRow, t: Release['thresholds']): string {
+  const d = figure(id);
+  const rule = figureRule(row, id, d.block);
+  if (rule) return `<td class="sup">${withheldText(rule, t)}</td>`;
   const v = d.compute(row.slots);
-  return d.unit === 'per100' ? (v === null ? '—' : `${nlDec1(100 * v)}`) : nlPct(v);
+  return `<td class="num">${d.unit === 'per100' ? (v === null ? '—' : nlDec1(100 * v)) : nlPct(v)}</td>`;
 }
 
 function block(row: ReleaseRow, b: 'A' | 'B', t: Release['thresholds']): string {
@@ -53,9 +77,9 @@ function block(row: ReleaseRow, b: 'A' | 'B', t: Release['thresholds']): string 
     return `${inst}<td colspan="${span}" class="none">${b === 'A' ? 'geen inschrijvingen' : 'geen starters'} bij de deelnemende instellingen</td>`;
   }
   const rule = blockRule(row, b);
-  if (rule) return `${inst}<td colspan="${span}" class="sup">niet gepubliceerd: ${esc(ruleSentence(rule, t))}</td>`;
-  const pop = row.slots[b === 'A' ? 'a_enrolments' : 'b_starters'] ?? null;
-  return `${inst}<td class="num">${nlInt(pop)}</td>${figs.map((id) => `<td class="num">${value(id, row)}</td>`).join('')}`;
+  if (rule) return `${inst}<td colspan="${span}" class="sup">${withheldText(rule, t)}</td>`;
+  const pop = row.slots[BLOCK_POPULATION[b]] ?? null;
+  return `${inst}<td class="num">${nlInt(pop)}</td>${figs.map((id) => figureCell(id, row, t)).join('')}`;
 }
 
 /** One table row: a name cell (already HTML) and the figures of both blocks. */

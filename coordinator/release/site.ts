@@ -11,6 +11,7 @@ import { versionChanges, versionChangesNl } from '../../shared/pages/version-cha
 import type { RoundManifest } from '../../schemas/manifest.js';
 import type { Release, ReleaseRow } from '../../schemas/release.js';
 import { fingerprint } from '../../shared/crypto/identity.js';
+import { BLOCK_A_SLOTS, BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
 import { ABS_BIN_EDGES, DROP_BIN_EDGES, binLabel } from '../../shared/pages/bins.js';
 import { figureHtml, renderChartSvg } from '../../shared/pages/chart.js';
 import { nlInt, nlPct } from '../../shared/pages/format-nl.js';
@@ -44,6 +45,17 @@ export interface SiteCounts {
   blocksPublished: number;
   blocksWithheld: number;
   withheldByRule: Record<string, number>;
+  /** Published blocks with single slots withheld (their figures needing them are not published). */
+  blocksPartlyWithheld: number;
+}
+
+/**
+ * Whether a published block has single slots withheld: said on the Bescherming section so a
+ * reader knows why some figures of a published row say "niet gepubliceerd".
+ */
+function partlyWithheld(row: ReleaseRow, b: 'A' | 'B'): boolean {
+  const slots = b === 'A' ? BLOCK_A_SLOTS : BLOCK_B_SLOTS;
+  return slots.some((slot) => row.slots[slot] === null);
 }
 
 /** Count blocks (a row's block A or B) where at least one institution contributed. */
@@ -55,6 +67,7 @@ export function siteCounts(release: Release): SiteCounts {
     blocksPublished: 0,
     blocksWithheld: 0,
     withheldByRule: {},
+    blocksPartlyWithheld: 0,
   };
   for (const row of Object.values(release.cells)) {
     if (offered(row)) c.programmesOffered++;
@@ -68,7 +81,10 @@ export function siteCounts(release: Release): SiteCounts {
       if (rule) {
         c.blocksWithheld++;
         c.withheldByRule[rule] = (c.withheldByRule[rule] ?? 0) + 1;
-      } else c.blocksPublished++;
+      } else {
+        c.blocksPublished++;
+        if (partlyWithheld(row, b)) c.blocksPartlyWithheld++;
+      }
     }
   }
   return c;
@@ -161,11 +177,22 @@ function protectionHtml(release: Release, c: SiteCounts): string {
 <p>Van de ${nlInt(c.blocksWithData)} blokken met gegevens (verzuim of starters van een opleiding of groep) ` +
     `zijn er ${nlInt(c.blocksPublished)} gepubliceerd en ${nlInt(c.blocksWithheld)} weggelaten:</p>
 <ul>${rules || '<li>geen</li>'}</ul>
-<p>${nlInt(c.programmesNotOffered)} van de ${nlInt(c.programmesOffered + c.programmesNotOffered)} opleidingen (per leerweg) ` +
+${partlyHtml(c)}<p>${nlInt(c.programmesNotOffered)} van de ${nlInt(c.programmesOffered + c.programmesNotOffered)} opleidingen (per leerweg) ` +
     `worden door geen enkele deelnemende instelling aangeboden; ` +
     `daar is niets weggelaten, er is niets.</p>
 <p class="note">${esc(WIDEN_NL)}</p>
 ${audit}`
+  );
+}
+
+/** The sentence on published blocks with single figures withheld; empty when there are none. */
+function partlyHtml(c: SiteCounts): string {
+  if (c.blocksPartlyWithheld === 0) return '';
+  const n = c.blocksPartlyWithheld;
+  return (
+    `<p>In ${nlInt(n)} ${n === 1 ? 'gepubliceerd blok is' : 'gepubliceerde blokken zijn'} daarnaast losse ` +
+    'deelcijfers weggelaten; de cijfers die ze nodig hebben staan in de tabellen als niet gepubliceerd, ' +
+    'met de reden, de andere cijfers van die blokken wel.</p>\n'
   );
 }
 

@@ -98,7 +98,8 @@ export async function trendSectionHtml(o: {
   const intro = trendIntro(years, breaks, breakIdx);
   const gapNote = values.some((l) => l.some((f) => f.some((v) => v === null)))
     ? '<p class="note">Een jaar zonder cijfer (niet gepubliceerd omdat er te weinig instellingen ' +
-      'of studenten achter staan, of geen gegevens) laat een gat in de lijn: ook daar zijn de punten ' +
+      'of studenten achter staan of om een ander weggelaten cijfer te beschermen, of geen gegevens) ' +
+      'laat een gat in de lijn: ook daar zijn de punten ' +
       'niet met elkaar verbonden.</p>'
     : '';
   const charts: string[] = [];
