@@ -807,9 +807,9 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     counts,
     exempt: exempt.test,
     ...(input.contributor ? { contributor: input.contributor } : {}),
+    zeroRule: totalRow ? 'total_row' : 'published_rows',
     ...(totalRow
       ? {
-          zeroRule: 'total_row' as const,
           total: totalEntry,
           withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
           minPopulation: input.thresholds.min_population,
