@@ -84,7 +84,14 @@ export interface VersionTableResult {
  *
  * @throws Error when a slot value is not an integer (a programming error)
  */
-export function versionTableCheck(input: VersionTableInput): VersionTableResult {
+export function versionTableCheck(full: VersionTableInput): VersionTableResult {
+  const withheldThen = withheldSlots(full);
+  // Slots the earlier version withheld in a published block (zero rule total_row) are left out:
+  // the joint system is the same for every slot, so what it derives with those rows known (the
+  // slots analysed) covers what the attacker derives in a withheld slot, where it knows less;
+  // only the values of such a slot's differences are not computed, so any derivable difference
+  // is held to the version rule as if it changed that slot (`anyChange`).
+  const input = withheldThen.size === 0 ? full : { ...full, slots: full.slots.filter((s) => !withheldThen.has(s)) };
   const old = earlierRows(input);
   const system = differenceSystem(input, old);
   const v = input.earlier.release_version;
@@ -101,12 +108,23 @@ export function versionTableCheck(input: VersionTableInput): VersionTableResult 
     };
     return { findings: [finding], derived: 0, unchanged: system.unchanged };
   }
-  const differences = differenceFindings(input, old, system);
+  const differences = differenceFindings(input, old, system, withheldThen.size > 0);
   return {
     findings: [...determinedFindings(input, system), ...differences.findings],
     derived: differences.derived,
     unchanged: system.unchanged,
   };
+}
+
+/** Slots of the block the earlier version withheld singly in some published row (zero rule total_row). */
+function withheldSlots(input: VersionTableInput): Set<string> {
+  const out = new Set<string>();
+  for (const rows of [input.earlier.cells, input.earlier.rollups])
+    for (const r of Object.values(rows)) {
+      if (r.slots[input.population] === null || r.slots[input.population] === undefined) continue;
+      for (const s of input.slots) if (r.slots[s] === null) out.add(s);
+    }
+  return out;
 }
 
 /** What the earlier version shows of each entry's row: its known slots (or null) and institution count. */
@@ -128,12 +146,7 @@ function earlierRows(input: VersionTableInput): EarlierRows {
     institutions.push(old ? old.institutions[inst] : null);
     if (!old) known.push(null);
     else if (old.institutions[inst] === 0) known.push(zeros);
-    else if (old.slots[input.population] === null) known.push(null);
-    // A published block with single slots withheld (zero rule total_row): taken as known, the
-    // withheld slots as 0 — more than the attacker has (the structure of the joint system, which
-    // decides what is derivable, is the same for every slot; a withheld slot's own differences
-    // are not derivable by anyone), so every finding it misses is none.
-    else known.push(Object.fromEntries(slots.map((s) => [s, old.slots[s] ?? 0])));
+    else known.push(old.slots[input.population] === null ? null : old.slots);
   }
   return { known, institutions };
 }
@@ -248,6 +261,7 @@ function differenceFindings(
   input: VersionTableInput,
   old: EarlierRows,
   system: DifferenceSystem,
+  anyChange: boolean,
 ): { findings: VersionTableFinding[]; derived: number } {
   const { slots, thresholds } = input;
   const v = input.earlier.release_version;
@@ -269,7 +283,7 @@ function differenceFindings(
     derived++;
     const dInst = e.institutions - (old.institutions[i] as number);
     const dPop = d[slots.indexOf(input.population)] as bigint;
-    const differs = dInst !== 0 || d.some((x) => x !== 0n);
+    const differs = anyChange || dInst !== 0 || d.some((x) => x !== 0n);
     const behind = institutionsBehind(dInst, input.correctors);
     const absPop = dPop < 0n ? -dPop : dPop;
     if (differs && (behind < thresholds.min_institutions || absPop < BigInt(thresholds.min_population)))
