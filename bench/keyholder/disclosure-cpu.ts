@@ -12,6 +12,7 @@
  * node path (about a minute); profile with `node --cpu-prof --import tsx ...`.
  *
  *   node --import tsx bench/keyholder/disclosure-cpu.ts [--runs 3] [--synthetic] [--cache /tmp/sb-real-63]
+ *     [--zero-rule published_rows|total_row]
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const RUNS = Number(arg('--runs') ?? 3);
 const CACHE = arg('--cache');
 const SYNTHETIC = process.argv.includes('--synthetic');
 const CONTRIBUTOR = arg('--contributor') as 'enforce' | 'measure' | 'off' | undefined;
+/** `--zero-rule published_rows` measures the wider rule of DECISIONS 42/87 (default: total_row, DECISIONS 97). */
+const ZERO_RULE = arg('--zero-rule') as 'published_rows' | 'total_row' | undefined;
 
 async function realSector(): Promise<{ codebook: Codebook; sector: ContributionVector }> {
   if (CACHE && existsSync(join(CACHE, 'sector.json'))) {
@@ -71,7 +74,10 @@ console.log(
 for (let r = 0; r < RUNS; r++) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const m = await measureSector(codebook, sector, 63, undefined, CONTRIBUTOR ? { contributor: CONTRIBUTOR } : {});
+  const m = await measureSector(codebook, sector, 63, undefined, {
+    ...(CONTRIBUTOR ? { contributor: CONTRIBUTOR } : {}),
+    ...(ZERO_RULE ? { zeroRule: ZERO_RULE } : {}),
+  });
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   console.log(

@@ -54,7 +54,11 @@ export async function measureSector(
   sector: ContributionVector,
   institutions: number,
   thresholds: Thresholds = ThresholdsSchema.parse({}),
-  options: { exchange?: boolean; contributor?: 'enforce' | 'measure' | 'off' } = {},
+  options: {
+    exchange?: boolean;
+    contributor?: 'enforce' | 'measure' | 'off';
+    zeroRule?: 'published_rows' | 'total_row';
+  } = {},
 ): Promise<SectorMeasure> {
   const ctx = disclosureContext({ codebook, sector, thresholds, contributions: institutions });
   const primary = runDisclosure(ctx, [primaryPass]).decisions;
@@ -63,6 +67,7 @@ export async function measureSector(
     passes: DEFAULT_PASSES,
     ...(options.exchange === false ? { exchange: false } : {}),
     ...(options.contributor ? { contributor: options.contributor } : {}),
+    ...(options.zeroRule ? { zeroRule: options.zeroRule } : {}),
   });
   const ms = performance.now() - t0;
   const m: SectorMeasure = {

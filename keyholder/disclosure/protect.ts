@@ -281,9 +281,6 @@ async function protectFurther(
   for (let retry = 0; retry < (options.maxRetries ?? 25); retry++) {
     const fixable = state.report.findings.filter((f) => FIXABLE.has(f.kind));
     if (fixable.length === 0 || fixable.length !== state.report.findings.length) break;
-    if (process.env.SB_TRACE)
-      for (const f of fixable.slice(0, 8))
-        console.error('TRACE', f.kind, f.entry, f.block, f.counts?.join(','), JSON.stringify(f.withhold ?? null));
     const withheld = withholdSuggested(state.decisions, fixable);
     if (withheld) {
       state = {

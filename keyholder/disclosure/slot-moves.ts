@@ -140,14 +140,6 @@ export async function slotMoves(
         lpSolved += s.lp;
         if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
       }
-  if (process.env.SB_TRACE && suggest)
-    console.error(
-      'NOMOVE',
-      t,
-      'gains',
-      gains.length,
-      pairs.map((p) => `${p.a}/${p.b} o${p.open.length} p${p.published.length} c${p.closed.length}`).join(' '),
-    );
   return { proven: false, suggestion: null, lpSolved };
 }
 
