@@ -132,10 +132,17 @@ export async function slotMoves(
         ...(proof.slots.includes(0) ? {} : { witness: { a: pair.a, b: pair.b, slots: proof.slots } }),
       };
   }
+  // Suggestions, cheapest kind first: slots of rollups between a and a partner, then those
+  // rollups' blocks (the population moves), and only then a solo move, which withholds slots of
+  // the total row (the benchmark every node compares with).
   if (suggest)
-    for (const mode of ['suggest', 'population'] as const)
+    for (const [mode, solo] of [
+      ['suggest', false],
+      ['population', false],
+      ['suggest', true],
+    ] as const)
       for (const pair of pairs) {
-        if (mode === 'population' && pair.b < 0) continue; // the total row's population never moves
+        if (pair.b < 0 !== solo) continue;
         const s = await moveLp(g, sp, pair, f, mode);
         lpSolved += s.lp;
         if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
