@@ -493,7 +493,9 @@ class PinningContext {
    * published cell holding k would: secondary suppression then withholds it, and this is false).
    */
   heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
-    if ((this.s.zeroRule ?? 'total_row') === 'total_row') return false;
+    // total_row (DECISIONS 97): only the total row's own fact, what the contributor reads from
+    // the sector total minus its own figures (the "sector without us" every node is shown).
+    const totalOnly = (this.s.zeroRule ?? 'total_row') === 'total_row';
     const { known, institutions, cells, groupsOf } = this.s;
     const f = this.fv[k] as Float64Array;
     const held = this.singletonHeld(k);
@@ -502,6 +504,7 @@ class PinningContext {
     if (first === undefined) return false;
     for (const r of groupsOf[first] as readonly number[]) {
       if (r === t || !known[r] || (institutions[r] as number) === 0 || !((f[r] as number) > 0)) continue;
+      if (totalOnly && r !== this.s.total) continue;
       if (held.elsewhere[r - cells] || held.singles[r - cells] !== f[r]) continue;
       const mine = this.cellsOf(r);
       if (t >= cells && !inner.every((c) => mine.includes(c))) continue;

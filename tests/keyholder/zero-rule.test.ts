@@ -117,15 +117,20 @@ t.test('the zero rule total_row (default): no published zero of a rollup pins a 
 t.test('the sample: the one early dropout in band 1 sits in a single-institution block', async (t) => {
   // From sector.json by hand: the sector's b_early_dropout_1 is 1, and it lies in
   // sectorkamer_niveau|VGG|2, a block of one institution (suppressed by min_institutions). Its
-  // institution, subtracting its own 1 from a published total of 1, would learn that every other
-  // row holds 0: the total row withholds that slot.
+  // institution, subtracting its own 1 from the total row's 1, learns that the rest of the sector
+  // holds 0: the total row's own fact for the contributor (DECISIONS 97), counted, not hidden;
+  // for the outsider the total's 1 may lie in any suppressed block of band-1 students.
   const c = ctx();
   t.equal(trueTotal(c).b_early_dropout_1, 1);
   const released = await discloseAndAudit(c, { passes: DEFAULT_PASSES });
   const total = released.rollups.total as ReleaseRow;
   t.equal(total.slots.b_starters, 218, 'the total row is published');
-  t.equal(total.slots.b_early_dropout_1, null, 'its b_early_dropout_1 is withheld');
+  t.equal(total.slots.b_early_dropout_1, 1, 'with its b_early_dropout_1');
   t.equal(released.rollups['sectorkamer_niveau|VGG|2']?.slots.b_starters, null, 'VGG|2 block B suppressed');
+  t.ok(released.audit.pinning.contributorExempt > 0, 'counted as the total row\'s fact for the contributor');
+  for (const [key, r] of Object.entries(released.rollups))
+    if (key !== 'total' && r.slots.b_starters !== null && r.institutions.b > 0)
+      t.not(r.slots.b_early_dropout_1, 0, `${key}: no published 0 of b_early_dropout_1 above the dropout's block`);
 });
 
 t.test('the wider rule of DECISIONS 42 / 87 lets published zeros pin; the default audit refuses it', async (t) => {
