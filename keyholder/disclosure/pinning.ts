@@ -36,6 +36,7 @@
  *
  * @see ./audit.ts, ./row-inequalities.ts, docs/DISCLOSURE.md "Audit" step 4
  */
+import { FIGURE_INPUTS } from '../../shared/metrics/withheld.js';
 import { classSumCheck } from './class-sums.js';
 import { type SlotSpace, type SlotWitness, slotMoves, witnessHolds } from './slot-moves.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
@@ -429,6 +430,8 @@ class PinningContext {
     const { s } = this;
     const at = (name: string) => s.slots.indexOf(name);
     const cs = [at('b_early_n'), at('b_sum_x'), at('b_sum_x2')] as const;
+    const headline = new Set(Object.values(FIGURE_INPUTS).flat());
+    const soloSlots = new Set(s.slots.flatMap((x, i) => (i > 0 && !headline.has(x) ? [i] : [])));
     return {
       cells: s.cells,
       groupsOf: s.groupsOf,
@@ -447,6 +450,7 @@ class PinningContext {
       withheld: (e, slot) => s.withheld?.(e, slot) ?? false,
       earlierKnown: (e, slot) => s.earlierKnown?.(e, slot) ?? false,
       total: s.total ?? -1,
+      soloSlots,
     };
   }
 

@@ -53,11 +53,11 @@ export interface SlotSpace {
   /** Entry index of the total row. */
   total: number;
   /**
-   * Whether solo moves (withholding slots of the total row) may be tried. Off by default
-   * (DECISIONS 97): measured on node-path sectors of 3, 5 and 8 institutions they withheld
-   * nearly every slot of the total row, the benchmark itself.
+   * Slots a solo move may move (withholding them in the total row): none of those the headline
+   * figures of METRICS.md need (`FIGURE_INPUTS`; DECISIONS 97: allowed to move every slot, solo
+   * moves withheld nearly the whole total row of node-path sectors, the benchmark itself).
    */
-  solo?: boolean;
+  soloSlots: ReadonlySet<number>;
 }
 
 /** A count as a compiled linear form over the slots. */
@@ -127,7 +127,9 @@ export async function slotMoves(
   // A partner cell first (the total row keeps its sums), then a solo move (-1: a alone changes,
   // so every published row containing it, the total row too, must withhold the moved slots).
   const pairs = gains.flatMap((a) =>
-    [...partners(sp, a, f, free, insideT), ...(sp.solo ? [-1] : [])].map((b) => pairSpace(sp, a, b, free)),
+    [...partners(sp, a, f, free, insideT), ...(sp.soloSlots.size > 0 ? [-1] : [])].map((b) =>
+      pairSpace(sp, a, b, free),
+    ),
   );
   for (const pair of pairs) {
     const proof = await moveLp(g, sp, pair, f, 'verify');
@@ -226,6 +228,7 @@ async function moveLp(
   if (pair.closed.length === 0)
     for (let s = popMoves ? 0 : 1; s < sp.slots; s++) {
       if (mode === 'verify' && s > 0 && !pair.published.every((r) => sp.withheld(r, s))) continue;
+      if (!rb && !sp.soloSlots.has(s)) continue;
       if (changed(pair).some((e) => sp.earlierKnown(e, s))) continue;
       movable.push(s);
     }
