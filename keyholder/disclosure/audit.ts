@@ -420,7 +420,7 @@ function buildTable(input: AuditInput): Table {
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
   const withheld =
-    (input.zeroRule ?? 'total_row') === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
+    (input.zeroRule ?? 'published_rows') === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
   return { entries, cells: nc, flat, groupsOf, withheld };
 }
 
@@ -789,7 +789,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
     return knownSlots(view, entry, e) as Readonly<Record<string, number>>;
   };
-  const totalRow = (input.zeroRule ?? 'total_row') === 'total_row';
+  const totalRow = (input.zeroRule ?? 'published_rows') === 'total_row';
   const exempt = zeroExemptions(table, view, targets, counts, totalRow);
   const totalEntry = entries.findIndex((e) => e.kind === 'rollup' && e.key === 'total');
   const result = await pinningCheck({

@@ -215,7 +215,7 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     }
   result.perCountOnly += remaining - failed;
   if (input.contributor !== 'off') await contributorPerCount(input, ctx, notForContributor, result);
-  if ((input.zeroRule ?? 'total_row') === 'total_row') await slotSecondChance(input, ctx, result);
+  if ((input.zeroRule ?? 'published_rows') === 'total_row') await slotSecondChance(input, ctx, result);
   return result;
 }
 
@@ -499,7 +499,7 @@ class PinningContext {
   heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
     // total_row (DECISIONS 97): only the total row's own fact, what the contributor reads from
     // the sector total minus its own figures (the "sector without us" every node is shown).
-    const totalOnly = (this.s.zeroRule ?? 'total_row') === 'total_row';
+    const totalOnly = (this.s.zeroRule ?? 'published_rows') === 'total_row';
     const { known, institutions, cells, groupsOf } = this.s;
     const f = this.fv[k] as Float64Array;
     const held = this.singletonHeld(k);

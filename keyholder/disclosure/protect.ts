@@ -207,7 +207,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
  * never shows what an earlier one withheld to protect a count.
  */
 function carryWithheld<T extends { decisions: DisclosureDecisions }>(run: T, options: DiscloseOptions): T {
-  if ((options.zeroRule ?? 'total_row') !== 'total_row' || !options.earlier?.length) return run;
+  if ((options.zeroRule ?? 'published_rows') !== 'total_row' || !options.earlier?.length) return run;
   const withheld = new Map<string, Map<string, string>>();
   for (const v of options.earlier)
     for (const [key, row] of Object.entries(v.rollups))
@@ -247,7 +247,7 @@ function auditor(
       ...(options.correctorsSince ? { correctorsSince: options.correctorsSince } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
       ...(options.contributor ? { contributor: options.contributor } : {}),
-      zeroRule: options.zeroRule ?? 'total_row',
+      zeroRule: options.zeroRule ?? 'published_rows',
       memo,
     });
     const reused = { ...memo.reused };

@@ -1,0 +1,12 @@
+import { disclosureContext, DEFAULT_PASSES, discloseAndAudit } from '../../keyholder/disclosure/index.js';
+import { sectorOf, syntheticCodebook, syntheticInstitutions } from '../keyholder/synthetic-sector.js';
+import { ThresholdsSchema } from '../../schemas/manifest.js';
+const k = Number(process.argv[2] ?? 1);
+const n = 5 + Math.round((k * 58) / 19);
+const scb = syntheticCodebook(400, 100 + k);
+const sector = sectorOf(scb, syntheticInstitutions(scb, n, 200 + k), '2024-2025', { fullSlots: true });
+const ctx = disclosureContext({ codebook: scb, sector, thresholds: ThresholdsSchema.parse({}), contributions: n });
+const t0 = performance.now();
+const r = await discloseAndAudit(ctx, { passes: DEFAULT_PASSES, zeroRule: (process.argv[3] ?? 'total_row') as any });
+console.log(Math.round(performance.now() - t0), 'ms', JSON.stringify(r.work), r.passes.map((p) => `${p.pass}:${p.suppressed}`).join(' '));
+console.log(JSON.stringify(r.audit.pinning));
