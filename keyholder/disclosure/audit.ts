@@ -420,7 +420,9 @@ function buildTable(input: AuditInput): Table {
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
   const withheld =
-    (input.zeroRule ?? 'published_rows') === 'total_row' ? fillWithheld(input, entries) : new Map<number, Set<string>>();
+    (input.zeroRule ?? 'published_rows') === 'total_row'
+      ? fillWithheld(input, entries)
+      : new Map<number, Set<string>>();
   return { entries, cells: nc, flat, groupsOf, withheld };
 }
 

@@ -246,7 +246,7 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
         result.slotProven++;
         continue;
       }
-      const r = await slotMoves(sp, t, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
+      const r = await slotMoves(sp, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
       result.lpSolved += r.lpSolved;
       if (r.proven) {
         result.slotProven++;

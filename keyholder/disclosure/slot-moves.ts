@@ -105,7 +105,7 @@ const EPS = 1e-9;
 const PARTNERS = 4;
 
 /**
- * Search slot moves for count f of target t (a cell, or a rollup: a gaining cell inside it).
+ * Search slot moves for count f of a target (a cell, or a rollup: `inner`, its cells, gain).
  * `free(e)`: whether entry e is unknown to the attacker as a block (outsider: suppressed;
  * contributor: suppressed and of two or more institutions, or t's own). With `suggest`, when no
  * move proves it, also the cheapest withheld slots that would.
@@ -114,7 +114,6 @@ const PARTNERS = 4;
  */
 export async function slotMoves(
   sp: SlotSpace,
-  t: number,
   f: SlotForm,
   free: (e: number) => boolean,
   inner: readonly number[],
