@@ -260,7 +260,8 @@ function sectorkamers(names: Names, manifest: RoundManifest): { code: string; na
   return codes.map((code) => ({ code, name: names.sectorkamer.get(code) ?? code }));
 }
 
-function namesOfManifest(manifest: RoundManifest): Names {
+/** The names of a manifest's codebook (crebo, sectorkamer), for pages and CSVs. */
+export function namesOfManifest(manifest: RoundManifest): Names {
   return namesOf(
     manifest.codebook.entries.map((e) => ({
       crebo: e.crebo,

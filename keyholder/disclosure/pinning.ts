@@ -449,7 +449,6 @@ class PinningContext {
       },
       withheld: (e, slot) => s.withheld?.(e, slot) ?? false,
       earlierKnown: (e, slot) => s.earlierKnown?.(e, slot) ?? false,
-      total: s.total ?? -1,
       soloSlots,
     };
   }

@@ -1,4 +1,5 @@
 import type { DisclosureOutcome, Release, ReleaseRow } from '../../schemas/release.js';
+import { blockOfSlot } from '../../shared/metrics/withheld.js';
 import { SbError } from '../../shared/errors/sb-error.js';
 import { AuditMemo, auditRelease, type AuditFinding, type AuditReport } from './audit.js';
 import { BLOCK_COUNTS, BLOCKS } from './context.js';
@@ -212,7 +213,8 @@ function carryWithheld<T extends { decisions: DisclosureDecisions }>(run: T, opt
   for (const v of options.earlier)
     for (const [key, row] of Object.entries(v.rollups))
       for (const [slot, rule] of Object.entries(row.suppressed)) {
-        const block: BlockName = slot.startsWith('a_') ? 'A' : 'B';
+        const block = blockOfSlot(slot);
+        if (block === null) continue;
         if (rule.rule !== 'secondary' || row.slots[BLOCK_COUNTS[block].population] === null) continue;
         if ((run.decisions.rollups.get(key) as RowDecision | undefined)?.[block].status !== 'published') continue;
         const m = withheld.get(key) ?? new Map<string, string>();
@@ -337,13 +339,16 @@ function withholdSuggested(
   const rollups = new Map(decisions.rollups);
   let added = 0;
   for (const f of findings) {
-    const note = `withheld so that ${f.entry.replace(':', ' ')}'s ${(f.counts ?? []).join(', ')} cannot be narrowed to one value`;
+    // The note names the protected row, as secondary suppressions do, but not the count at risk:
+    // which count a published figure would pin says something of its value (often 0).
+    const note = `withheld so that a suppressed figure of ${f.entry.replace(':', ' ')} cannot be narrowed to one value`;
     for (const w of f.withhold ?? []) {
       const row = rollups.get(w.rollup);
       if (!row) continue;
       const m = withheld.get(w.rollup) ?? new Map<string, string>();
       for (const slot of w.slots) {
-        const block: BlockName = slot.startsWith('a_') ? 'A' : 'B';
+        const block = blockOfSlot(slot);
+        if (block === null) continue;
         const now = rollups.get(w.rollup) as RowDecision;
         if (now[block].status !== 'published' || m.has(slot)) continue;
         if (slot === BLOCK_COUNTS[block].population) {

@@ -50,8 +50,6 @@ export interface SlotSpace {
   withheld: (e: number, s: number) => boolean;
   /** Whether an earlier version published slot s of entry e and the row is taken as unchanged since: it cannot move. */
   earlierKnown: (e: number, s: number) => boolean;
-  /** Entry index of the total row. */
-  total: number;
   /**
    * Slots a solo move may move (withholding them in the total row): none of those the headline
    * figures of METRICS.md need (`FIGURE_INPUTS`; DECISIONS 97: allowed to move every slot, solo
@@ -90,8 +88,9 @@ export function witnessHolds(sp: SlotSpace, w: SlotWitness, free: (e: number) =>
   if (!free(w.a) || (w.b >= 0 && !free(w.b))) return false;
   const pair = pairSpace(sp, w.a, w.b, free);
   if (pair.closed.length > 0) return false;
+  const rows = changed(pair);
   return w.slots.every(
-    (s) => s > 0 && pair.published.every((r) => sp.withheld(r, s)) && !changed(pair).some((e) => sp.earlierKnown(e, s)),
+    (s) => s > 0 && pair.published.every((r) => sp.withheld(r, s)) && !rows.some((e) => sp.earlierKnown(e, s)),
   );
 }
 
@@ -223,12 +222,13 @@ async function moveLp(
   // The population moves when every row of D is unknown (verify), or when the published ones
   // would be suppressed as a whole (mode population); never in a solo move (the total row).
   const popMoves = rb !== null && (mode === 'population' || (mode === 'verify' && pair.published.length === 0));
+  const touched = changed(pair);
   // a known suppressed row of D: nothing may move
   if (pair.closed.length === 0)
     for (let s = popMoves ? 0 : 1; s < sp.slots; s++) {
       if (mode === 'verify' && s > 0 && !pair.published.every((r) => sp.withheld(r, s))) continue;
       if (!rb && !sp.soloSlots.has(s)) continue;
-      if (changed(pair).some((e) => sp.earlierKnown(e, s))) continue;
+      if (touched.some((e) => sp.earlierKnown(e, s))) continue;
       movable.push(s);
     }
   const col = new Map(movable.map((s, i) => [s, i]));

@@ -7,12 +7,11 @@
 // null is still withheld as a whole. Every expected value is computed by hand in the comments.
 import t from 'tap';
 import { renderReleaseCsv, renderReleaseExcelCsv } from '../../coordinator/release/render-csv.js';
-import { renderReleaseSite, SITE_FILES, sectorkamerFile } from '../../coordinator/release/site.js';
+import { namesOfManifest, renderReleaseSite, SITE_FILES, sectorkamerFile } from '../../coordinator/release/site.js';
 import { blockRule } from '../../coordinator/release/site-rows.js';
 import { type RoundManifest, RoundManifestSchema, ThresholdsSchema } from '../../schemas/manifest.js';
 import { type Release, ReleaseSchema } from '../../schemas/release.js';
 import { BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
-import { namesOf } from '../../shared/pages/labels.js';
 
 type Slots = Record<string, number | null>;
 type Rule = 'min_institutions' | 'min_population' | 'secondary';
@@ -417,16 +416,7 @@ t.test('machine CSV: header unchanged, a withheld slot empty with its rule', asy
 });
 
 t.test('Excel CSV: a derived figure needing a withheld slot is empty with the reason', async (t) => {
-  const m = manifest();
-  const names = namesOf(
-    m.codebook.entries.map((e) => ({
-      crebo: e.crebo,
-      name: e.name,
-      niveau: e.niveau,
-      sectorkamerCode: e.sectorkamer_code,
-      sectorkamerName: e.sectorkamer_name,
-    })),
-  );
+  const names = namesOfManifest(manifest());
   const xl = renderReleaseExcelCsv(release(), names);
   const lines = xl
     .replace(/^\ufeff/, '')
