@@ -173,7 +173,10 @@ function partners(
     const shared = (sp.groupsOf[c] ?? []).filter((r) => mine.has(r)).length;
     out.push({ c, shared, mass: Math.abs(dot(f, sp.rows[c] as Float64Array)) });
   }
-  out.sort((x, y) => y.shared - x.shared || y.mass - x.mass || x.c - y.c);
+  // A partner with none of the count cannot give it (b − d ≥ 0 with f · d ≥ 1 needs f · b ≥ 1
+  // for a count or a slack), so those that hold some come first, nearest among them.
+  const gives = (x: { mass: number }) => (x.mass >= 1 ? 0 : 1);
+  out.sort((x, y) => gives(x) - gives(y) || y.shared - x.shared || y.mass - x.mass || x.c - y.c);
   return out.slice(0, PARTNERS).map((x) => x.c);
 }
 
