@@ -10,7 +10,7 @@ import { pinningCheck } from './pinning.js';
 import { type BoundedSystem, glpk, optimise, readInward } from './lp.js';
 import { evaluate, protectedCounts, type ProtectedCount } from './row-inequalities.js';
 import { type ProtectionParams, requiredWidth } from './secondary.js';
-import type { BlockName } from './types.js';
+import { type BlockName, DEFAULT_ZERO_RULE, type ZeroRule } from './types.js';
 import { institutionsBehind, versionTableCheck, type VersionEntry } from './version-table.js';
 
 export { institutionsBehind } from './version-table.js';
@@ -140,14 +140,16 @@ export interface AuditInput {
    */
   contributor?: 'enforce' | 'measure' | 'off';
   /**
-   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97): `published_rows`
-   * (default) exempts a count any published row containing the target shows as 0; `total_row`,
-   * issue 12's one exception, only the total row's. With `total_row` a published rollup other than
+   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97, 98): `total_row`
+   * (the default), issue 12's one exception, exempts only a count the total row shows as 0;
+   * `published_rows` (kept to measure the difference) a count any published row containing the
+   * target shows as 0. With `total_row` a published rollup other than
    * the total may withhold single slots (null, rule `secondary`; never the population), which the
    * audit takes as unknown, and a count left pinned gets a second chance by slot moves
-   * (`slot-moves.ts`); its finding then suggests slots to withhold. Not built for re-releases.
+   * (`slot-moves.ts`); its finding then suggests slots to withhold. A re-release withholds again
+   * what an earlier version withheld (docs/DISCLOSURE.md "Zero rule total_row", Versions).
    */
-  zeroRule?: 'published_rows' | 'total_row';
+  zeroRule?: ZeroRule;
 }
 
 interface Entry {
@@ -420,7 +422,7 @@ function buildTable(input: AuditInput): Table {
   const groupsOf: number[][] = Array.from({ length: nc }, () => []);
   for (const r of flat) for (const m of r.members) groupsOf[m]?.push(r.total);
   const withheld =
-    (input.zeroRule ?? 'published_rows') === 'total_row'
+    (input.zeroRule ?? DEFAULT_ZERO_RULE) === 'total_row'
       ? fillWithheld(input, entries)
       : new Map<number, Set<string>>();
   return { entries, cells: nc, flat, groupsOf, withheld };
@@ -791,7 +793,7 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     if (entry.row.institutions[def.inst] === 0) return zeroRow;
     return knownSlots(view, entry, e) as Readonly<Record<string, number>>;
   };
-  const totalRow = (input.zeroRule ?? 'published_rows') === 'total_row';
+  const totalRow = (input.zeroRule ?? DEFAULT_ZERO_RULE) === 'total_row';
   const exempt = zeroExemptions(table, view, targets, counts, totalRow);
   const totalEntry = entries.findIndex((e) => e.kind === 'rollup' && e.key === 'total');
   const result = await pinningCheck({
@@ -813,6 +815,8 @@ async function pinningStep(input: AuditInput, table: Table, view: BlockView, rep
     ...(totalRow
       ? {
           total: totalEntry,
+          // the wider zero test of DECISIONS 42, here as a shortcut, not an exemption
+          pinnedByZero: zeroExemptions(table, view, targets, counts, false).test,
           withheld: (e: number, s: number) => table.withheld.get(e)?.has(def.slots[s] as string) ?? false,
           minPopulation: input.thresholds.min_population,
           earlierKnown: earlierKnownSlots(input, table, block),

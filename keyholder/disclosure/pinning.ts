@@ -38,10 +38,18 @@
  */
 import { FIGURE_INPUTS } from '../../shared/metrics/withheld.js';
 import { classSumCheck } from './class-sums.js';
-import { type SlotSpace, type SlotWitness, slotMoves, witnessHolds } from './slot-moves.js';
+import {
+  type FoundMove,
+  moveShifts,
+  type SlotMoveResult,
+  type SlotSpace,
+  type SlotWitness,
+  slotMoves,
+  witnessHolds,
+} from './slot-moves.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
 import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
-import type { BlockName } from './types.js';
+import { type BlockName, DEFAULT_ZERO_RULE, type ZeroRule } from './types.js';
 
 /** Most free entries in the LP of one target (the target, its unknown rollups, nearby unknown cells). */
 const NEIGHBOURHOOD = 24;
@@ -81,15 +89,22 @@ export interface PinningInput {
    */
   contributor?: 'enforce' | 'measure' | 'off';
   /**
-   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97): `published_rows`
-   * (default) exempts a count any published row containing the target shows as 0 (`exempt`)
+   * Which zeros are a published row's own fact (docs/DECISIONS.md 42, 97, 98): `published_rows`
+   * exempts a count any published row containing the target shows as 0 (`exempt`)
    * and, for the contributor, one a published rollup holds in single-institution blocks alone
-   * ({@link PinningContext.heldBySingletons}); `total_row` (issue 12's one exception) exempts
-   * only the total row's zeros (the caller's `exempt`), and every pair left pinned gets a second
+   * ({@link PinningContext.heldBySingletons}); `total_row` (the default, issue 12's one
+   * exception) exempts only the total row's zeros (the caller's `exempt`), and every pair left pinned gets a second
    * chance by slot moves (`slot-moves.ts`) with the withheld slots of published rollups unknown,
    * else a suggestion of slots to withhold.
    */
-  zeroRule?: 'published_rows' | 'total_row';
+  zeroRule?: ZeroRule;
+  /**
+   * `total_row`: whether a published rollup other than the total, containing target t, shows
+   * count k as 0 (its withheld slots read as published, as steps 1–4 read them). Every member
+   * of that rollup then holds 0 of k (counts are >= 0), so steps 1–4 cannot prove the pair; it
+   * goes straight to the slot moves, without their work.
+   */
+  pinnedByZero?: (t: number, k: number) => boolean;
   /** Entry index of the total row (for `total_row`). */
   total?: number;
   /** Whether published entry e withholds slot s (index into `slots`), for `total_row`. */
@@ -147,6 +162,9 @@ interface Move {
 type Compiled = readonly (readonly [slot: number, coef: number])[];
 type SlotForm = Compiled;
 
+/** Below this, products of integers are exact in doubles (2^53). */
+const SAFE = Number.MAX_SAFE_INTEGER;
+
 /**
  * Step 4 for one block (see the module comment).
  *
@@ -175,6 +193,13 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     const counts = ctx.openCounts(t);
     result.checked += counts.length;
     let left = counts;
+    if (input.pinnedByZero) {
+      const zero = counts.filter((k) => input.pinnedByZero?.(t, k));
+      if (zero.length > 0) {
+        result.pinned.set(t, zero.map((k) => (input.counts[k] as ProtectedCount).id));
+        left = counts.filter((k) => !zero.includes(k));
+      }
+    }
     for (const model of ['contributor', 'outsider'] as const) {
       if (left.length === 0) break;
       const moves = ctx.moves(t, model);
@@ -215,7 +240,7 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     }
   result.perCountOnly += remaining - failed;
   if (input.contributor !== 'off') await contributorPerCount(input, ctx, notForContributor, result);
-  if ((input.zeroRule ?? 'published_rows') === 'total_row') await slotSecondChance(input, ctx, result);
+  if ((input.zeroRule ?? DEFAULT_ZERO_RULE) === 'total_row') await slotSecondChance(input, ctx, result);
   return result;
 }
 
@@ -233,6 +258,8 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
   const still = new Map<number, string[]>();
   for (const [t, ids] of result.pinned) {
     const keep: string[] = [];
+    // Moves found for t's other counts, per model: one that also shifts this count settles it.
+    const found: Record<'contributor' | 'outsider', FoundMove[]> = { contributor: [], outsider: [] };
     for (const id of ids) {
       const k = index.get(id) as number;
       const model =
@@ -246,7 +273,17 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
         result.slotProven++;
         continue;
       }
-      const r = await slotMoves(sp, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
+      const form = ctx.forms[k] as SlotForm;
+      const again = found[model].find((m) => moveShifts(m, form));
+      if (again && again.suggestion === null) {
+        result.slotProven++;
+        input.slotWitnesses?.set(key, { a: again.a, b: again.b, slots: again.d.map(([s]) => s) });
+        continue;
+      }
+      const r: SlotMoveResult = again
+        ? { proven: false, suggestion: again.suggestion, lpSolved: 0 }
+        : await slotMoves(sp, form, free, ctx.innerCells(t), true);
+      if (r.move) found[model].push(r.move);
       result.lpSolved += r.lpSolved;
       if (r.proven) {
         result.slotProven++;
@@ -498,7 +535,7 @@ class PinningContext {
   heldBySingletons(t: number, k: number, own: ReadonlySet<number>): boolean {
     // total_row (DECISIONS 97): only the total row's own fact, what the contributor reads from
     // the sector total minus its own figures (the "sector without us" every node is shown).
-    const totalOnly = (this.s.zeroRule ?? 'published_rows') === 'total_row';
+    const totalOnly = (this.s.zeroRule ?? DEFAULT_ZERO_RULE) === 'total_row';
     const { known, institutions, cells, groupsOf } = this.s;
     const f = this.fv[k] as Float64Array;
     const held = this.singletonHeld(k);
@@ -622,7 +659,16 @@ class PinningContext {
     }
     for (const [alpha, beta] of cands) {
       if (!Number.isFinite(alpha) || !Number.isFinite(beta)) continue;
-      // change of f at the gaining cell = alpha fb / pb - beta fa / pa; |change| >= 1, exactly
+      // change of f at the gaining cell = alpha fb / pb - beta fa / pa; |change| >= 1, exactly.
+      // Integers: while every product stays below 2^53 doubles hold them exactly (this runs
+      // once per move and count, hundreds of thousands of times per audit); else BigInt.
+      const p = alpha * fb * pa;
+      const q = beta * fa * pb;
+      const d = pa * pb;
+      if (Math.abs(p) < SAFE && Math.abs(q) < SAFE && d < SAFE && Math.abs(p - q) < SAFE) {
+        if (p - q >= d || q - p >= d) return true;
+        continue;
+      }
       const num = BigInt(alpha) * BigInt(fb) * BigInt(pa) - BigInt(beta) * BigInt(fa) * BigInt(pb);
       const den = BigInt(pa) * BigInt(pb);
       if (num >= den || -num >= den) return true;

@@ -9,13 +9,15 @@ import { runDisclosure, type PassSummary } from './pipeline.js';
 import { hierarchicalRelations, relationsByEntry } from './relations.js';
 import { renderReleaseRows } from './render.js';
 import { DEFAULT_PROTECTION, secondaryPassWith, type ProtectionParams, type ProtectionRequest } from './secondary.js';
-import type {
-  BlockName,
-  DisclosureContext,
-  DisclosureDecisions,
-  DisclosurePass,
-  RowDecision,
-  SuppressionRule,
+import {
+  type BlockName,
+  DEFAULT_ZERO_RULE,
+  type DisclosureContext,
+  type DisclosureDecisions,
+  type DisclosurePass,
+  type RowDecision,
+  type SuppressionRule,
+  type ZeroRule,
 } from './types.js';
 
 /** Options of {@link discloseAndAudit}. */
@@ -39,11 +41,11 @@ export interface DiscloseOptions {
   /** The audit's contributor check count by count (see `AuditInput.contributor`). */
   contributor?: 'enforce' | 'measure' | 'off';
   /**
-   * Which zeros are a published row's own fact (see `AuditInput.zeroRule`): with `total_row`,
-   * a count a published rollup would pin is protected by withholding single slots of published
+   * Which zeros are a published row's own fact (see `AuditInput.zeroRule`; default `total_row`,
+   * docs/DECISIONS.md 98): with `total_row`, a count a published rollup would pin is protected by withholding single slots of published
    * rollups, as the audit's slot moves suggest ({@link withholdSuggested}).
    */
-  zeroRule?: 'published_rows' | 'total_row';
+  zeroRule?: ZeroRule;
 }
 
 /** Result of {@link discloseAndAudit}: decisions, rendered rows with distributions, and the signed outcome. */
@@ -208,7 +210,7 @@ export async function discloseAndAudit(ctx: DisclosureContext, options: Disclose
  * never shows what an earlier one withheld to protect a count.
  */
 function carryWithheld<T extends { decisions: DisclosureDecisions }>(run: T, options: DiscloseOptions): T {
-  if ((options.zeroRule ?? 'published_rows') !== 'total_row' || !options.earlier?.length) return run;
+  if ((options.zeroRule ?? DEFAULT_ZERO_RULE) !== 'total_row' || !options.earlier?.length) return run;
   const withheld = new Map<string, Map<string, string>>();
   for (const v of options.earlier)
     for (const [key, row] of Object.entries(v.rollups))
@@ -249,7 +251,7 @@ function auditor(
       ...(options.correctorsSince ? { correctorsSince: options.correctorsSince } : {}),
       ...(options.exchange === false ? { exchange: false } : {}),
       ...(options.contributor ? { contributor: options.contributor } : {}),
-      zeroRule: options.zeroRule ?? 'published_rows',
+      zeroRule: options.zeroRule ?? DEFAULT_ZERO_RULE,
       memo,
     });
     const reused = { ...memo.reused };

@@ -64,10 +64,36 @@ export type SlotForm = readonly (readonly [number, number])[];
 /** What one move search found: proven, or the withheld slots (rollup entry -> slot indexes) that would prove it. */
 export interface SlotMoveResult {
   proven: boolean;
+  /**
+   * The move found (proving, or behind the suggestion): the LP solution d per moved slot. Another
+   * count of the same target that this d changes by at least 1 is settled by the same move
+   * ({@link moveShifts}): the same table of the attacker's feasible set.
+   */
+  move?: FoundMove;
   /** The move that proved it (for {@link witnessHolds}). */
   witness?: SlotWitness;
   suggestion: Map<number, number[]> | null;
   lpSolved: number;
+}
+
+/** A move an LP found: partner b (−1: solo), d per moved slot, and what it needs withheld. */
+export interface FoundMove {
+  a: number;
+  b: number;
+  d: readonly (readonly [number, number])[];
+  /** Proving as released (a witness), or only with these slots withheld (rollup entry -> slots). */
+  suggestion: Map<number, number[]> | null;
+}
+
+/**
+ * Whether move m changes count f by at least 1 (its gain read inward, as every LP solution of
+ * the audit): then m settles f as it settled the count it was found for. Never for a move of
+ * the population (its window was checked for that count's pair only; it is not kept).
+ */
+export function moveShifts(m: FoundMove, f: SlotForm): boolean {
+  let gain = 0;
+  for (const [s, c] of f) for (const [t, v] of m.d) if (s === t) gain += c * v;
+  return readInward(Math.abs(gain), 'max') >= 1;
 }
 
 /** A proving move: partner b (−1: solo) and the slots it moves (never the population). */
@@ -137,7 +163,12 @@ export async function slotMoves(
         proven: true,
         suggestion: null,
         lpSolved,
-        ...(proof.slots.includes(0) ? {} : { witness: { a: pair.a, b: pair.b, slots: proof.slots } }),
+        ...(proof.slots.includes(0)
+          ? {}
+          : {
+              witness: { a: pair.a, b: pair.b, slots: proof.slots },
+              move: { a: pair.a, b: pair.b, d: proof.d, suggestion: null },
+            }),
       };
   }
   // Suggestions, cheapest kind first: slots of rollups between a and a partner, then those
@@ -153,12 +184,26 @@ export async function slotMoves(
         if (pair.b < 0 !== solo) continue;
         const s = await moveLp(g, sp, pair, f, mode);
         lpSolved += s.lp;
-        if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
+        if (s.ok) {
+          const suggestion = new Map(pair.published.map((r) => [r, s.slots]));
+          return {
+            proven: false,
+            suggestion,
+            lpSolved,
+            ...(mode === 'population' ? {} : { move: { a: pair.a, b: pair.b, d: s.d, suggestion } }),
+          };
+        }
       }
   return { proven: false, suggestion: null, lpSolved };
 }
 
-/** Free cells outside t, nearest first (most rollups shared with a), then most of the count. */
+/**
+ * The first {@link PARTNERS} free cells outside t in this order: those that hold some of the
+ * count first (b − d ≥ 0 with f · d ≥ 1 needs f · b ≥ 1 for a count or a slack, so one with
+ * none cannot give), then nearest (most rollups shared with a), then most of the count. One
+ * pass over the cells keeping the best few (no sort of all of them): this runs once per pinned
+ * pair and audit.
+ */
 function partners(
   sp: SlotSpace,
   a: number,
@@ -167,17 +212,60 @@ function partners(
   insideT: ReadonlySet<number>,
 ): number[] {
   const mine = new Set(sp.groupsOf[a] ?? []);
-  const out: { c: number; shared: number; mass: number }[] = [];
-  for (let c = 0; c < sp.cells; c++) {
+  // Every protected count is >= 0 on every valid row (a slot, absent minutes, or the slack of an
+  // inequality the move LP imposes on a + d and b − d), so f · d >= 1 needs f · b >= 1 and
+  // f · d <= −1 needs f · a >= 1: when a holds none of it, only cells that hold some can partner.
+  const candidates: Iterable<number> =
+    Math.abs(dot(f, sp.rows[a] as Float64Array)) >= 1 ? cellRange(sp.cells) : giversOf(sp, f);
+  // The best few as parallel arrays, best first (no object per cell: this is a hot loop).
+  const cs: number[] = [];
+  const gs: number[] = [];
+  const ss: number[] = [];
+  const ms: number[] = [];
+  const before = (g: number, sh: number, m: number, c: number, i: number) =>
+    (g - (gs[i] as number) || (ss[i] as number) - sh || (ms[i] as number) - m || c - (cs[i] as number)) < 0;
+  for (const c of candidates) {
     if (c === a || insideT.has(c) || !free(c)) continue;
-    const shared = (sp.groupsOf[c] ?? []).filter((r) => mine.has(r)).length;
-    out.push({ c, shared, mass: Math.abs(dot(f, sp.rows[c] as Float64Array)) });
+    const mass = Math.abs(dot(f, sp.rows[c] as Float64Array));
+    const gives = mass >= 1 ? 0 : 1;
+    if (cs.length === PARTNERS && gives > (gs[PARTNERS - 1] as number)) continue;
+    let shared = 0;
+    for (const r of sp.groupsOf[c] ?? []) if (mine.has(r)) shared++;
+    if (cs.length === PARTNERS && !before(gives, shared, mass, c, PARTNERS - 1)) continue;
+    let i = cs.length;
+    while (i > 0 && before(gives, shared, mass, c, i - 1)) i--;
+    cs.splice(i, 0, c);
+    gs.splice(i, 0, gives);
+    ss.splice(i, 0, shared);
+    ms.splice(i, 0, mass);
+    if (cs.length > PARTNERS) {
+      cs.pop();
+      gs.pop();
+      ss.pop();
+      ms.pop();
+    }
   }
-  // A partner with none of the count cannot give it (b − d ≥ 0 with f · d ≥ 1 needs f · b ≥ 1
-  // for a count or a slack), so those that hold some come first, nearest among them.
-  const gives = (x: { mass: number }) => (x.mass >= 1 ? 0 : 1);
-  out.sort((x, y) => gives(x) - gives(y) || y.shared - x.shared || y.mass - x.mass || x.c - y.c);
-  return out.slice(0, PARTNERS).map((x) => x.c);
+  return cs;
+}
+
+function* cellRange(n: number): Generator<number> {
+  for (let c = 0; c < n; c++) yield c;
+}
+
+const giverCache = new WeakMap<SlotSpace, Map<SlotForm, readonly number[]>>();
+
+/** The cells holding at least 1 of count f (`f · row >= 1`), once per block's slot space and count. */
+function giversOf(sp: SlotSpace, f: SlotForm): readonly number[] {
+  const byForm = giverCache.get(sp) ?? new Map<SlotForm, readonly number[]>();
+  giverCache.set(sp, byForm);
+  let out = byForm.get(f);
+  if (!out) {
+    const found: number[] = [];
+    for (let c = 0; c < sp.cells; c++) if (Math.abs(dot(f, sp.rows[c] as Float64Array)) >= 1) found.push(c);
+    out = found;
+    byForm.set(f, out);
+  }
+  return out;
 }
 
 interface Pair {
@@ -218,7 +306,7 @@ async function moveLp(
   pair: Pair,
   f: SlotForm,
   mode: 'verify' | 'suggest' | 'population',
-): Promise<{ ok: boolean; slots: number[]; lp: number }> {
+): Promise<{ ok: boolean; slots: number[]; d: [number, number][]; lp: number }> {
   const ra = sp.rows[pair.a] as Float64Array;
   const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
   const movable: number[] = [];
@@ -236,7 +324,7 @@ async function moveLp(
     }
   const col = new Map(movable.map((s, i) => [s, i]));
   const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
-  if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
+  if (fc.length === 0) return { ok: false, slots: [], d: [], lp: 0 };
   const n = movable.length;
   // a + d >= 0 and b − d >= 0; the population within every changed row's bounds
   const lower = movable.map((s) => -(ra[s] as number));
@@ -245,7 +333,7 @@ async function moveLp(
     const [lo, hi] = populationWindow(sp, pair);
     lower[0] = Math.max(lower[0] as number, lo);
     upper[0] = Math.min(upper[0] as number, hi);
-    if (lower[0] > upper[0]) return { ok: false, slots: [], lp: 0 };
+    if (lower[0] > upper[0]) return { ok: false, slots: [], d: [], lp: 0 };
   }
   const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
   for (const c of sp.constraints) {
@@ -290,6 +378,11 @@ async function moveLp(
   const objective = movable.map((_, i) => ({ v: n + i, c: 1 }));
   let lp = 0;
   for (const sign of [1, -1]) {
+    // The box alone (a + d >= 0, b − d >= 0, the population window) bounds sign · f · d; when
+    // even that cannot reach 1, neither can the LP, which has the box among its constraints.
+    let reach = 0;
+    for (const { v, c } of fc) reach += Math.max(sign * c * (lower[v] as number), sign * c * (upper[v] as number));
+    if (reach < 1) continue;
     const sys: BoundedSystem = {
       vars,
       rows: [...rows, { name: 'gain', coefs: fc.map((x) => ({ v: x.v, c: sign * x.c })), rhs: 1, ge: true }],
@@ -303,9 +396,11 @@ async function moveLp(
     let gain = 0;
     for (const { v, c } of fc) gain += sign * c * (x[v] as number);
     if (readInward(gain, 'max') < 1 || !cauchyHolds(sp, ra, rb, movable, x)) continue;
-    return { ok: true, slots: movable.filter((_, i) => Math.abs(x[i] as number) > EPS), lp };
+    const d: [number, number][] = [];
+    for (let i = 0; i < n; i++) if (Math.abs(x[i] as number) > EPS) d.push([movable[i] as number, x[i] as number]);
+    return { ok: true, slots: d.map(([s]) => s), d, lp };
   }
-  return { ok: false, slots: [], lp };
+  return { ok: false, slots: [], d: [], lp };
 }
 
 /**

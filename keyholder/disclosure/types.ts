@@ -14,6 +14,17 @@ export type SuppressionRule = z.infer<typeof SuppressionRuleSchema>;
  */
 export type BlockName = 'A' | 'B';
 
+/**
+ * Which zeros are a published row's own fact (issue 12, docs/DECISIONS.md 98): `total_row` (the
+ * default) exempts only a count the total row shows as 0, the issue's one exception, and
+ * protects every other pin by withheld slots; `published_rows` is the wider rule of DECISIONS
+ * 42/87 (any published row's zero), kept to measure the difference.
+ */
+export type ZeroRule = 'published_rows' | 'total_row';
+
+/** The zero rule the key holder applies (docs/DECISIONS.md 98). */
+export const DEFAULT_ZERO_RULE: ZeroRule = 'total_row';
+
 /** Whether a row is a codebook cell or a rollup group. */
 export type RowKind = 'cell' | 'rollup';
 

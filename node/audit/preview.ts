@@ -303,8 +303,8 @@ function participantsText(L: string[], p: Preview): void {
       'kunnen: echte deelnemers die samenspannen kunnen hun eigen cijfers van de gepubliceerde sectorcijfers ' +
       'aftrekken; waar naast hen maar één andere instelling bijdroeg, kennen zij dan haar cijfers. ' +
       'De openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet ' +
-      'tegen meerdere die samenspannen, met twee grenzen: wie een telling van een gepubliceerde groep ' +
-      'helemaal zelf heeft, kan afleiden dat de andere instellingen in die groep daar 0 hebben; en wat ' +
+      'tegen meerdere die samenspannen, met twee grenzen: wie een telling van de hele sector (de totaalrij) ' +
+      'helemaal zelf heeft, kan afleiden dat de andere instellingen daar 0 hebben; en wat ' +
       'een instelling weet van haar eigen deel van een cel met meer instellingen, wordt niet meegenomen.',
   );
   L.push('Bescherming');

@@ -210,8 +210,8 @@ export const RESIDUAL_RISKS_NL: string[] = [
     '(de openbaarmakingscontrole beschermt tegen één instelling die haar eigen cijfers kent, niet ' +
     'tegen meerdere die samenspannen); die bescherming tegen één instelling met kennis van haar eigen ' +
     'cijfers heeft twee grenzen: een ' +
-    'instelling die een telling van een gepubliceerde groep (sectorkamer × niveau) helemaal zelf heeft, ' +
-    'kan afleiden dat de andere instellingen in die groep daar 0 hebben, ook in onderdrukte cellen; en ' +
+    'instelling die een telling van de hele sector (de totaalrij) helemaal zelf heeft, ' +
+    'kan afleiden dat de andere instellingen daar 0 hebben, ook in onderdrukte cellen; en ' +
     'wat een instelling weet van haar eigen deel van een cel waaraan meer instellingen bijdroegen, ' +
     'wordt niet meegenomen (de sleutelhouder kent dat deel niet)',
   'de bundel die de sleutelhouder van de coördinator krijgt, bevat de versleutelde bijdrage van ' +
@@ -464,7 +464,7 @@ const DATAFLOW_RESIDUAL_EN =
   'published sector figures; where only one other institution contributed besides them, they ' +
   'then know its figures (disclosure control protects against one institution that knows its ' +
   'own figures, not against several colluding; with two limits: an institution that holds the whole of a ' +
-  'count of a published group (sectorkamer × niveau) can infer that the other institutions in that group ' +
+  'count of the whole sector (the total row) can infer that the other institutions ' +
   'hold 0 there, suppressed cells included, and what an institution knows of its own share of a cell ' +
   'several institutions contributed to is not modelled). The bundle the key holder receives from the coordinator ' +
   "holds every institution's encrypted contribution separately: in an unmasked round a key holder " +

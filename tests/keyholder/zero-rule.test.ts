@@ -1,7 +1,7 @@
 /**
  * Issue 12, the one exception: only a count the published **total row** shows as 0 is the
- * sector's own fact — the zero rule `total_row`, built and measured but not the default
- * (docs/DECISIONS.md 97). A zero that another published row shows would pin
+ * sector's own fact — the zero rule `total_row`, the key holder's default (docs/DECISIONS.md 97,
+ * 98). A zero that another published row shows would pin
  * every row inside it, so the release withholds single slots of published rollups (or more)
  * instead. Checked on the conformance sample's sector sum, independently of the audit: no
  * published non-total row shows a slot as 0 that the sector holds (> 0) while a block suppressed
@@ -88,7 +88,8 @@ const trueTotal = (c: ReturnType<typeof ctx>) => c.rollups.find((r) => r.key ===
 
 t.test('the zero rule total_row: no published zero of a rollup pins a primary-failing block', async (t) => {
   const c = gctx();
-  const released = await discloseAndAudit(c, { passes: DEFAULT_PASSES, zeroRule: 'total_row' });
+  // The key holder's default options: the zero rule total_row (docs/DECISIONS.md 98).
+  const released = await discloseAndAudit(c, { passes: DEFAULT_PASSES });
   const rows = { cells: released.cells, rollups: released.rollups };
   t.same(released.audit.findings, [], 'the audit passes the release');
   t.same(zeroPins(gcb, rows, trueTotal(c)), [], 'no published zero of a non-total rollup above a suppressed block');
@@ -178,9 +179,10 @@ t.test('the audit reads a withheld slot as unknown only under total_row', async 
     protection: DEFAULT_PROTECTION,
   };
   t.same((await auditRelease({ ...input, zeroRule: 'total_row' })).findings, [], 'total_row: passes');
-  const old = await auditRelease(input);
+  t.same((await auditRelease(input)).findings, [], 'the default is total_row (docs/DECISIONS.md 98)');
+  const old = await auditRelease({ ...input, zeroRule: 'published_rows' });
   t.ok(
     old.findings.some((f) => f.kind === 'mixed_block'),
-    'published_rows (the default): a block with single slots withheld is a mixed block',
+    'published_rows: a block with single slots withheld is a mixed block',
   );
 });
