@@ -196,7 +196,10 @@ export async function pinningCheck(input: PinningInput): Promise<PinningResult> 
     if (input.pinnedByZero) {
       const zero = counts.filter((k) => input.pinnedByZero?.(t, k));
       if (zero.length > 0) {
-        result.pinned.set(t, zero.map((k) => (input.counts[k] as ProtectedCount).id));
+        result.pinned.set(
+          t,
+          zero.map((k) => (input.counts[k] as ProtectedCount).id),
+        );
         left = counts.filter((k) => !zero.includes(k));
       }
     }
