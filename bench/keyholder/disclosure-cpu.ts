@@ -33,7 +33,7 @@ const RUNS = Number(arg('--runs') ?? 3);
 const CACHE = arg('--cache');
 const SYNTHETIC = process.argv.includes('--synthetic');
 const CONTRIBUTOR = arg('--contributor') as 'enforce' | 'measure' | 'off' | undefined;
-/** `--zero-rule published_rows` measures the wider rule of DECISIONS 42/87 (default: total_row, DECISIONS 97). */
+/** `--zero-rule published_rows` measures the wider rule of DECISIONS 42/87 (default: total_row, DECISIONS 98). */
 const ZERO_RULE = arg('--zero-rule') as 'published_rows' | 'total_row' | undefined;
 
 async function realSector(): Promise<{ codebook: Codebook; sector: ContributionVector }> {

@@ -1,5 +1,5 @@
 /**
- * Issue 12's one exception, measured (docs/DECISIONS.md 97): the zero rule `total_row` (only
+ * Issue 12's one exception, measured (docs/DECISIONS.md 97, 98): the zero rule `total_row`, the default (only
  * the total row's zeros are the sector's own fact; other zeros are protected by withholding
  * single slots of published rollups) beside the wider `published_rows` of DECISIONS 42/87, side
  * by side in one process, on the conformance sample and the 20 generated sectors of

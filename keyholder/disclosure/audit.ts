@@ -996,19 +996,22 @@ function checkVersions(input: AuditInput, table: Table, report: AuditReport): vo
       if (!old) continue;
       for (const block of ['A', 'B'] as BlockName[]) {
         const def = BLOCK_DEF[block];
-        const read = (r: ReleaseRow): number[] | null =>
+        // A block is published when its population is; under the zero rule total_row a
+        // published rollup block may withhold single slots (null), and the slots published in
+        // both versions still give their difference (the population always does).
+        const read = (r: ReleaseRow): (number | null)[] | null =>
           r.institutions[def.inst] === 0
             ? def.slots.map(() => 0)
-            : def.slots.some((s) => r.slots[s] === null)
+            : r.slots[def.population] === null
               ? null
-              : def.slots.map((s) => r.slots[s] as number);
+              : def.slots.map((s) => r.slots[s] ?? null);
         const now = read(e.row);
         const then = read(old);
         if (!now || !then) continue;
         report.differencesChecked++;
         const dInst = e.row.institutions[def.inst] - old.institutions[def.inst];
         const dPop = (now[0] as number) - (then[0] as number);
-        const differs = dInst !== 0 || now.some((v, k) => v !== then[k]);
+        const differs = dInst !== 0 || now.some((v, k) => v !== null && then[k] !== null && v !== then[k]);
         const behind = institutionsBehind(dInst, input.correctorsSince?.[prev.release_version] ?? 0);
         if (differs && (behind < thresholds.min_institutions || Math.abs(dPop) < thresholds.min_population)) {
           report.findings.push({

@@ -448,7 +448,11 @@ const CLEANING_MISSES = 3;
 const DETAILED_FINDINGS = 50;
 
 function refuse(report: AuditReport): never {
-  const all = report.findings;
+  // Version differences first: no further suppression can lift them, so they are what the
+  // operator must act on, and the details list only the first DETAILED_FINDINGS.
+  const all = [...report.findings].sort(
+    (x, y) => Number(y.kind === 'version_difference') - Number(x.kind === 'version_difference'),
+  );
   const versions = all.some((f) => f.kind === 'version_difference');
   const byKind = new Map<string, number>();
   for (const f of all) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
