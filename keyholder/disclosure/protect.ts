@@ -133,6 +133,7 @@ export function summaryNl(
     min_institutions_distribution: number;
   },
   empty: Partial<Record<string, number>> = {},
+  withheldSlots = 0,
 ): string {
   const emptyTotal = Object.values(empty).reduce<number>((a, n) => a + (n ?? 0), 0);
   const rules = Object.entries(o.rules)
@@ -150,6 +151,14 @@ export function summaryNl(
     `Gepubliceerd: ${o.blocks.published} blokken; weggelaten: ${o.blocks.suppressed - emptyTotal}` +
       `${rules ? ` (${rules})` : ''}; leeg (geen bijdragende instelling, niets te publiceren): ${emptyTotal}; ` +
       `verdelingen getoond: ${o.distributions.published}.`,
+    // Zero rule total_row (DECISIONS 98): single figures of published groups, said so that a
+    // reader knows why a published group shows "niet gepubliceerd" for some of its figures.
+    ...(withheldSlots > 0
+      ? [
+          `In gepubliceerde groepen zijn daarnaast ${withheldSlots} losse cijfers weggelaten, zodat een 0 of een ` +
+            'grens in zo’n groep geen weggelaten cijfer van één instelling verraadt.',
+        ]
+      : []),
     `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te ` +
       `bepalen is, dat elk om privacy weggelaten aantal studenten alleen binnen een ruime marge (minstens ` +
       `${o.protection.min_width} en ${o.protection.ratio_num}/${o.protection.ratio_den} van de waarde) te schatten is` +
@@ -515,5 +524,5 @@ function buildOutcome(
       versions: { compared: [...a.versionsCompared].sort((x, y) => x - y), differences_checked: a.differencesChecked },
     },
   };
-  return { ...base, summary_nl: summaryNl(base, ctx.thresholds, empty) };
+  return { ...base, summary_nl: summaryNl(base, ctx.thresholds, empty, a.pinning.withheldSlots) };
 }

@@ -88,4 +88,15 @@ t.test('summary_nl counts blocks without a contributing institution apart from s
   const s = r.outcome.summary_nl;
   t.match(s, `leeg (geen bijdragende instelling, niets te publiceren): ${empty};`, 'the empty blocks counted apart');
   t.match(s, `weggelaten: ${r.outcome.blocks.suppressed - empty}`, 'and not among the suppressed');
+  // Single slots withheld in published rollup blocks (zero rule total_row), counted from the rows.
+  let single = 0;
+  for (const row of Object.values(r.rollups))
+    for (const [pop, prefix] of [
+      ['a_enrolments', 'a_'],
+      ['b_starters', 'b_'],
+    ] as const)
+      if (row.slots[pop] !== null)
+        single += Object.keys(row.slots).filter((k) => k.startsWith(prefix) && row.slots[k] === null).length;
+  if (single > 0) t.match(s, `daarnaast ${single} losse cijfers weggelaten`, 'single withheld figures counted');
+  else t.notMatch(s, /losse cijfers/, 'no single withheld figures, no sentence');
 });
