@@ -79,3 +79,32 @@ t.test('the same partner in both versions stays a partner', async (t) => {
   const facts = await audit(withPartner('90001|2|BOL'), [release1], true);
   t.same(facts.findings, [], 'nothing suppressed now was published before: the audit passes');
 });
+
+t.test('a published row that withholds single slots still gives its difference with an earlier version', async (t) => {
+  // Version 1: the five institutions; its total row withholds a_rated (zero rule total_row,
+  // DECISIONS 98), and version 2 withholds it again. Version 2: a sixth, late institution in
+  // 90003 alone (by hand: the total's a_enrolments rises by 30, one institution more). The
+  // population is published in both, so the difference is one institution's contribution and
+  // the version rule refuses it (before, a version with any null slot was skipped).
+  const withheld = new Map([['total', new Map([['a_rated', 'withheld so that a test row cannot be narrowed']])]]);
+  const v1 = renderReleaseRows(ctx, { ...runDisclosure(ctx, [primaryPass]).decisions, withheld });
+  t.equal(v1.rollups.total?.slots.a_rated, null, 'version 1 withholds the total row’s a_rated');
+  const release1 = { release_version: 1, cells: v1.cells, rollups: v1.rollups } as unknown as Release;
+  const late = { ...insts, I6: { '90003|2|BOL': row(30, 12) } };
+  const ctx2 = disclosureContext({ codebook: cb, sector: slotSector(cb, late), thresholds: th, contributions: 6 });
+  const truth2 = new Map([...ctx2.cells, ...ctx2.rollups].map((r) => [`${r.kind}:${r.key}`, r.values]));
+  const rows2 = renderReleaseRows(ctx2, { ...runDisclosure(ctx2, [primaryPass]).decisions, withheld });
+  t.equal(rows2.rollups.total?.slots.a_enrolments, (v1.rollups.total?.slots.a_enrolments as number) + 30);
+  const report = await auditRelease({
+    codebook: cb,
+    thresholds: th,
+    ...rows2,
+    trueRow: (_b, kind, key) => truth2.get(`${kind}:${key}`)!,
+    protection: DEFAULT_PROTECTION,
+    earlier: [release1],
+  });
+  t.ok(
+    report.findings.some((f) => f.kind === 'version_difference' && f.entry === 'rollup:total' && f.block === 'A'),
+    'block A of the total row: a version difference of one institution, refused',
+  );
+});
