@@ -991,9 +991,11 @@ function checkVersions(input: AuditInput, table: Table, report: AuditReport): vo
   const { thresholds } = input;
   for (const prev of input.earlier ?? []) {
     report.versionsCompared.push(prev.release_version);
-    for (const e of table.entries) {
+    for (const [i, e] of table.entries.entries()) {
       const old = e.kind === 'cell' ? prev.cells[e.key] : prev.rollups[e.key];
       if (!old) continue;
+      // fillWithheld put the true values into this release's withheld slots: read them as null
+      const hidden = table.withheld.get(i);
       for (const block of ['A', 'B'] as BlockName[]) {
         const def = BLOCK_DEF[block];
         // A block is published when its population is; under the zero rule total_row a
@@ -1005,7 +1007,7 @@ function checkVersions(input: AuditInput, table: Table, report: AuditReport): vo
             : r.slots[def.population] === null
               ? null
               : def.slots.map((s) => r.slots[s] ?? null);
-        const now = read(e.row);
+        const now = read(e.row)?.map((v, k) => (hidden?.has(def.slots[k] as string) ? null : v)) ?? null;
         const then = read(old);
         if (!now || !then) continue;
         report.differencesChecked++;

@@ -277,15 +277,20 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
         continue;
       }
       const form = ctx.forms[k] as SlotForm;
-      const again = found[model].find((m) => moveShifts(m, form));
-      if (again && again.suggestion === null) {
+      const proving = found[model].find((m) => m.suggestion === null && moveShifts(m, form));
+      if (proving) {
         result.slotProven++;
-        input.slotWitnesses?.set(key, { a: again.a, b: again.b, slots: again.d.map(([s]) => s) });
+        input.slotWitnesses?.set(key, { a: proving.a, b: proving.b, slots: proving.d.map(([s]) => s) });
         continue;
       }
-      const r: SlotMoveResult = again
-        ? { proven: false, suggestion: again.suggestion, lpSolved: 0 }
-        : await slotMoves(sp, form, free, ctx.innerCells(t), true);
+      // A suggestion found for another count that also shifts this one: reuse it (its slots are
+      // withheld anyway), but only after a move of this count's own that needs nothing withheld.
+      const again = found[model].find((m) => moveShifts(m, form));
+      const own = again ? await slotMoves(sp, form, free, ctx.innerCells(t), false) : null;
+      const r: SlotMoveResult =
+        again && own && !own.proven
+          ? { proven: false, suggestion: again.suggestion, lpSolved: own.lpSolved }
+          : (own ?? (await slotMoves(sp, form, free, ctx.innerCells(t), true)));
       if (r.move) found[model].push(r.move);
       result.lpSolved += r.lpSolved;
       if (r.proven) {

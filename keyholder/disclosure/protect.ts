@@ -156,7 +156,7 @@ export function summaryNl(
     ...(withheldSlots > 0
       ? [
           `In gepubliceerde groepen zijn daarnaast ${withheldSlots} losse cijfers weggelaten, zodat een 0 of een ` +
-            'grens in zo’n groep geen weggelaten cijfer van één instelling verraadt.',
+            'grens in zo’n groep geen weggelaten cijfer op één waarde vastlegt.',
         ]
       : []),
     `De sleutelhouder heeft vóór ondertekening gecontroleerd dat geen weggelaten cijfer exact te ` +

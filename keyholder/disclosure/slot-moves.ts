@@ -81,19 +81,29 @@ export interface FoundMove {
   a: number;
   b: number;
   d: readonly (readonly [number, number])[];
+  /** The LP solution on every movable slot (for {@link moveShifts}; `d` leaves out the tiny ones). */
+  x: readonly (readonly [number, number])[];
   /** Proving as released (a witness), or only with these slots withheld (rollup entry -> slots). */
   suggestion: Map<number, number[]> | null;
 }
 
 /**
- * Whether move m changes count f by at least 1 (its gain read inward, as every LP solution of
- * the audit): then m settles f as it settled the count it was found for. Never for a move of
- * the population (its window was checked for that count's pair only; it is not kept).
+ * Whether move m changes count f by at least 1: then m settles f as it settled the count it was
+ * found for. The LP imposed `gain >= 1` only for that count, so here the gain is computed on the
+ * whole solution (every movable slot, none dropped as tiny) and must clear 1 by a margin for the
+ * solution's floating-point error, not be snapped to it. Never for a move of the population (its
+ * window was checked for that count's pair only; it is not kept).
  */
 export function moveShifts(m: FoundMove, f: SlotForm): boolean {
   let gain = 0;
-  for (const [s, c] of f) for (const [t, v] of m.d) if (s === t) gain += c * v;
-  return readInward(Math.abs(gain), 'max') >= 1;
+  let scale = 1;
+  for (const [s, c] of f)
+    for (const [t, v] of m.x)
+      if (s === t) {
+        gain += c * v;
+        scale += Math.abs(c * v);
+      }
+  return Math.abs(gain) >= 1 + 1e-9 * scale;
 }
 
 /** A proving move: partner b (−1: solo) and the slots it moves (never the population). */
@@ -167,7 +177,7 @@ export async function slotMoves(
           ? {}
           : {
               witness: { a: pair.a, b: pair.b, slots: proof.slots },
-              move: { a: pair.a, b: pair.b, d: proof.d, suggestion: null },
+              move: { a: pair.a, b: pair.b, d: proof.d, x: proof.x, suggestion: null },
             }),
       };
   }
@@ -190,7 +200,7 @@ export async function slotMoves(
             proven: false,
             suggestion,
             lpSolved,
-            ...(mode === 'population' ? {} : { move: { a: pair.a, b: pair.b, d: s.d, suggestion } }),
+            ...(mode === 'population' ? {} : { move: { a: pair.a, b: pair.b, d: s.d, x: s.x, suggestion } }),
           };
         }
       }
@@ -306,7 +316,7 @@ async function moveLp(
   pair: Pair,
   f: SlotForm,
   mode: 'verify' | 'suggest' | 'population',
-): Promise<{ ok: boolean; slots: number[]; d: [number, number][]; lp: number }> {
+): Promise<{ ok: boolean; slots: number[]; d: [number, number][]; x: [number, number][]; lp: number }> {
   const ra = sp.rows[pair.a] as Float64Array;
   const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
   const movable: number[] = [];
@@ -324,7 +334,7 @@ async function moveLp(
     }
   const col = new Map(movable.map((s, i) => [s, i]));
   const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
-  if (fc.length === 0) return { ok: false, slots: [], d: [], lp: 0 };
+  if (fc.length === 0) return { ok: false, slots: [], d: [], x: [], lp: 0 };
   const n = movable.length;
   // a + d >= 0 and b − d >= 0; the population within every changed row's bounds
   const lower = movable.map((s) => -(ra[s] as number));
@@ -333,7 +343,7 @@ async function moveLp(
     const [lo, hi] = populationWindow(sp, pair);
     lower[0] = Math.max(lower[0] as number, lo);
     upper[0] = Math.min(upper[0] as number, hi);
-    if (lower[0] > upper[0]) return { ok: false, slots: [], d: [], lp: 0 };
+    if (lower[0] > upper[0]) return { ok: false, slots: [], d: [], x: [], lp: 0 };
   }
   const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
   for (const c of sp.constraints) {
@@ -396,11 +406,11 @@ async function moveLp(
     let gain = 0;
     for (const { v, c } of fc) gain += sign * c * (x[v] as number);
     if (readInward(gain, 'max') < 1 || !cauchyHolds(sp, ra, rb, movable, x)) continue;
-    const d: [number, number][] = [];
-    for (let i = 0; i < n; i++) if (Math.abs(x[i] as number) > EPS) d.push([movable[i] as number, x[i] as number]);
-    return { ok: true, slots: d.map(([s]) => s), d, lp };
+    const all: [number, number][] = movable.map((s, i) => [s, x[i] as number]);
+    const d = all.filter(([, v]) => Math.abs(v) > EPS);
+    return { ok: true, slots: d.map(([s]) => s), d, x: all, lp };
   }
-  return { ok: false, slots: [], d: [], lp };
+  return { ok: false, slots: [], d: [], x: [], lp };
 }
 
 /**
