@@ -38,15 +38,7 @@
  */
 import { FIGURE_INPUTS } from '../../shared/metrics/withheld.js';
 import { classSumCheck } from './class-sums.js';
-import {
-  type FoundMove,
-  moveShifts,
-  type SlotMoveResult,
-  type SlotSpace,
-  type SlotWitness,
-  slotMoves,
-  witnessHolds,
-} from './slot-moves.js';
+import { type SlotSpace, type SlotWitness, slotMoves, witnessHolds } from './slot-moves.js';
 import { type BoundedSystem, glpk, type Objective, optimise, readInward } from './lp.js';
 import { type LinearForm, type ProtectedCount, ROW_CONSTRAINTS, type RowConstraint } from './row-inequalities.js';
 import { type BlockName, DEFAULT_ZERO_RULE, type ZeroRule } from './types.js';
@@ -261,8 +253,6 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
   const still = new Map<number, string[]>();
   for (const [t, ids] of result.pinned) {
     const keep: string[] = [];
-    // Moves found for t's other counts, per model: one that also shifts this count settles it.
-    const found: Record<'contributor' | 'outsider', FoundMove[]> = { contributor: [], outsider: [] };
     for (const id of ids) {
       const k = index.get(id) as number;
       const model =
@@ -276,22 +266,7 @@ async function slotSecondChance(input: PinningInput, ctx: PinningContext, result
         result.slotProven++;
         continue;
       }
-      const form = ctx.forms[k] as SlotForm;
-      const proving = found[model].find((m) => m.suggestion === null && moveShifts(m, form));
-      if (proving) {
-        result.slotProven++;
-        input.slotWitnesses?.set(key, { a: proving.a, b: proving.b, slots: proving.d.map(([s]) => s) });
-        continue;
-      }
-      // A suggestion found for another count that also shifts this one: reuse it (its slots are
-      // withheld anyway), but only after a move of this count's own that needs nothing withheld.
-      const again = found[model].find((m) => moveShifts(m, form));
-      const own = again ? await slotMoves(sp, form, free, ctx.innerCells(t), false) : null;
-      const r: SlotMoveResult =
-        again && own && !own.proven
-          ? { proven: false, suggestion: again.suggestion, lpSolved: own.lpSolved }
-          : (own ?? (await slotMoves(sp, form, free, ctx.innerCells(t), true)));
-      if (r.move) found[model].push(r.move);
+      const r = await slotMoves(sp, ctx.forms[k] as SlotForm, free, ctx.innerCells(t), true);
       result.lpSolved += r.lpSolved;
       if (r.proven) {
         result.slotProven++;

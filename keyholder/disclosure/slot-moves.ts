@@ -64,46 +64,10 @@ export type SlotForm = readonly (readonly [number, number])[];
 /** What one move search found: proven, or the withheld slots (rollup entry -> slot indexes) that would prove it. */
 export interface SlotMoveResult {
   proven: boolean;
-  /**
-   * The move found (proving, or behind the suggestion): the LP solution d per moved slot. Another
-   * count of the same target that this d changes by at least 1 is settled by the same move
-   * ({@link moveShifts}): the same table of the attacker's feasible set.
-   */
-  move?: FoundMove;
   /** The move that proved it (for {@link witnessHolds}). */
   witness?: SlotWitness;
   suggestion: Map<number, number[]> | null;
   lpSolved: number;
-}
-
-/** A move an LP found: partner b (−1: solo), d per moved slot, and what it needs withheld. */
-export interface FoundMove {
-  a: number;
-  b: number;
-  d: readonly (readonly [number, number])[];
-  /** The LP solution on every movable slot (for {@link moveShifts}; `d` leaves out the tiny ones). */
-  x: readonly (readonly [number, number])[];
-  /** Proving as released (a witness), or only with these slots withheld (rollup entry -> slots). */
-  suggestion: Map<number, number[]> | null;
-}
-
-/**
- * Whether move m changes count f by at least 1: then m settles f as it settled the count it was
- * found for. The LP imposed `gain >= 1` only for that count, so here the gain is computed on the
- * whole solution (every movable slot, none dropped as tiny) and must clear 1 by a margin for the
- * solution's floating-point error, not be snapped to it. Never for a move of the population (its
- * window was checked for that count's pair only; it is not kept).
- */
-export function moveShifts(m: FoundMove, f: SlotForm): boolean {
-  let gain = 0;
-  let scale = 1;
-  for (const [s, c] of f)
-    for (const [t, v] of m.x)
-      if (s === t) {
-        gain += c * v;
-        scale += Math.abs(c * v);
-      }
-  return Math.abs(gain) >= 1 + 1e-9 * scale;
 }
 
 /** A proving move: partner b (−1: solo) and the slots it moves (never the population). */
@@ -173,12 +137,7 @@ export async function slotMoves(
         proven: true,
         suggestion: null,
         lpSolved,
-        ...(proof.slots.includes(0)
-          ? {}
-          : {
-              witness: { a: pair.a, b: pair.b, slots: proof.slots },
-              move: { a: pair.a, b: pair.b, d: proof.d, x: proof.x, suggestion: null },
-            }),
+        ...(proof.slots.includes(0) ? {} : { witness: { a: pair.a, b: pair.b, slots: proof.slots } }),
       };
   }
   // Suggestions, cheapest kind first: slots of rollups between a and a partner, then those
@@ -194,15 +153,7 @@ export async function slotMoves(
         if (pair.b < 0 !== solo) continue;
         const s = await moveLp(g, sp, pair, f, mode);
         lpSolved += s.lp;
-        if (s.ok) {
-          const suggestion = new Map(pair.published.map((r) => [r, s.slots]));
-          return {
-            proven: false,
-            suggestion,
-            lpSolved,
-            ...(mode === 'population' ? {} : { move: { a: pair.a, b: pair.b, d: s.d, x: s.x, suggestion } }),
-          };
-        }
+        if (s.ok) return { proven: false, suggestion: new Map(pair.published.map((r) => [r, s.slots])), lpSolved };
       }
   return { proven: false, suggestion: null, lpSolved };
 }
@@ -222,11 +173,6 @@ function partners(
   insideT: ReadonlySet<number>,
 ): number[] {
   const mine = new Set(sp.groupsOf[a] ?? []);
-  // Every protected count is >= 0 on every valid row (a slot, absent minutes, or the slack of an
-  // inequality the move LP imposes on a + d and b − d), so f · d >= 1 needs f · b >= 1 and
-  // f · d <= −1 needs f · a >= 1: when a holds none of it, only cells that hold some can partner.
-  const candidates: Iterable<number> =
-    Math.abs(dot(f, sp.rows[a] as Float64Array)) >= 1 ? cellRange(sp.cells) : giversOf(sp, f);
   // The best few as parallel arrays, best first (no object per cell: this is a hot loop).
   const cs: number[] = [];
   const gs: number[] = [];
@@ -234,7 +180,7 @@ function partners(
   const ms: number[] = [];
   const before = (g: number, sh: number, m: number, c: number, i: number) =>
     (g - (gs[i] as number) || (ss[i] as number) - sh || (ms[i] as number) - m || c - (cs[i] as number)) < 0;
-  for (const c of candidates) {
+  for (let c = 0; c < sp.cells; c++) {
     if (c === a || insideT.has(c) || !free(c)) continue;
     const mass = Math.abs(dot(f, sp.rows[c] as Float64Array));
     const gives = mass >= 1 ? 0 : 1;
@@ -256,26 +202,6 @@ function partners(
     }
   }
   return cs;
-}
-
-function* cellRange(n: number): Generator<number> {
-  for (let c = 0; c < n; c++) yield c;
-}
-
-const giverCache = new WeakMap<SlotSpace, Map<SlotForm, readonly number[]>>();
-
-/** The cells holding at least 1 of count f (`f · row >= 1`), once per block's slot space and count. */
-function giversOf(sp: SlotSpace, f: SlotForm): readonly number[] {
-  const byForm = giverCache.get(sp) ?? new Map<SlotForm, readonly number[]>();
-  giverCache.set(sp, byForm);
-  let out = byForm.get(f);
-  if (!out) {
-    const found: number[] = [];
-    for (let c = 0; c < sp.cells; c++) if (Math.abs(dot(f, sp.rows[c] as Float64Array)) >= 1) found.push(c);
-    out = found;
-    byForm.set(f, out);
-  }
-  return out;
 }
 
 interface Pair {
@@ -316,7 +242,7 @@ async function moveLp(
   pair: Pair,
   f: SlotForm,
   mode: 'verify' | 'suggest' | 'population',
-): Promise<{ ok: boolean; slots: number[]; d: [number, number][]; x: [number, number][]; lp: number }> {
+): Promise<{ ok: boolean; slots: number[]; lp: number }> {
   const ra = sp.rows[pair.a] as Float64Array;
   const rb = pair.b < 0 ? null : (sp.rows[pair.b] as Float64Array);
   const movable: number[] = [];
@@ -334,7 +260,7 @@ async function moveLp(
     }
   const col = new Map(movable.map((s, i) => [s, i]));
   const fc = f.filter(([s]) => col.has(s)).map(([s, k]) => ({ v: col.get(s) as number, c: k }));
-  if (fc.length === 0) return { ok: false, slots: [], d: [], x: [], lp: 0 };
+  if (fc.length === 0) return { ok: false, slots: [], lp: 0 };
   const n = movable.length;
   // a + d >= 0 and b − d >= 0; the population within every changed row's bounds
   const lower = movable.map((s) => -(ra[s] as number));
@@ -343,7 +269,7 @@ async function moveLp(
     const [lo, hi] = populationWindow(sp, pair);
     lower[0] = Math.max(lower[0] as number, lo);
     upper[0] = Math.min(upper[0] as number, hi);
-    if (lower[0] > upper[0]) return { ok: false, slots: [], d: [], x: [], lp: 0 };
+    if (lower[0] > upper[0]) return { ok: false, slots: [], lp: 0 };
   }
   const rows: { name: string; coefs: { v: number; c: number }[]; rhs: number; ge?: boolean }[] = [];
   for (const c of sp.constraints) {
@@ -406,11 +332,9 @@ async function moveLp(
     let gain = 0;
     for (const { v, c } of fc) gain += sign * c * (x[v] as number);
     if (readInward(gain, 'max') < 1 || !cauchyHolds(sp, ra, rb, movable, x)) continue;
-    const all: [number, number][] = movable.map((s, i) => [s, x[i] as number]);
-    const d = all.filter(([, v]) => Math.abs(v) > EPS);
-    return { ok: true, slots: d.map(([s]) => s), d, x: all, lp };
+    return { ok: true, slots: movable.filter((_, i) => Math.abs(x[i] as number) > EPS), lp };
   }
-  return { ok: false, slots: [], d: [], x: [], lp };
+  return { ok: false, slots: [], lp };
 }
 
 /**

@@ -12,8 +12,8 @@ import { blockRule } from '../../coordinator/release/site-rows.js';
 import { type RoundManifest, RoundManifestSchema, ThresholdsSchema } from '../../schemas/manifest.js';
 import { type Release, ReleaseSchema } from '../../schemas/release.js';
 import { BLOCK_B_SLOTS } from '../../shared/metrics/slots.js';
+import { BLOCK_A_125, band, hist, type Slots } from '../helpers/slot-rows.js';
 
-type Slots = Record<string, number | null>;
 type Rule = 'min_institutions' | 'min_population' | 'secondary';
 
 // The reasons in Dutch with the default thresholds (3 institutions, 10 students), written out.
@@ -21,31 +21,8 @@ const SEC = 'weggelaten zodat een ander weggelaten cijfer niet uit totalen terug
 const MINPOP = 'minder dan 10 studenten, dus te klein om iets over studenten te zeggen zonder ze herkenbaar te maken';
 const MININST = 'minder dan 3 instellingen bieden dit aan, dus één instelling zou herkenbaar zijn';
 
-const hist = (xs: (number | null)[]) => Object.fromEntries(xs.map((x, i) => [`a_hist_${i}`, x]));
-const band = (kind: 'total' | 'dropout', xs: (number | null)[]) =>
-  Object.fromEntries(xs.map((x, i) => [`b_early_${kind}_${i}`, x]));
-
-/**
- * Block A of niveau 1 and its one cell, published whole. Absence (30.000 + 20.000) / 450.000 =
- * 11,1%; unauthorised 20.000 / 450.000 = 4,4%; chronic (10 + 10 + 5 + 5 + 0) / 120 = 25,0%;
- * 16-hour signal 10 / 125 = 8,0%.
- */
-const A_N1: Slots = {
-  a_enrolments: 125,
-  a_rated: 120,
-  a_min_planned: 500_000,
-  a_min_registered: 450_000,
-  a_min_present: 400_000,
-  a_min_abs_auth: 30_000,
-  a_min_abs_unauth: 20_000,
-  a_obs_registered: 10_000,
-  a_late: 300,
-  a_signal16: 10,
-  a_age_known: 125,
-  a_enrolments_u18: 50,
-  a_signal16_u18: 5,
-  ...hist([50, 25, 15, 10, 10, 5, 5, 0]),
-};
+/** Block A of niveau 1 and its one cell, published whole (its figures by hand: `BLOCK_A_125`). */
+const A_N1: Slots = BLOCK_A_125;
 
 /**
  * Block B of niveau 1: the population slot null (min_population), the other slots still carry

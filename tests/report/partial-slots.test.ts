@@ -19,13 +19,9 @@ import { BLOCK_A_SLOTS, BLOCK_B_SLOTS, CELL_SLOTS, GROUP_SLOTS } from '../../sha
 import { vectorFromJson } from '../../shared/metrics/vector.js';
 import { versionChanges, versionChangesHtml } from '../../shared/pages/version-changes.js';
 import { sampleDir } from '../helpers/paths.js';
+import { BLOCK_A_125, band, hist, type Slots } from '../helpers/slot-rows.js';
 
-type Slots = Record<string, number | null>;
 type Rule = 'min_institutions' | 'min_population' | 'secondary';
-
-const hist = (xs: number[]) => Object.fromEntries(xs.map((x, i) => [`a_hist_${i}`, x]));
-const band = (kind: 'total' | 'dropout', xs: (number | null)[]) =>
-  Object.fromEntries(xs.map((x, i) => [`b_early_${kind}_${i}`, x]));
 
 /** Own cell 98767|1|BOL: 25 enrolments, 20 starters (6 dropouts: 20 - 12 retained - 2 with diploma). */
 const OWN: Record<string, number> = {
@@ -57,22 +53,7 @@ const OWN: Record<string, number> = {
 };
 
 /** Block A of the sector in TGO niveau 1 (and niveau 1, BOL, the cell): 4 institutions, us included. */
-const A_SMALL: Slots = {
-  a_enrolments: 125,
-  a_rated: 120,
-  a_min_planned: 500_000,
-  a_min_registered: 450_000,
-  a_min_present: 400_000,
-  a_min_abs_auth: 30_000,
-  a_min_abs_unauth: 20_000,
-  a_obs_registered: 10_000,
-  a_late: 300,
-  a_signal16: 10,
-  a_age_known: 125,
-  a_enrolments_u18: 50,
-  a_signal16_u18: 5,
-  ...hist([50, 25, 15, 10, 10, 5, 5, 0]),
-};
+const A_SMALL: Slots = BLOCK_A_125;
 
 /** Block B of TGO niveau 1: 100 starters; `b_early_dropout_1` and `b_sum_xy` are withheld. */
 const B_PARTIAL: Slots = {
